@@ -1,0 +1,83 @@
+"""Lowering a graph: check support, run every operator's Prepare, plan memory.
+
+`compile_graph` is the single entry point between the IR and code generation: it returns a
+`CompiledModel` holding the kernel calls in execution order and the memory plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .analysis import build_buffers
+from .errors import UnsupportedModelError
+from .ir import Graph
+from .ops.base import Alias, KernelCall, registry
+from .planner import Plan, plan_memory
+
+# Types a graph input or output may have: int8 directly, or float32 around an int8 core
+# (QUANTIZE at the input, DEQUANTIZE at the output).
+_ACTIVATION_TYPES = {"int8", "float32", "int32"}
+
+
+@dataclass
+class CompiledModel:
+    graph: Graph
+    steps: list[KernelCall | Alias]
+    aliases: dict[int, int]  # alias tensor → source tensor
+    plan: Plan
+    buffer_of: dict[int, int]  # non-constant tensor index → buffer id
+
+    @property
+    def calls(self) -> list[KernelCall]:
+        return [s for s in self.steps if isinstance(s, KernelCall)]
+
+    @property
+    def macs(self) -> int:
+        return sum(c.macs for c in self.calls)
+
+    def tensor_location(self, tensor_index: int) -> tuple[str, int]:
+        """("arena"|"io", byte offset) of a non-constant tensor."""
+        return self.plan.location(self.buffer_of[tensor_index])
+
+
+def check_graph(graph: Graph) -> None:
+    """Whole-graph checks; raises UnsupportedModelError naming every problem found."""
+    problems: list[str] = []
+    if graph.num_subgraphs > 1:
+        problems.append(f"the model has {graph.num_subgraphs} subgraphs; only single-subgraph models are supported")
+    ops = registry()
+    unknown = [f"{op.opcode} (operator {op.index})" for op in graph.operators if op.opcode not in ops]
+    if unknown:
+        problems.append("unsupported operators: " + ", ".join(unknown))
+    variable = [t for t in graph.tensors if not t.is_const]
+    if variable and all(t.dtype == "float32" for t in variable):
+        problems.append("the model is float32 only; quantize it to int8 (full-integer post-training quantization)")
+    int16 = [t.name for t in variable if t.dtype == "int16"]
+    if int16:
+        problems.append(f"int16 activations are not supported (tensor '{int16[0]}' and {len(int16) - 1} more)"
+                        if len(int16) > 1 else f"int16 activations are not supported (tensor '{int16[0]}')")
+    odd = sorted({t.dtype for t in variable} - _ACTIVATION_TYPES - {"int16"})
+    if odd:
+        problems.append(f"activation tensors of type {', '.join(odd)} are not supported")
+    if problems:
+        raise UnsupportedModelError(f"{graph.name}: " + "; ".join(problems))
+
+
+def compile_graph(graph: Graph, *, separate_io: bool = False) -> CompiledModel:
+    check_graph(graph)
+    ops = registry()
+    steps: list[KernelCall | Alias] = []
+    errors: list[str] = []
+    for op in graph.operators:
+        try:
+            steps.append(ops[op.opcode](graph, op))
+        except UnsupportedModelError as exc:
+            errors.append(exc.message)
+    if errors:
+        raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
+    aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
+    scratch = {s.op.index: s.scratch_bytes for s in steps if isinstance(s, KernelCall) and s.scratch_bytes}
+    buffers = build_buffers(graph, aliases, scratch)
+    plan = plan_memory(buffers, len(graph.operators), separate_io=separate_io)
+    buffer_of = {t: b.id for b in buffers for t in b.tensors}
+    return CompiledModel(graph=graph, steps=steps, aliases=aliases, plan=plan, buffer_of=buffer_of)

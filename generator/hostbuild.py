@@ -1,0 +1,88 @@
+"""Build a generated model library for the host and run inputs through it.
+
+The harness reads every input tensor's bytes from stdin, invokes, writes every output's bytes to
+stdout, and repeats until stdin ends, so one process runs a whole batch.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .codegen import GeneratedLibrary
+from .ir import NUMPY_DTYPES
+from .tools import find_tool, run_tool
+
+WARNING_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+
+_HARNESS = """\
+#include <stdio.h>
+#include "{p}.h"
+
+static int read_all(void *dst, size_t n) {{ return fread(dst, 1, n, stdin) == n; }}
+
+int main(void)
+{{
+    {p}_init();
+    for (;;) {{
+        unsigned i;
+        for (i = 0; i < {p}_model.num_inputs; ++i) {{
+            if (!read_all({p}_model.inputs[i].data, {p}_model.inputs[i].bytes)) return 0;
+        }}
+        {p}_invoke();
+        for (i = 0; i < {p}_model.num_outputs; ++i) {{
+            fwrite({p}_model.outputs[i].data, 1, {p}_model.outputs[i].bytes, stdout);
+        }}
+        fflush(stdout);
+    }}
+}}
+"""
+
+
+class HostModel:
+    """A generated library compiled into a host executable."""
+
+    def __init__(self, lib: GeneratedLibrary, workdir: Path | None = None, cc: str | None = None,
+                 extra_flags: tuple[str, ...] = ()) -> None:
+        self.lib = lib
+        self._tmp = tempfile.TemporaryDirectory(prefix="mcuforge-host-") if workdir is None else None
+        self.dir = Path(self._tmp.name) if self._tmp else Path(workdir)  # type: ignore[arg-type]
+        for rel, data in lib.files.items():
+            (self.dir / rel).write_bytes(data)
+        (self.dir / "harness_main.c").write_text(_HARNESS.format(p=lib.prefix))
+        compiler = cc or os.environ.get("CC") or find_tool("cc", hint="install gcc (apt-get install gcc)")
+        sources = [self.dir / s for s in lib.manifest["sources"]] + [self.dir / "harness_main.c"]
+        self.exe = self.dir / "model_host"
+        run_tool([compiler, *WARNING_FLAGS, "-O2", *extra_flags, "-I", self.dir, *sources, "-o", self.exe, "-lm"],
+                 timeout=600)
+
+    def run(self, batches: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+        """batches[k] = the inputs of inference k (in graph order) → outputs per inference."""
+        m = self.lib.manifest
+        stdin = b"".join(np.ascontiguousarray(x, dtype=NUMPY_DTYPES[io["dtype"]]).tobytes()
+                         for inputs in batches for x, io in zip(inputs, m["inputs"], strict=True))
+        out = run_tool([self.exe], input=stdin, timeout=600).stdout
+        results: list[list[np.ndarray]] = []
+        pos = 0
+        for _ in batches:
+            outs = []
+            for io in m["outputs"]:
+                n = io["bytes"]
+                arr = np.frombuffer(out[pos:pos + n], dtype=NUMPY_DTYPES[io["dtype"]]).reshape(io["shape"])
+                outs.append(arr.copy())
+                pos += n
+            results.append(outs)
+        return results
+
+    def close(self) -> None:
+        if self._tmp:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> HostModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

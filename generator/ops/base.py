@@ -1,0 +1,114 @@
+"""What an operator lowers to, and the registry of lowerings.
+
+Each supported TFLite operator has a `lower` function (its "Prepare"): it validates the operator,
+computes every parameter ahead of time and returns a `KernelCall`, which codegen turns into one
+`static const` parameter struct plus one C call. Operators register themselves with `@lowering`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UnsupportedModelError
+from ..ir import Graph, Operator, Tensor
+
+
+@dataclass(frozen=True)
+class ConstRef:
+    """Reference, inside a parameter struct, to one of the call's constant arrays."""
+
+    name: str
+
+
+@dataclass
+class ConstArray:
+    """A constant table computed at compile time (multipliers, shifts, folded biases, LUTs)."""
+
+    name: str  # unique within the call; codegen prefixes it with model and op
+    ctype: str  # int8_t, int16_t, int32_t, uint8_t, float
+    values: np.ndarray
+
+
+ParamValue = int | float | str | ConstRef
+
+
+@dataclass
+class KernelCall:
+    """One kernel invocation in the generated invoke function.
+
+    `args` are passed after the parameter struct pointer: an int is a tensor index (codegen
+    passes the tensor's data pointer: the arena, the IO buffer or a weight array), a ConstRef
+    names one of `consts`.
+    """
+
+    op: Operator
+    kernel: str  # runtime/kernels/<kernel>.c and <kernel>.h
+    function: str  # C function name
+    params_type: str | None  # C struct type of the parameters, or None for no struct
+    params: dict[str, ParamValue] = field(default_factory=dict)
+    args: list[int | ConstRef] = field(default_factory=list)
+    consts: list[ConstArray] = field(default_factory=list)
+    scratch_bytes: int = 0  # kernel scratch, planned in the arena, passed as the last argument
+    macs: int = 0
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Alias:
+    """The operator is a view: its output shares its input's bytes (RESHAPE, SQUEEZE)."""
+
+    op: Operator
+    source: int  # tensor index the output aliases
+    target: int
+
+
+LowerFn = Callable[[Graph, Operator], "KernelCall | Alias"]
+_REGISTRY: dict[str, LowerFn] = {}
+
+
+def lowering(*opcodes: str) -> Callable[[LowerFn], LowerFn]:
+    def register(fn: LowerFn) -> LowerFn:
+        for code in opcodes:
+            _REGISTRY[code] = fn
+        return fn
+
+    return register
+
+
+def registry() -> dict[str, LowerFn]:
+    from . import load_all  # noqa: F401  (importing registers every op module)
+
+    return _REGISTRY
+
+
+def reject(op: Operator, why: str) -> UnsupportedModelError:
+    return UnsupportedModelError(f"operator {op.index} ({op.opcode}): {why}")
+
+
+def require_int8(op: Operator, *tensors: Tensor | None) -> None:
+    for t in tensors:
+        if t is not None and t.dtype != "int8":
+            raise reject(op, f"tensor '{t.name}' is {t.dtype}; only int8 is supported here")
+        if t is not None and t.quant is None:
+            raise reject(op, f"tensor '{t.name}' has no quantization parameters")
+
+
+def padding_offsets(padding: str, in_size: int, filt: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(output size, leading padding) for SAME/VALID, as TFLite's ComputePaddingHeightWidth."""
+    eff = (filt - 1) * dilation + 1
+    if padding == "SAME":
+        out = (in_size + stride - 1) // stride
+    else:
+        out = (in_size + stride - eff) // stride
+    total = max((out - 1) * stride + eff - in_size, 0)
+    return out, total // 2
+
+
+def nhwc(t: Tensor) -> tuple[int, int, int, int]:
+    if len(t.shape) != 4:
+        raise ValueError(f"tensor {t.name} is not 4-D")
+    n, h, w, c = t.shape
+    return n, h, w, c

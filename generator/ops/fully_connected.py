@@ -1,0 +1,74 @@
+"""FULLY_CONNECTED (int8, per-tensor or per-channel weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Operator
+from ..quant import activation_range, quantize_multipliers
+from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+
+
+@lowering("FULLY_CONNECTED")
+def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
+    inp, weights, bias = (graph.op_inputs(op) + [None])[:3]
+    out = graph.op_outputs(op)[0]
+    assert inp is not None and weights is not None
+    require_int8(op, inp, weights, out)
+    if weights.data is None:
+        raise reject(op, "weights must be constant")
+    if len(weights.shape) != 2:
+        raise reject(op, f"weights must be 2-D [outputs, depth], got {list(weights.shape)}")
+    if op.options.get("weights_format", 0) != 0:
+        raise reject(op, "only the default weights format is supported")
+    assert weights.quant is not None
+    if any(z != 0 for z in weights.quant.zero_point):
+        raise reject(op, "int8 weights must be symmetric (zero point 0)")
+    units, depth = weights.shape
+    if inp.size % depth:
+        raise reject(op, f"input size {inp.size} is not a multiple of the weights depth {depth}")
+    batches = inp.size // depth
+    if out.size != batches * units:
+        raise reject(op, f"output has {out.size} elements, expected {batches * units}")
+
+    if bias is not None and bias.data is None:
+        raise reject(op, "bias must be constant")
+    if bias is not None and bias.dtype != "int32":
+        raise reject(op, f"bias must be int32, got {bias.dtype}")
+    b = bias.data.astype(np.int64) if bias is not None and bias.data is not None else np.zeros(units, np.int64)
+    # Fold the input zero point into the bias: sum(w * (x - zx)) = sum(w * x) - zx * sum(w).
+    w = weights.data.astype(np.int64)
+    folded = b - inp.zero_point * w.sum(axis=1)
+    if np.abs(folded).max(initial=0) >= 2**31:
+        raise reject(op, "the folded bias does not fit in int32")
+
+    scales = np.array(weights.quant.scale, dtype=np.float64)
+    effective = np.float64(inp.scale) * scales / np.float64(out.scale)
+    mult, shift = quantize_multipliers(effective)
+    act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
+                                        out.scale, out.zero_point)
+    return KernelCall(
+        op=op,
+        kernel="fully_connected_s8",
+        function="mcf_fully_connected_s8",
+        params_type="mcf_fc_params",
+        params={
+            "batches": batches,
+            "depth": depth,
+            "units": units,
+            "output_offset": out.zero_point,
+            "act_min": act_min,
+            "act_max": act_max,
+            "per_channel": int(len(mult) > 1),
+            "multiplier": ConstRef("mult"),
+            "shift": ConstRef("shift"),
+            "bias": ConstRef("bias"),
+        },
+        args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+        consts=[
+            ConstArray("mult", "int32_t", mult),
+            ConstArray("shift", "int32_t", shift),
+            ConstArray("bias", "int32_t", folded.astype(np.int32)),
+        ],
+        macs=batches * units * depth,
+    )

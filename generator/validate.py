@@ -1,0 +1,150 @@
+"""`mcuforge validate`: generated C on the host versus the TFLite Micro reference, bit for bit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .codegen import generate
+from .compiler import CompiledModel, compile_graph
+from .errors import UsageError
+from .hostbuild import HostModel
+from .ir import NUMPY_DTYPES, Graph, Tensor
+from .reference import Reference
+from .tflite_import import read_model
+
+
+@dataclass
+class OutputStats:
+    name: str
+    bit_exact: int = 0  # inferences whose output matched exactly
+    max_abs_diff: float = 0.0
+
+
+@dataclass
+class ValidationResult:
+    model: str
+    sha256: str
+    inputs: int
+    bit_exact: int  # inferences where every output matched exactly
+    max_abs_diff: float
+    arena_bytes: int
+    io_bytes: int
+    weights_bytes: int
+    lower_bound_bytes: int
+    macs: int
+    outputs: list[OutputStats] = field(default_factory=list)
+    checksums: list[int] = field(default_factory=list)  # per inference, see output_checksum()
+
+    @property
+    def ok(self) -> bool:
+        return self.bit_exact == self.inputs
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model, "sha256": self.sha256, "inputs": self.inputs, "bit_exact": self.bit_exact,
+            "max_abs_diff": self.max_abs_diff, "arena_bytes": self.arena_bytes, "io_bytes": self.io_bytes,
+            "weights_bytes": self.weights_bytes, "lower_bound_bytes": self.lower_bound_bytes,
+            "macs": self.macs, "checksums": self.checksums,
+            "outputs": [{"name": o.name, "bit_exact": o.bit_exact, "max_abs_diff": o.max_abs_diff}
+                        for o in self.outputs],
+        }
+
+
+def output_checksum(outputs: list[np.ndarray]) -> int:
+    """FNV-1a (32-bit) over the output bytes in graph order: what firmware prints to prove a run."""
+    h = 0x811C9DC5
+    for o in outputs:
+        for b in np.ascontiguousarray(o).tobytes():
+            h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def _float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
+    """Range for random float inputs: what the QUANTIZE that consumes the input can represent."""
+    for op in graph.operators:
+        if op.opcode == "QUANTIZE" and op.inputs and op.inputs[0] == t.index:
+            q = graph.tensors[op.outputs[0]]
+            if q.quant:
+                return q.scale * (-128 - q.zero_point), q.scale * (127 - q.zero_point)
+    return -1.0, 1.0
+
+
+def random_inputs(graph: Graph, count: int, seed: int) -> list[list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    batches = []
+    for _ in range(count):
+        xs = []
+        for i in graph.inputs:
+            t = graph.tensors[i]
+            if t.dtype == "float32":
+                lo, hi = _float_range(graph, t)
+                xs.append(rng.uniform(lo, hi, size=t.shape).astype(np.float32))
+            else:
+                info = np.iinfo(NUMPY_DTYPES[t.dtype])
+                xs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True).astype(NUMPY_DTYPES[t.dtype]))
+        batches.append(xs)
+    return batches
+
+
+def load_input_files(graph: Graph, files: list[Path]) -> list[list[np.ndarray]]:
+    """Each .npy holds one input tensor, or a batch of them (leading axis = inference)."""
+    if len(graph.inputs) != 1:
+        raise UsageError("--input files are supported for single-input models only")
+    t = graph.tensors[graph.inputs[0]]
+    batches = []
+    for f in files:
+        try:
+            arr = np.load(f, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read input file {f}: {exc}") from exc
+        if arr.dtype != NUMPY_DTYPES[t.dtype]:
+            raise UsageError(f"{f}: dtype {arr.dtype} does not match the model input ({t.dtype})")
+        if tuple(arr.shape) == t.shape:
+            batches.append([arr])
+        elif tuple(arr.shape[1:]) == t.shape:
+            batches.extend([a] for a in arr)
+        else:
+            raise UsageError(f"{f}: shape {list(arr.shape)} does not match the model input {list(t.shape)}")
+    return batches
+
+
+def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[np.ndarray]],
+                      prefix: str = "model") -> ValidationResult:
+    graph = cm.graph
+    lib = generate(cm, prefix)
+    ref = Reference(model_bytes)
+    with HostModel(lib) as host:
+        got_all = host.run(batches)
+    stats = [OutputStats(graph.tensors[i].name) for i in graph.outputs]
+    exact = 0
+    worst = 0.0
+    checksums = []
+    for inputs, got in zip(batches, got_all, strict=True):
+        want = ref.run(inputs, len(graph.outputs))
+        all_ok = True
+        for s, g, w in zip(stats, got, want, strict=True):
+            w = w.reshape(g.shape)
+            diff = float(np.max(np.abs(g.astype(np.float64) - w.astype(np.float64)))) if g.size else 0.0
+            same = bool(np.array_equal(g, w))
+            s.bit_exact += same
+            s.max_abs_diff = max(s.max_abs_diff, diff)
+            worst = max(worst, diff)
+            all_ok &= same
+        exact += all_ok
+        checksums.append(output_checksum(got))
+    return ValidationResult(
+        model=graph.name, sha256=graph.sha256, inputs=len(batches), bit_exact=exact, max_abs_diff=worst,
+        arena_bytes=cm.plan.arena_bytes, io_bytes=cm.plan.io_bytes, weights_bytes=graph.weights_bytes,
+        lower_bound_bytes=cm.plan.lower_bound, macs=cm.macs, outputs=stats, checksums=checksums,
+    )
+
+
+def validate_model(path: Path, *, count: int = 10, seed: int = 0, input_files: list[Path] | None = None,
+                   separate_io: bool = False) -> ValidationResult:
+    graph = read_model(path)
+    cm = compile_graph(graph, separate_io=separate_io)
+    batches = load_input_files(graph, input_files) if input_files else random_inputs(graph, count, seed)
+    return validate_compiled(cm, Path(path).read_bytes(), batches)

@@ -1,0 +1,31 @@
+/* fully_connected_s8.h - int8 fully connected layer (TFLite FULLY_CONNECTED). */
+#ifndef MCF_FULLY_CONNECTED_S8_H
+#define MCF_FULLY_CONNECTED_S8_H
+
+#include <stdint.h>
+
+/**
+ * Parameters computed by mcuforge at compile time.
+ * `bias` already holds bias[u] - input_zero_point * sum(weights[u][:]), so the kernel only
+ * accumulates weights * input. `multiplier`/`shift` have one entry, or one per unit when
+ * `per_channel` is set.
+ */
+typedef struct {
+    int32_t batches;       /**< rows of the input, each `depth` long */
+    int32_t depth;         /**< inner dimension */
+    int32_t units;         /**< output features (rows of the weight matrix) */
+    int32_t output_offset; /**< output zero point */
+    int32_t act_min;       /**< clamp applied after requantization */
+    int32_t act_max;
+    int32_t per_channel;
+    const int32_t *multiplier;
+    const int32_t *shift;
+    const int32_t *bias;   /**< [units], zero point folded in */
+} mcf_fc_params;
+
+/** output[b][u] = clamp(requant(bias[u] + sum_d weights[u][d] * input[b][d]) + output_offset).
+ *  Layouts: input [batches][depth], weights [units][depth], output [batches][units]. */
+void mcf_fully_connected_s8(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                            int8_t *output);
+
+#endif /* MCF_FULLY_CONNECTED_S8_H */

@@ -1,0 +1,151 @@
+"""The `mcuforge` command line. Thin commands: each parses options and calls one library function.
+
+Errors: libraries raise McuforgeError subclasses; `main()` turns them into one line on stderr
+("error: …", then "Hint: …") and exit status 2. Tracebacks only with -vv.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from . import __version__, ui
+from .errors import McuforgeError
+
+app = typer.Typer(
+    name="mcuforge",
+    help="Compile quantized .tflite models to static C and run them on microcontrollers.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+ModelArg = Annotated[Path, typer.Argument(help="Quantized .tflite model.", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        ui.out.print(f"mcuforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v: debug output, -vv: tracebacks.")] = 0,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    ui.Verbosity.level = verbose
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+# ---- model → C ----------------------------------------------------------------------------------
+
+@app.command()
+def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
+    """Show the model op by op: shapes, MACs, weights, support, and the memory it needs."""
+    from .inspect_model import inspect_path
+
+    rep = inspect_path(model)
+    if as_json:
+        _print_json(rep.to_json())
+    else:
+        t = Table(title=f"{rep.model}  (sha256 {rep.sha256[:12]}…)", title_justify="left")
+        for col, just in (("#", "right"), ("op", "left"), ("inputs", "left"), ("outputs", "left"),
+                          ("MACs", "right"), ("weights B", "right"), ("supported", "left")):
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for r in rep.ops:
+            t.add_row(str(r.index), r.op, " ".join(map(str, r.inputs)), " ".join(map(str, r.outputs)),
+                      f"{r.macs:,}" if r.macs is not None else "-", f"{r.weight_bytes:,}",
+                      "yes" if r.supported else "[red]no[/red]")
+        ui.out.print(t)
+        for r in rep.ops:
+            if not r.supported:
+                ui.out.print(f"operator {r.index} ({r.op}) is not supported: {r.reason}", markup=False)
+        for kind, rows in (("input", rep.inputs), ("output", rep.outputs)):
+            for io in rows:
+                q = f"scale {io.scale:.6g}, zero point {io.zero_point}" if io.scale is not None else "not quantized"
+                ui.out.print(f"{kind} {io.name!r}: {io.dtype} {io.shape}, {q}")
+        arena = f"{rep.arena_bytes:,} B" if rep.arena_bytes is not None else "n/a (unsupported)"
+        ui.out.print(f"weights {rep.weights_bytes:,} B · MACs {rep.macs:,} · planned arena {arena} · "
+                     f"live-tensor lower bound {rep.lower_bound_bytes:,} B")
+    if not rep.supported and not as_json:
+        ui.warning(f"{rep.model} cannot be compiled yet: " + "; ".join(rep.problems))
+
+
+@app.command()
+def compile(
+    model: ModelArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the C library into.")],
+    prefix: Annotated[str, typer.Option(help="C identifier prefix for the generated API.")] = "model",
+    separate_io: Annotated[bool, typer.Option("--separate-io", help="Keep inputs/outputs in their own buffer "
+                                              "(inputs survive invoke; costs their bytes).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists.")] = False,
+) -> None:
+    """Generate a self-contained C99 library (model, weights, kernels) from a .tflite model."""
+    from .codegen import check_prefix, generate, write_library
+    from .compiler import compile_graph
+    from .errors import OutputExistsError
+    from .tflite_import import read_model
+
+    check_prefix(prefix)
+    if output.exists() and not force:  # fail before the (slow) compile, not after
+        raise OutputExistsError(f"output folder already exists: {output}", hint="pass --force to replace it")
+    cm = compile_graph(read_model(model), separate_io=separate_io)
+    lib = generate(cm, prefix)
+    write_library(lib, output, force=force)
+    m = lib.manifest
+    ui.info(f"wrote {len(lib.files)} files to {output}: arena {m['arena_bytes']:,} B "
+            f"(lower bound {m['lower_bound_bytes']:,} B), constants {m['const_bytes']:,} B, {m['macs']:,} MACs")
+
+
+@app.command()
+def validate(
+    model: ModelArg,
+    inputs: Annotated[int, typer.Option("--inputs", min=1, help="Number of random inputs.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed for the inputs.")] = 0,
+    input_file: Annotated[Optional[list[Path]], typer.Option("--input", help=".npy input tensor(s); repeatable.")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the generated C for this host and compare it with TFLite Micro, bit for bit."""
+    from .validate import validate_model
+
+    res = validate_model(model, count=inputs, seed=seed, input_files=input_file)
+    if as_json:
+        _print_json(res.to_json())
+    else:
+        for o in res.outputs:
+            ui.out.print(f"output {o.name!r}: {o.bit_exact}/{res.inputs} bit-exact, max abs diff {o.max_abs_diff:g}")
+        ui.out.print(f"{res.model}: {res.bit_exact}/{res.inputs} inferences bit-exact with TFLite Micro · "
+                     f"arena {res.arena_bytes:,} B (lower bound {res.lower_bound_bytes:,} B) · "
+                     f"weights {res.weights_bytes:,} B")
+    if not res.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except McuforgeError as exc:
+        if ui.Verbosity.level >= 2:
+            import traceback
+
+            traceback.print_exc()
+        ui.error(exc.message, exc.hint)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        ui.error("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

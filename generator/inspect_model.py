@@ -1,0 +1,102 @@
+"""`mcuforge inspect`: what a model contains and what the compiler makes of it, op by op."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .analysis import build_buffers, live_bytes_lower_bound
+from .compiler import check_graph, compile_graph
+from .errors import UnsupportedModelError
+from .ir import Graph
+from .ops.base import Alias, KernelCall, registry
+from .tflite_import import read_model
+
+
+@dataclass
+class OpRow:
+    index: int
+    op: str
+    inputs: list[list[int]]
+    outputs: list[list[int]]
+    macs: int | None
+    weight_bytes: int
+    supported: bool
+    reason: str = ""
+
+
+@dataclass
+class IoRow:
+    name: str
+    dtype: str
+    shape: list[int]
+    scale: float | None
+    zero_point: int | None
+
+
+@dataclass
+class ModelReport:
+    model: str
+    sha256: str
+    ops: list[OpRow] = field(default_factory=list)
+    inputs: list[IoRow] = field(default_factory=list)
+    outputs: list[IoRow] = field(default_factory=list)
+    weights_bytes: int = 0
+    macs: int = 0
+    lower_bound_bytes: int = 0
+    arena_bytes: int | None = None  # None when the model cannot be compiled
+    supported: bool = True
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _io(graph: Graph, idx: int) -> IoRow:
+    t = graph.tensors[idx]
+    return IoRow(t.name, t.dtype, list(t.shape), t.scale if t.quant else None, t.zero_point if t.quant else None)
+
+
+def inspect_graph(graph: Graph) -> ModelReport:
+    rep = ModelReport(graph.name, graph.sha256, weights_bytes=graph.weights_bytes,
+                      inputs=[_io(graph, i) for i in graph.inputs], outputs=[_io(graph, i) for i in graph.outputs])
+    lowerings = registry()
+    aliases: dict[int, int] = {}
+    scratch: dict[int, int] = {}
+    for op in graph.operators:
+        ins = [t for t in graph.op_inputs(op) if t is not None]
+        row = OpRow(op.index, op.opcode, [list(t.shape) for t in ins if not t.is_const],
+                    [list(t.shape) for t in graph.op_outputs(op)], None,
+                    sum(t.nbytes for t in ins if t.is_const), False)
+        fn = lowerings.get(op.opcode)
+        if fn is None:
+            row.reason = "no kernel for this operator"
+        else:
+            try:
+                step = fn(graph, op)
+            except UnsupportedModelError as exc:
+                row.reason = exc.message.split(": ", 1)[-1]
+            else:
+                row.supported = True
+                if isinstance(step, Alias):
+                    aliases[step.target] = step.source
+                    row.macs = 0
+                elif isinstance(step, KernelCall):
+                    row.macs = step.macs
+                    if step.scratch_bytes:
+                        scratch[op.index] = step.scratch_bytes
+        rep.ops.append(row)
+    rep.macs = sum(r.macs or 0 for r in rep.ops)
+    rep.lower_bound_bytes = live_bytes_lower_bound(build_buffers(graph, aliases, scratch), len(graph.operators))
+    try:
+        check_graph(graph)
+        cm = compile_graph(graph)
+        rep.arena_bytes = cm.plan.arena_bytes
+    except UnsupportedModelError as exc:
+        rep.supported = False
+        rep.problems = exc.message.split(": ", 1)[-1].split("; ")
+    return rep
+
+
+def inspect_path(path: Path) -> ModelReport:
+    return inspect_graph(read_model(path))

@@ -1,0 +1,449 @@
+"""GNU ld linker scripts for bare-metal Cortex-M projects, from a board's memory regions.
+
+`render_linker_script(regions, placements)` writes the whole script: one MEMORY entry per region,
+the usual sections (vector table first in flash, code, read-only data, initialised data copied
+from flash at boot, zeroed .bss, optional heap, main stack at the top of the default RAM region),
+and for every region that a buffer class is placed in a dedicated output section that C code
+targets with `__attribute__((section(".mcf_<region>")))`.
+
+Buffer classes and what placing them does:
+
+* ``arena`` / ``io`` (activations, input/output buffers): go to ``.mcf_<region>`` in a RAM region
+  (kinds sram, tcm, ccm, psram). These sections are ``NOLOAD``: they are neither loaded nor zeroed
+  at boot, because the generated code writes every arena byte before reading it. An initialiser
+  on a variable placed there is therefore lost. Placing them in a flash region is an error.
+* ``weights`` (constant tensors): unplaced, they are plain ``const`` data in ``.rodata`` of the
+  default flash region. Placed in a flash region they go to its ``.mcf_<region>`` section (loaded,
+  read-only). Placed in a RAM region they go to ``.mcf_<region>_init``: stored in the default
+  flash region and copied to RAM at boot (an entry in the startup copy table), for boards where
+  RAM is faster than flash.
+
+Symbols for C code and tests: ``__mcf_<region>_start`` / ``__mcf_<region>_end`` around every
+``.mcf_<region>[_init]`` section (with ``_init`` in the name for the copied one),
+``__mcf_region_<region>_start`` / ``_end`` for each whole region, and the startup contract of
+``runtime/ports/baremetal/startup.c``: ``__mcf_stack_top``, ``__mcf_stack_limit``,
+``__mcf_copy_table_start/_end`` (``{load, start, end}`` word triples),
+``__mcf_zero_table_start/_end`` (``{start, end}`` pairs), ``__mcf_init_array_start/_end``,
+``__mcf_heap_start/_end`` (also as picolibc's ``__heap_start/__heap_end``).
+
+The output is deterministic: regions are listed by base address, numbers in fixed-width hex.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from .errors import McuforgeError
+
+__all__ = [
+    "BUFFER_CLASSES",
+    "RAM_KINDS",
+    "REGION_KINDS",
+    "LinkerScriptError",
+    "MemoryRegionLike",
+    "placement_sections",
+    "region_symbols",
+    "render_linker_script",
+    "section_name",
+]
+
+#: Kinds of memory a region can be (the board model's `kind` field).
+REGION_KINDS = ("flash", "sram", "tcm", "ccm", "psram")
+#: Kinds that are writable at run time.
+RAM_KINDS = frozenset({"sram", "tcm", "ccm", "psram"})
+#: Logical buffers the generated code can place.
+BUFFER_CLASSES = ("arena", "io", "weights")
+
+_NAME_RE = re.compile(r"[^A-Za-z0-9_]")
+_ADDRESS_LIMIT = 1 << 32
+
+
+class LinkerScriptError(McuforgeError):
+    """The regions or placements cannot be turned into a linker script."""
+
+
+@runtime_checkable
+class MemoryRegionLike(Protocol):
+    """What the renderer needs from a memory region (a `generator.boards` model fits)."""
+
+    name: str
+    base: int
+    size: int
+    kind: Any  # 'flash' | 'sram' | 'tcm' | 'ccm' | 'psram', or an Enum with such a value
+
+
+@dataclass(frozen=True)
+class _Region:
+    name: str  # as given (for comments and messages)
+    ident: str  # lower-case C/ld identifier: section and symbol names
+    memory: str  # upper-case MEMORY name
+    base: int
+    size: int
+    kind: str
+
+    @property
+    def is_ram(self) -> bool:
+        return self.kind in RAM_KINDS
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+def _field(region: object, key: str) -> Any:
+    if isinstance(region, Mapping):
+        if key not in region:
+            raise LinkerScriptError(f"memory region {dict(region)!r} has no '{key}'")
+        return region[key]
+    try:
+        return getattr(region, key)
+    except AttributeError:
+        raise LinkerScriptError(f"memory region {region!r} has no attribute '{key}'") from None
+
+
+def _identifier(name: str) -> str:
+    ident = _NAME_RE.sub("_", name.strip()).lower()
+    if not ident or ident[0].isdigit():
+        ident = "r_" + ident
+    return ident
+
+
+def _normalize(regions: Iterable[MemoryRegionLike | Mapping[str, Any]]) -> list[_Region]:
+    out: list[_Region] = []
+    seen: dict[str, str] = {}
+    for raw in regions:
+        name = str(_field(raw, "name"))
+        kind_raw = _field(raw, "kind")
+        kind = str(getattr(kind_raw, "value", kind_raw)).lower()
+        base, size = _field(raw, "base"), _field(raw, "size")
+        if kind not in REGION_KINDS:
+            raise LinkerScriptError(
+                f"memory region '{name}' has kind '{kind}'", hint=f"use one of: {', '.join(REGION_KINDS)}"
+            )
+        if not isinstance(base, int) or not isinstance(size, int) or isinstance(base, bool):
+            raise LinkerScriptError(f"memory region '{name}': base and size must be integers")
+        if base < 0 or size <= 0 or base + size > _ADDRESS_LIMIT:
+            raise LinkerScriptError(
+                f"memory region '{name}' (base 0x{base:x}, size 0x{size:x}) is outside the 32-bit address space"
+            )
+        ident = _identifier(name)
+        if ident in seen:
+            raise LinkerScriptError(f"memory regions '{seen[ident]}' and '{name}' map to the same name '{ident}'")
+        seen[ident] = name
+        out.append(_Region(name, ident, ident.upper(), base, size, kind))
+    if not out:
+        raise LinkerScriptError("no memory regions given")
+    out.sort(key=lambda r: (r.base, r.ident))
+    for a, b in zip(out, out[1:], strict=False):
+        if b.base < a.end:
+            raise LinkerScriptError(f"memory regions '{a.name}' and '{b.name}' overlap")
+    return out
+
+
+def _pick(regions: list[_Region], wanted: str | None, kinds: Iterable[str], role: str) -> _Region:
+    kinds = tuple(kinds)
+    if wanted is not None:
+        region = _lookup(regions, wanted)
+        if region.kind not in kinds:
+            raise LinkerScriptError(f"the {role} region '{wanted}' has kind '{region.kind}', not {'/'.join(kinds)}")
+        return region
+    for kind in kinds:  # first by kind preference, then by address
+        for region in regions:
+            if region.kind == kind:
+                return region
+    raise LinkerScriptError(f"no memory region of kind {'/'.join(kinds)} for the {role}")
+
+
+def _lookup(regions: list[_Region], name: str) -> _Region:
+    for region in regions:
+        if name in (region.name, region.ident):
+            return region
+    close = difflib.get_close_matches(name, [r.name for r in regions], n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"regions: {', '.join(r.name for r in regions)}"
+    raise LinkerScriptError(f"unknown memory region '{name}'", hint=hint)
+
+
+def _check_placements(regions: list[_Region], placements: Mapping[str, str]) -> dict[str, _Region]:
+    out: dict[str, _Region] = {}
+    for buffer_class in sorted(placements):
+        if buffer_class not in BUFFER_CLASSES:
+            close = difflib.get_close_matches(buffer_class, BUFFER_CLASSES, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"buffer classes: {', '.join(BUFFER_CLASSES)}"
+            raise LinkerScriptError(f"unknown buffer class '{buffer_class}'", hint=hint)
+        region = _lookup(regions, placements[buffer_class])
+        if buffer_class != "weights" and not region.is_ram:
+            raise LinkerScriptError(
+                f"cannot place '{buffer_class}' in '{region.name}': it is {region.kind}, not writable RAM"
+            )
+        out[buffer_class] = region
+    return out
+
+
+def section_name(region_name: str, *, initialized: bool = False) -> str:
+    """Output section that holds buffers placed in `region_name` (``.mcf_<region>[_init]``)."""
+    return f".mcf_{_identifier(region_name)}" + ("_init" if initialized else "")
+
+
+def region_symbols(region_name: str, *, initialized: bool = False) -> tuple[str, str]:
+    """Start and end symbols the script defines around `section_name(region_name, ...)`."""
+    base = section_name(region_name, initialized=initialized)[1:]  # drop the leading dot
+    return f"__{base}_start", f"__{base}_end"
+
+
+def placement_sections(
+    regions: Iterable[MemoryRegionLike | Mapping[str, Any]],
+    placements: Mapping[str, str],
+) -> dict[str, str | None]:
+    """The section each buffer class goes to: a name for `__attribute__((section(...)))`, or None.
+
+    None means "no attribute": arena/io are ordinary zeroed globals in .bss of the default RAM and
+    weights ordinary `const` data in .rodata of the default flash.
+    """
+    norm = _normalize(regions)
+    placed = _check_placements(norm, placements)
+    out: dict[str, str | None] = {}
+    for buffer_class in BUFFER_CLASSES:
+        region = placed.get(buffer_class)
+        if region is None:
+            out[buffer_class] = None
+        else:
+            out[buffer_class] = section_name(region.ident, initialized=buffer_class == "weights" and region.is_ram)
+    return out
+
+
+def _hex(value: int) -> str:
+    return f"0x{value:08X}"
+
+
+def _size_comment(size: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size} B"
+
+
+def render_linker_script(
+    regions: Iterable[MemoryRegionLike | Mapping[str, Any]],
+    placements: Mapping[str, str] | None = None,
+    *,
+    stack_size: int = 8192,
+    heap_size: int = 0,
+    flash_region: str | None = None,
+    ram_region: str | None = None,
+    origin: str | None = None,
+) -> str:
+    """Render a GNU ld script for `regions` with buffer classes placed per `placements`.
+
+    Args:
+        regions: objects or dicts with ``name``, ``base``, ``size`` and ``kind``.
+        placements: buffer class (``arena``, ``io``, ``weights``) → region name.
+        stack_size: bytes reserved for the main stack at the top of the default RAM region.
+        heap_size: bytes reserved for a heap after .bss (0: no heap).
+        flash_region: region that holds code, read-only data and load images; default: the
+            first region of kind flash (lowest address). The vector table goes to its start.
+        ram_region: region for .data, .bss, heap and stack; default: the first sram region
+            (then tcm, ccm, psram).
+        origin: what the script was generated for, quoted in the banner (e.g. a board id).
+
+    Raises:
+        LinkerScriptError: unknown or overlapping regions, bad kinds, impossible placements.
+    """
+    if stack_size <= 0 or stack_size % 8:
+        raise LinkerScriptError(f"stack size {stack_size} must be a positive multiple of 8")
+    if heap_size < 0 or heap_size % 8:
+        raise LinkerScriptError(f"heap size {heap_size} must be a non-negative multiple of 8")
+    norm = _normalize(regions)
+    placed = _check_placements(norm, placements or {})
+    flash = _pick(norm, flash_region, ("flash",), "code (flash)")
+    ram = _pick(norm, ram_region, ("sram", "tcm", "ccm", "psram"), "data (RAM)")
+    if stack_size + heap_size > ram.size:
+        raise LinkerScriptError(f"stack and heap ({stack_size + heap_size} B) do not fit in '{ram.name}'")
+
+    # Which sections each region gets: uninitialised buffers (arena/io) and, for RAM regions,
+    # copied-at-boot weights.
+    plain: dict[str, list[str]] = {}
+    copied: dict[str, list[str]] = {}
+    for buffer_class, region in placed.items():
+        if buffer_class == "weights" and region.is_ram:
+            copied.setdefault(region.ident, []).append(buffer_class)
+        else:
+            plain.setdefault(region.ident, []).append(buffer_class)
+
+    out: list[str] = []
+    w = out.append
+    banner = f" for {origin}" if origin else ""
+    w(f"/* Linker script generated by mcuforge (generator/linker.py){banner}. Do not edit. */")
+    w("/*")
+    w(f" * Code and constants: {flash.name}. Data, .bss, heap, stack: {ram.name}.")
+    for buffer_class in BUFFER_CLASSES:
+        if buffer_class in placed:
+            region = placed[buffer_class]
+            sec = section_name(region.ident, initialized=region.ident in copied and buffer_class == "weights")
+            w(f" * {buffer_class:<8} -> {region.name} ({sec})")
+        else:
+            w(f" * {buffer_class:<8} -> default ({'.rodata' if buffer_class == 'weights' else '.bss'})")
+    w(" */")
+    w("")
+    w("ENTRY(Reset_Handler)")
+    w("")
+    w(f"__mcf_stack_size = {_hex(stack_size)};")
+    w(f"__mcf_heap_size = {_hex(heap_size)};")
+    w("")
+    w("MEMORY")
+    w("{")
+    width = max(len(r.memory) for r in norm)
+    for r in norm:
+        attrs = "rwx" if r.is_ram else "rx"
+        w(
+            f"  {r.memory:<{width}} ({attrs:<3}) : ORIGIN = {_hex(r.base)}, LENGTH = {_hex(r.size)}"
+            f"  /* {r.name}: {r.kind}, {_size_comment(r.size)} */"
+        )
+    w("}")
+    w("")
+    for r in norm:
+        w(f"__mcf_region_{r.ident}_start = ORIGIN({r.memory});")
+        w(f"__mcf_region_{r.ident}_end = ORIGIN({r.memory}) + LENGTH({r.memory});")
+    w("")
+    w("SECTIONS")
+    w("{")
+
+    def section(name: str, body: list[str], where: str, *, attrs: str = "", align: int = 4) -> None:
+        head = f"  {name}{' ' + attrs if attrs else ''} :"
+        w(f"{head} ALIGN({align})")
+        w("  {")
+        for line in body:
+            w(f"    {line}" if line else "")
+        w(f"  }} {where}")
+        w("")
+
+    def placed_section(region: _Region, *, initialized: bool) -> None:
+        sec = section_name(region.ident, initialized=initialized)
+        start, end = region_symbols(region.ident, initialized=initialized)
+        classes = copied[region.ident] if initialized else plain[region.ident]
+        if initialized:
+            w(f"  /* {', '.join(classes)} placed in {region.name}: stored in {flash.name}, copied at boot. */")
+            where, attrs = f"> {region.memory} AT> {flash.memory}", ""
+        elif region.is_ram:
+            w(f"  /* {', '.join(classes)} placed in {region.name}: NOLOAD, neither loaded nor zeroed at boot. */")
+            where, attrs = f"> {region.memory}", "(NOLOAD)"
+        else:
+            w(f"  /* {', '.join(classes)} placed in {region.name}: read-only, part of the image. */")
+            where, attrs = f"> {region.memory}", ""
+        section(
+            sec,
+            [f"{start} = .;", f"*({sec} {sec}.*)", ". = ALIGN(4);", f"{end} = .;"],
+            where,
+            attrs=attrs,
+            align=16,
+        )
+
+    # ---- flash: vector table, code, read-only data -------------------------------------------
+    w(f"  /* The vector table must be first: the core reads SP and reset vector from {_hex(flash.base)}. */")
+    section(".isr_vector", ["KEEP(*(.isr_vector))"], f"> {flash.memory}", align=4)
+    section(
+        ".text",
+        [
+            "*(.text .text.* .gnu.linkonce.t.*)",
+            "*(.glue_7) *(.glue_7t) *(.vfp11_veneer) *(.v4_bx)",
+            "KEEP(*(.init)) KEEP(*(.fini))",
+        ],
+        f"> {flash.memory}",
+    )
+    section(".rodata", ["*(.rodata .rodata.* .gnu.linkonce.r.*)", ". = ALIGN(4);"], f"> {flash.memory}")
+    section(".ARM.extab", ["*(.ARM.extab* .gnu.linkonce.armextab.*)"], f"> {flash.memory}")
+    section(
+        ".ARM.exidx",
+        ["__exidx_start = .;", "*(.ARM.exidx* .gnu.linkonce.armexidx.*)", "__exidx_end = .;"],
+        f"> {flash.memory}",
+    )
+    section(
+        ".init_array",
+        [
+            "__mcf_init_array_start = .;",
+            "KEEP(*(.preinit_array))",
+            "KEEP(*(SORT(.init_array.*)))",
+            "KEEP(*(.init_array))",
+            "__mcf_init_array_end = .;",
+        ],
+        f"> {flash.memory}",
+    )
+    section(".fini_array", ["KEEP(*(SORT(.fini_array.*)))", "KEEP(*(.fini_array))"], f"> {flash.memory}")
+    for r in norm:
+        if not r.is_ram and r.ident in plain:
+            placed_section(r, initialized=False)
+
+    # ---- startup tables ----------------------------------------------------------------------
+    copy_lines = ["__mcf_copy_table_start = .;", "LONG(LOADADDR(.data)) LONG(ADDR(.data)) LONG(ADDR(.data) + SIZEOF(.data))"]
+    for r in norm:
+        if r.ident in copied:
+            sec = section_name(r.ident, initialized=True)
+            copy_lines.append(f"LONG(LOADADDR({sec})) LONG(ADDR({sec})) LONG(ADDR({sec}) + SIZEOF({sec}))")
+    copy_lines += [
+        "__mcf_copy_table_end = .;",
+        "__mcf_zero_table_start = .;",
+        "LONG(ADDR(.bss)) LONG(ADDR(.bss) + SIZEOF(.bss))",
+        "__mcf_zero_table_end = .;",
+    ]
+    w("  /* Read by Reset_Handler: {load, start, end} sections to copy, then {start, end} to zero. */")
+    section(".mcf_startup_tables", copy_lines, f"> {flash.memory}")
+
+    # ---- default RAM: data, bss, placed buffers, heap, stack ---------------------------------
+    w(f"  /* Initialised data: runs in {ram.name}, stored in {flash.name}, copied by Reset_Handler. */")
+    section(
+        ".data",
+        ["*(.data .data.* .gnu.linkonce.d.*)", "*(.ramfunc .ramfunc.*)", ". = ALIGN(4);"],
+        f"> {ram.memory} AT> {flash.memory}",
+    )
+    if ram.ident in copied:
+        placed_section(ram, initialized=True)
+    w("  /* Zero-initialised data, cleared by Reset_Handler. */")
+    section(
+        ".bss",
+        ["__mcf_bss_start = .;", "*(.bss .bss.* .gnu.linkonce.b.*)", "*(COMMON)", ". = ALIGN(4);", "__mcf_bss_end = .;"],
+        f"> {ram.memory}",
+        attrs="(NOLOAD)",
+    )
+    if ram.ident in plain:
+        placed_section(ram, initialized=False)
+    section(
+        ".heap",
+        [
+            "__mcf_heap_start = .;",
+            "PROVIDE(__heap_start = .);",
+            ". += __mcf_heap_size;",
+            "__mcf_heap_end = .;",
+            "PROVIDE(__heap_end = .);",
+        ],
+        f"> {ram.memory}",
+        attrs="(NOLOAD)",
+        align=8,
+    )
+    w(f"  /* Main stack: the top {_size_comment(stack_size)} of {ram.name}; grows down from __mcf_stack_top. */")
+    w(f"  .stack ORIGIN({ram.memory}) + LENGTH({ram.memory}) - __mcf_stack_size (NOLOAD) :")
+    w("  {")
+    w("    __mcf_stack_limit = .;")
+    w("    . += __mcf_stack_size;")
+    w("    __mcf_stack_top = .;")
+    w(f"  }} > {ram.memory}")
+    w("")
+
+    # ---- other regions ---------------------------------------------------------------------
+    for r in norm:
+        if r is ram or not r.is_ram:
+            continue
+        if r.ident in copied:
+            placed_section(r, initialized=True)
+        if r.ident in plain:
+            placed_section(r, initialized=False)
+
+    w("  .ARM.attributes 0 : { KEEP(*(.ARM.attributes)) }")
+    w("}")
+    w("")
+    w(f'ASSERT(__mcf_heap_end <= __mcf_stack_limit, "{ram.name} overflow: data + bss + heap run into the stack")')
+    w('ASSERT(__mcf_stack_top % 8 == 0, "the stack top must be 8-byte aligned")')
+    w("")
+    return "\n".join(out)

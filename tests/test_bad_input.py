@@ -1,0 +1,101 @@
+"""Bad input: one clear line on stderr, exit status 2, no traceback, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tflite_builder import T, options, single_op
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    first = proc.stderr.strip().splitlines()[0]
+    assert first.startswith("error: ")
+    for n in needles:
+        assert n in proc.stderr, proc.stderr
+
+
+@pytest.fixture()
+def bad_models(tmp_path: Path, models_dir: Path) -> dict[str, Path]:
+    good = (models_dir / "kws_ref_model.tflite").read_bytes()
+    files = {
+        "empty": b"",
+        "random": np.random.default_rng(0).integers(0, 256, 5000).astype(np.uint8).tobytes(),
+        "truncated": good[: len(good) // 3],
+        "float": single_op("FULLY_CONNECTED",
+                           [T((1, 4), "float32"), T((2, 4), "float32", data=np.ones((2, 4), np.float32))],
+                           [T((1, 2), "float32")], options("FullyConnectedOptions")),
+        "unsupported": single_op("SIN", [T((1, 4), "int8", 0.1, 0)], [T((1, 4), "int8", 0.1, 0)]),
+    }
+    out = {}
+    for name, data in files.items():
+        p = tmp_path / f"{name}.tflite"
+        p.write_bytes(data)
+        out[name] = p
+    return out
+
+
+@pytest.mark.parametrize("kind,needle", [
+    ("empty", "empty"),
+    ("random", "not a TFLite model"),
+    ("truncated", "truncated or corrupted"),
+    ("float", "float32 only"),
+    ("unsupported", "SIN (operator 0)"),
+])
+@pytest.mark.parametrize("command", ["compile", "validate"])
+def test_bad_model(bad_models: dict[str, Path], tmp_path: Path, kind: str, needle: str, command: str) -> None:
+    out = tmp_path / f"out-{kind}"
+    args = [command, str(bad_models[kind])] + (["-o", str(out)] if command == "compile" else [])
+    proc = run_cli(*args)
+    assert_clean_failure(proc, needle)
+    assert not out.exists()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out-")]
+    assert leftovers == []
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_clean_failure(run_cli("validate", str(tmp_path / "nope.tflite")), "not found")
+    assert_clean_failure(run_cli("compile", str(tmp_path / "nope.tflite"), "-o", str(tmp_path / "o")), "not found")
+    assert not (tmp_path / "o").exists()
+
+
+def test_existing_output_folder_is_kept(tmp_path: Path, models_dir: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my own file")
+    proc = run_cli("compile", str(models_dir / "ad01_int8.tflite"), "-o", str(out))
+    assert_clean_failure(proc, "already exists", "--force")
+    assert (out / "notes.txt").read_text() == "my own file"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_force_replaces_output(tmp_path: Path, models_dir: Path) -> None:
+    out = tmp_path / "lib"
+    out.mkdir()
+    (out / "old.txt").write_text("x")
+    proc = run_cli("compile", str(models_dir / "ad01_int8.tflite"), "-o", str(out), "--force", "--prefix", "ad")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "ad.h").exists() and not (out / "old.txt").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_bad_prefix(tmp_path: Path, models_dir: Path) -> None:
+    proc = run_cli("compile", str(models_dir / "ad01_int8.tflite"), "-o", str(tmp_path / "o"), "--prefix", "9x")
+    assert_clean_failure(proc, "C identifier")
+    assert not (tmp_path / "o").exists()
+
+
+def test_model_is_a_folder(tmp_path: Path) -> None:
+    assert_clean_failure(run_cli("validate", str(tmp_path)), "folder")
+

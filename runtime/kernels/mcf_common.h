@@ -56,6 +56,34 @@ static inline int32_t mcf_requantize(int32_t x, int32_t multiplier, int32_t shif
         mcf_sat_round_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
 }
 
+/* Largest number of loop dimensions a broadcasting elementwise kernel walks (after the compiler
+ * merged every run of dimensions that broadcast the same way). */
+#define MCF_BCAST_MAX_DIMS 8
+
+/*
+ * One step of an odometer over the outer loop dimensions of a broadcasting elementwise kernel.
+ * `dims[0..n-1]` are the outer extents (outermost first), `stride1`/`stride2` the element strides
+ * of each input along them (0 where that input is broadcast), `idx` the current position and
+ * `*off1`/`*off2` the current element offsets, all updated in place.
+ */
+static inline void mcf_bcast_advance(int32_t n, const int32_t *dims, const int32_t *stride1,
+                                     const int32_t *stride2, int32_t *idx, int32_t *off1,
+                                     int32_t *off2)
+{
+    int32_t d;
+    for (d = n - 1; d >= 0; --d) {
+        ++idx[d];
+        *off1 += stride1[d];
+        *off2 += stride2[d];
+        if (idx[d] < dims[d]) {
+            return;
+        }
+        idx[d] = 0;
+        *off1 -= stride1[d] * dims[d];
+        *off2 -= stride2[d] * dims[d];
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif

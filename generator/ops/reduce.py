@@ -1,0 +1,120 @@
+"""MEAN (int8) over any set of axes.
+
+TFLite Micro's int8 MEAN (reference QuantizedMeanOrSum) sums the raw int8 values over the reduced
+axes in int32, subtracts input_zero_point * count, and requantizes with the input/output scale
+multiplier into which it folds 1/count: with n = floor(log2(count)) (at most 32 and at most
+31 + shift), multiplier' = (multiplier << n) / count (integer division) and shift' = shift - n.
+All of that is done here; the kernel sums and requantizes. The output is clamped to int8 only
+(MEAN has no fused activation); keep_dims changes the output shape, not its element order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Operator
+from ..quant import quantize_multiplier
+from .base import KernelCall, lowering, reject, require_int8
+
+MAX_GROUPS = 4  # MCF_MEAN_MAX_GROUPS in mean_s8.h
+_MAX_COUNT = 1 << 23  # elements per mean: keeps 256 * count inside int32
+
+
+def _groups(shape: tuple[int, ...], reduced: set[int]) -> list[tuple[bool, int, int]]:
+    """(is_reduced, count, input stride) for runs of adjacent same-kind dimensions, size-1 dims dropped."""
+    strides = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
+    groups: list[tuple[bool, int, int]] = []
+    for i, size in enumerate(shape):
+        if size == 1:
+            continue
+        kind = i in reduced
+        if groups and groups[-1][0] == kind and groups[-1][2] == size * strides[i]:
+            # merging with the previous (outer) group: it steps by a whole run of this dimension
+            groups[-1] = (kind, groups[-1][1] * size, strides[i])
+        else:
+            groups.append((kind, size, strides[i]))
+    return groups
+
+
+def _c_array(values: list[int]) -> str:
+    return "{" + ", ".join(str(v) for v in values) + "}"
+
+
+def _arrays(groups: list[tuple[int, int]]) -> tuple[str, str]:
+    """C initialisers for counts and strides, groups right-aligned, unused leading slots 1/0."""
+    lead = MAX_GROUPS - len(groups)
+    counts = [1] * lead + [c for c, _ in groups]
+    strides = [0] * lead + [s for _, s in groups]
+    return _c_array(counts), _c_array(strides)
+
+
+@lowering("MEAN")
+def lower_mean(graph: Graph, op: Operator) -> KernelCall:
+    if len(op.inputs) != 2 or len(op.outputs) != 1:
+        raise reject(op, f"expected 2 inputs (data, axes) and 1 output, got {len(op.inputs)} and "
+                         f"{len(op.outputs)}")
+    inp, axis_t = graph.op_inputs(op)
+    out = graph.op_outputs(op)[0]
+    if inp is None or axis_t is None:
+        raise reject(op, "the data and axis inputs are both required")
+    require_int8(op, inp, out)
+    if axis_t.dtype != "int32":
+        raise reject(op, f"the axis tensor must be int32, got {axis_t.dtype}")
+    if axis_t.data is None:
+        raise reject(op, "the axis tensor must be constant")
+    assert inp.quant is not None and out.quant is not None
+    if inp.quant.per_channel or out.quant.per_channel:
+        raise reject(op, "input and output must be quantized per tensor")
+
+    rank = len(inp.shape)
+    reduced: set[int] = set()
+    for a in (int(v) for v in np.asarray(axis_t.data).reshape(-1)):
+        r = a + rank if a < 0 else a
+        if not 0 <= r < rank:
+            raise reject(op, f"axis {a} is out of range for a {rank}-D input")
+        reduced.add(r)
+    if any(d == 0 for d in inp.shape):
+        raise reject(op, f"input shape {list(inp.shape)} has an empty dimension")
+    count = int(np.prod([inp.shape[a] for a in reduced], dtype=np.int64)) if reduced else 1
+    kept_shape = [d for i, d in enumerate(inp.shape) if i not in reduced]
+    if out.size != int(np.prod(kept_shape, dtype=np.int64)):
+        raise reject(op, f"output {list(out.shape)} has {out.size} elements; reducing axes "
+                         f"{sorted(reduced)} of {list(inp.shape)} gives {kept_shape}")
+    if count >= _MAX_COUNT:
+        raise reject(op, f"the mean is over {count} elements; at most {_MAX_COUNT - 1} are supported")
+
+    groups = _groups(tuple(inp.shape), reduced)
+    kept = [(c, s) for r, c, s in groups if not r]
+    summed = [(c, s) for r, c, s in groups if r]
+    if len(kept) > MAX_GROUPS or len(summed) > MAX_GROUPS:
+        raise reject(op, f"reducing axes {sorted(reduced)} of a {list(inp.shape)} input interleaves "
+                         f"more than {MAX_GROUPS} kept or reduced dimension groups")
+
+    # Same arithmetic as TFLite Micro's Prepare (QuantizeMultiplier on a double ratio of the float
+    # scales) and its 1/count folding (integer, truncating).
+    ratio = np.float64(np.float32(inp.scale)) / np.float64(np.float32(out.scale))
+    mult, shift = quantize_multiplier(float(ratio))
+    n = min(count.bit_length() - 1, 32, 31 + shift)
+    mult = (mult << n) // count
+    shift -= n
+
+    kept_count, kept_stride = _arrays(kept)
+    red_count, red_stride = _arrays(summed)
+    return KernelCall(
+        op=op,
+        kernel="mean_s8",
+        function="mcf_mean_s8",
+        params_type="mcf_mean_params",
+        params={
+            "kept_count": kept_count,
+            "kept_stride": kept_stride,
+            "reduced_count": red_count,
+            "reduced_stride": red_stride,
+            "acc_init": -inp.zero_point * count,
+            "multiplier": mult,
+            "shift": shift,
+            "output_offset": out.zero_point,
+        },
+        args=[op.inputs[0], op.outputs[0]],
+        comment=f", mean over axes {sorted(reduced)} ({count} elements)",
+    )

@@ -178,16 +178,20 @@ class _Emitter:
     def _scratch_buffer(self, op_index: int) -> int:
         return next(b.id for b in self.cm.plan.buffers if b.scratch_of == op_index)
 
-    def header(self, weights_bytes: int) -> str:
+    def header(self, weights_bytes: int, placement: CPlacement) -> str:
         g, p, plan = self.g, self.p, self.cm.plan
         P = p.upper()
         lines = [self.banner, f"#ifndef {P}_H", f"#define {P}_H", "", "#include <stdint.h>", "",
-                 '#include "mcf_model.h"', "",
+                 '#include "mcf_model.h"', *(f"#include {inc}" for inc in placement.includes), "",
                  "/* Memory placement. Define these (compiler flags or a header included first) to put the",
-                 " * buffers in a chosen linker section, e.g. -DMCF_ARENA_ATTR='__attribute__((section(\".dtcm\")))'. */",
-                 "#ifndef MCF_ARENA_ATTR", "#define MCF_ARENA_ATTR", "#endif",
-                 "#ifndef MCF_IO_ATTR", "#define MCF_IO_ATTR", "#endif",
-                 "#ifndef MCF_WEIGHTS_ATTR", "#define MCF_WEIGHTS_ATTR", "#endif", "",
+                 " * buffers in a chosen linker section, e.g. -DMCF_ARENA_ATTR='__attribute__((section(\".dtcm\")))'."]
+        if placement.where:
+            lines.append(f" * Defaults chosen by mcuforge: {placement.where}.")
+        lines += [" */"]
+        for macro, value in (("MCF_ARENA_ATTR", placement.arena), ("MCF_IO_ATTR", placement.io),
+                             ("MCF_WEIGHTS_ATTR", placement.weights)):
+            lines += [f"#ifndef {macro}", f"#define {macro} {value}".rstrip(), "#endif"]
+        lines += ["",
                  "#ifdef __cplusplus", 'extern "C" {', "#endif", "",
                  f"#define {P}_ARENA_BYTES {plan.arena_bytes}u  /* live-bytes lower bound: {plan.lower_bound} */",
                  f"#define {P}_IO_BYTES {plan.io_bytes}u",
@@ -223,14 +227,26 @@ class _Emitter:
         return (self.banner + "\n" + f'#include "{self.p}.h"\n\n#include <stdint.h>\n\n' + "\n".join(self.data_defs))
 
 
-def generate(cm: CompiledModel, prefix: str) -> GeneratedLibrary:
+@dataclass(frozen=True)
+class CPlacement:
+    """Default section attributes for the model's buffers (empty: ordinary .bss / .rodata)."""
+
+    arena: str = ""
+    io: str = ""
+    weights: str = ""
+    includes: tuple[str, ...] = ()  # e.g. '<zephyr/linker/section_tags.h>'
+    where: str = ""  # human summary for the header comment, e.g. "arena in dtcm, IO in sram"
+
+
+def generate(cm: CompiledModel, prefix: str, placement: CPlacement | None = None) -> GeneratedLibrary:
     check_prefix(prefix)
+    placement = placement or CPlacement()
     em = _Emitter(cm, prefix)
     src = em.source()  # first: it registers the constant data
     weights_bytes = sum(int(np.asarray(t.data).nbytes) for i, t in enumerate(cm.graph.tensors) if i in em.weights)
     const_bytes = weights_bytes + sum(int(np.asarray(a.values).nbytes) for c in cm.calls for a in c.consts)
     lib = GeneratedLibrary(prefix)
-    lib.files[f"{prefix}.h"] = em.header(const_bytes).encode()
+    lib.files[f"{prefix}.h"] = em.header(const_bytes, placement).encode()
     lib.files[f"{prefix}.c"] = src.encode()
     lib.files[f"{prefix}_data.c"] = em.data().encode()
     rt = runtime_dir()

@@ -1,0 +1,390 @@
+"""Project scaffolding: model + board → a Zephyr, PlatformIO or bare-metal CMake project.
+
+A project has two kinds of files:
+  * the user's: rendered once from `project_templates/<framework>/` with cookiecutter (main.c,
+    CMakeLists.txt, prj.conf, platformio.ini, …) and never touched again by mcuforge;
+  * the generated folder (`mcuforge_model/`, or `lib/mcuforge_model/` for PlatformIO): the
+    compiled model, the runtime and the port, rewritten by `mcuforge update` / `new --force`.
+`mcuforge.yaml` records the choices (model, board, framework, placement) so `update` and `build`
+can redo them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .boards import Board, load_board
+from .codegen import C_TYPES, CPlacement, GeneratedLibrary, check_prefix, generate
+from .compiler import CompiledModel, compile_graph
+from .errors import McuforgeError, OutputExistsError, UsageError
+from .fsutil import replace_dir
+from .ir import Graph
+from .linker import placement_sections, render_linker_script
+from .placement import Placement, parse_place_options, plan_placement
+from .reference import Reference
+from .resources import runtime_dir, templates_dir
+from .tflite_import import read_model
+from .validate import output_checksum, random_inputs
+
+PROJECT_FILE = "mcuforge.yaml"
+Framework = Literal["zephyr", "platformio", "cmake"]
+GENERATED_DIR: dict[str, str] = {"cmake": "mcuforge_model", "zephyr": "mcuforge_model",
+                                 "platformio": "lib/mcuforge_model"}
+SELFTEST_SEED = 0  # the embedded input is `mcuforge validate --seed 0`'s first input
+
+
+class ProjectError(McuforgeError):
+    """The project folder or its mcuforge.yaml is missing or wrong."""
+
+
+class ProjectConfig(BaseModel):
+    """mcuforge.yaml: what `mcuforge new` was asked for; `update` and `build` read it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = 1
+    model: str  # path of the .tflite, relative to the project folder
+    board: str
+    framework: Framework
+    prefix: str
+    place: dict[str, str] = {}  # buffer → region, as given with --place
+    board_dirs: list[str] = []  # extra board folders (relative to the project or absolute)
+
+
+@dataclass
+class Project:
+    root: Path
+    config: ProjectConfig
+    board: Board
+    compiled: CompiledModel
+    library: GeneratedLibrary
+    placement: Placement
+
+    @property
+    def generated_dir(self) -> Path:
+        return self.root / GENERATED_DIR[self.config.framework]
+
+
+# ---- loading ---------------------------------------------------------------------------------------
+
+def load_config(root: Path) -> ProjectConfig:
+    f = root / PROJECT_FILE
+    if not f.is_file():
+        raise ProjectError(f"{root} is not an mcuforge project (no {PROJECT_FILE})",
+                           hint="create one with `mcuforge new DIR --model M --board B`")
+    try:
+        data = yaml.safe_load(f.read_text())
+        return ProjectConfig.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"{f}: not valid YAML ({exc})".replace("\n", " ")) from exc
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        raise ProjectError(f"{f}: {loc}: {err['msg']}") from exc
+
+
+def _board_dirs(root: Path, cfg: ProjectConfig) -> list[Path]:
+    return [(root / d) if not Path(d).is_absolute() else Path(d) for d in cfg.board_dirs]
+
+
+# ---- the pieces of a project ------------------------------------------------------------------------
+
+def _check_framework(board: Board, framework: str | None) -> Framework:
+    chosen = framework or board.default_framework
+    if chosen not in ("zephyr", "platformio", "cmake"):
+        raise UsageError(f"unknown framework {chosen!r}; choose zephyr, platformio or cmake")
+    if chosen not in board.frameworks:
+        raise UsageError(f"board '{board.id}' does not support the {chosen} framework "
+                         f"(it supports: {', '.join(board.frameworks)})",
+                         hint=f"use --framework {board.frameworks[0]}")
+    return chosen  # type: ignore[return-value]
+
+
+def _io_bytes(graph: Graph) -> int:
+    return sum((graph.tensors[i].nbytes + 15) // 16 * 16 for i in {*graph.inputs, *graph.outputs})
+
+
+def _place(board: Board, cm: CompiledModel, lib: GeneratedLibrary, requested: dict[str, str]) -> Placement:
+    flash = board.image_region()
+    return plan_placement(board.memory, ram_order=board.ram_regions(), system_ram=board.default_ram().name,
+                          flash=flash.name, arena_bytes=cm.plan.arena_bytes,
+                          io_bytes_if_separate=_io_bytes(cm.graph), const_bytes=lib.manifest["const_bytes"],
+                          requested=requested)
+
+
+def c_placement(board: Board, framework: str, placement: Placement) -> CPlacement:
+    """Section attributes that put each buffer where the placement says, for this framework."""
+    defaults = {"arena": board.default_ram().name, "io": board.default_ram().name,
+                "weights": board.image_region().name}
+    moved = {b: r for b, r in placement.regions.items() if r != defaults[b]}
+    where = ", ".join(f"{b} in {r}" for b, r in sorted(placement.regions.items()))
+    if not moved:
+        return CPlacement(where=where)
+    if framework == "cmake":
+        sections = placement_sections(board.memory, moved)
+        attrs = {b: f'__attribute__((section("{s}")))' if s else "" for b, s in sections.items()}
+        return CPlacement(arena=attrs["arena"], io=attrs["io"], weights=attrs["weights"], where=where)
+    if framework == "zephyr":
+        attrs = {}
+        for b, region_name in moved.items():
+            region = board.region(region_name)
+            if region.zephyr is None or region.zephyr.memory_region is None:
+                raise UsageError(f"--place {b}={region_name}: Zephyr has no linker memory region for "
+                                 f"'{region_name}' on {board.id} (no devicetree node with zephyr,memory-region)",
+                                 hint="choose a region with a Zephyr memory-region node, or the cmake framework")
+            attrs[b] = f"Z_GENERIC_SECTION(LINKER_DT_NODE_REGION_NAME(DT_NODELABEL({region.zephyr.node})))"
+        return CPlacement(arena=attrs.get("arena", ""), io=attrs.get("io", ""), weights=attrs.get("weights", ""),
+                          includes=("<zephyr/devicetree.h>", "<zephyr/linker/section_tags.h>",
+                                    "<zephyr/linker/devicetree_regions.h>"), where=where)
+    raise UsageError(f"--place {', '.join(f'{b}={r}' for b, r in moved.items())}: PlatformIO projects use the "
+                     "framework's own linker script, so mcuforge places buffers only in the default regions there",
+                     hint="drop --place, or use --framework zephyr or cmake for region placement")
+
+
+def _selftest_source(graph: Graph, model_bytes: bytes, prefix: str) -> tuple[str, str, int]:
+    """The input vector embedded in the firmware and the checksum TFLite Micro gives for it."""
+    inputs = random_inputs(graph, 1, SELFTEST_SEED)[0]
+    ref = Reference(model_bytes)
+    checksum = output_checksum(ref.run(inputs, len(graph.outputs)))
+    rows = []
+    names = []
+    for n, (i, x) in enumerate(zip(graph.inputs, inputs, strict=True)):
+        t = graph.tensors[i]
+        raw = np.ascontiguousarray(x).tobytes()
+        body = ",\n".join("    " + ", ".join(str(b) for b in raw[k:k + 16]) for k in range(0, len(raw), 16))
+        rows.append(f"/* input {n}: '{t.name}' {C_TYPES[t.dtype]} {list(t.shape)}, as raw bytes */\n"
+                    f"static const uint8_t selftest_input{n}[{len(raw)}] = {{\n{body}\n}};\n")
+        names.append(f"selftest_input{n}")
+    header = ("/* The input `mcuforge validate --seed 0` uses first, and the FNV-1a checksum of the outputs\n"
+              " * TFLite Micro computes for it. Generated by mcuforge; do not edit. */\n"
+              "#ifndef MCF_SELFTEST_H\n#define MCF_SELFTEST_H\n\n#include <stdint.h>\n\n"
+              f"#define MCF_SELFTEST_CHECKSUM 0x{checksum:08x}u\n\n"
+              f"extern const uint8_t *const mcf_selftest_inputs[{len(names)}];\n\n#endif\n")
+    source = ('/* Generated by mcuforge; do not edit. */\n#include "mcf_selftest.h"\n\n' + "\n".join(rows) +
+              f"\nconst uint8_t *const mcf_selftest_inputs[{len(names)}] = {{{', '.join(names)}}};\n")
+    return header, source, checksum
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc",
+                                                                                 "__init__.py"))
+
+
+def write_generated(project: Project, model_bytes: bytes, dest: Path) -> None:
+    """Fill `dest` (the generated folder) with everything mcuforge owns in the project."""
+    cfg, board, lib = project.config, project.board, project.library
+    rt = runtime_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    model_dir = dest / "model"
+    model_dir.mkdir()
+    for rel, data in lib.files.items():
+        (model_dir / rel).write_bytes(data)
+    app = dest / "app"
+    app.mkdir()
+    for f in (rt / "app").glob("*.[ch]"):
+        shutil.copy2(f, app / f.name)
+    (dest / "include").mkdir()
+    shutil.copy2(rt / "include" / "mcf_port.h", dest / "include" / "mcf_port.h")
+    h, c, checksum = _selftest_source(project.compiled.graph, model_bytes, cfg.prefix)
+    (app / "mcf_selftest.h").write_text(h)
+    (app / "mcf_selftest.c").write_text(c)
+    ctx = _template_context(project, checksum)
+    if cfg.framework == "cmake":
+        _copy_tree(rt / "ports" / "baremetal", dest / "ports" / "baremetal")
+        regions = board.memory
+        ld = render_linker_script(regions, {b: r for b, r in project.placement.regions.items()},
+                                  flash_region=board.image_region().name, ram_region=board.default_ram().name,
+                                  origin=f"board {board.id}")
+        (dest / "firmware.ld").write_text(ld)
+    elif cfg.framework == "zephyr":
+        _copy_tree(rt / "ports" / "zephyr", dest / "ports" / "zephyr")
+    else:
+        for port in ("native", "arduino", "zephyr"):
+            if (rt / "ports" / port).is_dir():
+                _copy_tree(rt / "ports" / port, dest / "ports" / port)
+    _render_dir(templates_dir() / "generated" / cfg.framework, dest, ctx)
+    (dest / "mcuforge_build.json").write_text(_build_info(project, checksum))
+
+
+def _build_info(project: Project, checksum: int) -> str:
+    import json
+
+    p = project.placement
+    info = {"board": project.board.id, "framework": project.config.framework, "prefix": project.config.prefix,
+            "model_sha256": project.compiled.graph.sha256, "selftest_checksum": checksum,
+            "placement": p.regions, "sizes": p.sizes,
+            "symbols": {"arena": f"{project.config.prefix}_arena",
+                        "io": f"{project.config.prefix}_io" if p.separate_io else None}}
+    return json.dumps(info, indent=2) + "\n"
+
+
+def _template_context(project: Project, checksum: int) -> dict[str, object]:
+    cfg, board, m = project.config, project.board, project.library.manifest
+    return {
+        "project_slug": project.root.name,
+        "project_name": project.root.name,
+        "prefix": cfg.prefix,
+        "prefix_upper": cfg.prefix.upper(),
+        "model_file": cfg.model,
+        "model_name": project.compiled.graph.name,
+        "model_sha256": project.compiled.graph.sha256,
+        "board_id": board.id,
+        "board_name": board.name,
+        "framework": cfg.framework,
+        "generated_dir": GENERATED_DIR[cfg.framework],
+        "arena_bytes": m["arena_bytes"],
+        "io_bytes": m["io_bytes"],
+        "const_bytes": m["const_bytes"],
+        "macs": m["macs"],
+        "placement": dict(project.placement.regions),
+        "selftest_checksum": f"0x{checksum:08x}",
+        "console_baud": board.console.baud,
+        "cpu_flags": " ".join(board.cmake.flags()) if board.cmake else "",
+        "zephyr_board": board.zephyr.target if board.zephyr else "",
+        "pio": ({"platform": board.platformio.platform, "board": board.platformio.board,
+                 "frameworks": [f for f in board.platformio.frameworks if f in ("arduino", "zephyr")]}
+                if board.platformio else None),
+        "emulated": board.emulator is not None,
+        "inputs": m["inputs"],
+        "outputs": m["outputs"],
+    }
+
+
+def _render_dir(template: Path, dest: Path, ctx: dict[str, object], *, skip_existing: bool = False) -> list[Path]:
+    """Render a cookiecutter template into `dest` (file and folder names are templates too).
+
+    Every value lives in one cookiecutter dict variable, `cookiecutter.mcuforge`, so lists and
+    nested data pass through unchanged. With skip_existing, files already in dest are left alone.
+    """
+    from cookiecutter.main import cookiecutter
+
+    with tempfile.TemporaryDirectory(prefix="mcuforge-render-") as staging:
+        out = Path(cookiecutter(str(template), no_input=True, output_dir=staging,
+                                extra_context={"project_slug": "rendered", "mcuforge": ctx}))
+        written = []
+        for src in sorted(out.rglob("*")):
+            if src.is_dir():
+                continue
+            target = dest / src.relative_to(out)
+            if skip_existing and target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+            written.append(target)
+    return written
+
+
+# ---- the commands ---------------------------------------------------------------------------------
+
+def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, bytes]:
+    """Everything up to (not including) writing: fails here, and nothing is written."""
+    check_prefix(cfg.prefix)
+    board = load_board(cfg.board, _board_dirs(root, cfg))
+    framework = _check_framework(board, cfg.framework)
+    cfg = cfg.model_copy(update={"framework": framework})
+    if framework == "cmake" and (board.cmake is None or board.emulator is None and board.cpu.arch != "arm"):
+        raise UsageError(f"board '{board.id}' has no bare-metal CMake support")
+    requested = {k: board.region(v).name for k, v in cfg.place.items()}
+    graph = read_model(model_path)
+    model_bytes = model_path.read_bytes()
+    cm = compile_graph(graph)
+    lib = generate(cm, cfg.prefix)
+    placement = _place(board, cm, lib, requested)
+    if placement.separate_io:
+        cm = compile_graph(graph, separate_io=True)
+    lib = generate(cm, cfg.prefix, c_placement(board, framework, placement))
+    return Project(root, cfg, board, cm, lib, placement), model_bytes
+
+
+def new_project(root: Path, model: Path, board_id: str, *, framework: str | None = None,
+                place: list[str] | None = None, prefix: str | None = None, force: bool = False,
+                board_dirs: list[str] | None = None) -> Project:
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise OutputExistsError(f"{root} exists and is not a folder")
+    if root.exists() and any(root.iterdir()) and not force:
+        raise OutputExistsError(f"folder already exists: {root}",
+                                hint="choose a new folder, or pass --force to regenerate mcuforge's files "
+                                     "there (your own files are kept)")
+    if not Path(model).is_file():
+        read_model(model)  # raises the precise "not found" / "is a folder" error
+    prefix = prefix or _default_prefix(Path(model))
+    model_rel = f"model/{Path(model).name}"
+    cfg = ProjectConfig(model=model_rel, board=board_id, framework=framework or "cmake", prefix=prefix,
+                        place=parse_place_options(place or []),
+                        board_dirs=[str(Path(d).resolve()) for d in board_dirs or []])
+    if framework is None:
+        board = load_board(board_id, [Path(d) for d in cfg.board_dirs])
+        cfg = cfg.model_copy(update={"framework": board.default_framework})
+    project, model_bytes = prepare(root, cfg, Path(model))
+
+    def fill(tmp: Path) -> None:
+        ctx = _template_context(project, 0)
+        _render_dir(templates_dir() / cfg.framework, tmp, ctx, skip_existing=False)
+        (tmp / "model").mkdir(exist_ok=True)
+        (tmp / model_rel).write_bytes(model_bytes)
+        (tmp / PROJECT_FILE).write_text(_config_yaml(project.config))
+        write_generated(project, model_bytes, tmp / GENERATED_DIR[cfg.framework])
+
+    if root.exists() and any(root.iterdir()):
+        _regenerate_in_place(project, model_bytes, extra=lambda tmp: None, new_config=True,
+                             new_model=(model_rel, model_bytes))
+    else:
+        replace_dir(root, fill, force=True)
+    return project
+
+
+def update_project(root: Path) -> Project:
+    root = Path(root)
+    cfg = load_config(root)
+    project, model_bytes = prepare(root, cfg, root / cfg.model)
+    _regenerate_in_place(project, model_bytes, extra=lambda tmp: None)
+    return project
+
+
+def _regenerate_in_place(project: Project, model_bytes: bytes, *, extra: object, new_config: bool = False,
+                         new_model: tuple[str, bytes] | None = None) -> None:
+    """Rewrite the generated folder (atomically) and add template files that are missing;
+    never touch an existing user file."""
+    root = project.root
+    gen = project.generated_dir
+    replace_dir(gen, lambda tmp: write_generated(project, model_bytes, tmp), force=True)
+    ctx = _template_context(project, 0)
+    _render_dir(templates_dir() / project.config.framework, root, ctx, skip_existing=True)
+    if new_model:
+        rel, data = new_model
+        target = root / rel
+        if target.exists() and target.read_bytes() != data:
+            raise OutputExistsError(f"{target} exists with different contents; not overwriting your model file",
+                                    hint="remove or rename it, then run the command again")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    if new_config:
+        (root / PROJECT_FILE).write_text(_config_yaml(project.config))
+
+
+def _config_yaml(cfg: ProjectConfig) -> str:
+    head = ("# mcuforge project settings. `mcuforge update` regenerates the generated folder from these;\n"
+            "# edit `model`, `board` or `place` here, then run `mcuforge update`.\n")
+    return head + yaml.safe_dump(cfg.model_dump(), sort_keys=False)
+
+
+def _default_prefix(model: Path) -> str:
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", model.stem).lower().strip("_") or "model"
+    if stem[0].isdigit():
+        stem = "m_" + stem
+    return stem[:24].rstrip("_") if not stem.startswith("mcf_") else "model"
+
+
+__all__ = ["PROJECT_FILE", "Project", "ProjectConfig", "load_config", "new_project", "tempfile",
+           "update_project"]

@@ -132,6 +132,105 @@ def validate(
         raise typer.Exit(1)
 
 
+# ---- boards and projects -------------------------------------------------------------------------
+
+BoardDirOpt = Annotated[Optional[list[Path]], typer.Option("--board-dir", help="Extra folder of board YAML files "  # noqa: UP045
+                                                           "(also $MCUFORGE_BOARD_PATH).")]
+ProjectArg = Annotated[Path, typer.Argument(help="Project folder.")]
+
+
+def _size(n: int) -> str:
+    return f"{n // (1 << 20)} MiB" if n % (1 << 20) == 0 else f"{n // 1024} KiB" if n % 1024 == 0 else f"{n} B"
+
+
+@app.command()
+def boards(board_dir: BoardDirOpt = None, as_json: JsonOpt = False) -> None:
+    """List the boards mcuforge knows: core, clock, memory regions, frameworks."""
+    from .boards import list_boards
+
+    found = list_boards(board_dir or [])
+    if as_json:
+        _print_json([{"id": b.id, "name": b.name, "core": b.cpu.core, "clock_hz": b.clock_hz,
+                      "frameworks": list(b.frameworks), "emulated": b.emulator is not None,
+                      "memory": [{"name": r.name, "kind": r.kind, "base": r.base, "size": r.size}
+                                 for r in b.memory]} for b in found])
+        return
+    t = Table()
+    for col in ("board", "core", "clock", "flash", "RAM regions (fastest first)", "frameworks"):
+        t.add_column(col)
+    for b in found:
+        flash = b.flash_region()
+        t.add_row(b.id + (" (emulated)" if b.emulator else ""), b.cpu.core, f"{b.clock_hz / 1e6:g} MHz",
+                  _size(flash.size) if flash else "-",
+                  ", ".join(f"{r.name} {_size(r.size)}" for r in b.ram_regions()), ", ".join(b.frameworks))
+    ui.out.print(t)
+
+
+@app.command()
+def new(
+    project: ProjectArg,
+    model: Annotated[Path, typer.Option("--model", "-m", help="Quantized .tflite model.")],
+    board: Annotated[str, typer.Option("--board", "-b", help="Board id (see `mcuforge boards`).")],
+    framework: Annotated[Optional[str], typer.Option(help="zephyr, platformio or cmake "  # noqa: UP045
+                                                     "(default: the board's).")] = None,
+    place: Annotated[Optional[list[str]], typer.Option("--place", help="BUFFER=REGION, e.g. arena=dtcm; "  # noqa: UP045
+                                                       "buffers: arena, io, weights.")] = None,
+    prefix: Annotated[Optional[str], typer.Option(help="C prefix of the model API "  # noqa: UP045
+                                                  "(default: from the model file name).")] = None,
+    board_dir: BoardDirOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate into an existing project folder; "
+                                        "your own files are kept.")] = False,
+) -> None:
+    """Create a project for a board: model, runtime and a main() that proves the build."""
+    from .scaffold import new_project
+
+    p = new_project(project, model, board, framework=framework, place=place or [], prefix=prefix, force=force,
+                    board_dirs=[str(d) for d in board_dir or []])
+    pl = p.placement
+    ui.info(f"created {p.config.framework} project {project} for {p.board.id}: arena {pl.sizes['arena']:,} B in "
+            f"{pl.regions['arena']}, constants {pl.sizes['weights']:,} B in {pl.regions['weights']}")
+    ui.info(f"next: mcuforge build {project}")
+
+
+@app.command()
+def update(project: Annotated[Path, typer.Argument(help="Project folder.")] = Path(".")) -> None:
+    """Regenerate the project's generated folder from mcuforge.yaml and the model; your files stay."""
+    from .scaffold import update_project
+
+    p = update_project(project)
+    ui.info(f"regenerated {p.generated_dir} from {p.config.model}")
+
+
+@app.command()
+def build(
+    project: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    env: Annotated[Optional[str], typer.Option("--env", "-e", help="PlatformIO env "  # noqa: UP045
+                                               "(default: the board's).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build with the project's own tool (cmake+ninja, west, pio) and report memory per region."""
+    from .build import build_project
+
+    with ui.err.status("building…") as status:
+        def show(line: str) -> None:
+            ui.debug(line)
+            status.update(f"building… {line[-100:]}")
+
+        res = build_project(project, on_line=show, env_name=env)
+    rep = res.report
+    if as_json:
+        _print_json(rep.to_json())
+        return
+    t = Table(title=f"{res.elf}")
+    for col, j in (("region", "left"), ("kind", "left"), ("used", "right"), ("size", "right"), ("%", "right")):
+        t.add_column(col, justify=j)  # type: ignore[arg-type]
+    for r in rep.regions:
+        t.add_row(r.name, r.kind, f"{r.used:,}", f"{r.size:,}", f"{r.percent:.1f}")
+    ui.out.print(t)
+    for label, sym in rep.symbols.items():
+        ui.out.print(f"{label}: {sym.name} at 0x{sym.address:08x}, {sym.size:,} B, in {sym.region or 'no region'}")
+
+
 def main() -> None:
     try:
         app()

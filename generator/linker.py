@@ -32,6 +32,7 @@ The output is deterministic: regions are listed by base address, numbers in fixe
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -70,10 +71,18 @@ class LinkerScriptError(McuforgeError):
 class MemoryRegionLike(Protocol):
     """What the renderer needs from a memory region (a `generator.boards` model fits)."""
 
-    name: str
-    base: int
-    size: int
-    kind: Any  # 'flash' | 'sram' | 'tcm' | 'ccm' | 'psram', or an Enum with such a value
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def base(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def kind(self) -> Any:  # 'flash' | 'sram' | 'tcm' | 'ccm' | 'psram', or an Enum with such a value
+        ...
 
 
 @dataclass(frozen=True)
@@ -128,17 +137,20 @@ def _normalize(regions: Iterable[MemoryRegionLike | Mapping[str, Any]]) -> list[
             raise LinkerScriptError(f"memory region '{name}': base and size must be integers")
         if base < 0 or size <= 0 or base + size > _ADDRESS_LIMIT:
             raise LinkerScriptError(
-                f"memory region '{name}' (base 0x{base:x}, size 0x{size:x}) is outside the 32-bit address space"
+                f"memory region '{name}' (base 0x{base:x}, size 0x{size:x}) "
+                "is outside the 32-bit address space"
             )
         ident = _identifier(name)
         if ident in seen:
-            raise LinkerScriptError(f"memory regions '{seen[ident]}' and '{name}' map to the same name '{ident}'")
+            raise LinkerScriptError(
+                f"memory regions '{seen[ident]}' and '{name}' map to the same name '{ident}'"
+            )
         seen[ident] = name
         out.append(_Region(name, ident, ident.upper(), base, size, kind))
     if not out:
         raise LinkerScriptError("no memory regions given")
     out.sort(key=lambda r: (r.base, r.ident))
-    for a, b in zip(out, out[1:], strict=False):
+    for a, b in itertools.pairwise(out):
         if b.base < a.end:
             raise LinkerScriptError(f"memory regions '{a.name}' and '{b.name}' overlap")
     return out
@@ -149,7 +161,9 @@ def _pick(regions: list[_Region], wanted: str | None, kinds: Iterable[str], role
     if wanted is not None:
         region = _lookup(regions, wanted)
         if region.kind not in kinds:
-            raise LinkerScriptError(f"the {role} region '{wanted}' has kind '{region.kind}', not {'/'.join(kinds)}")
+            raise LinkerScriptError(
+                f"the {role} region '{wanted}' has kind '{region.kind}', not {'/'.join(kinds)}"
+            )
         return region
     for kind in kinds:  # first by kind preference, then by address
         for region in regions:
@@ -211,7 +225,8 @@ def placement_sections(
         if region is None:
             out[buffer_class] = None
         else:
-            out[buffer_class] = section_name(region.ident, initialized=buffer_class == "weights" and region.is_ram)
+            copied = buffer_class == "weights" and region.is_ram
+            out[buffer_class] = section_name(region.ident, initialized=copied)
     return out
 
 
@@ -323,15 +338,15 @@ def render_linker_script(
     def placed_section(region: _Region, *, initialized: bool) -> None:
         sec = section_name(region.ident, initialized=initialized)
         start, end = region_symbols(region.ident, initialized=initialized)
-        classes = copied[region.ident] if initialized else plain[region.ident]
+        classes = ", ".join(copied[region.ident] if initialized else plain[region.ident])
         if initialized:
-            w(f"  /* {', '.join(classes)} placed in {region.name}: stored in {flash.name}, copied at boot. */")
+            w(f"  /* {classes} placed in {region.name}: stored in {flash.name}, copied at boot. */")
             where, attrs = f"> {region.memory} AT> {flash.memory}", ""
         elif region.is_ram:
-            w(f"  /* {', '.join(classes)} placed in {region.name}: NOLOAD, neither loaded nor zeroed at boot. */")
+            w(f"  /* {classes} placed in {region.name}: NOLOAD, neither loaded nor zeroed at boot. */")
             where, attrs = f"> {region.memory}", "(NOLOAD)"
         else:
-            w(f"  /* {', '.join(classes)} placed in {region.name}: read-only, part of the image. */")
+            w(f"  /* {classes} placed in {region.name}: read-only, part of the image. */")
             where, attrs = f"> {region.memory}", ""
         section(
             sec,
@@ -377,7 +392,10 @@ def render_linker_script(
             placed_section(r, initialized=False)
 
     # ---- startup tables ----------------------------------------------------------------------
-    copy_lines = ["__mcf_copy_table_start = .;", "LONG(LOADADDR(.data)) LONG(ADDR(.data)) LONG(ADDR(.data) + SIZEOF(.data))"]
+    copy_lines = [
+        "__mcf_copy_table_start = .;",
+        "LONG(LOADADDR(.data)) LONG(ADDR(.data)) LONG(ADDR(.data) + SIZEOF(.data))",
+    ]
     for r in norm:
         if r.ident in copied:
             sec = section_name(r.ident, initialized=True)
@@ -403,7 +421,13 @@ def render_linker_script(
     w("  /* Zero-initialised data, cleared by Reset_Handler. */")
     section(
         ".bss",
-        ["__mcf_bss_start = .;", "*(.bss .bss.* .gnu.linkonce.b.*)", "*(COMMON)", ". = ALIGN(4);", "__mcf_bss_end = .;"],
+        [
+            "__mcf_bss_start = .;",
+            "*(.bss .bss.* .gnu.linkonce.b.*)",
+            "*(COMMON)",
+            ". = ALIGN(4);",
+            "__mcf_bss_end = .;",
+        ],
         f"> {ram.memory}",
         attrs="(NOLOAD)",
     )
@@ -422,7 +446,8 @@ def render_linker_script(
         attrs="(NOLOAD)",
         align=8,
     )
-    w(f"  /* Main stack: the top {_size_comment(stack_size)} of {ram.name}; grows down from __mcf_stack_top. */")
+    stack_kib = _size_comment(stack_size)
+    w(f"  /* Main stack: the top {stack_kib} of {ram.name}, grows down from __mcf_stack_top. */")
     w(f"  .stack ORIGIN({ram.memory}) + LENGTH({ram.memory}) - __mcf_stack_size (NOLOAD) :")
     w("  {")
     w("    __mcf_stack_limit = .;")
@@ -443,7 +468,8 @@ def render_linker_script(
     w("  .ARM.attributes 0 : { KEEP(*(.ARM.attributes)) }")
     w("}")
     w("")
-    w(f'ASSERT(__mcf_heap_end <= __mcf_stack_limit, "{ram.name} overflow: data + bss + heap run into the stack")')
+    overflow = f"{ram.name} overflow: data + bss + heap run into the stack"
+    w(f'ASSERT(__mcf_heap_end <= __mcf_stack_limit, "{overflow}")')
     w('ASSERT(__mcf_stack_top % 8 == 0, "the stack top must be 8-byte aligned")')
     w("")
     return "\n".join(out)

@@ -1,0 +1,82 @@
+"""`mcuforge build`: run the project's own build tool, then read memory use from the ELF."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .boards import Board, load_board
+from .elf_report import MemoryReport, memory_report
+from .errors import McuforgeError, ToolError
+from .scaffold import GENERATED_DIR, ProjectConfig, _board_dirs, load_config
+from .tools import find_tool, stream_tool
+
+
+@dataclass
+class BuildResult:
+    root: Path
+    config: ProjectConfig
+    board: Board
+    elf: Path
+    report: MemoryReport
+    pio_env: str | None = None
+
+
+def pio_env_name(board: Board, framework: str | None = None) -> str:
+    """platformio.ini env for the board (see the platformio template): <board>_<framework>."""
+    assert board.platformio is not None
+    fws = [f for f in board.platformio.frameworks if f in ("arduino", "zephyr")]
+    fw = framework or (fws[0] if fws else "native")
+    return f"{board.id}_{fw}"
+
+
+def _zephyr_env() -> dict[str, str]:
+    env = dict(os.environ)
+    if not env.get("ZEPHYR_BASE"):
+        raise ToolError("ZEPHYR_BASE is not set: west needs a Zephyr tree to build this project",
+                        hint="point ZEPHYR_BASE at a Zephyr 4.x checkout (inside a west workspace)")
+    env.setdefault("ZEPHYR_TOOLCHAIN_VARIANT", "gnuarmemb")
+    env.setdefault("GNUARMEMB_TOOLCHAIN_PATH", "/usr")
+    return env
+
+
+def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path,
+                  env_name: str | None = None) -> tuple[list[list[str]], Path, dict[str, str] | None]:
+    """The commands that build the project, the ELF they produce, and the environment to use."""
+    if cfg.framework == "cmake":
+        cmake = find_tool("cmake", hint="apt-get install cmake ninja-build")
+        cmds = []
+        if not (build_dir / "build.ninja").exists():
+            cmds.append([cmake, "-G", "Ninja", "-S", str(root), "-B", str(build_dir)])
+        cmds.append([cmake, "--build", str(build_dir)])
+        return cmds, build_dir / "firmware.elf", None
+    if cfg.framework == "zephyr":
+        assert board.zephyr is not None
+        env = _zephyr_env()
+        west = find_tool("west", hint="pip install west")
+        return ([[west, "build", "-b", board.zephyr.target, "-d", str(build_dir), str(root)]],
+                build_dir / "zephyr" / "zephyr.elf", env)
+    pio = find_tool("pio", hint="pip install platformio")
+    env_name = env_name or pio_env_name(board)
+    elf = root / ".pio" / "build" / env_name / ("program" if env_name == "native" else "firmware.elf")
+    return [[pio, "run", "-d", str(root), "-e", env_name]], elf, None
+
+
+def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
+                  env_name: str | None = None) -> BuildResult:
+    root = Path(root).resolve()
+    cfg = load_config(root)
+    board = load_board(cfg.board, _board_dirs(root, cfg))
+    build_dir = root / "build"
+    cmds, elf, env = build_command(root, cfg, board, build_dir, env_name)
+    for cmd in cmds:
+        stream_tool(cmd, cwd=root if cfg.framework != "zephyr" else Path(env["ZEPHYR_BASE"]).parent if env else root,
+                    env=env, on_line=on_line)
+    if not elf.is_file():
+        raise McuforgeError(f"the build finished but {elf} is missing")
+    info = json.loads((root / GENERATED_DIR[cfg.framework] / "mcuforge_build.json").read_text())
+    report = memory_report(elf, board, {k: v for k, v in info["symbols"].items() if v})
+    return BuildResult(root, cfg, board, elf, report, env_name)

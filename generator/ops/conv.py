@@ -1,0 +1,222 @@
+"""CONV_2D and DEPTHWISE_CONV_2D (int8 activations, int8 weights per-tensor or per-channel).
+
+Both lowerings share one "Prepare": geometry (output size, leading padding) as TFLite's
+ComputePaddingHeightWidth, per-channel multipliers/shifts from input_scale * weight_scale /
+output_scale (the per-tensor scale is broadcast to every channel, as TFLite Micro does), the
+fused-activation clamp, and two bias tables:
+
+- `bias`: the model's bias (zeros when it is omitted), used for output pixels whose window
+  crosses the border. TFLite Micro skips taps that fall outside the image, so those taps add
+  nothing to sum(w * (x - input_zero_point)); the zero point must not be folded there.
+- `folded_bias`: bias - input_zero_point * sum(all weights of the channel), used for interior
+  pixels (every tap inside the image), where the kernel then only accumulates w * x.
+
+When a folded value does not fit in int32, `fold_interior` is 0 and the kernel uses the
+unfolded form everywhere (the result is the same; only the fast form is lost).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Operator, Tensor
+from ..quant import activation_range, quantize_multipliers
+from .base import ConstArray, ConstRef, KernelCall, lowering, padding_offsets, reject, require_int8
+
+_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _geometry(op: Operator, inp: Tensor, fh: int, fw: int, out: Tensor) -> dict[str, int]:
+    """Strides, dilations, padding and output size; checks them against the stored output shape."""
+    opts = op.options
+    padding = opts.get("padding", "SAME")
+    if padding not in ("SAME", "VALID"):
+        raise reject(op, f"unsupported padding {padding!r}; only SAME and VALID exist for this op")
+    sh, sw = int(opts.get("stride_h", 1)), int(opts.get("stride_w", 1))
+    dh, dw = int(opts.get("dilation_h_factor", 1)), int(opts.get("dilation_w_factor", 1))
+    if sh < 1 or sw < 1:
+        raise reject(op, f"strides must be >= 1, got stride_h={sh} stride_w={sw}")
+    if dh < 1 or dw < 1:
+        raise reject(op, f"dilation factors must be >= 1, got dilation_h_factor={dh} dilation_w_factor={dw}")
+    if len(inp.shape) != 4:
+        raise reject(op, f"input must be 4-D NHWC, got shape {list(inp.shape)}")
+    if len(out.shape) != 4:
+        raise reject(op, f"output must be 4-D NHWC, got shape {list(out.shape)}")
+    n, h, w, _ = inp.shape
+    oh, pad_top = padding_offsets(padding, h, fh, sh, dh)
+    ow, pad_left = padding_offsets(padding, w, fw, sw, dw)
+    if oh < 1 or ow < 1:
+        raise reject(op, f"the {fh}x{fw} filter (dilation {dh}x{dw}) does not fit the {h}x{w} input "
+                         f"with {padding} padding")
+    if out.shape[0] != n or out.shape[1] != oh or out.shape[2] != ow:
+        raise reject(op, f"output shape {list(out.shape)} does not match the computed "
+                         f"[{n}, {oh}, {ow}, {out.shape[3]}] ({padding} padding, stride {sh}x{sw}, "
+                         f"dilation {dh}x{dw})")
+    return {"batches": n, "input_h": h, "input_w": w, "output_h": oh, "output_w": ow,
+            "stride_h": sh, "stride_w": sw, "dilation_h": dh, "dilation_w": dw,
+            "pad_top": pad_top, "pad_left": pad_left}
+
+
+def _check_quant(op: Operator, inp: Tensor, weights: Tensor, out: Tensor, channels: int,
+                 axis: int) -> np.ndarray:
+    """Validates the quantization and returns the weight scale of every output channel."""
+    require_int8(op, inp, out)
+    if weights.dtype == "int4":
+        raise reject(op, "int4 weights are not supported")
+    require_int8(op, weights)
+    if weights.data is None:
+        raise reject(op, "weights must be constant")
+    for t in (inp, out):
+        assert t.quant is not None
+        if t.quant.per_channel:
+            raise reject(op, f"tensor '{t.name}' must be quantized per tensor, "
+                             f"it has {len(t.quant.scale)} scales")
+    assert weights.quant is not None
+    q = weights.quant
+    if any(z != 0 for z in q.zero_point):
+        raise reject(op, "int8 weights must be symmetric (zero point 0)")
+    if q.per_channel:
+        if len(q.scale) != channels:
+            raise reject(op, f"weights have {len(q.scale)} scales, expected 1 or {channels} "
+                             "(one per output channel)")
+        if q.axis != axis:
+            raise reject(op, f"per-channel weights must be quantized along axis {axis}, got axis {q.axis}")
+        return np.array(q.scale, dtype=np.float64)
+    return np.full(channels, q.scale[0], dtype=np.float64)
+
+
+def _bias(op: Operator, bias: Tensor | None, channels: int) -> np.ndarray:
+    if bias is None:
+        return np.zeros(channels, dtype=np.int64)
+    if bias.data is None:
+        raise reject(op, "bias must be constant")
+    if bias.dtype != "int32":
+        raise reject(op, f"bias must be int32 for int8 inputs, got {bias.dtype}")
+    if bias.size != channels:
+        raise reject(op, f"bias has {bias.size} elements, expected {channels} (one per output channel)")
+    return bias.data.reshape(-1).astype(np.int64)
+
+
+def fold_bias(bias: np.ndarray, weight_sums: np.ndarray, input_offset: int) -> np.ndarray | None:
+    """bias + input_offset * sum(weights) per channel, or None if any value leaves int32."""
+    folded = bias + np.int64(input_offset) * weight_sums
+    if folded.min(initial=0) < _INT32_MIN or folded.max(initial=0) > _INT32_MAX:
+        return None
+    return folded
+
+
+def _quant_params(op: Operator, inp: Tensor, out: Tensor, weight_scales: np.ndarray, bias: np.ndarray,
+                  weight_sums: np.ndarray) -> tuple[dict, list[ConstArray]]:
+    act = op.options.get("fused_activation_function", "NONE")
+    if act not in _ACTIVATIONS:
+        raise reject(op, f"fused activation {act} is not supported (only {', '.join(_ACTIVATIONS)})")
+    act_min, act_max = activation_range(act, out.scale, out.zero_point)
+    # TFLite computes input_scale * weight_scale / output_scale in double, from float32 scales.
+    effective = np.float64(inp.scale) * weight_scales / np.float64(out.scale)
+    mult, shift = quantize_multipliers(effective)
+    per_channel = bool(np.any(mult != mult[0]) or np.any(shift != shift[0]))
+    if not per_channel:
+        mult, shift = mult[:1], shift[:1]
+    input_offset = -inp.zero_point
+    folded = fold_bias(bias, weight_sums, input_offset)
+    consts = [
+        ConstArray("mult", "int32_t", mult),
+        ConstArray("shift", "int32_t", shift),
+        ConstArray("bias", "int32_t", bias.astype(np.int32)),
+    ]
+    if folded is not None:
+        consts.append(ConstArray("folded_bias", "int32_t", folded.astype(np.int32)))
+    params = {
+        "input_offset": input_offset,
+        "output_offset": out.zero_point,
+        "act_min": act_min,
+        "act_max": act_max,
+        "per_channel": int(per_channel),
+        "fold_interior": int(folded is not None),
+        "multiplier": ConstRef("mult"),
+        "shift": ConstRef("shift"),
+        "bias": ConstRef("bias"),
+        "folded_bias": ConstRef("folded_bias" if folded is not None else "bias"),
+    }
+    return params, consts
+
+
+def _inputs(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+    if len(op.inputs) not in (2, 3):
+        raise reject(op, f"expected 2 or 3 inputs (input, weights[, bias]), got {len(op.inputs)}")
+    if len(op.outputs) != 1:
+        raise reject(op, f"expected 1 output, got {len(op.outputs)}")
+    ins = [*graph.op_inputs(op), None]
+    inp, weights, bias = ins[0], ins[1], ins[2]
+    if inp is None or weights is None:
+        raise reject(op, "the input and the weights are required")
+    return inp, weights, bias, graph.op_outputs(op)[0]
+
+
+@lowering("CONV_2D")
+def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
+    inp, weights, bias, out = _inputs(graph, op)
+    if len(weights.shape) != 4:
+        raise reject(op, f"weights must be 4-D [out_channels, h, w, in_channels], got {list(weights.shape)}")
+    oc, fh, fw, fc = weights.shape
+    weight_scales = _check_quant(op, inp, weights, out, oc, axis=0)
+    geo = _geometry(op, inp, fh, fw, out)
+    ic = inp.shape[3]
+    if fc < 1 or ic % fc:
+        raise reject(op, f"input has {ic} channels, not a multiple of the weights' {fc} input channels")
+    groups = ic // fc
+    if oc % groups:
+        raise reject(op, f"{oc} output channels cannot be split into {groups} groups")
+    if out.shape[3] != oc:
+        raise reject(op, f"output has {out.shape[3]} channels, the weights have {oc}")
+    b = _bias(op, bias, oc)
+    w = weights.data.astype(np.int64)
+    params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(oc, -1).sum(axis=1))
+    macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw * fc
+    return KernelCall(
+        op=op,
+        kernel="conv2d_s8",
+        function="mcf_conv2d_s8",
+        params_type="mcf_conv2d_params",
+        params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "filter_c": fc,
+                "groups": groups, **params},
+        args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+        consts=consts,
+        macs=macs,
+        comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
+                + (f" groups {groups}" if groups > 1 else ""),
+    )
+
+
+@lowering("DEPTHWISE_CONV_2D")
+def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
+    inp, weights, bias, out = _inputs(graph, op)
+    if len(weights.shape) != 4 or weights.shape[0] != 1:
+        raise reject(op, f"weights must be 4-D [1, h, w, channels], got {list(weights.shape)}")
+    _, fh, fw, oc = weights.shape
+    weight_scales = _check_quant(op, inp, weights, out, oc, axis=3)
+    geo = _geometry(op, inp, fh, fw, out)
+    ic = inp.shape[3]
+    mult = int(op.options.get("depth_multiplier", 1))
+    if mult < 1 or ic * mult != oc:
+        raise reject(op, f"depth_multiplier {mult} with {ic} input channels does not give the weights' "
+                         f"{oc} output channels")
+    if out.shape[3] != oc:
+        raise reject(op, f"output has {out.shape[3]} channels, the weights have {oc}")
+    b = _bias(op, bias, oc)
+    w = weights.data.astype(np.int64)
+    params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0))
+    macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw
+    return KernelCall(
+        op=op,
+        kernel="depthwise_conv2d_s8",
+        function="mcf_depthwise_conv2d_s8",
+        params_type="mcf_depthwise_conv2d_params",
+        params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw,
+                "depth_multiplier": mult, **params},
+        args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+        consts=consts,
+        macs=macs,
+        comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}" + (f" x{mult}" if mult > 1 else ""),
+    )

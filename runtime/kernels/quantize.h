@@ -1,0 +1,48 @@
+/* quantize.h - QUANTIZE (float32 -> int8, int8 -> int8) and DEQUANTIZE (int8 -> float32). */
+#ifndef MCF_QUANTIZE_H
+#define MCF_QUANTIZE_H
+
+#include <stdint.h>
+
+/**
+ * float32 -> int8: output = clamp(round(input / scale) + zero_point, -128, 127), the division
+ * done in float32 and the rounding half away from zero, as TFLite Micro does at run time (this
+ * kernel therefore uses float). Quotients beyond +-512 saturate (they clamp to -128 / 127 anyway);
+ * NaN maps to the zero point.
+ */
+typedef struct {
+    int32_t size;       /**< number of elements (any layout, unchanged) */
+    float scale;        /**< output scale */
+    int32_t zero_point; /**< output zero point */
+} mcf_quantize_params;
+
+void mcf_quantize_f32_s8(const mcf_quantize_params *p, const float *input, int8_t *output);
+
+/**
+ * int8 -> int8 requantization: output = clamp(requant(input + input_offset) + output_offset),
+ * with the Q31 `multiplier` and `shift` (> 0 shifts left) for input_scale / output_scale.
+ */
+typedef struct {
+    int32_t size;
+    int32_t input_offset;  /**< -input zero point */
+    int32_t multiplier;    /**< Q31 */
+    int32_t shift;
+    int32_t output_offset; /**< output zero point */
+} mcf_requantize_params;
+
+void mcf_requantize_s8(const mcf_requantize_params *p, const int8_t *input, int8_t *output);
+
+/**
+ * int8 -> float32: output = scale * (input - zero_point). TFLite Micro multiplies in double and
+ * rounds to float once; the exact product of a float32 scale and an integer below 2^9 fits in
+ * 33 bits, so one float32 multiply rounds the same exact value the same way: identical results.
+ */
+typedef struct {
+    int32_t size;
+    float scale;        /**< input scale */
+    int32_t zero_point; /**< input zero point */
+} mcf_dequantize_params;
+
+void mcf_dequantize_s8_f32(const mcf_dequantize_params *p, const int8_t *input, float *output);
+
+#endif /* MCF_QUANTIZE_H */

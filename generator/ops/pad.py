@@ -84,9 +84,9 @@ def lower_pad(graph: Graph, op: Operator) -> KernelCall:
             raise reject(op, "the constant value input must be constant")
         if const.size != 1:
             raise reject(op, f"the constant value must be a scalar, it has {const.size} elements")
-        same = const.quant is not None and const.zero_point == out.zero_point and \
-            np.float32(const.scale) == np.float32(out.scale)
-        if not same:
+        same_quant = (const.quant is not None and const.zero_point == out.zero_point
+                      and np.float32(const.scale) == np.float32(out.scale))
+        if not same_quant:
             raise reject(op, "the constant value must have the output's scale and zero point")
         value = int(np.asarray(const.data).reshape(-1)[0])
     if not -128 <= value <= 127:

@@ -1,0 +1,60 @@
+/* conv2d_s8.h - int8 2-D convolution (TFLite CONV_2D, grouped convolution included). */
+#ifndef MCF_CONV2D_S8_H
+#define MCF_CONV2D_S8_H
+
+#include <stdint.h>
+
+/**
+ * Parameters computed by mcuforge at compile time (see generator/ops/conv.py).
+ *
+ * Layouts: input NHWC [batches][input_h][input_w][input_c], filter OHWI
+ * [output_c][filter_h][filter_w][filter_c], output NHWC [batches][output_h][output_w][output_c].
+ * Grouped convolution: input_c = groups * filter_c; output channel o reads input channels
+ * [g * filter_c, (g + 1) * filter_c) with g = o / (output_c / groups).
+ *
+ * Requantization: out = clamp(requant(acc, multiplier[o], shift[o]) + output_offset, act_min,
+ * act_max), where acc = bias[o] + sum over the taps inside the image of w * (x + input_offset).
+ * Taps outside the image contribute nothing (TFLite Micro semantics). For interior pixels the same
+ * value is folded_bias[o] + sum(w * x), with folded_bias[o] = bias[o] + input_offset * sum(w[o]);
+ * the kernel uses that form only when `fold_interior` is set.
+ *
+ * Ranges: input_offset = -input_zero_point in [-127, 128]; weights symmetric in [-128, 127];
+ * -128 <= act_min <= act_max <= 127; multiplier is Q31 in [2^30, 2^31) (or 0), shift in
+ * [-31, 30] (positive = left). multiplier/shift hold one entry, or output_c entries when
+ * `per_channel` is set.
+ */
+typedef struct {
+    int32_t batches;
+    int32_t input_h;
+    int32_t input_w;
+    int32_t output_h;
+    int32_t output_w;
+    int32_t stride_h;
+    int32_t stride_w;
+    int32_t dilation_h;
+    int32_t dilation_w;
+    int32_t pad_top;       /**< leading padding rows (SAME), 0 for VALID */
+    int32_t pad_left;      /**< leading padding columns */
+    int32_t input_c;
+    int32_t output_c;
+    int32_t filter_h;
+    int32_t filter_w;
+    int32_t filter_c;      /**< input channels per group */
+    int32_t groups;        /**< input_c / filter_c */
+    int32_t input_offset;  /**< -input zero point */
+    int32_t output_offset; /**< output zero point */
+    int32_t act_min;
+    int32_t act_max;
+    int32_t per_channel;
+    int32_t fold_interior; /**< folded_bias is valid for interior pixels */
+    const int32_t *multiplier;
+    const int32_t *shift;
+    const int32_t *bias;        /**< [output_c], the model's bias (zeros when absent) */
+    const int32_t *folded_bias; /**< [output_c], bias with the input offset folded in */
+} mcf_conv2d_params;
+
+/** Convolves `input` with `filter` (layouts above) into `output`. */
+void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                   int8_t *output);
+
+#endif /* MCF_CONV2D_S8_H */

@@ -1,0 +1,177 @@
+"""CONV_2D: generated C versus TFLite Micro, bit for bit, over many geometries and quantizations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from kernel_check import check_bit_exact
+from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.ops import conv as conv_ops
+from mcuforge.generator.ops.base import padding_offsets
+from mcuforge.generator.tflite_import import parse_model
+from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8, single_op
+
+SAME, VALID = Padding.SAME, Padding.VALID
+NONE, RELU, RELU6, RELU1 = Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1
+
+
+def conv_model(n=1, h=8, w=8, ic=3, oc=4, kh=3, kw=3, stride=(1, 1), dilation=(1, 1), padding=SAME,
+               per_channel=True, act=NONE, in_zp=0, out_zp=0, groups=1, bias=True, seed=0,
+               weights=None, w_zp=0, axis=0, out_shape=None, in_dtype="int8", two_inputs=False) -> bytes:
+    rng = np.random.default_rng(seed)
+    fc = ic // groups
+    pad_name = "SAME" if padding == SAME else "VALID"
+    if out_shape is None:
+        oh, _ = padding_offsets(pad_name, h, kh, stride[0], dilation[0])
+        ow, _ = padding_offsets(pad_name, w, kw, stride[1], dilation[1])
+        out_shape = (n, oh, ow, oc)
+    in_scale = 0.05
+    w_scales = list(rng.uniform(0.002, 0.02, oc)) if per_channel else [0.01]
+    # Output scale sized so that outputs spread over the int8 range instead of saturating.
+    acc_std = 74.0 * 74.0 * math.sqrt(kh * kw * fc)
+    out_scale = in_scale * float(np.mean(w_scales)) * acc_std / 40.0
+    wdata = rng_int8(rng, (oc, kh, kw, fc)) if weights is None else weights
+    wt = T((oc, kh, kw, fc), "int8", w_scales if per_channel else w_scales[0],
+           [w_zp] * oc if per_channel else w_zp, axis=axis, data=wdata)
+    tensors = [T((n, h, w, ic), in_dtype, in_scale, in_zp), wt]
+    if bias:
+        bscale = [in_scale * s for s in w_scales]
+        tensors.append(T((oc,), "int32", bscale if per_channel else bscale[0], 0,
+                         data=rng.integers(-int(acc_std), int(acc_std), oc).astype(np.int32)))
+    tensors.append(T(out_shape, "int8", out_scale, out_zp))
+    opts = options("Conv2DOptions", padding=padding, strideH=stride[0], strideW=stride[1],
+                   dilationHFactor=dilation[0], dilationWFactor=dilation[1], fusedActivationFunction=act)
+    # no bias: an omitted (-1) third input, or just two inputs
+    inputs = [0, 1, 2] if bias else ([0, 1] if two_inputs else [0, 1, -1])
+    out = len(tensors) - 1
+    return build(tensors, [Op("CONV_2D", inputs, [out], opts)], [0], [out])
+
+
+CASES = {
+    # name: keyword arguments of conv_model
+    "3x3_same": dict(),
+    "3x3_valid": dict(padding=VALID),
+    "1x1": dict(kh=1, kw=1, ic=16, oc=8),
+    "1x1_stride2": dict(kh=1, kw=1, ic=8, oc=8, stride=(2, 2), h=9, w=9),
+    "1x1_per_tensor": dict(kh=1, kw=1, ic=32, oc=12, per_channel=False),
+    "3x3_stride2_same_even": dict(stride=(2, 2), h=10, w=10, ic=4, oc=6),
+    "3x3_stride2_same_odd": dict(stride=(2, 2), h=11, w=9, ic=4, oc=6),
+    "3x3_stride2_valid": dict(stride=(2, 2), h=11, w=10, padding=VALID),
+    "stride_2x1": dict(stride=(2, 1), h=9, w=7),
+    "stride_1x3": dict(stride=(1, 3), h=7, w=13, kh=2, kw=4),
+    "5x5_same": dict(kh=5, kw=5, h=7, w=7, ic=2, oc=3),
+    "4x4_same_even_kernel": dict(kh=4, kw=4, h=9, w=8),
+    "2x2_same_even_kernel_stride2": dict(kh=2, kw=2, h=7, w=7, stride=(2, 2)),
+    "10x4_kws_like": dict(kh=10, kw=4, h=49, w=10, ic=1, oc=16, stride=(2, 2), act=RELU),
+    "rect_kernel_1x7": dict(kh=1, kw=7, h=5, w=12),
+    "rect_kernel_7x1_valid": dict(kh=7, kw=1, h=12, w=5, padding=VALID),
+    "kernel_bigger_than_input_same": dict(kh=5, kw=5, h=3, w=2, ic=3, oc=5),
+    "kernel_equals_input_valid": dict(kh=4, kw=3, h=4, w=3, padding=VALID, ic=5, oc=7),
+    "1x1_input": dict(kh=3, kw=3, h=1, w=1, ic=6, oc=4),
+    "dilation2_same": dict(dilation=(2, 2), h=9, w=9),
+    "dilation3_valid": dict(dilation=(3, 3), h=11, w=12, padding=VALID),
+    "dilation_2x1_stride2": dict(dilation=(2, 1), stride=(2, 2), h=10, w=9),
+    "dilation_bigger_than_input": dict(dilation=(4, 4), h=5, w=5, kh=3, kw=3),
+    "per_tensor": dict(per_channel=False, ic=5, oc=7),
+    "per_tensor_valid_stride2": dict(per_channel=False, padding=VALID, stride=(2, 2), h=9, w=9),
+    "relu": dict(act=RELU, in_zp=-5, out_zp=-20),
+    "relu6": dict(act=RELU6, out_zp=-128),
+    "relu_n1_to_1": dict(act=RELU1, out_zp=3),
+    "relu6_per_tensor": dict(act=RELU6, per_channel=False, in_zp=10),
+    "in_zp_min": dict(in_zp=-128),
+    "in_zp_max": dict(in_zp=127),
+    "in_zp_min_valid": dict(in_zp=-128, padding=VALID, stride=(2, 2), h=9, w=9),
+    "out_zp_max": dict(out_zp=127),
+    "out_zp_min_relu": dict(out_zp=-128, act=RELU),
+    "zps_extreme_per_tensor": dict(in_zp=127, out_zp=-128, per_channel=False),
+    "batch2": dict(n=2, h=6, w=5, in_zp=-7),
+    "batch3_stride2": dict(n=3, h=7, w=7, stride=(2, 2), per_channel=False),
+    "no_bias": dict(bias=False, in_zp=9),
+    "no_bias_per_tensor": dict(bias=False, per_channel=False, in_zp=-128),
+    "no_bias_two_inputs": dict(bias=False, two_inputs=True, in_zp=50, stride=(2, 2), h=9, w=9),
+    "deep": dict(ic=64, oc=16, h=6, w=6),
+    "wide_out": dict(ic=3, oc=48, h=5, w=5),
+    "single_channel": dict(ic=1, oc=1, h=6, w=9),
+    "odd_all": dict(h=13, w=7, ic=5, oc=3, kh=3, kw=5, stride=(3, 2), padding=SAME, in_zp=31, out_zp=-77),
+    "groups2": dict(ic=8, oc=6, groups=2),
+    "groups4_valid_stride2": dict(ic=8, oc=8, groups=4, padding=VALID, stride=(2, 2), h=9, w=9),
+}
+
+
+@pytest.mark.parametrize("kwargs", list(CASES.values()), ids=list(CASES))
+def test_conv2d(kwargs):
+    check_bit_exact(conv_model(**kwargs, seed=len(str(kwargs))), count=3)
+
+
+def test_conv2d_extreme_weights():
+    # All weights -128 and inputs near the zero point extremes stress the accumulator and clamps.
+    w = np.full((4, 3, 3, 8), -128, dtype=np.int8)
+    check_bit_exact(conv_model(ic=8, oc=4, weights=w, in_zp=127, out_zp=127, act=RELU6), count=3)
+    w = np.full((4, 3, 3, 8), 127, dtype=np.int8)
+    check_bit_exact(conv_model(ic=8, oc=4, weights=w, in_zp=-128, out_zp=-128), count=3)
+
+
+def test_conv2d_without_folding(monkeypatch):
+    # The unfolded path must give the same bits on interior pixels too.
+    monkeypatch.setattr(conv_ops, "fold_bias", lambda *a: None)
+    check_bit_exact(conv_model(in_zp=-128, stride=(2, 1), h=9, w=8), count=3)
+    check_bit_exact(conv_model(kh=1, kw=1, ic=9, oc=5, in_zp=77, per_channel=False), count=3)
+
+
+def _lower(model: bytes):
+    graph = parse_model(model, name="t.tflite")
+    return conv_ops.lower_conv2d(graph, graph.operators[0])
+
+
+def test_conv2d_params_are_precomputed():
+    call = _lower(conv_model(in_zp=-3, per_channel=False, h=8, w=8, stride=(2, 2)))
+    assert call.params["per_channel"] == 0 and call.params["fold_interior"] == 1
+    assert call.params["input_offset"] == 3
+    assert (call.params["pad_top"], call.params["pad_left"]) == (0, 0)
+    consts = {c.name: c for c in call.consts}
+    assert consts["mult"].values.shape == (1,)
+    assert call.macs == 4 * 4 * 4 * 3 * 3 * 3
+
+
+def test_conv2d_fold_overflow_falls_back():
+    bias = np.array([2**31 - 10, 0], dtype=np.int64)
+    assert conv_ops.fold_bias(bias, np.array([100, 100]), 128) is None
+    assert conv_ops.fold_bias(bias, np.array([-100, 100]), 0).tolist() == bias.tolist()
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(w_zp=3), "weights must be symmetric"),
+    (dict(act=Activation.TANH), "fused activation TANH is not supported"),
+    (dict(out_shape=(1, 7, 8, 4)), "does not match the computed [1, 8, 8, 4]"),
+    (dict(per_channel=True, axis=3, ic=4, oc=4), "must be quantized along axis 0"),
+    (dict(in_dtype="int16"), "only int8 is supported"),
+    (dict(kh=5, kw=5, h=3, w=3, padding=VALID, out_shape=(1, 1, 1, 4)), "does not fit the 3x3 input"),
+])
+def test_conv2d_rejects(kwargs, message):
+    with pytest.raises(UnsupportedModelError) as exc:
+        _lower(conv_model(**kwargs))
+    assert message in str(exc.value)
+
+
+def test_conv2d_rejects_non_constant_weights():
+    tensors = [T((1, 4, 4, 2), "int8", 0.1, 0), T((3, 1, 1, 2), "int8", 0.1, 0),
+               T((1, 4, 4, 3), "int8", 0.1, 0)]
+    opts = options("Conv2DOptions", padding=SAME, strideH=1, strideW=1)
+    model = build(tensors, [Op("CONV_2D", [0, 1, -1], [2], opts)], [0, 1], [2])
+    with pytest.raises(UnsupportedModelError, match="weights must be constant"):
+        _lower(model)
+
+
+def test_single_op_helper_conv():
+    # the plain single_op helper path (graph input first, constants after) also works
+    rng = np.random.default_rng(5)
+    model = single_op(
+        "CONV_2D",
+        [T((1, 5, 5, 2), "int8", 0.02, 1), T((2, 3, 3, 2), "int8", 0.01, 0, data=rng_int8(rng, (2, 3, 3, 2))),
+         T((2,), "int32", 0.0002, 0, data=np.array([100, -100], dtype=np.int32))],
+        [T((1, 5, 5, 2), "int8", 0.05, 0)],
+        options("Conv2DOptions", padding=SAME, strideH=1, strideW=1),
+    )
+    check_bit_exact(model, count=2)

@@ -93,6 +93,7 @@ class _Region:
     base: int
     size: int
     kind: str
+    default: bool = False  # the board marks it as its default RAM region
 
     @property
     def is_ram(self) -> bool:
@@ -146,7 +147,8 @@ def _normalize(regions: Iterable[MemoryRegionLike | Mapping[str, Any]]) -> list[
                 f"memory regions '{seen[ident]}' and '{name}' map to the same name '{ident}'"
             )
         seen[ident] = name
-        out.append(_Region(name, ident, ident.upper(), base, size, kind))
+        default = raw.get("default", False) if isinstance(raw, Mapping) else getattr(raw, "default", False)
+        out.append(_Region(name, ident, ident.upper(), base, size, kind, bool(default)))
     if not out:
         raise LinkerScriptError("no memory regions given")
     out.sort(key=lambda r: (r.base, r.ident))
@@ -165,7 +167,10 @@ def _pick(regions: list[_Region], wanted: str | None, kinds: Iterable[str], role
                 f"the {role} region '{wanted}' has kind '{region.kind}', not {'/'.join(kinds)}"
             )
         return region
-    for kind in kinds:  # first by kind preference, then by address
+    for region in regions:  # the board's own choice (MemoryRegion.default) comes first
+        if region.default and region.kind in kinds:
+            return region
+    for kind in kinds:  # then by kind preference, then by address
         for region in regions:
             if region.kind == kind:
                 return region
@@ -260,7 +265,8 @@ def render_linker_script(
         heap_size: bytes reserved for a heap after .bss (0: no heap).
         flash_region: region that holds code, read-only data and load images; default: the
             first region of kind flash (lowest address). The vector table goes to its start.
-        ram_region: region for .data, .bss, heap and stack; default: the first sram region
+        ram_region: region for .data, .bss, heap and stack; default: the RAM region whose
+            ``default`` attribute is true (board models have one), else the first sram region
             (then tcm, ccm, psram).
         origin: what the script was generated for, quoted in the banner (e.g. a board id).
 

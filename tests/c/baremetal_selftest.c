@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mcf_baremetal.h"
+#include "mcf_port.h"
 
 #ifndef MCF_TEST_EXIT_STATUS
 #define MCF_TEST_EXIT_STATUS 42
@@ -128,6 +129,8 @@ int main(void)
     mcf_console_put_i64(-9223372036854775807ll - 1);
     mcf_console_puts("\r\n");
     mcf_printf("cycles_counter=%d\r\n", mcf_cycles_init());
+    mcf_port_init();
+    mcf_printf("port_tick_unit=%s\r\n", mcf_port_tick_unit());
 
     mcf_console_puts("mcf-selftest: done\r\n");
     return MCF_TEST_EXIT_STATUS;

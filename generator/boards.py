@@ -307,6 +307,9 @@ class ZephyrTarget(_Model):
     """How Zephyr names the board: the `-b` argument of `west build`."""
 
     target: Annotated[str, Field(pattern=r"^[a-z0-9_]+(/[a-z0-9_]+)*$")]
+    # west projects (besides zephyr) the board needs, e.g. [cmsis_6, hal_stm32]: the generated
+    # west.yml fetches only these.
+    modules: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")], ...] = ()
 
 
 class PlatformIOTarget(_Model):

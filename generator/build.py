@@ -11,7 +11,7 @@ from pathlib import Path
 from .boards import Board, load_board
 from .elf_report import MemoryReport, memory_report
 from .errors import McuforgeError, ToolError
-from .scaffold import GENERATED_DIR, ProjectConfig, _board_dirs, load_config
+from .scaffold import GENERATED_DIR, ProjectConfig, _board_dirs, load_config, pio_default_env
 from .tools import find_tool, stream_tool
 
 
@@ -23,14 +23,6 @@ class BuildResult:
     elf: Path
     report: MemoryReport
     pio_env: str | None = None
-
-
-def pio_env_name(board: Board, framework: str | None = None) -> str:
-    """platformio.ini env for the board (see the platformio template): <board>_<framework>."""
-    assert board.platformio is not None
-    fws = [f for f in board.platformio.frameworks if f in ("arduino", "zephyr")]
-    fw = framework or (fws[0] if fws else "native")
-    return f"{board.id}_{fw}"
 
 
 def _zephyr_env() -> dict[str, str]:
@@ -60,7 +52,7 @@ def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path,
         return ([[west, "build", "-b", board.zephyr.target, "-d", str(build_dir), str(root)]],
                 build_dir / "zephyr" / "zephyr.elf", env)
     pio = find_tool("pio", hint="pip install platformio")
-    env_name = env_name or pio_env_name(board)
+    env_name = env_name or pio_default_env(board)
     elf = root / ".pio" / "build" / env_name / ("program" if env_name == "native" else "firmware.elf")
     return [[pio, "run", "-d", str(root), "-e", env_name]], elf, None
 

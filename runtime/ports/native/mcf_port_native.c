@@ -1,5 +1,7 @@
 /* mcf_port_native.c - mcuforge port for a desktop host (PlatformIO `native`, host tests).
- * The host link is stdin/stdout; ticks are nanoseconds of the monotonic clock. */
+ * The host link is stdin/stdout; ticks are nanoseconds of the monotonic clock. Compiles to
+ * nothing under Arduino or Zephyr, so a PlatformIO library can carry every port. */
+#if !defined(ARDUINO) && !defined(__ZEPHYR__)
 #if !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -48,3 +50,7 @@ void mcf_port_exit(int status)
     fflush(stdout);
     exit(status);
 }
+
+#else
+typedef int mcf_port_native_unused; /* ISO C wants a non-empty translation unit */
+#endif

@@ -1,5 +1,7 @@
 /* mcf_port_zephyr.c - mcuforge port for Zephyr: the console UART (devicetree chosen
  * `zephyr,console`) in polling mode, and the kernel cycle counter. */
+#if defined(__ZEPHYR__)
+
 #include "mcf_port.h"
 
 #include <zephyr/device.h>
@@ -54,3 +56,7 @@ void mcf_port_exit(int status)
     ARG_UNUSED(status);
     k_sleep(K_FOREVER);
 }
+
+#else
+typedef int mcf_port_zephyr_unused; /* ISO C wants a non-empty translation unit */
+#endif

@@ -1,0 +1,34 @@
+{%- set m = cookiecutter.mcuforge -%}
+/* `pio test -e native`: the generated model gives, on this computer, the checksum TFLite Micro
+ * gave for the embedded input. Add your own tests beside this one. */
+#include <unity.h>
+
+#include "mcf_app.h"
+#include "mcf_selftest.h"
+#include "{{ m.prefix }}.h"
+
+void setUp(void) {}
+void tearDown(void) {}
+
+static void test_selftest_checksum_matches_tflite_micro(void)
+{
+    unsigned i;
+    {{ m.prefix }}_init();
+    for (i = 0; i < {{ m.prefix }}_model.num_inputs; ++i) {
+        const mcf_tensor_info *t = &{{ m.prefix }}_model.inputs[i];
+        const uint8_t *src = mcf_selftest_inputs[i];
+        uint32_t k;
+        for (k = 0; k < t->bytes; ++k) {
+            ((uint8_t *)t->data)[k] = src[k];
+        }
+    }
+    {{ m.prefix }}_invoke();
+    TEST_ASSERT_EQUAL_HEX32(MCF_SELFTEST_CHECKSUM, mcf_output_checksum(&{{ m.prefix }}_model));
+}
+
+int main(void)
+{
+    UNITY_BEGIN();
+    RUN_TEST(test_selftest_checksum_matches_tflite_micro);
+    return UNITY_END();
+}

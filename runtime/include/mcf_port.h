@@ -28,7 +28,8 @@ int mcf_port_read(uint8_t *byte);
 /** Monotonic tick counter for latency measurement. */
 uint64_t mcf_port_ticks(void);
 
-/** What one tick is: "cycles" (CPU clock cycles), "us" or "ns". */
+/** What one tick is: "cycles" (CPU clock cycles), "instructions" (emulators counting
+ *  instructions, e.g. QEMU -icount), "us" or "ns". */
 const char *mcf_port_tick_unit(void);
 
 /** End the program: emulators exit with `status`; hardware idles. */

@@ -231,6 +231,116 @@ def build(
         ui.out.print(f"{label}: {sym.name} at 0x{sym.address:08x}, {sym.size:,} B, in {sym.region or 'no region'}")
 
 
+# ---- device: flash, run, test ----------------------------------------------------------------------
+
+PortOpt = Annotated[Optional[str], typer.Option("--port", "-p", help="Serial port or pyserial URL (socket://, "  # noqa: UP045
+                                                "rfc2217://); default: the board's USB id, or its emulator.")]
+
+
+@app.command()
+def flash(project: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+          port: PortOpt = None) -> None:
+    """Program the board (west flash, pio upload); for an emulated board, start its emulator and
+    serve its UART on a socket:// URL until Ctrl-C."""
+    from .flash import flash_project
+
+    for line in flash_project(project, port=port):
+        ui.info(line)
+
+
+@app.command()
+def run(
+    project: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    port: PortOpt = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=0, help="Inferences to run; 0 = until Ctrl-C.")] = 0,
+    input_file: Annotated[Optional[Path], typer.Option("--input", help=".npy input (default: random inputs).")] = None,  # noqa: UP045
+    top_k: Annotated[int, typer.Option(help="Classes to show for classifier outputs.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the random inputs.")] = 0,
+) -> None:
+    """Run inferences on the device and print outputs (dequantized, top-k) and latency, live."""
+    import itertools
+
+    import numpy as np
+
+    from mcuforge.hil.session import open_session
+
+    from .validate import load_input_files, random_inputs
+
+    with open_session(project, port=port, on_log=lambda t: ui.info(f"device: {t}")) as s:
+        ui.info(f"connected to {s.board.id} at {s.url}: engine {s.info.engine}, arena {s.info.arena_bytes:,} B")
+        fixed = load_input_files(s.graph, [input_file]) if input_file else None
+        for k in itertools.count():
+            if count and k >= count:
+                break
+            inputs = fixed[k % len(fixed)] if fixed else random_inputs(s.graph, 1, seed + k)[0]
+            res = s.device.infer(inputs)
+            parts = []
+            for t_index, out in zip(s.graph.outputs, res.outputs, strict=True):
+                t = s.graph.tensors[t_index]
+                real = (out.astype(np.float64) - t.zero_point) * t.scale if t.quant else out.astype(np.float64)
+                flat = real.reshape(-1)
+                if 2 <= flat.size <= 1000:
+                    top = np.argsort(-flat, kind="stable")[:top_k]
+                    parts.append("top: " + ", ".join(f"#{i} {flat[i]:.3f}" for i in top))
+                else:
+                    parts.append(f"{t.name}: " + " ".join(f"{v:.3g}" for v in flat[:8]) + (" …" if flat.size > 8 else ""))
+            ui.out.print(f"[{k}] {res.elapsed:,} {res.unit}  " + "  ".join(parts), markup=False)
+
+
+@app.command()
+def test(
+    project: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    port: PortOpt = None,
+    vectors: Annotated[Optional[Path], typer.Option(help="Folder of .npy/.npz input vectors.")] = None,  # noqa: UP045
+    random: Annotated[int, typer.Option("--random", min=0, help="Random vectors (default 5 without --vectors).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random vectors.")] = 0,
+    tolerance: Annotated[float, typer.Option(help="Largest allowed abs difference in quantized units.")] = 0.0,
+    junit: Annotated[Optional[Path], typer.Option(help="Write a JUnit XML report here.")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+) -> None:
+    """Send vectors to the device, compare every output with TFLite Micro, report; exit 1 on a failure."""
+    from mcuforge.hil.runner import TestReport, load_vectors, random_vectors, run_vectors
+    from mcuforge.hil.session import open_session
+
+    from .elf_report import memory_report
+    from .scaffold import GENERATED_DIR
+
+    with open_session(project, port=port) as s:
+        vecs = load_vectors(s.graph, vectors) if vectors else []
+        if random or not vectors:
+            vecs += random_vectors(s.graph, random or 5, seed)
+        report = TestReport(s.config.model, s.graph.sha256, s.board.id, s.url, tolerance)
+        if s.elf.is_file():
+            info = json.loads((s.root / GENERATED_DIR[s.config.framework] / "mcuforge_build.json").read_text())
+            report.memory = memory_report(s.elf, s.board, {k: v for k, v in info["symbols"].items() if v}).to_json()
+
+        def show(v: object) -> None:
+            from mcuforge.hil.runner import VectorResult
+
+            assert isinstance(v, VectorResult)
+            if not as_json:
+                mark = "[green]pass[/green]" if v.passed else "[red]FAIL[/red]"
+                lat = f"{v.elapsed:,} {v.unit}" if v.elapsed is not None else "-"
+                diff = f"{v.max_abs_diff:g}" if v.max_abs_diff is not None else "-"
+                ui.out.print(f"{mark}  {v.name:<24} max abs diff {diff:>4}  latency {lat}"
+                             + (f"  retries {v.retries}" if v.retries else "") + (f"  {v.error}" if v.error else ""))
+
+        run_vectors(s.device, s.graph, s.model_bytes, vecs, report, on_result=show)
+    if junit:
+        report.write_junit(junit)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        ui.out.print(f"{report.passed}/{len(report.vectors)} vectors bit-exact"
+                     + (f" within {tolerance:g}" if tolerance else "") + f" on {report.board}")
+        if report.memory:
+            for r in report.memory["regions"]:
+                if r["used"]:
+                    ui.out.print(f"  {r['name']:<10} {r['used']:>10,} / {r['size']:,} B ({r['percent']:.1f}%)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

@@ -357,6 +357,7 @@ def new_project(root: Path, model: Path, board_id: str, *, framework: str | None
     def fill(tmp: Path) -> None:
         ctx = _template_context(project, 0)
         _render_dir(templates_dir() / cfg.framework, tmp, ctx, skip_existing=False)
+        _render_dir(templates_dir() / "common", tmp, ctx, skip_existing=False)
         (tmp / "model").mkdir(exist_ok=True)
         (tmp / model_rel).write_bytes(model_bytes)
         (tmp / PROJECT_FILE).write_text(_config_yaml(project.config))
@@ -387,6 +388,7 @@ def _regenerate_in_place(project: Project, model_bytes: bytes, *, extra: object,
     replace_dir(gen, lambda tmp: write_generated(project, model_bytes, tmp), force=True)
     ctx = _template_context(project, 0)
     _render_dir(templates_dir() / project.config.framework, root, ctx, skip_existing=True)
+    _render_dir(templates_dir() / "common", root, ctx, skip_existing=True)
     if new_model:
         rel, data = new_model
         target = root / rel

@@ -1,0 +1,94 @@
+"""pytest plugin: hardware-in-the-loop tests against an mcuforge project's device.
+
+Installed with mcuforge (entry point `pytest11`), so in any project:
+
+    def test_wake_word(dut):
+        out = dut.infer([features])        # list of input arrays, graph order
+        assert out.outputs[0].argmax() == 2
+
+Options (group "mcuforge"):
+  --mcuforge-project DIR   project folder (default: the current folder)
+  --mcuforge-port URL      serial port or pyserial URL (default: the board's USB id, or its emulator)
+  --mcuforge-timeout S     reply timeout in seconds (default 5)
+Each option is also a fixture (`mcuforge_project`, `mcuforge_port`) that tests can parametrize.
+The `dut` fixture opens the device once per test session and always closes it (and stops the
+emulator) at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mcuforge", "mcuforge hardware-in-the-loop")
+    group.addoption("--mcuforge-project", default=None, help="mcuforge project folder (default: current folder)")
+    group.addoption("--mcuforge-port", default=None,
+                    help="serial port or pyserial URL (default: the board's USB id, or its emulator)")
+    group.addoption("--mcuforge-timeout", type=float, default=5.0, help="device reply timeout in s (default: 5)")
+
+
+@pytest.fixture(scope="session")
+def mcuforge_project(request: pytest.FixtureRequest) -> Path:
+    value = getattr(request, "param", None) or request.config.getoption("--mcuforge-project")
+    return Path(value or ".").resolve()
+
+
+@pytest.fixture(scope="session")
+def mcuforge_port(request: pytest.FixtureRequest) -> str | None:
+    return getattr(request, "param", None) or request.config.getoption("--mcuforge-port")
+
+
+class Dut:
+    """The device under test: thin wrapper over an open mcuforge session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.board = session.board
+        self.graph = session.graph
+        self.info = session.info
+
+    def hello(self) -> Any:
+        return self.session.device.hello()
+
+    def infer(self, inputs: Any) -> Any:
+        """inputs: one array (single-input models) or a list of arrays. Returns InferResult."""
+        import numpy as np
+
+        xs = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
+        return self.session.device.infer(xs)
+
+    def reference(self, inputs: Any) -> list[Any]:
+        """What TFLite Micro computes for the same inputs."""
+        import numpy as np
+
+        from mcuforge.generator.reference import Reference
+
+        xs = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
+        return Reference(self.session.model_bytes).run(xs, len(self.graph.outputs))
+
+
+@pytest.fixture(scope="session")
+def dut(mcuforge_project: Path, mcuforge_port: str | None, request: pytest.FixtureRequest) -> Iterator[Dut]:
+    from mcuforge.generator.errors import McuforgeError
+    from mcuforge.hil.session import open_session
+
+    timeout = request.config.getoption("--mcuforge-timeout")
+    try:
+        cm = open_session(mcuforge_project, port=mcuforge_port, timeout=timeout)
+        session = cm.__enter__()
+    except McuforgeError as exc:
+        pytest.fail(f"mcuforge: {exc.message}" + (f"\nHint: {exc.hint}" if exc.hint else ""), pytrace=False)
+    try:
+        yield Dut(session)
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def board(dut: Dut) -> Any:
+    return dut.board

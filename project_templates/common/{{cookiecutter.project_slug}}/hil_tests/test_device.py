@@ -1,0 +1,26 @@
+{%- set m = cookiecutter.mcuforge -%}
+"""Hardware-in-the-loop tests for {{ m.project_name }} (yours: mcuforge wrote this file once).
+
+    mcuforge build && pytest hil_tests --mcuforge-project .            # the board's USB port{% if m.emulated %} / QEMU{% endif %}
+    pytest hil_tests --mcuforge-project . --mcuforge-port /dev/ttyACM0 # a given port
+
+The `dut` fixture (from mcuforge's pytest plugin) connects to the device, checks that it runs this
+project's model, and closes the connection at the end. Add tests with your own recordings here.
+"""
+
+import numpy as np
+
+from mcuforge.generator.validate import random_inputs
+
+
+def test_device_runs_this_model(dut):
+    assert dut.info.num_inputs == {{ m.inputs | length }}
+    assert dut.info.num_outputs == {{ m.outputs | length }}
+
+
+def test_random_inputs_match_tflite_micro(dut):
+    for inputs in random_inputs(dut.graph, 3, seed=1):
+        result = dut.infer(inputs)
+        for got, want in zip(result.outputs, dut.reference(inputs)):
+            np.testing.assert_array_equal(got, want.reshape(got.shape))
+        assert result.elapsed > 0

@@ -39,7 +39,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v: debug output, -vv: tracebacks.")] = 0,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version.")] = False,
 ) -> None:
     ui.Verbosity.level = verbose
 
@@ -113,7 +114,8 @@ def validate(
     model: ModelArg,
     inputs: Annotated[int, typer.Option("--inputs", min=1, help="Number of random inputs.")] = 10,
     seed: Annotated[int, typer.Option(help="Random seed for the inputs.")] = 0,
-    input_file: Annotated[Optional[list[Path]], typer.Option("--input", help=".npy input tensor(s); repeatable.")] = None,  # noqa: UP045
+    input_file: Annotated[Optional[list[Path]],  # noqa: UP045
+                          typer.Option("--input", help=".npy input tensor(s); repeatable.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build the generated C for this host and compare it with TFLite Micro, bit for bit."""
@@ -261,7 +263,6 @@ def run(
     import itertools
 
     import numpy as np
-
     from mcuforge.hil.session import open_session
 
     from .validate import load_input_files, random_inputs
@@ -283,7 +284,8 @@ def run(
                     top = np.argsort(-flat, kind="stable")[:top_k]
                     parts.append("top: " + ", ".join(f"#{i} {flat[i]:.3f}" for i in top))
                 else:
-                    parts.append(f"{t.name}: " + " ".join(f"{v:.3g}" for v in flat[:8]) + (" …" if flat.size > 8 else ""))
+                    shown = " ".join(f"{v:.3g}" for v in flat[:8])
+                    parts.append(f"{t.name}: {shown}" + (" …" if flat.size > 8 else ""))
             ui.out.print(f"[{k}] {res.elapsed:,} {res.unit}  " + "  ".join(parts), markup=False)
 
 

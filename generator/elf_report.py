@@ -8,6 +8,7 @@ from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from .boards import Board
 from .errors import McuforgeError
@@ -81,7 +82,7 @@ def memory_report(elf_path: Path, board: Board, symbols: dict[str, str]) -> Memo
                     region.sections[sec.name] = region.sections.get(sec.name, 0) + size
             symtab = elf.get_section_by_name(".symtab")
             wanted = {v: k for k, v in symbols.items() if v}
-            if symtab is not None:
+            if isinstance(symtab, SymbolTableSection):
                 for sym in symtab.iter_symbols():
                     if sym.name in wanted:
                         region = _region_at(regions, sym["st_value"])

@@ -25,11 +25,12 @@ class PlacementError(McuforgeError):
 
 
 class RegionLike(Protocol):
-    name: str
-    base: int
-    size: int
-    kind: str
-
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
     @property
     def is_ram(self) -> bool: ...
 

@@ -16,7 +16,7 @@ INT8_MIN, INT8_MAX = -128, 127
 
 def tflite_round(x: float) -> int:
     """std::round: halves go away from zero (Python's round() goes to even)."""
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:

@@ -97,15 +97,19 @@ def _board_dirs(root: Path, cfg: ProjectConfig) -> list[Path]:
 
 # ---- the pieces of a project ------------------------------------------------------------------------
 
+_FRAMEWORKS: dict[str, Framework] = {"zephyr": "zephyr", "platformio": "platformio", "cmake": "cmake"}
+
+
 def _check_framework(board: Board, framework: str | None) -> Framework:
-    chosen = framework or board.default_framework
-    if chosen not in ("zephyr", "platformio", "cmake"):
-        raise UsageError(f"unknown framework {chosen!r}; choose zephyr, platformio or cmake")
+    name = framework or board.default_framework
+    chosen = _FRAMEWORKS.get(name)
+    if chosen is None:
+        raise UsageError(f"unknown framework {name!r}; choose zephyr, platformio or cmake")
     if chosen not in board.frameworks:
         raise UsageError(f"board '{board.id}' does not support the {chosen} framework "
                          f"(it supports: {', '.join(board.frameworks)})",
                          hint=f"use --framework {board.frameworks[0]}")
-    return chosen  # type: ignore[return-value]
+    return chosen
 
 
 def pio_frameworks(board: Board) -> list[str]:
@@ -139,7 +143,8 @@ def _placeable(board: Board, framework: str) -> list:
 def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrary,
            requested: dict[str, str]) -> Placement:
     flash = board.image_region()
-    return plan_placement(board.memory, ram_order=_placeable(board, framework), system_ram=board.default_ram().name,
+    return plan_placement(list(board.memory), ram_order=_placeable(board, framework),
+                          system_ram=board.default_ram().name,
                           flash=flash.name, arena_bytes=cm.plan.arena_bytes,
                           io_bytes_if_separate=_io_bytes(cm.graph), const_bytes=lib.manifest["const_bytes"],
                           requested=requested)
@@ -318,7 +323,7 @@ def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, 
     board = load_board(cfg.board, _board_dirs(root, cfg))
     framework = _check_framework(board, cfg.framework)
     cfg = cfg.model_copy(update={"framework": framework})
-    if framework == "cmake" and (board.cmake is None or board.emulator is None and board.cpu.arch != "arm"):
+    if framework == "cmake" and (board.cmake is None or (board.emulator is None and board.cpu.arch != "arm")):
         raise UsageError(f"board '{board.id}' has no bare-metal CMake support")
     requested = {k: board.region(v).name for k, v in cfg.place.items()}
     graph = read_model(model_path)
@@ -346,12 +351,10 @@ def new_project(root: Path, model: Path, board_id: str, *, framework: str | None
         read_model(model)  # raises the precise "not found" / "is a folder" error
     prefix = prefix or _default_prefix(Path(model))
     model_rel = f"model/{Path(model).name}"
-    cfg = ProjectConfig(model=model_rel, board=board_id, framework=framework or "cmake", prefix=prefix,
-                        place=parse_place_options(place or []),
-                        board_dirs=[str(Path(d).resolve()) for d in board_dirs or []])
-    if framework is None:
-        board = load_board(board_id, [Path(d) for d in cfg.board_dirs])
-        cfg = cfg.model_copy(update={"framework": board.default_framework})
+    dirs = [str(Path(d).resolve()) for d in board_dirs or []]
+    chosen = _check_framework(load_board(board_id, [Path(d) for d in dirs]), framework)
+    cfg = ProjectConfig(model=model_rel, board=board_id, framework=chosen, prefix=prefix,
+                        place=parse_place_options(place or []), board_dirs=dirs)
     project, model_bytes = prepare(root, cfg, Path(model))
 
     def fill(tmp: Path) -> None:

@@ -162,7 +162,7 @@ def _tensor(i: int, t: Any, buffers: list[Any], buf: bytes, name: str) -> Tensor
             zero_point=tuple(int(z) for z in zps),
             axis=int(q.quantizedDimension),
         )
-    data = None
+    data: np.ndarray | None = None
     if not 0 <= t.buffer < max(len(buffers), 1):
         raise ModelError(f"{name}: tensor {i} ({tname}) refers to buffer {t.buffer}, out of range")
     b = buffers[t.buffer] if buffers else None

@@ -83,7 +83,8 @@ class RunningEmulator:
         self.stop()
 
 
-def start_emulator(board: Board, elf: Path, *, port: int | None = None, wait_for_client: bool = True) -> RunningEmulator:
+def start_emulator(board: Board, elf: Path, *, port: int | None = None,
+                   wait_for_client: bool = True) -> RunningEmulator:
     """Start QEMU with the UART on a TCP server socket. With wait_for_client the guest does not
     run until the host connects, so no boot output is lost."""
     if not Path(elf).is_file():

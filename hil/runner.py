@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
 from mcuforge.generator.reference import Reference
@@ -63,10 +62,10 @@ class TestReport:
 
         suite = TestSuite(f"mcuforge.{self.board}.{Path(self.model).stem}")
         props = Properties()
-        for k, v in (("model", self.model), ("sha256", self.sha256), ("board", self.board), ("url", self.url),
-                     ("tolerance", str(self.tolerance))):
-            props.add_property(Property(k, v))
-        suite.append(props)  # type: ignore[arg-type]
+        for key, value in (("model", self.model), ("sha256", self.sha256), ("board", self.board),
+                           ("url", self.url), ("tolerance", str(self.tolerance))):
+            props.add_property(Property(key, value))
+        suite.append(props)
         for v in self.vectors:
             case = TestCase(v.name, classname=f"mcuforge.{self.board}")
             if v.elapsed is not None:

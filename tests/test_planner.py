@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mcuforge.generator.analysis import Buffer
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.planner import ALIGNMENT, plan_memory
@@ -51,7 +51,7 @@ def test_any_plan_is_valid(data: tuple[list[Buffer], int], separate_io: bool) ->
     if separate_io:
         io = [b for b in buffers if b.is_io]
         spans = sorted((plan.io_offsets[b.id], plan.io_offsets[b.id] + b.size) for b in io)
-        assert all(e <= s for (_, e), (s, _) in zip(spans, spans[1:]))  # IO buffers never share bytes
+        assert all(e <= s for (_, e), (s, _) in itertools.pairwise(spans))  # IO buffers never share bytes
     assert plan.arena_bytes + plan.io_bytes >= plan.lower_bound
 
 

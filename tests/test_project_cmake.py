@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from mcuforge.generator.build import build_project
 from mcuforge.generator.scaffold import new_project
 from mcuforge.generator.validate import validate_model
@@ -18,8 +17,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
                             and shutil.which("ninja")),
-                       reason="needs arm-none-eabi-gcc, ninja and qemu-system-arm "
-                              "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi ninja-build qemu-system-arm)"),
+                       reason="needs arm-none-eabi-gcc, ninja and qemu-system-arm (apt-get install "
+                              "gcc-arm-none-eabi libnewlib-arm-none-eabi ninja-build qemu-system-arm)"),
 ]
 
 LINE = re.compile(r"mcuforge: selftest model=(\w+) checksum=0x([0-9a-f]{8}) ticks=(\d+) unit=(\w+) result=(\w+)")

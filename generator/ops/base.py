@@ -99,10 +99,7 @@ def require_int8(op: Operator, *tensors: Tensor | None) -> None:
 def padding_offsets(padding: str, in_size: int, filt: int, stride: int, dilation: int) -> tuple[int, int]:
     """(output size, leading padding) for SAME/VALID, as TFLite's ComputePaddingHeightWidth."""
     eff = (filt - 1) * dilation + 1
-    if padding == "SAME":
-        out = (in_size + stride - 1) // stride
-    else:
-        out = (in_size + stride - eff) // stride
+    out = (in_size + stride - 1) // stride if padding == "SAME" else (in_size + stride - eff) // stride
     total = max((out - 1) * stride + eff - in_size, 0)
     return out, total // 2
 

@@ -171,6 +171,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     if out.shape[3] != oc:
         raise reject(op, f"output has {out.shape[3]} channels, the weights have {oc}")
     b = _bias(op, bias, oc)
+    assert weights.data is not None  # rejected above when not constant
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(oc, -1).sum(axis=1))
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw * fc
@@ -205,6 +206,7 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     if out.shape[3] != oc:
         raise reject(op, f"output has {out.shape[3]} channels, the weights have {oc}")
     b = _bias(op, bias, oc)
+    assert weights.data is not None  # rejected above when not constant
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0))
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw

@@ -11,7 +11,7 @@ from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_in
 
 @lowering("FULLY_CONNECTED")
 def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
-    inp, weights, bias = (graph.op_inputs(op) + [None])[:3]
+    inp, weights, bias = [*graph.op_inputs(op), None][:3]
     out = graph.op_outputs(op)[0]
     assert inp is not None and weights is not None
     require_int8(op, inp, weights, out)

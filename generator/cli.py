@@ -263,6 +263,7 @@ def run(
     import itertools
 
     import numpy as np
+
     from mcuforge.hil.session import open_session
 
     from .validate import load_input_files, random_inputs

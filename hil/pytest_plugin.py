@@ -65,6 +65,7 @@ class Dut:
     def reference(self, inputs: Any) -> list[Any]:
         """What TFLite Micro computes for the same inputs."""
         import numpy as np
+
         from mcuforge.generator.reference import Reference
 
         xs = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from mcuforge.generator import boards
 from mcuforge.generator.boards import (
     BOARD_PATH_ENV,

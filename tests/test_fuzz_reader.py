@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mcuforge.generator.errors import McuforgeError, ModelError
 from mcuforge.generator.tflite_import import parse_model
 

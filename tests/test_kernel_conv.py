@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
+from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8, single_op
+
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.ops import conv as conv_ops
 from mcuforge.generator.ops.base import padding_offsets
 from mcuforge.generator.tflite_import import parse_model
-from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8, single_op
 
 SAME, VALID = Padding.SAME, Padding.VALID
 NONE, RELU, RELU6, RELU1 = Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1

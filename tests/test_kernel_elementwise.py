@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
+from tflite_builder import Activation, Op, T, build, options, single_op
+
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.ops.elementwise import broadcast_loops
 from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import validate_compiled
-from tflite_builder import Activation, Op, T, build, options, single_op
 
 OPTIONS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}
 OPS = list(OPTIONS)

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
+from tflite_builder import T, options, single_op
+
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.tflite_import import parse_model
-from tflite_builder import T, options, single_op
 
 
 def _mean_model(in_shape, axes, keep_dims, in_q=(0.05, 0), out_q=(0.05, 0), axis_shape=None):

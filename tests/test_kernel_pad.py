@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
+from tflite_builder import Op, T, build, options, single_op
+
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.ops.pad import simplify
 from mcuforge.generator.tflite_import import parse_model
-from tflite_builder import Op, T, build, options, single_op
 
 
 def _pad_model(in_shape, pads, in_q=(0.05, 0), out_q=None, value=None, value_q=None, out_shape=None):

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
+from tflite_builder import Activation, Op, T, build, options, rng_int8, single_op
+
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import validate_compiled
-from tflite_builder import Activation, Op, T, build, options, rng_int8, single_op
 
 EVERY_INT8 = np.arange(-128, 128, dtype=np.int8)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mcuforge.generator.analysis import Buffer
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.planner import ALIGNMENT, plan_memory

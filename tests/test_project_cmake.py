@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from mcuforge.generator.build import build_project
 from mcuforge.generator.scaffold import new_project
 from mcuforge.generator.validate import validate_model

@@ -28,6 +28,7 @@ import pytest
 from cobs import cobs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mcuforge.hil import protocol as p
 
 M = TypeVar("M", bound=p.Message)

@@ -13,6 +13,7 @@ import pytest
 from cobs import cobs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mcuforge.hil import protocol as p
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,11 @@
 /* mcf_port_native.c - mcuforge port for a desktop host (PlatformIO `native`, host tests).
- * The host link is stdin/stdout; ticks are nanoseconds of the monotonic clock. Compiles to
- * nothing under Arduino or Zephyr, so a PlatformIO library can carry every port. */
+ * The host link is stdin/stdout (binary); ticks are nanoseconds of the monotonic clock. Compiles
+ * to nothing under Arduino or Zephyr, so a PlatformIO library can carry every port.
+ *
+ * mcf_port_read() blocks until a byte arrives. When stdin ends (the host closed the pipe, or the
+ * program was started with `< /dev/null`), nothing can ever arrive again, so it ends the program
+ * through mcf_port_exit(0) instead of returning 0 forever: mcf_host_serve() never returns and
+ * would otherwise poll a closed link at full CPU. A read error ends it with status 1. */
 #if !defined(ARDUINO) && !defined(__ZEPHYR__)
 #if !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -12,8 +17,18 @@
 #include <stdlib.h>
 #include <time.h>
 
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#endif
+
 void mcf_port_init(void)
 {
+#if defined(_WIN32)
+    /* Frames are binary: no CR/LF translation, no Ctrl-Z end of file. */
+    (void)_setmode(_fileno(stdin), _O_BINARY);
+    (void)_setmode(_fileno(stdout), _O_BINARY);
+#endif
     setvbuf(stdout, NULL, _IOFBF, 4096);
 }
 
@@ -27,6 +42,7 @@ int mcf_port_read(uint8_t *byte)
 {
     int c = getchar();
     if (c == EOF) {
+        mcf_port_exit(ferror(stdin) ? 1 : 0); /* the host link is closed for good */
         return 0;
     }
     *byte = (uint8_t)c;

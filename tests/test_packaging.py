@@ -1,0 +1,55 @@
+"""`pip install .` into a fresh virtual environment works outside the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Path) -> None:
+    wheel_dir = tmp_path / "wheel"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(wheel_dir), str(REPO)], check=True, timeout=600, cwd=tmp_path)
+    wheel = next(wheel_dir.glob("mcuforge-*.whl"))
+    env_dir = tmp_path / "venv"
+    # The environment shares this interpreter's site-packages for the heavy dependencies (numpy,
+    # tflite-micro…), but mcuforge itself comes only from the wheel.
+    venv.create(env_dir, with_pip=True, system_site_packages=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
+                   check=True, timeout=600)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    model = work / "ad01.tflite"
+    shutil.copy(models_dir / "ad01_int8.tflite", model)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    probe = subprocess.run([str(py), "-c", "import mcuforge.generator, mcuforge.hil; "
+                            "print(mcuforge.generator.__file__)"], capture_output=True, text=True, cwd=work,
+                           env=env, check=True)
+    assert str(env_dir) in probe.stdout, f"mcuforge imported from outside the venv: {probe.stdout}"
+    exe = env_dir / "bin" / "mcuforge"
+    res = subprocess.run([str(exe), "validate", str(model), "--inputs", "3", "--json"], capture_output=True,
+                         text=True, cwd=work, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["bit_exact"] == 3
+    boards = json.loads(subprocess.run([str(exe), "boards", "--json"], capture_output=True, text=True, cwd=work,
+                                       env=env, check=True).stdout)
+    assert len(boards) >= 14
+    proj = work / "proj"
+    res = subprocess.run([str(exe), "new", str(proj), "--model", str(model), "--board", "mps2_an386"],
+                         capture_output=True, text=True, cwd=work, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    for rel in ("CMakeLists.txt", "src/main.c", ".github/workflows/hil.yml", "hil_tests/test_device.py",
+                "mcuforge_model/ports/baremetal/startup.c", "mcuforge_model/app/mcf_proto.c",
+                "mcuforge_model/firmware.ld"):
+        assert (proj / rel).is_file(), rel

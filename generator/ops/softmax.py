@@ -85,5 +85,5 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
             "diff_min": diff_min,
         },
         args=[op.inputs[0], op.outputs[0]],
-        comment=f", beta {beta:g}, {outer} rows of {depth}",
+        comment=f", beta {beta:g}, over the last axis ({outer} x {depth})",
     )

@@ -82,9 +82,14 @@ class TestReport:
 
 def load_vectors(graph: Graph, folder: Path) -> list[tuple[str, list[np.ndarray]]]:
     """A folder of .npy files (one input tensor each, single-input models) or .npz files (one array
-    per input, in graph order: arr_0, arr_1, … or the input tensor names)."""
+    per input, in graph order: arr_0, arr_1, … or the input tensor names); or one .npy file holding
+    a batch of inputs for a single-input model (leading axis = vector)."""
+    if folder.is_file() and folder.suffix == ".npy":
+        from mcuforge.generator.validate import load_input_files
+
+        return [(f"{folder.stem}[{k}]", xs) for k, xs in enumerate(load_input_files(graph, [folder]))]
     if not folder.is_dir():
-        raise UsageError(f"--vectors {folder}: not a folder")
+        raise UsageError(f"--vectors {folder}: not a folder or a .npy file")
     files = sorted([*folder.glob("*.npy"), *folder.glob("*.npz")])
     if not files:
         raise UsageError(f"--vectors {folder}: no .npy or .npz files in it")

@@ -165,7 +165,7 @@ class _Emitter:
             "/* Constant data, defined in " + f"{p}_data.c. */\n" + "\n".join(self.data_decls) + "\n\n"
             f"/* The activation arena: every intermediate tensor at an offset planned by mcuforge.\n"
             f" * Place it in a memory region by defining MCF_ARENA_ATTR (see {p}.h). */\n"
-            f"uint8_t {p}_arena[{P}_ARENA_BYTES] MCF_ALIGNED16 MCF_ARENA_ATTR;\n\n" + io_def +
+            f"uint8_t {p}_arena[{self._arena_dim()}] MCF_ALIGNED16 MCF_ARENA_ATTR;\n\n" + io_def +
             "/* Kernel parameters, all computed ahead of time. */\n" + "\n\n".join(structs) + "\n\n"
             + "\n".join(infos) + "\n\n"
             f"const mcf_model {p}_model = {{\n"
@@ -174,6 +174,11 @@ class _Emitter:
             f"void {p}_init(void)\n{{\n    /* Nothing to prepare at run time: all parameters are constants. */\n}}\n\n"
             f"void {p}_invoke(void)\n{{\n" + "\n".join(body) + "\n}\n"
         )
+
+    def _arena_dim(self) -> str:
+        """C array size of the arena: ISO C has no zero-length arrays, and a model whose tensors are
+        all graph inputs/outputs in a separate IO buffer needs no arena bytes at all."""
+        return f"{self.p.upper()}_ARENA_BYTES" if self.cm.plan.arena_bytes else "1"
 
     def _scratch_buffer(self, op_index: int) -> int:
         return next(b.id for b in self.cm.plan.buffers if b.scratch_of == op_index)
@@ -212,7 +217,7 @@ class _Emitter:
                 if t.quant:
                     lines.append(f"#define {P}_{kind}{n}_SCALE {c_float(t.scale)}")
                     lines.append(f"#define {P}_{kind}{n}_ZERO_POINT {t.zero_point}")
-        lines += ["", f"extern uint8_t {p}_arena[{P}_ARENA_BYTES];"]
+        lines += ["", f"extern uint8_t {p}_arena[{self._arena_dim()}];"]
         if plan.io_bytes:
             lines.append(f"extern uint8_t {p}_io[{plan.io_bytes}];")
         lines += [f"extern const mcf_model {p}_model;", "",

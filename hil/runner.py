@@ -75,6 +75,7 @@ class TestReport:
                 case.result = [Error(v.error) if v.max_abs_diff is None else
                                Failure(f"max abs diff {v.max_abs_diff} > tolerance {self.tolerance}")]
             suite.append(case)
+        suite.update_statistics()
         xml = JUnitXml()
         xml.add_testsuite(suite)
         xml.write(str(path), pretty=True)

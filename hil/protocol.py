@@ -1043,6 +1043,31 @@ class DeviceInfo:
             raise PayloadError(f"TENSOR_INFO for tensors HELLO does not announce: {extra}")
         return cls(hello=hello, inputs=inputs, outputs=outputs)
 
+    # Shorthands for what callers ask most.
+    @property
+    def engine(self) -> str:
+        return self.hello.engine
+
+    @property
+    def board(self) -> str:
+        return self.hello.board
+
+    @property
+    def sha256(self) -> str:
+        return self.hello.sha256.hex()
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.hello.arena_bytes
+
+    @property
+    def num_inputs(self) -> int:
+        return self.hello.num_inputs
+
+    @property
+    def num_outputs(self) -> int:
+        return self.hello.num_outputs
+
     def tensor(self, kind: TensorKind, index: int) -> TensorInfo:
         return (self.inputs if kind == TensorKind.INPUT else self.outputs)[index]
 

@@ -12,6 +12,10 @@
  *   read  {{ m.prefix_upper }}_OUTPUT0 ...            the output tensor(s)
  * The same file builds for Arduino (setup/loop), Zephyr and the `native` host env (main).
  */
+#if defined(ARDUINO)
+#include <Arduino.h> /* declares setup() and loop(), which some cores (STM32) give C linkage */
+#endif
+
 #include "mcf_app.h"
 #include "mcf_host.h"
 #include "mcf_port.h"

@@ -1,6 +1,10 @@
 {%- set m = cookiecutter.mcuforge -%}
 /* `pio test -e native`: the generated model gives, on this computer, the checksum TFLite Micro
- * gave for the embedded input. Add your own tests beside this one. */
+ * gave for the embedded input (`pio test -e <board env>` runs the same test on the board).
+ * Add your own tests beside this one. */
+#if defined(ARDUINO)
+#include <Arduino.h>
+#endif
 #include <unity.h>
 
 #include "mcf_app.h"
@@ -26,9 +30,25 @@ static void test_selftest_checksum_matches_tflite_micro(void)
     TEST_ASSERT_EQUAL_HEX32(MCF_SELFTEST_CHECKSUM, mcf_output_checksum(&{{ m.prefix }}_model));
 }
 
-int main(void)
+static int run_tests(void)
 {
     UNITY_BEGIN();
     RUN_TEST(test_selftest_checksum_matches_tflite_micro);
     return UNITY_END();
 }
+
+#if defined(ARDUINO)
+/* `pio test -e <board env>`: the Arduino core owns main(); the results go out on Serial. */
+void setup(void)
+{
+    delay(2000); /* boards that reset when the port opens: let the test runner attach first */
+    (void)run_tests();
+}
+
+void loop(void) {}
+#else
+int main(void)
+{
+    return run_tests();
+}
+#endif

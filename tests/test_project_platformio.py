@@ -1,0 +1,234 @@
+"""PlatformIO projects: the generated platformio.ini and library.json pass PlatformIO's own checks,
+and, with PlatformIO platforms available, `pio run -e native` builds a program that prints the
+self-test checksum `mcuforge validate` computes, serves the host protocol on stdin/stdout and ends
+when stdin closes; `pio test -e native` passes; the board firmware builds and the ELF shows where
+the arena went.
+
+Tests and what they need
+  * config tests: the `platformio` Python package (`pip install -e ".[platformio]"`); otherwise
+    they skip. No network, no platforms.
+  * build tests (marked `platformio` and `slow`): the environment variable MCUFORGE_PIO_CORE_DIR
+    naming a PlatformIO core folder (what PLATFORMIO_CORE_DIR would name) in which the platforms
+    are installed; otherwise they skip. The tests run PlatformIO with PLATFORMIO_CORE_DIR set to it.
+    The board builds additionally skip when `<core>/platforms/<board's platform>` is missing.
+
+Offline set-up of that core folder (GUIDE §4; everything outside the repository), e.g. in
+/work/ext/pio-core:
+  1. `pip install platformio scons`.
+  2. `<core>/packages/tool-scons/`: `package.json` {"name": "tool-scons", "version": "4.41101.0"},
+     a `scons.py` that calls `SCons.Script.main()` (the pip-installed SCons), and a `.piopm`:
+     {"type": "tool", "name": "tool-scons", "version": "4.41101.0",
+      "spec": {"owner": "platformio", "id": null, "name": "tool-scons", "requirements": null, "uri": null}}
+  3. `<core>/platforms/native/`: the files of github.com/platformio/platform-native plus a `.piopm`
+     like the one above with type "platform", name "native", version "1.2.1" (owner platformio),
+     so that the unchanged `platform = native` resolves without the registry.
+  4. Unity: every generated project has a `test/` folder, so even `pio run` wants the test
+     framework `throwtheswitch/Unity@^2.6.1` in `.pio/libdeps/<env>/`. Offline, put Unity
+     (github.com/ThrowTheSwitch/Unity, tag v2.6.1: strip the `#` comment lines at the top of its
+     library.json, which the registry's copy does not have) in `<core>/libdeps/Unity/` with a
+     `.piopm` {"type": "library", "name": "Unity", "version": "2.6.1", "spec": {"owner":
+     "throwtheswitch", "id": null, "name": "Unity", "requirements": "^2.6.1", "uri": null}}.
+     These tests copy it into each project's `.pio/libdeps/<env>/`. Online, leave it out and
+     PlatformIO installs Unity itself.
+  5. Optional, for the board builds: the same pattern for a board platform and its packages,
+     e.g. `platforms/ststm32` (platformio/platform-ststm32) with `packages/framework-arduinoststm32`
+     (stm32duino/Arduino_Core_STM32 tag 2.12.0, version 4.21200.0), `packages/framework-cmsis`
+     (CMSIS/Core from ARM-software/CMSIS_6 and CMSIS/DSP/{Include,PrivateInclude} from
+     ARM-software/CMSIS-DSP, version 2.60300.0), `packages/framework-cmsis-dsp` and
+     `packages/toolchain-gccarmnoneeabi` (a `bin/` of symlinks to Debian's arm-none-eabi-*,
+     version 1.120301.0), each with a `.piopm` naming owner platformio.
+
+Run:  MCUFORGE_PIO_CORE_DIR=/work/ext/pio-core pytest tests/test_project_platformio.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcuforge.generator.scaffold import new_project
+from mcuforge.generator.validate import validate_model
+
+BOARDS = ["nucleo_f746zg", "esp32s3_devkitc", "rpi_pico"]
+MODEL = "kws_ref_model"
+CORE_ENV = "MCUFORGE_PIO_CORE_DIR"
+LINE = re.compile(rb"mcuforge: selftest model=(\w+) checksum=0x([0-9a-f]{8}) ticks=(\d+) unit=(\w+) result=(\w+)")
+
+
+def _platformio():
+    return pytest.importorskip(
+        "platformio", reason="the platformio package is not installed (pip install -e '.[platformio]')")
+
+
+@pytest.fixture(scope="module")
+def projects(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One generated PlatformIO project per board (kws_ref_model), shared by the tests here."""
+    _platformio()
+    base = tmp_path_factory.mktemp("pio")
+    out = {}
+    for board in BOARDS:
+        root = base / board
+        new_project(root, models_dir / f"{MODEL}.tflite", board, framework="platformio")
+        out[board] = root
+    return out
+
+
+# ---- PlatformIO's own checks, no platforms needed -------------------------------------------------
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_platformio_ini_passes_platformio_lint(projects: dict[str, Path], board: str) -> None:
+    _platformio()
+    from platformio.project.config import ProjectConfig
+
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.scaffold import pio_default_env
+
+    ini = projects[board] / "platformio.ini"
+    result = ProjectConfig.lint(str(ini))  # what `pio project config --lint` runs
+    assert result == {"errors": [], "warnings": []}, result
+
+    config = ProjectConfig(str(ini))
+    b = load_board(board)
+    assert b.platformio is not None
+    board_env = f"{board}_arduino"
+    assert config.validate(envs=[board_env, "native"], silent=True)
+    assert set(config.envs()) == {board_env, "native"}
+    assert config.default_envs() == [pio_default_env(b)] == [board_env]
+    assert config.get(f"env:{board_env}", "platform") == b.platformio.platform
+    assert config.get(f"env:{board_env}", "board") == b.platformio.board
+    assert config.get(f"env:{board_env}", "framework") == ["arduino"]
+    assert f"-DMCF_SERIAL_BAUD={b.console.baud}" in config.get(f"env:{board_env}", "build_flags")
+    assert config.get("env:native", "platform") == "native"
+    assert config.get("env:native", "test_framework") == "unity"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_library_json_passes_platformio_manifest_checks(projects: dict[str, Path], board: str) -> None:
+    _platformio()
+    from platformio.package.manifest.parser import ManifestParserFactory
+    from platformio.package.manifest.schema import ManifestSchema
+
+    lib = projects[board] / "lib" / "mcuforge_model"
+    raw = ManifestParserFactory.new_from_file(str(lib / "library.json")).as_dict()
+    manifest = ManifestSchema().load_manifest(raw)  # raises ManifestValidationError when wrong
+    assert manifest["name"] == "mcuforge_model"
+    # The schema does not look into "build"; check it against PlatformIO's library.json docs.
+    build = raw["build"]
+    assert (lib / build["srcDir"]).is_dir() and (lib / build["includeDir"] / "mcf_port.h").is_file()
+    assert build["libArchive"] is False
+    for flag in build["flags"]:
+        if flag.startswith("-I"):  # relative to the folder holding library.json
+            assert (lib / flag[2:].strip()).is_dir(), flag
+    sources = [p.relative_to(lib).as_posix() for p in lib.rglob("*") if p.suffix in (".c", ".cpp")]
+    patterns = [re.fullmatch(r"\+<(.+)>", f).group(1) for f in build["srcFilter"]]  # type: ignore[union-attr]
+    for src in sources:  # every C/C++ file is built (each port compiles to nothing elsewhere)
+        assert any(Path(src).match(p) for p in patterns), src
+    assert "ports/native/mcf_port_native.c" in sources
+    assert "ports/arduino/mcf_port_arduino.cpp" in sources
+
+
+# ---- real builds, with PlatformIO platforms from MCUFORGE_PIO_CORE_DIR ---------------------------
+
+def _core_dir() -> Path:
+    value = os.environ.get(CORE_ENV)
+    if not value:
+        pytest.skip(f"{CORE_ENV} is not set: point it at a PlatformIO core folder with the native platform "
+                    "installed (set-up: this module's docstring, GUIDE §4)")
+    core = Path(value)
+    if not (core / "platforms" / "native" / "platform.json").is_file():
+        pytest.skip(f"{CORE_ENV}={core} has no native platform (expected {core}/platforms/native/platform.json)")
+    return core
+
+
+@pytest.fixture
+def pio_core(monkeypatch: pytest.MonkeyPatch) -> Path:
+    _platformio()
+    core = _core_dir()
+    if shutil.which("pio") is None:
+        pytest.skip("the `pio` command is not on PATH (pip install platformio)")
+    monkeypatch.setenv("PLATFORMIO_CORE_DIR", str(core))
+    monkeypatch.setenv("PLATFORMIO_SETTING_ENABLE_TELEMETRY", "no")
+    monkeypatch.setenv("PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL", "3650")
+    return core
+
+
+def _copy_project(src: Path, dst: Path, core: Path, envs: list[str]) -> Path:
+    """A private copy of a generated project (builds write .pio/ into it), with the offline Unity
+    copied where PlatformIO looks for installed test-framework libraries."""
+    shutil.copytree(src, dst)
+    unity = core / "libdeps" / "Unity"
+    if unity.is_dir():
+        for env in envs:
+            shutil.copytree(unity, dst / ".pio" / "libdeps" / env / "Unity")
+    return dst
+
+
+def _pio(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "platformio", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=900, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.platformio
+@pytest.mark.slow
+def test_native_program_prints_the_validate_checksum_and_serves_the_host(
+        projects: dict[str, Path], models_dir: Path, pio_core: Path, tmp_path: Path) -> None:
+    from mcuforge.generator.build import build_project
+    from mcuforge.hil.protocol import FrameDecoder, Hello, HelloRequest, TensorInfo, encode_frame
+
+    root = _copy_project(projects["nucleo_f746zg"], tmp_path / "p", pio_core, ["native"])
+    res = build_project(root, env_name="native")
+    assert res.elf == root / ".pio" / "build" / "native" / "program" and res.elf.is_file()
+
+    # stdin: one HELLO request, then end of file. The program must answer it and then end by
+    # itself (the native port exits when stdin closes) with status 0.
+    request = encode_frame(HelloRequest(), seq=7, leading_delimiter=True)
+    run = subprocess.run([str(res.elf)], input=request, capture_output=True, timeout=120)
+    assert run.returncode == 0, run
+    m = LINE.search(run.stdout)
+    assert m, run.stdout[:400]
+    expected = validate_model(models_dir / f"{MODEL}.tflite", count=1, seed=0).checksums[0]
+    assert m.group(1).decode() == MODEL
+    assert int(m.group(2), 16) == expected
+    assert int(m.group(3)) > 0 and m.group(4) == b"ns" and m.group(5) == b"ok"
+
+    frames = FrameDecoder().feed(run.stdout[m.end():])
+    hellos = [f for f in frames if isinstance(f, Hello)]
+    assert [h.is_boot for h in hellos] == [True, False], frames
+    assert hellos[1].req_seq == 7
+    assert hellos[0].board == "nucleo_f746zg"
+    assert sum(isinstance(f, TensorInfo) for f in frames) == 2 * (hellos[0].num_inputs + hellos[0].num_outputs)
+
+
+@pytest.mark.platformio
+@pytest.mark.slow
+def test_pio_test_native_passes(projects: dict[str, Path], pio_core: Path, tmp_path: Path) -> None:
+    root = _copy_project(projects["rpi_pico"], tmp_path / "p", pio_core, ["native"])
+    res = _pio("test", "-d", str(root), "-e", "native", cwd=root)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert re.search(r"test_selftest_checksum_matches_tflite_micro\s+\[PASSED\]", res.stdout), res.stdout[-3000:]
+    assert "1 test cases: 1 succeeded" in res.stdout
+
+
+@pytest.mark.platformio
+@pytest.mark.slow
+@pytest.mark.parametrize("board", BOARDS)
+def test_board_firmware_builds(projects: dict[str, Path], pio_core: Path, tmp_path: Path, board: str) -> None:
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.build import build_project
+
+    platform = load_board(board).platformio.platform  # type: ignore[union-attr]
+    if not (pio_core / "platforms" / platform / "platform.json").is_file():
+        pytest.skip(f"{CORE_ENV} has no '{platform}' platform (and its toolchain/framework packages) for {board}")
+    env = f"{board}_arduino"
+    root = _copy_project(projects[board], tmp_path / "p", pio_core, [env])
+    res = build_project(root)  # the board's default env
+    assert res.elf == root / ".pio" / "build" / env / "firmware.elf"
+    arena = res.report.symbols["arena"]
+    assert arena.region is not None, "the arena is outside every RAM region of the board"
+    assert arena.size > 0

@@ -35,6 +35,20 @@ def _zephyr_env() -> dict[str, str]:
     return env
 
 
+def west_workspace(env: dict[str, str]) -> Path:
+    """The west workspace holding ZEPHYR_BASE (the nearest folder above it with a `.west/`):
+    `west build` and `west flash` run only inside one, so they run from there."""
+    base = Path(env["ZEPHYR_BASE"]).resolve()
+    if not base.is_dir():
+        raise ToolError(f"ZEPHYR_BASE={env['ZEPHYR_BASE']} is not a folder",
+                        hint="point ZEPHYR_BASE at the zephyr/ folder of a west workspace")
+    for folder in base.parents:
+        if (folder / ".west").is_dir():
+            return folder
+    raise ToolError(f"ZEPHYR_BASE={base} is not inside a west workspace (no .west/ folder above it)",
+                    hint=f"make its parent one, offline: cd {base.parent} && west init -l {base.name}")
+
+
 def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path,
                   env_name: str | None = None) -> tuple[list[list[str]], Path, dict[str, str] | None]:
     """The commands that build the project, the ELF they produce, and the environment to use."""
@@ -64,9 +78,9 @@ def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
     board = load_board(cfg.board, _board_dirs(root, cfg))
     build_dir = root / "build"
     cmds, elf, env = build_command(root, cfg, board, build_dir, env_name)
+    cwd = west_workspace(env) if cfg.framework == "zephyr" and env is not None else root
     for cmd in cmds:
-        stream_tool(cmd, cwd=root if cfg.framework != "zephyr" else Path(env["ZEPHYR_BASE"]).parent if env else root,
-                    env=env, on_line=on_line)
+        stream_tool(cmd, cwd=cwd, env=env, on_line=on_line)
     if not elf.is_file():
         raise McuforgeError(f"the build finished but {elf} is missing")
     info = json.loads((root / GENERATED_DIR[cfg.framework] / "mcuforge_build.json").read_text())

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .boards import load_board
-from .build import _zephyr_env, build_command, pio_default_env
+from .build import _zephyr_env, build_command, pio_default_env, west_workspace
 from .errors import McuforgeError, UsageError
 from .scaffold import _board_dirs, load_config
 from .tools import find_tool, stream_tool
@@ -40,7 +40,7 @@ def flash_project(root: Path, *, port: str | None = None) -> Iterator[str]:
     if cfg.framework == "zephyr":
         env = _zephyr_env()
         cmd = [find_tool("west"), "flash", "-d", str(root / "build")]
-        stream_tool(cmd, cwd=root, env=env, on_line=lines.append)
+        stream_tool(cmd, cwd=west_workspace(env), env=env, on_line=lines.append)
     elif cfg.framework == "platformio":
         cmd = [find_tool("pio"), "run", "-d", str(root), "-e", pio_default_env(board), "-t", "upload"]
         if port:

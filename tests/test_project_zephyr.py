@@ -1,0 +1,174 @@
+"""Zephyr projects: generate with `new_project`, build with `build_project` (west), prove buffer
+placement from the ELF, and run mps2/an385 in QEMU until the self-test line reports the checksum
+`mcuforge validate` computes on the host.
+
+These tests need a Zephyr 4.x tree and skip, saying what is missing, without one:
+
+* ``ZEPHYR_BASE``: the ``zephyr/`` folder of a west workspace (a folder above it holds ``.west/``).
+* the modules the boards use (``cmsis_6``; ``hal_stm32`` for nucleo_f746zg), either cloned by
+  ``west update`` under the workspace's ``modules/`` or listed, ``;``-separated, in
+  ``EXTRA_ZEPHYR_MODULES``.
+* a toolchain: by default Zephyr's ``gnuarmemb`` variant with ``GNUARMEMB_TOOLCHAIN_PATH=/usr``
+  (Debian's ``gcc-arm-none-eabi``), and ``qemu-system-arm`` for the run.
+
+With network access, ``west init -m https://github.com/zephyrproject-rtos/zephyr --mr v4.3.0 ws &&
+cd ws && west update cmsis_6 hal_stm32`` makes such a workspace. Offline, as in this project's
+development sandbox (see ../shared/GUIDE.md §4), it is assembled from snapshots in a folder outside
+the repository; nothing of it belongs in the repository:
+
+1. ``ws/zephyr``: the ``zephyr/`` folder of ``ucas-linux/OneWo-zepLinux`` (Zephyr 4.3.0), and
+   ``ws/modules/hal/stm32``: that snapshot's ``modules/hal/stm32`` (the few blobs missing from the
+   snapshot are not needed to build).
+2. ``ws/modules/hal/cmsis_6``: ``zephyrproject-rtos/CMSIS_6`` at commit
+   ``30a859f44ef8ab4dc8f84b03ed586fd16ccf9d74`` (the revision Zephyr 4.3's west.yml pins).
+3. Stand-ins for files that snapshot's ``.gitignore`` hid: ``zephyr/drivers/i2c/target/Kconfig``
+   (``menuconfig I2C_TARGET`` with ``I2C_TARGET_BUFFER_MODE`` inside) and
+   ``zephyr/subsys/logging/backends/Kconfig.swo`` (``LOG_BACKEND_SWO`` depending on ``HAS_SWO``,
+   with int options ``LOG_BACKEND_SWO_FREQ_HZ`` and ``LOG_BACKEND_SWO_REF_FREQ_HZ``); and, because
+   the fork's AS32X601 UART driver defaults to ``y`` on every board, add
+   ``depends on DT_HAS_ANSILIC_AS32X601_UART_ENABLED`` to ``zephyr/drivers/serial/Kconfig.as32x601``.
+4. ``cd ws && west init -l zephyr`` (offline), and
+   ``pip install west pyelftools pyyaml pykwalify packaging jsonschema anytree intelhex semver``.
+5. Environment for the tests::
+
+       export ZEPHYR_BASE=$PWD/zephyr
+       export EXTRA_ZEPHYR_MODULES="$PWD/modules/hal/cmsis_6;$PWD/modules/hal/stm32"
+       export ZEPHYR_TOOLCHAIN_VARIANT=gnuarmemb GNUARMEMB_TOOLCHAIN_PATH=/usr   # the defaults
+       pytest tests/test_project_zephyr.py
+
+   ``west build -b mps2/an385 zephyr/samples/hello_world`` from ``ws`` is a quick check of the tree.
+
+Each build takes about a minute (Zephyr configures and compiles its kernel for every project).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mcuforge.generator.build import build_project, west_workspace
+from mcuforge.generator.errors import ToolError
+from mcuforge.generator.scaffold import new_project
+from mcuforge.generator.validate import validate_model
+
+LINE = re.compile(rb"mcuforge: selftest model=(\w+) checksum=0x([0-9a-f]{8}) ticks=(\d+) unit=(\w+) result=(\w+)")
+
+
+def _zephyr_missing(modules: tuple[str, ...]) -> str | None:
+    """Why the Zephyr tests cannot run here, or None if they can."""
+    base = os.environ.get("ZEPHYR_BASE")
+    if not base:
+        return "ZEPHYR_BASE is not set (see this module's docstring for setting up a Zephyr 4.x tree)"
+    zephyr = Path(base)
+    if not (zephyr / "VERSION").is_file() or not (zephyr / "cmake").is_dir():
+        return f"ZEPHYR_BASE={base} is not a Zephyr tree (no VERSION file and cmake/ folder)"
+    try:
+        ws = west_workspace({"ZEPHYR_BASE": base})
+    except ToolError as exc:
+        return f"{exc.message}; {exc.hint}"
+    if shutil.which("west") is None:
+        return "west is not installed (pip install west)"
+    variant = os.environ.get("ZEPHYR_TOOLCHAIN_VARIANT", "gnuarmemb")
+    if variant == "gnuarmemb":
+        gcc = Path(os.environ.get("GNUARMEMB_TOOLCHAIN_PATH", "/usr")) / "bin" / "arm-none-eabi-gcc"
+        if not gcc.is_file():
+            return f"no {gcc} (apt-get install gcc-arm-none-eabi, or set GNUARMEMB_TOOLCHAIN_PATH)"
+    found = _zephyr_modules(ws)
+    missing = [m for m in modules if m not in found]
+    if missing:
+        return (f"Zephyr module(s) {', '.join(missing)} not found under {ws / 'modules'} nor in "
+                "EXTRA_ZEPHYR_MODULES")
+    return None
+
+
+def _zephyr_modules(ws: Path) -> set[str]:
+    """Names of the Zephyr modules a build would see: cloned ones and EXTRA_ZEPHYR_MODULES."""
+    dirs = [Path(p) for p in os.environ.get("EXTRA_ZEPHYR_MODULES", "").split(";") if p]
+    dirs += [y.parent.parent for y in ws.glob("modules/**/zephyr/module.yml")]
+    names = set()
+    for d in dirs:
+        meta = d / "zephyr" / "module.yml"
+        if meta.is_file():
+            names.add((yaml.safe_load(meta.read_text()) or {}).get("name") or d.name)
+    return names
+
+
+def _needs_zephyr(*modules: str) -> pytest.MarkDecorator:
+    reason = _zephyr_missing(modules)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+@pytest.mark.slow
+@pytest.mark.zephyr
+@_needs_zephyr("cmsis_6")
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None,
+                    reason="needs qemu-system-arm (apt-get install qemu-system-arm)")
+def test_mps2_an385_selftest_in_qemu_matches_host(models_dir: Path, tmp_path: Path) -> None:
+    import serial
+
+    from mcuforge.hil.emulator import start_emulator
+
+    model = models_dir / "kws_ref_model.tflite"
+    host = validate_model(model, count=1, seed=0)
+    project = tmp_path / "zp_an385"
+    p = new_project(project, model, "mps2_an385", framework="zephyr")
+    res = build_project(project)
+    assert res.report.symbols["arena"].region == p.placement.regions["arena"] == "sram"
+
+    buf = b""
+    with start_emulator(res.board, res.elf) as emu:
+        port = serial.serial_for_url(emu.url, timeout=0.5)
+        try:
+            deadline = time.monotonic() + 120
+            while not LINE.search(buf) and time.monotonic() < deadline and emu.alive():
+                buf += port.read(256)
+        finally:
+            port.close()
+    m = LINE.search(buf)
+    assert m, f"no self-test line from the firmware; UART so far: {buf[-400:]!r}"
+    assert m.group(1) == b"kws_ref_model"
+    assert int(m.group(2), 16) == host.checksums[0]
+    assert int(m.group(3)) > 0 and m.group(4) == b"cycles" and m.group(5) == b"ok"
+
+    # The Twister check in sample.yaml accepts the very line the firmware printed.
+    sample = yaml.safe_load((project / "sample.yaml").read_text())
+    line = m.group(0).decode()
+    assert all(re.search(rx, line) for rx in sample["common"]["harness_config"]["regex"])
+
+
+@pytest.mark.slow
+@pytest.mark.zephyr
+@_needs_zephyr("cmsis_6", "hal_stm32")
+@pytest.mark.parametrize(("place", "region", "low", "high"), [
+    (None, "dtcm", 0x2000_0000, 0x2001_0000),        # the default: the fastest RAM Zephyr can link into
+    ("arena=sram", "sram", 0x2001_0000, 0x2005_0000),
+])
+def test_nucleo_f746zg_arena_placement_from_elf(models_dir: Path, tmp_path: Path, place: str | None,
+                                                region: str, low: int, high: int) -> None:
+    project = tmp_path / "zp_f746"
+    p = new_project(project, models_dir / "kws_ref_model.tflite", "nucleo_f746zg", framework="zephyr",
+                    place=[place] if place else None)
+    assert p.placement.regions["arena"] == region
+    res = build_project(project)
+    arena = res.report.symbols["arena"]
+    assert arena.name == "kws_ref_model_arena"
+    assert arena.region == region
+    assert low <= arena.address and arena.address + arena.size <= high
+
+
+def test_west_runs_from_the_workspace_holding_zephyr_base(tmp_path: Path) -> None:
+    zephyr = tmp_path / "ws" / "zephyr"
+    zephyr.mkdir(parents=True)
+    with pytest.raises(ToolError, match="not inside a west workspace") as exc:
+        west_workspace({"ZEPHYR_BASE": str(zephyr)})
+    assert exc.value.hint and "west init -l zephyr" in exc.value.hint
+    (tmp_path / "ws" / ".west").mkdir()
+    assert west_workspace({"ZEPHYR_BASE": str(zephyr) + "/"}) == tmp_path / "ws"
+    with pytest.raises(ToolError, match="is not a folder"):
+        west_workspace({"ZEPHYR_BASE": str(tmp_path / "nowhere")})

@@ -37,6 +37,11 @@ the repository; nothing of it belongs in the repository:
        pytest tests/test_project_zephyr.py
 
    ``west build -b mps2/an385 zephyr/samples/hello_world`` from ``ws`` is a quick check of the tree.
+6. Optional, for Twister (``python3 zephyr/scripts/twister -T <project> -p mps2/an385``, which
+   checks sample.yaml's console regex and builds with ``-Werror``): ``pip install natsort psutil
+   colorama ply junitparser tabulate python-dotenv``, and give the fork's ``kernel/sched.c`` back the
+   static ``move_thread_to_end_of_prio_q()`` it still calls (dequeue if queued, queue, update_cache;
+   as in upstream 4.3): without it the kernel compiles only with a warning.
 
 Each build takes about a minute (Zephyr configures and compiles its kernel for every project).
 """

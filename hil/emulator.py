@@ -8,14 +8,18 @@ timer readings become exact, repeatable instruction counts.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mcuforge.generator.boards import Board
 from mcuforge.generator.errors import McuforgeError, ToolError
@@ -58,6 +62,7 @@ class RunningEmulator:
     proc: subprocess.Popen[bytes]
     port: int
     argv: list[str] = field(default_factory=list)
+    qmp_path: Path | None = None
 
     @property
     def url(self) -> str:
@@ -74,7 +79,32 @@ class RunningEmulator:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         with suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
+        if self.qmp_path is not None:
+            shutil.rmtree(self.qmp_path.parent, ignore_errors=True)
         return status
+
+    def reset(self, *, timeout: float = 5.0) -> None:
+        """Reset the emulated board (QMP `system_reset`), as its reset button would; needs
+        `start_emulator(..., qmp=True)`. The firmware boots again; the serial connection stays."""
+        if self.qmp_path is None:
+            raise EmulatorError("this emulator was started without a QMP socket",
+                                hint="start it with start_emulator(..., qmp=True)")
+        if not self.alive():
+            raise EmulatorError(f"the emulator has exited (status {self.proc.returncode})")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(str(self.qmp_path))
+                f = s.makefile("rwb")
+                _qmp_reply(f)  # the greeting
+                for cmd in ("qmp_capabilities", "system_reset"):
+                    f.write(json.dumps({"execute": cmd}).encode() + b"\n")
+                    f.flush()
+                    reply = _qmp_reply(f)
+                    if "error" in reply:
+                        raise EmulatorError(f"QEMU refused {cmd}: {reply['error'].get('desc', reply['error'])}")
+        except (OSError, ValueError) as exc:
+            raise EmulatorError(f"cannot reset the emulator through {self.qmp_path}: {exc}") from None
 
     def __enter__(self) -> RunningEmulator:
         return self
@@ -84,21 +114,31 @@ class RunningEmulator:
 
 
 def start_emulator(board: Board, elf: Path, *, port: int | None = None,
-                   wait_for_client: bool = True) -> RunningEmulator:
+                   wait_for_client: bool = True, qmp: bool = False) -> RunningEmulator:
     """Start QEMU with the UART on a TCP server socket. With wait_for_client the guest does not
-    run until the host connects, so no boot output is lost."""
+    run until the host connects, so no boot output is lost. With qmp, QEMU also listens on a
+    QMP unix socket, which `RunningEmulator.reset()` uses."""
     if not Path(elf).is_file():
         raise EmulatorError(f"firmware not found: {elf}", hint="run `mcuforge build` first")
     port = port or free_tcp_port()
     wait = "on" if wait_for_client else "off"
     argv = qemu_argv(board, Path(elf), f"tcp:127.0.0.1:{port},server=on,wait={wait}")
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    emu = RunningEmulator(board, Path(elf), proc, port, argv)
+    qmp_path = Path(tempfile.mkdtemp(prefix="mcuforge-qmp-")) / "qmp.sock" if qmp else None
+    if qmp_path is not None:
+        argv += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)
+    except BaseException:
+        if qmp_path is not None:
+            shutil.rmtree(qmp_path.parent, ignore_errors=True)
+        raise
+    emu = RunningEmulator(board, Path(elf), proc, port, argv, qmp_path)
     deadline = time.monotonic() + 10
     while True:  # wait until QEMU listens (without connecting: that would start the guest)
         if proc.poll() is not None:
             err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+            emu.stop()
             raise ToolError(f"QEMU exited at start with status {proc.returncode}: {err[-500:]}")
         if _listening(port):
             return emu
@@ -106,6 +146,17 @@ def start_emulator(board: Board, elf: Path, *, port: int | None = None,
             emu.stop()
             raise EmulatorError(f"QEMU did not open its serial port 127.0.0.1:{port} within 10 s")
         time.sleep(0.02)
+
+
+def _qmp_reply(f: Any) -> dict[str, Any]:
+    """The next QMP message that is not an asynchronous event."""
+    while True:
+        line = f.readline()
+        if not line:
+            raise ValueError("QMP connection closed")
+        msg: dict[str, Any] = json.loads(line)
+        if "event" not in msg:
+            return msg
 
 
 def _listening(port: int) -> bool:

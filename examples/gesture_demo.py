@@ -43,6 +43,7 @@ def main() -> int:
     project = args.out / f"gesture-{args.board}"
     new_project(project, MODEL, args.board, force=project.exists())
     built = build_project(project)
+    assert built.report is not None
     used = ", ".join(f"{r.name} {r.used:,} B" for r in built.report.regions if r.used)
     arena = built.report.symbols["arena"]
     print(f"2. built {built.elf}: {used}; arena at 0x{arena.address:08x} in {arena.region}")

@@ -21,7 +21,7 @@ class BuildResult:
     config: ProjectConfig
     board: Board
     elf: Path
-    report: MemoryReport
+    report: MemoryReport | None  # None for PlatformIO's host env `native`
     pio_env: str | None = None
 
 
@@ -83,6 +83,10 @@ def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
         stream_tool(cmd, cwd=cwd, env=env, on_line=on_line)
     if not elf.is_file():
         raise McuforgeError(f"the build finished but {elf} is missing")
-    info = json.loads((root / GENERATED_DIR[cfg.framework] / "mcuforge_build.json").read_text())
-    report = memory_report(elf, board, {k: v for k, v in info["symbols"].items() if v})
+    if cfg.framework == "platformio":
+        env_name = env_name or pio_default_env(board)
+    report = None
+    if env_name != "native":  # a host program has no board memory to report on
+        info = json.loads((root / GENERATED_DIR[cfg.framework] / "mcuforge_build.json").read_text())
+        report = memory_report(elf, board, {k: v for k, v in info["symbols"].items() if v})
     return BuildResult(root, cfg, board, elf, report, env_name)

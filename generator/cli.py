@@ -220,6 +220,9 @@ def build(
 
         res = build_project(project, on_line=show, env_name=env)
     rep = res.report
+    if rep is None:
+        ui.info(f"built {res.elf} (a host program: no board memory report)")
+        return
     if as_json:
         _print_json(rep.to_json())
         return

@@ -122,7 +122,7 @@ def start_emulator(board: Board, elf: Path, *, port: int | None = None,
         raise EmulatorError(f"firmware not found: {elf}", hint="run `mcuforge build` first")
     port = port or free_tcp_port()
     wait = "on" if wait_for_client else "off"
-    argv = qemu_argv(board, Path(elf), f"tcp:127.0.0.1:{port},server=on,wait={wait}")
+    argv = qemu_argv(board, Path(elf), f"tcp:127.0.0.1:{port},server=on,wait={wait},nodelay=on")
     qmp_path = Path(tempfile.mkdtemp(prefix="mcuforge-qmp-")) / "qmp.sock" if qmp else None
     if qmp_path is not None:
         argv += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]

@@ -3,20 +3,6 @@
 
 #include "mcf_common.h"
 
-/* Taps [*lo, *hi) of a `taps`-long window with the given dilation, starting at `origin`, that fall
- * inside [0, size). */
-static void dw_tap_range(int32_t origin, int32_t size, int32_t taps, int32_t dilation,
-                         int32_t *lo, int32_t *hi)
-{
-    int32_t first = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-    int32_t last = origin <= size - 1 ? (size - 1 - origin) / dilation + 1 : 0;
-    if (last > taps) {
-        last = taps;
-    }
-    *lo = first;
-    *hi = last > first ? last : first;
-}
-
 void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                              const int8_t *filter, int8_t *output)
 {
@@ -36,14 +22,14 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
             int32_t ky_lo, ky_hi;
             int32_t ox;
-            dw_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < p->output_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int32_t kx_lo, kx_hi;
                 int32_t interior;
                 int32_t px; /* offset of the window's (0, 0) tap; negative when it lies outside */
                 int32_t ic;
-                dw_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+                mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
                 interior = p->fold_interior && ky_lo == 0 && ky_hi == p->filter_h && kx_lo == 0 &&
                            kx_hi == p->filter_w;
                 px = iy0 * in_row + ix0 * ic_count;

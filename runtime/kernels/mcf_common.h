@@ -84,6 +84,21 @@ static inline void mcf_bcast_advance(int32_t n, const int32_t *dims, const int32
     }
 }
 
+/* Filter taps [*lo, *hi) of a window starting at input coordinate `origin` (negative inside the
+ * leading padding) that fall inside an input of `size`, with taps `dilation` apart. Taps outside
+ * are skipped, as TFLite Micro skips them (they do not contribute the zero point). */
+static inline void mcf_tap_range(int32_t origin, int32_t size, int32_t taps, int32_t dilation,
+                                 int32_t *lo, int32_t *hi)
+{
+    const int32_t first = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+    int32_t last = origin <= size - 1 ? (size - 1 - origin) / dilation + 1 : 0;
+    if (last > taps) {
+        last = taps;
+    }
+    *lo = first;
+    *hi = last > first ? last : first;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -108,12 +108,6 @@ def best_offsets(buffers: list[Buffer], n_steps: int) -> tuple[dict[int, int], i
     return offsets, size, name
 
 
-def greedy_offsets(buffers: list[Buffer]) -> tuple[dict[int, int], int]:
-    """Greedy by size alone (kept for comparison in tests and benchmarks)."""
-    offs = _place(sorted(buffers, key=lambda b: (-b.size, -(b.last - b.first), b.id)), _lowest)
-    return offs, _end(buffers, offs)
-
-
 def plan_memory(buffers: list[Buffer], n_steps: int, *, separate_io: bool = False) -> Plan:
     """Plan the arena. With separate_io, graph inputs/outputs get their own buffer (never reused
     during invoke, so inputs stay valid between calls) and the arena holds the rest."""

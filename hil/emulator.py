@@ -167,24 +167,3 @@ def _listening(port: int) -> bool:
         return True  # cannot tell without connecting; assume yes and let the connect retry
     want = f"0100007F:{port:04X}"
     return any(r.split()[1] == want and r.split()[3] == "0A" for r in rows)
-
-
-def run_to_exit(board: Board, elf: Path, *, timeout: float = 60.0) -> tuple[int, str]:
-    """Run the firmware until it exits through semihosting; returns (status, UART text)."""
-    argv = qemu_argv(board, Path(elf), "stdio")
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        raise EmulatorError(f"the firmware did not exit within {timeout:g} s; UART so far: "
-                            f"{out.decode(errors='replace')[-300:]!r}") from None
-    finally:
-        if proc.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode, out.decode(errors="replace")

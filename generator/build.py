@@ -49,26 +49,34 @@ def west_workspace(env: dict[str, str]) -> Path:
                     hint=f"make its parent one, offline: cd {base.parent} && west init -l {base.name}")
 
 
+def firmware_path(root: Path, cfg: ProjectConfig, board: Board, env_name: str | None = None) -> Path:
+    """Where the project's build puts the firmware ELF (or, for PlatformIO's native env, the program)."""
+    if cfg.framework == "cmake":
+        return root / "build" / "firmware.elf"
+    if cfg.framework == "zephyr":
+        return root / "build" / "zephyr" / "zephyr.elf"
+    env_name = env_name or pio_default_env(board)
+    return root / ".pio" / "build" / env_name / ("program" if env_name == "native" else "firmware.elf")
+
+
 def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path,
                   env_name: str | None = None) -> tuple[list[list[str]], Path, dict[str, str] | None]:
     """The commands that build the project, the ELF they produce, and the environment to use."""
+    elf = firmware_path(root, cfg, board, env_name)
     if cfg.framework == "cmake":
         cmake = find_tool("cmake", hint="apt-get install cmake ninja-build")
         cmds = []
         if not (build_dir / "build.ninja").exists():
             cmds.append([cmake, "-G", "Ninja", "-S", str(root), "-B", str(build_dir)])
         cmds.append([cmake, "--build", str(build_dir)])
-        return cmds, build_dir / "firmware.elf", None
+        return cmds, elf, None
     if cfg.framework == "zephyr":
         assert board.zephyr is not None
         env = _zephyr_env()
         west = find_tool("west", hint="pip install west")
-        return ([[west, "build", "-b", board.zephyr.target, "-d", str(build_dir), str(root)]],
-                build_dir / "zephyr" / "zephyr.elf", env)
+        return [[west, "build", "-b", board.zephyr.target, "-d", str(build_dir), str(root)]], elf, env
     pio = find_tool("pio", hint="pip install platformio")
-    env_name = env_name or pio_default_env(board)
-    elf = root / ".pio" / "build" / env_name / ("program" if env_name == "native" else "firmware.elf")
-    return [[pio, "run", "-d", str(root), "-e", env_name]], elf, None
+    return [[pio, "run", "-d", str(root), "-e", env_name or pio_default_env(board)]], elf, None
 
 
 def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .boards import load_board
-from .build import _zephyr_env, build_command, pio_default_env, west_workspace
+from .build import _zephyr_env, firmware_path, pio_default_env, west_workspace
 from .errors import McuforgeError, UsageError
 from .scaffold import _board_dirs, load_config
 from .tools import find_tool, stream_tool
@@ -23,7 +23,7 @@ def flash_project(root: Path, *, port: str | None = None) -> Iterator[str]:
     root = Path(root).resolve()
     cfg = load_config(root)
     board = load_board(cfg.board, _board_dirs(root, cfg))
-    _, elf, _ = build_command(root, cfg, board, root / "build")
+    elf = firmware_path(root, cfg, board)
     if not elf.is_file():
         raise McuforgeError(f"no firmware at {elf}", hint=f"run `mcuforge build {root}` first")
     if board.emulator is not None and port is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcuforge.generator.boards import Board, load_board
-from mcuforge.generator.build import build_command
+from mcuforge.generator.build import firmware_path
 from mcuforge.generator.errors import McuforgeError
 from mcuforge.generator.ir import Graph
 from mcuforge.generator.scaffold import ProjectConfig, _board_dirs, load_config
@@ -40,11 +40,6 @@ class Session:
     emulated: bool
 
 
-def project_elf(root: Path, cfg: ProjectConfig, board: Board, env_name: str | None = None) -> Path:
-    _, elf, _ = build_command(root, cfg, board, root / "build", env_name)
-    return elf
-
-
 @contextmanager
 def open_session(root: Path, *, port: str | None = None, timeout: float = 5.0, infer_timeout: float = 120.0,
                  retries: int = 3, on_log: Callable[[str], None] | None = None) -> Iterator[Session]:
@@ -54,7 +49,7 @@ def open_session(root: Path, *, port: str | None = None, timeout: float = 5.0, i
     model_path = root / cfg.model
     graph = read_model(model_path)
     model_bytes = model_path.read_bytes()
-    elf = project_elf(root, cfg, board)
+    elf = firmware_path(root, cfg, board)
     with ExitStack() as stack:
         emulated = port is None and board.emulator is not None
         if emulated:

@@ -146,6 +146,16 @@ def test_mps2_an385_selftest_in_qemu_matches_host(models_dir: Path, tmp_path: Pa
     line = m.group(0).decode()
     assert all(re.search(rx, line) for rx in sample["common"]["harness_config"]["regex"])
 
+    # The same firmware answers `mcuforge test` over the console UART (host protocol on Zephyr).
+    from mcuforge.hil.runner import TestReport, random_vectors, run_vectors
+    from mcuforge.hil.session import open_session
+
+    with open_session(project) as s:
+        report = TestReport(s.config.model, s.graph.sha256, s.board.id, s.url, 0.0)
+        run_vectors(s.device, s.graph, s.model_bytes, random_vectors(s.graph, 5), report)
+    assert report.ok, report.to_json()
+    assert all(v.unit == "cycles" and v.elapsed and v.max_abs_diff == 0 for v in report.vectors)
+
 
 @pytest.mark.slow
 @pytest.mark.zephyr

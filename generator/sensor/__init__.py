@@ -1,0 +1,1 @@
+"""Sensor-to-tensor glue: pipeline description, feature stages and host references."""

@@ -74,6 +74,7 @@ __all__ = [
     "MemoryRegion",
     "PlatformIOTarget",
     "Sensor",
+    "SensorI2C",
     "SensorZephyr",
     "UnknownRegionError",
     "ZephyrNode",
@@ -353,15 +354,27 @@ class SensorZephyr(_Model):
     alias: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")] | None = None
 
 
+class SensorI2C(_Model):
+    """Where an Arduino library finds the sensor when the core's default ``Wire`` bus is not it:
+    the I2C pins (the core's pin names, e.g. ``PB11``) and the library's address constant value."""
+
+    sda: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")]
+    scl: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")]
+    address: Annotated[int, Field(strict=True, ge=0, le=0xFF)]
+
+
 class Sensor(_Model):
     """An on-board sensor. ``channels`` uses Zephyr's sensor channel names, lower case
-    (``accel_xyz``, ``ambient_temp``, ...)."""
+    (``accel_xyz``, ``ambient_temp``, ...). ``max_rate_hz``: the highest output data rate of the
+    part (datasheet), which a sensor pipeline's sample rate may not exceed."""
 
     kind: SensorKind
     part: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     zephyr: SensorZephyr | None = None
     arduino_library: NonEmptyStr | None = None
+    arduino_i2c: SensorI2C | None = None
     channels: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ...] = ()
+    max_rate_hz: Annotated[float, Field(gt=0)] | None = None
 
 
 class Emulator(_Model):

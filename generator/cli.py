@@ -180,6 +180,10 @@ def new(
     prefix: Annotated[Optional[str], typer.Option(help="C prefix of the model API "  # noqa: UP045
                                                   "(default: from the model file name).")] = None,
     board_dir: BoardDirOpt = None,
+    sensor: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--sensor", help="Generate the sensor → input-tensor glue: KIND[:PART] of a board sensor "
+        "(accelerometer, gyroscope, imu, magnetometer, …), or serial / replay[:KIND] for samples streamed "
+        "by the host. Defaults (rate, channels, window, hop, scaling) go to mcuforge.yaml's `sensor:`.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate into an existing project folder; "
                                         "your own files are kept.")] = False,
 ) -> None:
@@ -187,10 +191,12 @@ def new(
     from .scaffold import new_project
 
     p = new_project(project, model, board, framework=framework, place=place or [], prefix=prefix, force=force,
-                    board_dirs=[str(d) for d in board_dir or []])
+                    board_dirs=[str(d) for d in board_dir or []], sensor=sensor)
     pl = p.placement
     ui.info(f"created {p.config.framework} project {project} for {p.board.id}: arena {pl.sizes['arena']:,} B in "
             f"{pl.regions['arena']}, constants {pl.sizes['weights']:,} B in {pl.regions['weights']}")
+    if p.pipeline is not None:
+        ui.info(f"sensor pipeline: {p.pipeline.describe()}")
     ui.info(f"next: mcuforge build {project}")
 
 

@@ -31,6 +31,7 @@ from .linker import placement_sections, render_linker_script
 from .placement import Placement, parse_place_options, plan_placement
 from .reference import Reference
 from .resources import runtime_dir, templates_dir
+from .sensor.pipeline import Pipeline, SensorConfigError, SensorSpec, resolve, spec_from_option
 from .tflite_import import read_model
 from .validate import output_checksum, random_inputs
 
@@ -57,6 +58,7 @@ class ProjectConfig(BaseModel):
     prefix: str
     place: dict[str, str] = {}  # buffer → region, as given with --place
     board_dirs: list[str] = []  # extra board folders (relative to the project or absolute)
+    sensor: SensorSpec | None = None  # sensor → input tensor pipeline (generator/sensor), if any
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Project:
     library: GeneratedLibrary
     placement: Placement
     selftest: Selftest
+    pipeline: Pipeline | None = None  # the resolved `sensor:` section
 
     @property
     def generated_dir(self) -> Path:
@@ -250,8 +253,25 @@ def write_generated(project: Project, model_bytes: bytes, dest: Path) -> None:
         for port in ("native", "arduino"):
             if (rt / "ports" / port).is_dir():
                 _copy_tree(rt / "ports" / port, dest / "ports" / port)
+    if project.pipeline is not None:
+        _write_sensor_glue(project, app)
     _render_dir(templates_dir() / "generated" / cfg.framework, dest, ctx)
     (dest / "mcuforge_build.json").write_text(_build_info(project))
+
+
+def _write_sensor_glue(project: Project, app: Path) -> None:
+    """The sensor pipeline's runtime files and its generated config, next to the host protocol."""
+    from .sensor.codegen import config_header, runtime_files
+
+    pipeline = project.pipeline
+    assert pipeline is not None
+    src = runtime_dir() / "sensor"
+    for rel in runtime_files(pipeline):
+        shutil.copy2(src / rel, app / Path(rel).name)
+    cp = c_placement(project.board, project.config.framework, project.placement)
+    (app / "mcf_sensor_config.h").write_text(
+        config_header(pipeline, model_sha256=project.compiled.graph.sha256, board_id=project.board.id,
+                      buffer_attr=cp.arena, attr_includes=cp.includes if cp.arena else ()))
 
 
 def _build_info(project: Project) -> str:
@@ -263,6 +283,9 @@ def _build_info(project: Project) -> str:
             "placement": p.regions, "sizes": p.sizes,
             "symbols": {"arena": f"{project.config.prefix}_arena",
                         "io": f"{project.config.prefix}_io" if p.separate_io else None}}
+    if project.pipeline is not None:
+        info["symbols"]["sensor"] = "mcf_sensor_ring"  # type: ignore[index]
+        info["sensor"] = {"ram_bytes": project.pipeline.ram_bytes, "pipeline": project.pipeline.describe()}
     return json.dumps(info, indent=2) + "\n"
 
 
@@ -296,7 +319,22 @@ def _template_context(project: Project) -> dict[str, object]:
         "emulated": board.emulator is not None,
         "inputs": m["inputs"],
         "outputs": m["outputs"],
+        "sensor": _sensor_context(project.pipeline),
     }
+
+
+def _sensor_context(p: Pipeline | None) -> dict[str, object] | None:
+    """What the project templates need to know about the sensor pipeline (None: no pipeline)."""
+    if p is None:
+        return None
+    lib_dep = None
+    if p.source == "board" and p.framework == "platformio" and p.sensor is not None:
+        from .sensor.codegen import ARDUINO_LIBRARIES
+
+        lib_dep = ARDUINO_LIBRARIES[p.sensor.arduino_library or ""].lib_dep
+    return {"source": p.source, "kind": p.kind or "", "part": p.part or "", "live": p.source == "board",
+            "channels": list(p.channels), "window": p.window, "hop": p.hop, "rate_hz": p.rate_hz,
+            "arduino_lib_dep": lib_dep, "describe": p.describe()}
 
 
 def _render_dir(template: Path, dest: Path, ctx: dict[str, object], *, skip_existing: bool = False) -> list[Path]:
@@ -342,12 +380,28 @@ def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, 
     if placement.separate_io:
         cm = compile_graph(graph, separate_io=True)
     lib = generate(cm, cfg.prefix, c_placement(board, framework, placement))
-    return Project(root, cfg, board, cm, lib, placement, make_selftest(graph, model_bytes)), model_bytes
+    pipeline = None
+    if cfg.sensor is not None:
+        pipeline = resolve(cfg.sensor, graph, board, framework)
+        _check_sensor_ram(board, placement, pipeline)
+    return Project(root, cfg, board, cm, lib, placement, make_selftest(graph, model_bytes), pipeline), model_bytes
+
+
+def _check_sensor_ram(board: Board, placement: Placement, pipeline: Pipeline) -> None:
+    """The glue's static buffers go where the arena goes; they must fit there too."""
+    region = board.region(placement.regions["arena"])
+    used = placement.used.get(region.name, 0)
+    if used + pipeline.ram_bytes > region.size:
+        raise SensorConfigError(f"the sensor buffers ({pipeline.ram_bytes:,} B: window {pipeline.window} × "
+                                f"{pipeline.num_channels} channels) do not fit {region.name} next to the model "
+                                f"({used:,} of {region.size:,} B used)", hint="a shorter window, or fewer channels")
 
 
 def new_project(root: Path, model: Path, board_id: str, *, framework: str | None = None,
                 place: list[str] | None = None, prefix: str | None = None, force: bool = False,
-                board_dirs: list[str] | None = None) -> Project:
+                board_dirs: list[str] | None = None, sensor: str | None = None) -> Project:
+    """A new project. `sensor` is the `--sensor KIND[:PART]` option: the pipeline's defaults are
+    derived from the model input and the board, and written out in full to mcuforge.yaml."""
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise OutputExistsError(f"{root} exists and is not a folder")
@@ -362,8 +416,11 @@ def new_project(root: Path, model: Path, board_id: str, *, framework: str | None
     dirs = [str(Path(d).resolve()) for d in board_dirs or []]
     chosen = _check_framework(load_board(board_id, [Path(d) for d in dirs]), framework)
     cfg = ProjectConfig(model=model_rel, board=board_id, framework=chosen, prefix=prefix,
-                        place=parse_place_options(place or []), board_dirs=dirs)
+                        place=parse_place_options(place or []), board_dirs=dirs,
+                        sensor=spec_from_option(sensor) if sensor is not None else None)
     project, model_bytes = prepare(root, cfg, Path(model))
+    if project.pipeline is not None:  # record every derived default, so the yaml shows them
+        project.config = project.config.model_copy(update={"sensor": project.pipeline.to_spec()})
 
     def fill(tmp: Path) -> None:
         ctx = _template_context(project)
@@ -415,7 +472,15 @@ def _regenerate_in_place(project: Project, model_bytes: bytes, *, extra: object,
 def _config_yaml(cfg: ProjectConfig) -> str:
     head = ("# mcuforge project settings. `mcuforge update` regenerates the generated folder from these;\n"
             "# edit `model`, `board` or `place` here, then run `mcuforge update`.\n")
-    return head + yaml.safe_dump(cfg.model_dump(), sort_keys=False)
+    data = cfg.model_dump(exclude={"sensor"})
+    text = head + yaml.safe_dump(data, sort_keys=False)
+    if cfg.sensor is not None:
+        text += ("# Sensor → model input (see `mcuforge new --help`, docs/sensors.md): samples of `channels` (in\n"
+                 "# `units`) at `rate_hz` — the rate the model was trained at — go into a ring buffer; every\n"
+                 "# `hop` samples the latest `window` are scaled, y = (x - offset) * scale, clipped to `clip`,\n"
+                 "# laid out (`layout`) and quantized with the model input's own scale and zero point.\n")
+        text += yaml.safe_dump({"sensor": cfg.sensor.model_dump()}, sort_keys=False)
+    return text
 
 
 def _default_prefix(model: Path) -> str:

@@ -58,6 +58,8 @@ from .protocol import (
     RemoteError,
     Result,
     ResultEnd,
+    SampleFlags,
+    Samples,
     TensorAssembler,
     TensorChunk,
     TensorInfo,
@@ -66,6 +68,7 @@ from .protocol import (
     decode_frame,
     encode_frame,
     input_chunks,
+    sample_chunks,
 )
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "InferResult",
     "LinkLost",
     "ModelMismatch",
+    "ReplayWindow",
     "RequestRefused",
     "unit_name",
 ]
@@ -165,6 +169,17 @@ class InferResult:
     elapsed: int
     unit: str
     retries: int = 0
+
+
+@dataclass
+class ReplayWindow(InferResult):
+    """One window of a replayed sample stream (`Device.replay`): the outputs as for `infer`, plus
+    ``window`` (0 for the first window of the stream) and ``input``, the input tensor the device's
+    sensor glue built for it (None when the device was not asked to echo it, or the echo was lost on
+    the line and the run had to be replayed)."""
+
+    window: int = 0
+    input: np.ndarray | None = None
 
 
 class _Resend(Exception):
@@ -302,6 +317,42 @@ class Device:
         """The second half of ``infer``: INFER_RUN on the inputs loaded by ``load_inputs``."""
         self._retries_now = 0
         return self._result()
+
+    def replay(self, samples: np.ndarray, *, window: int, hop: int, echo: bool = True,
+               on_window: Callable[[ReplayWindow], None] | None = None) -> list[ReplayWindow]:
+        """Streams ``samples`` (``[n, channels]`` float32, in the pipeline's channel order and
+        units) into the firmware's sensor pipeline (SAMPLES messages, docs/protocol.md) and returns
+        one result per window it completed: the device builds the input tensor itself, runs the
+        model and sends the outputs; with ``echo`` it also sends the input tensor it built, before
+        running the model. ``window`` and ``hop`` are the pipeline's (mcuforge.yaml): they split the
+        stream so that each message completes at most one window, and the device must agree on how
+        many windows each completes. Raises DeviceReset if the device restarted (the stream is
+        lost: replay it again)."""
+        info = self._ensure_info()
+        x = np.asarray(samples)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2:
+            raise DeviceError(f"samples must be [samples, channels], got {list(x.shape)}")
+        data = np.ascontiguousarray(x, dtype="<f4").tobytes()
+        chunks = sample_chunks(data, x.shape[1], self._max_payload, window=window, hop=hop, echo=echo)
+        self._drain()
+
+        def windows_in(n: int) -> int:
+            return 0 if n < window else (n - window) // hop + 1
+
+        results: list[ReplayWindow] = []
+        for chunk in chunks:
+            self._retries_now = 0
+            n = len(chunk.data) // (4 * x.shape[1])
+            expected = windows_in(chunk.first + n) - windows_in(chunk.first)
+            got = self._samples(chunk, info, expected, window, hop)
+            if got is not None:
+                got.window = len(results)
+                results.append(got)
+                if on_window is not None:
+                    on_window(got)
+        return results
 
     def read_tensor(self, kind: str, index: int) -> np.ndarray:
         """Reads input or output ``index`` as the device holds it now (``kind``: "input" or
@@ -577,6 +628,101 @@ class Device:
                 self._retries_now += 1
                 self._fetch_missing(TensorKind.OUTPUT, index, asm)
         return [asm.data for asm in asms], result.elapsed, result.tick_unit
+
+    def _samples(self, msg: Samples, info: DeviceInfo, expected: int, window: int, hop: int) -> ReplayWindow | None:
+        """One SAMPLES request and its answer: ACK (value = windows completed, 0 or 1 here), then
+        for a completed window [TENSOR_CHUNK input…] RESULT TENSOR_CHUNK… RESULT_END. Losses are
+        handled as for INFER_RUN: the request is resent with the same seq, and the device answers
+        a repeat without pushing the samples again (replaying the RESULT stream, not the echo)."""
+        seq = self._next_seq()
+        frame = encode_frame(msg, seq, max_payload=self._max_payload, leading_delimiter=True)
+        what = f"SAMPLES (samples {msg.first}…)"
+        echo_index = 0  # the sensor pipeline feeds input 0
+        in_asm = TensorAssembler(info.inputs[echo_index].nbytes) if info.inputs else None
+        asms = [TensorAssembler(t.nbytes) for t in info.outputs]
+        result: Result | None = None
+        end: ResultEnd | None = None
+        acked: int | None = None
+        tries = 0
+        phase = "send"
+        deadline = 0.0
+        while end is None:
+            if phase == "send":
+                if tries > self.retries:
+                    self._give_up(what, seq, tries)
+                if tries:
+                    self._retries_now += 1
+                self._write(frame)
+                tries += 1
+                phase, deadline = "ack", time.monotonic() + self.timeout
+            msg_in = self._next(deadline, during=what)
+            now = time.monotonic()
+            if msg_in is None:
+                if phase == "collect":
+                    self._retries_now += 1
+                    break  # chunks or RESULT_END lost: read the missing output bytes below
+                phase = "send"
+            elif isinstance(msg_in, Ack) and msg_in.req_seq == seq and msg_in.req_type == MsgType.SAMPLES:
+                if msg_in.value != expected:
+                    raise DeviceError(
+                        f"the device says samples {msg.first}… complete {msg_in.value} window(s); the pipeline "
+                        f"(window {window}, hop {hop}) completes {expected}",
+                        hint="the firmware was built with another sensor configuration: `mcuforge update`, "
+                        "`mcuforge build`, then flash it",
+                    )
+                acked = msg_in.value
+                if acked == 0:
+                    return None
+                if phase == "ack":
+                    phase, deadline = "result", now + self.infer_timeout
+            elif isinstance(msg_in, TensorChunk) and msg_in.kind == TensorKind.INPUT:
+                if in_asm is not None and msg_in.index == echo_index and \
+                        msg_in.offset + len(msg_in.data) <= len(in_asm.data):
+                    in_asm.add(msg_in)
+                deadline = max(deadline, now + self.timeout)
+            elif isinstance(msg_in, Result) and msg_in.req_seq == seq:
+                if result is None:
+                    result = msg_in
+                phase, deadline = "collect", now + self.timeout
+            elif isinstance(msg_in, TensorChunk) and msg_in.kind == TensorKind.OUTPUT:
+                if msg_in.index < len(asms) and msg_in.offset + len(msg_in.data) <= len(asms[msg_in.index].data):
+                    asms[msg_in.index].add(msg_in)
+                deadline = max(deadline, now + self.timeout)
+            elif isinstance(msg_in, ResultEnd) and msg_in.req_seq == seq:
+                if result is None:
+                    phase = "send"  # its RESULT was lost: a repeat replays the answer
+                else:
+                    end = msg_in
+            elif isinstance(msg_in, Nack):
+                if phase == "ack" and msg_in.last_seq != seq:
+                    phase = "send"
+            elif isinstance(msg_in, ErrorReport) and msg_in.req_seq == seq and msg_in.req_type == MsgType.SAMPLES:
+                if msg_in.code in (ErrorCode.BAD_STATE, ErrorCode.GAP):
+                    info_now = self._hello_exchange(self.timeout * (self.retries + 1))
+                    self._after_reset(info_now)
+                    raise DeviceReset(
+                        f"the device on {self._port} lost the sample stream at sample {msg.first} "
+                        f"({msg_in.text}): it was reset",
+                        info_now,
+                        hint="replay the recording again",
+                    )
+                self._refused(msg_in)
+            else:
+                self._common_reply(msg_in, seq, MsgType.SAMPLES)
+        assert result is not None
+        if result.status != 0:
+            raise DeviceError(f"the inference failed on the device (status {result.status})")
+        for index, asm in enumerate(asms):
+            if not asm.complete:
+                self._retries_now += 1
+                self._fetch_missing(TensorKind.OUTPUT, index, asm)
+        outputs = [np.frombuffer(bytes(a.data), dtype=np.dtype(t.dtype.numpy_name)).reshape(t.dims).copy()
+                   for a, t in zip(asms, info.outputs, strict=True)]
+        built = None
+        if in_asm is not None and in_asm.complete and msg.flags & SampleFlags.ECHO:
+            t = info.inputs[echo_index]
+            built = np.frombuffer(bytes(in_asm.data), dtype=np.dtype(t.dtype.numpy_name)).reshape(t.dims).copy()
+        return ReplayWindow(outputs, result.elapsed, unit_name(result.tick_unit), self._retries_now, input=built)
 
     def _fetch_missing(self, kind: TensorKind, index: int, asm: TensorAssembler) -> None:
         """READ_TENSOR for every range ``asm`` lacks, until it is complete."""

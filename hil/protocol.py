@@ -69,6 +69,8 @@ __all__ = [
     "RemoteError",
     "Result",
     "ResultEnd",
+    "SampleFlags",
+    "Samples",
     "TensorAssembler",
     "TensorChunk",
     "TensorInfo",
@@ -80,6 +82,7 @@ __all__ = [
     "encode_frame",
     "input_chunks",
     "message_class",
+    "sample_chunks",
 ]
 
 PROTOCOL_VERSION = 1
@@ -167,6 +170,7 @@ class MsgType(IntEnum):
     INPUT_CHUNK = 0x03
     INFER_RUN = 0x04
     READ_TENSOR = 0x05
+    SAMPLES = 0x06
     # device -> host
     HELLO = 0x40
     TENSOR_INFO = 0x41
@@ -250,6 +254,16 @@ class HelloFlags(IntFlag):
     NONE = 0
     BOOT = 0x01
     """Sent unsolicited at start-up: seen mid-session, it means the device was reset."""
+
+
+class SampleFlags(IntFlag):
+    NONE = 0
+    START = 0x01
+    """A new stream: the device empties its ring buffer; ``first`` must be 0."""
+    END = 0x02
+    """The stream ends after this chunk (a live sensor source resumes)."""
+    ECHO = 0x04
+    """Send each window's input tensor (TENSOR_CHUNK, kind input) before running the model."""
 
 
 class BeginFlags(IntFlag):
@@ -445,6 +459,38 @@ class ReadTensor(Message):
             length=int(length),
             seq=seq,
         )
+
+
+@dataclass(frozen=True)
+class Samples(Message):
+    """Host pushes sensor samples into the device's pipeline: float32 values, channels interleaved
+    (``data`` holds them little-endian), the first being sample number ``first`` of the stream."""
+
+    TYPE: ClassVar[MsgType] = MsgType.SAMPLES
+    flags: SampleFlags
+    first: int
+    data: bytes
+
+    def pack(self) -> bytes:
+        _check_uint("flags", int(self.flags), 8)
+        _check_uint("first", self.first, 32)
+        if len(self.data) % 4:
+            raise EncodeError(f"SAMPLES data is {len(self.data)} bytes, not whole float32 values")
+        return struct.pack("<BI", int(self.flags), self.first) + bytes(self.data)
+
+    @classmethod
+    def unpack(cls, payload: bytes, *, seq: int = 0) -> Samples:
+        r = _Reader(cls.TYPE.name, payload)
+        flags, first = r.unpack("BI")
+        data = r.rest()
+        if len(data) % 4:
+            raise PayloadError(f"SAMPLES data is {len(data)} bytes, not whole float32 values")
+        return cls(flags=SampleFlags(int(flags)), first=int(first), data=data, seq=seq)
+
+    def values(self, channels: int) -> list[tuple[float, ...]]:
+        """The samples as tuples of ``channels`` floats."""
+        flat = struct.unpack(f"<{len(self.data) // 4}f", self.data)
+        return [tuple(flat[i:i + channels]) for i in range(0, len(flat), channels)]
 
 
 @dataclass(frozen=True)
@@ -806,6 +852,7 @@ _MESSAGES: dict[int, type[Message]] = {
         InputChunk,
         InferRun,
         ReadTensor,
+        Samples,
         Hello,
         TensorInfo,
         Ack,
@@ -1009,6 +1056,37 @@ def input_chunks(index: int, data: bytes, max_payload: int) -> list[InputChunk]:
         InputChunk(index=index, offset=off, data=bytes(data[off : off + step]))
         for off in range(0, len(data), step)
     ]
+
+
+def sample_chunks(samples: bytes, channels: int, max_payload: int, *, window: int, hop: int,
+                  echo: bool = True) -> list[Samples]:
+    """Splits a stream (float32 little-endian bytes, ``channels`` values per sample) into SAMPLES
+    messages that fit ``max_payload`` and complete at most one window each (window ``window``, hop
+    ``hop``), so each answer carries at most one RESULT stream and a lost answer can be replayed.
+    The first chunk has START, the last END; ECHO on all when ``echo``."""
+    sample_bytes = 4 * channels
+    if channels < 1 or len(samples) % sample_bytes:
+        raise EncodeError(f"{len(samples)} bytes are not whole samples of {channels} float32")
+    per_frame = (max_payload - 5) // sample_bytes
+    if per_frame < 1:
+        raise EncodeError(f"max_payload {max_payload} cannot carry one sample of {channels} channels")
+    if window < 1 or not 1 <= hop <= window:
+        raise EncodeError(f"window {window} and hop {hop}: need 1 <= hop <= window")
+    total = len(samples) // sample_bytes
+    echo_flag = SampleFlags.ECHO if echo else SampleFlags.NONE
+    out: list[Samples] = []
+    pos = 0
+    while pos < total or not out:
+        # the next window completes when the stream holds `end` samples
+        end = window if pos < window else pos + (hop - (pos - window) % hop)
+        n = min(per_frame, end - pos, total - pos)
+        flags = echo_flag | (SampleFlags.START if pos == 0 else SampleFlags.NONE)
+        if pos + n >= total:
+            flags |= SampleFlags.END
+        out.append(Samples(flags=flags, first=pos,
+                           data=bytes(samples[pos * sample_bytes:(pos + n) * sample_bytes])))
+        pos += n
+    return out
 
 
 @dataclass

@@ -77,6 +77,8 @@ EXAMPLES: list[p.Message] = [
     p.Result(req_seq=6, status=0, tick_unit=p.TickUnit.CYCLES, num_outputs=1, elapsed=2**40 + 5, seq=14),
     p.TensorChunk(kind=p.TensorKind.OUTPUT, index=0, offset=0, data=bytes(250), seq=15),
     p.ResultEnd(req_seq=6, chunks=2, total_bytes=12, seq=16),
+    p.Samples(flags=p.SampleFlags.START | p.SampleFlags.ECHO, first=0, data=bytes(range(24)), seq=9),
+    p.Samples(flags=p.SampleFlags.END, first=70000, data=b"", seq=10),
 ]
 
 
@@ -114,6 +116,8 @@ def _message_strategy() -> st.SearchStrategy[p.Message]:
         st.builds(p.InputChunk, index=u8, offset=u32, data=blob, **seq),
         st.builds(p.InferRun, **seq),
         st.builds(p.ReadTensor, kind=st.sampled_from(p.TensorKind), index=u8, offset=u32, length=u32, **seq),
+        st.builds(p.Samples, flags=st.sampled_from(list(p.SampleFlags)), first=u32,
+                  data=st.binary(max_size=60).map(lambda b: b[: len(b) // 4 * 4]), **seq),
         st.builds(
             p.Hello,
             version=u8,
@@ -263,6 +267,7 @@ def test_truncated_payloads_raise_payload_error(msg: p.Message) -> None:
         p.TensorChunk: 6,
         p.ErrorReport: 4,
         p.Log: 1,
+        p.Samples: 5,
     }.get(type(msg), len(payload))
     for cut in range(fixed_size):
         with pytest.raises(p.PayloadError):

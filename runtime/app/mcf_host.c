@@ -106,7 +106,19 @@ static void host_text(const char *text)
     mcf_port_write((const uint8_t *)text, strlen(text));
 }
 
+static int host_message(void *user, mcf_proto *ctx, uint8_t type, uint8_t seq, const uint8_t *payload,
+                        size_t len)
+{
+    const mcf_host_hooks *hooks = (const mcf_host_hooks *)user;
+    return hooks->on_message(ctx, type, seq, payload, len);
+}
+
 void mcf_host_serve(const mcf_model *model, const char *board_id)
+{
+    mcf_host_serve_with(model, board_id, NULL);
+}
+
+void mcf_host_serve_with(const mcf_model *model, const char *board_id, const mcf_host_hooks *hooks)
 {
     static mcf_proto proto;
     static mcf_proto_port port;
@@ -115,7 +127,8 @@ void mcf_host_serve(const mcf_model *model, const char *board_id)
     port.write = host_write;
     port.read = host_read;
     port.ticks = host_ticks;
-    port.user = NULL;
+    port.user = (void *)hooks; /* only host_message uses it */
+    port.on_message = (hooks != NULL && hooks->on_message != NULL) ? host_message : NULL;
     port.tick_unit = tick_unit_of(mcf_port_tick_unit());
 #if MCF_HOST_REBASE_SYSTICK
     rebase_ticks = port.tick_unit == MCF_TICK_INSTRUCTIONS;
@@ -136,5 +149,8 @@ void mcf_host_serve(const mcf_model *model, const char *board_id)
     mcf_proto_send_hello(&proto);
     for (;;) {
         (void)mcf_proto_service(&proto);
+        if (hooks != NULL && hooks->poll != NULL) {
+            hooks->poll(&proto);
+        }
     }
 }

@@ -21,11 +21,27 @@
 #ifndef MCF_HOST_H
 #define MCF_HOST_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "mcf_model.h"
+#include "mcf_proto.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/**
+ * Optional application hooks for mcf_host_serve_with() (both may be NULL):
+ *  - on_message: requests the protocol core does not handle (e.g. SAMPLES); same contract as
+ *    mcf_proto_port.on_message: return 1 and answer the request, or 0 for BAD_TYPE;
+ *  - poll: called once per turn of the serving loop, between polls of the host link, for work
+ *    of the application's own (e.g. reading a sensor at its sample rate). Keep it short.
+ */
+typedef struct {
+    int (*on_message)(mcf_proto *proto, uint8_t type, uint8_t seq, const uint8_t *payload, size_t len);
+    void (*poll)(mcf_proto *proto);
+} mcf_host_hooks;
 
 /**
  * Answers the host forever on the mcf_port link. `board_id` (may be NULL) is reported in HELLO,
@@ -34,6 +50,9 @@ extern "C" {
  * Does not return.
  */
 void mcf_host_serve(const mcf_model *model, const char *board_id);
+
+/** mcf_host_serve() with application hooks (`hooks` may be NULL). Does not return. */
+void mcf_host_serve_with(const mcf_model *model, const char *board_id, const mcf_host_hooks *hooks);
 
 #ifdef __cplusplus
 }

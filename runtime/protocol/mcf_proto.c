@@ -370,10 +370,34 @@ static void on_input_chunk(mcf_proto *ctx, uint8_t seq, const uint8_t *pl, size_
     send_ack(ctx, seq, MCF_MSG_INPUT_CHUNK, *mark);
 }
 
-static void on_infer_run(mcf_proto *ctx, uint8_t seq, size_t n)
+/** Timed invoke(), then the RESULT stream answering `seq`; the outputs stay cached for replays. */
+static void run_and_report(mcf_proto *ctx, uint8_t seq)
 {
     const mcf_model *m = ctx->model;
     const mcf_proto_port *port = ctx->port;
+
+    if (port->ticks != NULL) {
+        uint64_t t0 = port->ticks(port->user);
+        uint64_t dt;
+        m->invoke();
+        dt = port->ticks(port->user) - t0;
+        if (port->tick_bits > 0u && port->tick_bits < 64u) {
+            dt &= ((uint64_t)1 << port->tick_bits) - 1u;
+        }
+        ctx->run_elapsed = dt;
+    } else {
+        m->invoke();
+        ctx->run_elapsed = 0;
+    }
+    ctx->state = STATE_IDLE;
+    ctx->run_valid = 1;
+    ctx->run_seq = seq;
+    send_result(ctx, seq);
+}
+
+static void on_infer_run(mcf_proto *ctx, uint8_t seq, size_t n)
+{
+    const mcf_model *m = ctx->model;
     uint8_t i;
 
     if (n != 0u) {
@@ -401,23 +425,7 @@ static void on_infer_run(mcf_proto *ctx, uint8_t seq, size_t n)
         }
     }
     send_ack(ctx, seq, MCF_MSG_INFER_RUN, 0);
-    if (port->ticks != NULL) {
-        uint64_t t0 = port->ticks(port->user);
-        uint64_t dt;
-        m->invoke();
-        dt = port->ticks(port->user) - t0;
-        if (port->tick_bits > 0u && port->tick_bits < 64u) {
-            dt &= ((uint64_t)1 << port->tick_bits) - 1u;
-        }
-        ctx->run_elapsed = dt;
-    } else {
-        m->invoke();
-        ctx->run_elapsed = 0;
-    }
-    ctx->state = STATE_IDLE;
-    ctx->run_valid = 1;
-    ctx->run_seq = seq;
-    send_result(ctx, seq);
+    run_and_report(ctx, seq);
 }
 
 static void on_read_tensor(mcf_proto *ctx, uint8_t seq, const uint8_t *pl, size_t n)
@@ -488,6 +496,11 @@ static void handle_frame(mcf_proto *ctx)
         on_read_tensor(ctx, seq, pl, n);
         break;
     default:
+        /* Application extensions (host -> device ids only) get a chance first. */
+        if (type < 0x40u && ctx->port->on_message != NULL &&
+            ctx->port->on_message(ctx->port->user, ctx, type, seq, pl, n)) {
+            break;
+        }
         send_error(ctx, seq, type, MCF_PROTO_E_BAD_TYPE, "unknown message type");
         break;
     }
@@ -646,4 +659,56 @@ void mcf_proto_log(mcf_proto *ctx, mcf_proto_log_level level, const char *text)
         memcpy(p + 1, text, n);
     }
     send_frame(ctx, MCF_MSG_LOG, 1u + n);
+}
+
+/* ---------------------------------------------------------------- for application handlers */
+
+void mcf_proto_send_ack(mcf_proto *ctx, uint8_t req_seq, uint8_t req_type, uint32_t value)
+{
+    if (ctx != NULL && ctx->model != NULL) {
+        send_ack(ctx, req_seq, req_type, value);
+    }
+}
+
+void mcf_proto_send_error(mcf_proto *ctx, uint8_t req_seq, uint8_t req_type, mcf_proto_error_code code,
+                          const char *text)
+{
+    if (ctx != NULL && ctx->model != NULL) {
+        send_error(ctx, req_seq, req_type, code, (text != NULL) ? text : "");
+    }
+}
+
+uint16_t mcf_proto_send_tensor(mcf_proto *ctx, uint8_t kind, uint8_t index)
+{
+    const mcf_tensor_info *t = NULL;
+    if (ctx == NULL || ctx->model == NULL) {
+        return 0;
+    }
+    if (kind == KIND_INPUT && index < ctx->model->num_inputs) {
+        t = &ctx->model->inputs[index];
+    } else if (kind == KIND_OUTPUT && index < ctx->model->num_outputs) {
+        t = &ctx->model->outputs[index];
+    }
+    return (t != NULL) ? send_tensor(ctx, kind, index, t, 0, t->bytes) : 0u;
+}
+
+void mcf_proto_run(mcf_proto *ctx, uint8_t req_seq)
+{
+    if (ctx != NULL && ctx->model != NULL) {
+        run_and_report(ctx, req_seq);
+    }
+}
+
+int mcf_proto_resend_result(mcf_proto *ctx, uint8_t req_seq)
+{
+    if (ctx == NULL || ctx->model == NULL || !ctx->run_valid || ctx->run_seq != req_seq) {
+        return 0;
+    }
+    send_result(ctx, req_seq);
+    return 1;
+}
+
+int mcf_proto_loading(const mcf_proto *ctx)
+{
+    return ctx != NULL && ctx->state == STATE_LOADING;
 }

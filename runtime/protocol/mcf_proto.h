@@ -77,6 +77,8 @@ typedef enum {
     MCF_MSG_INPUT_CHUNK = 0x03,
     MCF_MSG_INFER_RUN = 0x04,
     MCF_MSG_READ_TENSOR = 0x05,
+    /* handled by the application through mcf_proto_port.on_message, not by the core */
+    MCF_MSG_SAMPLES = 0x06,
     /* device -> host */
     MCF_MSG_HELLO = 0x40,
     MCF_MSG_TENSOR_INFO = 0x41,
@@ -134,6 +136,8 @@ typedef enum {
     MCF_PROTO_ERR_TOO_MANY_INPUTS = -3 /**< model->num_inputs > MCF_PROTO_MAX_INPUTS */
 } mcf_proto_status;
 
+typedef struct mcf_proto_s mcf_proto;
+
 /** What the platform provides. Keep it alive (static) for the life of the context. */
 typedef struct {
     /** Required. Blocking write of `len` bytes to the serial line. */
@@ -149,6 +153,14 @@ typedef struct {
     uint32_t tick_hz;              /**< ticks per second when meaningful (cycles, raw), else 0 */
     const char *board;             /**< board id, e.g. "mps2_an386"; NULL = "" */
     const char *engine;            /**< NULL = MCF_PROTO_ENGINE */
+    /** Optional. Application extension: receives every CRC-checked request whose type the core
+     *  does not handle (host -> device ids 0x01..0x3F other than the five above, e.g. SAMPLES),
+     *  before the core would refuse it with BAD_TYPE. Return 1 when handled: the handler then
+     *  answers the request itself, exactly once (mcf_proto_send_ack(), mcf_proto_send_error(), or
+     *  mcf_proto_run() for an inference); return 0 to let the core answer BAD_TYPE. `payload` is
+     *  valid during the call only. The core knows nothing of what the types mean. */
+    int (*on_message)(void *user, mcf_proto *ctx, uint8_t type, uint8_t seq, const uint8_t *payload,
+                      size_t len);
 } mcf_proto_port;
 
 /** Counters for diagnostics; never reset by the protocol. */
@@ -159,7 +171,7 @@ typedef struct {
 } mcf_proto_stats;
 
 /** Protocol state. Treat as opaque except `stats`; place it in static storage. */
-typedef struct {
+struct mcf_proto_s {
     const mcf_model *model;
     const mcf_proto_port *port;
     mcf_proto_stats stats;
@@ -178,7 +190,7 @@ typedef struct {
     uint8_t run_seq;                           /**< seq of the INFER_RUN that produced them */
     uint8_t rx_buf[MCF_PROTO_MAX_PAYLOAD + MCF_PROTO_FRAME_OVERHEAD];
     uint8_t tx_buf[MCF_PROTO_MAX_PAYLOAD + MCF_PROTO_FRAME_OVERHEAD];
-} mcf_proto;
+};
 
 /**
  * Prepares `ctx` for `model` on `port`. Sends nothing (call mcf_proto_send_hello() next).
@@ -204,6 +216,35 @@ size_t mcf_proto_feed(mcf_proto *ctx, const uint8_t *data, size_t len);
  * @return the number of frames handled, as mcf_proto_feed().
  */
 size_t mcf_proto_service(mcf_proto *ctx);
+
+/* ---- for port.on_message handlers (application message types) -------------------------------- */
+
+/** Sends ACK for request `req_seq` of type `req_type` with `value` (meaning defined by the type). */
+void mcf_proto_send_ack(mcf_proto *ctx, uint8_t req_seq, uint8_t req_type, uint32_t value);
+
+/** Sends ERROR for request `req_seq`: `code` from mcf_proto_error_code, `text` a short reason. */
+void mcf_proto_send_error(mcf_proto *ctx, uint8_t req_seq, uint8_t req_type, mcf_proto_error_code code,
+                          const char *text);
+
+/** Sends the whole input (kind 0) or output (kind 1) tensor `index` as TENSOR_CHUNK frames. Does
+ *  nothing for an index out of range. @return the number of frames sent. */
+uint16_t mcf_proto_send_tensor(mcf_proto *ctx, uint8_t kind, uint8_t index);
+
+/**
+ * Runs the model once on whatever its inputs hold (the caller filled them) and reports it as the
+ * answer to request `req_seq`: RESULT, the outputs as TENSOR_CHUNKs, RESULT_END, exactly as for
+ * INFER_RUN (timed with port->ticks). Like INFER_RUN it ends any INFER_BEGIN session (inputs are
+ * expected again) and keeps the outputs for mcf_proto_resend_result().
+ */
+void mcf_proto_run(mcf_proto *ctx, uint8_t req_seq);
+
+/** Sends the RESULT stream of the last run again if it answered `req_seq` and no INFER_BEGIN came
+ *  since (a retried request whose answer was lost). @return 1 if sent, 0 otherwise. */
+int mcf_proto_resend_result(mcf_proto *ctx, uint8_t req_seq);
+
+/** 1 while the host is loading inputs (between INFER_BEGIN and INFER_RUN): code that writes the
+ *  model's inputs on its own (a live sensor) must wait, or it would mix its data into the host's. */
+int mcf_proto_loading(const mcf_proto *ctx);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,8 @@
 #include "mcf_host.h"
 #include "mcf_port.h"
 #include "mcf_selftest.h"
-#include "{{ m.prefix }}.h"
+{% if m.sensor %}#include "mcf_sensor_host.h"
+{% endif %}#include "{{ m.prefix }}.h"
 
 static void run(void)
 {
@@ -33,8 +34,16 @@ static void run(void)
 
     /* Your application goes here: fill the input from your sensor, invoke, act on the output. */
 
-    /* Answer the host (`mcuforge run` / `mcuforge test`) over the serial port, forever. */
-    mcf_host_serve(&{{ m.prefix }}_model, "{{ m.board_id }}");
+{% if m.sensor %}    /* The sensor pipeline (`sensor:` in mcuforge.yaml, docs/sensors.md):
+     *   {{ m.sensor.describe }}{% if m.sensor.live %}
+     * Every {{ m.sensor.hop }} samples the latest window runs the model. To act on the outputs, pass
+     * a function void on_window(const mcf_model *model, uint32_t window) instead of NULL (NULL
+     * sends the top class to the host as a log line).{% endif %}
+     * The host can stream samples in as well (`mcuforge test --replay recording.csv`) and gets
+     * each window's input tensor and outputs back. Serves the host like mcf_host_serve(); never
+     * returns. */
+    mcf_sensor_serve(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);{% else %}    /* Answer the host (`mcuforge run` / `mcuforge test`) over the serial port, forever. */
+    mcf_host_serve(&{{ m.prefix }}_model, "{{ m.board_id }}");{% endif %}
 }
 
 #if defined(ARDUINO)

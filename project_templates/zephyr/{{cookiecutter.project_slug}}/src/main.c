@@ -15,7 +15,8 @@
 #include "mcf_host.h"
 #include "mcf_port.h"
 #include "mcf_selftest.h"
-#include "{{ m.prefix }}.h"
+{% if m.sensor %}#include "mcf_sensor_host.h"
+{% endif %}#include "{{ m.prefix }}.h"
 
 int main(void)
 {
@@ -29,7 +30,15 @@ int main(void)
 
     /* Your application goes here: fill the input from your sensor, invoke, act on the output. */
 
-    /* Answer the host (`mcuforge run` / `mcuforge test`) over the console UART, forever. */
-    mcf_host_serve(&{{ m.prefix }}_model, "{{ m.board_id }}");
+{% if m.sensor %}    /* The sensor pipeline (`sensor:` in mcuforge.yaml, docs/sensors.md):
+     *   {{ m.sensor.describe }}{% if m.sensor.live %}
+     * Every {{ m.sensor.hop }} samples the latest window runs the model. To act on the outputs, pass
+     * a function void on_window(const mcf_model *model, uint32_t window) instead of NULL (NULL
+     * sends the top class to the host as a log line).{% endif %}
+     * The host can stream samples in as well (`mcuforge test --replay recording.csv`) and gets
+     * each window's input tensor and outputs back. Serves the host like mcf_host_serve(); never
+     * returns. */
+    mcf_sensor_serve(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);{% else %}    /* Answer the host (`mcuforge run` / `mcuforge test`) over the console UART, forever. */
+    mcf_host_serve(&{{ m.prefix }}_model, "{{ m.board_id }}");{% endif %}
     return 0;
 }

@@ -1,0 +1,268 @@
+/* mcf_sensor_host.c - see mcf_sensor_host.h; SAMPLES is specified in docs/protocol.md. */
+#include "mcf_sensor_host.h"
+
+#include <string.h>
+
+#include "mcf_host.h"
+#include "mcf_port.h"
+#include "mcf_proto.h"
+#include "mcf_sensor.h"
+#include "mcf_source.h"
+
+/* SAMPLES payload: flags u8, first u32, then float32 samples (channels interleaved). */
+#define SAMPLES_HDR 5u
+#define SAMPLE_BYTES (4u * (uint32_t)MCF_SENSOR_CHANNELS)
+#define FLAG_START 0x01u /* a new stream: empty the ring buffer; first must be 0 */
+#define FLAG_END 0x02u   /* the stream ends after this chunk (a live source resumes) */
+#define FLAG_ECHO 0x04u  /* send each window's input tensor before running the model */
+#define KIND_INPUT 0u
+
+#define IS_LIVE_SOURCE                                                                             \
+    (MCF_SENSOR_SOURCE == MCF_SENSOR_SOURCE_ZEPHYR || MCF_SENSOR_SOURCE == MCF_SENSOR_SOURCE_ARDUINO)
+
+static const mcf_model *model;
+static mcf_sensor_window_fn window_fn;
+static mcf_proto *host_link; /* known from the first hook call on */
+static int live;             /* the live source started */
+#if IS_LIVE_SOURCE
+static int announced; /* a live source that failed to start was reported to the host */
+#endif
+static int streaming;        /* a host stream (SAMPLES) is open: the live source pauses */
+static uint32_t live_windows;
+
+/* The last SAMPLES handled, so that a retry (same seq, same samples) is answered again without
+ * pushing its samples twice. */
+static int have_last;
+static uint8_t last_seq;
+static uint32_t last_first;
+static uint32_t last_count;
+static uint32_t last_windows;
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static float get_f32(const uint8_t *p)
+{
+    const uint32_t bits = get_u32(p); /* little-endian on the wire, whatever the CPU */
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/** Appends the decimal digits of `v` at `p`; returns the new end (no terminator). */
+static char *put_uint(char *p, uint32_t v)
+{
+    char digits[10];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    while (n > 0) {
+        *p++ = digits[--n];
+    }
+    return p;
+}
+
+static char *put_text(char *p, const char *s)
+{
+    while (*s != '\0') {
+        *p++ = *s++;
+    }
+    return p;
+}
+
+void mcf_sensor_log(const char *text)
+{
+    if (host_link != NULL) {
+        mcf_proto_log(host_link, MCF_LOG_INFO, text);
+    }
+}
+
+/* ---- SAMPLES ---------------------------------------------------------------------------------- */
+
+static void on_samples(mcf_proto *proto, uint8_t seq, const uint8_t *pl, size_t n)
+{
+    char text[48];
+    uint8_t flags;
+    uint32_t first;
+    uint32_t count;
+    uint32_t windows;
+    uint32_t i;
+
+    if (n < SAMPLES_HDR || (n - SAMPLES_HDR) % SAMPLE_BYTES != 0u) {
+        mcf_proto_send_error(proto, seq, MCF_MSG_SAMPLES, MCF_PROTO_E_BAD_LENGTH,
+                             "SAMPLES: 5 bytes, then whole samples of CHANNELS float32");
+        return;
+    }
+    flags = pl[0];
+    first = get_u32(pl + 1);
+    count = (uint32_t)((n - SAMPLES_HDR) / SAMPLE_BYTES);
+    if (have_last && seq == last_seq && first == last_first && count == last_count) {
+        /* A retry: its samples are in already. Same answer; the last window's RESULT stream comes
+         * again from the outputs kept in memory (the input echo cannot: invoke reused it). */
+        mcf_proto_send_ack(proto, seq, MCF_MSG_SAMPLES, last_windows);
+        if (last_windows > 0u) {
+            (void)mcf_proto_resend_result(proto, seq);
+        }
+        return;
+    }
+    if ((flags & FLAG_START) != 0u) {
+        if (first != 0u) {
+            mcf_proto_send_error(proto, seq, MCF_MSG_SAMPLES, MCF_PROTO_E_BAD_RANGE,
+                                 "SAMPLES: START needs first = 0");
+            return;
+        }
+        mcf_sensor_reset();
+        streaming = 1;
+    } else if (!streaming) {
+        mcf_proto_send_error(proto, seq, MCF_MSG_SAMPLES, MCF_PROTO_E_BAD_STATE,
+                             "SAMPLES: no stream open (START first)");
+        return;
+    }
+    if (first != mcf_sensor_count()) {
+        char *p = put_text(text, "SAMPLES: expected first = ");
+        *put_uint(p, mcf_sensor_count()) = '\0';
+        mcf_proto_send_error(proto, seq, MCF_MSG_SAMPLES, MCF_PROTO_E_GAP, text);
+        return;
+    }
+    windows = mcf_sensor_windows_after(count);
+    mcf_proto_send_ack(proto, seq, MCF_MSG_SAMPLES, windows);
+    for (i = 0; i < count; ++i) {
+        float sample[MCF_SENSOR_CHANNELS];
+        const uint8_t *src = pl + SAMPLES_HDR + i * SAMPLE_BYTES;
+        uint32_t c;
+        for (c = 0; c < (uint32_t)MCF_SENSOR_CHANNELS; ++c) {
+            sample[c] = get_f32(src + 4u * c);
+        }
+        if (mcf_sensor_push(sample)) {
+            mcf_sensor_build(model->inputs[MCF_SENSOR_INPUT_INDEX].data);
+            if ((flags & FLAG_ECHO) != 0u) {
+                (void)mcf_proto_send_tensor(proto, KIND_INPUT, (uint8_t)MCF_SENSOR_INPUT_INDEX);
+            }
+            mcf_proto_run(proto, seq);
+        }
+    }
+    have_last = 1;
+    last_seq = seq;
+    last_first = first;
+    last_count = count;
+    last_windows = windows;
+    if ((flags & FLAG_END) != 0u) {
+        streaming = 0;
+        mcf_sensor_reset(); /* the live source starts a fresh window */
+    }
+}
+
+static int on_message(mcf_proto *proto, uint8_t type, uint8_t seq, const uint8_t *payload, size_t len)
+{
+    host_link = proto;
+    if (type != MCF_MSG_SAMPLES) {
+        return 0;
+    }
+    on_samples(proto, seq, payload, len);
+    return 1;
+}
+
+/* ---- live source ------------------------------------------------------------------------------ */
+
+static void report_window(const mcf_model *m, uint32_t window)
+{
+    const mcf_tensor_info *out = &m->outputs[0];
+    char text[64];
+    char *p;
+    uint32_t n;
+    uint32_t i;
+    uint32_t best = 0;
+
+    if (m->num_outputs == 0u) {
+        return;
+    }
+    n = out->bytes / ((out->dtype == MCF_DTYPE_INT8 || out->dtype == MCF_DTYPE_UINT8) ? 1u
+                      : (out->dtype == MCF_DTYPE_INT16) ? 2u : 4u);
+    for (i = 1; i < n; ++i) {
+        int better;
+        switch (out->dtype) {
+        case MCF_DTYPE_INT8: better = ((const int8_t *)out->data)[i] > ((const int8_t *)out->data)[best]; break;
+        case MCF_DTYPE_UINT8: better = ((const uint8_t *)out->data)[i] > ((const uint8_t *)out->data)[best]; break;
+        case MCF_DTYPE_INT16: better = ((const int16_t *)out->data)[i] > ((const int16_t *)out->data)[best]; break;
+        case MCF_DTYPE_INT32: better = ((const int32_t *)out->data)[i] > ((const int32_t *)out->data)[best]; break;
+        default: better = ((const float *)out->data)[i] > ((const float *)out->data)[best]; break;
+        }
+        if (better) {
+            best = i;
+        }
+    }
+    p = put_text(text, "window ");
+    p = put_uint(p, window);
+    p = put_text(p, ": top ");
+    *put_uint(p, best) = '\0';
+    mcf_sensor_log(text);
+}
+
+static void poll_live(mcf_proto *proto)
+{
+    float sample[MCF_SENSOR_CHANNELS];
+
+    host_link = proto;
+#if IS_LIVE_SOURCE
+    if (!announced && !live) {
+        char text[64];
+        char *p = put_text(text, "sensor glue: no live samples (");
+        p = put_text(p, mcf_source_name());
+        *put_text(p, " did not start); host-fed samples only") = '\0';
+        announced = 1;
+        mcf_proto_log(proto, MCF_LOG_WARNING, text);
+    }
+#endif
+    if (!live || streaming || !mcf_source_poll(sample)) {
+        return;
+    }
+    if (mcf_sensor_push(sample) && !mcf_proto_loading(proto)) {
+        mcf_sensor_build(model->inputs[MCF_SENSOR_INPUT_INDEX].data);
+        model->invoke();
+        live_windows++;
+        if (window_fn != NULL) {
+            window_fn(model, live_windows);
+        } else {
+            report_window(model, live_windows);
+        }
+    }
+}
+
+/* ---- entry point ------------------------------------------------------------------------------- */
+
+static int input_matches(const mcf_model *m)
+{
+    const mcf_tensor_info *t;
+    if (m == NULL || m->num_inputs <= MCF_SENSOR_INPUT_INDEX) {
+        return 0;
+    }
+    t = &m->inputs[MCF_SENSOR_INPUT_INDEX];
+#if MCF_SENSOR_INPUT_INT8
+    return t->dtype == MCF_DTYPE_INT8 && t->bytes == (uint32_t)MCF_SENSOR_INPUT_ELEMS;
+#else
+    return t->dtype == MCF_DTYPE_FLOAT32 && t->bytes == 4u * (uint32_t)MCF_SENSOR_INPUT_ELEMS;
+#endif
+}
+
+void mcf_sensor_serve(const mcf_model *m, const char *board_id, mcf_sensor_window_fn on_window)
+{
+    static const mcf_host_hooks hooks = {on_message, poll_live};
+    static const char refused[] =
+        "mcuforge: the sensor glue does not fit this model's input (regenerate with `mcuforge update`)\r\n";
+
+    if (!input_matches(m)) {
+        mcf_port_write((const uint8_t *)refused, sizeof refused - 1u);
+        mcf_port_exit(3);
+        for (;;) {
+        }
+    }
+    model = m;
+    window_fn = on_window;
+    mcf_sensor_reset();
+    live = (mcf_source_init() == 0);
+    mcf_host_serve_with(m, board_id, &hooks);
+}

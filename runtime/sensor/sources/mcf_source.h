@@ -1,0 +1,42 @@
+/*
+ * mcf_source.h - where samples come from. One implementation is compiled into a project,
+ * chosen by `sensor.source` in mcuforge.yaml:
+ *
+ *   mcf_source_zephyr.c     a board sensor through Zephyr's sensor API (sensor_sample_fetch /
+ *                           sensor_channel_get on the devicetree node), paced by a k_timer
+ *   mcf_source_arduino.cpp  a board sensor through its Arduino library, paced with micros()
+ *   mcf_source_replay.c     no live samples: they arrive from the host as SAMPLES messages
+ *                           (sources `replay` and `serial`), handled in mcf_sensor_host.c
+ *
+ * Every firmware also accepts SAMPLES, so a recording can be replayed through the exact glue a
+ * live-sensor build runs (the live source pauses meanwhile).
+ */
+#ifndef MCF_SOURCE_H
+#define MCF_SOURCE_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Prepares the sensor and starts pacing at MCF_SENSOR_RATE_HZ. @return 0 when samples will come,
+ *  a negative value when there is no live sensor (host-fed sources) or it failed to start. */
+int mcf_source_init(void);
+
+/**
+ * Non-blocking. When the next sampling instant has come, reads the sensor into `sample`
+ * (MCF_SENSOR_CHANNELS floats, channel order and units of the pipeline) and returns 1;
+ * otherwise returns 0 at once. Call it often (the host-serving loop does).
+ */
+int mcf_source_poll(float *sample);
+
+/** Sampling instants missed because the caller was busy (e.g. in a long invoke), since init. */
+unsigned long mcf_source_overruns(void);
+
+/** A short description for logs, e.g. "zephyr lsm6dsl" or "replay". */
+const char *mcf_source_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCF_SOURCE_H */

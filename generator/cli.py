@@ -308,18 +308,31 @@ def test(
     seed: Annotated[int, typer.Option(help="Seed of the random vectors.")] = 0,
     tolerance: Annotated[float, typer.Option(help="Largest allowed abs difference in quantized units.")] = 0.0,
     junit: Annotated[Optional[Path], typer.Option(help="Write a JUnit XML report here.")] = None,  # noqa: UP045
+    replay: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--replay", help="Stream a recording (.csv with a header naming the channels, or .npy [samples, channels]) "
+        "through the device's sensor pipeline: each window's input tensor must equal the host pipeline's, its "
+        "outputs TFLite Micro's.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Send vectors to the device, compare every output with TFLite Micro, report; exit 1 on a failure."""
-    from mcuforge.hil.runner import TestReport, load_vectors, random_vectors, run_vectors
+    import time
+
+    from mcuforge.hil.runner import TestReport, load_vectors, random_vectors, replay_plan, run_replay, run_vectors
     from mcuforge.hil.session import open_session
 
     from .elf_report import memory_report
+    from .errors import UsageError
     from .scaffold import GENERATED_DIR
 
+    plan = None
+    if replay is not None:
+        if vectors is not None or random:
+            raise UsageError("--replay streams a recording; it does not combine with --vectors or --random")
+        plan = replay_plan(project, replay)  # a bad recording stops here, before anything is sent
+    replay_seconds = 0.0
     with open_session(project, port=port) as s:
         vecs = load_vectors(s.graph, vectors) if vectors else []
-        if random or not vectors:
+        if plan is None and (random or not vectors):
             vecs += random_vectors(s.graph, random or 5, seed)
         report = TestReport(s.config.model, s.graph.sha256, s.board.id, s.url, tolerance)
         if s.elf.is_file():
@@ -337,14 +350,29 @@ def test(
                 ui.out.print(f"{mark}  {v.name:<24} max abs diff {diff:>4}  latency {lat}"
                              + (f"  retries {v.retries}" if v.retries else "") + (f"  {v.error}" if v.error else ""))
 
-        run_vectors(s.device, s.graph, s.model_bytes, vecs, report, on_result=show)
+        if plan is not None:
+            pipeline, samples = plan
+            if not as_json:
+                ui.info(f"replaying {len(samples):,} samples of {replay}: {pipeline.describe()}")
+            started = time.monotonic()
+            run_replay(s.device, s.model_bytes, pipeline, samples, report, on_result=show)
+            replay_seconds = time.monotonic() - started
+        else:
+            run_vectors(s.device, s.graph, s.model_bytes, vecs, report, on_result=show)
     if junit:
         report.write_junit(junit)
     if as_json:
         _print_json(report.to_json())
     else:
-        ui.out.print(f"{report.passed}/{len(report.vectors)} vectors bit-exact"
-                     + (f" within {tolerance:g}" if tolerance else "") + f" on {report.board}")
+        if plan is not None:
+            n = len(plan[1])
+            ui.out.print(f"{report.passed}/{len(report.vectors)} windows: device input tensors bit-exact with the host "
+                         f"pipeline, outputs " + (f"within {tolerance:g} of" if tolerance else "bit-exact with")
+                         + f" TFLite Micro on {report.board} ({n:,} samples streamed in {replay_seconds:.2f} s, "
+                         f"{n / max(replay_seconds, 1e-9):,.0f} samples/s)")
+        else:
+            ui.out.print(f"{report.passed}/{len(report.vectors)} vectors bit-exact"
+                         + (f" within {tolerance:g}" if tolerance else "") + f" on {report.board}")
         if report.memory:
             for r in report.memory["regions"]:
                 if r["used"]:

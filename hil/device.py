@@ -68,7 +68,8 @@ from .protocol import (
     decode_frame,
     encode_frame,
     input_chunks,
-    sample_chunks,
+    next_sample_chunk,
+    samples_per_frame,
 )
 
 __all__ = [
@@ -326,32 +327,58 @@ class Device:
         model and sends the outputs; with ``echo`` it also sends the input tensor it built, before
         running the model. ``window`` and ``hop`` are the pipeline's (mcuforge.yaml): they split the
         stream so that each message completes at most one window, and the device must agree on how
-        many windows each completes. Raises DeviceReset if the device restarted (the stream is
-        lost: replay it again)."""
+        many windows each completes.
+
+        Losses are recovered like those of ``infer``; an echoed input lost on the line (the device
+        cannot send it again once the model ran) is recovered by restarting the stream at that
+        window's first sample, which builds the same window again. Raises DeviceReset if the device
+        restarted (the stream is lost: replay it again)."""
         info = self._ensure_info()
         x = np.asarray(samples)
         if x.ndim == 1:
             x = x[:, None]
-        if x.ndim != 2:
+        if x.ndim != 2 or x.shape[1] < 1:
             raise DeviceError(f"samples must be [samples, channels], got {list(x.shape)}")
         data = np.ascontiguousarray(x, dtype="<f4").tobytes()
-        chunks = sample_chunks(data, x.shape[1], self._max_payload, window=window, hop=hop, echo=echo)
+        channels, total = x.shape[1], x.shape[0]
+        sample_bytes = 4 * channels
+        per_frame = samples_per_frame(channels, self._max_payload)
         self._drain()
 
         def windows_in(n: int) -> int:
             return 0 if n < window else (n - window) // hop + 1
 
         results: list[ReplayWindow] = []
-        for chunk in chunks:
-            self._retries_now = 0
-            n = len(chunk.data) // (4 * x.shape[1])
-            expected = windows_in(chunk.first + n) - windows_in(chunk.first)
-            got = self._samples(chunk, info, expected, window, hop)
+        pos = 0  # next sample of `samples` to send
+        base = 0  # `samples` index of the device's sample 0 (moves when the stream is restarted)
+        restarts = 0
+        while pos < total or pos == 0:
+            first = pos - base
+            n = next_sample_chunk(first, total - pos, window=window, hop=hop, per_frame=per_frame)
+            flags = (SampleFlags.ECHO if echo else SampleFlags.NONE) | \
+                (SampleFlags.START if first == 0 else SampleFlags.NONE) | \
+                (SampleFlags.END if pos + n >= total else SampleFlags.NONE)
+            chunk = Samples(flags=flags, first=first, data=data[pos * sample_bytes:(pos + n) * sample_bytes])
+            self._retries_now = restarts
+            got = self._samples(chunk, info, windows_in(first + n) - windows_in(first), window, hop)
+            pos += n
+            if got is not None and echo and got.input is None:
+                # The echo was lost: build this window again from its first sample.
+                restarts += 1
+                if restarts > self.retries:
+                    raise DeviceError(f"the input tensor of window {len(results)} was lost on the line "
+                                      f"{restarts} times{self._seen()}",
+                                      hint="check the line for noise, or replay without comparing inputs")
+                base = pos = pos - window
+                continue
             if got is not None:
                 got.window = len(results)
                 results.append(got)
+                restarts = 0
                 if on_window is not None:
                     on_window(got)
+            if total == 0:
+                break
         return results
 
     def read_tensor(self, kind: str, index: int) -> np.ndarray:

@@ -82,7 +82,9 @@ __all__ = [
     "encode_frame",
     "input_chunks",
     "message_class",
+    "next_sample_chunk",
     "sample_chunks",
+    "samples_per_frame",
 ]
 
 PROTOCOL_VERSION = 1
@@ -1058,6 +1060,24 @@ def input_chunks(index: int, data: bytes, max_payload: int) -> list[InputChunk]:
     ]
 
 
+def next_sample_chunk(first: int, remaining: int, *, window: int, hop: int, per_frame: int) -> int:
+    """How many samples the next SAMPLES message carries when the device holds ``first`` samples of
+    the stream: as many as fit (``per_frame``) and remain, but never past the next window's end, so
+    that every message completes at most one window."""
+    if window < 1 or not 1 <= hop <= window:
+        raise EncodeError(f"window {window} and hop {hop}: need 1 <= hop <= window")
+    end = window if first < window else first + (hop - (first - window) % hop)
+    return max(0, min(per_frame, end - first, remaining))
+
+
+def samples_per_frame(channels: int, max_payload: int) -> int:
+    """Samples of ``channels`` float32 one SAMPLES payload of ``max_payload`` bytes carries."""
+    n = (max_payload - 5) // (4 * channels) if channels >= 1 else 0
+    if n < 1:
+        raise EncodeError(f"max_payload {max_payload} cannot carry one sample of {channels} channels")
+    return n
+
+
 def sample_chunks(samples: bytes, channels: int, max_payload: int, *, window: int, hop: int,
                   echo: bool = True) -> list[Samples]:
     """Splits a stream (float32 little-endian bytes, ``channels`` values per sample) into SAMPLES
@@ -1067,19 +1087,13 @@ def sample_chunks(samples: bytes, channels: int, max_payload: int, *, window: in
     sample_bytes = 4 * channels
     if channels < 1 or len(samples) % sample_bytes:
         raise EncodeError(f"{len(samples)} bytes are not whole samples of {channels} float32")
-    per_frame = (max_payload - 5) // sample_bytes
-    if per_frame < 1:
-        raise EncodeError(f"max_payload {max_payload} cannot carry one sample of {channels} channels")
-    if window < 1 or not 1 <= hop <= window:
-        raise EncodeError(f"window {window} and hop {hop}: need 1 <= hop <= window")
+    per_frame = samples_per_frame(channels, max_payload)
     total = len(samples) // sample_bytes
     echo_flag = SampleFlags.ECHO if echo else SampleFlags.NONE
     out: list[Samples] = []
     pos = 0
     while pos < total or not out:
-        # the next window completes when the stream holds `end` samples
-        end = window if pos < window else pos + (hop - (pos - window) % hop)
-        n = min(per_frame, end - pos, total - pos)
+        n = next_sample_chunk(pos, total - pos, window=window, hop=hop, per_frame=per_frame)
         flags = echo_flag | (SampleFlags.START if pos == 0 else SampleFlags.NONE)
         if pos + n >= total:
             flags |= SampleFlags.END

@@ -15,9 +15,11 @@ import numpy as np
 from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
 from mcuforge.generator.reference import Reference
+from mcuforge.generator.sensor.pipeline import Pipeline
+from mcuforge.generator.sensor.reference import input_tensors
 from mcuforge.generator.validate import random_inputs
 
-from .device import Device, DeviceError, DeviceReset
+from .device import Device, DeviceError, DeviceReset, ReplayWindow
 
 
 @dataclass
@@ -29,6 +31,7 @@ class VectorResult:
     unit: str | None
     retries: int = 0
     error: str = ""
+    input_match: bool | None = None  # replay: the device built the host pipeline's input tensor
 
 
 @dataclass
@@ -73,7 +76,7 @@ class TestReport:
                 case.system_out = f"elapsed={v.elapsed} {v.unit} retries={v.retries} max_abs_diff={v.max_abs_diff}"
             if not v.passed:
                 case.result = [Error(v.error) if v.max_abs_diff is None else
-                               Failure(f"max abs diff {v.max_abs_diff} > tolerance {self.tolerance}")]
+                               Failure(v.error or f"max abs diff {v.max_abs_diff} > tolerance {self.tolerance}")]
             suite.append(case)
         suite.update_statistics()
         xml = JUnitXml()
@@ -149,3 +152,87 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
         if on_result:
             on_result(result)
     return report
+
+
+# ---- replay: a recording through the device's sensor pipeline ------------------------------------
+
+
+def _input_difference(got: np.ndarray, want: np.ndarray) -> str:
+    """'' when bit-identical, else where they differ."""
+    g = got.reshape(-1)
+    w = want.reshape(-1)
+    same = g.view(np.uint32) == w.view(np.uint32) if g.dtype == np.float32 else g == w
+    if g.shape == w.shape and bool(np.all(same)):
+        return ""
+    if g.shape != w.shape:
+        return f"input tensor has {g.size} elements on the device, {w.size} on the host"
+    bad = np.flatnonzero(~same)
+    i = int(bad[0])
+    return (f"input tensor differs from the host pipeline at {len(bad)} of {g.size} elements "
+            f"(first: element {i}, device {g[i]!r}, host {w[i]!r})")
+
+
+def run_replay(device: Device, model_bytes: bytes, pipeline: Pipeline, samples: np.ndarray, report: TestReport,
+               *, reset_retries: int = 1, on_result: Callable[[VectorResult], None] | None = None) -> TestReport:
+    """Streams `samples` into the device's sensor pipeline (SAMPLES, with the input echoed) and checks
+    every window: the input tensor the device built must equal the host reference's bit for bit,
+    and the outputs must match TFLite Micro run on that tensor (within the report's tolerance)."""
+    want_inputs = input_tensors(pipeline, samples)
+    ref = Reference(model_bytes)
+    windows: list[ReplayWindow] | None = None
+    attempts = 0
+    while windows is None:
+        try:
+            windows = device.replay(samples, window=pipeline.window, hop=pipeline.hop, echo=True)
+        except DeviceReset as exc:
+            attempts += 1
+            if attempts > reset_retries:
+                _replay_failed(report, f"device reset: {exc.message}", on_result)
+                return report
+        except DeviceError as exc:
+            _replay_failed(report, exc.message, on_result)
+            return report
+    if len(windows) != len(want_inputs):
+        _replay_failed(report, f"the device completed {len(windows)} windows, the host pipeline "
+                               f"{len(want_inputs)}", on_result)
+        return report
+    for k, (w, host_in) in enumerate(zip(windows, want_inputs, strict=True)):
+        want_out = ref.run([host_in], len(w.outputs))
+        diff = max((float(np.max(np.abs(g.astype(np.float64) - o.reshape(g.shape).astype(np.float64))))
+                    if g.size else 0.0) for g, o in zip(w.outputs, want_out, strict=True))
+        problem = "the device's input tensor was lost on the line" if w.input is None else \
+            _input_difference(w.input, host_in)
+        first = k * pipeline.hop
+        result = VectorResult(f"window-{k} (samples {first}-{first + pipeline.window - 1})",
+                              not problem and diff <= report.tolerance, diff, w.elapsed, w.unit, attempts + w.retries,
+                              problem, input_match=not problem)
+        report.vectors.append(result)
+        if on_result:
+            on_result(result)
+    return report
+
+
+def _replay_failed(report: TestReport, error: str, on_result: Callable[[VectorResult], None] | None) -> None:
+    result = VectorResult("replay", False, None, None, None, 0, error)
+    report.vectors.append(result)
+    if on_result:
+        on_result(result)
+
+
+def replay_plan(root: Path, recording: Path) -> tuple[Pipeline, np.ndarray]:
+    """The project's sensor pipeline and the recording's samples, checked before anything is sent."""
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.scaffold import _board_dirs, load_config
+    from mcuforge.generator.sensor.pipeline import resolve
+    from mcuforge.generator.sensor.reference import load_recording
+    from mcuforge.generator.tflite_import import read_model
+
+    root = Path(root).resolve()
+    cfg = load_config(root)
+    if cfg.sensor is None:
+        raise UsageError(f"{root} has no sensor pipeline to replay a recording into (no `sensor:` in mcuforge.yaml)",
+                         hint="create the project with `mcuforge new … --sensor replay:KIND`, or add a `sensor:` "
+                              "section and run `mcuforge update` and `mcuforge build`")
+    board = load_board(cfg.board, _board_dirs(root, cfg))
+    pipeline = resolve(cfg.sensor, read_model(root / cfg.model), board, cfg.framework)
+    return pipeline, load_recording(recording, pipeline)

@@ -22,7 +22,7 @@ from . import __version__
 from .compiler import CompiledModel
 from .errors import UsageError
 from .ir import Tensor
-from .ops.base import Alias, ConstArray, ConstRef, KernelCall
+from .ops.base import Alias, ConstArray, ConstRef, FastOr, KernelCall, ScratchRef
 from .resources import runtime_dir
 
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
@@ -74,28 +74,49 @@ class _Emitter:
                        f" * (sha256 {self.g.sha256}). Do not edit: run `mcuforge compile` again. */\n")
         self.weights: dict[int, str] = {}  # const tensor index → C symbol
         self.data_decls: list[str] = []  # extern declarations for <prefix>.c
-        self.data_defs: list[str] = []  # definitions for <prefix>_data.c
+        # definitions for <prefix>_data.c: symbol → (text, bytes, build: "all" | "fast" | "portable")
+        self.data_defs: dict[str, tuple[str, int, str]] = {}
+        self.portable_only: set[str] = set()  # tensors read only through FastOr so far
+        self.any_build: set[str] = set()  # tensors some call reads in every build
 
     # -- constant data -------------------------------------------------------------------
-    def weight_symbol(self, t: Tensor) -> str:
+    def weight_symbol(self, t: Tensor, *, portable_only: bool = False) -> str:
         if t.index not in self.weights:
             assert t.data is not None
             ctype = C_TYPES[t.dtype]
             sym = f"{self.p}_tensor{t.index}"
             self.weights[t.index] = sym
             self._const(sym, ctype, t.data, f"tensor {t.index} '{t.name}' {list(t.shape)}")
-        return self.weights[t.index]
+        sym = self.weights[t.index]
+        (self.portable_only if portable_only else self.any_build).add(sym)
+        return sym
 
-    def _const(self, sym: str, ctype: str, values: np.ndarray, comment: str) -> None:
+    def _const(self, sym: str, ctype: str, values: np.ndarray, comment: str, build: str = "all") -> None:
         n = max(int(values.size), 1)
         self.data_decls.append(f"extern const {ctype} {sym}[{n}];")
-        self.data_defs.append(f"/* {comment} */\nconst {ctype} {sym}[{n}] MCF_WEIGHTS_ATTR = {{\n"
-                              f"{_c_values(values, ctype)}\n}};\n")
+        self.data_defs[sym] = (f"/* {comment} */\nconst {ctype} {sym}[{n}] MCF_WEIGHTS_ATTR = {{\n"
+                               f"{_c_values(values, ctype)}\n}};\n", int(values.nbytes), build)
 
     def call_const(self, call: KernelCall, arr: ConstArray) -> str:
         sym = f"{self.p}_op{call.op.index}_{arr.name}"
-        self._const(sym, arr.ctype, np.asarray(arr.values), f"operator {call.op.index} {call.op.opcode}: {arr.name}")
+        note = " (layout of the fast kernel paths)" if arr.fast_only else ""
+        self._const(sym, arr.ctype, np.asarray(arr.values),
+                    f"operator {call.op.index} {call.op.opcode}: {arr.name}{note}",
+                    "fast" if arr.fast_only else "all")
         return sym
+
+    def build_of(self, sym: str) -> str:
+        """Which builds define `sym`: a tensor read only through FastOr exists in portable builds."""
+        build = self.data_defs[sym][2]
+        if sym in self.portable_only and sym not in self.any_build:
+            return "portable"
+        return build
+
+    def const_bytes(self) -> tuple[int, int]:
+        """Bytes of constant data in (fast, portable) builds."""
+        fast = sum(size for sym, (_, size, _) in self.data_defs.items() if self.build_of(sym) != "portable")
+        portable = sum(size for sym, (_, size, _) in self.data_defs.items() if self.build_of(sym) != "fast")
+        return fast, portable
 
     # -- tensors -------------------------------------------------------------------------
     def tensor_expr(self, index: int) -> str:
@@ -121,11 +142,15 @@ class _Emitter:
             call = step
             syms = {a.name: self.call_const(call, a) for a in call.consts}
             args = [f"&{p}_op{op.index}"] if call.params_type else []
+            scratch_in_params = any(isinstance(v, ScratchRef) for v in call.params.values())
             if call.params_type:
                 fields = []
                 for k, v in call.params.items():
                     if isinstance(v, ConstRef):
                         v = syms[v.name]
+                    elif isinstance(v, ScratchRef):
+                        space, offset = self.cm.plan.location(self._scratch_buffer(op.index))
+                        v = f"({v.ctype} *)(void *)&{p}_{space}[{offset}]"
                     elif isinstance(v, float):
                         v = c_float(v)
                     elif isinstance(v, bool):
@@ -133,8 +158,12 @@ class _Emitter:
                     fields.append(f"    .{k} = {v},")
                 structs.append(f"static const {call.params_type} {p}_op{op.index} = {{\n" + "\n".join(fields) + "\n};")
             for a in call.args:
-                args.append(syms[a.name] if isinstance(a, ConstRef) else self.tensor_expr(a))
-            if call.scratch_bytes:
+                if isinstance(a, FastOr):
+                    portable = self.weight_symbol(self.g.tensors[a.portable], portable_only=True)
+                    args.append(f"MCF_FAST_OR(({a.ctype} *){syms[a.fast.name]}, {portable})")
+                else:
+                    args.append(syms[a.name] if isinstance(a, ConstRef) else self.tensor_expr(a))
+            if call.scratch_bytes and not scratch_in_params:
                 space, offset = self.cm.plan.location(self._scratch_buffer(op.index))
                 args.append(f"({p}_{space} + {offset})")
             note = f", {call.macs} MACs" if call.macs else ""
@@ -161,7 +190,7 @@ class _Emitter:
         includes = "\n".join(f'#include "{k}.h"' for k in kernels)
         return (
             self.banner + "\n"
-            f'#include "{p}.h"\n\n#include <stdint.h>\n\n{includes}\n\n'
+            f'#include "{p}.h"\n\n#include <stdint.h>\n\n#include "mcf_dsp.h"\n{includes}\n\n'
             "/* Constant data, defined in " + f"{p}_data.c. */\n" + "\n".join(self.data_decls) + "\n\n"
             f"/* The activation arena: every intermediate tensor at an offset planned by mcuforge.\n"
             f" * Place it in a memory region by defining MCF_ARENA_ATTR (see {p}.h). */\n"
@@ -229,7 +258,14 @@ class _Emitter:
         return "\n".join(lines)
 
     def data(self) -> str:
-        return (self.banner + "\n" + f'#include "{self.p}.h"\n\n#include <stdint.h>\n\n' + "\n".join(self.data_defs))
+        guards = {"fast": "#if MCF_KERNELS_FAST\n", "portable": "#if !MCF_KERNELS_FAST\n"}
+        defs = []
+        for sym, (text, _, _) in self.data_defs.items():
+            build = self.build_of(sym)
+            defs.append(guards[build] + text + "#endif\n" if build in guards else text)
+        return (self.banner + "\n" + f'#include "{self.p}.h"\n\n#include <stdint.h>\n\n'
+                '/* MCF_KERNELS_FAST: which layout of some weights this build holds (see mcf_dsp.h). */\n'
+                '#include "mcf_dsp.h"\n\n' + "\n".join(defs))
 
 
 @dataclass(frozen=True)
@@ -248,8 +284,10 @@ def generate(cm: CompiledModel, prefix: str, placement: CPlacement | None = None
     placement = placement or CPlacement()
     em = _Emitter(cm, prefix)
     src = em.source()  # first: it registers the constant data
-    weights_bytes = sum(int(np.asarray(t.data).nbytes) for i, t in enumerate(cm.graph.tensors) if i in em.weights)
-    const_bytes = weights_bytes + sum(int(np.asarray(a.values).nbytes) for c in cm.calls for a in c.consts)
+    # Builds with and without the fast kernel paths may hold some weights in different layouts;
+    # the larger of the two is what the flash must hold.
+    const_fast, const_portable = em.const_bytes()
+    const_bytes = max(const_fast, const_portable)
     lib = GeneratedLibrary(prefix)
     lib.files[f"{prefix}.h"] = em.header(const_bytes, placement).encode()
     lib.files[f"{prefix}.c"] = src.encode()
@@ -271,6 +309,8 @@ def generate(cm: CompiledModel, prefix: str, placement: CPlacement | None = None
         "lower_bound_bytes": cm.plan.lower_bound,
         "weights_bytes": g.weights_bytes,
         "const_bytes": const_bytes,
+        "const_bytes_fast": const_fast,  # builds with the fast kernel paths (the default)
+        "const_bytes_portable": const_portable,  # builds with -DMCF_PORTABLE_KERNELS
         "macs": cm.macs,
         "sources": sorted(n for n in lib.files if n.endswith(".c")),
         "headers": sorted(n for n in lib.files if n.endswith(".h")),

@@ -68,7 +68,7 @@ def _lowest(_i: int, _buf: Buffer, gaps: list[tuple[int, int | None]]) -> int:
 
 def _two_ended(top: int) -> Callable[[int, Buffer, list[tuple[int, int | None]]], int]:
     def choose(i: int, buf: Buffer, gaps: list[tuple[int, int | None]]) -> int:
-        if i % 2 == 1:  # odd buffers hang from the top of the target arena
+        if i % 2 == 1 and buf.scratch_of is None:  # odd buffers hang from the top of the target arena
             highs = [((min(end, top) if end is not None else top) - buf.size) // ALIGNMENT * ALIGNMENT
                      for start, end in gaps]
             fits = [h for h, (start, _) in zip(highs, gaps, strict=True) if h >= start]
@@ -94,7 +94,10 @@ def best_offsets(buffers: list[Buffer], n_steps: int) -> tuple[dict[int, int], i
         offs = _place(sorted(buffers, key=key), _lowest)
         candidates.append((_end(buffers, offs), name, offs))
     best_so_far = min(c[0] for c in candidates)
-    chain = sorted(buffers, key=lambda b: (b.first, -b.size, tie[b.id]))
+    # Kernel scratch (one step long) goes last, into the lowest hole, so that it does not upset
+    # the alternation of the tensors between the two ends.
+    chain = (sorted((b for b in buffers if b.scratch_of is None), key=lambda b: (b.first, -b.size, tie[b.id]))
+             + sorted((b for b in buffers if b.scratch_of is not None), key=lambda b: (-b.size, tie[b.id])))
     top = _align(live_bytes_lower_bound(buffers, n_steps))
     step = max(ALIGNMENT, _align(top // 64))
     while top < best_so_far:

@@ -112,11 +112,13 @@ def load_input_files(graph: Graph, files: list[Path]) -> list[list[np.ndarray]]:
 
 
 def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[np.ndarray]],
-                      prefix: str = "model") -> ValidationResult:
+                      prefix: str = "model", extra_flags: tuple[str, ...] = ()) -> ValidationResult:
+    """`extra_flags` go to the host C compiler, e.g. -DMCF_PORTABLE_KERNELS (the reference loops)
+    or -DMCF_EMULATE_DSP (the DSP paths, with the instructions written in C)."""
     graph = cm.graph
     lib = generate(cm, prefix)
     ref = Reference(model_bytes)
-    with HostModel(lib) as host:
+    with HostModel(lib, extra_flags=extra_flags) as host:
         got_all = host.run(batches)
     stats = [OutputStats(graph.tensors[i].name) for i in graph.outputs]
     exact = 0

@@ -1,4 +1,11 @@
-"""Shared check for kernel tests: compile a model, run random inputs on host C and on TFLM."""
+"""Shared check for kernel tests: compile a model, run random inputs on host C and on TFLM.
+
+Every kernel has up to three paths (runtime/kernels/mcf_dsp.h): the portable reference loop, the
+portable fast path, and the DSP path. The host builds the library once per path: by default (the
+fast path), with -DMCF_PORTABLE_KERNELS (the reference loops) and with -DMCF_EMULATE_DSP (the DSP
+paths, their instructions written in C); tests/test_kernels_on_device.py runs the real DSP
+instructions under QEMU.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,22 @@ from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import ValidationResult, random_inputs, validate_compiled
 
+KERNEL_PATHS: dict[str, tuple[str, ...]] = {
+    "fast": (),
+    "portable": ("-DMCF_PORTABLE_KERNELS",),
+    "dsp-emulated": ("-DMCF_EMULATE_DSP",),
+}
 
-def check_bit_exact(model: bytes, count: int = 4, seed: int = 0, separate_io: bool = False) -> ValidationResult:
+
+def check_bit_exact(model: bytes, count: int = 4, seed: int = 0, separate_io: bool = False,
+                    paths: tuple[str, ...] = tuple(KERNEL_PATHS)) -> ValidationResult:
     graph = parse_model(model, name="test.tflite")
     cm = compile_graph(graph, separate_io=separate_io)
-    result = validate_compiled(cm, model, random_inputs(graph, count, seed))
-    assert result.bit_exact == result.inputs, result.to_json()
-    assert result.max_abs_diff == 0
+    inputs = random_inputs(graph, count, seed)
+    result = None
+    for path in paths:
+        result = validate_compiled(cm, model, inputs, extra_flags=KERNEL_PATHS[path])
+        assert result.bit_exact == result.inputs, (path, result.to_json())
+        assert result.max_abs_diff == 0, path
+    assert result is not None
     return result

@@ -25,14 +25,39 @@ class ConstRef:
 
 @dataclass
 class ConstArray:
-    """A constant table computed at compile time (multipliers, shifts, folded biases, LUTs)."""
+    """A constant table computed at compile time (multipliers, shifts, folded biases, LUTs).
+
+    `fast_only` arrays exist only in builds with the fast kernel paths (MCF_KERNELS_FAST in
+    runtime/kernels/mcf_dsp.h): weights rearranged into the layout those paths read, passed with
+    `FastOr`, so a build holds one copy of the weights, never two.
+    """
 
     name: str  # unique within the call; codegen prefixes it with model and op
-    ctype: str  # int8_t, int16_t, int32_t, uint8_t, float
+    ctype: str  # int8_t, int16_t, int32_t, uint32_t, uint8_t, float
     values: np.ndarray
+    fast_only: bool = False
 
 
-ParamValue = int | float | str | ConstRef
+@dataclass(frozen=True)
+class FastOr:
+    """A kernel argument that is `fast` (a fast_only ConstArray, passed as `(ctype *)`) when the
+    fast kernel paths are compiled and the constant tensor `portable` otherwise. The tensor's own
+    array is then emitted for portable builds only (unless another operator reads it too)."""
+
+    fast: ConstRef
+    portable: int
+    ctype: str = "const int8_t"
+
+
+@dataclass(frozen=True)
+class ScratchRef:
+    """Reference, inside a parameter struct, to the call's scratch buffer (`scratch_bytes` in the
+    arena, 16-byte aligned); codegen writes its address as `(ctype *)` into the struct field."""
+
+    ctype: str = "int16_t"
+
+
+ParamValue = int | float | str | ConstRef | ScratchRef
 
 
 @dataclass
@@ -41,7 +66,7 @@ class KernelCall:
 
     `args` are passed after the parameter struct pointer: an int is a tensor index (codegen
     passes the tensor's data pointer: the arena, the IO buffer or a weight array), a ConstRef
-    names one of `consts`.
+    names one of `consts`, a FastOr picks between a rearranged constant and the tensor.
     """
 
     op: Operator
@@ -49,9 +74,9 @@ class KernelCall:
     function: str  # C function name
     params_type: str | None  # C struct type of the parameters, or None for no struct
     params: dict[str, ParamValue] = field(default_factory=dict)
-    args: list[int | ConstRef] = field(default_factory=list)
+    args: list[int | ConstRef | FastOr] = field(default_factory=list)
     consts: list[ConstArray] = field(default_factory=list)
-    scratch_bytes: int = 0  # kernel scratch, planned in the arena, passed as the last argument
+    scratch_bytes: int = 0  # kernel scratch, planned in the arena: a ScratchRef param, else the last argument
     macs: int = 0
     comment: str = ""
 

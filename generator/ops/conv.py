@@ -21,7 +21,17 @@ import numpy as np
 
 from ..ir import Graph, Operator, Tensor
 from ..quant import activation_range, quantize_multipliers
-from .base import ConstArray, ConstRef, KernelCall, lowering, padding_offsets, reject, require_int8
+from .base import (
+    ConstArray,
+    ConstRef,
+    FastOr,
+    KernelCall,
+    ScratchRef,
+    lowering,
+    padding_offsets,
+    reject,
+    require_int8,
+)
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
@@ -142,6 +152,51 @@ def _quant_params(op: Operator, inp: Tensor, out: Tensor, weight_scales: np.ndar
     return params, consts
 
 
+def pack_words(groups: np.ndarray) -> np.ndarray:
+    """[..., 4] int8 → uint32 words, byte j of a word = element j (little-endian packing)."""
+    b = groups.astype(np.int64) & 0xFF
+    return (b[..., 0] | (b[..., 1] << 8) | (b[..., 2] << 16) | (b[..., 3] << 24)).astype(np.uint32)
+
+
+def channel_pair_layout(w: np.ndarray) -> np.ndarray:
+    """[channels, K] int8 weights → the layout of the conv2d_s8 fast paths, as uint32 words.
+
+    K is padded with zeros to an even number of groups of four. Channels go in pairs (0, 1), (2, 3), …: for
+    each group g, a word of channel 2p's weights 4g..4g+3, then one of channel 2p+1's; an odd last
+    channel follows alone, one word per group. One pointer then walks both channels of a pair.
+    """
+    oc, k = w.shape
+    g = 2 * ((k + 7) // 8)  # groups of four, an even number of them (the DSP loop takes two)
+    padded = np.zeros((oc, g * 4), dtype=np.int8)
+    padded[:, :k] = w
+    words = pack_words(padded.reshape(oc, g, 4))  # [oc, g]
+    pairs = oc // 2
+    out = [words[:2 * pairs].reshape(pairs, 2, g).transpose(0, 2, 1).reshape(-1)]
+    if oc % 2:
+        out.append(words[-1])
+    return np.concatenate(out).astype(np.uint32)
+
+
+def depthwise_fast_layout(w: np.ndarray) -> np.ndarray:
+    """[taps, channels] int8 depthwise weights → the layout of the depthwise_conv2d_s8 fast paths.
+
+    Channels in groups of four (the last padded with zeros); per group and tap, two uint32 words of
+    int16 weights: (w[c], w[c+2]) and (w[c+1], w[c+3]), low halfword first.
+    """
+    taps, ch = w.shape
+    groups = (ch + 3) // 4
+    padded = np.zeros((taps, groups * 4), dtype=np.int64)
+    padded[:, :ch] = w
+    q = padded.reshape(taps, groups, 4).transpose(1, 0, 2) & 0xFFFF  # [group, tap, 4]
+    words = np.stack([q[..., 0] | (q[..., 2] << 16), q[..., 1] | (q[..., 3] << 16)], axis=-1)
+    return words.reshape(-1).astype(np.uint32)
+
+
+def conv2d_scratch_bytes(k: int, filter_c: int) -> int:
+    """MCF_CONV2D_SCRATCH_BYTES of conv2d_s8.h."""
+    return 32 * ((k + 7) // 8) + (4 * ((k + 1) // 2) if filter_c % 4 else 0)
+
+
 def _inputs(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
     if len(op.inputs) not in (2, 3):
         raise reject(op, f"expected 2 or 3 inputs (input, weights[, bias]), got {len(op.inputs)}")
@@ -175,15 +230,24 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(oc, -1).sum(axis=1))
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw * fc
+    # The fast paths (im2col + blocked product, runtime/kernels/conv2d_s8.c) need two int16
+    # columns of K values, and for channel counts that are not a multiple of 4 a staging copy:
+    # MCF_CONV2D_SCRATCH_BYTES. Grouped convolutions keep the reference loop.
+    scratch = conv2d_scratch_bytes(fh * fw * fc, fc) if groups == 1 else 0
+    filter_arg: int | FastOr = op.inputs[1]
+    if scratch:
+        consts.append(ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True))
+        filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
     return KernelCall(
         op=op,
         kernel="conv2d_s8",
         function="mcf_conv2d_s8",
         params_type="mcf_conv2d_params",
         params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "filter_c": fc,
-                "groups": groups, **params},
-        args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+                "groups": groups, **params, "scratch": ScratchRef() if scratch else "0"},
+        args=[op.inputs[0], filter_arg, op.outputs[0]],
         consts=consts,
+        scratch_bytes=scratch,
         macs=macs,
         comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
                 + (f" groups {groups}" if groups > 1 else ""),
@@ -210,14 +274,21 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0))
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw
+    # Depth multiplier 1 (the common case) has fast paths that read int16 weights in groups of
+    # four channels: fast builds hold that copy (twice the bytes of these small filters) instead.
+    filter_arg: int | FastOr = op.inputs[1]
+    if mult == 1:
+        consts.append(ConstArray("filter_fast", "uint32_t", depthwise_fast_layout(w.reshape(-1, oc)),
+                                 fast_only=True))
+        filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
     return KernelCall(
         op=op,
         kernel="depthwise_conv2d_s8",
         function="mcf_depthwise_conv2d_s8",
         params_type="mcf_depthwise_conv2d_params",
         params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw,
-                "depth_multiplier": mult, **params},
-        args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+                "depth_multiplier": mult, **params, "fast_layout": int(mult == 1)},
+        args=[op.inputs[0], filter_arg, op.outputs[0]],
         consts=consts,
         macs=macs,
         comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}" + (f" x{mult}" if mult > 1 else ""),

@@ -6,7 +6,22 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from ..quant import activation_range, quantize_multipliers
-from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+from .base import ConstArray, ConstRef, FastOr, KernelCall, lowering, reject, require_int8
+from .conv import pack_words
+
+
+def fc_fast_layout(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 → the layout of the fully_connected_s8 fast paths, as uint32 words.
+
+    Units in blocks of four (the last padded with zero units), inputs in groups of four (the last
+    padded with zeros); per block and group, one word per unit holding its four weights.
+    """
+    units, depth = w.shape
+    u4, d4 = (units + 3) // 4, (depth + 3) // 4
+    padded = np.zeros((u4 * 4, d4 * 4), dtype=np.int8)
+    padded[:units, :depth] = w
+    words = pack_words(padded.reshape(u4, 4, d4, 4))  # [block, unit, group]
+    return words.transpose(0, 2, 1).reshape(-1).astype(np.uint32)
 
 
 @lowering("FULLY_CONNECTED")
@@ -63,12 +78,16 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
             "multiplier": ConstRef("mult"),
             "shift": ConstRef("shift"),
             "bias": ConstRef("bias"),
+            "fast_layout": 1,
         },
-        args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+        # Builds with the fast kernel paths hold the weights in their layout instead (padding to
+        # whole blocks of four units and groups of four inputs adds at most 3 * (units + depth) + 9 B).
+        args=[op.inputs[0], FastOr(ConstRef("weights_fast"), op.inputs[1]), op.outputs[0]],
         consts=[
             ConstArray("mult", "int32_t", mult),
             ConstArray("shift", "int32_t", shift),
             ConstArray("bias", "int32_t", folded.astype(np.int32)),
+            ConstArray("weights_fast", "uint32_t", fc_fast_layout(weights.data.astype(np.int8)), fast_only=True),
         ],
         macs=batches * units * depth,
     )

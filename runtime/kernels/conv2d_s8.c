@@ -1,10 +1,12 @@
-/* conv2d_s8.c - portable int8 2-D convolution. */
+/* conv2d_s8.c - int8 2-D convolution: the reference loop, and im2col + a blocked matrix product. */
 #include "conv2d_s8.h"
 
 #include "mcf_common.h"
+#include "mcf_dsp.h"
 
-void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                   int8_t *output)
+/* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header). */
+static void mcf_conv2d_s8_reference(const mcf_conv2d_params *p, const int8_t *input,
+                                    const int8_t *filter, int8_t *output)
 {
     const int32_t in_row = p->input_w * p->input_c;             /* elements per input row */
     const int32_t tap_step_y = p->dilation_h * in_row;          /* input step between tap rows */
@@ -67,4 +69,354 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
             }
         }
     }
+}
+
+#if MCF_KERNELS_FAST
+
+/* Groups of four values per column: ceil(K / 4) rounded up to even (the DSP loop takes two). */
+static inline int32_t mcf_conv2d_groups(int32_t k)
+{
+    return ((k + 7) >> 3) << 1;
+}
+
+#if MCF_KERNELS_DSP
+/*
+ * The 2x2 block's inner loop: for `x` walking the column words of two pixels ([pixel 0: 2 words]
+ * [pixel 1: 2 words] per group, an even number of groups) and `w` the weight words of two channels
+ * (channel a, channel b per group), adds to a0/a1 (channel a, pixels 0/1) and b0/b1 (channel b).
+ * Per group: SXTB16 widens a weight word into (w0, w2) and (w1, w3), which the column words match,
+ * and one SMLAD adds two products. With GCC-compatible compilers, optimizing, the loop is written
+ * out in assembly (15 instructions per 16 MACs, two groups per pass, post-indexed LDRD); the
+ * intrinsics below compute the same sums.
+ */
+static inline void mcf_dot_2x2(const uint32_t *x, const uint32_t *x_end, const uint32_t *w,
+                               int32_t *acc_a0, int32_t *acc_a1, int32_t *acc_b0, int32_t *acc_b1)
+{
+    int32_t a0 = *acc_a0, a1 = *acc_a1, b0 = *acc_b0, b1 = *acc_b1;
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+    uint32_t va, vb, x0, x1, t0, t1;
+#define MCF_DOT_2X2_GROUP                              \
+    "ldrd %[va], %[vb], [%[w]], #8\n\t"                \
+    "ldrd %[x0], %[x1], [%[x]], #8\n\t"                \
+    "sxtb16 %[t0], %[va]\n\t"                         \
+    "sxtb16 %[va], %[va], ror #8\n\t"                 \
+    "smlad %[a0], %[t0], %[x0], %[a0]\n\t"            \
+    "smlad %[a0], %[va], %[x1], %[a0]\n\t"            \
+    "sxtb16 %[t1], %[vb]\n\t"                         \
+    "sxtb16 %[vb], %[vb], ror #8\n\t"                 \
+    "smlad %[b0], %[t1], %[x0], %[b0]\n\t"            \
+    "smlad %[b0], %[vb], %[x1], %[b0]\n\t"            \
+    "ldrd %[x0], %[x1], [%[x]], #8\n\t"                \
+    "smlad %[a1], %[t0], %[x0], %[a1]\n\t"            \
+    "smlad %[a1], %[va], %[x1], %[a1]\n\t"            \
+    "smlad %[b1], %[t1], %[x0], %[b1]\n\t"            \
+    "smlad %[b1], %[vb], %[x1], %[b1]\n\t"
+    __asm__ volatile("1:\n\t" MCF_DOT_2X2_GROUP MCF_DOT_2X2_GROUP
+                     "cmp %[x], %[end]\n\t"
+                     "bne 1b\n\t"
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [x] "+r"(x),
+                       [w] "+r"(w), [va] "=&r"(va), [vb] "=&r"(vb), [x0] "=&r"(x0), [x1] "=&r"(x1),
+                       [t0] "=&r"(t0), [t1] "=&r"(t1)
+                     : [end] "r"(x_end)
+                     : "cc", "memory");
+#undef MCF_DOT_2X2_GROUP
+#else
+    while (x != x_end) {
+        const uint32_t va = w[0], vb = w[1];
+        const uint32_t wa02 = mcf_sxtb16(va), wa13 = mcf_sxtb16_ror8(va);
+        const uint32_t wb02 = mcf_sxtb16(vb), wb13 = mcf_sxtb16_ror8(vb);
+        uint32_t x0 = x[0], x1 = x[1];
+        a0 = mcf_smlad(wa02, x0, a0);
+        a0 = mcf_smlad(wa13, x1, a0);
+        b0 = mcf_smlad(wb02, x0, b0);
+        b0 = mcf_smlad(wb13, x1, b0);
+        x0 = x[2];
+        x1 = x[3];
+        a1 = mcf_smlad(wa02, x0, a1);
+        a1 = mcf_smlad(wa13, x1, a1);
+        b1 = mcf_smlad(wb02, x0, b1);
+        b1 = mcf_smlad(wb13, x1, b1);
+        x += 4;
+        w += 2;
+    }
+#endif
+    *acc_a0 = a0;
+    *acc_a1 = a1;
+    *acc_b0 = b0;
+    *acc_b1 = b1;
+}
+#endif /* MCF_KERNELS_DSP */
+
+/*
+ * im2col for a pair of output pixels. K = filter_h * filter_w * filter_c values per pixel, in the
+ * filter's (ky, kx, c) order: x + input_offset for taps inside the image, 0 for padding taps
+ * (which TFLite Micro skips: a zero adds nothing). |x + input_offset| <= 255 fits int16.
+ *
+ * Layout in 32-bit words, for each group of four values k = 4g .. 4g+3 (zeros past K):
+ *   [pixel 0: (x[4g], x[4g+2]) (x[4g+1], x[4g+3])] [pixel 1: the same]
+ * each word holding two int16 (low halfword first). That is the order SXTB16 and SXTB16 ROR #8
+ * give when they widen a word of four int8 weights, so one SMLAD pairs two weights with two
+ * values. `lane` (0 or 1) selects the pixel.
+ */
+static void mcf_conv2d_im2col(const mcf_conv2d_params *p, const int8_t *in_b, int32_t iy0,
+                              int32_t ix0, uint32_t *cols, int32_t lane, int16_t *staging)
+{
+    const int32_t fc = p->filter_c; /* == input_c: the fast path runs for groups == 1 only */
+    const int32_t in_row = p->input_w * fc;
+    const int32_t k_total = p->filter_h * p->filter_w * fc;
+    const int32_t offset = p->input_offset;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ky, kx;
+    uint32_t *dst = cols + 2 * lane;
+    mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+    mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+    if ((fc & 3) == 0) {
+        /* Every tap is whole groups of four channels: widen them four at a time. */
+#if MCF_KERNELS_DSP
+        const uint32_t offset2 = mcf_dup16(offset);
+#endif
+        for (ky = 0; ky < p->filter_h; ++ky) {
+            const int32_t row_inside = ky >= ky_lo && ky < ky_hi;
+            const int8_t *row = row_inside ? in_b + (iy0 + ky * p->dilation_h) * in_row : in_b;
+            for (kx = 0; kx < p->filter_w; ++kx) {
+                int32_t c;
+                if (row_inside && kx >= kx_lo && kx < kx_hi) {
+                    const int8_t *x = row + (ix0 + kx * p->dilation_w) * fc;
+                    for (c = 0; c < fc; c += 4) {
+#if MCF_KERNELS_DSP
+                        const uint32_t v = mcf_read_u32(x + c);
+                        dst[0] = mcf_sxtab16(offset2, v);
+                        dst[1] = mcf_sxtab16_ror8(offset2, v);
+#else
+                        const int32_t x0 = x[c] + offset, x1 = x[c + 1] + offset;
+                        const int32_t x2 = x[c + 2] + offset, x3 = x[c + 3] + offset;
+                        dst[0] = ((uint32_t)x0 & 0xFFFFu) | ((uint32_t)x2 << 16);
+                        dst[1] = ((uint32_t)x1 & 0xFFFFu) | ((uint32_t)x3 << 16);
+#endif
+                        dst += 4;
+                    }
+                } else {
+                    for (c = 0; c < fc; c += 4) {
+                        dst[0] = 0;
+                        dst[1] = 0;
+                        dst += 4;
+                    }
+                }
+            }
+        }
+    } else {
+        /* Taps do not align with groups of four: assemble the window in natural order first. */
+        int16_t *s = staging;
+        int32_t k;
+        for (ky = 0; ky < p->filter_h; ++ky) {
+            const int32_t row_inside = ky >= ky_lo && ky < ky_hi;
+            const int8_t *row = row_inside ? in_b + (iy0 + ky * p->dilation_h) * in_row : in_b;
+            for (kx = 0; kx < p->filter_w; ++kx) {
+                int32_t c;
+                if (row_inside && kx >= kx_lo && kx < kx_hi) {
+                    const int8_t *x = row + (ix0 + kx * p->dilation_w) * fc;
+                    for (c = 0; c < fc; ++c) {
+                        *s++ = (int16_t)(x[c] + offset);
+                    }
+                } else {
+                    for (c = 0; c < fc; ++c) {
+                        *s++ = 0;
+                    }
+                }
+            }
+        }
+        for (k = 0; k + 4 <= k_total; k += 4) {
+            dst[0] = ((uint32_t)(uint16_t)staging[k]) | ((uint32_t)(uint16_t)staging[k + 2] << 16);
+            dst[1] = ((uint32_t)(uint16_t)staging[k + 1]) | ((uint32_t)(uint16_t)staging[k + 3] << 16);
+            dst += 4;
+        }
+        if (k < k_total) { /* the last, partial group: zeros past K */
+            const int32_t n = k_total - k;
+            const uint32_t x0 = (uint16_t)staging[k];
+            const uint32_t x1 = n > 1 ? (uint16_t)staging[k + 1] : 0u;
+            const uint32_t x2 = n > 2 ? (uint16_t)staging[k + 2] : 0u;
+            dst[0] = x0 | (x2 << 16);
+            dst[1] = x1;
+            dst += 4;
+        }
+    }
+    {
+        const uint32_t *end = cols + 2 * lane + 4 * mcf_conv2d_groups(k_total);
+        while (dst != end) { /* zeros up to the even number of groups */
+            dst[0] = 0;
+            dst[1] = 0;
+            dst += 4;
+        }
+    }
+}
+
+#if !MCF_KERNELS_DSP
+/* Halfword `at` of the column words (read through memcpy: the words were stored as uint32_t). */
+static inline int32_t mcf_col16(const uint32_t *x, int32_t at)
+{
+    int16_t v;
+    memcpy(&v, (const uint8_t *)x + 2 * at, sizeof v);
+    return v;
+}
+
+/* One group: a word of four weights (byte j = weight 4g+j) against both pixels' values. */
+static inline void mcf_conv2d_mac4(uint32_t w, const uint32_t *x, int32_t *acc0, int32_t *acc1)
+{
+    const int32_t w0 = (int8_t)(w & 0xFFu), w1 = (int8_t)((w >> 8) & 0xFFu);
+    const int32_t w2 = (int8_t)((w >> 16) & 0xFFu), w3 = (int8_t)(w >> 24);
+    *acc0 += w0 * mcf_col16(x, 0) + w2 * mcf_col16(x, 1) + w1 * mcf_col16(x, 2) + w3 * mcf_col16(x, 3);
+    *acc1 += w0 * mcf_col16(x, 4) + w2 * mcf_col16(x, 5) + w1 * mcf_col16(x, 6) + w3 * mcf_col16(x, 7);
+}
+#endif
+
+/* mcf_requantize for the rare shifts above -2, kept out of line. */
+static MCF_NOINLINE int32_t mcf_conv2d_requantize_other(int32_t acc, int32_t mult, int32_t shift)
+{
+    return mcf_requantize(acc, mult, shift);
+}
+
+/* Output zero point and clamp, held in locals (stores through int8_t pointers may alias *p). */
+typedef struct {
+    int32_t offset;
+    int32_t act_min;
+    int32_t act_max;
+} mcf_conv2d_clamp;
+
+/* Requantizes one channel's sums for both pixels and stores them. */
+static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc1, int32_t mult,
+                                   int32_t shift, int8_t *out0, int8_t *out1)
+{
+    int32_t v0, v1;
+    if (shift <= -2) {
+        const uint32_t round_high = (uint32_t)1 << (-shift - 2);
+        v0 = mcf_requantize_right(acc0, mult, round_high, -shift - 1);
+        v1 = mcf_requantize_right(acc1, mult, round_high, -shift - 1);
+    } else {
+        v0 = mcf_conv2d_requantize_other(acc0, mult, shift);
+        v1 = mcf_conv2d_requantize_other(acc1, mult, shift);
+    }
+    *out0 = (int8_t)mcf_clamp(v0 + c.offset, c.act_min, c.act_max);
+    *out1 = (int8_t)mcf_clamp(v1 + c.offset, c.act_min, c.act_max);
+}
+
+/*
+ * Every output channel of two pixels from their columns: out0[oc], out1[oc] (out1 may equal out0
+ * when both columns hold the same pixel). `w` is the filter in the channel-pair layout built by
+ * mcuforge.generator.ops.conv.channel_pair_layout: per pair of channels and group of four values,
+ * one word of each channel's four int8 weights (zeros past K); an odd last channel alone.
+ *
+ * Accumulators start at the unfolded bias; each product is |w * (x + input_offset)| <= 128 * 255
+ * < 2^15, so a channel's sum stays within int32 for K < 2^16 (TFLite Micro's bound). They are the
+ * reference loop's sums, added in another order.
+ */
+static MCF_NOINLINE void mcf_conv2d_pair(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
+                            int8_t *out0, int8_t *out1)
+{
+    const int32_t groups = mcf_conv2d_groups(p->filter_h * p->filter_w * p->filter_c);
+    const int32_t oc_count = p->output_c;
+    const int32_t qstep = p->per_channel ? 1 : 0;
+    const int32_t *mult = p->multiplier;
+    const int32_t *shift = p->shift;
+    const int32_t *bias = p->bias;
+    mcf_conv2d_clamp c;
+    int32_t oc = 0;
+    c.offset = p->output_offset;
+    c.act_min = p->act_min;
+    c.act_max = p->act_max;
+    for (; oc + 2 <= oc_count; oc += 2) {
+        const uint32_t *x = cols;
+        const uint32_t *x_end = cols + 4 * groups;
+        int32_t a0 = bias[oc], a1 = a0;
+        int32_t b0 = bias[oc + 1], b1 = b0;
+#if MCF_KERNELS_DSP
+        mcf_dot_2x2(x, x_end, w, &a0, &a1, &b0, &b1);
+        w += 2 * groups;
+#else
+        while (x != x_end) {
+            mcf_conv2d_mac4(w[0], x, &a0, &a1);
+            mcf_conv2d_mac4(w[1], x, &b0, &b1);
+            x += 4;
+            w += 2;
+        }
+#endif
+        mcf_conv2d_out2(c, a0, a1, mult[oc * qstep], shift[oc * qstep], out0 + oc, out1 + oc);
+        mcf_conv2d_out2(c, b0, b1, mult[(oc + 1) * qstep], shift[(oc + 1) * qstep], out0 + oc + 1,
+                        out1 + oc + 1);
+    }
+    if (oc < oc_count) { /* an odd last channel: one word per group */
+        const uint32_t *x = cols;
+        const uint32_t *x_end = cols + 4 * groups;
+        int32_t a0 = bias[oc], a1 = a0;
+        while (x != x_end) {
+#if MCF_KERNELS_DSP
+            const uint32_t va = w[0];
+            const uint32_t wa02 = mcf_sxtb16(va), wa13 = mcf_sxtb16_ror8(va);
+            a0 = mcf_smlad(wa02, x[0], a0);
+            a0 = mcf_smlad(wa13, x[1], a0);
+            a1 = mcf_smlad(wa02, x[2], a1);
+            a1 = mcf_smlad(wa13, x[3], a1);
+#else
+            mcf_conv2d_mac4(w[0], x, &a0, &a1);
+#endif
+            x += 4;
+            w += 1;
+        }
+        mcf_conv2d_out2(c, a0, a1, mult[oc * qstep], shift[oc * qstep], out0 + oc, out1 + oc);
+    }
+}
+
+static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
+                               const int8_t *filter, int8_t *output)
+{
+    const int32_t k_total = p->filter_h * p->filter_w * p->filter_c;
+    const int32_t in_image = p->input_h * p->input_w * p->input_c;
+    const int32_t oc_count = p->output_c;
+    uint32_t *cols = (uint32_t *)(void *)p->scratch;
+    const int32_t groups = mcf_conv2d_groups(k_total);
+    int16_t *staging = p->scratch + 8 * groups;
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    int32_t b = 0, oy = 0, ox = 0; /* position of the next pixel to load */
+    int32_t i;
+    for (i = 0; i < pixels; i += 2) {
+        int8_t *out0 = output + i * oc_count;
+        int8_t *out1 = out0;
+        int32_t lane;
+        for (lane = 0; lane < 2; ++lane) {
+            if (lane == 1 && i + 1 >= pixels) {
+                /* An odd last pixel: copy its column into the second lane, write it once. */
+                int32_t g;
+                for (g = 0; g < groups; ++g) {
+                    cols[4 * g + 2] = cols[4 * g];
+                    cols[4 * g + 3] = cols[4 * g + 1];
+                }
+                break;
+            }
+            if (lane == 1) {
+                out1 = out0 + oc_count;
+            }
+            mcf_conv2d_im2col(p, input + b * in_image, oy * p->stride_h - p->pad_top,
+                              ox * p->stride_w - p->pad_left, cols, lane, staging);
+            if (++ox == p->output_w) {
+                ox = 0;
+                if (++oy == p->output_h) {
+                    oy = 0;
+                    ++b;
+                }
+            }
+        }
+        mcf_conv2d_pair(p, cols, (const uint32_t *)(const void *)filter, out0, out1);
+    }
+}
+
+#endif /* MCF_KERNELS_FAST */
+
+void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                   int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    if (p->scratch != 0 && p->groups == 1) {
+        mcf_conv2d_s8_fast(p, input, filter, output);
+        return;
+    }
+#endif
+    mcf_conv2d_s8_reference(p, input, filter, output);
 }

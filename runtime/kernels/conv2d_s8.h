@@ -22,6 +22,12 @@
  * -128 <= act_min <= act_max <= 127; multiplier is Q31 in [2^30, 2^31) (or 0), shift in
  * [-31, 30] (positive = left). multiplier/shift hold one entry, or output_c entries when
  * `per_channel` is set.
+ *
+ * Fast paths (mcf_dsp.h): when `scratch` is set (groups == 1), output pixels are processed in
+ * pairs: their windows are copied into `scratch` as int16 columns (im2col: x + input_offset, 0 for
+ * padding taps), then a matrix product over K = filter_h * filter_w * filter_c computes two output
+ * channels of both pixels per pass, with SMLAD on cores with the DSP extension. `scratch` holds
+ * MCF_CONV2D_SCRATCH_BYTES(K, filter_c) bytes, 4-byte aligned (the compiler plans it in the arena).
  */
 typedef struct {
     int32_t batches;
@@ -51,7 +57,14 @@ typedef struct {
     const int32_t *shift;
     const int32_t *bias;        /**< [output_c], the model's bias (zeros when absent) */
     const int32_t *folded_bias; /**< [output_c], bias with the input offset folded in */
+    int16_t *scratch;           /**< im2col columns for the fast paths, or NULL (reference loop) */
 } mcf_conv2d_params;
+
+/** Scratch bytes of the fast paths: ceil(K / 4) groups of 4 int16, rounded up to an even
+ *  number, for each of the two pixels, plus K int16 for assembling a window when filter_c is
+ *  not a multiple of 4. */
+#define MCF_CONV2D_SCRATCH_BYTES(K, filter_c) \
+    (32 * (((K) + 7) / 8) + (((filter_c) % 4) != 0 ? 4 * (((K) + 1) / 2) : 0))
 
 /** Convolves `input` with `filter` (layouts above) into `output`. */
 void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,

@@ -1,10 +1,14 @@
-/* depthwise_conv2d_s8.c - portable int8 depthwise 2-D convolution. */
+/* depthwise_conv2d_s8.c - int8 depthwise 2-D convolution: the reference loop, and a fast path
+ * that computes four channels at a time. */
 #include "depthwise_conv2d_s8.h"
 
 #include "mcf_common.h"
+#include "mcf_dsp.h"
 
-void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                             const int8_t *filter, int8_t *output)
+/* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header). */
+static void mcf_depthwise_conv2d_s8_reference(const mcf_depthwise_conv2d_params *p,
+                                              const int8_t *input, const int8_t *filter,
+                                              int8_t *output)
 {
     const int32_t ic_count = p->input_c;
     const int32_t oc_count = p->output_c;
@@ -72,4 +76,307 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
             }
         }
     }
+}
+
+#if MCF_KERNELS_FAST
+
+/* mcf_requantize for the rare shifts above -2, kept out of line. */
+static MCF_NOINLINE int32_t mcf_dw_requantize_other(int32_t acc, int32_t mult, int32_t shift)
+{
+    return mcf_requantize(acc, mult, shift);
+}
+
+static inline int32_t mcf_dw_requantize(int32_t acc, int32_t mult, int32_t shift)
+{
+    if (shift <= -2) {
+        return mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1);
+    }
+    return mcf_dw_requantize_other(acc, mult, shift);
+}
+
+/* Four channels' inputs as one word; fewer than four (the last group) read only what exists. */
+static inline uint32_t mcf_dw_load_partial(const int8_t *x, int32_t n)
+{
+    uint32_t v = (uint8_t)x[0];
+    if (n > 1) {
+        v |= (uint32_t)(uint8_t)x[1] << 8;
+    }
+    if (n > 2) {
+        v |= (uint32_t)(uint8_t)x[2] << 16;
+    }
+    return v;
+}
+
+#if !MCF_KERNELS_DSP
+/* Halfword `at` of the weight words, read through memcpy (the array is uint32_t). */
+static inline int32_t mcf_dw_w16(const uint32_t *w, int32_t at)
+{
+    int16_t v;
+    memcpy(&v, (const uint8_t *)w + 2 * at, sizeof v);
+    return v;
+}
+#endif
+
+/* One tap of four channels: inputs `xv` (four int8), weights w[0] = (w0, w2), w[1] = (w1, w3).
+ * MCF_DW_TAP_AT(x, w) does the same for the four int8 at address x: with GCC-compatible compilers
+ * (optimizing) as one block of assembly, eight instructions, so that the compiler cannot hoist
+ * every tap's load to the top and run out of registers (as it does with the intrinsics). */
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+#define MCF_DW_TAP_AT(xaddr, w)                                                              \
+    do {                                                                                     \
+        uint32_t xv_, t_, w0_, w1_;                                                          \
+        __asm__("ldr %[xv], [%[xp]]\n\t"                                                     \
+                "ldrd %[w0], %[w1], [%[wp]]\n\t"                                             \
+                "sxtab16 %[t], %[off], %[xv]\n\t"                                            \
+                "sxtab16 %[xv], %[off], %[xv], ror #8\n\t"                                   \
+                "smlabb %[a0], %[t], %[w0], %[a0]\n\t"                                       \
+                "smlatt %[a2], %[t], %[w0], %[a2]\n\t"                                       \
+                "smlabb %[a1], %[xv], %[w1], %[a1]\n\t"                                      \
+                "smlatt %[a3], %[xv], %[w1], %[a3]\n\t"                                      \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xv] "=&r"(xv_), \
+                  [t] "=&r"(t_), [w0] "=&r"(w0_), [w1] "=&r"(w1_)                            \
+                : [xp] "r"(xaddr), [wp] "r"(w), [off] "r"(offset2)                           \
+                : "memory");                                                                 \
+    } while (0)
+/* Three taps of one filter row: inputs at x, x + step, x + 2 * step; weights w[0..5]. */
+#define MCF_DW_ASM_TAP(xload, woff)                            \
+    xload "\n\t"                                               \
+    "ldrd %[w0], %[w1], [%[wp], #" woff "]\n\t"                \
+    "sxtab16 %[t], %[off], %[xv]\n\t"                          \
+    "sxtab16 %[xv], %[off], %[xv], ror #8\n\t"                 \
+    "smlabb %[a0], %[t], %[w0], %[a0]\n\t"                     \
+    "smlatt %[a2], %[t], %[w0], %[a2]\n\t"                     \
+    "smlabb %[a1], %[xv], %[w1], %[a1]\n\t"                    \
+    "smlatt %[a3], %[xv], %[w1], %[a3]\n\t"
+#define MCF_DW_ROW3_AT(xaddr, step, w)                                                       \
+    do {                                                                                     \
+        uint32_t xv_, t_, w0_, w1_;                                                          \
+        __asm__(MCF_DW_ASM_TAP("ldr %[xv], [%[xp]]", "0")                                    \
+                MCF_DW_ASM_TAP("ldr %[xv], [%[xp], %[sx]]", "8")                             \
+                MCF_DW_ASM_TAP("ldr %[xv], [%[xp], %[sx], lsl #1]", "16")                    \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xv] "=&r"(xv_), \
+                  [t] "=&r"(t_), [w0] "=&r"(w0_), [w1] "=&r"(w1_)                            \
+                : [xp] "r"(xaddr), [sx] "r"(step), [wp] "r"(w), [off] "r"(offset2)           \
+                : "memory");                                                                 \
+    } while (0)
+#else
+#define MCF_DW_TAP_AT(xaddr, w) MCF_DW_TAP(mcf_read_u32(xaddr), w)
+#define MCF_DW_ROW3_AT(xaddr, step, w)                    \
+    do {                                                  \
+        MCF_DW_TAP_AT((xaddr), (w));                      \
+        MCF_DW_TAP_AT((xaddr) + (step), (w) + 2);         \
+        MCF_DW_TAP_AT((xaddr) + 2 * (step), (w) + 4);     \
+    } while (0)
+#endif
+#if MCF_KERNELS_DSP
+#define MCF_DW_TAP(xv, w)                                       \
+    do {                                                        \
+        const uint32_t x02_ = mcf_sxtab16(offset2, (xv));       \
+        const uint32_t x13_ = mcf_sxtab16_ror8(offset2, (xv));  \
+        const uint32_t w02_ = (w)[0], w13_ = (w)[1];            \
+        a0 = mcf_smlabb(x02_, w02_, a0);                        \
+        a2 = mcf_smlatt(x02_, w02_, a2);                        \
+        a1 = mcf_smlabb(x13_, w13_, a1);                        \
+        a3 = mcf_smlatt(x13_, w13_, a3);                        \
+    } while (0)
+#else
+#define MCF_DW_TAP(xv, w)                                                       \
+    do {                                                                        \
+        const uint32_t v_ = (xv);                                               \
+        a0 += ((int8_t)(v_ & 0xFFu) + offset) * mcf_dw_w16((w), 0);             \
+        a2 += ((int8_t)((v_ >> 16) & 0xFFu) + offset) * mcf_dw_w16((w), 1);     \
+        a1 += ((int8_t)((v_ >> 8) & 0xFFu) + offset) * mcf_dw_w16((w), 2);      \
+        a3 += ((int8_t)(v_ >> 24) + offset) * mcf_dw_w16((w), 3);               \
+    } while (0)
+#endif
+
+/* What the per-pixel routine needs besides pointers, so that it can stay out of line. */
+typedef struct {
+    int32_t channels;
+    int32_t taps;       /* filter_h * filter_w */
+    int32_t filter_w;
+    int32_t step_x;     /* input bytes between tap columns */
+    int32_t step_y;     /* input bytes between tap rows */
+    int32_t offset;     /* input offset */
+    int32_t out_offset;
+    int32_t act_min;
+    int32_t act_max;
+    int32_t qstep;      /* 1 per channel, 0 per tensor */
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} mcf_dw_ctx;
+
+/* Output zero point and clamp, in locals (stores through int8_t pointers may alias the context). */
+typedef struct {
+    int32_t offset;
+    int32_t act_min;
+    int32_t act_max;
+} mcf_dw_clamp;
+
+static inline int8_t mcf_dw_out(mcf_dw_clamp c, int32_t acc, int32_t mult, int32_t shift)
+{
+    return (int8_t)mcf_clamp(mcf_dw_requantize(acc, mult, shift) + c.offset, c.act_min, c.act_max);
+}
+
+/*
+ * Every channel of one output pixel. `x` is the first tap inside the image (channel 0), `w` its
+ * weights in group 0; rows x cols taps are inside. A full 3x3 window takes an unrolled route.
+ */
+static MCF_NOINLINE void mcf_dw_pixel(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
+                                      int32_t rows, int32_t cols, int8_t *out)
+{
+    const int32_t channels = k->channels;
+    const int32_t full = channels & ~3;
+    const int32_t step_x = k->step_x;
+    const int32_t step_y = k->step_y;
+    const int32_t group_words = 2 * k->taps;
+    const int32_t offset = k->offset;
+    const int32_t qstep = k->qstep;
+    const int32_t filter_w = k->filter_w;
+    const int32_t *mult = k->multiplier;
+    const int32_t *shift = k->shift;
+    const int32_t *bias = k->bias;
+    mcf_dw_clamp clamp;
+#if MCF_KERNELS_DSP
+    const uint32_t offset2 = mcf_dup16(offset);
+#endif
+    int32_t c;
+    clamp.offset = k->out_offset;
+    clamp.act_min = k->act_min;
+    clamp.act_max = k->act_max;
+    for (c = 0; c < channels; c += 4) {
+        int32_t a0 = bias[0], a1 = 0, a2 = 0, a3 = 0;
+        if (c < full) {
+            a1 = bias[1];
+            a2 = bias[2];
+            a3 = bias[3];
+            if (rows == 3 && cols == 3 && filter_w == 3) {
+                const int8_t *r = x;
+                MCF_DW_ROW3_AT(r, step_x, w);
+                r += step_y;
+                MCF_DW_ROW3_AT(r, step_x, w + 6);
+                r += step_y;
+                MCF_DW_ROW3_AT(r, step_x, w + 12);
+            } else {
+                const int8_t *r = x;
+                const uint32_t *wr = w;
+                int32_t ky, kx;
+                for (ky = 0; ky < rows; ++ky) {
+                    const int8_t *xp = r;
+                    const uint32_t *wp = wr;
+                    for (kx = 0; kx < cols; ++kx) {
+                        MCF_DW_TAP_AT(xp, wp);
+                        xp += step_x;
+                        wp += 2;
+                    }
+                    r += step_y;
+                    wr += 2 * filter_w;
+                }
+            }
+            out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0]);
+            out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep]);
+            out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep]);
+            out[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep]);
+        } else { /* the last 1..3 channels: read only those, their padded weights are 0 */
+            const int32_t n = channels - c;
+            const int8_t *r = x;
+            const uint32_t *wr = w;
+            int32_t ky, kx;
+            a1 = n > 1 ? bias[1] : 0;
+            a2 = n > 2 ? bias[2] : 0;
+            for (ky = 0; ky < rows; ++ky) {
+                const int8_t *xp = r;
+                const uint32_t *wp = wr;
+                for (kx = 0; kx < cols; ++kx) {
+                    MCF_DW_TAP(mcf_dw_load_partial(xp, n), wp);
+                    xp += step_x;
+                    wp += 2;
+                }
+                r += step_y;
+                wr += 2 * k->filter_w;
+            }
+            out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0]);
+            if (n > 1) {
+                out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep]);
+            }
+            if (n > 2) {
+                out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep]);
+            }
+        }
+        x += 4;
+        w += group_words;
+        out += 4;
+        bias += 4;
+        mult += 4 * qstep;
+        shift += 4 * qstep;
+    }
+}
+
+/*
+ * Depth multiplier 1. `w` holds, for each group of four channels c = 4g .. 4g+3 (the last one
+ * padded with zero weights) and each tap t = ky * filter_w + kx, two words of int16 weights:
+ * (w[t][c], w[t][c+2]) and (w[t][c+1], w[t][c+3]) - the order SXTAB16 / SXTAB16 ROR #8 widen
+ * four input bytes into. Taps outside the image are skipped, as in the reference; accumulators
+ * start at the unfolded bias and add w * (x + input_offset), |each| < 2^15: the reference's sums.
+ */
+static void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                         const uint32_t *w, int8_t *output)
+{
+    const int32_t channels = p->input_c;
+    const int32_t in_row = p->input_w * channels;
+    mcf_dw_ctx k;
+    int32_t b;
+    k.channels = channels;
+    k.taps = p->filter_h * p->filter_w;
+    k.filter_w = p->filter_w;
+    k.step_x = p->dilation_w * channels;
+    k.step_y = p->dilation_h * in_row;
+    k.offset = p->input_offset;
+    k.out_offset = p->output_offset;
+    k.act_min = p->act_min;
+    k.act_max = p->act_max;
+    k.qstep = p->per_channel ? 1 : 0;
+    k.bias = p->bias;
+    k.multiplier = p->multiplier;
+    k.shift = p->shift;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->input_h * in_row;
+        int32_t oy;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            int32_t ky_lo, ky_hi;
+            int32_t ox;
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int32_t kx_lo, kx_hi, rows, cols;
+                const int8_t *x_first = in_b; /* the first tap inside the image, channel 0 */
+                mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+                rows = ky_hi - ky_lo;
+                cols = kx_hi - kx_lo;
+                if (rows > 0 && cols > 0) {
+                    x_first = in_b + (iy0 + ky_lo * p->dilation_h) * in_row +
+                              (ix0 + kx_lo * p->dilation_w) * channels;
+                }
+                mcf_dw_pixel(&k, x_first, w + 2 * (ky_lo * p->filter_w + kx_lo), rows, cols, output);
+                output += channels;
+            }
+        }
+    }
+}
+
+#endif /* MCF_KERNELS_FAST */
+
+void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                             const int8_t *filter, int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    if (p->fast_layout) {
+        mcf_depthwise_conv2d_s8_fast(p, input, (const uint32_t *)(const void *)filter, output);
+        return;
+    }
+#endif
+    mcf_depthwise_conv2d_s8_reference(p, input, filter, output);
 }

@@ -22,6 +22,12 @@
  * -128 <= act_min <= act_max <= 127; multiplier is Q31 in [2^30, 2^31) (or 0), shift in
  * [-31, 30] (positive = left). multiplier/shift hold one entry, or output_c entries when
  * `per_channel` is set.
+ *
+ * Fast paths (mcf_dsp.h), for depth_multiplier 1 (`fast_layout` set): four channels at a time,
+ * each tap's four inputs widened to int16 with the offset added (SXTAB16) and multiplied with
+ * int16 weights (SMLABB / SMLATT on cores with the DSP extension). In builds with these paths,
+ * `filter` then points to the weights in that layout (uint32 words; see
+ * mcuforge.generator.ops.conv.depthwise_fast_layout) instead of 1HWC.
  */
 typedef struct {
     int32_t batches;
@@ -50,6 +56,7 @@ typedef struct {
     const int32_t *shift;
     const int32_t *bias;        /**< [output_c], the model's bias (zeros when absent) */
     const int32_t *folded_bias; /**< [output_c], bias with the input offset folded in */
+    int32_t fast_layout;        /**< filter is in the fast paths' layout when they are compiled */
 } mcf_depthwise_conv2d_params;
 
 /** Depthwise-convolves `input` with `filter` (layouts above) into `output`. */

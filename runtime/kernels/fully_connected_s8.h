@@ -9,6 +9,12 @@
  * `bias` already holds bias[u] - input_zero_point * sum(weights[u][:]), so the kernel only
  * accumulates weights * input. `multiplier`/`shift` have one entry, or one per unit when
  * `per_channel` is set.
+ *
+ * Fast paths (mcf_dsp.h), when `fast_layout` is set: four units at a time, each input word of four
+ * int8 widened once (SXTB16) and used by all four (SMLAD on cores with the DSP extension). In
+ * builds with these paths `weights` then points to the weights in the layout they read (uint32
+ * words: per block of four units and group of four inputs, one word per unit; see
+ * mcuforge.generator.ops.fully_connected.fc_fast_layout) instead of [units][depth].
  */
 typedef struct {
     int32_t batches;       /**< rows of the input, each `depth` long */
@@ -21,6 +27,7 @@ typedef struct {
     const int32_t *multiplier;
     const int32_t *shift;
     const int32_t *bias;   /**< [units], zero point folded in */
+    int32_t fast_layout;   /**< weights are in the fast paths' layout when they are compiled */
 } mcf_fc_params;
 
 /** output[b][u] = clamp(requant(bias[u] + sum_d weights[u][d] * input[b][d]) + output_offset).

@@ -16,6 +16,12 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define MCF_NOINLINE __attribute__((noinline))
+#else
+#define MCF_NOINLINE
+#endif
+
 #define MCF_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MCF_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -47,13 +53,50 @@ static inline int32_t mcf_rounding_divide_by_pot(int32_t x, int32_t exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/* x * multiplier * 2^shift with multiplier in Q31; shift > 0 is a left shift. */
+/*
+ * x * multiplier * 2^shift with multiplier in Q31; shift > 0 is a left shift. Every caller passes
+ * a multiplier computed by mcuforge.generator.quant: 0 or in [2^30, 2^31), never negative.
+ *
+ * The reference form is TFLite Micro's MultiplyByQuantizedMultiplier: a saturating rounding
+ * doubling high multiply, then a rounding right shift by e = -shift. Unless the kernels are built
+ * with MCF_PORTABLE_KERNELS, the usual case e >= 2 takes a shorter route to the same value:
+ *
+ *   1. SRDHM(x, m) = floor((x*m + 2^30) / 2^31) for m >= 0 (TFLite nudges negative products by
+ *      1 - 2^30 and truncates toward zero, which is the same floor; the saturating case needs
+ *      m = INT32_MIN). Call that t.
+ *   2. RDBP(t, e) = floor((t + 2^(e-1) - [t < 0]) / 2^e)   (round half away from zero).
+ *   3. Nested floors of divisions by powers of two combine, so the result is
+ *      floor((x*m + 2^30 + (2^(e-1) - [t < 0]) * 2^31) / 2^(31+e)), with no overflow in int64
+ *      (|x*m| < 2^62). [t < 0] may be replaced by [x < 0]: they differ only when t = 0, and then
+ *      both give 0.
+ *   4. The constant is 2^30 + 2^(e+30) - [x < 0] * 2^31; as a 64-bit value it has low word
+ *      0x40000000 (x >= 0) or 0xC0000000 (x < 0) and high word 2^(e-2) - [x < 0]. One SMLAL adds
+ *      x*m to it, and because 31 + e >= 32 the result is the high word shifted right by e - 1.
+ * tests/test_kernel_fixedpoint.py compares both forms on a sweep of values and all shifts.
+ */
+static inline int32_t mcf_requantize_right(int32_t x, int32_t multiplier, uint32_t round_high,
+                                           int32_t rshift)
+{
+    /* round_high = 2^(e-2), rshift = e - 1, for a right shift by e >= 2 (see below) */
+    const uint32_t neg = (uint32_t)x >> 31;
+    const uint64_t c = ((uint64_t)(round_high - neg) << 32) | (0x40000000u | (neg << 31));
+    const uint64_t w = c + (uint64_t)((int64_t)x * multiplier);
+    return (int32_t)(w >> 32) >> rshift;
+}
+
 static inline int32_t mcf_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    return mcf_rounding_divide_by_pot(
-        mcf_sat_round_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+#if !defined(MCF_PORTABLE_KERNELS)
+    if (shift <= -2) {
+        return mcf_requantize_right(x, multiplier, (uint32_t)1 << (-shift - 2), -shift - 1);
+    }
+#endif
+    {
+        const int32_t left = shift > 0 ? shift : 0;
+        const int32_t right = shift > 0 ? 0 : -shift;
+        return mcf_rounding_divide_by_pot(
+            mcf_sat_round_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+    }
 }
 
 /* Largest number of loop dimensions a broadcasting elementwise kernel walks (after the compiler

@@ -1,0 +1,218 @@
+/*
+ * mcf_dsp.h - which kernel paths are compiled, and the packed 16-bit helpers of the DSP paths.
+ *
+ * Every kernel keeps its portable reference loop (TFLite Micro's arithmetic, written plainly)
+ * and may add faster paths in the same function (CMSIS-NN style):
+ *
+ *   MCF_KERNELS_FAST  portable C fast paths (hoisting, blocking, im2col): any target.
+ *   MCF_KERNELS_DSP   paths using the Armv7E-M / Armv8-M DSP extension (Cortex-M4, M7, M33, M55):
+ *                     two 16x16 multiply-accumulates per instruction (SMLAD) on operands widened
+ *                     with SXTB16 / SXTAB16.
+ *
+ * -DMCF_PORTABLE_KERNELS turns both off (the reference loops only: `mcuforge bench` builds such a
+ * firmware for comparison). -DMCF_EMULATE_DSP turns the DSP paths on for any compiler, with the
+ * instructions written in C below: host tests check their logic bit for bit against TFLite Micro;
+ * the QEMU tests (tests/test_kernel_on_device.py) check the real instructions.
+ *
+ * Every fast path computes the same int32 sums as the reference loop: integer addition is exact
+ * (and wraps identically in any order), so blocking, unrolling and pairing products change
+ * nothing; requantization then uses mcf_requantize, exactly as the reference does.
+ */
+#ifndef MCF_DSP_H
+#define MCF_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(MCF_PORTABLE_KERNELS)
+#define MCF_KERNELS_FAST 1
+#if (defined(__ARM_FEATURE_DSP) && !defined(__ARM_BIG_ENDIAN)) || defined(MCF_EMULATE_DSP)
+#define MCF_KERNELS_DSP 1
+#else
+#define MCF_KERNELS_DSP 0
+#endif
+#else
+#define MCF_KERNELS_FAST 0
+#define MCF_KERNELS_DSP 0
+#endif
+
+/* In generated code: a constant in the layout the fast paths read (fast builds), or the model's own
+ * (portable builds). model_data.c defines only the one its build uses. Compile every file of a
+ * model library with the same MCF_* flags. */
+#if MCF_KERNELS_FAST
+#define MCF_FAST_OR(fast, portable) (fast)
+#else
+#define MCF_FAST_OR(fast, portable) (portable)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Four int8 (or two int16) from any address, as one little-endian word (an unaligned LDR). */
+static inline uint32_t mcf_read_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void mcf_write_u32(void *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+#if MCF_KERNELS_DSP
+
+#if defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+#include <arm_acle.h>
+
+/* Bytes 0 and 2 of x, sign-extended into the two halfwords. */
+static inline uint32_t mcf_sxtb16(uint32_t x)
+{
+    return (uint32_t)__sxtb16((int8x4_t)x);
+}
+
+/* Bytes 1 and 3 of x, sign-extended into the two halfwords (one SXTB16 with ROR #8). */
+static inline uint32_t mcf_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* a's halfwords plus bytes 0 and 2 of x (sign-extended), each halfword wrapping. */
+static inline uint32_t mcf_sxtab16(uint32_t a, uint32_t x)
+{
+    return (uint32_t)__sxtab16((int16x2_t)a, (int8x4_t)x);
+}
+
+/* a's halfwords plus bytes 1 and 3 of x (sign-extended), each halfword wrapping. */
+static inline uint32_t mcf_sxtab16_ror8(uint32_t a, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+
+/* acc + a.lo * b.lo + a.hi * b.hi (signed halfwords; the sum wraps modulo 2^32). */
+static inline int32_t mcf_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
+
+/* acc + a.lo * b.lo and acc + a.hi * b.hi. */
+static inline int32_t mcf_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlabb((int32_t)a, (int32_t)b, acc);
+}
+
+static inline int32_t mcf_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlatt((int32_t)a, (int32_t)b, acc);
+}
+
+/* Low halfword of a, low halfword of b in the top: (a.lo, b.lo). */
+static inline uint32_t mcf_pkhbt(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* High halfword of a in the bottom, high halfword of b on top: (a.hi, b.hi). */
+static inline uint32_t mcf_pkhtb(uint32_t b, uint32_t a)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+
+#else /* MCF_EMULATE_DSP: the same instructions in C, for host tests of the DSP paths */
+
+static inline int32_t mcf_lo16(uint32_t x)
+{
+    return (int32_t)(int16_t)(uint16_t)(x & 0xFFFFu);
+}
+
+static inline int32_t mcf_hi16(uint32_t x)
+{
+    return (int32_t)(int16_t)(uint16_t)(x >> 16);
+}
+
+static inline uint32_t mcf_pack16(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xFFFFu) | (((uint32_t)hi & 0xFFFFu) << 16);
+}
+
+/* uint32 → int32 modulo 2^32, without implementation-defined conversions. */
+static inline int32_t mcf_wrap32(uint32_t v)
+{
+    return v < 0x80000000u ? (int32_t)v : (int32_t)(v - 0x80000000u) - (int32_t)0x7FFFFFFF - 1;
+}
+
+static inline uint32_t mcf_sxtb16(uint32_t x)
+{
+    return mcf_pack16((int8_t)(uint8_t)(x & 0xFFu), (int8_t)(uint8_t)((x >> 16) & 0xFFu));
+}
+
+static inline uint32_t mcf_sxtb16_ror8(uint32_t x)
+{
+    return mcf_sxtb16((x >> 8) | (x << 24));
+}
+
+static inline uint32_t mcf_sxtab16(uint32_t a, uint32_t x)
+{
+    const uint32_t b = mcf_sxtb16(x);
+    return mcf_pack16(mcf_lo16(a) + mcf_lo16(b), mcf_hi16(a) + mcf_hi16(b));
+}
+
+static inline uint32_t mcf_sxtab16_ror8(uint32_t a, uint32_t x)
+{
+    return mcf_sxtab16(a, (x >> 8) | (x << 24));
+}
+
+static inline int32_t mcf_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    const uint32_t sum = (uint32_t)acc + (uint32_t)(mcf_lo16(a) * mcf_lo16(b)) +
+                         (uint32_t)(mcf_hi16(a) * mcf_hi16(b));
+    return mcf_wrap32(sum); /* wraps like the instruction */
+}
+
+static inline int32_t mcf_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    const uint32_t sum = (uint32_t)acc + (uint32_t)(mcf_lo16(a) * mcf_lo16(b));
+    return mcf_wrap32(sum);
+}
+
+static inline int32_t mcf_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    const uint32_t sum = (uint32_t)acc + (uint32_t)(mcf_hi16(a) * mcf_hi16(b));
+    return mcf_wrap32(sum);
+}
+
+static inline uint32_t mcf_pkhbt(uint32_t a, uint32_t b)
+{
+    return (a & 0xFFFFu) | (b << 16);
+}
+
+static inline uint32_t mcf_pkhtb(uint32_t b, uint32_t a)
+{
+    return (b & 0xFFFF0000u) | (a >> 16);
+}
+
+#endif /* real or emulated instructions */
+
+/* (v, v) as two halfwords: SXTAB16 with an offset so packed adds it to two bytes at once. */
+static inline uint32_t mcf_dup16(int32_t v)
+{
+    return ((uint32_t)v & 0xFFFFu) | ((uint32_t)v << 16);
+}
+
+#endif /* MCF_KERNELS_DSP */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCF_DSP_H */

@@ -206,3 +206,73 @@ def test_python_twin_matches_c(tmp_path, seed):
     bad = [(c, int(o), fns[c[0]](c[1], c[2])) for c, o in zip(cases, out, strict=True)
            if fns[c[0]](c[1], c[2]) != int(o)]
     assert not bad, bad[:10]
+
+
+REQUANT_SWEEP = r"""
+#include <stdio.h>
+#include "mcf_common.h"
+static uint32_t rng_state = 88172645u;
+static uint32_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+int main(void)
+{
+    /* Every shift of a kernel multiplier, multipliers at both ends of [2^30, 2^31) and 0, and
+     * accumulators near every power of two, near 0 and at the int32 extremes, both signs. */
+    static const int32_t edges[] = {0, 1, -1, 2, -2, 127, -128, 32767, -32768, 1073741824, -1073741824,
+                                    2147483647, -2147483647 - 1, 2147483646, -2147483647};
+    uint32_t h = 2166136261u;
+    int32_t shift;
+    unsigned i;
+    for (shift = -31; shift <= 30; ++shift) {
+        for (i = 0; i < 20000u; ++i) {
+            const uint32_t r = rng();
+            int32_t m = i % 7u == 0 ? (i % 14u == 0 ? 0 : 2147483647)
+                                    : (int32_t)(0x40000000u | (rng() & 0x3fffffffu));
+            int32_t x;
+            if (i < sizeof edges / sizeof edges[0]) {
+                x = edges[i];
+            } else if (i < 12000u) {
+                /* small and scaled-up consecutive values against multipliers with few bits set:
+                 * products that land exactly on both rounding steps' ties */
+                static const int32_t tie_m[] = {0x40000000, 0x60000000, 0x50000000, 0x7fff0000};
+                x = ((int32_t)(i % 3000u) - 1500) * (1 << (2 * (i / 3000u)));
+                m = tie_m[i % 4u];
+            } else {
+                const int32_t mag = (int32_t)((r & 0x7fffffffu) >> (rng() % 31u));
+                x = (rng() & 1u) ? mag : -mag;
+            }
+            {
+                const int32_t v = mcf_requantize(x, m, shift);
+                unsigned k;
+                for (k = 0; k < 4; ++k) {
+                    h ^= ((uint32_t)v >> (8 * k)) & 0xffu;
+                    h *= 16777619u;
+                }
+            }
+        }
+    }
+    printf("%08x\n", (unsigned)h);
+    return 0;
+}
+"""
+
+
+def test_fast_requantize_matches_reference_form(tmp_path):
+    # mcf_requantize takes a shorter route for right shifts of 2 or more unless the kernels are
+    # built with MCF_PORTABLE_KERNELS (TFLite Micro's MultiplyByQuantizedMultiplier written out):
+    # both builds hash the same 1.24 million results.
+    src = tmp_path / "requant.c"
+    src.write_text(REQUANT_SWEEP)
+    cc = find_tool("cc")
+    hashes = []
+    for flags in ([], ["-DMCF_PORTABLE_KERNELS"]):
+        exe = tmp_path / ("requant" + "".join(flags).replace("-", "_"))
+        subprocess.run([cc, *WARNING_FLAGS, "-O2", *flags, "-I", str(KERNELS), str(src), "-o", str(exe)],
+                       check=True)
+        hashes.append(subprocess.run([exe], check=True, capture_output=True, text=True).stdout.strip())
+    assert hashes[0] == hashes[1]

@@ -1,8 +1,11 @@
-/* add_s8.c - portable int8 elementwise ADD / SUB with broadcasting. */
+/* add_s8.c - int8 elementwise ADD / SUB with broadcasting: the reference row loop, and a fast
+ * row loop with the three rescalings' constants computed once per call. */
 #include "add_s8.h"
 
 #include "mcf_common.h"
+#include "mcf_dsp.h"
 
+#if !MCF_KERNELS_FAST
 /* One input value on the common scale: (x - zero point) * 2^left_shift, then scaled below one. */
 static inline int32_t mcf_add_scale_input(int32_t x, int32_t offset, int32_t left_shift,
                                           int32_t multiplier, int32_t shift)
@@ -38,6 +41,33 @@ static void mcf_add_row(const mcf_add_params *p, int32_t subtract, const int8_t 
     }
 }
 
+#else
+/* The same values as the reference row (TFLite Micro's arithmetic, in the portable build): each
+ * rescaling is mcf_requantize with a shift <= 0, here mcf_rescale with constants made once. */
+typedef struct {
+    mcf_rescaler in1, in2, out;
+    int32_t offset1, offset2, out_offset, act_min, act_max, left_shift;
+} mcf_add_fast;
+
+static void mcf_add_row_fast(const mcf_add_fast *f, int32_t subtract, const int8_t *a, int32_t s1,
+                             const int8_t *b, int32_t s2, int8_t *out, int32_t n)
+{
+    const mcf_rescaler in1 = f->in1, in2 = f->in2, rout = f->out;
+    const int32_t offset1 = f->offset1, offset2 = f->offset2, left = f->left_shift;
+    const int32_t out_offset = f->out_offset, act_min = f->act_min, act_max = f->act_max;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        /* |x + offset| <= 255, so the shifted values stay below 2^28 for left_shift 20 */
+        const int32_t va = mcf_rescale(&in1, (*a + offset1) * ((int32_t)1 << left));
+        const int32_t vb = mcf_rescale(&in2, (*b + offset2) * ((int32_t)1 << left));
+        const int32_t v = mcf_rescale(&rout, subtract ? va - vb : va + vb) + out_offset;
+        out[i] = (int8_t)mcf_clamp(v, act_min, act_max);
+        a += s1;
+        b += s2;
+    }
+}
+#endif
+
 static void mcf_add_sub_s8(const mcf_add_params *p, int32_t subtract, const int8_t *input1,
                            const int8_t *input2, int8_t *output)
 {
@@ -52,9 +82,26 @@ static void mcf_add_sub_s8(const mcf_add_params *p, int32_t subtract, const int8
     for (d = 0; d < outer; ++d) {
         rows *= p->dims[d];
     }
+#if MCF_KERNELS_FAST
+    mcf_add_fast f;
+    f.in1 = mcf_rescaler_make(p->input1_multiplier, p->input1_shift);
+    f.in2 = mcf_rescaler_make(p->input2_multiplier, p->input2_shift);
+    f.out = mcf_rescaler_make(p->output_multiplier, p->output_shift);
+    f.offset1 = p->input1_offset;
+    f.offset2 = p->input2_offset;
+    f.out_offset = p->output_offset;
+    f.act_min = p->act_min;
+    f.act_max = p->act_max;
+    f.left_shift = p->left_shift;
+#endif
     for (r = 0; r < rows; ++r) {
+#if MCF_KERNELS_FAST
+        mcf_add_row_fast(&f, subtract, input1 + off1, p->stride1[outer], input2 + off2,
+                         p->stride2[outer], output, n);
+#else
         mcf_add_row(p, subtract, input1 + off1, p->stride1[outer], input2 + off2, p->stride2[outer],
                     output, n);
+#endif
         output += n;
         mcf_bcast_advance(outer, p->dims, p->stride1, p->stride2, idx, &off1, &off2);
     }

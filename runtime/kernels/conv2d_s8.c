@@ -263,8 +263,17 @@ static inline void mcf_conv2d_mac4(uint32_t w, const uint32_t *x, int32_t *acc0,
 {
     const int32_t w0 = (int8_t)(w & 0xFFu), w1 = (int8_t)((w >> 8) & 0xFFu);
     const int32_t w2 = (int8_t)((w >> 16) & 0xFFu), w3 = (int8_t)(w >> 24);
-    *acc0 += w0 * mcf_col16(x, 0) + w2 * mcf_col16(x, 1) + w1 * mcf_col16(x, 2) + w3 * mcf_col16(x, 3);
-    *acc1 += w0 * mcf_col16(x, 4) + w2 * mcf_col16(x, 5) + w1 * mcf_col16(x, 6) + w3 * mcf_col16(x, 7);
+    int32_t a = *acc0, b = *acc1; /* one multiply-accumulate per product */
+    a += w0 * mcf_col16(x, 0);
+    a += w2 * mcf_col16(x, 1);
+    a += w1 * mcf_col16(x, 2);
+    a += w3 * mcf_col16(x, 3);
+    b += w0 * mcf_col16(x, 4);
+    b += w2 * mcf_col16(x, 5);
+    b += w1 * mcf_col16(x, 6);
+    b += w3 * mcf_col16(x, 7);
+    *acc0 = a;
+    *acc1 = b;
 }
 #endif
 

@@ -60,20 +60,25 @@ static inline uint32_t mcf_fc_load_partial(const int8_t *x, int32_t n)
         a3 = mcf_smlad(mcf_sxtb16_ror8((w)[3]), x13_, a3);                               \
     } while (0)
 #else
-static inline int32_t mcf_fc_dot4(uint32_t w, int32_t x0, int32_t x1, int32_t x2, int32_t x3)
+/* acc + the four products of one weight word with x0..x3, one multiply-accumulate each. */
+static inline int32_t mcf_fc_dot4(int32_t acc, uint32_t w, int32_t x0, int32_t x1, int32_t x2,
+                                  int32_t x3)
 {
-    return (int8_t)(w & 0xFFu) * x0 + (int8_t)((w >> 8) & 0xFFu) * x1 +
-           (int8_t)((w >> 16) & 0xFFu) * x2 + (int8_t)(w >> 24) * x3;
+    acc += (int8_t)(w & 0xFFu) * x0;
+    acc += (int8_t)((w >> 8) & 0xFFu) * x1;
+    acc += (int8_t)((w >> 16) & 0xFFu) * x2;
+    acc += (int8_t)(w >> 24) * x3;
+    return acc;
 }
 #define MCF_FC_GROUP(xv, w)                                                              \
     do {                                                                                 \
         const uint32_t v_ = (xv);                                                        \
         const int32_t x0_ = (int8_t)(v_ & 0xFFu), x1_ = (int8_t)((v_ >> 8) & 0xFFu);     \
         const int32_t x2_ = (int8_t)((v_ >> 16) & 0xFFu), x3_ = (int8_t)(v_ >> 24);      \
-        a0 += mcf_fc_dot4((w)[0], x0_, x1_, x2_, x3_);                                   \
-        a1 += mcf_fc_dot4((w)[1], x0_, x1_, x2_, x3_);                                   \
-        a2 += mcf_fc_dot4((w)[2], x0_, x1_, x2_, x3_);                                   \
-        a3 += mcf_fc_dot4((w)[3], x0_, x1_, x2_, x3_);                                   \
+        a0 = mcf_fc_dot4(a0, (w)[0], x0_, x1_, x2_, x3_);                                \
+        a1 = mcf_fc_dot4(a1, (w)[1], x0_, x1_, x2_, x3_);                                \
+        a2 = mcf_fc_dot4(a2, (w)[2], x0_, x1_, x2_, x3_);                                \
+        a3 = mcf_fc_dot4(a3, (w)[3], x0_, x1_, x2_, x3_);                                \
     } while (0)
 #endif
 

@@ -99,6 +99,40 @@ static inline int32_t mcf_requantize(int32_t x, int32_t multiplier, int32_t shif
     }
 }
 
+/*
+ * mcf_requantize(x, multiplier, shift) for one fixed multiplier (>= 0) and a shift <= 0, with the
+ * constants of the short route (see mcf_requantize) computed once, e = -shift:
+ *   e >= 1: floor((x*m + 2^30 + 2^(e+30) - [x < 0] * 2^31) / 2^(31+e))
+ *   e == 0: floor((x*m + 2^30) / 2^31)   (the saturating high multiply alone, m >= 0)
+ * For loops that rescale many values with the same parameters (elementwise ADD/SUB).
+ */
+typedef struct {
+    int32_t multiplier;
+    int32_t rshift;  /* e - 1 for e >= 1; -1 for e == 0 */
+    uint64_t c_pos;  /* the 64-bit constant for x >= 0 */
+    uint64_t c_neg;  /* for x < 0 */
+} mcf_rescaler;
+
+static inline mcf_rescaler mcf_rescaler_make(int32_t multiplier, int32_t shift)
+{
+    mcf_rescaler r;
+    const int32_t e = -shift; /* 0..31 */
+    r.multiplier = multiplier;
+    r.rshift = e - 1;
+    r.c_pos = ((uint64_t)1 << 30) + (e >= 1 ? (uint64_t)1 << (e + 30) : 0u);
+    r.c_neg = r.c_pos - (e >= 1 ? (uint64_t)1 << 31 : 0u);
+    return r;
+}
+
+static inline int32_t mcf_rescale(const mcf_rescaler *r, int32_t x)
+{
+    const uint64_t w = (x < 0 ? r->c_neg : r->c_pos) + (uint64_t)((int64_t)x * r->multiplier);
+    if (r->rshift >= 0) {
+        return (int32_t)(w >> 32) >> r->rshift;
+    }
+    return (int32_t)((uint32_t)(w >> 31)); /* e == 0: |result| < 2^31, the low 32 bits of w >> 31 */
+}
+
 /* Largest number of loop dimensions a broadcasting elementwise kernel walks (after the compiler
  * merged every run of dimensions that broadcast the same way). */
 #define MCF_BCAST_MAX_DIMS 8

@@ -268,6 +268,9 @@ def _write_sensor_glue(project: Project, app: Path) -> None:
     src = runtime_dir() / "sensor"
     for rel in runtime_files(pipeline):
         shutil.copy2(src / rel, app / Path(rel).name)
+    if pipeline.features is not None:  # e.g. the feature stage's constant tables
+        for name, text in sorted(pipeline.features.c_files().items()):
+            (app / name).write_text(text)
     cp = c_placement(project.board, project.config.framework, project.placement)
     (app / "mcf_sensor_config.h").write_text(
         config_header(pipeline, model_sha256=project.compiled.graph.sha256, board_id=project.board.id,

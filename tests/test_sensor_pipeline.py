@@ -288,7 +288,32 @@ def test_recording_rate_length_and_format(gesture, tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match=r"\[40, 2\] is not \[samples, 3\]"):
         load_recording(tmp_path / "wrong.npy", p)
     (tmp_path / "a.wav").write_bytes(b"RIFF")
-    with pytest.raises(RecordingError, match="WAV recordings go with the audio pipeline"):
+    with pytest.raises(RecordingError, match=r"cannot read .* as a PCM WAV file"):
         load_recording(tmp_path / "a.wav", p)
     with pytest.raises(RecordingError, match="not found"):
         load_recording(tmp_path / "none.csv", p)
+
+
+def _wav(path: Path, x: np.ndarray, rate: int, width: int = 2) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        w.writeframes(x.astype("<i2" if width == 2 else "u1").tobytes())
+    return path
+
+
+def test_wav_recordings(tmp_path: Path) -> None:
+    m = tmp_path / "audio.tflite"
+    m.write_bytes(int8_imu_model((1, 96), units=2))
+    p = _resolve(read_model(m), "replay:microphone", rate_hz=16000)
+    assert p.channels == ("audio",) and p.window == 96
+    x = np.random.default_rng(1).integers(-32768, 32768, 400).astype(np.int16)
+    got = load_recording(_wav(tmp_path / "ok.wav", x, 16000), p)
+    assert got.shape == (400, 1) and np.array_equal(got[:, 0], x.astype(np.float32))
+    with pytest.raises(RecordingError, match="recorded at 8000 Hz, the pipeline samples at 16000 Hz"):
+        load_recording(_wav(tmp_path / "slow.wav", x, 8000), p)
+    with pytest.raises(RecordingError, match="8-bit samples"):
+        load_recording(_wav(tmp_path / "u8.wav", x[:200] & 0xFF, 16000, width=1), p)

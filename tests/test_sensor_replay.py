@@ -204,3 +204,29 @@ def test_replay_without_echo_and_ordinary_inferences_after(int8_project: Path) -
         assert all(np.array_equal(w.outputs[0], ref.run([t], 1)[0]) for w, t in zip(windows, want, strict=True))
         res = dev.infer([want[1]])
         assert np.array_equal(res.outputs[0], ref.run([want[1]], 1)[0])
+
+
+def test_audio_feature_stage_plugs_in(models_dir: Path, tmp_path: Path) -> None:
+    """A 16 kHz WAV through the MFCC feature stage (generator/sensor/features.py) into the MLPerf
+    Tiny keyword-spotting model: window 16,000 samples, hop 8,000, MFCC → int8 on the device."""
+    import wave
+
+    root = tmp_path / "kws"
+    new_project(root, models_dir / "kws_ref_model.tflite", "mps2_an386", sensor="replay:microphone")
+    data = yaml.safe_load((root / "mcuforge.yaml").read_text())
+    data["sensor"].update(rate_hz=16000.0, window=16000, hop=8000, features={"kind": "mfcc"})
+    (root / "mcuforge.yaml").write_text(yaml.safe_dump(data))
+    update_project(root)
+    build_project(root)
+    t = np.arange(24000) / 16000
+    audio = (2500 * np.sin(2 * np.pi * 440 * t) + np.random.default_rng(0).normal(0, 400, t.size))
+    wav = tmp_path / "speech.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(audio.round().clip(-32768, 32767).astype("<i2").tobytes())
+    proc = mcuforge("test", str(root), "--replay", str(wav), "--json")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    report = json.loads(proc.stdout)
+    assert len(report["vectors"]) == 2 and all(v["passed"] and v["input_match"] for v in report["vectors"])

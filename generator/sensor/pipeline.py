@@ -199,8 +199,9 @@ class FeatureStage(Protocol):
     written into mcf_sensor_config.h and must define ``MCF_SENSOR_FEATURE_INCLUDE`` (a quoted
     header name), ``MCF_SENSOR_FEATURE_RUN(window, out)`` (a statement computing ``float out[]``
     from ``const float window[]``) and may define more; ``c_sources`` are runtime/sensor files
-    copied into the project (e.g. ``("mcf_mfcc.c", "mcf_mfcc.h")``); ``ram_bytes`` is the static RAM
-    the stage adds."""
+    copied into the project (e.g. ``("mcf_mfcc.c", "mcf_mfcc.h")``) and ``c_files()`` files
+    written next to them (file name → text, e.g. the stage's constant tables); ``ram_bytes`` is the
+    static RAM the stage adds."""
 
     kind: str
 
@@ -216,6 +217,8 @@ class FeatureStage(Protocol):
     def reference(self, window: np.ndarray) -> np.ndarray: ...
 
     def c_macros(self) -> dict[str, str]: ...
+
+    def c_files(self) -> dict[str, str]: ...
 
 
 #: kind → factory(params, rate_hz, window, channels, layout) returning a FeatureStage.

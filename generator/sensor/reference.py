@@ -12,9 +12,9 @@ intermediate value is rounded to float32 exactly as the C code rounds it:
 which is TFLite's QUANTIZE (float32 → int8) as `runtime/kernels/quantize.c` computes it.
 
 `load_recording` reads a CSV (a header naming the channels; other columns such as a time column are
-allowed and, when named t/time/timestamp, checked against the pipeline's rate) or a .npy array
-``[samples, channels]`` in channel order. Missing or non-numeric values are refused with the line
-and column.
+allowed and, when named t/time/timestamp, checked against the pipeline's rate), a .npy array
+``[samples, channels]`` in channel order, or a 16-bit PCM WAV file at the pipeline's rate (audio).
+Missing or non-numeric values are refused with the line and column.
 """
 
 from __future__ import annotations
@@ -109,8 +109,7 @@ def load_recording(path: Path, pipeline: Pipeline) -> np.ndarray:
     if suffix in (".csv", ".txt"):
         return _load_csv(path, pipeline)
     if suffix == ".wav":
-        raise RecordingError(f"{path}: WAV recordings go with the audio pipeline (microphone + feature stage)",
-                             hint="for sampled sensors, use a CSV with a header naming the channels, or .npy")
+        return _load_wav(path, pipeline)
     raise RecordingError(f"{path}: unknown recording format {suffix or '(no suffix)'}; use .csv or .npy")
 
 
@@ -144,6 +143,29 @@ def _load_npy(path: Path, pipeline: Pipeline) -> np.ndarray:
         raise RecordingError(f"{path}: array {list(x.shape)} is not [samples, {pipeline.num_channels}] "
                              f"(columns {', '.join(pipeline.channels)})")
     return _check_values(path, x.astype(np.float64), pipeline)
+
+
+def _load_wav(path: Path, pipeline: Pipeline) -> np.ndarray:
+    """16-bit PCM WAV, one file channel per pipeline channel, at the pipeline's rate; the samples
+    keep their int16 values (as float32: exact), which is what the audio feature stage expects."""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            rate, width, nch, frames = w.getframerate(), w.getsampwidth(), w.getnchannels(), w.getnframes()
+            raw = w.readframes(frames)
+    except (OSError, EOFError, wave.Error) as exc:
+        raise RecordingError(f"cannot read {path} as a PCM WAV file: {exc}") from exc
+    if width != 2:
+        raise RecordingError(f"{path}: {8 * width}-bit samples; the pipeline reads 16-bit PCM WAV files")
+    if nch != pipeline.num_channels:
+        raise RecordingError(f"{path}: {nch} audio channel(s), the pipeline has {pipeline.num_channels} "
+                             f"({', '.join(pipeline.channels)})")
+    if rate != pipeline.rate_hz:
+        raise RecordingError(f"{path}: recorded at {rate} Hz, the pipeline samples at {pipeline.rate_hz:g} Hz",
+                             hint="resample the recording, or set sensor.rate_hz")
+    x = np.frombuffer(raw, dtype="<i2").reshape(-1, nch).astype(np.float64)
+    return _check_values(path, x, pipeline)
 
 
 def _load_csv(path: Path, pipeline: Pipeline) -> np.ndarray:

@@ -71,6 +71,28 @@ class Dut:
         xs = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
         return Reference(self.session.model_bytes).run(xs, len(self.graph.outputs))
 
+    @property
+    def pipeline(self) -> Any:
+        """The project's sensor pipeline (`sensor:` in mcuforge.yaml), resolved; None without one."""
+        from mcuforge.generator.sensor.pipeline import resolve
+
+        cfg = self.session.config
+        return resolve(cfg.sensor, self.graph, self.board, cfg.framework) if cfg.sensor is not None else None
+
+    def replay(self, samples: Any) -> list[Any]:
+        """Streams `samples` ([n, channels] float32 in the pipeline's channel order and units) into the
+        firmware's sensor glue; one ReplayWindow (input tensor the device built, outputs) per window."""
+        p = self.pipeline
+        if p is None:
+            pytest.fail("mcuforge: the project has no sensor pipeline (no `sensor:` in mcuforge.yaml)", pytrace=False)
+        return list(self.session.device.replay(samples, window=p.window, hop=p.hop))
+
+    def sensor_inputs(self, samples: Any) -> Any:
+        """The input tensors the host pipeline builds from `samples`: what replay() must bring back."""
+        from mcuforge.generator.sensor.reference import input_tensors
+
+        return input_tensors(self.pipeline, samples)
+
 
 @pytest.fixture(scope="session")
 def dut(mcuforge_project: Path, mcuforge_port: str | None, request: pytest.FixtureRequest) -> Iterator[Dut]:

@@ -24,3 +24,20 @@ def test_random_inputs_match_tflite_micro(dut):
         for got, want in zip(result.outputs, dut.reference(inputs)):
             np.testing.assert_array_equal(got, want.reshape(got.shape))
         assert result.elapsed > 0
+{%- if m.sensor %}
+
+
+def test_sensor_glue_builds_the_host_pipelines_inputs(dut):
+    """Samples streamed into the firmware's sensor glue: each window's input tensor equals the host
+    pipeline's (mcuforge.yaml `sensor:`) bit for bit, and the outputs equal TFLite Micro's on it.
+    Replace the random samples by a recording of yours (mcuforge test --replay does the same)."""
+    p = dut.pipeline
+    samples = np.random.default_rng(2).normal(0.0, 1.0, (p.window + 3 * p.hop, p.num_channels)).astype(np.float32)
+    windows = dut.replay(samples)
+    want = dut.sensor_inputs(samples)
+    assert len(windows) == len(want) == 4
+    for window, x in zip(windows, want):
+        assert window.input.tobytes() == x.tobytes()
+        for got, ref in zip(window.outputs, dut.reference([x])):
+            np.testing.assert_array_equal(got, ref.reshape(got.shape))
+{%- endif %}

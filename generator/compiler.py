@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import build_buffers
+from .analysis import Buffer, build_buffers
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
@@ -63,7 +63,7 @@ def check_graph(graph: Graph) -> None:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(problems))
 
 
-def compile_graph(graph: Graph, *, separate_io: bool = False) -> CompiledModel:
+def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_arena: bool = False) -> CompiledModel:
     check_graph(graph)
     ops = registry()
     steps: list[KernelCall | Alias] = []
@@ -76,8 +76,37 @@ def compile_graph(graph: Graph, *, separate_io: bool = False) -> CompiledModel:
     if errors:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
     aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
-    scratch = {s.op.index: s.scratch_bytes for s in steps if isinstance(s, KernelCall) and s.scratch_bytes}
-    buffers = build_buffers(graph, aliases, scratch)
-    plan = plan_memory(buffers, len(graph.operators), separate_io=separate_io)
+    steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
+                                          scratch_may_grow_arena=scratch_may_grow_arena)
     buffer_of = {t: b.id for b in buffers for t in b.tensors}
     return CompiledModel(graph=graph, steps=steps, aliases=aliases, plan=plan, buffer_of=buffer_of)
+
+
+def _plan(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int],
+          separate_io: bool) -> tuple[Plan, list[Buffer]]:
+    scratch = {s.op.index: s.scratch_bytes for s in steps if isinstance(s, KernelCall) and s.scratch_bytes}
+    buffers = build_buffers(graph, aliases, scratch)
+    return plan_memory(buffers, len(graph.operators), separate_io=separate_io), buffers
+
+
+def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int], *,
+                   separate_io: bool, scratch_may_grow_arena: bool = False
+                   ) -> tuple[list[KernelCall | Alias], Plan, list[Buffer]]:
+    """Use the kernels' scratch (their fast paths) only where it costs no RAM.
+
+    The arena the model needs with no scratch at all is the budget. If every fast path's scratch
+    fits in bytes that are free at its step anyway, all of them are kept; otherwise every
+    operator takes its scratch-free fallback. All or nothing: a model mixing fast and fallback
+    convolutions gave wrong results under QEMU's Cortex-M4 DSP build (bit-exact on the host and
+    on Cortex-M3), which is not understood yet. With scratch_may_grow_arena the fast paths are
+    kept and the arena grows as needed.
+    """
+    plan, buffers = _plan(graph, steps, aliases, separate_io)
+    if scratch_may_grow_arena or not any(isinstance(s, KernelCall) and s.fallback for s in steps):
+        return steps, plan, buffers
+    plain: list[KernelCall | Alias] = [s.fallback if isinstance(s, KernelCall) and s.fallback else s
+                                       for s in steps]
+    plain_plan, plain_buffers = _plan(graph, plain, aliases, separate_io)
+    if plan.arena_bytes + plan.io_bytes <= plain_plan.arena_bytes + plain_plan.io_bytes:
+        return steps, plan, buffers
+    return plain, plain_plan, plain_buffers

@@ -79,6 +79,9 @@ class KernelCall:
     scratch_bytes: int = 0  # kernel scratch, planned in the arena: a ScratchRef param, else the last argument
     macs: int = 0
     comment: str = ""
+    # The same operation without scratch (a slower loop), used when the scratch would make the
+    # arena bigger than the model needs without it (see compiler.choose_scratch).
+    fallback: KernelCall | None = None
 
 
 @dataclass(frozen=True)

@@ -234,20 +234,26 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     # columns of K values, and for channel counts that are not a multiple of 4 a staging copy:
     # MCF_CONV2D_SCRATCH_BYTES. Grouped convolutions keep the reference loop.
     scratch = conv2d_scratch_bytes(fh * fw * fc, fc) if groups == 1 else 0
-    filter_arg: int | FastOr = op.inputs[1]
-    if scratch:
-        consts.append(ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True))
-        filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
+    common = {**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "filter_c": fc,
+              "groups": groups, **params}
+    # Without scratch the kernel runs its reference loop on the filter as stored.
+    plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
+                       params={**common, "scratch": "0"}, args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+                       consts=list(consts), macs=macs,
+                       comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, reference loop")
+    if not scratch:
+        return plain
+    fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
     return KernelCall(
         op=op,
         kernel="conv2d_s8",
         function="mcf_conv2d_s8",
         params_type="mcf_conv2d_params",
-        params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "filter_c": fc,
-                "groups": groups, **params, "scratch": ScratchRef() if scratch else "0"},
-        args=[op.inputs[0], filter_arg, op.outputs[0]],
-        consts=consts,
+        params={**common, "scratch": ScratchRef()},
+        args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
+        consts=[*consts, fast_filter],
         scratch_bytes=scratch,
+        fallback=plain,
         macs=macs,
         comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
                 + (f" groups {groups}" if groups > 1 else ""),

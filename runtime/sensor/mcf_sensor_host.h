@@ -13,8 +13,9 @@
  *  - live source (sensor.source `board`): samples are read at the pipeline's rate between polls of
  *    the host link; every completed window (every HOP samples) builds the input tensor, runs the
  *    model and calls `on_window(model, n)` (n = 1, 2, ...), which reads the outputs. NULL: each
- *    window is reported as a LOG frame "window <n>: top <index> (<value>)". Windows are skipped
- *    while the host is loading inputs of its own (INFER_BEGIN .. INFER_RUN).
+ *    window is reported as a LOG frame "window <n>: top <index>". Windows are skipped while the
+ *    host is loading inputs of its own (INFER_BEGIN .. INFER_RUN); a live window run after a host
+ *    inference replaces its outputs in memory (the host has them from the RESULT stream).
  *
  *  - SAMPLES messages (every source; the only one for `replay` / `serial`): float32 samples from
  *    the host go through the same ring buffer and build; each completed window is run and

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import Buffer, build_buffers
+from .analysis import Buffer, build_buffers, live_bytes_lower_bound
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
-from .planner import Plan, plan_memory
+from .planner import Plan, fit_in_gaps, plan_memory
 
 # Types a graph input or output may have: int8 directly, or float32 around an int8 core
 # (QUANTIZE at the input, DEQUANTIZE at the output).
@@ -94,19 +94,42 @@ def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[
                    ) -> tuple[list[KernelCall | Alias], Plan, list[Buffer]]:
     """Use the kernels' scratch (their fast paths) only where it costs no RAM.
 
-    The arena the model needs with no scratch at all is the budget. If every fast path's scratch
-    fits in bytes that are free at its step anyway, all of them are kept; otherwise every
-    operator takes its scratch-free fallback. All or nothing: a model mixing fast and fallback
-    convolutions gave wrong results under QEMU's Cortex-M4 DSP build (bit-exact on the host and
-    on Cortex-M3), which is not understood yet. With scratch_may_grow_arena the fast paths are
-    kept and the arena grows as needed.
+    The memory plan of the model with every operator on its scratch-free fallback is kept as it
+    is; then each operator's scratch, most MACs first, goes into a hole of that plan: bytes free at
+    its step (among the tensors and the scratch already placed), never moving a tensor or growing
+    the arena. Operators whose scratch finds no hole run their fallback. (A mix of fast and
+    fallback convolutions is bit-exact on every board; an earlier M4 failure seen while mixing came
+    from a deliberately broken kernel copied in for a mutation test, not from the mix.) With
+    scratch_may_grow_arena every fast path is kept and the plan makes room for its scratch.
     """
-    plan, buffers = _plan(graph, steps, aliases, separate_io)
     if scratch_may_grow_arena or not any(isinstance(s, KernelCall) and s.fallback for s in steps):
+        plan, buffers = _plan(graph, steps, aliases, separate_io)
         return steps, plan, buffers
-    plain: list[KernelCall | Alias] = [s.fallback if isinstance(s, KernelCall) and s.fallback else s
-                                       for s in steps]
-    plain_plan, plain_buffers = _plan(graph, plain, aliases, separate_io)
-    if plan.arena_bytes + plan.io_bytes <= plain_plan.arena_bytes + plain_plan.io_bytes:
-        return steps, plan, buffers
-    return plain, plain_plan, plain_buffers
+    chosen: list[KernelCall | Alias] = [s.fallback if isinstance(s, KernelCall) and s.fallback else s
+                                        for s in steps]
+    base, buffers = _plan(graph, chosen, aliases, separate_io)
+    placed = [(base.offsets[b.id], b) for b in buffers if b.id in base.offsets]
+    offsets = dict(base.offsets)
+    buffers = list(buffers)
+    next_id = max((b.id for b in buffers), default=-1) + 1
+    for i in sorted((i for i, s in enumerate(steps) if isinstance(s, KernelCall) and s.fallback),
+                    key=lambda i: (-_macs(steps[i]), i)):
+        fast = steps[i]
+        assert isinstance(fast, KernelCall)
+        scratch = Buffer(id=next_id, size=fast.scratch_bytes, first=fast.op.index, last=fast.op.index,
+                         scratch_of=fast.op.index)
+        at = fit_in_gaps(scratch, placed, base.arena_bytes)
+        if at is None:
+            continue
+        chosen[i] = fast
+        offsets[scratch.id] = at
+        placed.append((at, scratch))
+        buffers.append(scratch)
+        next_id += 1
+    plan = Plan(offsets, base.arena_bytes, base.io_offsets, base.io_bytes,
+                live_bytes_lower_bound(buffers, len(graph.operators)), buffers, base.strategy + ", scratch in holes")
+    return chosen, plan, buffers
+
+
+def _macs(step: KernelCall | Alias) -> int:
+    return step.macs if isinstance(step, KernelCall) else 0

@@ -53,6 +53,16 @@ def _gaps(buf: Buffer, placed: list[tuple[int, Buffer]]) -> list[tuple[int, int 
     return gaps
 
 
+def fit_in_gaps(buf: Buffer, placed: list[tuple[int, Buffer]], arena_bytes: int) -> int | None:
+    """The lowest aligned offset where `buf` fits among the time-overlapping `placed` buffers
+    without moving them or growing an arena of `arena_bytes`; None if there is no such hole."""
+    for start, end in _gaps(buf, placed):
+        limit = arena_bytes if end is None else min(end, arena_bytes)
+        if start + buf.size <= limit:
+            return start
+    return None
+
+
 def _place(order: list[Buffer], choose: Callable[[int, Buffer, list[tuple[int, int | None]]], int]) -> dict[int, int]:
     placed: list[tuple[int, Buffer]] = []
     offsets: dict[int, int] = {}

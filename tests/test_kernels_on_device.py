@@ -6,7 +6,8 @@ So every single-operator configuration of the host kernel tests (convolutions, d
 fully connected, pooling, elementwise: odd channel counts, padding, strides, dilation, per-channel
 and per-tensor weights, zero points at the extremes, batches) goes into ONE model as parallel
 branches - graph input k -> operator k -> graph output k - next to a small multi-operator chain.
-Each board then needs one firmware: mps2_an385 (Cortex-M3: no DSP extension, the portable fast
+Each board then needs two firmwares (all convolutions with their im2col scratch, and the
+convolutions alone without it): mps2_an385 (Cortex-M3: no DSP extension, the portable fast
 paths), mps2_an386 (Cortex-M4) and mps2_an500 (Cortex-M7) (the DSP paths, with the inline
 assembly of optimized builds). Random vectors go through the serial protocol and every output is
 compared with TFLite Micro's. The reference models run on the M3 as well (tests/test_hil_cli.py
@@ -193,13 +194,26 @@ def spread_model() -> bytes:
 
 # ---- build, run, compare -------------------------------------------------------------------------
 
-def build_firmware(tmp_path: Path, model_path: Path, board: str) -> Path:
+def build_firmware(tmp_path: Path, model_path: Path, board: str, *, scratch: str = "default") -> Path:
+    """A cmake project for `board`, built. `scratch`: "all" gives every convolution its im2col
+    scratch (as `mcuforge compile --fast-scratch`), "none" none (they run their scratch-free direct
+    path or reference loop), "default" those whose scratch fits a hole of the arena."""
+    import functools
+
+    from mcuforge.generator import compiler, scaffold
     from mcuforge.generator.build import build_project
-    from mcuforge.generator.scaffold import new_project
     from mcuforge.generator.tools import run_tool
 
     project = tmp_path / f"{model_path.stem}_{board}"
-    new_project(project, model_path, board, framework="cmake")
+    saved = scaffold.compile_graph, compiler.fit_in_gaps
+    try:
+        if scratch == "all":
+            scaffold.compile_graph = functools.partial(compiler.compile_graph, scratch_may_grow_arena=True)
+        elif scratch == "none":
+            compiler.fit_in_gaps = lambda *_args: None
+        scaffold.new_project(project, model_path, board, framework="cmake")
+    finally:
+        scaffold.compile_graph, compiler.fit_in_gaps = saved
     # Configure first, with the protocol sized for this many graph inputs; build_project then builds.
     env = dict(os.environ, CFLAGS=f"{os.environ.get('CFLAGS', '')} -DMCF_PROTO_MAX_INPUTS={MAX_INPUTS}")
     run_tool(["cmake", "-G", "Ninja", "-S", str(project), "-B", str(project / "build")], env=env, timeout=600)
@@ -230,6 +244,20 @@ def spread_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def conv_spread_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The convolutions alone, built without any scratch: each on its scratch-free path (direct for
+    whole groups of four input channels, else the reference loop)."""
+    models = {f"conv_{name}": conv_model(**kwargs, seed=len(str(kwargs))) for name, kwargs in CONV_CASES.items()}
+    for name, kwargs in CONV_CASES.items():  # the same geometries with whole groups of four channels
+        ic = kwargs.get("ic", 3)
+        if kwargs.get("groups", 1) == 1 and kwargs.get("dilation", (1, 1))[1] == 1 and ic % 4:
+            models[f"conv4_{name}"] = conv_model(**{**kwargs, "ic": ic + 4 - ic % 4}, seed=len(name))
+    path = tmp_path_factory.mktemp("spread") / "conv_spread.tflite"
+    path.write_bytes(merge_parallel(models))
+    return path
+
+
 def test_spread_model_is_wide(spread_path: Path) -> None:
     from mcuforge.generator.tflite_import import read_model
 
@@ -243,8 +271,18 @@ def test_spread_model_is_wide(spread_path: Path) -> None:
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_every_kernel_configuration_on_board(tmp_path: Path, spread_path: Path, board: str) -> None:
-    project = build_firmware(tmp_path, spread_path, board)
+    project = build_firmware(tmp_path, spread_path, board, scratch="all")
     bad = run_vectors(project, spread_path.read_bytes(), VECTORS, seed=BOARDS.index(board))
+    assert not bad, f"{len(bad)} outputs differ from TFLite Micro on {board}: {sorted(set(bad))}"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_convolutions_without_scratch_on_board(tmp_path: Path, conv_spread_path: Path, board: str) -> None:
+    project = build_firmware(tmp_path, conv_spread_path, board, scratch="none")
+    model_c = (project / "mcuforge_model" / "model" / "conv_spread.c").read_text()
+    assert model_c.count(".scratch = (int16_t") == 0, model_c.count(".scratch = (int16_t")
+    assert model_c.count(".fast_layout = 1") >= 40  # the direct path
+    bad = run_vectors(project, conv_spread_path.read_bytes(), VECTORS, seed=7)
     assert not bad, f"{len(bad)} outputs differ from TFLite Micro on {board}: {sorted(set(bad))}"
 
 

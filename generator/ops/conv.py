@@ -236,14 +236,21 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     scratch = conv2d_scratch_bytes(fh * fw * fc, fc) if groups == 1 else 0
     common = {**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "filter_c": fc,
               "groups": groups, **params}
-    # Without scratch the kernel runs its reference loop on the filter as stored.
-    plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
-                       params={**common, "scratch": "0"}, args=[op.inputs[0], op.inputs[1], op.outputs[0]],
-                       consts=list(consts), macs=macs,
-                       comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, reference loop")
+    geometry = f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
+    fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
+    if groups == 1 and fc % 4 == 0 and geo["dilation_w"] == 1:
+        # Without scratch: the direct fast path (whole groups of four input channels read in place).
+        plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
+                           params={**common, "scratch": "0", "fast_layout": 1},
+                           args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
+                           consts=[*consts, fast_filter], macs=macs, comment=geometry + ", direct")
+    else:
+        # Without scratch the kernel runs its reference loop on the filter as stored.
+        plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
+                           params={**common, "scratch": "0"}, args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+                           consts=list(consts), macs=macs, comment=geometry + ", reference loop")
     if not scratch:
         return plain
-    fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
     return KernelCall(
         op=op,
         kernel="conv2d_s8",
@@ -255,8 +262,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         scratch_bytes=scratch,
         fallback=plain,
         macs=macs,
-        comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
-                + (f" groups {groups}" if groups > 1 else ""),
+        comment=geometry,
     )
 
 

@@ -23,11 +23,17 @@
  * [-31, 30] (positive = left). multiplier/shift hold one entry, or output_c entries when
  * `per_channel` is set.
  *
- * Fast paths (mcf_dsp.h): when `scratch` is set (groups == 1), output pixels are processed in
- * pairs: their windows are copied into `scratch` as int16 columns (im2col: x + input_offset, 0 for
- * padding taps), then a matrix product over K = filter_h * filter_w * filter_c computes two output
- * channels of both pixels per pass, with SMLAD on cores with the DSP extension. `scratch` holds
- * MCF_CONV2D_SCRATCH_BYTES(K, filter_c) bytes, 4-byte aligned (the compiler plans it in the arena).
+ * Fast paths (mcf_dsp.h), both reading `filter` in the channel-pair layout (uint32 words; see
+ * mcuforge.generator.ops.conv.channel_pair_layout) in builds that compile them:
+ *  - im2col, when `scratch` is set (groups == 1): output pixels are processed in pairs, their
+ *    windows copied into `scratch` as int16 columns (x + input_offset, 0 for padding taps), then a
+ *    matrix product over K = filter_h * filter_w * filter_c computes two output channels of both
+ *    pixels per pass, with SMLAD on cores with the DSP extension. `scratch` holds
+ *    MCF_CONV2D_SCRATCH_BYTES(K, filter_c) bytes, 4-byte aligned (planned in the arena).
+ *  - direct, when `scratch` is NULL and `fast_layout` is set (groups == 1, filter_c % 4 == 0,
+ *    dilation_w == 1): four output channels of one pixel per pass, each window row read in place
+ *    (x + input_offset widened four at a time). No scratch memory; about 1.4 times the im2col
+ *    path's inner-loop instructions.
  */
 typedef struct {
     int32_t batches;
@@ -57,7 +63,8 @@ typedef struct {
     const int32_t *shift;
     const int32_t *bias;        /**< [output_c], the model's bias (zeros when absent) */
     const int32_t *folded_bias; /**< [output_c], bias with the input offset folded in */
-    int16_t *scratch;           /**< im2col columns for the fast paths, or NULL (reference loop) */
+    int16_t *scratch;           /**< im2col columns for the fast paths, or NULL */
+    int32_t fast_layout;        /**< without scratch: the direct fast path may run (see above) */
 } mcf_conv2d_params;
 
 /** Scratch bytes of the fast paths: ceil(K / 4) groups of 4 int16, rounded up to an even

@@ -91,6 +91,8 @@ def compile(
     separate_io: Annotated[bool, typer.Option("--separate-io", help="Keep inputs/outputs in their own buffer "
                                               "(inputs survive invoke; costs their bytes).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists.")] = False,
+    fast_scratch: Annotated[bool, typer.Option("--fast-scratch", help="Let kernel scratch grow the arena so "
+                                               "every fast path runs (default: only when it costs no RAM).")] = False,
 ) -> None:
     """Generate a self-contained C99 library (model, weights, kernels) from a .tflite model."""
     from .codegen import check_prefix, generate, write_library
@@ -101,7 +103,7 @@ def compile(
     check_prefix(prefix)
     if output.exists() and not force:  # fail before the (slow) compile, not after
         raise OutputExistsError(f"output folder already exists: {output}", hint="pass --force to replace it")
-    cm = compile_graph(read_model(model), separate_io=separate_io)
+    cm = compile_graph(read_model(model), separate_io=separate_io, scratch_may_grow_arena=fast_scratch)
     lib = generate(cm, prefix)
     write_library(lib, output, force=force)
     m = lib.manifest
@@ -378,6 +380,87 @@ def test(
                 if r["used"]:
                     ui.out.print(f"  {r['name']:<10} {r['used']:>10,} / {r['size']:,} B ({r['percent']:.1f}%)")
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    models: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
+        help="Models to benchmark (default: the reference models in ../shared/models or "
+             "$MCUFORGE_MODELS_DIR).", show_default=False)] = None,
+    board: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--board", "-b", help="Emulated board; repeatable (default: mps2_an386).")] = None,
+    vectors: Annotated[int, typer.Option("--vectors", "-n", min=1, help="Random vectors per firmware.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the random vectors.")] = 0,
+    peer_elf: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--peer-elf", help="NAME=PATH: a firmware built elsewhere (e.g. TensorFlow Lite Micro) running model "
+        "NAME (file stem, or MODEL@BOARD) at boot and printing `instructions=N` per inference on its UART; "
+        "measured in the same emulator.")] = None,
+    workdir: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Keep the generated projects here (default: a temporary folder).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Instructions per inference on emulated boards: optimized kernels vs their portable reference
+    loops (-DMCF_PORTABLE_KERNELS), both checked bit-exact against TFLite Micro; exit 1 if not."""
+    import os
+
+    from mcuforge.hil.bench import parse_peers, run_bench
+
+    from .errors import UsageError
+
+    if not models:
+        folder = Path(os.environ.get("MCUFORGE_MODELS_DIR", Path.cwd().parent / "shared" / "models"))
+        models = sorted(folder.glob("*.tflite")) if folder.is_dir() else []
+        if not models:
+            raise UsageError(f"no models given and none found in {folder}",
+                             hint="pass model files, e.g. mcuforge bench model.tflite, or set MCUFORGE_MODELS_DIR")
+    for m in models:
+        if not m.is_file():
+            raise UsageError(f"model not found: {m}")
+    with ui.err.status("benchmarking…") as status:
+        def show(line: str) -> None:
+            ui.debug(line)
+            status.update(f"benchmarking… {line[-100:]}")
+
+        rep = run_bench(models, board or ["mps2_an386"], vectors=vectors, seed=seed, workdir=workdir,
+                        peers=parse_peers(peer_elf or []), on_progress=show)
+    if as_json:
+        _print_json(rep.to_json())
+    else:
+        has_peer = any(r.peer is not None for r in rep.rows)
+        t = Table(title="instructions per inference (QEMU -icount), median over "
+                        f"{vectors} vector{'s' if vectors > 1 else ''}", title_justify="left")
+        cols = [("model", "left"), ("board", "left"), ("MACs", "right"), ("optimized", "right"),
+                ("portable", "right"), ("speed-up", "right"), ("MACs/instr", "right"),
+                ("arena / bound B", "right"), ("flash opt / port B", "right")]
+        if has_peer:
+            cols += [("peer", "right"), ("peer / ours", "right")]
+        cols.append(("bit-exact", "left"))
+        for col, just in cols:
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+
+        def num(v: int | None) -> str:
+            return f"{v:,}" if v is not None else "-"
+
+        for r in rep.rows:
+            cells = [r.model, r.board, f"{r.macs:,}", num(r.optimized.median), num(r.portable.median),
+                     f"{r.speedup:.2f}x" if r.speedup else "-",
+                     f"{r.macs_per_instruction:.3f}" if r.macs_per_instruction else "-",
+                     f"{r.arena_bytes:,} / {r.lower_bound_bytes:,}",
+                     f"{r.optimized.flash_model:,} / {r.portable.flash_model:,}"]
+            if has_peer:
+                peer = r.peer
+                cells += [num(peer.median) if peer else "-", f"{r.vs_peer:.2f}x" if r.vs_peer else "-"]
+            exact = f"{min(r.optimized.bit_exact, r.portable.bit_exact)}/{r.vectors}"
+            cells.append(f"[green]{exact}[/green]" if r.ok else f"[red]{exact}[/red]")
+            t.add_row(*cells)
+        ui.out.print(t)
+        for r in rep.rows:
+            if r.peer is not None and r.peer.error:
+                ui.warning(f"peer {r.peer.elf} on {r.board}: {r.peer.error}")
+        ui.out.print("flash: .text + .rodata of the model library (invoke code, parameters, weights, kernels); "
+                     "peer / ours above 1: mcuforge runs fewer instructions")
+    if not rep.ok:
         raise typer.Exit(1)
 
 

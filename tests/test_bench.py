@@ -1,0 +1,104 @@
+"""`mcuforge bench`: optimized vs portable firmwares on an emulated board, a peer firmware measured
+in the same emulator, the model's flash read from the link map."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcuforge.generator.errors import UsageError
+from mcuforge.hil.bench import model_flash_bytes, parse_peers
+
+TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja")
+needs_tools = pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason="needs " + ", ".join(TOOLS))
+GESTURE = Path(__file__).resolve().parents[1] / "examples" / "models" / "gesture_mlp_int8.tflite"
+
+MAP = """\
+Archive member included to satisfy reference by file (symbol)
+
+Discarded input sections
+ .text          0x00000000       0x40 mcuforge_model/libmcf_model.a(net.c.obj)
+
+Linker script and memory map
+
+ .text          0x00000000       0x10 startup.c.obj
+ .text.net_invoke
+                0x00000100       0x2c mcuforge_model/libmcf_model.a(net.c.obj)
+ .text.mcf_fully_connected_s8
+                0x0000012c      0x1f0 mcuforge_model/libmcf_model.a(fully_connected_s8.c.obj)
+ .text.mcf_host_serve
+                0x0000031c      0x400 mcuforge_model/libmcf_model.a(mcf_host.c.obj)
+ .rodata.net_tensor1
+                0x00000800      0x300 mcuforge_model/libmcf_model.a(net_data.c.obj)
+ .rodata        0x00000b00       0x20 mcuforge_model/libmcf_model.a(fully_connected_s8.c.obj)
+ .bss.net_arena
+                0x20000000      0x100 mcuforge_model/libmcf_model.a(net.c.obj)
+"""
+
+
+def test_model_flash_counts_only_the_model_library_sources(tmp_path: Path) -> None:
+    path = tmp_path / "firmware.map"
+    path.write_text(MAP)
+    # invoke code, kernel code and rodata, weights; not the discarded section, the host glue or .bss
+    assert model_flash_bytes(path, ["net.c", "net_data.c", "fully_connected_s8.c"]) == 0x2C + 0x1F0 + 0x300 + 0x20
+
+
+def test_peer_options(tmp_path: Path) -> None:
+    elf = tmp_path / "tflm.elf"
+    elf.write_bytes(b"\x7fELF")
+    assert parse_peers([f"kws_ref_model={elf}", f"ad01_int8@mps2_an500={elf}"]) == {
+        "kws_ref_model": elf, "ad01_int8@mps2_an500": elf}
+    with pytest.raises(UsageError, match="is not NAME=PATH"):
+        parse_peers(["kws_ref_model"])
+    with pytest.raises(UsageError, match="no file at"):
+        parse_peers([f"kws_ref_model={tmp_path / 'missing.elf'}"])
+
+
+@pytest.mark.slow
+@needs_tools
+def test_bench_against_portable_and_a_peer(tmp_path: Path) -> None:
+    from mcuforge.generator.build import build_project
+    from mcuforge.generator.scaffold import new_project
+    from mcuforge.hil.bench import run_bench
+
+    # A stand-in peer: mcuforge's own firmware for the model prints `ticks=N unit=instructions` once.
+    peer = tmp_path / "peer"
+    new_project(peer, GESTURE, "mps2_an386", framework="cmake")
+    build_project(peer)
+    report = run_bench([GESTURE], ["mps2_an386"], vectors=2, workdir=tmp_path / "bench",
+                       peers=parse_peers([f"gesture_mlp_int8={peer / 'build' / 'firmware.elf'}"]))
+    assert report.ok and len(report.rows) == 1
+    row = report.rows[0]
+    assert row.optimized.bit_exact == row.portable.bit_exact == 2
+    assert row.optimized.unit == "instructions"
+    assert row.optimized.median and row.portable.median and row.optimized.median < row.portable.median
+    assert row.macs_per_instruction and row.macs_per_instruction > 0.1
+    assert row.peer is not None and row.peer.error == "" and len(row.peer.instructions) == 1
+    assert row.vs_peer is not None and abs(row.vs_peer - 1) < 0.05  # the same firmware, another input
+    assert row.arena_bytes >= row.lower_bound_bytes > 0
+    weights = GESTURE.stat().st_size // 2
+    assert row.optimized.flash_model > weights and row.portable.flash_model > weights
+    assert (tmp_path / "bench" / "gesture_mlp_int8-mps2_an386-portable" / "build" / "firmware.elf").is_file()
+
+
+@pytest.mark.slow
+@needs_tools
+def test_cli_bench_json() -> None:
+    proc = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "bench", str(GESTURE), "-n", "1",
+                           "--json"], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    row = data["rows"][0]
+    assert data["ok"] and row["board"] == "mps2_an386" and row["speedup"] > 1.0
+    assert row["optimized"]["median"] == row["optimized"]["instructions"][0]
+
+
+def test_cli_bench_rejects_a_board_without_emulator(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "bench", str(GESTURE), "--board",
+                           "nucleo_f746zg"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "is not emulated" in proc.stderr

@@ -97,7 +97,8 @@ def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[
     The memory plan of the model with every operator on its scratch-free fallback is kept as it
     is; then each operator's scratch, most MACs first, goes into a hole of that plan: bytes free at
     its step (among the tensors and the scratch already placed), never moving a tensor or growing
-    the arena. Operators whose scratch finds no hole run their fallback. (A mix of fast and
+    the arena. An operator whose scratch finds no hole runs in place if it can (its working memory
+    in its own dead input, see KernelCall.in_place), else its fallback. (A mix of fast and
     fallback convolutions is bit-exact on every board; an earlier M4 failure seen while mixing came
     from a deliberately broken kernel copied in for a mutation test, not from the mix.) With
     scratch_may_grow_arena every fast path is kept and the plan makes room for its scratch.
@@ -120,6 +121,8 @@ def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[
                          scratch_of=fast.op.index)
         at = fit_in_gaps(scratch, placed, base.arena_bytes)
         if at is None:
+            if fast.in_place is not None and _dies_here(buffers, fast.op.inputs[0], fast.op.index):
+                chosen[i] = fast.in_place  # working memory in its dead input: no bytes added
             continue
         chosen[i] = fast
         offsets[scratch.id] = at
@@ -129,6 +132,11 @@ def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[
     plan = Plan(offsets, base.arena_bytes, base.io_offsets, base.io_bytes,
                 live_bytes_lower_bound(buffers, len(graph.operators)), buffers, base.strategy + ", scratch in holes")
     return chosen, plan, buffers
+
+
+def _dies_here(buffers: list[Buffer], tensor: int, step: int) -> bool:
+    """Whether the arena bytes of `tensor` are dead after `step` (not a graph input or output)."""
+    return any(tensor in b.tensors and b.last == step and not b.is_io for b in buffers)
 
 
 def _macs(step: KernelCall | Alias) -> int:

@@ -82,6 +82,9 @@ class KernelCall:
     # The same operation without scratch (a slower loop), used when the scratch would make the
     # arena bigger than the model needs without it (see compiler.choose_scratch).
     fallback: KernelCall | None = None
+    # The fast operation without scratch, its working memory taken from its first input's bytes
+    # (and its output's, before they are written): allowed only when that input dies with it.
+    in_place: KernelCall | None = None
 
 
 @dataclass(frozen=True)

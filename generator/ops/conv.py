@@ -192,6 +192,14 @@ def depthwise_fast_layout(w: np.ndarray) -> np.ndarray:
     return words.reshape(-1).astype(np.uint32)
 
 
+def inplace_columns_fit(pixels: int, in_c: int, out_c: int, column_bytes: int) -> bool:
+    """Whether every pixel pair of a 1x1, stride 1 convolution finds its im2col columns in free
+    bytes (mcf_conv2d_inplace_cols): the end of the output not yet written, or the start of the
+    input already consumed. Offsets are relative to 16-byte aligned buffers."""
+    tail = (pixels * out_c - column_bytes) // 4 * 4
+    return all(tail >= (i + 2) * out_c or i * in_c >= column_bytes for i in range(0, pixels, 2))
+
+
 def conv2d_scratch_bytes(k: int, filter_c: int) -> int:
     """MCF_CONV2D_SCRATCH_BYTES of conv2d_s8.h."""
     return 32 * ((k + 7) // 8) + (4 * ((k + 1) // 2) if filter_c % 4 else 0)
@@ -251,6 +259,13 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
                            consts=list(consts), macs=macs, comment=geometry + ", reference loop")
     if not scratch:
         return plain
+    in_place = None
+    if (fh, fw, geo["stride_h"], geo["stride_w"], groups) == (1, 1, 1, 1, 1) and fc % 4 == 0 and \
+            inplace_columns_fit(geo["batches"] * geo["output_h"] * geo["output_w"], fc, oc, 32 * ((fc + 7) // 8)):
+        in_place = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
+                              params={**common, "scratch": "0", "fast_layout": 1, "inplace": 1},
+                              args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
+                              consts=[*consts, fast_filter], macs=macs, comment=geometry + ", columns in place")
     return KernelCall(
         op=op,
         kernel="conv2d_s8",
@@ -261,6 +276,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         consts=[*consts, fast_filter],
         scratch_bytes=scratch,
         fallback=plain,
+        in_place=in_place,
         macs=macs,
         comment=geometry,
     )

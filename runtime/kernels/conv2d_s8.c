@@ -205,21 +205,42 @@ static void mcf_conv2d_im2col(const mcf_conv2d_params *p, const int8_t *in_b, in
         }
     } else {
         /* Taps do not align with groups of four: assemble the window in natural order first. */
+        const int32_t row_len = p->filter_w * fc;
         int16_t *s = staging;
         int32_t k;
-        for (ky = 0; ky < p->filter_h; ++ky) {
+        for (ky = 0; ky < p->filter_h; ++ky, s += row_len) {
             const int32_t row_inside = ky >= ky_lo && ky < ky_hi;
-            const int8_t *row = row_inside ? in_b + (iy0 + ky * p->dilation_h) * in_row : in_b;
-            for (kx = 0; kx < p->filter_w; ++kx) {
-                int32_t c;
-                if (row_inside && kx >= kx_lo && kx < kx_hi) {
-                    const int8_t *x = row + (ix0 + kx * p->dilation_w) * fc;
-                    for (c = 0; c < fc; ++c) {
-                        *s++ = (int16_t)(x[c] + offset);
-                    }
-                } else {
-                    for (c = 0; c < fc; ++c) {
-                        *s++ = 0;
+            int32_t j;
+            if (!row_inside) {
+                for (j = 0; j < row_len; ++j) {
+                    s[j] = 0;
+                }
+            } else if (p->dilation_w == 1) {
+                /* the taps inside are one contiguous run of the input row */
+                const int32_t lead = kx_lo * fc, end = kx_hi * fc;
+                const int8_t *x = in_b + (iy0 + ky * p->dilation_h) * in_row + ix0 * fc;
+                for (j = 0; j < lead; ++j) {
+                    s[j] = 0;
+                }
+                for (; j < end; ++j) {
+                    s[j] = (int16_t)(x[j] + offset);
+                }
+                for (; j < row_len; ++j) {
+                    s[j] = 0;
+                }
+            } else {
+                const int8_t *row = in_b + (iy0 + ky * p->dilation_h) * in_row;
+                for (kx = 0; kx < p->filter_w; ++kx) {
+                    int32_t c;
+                    if (kx >= kx_lo && kx < kx_hi) {
+                        const int8_t *x = row + (ix0 + kx * p->dilation_w) * fc;
+                        for (c = 0; c < fc; ++c) {
+                            s[kx * fc + c] = (int16_t)(x[c] + offset);
+                        }
+                    } else {
+                        for (c = 0; c < fc; ++c) {
+                            s[kx * fc + c] = 0;
+                        }
                     }
                 }
             }
@@ -373,6 +394,29 @@ static MCF_NOINLINE void mcf_conv2d_pair(const mcf_conv2d_params *p, const uint3
     }
 }
 
+/*
+ * In-place columns for a 1x1, stride 1 convolution whose input dies with it (`inplace`, set by the
+ * compiler only then): pair i reads input pixels i and i+1 and writes output pixels i and i+1, so
+ * the output bytes of pixels not computed yet (the end of the output) and the input bytes of
+ * pixels already consumed (the start of the input) are free. The columns of pair i go to the end
+ * of the output while it lies past pixel i+1's output, then to the start of the input once the
+ * pixels before i hold enough bytes. NULL if neither fits (the compiler checks that never happens).
+ */
+static uint32_t *mcf_conv2d_inplace_cols(int8_t *input, int8_t *output, int32_t i, int32_t pixels,
+                                         int32_t in_c, int32_t out_c, int32_t bytes)
+{
+    int8_t *end = output + (int32_t)pixels * out_c;
+    int8_t *tail = end - bytes;
+    tail -= (uintptr_t)tail & 3u; /* word-aligned */
+    if (tail >= output + (i + 2) * out_c) {
+        return (uint32_t *)(void *)tail;
+    }
+    if (i * in_c >= bytes) {
+        return (uint32_t *)(void *)input; /* the arena places tensors 16-byte aligned */
+    }
+    return 0;
+}
+
 static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
                                const int8_t *filter, int8_t *output)
 {
@@ -389,6 +433,14 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
         int8_t *out0 = output + i * oc_count;
         int8_t *out1 = out0;
         int32_t lane;
+        if (p->inplace) {
+            /* the input's bytes are dead after this operator: writing them is allowed */
+            cols = mcf_conv2d_inplace_cols((int8_t *)(uintptr_t)input, output, i, pixels, p->input_c,
+                                           oc_count, 32 * (groups >> 1));
+            if (cols == 0) { /* not reached when the compiler set `inplace` */
+                return;
+            }
+        }
         for (lane = 0; lane < 2; ++lane) {
             if (lane == 1 && i + 1 >= pixels) {
                 /* An odd last pixel: copy its column into the second lane, write it once. */
@@ -425,15 +477,9 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
  * the taps inside (TFLite Micro skips the others) - the reference loop's two forms.
  */
 #if MCF_KERNELS_DSP
-/* acc[0..3] += run of `groups` groups at x (no offset) against pair words wa (channels 0, 1)
- * and wb (channels 2, 3). 23 instructions per 16 MACs in assembly. */
-static inline void mcf_dot_4x1(const int8_t *x, int32_t groups, const uint32_t *wa, const uint32_t *wb,
-                               int32_t *acc)
-{
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+/* a0..a3 (locals of the caller) += a run of `groups` groups at x (no offset) against pair words
+ * wa (channels 0, 1) and wb (channels 2, 3). 22 instructions per 16 MACs in assembly. */
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
-    const int8_t *x_end = x + 4 * groups;
-    uint32_t xv, xa, w0, w1, t;
 #define MCF_DOT_4X1_PAIR(ptr, acc_a, acc_b)             \
     "ldrd %[w0], %[w1], [%[" ptr "]], #8\n\t"           \
     "sxtb16 %[t], %[w0]\n\t"                            \
@@ -444,42 +490,48 @@ static inline void mcf_dot_4x1(const int8_t *x, int32_t groups, const uint32_t *
     "sxtb16 %[w1], %[w1], ror #8\n\t"                   \
     "smlad %[" acc_b "], %[t], %[xa], %[" acc_b "]\n\t" \
     "smlad %[" acc_b "], %[w1], %[xv], %[" acc_b "]\n\t"
-    if (groups > 0) {
-        __asm__ volatile("1:\n\t"
-                         "ldr %[xv], [%[x]], #4\n\t"
-                         "sxtb16 %[xa], %[xv]\n\t"
-                         "sxtb16 %[xv], %[xv], ror #8\n\t"
-                         MCF_DOT_4X1_PAIR("wa", "a0", "a1")
-                         MCF_DOT_4X1_PAIR("wb", "a2", "a3")
-                         "cmp %[x], %[end]\n\t"
-                         "bne 1b\n\t"
-                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
-                           [wa] "+r"(wa), [wb] "+r"(wb), [xv] "=&r"(xv), [xa] "=&r"(xa), [w0] "=&r"(w0),
-                           [w1] "=&r"(w1), [t] "=&r"(t)
-                         : [end] "r"(x_end)
-                         : "cc", "memory");
-    }
-#undef MCF_DOT_4X1_PAIR
+#define MCF_DOT_4X1(x_, groups_, wa_, wb_)                                                          \
+    do {                                                                                            \
+        const int8_t *xp_ = (x_);                                                                   \
+        const int8_t *x_end_ = xp_ + 4 * (groups_);                                                 \
+        const uint32_t *wa_p_ = (wa_), *wb_p_ = (wb_);                                              \
+        uint32_t xv_, xa_, w0_, w1_, t_;                                                            \
+        if (xp_ != x_end_) {                                                                        \
+            __asm__ volatile("1:\n\t"                                                               \
+                             "ldr %[xv], [%[x]], #4\n\t"                                            \
+                             "sxtb16 %[xa], %[xv]\n\t"                                              \
+                             "sxtb16 %[xv], %[xv], ror #8\n\t"                                      \
+                             MCF_DOT_4X1_PAIR("wa", "a0", "a1")                                     \
+                             MCF_DOT_4X1_PAIR("wb", "a2", "a3")                                     \
+                             "cmp %[x], %[end]\n\t"                                                 \
+                             "bne 1b\n\t"                                                           \
+                             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),          \
+                               [x] "+r"(xp_), [wa] "+r"(wa_p_), [wb] "+r"(wb_p_), [xv] "=&r"(xv_),  \
+                               [xa] "=&r"(xa_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), [t] "=&r"(t_)     \
+                             : [end] "r"(x_end_)                                                    \
+                             : "cc", "memory");                                                     \
+        }                                                                                           \
+    } while (0)
 #else
-    int32_t g;
-    for (g = 0; g < groups; ++g) {
-        const uint32_t xv = mcf_read_u32(x + 4 * g);
-        const uint32_t x02 = mcf_sxtb16(xv), x13 = mcf_sxtb16_ror8(xv);
-        a0 = mcf_smlad(mcf_sxtb16(wa[2 * g]), x02, a0);
-        a0 = mcf_smlad(mcf_sxtb16_ror8(wa[2 * g]), x13, a0);
-        a1 = mcf_smlad(mcf_sxtb16(wa[2 * g + 1]), x02, a1);
-        a1 = mcf_smlad(mcf_sxtb16_ror8(wa[2 * g + 1]), x13, a1);
-        a2 = mcf_smlad(mcf_sxtb16(wb[2 * g]), x02, a2);
-        a2 = mcf_smlad(mcf_sxtb16_ror8(wb[2 * g]), x13, a2);
-        a3 = mcf_smlad(mcf_sxtb16(wb[2 * g + 1]), x02, a3);
-        a3 = mcf_smlad(mcf_sxtb16_ror8(wb[2 * g + 1]), x13, a3);
-    }
+#define MCF_DOT_4X1(x_, groups_, wa_, wb_)                                  \
+    do {                                                                    \
+        const int8_t *xp_ = (x_);                                           \
+        const uint32_t *wa_p_ = (wa_), *wb_p_ = (wb_);                      \
+        int32_t g_;                                                         \
+        for (g_ = 0; g_ < (groups_); ++g_) {                                \
+            const uint32_t xv_ = mcf_read_u32(xp_ + 4 * g_);                \
+            const uint32_t x02_ = mcf_sxtb16(xv_), x13_ = mcf_sxtb16_ror8(xv_); \
+            a0 = mcf_smlad(mcf_sxtb16(wa_p_[2 * g_]), x02_, a0);            \
+            a0 = mcf_smlad(mcf_sxtb16_ror8(wa_p_[2 * g_]), x13_, a0);       \
+            a1 = mcf_smlad(mcf_sxtb16(wa_p_[2 * g_ + 1]), x02_, a1);        \
+            a1 = mcf_smlad(mcf_sxtb16_ror8(wa_p_[2 * g_ + 1]), x13_, a1);   \
+            a2 = mcf_smlad(mcf_sxtb16(wb_p_[2 * g_]), x02_, a2);            \
+            a2 = mcf_smlad(mcf_sxtb16_ror8(wb_p_[2 * g_]), x13_, a2);       \
+            a3 = mcf_smlad(mcf_sxtb16(wb_p_[2 * g_ + 1]), x02_, a3);        \
+            a3 = mcf_smlad(mcf_sxtb16_ror8(wb_p_[2 * g_ + 1]), x13_, a3);   \
+        }                                                                   \
+    } while (0)
 #endif
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
 #endif
 
 /* acc[0..n-1] += a run of `groups` groups at x, (x + offset) with `offset` (0 for interior
@@ -503,6 +555,14 @@ static void mcf_dot_run(const int8_t *x, int32_t groups, const uint32_t *const *
             acc[c] = a;
         }
     }
+}
+
+/* One output: requantized (the short route for shifts of 2 or more), offset and clamped. */
+static inline int8_t mcf_conv2d_out1(mcf_conv2d_clamp c, int32_t acc, int32_t mult, int32_t shift)
+{
+    const int32_t v = shift <= -2 ? mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1)
+                                  : mcf_conv2d_requantize_other(acc, mult, shift);
+    return (int8_t)mcf_clamp(v + c.offset, c.act_min, c.act_max);
 }
 
 /* Requantizes and stores n (1..4) channels' sums; mult/shift hold the first channel's entry and
@@ -545,29 +605,38 @@ static MCF_NOINLINE void mcf_conv2d_direct_pixel(const mcf_conv2d_direct_ctx *k,
     const mcf_conv2d_clamp clamp = k->clamp;
     const uint32_t *pair0 = k->w;
     int32_t oc, r;
-    for (oc = 0; oc + 4 <= oc_count; oc += 4, pair0 += 4 * groups_k) {
-        int32_t acc[4];
-        acc[0] = start[oc];
-        acc[1] = start[oc + 1];
-        acc[2] = start[oc + 2];
-        acc[3] = start[oc + 3];
+    const int32_t *mult = k->multiplier, *shift = k->shift;
+    for (oc = 0; oc + 4 <= oc_count; oc += 4, pair0 += 4 * groups_k, mult += 4 * qstep, shift += 4 * qstep) {
+        int32_t a0 = start[oc], a1 = start[oc + 1], a2 = start[oc + 2], a3 = start[oc + 3];
         for (r = 0; r < rows; ++r) {
 #if MCF_KERNELS_DSP
             if (offset == 0) {
-                mcf_dot_4x1(x[r], run, pair0 + 2 * g0[r], pair0 + 2 * groups_k + 2 * g0[r], acc);
+                MCF_DOT_4X1(x[r], run, pair0 + 2 * g0[r], pair0 + 2 * groups_k + 2 * g0[r]);
                 continue;
             }
 #endif
             {
                 const uint32_t *wg[4];
+                int32_t acc[4];
+                acc[0] = a0;
+                acc[1] = a1;
+                acc[2] = a2;
+                acc[3] = a3;
                 wg[0] = pair0 + 2 * g0[r];
                 wg[1] = wg[0] + 1;
                 wg[2] = wg[0] + 2 * groups_k;
                 wg[3] = wg[2] + 1;
                 mcf_dot_run(x[r], run, wg, 4, 2, offset, acc);
+                a0 = acc[0];
+                a1 = acc[1];
+                a2 = acc[2];
+                a3 = acc[3];
             }
         }
-        mcf_conv2d_out_n(clamp, acc, 4, k->multiplier + oc * qstep, k->shift + oc * qstep, qstep, out + oc);
+        out[oc] = mcf_conv2d_out1(clamp, a0, mult[0], shift[0]);
+        out[oc + 1] = mcf_conv2d_out1(clamp, a1, mult[qstep], shift[qstep]);
+        out[oc + 2] = mcf_conv2d_out1(clamp, a2, mult[2 * qstep], shift[2 * qstep]);
+        out[oc + 3] = mcf_conv2d_out1(clamp, a3, mult[3 * qstep], shift[3 * qstep]);
     }
     if (oc < oc_count) { /* 1..3 channels: a pair, and an odd last channel alone (one word a group) */
         const int32_t n = oc_count - oc;
@@ -645,7 +714,7 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
                    int8_t *output)
 {
 #if MCF_KERNELS_FAST
-    if (p->scratch != 0 && p->groups == 1) {
+    if ((p->scratch != 0 || p->inplace) && p->groups == 1) {
         mcf_conv2d_s8_fast(p, input, filter, output);
         return;
     }

@@ -179,15 +179,15 @@ def test_single_op_helper_conv():
 
 
 def pointwise_chain(n=1, h=8, w=8, c_in=4, c_mid=16, c_out=16, per_channel=True, in_zp=3, mid_zp=-7, out_zp=5,
-                    seed=0) -> bytes:
-    """input -> 1x1 conv (c_in -> c_mid) -> 1x1 conv (c_mid -> c_out): the second conv's step is
-    the memory peak, so its im2col columns can only live in place (its input dies with it)."""
+                    seed=0, k=1) -> bytes:
+    """input -> kxk conv (c_in -> c_mid) -> kxk conv (c_mid -> c_out), SAME: the second conv's step
+    is the memory peak, so its im2col columns can only live in place (its input dies with it)."""
     rng = np.random.default_rng(seed)
 
     def layer(cin: int, cout: int) -> tuple[T, T]:
         scales = list(rng.uniform(0.002, 0.02, cout)) if per_channel else [0.01]
-        wt = T((cout, 1, 1, cin), "int8", scales if per_channel else scales[0],
-               [0] * cout if per_channel else 0, data=rng_int8(rng, (cout, 1, 1, cin)))
+        wt = T((cout, k, k, cin), "int8", scales if per_channel else scales[0],
+               [0] * cout if per_channel else 0, data=rng_int8(rng, (cout, k, k, cin)))
         bt = T((cout,), "int32", [0.05 * s for s in scales] if per_channel else 0.05 * scales[0], 0,
                data=rng.integers(-2000, 2000, cout).astype(np.int32))
         return wt, bt
@@ -205,13 +205,15 @@ def pointwise_chain(n=1, h=8, w=8, c_in=4, c_mid=16, c_out=16, per_channel=True,
     dict(h=7, w=5, c_out=9, per_channel=False, in_zp=-128, mid_zp=127),  # odd pixels and channels
     dict(n=2, h=4, w=4, c_mid=32, c_out=8, mid_zp=-128),                # batches
     dict(h=5, w=5, c_mid=64, c_out=64),                                 # columns wider than a pixel pair
-], ids=["basic", "odd", "batch2", "wide"])
-def test_conv2d_1x1_columns_in_place(kwargs):
+    dict(h=16, w=16, c_mid=16, c_out=16, k=3),                          # 3x3: rows consumed behind
+    dict(n=2, h=12, w=9, c_mid=6, c_out=7, k=3, in_zp=-128),            # 3x3, channels not whole groups
+], ids=["basic", "odd", "batch2", "wide", "3x3", "3x3_odd_batch2"])
+def test_conv2d_columns_in_place(kwargs):
     from mcuforge.generator.compiler import compile_graph
 
     model = pointwise_chain(**kwargs)
     second = compile_graph(parse_model(model)).calls[1]
-    assert second.params.get("inplace") == 1 and second.scratch_bytes == 0
+    assert second.params.get("inplace", 0) > 0 and second.scratch_bytes == 0
     check_bit_exact(model, count=3)
 
 
@@ -221,5 +223,7 @@ def test_conv2d_in_place_needs_a_dying_input():
     # the first conv reads the graph input (kept, as an IO tensor): never in place
     first = compile_graph(parse_model(pointwise_chain())).calls[0]
     assert not first.params.get("inplace")
-    assert not conv_ops.inplace_columns_fit(pixels=2, in_c=8, out_c=8, column_bytes=64)
-    assert conv_ops.inplace_columns_fit(pixels=64, in_c=16, out_c=16, column_bytes=64)
+    geo = dict(batches=1, input_h=1, input_w=2, output_h=1, output_w=2, stride_h=1, pad_top=0)
+    assert not conv_ops.inplace_columns_fit(geo, in_c=8, out_c=8, column_bytes=64)
+    geo = dict(batches=1, input_h=8, input_w=8, output_h=8, output_w=8, stride_h=1, pad_top=0)
+    assert conv_ops.inplace_columns_fit(geo, in_c=16, out_c=16, column_bytes=64)

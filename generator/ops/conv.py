@@ -192,12 +192,21 @@ def depthwise_fast_layout(w: np.ndarray) -> np.ndarray:
     return words.reshape(-1).astype(np.uint32)
 
 
-def inplace_columns_fit(pixels: int, in_c: int, out_c: int, column_bytes: int) -> bool:
-    """Whether every pixel pair of a 1x1, stride 1 convolution finds its im2col columns in free
-    bytes (mcf_conv2d_inplace_cols): the end of the output not yet written, or the start of the
-    input already consumed. Offsets are relative to 16-byte aligned buffers."""
+def inplace_columns_fit(geo: dict[str, int], in_c: int, out_c: int, column_bytes: int) -> bool:
+    """Whether every pixel pair of a convolution finds its im2col columns (`column_bytes`) in free
+    bytes, as mcf_conv2d_inplace_cols looks for them: the end of the output not written yet, or the
+    start of the input before the pair's first window row. Offsets are relative to 16-byte aligned
+    buffers."""
+    oh, ow = geo["output_h"], geo["output_w"]
+    pixels = geo["batches"] * oh * ow
+    in_row, in_image = geo["input_w"] * in_c, geo["input_h"] * geo["input_w"] * in_c
     tail = (pixels * out_c - column_bytes) // 4 * 4
-    return all(tail >= (i + 2) * out_c or i * in_c >= column_bytes for i in range(0, pixels, 2))
+    for i in range(0, pixels, 2):
+        b, oy = divmod(i // ow, oh)
+        dead = b * in_image + max(0, oy * geo["stride_h"] - geo["pad_top"]) * in_row
+        if tail < (i + 2) * out_c and dead < column_bytes:
+            return False
+    return True
 
 
 def conv2d_scratch_bytes(k: int, filter_c: int) -> int:
@@ -260,10 +269,9 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     if not scratch:
         return plain
     in_place = None
-    if (fh, fw, geo["stride_h"], geo["stride_w"], groups) == (1, 1, 1, 1, 1) and fc % 4 == 0 and \
-            inplace_columns_fit(geo["batches"] * geo["output_h"] * geo["output_w"], fc, oc, 32 * ((fc + 7) // 8)):
+    if groups == 1 and inplace_columns_fit(geo, ic, oc, scratch):
         in_place = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
-                              params={**common, "scratch": "0", "fast_layout": 1, "inplace": 1},
+                              params={**common, "scratch": "0", "fast_layout": 1, "inplace": scratch},
                               args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
                               consts=[*consts, fast_filter], macs=macs, comment=geometry + ", columns in place")
     return KernelCall(

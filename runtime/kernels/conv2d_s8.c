@@ -395,15 +395,15 @@ static MCF_NOINLINE void mcf_conv2d_pair(const mcf_conv2d_params *p, const uint3
 }
 
 /*
- * In-place columns for a 1x1, stride 1 convolution whose input dies with it (`inplace`, set by the
- * compiler only then): pair i reads input pixels i and i+1 and writes output pixels i and i+1, so
- * the output bytes of pixels not computed yet (the end of the output) and the input bytes of
- * pixels already consumed (the start of the input) are free. The columns of pair i go to the end
- * of the output while it lies past pixel i+1's output, then to the start of the input once the
- * pixels before i hold enough bytes. NULL if neither fits (the compiler checks that never happens).
+ * In-place columns for a convolution whose input dies with it (`inplace`, set by the compiler only
+ * then): pair i reads input rows from pixel i's first window row on and writes output pixels i and
+ * i+1, so the output bytes of the pixels not computed yet (the end of the output) and the input
+ * bytes before that first row (`dead`) are free. The columns (and staging) of pair i go to the end
+ * of the output while it lies past pixel i+1's output, else to the start of the input. NULL if
+ * neither fits (the compiler checks that this never happens).
  */
 static uint32_t *mcf_conv2d_inplace_cols(int8_t *input, int8_t *output, int32_t i, int32_t pixels,
-                                         int32_t in_c, int32_t out_c, int32_t bytes)
+                                         int32_t dead, int32_t out_c, int32_t bytes)
 {
     int8_t *end = output + (int32_t)pixels * out_c;
     int8_t *tail = end - bytes;
@@ -411,7 +411,7 @@ static uint32_t *mcf_conv2d_inplace_cols(int8_t *input, int8_t *output, int32_t 
     if (tail >= output + (i + 2) * out_c) {
         return (uint32_t *)(void *)tail;
     }
-    if (i * in_c >= bytes) {
+    if (dead >= bytes) {
         return (uint32_t *)(void *)input; /* the arena places tensors 16-byte aligned */
     }
     return 0;
@@ -425,7 +425,7 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
     const int32_t oc_count = p->output_c;
     uint32_t *cols = (uint32_t *)(void *)p->scratch;
     const int32_t groups = mcf_conv2d_groups(k_total);
-    int16_t *staging = p->scratch + 8 * groups;
+    int16_t *staging = p->scratch != 0 ? p->scratch + 8 * groups : 0;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
     int32_t b = 0, oy = 0, ox = 0; /* position of the next pixel to load */
     int32_t i;
@@ -434,12 +434,15 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
         int8_t *out1 = out0;
         int32_t lane;
         if (p->inplace) {
-            /* the input's bytes are dead after this operator: writing them is allowed */
-            cols = mcf_conv2d_inplace_cols((int8_t *)(uintptr_t)input, output, i, pixels, p->input_c,
-                                           oc_count, 32 * (groups >> 1));
+            /* the input's bytes are dead after this operator: writing the consumed ones is allowed */
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int32_t dead = b * in_image + (iy0 > 0 ? iy0 : 0) * p->input_w * p->input_c;
+            cols = mcf_conv2d_inplace_cols((int8_t *)(uintptr_t)input, output, i, pixels, dead, oc_count,
+                                           p->inplace);
             if (cols == 0) { /* not reached when the compiler set `inplace` */
                 return;
             }
+            staging = (int16_t *)(void *)(cols + 4 * groups);
         }
         for (lane = 0; lane < 2; ++lane) {
             if (lane == 1 && i + 1 >= pixels) {

@@ -30,9 +30,10 @@
  *    matrix product over K = filter_h * filter_w * filter_c computes two output channels of both
  *    pixels per pass, with SMLAD on cores with the DSP extension. `scratch` holds
  *    MCF_CONV2D_SCRATCH_BYTES(K, filter_c) bytes, 4-byte aligned (planned in the arena).
- *    With `inplace` set instead of `scratch` (a 1x1, stride 1 convolution whose input dies with
- *    it, filter_c % 4 == 0), the columns live in bytes free at the time: the end of the output not
- *    written yet, then the start of the input already consumed. The input's bytes are overwritten.
+ *    With `inplace` instead of `scratch` (a convolution whose input dies with it), the columns
+ *    (`inplace` bytes, MCF_CONV2D_SCRATCH_BYTES) live in bytes free at the time: the end of the
+ *    output not written yet, else the start of the input already consumed (before the current
+ *    window's first row). The input's bytes are overwritten.
  *  - direct, when `scratch` is NULL and `fast_layout` is set (groups == 1, filter_c % 4 == 0,
  *    dilation_w == 1): four output channels of one pixel per pass, each window row read in place
  *    (x + input_offset widened four at a time). No scratch memory; about 1.4 times the im2col
@@ -68,7 +69,7 @@ typedef struct {
     const int32_t *folded_bias; /**< [output_c], bias with the input offset folded in */
     int16_t *scratch;           /**< im2col columns for the fast paths, or NULL */
     int32_t fast_layout;        /**< without scratch: the direct fast path may run (see above) */
-    int32_t inplace;            /**< im2col columns in the dead input / unwritten output (see above) */
+    int32_t inplace;            /**< bytes of in-place im2col columns (see above), or 0 */
 } mcf_conv2d_params;
 
 /** Scratch bytes of the fast paths: ceil(K / 4) groups of 4 int16, rounded up to an even

@@ -309,6 +309,7 @@ typedef struct {
     int32_t offset;
     int32_t act_min;
     int32_t act_max;
+    int full; /* [act_min, act_max] is all of int8: a constant in the specialized copies below */
 } mcf_conv2d_clamp;
 
 /* Requantizes one channel's sums for both pixels and stores them. */
@@ -316,7 +317,7 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
                                    int32_t shift, int8_t *out0, int8_t *out1)
 {
     int32_t v0, v1;
-    if (shift <= -2) {
+    if (MCF_LIKELY(shift <= -2)) {
         const uint32_t round_high = (uint32_t)1 << (-shift - 2);
         v0 = mcf_requantize_right(acc0, mult, round_high, -shift - 1);
         v1 = mcf_requantize_right(acc1, mult, round_high, -shift - 1);
@@ -324,8 +325,8 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
         v0 = mcf_conv2d_requantize_other(acc0, mult, shift);
         v1 = mcf_conv2d_requantize_other(acc1, mult, shift);
     }
-    *out0 = (int8_t)mcf_clamp(v0 + c.offset, c.act_min, c.act_max);
-    *out1 = (int8_t)mcf_clamp(v1 + c.offset, c.act_min, c.act_max);
+    *out0 = mcf_clamp8(v0 + c.offset, c.act_min, c.act_max, c.full);
+    *out1 = mcf_clamp8(v1 + c.offset, c.act_min, c.act_max, c.full);
 }
 
 /*
@@ -338,8 +339,8 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
  * < 2^15, so a channel's sum stays within int32 for K < 2^16 (TFLite Micro's bound). They are the
  * reference loop's sums, added in another order.
  */
-static MCF_NOINLINE void mcf_conv2d_pair(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
-                            int8_t *out0, int8_t *out1)
+static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, const uint32_t *cols,
+                                                  const uint32_t *w, int8_t *out0, int8_t *out1, const int full)
 {
     const int32_t groups = mcf_conv2d_groups(p->filter_h * p->filter_w * p->filter_c);
     const int32_t oc_count = p->output_c;
@@ -352,6 +353,7 @@ static MCF_NOINLINE void mcf_conv2d_pair(const mcf_conv2d_params *p, const uint3
     c.offset = p->output_offset;
     c.act_min = p->act_min;
     c.act_max = p->act_max;
+    c.full = full;
     for (; oc + 2 <= oc_count; oc += 2) {
         const uint32_t *x = cols;
         const uint32_t *x_end = cols + 4 * groups;
@@ -394,6 +396,18 @@ static MCF_NOINLINE void mcf_conv2d_pair(const mcf_conv2d_params *p, const uint3
     }
 }
 
+static MCF_NOINLINE void mcf_conv2d_pair_full(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
+                                              int8_t *out0, int8_t *out1)
+{
+    mcf_conv2d_pair_impl(p, cols, w, out0, out1, 1);
+}
+
+static MCF_NOINLINE void mcf_conv2d_pair_clamp(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
+                                               int8_t *out0, int8_t *out1)
+{
+    mcf_conv2d_pair_impl(p, cols, w, out0, out1, 0);
+}
+
 /*
  * In-place columns for a convolution whose input dies with it (`inplace`, set by the compiler only
  * then): pair i reads input rows from pixel i's first window row on and writes output pixels i and
@@ -427,6 +441,7 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
     const int32_t groups = mcf_conv2d_groups(k_total);
     int16_t *staging = p->scratch != 0 ? p->scratch + 8 * groups : 0;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int full = p->act_min == -128 && p->act_max == 127;
     int32_t b = 0, oy = 0, ox = 0; /* position of the next pixel to load */
     int32_t i;
     for (i = 0; i < pixels; i += 2) {
@@ -467,7 +482,8 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
                 }
             }
         }
-        mcf_conv2d_pair(p, cols, (const uint32_t *)(const void *)filter, out0, out1);
+        (full ? mcf_conv2d_pair_full : mcf_conv2d_pair_clamp)(p, cols, (const uint32_t *)(const void *)filter,
+                                                              out0, out1);
     }
 }
 
@@ -563,9 +579,9 @@ static void mcf_dot_run(const int8_t *x, int32_t groups, const uint32_t *const *
 /* One output: requantized (the short route for shifts of 2 or more), offset and clamped. */
 static inline int8_t mcf_conv2d_out1(mcf_conv2d_clamp c, int32_t acc, int32_t mult, int32_t shift)
 {
-    const int32_t v = shift <= -2 ? mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1)
+    const int32_t v = MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1)
                                   : mcf_conv2d_requantize_other(acc, mult, shift);
-    return (int8_t)mcf_clamp(v + c.offset, c.act_min, c.act_max);
+    return mcf_clamp8(v + c.offset, c.act_min, c.act_max, c.full);
 }
 
 /* Requantizes and stores n (1..4) channels' sums; mult/shift hold the first channel's entry and
@@ -576,9 +592,9 @@ static inline void mcf_conv2d_out_n(mcf_conv2d_clamp c, const int32_t *acc, int3
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t m = mult[i * qstep], sh = shift[i * qstep];
-        const int32_t v = sh <= -2 ? mcf_requantize_right(acc[i], m, (uint32_t)1 << (-sh - 2), -sh - 1)
+        const int32_t v = MCF_LIKELY(sh <= -2) ? mcf_requantize_right(acc[i], m, (uint32_t)1 << (-sh - 2), -sh - 1)
                                    : mcf_conv2d_requantize_other(acc[i], m, sh);
-        out[i] = (int8_t)mcf_clamp(v + c.offset, c.act_min, c.act_max);
+        out[i] = mcf_clamp8(v + c.offset, c.act_min, c.act_max, c.full);
     }
 }
 
@@ -598,16 +614,18 @@ typedef struct {
  * run r at input x[r], starting at group g0[r] of K. `start` is the folded bias (interior window,
  * `offset` 0) or the bias (border window, `offset` = input_offset).
  */
-static MCF_NOINLINE void mcf_conv2d_direct_pixel(const mcf_conv2d_direct_ctx *k, const int8_t *const *x,
-                                                 const int32_t *g0, int32_t rows, int32_t run,
-                                                 const int32_t *start, int32_t offset, int8_t *out)
+static MCF_ALWAYS_INLINE void mcf_conv2d_direct_pixel_impl(const mcf_conv2d_direct_ctx *k,
+                                                          const int8_t *const *x, const int32_t *g0,
+                                                          int32_t rows, int32_t run, const int32_t *start,
+                                                          int32_t offset, int8_t *out, const int full)
 {
     const int32_t oc_count = k->oc_count;
     const int32_t groups_k = k->groups_k;
     const int32_t qstep = k->qstep;
-    const mcf_conv2d_clamp clamp = k->clamp;
+    mcf_conv2d_clamp clamp = k->clamp;
     const uint32_t *pair0 = k->w;
     int32_t oc, r;
+    clamp.full = full;
     const int32_t *mult = k->multiplier, *shift = k->shift;
     for (oc = 0; oc + 4 <= oc_count; oc += 4, pair0 += 4 * groups_k, mult += 4 * qstep, shift += 4 * qstep) {
         int32_t a0 = start[oc], a1 = start[oc + 1], a2 = start[oc + 2], a3 = start[oc + 3];
@@ -664,6 +682,20 @@ static MCF_NOINLINE void mcf_conv2d_direct_pixel(const mcf_conv2d_direct_ctx *k,
     }
 }
 
+static MCF_NOINLINE void mcf_conv2d_direct_pixel_full(const mcf_conv2d_direct_ctx *k, const int8_t *const *x,
+                                                      const int32_t *g0, int32_t rows, int32_t run,
+                                                      const int32_t *start, int32_t offset, int8_t *out)
+{
+    mcf_conv2d_direct_pixel_impl(k, x, g0, rows, run, start, offset, out, 1);
+}
+
+static MCF_NOINLINE void mcf_conv2d_direct_pixel_clamp(const mcf_conv2d_direct_ctx *k, const int8_t *const *x,
+                                                       const int32_t *g0, int32_t rows, int32_t run,
+                                                       const int32_t *start, int32_t offset, int8_t *out)
+{
+    mcf_conv2d_direct_pixel_impl(k, x, g0, rows, run, start, offset, out, 0);
+}
+
 #define MCF_CONV2D_DIRECT_MAX_ROWS 16 /* filter rows the direct path handles (taller: reference) */
 
 static void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, const int8_t *input, const uint32_t *w,
@@ -682,6 +714,7 @@ static void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, const int8_t *input
     k.clamp.offset = p->output_offset;
     k.clamp.act_min = p->act_min;
     k.clamp.act_max = p->act_max;
+    k.clamp.full = p->act_min == -128 && p->act_max == 127;
     k.w = w;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->input_h * in_row;
@@ -704,8 +737,9 @@ static void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, const int8_t *input
                     x[ky] = in_b + (iy0 + (ky_lo + ky) * p->dilation_h) * in_row + (ix0 + kx_lo) * fc;
                     g0[ky] = (ky_lo + ky) * row_groups + kx_lo * fc / 4;
                 }
-                mcf_conv2d_direct_pixel(&k, x, g0, rows, run, interior ? p->folded_bias : p->bias,
-                                        interior ? 0 : p->input_offset, output);
+                (k.clamp.full ? mcf_conv2d_direct_pixel_full : mcf_conv2d_direct_pixel_clamp)(
+                    &k, x, g0, rows, run, interior ? p->folded_bias : p->bias, interior ? 0 : p->input_offset,
+                    output);
             }
         }
     }

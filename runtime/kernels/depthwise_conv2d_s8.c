@@ -88,7 +88,7 @@ static MCF_NOINLINE int32_t mcf_dw_requantize_other(int32_t acc, int32_t mult, i
 
 static inline int32_t mcf_dw_requantize(int32_t acc, int32_t mult, int32_t shift)
 {
-    if (shift <= -2) {
+    if (MCF_LIKELY(shift <= -2)) {
         return mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1);
     }
     return mcf_dw_requantize_other(acc, mult, shift);
@@ -215,20 +215,21 @@ typedef struct {
     int32_t act_max;
 } mcf_dw_clamp;
 
-static inline int8_t mcf_dw_out(mcf_dw_clamp c, int32_t acc, int32_t mult, int32_t shift)
+static inline int8_t mcf_dw_out(mcf_dw_clamp c, int32_t acc, int32_t mult, int32_t shift, int full)
 {
-    return (int8_t)mcf_clamp(mcf_dw_requantize(acc, mult, shift) + c.offset, c.act_min, c.act_max);
+    return mcf_clamp8(mcf_dw_requantize(acc, mult, shift) + c.offset, c.act_min, c.act_max, full);
 }
 
 /*
  * Every channel of one output pixel. `x` is the first tap inside the image (channel 0), `w` its
  * weights in group 0; rows x cols taps are inside. A full 3x3 window takes an unrolled route.
+ * `full`: the activation range is all of int8 (specialized below).
  */
-static MCF_NOINLINE void mcf_dw_pixel(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
-                                      int32_t rows, int32_t cols, int8_t *out)
+static MCF_ALWAYS_INLINE void mcf_dw_pixel_impl(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
+                                                int32_t rows, int32_t cols, int8_t *out, const int full)
 {
     const int32_t channels = k->channels;
-    const int32_t full = channels & ~3;
+    const int32_t whole = channels & ~3; /* channels in whole groups of four */
     const int32_t step_x = k->step_x;
     const int32_t step_y = k->step_y;
     const int32_t group_words = 2 * k->taps;
@@ -248,7 +249,7 @@ static MCF_NOINLINE void mcf_dw_pixel(const mcf_dw_ctx *k, const int8_t *x, cons
     clamp.act_max = k->act_max;
     for (c = 0; c < channels; c += 4) {
         int32_t a0 = bias[0], a1 = 0, a2 = 0, a3 = 0;
-        if (c < full) {
+        if (c < whole) {
             a1 = bias[1];
             a2 = bias[2];
             a3 = bias[3];
@@ -275,10 +276,10 @@ static MCF_NOINLINE void mcf_dw_pixel(const mcf_dw_ctx *k, const int8_t *x, cons
                     wr += 2 * filter_w;
                 }
             }
-            out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0]);
-            out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep]);
-            out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep]);
-            out[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep]);
+            out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
+            out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
+            out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
+            out[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
         } else { /* the last 1..3 channels: read only those, their padded weights are 0 */
             const int32_t n = channels - c;
             const int8_t *r = x;
@@ -297,12 +298,12 @@ static MCF_NOINLINE void mcf_dw_pixel(const mcf_dw_ctx *k, const int8_t *x, cons
                 r += step_y;
                 wr += 2 * k->filter_w;
             }
-            out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0]);
+            out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
             if (n > 1) {
-                out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep]);
+                out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
             }
             if (n > 2) {
-                out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep]);
+                out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
             }
         }
         x += 4;
@@ -312,6 +313,18 @@ static MCF_NOINLINE void mcf_dw_pixel(const mcf_dw_ctx *k, const int8_t *x, cons
         mult += 4 * qstep;
         shift += 4 * qstep;
     }
+}
+
+static MCF_NOINLINE void mcf_dw_pixel_full(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
+                                           int32_t rows, int32_t cols, int8_t *out)
+{
+    mcf_dw_pixel_impl(k, x, w, rows, cols, out, 1);
+}
+
+static MCF_NOINLINE void mcf_dw_pixel_clamp(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
+                                            int32_t rows, int32_t cols, int8_t *out)
+{
+    mcf_dw_pixel_impl(k, x, w, rows, cols, out, 0);
 }
 
 /*
@@ -326,6 +339,7 @@ static void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p, c
 {
     const int32_t channels = p->input_c;
     const int32_t in_row = p->input_w * channels;
+    const int full = p->act_min == -128 && p->act_max == 127;
     mcf_dw_ctx k;
     int32_t b;
     k.channels = channels;
@@ -360,7 +374,8 @@ static void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p, c
                     x_first = in_b + (iy0 + ky_lo * p->dilation_h) * in_row +
                               (ix0 + kx_lo * p->dilation_w) * channels;
                 }
-                mcf_dw_pixel(&k, x_first, w + 2 * (ky_lo * p->filter_w + kx_lo), rows, cols, output);
+                (full ? mcf_dw_pixel_full : mcf_dw_pixel_clamp)(&k, x_first, w + 2 * (ky_lo * p->filter_w + kx_lo),
+                                                                rows, cols, output);
                 output += channels;
             }
         }

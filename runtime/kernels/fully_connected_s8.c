@@ -158,6 +158,7 @@ static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *in
     const int32_t out_offset = p->output_offset;
     const int32_t act_min = p->act_min;
     const int32_t act_max = p->act_max;
+    const int full_range = act_min == -128 && act_max == 127;
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
@@ -184,11 +185,11 @@ static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *in
             for (i = 0; i < n; ++i) {
                 const int32_t ch = (u + i) * qstep;
                 const int32_t mult = p->multiplier[ch], shift = p->shift[ch];
-                const int32_t v = shift <= -2 ? mcf_requantize_right(acc[i], mult,
+                const int32_t v = MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc[i], mult,
                                                                      (uint32_t)1 << (-shift - 2),
                                                                      -shift - 1)
                                               : mcf_fc_requantize_other(acc[i], mult, shift);
-                out[u + i] = (int8_t)mcf_clamp(v + out_offset, act_min, act_max);
+                out[u + i] = mcf_clamp8(v + out_offset, act_min, act_max, full_range);
             }
             wb += block_words;
         }

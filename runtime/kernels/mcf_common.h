@@ -11,6 +11,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__ARM_FEATURE_SAT) && !defined(MCF_PORTABLE_KERNELS) && !defined(MCF_EMULATE_DSP)
+#include <arm_acle.h> /* __ssat */
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,8 +21,12 @@ extern "C" {
 
 #if defined(__GNUC__) || defined(__clang__)
 #define MCF_NOINLINE __attribute__((noinline))
+#define MCF_ALWAYS_INLINE __attribute__((always_inline)) inline
+#define MCF_LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define MCF_NOINLINE
+#define MCF_ALWAYS_INLINE inline
+#define MCF_LIKELY(x) (x)
 #endif
 
 #define MCF_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -28,6 +35,20 @@ extern "C" {
 static inline int32_t mcf_clamp(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* v clamped to [lo, hi] as an int8; `full` (a constant where kernels specialize on it) says that
+ * [lo, hi] is the whole int8 range: one SSAT on Arm cores that have it. */
+static inline int8_t mcf_clamp8(int32_t v, int32_t lo, int32_t hi, int full)
+{
+    if (full) {
+#if defined(__ARM_FEATURE_SAT) && !defined(MCF_PORTABLE_KERNELS) && !defined(MCF_EMULATE_DSP)
+        return (int8_t)__ssat(v, 8);
+#else
+        return (int8_t)mcf_clamp(v, -128, 127);
+#endif
+    }
+    return (int8_t)mcf_clamp(v, lo, hi);
 }
 
 /* round(a * b / 2^31) with ties away from zero; saturates the single overflow case. */
@@ -87,7 +108,7 @@ static inline int32_t mcf_requantize_right(int32_t x, int32_t multiplier, uint32
 static inline int32_t mcf_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
 #if !defined(MCF_PORTABLE_KERNELS)
-    if (shift <= -2) {
+    if (MCF_LIKELY(shift <= -2)) {
         return mcf_requantize_right(x, multiplier, (uint32_t)1 << (-shift - 2), -shift - 1);
     }
 #endif

@@ -227,3 +227,36 @@ def test_conv2d_in_place_needs_a_dying_input():
     assert not conv_ops.inplace_columns_fit(geo, in_c=8, out_c=8, column_bytes=64)
     geo = dict(batches=1, input_h=8, input_w=8, output_h=8, output_w=8, stride_h=1, pad_top=0)
     assert conv_ops.inplace_columns_fit(geo, in_c=16, out_c=16, column_bytes=64)
+
+
+def test_inplace_check_of_the_kernel_agrees_with_the_compiler():
+    # mcf_conv2d_inplace_ok (C) checks one pair, relying on the output's free end shrinking and the
+    # consumed input growing pair by pair; inplace_columns_fit (the compiler) checks every pair.
+    def kernel_ok(geo, in_c, out_c, nbytes):  # mcf_conv2d_inplace_ok, line by line
+        pixels = geo["batches"] * geo["output_h"] * geo["output_w"]
+        tail = (pixels * out_c - nbytes) & ~3
+        i = int(tail / out_c) - 1 if tail >= 0 else 0  # C division truncates
+        i = 0 if i < 0 else (i + 1) & ~1
+        if i >= pixels:
+            return True
+        b = i // (geo["output_h"] * geo["output_w"])
+        oy = (i // geo["output_w"]) % geo["output_h"]
+        iy0 = oy * geo["stride_h"] - geo["pad_top"]
+        return b * geo["input_h"] * geo["input_w"] * in_c + max(iy0, 0) * geo["input_w"] * in_c >= nbytes
+
+    rng = np.random.default_rng(3)
+    agree = 0
+    for _ in range(3000):
+        sh = int(rng.integers(1, 4))
+        ih, iw = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+        kh = int(rng.integers(1, 6))
+        pad = int(rng.integers(0, kh))
+        oh = max(1, (ih + 2 * pad - kh) // sh + 1)
+        geo = dict(batches=int(rng.integers(1, 4)), input_h=ih, input_w=iw, output_h=oh,
+                   output_w=int(rng.integers(1, 20)), stride_h=sh, pad_top=pad)
+        in_c, out_c = int(rng.integers(1, 70)), int(rng.integers(1, 70))
+        nbytes = conv_ops.conv2d_scratch_bytes(kh * kh * in_c, in_c)
+        ok = conv_ops.inplace_columns_fit(geo, in_c, out_c, nbytes)
+        assert kernel_ok(geo, in_c, out_c, nbytes) == ok, (geo, in_c, out_c, nbytes)
+        agree += ok
+    assert 100 < agree < 2900  # both outcomes are exercised

@@ -431,6 +431,27 @@ static uint32_t *mcf_conv2d_inplace_cols(int8_t *input, int8_t *output, int32_t 
     return 0;
 }
 
+/* Whether every pair finds its in-place columns (mcf_conv2d_inplace_cols), checked before any
+ * input byte is overwritten (the compiler sets `inplace` only when they do). The output's free
+ * end only shrinks and the consumed input only grows from pair to pair, so it is enough to check
+ * the first pair the output's end cannot hold. */
+static int mcf_conv2d_inplace_ok(const mcf_conv2d_params *p)
+{
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int32_t bytes = p->inplace;
+    const int32_t tail = (pixels * p->output_c - bytes) & ~3;
+    int32_t i = tail >= 0 ? tail / p->output_c - 1 : 0; /* the first pair with (i+2)*out_c > tail */
+    int32_t b, oy, iy0;
+    i = i < 0 ? 0 : (i + 1) & ~1;
+    if (i >= pixels) {
+        return 1;
+    }
+    b = i / (p->output_h * p->output_w);
+    oy = (i / p->output_w) % p->output_h;
+    iy0 = oy * p->stride_h - p->pad_top;
+    return b * p->input_h * p->input_w * p->input_c + (iy0 > 0 ? iy0 : 0) * p->input_w * p->input_c >= bytes;
+}
+
 static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
                                const int8_t *filter, int8_t *output)
 {
@@ -454,7 +475,7 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
             const int32_t dead = b * in_image + (iy0 > 0 ? iy0 : 0) * p->input_w * p->input_c;
             cols = mcf_conv2d_inplace_cols((int8_t *)(uintptr_t)input, output, i, pixels, dead, oc_count,
                                            p->inplace);
-            if (cols == 0) { /* not reached when the compiler set `inplace` */
+            if (cols == 0) { /* not reached: mcf_conv2d_inplace_ok() was checked first */
                 return;
             }
             staging = (int16_t *)(void *)(cols + 4 * groups);
@@ -751,7 +772,7 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
                    int8_t *output)
 {
 #if MCF_KERNELS_FAST
-    if ((p->scratch != 0 || p->inplace) && p->groups == 1) {
+    if ((p->scratch != 0 || (p->inplace > 0 && mcf_conv2d_inplace_ok(p))) && p->groups == 1) {
         mcf_conv2d_s8_fast(p, input, filter, output);
         return;
     }

@@ -174,14 +174,17 @@ def test_reset_whose_boot_hello_is_lost_is_still_detected(hil_firmware: Callable
     build = hil_firmware("kws_ref_model")
     vectors, ref, n_out = _vectors(models_dir, "kws_ref_model", 1, seed=9)
     with emulator(build, qmp=True) as emu:
+        # The RUN that triggers the reset is dropped too: the proxy forwards a frame before its
+        # hook runs, so otherwise the old firmware could still execute it under load.
         faults = [Fault.call(TO_DEVICE, emu.reset, frame_type=MsgType.INFER_RUN),
+                  Fault.drop(TO_DEVICE, frame_type=MsgType.INFER_RUN),
                   Fault.drop(TO_HOST, frame_type=MsgType.HELLO, nth=3)]  # boot, reply, then the 2nd boot
         with FaultProxy(emu.url, faults) as proxy, \
                 Device.open(proxy.url, timeout=TIMEOUT, infer_timeout=3.0) as dev:
             dev.hello(wait=30)
             with pytest.raises(DeviceReset, match="lost its session state"):
                 dev.infer(vectors[0])
-            assert len(proxy.applied) == 2, proxy.applied
+            assert len(proxy.applied) == 3, proxy.applied
             check_outputs(dev.infer(vectors[0]), ref.run(vectors[0], n_out), "the vector after the reset")
 
 

@@ -138,6 +138,7 @@ class _Emitter:
             outs = ", ".join(f"{list(self.g.tensors[i].shape)}" for i in op.outputs)
             if isinstance(step, Alias):
                 body.append(f"    /* operator {op.index} {op.opcode}: output {outs} shares its input's bytes */")
+                body.append(f"    {P}_STAMP_SAME({op.index});")
                 continue
             call = step
             syms = {a.name: self.call_const(call, a) for a in call.consts}
@@ -169,6 +170,7 @@ class _Emitter:
             note = f", {call.macs} MACs" if call.macs else ""
             body.append(f"    /* operator {op.index} {op.opcode} -> {outs}{note}{call.comment} */")
             body.append(f"    {call.function}(" + ", ".join(args) + ");")
+            body.append(f"    {P}_STAMP({op.index});")
         plan = self.cm.plan
         io_def = ""
         if plan.io_bytes:
@@ -195,14 +197,33 @@ class _Emitter:
             f"/* The activation arena: every intermediate tensor at an offset planned by mcuforge.\n"
             f" * Place it in a memory region by defining MCF_ARENA_ATTR (see {p}.h). */\n"
             f"uint8_t {p}_arena[{self._arena_dim()}] MCF_ALIGNED16 MCF_ARENA_ATTR;\n\n" + io_def +
+            self._profile_block() +
             "/* Kernel parameters, all computed ahead of time. */\n" + "\n\n".join(structs) + "\n\n"
             + "\n".join(infos) + "\n\n"
             f"const mcf_model {p}_model = {{\n"
             f'    "{p}", "{g.sha256}", {P}_ARENA_BYTES, {P}_IO_BYTES, {P}_WEIGHTS_BYTES,\n'
-            f"    {len(g.inputs)}, {len(g.outputs)}, {p}_inputs, {p}_outputs, {p}_invoke\n}};\n\n"
+            f"    {len(g.inputs)}, {len(g.outputs)}, {p}_inputs, {p}_outputs, {p}_invoke,\n"
+            f"#if MCF_PROFILE\n    &{p}_profile\n#else\n    NULL\n#endif\n}};\n\n"
             f"void {p}_init(void)\n{{\n    /* Nothing to prepare at run time: all parameters are constants. */\n}}\n\n"
-            f"void {p}_invoke(void)\n{{\n" + "\n".join(body) + "\n}\n"
+            f"void {p}_invoke(void)\n{{\n    {P}_STAMP_START();\n" + "\n".join(body) + "\n}\n"
         )
+
+    def _profile_block(self) -> str:
+        """Per-operator stamps, compiled in only with MCF_PROFILE=1 (see mcf_profile in mcf_model.h)."""
+        p, P, n = self.p, self.p.upper(), len(self.g.operators)
+        return (f"/* Per-operator profile (MCF_PROFILE=1 only): the tick counter before operator 0 and after each\n"
+                f" * operator; one that shares its input's bytes copies the previous stamp (it takes 0). */\n"
+                f"#if MCF_PROFILE\n"
+                f"static uint32_t {p}_stamps[{n + 1}];\n"
+                f"static const mcf_profile {p}_profile = {{{n}, {p}_stamps}};\n"
+                f"#define {P}_STAMP_START() ({p}_stamps[0] = mcf_profile_ticks())\n"
+                f"#define {P}_STAMP(op) ({p}_stamps[(op) + 1] = mcf_profile_ticks())\n"
+                f"#define {P}_STAMP_SAME(op) ({p}_stamps[(op) + 1] = {p}_stamps[(op)])\n"
+                f"#else\n"
+                f"#define {P}_STAMP_START() ((void)0)\n"
+                f"#define {P}_STAMP(op) ((void)0)\n"
+                f"#define {P}_STAMP_SAME(op) ((void)0)\n"
+                f"#endif\n\n")
 
     def _arena_dim(self) -> str:
         """C array size of the arena: ISO C has no zero-length arrays, and a model whose tensors are

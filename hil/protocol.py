@@ -64,6 +64,8 @@ __all__ = [
     "Nack",
     "NackReason",
     "PayloadError",
+    "ProfileData",
+    "ProfileRequest",
     "ProtocolError",
     "ReadTensor",
     "RemoteError",
@@ -173,6 +175,7 @@ class MsgType(IntEnum):
     INFER_RUN = 0x04
     READ_TENSOR = 0x05
     SAMPLES = 0x06
+    PROFILE_REQ = 0x07
     # device -> host
     HELLO = 0x40
     TENSOR_INFO = 0x41
@@ -183,6 +186,7 @@ class MsgType(IntEnum):
     RESULT = 0x46
     TENSOR_CHUNK = 0x47
     RESULT_END = 0x48
+    PROFILE = 0x49
 
 
 class DType(IntEnum):
@@ -237,6 +241,7 @@ class ErrorCode(IntEnum):
     GAP = 6
     INPUT_INCOMPLETE = 7
     BAD_KIND = 8
+    NO_PROFILE = 9
 
 
 class NackReason(IntEnum):
@@ -256,6 +261,8 @@ class HelloFlags(IntFlag):
     NONE = 0
     BOOT = 0x01
     """Sent unsolicited at start-up: seen mid-session, it means the device was reset."""
+    PROFILE = 0x02
+    """The firmware records a per-operator profile of each inference (built with MCF_PROFILE=1)."""
 
 
 class SampleFlags(IntFlag):
@@ -522,6 +529,11 @@ class Hello(Message):
     def is_boot(self) -> bool:
         """True when the device sent it unsolicited at start-up."""
         return bool(self.flags & HelloFlags.BOOT)
+
+    @property
+    def has_profile(self) -> bool:
+        """True when the firmware answers PROFILE_REQ (built with MCF_PROFILE=1)."""
+        return bool(self.flags & HelloFlags.PROFILE)
 
     @property
     def sha256_hex(self) -> str:
@@ -846,6 +858,67 @@ class ResultEnd(Message):
         return cls(req_seq=int(req_seq), chunks=int(chunks), total_bytes=int(total), seq=seq)
 
 
+@dataclass(frozen=True)
+class ProfileRequest(Message):
+    """Host asks for the per-operator profile of the last inference: operators ``first`` ..
+    ``first + count - 1`` (``count`` 0: up to the last). Answered by PROFILE frames, then ACK."""
+
+    TYPE: ClassVar[MsgType] = MsgType.PROFILE_REQ
+    first: int = 0
+    count: int = 0
+
+    def pack(self) -> bytes:
+        _check_uint("first", self.first, 16)
+        _check_uint("count", self.count, 16)
+        return struct.pack("<HH", self.first, self.count)
+
+    @classmethod
+    def unpack(cls, payload: bytes, *, seq: int = 0) -> ProfileRequest:
+        r = _Reader(cls.TYPE.name, payload)
+        first, count = r.unpack("HH")
+        r.end()
+        return cls(first=int(first), count=int(count), seq=seq)
+
+
+@dataclass(frozen=True)
+class ProfileData(Message):
+    """Ticks (``tick_unit``) each operator took in the last inference, for operators ``first`` ..
+    ``first + len(ticks) - 1`` of ``num_ops``; answers PROFILE_REQ ``req_seq``."""
+
+    TYPE: ClassVar[MsgType] = MsgType.PROFILE
+    req_seq: int
+    tick_unit: TickUnit
+    num_ops: int
+    first: int
+    ticks: tuple[int, ...]
+
+    def pack(self) -> bytes:
+        _check_uint("req_seq", self.req_seq, 8)
+        _check_uint("tick_unit", int(self.tick_unit), 8)
+        _check_uint("num_ops", self.num_ops, 16)
+        _check_uint("first", self.first, 16)
+        for t in self.ticks:
+            _check_uint("ticks", t, 32)
+        return struct.pack(f"<BBHH{len(self.ticks)}I", self.req_seq, int(self.tick_unit), self.num_ops,
+                           self.first, *self.ticks)
+
+    @classmethod
+    def unpack(cls, payload: bytes, *, seq: int = 0) -> ProfileData:
+        r = _Reader(cls.TYPE.name, payload)
+        req_seq, unit, num_ops, first = r.unpack("BBHH")
+        rest = r.rest()
+        if len(rest) % 4:
+            raise PayloadError(f"PROFILE carries {len(rest)} bytes of ticks, not whole u32 values")
+        return cls(
+            req_seq=int(req_seq),
+            tick_unit=_enum("PROFILE tick_unit", TickUnit, int(unit)),  # type: ignore[arg-type]
+            num_ops=int(num_ops),
+            first=int(first),
+            ticks=tuple(int(v) for v in struct.unpack(f"<{len(rest) // 4}I", rest)),
+            seq=seq,
+        )
+
+
 _MESSAGES: dict[int, type[Message]] = {
     cls.TYPE: cls
     for cls in (
@@ -855,6 +928,7 @@ _MESSAGES: dict[int, type[Message]] = {
         InferRun,
         ReadTensor,
         Samples,
+        ProfileRequest,
         Hello,
         TensorInfo,
         Ack,
@@ -864,6 +938,7 @@ _MESSAGES: dict[int, type[Message]] = {
         Result,
         TensorChunk,
         ResultEnd,
+        ProfileData,
     )
 }
 

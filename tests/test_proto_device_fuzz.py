@@ -46,6 +46,8 @@ needs_gcc = pytest.mark.skipif(GCC is None, reason="host gcc not found: the C de
 
 # The fake model in proto_harness.c.
 IN_BYTES = (300, 7)
+FAKE_OPS = 70
+FAKE_ALIAS_OP = 5
 GUARD_BYTE = 0xA5
 SHA = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF")
 
@@ -103,8 +105,8 @@ class DeviceRun:
         return [m for m in self.messages if isinstance(m, cls)]
 
 
-def run_device(exe: Path, host_bytes: bytes, *, seed: int = 1, ticks: bool = True) -> DeviceRun:
-    args = [str(exe), "run", str(seed)] + ([] if ticks else ["noticks"])
+def run_device(exe: Path, host_bytes: bytes, *, seed: int = 1, ticks: bool = True, profile: bool = True) -> DeviceRun:
+    args = [str(exe), "run", str(seed)] + ([] if ticks else ["noticks"]) + ([] if profile else ["noprofile"])
     env = {
         **os.environ,
         "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
@@ -360,6 +362,56 @@ def test_inputs_preset_flag_skips_the_completeness_check(build_harness: Callable
     assert outputs_of(run, seq)[1] == [plus_one(bytes([GUARD_BYTE]) * n) for n in IN_BYTES]
 
 
+@needs_gcc
+@pytest.mark.parametrize("max_payload", [128, 256])
+def test_profile_of_the_last_run(build_harness: Callable[[int], Path], max_payload: int) -> None:
+    host = Host(max_payload)
+    before = host.send(p.ProfileRequest())  # nothing ran yet: every operator 0
+    host.load(bytes(300), bytes(7))
+    host.send(p.InferRun())
+    whole = host.send(p.ProfileRequest())
+    part = host.send(p.ProfileRequest(first=29, count=3))
+    again = host.send(p.ProfileRequest(first=29, count=3), seq=part)  # a retry: answered again
+    run = run_device(build_harness(max_payload), bytes(host.out))
+    assert run.of(p.Hello)[0].has_profile
+    frames = run.of(p.ProfileData)
+    per_frame = (max_payload - 6) // 4
+
+    def collected(seq: int) -> list[int]:
+        got = [f for f in frames if f.req_seq == seq]
+        assert all(f.num_ops == FAKE_OPS and f.tick_unit == p.TickUnit.INSTRUCTIONS for f in got)
+        assert all(len(f.ticks) <= per_frame for f in got)
+        assert [f.first for f in got] == sorted(f.first for f in got)
+        return [t for f in got for t in f.ticks]
+
+    assert collected(before) == [0] * FAKE_OPS
+    want = [0 if i == FAKE_ALIAS_OP else 7 * i + 1 for i in range(FAKE_OPS)]  # across a 32-bit wrap
+    assert collected(whole) == want
+    assert collected(part) == want[29:32] * 2 and again == part
+    acks = [a for a in run.of(p.Ack) if a.req_type == p.MsgType.PROFILE_REQ]
+    assert [(a.req_seq, a.value) for a in acks] == [(before, FAKE_OPS), (whole, FAKE_OPS), (part, 3), (part, 3)]
+
+
+@needs_gcc
+def test_profile_refusals(build_harness: Callable[[int], Path]) -> None:
+    host = Host()
+    host.send(p.ProfileRequest(first=FAKE_OPS + 1))
+    host.send(p.ProfileRequest(first=FAKE_OPS, count=1))
+    host.send(p.ProfileRequest(first=FAKE_OPS))  # nothing left: no frame, ACK 0
+    run = run_device(build_harness(256), bytes(host.out))
+    codes = [m.code for m in run.of(p.ErrorReport)]
+    assert codes == [p.ErrorCode.BAD_RANGE, p.ErrorCode.BAD_RANGE]
+    assert not run.of(p.ProfileData) and run.messages[-1].value == 0  # type: ignore[attr-defined]
+
+    host = Host()
+    seq = host.send(p.ProfileRequest())
+    run = run_device(build_harness(256), bytes(host.out), profile=False)
+    assert not run.of(p.Hello)[0].has_profile
+    (reply,) = _replies(run)
+    assert isinstance(reply, p.ErrorReport) and reply.code == p.ErrorCode.NO_PROFILE and reply.req_seq == seq
+    assert "MCF_PROFILE" in reply.text
+
+
 def _replies(run: DeviceRun) -> list[p.Message]:
     """Device messages after the boot HELLO and its TENSOR_INFO frames."""
     return run.messages[5:]
@@ -411,6 +463,8 @@ def test_refusals(
         (p.MsgType.INFER_RUN, b"\x01"),
         (p.MsgType.READ_TENSOR, bytes(9)),
         (p.MsgType.READ_TENSOR, bytes(11)),
+        (p.MsgType.PROFILE_REQ, b""),
+        (p.MsgType.PROFILE_REQ, bytes(5)),
     ],
 )
 def test_wrong_payload_lengths(build_harness: Callable[[int], Path], type_id: int, payload: bytes) -> None:
@@ -468,6 +522,7 @@ class Oracle:
 
     max_payload: int
     ticks: bool = True
+    profile: bool = True
     rx: bytearray = field(default_factory=bytearray)
     code: int = 0
     left: int = 0
@@ -498,7 +553,7 @@ class Oracle:
         self.emit(
             p.Hello(
                 version=1,
-                flags=flags,
+                flags=flags | (p.HelloFlags.PROFILE if self.profile else p.HelloFlags.NONE),
                 req_seq=req_seq,
                 max_payload=self.max_payload,
                 num_inputs=2,
@@ -667,9 +722,34 @@ class Oracle:
                 return self.error(seq, t, p.ErrorCode.BAD_RANGE)
             self.send_tensor(p.TensorKind(kind), index, data, offset, length)
             self.ack(seq, t, length)
+        elif t == T.PROFILE_REQ:
+            if n != 4:
+                return self.error(seq, t, p.ErrorCode.BAD_LENGTH)
+            if not self.profile:
+                return self.error(seq, t, p.ErrorCode.NO_PROFILE)
+            first, count = struct.unpack("<HH", pl)
+            if first > FAKE_OPS:
+                return self.error(seq, t, p.ErrorCode.BAD_RANGE)
+            if count == 0:
+                count = FAKE_OPS - first
+            elif count > FAKE_OPS - first:
+                return self.error(seq, t, p.ErrorCode.BAD_RANGE)
+            ticks = profile_ticks(self.invocations)[first : first + count]
+            step = (self.max_payload - 6) // 4
+            for k in range(0, count, step):
+                self.emit(p.ProfileData(req_seq=seq, tick_unit=self.unit, num_ops=FAKE_OPS, first=first + k,
+                                        ticks=tuple(ticks[k : k + step])))
+            self.ack(seq, t, count)
         else:
             self.error(seq, t, p.ErrorCode.BAD_TYPE)
         return None
+
+
+def profile_ticks(invocations: int) -> list[int]:
+    """The fake model's per-operator profile after `invocations` runs (see proto_harness.c)."""
+    if invocations == 0:
+        return [0] * FAKE_OPS
+    return [0 if i == FAKE_ALIAS_OP else 7 * i + invocations for i in range(FAKE_OPS)]
 
 
 def _normalised(msgs: list[p.Message]) -> list[p.Message]:
@@ -677,10 +757,10 @@ def _normalised(msgs: list[p.Message]) -> list[p.Message]:
 
 
 def check_against_oracle(
-    exe: Path, max_payload: int, stream: bytes, *, seed: int = 1, ticks: bool = True
+    exe: Path, max_payload: int, stream: bytes, *, seed: int = 1, ticks: bool = True, profile: bool = True
 ) -> DeviceRun:
-    run = run_device(exe, stream, seed=seed, ticks=ticks)
-    oracle = Oracle(max_payload, ticks=ticks)
+    run = run_device(exe, stream, seed=seed, ticks=ticks, profile=profile)
+    oracle = Oracle(max_payload, ticks=ticks, profile=profile)
     oracle.boot()
     oracle.feed(stream)
     got = _normalised(run.messages)
@@ -744,6 +824,10 @@ class StreamMaker:
                 )
             elif pick < 0.6:
                 yield self.frame(p.MsgType.HELLO_REQ, b"" if r.random() < 0.8 else b"\x01")
+            elif pick < 0.64:
+                first, count = r.choice([0, 0, 1, 29, 30, 69, 70, 71, 2**16 - 1]), r.choice([0, 0, 1, 31, 70, 71])
+                payload = struct.pack("<HH", first, count)
+                yield self.frame(p.MsgType.PROFILE_REQ, payload if r.random() < 0.9 else payload[: r.randrange(4)])
             elif pick < 0.75:  # any type id, any payload, valid CRC
                 yield self.frame(r.randrange(256), r.randbytes(r.randint(0, self.max_payload + 8)))
             elif pick < 0.85:  # a valid frame with one byte changed, dropped or added
@@ -779,10 +863,11 @@ def test_fuzz_device_against_oracle(
     rng = random.Random(1000 * seed + max_payload)
     stream = StreamMaker(rng, max_payload).stream(2500)
     run = check_against_oracle(
-        build_harness(max_payload), max_payload, stream, seed=seed + 1, ticks=seed != 3
+        build_harness(max_payload), max_payload, stream, seed=seed + 1, ticks=seed != 3, profile=seed != 2
     )
     # the stream must have reached the interesting places, not only the refusals
     assert run.of(p.ResultEnd) and run.of(p.Nack) and run.of(p.ErrorReport)
+    assert bool(run.of(p.ProfileData)) == (seed != 2)
 
 
 @needs_gcc
@@ -821,6 +906,7 @@ def test_random_bytes_against_oracle(build_harness: Callable[[int], Path], data:
                 length=st.integers(0, 310),
             ),
             st.builds(p.HelloRequest),
+            st.builds(p.ProfileRequest, first=st.integers(0, 72), count=st.integers(0, 72)),
         ),
         max_size=60,
     ),

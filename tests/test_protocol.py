@@ -79,6 +79,10 @@ EXAMPLES: list[p.Message] = [
     p.ResultEnd(req_seq=6, chunks=2, total_bytes=12, seq=16),
     p.Samples(flags=p.SampleFlags.START | p.SampleFlags.ECHO, first=0, data=bytes(range(24)), seq=9),
     p.Samples(flags=p.SampleFlags.END, first=70000, data=b"", seq=10),
+    p.ProfileRequest(first=3, count=0, seq=11),
+    p.ProfileData(req_seq=11, tick_unit=p.TickUnit.INSTRUCTIONS, num_ops=40, first=3,
+                  ticks=(0, 1, 2**32 - 1, 123456), seq=17),
+    p.ProfileData(req_seq=12, tick_unit=p.TickUnit.CYCLES, num_ops=0, first=0, ticks=(), seq=18),
 ]
 
 
@@ -164,6 +168,9 @@ def _message_strategy() -> st.SearchStrategy[p.Message]:
         ),
         st.builds(p.TensorChunk, kind=st.sampled_from(p.TensorKind), index=u8, offset=u32, data=blob, **seq),
         st.builds(p.ResultEnd, req_seq=u8, chunks=u16, total_bytes=u32, **seq),
+        st.builds(p.ProfileRequest, first=u16, count=u16, **seq),
+        st.builds(p.ProfileData, req_seq=u8, tick_unit=st.sampled_from(p.TickUnit), num_ops=u16, first=u16,
+                  ticks=st.lists(u32, max_size=70).map(tuple), **seq),
     )
 
 
@@ -238,6 +245,9 @@ def test_error_hierarchy() -> None:
             dims=(),
         ),
         p.Log(level=p.LogLevel.INFO, text="x", seq=256),
+        p.ProfileRequest(first=2**16),
+        p.ProfileData(req_seq=0, tick_unit=p.TickUnit.NONE, num_ops=1, first=0, ticks=(2**32,)),
+        p.ProfileData(req_seq=0, tick_unit=p.TickUnit.NONE, num_ops=2**16, first=0, ticks=()),
     ],
 )
 def test_out_of_range_fields_refuse_to_encode(msg: p.Message) -> None:
@@ -268,6 +278,7 @@ def test_truncated_payloads_raise_payload_error(msg: p.Message) -> None:
         p.ErrorReport: 4,
         p.Log: 1,
         p.Samples: 5,
+        p.ProfileData: 6,
     }.get(type(msg), len(payload))
     for cut in range(fixed_size):
         with pytest.raises(p.PayloadError):
@@ -275,7 +286,8 @@ def test_truncated_payloads_raise_payload_error(msg: p.Message) -> None:
 
 
 @pytest.mark.parametrize(
-    "cls", [p.HelloRequest, p.InferBegin, p.InferRun, p.ReadTensor, p.Ack, p.Nack, p.Result, p.ResultEnd]
+    "cls", [p.HelloRequest, p.InferBegin, p.InferRun, p.ReadTensor, p.Ack, p.Nack, p.Result, p.ResultEnd,
+            p.ProfileRequest]
 )
 def test_trailing_bytes_raise_payload_error(cls: type[p.Message]) -> None:
     example = next(m for m in EXAMPLES if type(m) is cls)
@@ -288,6 +300,21 @@ def test_bad_enum_values_raise_payload_error() -> None:
         p.ReadTensor.unpack(struct.pack("<BBII", 7, 0, 0, 0))
     with pytest.raises(p.PayloadError, match="NackReason"):
         p.Nack.unpack(bytes([99, 0, 0]))
+    with pytest.raises(p.PayloadError, match="TickUnit"):
+        p.ProfileData.unpack(bytes([0, 99, 1, 0, 0, 0]))
+
+
+def test_profile_ticks_must_be_whole_u32_values() -> None:
+    with pytest.raises(p.PayloadError, match="whole u32"):
+        p.ProfileData.unpack(bytes([0, 2, 1, 0, 0, 0, 1, 2, 3]))
+
+
+def test_hello_profile_flag() -> None:
+    hello = EXAMPLES[8]
+    assert isinstance(hello, p.Hello) and not hello.has_profile
+    with_profile = p.Hello(**{**hello.__dict__, "flags": p.HelloFlags.BOOT | p.HelloFlags.PROFILE})
+    decoded = p.decode_frame(p.encode_frame(with_profile)[:-1])
+    assert isinstance(decoded, p.Hello) and decoded.has_profile and decoded.is_boot
 
 
 def _raw_frame(type_id: int, seq: int, payload: bytes) -> bytes:

@@ -19,6 +19,14 @@ void mcf_print(const char *text);
 void mcf_print_u64(uint64_t value);
 void mcf_print_hex32(uint32_t value);
 
+/**
+ * The tick counter as the host tools see it: mcf_port_ticks(), re-based at each reading on an
+ * emulator that counts instructions, so that the difference between two readings depends only on
+ * the code run between them (see mcf_app.c). The host protocol times invoke() with it and the
+ * per-operator profile (MCF_PROFILE=1) reads it between operators, through mcf_profile_ticks().
+ */
+uint64_t mcf_app_ticks(void);
+
 /** FNV-1a (32-bit) over every output tensor's bytes in order; the host computes the same. */
 uint32_t mcf_output_checksum(const mcf_model *model);
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "mcf_app.h"
 #include "mcf_port.h"
 #include "mcf_proto.h"
 
@@ -28,56 +29,13 @@ static size_t host_read(void *user, uint8_t *buf, size_t cap)
     return n;
 }
 
-/*
- * Emulated instruction counts are exact only if the tick grid does not depend on when the host's
- * bytes arrived. Under QEMU `-icount`, the bare-metal port counts SysTick ticks of 40
- * instructions; the phase of that grid relative to the start of invoke() depends on the
- * instruction at which the guest noticed the host's INFER_RUN, which depends on host timing. So
- * two runs of the same input could differ by one tick (40 instructions). Writing SYST_CVR
- * restarts SysTick's period at the current instruction (QEMU re-bases its timer there, hardware
- * clears the counter), so re-basing at each reading makes the difference between two readings a
- * function of the code executed between them alone. The jump this causes in mcf_port_ticks() is
- * added to `offset`, so the values returned here keep increasing.
- *
- * Done only on M-profile cores, and only when the port reports "instructions" (the bare-metal
- * port under an emulator): an RTOS that owns SysTick (Zephyr) reports "cycles" and is left alone.
- * Build with -DMCF_HOST_REBASE_SYSTICK=0 to turn it off.
- */
-#ifndef MCF_HOST_REBASE_SYSTICK
-#if defined(__ARM_ARCH_PROFILE) && (__ARM_ARCH_PROFILE == 'M')
-#define MCF_HOST_REBASE_SYSTICK 1
-#else
-#define MCF_HOST_REBASE_SYSTICK 0
-#endif
-#endif
-
-#if MCF_HOST_REBASE_SYSTICK
-#define MCF_HOST_SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-
-static int rebase_ticks;
-static uint64_t ticks_offset;
-
-static uint64_t host_ticks(void *user)
-{
-    uint64_t before;
-    uint64_t after;
-    (void)user;
-    if (!rebase_ticks) {
-        return mcf_port_ticks();
-    }
-    before = mcf_port_ticks();
-    MCF_HOST_SYST_CVR = 0u;
-    after = mcf_port_ticks();
-    ticks_offset += before - after;
-    return after + ticks_offset;
-}
-#else
+/* The protocol times invoke() with the same counter the per-operator profile reads: mcf_app_ticks()
+ * (mcf_app.c), re-based under emulators so that instruction counts repeat exactly. */
 static uint64_t host_ticks(void *user)
 {
     (void)user;
-    return mcf_port_ticks();
+    return mcf_app_ticks();
 }
-#endif
 
 static int same(const char *a, const char *b)
 {
@@ -130,9 +88,6 @@ void mcf_host_serve_with(const mcf_model *model, const char *board_id, const mcf
     port.user = (void *)hooks; /* only host_message uses it */
     port.on_message = (hooks != NULL && hooks->on_message != NULL) ? host_message : NULL;
     port.tick_unit = tick_unit_of(mcf_port_tick_unit());
-#if MCF_HOST_REBASE_SYSTICK
-    rebase_ticks = port.tick_unit == MCF_TICK_INSTRUCTIONS;
-#endif
     port.tick_bits = 64;
     port.tick_hz = 0;
     port.board = board_id;

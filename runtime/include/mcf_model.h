@@ -49,6 +49,29 @@ typedef struct {
     int32_t zero_point;
 } mcf_tensor_info;
 
+/*
+ * Per-operator profile. Built only with MCF_PROFILE=1 (the generated code compiles the stamps out
+ * otherwise: no RAM, no instructions). invoke() then stores the tick counter before the first
+ * operator (stamps[0]) and after each operator i (stamps[i + 1]), reading it with
+ * mcf_profile_ticks(), which the application provides (runtime/app/mcf_app.c in mcuforge
+ * projects: the port's counter, re-based like the host protocol's). Operators without a kernel
+ * call (RESHAPE, SQUEEZE, ... share their input's bytes) copy the previous stamp: they take 0.
+ * Operator i took (uint32_t)(stamps[i + 1] - stamps[i]) ticks of the last invoke().
+ */
+#ifndef MCF_PROFILE
+#define MCF_PROFILE 0
+#endif
+
+typedef struct {
+    uint16_t num_ops;          /**< operators of the graph, in execution order (aliases included) */
+    const uint32_t *stamps;    /**< num_ops + 1 counter values of the last invoke() */
+} mcf_profile;
+
+#if MCF_PROFILE
+/** Tick counter read between operators (only builds with MCF_PROFILE=1 need it). */
+uint32_t mcf_profile_ticks(void);
+#endif
+
 /** The whole model: sizes, IO tensors and the entry points. */
 typedef struct {
     const char *name;          /**< C prefix given to `mcuforge compile --prefix` */
@@ -62,6 +85,8 @@ typedef struct {
     const mcf_tensor_info *outputs;
     /** Runs one inference. Inputs must be written before every call (see the model header). */
     void (*invoke)(void);
+    /** Per-operator profile of the last invoke(); NULL unless built with MCF_PROFILE=1. */
+    const mcf_profile *profile;
 } mcf_model;
 
 #ifdef __cplusplus

@@ -19,7 +19,7 @@
 typedef char mcf_proto_float_is_32_bits[(sizeof(float) == 4) ? 1 : -1];
 
 enum { STATE_IDLE = 0, STATE_LOADING = 1 };
-enum { HELLO_FLAG_BOOT = 0x01 };
+enum { HELLO_FLAG_BOOT = 0x01, HELLO_FLAG_PROFILE = 0x02 };
 enum { BEGIN_FLAG_INPUTS_PRESET = 0x01 };
 enum { KIND_INPUT = 0, KIND_OUTPUT = 1 };
 
@@ -38,6 +38,8 @@ enum { KIND_INPUT = 0, KIND_OUTPUT = 1 };
 #define LEN_TCHUNK_HDR 6u      /* kind, index, offset u32 */
 #define LEN_RESULT_END 7u
 #define LEN_HELLO_FIXED 56u
+#define LEN_PROFILE_REQ 4u     /* first u16, count u16 */
+#define LEN_PROFILE_HDR 6u     /* req_seq, tick_unit, num_ops u16, first u16 */
 #define LEN_TINFO_FIXED 16u
 
 /* ---------------------------------------------------------------- little helpers */
@@ -265,7 +267,7 @@ static void send_hello(mcf_proto *ctx, uint8_t flags, uint8_t req_seq)
     uint8_t i;
 
     p[0] = MCF_PROTO_VERSION;
-    p[1] = flags;
+    p[1] = (uint8_t)(flags | ((m->profile != NULL) ? HELLO_FLAG_PROFILE : 0u));
     p[2] = req_seq;
     put_u16(p + 3, (uint16_t)MCF_PROTO_MAX_PAYLOAD);
     p[5] = m->num_inputs;
@@ -467,6 +469,55 @@ static void on_read_tensor(mcf_proto *ctx, uint8_t seq, const uint8_t *pl, size_
     send_ack(ctx, seq, MCF_MSG_READ_TENSOR, length);
 }
 
+/** PROFILE frames with the ticks each operator took in the last invoke() (stamp differences,
+ *  mod 2^32), operators [first, first + count), then ACK with the number of values sent. */
+static void on_profile_req(mcf_proto *ctx, uint8_t seq, const uint8_t *pl, size_t n)
+{
+    const mcf_profile *prof = ctx->model->profile;
+    const uint8_t unit = (uint8_t)((ctx->port->ticks != NULL) ? ctx->port->tick_unit : MCF_TICK_NONE);
+    const uint32_t per_frame = (MCF_PROTO_MAX_PAYLOAD - LEN_PROFILE_HDR) / 4u;
+    uint32_t first;
+    uint32_t count;
+    uint32_t end;
+
+    if (n != LEN_PROFILE_REQ) {
+        send_error(ctx, seq, MCF_MSG_PROFILE_REQ, MCF_PROTO_E_BAD_LENGTH, "PROFILE_REQ needs 4 bytes");
+        return;
+    }
+    if (prof == NULL || prof->stamps == NULL) {
+        send_error(ctx, seq, MCF_MSG_PROFILE_REQ, MCF_PROTO_E_NO_PROFILE, "built without MCF_PROFILE");
+        return;
+    }
+    first = (uint32_t)pl[0] | ((uint32_t)pl[1] << 8);
+    count = (uint32_t)pl[2] | ((uint32_t)pl[3] << 8);
+    if (first > prof->num_ops) {
+        send_error(ctx, seq, MCF_MSG_PROFILE_REQ, MCF_PROTO_E_BAD_RANGE, "first beyond the operators");
+        return;
+    }
+    if (count == 0u) {
+        count = prof->num_ops - first; /* 0 = up to the last operator */
+    } else if (count > prof->num_ops - first) {
+        send_error(ctx, seq, MCF_MSG_PROFILE_REQ, MCF_PROTO_E_BAD_RANGE, "count beyond the operators");
+        return;
+    }
+    end = first + count;
+    while (first < end) {
+        uint8_t *p = TX_PAYLOAD(ctx);
+        const uint32_t k = (end - first < per_frame) ? end - first : per_frame;
+        uint32_t i;
+        p[0] = seq;
+        p[1] = unit;
+        put_u16(p + 2, prof->num_ops);
+        put_u16(p + 4, (uint16_t)first);
+        for (i = 0; i < k; i++) {
+            put_u32(p + LEN_PROFILE_HDR + 4u * i, prof->stamps[first + i + 1u] - prof->stamps[first + i]);
+        }
+        send_frame(ctx, MCF_MSG_PROFILE, LEN_PROFILE_HDR + 4u * k);
+        first += k;
+    }
+    send_ack(ctx, seq, MCF_MSG_PROFILE_REQ, count);
+}
+
 /** Called with a complete, CRC-checked frame in rx_buf[0 .. rx_len). */
 static void handle_frame(mcf_proto *ctx)
 {
@@ -494,6 +545,9 @@ static void handle_frame(mcf_proto *ctx)
         break;
     case MCF_MSG_READ_TENSOR:
         on_read_tensor(ctx, seq, pl, n);
+        break;
+    case MCF_MSG_PROFILE_REQ:
+        on_profile_req(ctx, seq, pl, n);
         break;
     default:
         /* Application extensions (host -> device ids only) get a chance first. */

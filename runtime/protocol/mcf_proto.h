@@ -79,6 +79,7 @@ typedef enum {
     MCF_MSG_READ_TENSOR = 0x05,
     /* handled by the application through mcf_proto_port.on_message, not by the core */
     MCF_MSG_SAMPLES = 0x06,
+    MCF_MSG_PROFILE_REQ = 0x07,
     /* device -> host */
     MCF_MSG_HELLO = 0x40,
     MCF_MSG_TENSOR_INFO = 0x41,
@@ -88,7 +89,8 @@ typedef enum {
     MCF_MSG_LOG = 0x45,
     MCF_MSG_RESULT = 0x46,
     MCF_MSG_TENSOR_CHUNK = 0x47,
-    MCF_MSG_RESULT_END = 0x48
+    MCF_MSG_RESULT_END = 0x48,
+    MCF_MSG_PROFILE = 0x49
 } mcf_proto_msg_type;
 
 /** Unit of the tick counter; sent in HELLO and RESULT. */
@@ -110,7 +112,8 @@ typedef enum {
     MCF_PROTO_E_BAD_RANGE = 5,         /**< offset + length beyond the tensor's bytes */
     MCF_PROTO_E_GAP = 6,               /**< chunk starts after the bytes received so far */
     MCF_PROTO_E_INPUT_INCOMPLETE = 7,  /**< INFER_RUN before every input was fully written */
-    MCF_PROTO_E_BAD_KIND = 8           /**< READ_TENSOR kind is neither input nor output */
+    MCF_PROTO_E_BAD_KIND = 8,          /**< READ_TENSOR kind is neither input nor output */
+    MCF_PROTO_E_NO_PROFILE = 9         /**< PROFILE_REQ to firmware built without MCF_PROFILE */
 } mcf_proto_error_code;
 
 /** Why a frame was refused; carried by NACK frames. */
@@ -154,7 +157,7 @@ typedef struct {
     const char *board;             /**< board id, e.g. "mps2_an386"; NULL = "" */
     const char *engine;            /**< NULL = MCF_PROTO_ENGINE */
     /** Optional. Application extension: receives every CRC-checked request whose type the core
-     *  does not handle (host -> device ids 0x01..0x3F other than the five above, e.g. SAMPLES),
+     *  does not handle (host -> device ids 0x01..0x3F other than the six above, e.g. SAMPLES),
      *  before the core would refuse it with BAD_TYPE. Return 1 when handled: the handler then
      *  answers the request itself, exactly once (mcf_proto_send_ack(), mcf_proto_send_error(), or
      *  mcf_proto_run() for an inference); return 0 to let the core answer BAD_TYPE. `payload` is

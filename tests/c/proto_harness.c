@@ -7,10 +7,13 @@
  *   input 0:  int8  [1, 300]   output 0: int8  [1, 300]   out0[i] = in0[i] + 1 (mod 256)
  *   input 1:  uint8 [7]        output 1: uint8 [7]        out1[i] = in1[i] + 1 (mod 256)
  *
- * and invoke() also sends LOG "invoke <n>" so tests can count real invocations.
+ * and invoke() also sends LOG "invoke <n>" so tests can count real invocations. It also has a
+ * per-operator profile of FAKE_OPS operators as generated code with MCF_PROFILE=1 records it: after
+ * invocation n, operator i took 7 * i + n ticks, except operator FAKE_ALIAS_OP (0 ticks: an alias);
+ * the stamps start near a 32-bit wrap. Before the first invocation the stamps are all 0.
  *
  * Usage:
- *   proto_harness run [SEED] [noticks] < host_bytes > device_bytes
+ *   proto_harness run [SEED] [noticks] [noprofile] < host_bytes > device_bytes
  *       Sends the boot HELLO, then hands stdin to the protocol through mcf_proto_service() in
  *       read() pieces of pseudo-random size (SEED picks them). Exits 3 if a guard byte around a
  *       tensor buffer was touched, 0 otherwise. Device output goes to stdout.
@@ -37,6 +40,20 @@ static uint8_t mem_out1[GUARD + IN1_BYTES + GUARD];
 static mcf_proto proto;
 static unsigned invocations;
 
+#define FAKE_OPS 70
+#define FAKE_ALIAS_OP 5
+static uint32_t fake_stamps[FAKE_OPS + 1];
+static const mcf_profile fake_profile = {FAKE_OPS, fake_stamps};
+
+static void fake_profile_run(void)
+{
+    uint32_t i;
+    fake_stamps[0] = 0xFFFFFF00u + invocations;
+    for (i = 0; i < FAKE_OPS; i++) {
+        fake_stamps[i + 1] = fake_stamps[i] + ((i == FAKE_ALIAS_OP) ? 0u : 7u * i + invocations);
+    }
+}
+
 static void fake_invoke(void)
 {
     char text[32];
@@ -48,6 +65,7 @@ static void fake_invoke(void)
         mem_out1[GUARD + i] = (uint8_t)(mem_in1[GUARD + i] + 1u);
     }
     invocations++;
+    fake_profile_run();
     (void)snprintf(text, sizeof text, "invoke %u", invocations);
     mcf_proto_log(&proto, MCF_LOG_DEBUG, text);
 }
@@ -72,7 +90,10 @@ static const mcf_model fake_model = {
     fake_inputs,
     fake_outputs,
     fake_invoke,
+    &fake_profile,
 };
+
+static mcf_model fake_model_without_profile; /* fake_model with profile = NULL */
 
 /* ------------------------------------------------------------------ platform callbacks */
 
@@ -163,7 +184,7 @@ static uint8_t *read_all(FILE *f, size_t *len)
     return buf;
 }
 
-static int run(uint32_t seed, int ticks)
+static int run(uint32_t seed, int ticks, int profile)
 {
     static mcf_proto_port port;
     input_stream in;
@@ -192,7 +213,9 @@ static int run(uint32_t seed, int ticks)
     port.board = "host-harness";
     port.engine = NULL;
 
-    if (mcf_proto_init(&proto, &fake_model, &port) != MCF_PROTO_OK) {
+    fake_model_without_profile = fake_model;
+    fake_model_without_profile.profile = NULL;
+    if (mcf_proto_init(&proto, profile ? &fake_model : &fake_model_without_profile, &port) != MCF_PROTO_OK) {
         fprintf(stderr, "mcf_proto_init failed\n");
         return 2;
     }
@@ -305,9 +328,15 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "run") == 0) {
         uint32_t seed = (argc >= 3) ? (uint32_t)strtoul(argv[2], NULL, 10) : 1u;
-        int ticks = !(argc >= 4 && strcmp(argv[3], "noticks") == 0);
-        return run(seed, ticks);
+        int ticks = 1;
+        int profile = 1;
+        int i;
+        for (i = 3; i < argc; i++) {
+            ticks = ticks && strcmp(argv[i], "noticks") != 0;
+            profile = profile && strcmp(argv[i], "noprofile") != 0;
+        }
+        return run(seed, ticks, profile);
     }
-    fprintf(stderr, "usage: %s run [SEED] [noticks] | selftest\n", argv[0]);
+    fprintf(stderr, "usage: %s run [SEED] [noticks] [noprofile] | selftest\n", argv[0]);
     return 2;
 }

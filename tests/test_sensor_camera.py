@@ -1,0 +1,269 @@
+"""Camera frames → image input: runtime/sensor/mcf_camera.c against generator/sensor/camera.py.
+
+The C core is compiled once for this host (with AddressSanitizer and UBSan where available) into
+tests/c/camera_harness.c; hypothesis draws frame geometries (source sizes, crops, model sizes,
+odd and even), every source format, both resize methods, 1 and 3 channels, BGR, both YUV ranges,
+int8 and float32 tables, and random frame bytes; every tensor the C code builds, row by row and from
+a byte stream cut in random pieces that straddle rows and frames, must equal the numpy reference
+byte for byte. Fixed cases pin the definitions themselves (bit replication, BT.601 coefficients,
+pixel-centre alignment, one rounding) against independent float formulas, and the C core is
+cross-compiled for Cortex-M4 without a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mcuforge.generator.sensor.camera import (
+    FORMATS,
+    Camera,
+    center_crop,
+    frame_tensor,
+    resize,
+    to_channels,
+    value_lut,
+)
+from mcuforge.generator.sensor.reference import quantize_int8
+
+REPO = Path(__file__).resolve().parents[1]
+SENSOR = REPO / "runtime" / "sensor"
+HARNESS = Path(__file__).resolve().parent / "c" / "camera_harness.c"
+CC = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+CODES = {"rgb565le": 0, "rgb565be": 1, "yuyv": 2, "gray8": 3, "rgb888": 4}
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if CC is None:
+        pytest.skip("needs a host C compiler (apt-get install gcc)")
+    exe = tmp_path_factory.mktemp("camera") / "camera_harness"
+    base = [CC, "-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", str(SENSOR),
+            str(SENSOR / "mcf_camera.c"), str(HARNESS), "-o", str(exe)]
+    proc = subprocess.run([*base[:1], "-fsanitize=address,undefined", "-fno-sanitize-recover=all", *base[1:]],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:  # no sanitizer runtime on this host
+        subprocess.run(base, check=True, capture_output=True)
+    return exe
+
+
+def make_camera(fmt: str, src: tuple[int, int], crop: tuple[int, int, int, int], dst: tuple[int, int], c: int,
+                method: str, *, bgr: bool = False, limited: bool = False, dtype: str = "int8",
+                seed: int = 0) -> Camera:
+    rng = np.random.default_rng(seed)
+    offset = rng.uniform(-20, 150, c).astype(np.float32)
+    scale = rng.uniform(0.002, 0.05, c).astype(np.float32)
+    if dtype == "int8":
+        qscale, qzero = np.float32(rng.uniform(0.002, 0.03)), int(rng.integers(-128, 128))
+        lut = value_lut(lambda y: quantize_int8(y, qscale, qzero), offset, scale, None, None)
+    else:
+        lut = value_lut(lambda y: y, offset, scale, np.full(c, -1.5, np.float32), np.full(c, 2.5, np.float32))
+    return Camera(fmt, src[0], src[1], crop, dst[0], dst[1], c, method, limited, bgr, lut)
+
+
+def run_c(exe: Path, cases: list[tuple[Camera, np.ndarray, int]]) -> list[tuple[int, list[bytes], list[bytes], int]]:
+    """Feeds cases (camera, frames uint8 [N, frame_bytes], seed) → per case: check, tensors row by
+    row, tensors from the stream, frames completed by the stream."""
+    stdin = bytearray()
+    for cam, frames, seed in cases:
+        flags = (1 if cam.bgr else 0) | (2 if cam.yuv_limited else 0) | (4 if cam.lut.dtype == np.float32 else 0)
+        stdin += struct.pack("<8H4B", cam.src_w, cam.src_h, *cam.crop, cam.dst_w, cam.dst_h, cam.dst_c,
+                             CODES[cam.format], 1 if cam.method == "bilinear" else 0, flags)
+        stdin += np.ascontiguousarray(cam.lut).tobytes() + struct.pack("<II", len(frames), seed) + frames.tobytes()
+    proc = subprocess.run([exe], input=bytes(stdin), capture_output=True, timeout=300)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr.decode()[-2000:])
+    out, pos, results = proc.stdout, 0, []
+    for cam, frames, _ in cases:
+        (check,) = struct.unpack_from("<i", out, pos)
+        pos += 4
+        if check != 0:
+            results.append((check, [], [], 0))
+            continue
+        size = cam.dst_w * cam.dst_h * cam.dst_c * cam.lut.itemsize
+        rows = [out[pos + k * size:pos + (k + 1) * size] for k in range(len(frames))]
+        pos += size * len(frames)
+        stream = [out[pos + k * size:pos + (k + 1) * size] for k in range(len(frames))]
+        pos += size * len(frames)
+        (done,) = struct.unpack_from("<I", out, pos)
+        pos += 4
+        results.append((check, rows, stream, done))
+    assert pos == len(out)
+    return results
+
+
+def reference_bytes(cam: Camera, frame: np.ndarray) -> bytes:
+    return np.ascontiguousarray(frame_tensor(frame, cam)).tobytes()
+
+
+@st.composite
+def cameras(draw: st.DrawFn) -> tuple[Camera, int]:
+    fmt = draw(st.sampled_from(sorted(FORMATS)))
+    c = draw(st.sampled_from([1, 3]))
+    dst_w, dst_h = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    src_w = draw(st.integers(dst_w, 40))
+    src_h = draw(st.integers(dst_h, 30))
+    if fmt == "yuyv":
+        src_w += src_w % 2
+    mode = draw(st.sampled_from(["none", "center", "free"]))
+    if mode == "none":
+        crop = (0, 0, src_w, src_h)
+    elif mode == "center":
+        crop = center_crop(src_w, src_h, dst_w, dst_h)
+        if crop[2] < dst_w or crop[3] < dst_h:
+            crop = (0, 0, src_w, src_h)
+    else:
+        cw, ch = draw(st.integers(dst_w, src_w)), draw(st.integers(dst_h, src_h))
+        crop = (draw(st.integers(0, src_w - cw)), draw(st.integers(0, src_h - ch)), cw, ch)
+    cam = make_camera(fmt, (src_w, src_h), crop, (dst_w, dst_h), c, draw(st.sampled_from(["bilinear", "nearest"])),
+                      bgr=draw(st.booleans()), limited=draw(st.booleans()),
+                      dtype=draw(st.sampled_from(["int8", "int8", "float32"])), seed=draw(st.integers(0, 2**16)))
+    return cam, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(batch=st.lists(cameras(), min_size=1, max_size=8), data=st.data())
+def test_c_equals_numpy_for_random_frames(harness: Path, batch: list[tuple[Camera, int]], data: st.DataObject) -> None:
+    cases = []
+    for cam, seed in batch:
+        n = data.draw(st.integers(1, 3))
+        rng = np.random.default_rng(seed)
+        frames = rng.integers(0, 256, (n, cam.frame_bytes), dtype=np.uint8)
+        if data.draw(st.booleans()):  # extremes: saturating YUV, full-scale RGB565
+            frames[:, ::3] = rng.choice(np.array([0, 255], np.uint8), frames[:, ::3].shape)
+        cases.append((cam, frames, seed))
+    for (cam, frames, _), (check, rows, stream, done) in zip(cases, run_c(harness, cases), strict=True):
+        assert check == 0, cam
+        assert done == len(frames)
+        for k, frame in enumerate(frames):
+            want = reference_bytes(cam, frame)
+            assert rows[k] == want, (cam.describe(), k, "row by row")
+            assert stream[k] == want, (cam.describe(), k, "stream")
+
+
+def test_vww_sized_frames(harness: Path) -> None:
+    """The sizes the QEMU test uses, every format: 160×120 → centre crop 120×120 → 96×96×3."""
+    cases = []
+    for i, fmt in enumerate(sorted(FORMATS)):
+        for method in ("bilinear", "nearest"):
+            cam = make_camera(fmt, (160, 120), center_crop(160, 120, 96, 96), (96, 96), 3, method, seed=i)
+            frames = np.random.default_rng(i).integers(0, 256, (2, cam.frame_bytes), dtype=np.uint8)
+            cases.append((cam, frames, i))
+    for (cam, frames, _), (check, rows, stream, _) in zip(cases, run_c(harness, cases), strict=True):
+        assert check == 0
+        for k, frame in enumerate(frames):
+            assert rows[k] == stream[k] == reference_bytes(cam, frame), cam.describe()
+
+
+def test_check_refuses_bad_geometry(harness: Path) -> None:
+    ok = make_camera("rgb888", (8, 8), (0, 0, 8, 8), (4, 4), 3, "bilinear")
+    bad = [
+        Camera("rgb888", 8, 8, (0, 0, 8, 8), 9, 4, 3, "bilinear", False, False, ok.lut),  # upscale
+        Camera("rgb888", 8, 8, (2, 0, 8, 8), 4, 4, 3, "bilinear", False, False, ok.lut),  # crop outside
+        Camera("yuyv", 7, 8, (0, 0, 7, 8), 4, 4, 3, "bilinear", False, False, ok.lut),  # odd YUYV width
+    ]
+    results = run_c(harness, [(c, np.zeros((1, c.frame_bytes), np.uint8), 0) for c in [ok, *bad]])
+    assert results[0][0] == 0
+    assert [r[0] for r in results[1:]] == [-3, -3, -4]
+
+
+# ---- the definitions themselves -------------------------------------------------------------------
+
+
+def identity_camera(fmt: str, w: int, h: int, c: int = 3, *, limited: bool = False) -> Camera:
+    return Camera(fmt, w, h, (0, 0, w, h), w, h, c, "nearest", limited, False,
+                  np.tile(np.arange(-128, 128, dtype=np.int8), (c, 1)))
+
+
+def test_rgb565_bit_replication_both_byte_orders() -> None:
+    words = np.arange(65536, dtype=np.uint32)
+    le = np.stack([words & 0xFF, words >> 8], axis=1).astype(np.uint8).reshape(256, 512)
+    be = le.reshape(256, 256, 2)[:, :, ::-1].reshape(256, 512)
+    got_le = to_channels(le, identity_camera("rgb565le", 256, 256)).reshape(-1, 3)
+    got_be = to_channels(be, identity_camera("rgb565be", 256, 256)).reshape(-1, 3)
+    r5, g6, b5 = words >> 11, (words >> 5) & 63, words & 31
+    want = np.stack([np.round(r5 * 255 / 31), np.round(g6 * 255 / 63), np.round(b5 * 255 / 31)], axis=1)
+    assert np.array_equal(got_le, got_be)
+    assert np.max(np.abs(got_le - want)) <= 1  # bit replication is within 1 of the exact scaling
+    assert np.array_equal(got_le[words == 0xFFFF][0], [255, 255, 255]) and np.all(got_le[0] == 0)
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_yuv_bt601_integer_matches_float_formula(limited: bool) -> None:
+    y, u, v = np.meshgrid(np.arange(256), np.arange(0, 256, 5), np.arange(0, 256, 5), indexing="ij")
+    n = y.size
+    frame = np.stack([y.ravel(), u.ravel(), y.ravel(), v.ravel()], axis=1).astype(np.uint8).reshape(1, 4 * n)
+    got = to_channels(frame, identity_camera("yuyv", 2 * n, 1, limited=limited)).reshape(n, 2, 3)[:, 0, :]
+    yf, d, e = y.ravel().astype(float), u.ravel() - 128.0, v.ravel() - 128.0
+    if limited:
+        yf = (yf - 16) * 255 / 219
+        d, e = d * 255 / 224, e * 255 / 224
+    kr, kb = 0.299, 0.114
+    r = yf + 2 * (1 - kr) * e
+    b = yf + 2 * (1 - kb) * d
+    g = (yf - kr * r - kb * b) / (1 - kr - kb)
+    want = np.clip(np.stack([r, g, b], axis=1), 0, 255)
+    assert np.max(np.abs(got - want)) <= 1.51  # 8-bit coefficients: within 1.5 of the real-valued BT.601
+
+
+def test_gray_conversions() -> None:
+    rgb = np.array([[255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255, 0]], np.uint8)
+    gray = to_channels(rgb, identity_camera("rgb888", 4, 1, 1)).ravel()
+    assert list(gray) == [255, 0, 77, 149]  # (77 r + 150 g + 29 b + 128) >> 8
+    g8 = np.array([[0, 7, 200, 255]], np.uint8)
+    assert to_channels(g8, identity_camera("gray8", 4, 1, 3)).tolist() == [[[v] * 3 for v in (0, 7, 200, 255)]]
+    yuyv = np.array([[16, 128, 235, 128]], np.uint8)
+    assert to_channels(yuyv, identity_camera("yuyv", 2, 1, 1, limited=True)).ravel().tolist() == [0, 255]
+
+
+def test_bilinear_is_half_pixel_centred_with_one_rounding() -> None:
+    """Against a float64 bilinear (TensorFlow's half_pixel_centers) on a smooth ramp: within ±1."""
+    w, h, dw, dh = 37, 23, 11, 7
+    ramp = ((np.arange(w)[None, :] * 5 + np.arange(h)[:, None] * 9) % 256).astype(np.uint8)
+    cam = identity_camera("gray8", w, h, 1)
+    cam = Camera("gray8", w, h, (0, 0, w, h), dw, dh, 1, "bilinear", False, False, cam.lut)
+    got = resize(to_channels(ramp, cam), cam)[:, :, 0]
+
+    def coords(n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p = np.clip((np.arange(d) + 0.5) * n / d - 0.5, 0, n - 1)
+        x0 = np.floor(p).astype(int)
+        return x0, np.minimum(x0 + 1, n - 1), p - x0
+
+    x0, x1, fx = coords(w, dw)
+    y0, y1, fy = coords(h, dh)
+    img = ramp.astype(float)
+    top = img[y0][:, x0] * (1 - fx) + img[y0][:, x1] * fx
+    bot = img[y1][:, x0] * (1 - fx) + img[y1][:, x1] * fx
+    want = top * (1 - fy[:, None]) + bot * fy[:, None]
+    assert np.max(np.abs(got - want)) <= 1.0
+    # nearest picks the pixel under each output pixel's centre
+    near = Camera("gray8", w, h, (0, 0, w, h), dw, dh, 1, "nearest", False, False, cam.lut)
+    xs = np.floor((np.arange(dw) + 0.5) * w / dw).astype(int)
+    ys = np.floor((np.arange(dh) + 0.5) * h / dh).astype(int)
+    assert np.array_equal(resize(to_channels(ramp, near), near)[:, :, 0], ramp[ys][:, xs])
+
+
+def test_center_crop() -> None:
+    assert center_crop(160, 120, 96, 96) == (20, 0, 120, 120)
+    assert center_crop(120, 160, 96, 96) == (0, 20, 120, 120)
+    assert center_crop(320, 240, 160, 120) == (0, 0, 320, 240)
+    assert center_crop(100, 100, 64, 32) == (0, 25, 100, 50)
+
+
+@pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="needs arm-none-eabi-gcc")
+def test_cross_compiles_for_cortex_m4_without_warnings(tmp_path: Path) -> None:
+    for opt in ("-Os", "-O2"):
+        proc = subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+                               "-mfpu=fpv4-sp-d16", "-std=c99", opt, "-Wall", "-Wextra", "-Wpedantic",
+                               "-Wconversion", "-Wshadow", "-Wcast-align", "-Werror", "-c",
+                               str(SENSOR / "mcf_camera.c"), "-o", str(tmp_path / "cam.o")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr

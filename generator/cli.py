@@ -188,12 +188,15 @@ def new(
         "by the host. Defaults (rate, channels, window, hop, scaling) go to mcuforge.yaml's `sensor:`.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate into an existing project folder; "
                                         "your own files are kept.")] = False,
+    profile: Annotated[bool, typer.Option("--profile", help="Compile in the per-operator profile (MCF_PROFILE=1, "
+                                          "`profile: true` in mcuforge.yaml) for `mcuforge test --profile`: "
+                                          "4 B of RAM and one counter reading per operator.")] = False,
 ) -> None:
     """Create a project for a board: model, runtime and a main() that proves the build."""
     from .scaffold import new_project
 
     p = new_project(project, model, board, framework=framework, place=place or [], prefix=prefix, force=force,
-                    board_dirs=[str(d) for d in board_dir or []], sensor=sensor)
+                    board_dirs=[str(d) for d in board_dir or []], sensor=sensor, profile=profile)
     pl = p.placement
     ui.info(f"created {p.config.framework} project {project} for {p.board.id}: arena {pl.sizes['arena']:,} B in "
             f"{pl.regions['arena']}, constants {pl.sizes['weights']:,} B in {pl.regions['weights']}")
@@ -314,6 +317,8 @@ def test(
         "--replay", help="Stream a recording (.csv with a header naming the channels, or .npy [samples, channels]) "
         "through the device's sensor pipeline: each window's input tensor must equal the host pipeline's, its "
         "outputs TFLite Micro's.")] = None,
+    profile: Annotated[bool, typer.Option("--profile", help="After the vectors, the per-layer profile of the last "
+                                          "one: ticks per operator (firmware built with `profile: true`).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Send vectors to the device, compare every output with TFLite Micro, report; exit 1 on a failure."""
@@ -333,6 +338,11 @@ def test(
         plan = replay_plan(project, replay)  # a bad recording stops here, before anything is sent
     replay_seconds = 0.0
     with open_session(project, port=port) as s:
+        if profile and not s.info.hello.has_profile:
+            from mcuforge.hil.device import PROFILE_HINT, ProfileUnavailable
+
+            raise ProfileUnavailable(f"--profile: the firmware of {s.root.name} records no per-operator profile "
+                                     "(built without MCF_PROFILE=1)", hint=PROFILE_HINT)
         vecs = load_vectors(s.graph, vectors) if vectors else []
         if plan is None and (random or not vectors):
             vecs += random_vectors(s.graph, random or 5, seed)
@@ -361,6 +371,15 @@ def test(
             replay_seconds = time.monotonic() - started
         else:
             run_vectors(s.device, s.graph, s.model_bytes, vecs, report, on_result=show)
+        prof = None
+        if profile and report.vectors and report.vectors[-1].elapsed is not None:
+            from mcuforge.hil.profile import ProfileRun, compiled_for_project, layer_rows
+
+            got = s.device.profile()
+            last = report.vectors[-1]
+            prof = ProfileRun(layer_rows(compiled_for_project(s.root, s.config.framework, s.graph), got.ticks),
+                              got.unit, int(last.elapsed), model=s.config.model, board=s.board.id)
+            report.profile = prof.to_json()
     if junit:
         report.write_junit(junit)
     if as_json:
@@ -379,6 +398,10 @@ def test(
             for r in report.memory["regions"]:
                 if r["used"]:
                     ui.out.print(f"  {r['name']:<10} {r['used']:>10,} / {r['size']:,} B ({r['percent']:.1f}%)")
+        if prof is not None:
+            from mcuforge.hil.profile import render_table
+
+            ui.out.print(render_table(prof, title=f"per-layer profile of {report.vectors[-1].name}"))
     if not report.ok:
         raise typer.Exit(1)
 

@@ -59,6 +59,7 @@ class ProjectConfig(BaseModel):
     place: dict[str, str] = {}  # buffer → region, as given with --place
     board_dirs: list[str] = []  # extra board folders (relative to the project or absolute)
     sensor: SensorSpec | None = None  # sensor → input tensor pipeline (generator/sensor), if any
+    profile: bool = False  # compile the per-operator profile in (MCF_PROFILE=1; `mcuforge test --profile`)
 
 
 @dataclass(frozen=True)
@@ -323,6 +324,7 @@ def _template_context(project: Project) -> dict[str, object]:
         "inputs": m["inputs"],
         "outputs": m["outputs"],
         "sensor": _sensor_context(project.pipeline),
+        "profile": cfg.profile,
     }
 
 
@@ -402,7 +404,7 @@ def _check_sensor_ram(board: Board, placement: Placement, pipeline: Pipeline) ->
 
 def new_project(root: Path, model: Path, board_id: str, *, framework: str | None = None,
                 place: list[str] | None = None, prefix: str | None = None, force: bool = False,
-                board_dirs: list[str] | None = None, sensor: str | None = None) -> Project:
+                board_dirs: list[str] | None = None, sensor: str | None = None, profile: bool = False) -> Project:
     """A new project. `sensor` is the `--sensor KIND[:PART]` option: the pipeline's defaults are
     derived from the model input and the board, and written out in full to mcuforge.yaml."""
     root = Path(root)
@@ -420,7 +422,7 @@ def new_project(root: Path, model: Path, board_id: str, *, framework: str | None
     chosen = _check_framework(load_board(board_id, [Path(d) for d in dirs]), framework)
     cfg = ProjectConfig(model=model_rel, board=board_id, framework=chosen, prefix=prefix,
                         place=parse_place_options(place or []), board_dirs=dirs,
-                        sensor=spec_from_option(sensor) if sensor is not None else None)
+                        sensor=spec_from_option(sensor) if sensor is not None else None, profile=profile)
     project, model_bytes = prepare(root, cfg, Path(model))
     if project.pipeline is not None:  # record every derived default, so the yaml shows them
         project.config = project.config.model_copy(update={"sensor": project.pipeline.to_spec()})
@@ -474,7 +476,8 @@ def _regenerate_in_place(project: Project, model_bytes: bytes, *, extra: object,
 
 def _config_yaml(cfg: ProjectConfig) -> str:
     head = ("# mcuforge project settings. `mcuforge update` regenerates the generated folder from these;\n"
-            "# edit `model`, `board` or `place` here, then run `mcuforge update`.\n")
+            "# edit `model`, `board` or `place` here, then run `mcuforge update`. `profile: true` compiles in the\n"
+            "# per-operator profile (`mcuforge test --profile`; costs 4 B of RAM and one counter read per operator).\n")
     data = cfg.model_dump(exclude={"sensor"})
     text = head + yaml.safe_dump(data, sort_keys=False)
     if cfg.sensor is not None:

@@ -54,6 +54,8 @@ from .protocol import (
     Message,
     MsgType,
     Nack,
+    ProfileData,
+    ProfileRequest,
     ReadTensor,
     RemoteError,
     Result,
@@ -80,6 +82,8 @@ __all__ = [
     "InferResult",
     "LinkLost",
     "ModelMismatch",
+    "OperatorProfile",
+    "ProfileUnavailable",
     "ReplayWindow",
     "RequestRefused",
     "unit_name",
@@ -143,6 +147,14 @@ class LinkLost(DeviceError):
     """The port could not be opened, or closed under us (unplugged, emulator gone)."""
 
 
+PROFILE_HINT = ("build the firmware with the per-operator profile: set `profile: true` in mcuforge.yaml (or create "
+                "the project with `mcuforge new --profile`), then `mcuforge update`, `mcuforge build` and flash it")
+
+
+class ProfileUnavailable(DeviceError):
+    """The firmware records no per-operator profile (built without MCF_PROFILE=1)."""
+
+
 class RequestRefused(DeviceError):
     """The device answered a request with an ERROR frame: ``code`` (ErrorCode) and ``text``."""
 
@@ -181,6 +193,21 @@ class ReplayWindow(InferResult):
 
     window: int = 0
     input: np.ndarray | None = None
+
+
+@dataclass
+class OperatorProfile:
+    """Per-operator ticks of the device's last inference (``Device.profile``): ``ticks[i]`` is what
+    operator ``i`` (the .tflite's operator order) took, in ``unit``; operators without a kernel call
+    (RESHAPE, SQUEEZE, …: they share their input's bytes) are exactly 0."""
+
+    ticks: list[int]
+    unit: str
+    retries: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.ticks)
 
 
 class _Resend(Exception):
@@ -380,6 +407,74 @@ class Device:
             if total == 0:
                 break
         return results
+
+    def profile(self) -> OperatorProfile:
+        """The per-operator profile of the last inference (PROFILE_REQ, docs/protocol.md): ticks per
+        operator, in the unit of ``infer``'s ``elapsed``. Raises ProfileUnavailable (with the hint how to
+        enable it) when the firmware was built without MCF_PROFILE=1. Frames lost on the line are asked
+        for again (only the missing operators)."""
+        info = self._ensure_info()
+        if not info.hello.has_profile:
+            raise ProfileUnavailable(f"the firmware on {self._port} ('{info.hello.model_name}') records no "
+                                     "per-operator profile (built without MCF_PROFILE=1)", hint=PROFILE_HINT)
+        self._retries_now = 0
+        self._drain()
+        got: dict[int, int] = {}
+        state: dict[str, int] = {}
+        first, count = 0, 0  # everything
+        for rounds in range(self.retries + 2):
+            if rounds:
+                self._retries_now += 1
+            self._profile_range(first, count, got, state)
+            num_ops = state.get("num_ops")
+            if num_ops is None:
+                if state.get("acked") == 0 and first == 0:
+                    return OperatorProfile([], unit_name(TickUnit(state.get("unit", 0))), self._retries_now)
+                continue
+            missing = [i for i in range(num_ops) if i not in got]
+            if not missing:
+                return OperatorProfile([got[i] for i in range(num_ops)], unit_name(TickUnit(state["unit"])),
+                                       self._retries_now)
+            first = missing[0]
+            count = next((k for k, i in enumerate(missing) if i != first + k), len(missing))
+        raise DeviceError(f"could not read the per-operator profile from the device on {self._port} in "
+                          f"{self.retries + 2} tries{self._seen()}")
+
+    def _profile_range(self, first: int, count: int, got: dict[int, int], state: dict[str, int]) -> None:
+        """One PROFILE_REQ: PROFILE frames into ``got`` (operator → ticks), then its ACK."""
+        seq = self._next_seq()
+        frame = encode_frame(ProfileRequest(first=first, count=count), seq, max_payload=self._max_payload,
+                             leading_delimiter=True)
+        what = f"PROFILE_REQ (operators {first}…)"
+        tries = 0
+        while True:
+            self._write(frame)
+            tries += 1
+            deadline = time.monotonic() + self.timeout
+            with suppress(_Resend):
+                while True:
+                    reply = self._next(deadline, during=what)
+                    if reply is None:
+                        break
+                    if isinstance(reply, ProfileData) and reply.req_seq == seq:
+                        state["num_ops"], state["unit"] = reply.num_ops, int(reply.tick_unit)
+                        for k, t in enumerate(reply.ticks):
+                            if reply.first + k < reply.num_ops:
+                                got[reply.first + k] = t
+                        deadline = time.monotonic() + self.timeout
+                    elif isinstance(reply, Ack) and reply.req_seq == seq and reply.req_type == MsgType.PROFILE_REQ:
+                        state["acked"] = reply.value
+                        return
+                    elif isinstance(reply, ErrorReport) and reply.req_seq == seq and \
+                            reply.req_type == MsgType.PROFILE_REQ and \
+                            reply.code in (ErrorCode.NO_PROFILE, ErrorCode.BAD_TYPE):
+                        raise ProfileUnavailable(f"the firmware on {self._port} records no per-operator profile "
+                                                 f"({reply.text or ErrorCode(reply.code).name})", hint=PROFILE_HINT)
+                    else:
+                        self._common_reply(reply, seq, MsgType.PROFILE_REQ)
+            if tries > self.retries:
+                self._give_up(what, seq, tries)
+            self._retries_now += 1
 
     def read_tensor(self, kind: str, index: int) -> np.ndarray:
         """Reads input or output ``index`` as the device holds it now (``kind``: "input" or

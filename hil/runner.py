@@ -43,6 +43,7 @@ class TestReport:
     tolerance: float
     vectors: list[VectorResult] = field(default_factory=list)
     memory: dict | None = None  # MemoryReport.to_json() of the firmware, when known
+    profile: dict | None = None  # ProfileRun.to_json() of the last vector (`mcuforge test --profile`)
 
     @property
     def passed(self) -> int:
@@ -59,7 +60,8 @@ class TestReport:
     def to_json(self) -> dict:
         return {"model": self.model, "sha256": self.sha256, "board": self.board, "url": self.url,
                 "tolerance": self.tolerance, "passed": self.passed, "failed": self.failed,
-                "vectors": [asdict(v) for v in self.vectors], "memory": self.memory}
+                "vectors": [asdict(v) for v in self.vectors], "memory": self.memory,
+                **({"profile": self.profile} if self.profile is not None else {})}
 
     def write_junit(self, path: Path) -> None:
         from junitparser import Error, Failure, JUnitXml, Properties, Property, TestCase, TestSuite

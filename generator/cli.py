@@ -184,8 +184,9 @@ def new(
     board_dir: BoardDirOpt = None,
     sensor: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--sensor", help="Generate the sensor → input-tensor glue: KIND[:PART] of a board sensor "
-        "(accelerometer, gyroscope, imu, magnetometer, …), or serial / replay[:KIND] for samples streamed "
-        "by the host. Defaults (rate, channels, window, hop, scaling) go to mcuforge.yaml's `sensor:`.")] = None,
+        "(accelerometer, gyroscope, imu, magnetometer, camera, …), or serial / replay[:KIND] for samples or "
+        "frames (replay:camera) streamed by the host. Defaults (rate, channels, window, hop, scaling) go to "
+        "mcuforge.yaml's `sensor:`.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate into an existing project folder; "
                                         "your own files are kept.")] = False,
     profile: Annotated[bool, typer.Option("--profile", help="Compile in the per-operator profile (MCF_PROFILE=1, "
@@ -314,7 +315,8 @@ def test(
     tolerance: Annotated[float, typer.Option(help="Largest allowed abs difference in quantized units.")] = 0.0,
     junit: Annotated[Optional[Path], typer.Option(help="Write a JUnit XML report here.")] = None,  # noqa: UP045
     replay: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--replay", help="Stream a recording (.csv with a header naming the channels, or .npy [samples, channels]) "
+        "--replay", help="Stream a recording (.csv with a header naming the channels, .npy [samples, channels], "
+        ".wav; camera pipelines: .npy frames, uint8 [N, H, W, bytes per pixel] or uint16 RGB565 [N, H, W]) "
         "through the device's sensor pipeline: each window's input tensor must equal the host pipeline's, its "
         "outputs TFLite Micro's.")] = None,
     profile: Annotated[bool, typer.Option("--profile", help="After the vectors, the per-layer profile of the last "
@@ -365,7 +367,8 @@ def test(
         if plan is not None:
             pipeline, samples = plan
             if not as_json:
-                ui.info(f"replaying {len(samples):,} samples of {replay}: {pipeline.describe()}")
+                what = "frames" if pipeline.camera is not None else "samples"
+                ui.info(f"replaying {len(samples):,} {what} of {replay}: {pipeline.describe()}")
             started = time.monotonic()
             run_replay(s.device, s.model_bytes, pipeline, samples, report, on_result=show)
             replay_seconds = time.monotonic() - started
@@ -387,10 +390,14 @@ def test(
     else:
         if plan is not None:
             n = len(plan[1])
-            ui.out.print(f"{report.passed}/{len(report.vectors)} windows: device input tensors bit-exact with the host "
-                         f"pipeline, outputs " + (f"within {tolerance:g} of" if tolerance else "bit-exact with")
-                         + f" TFLite Micro on {report.board} ({n:,} samples streamed in {replay_seconds:.2f} s, "
-                         f"{n / max(replay_seconds, 1e-9):,.0f} samples/s)")
+            what = "frames" if plan[0].camera is not None else "samples"
+            rate = f"{n / max(replay_seconds, 1e-9):,.2f}" if plan[0].camera is not None else \
+                f"{n / max(replay_seconds, 1e-9):,.0f}"
+            ui.out.print(f"{report.passed}/{len(report.vectors)} {'frames' if what == 'frames' else 'windows'}: device "
+                         f"input tensors bit-exact with the host pipeline, outputs "
+                         + (f"within {tolerance:g} of" if tolerance else "bit-exact with")
+                         + f" TFLite Micro on {report.board} ({n:,} {what} streamed in {replay_seconds:.2f} s, "
+                         f"{rate} {what}/s)")
         else:
             ui.out.print(f"{report.passed}/{len(report.vectors)} vectors bit-exact"
                          + (f" within {tolerance:g}" if tolerance else "") + f" on {report.board}")

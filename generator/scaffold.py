@@ -339,7 +339,10 @@ def _sensor_context(p: Pipeline | None) -> dict[str, object] | None:
         lib_dep = ARDUINO_LIBRARIES[p.sensor.arduino_library or ""].lib_dep
     return {"source": p.source, "kind": p.kind or "", "part": p.part or "", "live": p.source == "board",
             "channels": list(p.channels), "window": p.window, "hop": p.hop, "rate_hz": p.rate_hz,
-            "arduino_lib_dep": lib_dep, "describe": p.describe()}
+            "arduino_lib_dep": lib_dep, "describe": p.describe(), "camera": p.camera is not None,
+            "sw_generator": p.sensor is not None and p.sensor.zephyr is not None
+            and p.sensor.zephyr.compatible == "zephyr,video-sw-generator",
+            "zephyr_node": p.sensor.zephyr.node if p.sensor is not None and p.sensor.zephyr is not None else None}
 
 
 def _render_dir(template: Path, dest: Path, ctx: dict[str, object], *, skip_existing: bool = False) -> list[Path]:
@@ -481,11 +484,20 @@ def _config_yaml(cfg: ProjectConfig) -> str:
     data = cfg.model_dump(exclude={"sensor"})
     text = head + yaml.safe_dump(data, sort_keys=False)
     if cfg.sensor is not None:
-        text += ("# Sensor → model input (see `mcuforge new --help`, docs/sensors.md): samples of `channels` (in\n"
-                 "# `units`) at `rate_hz` — the rate the model was trained at — go into a ring buffer; every\n"
-                 "# `hop` samples the latest `window` are scaled, y = (x - offset) * scale, clipped to `clip`,\n"
-                 "# laid out (`layout`) and quantized with the model input's own scale and zero point.\n")
-        text += yaml.safe_dump({"sensor": cfg.sensor.model_dump()}, sort_keys=False)
+        if cfg.sensor.kind == "camera":
+            text += ("# Camera → model input (docs/sensors.md, Camera): frames of `camera.width` × `height` in\n"
+                     "# `camera.format` are cropped (`crop`: center, none or [x, y, w, h]), resized (`resize`:\n"
+                     "# bilinear or nearest) to the input's size, converted to its channels; each 8-bit value is\n"
+                     "# scaled, y = (v - offset) * scale (default [0, 1]), clipped to `clip` and quantized with the\n"
+                     "# model input's own scale and zero point. `rate_hz`: frames per second of a live camera.\n")
+            dump = cfg.sensor.model_dump(exclude={"channels", "units", "window", "hop", "layout", "features"})
+        else:
+            text += ("# Sensor → model input (see `mcuforge new --help`, docs/sensors.md): samples of `channels` (in\n"
+                     "# `units`) at `rate_hz` — the rate the model was trained at — go into a ring buffer; every\n"
+                     "# `hop` samples the latest `window` are scaled, y = (x - offset) * scale, clipped to `clip`,\n"
+                     "# laid out (`layout`) and quantized with the model input's own scale and zero point.\n")
+            dump = cfg.sensor.model_dump(exclude={"camera"})
+        text += yaml.safe_dump({"sensor": dump}, sort_keys=False)
     return text
 
 

@@ -80,12 +80,15 @@ class Dut:
         return resolve(cfg.sensor, self.graph, self.board, cfg.framework) if cfg.sensor is not None else None
 
     def replay(self, samples: Any) -> list[Any]:
-        """Streams `samples` ([n, channels] float32 in the pipeline's channel order and units) into the
-        firmware's sensor glue; one ReplayWindow (input tensor the device built, outputs) per window."""
+        """Streams `samples` ([n, channels] float32 in the pipeline's channel order and units; camera
+        pipelines: frames, uint8 [frames, frame bytes]) into the firmware's sensor glue; one
+        ReplayWindow (input tensor the device built, outputs) per window."""
+        from mcuforge.generator.sensor.reference import stream_samples
+
         p = self.pipeline
         if p is None:
             pytest.fail("mcuforge: the project has no sensor pipeline (no `sensor:` in mcuforge.yaml)", pytrace=False)
-        return list(self.session.device.replay(samples, window=p.window, hop=p.hop))
+        return list(self.session.device.replay(stream_samples(p, samples), window=p.window, hop=p.hop))
 
     def sensor_inputs(self, samples: Any) -> Any:
         """The input tensors the host pipeline builds from `samples`: what replay() must bring back."""

@@ -16,7 +16,7 @@ from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
 from mcuforge.generator.reference import Reference
 from mcuforge.generator.sensor.pipeline import Pipeline
-from mcuforge.generator.sensor.reference import input_tensors
+from mcuforge.generator.sensor.reference import input_tensors, stream_samples
 from mcuforge.generator.validate import random_inputs
 
 from .device import Device, DeviceError, DeviceReset, ReplayWindow
@@ -185,7 +185,8 @@ def run_replay(device: Device, model_bytes: bytes, pipeline: Pipeline, samples: 
     attempts = 0
     while windows is None:
         try:
-            windows = device.replay(samples, window=pipeline.window, hop=pipeline.hop, echo=True)
+            windows = device.replay(stream_samples(pipeline, samples), window=pipeline.window, hop=pipeline.hop,
+                                    echo=True)
         except DeviceReset as exc:
             attempts += 1
             if attempts > reset_retries:
@@ -205,7 +206,9 @@ def run_replay(device: Device, model_bytes: bytes, pipeline: Pipeline, samples: 
         problem = "the device's input tensor was lost on the line" if w.input is None else \
             _input_difference(w.input, host_in)
         first = k * pipeline.hop
-        result = VectorResult(f"window-{k} (samples {first}-{first + pipeline.window - 1})",
+        name = f"frame-{k}" if pipeline.camera is not None else \
+            f"window-{k} (samples {first}-{first + pipeline.window - 1})"
+        result = VectorResult(name,
                               not problem and diff <= report.tolerance, diff, w.elapsed, w.unit, attempts + w.retries,
                               problem, input_match=not problem)
         report.vectors.append(result)

@@ -139,8 +139,8 @@ def test_board_sensor_errors(gesture) -> None:
     assert "no Arduino source for the lis3mdl" in err(gesture, "magnetometer", "disco_l475_iot1", "platformio")
 
 
-def test_camera_and_microphone_are_refused(gesture) -> None:
-    assert "camera pipelines" in err(gesture, "replay:camera")
+def test_camera_needs_an_image_input_and_microphone_is_refused(gesture) -> None:
+    assert "is not an image [1, height, width, channels]" in err(gesture, "replay:camera")
     assert "live microphone capture" in err(gesture, "microphone", "disco_l475_iot1", "zephyr")
 
 
@@ -200,7 +200,7 @@ def test_bad_sensor_option_writes_nothing(tmp_path: Path) -> None:
                            "--board", "mps2_an386", "--sensor", "accelerometer"], capture_output=True, text=True)
     assert proc.returncode == 2 and not root.exists()
     lines = proc.stderr.strip().splitlines()
-    assert lines[0] == "error: board 'mps2_an386' has no accelerometer (its sensors: none)"
+    assert lines[0] == "error: board 'mps2_an386' has no accelerometer (its sensors: camera video-sw-generator)"
     assert "--sensor replay:accelerometer" in proc.stderr
 
 

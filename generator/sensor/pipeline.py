@@ -35,6 +35,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import McuforgeError
+from .camera import FORMATS as CAMERA_FORMATS
+from .camera import Camera, CameraSpec, center_crop, value_lut
 
 if TYPE_CHECKING:
     from ..boards import Board, Sensor
@@ -147,7 +149,7 @@ _KIND_CHANNELS: dict[str, tuple[str, ...]] = {
 # A sample rate to start from, per kind; the model's training rate is what matters (the yaml says so).
 _KIND_RATE: dict[str, float] = {"accelerometer": 50.0, "gyroscope": 50.0, "imu": 50.0, "magnetometer": 50.0,
                                 "temperature": 1.0, "humidity": 1.0, "pressure": 1.0, "proximity": 10.0,
-                                "microphone": 16000.0}
+                                "microphone": 16000.0, "camera": 5.0}
 # Which board sensor kinds can serve a requested kind (an IMU holds an accelerometer and a gyroscope).
 _KIND_PROVIDERS: dict[str, tuple[str, ...]] = {"accelerometer": ("accelerometer", "imu"),
                                                "gyroscope": ("gyroscope", "imu")}
@@ -176,6 +178,7 @@ class SensorSpec(BaseModel):
     scale: float | list[float] = 1.0
     clip: list[float] | list[list[float]] | None = None  # [lo, hi] for all channels, or one per channel
     features: dict[str, Any] | None = None  # optional feature stage, e.g. {kind: mfcc, ...}
+    camera: CameraSpec | None = None  # kind camera: the frames' format, size, crop and resize
 
     @field_validator("kind")
     @classmethod
@@ -277,6 +280,9 @@ class Pipeline:
     input_scale: np.float32 | None  # int8 input: quantization scale and zero point
     input_zero_point: int | None
     sensor: Sensor | None  # the board's sensor (source board)
+    # kind camera: frames, not samples. The SAMPLES stream then carries the raw frame bytes, 4 per
+    # "sample" (channels 1, window = hop = one frame's 4-byte words); `channels` names the model's.
+    camera: Camera | None = None
 
     @property
     def num_channels(self) -> int:
@@ -292,13 +298,21 @@ class Pipeline:
 
     @property
     def ring_bytes(self) -> int:
-        """Static RAM of the ring buffer: `window` samples of float32 per channel."""
+        """Static RAM of the ring buffer: `window` samples of float32 per channel (camera: the
+        buffers of mcf_sensor_camera.c, see `ram_bytes`)."""
+        if self.camera is not None:
+            return self.ram_bytes - 32
         return self.window * self.num_channels * 4
 
     @property
     def ram_bytes(self) -> int:
         """Static RAM the glue adds: ring buffer, the feature stage's buffers (window copy + its own),
-        counters."""
+        counters. Camera: one source row (host-fed stream) or the whole frame buffer the video
+        driver fills (board camera), the bilinear line buffer, state."""
+        if self.camera is not None:
+            cam = self.camera
+            frame = cam.frame_bytes if self.source == "board" else 0
+            return frame + cam.row_bytes + 2 * max(cam.hbuf_elems, 1) + 64 + 32
         extra = 0
         if self.features is not None:
             extra = 4 * self.window * self.num_channels + 4 * self.features.output_elements + \
@@ -311,6 +325,9 @@ class Pipeline:
 
     def to_spec(self) -> SensorSpec:
         """The explicit yaml section for this pipeline (what `mcuforge new` writes)."""
+        if self.camera is not None:
+            return self._camera_spec()
+
         def per_channel(v: np.ndarray) -> float | list[float]:
             vals = [float(x) for x in v]
             return vals[0] if all(x == vals[0] for x in vals) else vals
@@ -324,8 +341,35 @@ class Pipeline:
                           layout=self.layout, offset=per_channel(self.offset),  # type: ignore[arg-type]
                           scale=per_channel(self.scale), clip=clip, features=self.feature_params)
 
+    def _camera_spec(self) -> SensorSpec:
+        cam = self.camera
+        assert cam is not None
+        x, y, w, h = cam.crop
+        crop: Any = "none" if (x, y, w, h) == (0, 0, cam.src_w, cam.src_h) else \
+            "center" if cam.crop == center_crop(cam.src_w, cam.src_h, cam.dst_w, cam.dst_h) else [x, y, w, h]
+        spec = CameraSpec(format=cam.format, width=cam.src_w, height=cam.src_h, crop=crop,
+                          resize=cam.method, yuv_range="limited" if cam.yuv_limited else "full",  # type: ignore[arg-type]
+                          channel_order="bgr" if cam.bgr else "rgb")
+
+        def per_channel(v: np.ndarray) -> float | list[float]:
+            vals = [float(x) for x in v]
+            return vals[0] if all(x == vals[0] for x in vals) else vals
+
+        clip: Any = None
+        if self.clip_lo is not None and self.clip_hi is not None:
+            pairs = [[float(lo), float(hi)] for lo, hi in zip(self.clip_lo, self.clip_hi, strict=True)]
+            clip = pairs[0] if all(p == pairs[0] for p in pairs) else pairs
+        return SensorSpec(source=self.source, kind=self.kind, part=self.part, rate_hz=self.rate_hz,  # type: ignore[arg-type]
+                          offset=per_channel(self.offset), scale=per_channel(self.scale), clip=clip, camera=spec)
+
     def describe(self) -> str:
         """One line for the CLI."""
+        if self.camera is not None:
+            q = (f"int8 (scale {float(self.input_scale):.6g}, zero point {self.input_zero_point})"
+                 if self.input_scale is not None else "float32")
+            where = f"camera {self.part or ''}".strip()
+            return (f"{self.source} {where} at {self.rate_hz:g} frames/s: {self.camera.describe()} -> input "
+                    f"'{self.input_name}' {q}; {self.ram_bytes:,} B of RAM")
         q = (f"int8 (scale {float(self.input_scale):.6g}, zero point {self.input_zero_point})"
              if self.input_scale is not None else "float32 (the model quantizes)")
         where = f"{self.kind or 'generic'} {self.part or ''}".strip()
@@ -397,9 +441,6 @@ def _group_channels(group: str) -> list[str]:
 
 
 def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | None:
-    if spec.kind == "camera":
-        raise SensorConfigError("camera pipelines (frames → resize → colour conversion) are not supported yet",
-                                hint="feed camera models through `mcuforge run` / `mcuforge test` inputs")
     if spec.source in HOST_SOURCES:
         return None
     if spec.kind is None:
@@ -408,6 +449,16 @@ def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | N
     if sensor.kind == "microphone":
         raise SensorConfigError(f"live microphone capture ({sensor.part}: DMIC/PDM) is not generated yet",
                                 hint="stream audio from the host with --sensor replay:microphone")
+    if sensor.kind == "camera":
+        if framework != "zephyr":
+            raise SensorConfigError(f"a board camera ({sensor.part}) is read through Zephyr's video API; the "
+                                    f"{framework} flavor has no camera source",
+                                    hint="use --framework zephyr, or stream frames from the host: "
+                                         "--sensor replay:camera")
+        if sensor.zephyr is None:
+            raise SensorConfigError(f"board '{board.id}': Zephyr's devicetree does not describe the {sensor.part} "
+                                    "(camera)", hint="stream frames from the host: --sensor replay:camera")
+        return sensor
     if framework == "cmake":
         raise SensorConfigError("the bare-metal cmake flavor has no sensor drivers; a board sensor needs "
                                 "--framework zephyr or platformio",
@@ -430,7 +481,11 @@ def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | N
 
 def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pipeline:
     """Checks `spec` against the model and the board and fills in every default."""
+    if spec.camera is not None and spec.kind != "camera":
+        raise SensorConfigError(f"sensor.camera is set but sensor.kind is {spec.kind!r}", hint="set kind: camera")
     sensor = _source_checks(spec, board, framework)
+    if spec.kind == "camera":
+        return _resolve_camera(spec, graph, board, framework, sensor)
     if len(graph.inputs) != 1:
         raise SensorConfigError(f"a sensor pipeline feeds single-input models; this model has "
                                 f"{len(graph.inputs)} inputs")
@@ -545,6 +600,95 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
                     input_scale=qscale, input_zero_point=qzero, sensor=sensor)
 
 
+def _camera_input(graph: Graph) -> Any:
+    if len(graph.inputs) != 1:
+        raise SensorConfigError(f"a camera pipeline feeds single-input models; this model has "
+                                f"{len(graph.inputs)} inputs")
+    t = graph.tensors[graph.inputs[0]]
+    if t.dtype not in ("int8", "float32"):
+        raise SensorConfigError(f"input '{t.name}' is {t.dtype}; the camera glue writes int8 or float32 inputs")
+    if t.dtype == "int8" and (t.quant is None or t.quant.per_channel):
+        raise SensorConfigError(f"input '{t.name}' is int8 without per-tensor quantization parameters")
+    dims = list(t.shape)
+    if len(dims) == 4 and dims[0] == 1:
+        dims = dims[1:]
+    if len(dims) != 3 or dims[2] not in (1, 3):
+        raise SensorConfigError(f"input '{t.name}' {list(t.shape)} is not an image [1, height, width, channels] with "
+                                "1 (gray) or 3 (RGB) channels: a camera pipeline cannot fill it",
+                                hint="camera pipelines feed NHWC image models")
+    return t, dims[0], dims[1], dims[2]
+
+
+def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str, sensor: Sensor | None) -> Pipeline:
+    """A camera pipeline: frames → crop → resize → colours → normalization → quantization."""
+    t, dst_h, dst_w, dst_c = _camera_input(graph)
+    cs = spec.camera or CameraSpec()
+    for name in ("channels", "units", "window", "hop", "layout", "features"):
+        if getattr(spec, name) is not None:
+            raise SensorConfigError(f"sensor.{name} does not apply to a camera (frames are the windows)",
+                                    hint="describe the frames in sensor.camera (format, width, height, crop, resize)")
+    if cs.format not in CAMERA_FORMATS:
+        close = difflib.get_close_matches(cs.format, list(CAMERA_FORMATS), n=1)
+        raise SensorConfigError(f"sensor.camera.format: unsupported pixel format {cs.format!r}"
+                                + (f"; did you mean {close[0]!r}?" if close else "")
+                                + f" (formats: {', '.join(CAMERA_FORMATS)})")
+    fmt = CAMERA_FORMATS[cs.format]
+    w, h = cs.width, cs.height
+    if fmt.name == "yuyv" and w % 2:
+        raise SensorConfigError(f"sensor.camera: YUYV frames have an even width (pixel pairs share U and V), not {w}")
+    if isinstance(cs.crop, list):
+        if len(cs.crop) != 4 or any(v < 0 for v in cs.crop):
+            raise SensorConfigError(f"sensor.camera.crop: expected center, none or [x, y, width, height], "
+                                    f"got {cs.crop}")
+        cx, cy, cw, ch = (int(v) for v in cs.crop)
+        if cw < 1 or ch < 1 or cx + cw > w or cy + ch > h:
+            raise SensorConfigError(f"sensor.camera.crop {cs.crop} is not inside the {w}×{h} frame")
+    elif cs.crop == "center":
+        cx, cy, cw, ch = center_crop(w, h, dst_w, dst_h)
+    else:
+        cx, cy, cw, ch = 0, 0, w, h
+    if w < dst_w or h < dst_h:
+        raise SensorConfigError(f"sensor.camera: the {w}×{h} frames are smaller than input '{t.name}' "
+                                f"({dst_w}×{dst_h}); the glue only scales down",
+                                hint=f"a camera resolution of at least {dst_w}×{dst_h}")
+    if cw < dst_w or ch < dst_h:
+        raise SensorConfigError(f"sensor.camera: the crop {cw}×{ch} of the {w}×{h} frame is smaller than input "
+                                f"'{t.name}' ({dst_w}×{dst_h}); the glue only scales down",
+                                hint="crop: none, or a larger crop / camera resolution")
+    if spec.source in HOST_SOURCES and (w * h * fmt.bytes_per_pixel) % 4:
+        raise SensorConfigError(f"sensor.camera: a {w}×{h} {fmt.name} frame is {w * h * fmt.bytes_per_pixel} bytes, "
+                                "not a multiple of 4 (the SAMPLES stream carries 4-byte words)",
+                                hint="an even width or height")
+    bgr = cs.channel_order == "bgr"
+    channels = ("gray",) if dst_c == 1 else (("b", "g", "r") if bgr else ("r", "g", "b"))
+    # normalization: the 8-bit values, by default to [0, 1] (scale 1/255) unless the yaml says otherwise
+    scale_value: float | list[float] = spec.scale if "scale" in spec.model_fields_set else 1.0 / 255.0
+    offset = _per_channel("offset", spec.offset, dst_c, channels)
+    scale = _per_channel("scale", scale_value, dst_c, channels)
+    lo, hi = _clip(spec.clip, dst_c, channels)
+    rate = float(spec.rate_hz) if spec.rate_hz is not None else _KIND_RATE["camera"]
+    qscale = qzero = None
+    if t.dtype == "int8":
+        assert t.quant is not None
+        qscale = np.float32(t.quant.scale[0])
+        qzero = int(t.quant.zero_point[0])
+        if not (np.isfinite(qscale) and qscale > 0):
+            raise SensorConfigError(f"input '{t.name}' has quantization scale {float(qscale)}")
+        from .reference import quantize_int8
+
+        s8, z8 = qscale, qzero
+        lut = value_lut(lambda y: quantize_int8(y, s8, z8), offset, scale, lo, hi)
+    else:
+        lut = value_lut(lambda y: y.astype(np.float32), offset, scale, lo, hi)
+    cam = Camera(fmt.name, w, h, (cx, cy, cw, ch), dst_w, dst_h, dst_c, cs.resize, cs.yuv_range == "limited", bgr, lut)
+    frame_words = max(1, cam.frame_bytes // 4)
+    return Pipeline(source=spec.source, kind="camera", part=sensor.part if sensor else spec.part, framework=framework,
+                    rate_hz=rate, channels=channels, units={}, window=frame_words, hop=frame_words,
+                    layout="time_major", offset=offset, scale=scale, clip_lo=lo, clip_hi=hi, features=None,
+                    feature_params=None, input_index=0, input_name=t.name, input_shape=tuple(t.shape),
+                    input_dtype=t.dtype, input_scale=qscale, input_zero_point=qzero, sensor=sensor, camera=cam)
+
+
 def _is_generic(name: str) -> bool:
     return name.startswith("ch") and name[2:].isdigit()
 
@@ -593,8 +737,6 @@ def spec_from_option(option: str) -> SensorSpec:
             raise SensorConfigError(f"--sensor {option}: unknown kind {tail!r}"
                                     + (f"; did you mean {close[0]!r}?" if close else "")
                                     + f" (kinds: {', '.join(KINDS)})")
-        if tail == "camera":
-            return SensorSpec(source=head, kind="camera")  # type: ignore[arg-type]  # refused by resolve
         return SensorSpec(source=head, kind=tail)  # type: ignore[arg-type]
     if head not in KINDS:
         choices = [*KINDS, *HOST_SOURCES]

@@ -28,7 +28,7 @@ import numpy as np
 from .pipeline import Pipeline, SensorConfigError
 
 __all__ = ["RecordingError", "input_tensors", "load_recording", "quantize_int8", "scaled_windows",
-           "window_starts"]
+           "stream_samples", "window_starts"]
 
 TIME_COLUMNS = ("t", "time", "timestamp", "time_s", "t_s")
 
@@ -72,7 +72,11 @@ def quantize_int8(values: np.ndarray, scale: np.float32, zero_point: int) -> np.
 
 
 def input_tensors(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
-    """The model input of every window, ``[windows, *input_shape]``, int8 or float32."""
+    """The model input of every window, ``[windows, *input_shape]``, int8 or float32. Camera
+    pipelines: `samples` are frames (uint8 ``[frames, frame bytes]`` raw, or an array
+    `load_recording` accepts), one input per frame."""
+    if pipeline.camera is not None:
+        return _camera_tensors(pipeline, samples)
     y = scaled_windows(pipeline, samples)
     if pipeline.features is not None:
         y = np.stack([np.asarray(pipeline.features.reference(w), dtype=np.float32).reshape(-1) for w in y]) \
@@ -83,6 +87,41 @@ def input_tensors(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
     else:
         out = y.astype(np.float32)
     return out.reshape((len(out), *pipeline.input_shape))
+
+
+def _camera_frames(pipeline: Pipeline, frames: np.ndarray) -> np.ndarray:
+    from .camera import frame_bytes_from_array
+
+    cam = pipeline.camera
+    assert cam is not None
+    a = np.asarray(frames)
+    if a.dtype == np.uint8 and a.ndim == 2 and a.shape[1] == cam.frame_bytes:
+        return a
+    try:
+        return frame_bytes_from_array(a, cam)
+    except ValueError as exc:
+        raise RecordingError(str(exc)) from None
+
+
+def _camera_tensors(pipeline: Pipeline, frames: np.ndarray) -> np.ndarray:
+    from .camera import frame_tensor
+
+    cam = pipeline.camera
+    assert cam is not None
+    raw = _camera_frames(pipeline, frames)
+    dtype = np.int8 if pipeline.input_dtype == "int8" else np.float32
+    out = np.stack([frame_tensor(f, cam) for f in raw]) if len(raw) else np.zeros((0, *pipeline.input_shape), dtype)
+    return out.astype(dtype, copy=False).reshape((len(raw), *pipeline.input_shape))
+
+
+def stream_samples(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
+    """What `Device.replay` streams for `samples`: the samples themselves, or for a camera the raw
+    frame bytes as ``[words, 1]`` float32 values (a view of the bytes, 4 per SAMPLES "sample":
+    the device's camera glue reads the bytes, whatever float they spell)."""
+    if pipeline.camera is None:
+        return samples
+    raw = _camera_frames(pipeline, samples)
+    return np.frombuffer(np.ascontiguousarray(raw).tobytes(), dtype="<f4").reshape(-1, 1)
 
 
 def _as_samples(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
@@ -99,11 +138,26 @@ def _as_samples(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
 
 
 def load_recording(path: Path, pipeline: Pipeline) -> np.ndarray:
-    """float32 ``[samples, channels]`` in the pipeline's channel order, from a .csv or .npy file."""
+    """float32 ``[samples, channels]`` in the pipeline's channel order, from a .csv, .npy or .wav
+    file; camera pipelines: uint8 ``[frames, frame bytes]`` raw frames from a .npy file."""
     path = Path(path)
     if not path.is_file():
         raise RecordingError(f"recording {path} not found" if not path.exists() else f"recording {path} is not a file")
     suffix = path.suffix.lower()
+    if pipeline.camera is not None:
+        if suffix != ".npy":
+            raise RecordingError(f"{path}: camera frames are replayed from a .npy array (uint8 [frames, height, "
+                                 "width, bytes per pixel], or uint16 [frames, height, width] RGB565)")
+        try:
+            x = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise RecordingError(f"cannot read {path}: {exc}") from exc
+        from .camera import frame_bytes_from_array
+
+        try:
+            return frame_bytes_from_array(x, pipeline.camera, what=str(path))
+        except ValueError as exc:
+            raise RecordingError(str(exc)) from None
     if suffix == ".npy":
         return _load_npy(path, pipeline)
     if suffix in (".csv", ".txt"):

@@ -46,6 +46,10 @@
 
 #include "mcf_sensor_config.h"
 
+#ifndef MCF_SENSOR_CAMERA
+#define MCF_SENSOR_CAMERA 0 /* 1: camera frames (mcf_sensor_camera.c) instead of samples */
+#endif
+
 #if !defined(MCF_SENSOR_CHANNELS) || !defined(MCF_SENSOR_WINDOW) || !defined(MCF_SENSOR_HOP) ||        \
     !defined(MCF_SENSOR_INPUT_ELEMS) || !defined(MCF_SENSOR_LAYOUT)
 #error "mcf_sensor_config.h is incomplete: regenerate it with `mcuforge update`"
@@ -54,7 +58,7 @@
     (MCF_SENSOR_HOP > MCF_SENSOR_WINDOW)
 #error "mcf_sensor_config.h: need CHANNELS >= 1 and 1 <= HOP <= WINDOW"
 #endif
-#if !MCF_SENSOR_FEATURE && (MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS != MCF_SENSOR_INPUT_ELEMS)
+#if !MCF_SENSOR_CAMERA && !MCF_SENSOR_FEATURE && (MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS != MCF_SENSOR_INPUT_ELEMS)
 #error "mcf_sensor_config.h: WINDOW x CHANNELS must equal the model input's element count"
 #endif
 #if defined(__FAST_MATH__)
@@ -65,7 +69,12 @@
 #endif
 
 /** Static RAM of this module: the ring buffer (plus the feature stage's buffers) and counters. */
-#if MCF_SENSOR_FEATURE
+#if MCF_SENSOR_CAMERA
+/* one source row (host-fed stream) or the frame buffer (live source, mcf_source_zephyr_video.c),
+ * the bilinear line buffer, the state */
+#define MCF_SENSOR_RAM_BYTES                                                                           \
+    (MCF_CAMERA_ROW_BYTES + 4u * MCF_CAMERA_DST_W * MCF_CAMERA_DST_C + 64u)
+#elif MCF_SENSOR_FEATURE
 #define MCF_SENSOR_RAM_BYTES                                                                           \
     (8u * MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS + 4u * MCF_SENSOR_FEATURE_OUT_ELEMS + 16u)
 #else
@@ -74,6 +83,26 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if MCF_SENSOR_CAMERA
+#include <stddef.h>
+
+/* Camera pipelines (mcf_sensor_camera.c, runtime/sensor/mcf_camera.h): a window is a frame. The
+ * host-fed stream carries the raw frame bytes; a "sample" is 4 of them (MCF_SENSOR_WINDOW words
+ * make a frame). mcf_sensor_reset, mcf_sensor_windows_after and mcf_sensor_count count words. */
+
+/**
+ * Appends `n` bytes of the frame stream (rows are processed as they complete, straight into the
+ * model input `input`); stops right after the byte that completes a frame.
+ * @param[out] frame_done 1 when a frame was completed: `input` holds its tensor
+ * @return the bytes consumed (n, or fewer when a frame completed)
+ */
+size_t mcf_sensor_camera_feed(const uint8_t *data, size_t n, void *input, int *frame_done);
+
+/** Builds the model input from one whole frame in memory (a video driver's buffer; rows `pitch`
+ *  bytes apart). Restarts any partial host-fed frame. */
+void mcf_sensor_camera_frame(const uint8_t *frame, uint32_t pitch, void *input);
 #endif
 
 /** Empties the ring buffer: the next window completes after MCF_SENSOR_WINDOW new samples. */

@@ -9,7 +9,8 @@
 #include "mcf_sensor.h"
 #include "mcf_source.h"
 
-/* SAMPLES payload: flags u8, first u32, then float32 samples (channels interleaved). */
+/* SAMPLES payload: flags u8, first u32, then float32 samples (channels interleaved); for a camera
+ * pipeline the raw frame bytes, 4 per sample (MCF_SENSOR_CHANNELS is 1). */
 #define SAMPLES_HDR 5u
 #define SAMPLE_BYTES (4u * (uint32_t)MCF_SENSOR_CHANNELS)
 #define FLAG_START 0x01u /* a new stream: empty the ring buffer; first must be 0 */
@@ -43,6 +44,7 @@ static uint32_t get_u32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+#if !MCF_SENSOR_CAMERA
 static float get_f32(const uint8_t *p)
 {
     const uint32_t bits = get_u32(p); /* little-endian on the wire, whatever the CPU */
@@ -50,6 +52,7 @@ static float get_f32(const uint8_t *p)
     memcpy(&f, &bits, sizeof f);
     return f;
 }
+#endif
 
 /** Appends the decimal digits of `v` at `p`; returns the new end (no terminator). */
 static char *put_uint(char *p, uint32_t v)
@@ -130,6 +133,25 @@ static void on_samples(mcf_proto *proto, uint8_t seq, const uint8_t *pl, size_t 
     }
     windows = mcf_sensor_windows_after(count);
     mcf_proto_send_ack(proto, seq, MCF_MSG_SAMPLES, windows);
+#if MCF_SENSOR_CAMERA
+    {
+        const uint8_t *src = pl + SAMPLES_HDR;
+        size_t left = n - SAMPLES_HDR;
+        (void)i;
+        while (left > 0u) {
+            int done = 0;
+            const size_t used = mcf_sensor_camera_feed(src, left, model->inputs[MCF_SENSOR_INPUT_INDEX].data, &done);
+            src += used;
+            left -= used;
+            if (done) {
+                if ((flags & FLAG_ECHO) != 0u) {
+                    (void)mcf_proto_send_tensor(proto, KIND_INPUT, (uint8_t)MCF_SENSOR_INPUT_INDEX);
+                }
+                mcf_proto_run(proto, seq);
+            }
+        }
+    }
+#else
     for (i = 0; i < count; ++i) {
         float sample[MCF_SENSOR_CHANNELS];
         const uint8_t *src = pl + SAMPLES_HDR + i * SAMPLE_BYTES;
@@ -145,6 +167,7 @@ static void on_samples(mcf_proto *proto, uint8_t seq, const uint8_t *pl, size_t 
             mcf_proto_run(proto, seq);
         }
     }
+#endif
     have_last = 1;
     last_seq = seq;
     last_first = first;
@@ -202,9 +225,33 @@ static void report_window(const mcf_model *m, uint32_t window)
     mcf_sensor_log(text);
 }
 
+/* A live window is built in the input: run it and report it. With MCF_SENSOR_LIVE_ECHO defined
+ * to 1 (a debugging build), its input tensor goes to the host as TENSOR_CHUNK frames before
+ * invoke() and its outputs after, unsolicited, so that a host can check live glue too. */
+static void run_live(mcf_proto *proto)
+{
+#if defined(MCF_SENSOR_LIVE_ECHO) && MCF_SENSOR_LIVE_ECHO
+    (void)mcf_proto_send_tensor(proto, KIND_INPUT, (uint8_t)MCF_SENSOR_INPUT_INDEX);
+#endif
+    model->invoke();
+#if defined(MCF_SENSOR_LIVE_ECHO) && MCF_SENSOR_LIVE_ECHO
+    (void)mcf_proto_send_tensor(proto, 1u, 0u);
+#else
+    (void)proto;
+#endif
+    live_windows++;
+    if (window_fn != NULL) {
+        window_fn(model, live_windows);
+    } else {
+        report_window(model, live_windows);
+    }
+}
+
 static void poll_live(mcf_proto *proto)
 {
+#if !MCF_SENSOR_CAMERA
     float sample[MCF_SENSOR_CHANNELS];
+#endif
 
     host_link = proto;
 #if IS_LIVE_SOURCE
@@ -217,19 +264,21 @@ static void poll_live(mcf_proto *proto)
         mcf_proto_log(proto, MCF_LOG_WARNING, text);
     }
 #endif
+#if MCF_SENSOR_CAMERA
+    /* a frame is built straight into the input: never while the host is loading inputs */
+    if (live && !streaming && !mcf_proto_loading(proto) &&
+        mcf_source_poll_frame(model->inputs[MCF_SENSOR_INPUT_INDEX].data)) {
+        run_live(proto);
+    }
+#else
     if (!live || streaming || !mcf_source_poll(sample)) {
         return;
     }
     if (mcf_sensor_push(sample) && !mcf_proto_loading(proto)) {
         mcf_sensor_build(model->inputs[MCF_SENSOR_INPUT_INDEX].data);
-        model->invoke();
-        live_windows++;
-        if (window_fn != NULL) {
-            window_fn(model, live_windows);
-        } else {
-            report_window(model, live_windows);
-        }
+        run_live(proto);
     }
+#endif
 }
 
 /* ---- entry point ------------------------------------------------------------------------------- */

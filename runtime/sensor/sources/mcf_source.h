@@ -5,6 +5,7 @@
  *   mcf_source_zephyr.c     a board sensor through Zephyr's sensor API (sensor_sample_fetch /
  *                           sensor_channel_get on the devicetree node), paced by a k_timer
  *   mcf_source_arduino.cpp  a board sensor through its Arduino library, paced with micros()
+ *   mcf_source_zephyr_video.c  a camera through Zephyr's video API (frames, MCF_SENSOR_CAMERA)
  *   mcf_source_replay.c     no live samples: they arrive from the host as SAMPLES messages
  *                           (sources `replay` and `serial`), handled in mcf_sensor_host.c
  *
@@ -28,6 +29,13 @@ int mcf_source_init(void);
  * otherwise returns 0 at once. Call it often (the host-serving loop does).
  */
 int mcf_source_poll(float *sample);
+
+/**
+ * Camera sources (MCF_SENSOR_CAMERA): non-blocking; when the driver has delivered a frame, builds
+ * the model input from it into `input` (mcf_sensor_camera_frame), gives the buffer back to the
+ * driver and returns 1; otherwise returns 0 at once. Host-fed sources return 0.
+ */
+int mcf_source_poll_frame(void *input);
 
 /** Sampling instants missed because the caller was busy (e.g. in a long invoke), since init. */
 unsigned long mcf_source_overruns(void);

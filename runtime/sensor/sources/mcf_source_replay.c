@@ -15,6 +15,12 @@ int mcf_source_poll(float *sample)
     return 0;
 }
 
+int mcf_source_poll_frame(void *input)
+{
+    (void)input;
+    return 0;
+}
+
 unsigned long mcf_source_overruns(void)
 {
     return 0;

@@ -32,7 +32,11 @@ def test_sensor_glue_builds_the_host_pipelines_inputs(dut):
     pipeline's (mcuforge.yaml `sensor:`) bit for bit, and the outputs equal TFLite Micro's on it.
     Replace the random samples by a recording of yours (mcuforge test --replay does the same)."""
     p = dut.pipeline
+{%- if m.sensor.camera %}
+    samples = np.random.default_rng(2).integers(0, 256, (4, 4 * p.window), dtype=np.uint8)  # 4 raw frames
+{%- else %}
     samples = np.random.default_rng(2).normal(0.0, 1.0, (p.window + 3 * p.hop, p.num_channels)).astype(np.float32)
+{%- endif %}
     windows = dut.replay(samples)
     want = dut.sensor_inputs(samples)
     assert len(windows) == len(want) == 4

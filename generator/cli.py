@@ -78,7 +78,9 @@ def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
                 ui.out.print(f"{kind} {io.name!r}: {io.dtype} {io.shape}, {q}")
         arena = f"{rep.arena_bytes:,} B" if rep.arena_bytes is not None else "n/a (unsupported)"
         ui.out.print(f"weights {rep.weights_bytes:,} B · MACs {rep.macs:,} · planned arena {arena} · "
-                     f"live-tensor lower bound {rep.lower_bound_bytes:,} B")
+                     f"live-tensor bound {rep.lower_bound_bytes:,} B{_below(rep.arena_bytes, rep.lower_bound_bytes)}")
+        for line in rep.overlaps:
+            ui.out.print(f"  {line}", markup=False)
     if not rep.supported and not as_json:
         ui.warning(f"{rep.model} cannot be compiled yet: " + "; ".join(rep.problems))
 
@@ -108,7 +110,17 @@ def compile(
     write_library(lib, output, force=force)
     m = lib.manifest
     ui.info(f"wrote {len(lib.files)} files to {output}: arena {m['arena_bytes']:,} B "
-            f"(lower bound {m['lower_bound_bytes']:,} B), constants {m['const_bytes']:,} B, {m['macs']:,} MACs")
+            f"(live-tensor bound {m['lower_bound_bytes']:,} B{_below(m['arena_bytes'], m['lower_bound_bytes'])}), "
+            f"constants {m['const_bytes']:,} B, {m['macs']:,} MACs")
+    for u in cm.overlaps:
+        ui.info(f"  operator {u.op_index} {u.opcode}: output {u.describe()}")
+
+
+def _below(arena: int | None, bound: int) -> str:
+    """', N B below it: outputs over dying inputs' when the plan beats the live-tensor bound."""
+    if arena is None or arena >= bound:
+        return ""
+    return f"; {bound - arena:,} B below it: outputs over dying inputs"
 
 
 @app.command()

@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from .analysis import Buffer, build_buffers, live_bytes_lower_bound
+from .analysis import Buffer, build_buffers
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
@@ -19,6 +19,25 @@ from .planner import Plan, fit_in_gaps, plan_memory
 _ACTIVATION_TYPES = {"int8", "float32", "int32"}
 
 
+@dataclass(frozen=True)
+class OverlapUse:
+    """An operator whose output shares bytes with an input that dies with it (generator/overlap.py)."""
+
+    op_index: int
+    opcode: str
+    input: int  # tensor index
+    output: int
+    shift: int  # bytes from the output's start up to the input's start (0: fully in place)
+    min_shift: int  # the smallest shift the kernel's loop order allows
+    shared_bytes: int  # bytes of the input the output reuses
+
+    def describe(self) -> str:
+        if self.shift == 0:
+            return f"in place over its input ({self.shared_bytes:,} B shared)"
+        return (f"overlaps its input: starts {self.shift:,} B below it (at least {self.min_shift:,} B proven "
+                f"safe), {self.shared_bytes:,} B shared")
+
+
 @dataclass
 class CompiledModel:
     graph: Graph
@@ -26,6 +45,7 @@ class CompiledModel:
     aliases: dict[int, int]  # alias tensor → source tensor
     plan: Plan
     buffer_of: dict[int, int]  # non-constant tensor index → buffer id
+    overlaps: list[OverlapUse] = field(default_factory=list)  # outputs planned over dying inputs
 
     @property
     def calls(self) -> list[KernelCall]:
@@ -79,14 +99,63 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
     steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
                                           scratch_may_grow_arena=scratch_may_grow_arena)
     buffer_of = {t: b.id for b in buffers for t in b.tensors}
-    return CompiledModel(graph=graph, steps=steps, aliases=aliases, plan=plan, buffer_of=buffer_of)
+    steps, overlaps = _note_overlaps(steps, plan, buffer_of)
+    return CompiledModel(graph=graph, steps=steps, aliases=aliases, plan=plan, buffer_of=buffer_of,
+                         overlaps=overlaps)
+
+
+def _note_overlaps(steps: list[KernelCall | Alias], plan: Plan, buffer_of: dict[int, int]
+                   ) -> tuple[list[KernelCall | Alias], list[OverlapUse]]:
+    """The overlaps the plan uses, and the calls' comments saying so (in the generated C)."""
+    sizes = {b.id: b.size for b in plan.buffers}
+    uses: list[OverlapUse] = []
+    out_steps: list[KernelCall | Alias] = []
+    for s in steps:
+        if isinstance(s, KernelCall) and s.overlap and len(s.op.outputs) == 1:
+            ob = buffer_of.get(s.op.outputs[0])
+            for t in dict.fromkeys(s.op.inputs):
+                ib = buffer_of.get(t)
+                if ib is None or ob is None or (ib, ob) not in plan.allow or not plan.overlapping(ib, ob):
+                    continue
+                shift = plan.offsets[ib] - plan.offsets[ob]
+                shared = min(plan.offsets[ib] + sizes[ib], plan.offsets[ob] + sizes[ob]) - plan.offsets[ib]
+                use = OverlapUse(s.op.index, s.op.opcode, t, s.op.outputs[0], shift, plan.allow[(ib, ob)], shared)
+                uses.append(use)
+                s = replace(s, comment=f"{s.comment}; output {use.describe()}")
+                break
+        out_steps.append(s)
+    return out_steps, uses
 
 
 def _plan(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int],
-          separate_io: bool) -> tuple[Plan, list[Buffer]]:
+          separate_io: bool, *, overlaps: bool = True) -> tuple[Plan, list[Buffer]]:
     scratch = {s.op.index: s.scratch_bytes for s in steps if isinstance(s, KernelCall) and s.scratch_bytes}
     buffers = build_buffers(graph, aliases, scratch)
-    return plan_memory(buffers, len(graph.operators), separate_io=separate_io), buffers
+    plan = plan_memory(buffers, len(graph.operators), separate_io=separate_io,
+                       allow=overlap_allowances(steps, buffers) if overlaps else None)
+    return plan, buffers
+
+
+def overlap_allowances(steps: list[KernelCall | Alias], buffers: list[Buffer]) -> dict[tuple[int, int], int]:
+    """(input buffer, output buffer) → the shift from which the output may overlap the input: for
+    every call whose kernel allows it (KernelCall.overlap) and whose input's bytes die with it. Every
+    argument of the call in that input's buffer must be covered by the call's proof."""
+    of: dict[int, Buffer] = {t: b for b in buffers if b.scratch_of is None for t in b.tensors}
+    allow: dict[tuple[int, int], int] = {}
+    for s in steps:
+        if not isinstance(s, KernelCall) or not s.overlap or len(s.op.outputs) != 1:
+            continue
+        out = of.get(s.op.outputs[0])
+        if out is None or out.first != s.op.index:
+            continue
+        for buf in {of[t].id: of[t] for t in s.overlap if t in of}.values():
+            if buf is out or buf.last != s.op.index or buf.first >= s.op.index:
+                continue
+            args = [t for t in s.op.inputs if t >= 0 and of.get(t) is buf]
+            if any(t not in s.overlap for t in args):
+                continue
+            allow[(buf.id, out.id)] = max(s.overlap[t] for t in args)
+    return allow
 
 
 def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int], *,
@@ -102,26 +171,56 @@ def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[
     fallback convolutions is bit-exact on every board; an earlier M4 failure seen while mixing came
     from a deliberately broken kernel copied in for a mutation test, not from the mix.) With
     scratch_may_grow_arena every fast path is kept and the plan makes room for its scratch.
+
+    Outputs may overlap dying inputs (KernelCall.overlap), which takes the arena below the
+    live-bytes bound, but never at the price of a fast path: every operator that gets its scratch
+    (or in-place columns) in the plan without overlaps gets it in the plan with them too - those
+    the holes do not serve have their scratch planned with the tensors - else the plan without
+    overlaps is kept.
     """
     if scratch_may_grow_arena or not any(isinstance(s, KernelCall) and s.fallback for s in steps):
         plan, buffers = _plan(graph, steps, aliases, separate_io)
         return steps, plan, buffers
-    chosen: list[KernelCall | Alias] = [s.fallback if isinstance(s, KernelCall) and s.fallback else s
-                                        for s in steps]
-    base, buffers = _plan(graph, chosen, aliases, separate_io)
+    plain = _scratch_in_holes(graph, steps, aliases, separate_io, overlaps=False, planned=set())
+    fast_before = _fast_ops(plain[0])
+    planned: set[int] = set()
+    best = plain
+    for _ in range(len(steps) + 1):
+        trial = _scratch_in_holes(graph, steps, aliases, separate_io, overlaps=True, planned=planned)
+        missing = fast_before - _fast_ops(trial[0])
+        if not missing:
+            if trial[1].arena_bytes + trial[1].io_bytes < best[1].arena_bytes + best[1].io_bytes:
+                best = trial
+            break
+        planned |= missing
+    return best
+
+
+def _fast_ops(steps: list[KernelCall | Alias]) -> set[int]:
+    return {s.op.index for s in steps if isinstance(s, KernelCall) and (s.scratch_bytes or s.params.get("inplace"))}
+
+
+def _scratch_in_holes(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int], separate_io: bool,
+                      *, overlaps: bool, planned: set[int]) -> tuple[list[KernelCall | Alias], Plan, list[Buffer]]:
+    """The plan of the fallbacks (with the scratch of the operators in `planned` planned with the
+    tensors), then the other operators' scratch in its holes, or their columns in place."""
+    chosen: list[KernelCall | Alias] = [
+        s.fallback if isinstance(s, KernelCall) and s.fallback and s.op.index not in planned else s for s in steps]
+    base, buffers = _plan(graph, chosen, aliases, separate_io, overlaps=overlaps)
     placed = [(base.offsets[b.id], b) for b in buffers if b.id in base.offsets]
     offsets = dict(base.offsets)
     buffers = list(buffers)
     next_id = max((b.id for b in buffers), default=-1) + 1
-    for i in sorted((i for i, s in enumerate(steps) if isinstance(s, KernelCall) and s.fallback),
-                    key=lambda i: (-_macs(steps[i]), i)):
+    for i in sorted((i for i, s in enumerate(steps) if isinstance(s, KernelCall) and s.fallback
+                     and s.op.index not in planned), key=lambda i: (-_macs(steps[i]), i)):
         fast = steps[i]
         assert isinstance(fast, KernelCall)
         scratch = Buffer(id=next_id, size=fast.scratch_bytes, first=fast.op.index, last=fast.op.index,
                          scratch_of=fast.op.index)
         at = fit_in_gaps(scratch, placed, base.arena_bytes)
         if at is None:
-            if fast.in_place is not None and _dies_here(buffers, fast.op.inputs[0], fast.op.index):
+            if (fast.in_place is not None and _dies_here(buffers, fast.op.inputs[0], fast.op.index)
+                    and not _shares_bytes(base, buffers, fast.op.inputs[0], fast.op.outputs[0])):
                 chosen[i] = fast.in_place  # working memory in its dead input: no bytes added
             continue
         chosen[i] = fast
@@ -129,9 +228,15 @@ def choose_scratch(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[
         placed.append((at, scratch))
         buffers.append(scratch)
         next_id += 1
-    plan = Plan(offsets, base.arena_bytes, base.io_offsets, base.io_bytes,
-                live_bytes_lower_bound(buffers, len(graph.operators)), buffers, base.strategy + ", scratch in holes")
+    plan = Plan(offsets, base.arena_bytes, base.io_offsets, base.io_bytes, base.lower_bound, buffers,
+                base.strategy + ", scratch in holes", base.allow)
     return chosen, plan, buffers
+
+
+def _shares_bytes(plan: Plan, buffers: list[Buffer], a: int, b: int) -> bool:
+    """Whether tensors a and b overlap in the plan (the in-place columns need them apart)."""
+    ids = [next((x.id for x in buffers if t in x.tensors), None) for t in (a, b)]
+    return ids[0] is not None and ids[1] is not None and plan.overlapping(ids[0], ids[1])
 
 
 def _dies_here(buffers: list[Buffer], tensor: int, step: int) -> bool:

@@ -45,6 +45,9 @@ class ModelReport:
     macs: int = 0
     lower_bound_bytes: int = 0
     arena_bytes: int | None = None  # None when the model cannot be compiled
+    # Operators whose output the plan puts over an input that dies with them (the arena can then go
+    # below lower_bound_bytes, the live-tensor bound): "operator N OPCODE: ...".
+    overlaps: list[str] = field(default_factory=list)
     supported: bool = True
     problems: list[str] = field(default_factory=list)
 
@@ -62,7 +65,6 @@ def inspect_graph(graph: Graph) -> ModelReport:
                       inputs=[_io(graph, i) for i in graph.inputs], outputs=[_io(graph, i) for i in graph.outputs])
     lowerings = registry()
     aliases: dict[int, int] = {}
-    scratch: dict[int, int] = {}
     for op in graph.operators:
         ins = [t for t in graph.op_inputs(op) if t is not None]
         row = OpRow(op.index, op.opcode, [list(t.shape) for t in ins if not t.is_const],
@@ -83,15 +85,15 @@ def inspect_graph(graph: Graph) -> ModelReport:
                     row.macs = 0
                 elif isinstance(step, KernelCall):
                     row.macs = step.macs
-                    if step.scratch_bytes:
-                        scratch[op.index] = step.scratch_bytes
         rep.ops.append(row)
     rep.macs = sum(r.macs or 0 for r in rep.ops)
-    rep.lower_bound_bytes = live_bytes_lower_bound(build_buffers(graph, aliases, scratch), len(graph.operators))
+    # The live-tensor bound of GUIDE §2 (tensors only: kernel scratch goes into holes or in place).
+    rep.lower_bound_bytes = live_bytes_lower_bound(build_buffers(graph, aliases, {}), len(graph.operators))
     try:
         check_graph(graph)
         cm = compile_graph(graph)
         rep.arena_bytes = cm.plan.arena_bytes
+        rep.overlaps = [f"operator {u.op_index} {u.opcode}: output {u.describe()}" for u in cm.overlaps]
     except UnsupportedModelError as exc:
         rep.supported = False
         rep.problems = exc.message.split(": ", 1)[-1].split("; ")

@@ -208,9 +208,13 @@ def pointwise_chain(n=1, h=8, w=8, c_in=4, c_mid=16, c_out=16, per_channel=True,
     dict(h=16, w=16, c_mid=16, c_out=16, k=3),                          # 3x3: rows consumed behind
     dict(n=2, h=12, w=9, c_mid=6, c_out=7, k=3, in_zp=-128),            # 3x3, channels not whole groups
 ], ids=["basic", "odd", "batch2", "wide", "3x3", "3x3_odd_batch2"])
-def test_conv2d_columns_in_place(kwargs):
+def test_conv2d_columns_in_place(kwargs, monkeypatch):
+    from mcuforge.generator import compiler
     from mcuforge.generator.compiler import compile_graph
 
+    # Without overlapping outputs (which give the second conv its scratch, tests/test_overlap.py):
+    # the columns can only live in place.
+    monkeypatch.setattr(compiler, "overlap_allowances", lambda *_args: {})
     model = pointwise_chain(**kwargs)
     second = compile_graph(parse_model(model)).calls[1]
     assert second.params.get("inplace", 0) > 0 and second.scratch_bytes == 0

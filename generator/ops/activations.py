@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Operator, Tensor
+from ..overlap import elementwise_min_shift
 from ..quant import (
     INT8_MAX,
     INT8_MIN,
@@ -42,10 +43,15 @@ def _unary_int8(graph: Graph, op: Operator) -> tuple[Tensor, Tensor]:
     return inp, out
 
 
+def _in_place(op: Operator, size: int) -> dict[int, int]:
+    """activations_s8.c reads input[i], then writes output[i], i ascending: in place (overlap.py)."""
+    return {op.inputs[0]: elementwise_min_shift(size, 1, 1)}
+
+
 def _clamp_call(op: Operator, size: int, lo: int, hi: int, comment: str = "") -> KernelCall:
     return KernelCall(op=op, kernel="activations_s8", function="mcf_clamp_s8", params_type="mcf_clamp_params",
                       params={"size": size, "lo": lo, "hi": hi}, args=[op.inputs[0], op.outputs[0]],
-                      comment=comment)
+                      comment=comment, overlap=_in_place(op, size))
 
 
 # ---- RELU ---------------------------------------------------------------------------------
@@ -77,7 +83,7 @@ def lower_relu(graph: Graph, op: Operator) -> KernelCall:
         op=op, kernel="activations_s8", function="mcf_relu_s8", params_type="mcf_relu_params",
         params={"size": out.size, "input_offset": -inp.zero_point, "multiplier": mult, "shift": shift,
                 "output_offset": out.zero_point, "act_min": act_min, "act_max": act_max},
-        args=[op.inputs[0], op.outputs[0]],
+        args=[op.inputs[0], op.outputs[0]], overlap=_in_place(op, out.size),
     )
 
 
@@ -198,5 +204,5 @@ def lower_hard_swish(graph: Graph, op: Operator) -> KernelCall:
         op=op, kernel="activations_s8", function="mcf_hard_swish_s8", params_type="mcf_hard_swish_params",
         params={"size": out.size, "table": ConstRef("table")},
         args=[op.inputs[0], op.outputs[0]],
-        consts=[ConstArray("table", "int8_t", table)],
+        consts=[ConstArray("table", "int8_t", table)], overlap=_in_place(op, out.size),
     )

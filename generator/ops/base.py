@@ -85,6 +85,10 @@ class KernelCall:
     # The fast operation without scratch, its working memory taken from its first input's bytes
     # (and its output's, before they are written): allowed only when that input dies with it.
     in_place: KernelCall | None = None
+    # Input tensor index -> the smallest shift (bytes) by which the output may start below that
+    # input and overlap it when the input dies with this operator (generator/overlap.py proves it
+    # from the kernel's loop order); 0 means fully in place.
+    overlap: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Operator, Tensor
+from ..overlap import window_min_shift
 from ..quant import activation_range, quantize_multipliers
 from .base import (
     ConstArray,
@@ -209,6 +210,16 @@ def inplace_columns_fit(geo: dict[str, int], in_c: int, out_c: int, column_bytes
     return True
 
 
+def window_overlap(op: Operator, geo: dict[str, int], in_c: int, out_c: int, fh: int, fw: int) -> dict[int, int]:
+    """The output may overlap the input (when it dies here) from this shift on: see overlap.py. Every
+    path of conv2d_s8.c / depthwise_conv2d_s8.c walks output pixels in raster order, one pixel or
+    (im2col) one pair at a time, reading only the pixels' windows."""
+    keys = ("batches", "input_h", "input_w", "output_h", "output_w", "stride_h", "stride_w", "pad_top",
+            "pad_left", "dilation_h", "dilation_w")
+    shift = window_min_shift(**{k: geo[k] for k in keys}, input_c=in_c, output_c=out_c, filter_h=fh, filter_w=fw)
+    return {op.inputs[0]: shift}
+
+
 def conv2d_scratch_bytes(k: int, filter_c: int) -> int:
     """MCF_CONV2D_SCRATCH_BYTES of conv2d_s8.h."""
     return 32 * ((k + 7) // 8) + (4 * ((k + 1) // 2) if filter_c % 4 else 0)
@@ -266,6 +277,8 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
                            params={**common, "scratch": "0"}, args=[op.inputs[0], op.inputs[1], op.outputs[0]],
                            consts=list(consts), macs=macs, comment=geometry + ", reference loop")
+    overlap = window_overlap(op, geo, ic, oc, fh, fw)
+    plain.overlap = overlap
     if not scratch:
         return plain
     in_place = None
@@ -287,6 +300,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         in_place=in_place,
         macs=macs,
         comment=geometry,
+        overlap=overlap,
     )
 
 
@@ -328,4 +342,5 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
         consts=consts,
         macs=macs,
         comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}" + (f" x{mult}" if mult > 1 else ""),
+        overlap=window_overlap(op, geo, ic, oc, fh, fw),
     )

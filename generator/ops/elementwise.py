@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Operator, Tensor
+from ..overlap import elementwise_min_shift
 from ..quant import activation_range, quantize_multiplier
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 
@@ -101,6 +102,15 @@ def _prepare_binary(op: Operator, graph: Graph) -> tuple[Tensor, Tensor, Tensor,
     return a, b, out, params, consts
 
 
+def elementwise_overlap(op: Operator, graph: Graph) -> dict[int, int]:
+    """Inputs the output may overwrite in place (see overlap.py): add_s8.c and mul_s8.c compute
+    out[i] from the two inputs' elements of output position i, in raster order, so an input that is
+    not broadcast (its element i is the one at output position i) may share the output's bytes."""
+    out = graph.op_outputs(op)[0]
+    return {t: elementwise_min_shift(out.size, 1, 1) for t in op.inputs[:2]
+            if graph.tensors[t].size == out.size}
+
+
 def _smaller_than_one(op: Operator, real: float, what: str) -> tuple[int, int]:
     """QuantizeMultiplierSmallerThanOneExp: TFLite refuses multipliers outside (0, 1)."""
     if not 0.0 < real < 1.0:
@@ -149,6 +159,7 @@ def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
         params=params,
         args=[op.inputs[0], op.inputs[1], op.outputs[0]],
         consts=consts,
+        overlap=elementwise_overlap(op, graph),
     )
 
 
@@ -173,4 +184,5 @@ def lower_mul(graph: Graph, op: Operator) -> KernelCall:
         params=params,
         args=[op.inputs[0], op.inputs[1], op.outputs[0]],
         consts=consts,
+        overlap=elementwise_overlap(op, graph),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Operator
+from ..overlap import window_min_shift
 from ..quant import activation_range
 from .base import KernelCall, lowering, padding_offsets, reject, require_int8
 
@@ -86,4 +87,8 @@ def lower_pool(graph: Graph, op: Operator) -> KernelCall:
         },
         args=[op.inputs[0], op.outputs[0]],
         comment=f", {fh}x{fw} window, stride {sh}x{sw}, {padding}",
+        # pooling_s8.c: output pixels in raster order, every channel of one pixel from its window
+        overlap={op.inputs[0]: window_min_shift(
+            batches=n, input_h=h, input_w=w, input_c=c, output_h=oh, output_w=ow, output_c=c, stride_h=sh,
+            stride_w=sw, pad_top=pad_top, pad_left=pad_left, filter_h=fh, filter_w=fw)},
     )

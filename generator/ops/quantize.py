@@ -9,6 +9,7 @@ matches TFLite's double product exactly). int8 -> int8 QUANTIZE is an integer re
 from __future__ import annotations
 
 from ..ir import Graph, Operator, Tensor
+from ..overlap import elementwise_min_shift
 from ..quant import quantize_multiplier
 from .base import KernelCall, lowering, reject
 
@@ -43,6 +44,8 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
             op=op, kernel="quantize", function="mcf_quantize_f32_s8", params_type="mcf_quantize_params",
             params={"size": out.size, "scale": out.scale, "zero_point": out.zero_point},
             args=[op.inputs[0], op.outputs[0]],
+            # quantize.c reads input[i], then writes output[i], i ascending (overlap.py)
+            overlap={op.inputs[0]: elementwise_min_shift(out.size, 4, 1)},
         )
     _per_tensor(op, inp)
     mult, shift = quantize_multiplier(inp.scale / out.scale)  # double, as TFLite Micro
@@ -50,7 +53,7 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
         op=op, kernel="quantize", function="mcf_requantize_s8", params_type="mcf_requantize_params",
         params={"size": out.size, "input_offset": -inp.zero_point, "multiplier": mult, "shift": shift,
                 "output_offset": out.zero_point},
-        args=[op.inputs[0], op.outputs[0]],
+        args=[op.inputs[0], op.outputs[0]], overlap={op.inputs[0]: elementwise_min_shift(out.size, 1, 1)},
     )
 
 

@@ -510,5 +510,4 @@ def _default_prefix(model: Path) -> str:
     return stem[:24].rstrip("_") if not stem.startswith("mcf_") else "model"
 
 
-__all__ = ["PROJECT_FILE", "Project", "ProjectConfig", "load_config", "new_project", "tempfile",
-           "update_project"]
+__all__ = ["PROJECT_FILE", "Project", "ProjectConfig", "load_config", "new_project", "update_project"]

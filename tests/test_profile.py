@@ -166,3 +166,27 @@ def test_device_refusing_profile_req_is_profile_unavailable() -> None:
     dev = Device(ScriptedLink([1, 2], refuse=True), timeout=0.2)  # type: ignore[arg-type]
     with pytest.raises(ProfileUnavailable, match="MCF_PROFILE"):
         dev.profile()
+
+
+@pytest.mark.parametrize(("board", "framework", "rel", "needle"), [
+    ("mps2_an386", "cmake", "mcuforge_model/CMakeLists.txt",
+     "target_compile_definitions(mcf_model PUBLIC MCF_PROFILE=1)"),
+    ("mps2_an385", "zephyr", "mcuforge_model/CMakeLists.txt",
+     "target_compile_definitions(mcuforge_model PUBLIC MCF_PROFILE=1)"),
+    ("nucleo_f746zg", "platformio", "lib/mcuforge_model/library.json", "-DMCF_PROFILE=1"),
+])
+def test_every_flavor_compiles_the_profile_in_only_when_asked(tmp_path: Path, board: str, framework: str, rel: str,
+                                                               needle: str) -> None:
+    from mcuforge.generator.scaffold import load_config, new_project, update_project
+
+    model = Path(__file__).resolve().parents[1] / "examples" / "models" / "gesture_mlp_int8.tflite"
+    project = tmp_path / "p"
+    new_project(project, model, board, framework=framework)
+    assert needle not in (project / rel).read_text() and not load_config(project).profile
+    yaml_file = project / "mcuforge.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("profile: false", "profile: true"))
+    update_project(project)
+    text = (project / rel).read_text()
+    assert needle in text
+    if rel.endswith(".json"):
+        json.loads(text)

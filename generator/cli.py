@@ -95,18 +95,23 @@ def compile(
     force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it exists.")] = False,
     fast_scratch: Annotated[bool, typer.Option("--fast-scratch", help="Let kernel scratch grow the arena so "
                                                "every fast path runs (default: only when it costs no RAM).")] = False,
+    hot_weights: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--hot-weights", help="Mark the constants of the N layers read most per byte with MCF_HOT_WEIGHTS_ATTR "
+        "(define it to place them, e.g. in a RAM section copied at startup).")] = None,
 ) -> None:
     """Generate a self-contained C99 library (model, weights, kernels) from a .tflite model."""
     from .codegen import check_prefix, generate, write_library
     from .compiler import compile_graph
     from .errors import OutputExistsError
     from .tflite_import import read_model
+    from .weights import hot_layers
 
     check_prefix(prefix)
     if output.exists() and not force:  # fail before the (slow) compile, not after
         raise OutputExistsError(f"output folder already exists: {output}", hint="pass --force to replace it")
     cm = compile_graph(read_model(model), separate_io=separate_io, scratch_may_grow_arena=fast_scratch)
-    lib = generate(cm, prefix)
+    hot = hot_layers(cm, hot_weights) if hot_weights is not None else ()
+    lib = generate(cm, prefix, hot_ops=hot)
     write_library(lib, output, force=force)
     m = lib.manifest
     ui.info(f"wrote {len(lib.files)} files to {output}: arena {m['arena_bytes']:,} B "
@@ -114,6 +119,9 @@ def compile(
             f"constants {m['const_bytes']:,} B, {m['macs']:,} MACs")
     for u in cm.overlaps:
         ui.info(f"  operator {u.op_index} {u.opcode}: output {u.describe()}")
+    if hot:
+        ui.info(f"hot weights (MCF_HOT_WEIGHTS_ATTR): operators {', '.join(map(str, hot))}, "
+                f"{m['hot_const_bytes']:,} B")
 
 
 def _below(arena: int | None, bound: int) -> str:
@@ -204,15 +212,24 @@ def new(
     profile: Annotated[bool, typer.Option("--profile", help="Compile in the per-operator profile (MCF_PROFILE=1, "
                                           "`profile: true` in mcuforge.yaml) for `mcuforge test --profile`: "
                                           "4 B of RAM and one counter reading per operator.")] = False,
+    hot_weights: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--hot-weights", help="Move only the weights of the N layers read most per byte to the region of "
+        "--place weights=REGION (a RAM region: copied from flash at startup); the rest stays in flash.")] = None,
 ) -> None:
     """Create a project for a board: model, runtime and a main() that proves the build."""
     from .scaffold import new_project
 
     p = new_project(project, model, board, framework=framework, place=place or [], prefix=prefix, force=force,
-                    board_dirs=[str(d) for d in board_dir or []], sensor=sensor, profile=profile)
+                    board_dirs=[str(d) for d in board_dir or []], sensor=sensor, profile=profile,
+                    hot_weights=hot_weights)
     pl = p.placement
+    copied = pl.sizes.get("weights_copied", 0)
+    weights = (f"constants {pl.sizes['weights']:,} B in {pl.regions['weights']}" if not copied else
+               f"constants {pl.sizes['weights']:,} B in flash, {copied:,} B of them copied to {pl.regions['weights']} "
+               f"at startup" + (f" (the {len(p.library.manifest['hot_ops'])} hottest layers)"
+                                if p.library.manifest.get("hot_ops") else ""))
     ui.info(f"created {p.config.framework} project {project} for {p.board.id}: arena {pl.sizes['arena']:,} B in "
-            f"{pl.regions['arena']}, constants {pl.sizes['weights']:,} B in {pl.regions['weights']}")
+            f"{pl.regions['arena']}, {weights}")
     if p.pipeline is not None:
         ui.info(f"sensor pipeline: {p.pipeline.describe()}")
     ui.info(f"next: mcuforge build {project}")

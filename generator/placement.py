@@ -72,8 +72,13 @@ def _find(regions: Sequence[RegionLike], name: str) -> RegionLike:
 
 def plan_placement(regions: Sequence[RegionLike], *, ram_order: Sequence[RegionLike], system_ram: str,
                    flash: str, arena_bytes: int,
-                   io_bytes_if_separate: int, const_bytes: int, requested: Mapping[str, str]) -> Placement:
+                   io_bytes_if_separate: int, const_bytes: int, requested: Mapping[str, str],
+                   moved_const_bytes: int | None = None) -> Placement:
     """Choose a region for each buffer and check capacities.
+
+    Weights placed in another region move there whole, or only `moved_const_bytes` of them (the hot
+    layers' constants, --hot-weights) with the rest left in flash. In a RAM region they are
+    initialised data copied from flash at startup: they count in the RAM region and in flash too.
 
     ram_order: the writable regions, fastest first (the board decides: Board.ram_regions()).
     system_ram: the region holding stack/.data/.bss; flash: where code and (by default) constants go.
@@ -86,6 +91,7 @@ def plan_placement(regions: Sequence[RegionLike], *, ram_order: Sequence[RegionL
                                  "not RAM; the arena and IO buffers must be writable")
     separate_io = "io" in reqs and reqs["io"] != reqs.get("arena")
     sizes = {"arena": arena_bytes, "io": io_bytes_if_separate if separate_io else 0, "weights": const_bytes}
+    moved = const_bytes if moved_const_bytes is None else moved_const_bytes
 
     def base_use() -> dict[str, int]:
         use = {r.name: 0 for r in regions}
@@ -95,7 +101,18 @@ def plan_placement(regions: Sequence[RegionLike], *, ram_order: Sequence[RegionL
 
     chosen: dict[str, str] = {"weights": reqs.get("weights", flash)}
     use = base_use()
-    use[chosen["weights"]] += const_bytes
+    weights_region = _find(regions, chosen["weights"])
+    copied = 0
+    if chosen["weights"] == flash:
+        use[flash] += const_bytes
+    elif weights_region.is_ram:  # initialised data: the copy in RAM, its image (and the rest) in flash
+        copied = moved
+        use[chosen["weights"]] += moved
+        use[flash] += const_bytes
+    else:  # another flash region: the moved part there, the rest in the image's flash
+        use[chosen["weights"]] += moved
+        use[flash] += const_bytes - moved
+    sizes["weights_copied"] = copied
     if "arena" in reqs:
         chosen["arena"] = reqs["arena"]
     else:  # fastest RAM region with room for the arena (and the IO buffer, when it shares it)
@@ -111,7 +128,10 @@ def plan_placement(regions: Sequence[RegionLike], *, ram_order: Sequence[RegionL
         by_name = {r.name: r for r in regions}
         parts = []
         for r in over:
-            what = [f"{b} {sizes[b]:,} B" for b in BUFFERS if chosen.get(b) == r.name and sizes[b]]
+            what = [f"{b} {sizes[b] if b != 'weights' else moved:,} B" for b in BUFFERS
+                    if chosen.get(b) == r.name and sizes[b]]
+            if r.name == flash and chosen["weights"] != flash:
+                what.append(f"weights kept in or copied from flash {use[flash] - CODE_FLASH_RESERVE:,} B")
             if r.name == system_ram:
                 what.append(f"system reserve {SYSTEM_RAM_RESERVE:,} B")
             if r.name == flash:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +34,7 @@ from .resources import runtime_dir, templates_dir
 from .sensor.pipeline import Pipeline, SensorConfigError, SensorSpec, resolve, spec_from_option
 from .tflite_import import read_model
 from .validate import output_checksum, random_inputs
+from .weights import hot_layers
 
 PROJECT_FILE = "mcuforge.yaml"
 Framework = Literal["zephyr", "platformio", "cmake"]
@@ -57,6 +58,7 @@ class ProjectConfig(BaseModel):
     framework: Framework
     prefix: str
     place: dict[str, str] = {}  # buffer → region, as given with --place
+    hot_weights: int | None = None  # only the N hottest layers' weights go to place.weights (--hot-weights)
     board_dirs: list[str] = []  # extra board folders (relative to the project or absolute)
     sensor: SensorSpec | None = None  # sensor → input tensor pipeline (generator/sensor), if any
     profile: bool = False  # compile the per-operator profile in (MCF_PROFILE=1; `mcuforge test --profile`)
@@ -157,15 +159,24 @@ def _placeable(board: Board, framework: str) -> list:
 def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrary,
            requested: dict[str, str]) -> Placement:
     flash = board.image_region()
+    hot = lib.manifest.get("hot_ops")
     return plan_placement(list(board.memory), ram_order=_placeable(board, framework),
                           system_ram=board.default_ram().name,
                           flash=flash.name, arena_bytes=cm.plan.arena_bytes,
                           io_bytes_if_separate=_io_bytes(cm.graph), const_bytes=lib.manifest["const_bytes"],
-                          requested=requested)
+                          requested=requested, moved_const_bytes=lib.manifest["hot_const_bytes"] if hot else None)
 
 
-def c_placement(board: Board, framework: str, placement: Placement) -> CPlacement:
-    """Section attributes that put each buffer where the placement says, for this framework."""
+def c_placement(board: Board, framework: str, placement: Placement, *, hot: bool = False) -> CPlacement:
+    """Section attributes that put each buffer where the placement says, for this framework. With
+    `hot`, only the hot layers' weights (MCF_HOT_WEIGHTS_ATTR) go to the weights' region."""
+    cp = _c_placement(board, framework, placement)
+    if hot:
+        return replace(cp, weights="", hot_weights=cp.weights)
+    return cp
+
+
+def _c_placement(board: Board, framework: str, placement: Placement) -> CPlacement:
     defaults = {"arena": board.default_ram().name, "io": board.default_ram().name,
                 "weights": board.image_region().name}
     moved = {b: r for b, r in placement.regions.items() if r != defaults[b]}
@@ -178,15 +189,28 @@ def c_placement(board: Board, framework: str, placement: Placement) -> CPlacemen
         return CPlacement(arena=attrs["arena"], io=attrs["io"], weights=attrs["weights"], where=where)
     if framework == "zephyr":
         attrs = {}
+        includes = ["<zephyr/linker/devicetree_regions.h>"]
         for b, region_name in moved.items():
             region = board.region(region_name)
+            node = region.zephyr.node if region.zephyr is not None else None
+            if b == "weights" and region.is_ram:
+                # Constants in RAM must be copied there at boot: Zephyr's startup does that for its
+                # DTCM and CCM data sections only (zephyr,memory-region sections are not loaded).
+                tags = {"dtcm": "__dtcm_data_section", "ccm": "__ccm_data_section"}
+                if node not in tags:
+                    raise UsageError(f"--place weights={region_name}: Zephyr copies initialised data at boot "
+                                     f"only into its DTCM and CCM sections; '{region_name}' on {board.id} is neither",
+                                     hint="place the weights in the board's dtcm/ccm, or use the cmake framework")
+                attrs[b] = tags[node]
+                includes.append("<zephyr/linker/section_tags.h>")
+                continue
             if region.zephyr is None or region.zephyr.memory_region is None:
                 raise UsageError(f"--place {b}={region_name}: Zephyr has no linker memory region for "
                                  f"'{region_name}' on {board.id} (no devicetree node with zephyr,memory-region)",
                                  hint="choose a region with a Zephyr memory-region node, or the cmake framework")
             attrs[b] = f"Z_GENERIC_SECTION(LINKER_DT_NODE_REGION_NAME(DT_NODELABEL({region.zephyr.node})))"
         return CPlacement(arena=attrs.get("arena", ""), io=attrs.get("io", ""), weights=attrs.get("weights", ""),
-                          includes=("<zephyr/linker/devicetree_regions.h>",), where=where)
+                          includes=tuple(includes), where=where)
     raise UsageError(f"--place {', '.join(f'{b}={r}' for b, r in moved.items())}: PlatformIO projects use the "
                      "framework's own linker script, so mcuforge places buffers only in the default regions there",
                      hint="drop --place, or use --framework zephyr or cmake for region placement")
@@ -383,11 +407,17 @@ def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, 
     graph = read_model(model_path)
     model_bytes = model_path.read_bytes()
     cm = compile_graph(graph)
-    lib = generate(cm, cfg.prefix)
+    hot: tuple[int, ...] = ()
+    if cfg.hot_weights is not None:
+        if "weights" not in requested or requested["weights"] == board.image_region().name:
+            raise UsageError(f"--hot-weights {cfg.hot_weights} needs a region for them: --place weights=REGION",
+                             hint="e.g. --place weights=dtcm --hot-weights 3 (a RAM region: copied there at boot)")
+        hot = hot_layers(cm, cfg.hot_weights)
+    lib = generate(cm, cfg.prefix, hot_ops=hot)
     placement = _place(board, framework, cm, lib, requested)
     if placement.separate_io:
         cm = compile_graph(graph, separate_io=True)
-    lib = generate(cm, cfg.prefix, c_placement(board, framework, placement))
+    lib = generate(cm, cfg.prefix, c_placement(board, framework, placement, hot=bool(hot)), hot_ops=hot)
     pipeline = None
     if cfg.sensor is not None:
         pipeline = resolve(cfg.sensor, graph, board, framework)
@@ -407,7 +437,8 @@ def _check_sensor_ram(board: Board, placement: Placement, pipeline: Pipeline) ->
 
 def new_project(root: Path, model: Path, board_id: str, *, framework: str | None = None,
                 place: list[str] | None = None, prefix: str | None = None, force: bool = False,
-                board_dirs: list[str] | None = None, sensor: str | None = None, profile: bool = False) -> Project:
+                board_dirs: list[str] | None = None, sensor: str | None = None, profile: bool = False,
+                hot_weights: int | None = None) -> Project:
     """A new project. `sensor` is the `--sensor KIND[:PART]` option: the pipeline's defaults are
     derived from the model input and the board, and written out in full to mcuforge.yaml."""
     root = Path(root)
@@ -425,7 +456,8 @@ def new_project(root: Path, model: Path, board_id: str, *, framework: str | None
     chosen = _check_framework(load_board(board_id, [Path(d) for d in dirs]), framework)
     cfg = ProjectConfig(model=model_rel, board=board_id, framework=chosen, prefix=prefix,
                         place=parse_place_options(place or []), board_dirs=dirs,
-                        sensor=spec_from_option(sensor) if sensor is not None else None, profile=profile)
+                        sensor=spec_from_option(sensor) if sensor is not None else None, profile=profile,
+                        hot_weights=hot_weights)
     project, model_bytes = prepare(root, cfg, Path(model))
     if project.pipeline is not None:  # record every derived default, so the yaml shows them
         project.config = project.config.model_copy(update={"sensor": project.pipeline.to_spec()})

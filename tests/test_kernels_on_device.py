@@ -18,6 +18,7 @@ live-tensor bound), and kws_ref_model on all three.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 from pathlib import Path
@@ -294,7 +295,9 @@ def test_convolutions_without_scratch_on_board(tmp_path: Path, conv_spread_path:
 def test_reference_model_on_board(tmp_path: Path, models_dir: Path, model: str, board: str) -> None:
     path = models_dir / f"{model}.tflite"
     project = build_firmware(tmp_path, path, board)
-    source = (project / "mcuforge_model" / "model" / f"{model}.c").read_text()
+    generated = project / "mcuforge_model" / "model"
+    prefix = json.loads((generated / "mcuforge_model.json").read_text())["prefix"]
+    source = (generated / f"{prefix}.c").read_text()
     if model != "ad01_int8":  # outputs over their dying inputs: the arena below the live-tensor bound
         assert "overlaps its input" in source
     bad = run_vectors(project, path.read_bytes(), 2, seed=1)

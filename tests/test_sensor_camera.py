@@ -267,3 +267,62 @@ def test_cross_compiles_for_cortex_m4_without_warnings(tmp_path: Path) -> None:
                                str(SENSOR / "mcf_camera.c"), "-o", str(tmp_path / "cam.o")],
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
+
+
+# ---- on an emulated Cortex-M4F (slow): bit-exact, and what a frame costs -------------------------
+
+VWW = Path("/work/shared/models/vww_96_int8.tflite")
+if not VWW.is_file():
+    VWW = REPO.parent / "shared" / "models" / "vww_96_int8.tflite"
+INSTR_PER_FRAME_BUDGET = 3_500_000  # 160×120 → 96×96×3: 0.8M (gray8 nearest) to 2.4M (YUYV bilinear) on mps2-an386
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.parametrize("fmt,method", [("rgb565le", "bilinear"), ("rgb565le", "nearest"), ("yuyv", "bilinear"),
+                                        ("rgb888", "bilinear"), ("gray8", "nearest")])
+def test_qemu_cortex_m4_frame_bit_exact_and_instruction_count(tmp_path: Path, fmt: str, method: str,
+                                                              record_property: object) -> None:
+    from test_baremetal_port import MACHINES, parse_keys, run_to_exit
+
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.linker import render_linker_script
+    from mcuforge.generator.sensor.camera import CameraSpec
+    from mcuforge.generator.sensor.codegen import config_header
+    from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
+    from mcuforge.generator.sensor.reference import input_tensors
+    from mcuforge.generator.tflite_import import read_model
+
+    spec = SensorSpec(source="replay", kind="camera", camera=CameraSpec(format=fmt, resize=method))  # type: ignore[arg-type]
+    p = resolve(spec, read_model(VWW), load_board("mps2_an386"), "cmake")
+    assert p.camera is not None
+    frame = np.random.default_rng(4).integers(0, 256, p.camera.frame_bytes, dtype=np.uint8)
+    (tmp_path / "mcf_sensor_config.h").write_text(config_header(p, model_sha256="0" * 64, board_id="mps2_an386"))
+    rows = [", ".join(str(int(v)) for v in frame[i:i + 32]) for i in range(0, len(frame), 32)]
+    (tmp_path / "camera_bench_frame.h").write_text(
+        "#include <stdint.h>\nstatic const uint8_t camera_bench_frame[MCF_CAMERA_FRAME_BYTES] = {\n    "
+        + ",\n    ".join(rows) + "\n};\n")
+    machine = MACHINES["mps2-an386"]
+    script = tmp_path / "firmware.ld"
+    script.write_text(render_linker_script(machine.regions, {}, origin=machine.name))
+    elf = tmp_path / "bench.elf"
+    port = REPO / "runtime" / "ports" / "baremetal"
+    cmd = ["arm-none-eabi-gcc", *machine.cpu_flags, "--specs=nano.specs", "-std=c99", "-Wall", "-Wextra", "-Werror",
+           "-O2", "-ffunction-sections", "-fdata-sections", f"-I{port}", f"-I{REPO / 'runtime' / 'include'}",
+           f"-I{SENSOR}", f"-I{tmp_path}", *map(str, sorted(port.glob("*.c"))), str(SENSOR / "mcf_camera.c"),
+           str(SENSOR / "mcf_sensor_camera.c"), str(HARNESS.parent / "camera_bench.c"), "-nostartfiles",
+           "-Wl,--gc-sections", f"-T{script}", "-o", str(elf)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    status, text, _ = run_to_exit(machine.name, elf)
+    assert status == 0, text
+    keys = parse_keys(text)
+    device = np.frombuffer(bytes.fromhex(keys["t"]), np.int8)
+    assert np.array_equal(device, input_tensors(p, frame.reshape(1, -1)).reshape(-1))
+    assert keys["same"] == "1"
+    per_frame, streamed = int(keys["instr_frame"]), int(keys["instr_stream"])
+    record_property(f"camera_{fmt}_{method}_instructions", per_frame)  # type: ignore[operator]
+    print(f"{fmt} {method}: {per_frame:,} instructions per frame, {streamed:,} streamed")
+    assert 0 < per_frame < INSTR_PER_FRAME_BUDGET and per_frame <= streamed < INSTR_PER_FRAME_BUDGET + 200_000

@@ -232,17 +232,29 @@ static void horizontal(const mcf_camera_config *cfg, const uint8_t *row, uint16_
 static void emit_bilinear(const mcf_camera_state *s, void *out)
 {
     const mcf_camera_config *cfg = s->cfg;
-    const uint32_t n = (uint32_t)cfg->dst_w * cfg->dst_c;
+    const uint32_t nc = cfg->dst_c;
+    const uint32_t n = (uint32_t)cfg->dst_w * nc;
     const uint16_t *h0 = s->hbuf + (s->y0 & 1u) * n;
     const uint16_t *h1 = s->hbuf + (s->y1 & 1u) * n;
     const uint32_t fy = s->fy;
-    uint32_t index = s->out_row * n;
+    const uint32_t gy = 256u - fy;
     uint32_t i;
-    uint32_t c = 0;
-    for (i = 0; i < n; ++i) {
-        const uint32_t v = ((uint32_t)h0[i] * (256u - fy) + (uint32_t)h1[i] * fy + 32768u) >> 16;
-        store(cfg, out, index + i, c, v);
-        c = (c + 1u == cfg->dst_c) ? 0u : c + 1u;
+    uint32_t c;
+    /* one pass per channel: the table row and the output type are fixed inside the loop */
+    for (c = 0; c < nc; ++c) {
+        if ((cfg->flags & MCF_CAMERA_OUT_F32) != 0u) {
+            const float *lut = cfg->lut_f32 + c * 256u;
+            float *dst = (float *)out + s->out_row * n;
+            for (i = c; i < n; i += nc) {
+                dst[i] = lut[((uint32_t)h0[i] * gy + (uint32_t)h1[i] * fy + 32768u) >> 16];
+            }
+        } else {
+            const int8_t *lut = cfg->lut_s8 + c * 256u;
+            int8_t *dst = (int8_t *)out + s->out_row * n;
+            for (i = c; i < n; i += nc) {
+                dst[i] = lut[((uint32_t)h0[i] * gy + (uint32_t)h1[i] * fy + 32768u) >> 16];
+            }
+        }
     }
 }
 

@@ -38,6 +38,9 @@ REPO = Path(__file__).resolve().parents[1]
 SENSOR = REPO / "runtime" / "sensor"
 HARNESS = Path(__file__).resolve().parent / "c" / "camera_harness.c"
 CC = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+VWW = Path("/work/shared/models/vww_96_int8.tflite")
+if not VWW.is_file():
+    VWW = REPO.parent / "shared" / "models" / "vww_96_int8.tflite"
 CODES = {"rgb565le": 0, "rgb565be": 1, "yuyv": 2, "gray8": 3, "rgb888": 4}
 
 
@@ -269,11 +272,75 @@ def test_cross_compiles_for_cortex_m4_without_warnings(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
 
 
+# ---- the pipeline description: defaults, round trip, one-line errors ----------------------------------
+
+
+def _resolve(source: str = "replay", framework: str = "cmake", model: Path | None = None, **camera: object) -> object:
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.sensor.camera import CameraSpec
+    from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
+    from mcuforge.generator.tflite_import import read_model
+
+    spec = SensorSpec(source=source, kind="camera", camera=CameraSpec(**camera))  # type: ignore[arg-type]
+    return resolve(spec, read_model(model or VWW), load_board("mps2_an386"), framework)
+
+
+def _error(**kw: object) -> str:
+    from mcuforge.generator.sensor.pipeline import SensorConfigError
+
+    with pytest.raises(SensorConfigError) as exc:
+        _resolve(**kw)  # type: ignore[arg-type]
+    assert "\n" not in exc.value.message
+    return exc.value.message
+
+
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+def test_pipeline_defaults_round_trip_and_errors(tmp_path: Path) -> None:
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.sensor.pipeline import resolve
+    from mcuforge.generator.tflite_import import read_model
+
+    p = _resolve()
+    cam = p.camera  # type: ignore[attr-defined]
+    assert (cam.format, cam.src_w, cam.src_h, cam.crop, cam.dst_w, cam.dst_h, cam.dst_c, cam.method) == \
+        ("rgb565le", 160, 120, (20, 0, 120, 120), 96, 96, 3, "bilinear")
+    assert p.window == p.hop == 160 * 120 * 2 // 4  # type: ignore[attr-defined]
+    # default normalization [0, 1]: with vww's scale 1/255 and zero point -128, level v -> v - 128
+    assert np.array_equal(cam.lut[0], np.arange(-128, 128, dtype=np.int8))
+    spec = p.to_spec()  # type: ignore[attr-defined]
+    again = resolve(spec, read_model(VWW), load_board("mps2_an386"), "cmake")
+    assert again.camera is not None and np.array_equal(again.camera.lut, cam.lut)
+    assert again.camera.describe() == cam.describe() and again.camera.crop == cam.crop
+    assert "unsupported pixel format 'rgb565x'; did you mean 'rgb565le'?" in _error(format="rgb565x")
+    assert "the 64×64 frames are smaller than input 'input_1_int8' (96×96)" in _error(width=64, height=64)
+    assert "the crop 100×90 of the 160×120 frame is smaller" in _error(crop=[0, 0, 100, 90])
+    assert "is not inside the 160×120 frame" in _error(crop=[100, 0, 100, 100])
+    assert "even width" in _error(format="yuyv", width=161)
+    assert "not a multiple of 4" in _error(format="rgb888", width=161, height=121)
+    assert "is read through Zephyr's video API" in _error(source="board", framework="cmake")
+    assert _resolve(source="board", framework="zephyr").ram_bytes > 160 * 120 * 2  # type: ignore[attr-defined]
+    from tflite_builder import T, single_op
+
+    two = single_op("RELU", [T((1, 32, 32, 2), "int8", 0.1, 0)], [T((1, 32, 32, 2), "int8", 0.1, 0)])
+    path = tmp_path / "two_channels.tflite"
+    path.write_bytes(two)
+    assert "with 1 (gray) or 3 (RGB) channels" in _error(model=path)
+
+
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+def test_camera_option_errors_write_nothing(tmp_path: Path) -> None:
+    import sys
+
+    root = tmp_path / "p"
+    proc = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "new", str(root), "--model", str(VWW),
+                           "--board", "mps2_an386", "--sensor", "camera"], capture_output=True, text=True)
+    assert proc.returncode == 2 and not root.exists()
+    assert proc.stderr.startswith("error: a board camera (video-sw-generator) is read through Zephyr's video API")
+    assert "Traceback" not in proc.stderr
+
+
 # ---- on an emulated Cortex-M4F (slow): bit-exact, and what a frame costs -------------------------
 
-VWW = Path("/work/shared/models/vww_96_int8.tflite")
-if not VWW.is_file():
-    VWW = REPO.parent / "shared" / "models" / "vww_96_int8.tflite"
 INSTR_PER_FRAME_BUDGET = 3_500_000  # 160×120 → 96×96×3: 0.8M (gray8 nearest) to 2.4M (YUYV bilinear) on mps2-an386
 
 

@@ -12,10 +12,18 @@ A peer firmware (`--peer-elf NAME=PATH`, e.g. TensorFlow Lite Micro built by the
 builds none) runs in the same emulator. It must run the model at boot and print one line per
 inference holding `instructions=<N>` or mcuforge's self-test form `ticks=<N> unit=instructions`
 on the board's console UART; the bench takes the median of the first values it reads.
+
+With `vs_tflm` (CLI `--vs tflm`), TensorFlow Lite Micro is built from the user's tree with its own
+Makefile, once with its reference kernels and once with CMSIS-NN (mcuforge.hil.tflm_peer), linked
+with a harness of mcuforge's own, and run in the same emulator on the same vectors; its outputs are
+checked against the same reference. Every firmware's memory is read from its ELF and link map
+(`MemorySplit`): flash as code / weights / other, RAM as arena / other, and the inference engine's
+own code and constants (ours: the generated model library; TFLM: libtensorflow-microlite.a).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -32,7 +40,7 @@ import numpy as np
 from mcuforge.generator.errors import McuforgeError, UsageError
 
 PORTABLE_FLAGS = ("-DMCF_PORTABLE_KERNELS",)
-_MAP_SECTION = re.compile(r"^ (\.(?:text|rodata)\S*)(?:\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S+))?\s*$")
+_MAP_SECTION = re.compile(r"^ (\.\S+)(?:\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S+))?\s*$")
 _MAP_CONT = re.compile(r"^\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S+)\s*$")
 _PEER_VALUE = re.compile(r"(?:\binstructions=(\d+)|\bticks=(\d+)\s+unit=instructions\b)")
 
@@ -52,16 +60,75 @@ class BuildMeasure:
 
 
 @dataclass
+class MemorySplit:
+    """A firmware's memory, from its ELF and link map. Flash: `code` (executable sections), `weights`
+    (the model's constant data: mcuforge's `<prefix>_data.c`, or the .tflite flatbuffer TFLM reads),
+    `other` (vector table, other constants, the .data image). RAM: `arena` (the model's tensor
+    arena: mcuforge's planned arena, or the bytes TFLM's interpreter reports using) and `other`
+    (.data, .bss and placed sections, without the arena buffer and the stack and heap reservations).
+    `engine`: code and constants of the inference engine alone, weights excluded (ours: the
+    generated model library and its kernels; TFLM: what the link took from libtensorflow-microlite.a)."""
+
+    flash_code: int = 0
+    flash_weights: int = 0
+    flash_other: int = 0
+    ram_arena: int = 0
+    ram_other: int = 0
+    engine: int = 0
+
+    @property
+    def flash_total(self) -> int:
+        return self.flash_code + self.flash_weights + self.flash_other
+
+    @property
+    def ram_total(self) -> int:
+        return self.ram_arena + self.ram_other
+
+    def to_json(self) -> dict:
+        return asdict(self) | {"flash_total": self.flash_total, "ram_total": self.ram_total}
+
+
+@dataclass
+class PeerLayer:
+    """One operator of a peer's profiled inference: `instructions` measured around its invoke
+    ("timed"), or the gap between its timed neighbours ("gap", interpreter overhead included)."""
+
+    index: int
+    op_type: str
+    instructions: int | None
+    how: str = "timed"
+
+
+@dataclass
 class PeerMeasure:
     name: str
     elf: str
     instructions: list[int] = field(default_factory=list)
     flash_elf: int = 0  # .text + .rodata of the whole peer ELF
     error: str = ""
+    # TFLM peers built by mcuforge (--vs tflm):
+    variant: str = ""  # e.g. tflm_ref, tflm_cmsis_nn
+    label: str = ""
+    build: str = ""  # how the library was built
+    vectors: int = 0
+    bit_exact: int = 0
+    arena_used: int | None = None
+    memory: MemorySplit | None = None
+    layers: list[PeerLayer] = field(default_factory=list)
+    profile_total: int | None = None
 
     @property
     def median(self) -> int | None:
         return int(statistics.median(self.instructions)) if self.instructions else None
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and bool(self.instructions) and self.bit_exact == self.vectors
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.update(median=self.median, ok=self.ok, memory=self.memory.to_json() if self.memory else None)
+        return d
 
 
 @dataclass
@@ -75,6 +142,8 @@ class BenchRow:
     optimized: BuildMeasure
     portable: BuildMeasure
     peer: PeerMeasure | None = None
+    memory: MemorySplit | None = None  # the optimized firmware's
+    tflm: list[PeerMeasure] = field(default_factory=list)
 
     @property
     def speedup(self) -> float | None:
@@ -93,10 +162,17 @@ class BenchRow:
         p = self.peer.median if self.peer else None
         return p / o if o and p else None
 
+    def vs_tflm(self, variant: str) -> float | None:
+        """Ours / TFLM instructions per inference (below 1: mcuforge runs fewer)."""
+        o = self.optimized.median
+        p = next((m.median for m in self.tflm if m.variant == variant), None)
+        return o / p if o and p else None
+
     @property
     def ok(self) -> bool:
         return (self.optimized.bit_exact == self.vectors and self.portable.bit_exact == self.vectors
-                and bool(self.optimized.instructions) and bool(self.portable.instructions))
+                and bool(self.optimized.instructions) and bool(self.portable.instructions)
+                and all(m.ok for m in self.tflm))
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -104,6 +180,11 @@ class BenchRow:
         d["portable"]["median"] = self.portable.median
         if self.peer is not None:
             d["peer"]["median"] = self.peer.median
+        d["memory"] = self.memory.to_json() if self.memory else None
+        d["tflm"] = [m.to_json() for m in self.tflm]
+        for m in self.tflm:
+            ratio = self.vs_tflm(m.variant)
+            d[f"ours_vs_{m.variant}"] = ratio
         d.update(speedup=self.speedup, macs_per_instruction=self.macs_per_instruction, vs_peer=self.vs_peer,
                  ok=self.ok)
         return d
@@ -112,14 +193,16 @@ class BenchRow:
 @dataclass
 class BenchReport:
     rows: list[BenchRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # one-line remarks for the user (e.g. no TFLM tree)
+    tflm_tree: str = ""
 
     @property
     def ok(self) -> bool:
         return bool(self.rows) and all(r.ok for r in self.rows)
 
     def to_json(self) -> dict:
-        return {"rows": [r.to_json() for r in self.rows], "ok": self.ok,
-                "unit": "instructions per inference (QEMU -icount shift=0)"}
+        return {"rows": [r.to_json() for r in self.rows], "ok": self.ok, "notes": self.notes,
+                "tflm_tree": self.tflm_tree or None, "unit": "instructions per inference (QEMU -icount shift=0)"}
 
 
 def parse_peers(specs: Sequence[str]) -> dict[str, Path]:
@@ -136,34 +219,77 @@ def parse_peers(specs: Sequence[str]) -> dict[str, Path]:
     return peers
 
 
-def model_flash_bytes(map_file: Path, sources: Sequence[str]) -> int:
-    """.text* and .rodata* input sections the linker kept from the generated model's sources
-    (its invoke code, parameters and weights, and the kernels), read from the GNU ld map."""
-    objects = {f"({Path(s).name}.obj)" for s in sources} | {f"/{Path(s).name}.obj" for s in sources}
-    total = 0
+def map_input_sections(map_file: Path) -> list[tuple[str, int, str]]:
+    """(section, size, object) of every input section the linker kept, from a GNU ld map."""
     lines = map_file.read_text(errors="replace").splitlines()
     try:
         start = next(i for i, line in enumerate(lines) if line.startswith("Linker script and memory map"))
     except StopIteration:
         raise McuforgeError(f"{map_file} is not a GNU ld map file") from None
-    pending = False
+    out: list[tuple[str, int, str]] = []
+    pending: str | None = None
     for line in lines[start:]:
         m = _MAP_SECTION.match(line)
         if m:
             if m.group(2) is None:  # the name alone; address, size and object on the next line
-                pending = True
+                pending = m.group(1)
                 continue
-            size, obj = int(m.group(3), 16), m.group(4)
-            pending = False
+            out.append((m.group(1), int(m.group(3), 16), m.group(4)))
         elif pending and (c := _MAP_CONT.match(line)):
-            size, obj = int(c.group(2), 16), c.group(3)
-            pending = False
-        else:
-            pending = False
-            continue
-        if any(obj.endswith(o) for o in objects):
-            total += size
-    return total
+            out.append((pending, int(c.group(2), 16), c.group(3)))
+        pending = None
+    return out
+
+
+def _from_objects(obj: str, names: Sequence[str]) -> bool:
+    return any(obj.endswith((f"({n})", f"/{n}")) or obj == n for n in names)
+
+
+def model_flash_bytes(map_file: Path, sources: Sequence[str]) -> int:
+    """.text* and .rodata* input sections the linker kept from the generated model's sources
+    (its invoke code, parameters and weights, and the kernels), read from the GNU ld map."""
+    objects = [f"{Path(s).name}.obj" for s in sources]
+    return sum(size for sec, size, obj in map_input_sections(map_file)
+               if sec.startswith((".text", ".rodata")) and _from_objects(obj, objects))
+
+
+def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engine: int, arena: int,
+                 arena_buffer_symbols: Sequence[str]) -> MemorySplit:
+    """Flash code / weights / other and RAM arena / other of a firmware (see MemorySplit).
+    `weights` and `engine` are computed by the caller from the map; `arena` is the model's arena
+    bytes; the buffers named in `arena_buffer_symbols` are taken out of RAM "other"."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.elf_report import memory_report
+
+    board = load_board(board_id, [])
+    rep = memory_report(elf, board, {s: s for s in arena_buffer_symbols})
+    flash = sum(r.used for r in rep.regions if r.kind == "flash")
+    ram = sum(r.used - r.sections.get(".stack", 0) - r.sections.get(".heap", 0)
+              for r in rep.regions if r.kind != "flash")
+    ram -= sum(s.size for s in rep.symbols.values())
+    with open(elf, "rb") as fh:
+        code = sum(s["sh_size"] for s in ELFFile(fh).iter_sections()
+                   if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_flags"] & SH_FLAGS.SHF_EXECINSTR)
+    return MemorySplit(flash_code=code, flash_weights=weights, flash_other=max(flash - code - weights, 0),
+                       ram_arena=arena, ram_other=max(ram, 0), engine=engine)
+
+
+def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit:
+    """MemorySplit of a generated cmake project's firmware (weights: the `<prefix>_data.c` constants)."""
+    build = project / "build"
+    sections = map_input_sections(build / "firmware.map")
+    prefix = str(manifest.get("prefix", "model"))
+    data = [f"{prefix}_data.c.obj"]
+    lib = [f"{Path(s).name}.obj" for s in manifest["sources"]]
+    weights = sum(size for sec, size, obj in sections if sec.startswith(".rodata") and _from_objects(obj, data))
+    engine = sum(size for sec, size, obj in sections
+                 if sec.startswith((".text", ".rodata")) and _from_objects(obj, lib)) - weights
+    arena = int(manifest.get("arena_bytes", 0)) + int(manifest.get("io_bytes", 0))
+    return memory_split(build / "firmware.elf", build / "firmware.map", board_id, weights=weights, engine=engine,
+                        arena=arena, arena_buffer_symbols=[f"{prefix}_arena", f"{prefix}_io"])
 
 
 def elf_flash_bytes(elf: Path) -> int:
@@ -243,10 +369,87 @@ def measure_peer(board_id: str, name: str, elf: Path, count: int, timeout: float
     return peer
 
 
+def peer_layers(graph: object, events: Sequence[object], timed_types: set[str]) -> list[PeerLayer]:
+    """Operators of the graph (execution order) with the harness's events: operators whose type is
+    timed take the next event; the others get the gap between their timed neighbours."""
+    ops = list(graph.operators)  # type: ignore[attr-defined]
+    layers: list[PeerLayer] = []
+    queue = list(events)
+    spans: list[tuple[int, int] | None] = []
+    for k, op in enumerate(ops):
+        if op.opcode in timed_types and queue:
+            ev = queue.pop(0)
+            spans.append((ev.begin, ev.begin + ev.instructions))  # type: ignore[attr-defined]
+            layers.append(PeerLayer(k, op.opcode, ev.instructions))  # type: ignore[attr-defined]
+        else:
+            spans.append(None)
+            layers.append(PeerLayer(k, op.opcode, None, "none"))
+    for k, layer in enumerate(layers):
+        if spans[k] is None and 0 < k < len(layers) - 1:
+            before, after = spans[k - 1], spans[k + 1]
+            if before is not None and after is not None:
+                layer.instructions, layer.how = max(after[0] - before[1], 0), "gap"
+    return layers
+
+
+def measure_tflm(lib: object, board_id: str, graph: object, model: Path, inputs: list[list[np.ndarray]],
+                 folder: Path, *, on_progress: Callable[[str], None] | None = None) -> PeerMeasure:
+    """Builds the TFLM harness against `lib` (a tflm_peer.TflmLibrary), runs it in the board's
+    emulator, checks every output against the reference and reads its memory from the ELF."""
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.reference import Reference
+
+    from . import tflm_peer as tp
+
+    say = on_progress or (lambda _m: None)
+    variant = lib.variant  # type: ignore[attr-defined]
+    model_bytes = model.read_bytes()
+    sha = hashlib.sha256(model_bytes).hexdigest()
+    fw = tp.build_harness(folder, load_board(board_id, []), lib, graph, model_bytes,  # type: ignore[arg-type]
+                          inputs, model_name=model.stem, sha256=sha)
+    peer = PeerMeasure(variant.name, str(fw.elf), variant=variant.name, label=variant.label,
+                       build=lib.make_command, vectors=len(inputs))  # type: ignore[attr-defined]
+    say(f"{model.stem} on {board_id}, {variant.label}: running")
+    out, _text = tp.run_harness(board_id, fw.elf)
+    peer.error = out.error or ("" if out.done == 0 else f"the harness ended with status {out.done}")
+    peer.arena_used = out.arena_used
+    ref = Reference(model_bytes)
+    outs = graph.outputs  # type: ignore[attr-defined]
+    for vec in out.vectors:
+        peer.instructions.append(vec.instructions)
+        if vec.index >= len(inputs) or len(vec.outputs) != len(outs):
+            continue
+        want = ref.run(inputs[vec.index], len(outs))
+        same = all(got == np.ascontiguousarray(w).tobytes() for got, w in zip(vec.outputs, want, strict=True))
+        peer.bit_exact += same
+        say(f"{model.stem} on {board_id}, {variant.label}: vector {vec.index + 1}/{len(inputs)}: "
+            f"{vec.instructions:,} instructions" + ("" if same else " (NOT bit-exact)"))
+    timed = {e.op_type for e in out.events}
+    peer.layers = peer_layers(graph, out.events, timed)
+    peer.profile_total = out.profile_total
+    sections = map_input_sections(fw.map_file)
+    engine = sum(size for sec, size, obj in sections
+                 if sec.startswith((".text", ".rodata")) and "libtensorflow-microlite.a(" in obj)
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    weights = 0
+    with open(fw.elf, "rb") as fh:
+        symtab = ELFFile(fh).get_section_by_name(".symtab")
+        if isinstance(symtab, SymbolTableSection):
+            weights = sum(s["st_size"] for s in symtab.iter_symbols() if s.name == "mcf_tflm_model")
+    peer.memory = memory_split(fw.elf, fw.map_file, board_id, weights=weights, engine=engine,
+                               arena=out.arena_used or 0, arena_buffer_symbols=[tp.ARENA_SYMBOL])
+    peer.flash_elf = peer.memory.flash_total
+    return peer
+
+
 def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3, seed: int = 0,
-              workdir: Path | None = None, peers: dict[str, Path] | None = None,
-              on_progress: Callable[[str], None] | None = None) -> BenchReport:
-    """Builds, runs and measures every (model, board); see the module docstring."""
+              workdir: Path | None = None, peers: dict[str, Path] | None = None, vs_tflm: bool = False,
+              tflm_dir: Path | None = None, on_progress: Callable[[str], None] | None = None) -> BenchReport:
+    """Builds, runs and measures every (model, board); see the module docstring. With `vs_tflm`,
+    also TFLite Micro (reference and CMSIS-NN kernels) from `tflm_dir` or $MCUFORGE_TFLM_DIR; without
+    a tree the report says so in `notes` and measures mcuforge alone."""
     from mcuforge.generator.boards import load_board
     from mcuforge.generator.build import build_project
     from mcuforge.generator.scaffold import new_project
@@ -264,9 +467,18 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
     if unknown:
         raise UsageError(f"--peer-elf {unknown[0]}: no benchmarked model is named {unknown[0].split('@')[0]!r}",
                          hint="NAME is the model file's name without .tflite: " + ", ".join(sorted(names)))
+    from . import tflm_peer as tp
+
+    report = BenchReport()
+    tree = tp.tflm_tree(tflm_dir) if vs_tflm else None
+    if vs_tflm and tree is None:
+        report.notes.append(tp.NO_TREE_MESSAGE)
+    if tree is not None:
+        tp.check_tree(tree)
+        report.tflm_tree = str(tree.resolve())
+    libs: dict[tuple[str, str], tp.TflmLibrary] = {}
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="mcuforge-bench-")
     root = Path(workdir) if workdir else Path(tmp.name)  # type: ignore[union-attr]
-    report = BenchReport()
     try:
         for model in models:
             model = Path(model)
@@ -290,7 +502,16 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
                                        int(m["lower_bound_bytes"]), vectors, builds["optimized"], builds["portable"])
                     prefix = f"{model.stem} on {board}, {variant}: "
                     _measure(project, model_bytes, inputs, builds[variant], m["sources"], prefix, say)
+                    if variant == "optimized":
+                        row.memory = ours_memory(project, board, m)
                 assert row is not None
+                if tree is not None:
+                    for tv in tp.VARIANTS:
+                        if (board, tv.name) not in libs:
+                            libs[board, tv.name] = tp.build_library(tree, load_board(board, []), tv,
+                                                                    on_progress=say)
+                        row.tflm.append(measure_tflm(libs[board, tv.name], board, graph, model, inputs,
+                                                     root / f"{model.stem}-{board}-{tv.name}", on_progress=say))
                 peer_elf = peers.get(f"{model.stem}@{board}") or peers.get(model.stem)
                 if peer_elf is not None:
                     say(f"{model.stem} on {board}: running peer {peer_elf}")

@@ -455,6 +455,11 @@ def bench(
         "--peer-elf", help="NAME=PATH: a firmware built elsewhere (e.g. TensorFlow Lite Micro) running model "
         "NAME (file stem, or MODEL@BOARD) at boot and printing `instructions=N` per inference on its UART; "
         "measured in the same emulator.")] = None,
+    vs: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--vs", help="tflm: also TensorFlow Lite Micro (reference and CMSIS-NN kernels), built by its own Makefile "
+        "from --tflm-dir, on the same vectors in the same emulator; ours / TFLM ratios, flash and RAM.")] = None,
+    tflm_dir: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--tflm-dir", help="TensorFlow Lite Micro tree for --vs tflm (default: $MCUFORGE_TFLM_DIR).")] = None,
     workdir: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Keep the generated projects here (default: a temporary folder).")] = None,
     as_json: JsonOpt = False,
@@ -463,10 +468,15 @@ def bench(
     loops (-DMCF_PORTABLE_KERNELS), both checked bit-exact against TFLite Micro; exit 1 if not."""
     import os
 
-    from mcuforge.hil.bench import parse_peers, run_bench
+    from mcuforge.hil.bench import parse_peers, run_bench, tflm_tables
+    from mcuforge.hil.tflm_peer import NO_TREE_MESSAGE, tflm_tree
 
     from .errors import UsageError
 
+    if vs not in (None, "tflm"):
+        raise UsageError(f"--vs {vs}: the only peer mcuforge builds is tflm", hint="--vs tflm --tflm-dir PATH")
+    if vs == "tflm" and tflm_tree(tflm_dir) is None:
+        ui.warning(NO_TREE_MESSAGE)
     if not models:
         folder = Path(os.environ.get("MCUFORGE_MODELS_DIR", Path.cwd().parent / "shared" / "models"))
         models = sorted(folder.glob("*.tflite")) if folder.is_dir() else []
@@ -482,7 +492,8 @@ def bench(
             status.update(f"benchmarking… {line[-100:]}")
 
         rep = run_bench(models, board or ["mps2_an386"], vectors=vectors, seed=seed, workdir=workdir,
-                        peers=parse_peers(peer_elf or []), on_progress=show)
+                        peers=parse_peers(peer_elf or []), vs_tflm=vs == "tflm", tflm_dir=tflm_dir,
+                        on_progress=show)
     if as_json:
         _print_json(rep.to_json())
     else:
@@ -519,6 +530,8 @@ def bench(
                 ui.warning(f"peer {r.peer.elf} on {r.board}: {r.peer.error}")
         ui.out.print("flash: .text + .rodata of the model library (invoke code, parameters, weights, kernels); "
                      "peer / ours above 1: mcuforge runs fewer instructions")
+        for item in tflm_tables(rep):
+            ui.out.print(item)
     if not rep.ok:
         raise typer.Exit(1)
 

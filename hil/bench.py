@@ -444,6 +444,85 @@ def measure_tflm(lib: object, board_id: str, graph: object, model: Path, inputs:
     return peer
 
 
+def _num(v: int | None) -> str:
+    return f"{v:,}" if v is not None else "-"
+
+
+def _ratio(v: float | None) -> str:
+    return f"{v:.2f}" if v is not None else "-"
+
+
+def tflm_summary(report: BenchReport) -> list[str]:
+    """Plain lines saying how the TFLM peers were built and what the memory columns mean."""
+    if not any(r.tflm for r in report.rows):
+        return []
+    builds = dict.fromkeys(f"{m.label}: {m.build}" for r in report.rows for m in r.tflm)
+    return [f"TFLite Micro from {report.tflm_tree}, built by its own Makefile (BUILD_TYPE=release, -O2 for its "
+            "core, kernels and third-party kernels; TFLM's own default is -Os for the core); mcuforge: -O2. "
+            "Both with the board's CPU flags.", *builds,
+            "flash: code = executable sections, weights = the model's constants (ours: <prefix>_data.c; TFLM: the "
+            ".tflite flatbuffer), other = the rest (vector table, constants, .data image); engine = inference code "
+            "and its constants without weights (ours: the model library; TFLM: libtensorflow-microlite.a). "
+            "RAM: arena = ours planned / TFLM arena_used_bytes(), other = .data + .bss without the arena buffer, "
+            "stack and heap."]
+
+
+def tflm_tables(report: BenchReport) -> list[object]:
+    """Rich tables (and lines) for the CLI: instructions and memory, mcuforge vs TFLite Micro."""
+    from rich.table import Table
+
+    rows = [r for r in report.rows if r.tflm]
+    if not rows:
+        return []
+    variants = list(dict.fromkeys((m.variant, m.label) for r in rows for m in r.tflm))
+    speed = Table(title="mcuforge vs TensorFlow Lite Micro: instructions per inference (QEMU -icount shift=0), "
+                        "median; per MAC in brackets; ours / TFLM below 1: mcuforge runs fewer",
+                  title_justify="left")
+    for col in ("model", "board", "ours"):
+        speed.add_column(col, justify="left" if col != "ours" else "right")
+    for _v, label in variants:
+        speed.add_column(label, justify="right")
+        speed.add_column(f"ours / {label}", justify="right")
+    speed.add_column("bit-exact", justify="left")
+    for r in rows:
+        o = r.optimized.median
+        cells = [r.model, r.board, f"{_num(o)} ({o / r.macs:.2f})" if o and r.macs else _num(o)]
+        exact = [f"ours {r.optimized.bit_exact}/{r.vectors}"]
+        for v, label in variants:
+            m = next((x for x in r.tflm if x.variant == v), None)
+            med = m.median if m else None
+            cells += [f"{_num(med)} ({med / r.macs:.2f})" if med and r.macs else _num(med), _ratio(r.vs_tflm(v))]
+            exact.append(f"{label} {m.bit_exact if m else 0}/{r.vectors}")
+        ok = r.ok
+        cells.append(("[green]" if ok else "[red]") + ", ".join(exact) + ("[/green]" if ok else "[/red]"))
+        speed.add_row(*cells)
+    mem = Table(title="memory from the ELF (bytes)", title_justify="left")
+    vs = "ours / " + " | ".join(label for _v, label in variants)
+    for col in ("model", "board", "firmware", "flash code", "weights", "other", "engine", f"engine {vs}",
+                "RAM arena", "other", f"arena {vs}"):
+        mem.add_column(col, justify="left" if col in ("model", "board", "firmware") else "right")
+    for r in rows:
+        firmwares: list[tuple[str, MemorySplit | None]] = [("ours", r.memory)]
+        firmwares += [(m.label, m.memory) for m in r.tflm]
+        for name, ms in firmwares:
+            if ms is None:
+                continue
+            eng = arena = "-"
+            if name == "ours":
+                eng = " | ".join(_ratio(ms.engine / m.memory.engine) if m.memory and m.memory.engine else "-"
+                                 for m in r.tflm)
+                arena = " | ".join(_ratio(ms.ram_arena / m.memory.ram_arena)
+                                   if m.memory and m.memory.ram_arena else "-" for m in r.tflm)
+            mem.add_row(r.model, r.board, name, f"{ms.flash_code:,}", f"{ms.flash_weights:,}", f"{ms.flash_other:,}",
+                        f"{ms.engine:,}", eng, f"{ms.ram_arena:,}", f"{ms.ram_other:,}", arena)
+    out: list[object] = [speed, mem, *tflm_summary(report)]
+    for r in rows:
+        for m in r.tflm:
+            if m.error:
+                out.append(f"[red]{m.label} on {r.model}/{r.board}: {m.error}[/red]")
+    return out
+
+
 def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3, seed: int = 0,
               workdir: Path | None = None, peers: dict[str, Path] | None = None, vs_tflm: bool = False,
               tflm_dir: Path | None = None, on_progress: Callable[[str], None] | None = None) -> BenchReport:

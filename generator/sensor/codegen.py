@@ -120,6 +120,9 @@ def config_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr:
         lines.append(f"#define MCF_SENSOR_FEATURE_OUT_ELEMS {p.features.output_elements}u")
         for k, v in p.features.c_macros().items():
             lines.append(f"#define {k} {v}")
+        if p.ring_int16:
+            lines.append("/* int16 ring (samples rounded and saturated), read in place by the stage */")
+            lines.append("#define MCF_SENSOR_RING_S16 1")
     else:
         lines.append("#define MCF_SENSOR_FEATURE 0")
     lines += ["", "/* ---- model input */",

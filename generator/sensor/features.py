@@ -677,12 +677,18 @@ class MfccStage:
     def reference(self, window: np.ndarray) -> np.ndarray:
         return mfcc(np.asarray(window, dtype=F32), self.cfg).reshape(-1)
 
+    #: The stage can read an int16 ring buffer in place (MCF_SENSOR_FEATURE_RUN_RING_S16): audio
+    #: pipelines without scaling keep their samples as int16, and no float copy of the window.
+    ring_int16: bool = True
+
     def c_macros(self) -> dict[str, str]:
         n = self.table_name
         return {
             "MCF_SENSOR_FEATURE_INCLUDE": f'"{n}.h"',
             "MCF_SENSOR_FEATURE_RUN(window, out)":
                 f"((void)mcf_mfcc_clip_f32(&{n}, (window), {self.cfg.clip_samples}u, (out), {n}_scratch))",
+            "MCF_SENSOR_FEATURE_RUN_RING_S16(ring, start, out)":
+                f"((void)mcf_mfcc_clip_ring_s16(&{n}, (ring), {self.cfg.clip_samples}u, (start), (out), {n}_scratch))",
         }
 
 

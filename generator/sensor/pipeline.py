@@ -302,7 +302,16 @@ class Pipeline:
         buffers of mcf_sensor_camera.c, see `ram_bytes`)."""
         if self.camera is not None:
             return self.ram_bytes - 32
-        return self.window * self.num_channels * 4
+        return self.window * self.num_channels * (2 if self.ring_int16 else 4)
+
+    @property
+    def ring_int16(self) -> bool:
+        """The ring holds int16 samples (rounded half away from zero, saturated), read in place by
+        the feature stage: audio (one channel) through a stage that can (MFCC), without scaling or
+        clipping. Halves the ring and drops the float copy of the window."""
+        return (self.features is not None and bool(getattr(self.features, "ring_int16", False))
+                and self.num_channels == 1 and self.clip_lo is None
+                and bool(np.all(self.offset == 0)) and bool(np.all(self.scale == 1)))
 
     @property
     def ram_bytes(self) -> int:
@@ -315,8 +324,12 @@ class Pipeline:
             return frame + cam.row_bytes + 2 * max(cam.hbuf_elems, 1) + 64 + 32
         extra = 0
         if self.features is not None:
-            extra = 4 * self.window * self.num_channels + 4 * self.features.output_elements + \
-                self.features.ram_bytes
+            window_copy = 0 if self.ring_int16 else 4 * self.window * self.num_channels
+            extra = window_copy + 4 * self.features.output_elements + self.features.ram_bytes
+        if self.source == "board" and self.kind == "microphone" and self.sensor is not None:
+            from .microphone import capture_plan  # the live source's FIFO, DMIC blocks, thread stack
+
+            extra += capture_plan(self.sensor, self.framework, self.rate_hz, self.channels).ram_bytes
         return self.ring_bytes + extra + 32
 
     def windows_in(self, samples: int) -> int:

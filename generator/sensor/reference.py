@@ -77,6 +77,8 @@ def input_tensors(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
     `load_recording` accepts), one input per frame."""
     if pipeline.camera is not None:
         return _camera_tensors(pipeline, samples)
+    if pipeline.ring_int16:  # the device keeps int16 samples: round and saturate as mcf_sensor.c does
+        samples = to_int16(_as_samples(pipeline, samples)).astype(np.float32)
     y = scaled_windows(pipeline, samples)
     if pipeline.features is not None:
         y = np.stack([np.asarray(pipeline.features.reference(w), dtype=np.float32).reshape(-1) for w in y]) \
@@ -87,6 +89,18 @@ def input_tensors(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
     else:
         out = y.astype(np.float32)
     return out.reshape((len(out), *pipeline.input_shape))
+
+
+def to_int16(values: np.ndarray) -> np.ndarray:
+    """float32 → int16 as mcf_sensor.c's int16 ring stores a sample: NaN → 0, saturated to
+    -32768..32767, rounded half away from zero."""
+    v = np.asarray(values, dtype=np.float32)
+    v = np.where(np.isnan(v), np.float32(0), v)
+    v = np.clip(v, np.float32(-32768), np.float32(32767))
+    t = np.trunc(v)
+    frac = v - t
+    r = t.astype(np.int32) + (frac >= 0.5).astype(np.int32) - (frac <= -0.5).astype(np.int32)
+    return np.clip(r, -32768, 32767).astype(np.int16)
 
 
 def _camera_frames(pipeline: Pipeline, frames: np.ndarray) -> np.ndarray:

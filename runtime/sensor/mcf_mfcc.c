@@ -400,6 +400,31 @@ size_t mcf_mfcc_clip_f32(const mcf_mfcc_config *cfg, const float *clip, size_t n
     return frames;
 }
 
+size_t mcf_mfcc_clip_ring_s16(const mcf_mfcc_config *cfg, const int16_t *ring, size_t n_samples, size_t start,
+                              float *out, float *scratch)
+{
+    const size_t frames = mcf_mfcc_frame_count(cfg, n_samples);
+    const float gain =
+        (cfg->flags & MCF_MFCC_PEAK_NORMALIZE) != 0u ? mcf_mfcc_peak_gain(ring, n_samples) : cfg->gain;
+    size_t f;
+
+    for (f = 0; f < frames; ++f) {
+        size_t first = start + f * cfg->frame_step; /* < 2 n_samples */
+        if (first >= n_samples) {
+            first -= n_samples;
+        }
+        if (first + cfg->frame_length <= n_samples) { /* the frame does not wrap */
+            pack_s16(cfg, ring + first, gain, scratch);
+        } else {
+#define MCF_SAMPLE_RING(i) ((float)ring[first + (i) < n_samples ? first + (i) : first + (i) - n_samples])
+            MCF_PACK_FRAME(cfg, MCF_SAMPLE_RING, gain, scratch);
+#undef MCF_SAMPLE_RING
+        }
+        features_of_packed(cfg, out + f * cfg->n_out, scratch);
+    }
+    return frames;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Quantization                                                                              */
 /* ---------------------------------------------------------------------------------------- */

@@ -117,6 +117,15 @@ size_t mcf_mfcc_clip_f32(const mcf_mfcc_config *cfg, const float *clip, size_t n
                          float *scratch);
 
 /**
+ * mcf_mfcc_clip for a clip held in a ring buffer of `n_samples` int16 samples whose oldest is at
+ * `start`: sample i of the clip is ring[(start + i) mod n_samples]. No copy of the clip is made;
+ * each frame is converted to float as it is packed. Same results as mcf_mfcc_clip on the
+ * unrolled clip (the peak, a maximum, does not depend on the order).
+ */
+size_t mcf_mfcc_clip_ring_s16(const mcf_mfcc_config *cfg, const int16_t *ring, size_t n_samples, size_t start,
+                              float *out, float *scratch);
+
+/**
  * int8 quantization as TFLite's QUANTIZE does it: clamp(round(x / scale) + zero_point) with
  * halves rounded away from zero and float32 division; NaN gives -128. `in` and `out` may not
  * overlap.

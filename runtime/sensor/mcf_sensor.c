@@ -9,23 +9,58 @@
 #define C ((uint32_t)MCF_SENSOR_CHANNELS)
 
 /* The ring: slot k holds one sample (C floats); `head` is the slot the next sample goes to, so
- * once the ring is full it is also the oldest sample. */
+ * once the ring is full it is also the oldest sample. Audio pipelines whose feature stage reads
+ * int16 in place (MCF_SENSOR_RING_S16: one channel, no scaling) keep int16 samples instead. */
+#if MCF_SENSOR_RING_S16
+static int16_t mcf_sensor_ring[MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS] MCF_SENSOR_ATTR;
+#else
 static float mcf_sensor_ring[MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS] MCF_SENSOR_ATTR;
+#endif
 static uint32_t head;   /* next slot, 0..W-1 */
 static uint32_t filled; /* samples held, 0..W */
 static uint32_t since;  /* samples since the last completed window, 0..HOP-1 (once full) */
 static uint32_t count;  /* samples pushed since reset */
 
+#if !MCF_SENSOR_RING_S16 /* the int16 ring goes to the feature stage unscaled */
 static const float offset[MCF_SENSOR_CHANNELS] = MCF_SENSOR_OFFSET;
 static const float scale[MCF_SENSOR_CHANNELS] = MCF_SENSOR_SCALE;
+#endif
 #if MCF_SENSOR_CLIP
 static const float clip_lo[MCF_SENSOR_CHANNELS] = MCF_SENSOR_CLIP_LO;
 static const float clip_hi[MCF_SENSOR_CHANNELS] = MCF_SENSOR_CLIP_HI;
 #endif
 
-#if MCF_SENSOR_FEATURE
+#if MCF_SENSOR_FEATURE && !MCF_SENSOR_RING_S16
 static float stage_in[MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS] MCF_SENSOR_ATTR;
+#endif
+#if MCF_SENSOR_FEATURE
 static float stage_out[MCF_SENSOR_FEATURE_OUT_ELEMS] MCF_SENSOR_ATTR;
+#endif
+
+#if MCF_SENSOR_RING_S16
+/* float sample -> int16: round half away from zero, saturate, NaN -> 0 (reference.py to_int16). */
+static int16_t to_s16(float v)
+{
+    int32_t t;
+    float frac;
+    if (!(v == v)) {
+        return 0;
+    }
+    if (v >= 32767.0f) {
+        return 32767;
+    }
+    if (v <= -32768.0f) {
+        return -32768;
+    }
+    t = (int32_t)v;
+    frac = v - (float)t;
+    if (frac >= 0.5f) {
+        t += 1;
+    } else if (frac <= -0.5f) {
+        t -= 1;
+    }
+    return (int16_t)t;
+}
 #endif
 
 void mcf_sensor_reset(void)
@@ -38,11 +73,18 @@ void mcf_sensor_reset(void)
 
 int mcf_sensor_push(const float *sample)
 {
-    float *slot = &mcf_sensor_ring[head * C];
     uint32_t c;
+#if MCF_SENSOR_RING_S16
+    int16_t *slot = &mcf_sensor_ring[head * C];
+    for (c = 0; c < C; ++c) {
+        slot[c] = to_s16(sample[c]);
+    }
+#else
+    float *slot = &mcf_sensor_ring[head * C];
     for (c = 0; c < C; ++c) {
         slot[c] = sample[c];
     }
+#endif
     head = (head + 1u == W) ? 0u : head + 1u;
     count++;
     if (filled < W) {
@@ -116,6 +158,17 @@ static int8_t quantize(float y)
 #define MCF_SENSOR_STORE(dst, i, y) (((float *)(dst))[(i)] = (y))
 #endif
 
+#if MCF_SENSOR_RING_S16
+/* The feature stage reads the int16 ring in place, oldest sample first (no scaling: identity). */
+void mcf_sensor_build(void *input)
+{
+    uint32_t i;
+    MCF_SENSOR_FEATURE_RUN_RING_S16(mcf_sensor_ring, (filled < W) ? 0u : head, stage_out);
+    for (i = 0; i < (uint32_t)MCF_SENSOR_FEATURE_OUT_ELEMS; ++i) {
+        MCF_SENSOR_STORE(input, i, stage_out[i]);
+    }
+}
+#else
 void mcf_sensor_build(void *input)
 {
     uint32_t slot = (filled < W) ? 0u : head; /* oldest sample */
@@ -160,3 +213,4 @@ void mcf_sensor_build(void *input)
     }
 #endif
 }
+#endif /* MCF_SENSOR_RING_S16 */

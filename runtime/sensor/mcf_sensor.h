@@ -49,6 +49,12 @@
 #ifndef MCF_SENSOR_CAMERA
 #define MCF_SENSOR_CAMERA 0 /* 1: camera frames (mcf_sensor_camera.c) instead of samples */
 #endif
+#ifndef MCF_SENSOR_RING_S16
+#define MCF_SENSOR_RING_S16 0 /* 1: int16 ring read in place by the feature stage (audio) */
+#endif
+#if MCF_SENSOR_RING_S16 && !(MCF_SENSOR_FEATURE && defined(MCF_SENSOR_FEATURE_RUN_RING_S16))
+#error "mcf_sensor_config.h: an int16 ring needs a feature stage that reads it (MCF_SENSOR_FEATURE_RUN_RING_S16)"
+#endif
 
 #if !defined(MCF_SENSOR_CHANNELS) || !defined(MCF_SENSOR_WINDOW) || !defined(MCF_SENSOR_HOP) ||        \
     !defined(MCF_SENSOR_INPUT_ELEMS) || !defined(MCF_SENSOR_LAYOUT)
@@ -74,6 +80,9 @@
  * the bilinear line buffer, the state */
 #define MCF_SENSOR_RAM_BYTES                                                                           \
     (MCF_CAMERA_ROW_BYTES + 4u * MCF_CAMERA_DST_W * MCF_CAMERA_DST_C + 64u)
+#elif MCF_SENSOR_RING_S16
+/* int16 ring, features; no float copy of the window */
+#define MCF_SENSOR_RAM_BYTES (2u * MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS + 4u * MCF_SENSOR_FEATURE_OUT_ELEMS + 16u)
 #elif MCF_SENSOR_FEATURE
 #define MCF_SENSOR_RAM_BYTES                                                                           \
     (8u * MCF_SENSOR_WINDOW * MCF_SENSOR_CHANNELS + 4u * MCF_SENSOR_FEATURE_OUT_ELEMS + 16u)

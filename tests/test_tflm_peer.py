@@ -296,3 +296,40 @@ def test_bench_vs_tflm_kws_and_ad01(models_dir: Path, tmp_path: Path) -> None:
         repeat = BuildMeasure()
         _measure(project, model.read_bytes(), inputs, repeat, manifest["sources"], "", lambda _m: None)
         assert repeat.instructions == row.optimized.instructions
+
+
+def test_tables_and_markdown_render() -> None:
+    import importlib.util
+
+    from rich.console import Console
+
+    from mcuforge.hil.bench import BenchReport, BenchRow, BuildMeasure, MemorySplit, PeerMeasure, tflm_tables
+
+    ours = BuildMeasure(instructions=[1000, 1100, 1200], bit_exact=3, unit="instructions")
+    row = BenchRow("net", "mps2_an386", 500, 256, 300, 3, ours, BuildMeasure(instructions=[3000], bit_exact=3),
+                   memory=MemorySplit(4000, 900, 300, 256, 100, 2500))
+    row.tflm = [PeerMeasure("tflm_ref", "a.elf", [4400, 4400, 4400], variant="tflm_ref", label="TFLM ref", vectors=3,
+                            bit_exact=3, memory=MemorySplit(30000, 1500, 2000, 600, 500, 25000)),
+                PeerMeasure("tflm_cmsis_nn", "b.elf", [2200] * 3, variant="tflm_cmsis_nn", label="TFLM CMSIS-NN",
+                            vectors=3, bit_exact=2, memory=MemorySplit(28000, 1500, 2000, 600, 500, 20000))]
+    report = BenchReport([row], tflm_tree="/src/tflm")
+    assert row.vs_tflm("tflm_ref") == 1100 / 4400 and row.vs_tflm("tflm_cmsis_nn") == 0.5
+    assert not row.ok  # one TFLM output was not bit-exact
+    data = report.to_json()["rows"][0]
+    assert data["ours_vs_tflm_ref"] == 0.25 and data["tflm"][1]["ok"] is False
+    assert data["memory"]["flash_total"] == 5200 and data["tflm"][0]["memory"]["ram_total"] == 1100
+    console = Console(width=250, record=True)
+    for item in tflm_tables(report):
+        console.print(item)
+    text = console.export_text()
+    assert "1,100 (2.20)" in text and "4,400 (8.80)" in text and "0.25" in text and "0.50" in text
+    assert "0.10 | 0.12" in text  # engine ours / TFLM ref | CMSIS-NN
+    assert "TFLM CMSIS-NN 2/3" in text and "/src/tflm" in text
+    spec = importlib.util.spec_from_file_location("run_bench", Path(__file__).resolve().parents[1] / "benchmarks"
+                                                  / "run_bench.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    md = mod.tflm_markdown(report)
+    assert "| net | mps2_an386 | 500 | 1,100 (2.20) | 4,400 (8.80) | 0.25 | 2,200 (4.40) | 0.50 | 3/3, 3/3, 2/3 |" in md
+    assert "| net | mps2_an386 | mcuforge | 4,000 | 900 | 300 | 2,500 | 256 | 100 |" in md

@@ -366,7 +366,10 @@ def _sensor_context(p: Pipeline | None) -> dict[str, object] | None:
             "arduino_lib_dep": lib_dep, "describe": p.describe(), "camera": p.camera is not None,
             "sw_generator": p.sensor is not None and p.sensor.zephyr is not None
             and p.sensor.zephyr.compatible == "zephyr,video-sw-generator",
-            "zephyr_node": p.sensor.zephyr.node if p.sensor is not None and p.sensor.zephyr is not None else None}
+            "zephyr_node": p.sensor.zephyr.node if p.sensor is not None and p.sensor.zephyr is not None else None,
+            "microphone": p.source == "board" and p.kind == "microphone",
+            "zephyr_compatible": p.sensor.zephyr.compatible if p.sensor is not None and p.sensor.zephyr is not None
+            else None}
 
 
 def _render_dir(template: Path, dest: Path, ctx: dict[str, object], *, skip_existing: bool = False) -> list[Path]:

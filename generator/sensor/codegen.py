@@ -36,6 +36,9 @@ ARDUINO_LIBRARIES: dict[str, ArduinoLibrary] = {
     # LSM6DSLSensor::Get_X_Axes() in mg, Get_G_Axes() in mdps (int32); Set_X_ODR/Set_G_ODR choose the rate.
     "STM32duino LSM6DSL": ArduinoLibrary("MCF_ARDUINO_STM32DUINO_LSM6DSL", "stm32duino/STM32duino LSM6DSL",
                                          {"accel": "mg", "gyro": "mdps"}, None),
+    # PDM microphones: the PDM library comes with Arduino's mbed cores (no lib_deps entry); int16 PCM;
+    # the rates PDM.begin() accepts are checked in microphone.py. Source: sources/mcf_source_arduino_pdm.cpp.
+    "PDM": ArduinoLibrary("MCF_ARDUINO_PDM", "", {"audio": "raw"}, None),
 }
 
 
@@ -61,7 +64,10 @@ def runtime_files(p: Pipeline) -> list[str]:
         return ["mcf_sensor_camera.c", "mcf_sensor.h", "mcf_camera.c", "mcf_camera.h", "mcf_sensor_host.c",
                 "mcf_sensor_host.h", "sources/mcf_source.h", source]
     files = ["mcf_sensor.c", "mcf_sensor.h", "mcf_sensor_host.c", "mcf_sensor_host.h", "sources/mcf_source.h"]
-    if p.source == "board" and p.framework == "zephyr":
+    if p.source == "board" and p.kind == "microphone":
+        files += ["sources/mcf_audio_fifo.h", "sources/mcf_source_zephyr_dmic.c" if p.framework == "zephyr"
+                  else "sources/mcf_source_arduino_pdm.cpp"]
+    elif p.source == "board" and p.framework == "zephyr":
         files.append("sources/mcf_source_zephyr.c")
     elif p.source == "board" and p.framework == "platformio":
         files.append("sources/mcf_source_arduino.cpp")
@@ -154,6 +160,8 @@ def _source_lines(p: Pipeline) -> list[str]:
     if p.source != "board":
         return ["/* ---- host-fed source: samples arrive as SAMPLES messages (docs/protocol.md) */"]
     assert p.sensor is not None
+    if p.kind == "microphone":
+        return _microphone_lines(p)
     channels = [CHANNELS[c] for c in p.channels]
     if p.framework == "zephyr":
         z = p.sensor.zephyr
@@ -201,6 +209,44 @@ def _source_lines(p: Pipeline) -> list[str]:
         out += [f"#define MCF_SOURCE_I2C_SDA {bus.sda}", f"#define MCF_SOURCE_I2C_SCL {bus.scl}",
                 f"#define MCF_SOURCE_I2C_ADDRESS 0x{bus.address:02X}u"]
     return out
+
+
+def _zephyr_node(p: Pipeline) -> str:
+    assert p.sensor is not None and p.sensor.zephyr is not None
+    z = p.sensor.zephyr
+    if z.alias:
+        return f"DT_ALIAS({z.alias.replace('-', '_')})"
+    if z.node:
+        return f"DT_NODELABEL({z.node})"
+    return f"DT_COMPAT_GET_ANY_STATUS_OKAY({z.compatible.replace(',', '_').replace('-', '_')})"
+
+
+def _microphone_lines(p: Pipeline) -> list[str]:
+    """A live microphone: mcf_source_zephyr_dmic.c or mcf_source_arduino_pdm.cpp (microphone.py)."""
+    from .microphone import capture_plan
+
+    assert p.sensor is not None
+    c = capture_plan(p.sensor, p.framework, p.rate_hz, p.channels)
+    lines = ["/* ---- microphone: " + c.describe() + " */",
+             f"#define MCF_AUDIO_RATE_HZ {c.rate_hz}u",
+             f"/* FIFO between the capture context and the main loop: {c.fifo_samples * 2} B; blocks that find it",
+             " * full are dropped and counted (mcf_source_overruns, in the host's LOG lines) */",
+             f"#define MCF_AUDIO_FIFO_SAMPLES {c.fifo_samples}u"]
+    if p.framework == "zephyr":
+        assert p.sensor.zephyr is not None
+        lines += [f"/* Zephyr DMIC API: {p.sensor.part} ({p.sensor.zephyr.compatible})"
+                  + (f", decimation {c.decimation}" if c.decimation else "") + " */",
+                  f"#define MCF_SOURCE_ZEPHYR_NODE {_zephyr_node(p)}",
+                  f"#define MCF_AUDIO_BLOCK_SAMPLES {c.block_samples}u /* per k_mem_slab block */",
+                  f"#define MCF_AUDIO_BLOCKS {c.blocks}u",
+                  f"/* PDM clock limits of the {p.sensor.part} (Hz, datasheet) */",
+                  f"#define MCF_AUDIO_PDM_CLK_MIN {c.pdm_clock[0]}u",
+                  f"#define MCF_AUDIO_PDM_CLK_MAX {c.pdm_clock[1]}u"]
+    else:
+        lines += [f"/* Arduino: {p.sensor.part} through the core's PDM library */",
+                  f"#define MCF_ARDUINO_LIB {ARDUINO_LIBRARIES['PDM'].macro}",
+                  f"#define MCF_AUDIO_PDM_BUFFER_BYTES {2 * c.block_samples}u /* per half of PDM's double buffer */"]
+    return lines
 
 
 def _camera_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr: str,

@@ -460,8 +460,7 @@ def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | N
         raise SensorConfigError("sensor.kind is needed with source board (e.g. accelerometer)")
     sensor = _board_sensor(board, spec.kind, spec.part)
     if sensor.kind == "microphone":
-        raise SensorConfigError(f"live microphone capture ({sensor.part}: DMIC/PDM) is not generated yet",
-                                hint="stream audio from the host with --sensor replay:microphone")
+        return _microphone_checks(sensor, board, framework)
     if sensor.kind == "camera":
         if framework != "zephyr":
             raise SensorConfigError(f"a board camera ({sensor.part}) is read through Zephyr's video API; the "
@@ -490,6 +489,45 @@ def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | N
                                     + f"; mcuforge generates code for {supported}",
                                     hint="use --framework zephyr, or a host-fed source (--sensor replay)")
     return sensor
+
+
+def _microphone_checks(sensor: Sensor, board: Board, framework: str) -> Sensor:
+    """Live capture: Zephyr's DMIC API on the microphone's devicetree node, or the PDM library of
+    Arduino's mbed cores (generator/sensor/microphone.py)."""
+    from .microphone import ARDUINO_PDM_LIBRARY, DMIC_DRIVERS
+
+    replay = "stream audio from the host instead: --sensor replay:microphone"
+    if framework == "cmake":
+        raise SensorConfigError("the bare-metal cmake flavor has no microphone driver; live capture needs "
+                                "--framework zephyr (DMIC API) or platformio (Arduino PDM)", hint=replay)
+    if framework == "zephyr":
+        z = sensor.zephyr
+        if z is None:
+            raise SensorConfigError(f"board '{board.id}': Zephyr's devicetree does not describe the {sensor.part} "
+                                    "(microphone), so live microphone capture has no DMIC device", hint=replay)
+        if z.compatible not in DMIC_DRIVERS:
+            raise SensorConfigError(f"board '{board.id}': no DMIC source for the {sensor.part} ({z.compatible}); "
+                                    f"mcuforge knows {', '.join(sorted(DMIC_DRIVERS))}", hint=replay)
+        return sensor
+    if sensor.arduino_library != ARDUINO_PDM_LIBRARY:
+        raise SensorConfigError(f"board '{board.id}': no Arduino source for the {sensor.part} (microphone); "
+                                f"mcuforge generates one for the {ARDUINO_PDM_LIBRARY} library of Arduino's mbed "
+                                "cores", hint=replay)
+    return sensor
+
+
+def _default_audio_features(spec: SensorSpec, rate: float, elements: int) -> SensorSpec:
+    """Audio for a model whose input is the standard MFCC front end's output (e.g. kws_ref_model,
+    49 x 10): one second windows through `features: {kind: mfcc}` unless the yaml says otherwise."""
+    if spec.kind != "microphone" or spec.features is not None or spec.window is not None or rate != int(rate):
+        return spec
+    try:
+        stage = _feature_stage({"kind": "mfcc"}, rate, int(rate), 1, "time_major")
+    except SensorConfigError:
+        return spec
+    if stage.output_elements != elements:
+        return spec
+    return spec.model_copy(update={"features": {"kind": "mfcc"}, "window": int(rate)})
 
 
 def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pipeline:
@@ -563,6 +601,15 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
                                     f"samples/s, not {rate:g}")
     if rate > 1e6:
         raise SensorConfigError(f"sensor.rate_hz: {rate:g} Hz is above 1 MHz (sources pace in microseconds)")
+    if sensor is not None and sensor.kind == "microphone":
+        from .microphone import CaptureError, capture_plan
+
+        try:
+            capture_plan(sensor, framework, rate, channels)
+        except CaptureError as exc:
+            raise SensorConfigError(f"sensor: {exc}", hint="stream audio from the host instead: "
+                                    "--sensor replay:microphone") from exc
+    spec = _default_audio_features(spec, rate, elements)
 
     # layout, window, hop
     layout = spec.layout or _default_layout(t.shape, n_ch)

@@ -10,6 +10,10 @@
 #include <math.h>
 #include <string.h>
 
+#ifndef INFINITY /* C99 <math.h> has it; Zephyr's minimal libc does not */
+#define INFINITY __builtin_inff()
+#endif
+
 /*
  * No fused multiply-add: every a * b + c here is rounded twice, like its numpy twin, whatever
  * the build's -std/-ffp-contract (GCC's gnu modes contract by default; Zephyr builds in one).

@@ -194,7 +194,8 @@ static int on_message(mcf_proto *proto, uint8_t type, uint8_t seq, const uint8_t
 static void report_window(const mcf_model *m, uint32_t window)
 {
     const mcf_tensor_info *out = &m->outputs[0];
-    char text[64];
+    const unsigned long lost = mcf_source_overruns(); /* samples/blocks the live source dropped */
+    char text[80];
     char *p;
     uint32_t n;
     uint32_t i;
@@ -221,7 +222,12 @@ static void report_window(const mcf_model *m, uint32_t window)
     p = put_text(text, "window ");
     p = put_uint(p, window);
     p = put_text(p, ": top ");
-    *put_uint(p, best) = '\0';
+    p = put_uint(p, best);
+    if (lost != 0u) { /* e.g. "window 7: top 2, source overruns 3" (the count since start) */
+        p = put_text(p, ", source overruns ");
+        p = put_uint(p, (uint32_t)lost);
+    }
+    *p = '\0';
     mcf_sensor_log(text);
 }
 

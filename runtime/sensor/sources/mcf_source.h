@@ -6,6 +6,10 @@
  *                           sensor_channel_get on the devicetree node), paced by a k_timer
  *   mcf_source_arduino.cpp  a board sensor through its Arduino library, paced with micros()
  *   mcf_source_zephyr_video.c  a camera through Zephyr's video API (frames, MCF_SENSOR_CAMERA)
+ *   mcf_source_zephyr_dmic.c   a PDM microphone through Zephyr's DMIC API (a capture thread fills
+ *                              the FIFO of mcf_audio_fifo.h, the main loop takes samples from it)
+ *   mcf_source_arduino_pdm.cpp a PDM microphone through the PDM library of Arduino's mbed cores
+ *                              (its interrupt-context callback fills the same FIFO)
  *   mcf_source_replay.c     no live samples: they arrive from the host as SAMPLES messages
  *                           (sources `replay` and `serial`), handled in mcf_sensor_host.c
  *
@@ -37,7 +41,9 @@ int mcf_source_poll(float *sample);
  */
 int mcf_source_poll_frame(void *input);
 
-/** Sampling instants missed because the caller was busy (e.g. in a long invoke), since init. */
+/** Sampling instants missed because the caller was busy (e.g. in a long invoke), since init;
+ *  microphones: audio blocks dropped (FIFO full) plus failed driver reads. The host-serving loop
+ *  appends a non-zero count to its `window n: top k` LOG lines. */
 unsigned long mcf_source_overruns(void);
 
 /** A short description for logs, e.g. "zephyr lsm6dsl" or "replay". */

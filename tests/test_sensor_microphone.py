@@ -11,9 +11,11 @@ Need the real tools, and skip saying so otherwise:
   driver's OpenPDMFilter): the glue builds for 96b_argonkey (MP34DT05 on I2S5, st,mpxxdtyy) and links
   the driver; the Kconfig symbols exist in that tree. The nRF boards (arduino_nano_33_ble's
   nordic,nrf-pdm) need hal_nordic.
-* MCUFORGE_ARDUINO_MBED_DIR (a checkout of github.com/arduino/ArduinoCore-mbed) and
-  arm-none-eabi-g++: mcf_source_arduino_pdm.cpp compiles against the real PDM.h, Arduino.h and
-  the Nano 33 BLE variant's flags (no link: the variant's libmbed.a is not needed to compile).
+* MCUFORGE_ARDUINO_MBED_DIR (a checkout of github.com/arduino/ArduinoCore-mbed with
+  ArduinoCore-API's api/ in cores/arduino/api, as its README says) and arm-none-eabi-g++:
+  mcf_source_arduino_pdm.cpp compiles (-Wall -Wextra -Werror) against the real PDM.h, Arduino.h and
+  mbed headers with the flags of the core's platform.txt recipe for nano33ble (no link: the
+  variant's prebuilt libmbed.a is not needed to compile).
 """
 
 from __future__ import annotations
@@ -286,15 +288,15 @@ def test_zephyr_dmic_glue_builds_for_nano_33_ble_sense(kws: Path, tmp_path: Path
 # ---- Arduino mbed core -----------------------------------------------------------------------------
 
 
-def _variant_args(core: Path, variant: str) -> list[str]:
-    """The variant's compile flags, as the core's platform.txt passes them (@-files with the core path)."""
+def _recipe(core: Path, variant: str) -> list[str]:
+    """The compile flags of the core's platform.txt (recipe.cpp.o.pattern, nano33ble in boards.txt)."""
     vdir = core / "variants" / variant
-    args: list[str] = []
-    for name in ("cxxflags.txt", "defines.txt"):
-        args += (vdir / name).read_text().split()
-    includes = (vdir / "includes.txt").read_text().split()
-    args += [a.replace("-iwithprefixbefore/", f"-I{core / 'cores' / 'arduino'}/") for a in includes]
-    return args
+    arduino = core / "cores" / "arduino"
+    return ["-c", "-Wall", "-Wextra", "-g3", "-nostdlib", f"@{vdir / 'defines.txt'}", f"@{vdir / 'cxxflags.txt'}",
+            "-DARDUINO_ARCH_NRF52840", "-mcpu=cortex-m4", "-mfloat-abi=softfp", "-mfpu=fpv4-sp-d16",
+            "-DARDUINO=10819", "-DARDUINO_ARDUINO_NANO33BLE", "-DARDUINO_ARCH_MBED", f"-I{arduino}", f"-I{vdir}",
+            f"-I{arduino / 'api' / 'deprecated'}", f"-I{arduino / 'api' / 'deprecated-avr-comp'}",
+            f"-iprefix{arduino}", f"@{vdir / 'includes.txt'}"]
 
 
 def test_arduino_pdm_source_compiles_against_the_mbed_core(kws: Path, tmp_path: Path) -> None:
@@ -304,6 +306,8 @@ def test_arduino_pdm_source_compiles_against_the_mbed_core(kws: Path, tmp_path: 
         pytest.skip(f"{MBED_ENV} does not name a checkout of github.com/arduino/ArduinoCore-mbed")
     if not (core / "variants" / "ARDUINO_NANO33BLE" / "cxxflags.txt").is_file():
         pytest.skip(f"{core} has no variants/ARDUINO_NANO33BLE")
+    if not (core / "cores" / "arduino" / "api" / "ArduinoAPI.h").is_file():
+        pytest.skip(f"{core}/cores/arduino/api is missing: copy github.com/arduino/ArduinoCore-API's api/ there")
     cxx = shutil.which("arm-none-eabi-g++")
     if cxx is None:
         pytest.skip("needs arm-none-eabi-g++")
@@ -311,11 +315,8 @@ def test_arduino_pdm_source_compiles_against_the_mbed_core(kws: Path, tmp_path: 
     new_project(root, kws, "arduino_nano_33_ble", framework="platformio", sensor="microphone")
     app = _app(root, "platformio")
     obj = tmp_path / "pdm.o"
-    cmd = [cxx, "-c", *_variant_args(core, "ARDUINO_NANO33BLE"), "-DARDUINO=10819", "-DARDUINO_ARDUINO_NANO33BLE",
-           "-DARDUINO_ARCH_NRF52840", "-DARDUINO_ARCH_MBED", "-Wall", "-Wextra", "-Werror",
-           "-I", str(core / "cores" / "arduino"), "-I", str(core / "variants" / "ARDUINO_NANO33BLE"),
-           "-I", str(core / "libraries" / "PDM" / "src"), "-I", str(app), "-I", str(app.parent / "include"),
-           "-o", str(obj), str(app / "mcf_source_arduino_pdm.cpp")]
+    cmd = [cxx, *_recipe(core, "ARDUINO_NANO33BLE"), "-Werror", "-I", str(core / "libraries" / "PDM" / "src"),
+           "-I", str(app), "-I", str(app.parent / "include"), str(app / "mcf_source_arduino_pdm.cpp"), "-o", str(obj)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=core)
     assert proc.returncode == 0, proc.stderr[-3000:]
     nm = subprocess.run(["arm-none-eabi-nm", "-C", str(obj)], capture_output=True, text=True, check=True).stdout

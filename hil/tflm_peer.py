@@ -234,7 +234,11 @@ def build_library(root: Path, board: object, variant: TflmVariant, *, jobs: int 
     env = _make_env(python)
     cmd = [make, "-f", MAKEFILE, f"-j{jobs or os.cpu_count() or 1}", *variables, "microlite"]
     say(f"building TFLite Micro ({variant.label}) with its Makefile: make {shlex.join(cmd[1:])}")
-    run_tool(cmd, cwd=root, env=env, timeout=7200)
+    with open(gendir / ".mcuforge.lock", "w") as lock:  # one make at a time in this build folder
+        import fcntl
+
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run_tool(cmd, cwd=root, env=env, timeout=7200)
     printed = run_tool([make, "-s", "-f", MAKEFILE, *variables, "print-CXXFLAGS", "print-INCLUDES",
                         "print-MICROLITE_LIB_PATH"], cwd=root, env=env, timeout=600).stdout.decode(errors="replace")
     lib = Path(_print_var(printed, "MICROLITE_LIB_PATH"))

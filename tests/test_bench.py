@@ -80,7 +80,7 @@ def test_bench_against_portable_and_a_peer(tmp_path: Path) -> None:
     assert row.macs_per_instruction and row.macs_per_instruction > 0.1
     assert row.peer is not None and row.peer.error == "" and len(row.peer.instructions) == 1
     assert row.vs_peer is not None and abs(row.vs_peer - 1) < 0.05  # the same firmware, another input
-    assert row.arena_bytes >= row.lower_bound_bytes > 0
+    assert 0 < row.arena_bytes <= row.lower_bound_bytes  # outputs may overlap dying inputs
     weights = GESTURE.stat().st_size // 2
     assert row.optimized.flash_model > weights and row.portable.flash_model > weights
     assert (tmp_path / "bench" / "gesture_mlp_int8-mps2_an386-portable" / "build" / "firmware.elf").is_file()

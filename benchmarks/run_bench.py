@@ -75,14 +75,15 @@ def tflm_markdown(report: BenchReport) -> str:
             exact.append(f"{m.bit_exact if m else 0}/{r.vectors}")
         cells.append(", ".join(exact))
         lines.append("| " + " | ".join(cells) + " |")
-    mem_head = ["model", "board", "firmware", "flash code B", "weights B", "other B", "engine B", "RAM arena B",
-                "RAM other B"]
+    mem_head = ["model", "board", "firmware", "flash code B", "weights B", "other B", "test inputs B",
+                "engine (code) B", "RAM arena B", "RAM other B"]
     lines += ["", "| " + " | ".join(mem_head) + " |", "|" + "---|" * len(mem_head)]
     for r in rows:
         for name, ms in [("mcuforge", r.memory)] + [(m.label, m.memory) for m in r.tflm]:
             if ms is not None:
                 lines.append(f"| {r.model} | {r.board} | {name} | {ms.flash_code:,} | {ms.flash_weights:,} | "
-                             f"{ms.flash_other:,} | {ms.engine:,} | {ms.ram_arena:,} | {ms.ram_other:,} |")
+                             f"{ms.flash_other:,} | {ms.flash_inputs:,} | {ms.engine:,} ({ms.engine_code:,}) | "
+                             f"{ms.ram_arena:,} | {ms.ram_other:,} |")
     lines += [""] + [f"{line}  " for line in tflm_summary(report)]
     return "\n".join(lines) + "\n"
 

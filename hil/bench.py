@@ -67,7 +67,9 @@ class MemorySplit:
     arena: mcuforge's planned arena, or the bytes TFLM's interpreter reports using) and `other`
     (.data, .bss and placed sections, without the arena buffer and the stack and heap reservations).
     `engine`: code and constants of the inference engine alone, weights excluded (ours: the
-    generated model library and its kernels; TFLM: what the link took from libtensorflow-microlite.a)."""
+    generated model library and its kernels; TFLM: what the link took from libtensorflow-microlite.a),
+    `engine_code` its executable part. `inputs`: the test inputs embedded in the firmware (ours: the
+    self-test input; TFLM: the harness's vectors), counted apart from `other`."""
 
     flash_code: int = 0
     flash_weights: int = 0
@@ -75,10 +77,12 @@ class MemorySplit:
     ram_arena: int = 0
     ram_other: int = 0
     engine: int = 0
+    engine_code: int = 0
+    flash_inputs: int = 0
 
     @property
     def flash_total(self) -> int:
-        return self.flash_code + self.flash_weights + self.flash_other
+        return self.flash_code + self.flash_weights + self.flash_other + self.flash_inputs
 
     @property
     def ram_total(self) -> int:
@@ -253,11 +257,12 @@ def model_flash_bytes(map_file: Path, sources: Sequence[str]) -> int:
                if sec.startswith((".text", ".rodata")) and _from_objects(obj, objects))
 
 
-def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engine: int, arena: int,
-                 arena_buffer_symbols: Sequence[str]) -> MemorySplit:
+def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engine: int, engine_code: int,
+                 arena: int, arena_buffer_symbols: Sequence[str], input_symbols: str = "") -> MemorySplit:
     """Flash code / weights / other and RAM arena / other of a firmware (see MemorySplit).
     `weights` and `engine` are computed by the caller from the map; `arena` is the model's arena
-    bytes; the buffers named in `arena_buffer_symbols` are taken out of RAM "other"."""
+    bytes; the buffers named in `arena_buffer_symbols` are taken out of RAM "other", the symbols
+    matching the regular expression `input_symbols` out of flash "other"."""
     from elftools.elf.constants import SH_FLAGS
     from elftools.elf.elffile import ELFFile
 
@@ -270,11 +275,21 @@ def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engi
     ram = sum(r.used - r.sections.get(".stack", 0) - r.sections.get(".heap", 0)
               for r in rep.regions if r.kind != "flash")
     ram -= sum(s.size for s in rep.symbols.values())
+    from elftools.elf.sections import SymbolTableSection
+
+    inputs = 0
     with open(elf, "rb") as fh:
-        code = sum(s["sh_size"] for s in ELFFile(fh).iter_sections()
+        ef = ELFFile(fh)
+        code = sum(s["sh_size"] for s in ef.iter_sections()
                    if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_flags"] & SH_FLAGS.SHF_EXECINSTR)
-    return MemorySplit(flash_code=code, flash_weights=weights, flash_other=max(flash - code - weights, 0),
-                       ram_arena=arena, ram_other=max(ram, 0), engine=engine)
+        symtab = ef.get_section_by_name(".symtab")
+        if input_symbols and isinstance(symtab, SymbolTableSection):
+            pattern = re.compile(input_symbols)
+            inputs = sum(s["st_size"] for s in symtab.iter_symbols()
+                         if s["st_info"]["type"] == "STT_OBJECT" and pattern.fullmatch(s.name))
+    return MemorySplit(flash_code=code, flash_weights=weights, flash_other=max(flash - code - weights - inputs, 0),
+                       ram_arena=arena, ram_other=max(ram, 0), engine=engine, engine_code=engine_code,
+                       flash_inputs=inputs)
 
 
 def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit:
@@ -287,9 +302,11 @@ def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit:
     weights = sum(size for sec, size, obj in sections if sec.startswith(".rodata") and _from_objects(obj, data))
     engine = sum(size for sec, size, obj in sections
                  if sec.startswith((".text", ".rodata")) and _from_objects(obj, lib)) - weights
+    engine_code = sum(size for sec, size, obj in sections if sec.startswith(".text") and _from_objects(obj, lib))
     arena = int(manifest.get("arena_bytes", 0)) + int(manifest.get("io_bytes", 0))
     return memory_split(build / "firmware.elf", build / "firmware.map", board_id, weights=weights, engine=engine,
-                        arena=arena, arena_buffer_symbols=[f"{prefix}_arena", f"{prefix}_io"])
+                        engine_code=engine_code, arena=arena, arena_buffer_symbols=[f"{prefix}_arena", f"{prefix}_io"],
+                        input_symbols=r"selftest_input\d+")
 
 
 def elf_flash_bytes(elf: Path) -> int:
@@ -430,6 +447,8 @@ def measure_tflm(lib: object, board_id: str, graph: object, model: Path, inputs:
     sections = map_input_sections(fw.map_file)
     engine = sum(size for sec, size, obj in sections
                  if sec.startswith((".text", ".rodata")) and "libtensorflow-microlite.a(" in obj)
+    engine_code = sum(size for sec, size, obj in sections
+                      if sec.startswith(".text") and "libtensorflow-microlite.a(" in obj)
     from elftools.elf.elffile import ELFFile
     from elftools.elf.sections import SymbolTableSection
 
@@ -438,8 +457,9 @@ def measure_tflm(lib: object, board_id: str, graph: object, model: Path, inputs:
         symtab = ELFFile(fh).get_section_by_name(".symtab")
         if isinstance(symtab, SymbolTableSection):
             weights = sum(s["st_size"] for s in symtab.iter_symbols() if s.name == "mcf_tflm_model")
-    peer.memory = memory_split(fw.elf, fw.map_file, board_id, weights=weights, engine=engine,
-                               arena=out.arena_used or 0, arena_buffer_symbols=[tp.ARENA_SYMBOL])
+    peer.memory = memory_split(fw.elf, fw.map_file, board_id, weights=weights, engine=engine, engine_code=engine_code,
+                               arena=out.arena_used or 0, arena_buffer_symbols=[tp.ARENA_SYMBOL],
+                               input_symbols=r"mcf_tflm_input_\d+_\d+")
     peer.flash_elf = peer.memory.flash_total
     return peer
 
@@ -461,8 +481,9 @@ def tflm_summary(report: BenchReport) -> list[str]:
             "core, kernels and third-party kernels; TFLM's own default is -Os for the core); mcuforge: -O2. "
             "Both with the board's CPU flags.", *builds,
             "flash: code = executable sections, weights = the model's constants (ours: <prefix>_data.c; TFLM: the "
-            ".tflite flatbuffer), other = the rest (vector table, constants, .data image); engine = inference code "
-            "and its constants without weights (ours: the model library; TFLM: libtensorflow-microlite.a). "
+            ".tflite flatbuffer), other = the rest (vector table, constants, .data image) but the embedded test "
+            "inputs; engine = inference code and its constants without weights, in brackets its code alone (ours: "
+            "the model library; TFLM: libtensorflow-microlite.a). "
             "RAM: arena = ours planned / TFLM arena_used_bytes(), other = .data + .bss without the arena buffer, "
             "stack and heap."]
 
@@ -498,8 +519,8 @@ def tflm_tables(report: BenchReport) -> list[object]:
         speed.add_row(*cells)
     mem = Table(title="memory from the ELF (bytes)", title_justify="left")
     vs = "ours / " + " | ".join(label for _v, label in variants)
-    for col in ("model", "board", "firmware", "flash code", "weights", "other", "engine", f"engine {vs}",
-                "RAM arena", "other", f"arena {vs}"):
+    for col in ("model", "board", "firmware", "flash code", "weights", "other", "test inputs", "engine (code)",
+                f"engine {vs}", "RAM arena", "other", f"arena {vs}"):
         mem.add_column(col, justify="left" if col in ("model", "board", "firmware") else "right")
     for r in rows:
         firmwares: list[tuple[str, MemorySplit | None]] = [("ours", r.memory)]
@@ -514,7 +535,8 @@ def tflm_tables(report: BenchReport) -> list[object]:
                 arena = " | ".join(_ratio(ms.ram_arena / m.memory.ram_arena)
                                    if m.memory and m.memory.ram_arena else "-" for m in r.tflm)
             mem.add_row(r.model, r.board, name, f"{ms.flash_code:,}", f"{ms.flash_weights:,}", f"{ms.flash_other:,}",
-                        f"{ms.engine:,}", eng, f"{ms.ram_arena:,}", f"{ms.ram_other:,}", arena)
+                        f"{ms.flash_inputs:,}", f"{ms.engine:,} ({ms.engine_code:,})", eng, f"{ms.ram_arena:,}",
+                        f"{ms.ram_other:,}", arena)
     out: list[object] = [speed, mem, *tflm_summary(report)]
     for r in rows:
         for m in r.tflm:

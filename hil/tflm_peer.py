@@ -332,8 +332,10 @@ extern const size_t mcf_tflm_input_bytes[MCF_TFLM_INPUTS];
     for v, xs in enumerate(inputs):
         for i, x in enumerate(xs):
             raw = np.ascontiguousarray(x).tobytes()
-            parts += [f"alignas(16) static const uint8_t input_{v}_{i}[{len(raw)}] = {{", _c_bytes(raw), "};"]
-    table = ", ".join("{" + ", ".join(f"input_{v}_{i}" for i in range(len(xs))) + "}" for v, xs in enumerate(inputs))
+            parts += [f"alignas(16) static const uint8_t mcf_tflm_input_{v}_{i}[{len(raw)}] = {{", _c_bytes(raw),
+                      "};"]
+    table = ", ".join("{" + ", ".join(f"mcf_tflm_input_{v}_{i}" for i in range(len(xs))) + "}"
+                      for v, xs in enumerate(inputs))
     sizes = ", ".join(str(np.asarray(x).nbytes) for x in inputs[0]) if inputs else "0"
     parts += [f"const uint8_t* const mcf_tflm_inputs[MCF_TFLM_VECTORS][MCF_TFLM_INPUTS] = {{{table}}};",
               f"const size_t mcf_tflm_input_bytes[MCF_TFLM_INPUTS] = {{{sizes}}};", "}", ""]

@@ -459,7 +459,7 @@ def measure_tflm(lib: object, board_id: str, graph: object, model: Path, inputs:
             weights = sum(s["st_size"] for s in symtab.iter_symbols() if s.name == "mcf_tflm_model")
     peer.memory = memory_split(fw.elf, fw.map_file, board_id, weights=weights, engine=engine, engine_code=engine_code,
                                arena=out.arena_used or 0, arena_buffer_symbols=[tp.ARENA_SYMBOL],
-                               input_symbols=r"mcf_tflm_input_\d+_\d+")
+                               input_symbols=r"(?:_ZL\d+)?mcf_tflm_input_\d+_\d+")
     peer.flash_elf = peer.memory.flash_total
     return peer
 

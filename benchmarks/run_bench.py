@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-from mcuforge.hil.bench import BenchReport, parse_peers, run_bench, tflm_summary
+from mcuforge.hil.bench import BenchReport, parse_peers, per_layer_markdown, run_bench, tflm_summary
 
 MODELS = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8"]
 BOARDS = ["mps2_an385", "mps2_an386", "mps2_an500"]
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="firmware built elsewhere for model NAME (or MODEL@BOARD), see `mcuforge bench --help`")
     ap.add_argument("--vs", choices=["tflm"], help="also TensorFlow Lite Micro, built from --tflm-dir")
     ap.add_argument("--tflm-dir", type=Path, help="TensorFlow Lite Micro tree (default: $MCUFORGE_TFLM_DIR)")
+    ap.add_argument("--per-layer", action="store_true", help="also a per-operator profile (ours beside TFLM's)")
     ap.add_argument("--workdir", type=Path, help="keep the generated projects here")
     ap.add_argument("--json", type=Path, help="also write the full report as JSON here")
     args = ap.parse_args(argv)
@@ -111,12 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = run_bench(models, args.board or BOARDS, vectors=args.vectors, seed=args.seed, workdir=args.workdir,
                        peers=parse_peers(args.peer_elf), vs_tflm=args.vs == "tflm", tflm_dir=args.tflm_dir,
-                       on_progress=lambda msg: print(msg, file=sys.stderr))
+                       per_layer=args.per_layer, on_progress=lambda msg: print(msg, file=sys.stderr))
     for note in report.notes:
         print(note, file=sys.stderr)
     sys.stdout.write(markdown(report))
     if report.rows and any(r.tflm for r in report.rows):
         sys.stdout.write("\n" + tflm_markdown(report))
+    if args.per_layer:
+        sys.stdout.write("\n" + per_layer_markdown(report))
     if args.json:
         args.json.write_text(json.dumps(report.to_json(), indent=2) + "\n")
     return 0 if report.ok else 1

@@ -460,6 +460,9 @@ def bench(
         "from --tflm-dir, on the same vectors in the same emulator; ours / TFLM ratios, flash and RAM.")] = None,
     tflm_dir: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--tflm-dir", help="TensorFlow Lite Micro tree for --vs tflm (default: $MCUFORGE_TFLM_DIR).")] = None,
+    per_layer: Annotated[bool, typer.Option(
+        "--per-layer", help="Also profile each operator (a build with MCF_PROFILE=1, first vector), beside "
+        "TFLite Micro's operators with --vs tflm.")] = False,
     workdir: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Keep the generated projects here (default: a temporary folder).")] = None,
     as_json: JsonOpt = False,
@@ -468,7 +471,7 @@ def bench(
     loops (-DMCF_PORTABLE_KERNELS), both checked bit-exact against TFLite Micro; exit 1 if not."""
     import os
 
-    from mcuforge.hil.bench import parse_peers, run_bench, tflm_tables
+    from mcuforge.hil.bench import parse_peers, per_layer_tables, run_bench, tflm_tables
     from mcuforge.hil.tflm_peer import NO_TREE_MESSAGE, tflm_tree
 
     from .errors import UsageError
@@ -493,7 +496,7 @@ def bench(
 
         rep = run_bench(models, board or ["mps2_an386"], vectors=vectors, seed=seed, workdir=workdir,
                         peers=parse_peers(peer_elf or []), vs_tflm=vs == "tflm", tflm_dir=tflm_dir,
-                        on_progress=show)
+                        per_layer=per_layer, on_progress=show)
     if as_json:
         _print_json(rep.to_json())
     else:
@@ -530,7 +533,7 @@ def bench(
                 ui.warning(f"peer {r.peer.elf} on {r.board}: {r.peer.error}")
         ui.out.print("flash: .text + .rodata of the model library (invoke code, parameters, weights, kernels); "
                      "peer / ours above 1: mcuforge runs fewer instructions")
-        for item in tflm_tables(rep):
+        for item in [*tflm_tables(rep), *per_layer_tables(rep)]:
             ui.out.print(item)
     if not rep.ok:
         raise typer.Exit(1)

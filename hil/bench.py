@@ -39,6 +39,8 @@ import numpy as np
 
 from mcuforge.generator.errors import McuforgeError, UsageError
 
+from .profile import ProfileRun
+
 PORTABLE_FLAGS = ("-DMCF_PORTABLE_KERNELS",)
 _MAP_SECTION = re.compile(r"^ (\.\S+)(?:\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S+))?\s*$")
 _MAP_CONT = re.compile(r"^\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S+)\s*$")
@@ -148,6 +150,8 @@ class BenchRow:
     peer: PeerMeasure | None = None
     memory: MemorySplit | None = None  # the optimized firmware's
     tflm: list[PeerMeasure] = field(default_factory=list)
+    profile: ProfileRun | None = None  # --per-layer: the optimized kernels built with MCF_PROFILE=1, first vector
+    profile_bit_exact: bool | None = None  # whether that profiled inference matched TFLite Micro
 
     @property
     def speedup(self) -> float | None:
@@ -176,7 +180,7 @@ class BenchRow:
     def ok(self) -> bool:
         return (self.optimized.bit_exact == self.vectors and self.portable.bit_exact == self.vectors
                 and bool(self.optimized.instructions) and bool(self.portable.instructions)
-                and all(m.ok for m in self.tflm))
+                and all(m.ok for m in self.tflm) and self.profile_bit_exact is not False)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -186,6 +190,7 @@ class BenchRow:
             d["peer"]["median"] = self.peer.median
         d["memory"] = self.memory.to_json() if self.memory else None
         d["tflm"] = [m.to_json() for m in self.tflm]
+        d["profile"] = self.profile.to_json() if self.profile else None
         for m in self.tflm:
             ratio = self.vs_tflm(m.variant)
             d[f"ours_vs_{m.variant}"] = ratio
@@ -386,6 +391,100 @@ def measure_peer(board_id: str, name: str, elf: Path, count: int, timeout: float
     return peer
 
 
+def _profile(project: Path, model: Path, board: str, x: list[np.ndarray],
+             say: Callable[[str], None]) -> tuple[ProfileRun, bool]:
+    """Builds the optimized kernels with the per-operator profile and profiles one inference of `x`;
+    also says whether its outputs matched TFLite Micro."""
+    from mcuforge.generator.build import build_project
+    from mcuforge.generator.reference import Reference
+    from mcuforge.generator.scaffold import new_project
+
+    from .profile import measure_profile
+
+    if project.exists():
+        shutil.rmtree(project)
+    say(f"{model.stem} on {board}, per-layer profile: generating and building")
+    new_project(project, model, board, framework="cmake", profile=True)
+    _configure(project, ())
+    build_project(project)
+    run = measure_profile(project, x)
+    want = Reference(model.read_bytes()).run(x, len(run.outputs))
+    same = all(np.array_equal(g.reshape(-1), w.reshape(-1)) for g, w in zip(run.outputs, want, strict=True))
+    say(f"{model.stem} on {board}, per-layer profile: {len(run.layers)} operators, {run.total:,} {run.unit}"
+        + ("" if same else " (NOT bit-exact)"))
+    return run, same
+
+
+def per_layer_rows(row: BenchRow) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the per-layer table of one bench row: our profile, operator by operator,
+    beside each TFLM peer's (when measured) and the ratio ours / TFLM."""
+    prof = row.profile
+    if prof is None:
+        return [], []
+    unit = prof.unit
+    head = ["#", "op", "output", "MACs", f"ours {unit}", "per MAC", "share"]
+    for m in row.tflm:
+        head += [m.label, f"ours / {m.label}"]
+    cells = []
+    for layer in prof.layers:
+        line = [str(layer.index), layer.op + (" (alias)" if layer.alias else ""),
+                "×".join(str(d) for d in layer.output_shape), f"{layer.macs:,}", f"{layer.ticks:,}",
+                _ratio(layer.per_mac), f"{100 * layer.share:.1f}%"]
+        for m in row.tflm:
+            theirs = next((p for p in m.layers if p.index == layer.index), None)
+            n = theirs.instructions if theirs else None
+            mark = "*" if theirs is not None and theirs.how == "gap" else ""
+            line += [(_num(n) + mark) if n is not None else "-",
+                     _ratio(layer.ticks / n) if n and not layer.alias else "-"]
+        cells.append(line)
+    total = ["", "total", "", f"{prof.macs:,}", f"{prof.total:,}",
+             _ratio(prof.total / prof.macs if prof.macs else None), "100%"]
+    for m in row.tflm:
+        n = sum(p.instructions or 0 for p in m.layers) or None
+        total += [_num(n), _ratio(prof.total / n) if n else "-"]
+    cells.append(total)
+    return head, cells
+
+
+PER_LAYER_NOTE = ("per-layer: the optimized kernels built with the per-operator profile (MCF_PROFILE=1, a counter "
+                  "reading after each operator, about 130 instructions each), first vector; TFLM: each operator's "
+                  "invoke timed in a second run (* = the gap between timed neighbours)")
+
+
+def per_layer_tables(report: BenchReport) -> list[object]:
+    """Rich tables for the CLI, one per (model, board) with a profile."""
+    from rich.table import Table
+
+    out: list[object] = []
+    for r in report.rows:
+        head, cells = per_layer_rows(r)
+        if not head:
+            continue
+        t = Table(title=f"per-layer profile: {r.model} on {r.board}", title_justify="left")
+        for k, col in enumerate(head):
+            t.add_column(col, justify="left" if k in (1, 2) else "right")
+        for line in cells:
+            t.add_row(*line)
+        out.append(t)
+    if out:
+        out.append(PER_LAYER_NOTE)
+    return out
+
+
+def per_layer_markdown(report: BenchReport) -> str:
+    """The same tables in Markdown."""
+    parts = []
+    for r in report.rows:
+        head, cells = per_layer_rows(r)
+        if not head:
+            continue
+        lines = [f"**{r.model} on {r.board}**", "", "| " + " | ".join(head) + " |",
+                 "|" + "|".join("---" if k in (1, 2) else "---:" for k in range(len(head))) + "|"]
+        lines += ["| " + " | ".join(c) + " |" for c in cells]
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts) + (f"\n{PER_LAYER_NOTE}\n" if parts else "")
+
+
 def peer_layers(graph: object, events: Sequence[object], timed_types: set[str]) -> list[PeerLayer]:
     """Operators of the graph (execution order) with the harness's events: operators whose type is
     timed take the next event; the others get the gap between their timed neighbours."""
@@ -547,10 +646,13 @@ def tflm_tables(report: BenchReport) -> list[object]:
 
 def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3, seed: int = 0,
               workdir: Path | None = None, peers: dict[str, Path] | None = None, vs_tflm: bool = False,
-              tflm_dir: Path | None = None, on_progress: Callable[[str], None] | None = None) -> BenchReport:
+              tflm_dir: Path | None = None, per_layer: bool = False,
+              on_progress: Callable[[str], None] | None = None) -> BenchReport:
     """Builds, runs and measures every (model, board); see the module docstring. With `vs_tflm`,
     also TFLite Micro (reference and CMSIS-NN kernels) from `tflm_dir` or $MCUFORGE_TFLM_DIR; without
-    a tree the report says so in `notes` and measures mcuforge alone."""
+    a tree the report says so in `notes` and measures mcuforge alone. With `per_layer`, a third build
+    of the optimized kernels with the per-operator profile (MCF_PROFILE=1) runs the first vector and
+    its profile goes into `BenchRow.profile` (the totals above come from the build without it)."""
     from mcuforge.generator.boards import load_board
     from mcuforge.generator.build import build_project
     from mcuforge.generator.scaffold import new_project
@@ -606,6 +708,9 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
                     if variant == "optimized":
                         row.memory = ours_memory(project, board, m)
                 assert row is not None
+                if per_layer:
+                    row.profile, row.profile_bit_exact = _profile(root / f"{model.stem}-{board}-profile", model,
+                                                                  board, inputs[0], say)
                 if tree is not None:
                     for tv in tp.VARIANTS:
                         if (board, tv.name) not in libs:

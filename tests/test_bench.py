@@ -102,3 +102,50 @@ def test_cli_bench_rejects_a_board_without_emulator(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "bench", str(GESTURE), "--board",
                            "nucleo_f746zg"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "is not emulated" in proc.stderr
+
+
+def test_per_layer_rows_put_tflm_beside_ours() -> None:
+    from mcuforge.hil.bench import (
+        BenchReport,
+        BenchRow,
+        BuildMeasure,
+        PeerLayer,
+        PeerMeasure,
+        per_layer_markdown,
+        per_layer_rows,
+    )
+    from mcuforge.hil.profile import LayerProfile, ProfileRun
+
+    layers = [LayerProfile(0, "CONV_2D", [1, 4, 4, 8], 1000, 3000, 0.75, "mcf_conv2d_s8"),
+              LayerProfile(1, "RESHAPE", [1, 128], 0, 0, 0.0, None),
+              LayerProfile(2, "FULLY_CONNECTED", [1, 4], 500, 1000, 0.25, "mcf_fully_connected_s8")]
+    row = BenchRow("net", "mps2_an386", 1500, 256, 300, 1, BuildMeasure(), BuildMeasure())
+    row.profile = ProfileRun(layers, "instructions", 4280)
+    row.tflm = [PeerMeasure("tflm_ref", "a.elf", variant="tflm_ref", label="TFLM ref",
+                            layers=[PeerLayer(0, "CONV_2D", 12000), PeerLayer(1, "RESHAPE", 200, "gap"),
+                                    PeerLayer(2, "FULLY_CONNECTED", 4000)])]
+    head, cells = per_layer_rows(row)
+    assert head[-2:] == ["TFLM ref", "ours / TFLM ref"]
+    assert cells[0][4:] == ["3,000", "3.00", "75.0%", "12,000", "0.25"]
+    assert cells[1][1] == "RESHAPE (alias)" and cells[1][-2:] == ["200*", "-"]  # a gap, no ratio for an alias
+    assert cells[-1][1] == "total" and cells[-1][4] == "4,000" and cells[-1][-2:] == ["16,200", "0.25"]
+    md = per_layer_markdown(BenchReport([row]))
+    assert "**net on mps2_an386**" in md
+    assert "| 2 | FULLY_CONNECTED | 1×4 | 500 | 1,000 | 2.00 | 25.0% | 4,000 | 0.25 |" in md
+    assert per_layer_rows(BenchRow("x", "b", 1, 1, 1, 1, BuildMeasure(), BuildMeasure())) == ([], [])
+
+
+@pytest.mark.slow
+@needs_tools
+def test_bench_per_layer_profile(tmp_path: Path) -> None:
+    from mcuforge.generator.tflite_import import read_model
+    from mcuforge.hil.bench import run_bench
+
+    report = run_bench([GESTURE], ["mps2_an386"], vectors=1, workdir=tmp_path, per_layer=True)
+    row = report.rows[0]
+    assert report.ok and row.profile is not None and row.profile_bit_exact
+    assert [layer.index for layer in row.profile.layers] == list(range(len(read_model(GESTURE).operators)))
+    assert all(layer.ticks > 0 for layer in row.profile.layers if not layer.alias)
+    # the profiled build runs the same kernels: its sum is the unprofiled total plus the counter readings
+    assert row.optimized.median is not None
+    assert 0 <= row.profile.total - row.optimized.median <= 200 * len(row.profile.layers)

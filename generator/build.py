@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,33 +59,40 @@ def firmware_path(root: Path, cfg: ProjectConfig, board: Board, env_name: str | 
     return root / ".pio" / "build" / env_name / ("program" if env_name == "native" else "firmware.elf")
 
 
-def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path,
-                  env_name: str | None = None) -> tuple[list[list[str]], Path, dict[str, str] | None]:
-    """The commands that build the project, the ELF they produce, and the environment to use."""
+def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path, env_name: str | None = None,
+                  extra_cflags: Sequence[str] = ()) -> tuple[list[list[str]], Path, dict[str, str] | None]:
+    """The commands that build the project, the ELF they produce, and the environment to use.
+    `extra_cflags` (e.g. -DMCF_PORTABLE_KERNELS) go to every C file: through $CFLAGS when CMake
+    configures a cmake project (so they apply only to a fresh build folder), Zephyr's EXTRA_CFLAGS,
+    or PlatformIO's $PLATFORMIO_BUILD_FLAGS."""
     elf = firmware_path(root, cfg, board, env_name)
+    flags = " ".join(extra_cflags)
     if cfg.framework == "cmake":
         cmake = find_tool("cmake", hint="apt-get install cmake ninja-build")
         cmds = []
         if not (build_dir / "build.ninja").exists():
             cmds.append([cmake, "-G", "Ninja", "-S", str(root), "-B", str(build_dir)])
         cmds.append([cmake, "--build", str(build_dir)])
-        return cmds, elf, None
+        env = dict(os.environ, CFLAGS=f"{os.environ.get('CFLAGS', '')} {flags}".strip()) if flags else None
+        return cmds, elf, env
     if cfg.framework == "zephyr":
         assert board.zephyr is not None
         env = _zephyr_env()
         west = find_tool("west", hint="pip install west")
-        return [[west, "build", "-b", board.zephyr.target, "-d", str(build_dir), str(root)]], elf, env
+        cmd = [west, "build", "-b", board.zephyr.target, "-d", str(build_dir), str(root)]
+        return [cmd + (["--", f"-DEXTRA_CFLAGS={flags}"] if flags else [])], elf, env
     pio = find_tool("pio", hint="pip install platformio")
-    return [[pio, "run", "-d", str(root), "-e", env_name or pio_default_env(board)]], elf, None
+    env = dict(os.environ, PLATFORMIO_BUILD_FLAGS=flags) if flags else None
+    return [[pio, "run", "-d", str(root), "-e", env_name or pio_default_env(board)]], elf, env
 
 
 def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
-                  env_name: str | None = None) -> BuildResult:
+                  env_name: str | None = None, extra_cflags: Sequence[str] = ()) -> BuildResult:
     root = Path(root).resolve()
     cfg = load_config(root)
     board = load_board(cfg.board, _board_dirs(root, cfg))
     build_dir = root / "build"
-    cmds, elf, env = build_command(root, cfg, board, build_dir, env_name)
+    cmds, elf, env = build_command(root, cfg, board, build_dir, env_name, extra_cflags)
     cwd = west_workspace(env) if cfg.framework == "zephyr" and env is not None else root
     for cmd in cmds:
         stream_tool(cmd, cwd=cwd, env=env, on_line=on_line)

@@ -460,6 +460,11 @@ def bench(
         "from --tflm-dir, on the same vectors in the same emulator; ours / TFLM ratios, flash and RAM.")] = None,
     tflm_dir: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--tflm-dir", help="TensorFlow Lite Micro tree for --vs tflm (default: $MCUFORGE_TFLM_DIR).")] = None,
+    framework: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--framework", help="Connected boards: the flavor to build and flash (default: the board's own); "
+        "emulated boards always use the bare-metal cmake flavor.")] = None,
+    port: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--port", help="Connected board: its serial port or URL (default: found by USB VID:PID).")] = None,
     per_layer: Annotated[bool, typer.Option(
         "--per-layer", help="Also profile each operator (a build with MCF_PROFILE=1, first vector), beside "
         "TFLite Micro's operators with --vs tflm.")] = False,
@@ -467,8 +472,9 @@ def bench(
         help="Keep the generated projects here (default: a temporary folder).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Instructions per inference on emulated boards: optimized kernels vs their portable reference
-    loops (-DMCF_PORTABLE_KERNELS), both checked bit-exact against TFLite Micro; exit 1 if not."""
+    """Instructions per inference on emulated boards (cycles on a connected board, flashed by the
+    bench): optimized kernels vs their portable reference loops (-DMCF_PORTABLE_KERNELS), both checked
+    bit-exact against TFLite Micro; exit 1 if not."""
     import os
 
     from mcuforge.hil.bench import parse_peers, per_layer_tables, run_bench, tflm_tables
@@ -496,12 +502,14 @@ def bench(
 
         rep = run_bench(models, board or ["mps2_an386"], vectors=vectors, seed=seed, workdir=workdir,
                         peers=parse_peers(peer_elf or []), vs_tflm=vs == "tflm", tflm_dir=tflm_dir,
-                        per_layer=per_layer, on_progress=show)
+                        per_layer=per_layer, framework=framework, port=port, on_progress=show)
     if as_json:
         _print_json(rep.to_json())
     else:
         has_peer = any(r.peer is not None for r in rep.rows)
-        t = Table(title="instructions per inference (QEMU -icount), median over "
+        units = sorted({r.optimized.unit for r in rep.rows if r.optimized.unit}) or ["instructions"]
+        where = "QEMU -icount" if units == ["instructions"] else "instructions under QEMU -icount, cycles on a device"
+        t = Table(title=f"{' / '.join(units)} per inference ({where}), median over "
                         f"{vectors} vector{'s' if vectors > 1 else ''}", title_justify="left")
         cols = [("model", "left"), ("board", "left"), ("MACs", "right"), ("optimized", "right"),
                 ("portable", "right"), ("speed-up", "right"), ("MACs/instr", "right"),

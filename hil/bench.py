@@ -24,7 +24,6 @@ own code and constants (ours: the generated model library; TFLM: libtensorflow-m
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import socket
@@ -297,10 +296,19 @@ def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engi
                        flash_inputs=inputs)
 
 
-def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit:
-    """MemorySplit of a generated cmake project's firmware (weights: the `<prefix>_data.c` constants)."""
-    build = project / "build"
-    sections = map_input_sections(build / "firmware.map")
+def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit | None:
+    """MemorySplit of a generated project's firmware (weights: the `<prefix>_data.c` constants);
+    None if its build writes no link map."""
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.build import firmware_path
+    from mcuforge.generator.scaffold import _board_dirs, load_config
+
+    link_map = map_path(project)
+    if link_map is None:
+        return None
+    cfg = load_config(project)
+    elf = firmware_path(project, cfg, load_board(cfg.board, _board_dirs(project, cfg)))
+    sections = map_input_sections(link_map)
     prefix = str(manifest.get("prefix", "model"))
     data = [f"{prefix}_data.c.obj"]
     lib = [f"{Path(s).name}.obj" for s in manifest["sources"]]
@@ -309,7 +317,7 @@ def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit:
                  if sec.startswith((".text", ".rodata")) and _from_objects(obj, lib)) - weights
     engine_code = sum(size for sec, size, obj in sections if sec.startswith(".text") and _from_objects(obj, lib))
     arena = int(manifest.get("arena_bytes", 0)) + int(manifest.get("io_bytes", 0))
-    return memory_split(build / "firmware.elf", build / "firmware.map", board_id, weights=weights, engine=engine,
+    return memory_split(elf, link_map, board_id, weights=weights, engine=engine,
                         engine_code=engine_code, arena=arena, arena_buffer_symbols=[f"{prefix}_arena", f"{prefix}_io"],
                         input_symbols=r"selftest_input\d+")
 
@@ -323,25 +331,49 @@ def elf_flash_bytes(elf: Path) -> int:
                    if s.name.startswith((".text", ".rodata")))
 
 
-def _configure(project: Path, cflags: Sequence[str]) -> None:
-    """Configures the project's cmake build folder with extra C flags (CMake appends $CFLAGS to the
-    toolchain's CPU flags); mcuforge build then builds it."""
-    from mcuforge.generator.tools import find_tool, run_tool
+def map_path(project: Path) -> Path | None:
+    """The GNU ld map of a built project's firmware, if its build writes one."""
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.build import firmware_path
+    from mcuforge.generator.scaffold import _board_dirs, load_config
 
-    cmake = find_tool("cmake", hint="apt-get install cmake ninja-build")
-    env = dict(os.environ, CFLAGS=" ".join([os.environ.get("CFLAGS", ""), *cflags]).strip())
-    run_tool([cmake, "-G", "Ninja", "-S", str(project), "-B", str(project / "build")], env=env, timeout=600)
+    cfg = load_config(project)
+    elf = firmware_path(project, cfg, load_board(cfg.board, _board_dirs(project, cfg)))
+    for candidate in (elf.with_suffix(".map"), elf.parent / "firmware.map"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _build(project: Path, model: Path, board: str, *, framework: str, cflags: Sequence[str] = (),
+           port: str | None = None, profile: bool = False, say: Callable[[str], None]) -> dict:
+    """Generates and builds one firmware of the bench (and, on a board without emulator, flashes
+    it); returns the generated library's manifest."""
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.build import build_project
+    from mcuforge.generator.flash import flash_project
+    from mcuforge.generator.scaffold import new_project
+
+    if project.exists():
+        shutil.rmtree(project)
+    p = new_project(project, model, board, framework=framework, profile=profile)
+    build_project(project, extra_cflags=cflags)
+    if load_board(board, []).emulator is None:
+        for line in flash_project(project, port=port):
+            say(f"{model.stem} on {board}: {line}")
+    return p.library.manifest
 
 
 def _measure(project: Path, model_bytes: bytes, inputs: list[list[np.ndarray]], measure: BuildMeasure,
-             sources: Sequence[str], label: str, on_progress: Callable[[str], None]) -> None:
+             sources: Sequence[str], label: str, on_progress: Callable[[str], None], port: str | None = None) -> None:
     from mcuforge.generator.reference import Reference
 
     from .session import open_session
 
-    measure.flash_model = model_flash_bytes(project / "build" / "firmware.map", sources)
+    link_map = map_path(project)
+    measure.flash_model = model_flash_bytes(link_map, sources) if link_map else 0
     ref = Reference(model_bytes)
-    with open_session(project, infer_timeout=600.0) as s:
+    with open_session(project, port=port, infer_timeout=600.0) as s:
         for k, x in enumerate(inputs):
             res = s.device.infer(x)
             want = ref.run(x, len(s.graph.outputs))
@@ -391,23 +423,17 @@ def measure_peer(board_id: str, name: str, elf: Path, count: int, timeout: float
     return peer
 
 
-def _profile(project: Path, model: Path, board: str, x: list[np.ndarray],
-             say: Callable[[str], None]) -> tuple[ProfileRun, bool]:
+def _profile(project: Path, model: Path, board: str, x: list[np.ndarray], say: Callable[[str], None], *,
+             framework: str = "cmake", port: str | None = None) -> tuple[ProfileRun, bool]:
     """Builds the optimized kernels with the per-operator profile and profiles one inference of `x`;
     also says whether its outputs matched TFLite Micro."""
-    from mcuforge.generator.build import build_project
     from mcuforge.generator.reference import Reference
-    from mcuforge.generator.scaffold import new_project
 
     from .profile import measure_profile
 
-    if project.exists():
-        shutil.rmtree(project)
     say(f"{model.stem} on {board}, per-layer profile: generating and building")
-    new_project(project, model, board, framework="cmake", profile=True)
-    _configure(project, ())
-    build_project(project)
-    run = measure_profile(project, x)
+    _build(project, model, board, framework=framework, port=port, profile=True, say=say)
+    run = measure_profile(project, x, port=port)
     want = Reference(model.read_bytes()).run(x, len(run.outputs))
     same = all(np.array_equal(g.reshape(-1), w.reshape(-1)) for g, w in zip(run.outputs, want, strict=True))
     say(f"{model.stem} on {board}, per-layer profile: {len(run.layers)} operators, {run.total:,} {run.unit}"
@@ -644,27 +670,51 @@ def tflm_tables(report: BenchReport) -> list[object]:
     return out
 
 
+def _bench_framework(board: object, framework: str | None) -> str:
+    """The flavor a board is benchmarked with: cmake (bare metal) in emulation, else `framework` or
+    the board's default; a connected board cannot use the cmake flavor (it has no flash runner)."""
+    from mcuforge.generator.boards import Board
+
+    assert isinstance(board, Board)
+    if board.emulator is not None:
+        if framework not in (None, "cmake"):
+            raise UsageError(f"board '{board.id}' is emulated: the bench uses the bare-metal cmake flavor there",
+                             hint="leave out --framework, or pick a connected board")
+        return "cmake"
+    fw = framework or board.default_framework
+    if fw == "cmake" or fw not in board.frameworks:
+        raise UsageError(f"board '{board.id}' is benchmarked on the device: it needs a framework that can flash it "
+                         f"({', '.join(f for f in board.frameworks if f != 'cmake')}), not {fw}")
+    return fw
+
+
 def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3, seed: int = 0,
               workdir: Path | None = None, peers: dict[str, Path] | None = None, vs_tflm: bool = False,
-              tflm_dir: Path | None = None, per_layer: bool = False,
-              on_progress: Callable[[str], None] | None = None) -> BenchReport:
+              tflm_dir: Path | None = None, per_layer: bool = False, framework: str | None = None,
+              port: str | None = None, on_progress: Callable[[str], None] | None = None) -> BenchReport:
     """Builds, runs and measures every (model, board); see the module docstring. With `vs_tflm`,
     also TFLite Micro (reference and CMSIS-NN kernels) from `tflm_dir` or $MCUFORGE_TFLM_DIR; without
     a tree the report says so in `notes` and measures mcuforge alone. With `per_layer`, a third build
     of the optimized kernels with the per-operator profile (MCF_PROFILE=1) runs the first vector and
-    its profile goes into `BenchRow.profile` (the totals above come from the build without it)."""
+    its profile goes into `BenchRow.profile` (the totals above come from the build without it).
+
+    Emulated boards use the bare-metal cmake flavor. A board without emulator is a connected board:
+    each firmware is built with `framework` (default: the board's own), flashed, and measured on
+    `port` (default: found by USB VID:PID) in its port's unit (cycles); TFLite Micro peers run only
+    in emulation."""
     from mcuforge.generator.boards import load_board
-    from mcuforge.generator.build import build_project
-    from mcuforge.generator.scaffold import new_project
     from mcuforge.generator.tflite_import import read_model
     from mcuforge.generator.validate import random_inputs
 
     say = on_progress or (lambda _msg: None)
     peers = dict(peers or {})
-    for b in boards:
-        if load_board(b, []).emulator is None:
-            raise UsageError(f"board '{b}' is not emulated: the bench counts instructions under QEMU",
-                             hint="choose an emulated board, e.g. --board mps2_an386 (see `mcuforge boards`)")
+    hardware = [b for b in boards if load_board(b, []).emulator is None]
+    frameworks = {b: _bench_framework(load_board(b, []), framework) for b in boards}
+    if len(hardware) > 1 and port:
+        raise UsageError("--port names one board, and the bench was given several connected boards",
+                         hint="benchmark one connected board at a time")
+    if peers and hardware:
+        raise UsageError(f"--peer-elf runs in an emulator; board '{hardware[0]}' is not emulated")
     names = {Path(m).stem for m in models}
     unknown = [n for n in peers if n.split("@")[0] not in names]
     if unknown:
@@ -676,6 +726,9 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
     tree = tp.tflm_tree(tflm_dir) if vs_tflm else None
     if vs_tflm and tree is None:
         report.notes.append(tp.NO_TREE_MESSAGE)
+    if vs_tflm and hardware:
+        report.notes.append(f"TFLite Micro is built with mcuforge's bare-metal harness, which runs only in "
+                            f"emulation: not measured on {', '.join(hardware)}")
     if tree is not None:
         tp.check_tree(tree)
         report.tflm_tree = str(tree.resolve())
@@ -691,27 +744,24 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
             for board in boards:
                 row: BenchRow | None = None
                 builds = {"optimized": BuildMeasure(), "portable": BuildMeasure()}
+                fw = frameworks[board]
+                on_port = port if board in hardware else None
                 for variant, flags in (("optimized", ()), ("portable", PORTABLE_FLAGS)):
                     project = root / f"{model.stem}-{board}-{variant}"
-                    if project.exists():
-                        shutil.rmtree(project)
-                    say(f"{model.stem} on {board}, {variant}: generating and building")
-                    p = new_project(project, model, board, framework="cmake")
-                    _configure(project, flags)
-                    build_project(project)
-                    m = p.library.manifest
+                    say(f"{model.stem} on {board}, {variant}: generating and building ({fw})")
+                    m = _build(project, model, board, framework=fw, cflags=flags, port=on_port, say=say)
                     if row is None:
                         row = BenchRow(model.stem, board, int(m["macs"]), int(m["arena_bytes"]),
                                        int(m["lower_bound_bytes"]), vectors, builds["optimized"], builds["portable"])
                     prefix = f"{model.stem} on {board}, {variant}: "
-                    _measure(project, model_bytes, inputs, builds[variant], m["sources"], prefix, say)
+                    _measure(project, model_bytes, inputs, builds[variant], m["sources"], prefix, say, port=on_port)
                     if variant == "optimized":
                         row.memory = ours_memory(project, board, m)
                 assert row is not None
                 if per_layer:
                     row.profile, row.profile_bit_exact = _profile(root / f"{model.stem}-{board}-profile", model,
-                                                                  board, inputs[0], say)
-                if tree is not None:
+                                                                  board, inputs[0], say, framework=fw, port=on_port)
+                if tree is not None and board not in hardware:
                     for tv in tp.VARIANTS:
                         if (board, tv.name) not in libs:
                             libs[board, tv.name] = tp.build_library(tree, load_board(board, []), tv,

@@ -98,10 +98,17 @@ def test_cli_bench_json() -> None:
     assert row["optimized"]["median"] == row["optimized"]["instructions"][0]
 
 
-def test_cli_bench_rejects_a_board_without_emulator(tmp_path: Path) -> None:
+def test_cli_bench_on_a_connected_board_needs_its_framework(tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "ZEPHYR_BASE"}
     proc = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "bench", str(GESTURE), "--board",
-                           "nucleo_f746zg"], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2 and "is not emulated" in proc.stderr
+                           "nucleo_f746zg", "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=300,
+                          env=env)
+    assert proc.returncode == 2 and "ZEPHYR_BASE is not set" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "bench", str(GESTURE), "--board",
+                           "nucleo_f746zg", "--framework", "cmake"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "needs a framework that can flash it" in proc.stderr
 
 
 def test_per_layer_rows_put_tflm_beside_ours() -> None:
@@ -149,3 +156,49 @@ def test_bench_per_layer_profile(tmp_path: Path) -> None:
     # the profiled build runs the same kernels: its sum is the unprofiled total plus the counter readings
     assert row.optimized.median is not None
     assert 0 <= row.profile.total - row.optimized.median <= 200 * len(row.profile.layers)
+
+
+def test_bench_flavor_per_board() -> None:
+    from mcuforge.generator.boards import load_board
+    from mcuforge.hil.bench import _bench_framework
+
+    assert _bench_framework(load_board("mps2_an386", []), None) == "cmake"
+    with pytest.raises(UsageError, match="emulated: the bench uses the bare-metal cmake flavor"):
+        _bench_framework(load_board("mps2_an386", []), "zephyr")
+    f746 = load_board("nucleo_f746zg", [])
+    assert _bench_framework(f746, None) == f746.default_framework != "cmake"
+    assert _bench_framework(f746, "platformio") == "platformio"
+    with pytest.raises(UsageError, match="benchmarked on the device: it needs a framework that can flash it"):
+        _bench_framework(f746, "cmake")
+
+
+def test_connected_boards_cannot_share_a_port_or_run_peers(tmp_path: Path) -> None:
+    from mcuforge.hil.bench import run_bench
+
+    with pytest.raises(UsageError, match="--port names one board"):
+        run_bench([GESTURE], ["nucleo_f746zg", "disco_l475_iot1"], port="/dev/ttyACM0", workdir=tmp_path)
+    with pytest.raises(UsageError, match="--peer-elf runs in an emulator"):
+        run_bench([GESTURE], ["nucleo_f746zg"], peers={"gesture_mlp_int8": GESTURE}, workdir=tmp_path)
+    assert not any(tmp_path.iterdir())  # refused before anything was generated
+
+
+@pytest.mark.parametrize("framework", ["cmake", "zephyr", "platformio"])
+def test_extra_cflags_reach_every_flavor(tmp_path: Path, framework: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcuforge.generator import build
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.scaffold import ProjectConfig
+
+    board = load_board("nucleo_f746zg" if framework != "cmake" else "mps2_an386", [])
+    monkeypatch.setenv("ZEPHYR_BASE", str(tmp_path))
+    monkeypatch.setattr(build, "find_tool", lambda name, **_kw: name)
+    cfg = ProjectConfig(model="m.tflite", board=board.id, framework=framework, prefix="m")
+    cmds, _elf, env = build.build_command(tmp_path, cfg, board, tmp_path / "build",
+                                          extra_cflags=["-DMCF_PORTABLE_KERNELS"])
+    if framework == "cmake":
+        assert env is not None and env["CFLAGS"].endswith("-DMCF_PORTABLE_KERNELS")
+    elif framework == "zephyr":
+        assert cmds[-1][-2:] == ["--", "-DEXTRA_CFLAGS=-DMCF_PORTABLE_KERNELS"]
+    else:
+        assert env is not None and env["PLATFORMIO_BUILD_FLAGS"] == "-DMCF_PORTABLE_KERNELS"
+    plain, _elf, _env = build.build_command(tmp_path, cfg, board, tmp_path / "build")
+    assert all("-DMCF_PORTABLE_KERNELS" not in " ".join(c) for c in plain)

@@ -363,6 +363,36 @@ class SensorI2C(_Model):
     address: Annotated[int, Field(strict=True, ge=0, le=0xFF)]
 
 
+class SensorPin(_Model):
+    """A microcontroller pin in an alternate function: ``PE9``, AF6 (the datasheet's AF table)."""
+
+    pin: Annotated[str, Field(pattern=r"^P[A-K](1[0-5]|[0-9])$")]
+    af: Annotated[int, Field(strict=True, ge=0, le=15)]
+
+
+class SensorDma(_Model):
+    """A DMA channel and its request number (the reference manual's request mapping)."""
+
+    controller: Annotated[int, Field(strict=True, ge=1, le=2)]
+    channel: Annotated[int, Field(strict=True, ge=1, le=8)]
+    request: Annotated[int, Field(strict=True, ge=0, le=15)]
+
+
+class SensorDfsdm(_Model):
+    """A PDM microphone wired to an STM32 DFSDM, which Zephyr has no audio driver for: mcuforge's
+    own source drives it through the STM32Cube HAL (runtime/sensor/sources/mcf_source_stm32_dfsdm.c).
+    ``channel`` takes the data from its own DATINn pin, ``edge`` is the clock edge the microphone's
+    data is valid on (its L/R pin), the kernel clock is the system clock (``Board.clock_hz``)."""
+
+    instance: Literal["DFSDM1"]
+    channel: Annotated[int, Field(strict=True, ge=0, le=7)]
+    filter: Annotated[int, Field(strict=True, ge=0, le=3)]
+    edge: Literal["rising", "falling"]
+    ckout: SensorPin
+    datin: SensorPin
+    dma: SensorDma
+
+
 class Sensor(_Model):
     """An on-board sensor. ``channels`` uses Zephyr's sensor channel names, lower case
     (``accel_xyz``, ``ambient_temp``, ...). ``max_rate_hz``: the highest output data rate of the
@@ -373,6 +403,7 @@ class Sensor(_Model):
     zephyr: SensorZephyr | None = None
     arduino_library: NonEmptyStr | None = None
     arduino_i2c: SensorI2C | None = None
+    dfsdm: SensorDfsdm | None = None
     channels: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ...] = ()
     max_rate_hz: Annotated[float, Field(gt=0)] | None = None
 

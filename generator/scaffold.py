@@ -368,6 +368,8 @@ def _sensor_context(p: Pipeline | None) -> dict[str, object] | None:
             and p.sensor.zephyr.compatible == "zephyr,video-sw-generator",
             "zephyr_node": p.sensor.zephyr.node if p.sensor is not None and p.sensor.zephyr is not None else None,
             "microphone": p.source == "board" and p.kind == "microphone",
+            "dfsdm": p.source == "board" and p.kind == "microphone" and p.sensor is not None
+            and p.sensor.dfsdm is not None,
             "zephyr_compatible": p.sensor.zephyr.compatible if p.sensor is not None and p.sensor.zephyr is not None
             else None}
 

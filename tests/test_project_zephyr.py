@@ -5,7 +5,8 @@ placement from the ELF, and run mps2/an385 in QEMU until the self-test line repo
 These tests need a Zephyr 4.x tree and skip, saying what is missing, without one:
 
 * ``ZEPHYR_BASE``: the ``zephyr/`` folder of a west workspace (a folder above it holds ``.west/``).
-* the modules the boards use (``cmsis_6``; ``hal_stm32`` for nucleo_f746zg), either cloned by
+* the modules the boards use (``cmsis_6``; ``hal_stm32`` for nucleo_f746zg; ``hal_nordic`` for
+  nrf52840dk), either cloned by
   ``west update`` under the workspace's ``modules/`` or listed, ``;``-separated, in
   ``EXTRA_ZEPHYR_MODULES``.
 * a toolchain: by default Zephyr's ``gnuarmemb`` variant with ``GNUARMEMB_TOOLCHAIN_PATH=/usr``
@@ -27,12 +28,18 @@ the repository; nothing of it belongs in the repository:
    with int options ``LOG_BACKEND_SWO_FREQ_HZ`` and ``LOG_BACKEND_SWO_REF_FREQ_HZ``); and, because
    the fork's AS32X601 UART driver defaults to ``y`` on every board, add
    ``depends on DT_HAS_ANSILIC_AS32X601_UART_ENABLED`` to ``zephyr/drivers/serial/Kconfig.as32x601``.
+   For the Nordic boards, ``ws/modules/hal/nordic``: ``zephyrproject-rtos/hal_nordic`` at commit
+   ``7858281d843468fe53c829995fb63f45a227387a`` (Zephyr 4.3's pin), e.g. ``git archive`` of a mirror
+   (a snapshot without the nRF54/nRF71/nRF92 SVD and ``*_types.h`` blobs builds nRF52 boards); for the
+   Argonkey microphone ``ws/modules/hal/st`` (``zephyrproject-rtos/hal_st``). List both in
+   ``EXTRA_ZEPHYR_MODULES``.
 4. ``cd ws && west init -l zephyr`` (offline), and
    ``pip install west pyelftools pyyaml pykwalify packaging jsonschema anytree intelhex semver``.
 5. Environment for the tests::
 
        export ZEPHYR_BASE=$PWD/zephyr
-       export EXTRA_ZEPHYR_MODULES="$PWD/modules/hal/cmsis_6;$PWD/modules/hal/stm32"
+       M=$PWD/modules/hal
+       export EXTRA_ZEPHYR_MODULES="$M/cmsis_6;$M/stm32;$M/st;$M/nordic"
        export ZEPHYR_TOOLCHAIN_VARIANT=gnuarmemb GNUARMEMB_TOOLCHAIN_PATH=/usr   # the defaults
        pytest tests/test_project_zephyr.py
 
@@ -175,6 +182,22 @@ def test_nucleo_f746zg_arena_placement_from_elf(models_dir: Path, tmp_path: Path
     assert arena.name == "kws_ref_model_arena"
     assert arena.region == region
     assert low <= arena.address and arena.address + arena.size <= high
+
+
+@pytest.mark.slow
+@pytest.mark.zephyr
+@_needs_zephyr("cmsis_6", "hal_nordic")
+def test_nrf52840dk_model_project_builds(models_dir: Path, tmp_path: Path) -> None:
+    """The model project for Zephyr's nrf52840dk/nrf52840 (hal_nordic: nrfx, the MDK headers)."""
+    project = tmp_path / "zp_nrf"
+    p = new_project(project, models_dir / "kws_ref_model.tflite", "nrf52840dk", framework="zephyr")
+    assert p.placement.regions["arena"] == "sram"
+    res = build_project(project)
+    arena = res.report.symbols["arena"]
+    assert arena.name == "kws_ref_model_arena" and arena.region == "sram"
+    assert arena.address >= 0x2000_0000 and arena.address + arena.size <= 0x2004_0000
+    config = (project / "build" / "zephyr" / ".config").read_text()
+    assert "CONFIG_SOC_NRF52840_QIAA=y" in config and "CONFIG_HAS_NRFX=y" in config
 
 
 def test_west_runs_from_the_workspace_holding_zephyr_base(tmp_path: Path) -> None:

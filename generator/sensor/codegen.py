@@ -10,10 +10,14 @@ and its unit conversions).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .pipeline import CHANNELS, ZEPHYR_UNITS, Pipeline, unit_factor
+
+if TYPE_CHECKING:
+    from .microphone import Capture
 
 __all__ = ["ARDUINO_LIBRARIES", "ArduinoLibrary", "config_header", "runtime_files"]
 
@@ -65,8 +69,13 @@ def runtime_files(p: Pipeline) -> list[str]:
                 "mcf_sensor_host.h", "sources/mcf_source.h", source]
     files = ["mcf_sensor.c", "mcf_sensor.h", "mcf_sensor_host.c", "mcf_sensor_host.h", "sources/mcf_source.h"]
     if p.source == "board" and p.kind == "microphone":
-        files += ["sources/mcf_audio_fifo.h", "sources/mcf_source_zephyr_dmic.c" if p.framework == "zephyr"
-                  else "sources/mcf_source_arduino_pdm.cpp"]
+        if p.framework == "zephyr":
+            assert p.sensor is not None
+            source = ("sources/mcf_source_stm32_dfsdm.c" if p.sensor.dfsdm is not None
+                      else "sources/mcf_source_zephyr_dmic.c")
+        else:
+            source = "sources/mcf_source_arduino_pdm.cpp"
+        files += ["sources/mcf_audio_fifo.h", source]
     elif p.source == "board" and p.framework == "zephyr":
         files.append("sources/mcf_source_zephyr.c")
     elif p.source == "board" and p.framework == "platformio":
@@ -226,12 +235,14 @@ def _microphone_lines(p: Pipeline) -> list[str]:
     from .microphone import capture_plan
 
     assert p.sensor is not None
-    c = capture_plan(p.sensor, p.framework, p.rate_hz, p.channels)
+    c = capture_plan(p.sensor, p.framework, p.rate_hz, p.channels, p.clock_hz)
     lines = ["/* ---- microphone: " + c.describe() + " */",
              f"#define MCF_AUDIO_RATE_HZ {c.rate_hz}u",
              f"/* FIFO between the capture context and the main loop: {c.fifo_samples * 2} B; blocks that find it",
              " * full are dropped and counted (mcf_source_overruns, in the host's LOG lines) */",
              f"#define MCF_AUDIO_FIFO_SAMPLES {c.fifo_samples}u"]
+    if p.framework == "zephyr" and c.dfsdm is not None:
+        return lines + _dfsdm_lines(p, c)
     if p.framework == "zephyr":
         assert p.sensor.zephyr is not None
         lines += [f"/* Zephyr DMIC API: {p.sensor.part} ({p.sensor.zephyr.compatible})"
@@ -247,6 +258,46 @@ def _microphone_lines(p: Pipeline) -> list[str]:
                   f"#define MCF_ARDUINO_LIB {ARDUINO_LIBRARIES['PDM'].macro}",
                   f"#define MCF_AUDIO_PDM_BUFFER_BYTES {2 * c.block_samples}u /* per half of PDM's double buffer */"]
     return lines
+
+
+def _pin_macro(pin: str, af: int) -> str:
+    """STM32_PINMUX('E', 9, AF6) of Zephyr's dt-bindings/pinctrl/stm32-pinctrl.h for ``PE9``."""
+    return f"STM32_PINMUX('{pin[1]}', {int(pin[2:])}, AF{af})"
+
+
+def _dfsdm_lines(p: Pipeline, c: Capture) -> list[str]:
+    """An STM32 DFSDM microphone (sources/mcf_source_stm32_dfsdm.c): the board's wiring and the
+    settings microphone.dfsdm_plan computed, as macros; the C source has no numbers of its own."""
+    assert p.sensor is not None and p.sensor.dfsdm is not None and c.dfsdm is not None
+    w, d = p.sensor.dfsdm, c.dfsdm
+    dma = f"DMA{w.dma.controller}_Channel{w.dma.channel}"
+    return [
+        f"/* STM32 {w.instance} (STM32Cube HAL; Zephyr has no DFSDM audio driver): {p.sensor.part} on channel "
+        f"{w.channel}, filter {w.filter} */",
+        "#define MCF_AUDIO_DFSDM 1",
+        f"#define MCF_AUDIO_BLOCK_SAMPLES {c.block_samples}u /* per half of the circular DMA buffer */",
+        f"#define MCF_DFSDM_CHANNEL {w.instance}_Channel{w.channel}",
+        f"#define MCF_DFSDM_CHANNEL_NUMBER DFSDM_CHANNEL_{w.channel}",
+        f"#define MCF_DFSDM_FILTER {w.instance}_Filter{w.filter}",
+        f"#define MCF_DFSDM_SPI_EDGE DFSDM_CHANNEL_SPI_{w.edge.upper()} /* data valid on this clock edge */",
+        f"/* kernel clock = system clock {d.kernel_clock_hz} Hz; PDM clock {d.pdm_clock_hz:.0f} Hz within the "
+        f"{p.sensor.part}'s {c.pdm_clock[0]}-{c.pdm_clock[1]} Hz */",
+        f"#define MCF_DFSDM_KERNEL_CLOCK_HZ {d.kernel_clock_hz}u",
+        f"#define MCF_DFSDM_CLOCK_DIVIDER {d.divider}u",
+        f"/* Sinc{d.order}, FOSR {d.fosr}: {d.kernel_clock_hz} / ({d.divider} * {d.fosr}) = {d.rate_hz} Hz; full scale "
+        f"+-{d.full_scale} >> {d.shift} = +-{d.pcm_full_scale} */",
+        f"#define MCF_DFSDM_SINC_ORDER DFSDM_FILTER_SINC{d.order}_ORDER",
+        f"#define MCF_DFSDM_FOSR {d.fosr}u",
+        f"#define MCF_DFSDM_RIGHT_SHIFT {d.shift}u",
+        f"/* pins: CKOUT {w.ckout.pin} AF{w.ckout.af}, DATIN{w.channel} {w.datin.pin} AF{w.datin.af} */",
+        f"#define MCF_DFSDM_PIN_CKOUT {_pin_macro(w.ckout.pin, w.ckout.af)}",
+        f"#define MCF_DFSDM_PIN_DATIN {_pin_macro(w.datin.pin, w.datin.af)}",
+        f"#define MCF_DFSDM_DMA_CHANNEL {dma}",
+        f"#define MCF_DFSDM_DMA_REQUEST DMA_REQUEST_{w.dma.request}",
+        f"#define MCF_DFSDM_DMA_IRQN {dma}_IRQn",
+        f"#define MCF_DFSDM_DMA_CLK_ENABLE() __HAL_RCC_DMA{w.dma.controller}_CLK_ENABLE()",
+        f"#define MCF_DFSDM_DMA_NODE DT_NODELABEL(dma{w.dma.controller})",
+    ]
 
 
 def _camera_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr: str,

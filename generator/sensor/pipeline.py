@@ -283,6 +283,7 @@ class Pipeline:
     # kind camera: frames, not samples. The SAMPLES stream then carries the raw frame bytes, 4 per
     # "sample" (channels 1, window = hop = one frame's 4-byte words); `channels` names the model's.
     camera: Camera | None = None
+    clock_hz: int = 0  # the board's system clock (a DFSDM microphone's kernel clock)
 
     @property
     def num_channels(self) -> int:
@@ -329,7 +330,7 @@ class Pipeline:
         if self.source == "board" and self.kind == "microphone" and self.sensor is not None:
             from .microphone import capture_plan  # the live source's FIFO, DMIC blocks, thread stack
 
-            extra += capture_plan(self.sensor, self.framework, self.rate_hz, self.channels).ram_bytes
+            extra += capture_plan(self.sensor, self.framework, self.rate_hz, self.channels, self.clock_hz).ram_bytes
         return self.ring_bytes + extra + 32
 
     def windows_in(self, samples: int) -> int:
@@ -502,6 +503,12 @@ def _microphone_checks(sensor: Sensor, board: Board, framework: str) -> Sensor:
                                 "--framework zephyr (DMIC API) or platformio (Arduino PDM)", hint=replay)
     if framework == "zephyr":
         z = sensor.zephyr
+        if z is None and sensor.dfsdm is not None:
+            # no Zephyr driver: mcuforge's own DFSDM source through the STM32Cube HAL (microphone.py)
+            if "hal_stm32" not in (board.zephyr.modules if board.zephyr else ()):
+                raise SensorConfigError(f"board '{board.id}': the DFSDM source of the {sensor.part} needs the "
+                                        "hal_stm32 module (STM32Cube HAL)", hint=replay)
+            return sensor
         if z is None:
             raise SensorConfigError(f"board '{board.id}': Zephyr's devicetree does not describe the {sensor.part} "
                                     "(microphone), so live microphone capture has no DMIC device", hint=replay)
@@ -605,7 +612,7 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
         from .microphone import CaptureError, capture_plan
 
         try:
-            capture_plan(sensor, framework, rate, channels)
+            capture_plan(sensor, framework, rate, channels, board.clock_hz)
         except CaptureError as exc:
             raise SensorConfigError(f"sensor: {exc}", hint="stream audio from the host instead: "
                                     "--sensor replay:microphone") from exc
@@ -657,7 +664,7 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
                     hop=hop, layout=layout, offset=offset, scale=scale, clip_lo=lo, clip_hi=hi, features=features,
                     feature_params=dict(spec.features) if spec.features is not None else None,
                     input_index=0, input_name=t.name, input_shape=tuple(t.shape), input_dtype=t.dtype,
-                    input_scale=qscale, input_zero_point=qzero, sensor=sensor)
+                    input_scale=qscale, input_zero_point=qzero, sensor=sensor, clock_hz=board.clock_hz)
 
 
 def _camera_input(graph: Graph) -> Any:

@@ -38,3 +38,21 @@ def check_bit_exact(model: bytes, count: int = 4, seed: int = 0, separate_io: bo
             assert result.max_abs_diff == 0, path
     assert result is not None
     return result
+
+
+def generic_entry_points(monkeypatch, opcode: str, generic: str) -> None:
+    """Lower `opcode` to the kernel's run-time dispatcher (`generic`, every path linked) instead of
+    the entry point of the path the compiler chose: the dispatcher must pick the same path."""
+    from dataclasses import replace
+
+    from mcuforge.generator.ops import base
+
+    lower = base.registry()[opcode]
+
+    def generic_call(call):
+        if call is None:
+            return None
+        return replace(call, function=generic, fallback=generic_call(call.fallback),
+                       in_place=generic_call(call.in_place))
+
+    monkeypatch.setitem(base._REGISTRY, opcode, lambda graph, op: generic_call(lower(graph, op)))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from kernel_check import check_bit_exact
+from kernel_check import check_bit_exact, generic_entry_points
 from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8, single_op
 
 from mcuforge.generator.errors import UnsupportedModelError
@@ -264,3 +264,30 @@ def test_inplace_check_of_the_kernel_agrees_with_the_compiler():
         assert kernel_ok(geo, in_c, out_c, nbytes) == ok, (geo, in_c, out_c, nbytes)
         agree += ok
     assert 100 < agree < 2900  # both outcomes are exercised
+
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(ic=8, oc=5, act=RELU6, in_zp=-3),                      # im2col / direct, clamped
+    dict(ic=8, oc=6, kh=1, kw=1),                                # im2col / direct, whole int8 range
+    dict(ic=3, oc=4, act=RELU, padding=VALID),                   # im2col / reference loop
+    dict(ic=8, oc=8, groups=4, padding=VALID, stride=(2, 2), h=9, w=9),  # grouped: reference loop
+], ids=["clamp", "full", "odd_channels", "grouped"])
+def test_conv2d_run_time_dispatch(kwargs, monkeypatch):
+    # Generated code calls one entry point per path (conv2d_s8.h); mcf_conv2d_s8 still chooses at run time.
+    generic_entry_points(monkeypatch, "CONV_2D", "mcf_conv2d_s8")
+    check_bit_exact(conv_model(**kwargs, seed=5), count=2)
+
+
+def test_conv2d_entry_points():
+    # The compiler names the path (and the activation's clamp) in the function it calls.
+    def functions(model):
+        call = _lower(model)
+        return [c.function if c else None for c in (call, call.fallback, call.in_place)]
+
+    assert functions(conv_model(ic=8, oc=4)) == ["mcf_conv2d_s8_im2col_full", "mcf_conv2d_s8_direct_full", None]
+    assert functions(conv_model(ic=8, oc=4, act=RELU6))[:2] == ["mcf_conv2d_s8_im2col_clamp",
+                                                                  "mcf_conv2d_s8_direct_clamp"]
+    assert functions(conv_model(ic=3, oc=4))[:2] == ["mcf_conv2d_s8_im2col_full", "mcf_conv2d_s8_ref"]
+    # Filters taller than the direct path's 16 rows (MCF_CONV2D_DIRECT_MAX_ROWS) take the reference loop.
+    assert functions(conv_model(ic=4, oc=2, kh=17, kw=1, h=20, w=3))[1] == "mcf_conv2d_s8_ref"

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from kernel_check import check_bit_exact
+from kernel_check import check_bit_exact, generic_entry_points
 from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8
 
 from mcuforge.generator.errors import UnsupportedModelError
@@ -152,3 +152,12 @@ def test_depthwise_conv2d_rejects_bad_weight_shape():
     model = build(tensors, [Op("DEPTHWISE_CONV_2D", [0, 1, -1], [2], opts)], [0], [2])
     with pytest.raises(UnsupportedModelError, match=r"weights must be 4-D \[1, h, w, channels\]"):
         _lower(model)
+
+
+@pytest.mark.parametrize("kwargs", [dict(ic=6, act=RELU6, in_zp=5), dict(ic=8), dict(ic=3, mult=2)],
+                         ids=["fast_clamp", "fast_full", "multiplier2"])
+def test_depthwise_conv2d_run_time_dispatch(kwargs, monkeypatch):
+    # Generated code calls one entry point per path (depthwise_conv2d_s8.h); mcf_depthwise_conv2d_s8
+    # still chooses at run time.
+    generic_entry_points(monkeypatch, "DEPTHWISE_CONV_2D", "mcf_depthwise_conv2d_s8")
+    check_bit_exact(dw_model(**kwargs, seed=3), count=2)

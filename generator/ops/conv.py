@@ -35,6 +35,7 @@ from .base import (
 )
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+CONV2D_DIRECT_MAX_ROWS = 16  # MCF_CONV2D_DIRECT_MAX_ROWS of conv2d_s8.c: taller filters take the reference loop
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 
@@ -266,15 +267,18 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
               "groups": groups, **params}
     geometry = f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
     fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
-    if groups == 1 and fc % 4 == 0 and geo["dilation_w"] == 1:
+    # The entry point of the chosen path (conv2d_s8.h): only the paths a model uses are linked.
+    act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
+    if groups == 1 and fc % 4 == 0 and geo["dilation_w"] == 1 and fh <= CONV2D_DIRECT_MAX_ROWS:
         # Without scratch: the direct fast path (whole groups of four input channels read in place).
-        plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
+        plain = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_direct_{act}",
+                           params_type="mcf_conv2d_params",
                            params={**common, "scratch": "0", "fast_layout": 1},
                            args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
                            consts=[*consts, fast_filter], macs=macs, comment=geometry + ", direct")
     else:
         # Without scratch the kernel runs its reference loop on the filter as stored.
-        plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
+        plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8_ref", params_type="mcf_conv2d_params",
                            params={**common, "scratch": "0"}, args=[op.inputs[0], op.inputs[1], op.outputs[0]],
                            consts=list(consts), macs=macs, comment=geometry + ", reference loop")
     overlap = window_overlap(op, geo, ic, oc, fh, fw)
@@ -283,14 +287,15 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         return plain
     in_place = None
     if groups == 1 and inplace_columns_fit(geo, ic, oc, scratch):
-        in_place = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8", params_type="mcf_conv2d_params",
+        in_place = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_im2col_{act}",
+                              params_type="mcf_conv2d_params",
                               params={**common, "scratch": "0", "fast_layout": 1, "inplace": scratch},
                               args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
                               consts=[*consts, fast_filter], macs=macs, comment=geometry + ", columns in place")
     return KernelCall(
         op=op,
         kernel="conv2d_s8",
-        function="mcf_conv2d_s8",
+        function=f"mcf_conv2d_s8_im2col_{act}",
         params_type="mcf_conv2d_params",
         params={**common, "scratch": ScratchRef()},
         args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
@@ -327,14 +332,18 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     # Depth multiplier 1 (the common case) has fast paths that read int16 weights in groups of
     # four channels: fast builds hold that copy (twice the bytes of these small filters) instead.
     filter_arg: int | FastOr = op.inputs[1]
+    # The entry point of the chosen path (depthwise_conv2d_s8.h): only the paths a model uses are linked.
+    function = "mcf_depthwise_conv2d_s8_ref"
     if mult == 1:
+        act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
+        function = f"mcf_depthwise_conv2d_s8_fast_{act}"
         consts.append(ConstArray("filter_fast", "uint32_t", depthwise_fast_layout(w.reshape(-1, oc)),
                                  fast_only=True))
         filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
     return KernelCall(
         op=op,
         kernel="depthwise_conv2d_s8",
-        function="mcf_depthwise_conv2d_s8",
+        function=function,
         params_type="mcf_depthwise_conv2d_params",
         params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw,
                 "depth_multiplier": mult, **params, "fast_layout": int(mult == 1)},

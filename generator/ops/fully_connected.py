@@ -65,7 +65,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
     return KernelCall(
         op=op,
         kernel="fully_connected_s8",
-        function="mcf_fully_connected_s8",
+        function="mcf_fully_connected_s8_fast_path",  # fully_connected_s8.h: the reference loop is not linked
         params_type="mcf_fc_params",
         params={
             "batches": batches,

@@ -158,8 +158,8 @@ static inline void mcf_dot_2x2(const uint32_t *x, const uint32_t *x_end, const u
  * give when they widen a word of four int8 weights, so one SMLAD pairs two weights with two
  * values. `lane` (0 or 1) selects the pixel.
  */
-static void mcf_conv2d_im2col(const mcf_conv2d_params *p, const int8_t *in_b, int32_t iy0,
-                              int32_t ix0, uint32_t *cols, int32_t lane, int16_t *staging)
+static MCF_ALWAYS_INLINE void mcf_conv2d_im2col(const mcf_conv2d_params *p, const int8_t *in_b, int32_t iy0,
+                                                int32_t ix0, uint32_t *cols, int32_t lane, int16_t *staging)
 {
     const int32_t fc = p->filter_c; /* == input_c: the fast path runs for groups == 1 only */
     const int32_t in_row = p->input_w * fc;
@@ -452,8 +452,13 @@ static int mcf_conv2d_inplace_ok(const mcf_conv2d_params *p)
     return b * p->input_h * p->input_w * p->input_c + (iy0 > 0 ? iy0 : 0) * p->input_w * p->input_c >= bytes;
 }
 
-static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
-                               const int8_t *filter, int8_t *output)
+/* The pair routine of a convolution: mcf_conv2d_pair_full or mcf_conv2d_pair_clamp. */
+typedef void (*mcf_conv2d_pair_fn)(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
+                                   int8_t *out0, int8_t *out1);
+
+/* Inlined into each entry point with a constant `pair`: a direct call per pixel pair. */
+static MCF_ALWAYS_INLINE void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
+                                                 const int8_t *filter, int8_t *output, mcf_conv2d_pair_fn pair)
 {
     const int32_t k_total = p->filter_h * p->filter_w * p->filter_c;
     const int32_t in_image = p->input_h * p->input_w * p->input_c;
@@ -462,7 +467,6 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
     const int32_t groups = mcf_conv2d_groups(k_total);
     int16_t *staging = p->scratch != 0 ? p->scratch + 8 * groups : 0;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
-    const int full = p->act_min == -128 && p->act_max == 127;
     int32_t b = 0, oy = 0, ox = 0; /* position of the next pixel to load */
     int32_t i;
     for (i = 0; i < pixels; i += 2) {
@@ -503,8 +507,7 @@ static void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
                 }
             }
         }
-        (full ? mcf_conv2d_pair_full : mcf_conv2d_pair_clamp)(p, cols, (const uint32_t *)(const void *)filter,
-                                                              out0, out1);
+        pair(p, cols, (const uint32_t *)(const void *)filter, out0, out1);
     }
 }
 
@@ -719,8 +722,13 @@ static MCF_NOINLINE void mcf_conv2d_direct_pixel_clamp(const mcf_conv2d_direct_c
 
 #define MCF_CONV2D_DIRECT_MAX_ROWS 16 /* filter rows the direct path handles (taller: reference) */
 
-static void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, const int8_t *input, const uint32_t *w,
-                                 int8_t *output)
+/* The pixel routine of the direct path: mcf_conv2d_direct_pixel_full or _clamp. */
+typedef void (*mcf_conv2d_pixel_fn)(const mcf_conv2d_direct_ctx *k, const int8_t *const *x, const int32_t *g0,
+                                    int32_t rows, int32_t run, const int32_t *start, int32_t offset, int8_t *out);
+
+/* Inlined into each entry point with a constant `pixel`. */
+static MCF_ALWAYS_INLINE void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, const int8_t *input,
+                                                   const uint32_t *w, int8_t *output, mcf_conv2d_pixel_fn pixel)
 {
     const int32_t fc = p->filter_c;
     const int32_t in_row = p->input_w * fc;
@@ -735,7 +743,7 @@ static void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, const int8_t *input
     k.clamp.offset = p->output_offset;
     k.clamp.act_min = p->act_min;
     k.clamp.act_max = p->act_max;
-    k.clamp.full = p->act_min == -128 && p->act_max == 127;
+    k.clamp.full = 0; /* set by the pixel routine */
     k.w = w;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->input_h * in_row;
@@ -758,12 +766,24 @@ static void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, const int8_t *input
                     x[ky] = in_b + (iy0 + (ky_lo + ky) * p->dilation_h) * in_row + (ix0 + kx_lo) * fc;
                     g0[ky] = (ky_lo + ky) * row_groups + kx_lo * fc / 4;
                 }
-                (k.clamp.full ? mcf_conv2d_direct_pixel_full : mcf_conv2d_direct_pixel_clamp)(
-                    &k, x, g0, rows, run, interior ? p->folded_bias : p->bias, interior ? 0 : p->input_offset,
-                    output);
+                pixel(&k, x, g0, rows, run, interior ? p->folded_bias : p->bias, interior ? 0 : p->input_offset,
+                      output);
             }
         }
     }
+}
+
+/* Whether the im2col path has its columns: scratch, or in-place columns that fit. */
+static int mcf_conv2d_has_columns(const mcf_conv2d_params *p)
+{
+    return p->scratch != 0 || (p->inplace > 0 && mcf_conv2d_inplace_ok(p));
+}
+
+/* Whether the direct path handles this convolution (see the header). */
+static int mcf_conv2d_direct_ok(const mcf_conv2d_params *p)
+{
+    return p->fast_layout && p->groups == 1 && (p->filter_c & 3) == 0 && p->dilation_w == 1 &&
+           p->filter_h <= MCF_CONV2D_DIRECT_MAX_ROWS;
 }
 
 #endif /* MCF_KERNELS_FAST */
@@ -772,15 +792,64 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
                    int8_t *output)
 {
 #if MCF_KERNELS_FAST
-    if ((p->scratch != 0 || (p->inplace > 0 && mcf_conv2d_inplace_ok(p))) && p->groups == 1) {
-        mcf_conv2d_s8_fast(p, input, filter, output);
+    const int full = p->act_min == -128 && p->act_max == 127;
+    if (mcf_conv2d_has_columns(p) && p->groups == 1) {
+        (full ? mcf_conv2d_s8_im2col_full : mcf_conv2d_s8_im2col_clamp)(p, input, filter, output);
         return;
     }
-    if (p->fast_layout && p->groups == 1 && (p->filter_c & 3) == 0 && p->dilation_w == 1 &&
-        p->filter_h <= MCF_CONV2D_DIRECT_MAX_ROWS) {
-        mcf_conv2d_s8_direct(p, input, (const uint32_t *)(const void *)filter, output);
+    if (mcf_conv2d_direct_ok(p)) {
+        (full ? mcf_conv2d_s8_direct_full : mcf_conv2d_s8_direct_clamp)(p, input, filter, output);
         return;
     }
 #endif
     mcf_conv2d_s8_reference(p, input, filter, output);
+}
+
+/*
+ * The entry points of one path each (see the header). Builds without the fast paths run the
+ * reference loop in all of them (the filter argument is then the model's own, OHWI).
+ */
+void mcf_conv2d_s8_ref(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_s8_reference(p, input, filter, output);
+}
+
+#if MCF_KERNELS_FAST
+/* Columns missing (in place, the check failed): the compiler makes sure this does not happen
+ * (generator.ops.conv.inplace_columns_fit); nothing is written then. */
+#define MCF_CONV2D_IM2COL(pair)                                  \
+    do {                                                         \
+        if (mcf_conv2d_has_columns(p)) {                         \
+            mcf_conv2d_s8_fast(p, input, filter, output, pair);  \
+        }                                                        \
+    } while (0)
+#define MCF_CONV2D_DIRECT(pixel) \
+    mcf_conv2d_s8_direct(p, input, (const uint32_t *)(const void *)filter, output, pixel)
+#else
+#define MCF_CONV2D_IM2COL(pair) mcf_conv2d_s8_reference(p, input, filter, output)
+#define MCF_CONV2D_DIRECT(pixel) mcf_conv2d_s8_reference(p, input, filter, output)
+#endif
+
+void mcf_conv2d_s8_im2col_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output)
+{
+    MCF_CONV2D_IM2COL(mcf_conv2d_pair_full);
+}
+
+void mcf_conv2d_s8_im2col_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                int8_t *output)
+{
+    MCF_CONV2D_IM2COL(mcf_conv2d_pair_clamp);
+}
+
+void mcf_conv2d_s8_direct_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output)
+{
+    MCF_CONV2D_DIRECT(mcf_conv2d_direct_pixel_full);
+}
+
+void mcf_conv2d_s8_direct_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                int8_t *output)
+{
+    MCF_CONV2D_DIRECT(mcf_conv2d_direct_pixel_clamp);
 }

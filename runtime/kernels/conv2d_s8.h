@@ -78,8 +78,30 @@ typedef struct {
 #define MCF_CONV2D_SCRATCH_BYTES(K, filter_c) \
     (32 * (((K) + 7) / 8) + (((filter_c) % 4) != 0 ? 4 * (((K) + 1) / 2) : 0))
 
-/** Convolves `input` with `filter` (layouts above) into `output`. */
+/** Convolves `input` with `filter` (layouts above) into `output`, on the path the parameters
+ *  select at run time: with it every path is linked. */
 void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
                    int8_t *output);
+
+/*
+ * One path each, as mcuforge chooses it at compile time (generated code calls these, so that a
+ * firmware links the paths its model uses only; with -ffunction-sections and --gc-sections the
+ * others are dropped). Builds without the fast paths (-DMCF_PORTABLE_KERNELS) run the reference
+ * loop in every one of them.
+ *  - _ref: the reference loop (filter OHWI).
+ *  - _im2col_*: the im2col path (`scratch`, or `inplace` columns; groups == 1). In-place columns
+ *    that do not fit (the compiler checks that they do) leave the output unwritten.
+ *  - _direct_*: the direct path (its conditions above, `fast_layout` set).
+ *  - _full: act_min == -128 and act_max == 127 (required); _clamp: any activation range.
+ */
+void mcf_conv2d_s8_ref(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
+void mcf_conv2d_s8_im2col_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output);
+void mcf_conv2d_s8_im2col_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                int8_t *output);
+void mcf_conv2d_s8_direct_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output);
+void mcf_conv2d_s8_direct_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                int8_t *output);
 
 #endif /* MCF_CONV2D_S8_H */

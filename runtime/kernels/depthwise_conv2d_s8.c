@@ -334,12 +334,16 @@ static MCF_NOINLINE void mcf_dw_pixel_clamp(const mcf_dw_ctx *k, const int8_t *x
  * four input bytes into. Taps outside the image are skipped, as in the reference; accumulators
  * start at the unfolded bias and add w * (x + input_offset), |each| < 2^15: the reference's sums.
  */
-static void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                         const uint32_t *w, int8_t *output)
+typedef void (*mcf_dw_pixel_fn)(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w, int32_t rows,
+                                int32_t cols, int8_t *out);
+
+/* Inlined into each entry point with a constant `pixel`: a direct call per output pixel. */
+static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p,
+                                                           const int8_t *input, const uint32_t *w, int8_t *output,
+                                                           mcf_dw_pixel_fn pixel)
 {
     const int32_t channels = p->input_c;
     const int32_t in_row = p->input_w * channels;
-    const int full = p->act_min == -128 && p->act_max == 127;
     mcf_dw_ctx k;
     int32_t b;
     k.channels = channels;
@@ -374,8 +378,7 @@ static void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p, c
                     x_first = in_b + (iy0 + ky_lo * p->dilation_h) * in_row +
                               (ix0 + kx_lo * p->dilation_w) * channels;
                 }
-                (full ? mcf_dw_pixel_full : mcf_dw_pixel_clamp)(&k, x_first, w + 2 * (ky_lo * p->filter_w + kx_lo),
-                                                                rows, cols, output);
+                pixel(&k, x_first, w + 2 * (ky_lo * p->filter_w + kx_lo), rows, cols, output);
                 output += channels;
             }
         }
@@ -389,9 +392,36 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
 {
 #if MCF_KERNELS_FAST
     if (p->fast_layout) {
-        mcf_depthwise_conv2d_s8_fast(p, input, (const uint32_t *)(const void *)filter, output);
+        const int full = p->act_min == -128 && p->act_max == 127;
+        (full ? mcf_depthwise_conv2d_s8_fast_full : mcf_depthwise_conv2d_s8_fast_clamp)(p, input, filter, output);
         return;
     }
 #endif
     mcf_depthwise_conv2d_s8_reference(p, input, filter, output);
+}
+
+/* The entry points of one path each (see the header). */
+void mcf_depthwise_conv2d_s8_ref(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                 const int8_t *filter, int8_t *output)
+{
+    mcf_depthwise_conv2d_s8_reference(p, input, filter, output);
+}
+
+#if MCF_KERNELS_FAST
+#define MCF_DW_FAST(pixel) \
+    mcf_depthwise_conv2d_s8_fast(p, input, (const uint32_t *)(const void *)filter, output, pixel)
+#else
+#define MCF_DW_FAST(pixel) mcf_depthwise_conv2d_s8_reference(p, input, filter, output)
+#endif
+
+void mcf_depthwise_conv2d_s8_fast_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                       const int8_t *filter, int8_t *output)
+{
+    MCF_DW_FAST(mcf_dw_pixel_full);
+}
+
+void mcf_depthwise_conv2d_s8_fast_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output)
+{
+    MCF_DW_FAST(mcf_dw_pixel_clamp);
 }

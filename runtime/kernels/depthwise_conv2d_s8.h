@@ -59,8 +59,24 @@ typedef struct {
     int32_t fast_layout;        /**< filter is in the fast paths' layout when they are compiled */
 } mcf_depthwise_conv2d_params;
 
-/** Depthwise-convolves `input` with `filter` (layouts above) into `output`. */
+/** Depthwise-convolves `input` with `filter` (layouts above) into `output`, on the path the
+ *  parameters select at run time: with it every path is linked. */
 void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                              const int8_t *filter, int8_t *output);
+
+/*
+ * One path each, as mcuforge chooses it at compile time (generated code calls these, so that a
+ * firmware links only the paths its model uses, with -ffunction-sections and --gc-sections).
+ * Builds without the fast paths (-DMCF_PORTABLE_KERNELS) run the reference loop in all of them.
+ *  - _ref: the reference loop (filter 1HWC).
+ *  - _fast_full / _fast_clamp: the fast path (`fast_layout` set, depth multiplier 1); _full requires
+ *    act_min == -128 and act_max == 127, _clamp takes any activation range.
+ */
+void mcf_depthwise_conv2d_s8_ref(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                 const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_fast_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                       const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_fast_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output);
 
 #endif /* MCF_DEPTHWISE_CONV2D_S8_H */

@@ -209,3 +209,14 @@ void mcf_fully_connected_s8(const mcf_fc_params *p, const int8_t *input, const i
 #endif
     mcf_fully_connected_s8_reference(p, input, weights, output);
 }
+
+/* The fast path alone (see the header); the reference loop in builds without it. */
+void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    mcf_fully_connected_s8_fast(p, input, (const uint32_t *)(const void *)weights, output);
+#else
+    mcf_fully_connected_s8_reference(p, input, weights, output);
+#endif
+}

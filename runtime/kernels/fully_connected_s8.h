@@ -35,4 +35,10 @@ typedef struct {
 void mcf_fully_connected_s8(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                             int8_t *output);
 
+/** The same for `fast_layout` set, without the reference loop linked (generated code calls this:
+ *  with -ffunction-sections and --gc-sections the firmware holds the path it uses only). Builds
+ *  without the fast paths (-DMCF_PORTABLE_KERNELS) run the reference loop. */
+void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output);
+
 #endif /* MCF_FULLY_CONNECTED_S8_H */

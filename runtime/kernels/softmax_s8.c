@@ -8,8 +8,9 @@
 #define MCF_SOFTMAX_DIFF_BITS 5
 #define MCF_SOFTMAX_SUM_BITS 12
 
-/* exp(beta * input_scale * diff) in Q0 for a difference with diff_min <= diff <= 0. */
-static int32_t mcf_softmax_exp(const mcf_softmax_params *p, int32_t diff)
+/* exp(beta * input_scale * diff) in Q0 for a difference with diff_min <= diff <= 0. Out of line:
+ * both passes call it, and inlined twice it would double the kernel's code (one call per element). */
+static MCF_NOINLINE int32_t mcf_softmax_exp(const mcf_softmax_params *p, int32_t diff)
 {
     /* |diff| <= -diff_min keeps |diff| * 2^input_left_shift below 31 * 2^26 (no overflow). */
     const int32_t scaled = mcf_sat_round_doubling_high_mul(

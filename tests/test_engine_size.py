@@ -1,0 +1,47 @@
+"""Flash of the inference engine (issue 6: "code, excluding weights, <= 16 KB for kws_ref_model's
+op set"), measured on a linked firmware as `mcuforge bench` splits it (hil/bench.py MemorySplit):
+`engine_code` is the .text the link kept from the generated model library (invoke code and
+kernels), `engine` adds its constants without the weights (parameter structs, tensor tables).
+
+Generated code calls one kernel entry point per path (conv2d_s8.h, depthwise_conv2d_s8.h,
+fully_connected_s8.h), so --gc-sections drops the paths a model does not use. Measured with
+arm-none-eabi-gcc 12.2 -O2 on mps2_an386 (Cortex-M4): kws engine_code 7,464 B, engine 8,884 B
+(before the entry points: 15,920 / 17,340). The bounds leave room for compiler versions, and fail
+if every path were linked again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mcuforge.generator.build import build_project
+from mcuforge.generator.scaffold import new_project
+from mcuforge.hil.bench import ours_memory
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("ninja")),
+                       reason="needs arm-none-eabi-gcc and ninja (apt-get install gcc-arm-none-eabi "
+                              "libnewlib-arm-none-eabi ninja-build)"),
+]
+
+KWS_ENGINE_CODE_MAX = 9 * 1024   # .text of the model library
+KWS_ENGINE_MAX = 10 * 1024       # .text + constants other than the weights
+
+
+def test_kws_engine_flash(tmp_path: Path, models_dir: Path) -> None:
+    project = tmp_path / "kws"
+    p = new_project(project, models_dir / "kws_ref_model.tflite", "mps2_an386")
+    build_project(project)
+    mem = ours_memory(project, "mps2_an386", p.library.manifest)
+    assert mem is not None, "the build wrote no link map"
+    assert 0 < mem.engine_code <= KWS_ENGINE_CODE_MAX, mem
+    assert mem.engine_code < mem.engine <= KWS_ENGINE_MAX, mem
+    # Entry points of the paths kws uses only: the run-time dispatchers would link every path.
+    prefix = p.library.manifest["prefix"]
+    calls = next(project.rglob(f"{prefix}.c")).read_text()
+    assert "mcf_conv2d_s8_im2col_full(" in calls
+    for generic in ("mcf_conv2d_s8(", "mcf_depthwise_conv2d_s8(", "mcf_fully_connected_s8("):
+        assert generic not in calls

@@ -45,3 +45,14 @@ def test_kws_engine_flash(tmp_path: Path, models_dir: Path) -> None:
     assert "mcf_conv2d_s8_im2col_full(" in calls
     for generic in ("mcf_conv2d_s8(", "mcf_depthwise_conv2d_s8(", "mcf_fully_connected_s8("):
         assert generic not in calls
+    # RAM for inference: the arena is the model library's only RAM (issue 6: total RAM for inference
+    # <= the live-tensor bound); everything else in the firmware's RAM is the port and the protocol.
+    from mcuforge.hil.bench import map_input_sections, map_path
+
+    link_map = map_path(project)
+    assert link_map is not None
+    lib = [f"{Path(s).name}.obj" for s in p.library.manifest["sources"]]
+    ram = [(sec, size) for sec, size, obj in map_input_sections(link_map)
+           if sec.startswith((".bss", ".data")) and size and any(obj.endswith(f"({o})") for o in lib)]
+    assert ram == [(f".bss.{prefix}_arena", p.library.manifest["arena_bytes"])], ram
+    assert p.library.manifest["arena_bytes"] <= p.library.manifest["lower_bound_bytes"]

@@ -299,15 +299,10 @@ def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engi
 def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit | None:
     """MemorySplit of a generated project's firmware (weights: the `<prefix>_data.c` constants);
     None if its build writes no link map."""
-    from mcuforge.generator.boards import load_board
-    from mcuforge.generator.build import firmware_path
-    from mcuforge.generator.scaffold import _board_dirs, load_config
-
-    link_map = map_path(project)
-    if link_map is None:
+    files = firmware_files(project)
+    if files is None:
         return None
-    cfg = load_config(project)
-    elf = firmware_path(project, cfg, load_board(cfg.board, _board_dirs(project, cfg)))
+    elf, link_map = files
     sections = map_input_sections(link_map)
     prefix = str(manifest.get("prefix", "model"))
     data = [f"{prefix}_data.c.obj"]
@@ -331,18 +326,27 @@ def elf_flash_bytes(elf: Path) -> int:
                    if s.name.startswith((".text", ".rodata")))
 
 
-def map_path(project: Path) -> Path | None:
-    """The GNU ld map of a built project's firmware, if its build writes one."""
+def firmware_files(project: Path) -> tuple[Path, Path] | None:
+    """The ELF and GNU ld map of a built project's firmware (None if its build writes no map):
+    build/firmware.{elf,map} of the cmake flavor, else where the project's framework puts them."""
     from mcuforge.generator.boards import load_board
     from mcuforge.generator.build import firmware_path
     from mcuforge.generator.scaffold import _board_dirs, load_config
 
-    cfg = load_config(project)
-    elf = firmware_path(project, cfg, load_board(cfg.board, _board_dirs(project, cfg)))
+    elf = project / "build" / "firmware.elf"
+    if not (elf.is_file() and elf.with_suffix(".map").is_file()):
+        cfg = load_config(project)
+        elf = firmware_path(project, cfg, load_board(cfg.board, _board_dirs(project, cfg)))
     for candidate in (elf.with_suffix(".map"), elf.parent / "firmware.map"):
         if candidate.is_file():
-            return candidate
+            return elf, candidate
     return None
+
+
+def map_path(project: Path) -> Path | None:
+    """The GNU ld map of a built project's firmware, if its build writes one."""
+    files = firmware_files(project)
+    return files[1] if files else None
 
 
 def _build(project: Path, model: Path, board: str, *, framework: str, cflags: Sequence[str] = (),

@@ -51,21 +51,25 @@ def markdown(report: BenchReport) -> str:
 
 
 def tflm_markdown(report: BenchReport) -> str:
-    """Instructions and memory, mcuforge vs TFLite Micro; empty without TFLM peers."""
+    """Instructions and memory, mcuforge vs TFLite Micro (without TFLM peers: mcuforge's memory alone)."""
     rows = [r for r in report.rows if r.tflm]
+    lines: list[str] = []
     if not rows:
-        return ""
+        rows = [r for r in report.rows if r.memory is not None]
+        if not rows:
+            return ""
     variants = list(dict.fromkeys((m.variant, m.label) for r in rows for m in r.tflm))
     head = ["model", "board", "MACs", "ours (per MAC)"]
     for _v, label in variants:
         head += [f"{label} (per MAC)", f"ours / {label}"]
     head.append("bit-exact (ours, " + ", ".join(label for _v, label in variants) + ")")
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    if variants:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def per(v: int | None, macs: int) -> str:
         return f"{v:,} ({v / macs:.2f})" if v and macs else "-"
 
-    for r in rows:
+    for r in rows if variants else []:
         cells = [r.model, r.board, f"{r.macs:,}", per(r.optimized.median, r.macs)]
         exact = [f"{r.optimized.bit_exact}/{r.vectors}"]
         for v, _label in variants:
@@ -77,7 +81,7 @@ def tflm_markdown(report: BenchReport) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     mem_head = ["model", "board", "firmware", "flash code B", "weights B", "other B", "test inputs B",
                 "engine (code) B", "RAM arena B", "RAM other B"]
-    lines += ["", "| " + " | ".join(mem_head) + " |", "|" + "---|" * len(mem_head)]
+    lines += ([""] if lines else []) + ["| " + " | ".join(mem_head) + " |", "|" + "---|" * len(mem_head)]
     for r in rows:
         for name, ms in [("mcuforge", r.memory)] + [(m.label, m.memory) for m in r.tflm]:
             if ms is not None:
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in report.notes:
         print(note, file=sys.stderr)
     sys.stdout.write(markdown(report))
-    if report.rows and any(r.tflm for r in report.rows):
+    if report.rows:
         sys.stdout.write("\n" + tflm_markdown(report))
     if args.per_layer:
         sys.stdout.write("\n" + per_layer_markdown(report))

@@ -617,13 +617,34 @@ def tflm_summary(report: BenchReport) -> list[str]:
             "stack and heap."]
 
 
+def _memory_table(rows: Sequence[BenchRow]) -> list[object]:
+    """mcuforge's own memory split (no TFLM peer measured): flash code / weights / other, RAM arena / other."""
+    from rich.table import Table
+
+    rows = [r for r in rows if r.memory is not None]
+    if not rows:
+        return []
+    mem = Table(title="memory from the ELF (bytes): flash code / weights / other, the model library (engine) "
+                      "without weights, RAM arena / other", title_justify="left")
+    for col in ("model", "board", "flash code", "weights", "other", "test inputs", "engine (code)", "RAM arena",
+                "other"):
+        mem.add_column(col, justify="left" if col in ("model", "board") else "right")
+    for r in rows:
+        ms = r.memory
+        assert ms is not None
+        mem.add_row(r.model, r.board, f"{ms.flash_code:,}", f"{ms.flash_weights:,}", f"{ms.flash_other:,}",
+                    f"{ms.flash_inputs:,}", f"{ms.engine:,} ({ms.engine_code:,})", f"{ms.ram_arena:,}",
+                    f"{ms.ram_other:,}")
+    return [mem]
+
+
 def tflm_tables(report: BenchReport) -> list[object]:
     """Rich tables (and lines) for the CLI: instructions and memory, mcuforge vs TFLite Micro."""
     from rich.table import Table
 
     rows = [r for r in report.rows if r.tflm]
     if not rows:
-        return []
+        return _memory_table(report.rows)
     variants = list(dict.fromkeys((m.variant, m.label) for r in rows for m in r.tflm))
     speed = Table(title="mcuforge vs TensorFlow Lite Micro: instructions per inference (QEMU -icount shift=0), "
                         "median; per MAC in brackets; ours / TFLM below 1: mcuforge runs fewer",

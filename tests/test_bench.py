@@ -202,3 +202,27 @@ def test_extra_cflags_reach_every_flavor(tmp_path: Path, framework: str, monkeyp
         assert env is not None and env["PLATFORMIO_BUILD_FLAGS"] == "-DMCF_PORTABLE_KERNELS"
     plain, _elf, _env = build.build_command(tmp_path, cfg, board, tmp_path / "build")
     assert all("-DMCF_PORTABLE_KERNELS" not in " ".join(c) for c in plain)
+
+
+def test_memory_split_is_reported_without_tflm() -> None:
+    import importlib.util
+
+    from rich.console import Console
+
+    from mcuforge.hil.bench import BenchReport, BenchRow, BuildMeasure, MemorySplit, tflm_tables
+
+    row = BenchRow("net", "mps2_an386", 500, 256, 300, 1, BuildMeasure(), BuildMeasure(),
+                   memory=MemorySplit(4000, 900, 300, 256, 100, 2500, engine_code=2000, flash_inputs=64))
+    console = Console(width=250, record=True)
+    for item in tflm_tables(BenchReport([row])):
+        console.print(item)
+    text = console.export_text()
+    assert "memory from the ELF" in text and "4,000" in text and "2,500 (2,000)" in text and "TFLM" not in text
+    spec = importlib.util.spec_from_file_location("run_bench", Path(__file__).resolve().parents[1] / "benchmarks"
+                                                  / "run_bench.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    md = mod.tflm_markdown(BenchReport([row]))
+    assert md.startswith("| model | board | firmware | flash code B |")
+    assert "| net | mps2_an386 | mcuforge | 4,000 | 900 | 300 | 64 | 2,500 (2,000) | 256 | 100 |" in md

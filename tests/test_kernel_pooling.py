@@ -44,6 +44,9 @@ CASES = [
     ((2, 4, 4, 9), (2, 2), (1, 1), Padding.VALID, Activation.RELU, 0.05, 127),
     ((1, 16, 1, 4), (4, 1), (4, 1), Padding.VALID, Activation.NONE, 0.05, -1),  # 1-D along H
     ((1, 1, 20, 3), (1, 7), (1, 2), Padding.SAME, Activation.NONE, 0.05, 2),  # 1-D along W
+    # The DSP path sums 4 channels in 16-bit lanes for windows of at most 255 values:
+    ((1, 15, 17, 8), (15, 17), (1, 1), Padding.VALID, Activation.NONE, 0.05, -128),  # 255 values, 16-bit lanes
+    ((1, 16, 16, 6), (16, 16), (1, 1), Padding.VALID, Activation.NONE, 0.05, 0),  # 256 values: 32-bit sums
 ]
 
 
@@ -101,3 +104,20 @@ def test_pool_reshape_fully_connected_chain():
                             Op("FULLY_CONNECTED", [3, 4, 5], [6], options("FullyConnectedOptions"))],
                   [0], [6])
     check_bit_exact(model)
+
+
+@pytest.mark.parametrize("value", [-128, 127])
+def test_avgpool_extreme_sums_of_255_values(value):
+    """The largest window the 16-bit lanes take, every value at an end of int8: sums of +-32,640."""
+    import numpy as np
+    from kernel_check import KERNEL_PATHS
+
+    from mcuforge.generator.validate import validate_compiled
+
+    model = _pool_model("AVERAGE_POOL_2D", (1, 15, 17, 7), (15, 17), (1, 1), Padding.VALID, zp=-128)
+    cm = compile_graph(parse_model(model, name="test.tflite"))
+    x = np.full((1, 15, 17, 7), value, dtype=np.int8)
+    x[0, 0, 0, 6] = 0  # the channel left over after 4 in a word takes the scalar loop
+    for path, flags in KERNEL_PATHS.items():
+        result = validate_compiled(cm, model, [[x]], extra_flags=flags)
+        assert result.bit_exact == 1 and result.max_abs_diff == 0, (path, result.to_json())

@@ -74,6 +74,19 @@ static inline int mcf_audio_fifo_get(mcf_audio_fifo *f, int16_t *s)
     return 1;
 }
 
+/** Consumer, for a source's mcf_source_poll(): the oldest sample as a float once capture has
+ * `started`. @return 1 with `sample[0]` set, 0 when there is none. */
+static inline int mcf_audio_fifo_poll(mcf_audio_fifo *f, int started, float *sample)
+{
+    int16_t v;
+
+    if (!started || !mcf_audio_fifo_get(f, &v)) {
+        return 0;
+    }
+    sample[0] = (float)v;
+    return 1;
+}
+
 /** Either side: blocks dropped because the FIFO was full (the main loop was busy too long). */
 static inline uint32_t mcf_audio_fifo_dropped(mcf_audio_fifo *f)
 {

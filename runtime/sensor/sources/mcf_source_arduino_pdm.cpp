@@ -68,13 +68,7 @@ extern "C" int mcf_source_init(void)
 
 extern "C" int mcf_source_poll(float *sample)
 {
-    int16_t v;
-
-    if (!started || !mcf_audio_fifo_get(&audio_fifo, &v)) {
-        return 0;
-    }
-    sample[0] = (float)v;
-    return 1;
+    return mcf_audio_fifo_poll(&audio_fifo, started, sample);
 }
 
 extern "C" int mcf_source_poll_frame(void *input)

@@ -209,13 +209,7 @@ int mcf_source_init(void)
 
 int mcf_source_poll(float *sample)
 {
-    int16_t v;
-
-    if (!started || !mcf_audio_fifo_get(&mcf_audio_fifo_buf, &v)) {
-        return 0;
-    }
-    sample[0] = (float)v;
-    return 1;
+    return mcf_audio_fifo_poll(&mcf_audio_fifo_buf, started, sample);
 }
 
 int mcf_source_poll_frame(void *input)

@@ -442,39 +442,22 @@ class Device:
 
     def _profile_range(self, first: int, count: int, got: dict[int, int], state: dict[str, int]) -> None:
         """One PROFILE_REQ: PROFILE frames into ``got`` (operator → ticks), then its ACK."""
-        seq = self._next_seq()
-        frame = encode_frame(ProfileRequest(first=first, count=count), seq, max_payload=self._max_payload,
-                             leading_delimiter=True)
-        what = f"PROFILE_REQ (operators {first}…)"
-        tries = 0
-        while True:
-            self._write(frame)
-            tries += 1
-            deadline = time.monotonic() + self.timeout
-            with suppress(_Resend):
-                while True:
-                    reply = self._next(deadline, during=what)
-                    if reply is None:
-                        break
-                    if isinstance(reply, ProfileData) and reply.req_seq == seq:
-                        state["num_ops"], state["unit"] = reply.num_ops, int(reply.tick_unit)
-                        for k, t in enumerate(reply.ticks):
-                            if reply.first + k < reply.num_ops:
-                                got[reply.first + k] = t
-                        deadline = time.monotonic() + self.timeout
-                    elif isinstance(reply, Ack) and reply.req_seq == seq and reply.req_type == MsgType.PROFILE_REQ:
-                        state["acked"] = reply.value
-                        return
-                    elif isinstance(reply, ErrorReport) and reply.req_seq == seq and \
-                            reply.req_type == MsgType.PROFILE_REQ and \
-                            reply.code in (ErrorCode.NO_PROFILE, ErrorCode.BAD_TYPE):
-                        raise ProfileUnavailable(f"the firmware on {self._port} records no per-operator profile "
-                                                 f"({reply.text or ErrorCode(reply.code).name})", hint=PROFILE_HINT)
-                    else:
-                        self._common_reply(reply, seq, MsgType.PROFILE_REQ)
-            if tries > self.retries:
-                self._give_up(what, seq, tries)
-            self._retries_now += 1
+
+        def on_data(reply: Message, seq: int) -> bool:
+            if isinstance(reply, ProfileData) and reply.req_seq == seq:
+                state["num_ops"], state["unit"] = reply.num_ops, int(reply.tick_unit)
+                for k, t in enumerate(reply.ticks):
+                    if reply.first + k < reply.num_ops:
+                        got[reply.first + k] = t
+                return True
+            if isinstance(reply, ErrorReport) and reply.req_seq == seq and \
+                    reply.req_type == MsgType.PROFILE_REQ and reply.code in (ErrorCode.NO_PROFILE, ErrorCode.BAD_TYPE):
+                raise ProfileUnavailable(f"the firmware on {self._port} records no per-operator profile "
+                                         f"({reply.text or ErrorCode(reply.code).name})", hint=PROFILE_HINT)
+            return False
+
+        ack = self._request(ProfileRequest(first=first, count=count), f"PROFILE_REQ (operators {first}…)", on_data)
+        state["acked"] = ack.value
 
     def read_tensor(self, kind: str, index: int) -> np.ndarray:
         """Reads input or output ``index`` as the device holds it now (``kind``: "input" or
@@ -609,8 +592,11 @@ class Device:
 
     # ---- requests ------------------------------------------------------------------------------
 
-    def _request(self, msg: Message, what: str) -> Ack:
-        """Sends ``msg`` and waits for its ACK, resending on NACK or timeout."""
+    def _request(self, msg: Message, what: str,
+                 on_data: Callable[[Message, int], bool] | None = None) -> Ack:
+        """Sends ``msg`` and waits for its ACK, resending on NACK or timeout. A request answered
+        by a stream of data frames before its ACK passes ``on_data(reply, seq)``: it returns True
+        for a frame it took (which restarts the reply timeout) and may raise to end the request."""
         seq = self._next_seq()
         frame = encode_frame(msg, seq, max_payload=self._max_payload, leading_delimiter=True)
         tries = 0
@@ -625,7 +611,10 @@ class Device:
                         break
                     if isinstance(reply, Ack) and reply.req_seq == seq and reply.req_type == msg.TYPE:
                         return reply
-                    self._common_reply(reply, seq, msg.TYPE)
+                    if on_data is not None and on_data(reply, seq):
+                        deadline = time.monotonic() + self.timeout
+                    else:
+                        self._common_reply(reply, seq, msg.TYPE)
             if tries > self.retries:
                 self._give_up(what, seq, tries)
             self._retries_now += 1
@@ -862,32 +851,18 @@ class Device:
             self._read_range(kind, index, offset, length, asm)
 
     def _read_range(self, kind: TensorKind, index: int, offset: int, length: int, asm: TensorAssembler) -> None:
+        """One READ_TENSOR: its TENSOR_CHUNK frames into ``asm``, then its ACK. Whatever is still
+        missing is asked for again by the caller."""
+
+        def on_data(reply: Message, seq: int) -> bool:
+            if not isinstance(reply, TensorChunk):
+                return False
+            if reply.kind == kind and reply.index == index and reply.offset + len(reply.data) <= len(asm.data):
+                asm.add(reply)
+            return True
+
         msg = ReadTensor(kind=kind, index=index, offset=offset, length=length)
-        seq = self._next_seq()
-        frame = encode_frame(msg, seq, max_payload=self._max_payload, leading_delimiter=True)
-        what = f"READ_TENSOR ({kind.name.lower()} {index}, [{offset}, {offset + length}))"
-        tries = 0
-        while True:
-            self._write(frame)
-            tries += 1
-            deadline = time.monotonic() + self.timeout
-            with suppress(_Resend):
-                while True:
-                    reply = self._next(deadline, during=what)
-                    if reply is None:
-                        break
-                    if isinstance(reply, TensorChunk):
-                        if reply.kind == kind and reply.index == index and \
-                                reply.offset + len(reply.data) <= len(asm.data):
-                            asm.add(reply)
-                        deadline = time.monotonic() + self.timeout
-                    elif isinstance(reply, Ack) and reply.req_seq == seq and reply.req_type == MsgType.READ_TENSOR:
-                        return  # whatever is still missing is asked for again by the caller
-                    else:
-                        self._common_reply(reply, seq, MsgType.READ_TENSOR)
-            if tries > self.retries:
-                self._give_up(what, seq, tries)
-            self._retries_now += 1
+        self._request(msg, f"READ_TENSOR ({kind.name.lower()} {index}, [{offset}, {offset + length}))", on_data)
 
     # ---- resets --------------------------------------------------------------------------------
 

@@ -544,14 +544,7 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
     sensor = _source_checks(spec, board, framework)
     if spec.kind == "camera":
         return _resolve_camera(spec, graph, board, framework, sensor)
-    if len(graph.inputs) != 1:
-        raise SensorConfigError(f"a sensor pipeline feeds single-input models; this model has "
-                                f"{len(graph.inputs)} inputs")
-    t = graph.tensors[graph.inputs[0]]
-    if t.dtype not in ("int8", "float32"):
-        raise SensorConfigError(f"input '{t.name}' is {t.dtype}; the sensor pipeline writes int8 or float32 inputs")
-    if t.dtype == "int8" and (t.quant is None or t.quant.per_channel):
-        raise SensorConfigError(f"input '{t.name}' is int8 without per-tensor quantization parameters")
+    t = _single_input(graph, "sensor pipeline")
     elements = t.size
 
     # channels
@@ -667,15 +660,21 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
                     input_scale=qscale, input_zero_point=qzero, sensor=sensor, clock_hz=board.clock_hz)
 
 
-def _camera_input(graph: Graph) -> Any:
+def _single_input(graph: Graph, what: str) -> Any:
+    """The model's one input tensor, which a `what` can fill: int8 with per-tensor
+    quantization, or float32."""
     if len(graph.inputs) != 1:
-        raise SensorConfigError(f"a camera pipeline feeds single-input models; this model has "
-                                f"{len(graph.inputs)} inputs")
+        raise SensorConfigError(f"a {what} feeds single-input models; this model has {len(graph.inputs)} inputs")
     t = graph.tensors[graph.inputs[0]]
     if t.dtype not in ("int8", "float32"):
-        raise SensorConfigError(f"input '{t.name}' is {t.dtype}; the camera glue writes int8 or float32 inputs")
+        raise SensorConfigError(f"input '{t.name}' is {t.dtype}; the {what} writes int8 or float32 inputs")
     if t.dtype == "int8" and (t.quant is None or t.quant.per_channel):
         raise SensorConfigError(f"input '{t.name}' is int8 without per-tensor quantization parameters")
+    return t
+
+
+def _camera_input(graph: Graph) -> Any:
+    t = _single_input(graph, "camera pipeline")
     dims = list(t.shape)
     if len(dims) == 4 and dims[0] == 1:
         dims = dims[1:]

@@ -74,6 +74,7 @@ __all__ = [
     "MemoryRegion",
     "PlatformIOTarget",
     "Sensor",
+    "SensorCamera",
     "SensorI2C",
     "SensorZephyr",
     "UnknownRegionError",
@@ -196,6 +197,7 @@ Runner = Literal[
     "picotool",
     "uf2",
     "bossac",
+    "dfu-util",
     "blackmagicprobe",
     "linkserver",
     "qemu",
@@ -393,6 +395,52 @@ class SensorDfsdm(_Model):
     dma: SensorDma
 
 
+class SensorCamera(_Model):
+    """What a board camera delivers through its Zephyr capture driver, so a pipeline asking for
+    something else is refused before anything is generated. ``formats``: pixel formats by
+    mcuforge's names (generator/sensor/camera.py); ``sizes``: the fixed frame sizes [width,
+    height], and/or ``min_size``/``max_size``: any size between them (drivers that scale).
+    ``frame_buffers``: how many buffers the capture driver needs queued before it streams (its
+    ``video_caps.min_vbuf_count``); mcuforge reserves that many frame buffers statically.
+    ``dma``: the driver fills them by DMA, so they must sit in a DMA-capable region."""
+
+    formats: tuple[NonEmptyStr, ...]
+    sizes: tuple[tuple[Annotated[int, Field(strict=True, gt=0)], Annotated[int, Field(strict=True, gt=0)]], ...] = ()
+    min_size: tuple[Annotated[int, Field(strict=True, gt=0)], Annotated[int, Field(strict=True, gt=0)]] | None = None
+    max_size: tuple[Annotated[int, Field(strict=True, gt=0)], Annotated[int, Field(strict=True, gt=0)]] | None = None
+    frame_buffers: Annotated[int, Field(strict=True, ge=1, le=4)] = 1
+    dma: bool = False
+
+    @model_validator(mode="after")
+    def _known(self) -> SensorCamera:
+        from .sensor.camera import FORMATS
+
+        unknown = [f for f in self.formats if f not in FORMATS]
+        if unknown:
+            raise ValueError(f"camera.formats: unknown pixel format {', '.join(unknown)} "
+                             f"(mcuforge knows {', '.join(FORMATS)})")
+        if (self.min_size is None) != (self.max_size is None):
+            raise ValueError("camera: min_size and max_size go together")
+        if self.min_size and self.max_size and any(a > b for a, b in zip(self.min_size, self.max_size, strict=True)):
+            raise ValueError(f"camera: min_size {list(self.min_size)} exceeds max_size {list(self.max_size)}")
+        if not self.sizes and self.min_size is None:
+            raise ValueError("camera: list the frame sizes (sizes) or their range (min_size, max_size)")
+        return self
+
+    def allows(self, width: int, height: int) -> bool:
+        """True if the camera delivers frames of ``width`` × ``height``."""
+        if (width, height) in self.sizes:
+            return True
+        lo, hi = self.min_size, self.max_size
+        return lo is not None and hi is not None and lo[0] <= width <= hi[0] and lo[1] <= height <= hi[1]
+
+    def describe_sizes(self) -> str:
+        parts = [f"{w}×{h}" for w, h in self.sizes]
+        if self.min_size and self.max_size:
+            parts.append(f"any from {self.min_size[0]}×{self.min_size[1]} to {self.max_size[0]}×{self.max_size[1]}")
+        return ", ".join(parts)
+
+
 class Sensor(_Model):
     """An on-board sensor. ``channels`` uses Zephyr's sensor channel names, lower case
     (``accel_xyz``, ``ambient_temp``, ...). ``max_rate_hz``: the highest output data rate of the
@@ -404,6 +452,7 @@ class Sensor(_Model):
     arduino_library: NonEmptyStr | None = None
     arduino_i2c: SensorI2C | None = None
     dfsdm: SensorDfsdm | None = None
+    camera: SensorCamera | None = None
     channels: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ...] = ()
     max_rate_hz: Annotated[float, Field(gt=0)] | None = None
 

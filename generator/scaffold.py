@@ -157,10 +157,15 @@ def _placeable(board: Board, framework: str) -> list:
 
 
 def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrary,
-           requested: dict[str, str]) -> Placement:
+           requested: dict[str, str], *, dma_only: bool = False) -> Placement:
+    """Where the arena, IO and weights go; with `dma_only` the RAM chosen by default is one that
+    DMA reaches (a region asked for with --place is checked later, with its reason)."""
     flash = board.image_region()
     hot = lib.manifest.get("hot_ops")
-    return plan_placement(list(board.memory), ram_order=_placeable(board, framework),
+    ram_order = _placeable(board, framework)
+    if dma_only:
+        ram_order = [r for r in ram_order if r.dma_capable] or ram_order
+    return plan_placement(list(board.memory), ram_order=ram_order,
                           system_ram=board.default_ram().name,
                           flash=flash.name, arena_bytes=cm.plan.arena_bytes,
                           io_bytes_if_separate=_io_bytes(cm.graph), const_bytes=lib.manifest["const_bytes"],
@@ -364,6 +369,7 @@ def _sensor_context(p: Pipeline | None) -> dict[str, object] | None:
     return {"source": p.source, "kind": p.kind or "", "part": p.part or "", "live": p.source == "board",
             "channels": list(p.channels), "window": p.window, "hop": p.hop, "rate_hz": p.rate_hz,
             "arduino_lib_dep": lib_dep, "describe": p.describe(), "camera": p.camera is not None,
+            "frame_buffers": p.frame_buffers,
             "sw_generator": p.sensor is not None and p.sensor.zephyr is not None
             and p.sensor.zephyr.compatible == "zephyr,video-sw-generator",
             "zephyr_node": p.sensor.zephyr.node if p.sensor is not None and p.sensor.zephyr is not None else None,
@@ -419,25 +425,37 @@ def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, 
                              hint="e.g. --place weights=dtcm --hot-weights 3 (a RAM region: copied there at boot)")
         hot = hot_layers(cm, cfg.hot_weights)
     lib = generate(cm, cfg.prefix, hot_ops=hot)
-    placement = _place(board, framework, cm, lib, requested)
+    pipeline = resolve(cfg.sensor, graph, board, framework) if cfg.sensor is not None else None
+    # a camera that fills its frame buffers by DMA: they go with the arena, into RAM that DMA reaches
+    dma_only = pipeline is not None and pipeline.source == "board" and pipeline.sensor is not None \
+        and pipeline.sensor.camera is not None and pipeline.sensor.camera.dma
+    placement = _place(board, framework, cm, lib, requested, dma_only=dma_only)
     if placement.separate_io:
         cm = compile_graph(graph, separate_io=True)
     lib = generate(cm, cfg.prefix, c_placement(board, framework, placement, hot=bool(hot)), hot_ops=hot)
-    pipeline = None
-    if cfg.sensor is not None:
-        pipeline = resolve(cfg.sensor, graph, board, framework)
+    if pipeline is not None:
         _check_sensor_ram(board, placement, pipeline)
     return Project(root, cfg, board, cm, lib, placement, make_selftest(graph, model_bytes), pipeline), model_bytes
 
 
 def _check_sensor_ram(board: Board, placement: Placement, pipeline: Pipeline) -> None:
-    """The glue's static buffers go where the arena goes; they must fit there too."""
+    """The glue's static buffers go where the arena goes; they must fit there too, and a camera
+    whose driver fills its frame buffers by DMA needs a region that DMA reaches."""
     region = board.region(placement.regions["arena"])
     used = placement.used.get(region.name, 0)
+    cam = pipeline.camera
+    caps = pipeline.sensor.camera if pipeline.source == "board" and pipeline.sensor is not None else None
+    if caps is not None and caps.dma and not region.dma_capable:
+        dma_regions = [r.name for r in board.memory if r.is_ram and r.dma_capable]
+        raise SensorConfigError(f"the {pipeline.sensor.part if pipeline.sensor else 'camera'}'s frame buffers go "
+                                f"where the arena goes, {region.name}, which its capture DMA does not reach",
+                                hint=f"--place arena={dma_regions[0]}" if dma_regions else None)
     if used + pipeline.ram_bytes > region.size:
-        raise SensorConfigError(f"the sensor buffers ({pipeline.ram_bytes:,} B: window {pipeline.window} × "
-                                f"{pipeline.num_channels} channels) do not fit {region.name} next to the model "
-                                f"({used:,} of {region.size:,} B used)", hint="a shorter window, or fewer channels")
+        what = (f"{pipeline.frame_buffers} × {cam.frame_bytes:,} B frame buffers and rows" if cam is not None
+                else f"window {pipeline.window} × {pipeline.num_channels} channels")
+        hint = "smaller camera frames" if cam is not None else "a shorter window, or fewer channels"
+        raise SensorConfigError(f"the sensor buffers ({pipeline.ram_bytes:,} B: {what}) do not fit {region.name} "
+                                f"next to the model ({used:,} of {region.size:,} B used)", hint=hint)
 
 
 def new_project(root: Path, model: Path, board_id: str, *, framework: str | None = None,

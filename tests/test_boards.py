@@ -40,6 +40,7 @@ EXPECTED_BOARDS = {
     "mps2_an500",
     "qemu_riscv32",
     "96b_argonkey",  # a Zephyr board whose microphone driver (st,mpxxdtyy) builds with hal_stm32 + hal_st
+    "arduino_nicla_vision",  # a real camera (GC2145 on the STM32 DCMI)
 }
 BUILTIN_FILES = sorted(boards.builtin_board_dir().glob("*.yaml"))
 
@@ -269,6 +270,26 @@ def test_sensors() -> None:
     mic = next(s for s in nano.sensors if s.kind == "microphone")
     assert mic.zephyr is not None and mic.zephyr.node == "dmic_dev"
     assert {s.arduino_library for s in nano.sensors if s.kind == "imu"} == {"Arduino_LSM9DS1"}
+
+
+def test_camera_capabilities() -> None:
+    nicla = boards.load_board("arduino_nicla_vision")
+    cam = next(s for s in nicla.sensors if s.kind == "camera")
+    assert cam.camera is not None and cam.camera.frame_buffers == 2 and cam.camera.dma
+    assert cam.camera.allows(320, 240) and cam.camera.allows(160, 120) and cam.camera.allows(200, 150)
+    assert not cam.camera.allows(96, 96) and not cam.camera.allows(1920, 1080)
+    assert "any from 160×120 to 1600×1200" in cam.camera.describe_sizes()
+
+
+@pytest.mark.parametrize("camera, message", [
+    ({"formats": ["rgb565"], "sizes": [[320, 240]]}, "unknown pixel format rgb565"),
+    ({"formats": ["yuyv"]}, "list the frame sizes"),
+    ({"formats": ["yuyv"], "min_size": [160, 120]}, "min_size and max_size go together"),
+    ({"formats": ["yuyv"], "min_size": [640, 480], "max_size": [320, 240]}, "exceeds max_size"),
+])
+def test_camera_capabilities_are_checked(camera: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        boards.SensorCamera.model_validate(camera)
 
 
 def test_region_lookup_lists_the_regions() -> None:

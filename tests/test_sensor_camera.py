@@ -12,6 +12,7 @@ cross-compiled for Cortex-M4 without a warning.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -337,6 +338,90 @@ def test_camera_option_errors_write_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 2 and not root.exists()
     assert proc.stderr.startswith("error: a board camera (video-sw-generator) is read through Zephyr's video API")
     assert "Traceback" not in proc.stderr
+
+
+# ---- a real board camera: what it delivers, its frame buffers, DMA-reachable RAM ----------------
+
+NICLA_SMALL_CAMERA = """\
+id: small_cam
+name: A board whose camera only does QVGA YUYV, with a TCM DMA does not reach
+vendor: test
+cpu: {core: cortex-m7, arch: arm, fpu: dp, dsp: true}
+clock_hz: 400_000_000
+default_framework: zephyr
+memory:
+  - {name: flash, base: 0x08000000, size: 2M, kind: flash, attributes: [executable], zephyr: {node: flash0}}
+  - {name: dtcm, base: 0x20000000, size: 128K, kind: tcm, zephyr: {node: dtcm, memory_region: DTCM}}
+  - {name: sram, base: 0x24000000, size: 512K, kind: sram, attributes: [dma-capable], zephyr: {node: sram0},
+     default: true}
+zephyr: {target: small_cam}
+console: {uart: usart1, baud: 115200}
+sensors:
+  - kind: camera
+    part: qvga-cam
+    zephyr: {compatible: "vendor,qvga-cam"}
+    camera: {formats: [yuyv], sizes: [[320, 240]], frame_buffers: 2, dma: true}
+"""
+
+
+def _nicla(board: str = "arduino_nicla_vision", board_dirs: list[str] | None = None, **camera: object) -> object:
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.sensor.camera import CameraSpec
+    from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
+    from mcuforge.generator.tflite_import import read_model
+
+    spec = SensorSpec(source="board", kind="camera", camera=CameraSpec(**camera) if camera else None)  # type: ignore[arg-type]
+    return resolve(spec, read_model(VWW), load_board(board, board_dirs or []), "zephyr")
+
+
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+def test_board_camera_capabilities_are_checked(tmp_path: Path) -> None:
+    from mcuforge.generator.sensor.codegen import config_header
+    from mcuforge.generator.sensor.pipeline import SensorConfigError
+
+    p = _nicla()  # no camera settings: defaults the GC2145 delivers
+    cam = p.camera  # type: ignore[attr-defined]
+    assert (cam.format, cam.src_w, cam.src_h) == ("rgb565le", 160, 120)
+    assert p.frame_buffers == 2  # type: ignore[attr-defined]
+    assert p.ram_bytes >= 2 * 160 * 120 * 2  # type: ignore[attr-defined]  # both DCMI buffers are reserved
+    header = config_header(p, model_sha256="0" * 64, board_id="arduino_nicla_vision")  # type: ignore[arg-type]
+    assert "#define MCF_CAMERA_FRAME_BUFFERS 2u" in header and "DT_CHOSEN(zephyr_camera)" in header
+    assert _nicla(format="yuyv", width=320, height=240).camera.format == "yuyv"  # type: ignore[attr-defined]
+    assert _nicla(width=200, height=150).camera.src_w == 200  # type: ignore[attr-defined]  # the driver scales
+    for kw, message in [({"format": "gray8"}, "the gc2145 on board 'arduino_nicla_vision' does not deliver gray8 "
+                                              "frames (it delivers rgb565le, yuyv)"),
+                        ({"width": 1920, "height": 1080}, "does not deliver 1920×1080 frames (320×240, 640×480, "
+                                                          "1600×1200, any from 160×120 to 1600×1200)")]:
+        with pytest.raises(SensorConfigError) as exc:
+            _nicla(**kw)
+        assert message in exc.value.message and "\n" not in exc.value.message
+    # a camera that only does one size and format: the defaults follow it
+    (tmp_path / "small_cam.yaml").write_text(NICLA_SMALL_CAMERA)
+    small = _nicla("small_cam", [str(tmp_path)])
+    assert (small.camera.format, small.camera.src_w, small.camera.src_h) == ("yuyv", 320, 240)  # type: ignore[attr-defined]
+    assert small.frame_buffers == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+def test_camera_frame_buffers_must_be_dma_reachable(tmp_path: Path) -> None:
+    import sys
+
+    boards_dir = tmp_path / "boards"
+    boards_dir.mkdir()
+    (boards_dir / "small_cam.yaml").write_text(NICLA_SMALL_CAMERA)
+    root = tmp_path / "p"
+    cmd = [sys.executable, "-m", "mcuforge.generator.cli", "new", str(root), "--model", str(VWW), "--board",
+           "small_cam", "--board-dir", str(boards_dir), "--sensor", "camera"]
+    proc = subprocess.run([*cmd, "--place", "arena=dtcm"], capture_output=True, text=True)
+    assert proc.returncode == 2 and not root.exists(), proc.stderr
+    assert "the qvga-cam's frame buffers go where the arena goes, dtcm, which its capture DMA does not reach" \
+        in proc.stderr and "--place arena=sram" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    conf = (root / "prj.conf").read_text()
+    assert "CONFIG_VIDEO_BUFFER_POOL_NUM_MAX=2" in conf
+    info = json.loads((root / "mcuforge_model" / "mcuforge_build.json").read_text())
+    assert info["placement"]["arena"] == "sram"  # by default too: not the faster dtcm DMA cannot reach
 
 
 # ---- on an emulated Cortex-M4F (slow): bit-exact, and what a frame costs -------------------------

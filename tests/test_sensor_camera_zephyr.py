@@ -137,3 +137,29 @@ def test_sw_generator_frames_through_the_video_api_in_qemu(tmp_path: Path, fmt: 
     for got_in, got_out in zip(inputs, outputs, strict=False):
         assert got_in == want.tobytes(), np.flatnonzero(np.frombuffer(got_in, np.int8) != want.reshape(-1))[:10]
         assert np.array_equal(np.frombuffer(got_out, np.int8), ref)
+
+
+@pytest.mark.slow
+@pytest.mark.zephyr
+@_needs_zephyr("cmsis_6", "hal_stm32")
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+def test_nicla_vision_gc2145_glue_builds(tmp_path: Path) -> None:
+    """A real camera: the Nicla Vision's GC2145 behind the STM32H747's DCMI (devicetree chosen
+    `zephyr,camera`). The DCMI driver wants two buffers queued (and checks the pool size at build
+    time): both are mcuforge's own, in the AXI SRAM its DMA reaches. Built, not run (no board here)."""
+    import subprocess
+
+    root = tmp_path / "nicla"
+    new_project(root, VWW, "arduino_nicla_vision", framework="zephyr", sensor="camera")
+    assert "CONFIG_VIDEO_BUFFER_POOL_NUM_MAX=2" in (root / "prj.conf").read_text()
+    res = build_project(root)
+    config = (root / "build" / "zephyr" / ".config").read_text()
+    for opt in ("CONFIG_VIDEO_STM32_DCMI=y", "CONFIG_VIDEO_GC2145=y", "CONFIG_USBD_CDC_ACM_CLASS=y"):
+        assert opt in config, opt  # the camera drivers, and the USB CDC ACM console the host talks to
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", str(res.elf)], capture_output=True, text=True, check=True).stdout
+    sizes = {line.split()[3]: (int(line.split()[0], 16), int(line.split()[1], 16))
+             for line in nm.splitlines() if len(line.split()) == 4}
+    addr, size = sizes["mcf_camera_frame_buf"]
+    assert size == 2 * 160 * 120 * 2 and 0x24000000 <= addr < 0x24080000  # two RGB565 frames in axi_sram
+    assert "gc2145_init" in sizes and "video_stm32_dcmi_init" in sizes
+    assert res.report.symbols["arena"].region == "axi_sram"

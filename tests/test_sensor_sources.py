@@ -83,6 +83,19 @@ def test_zephyr_lsm6dsl_glue_builds_for_disco_l475_iot1(tmp_path: Path, option: 
 
 @pytest.mark.slow
 @pytest.mark.zephyr
+@_needs_zephyr("cmsis_6", "hal_stm32")
+def test_zephyr_lsm6dso_glue_builds_for_nicla_vision(tmp_path: Path) -> None:
+    """The Nicla Vision's LSM6DSOX through Zephyr's st,lsm6dso driver on SPI5 (console: USB CDC ACM)."""
+    root = tmp_path / "nicla"
+    new_project(root, GESTURE, "arduino_nicla_vision", framework="zephyr", sensor="imu")
+    res = build_project(root)
+    nm = _nm(res.elf)
+    assert "lsm6dso_init" in nm and "mcf_source_poll" in nm
+    assert res.report.symbols["sensor"].region == "axi_sram"
+
+
+@pytest.mark.slow
+@pytest.mark.zephyr
 @_needs_zephyr("cmsis_6", "hal_nordic")
 @pytest.mark.parametrize(("board", "option"), [("arduino_nano_33_ble", "imu"), ("nrf52840dk", "replay:accelerometer")])
 def test_zephyr_glue_builds_for_nordic_boards(tmp_path: Path, board: str, option: str) -> None:

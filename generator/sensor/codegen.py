@@ -378,7 +378,9 @@ def _camera_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr
         node = (f"DT_NODELABEL({z.node})" if z.node else f"DT_ALIAS({z.alias.replace('-', '_')})" if z.alias
                 else "DT_CHOSEN(zephyr_camera)")
         lines += ["", f"/* ---- Zephyr video source: {p.sensor.part} ({z.compatible}) */",
-                  f"#define MCF_SOURCE_ZEPHYR_NODE {node}"]
+                  f"#define MCF_SOURCE_ZEPHYR_NODE {node}",
+                  "/* frame buffers queued to the driver: at least its video_caps.min_vbuf_count */",
+                  f"#define MCF_CAMERA_FRAME_BUFFERS {p.frame_buffers}u"]
     else:
         lines += ["", "/* ---- host-fed source: frames arrive as SAMPLES messages (docs/protocol.md) */"]
     lines += ["", "#endif /* MCF_SENSOR_CONFIG_H */", ""]

@@ -306,6 +306,13 @@ class Pipeline:
         return self.window * self.num_channels * (2 if self.ring_int16 else 4)
 
     @property
+    def frame_buffers(self) -> int:
+        """Frame buffers a board camera's capture driver needs queued (board YAML, camera.frame_buffers)."""
+        if self.sensor is not None and self.sensor.camera is not None:
+            return self.sensor.camera.frame_buffers
+        return 1
+
+    @property
     def ring_int16(self) -> bool:
         """The ring holds int16 samples (rounded half away from zero, saturated), read in place by
         the feature stage: audio (one channel) through a stage that can (MFCC), without scaling or
@@ -317,11 +324,11 @@ class Pipeline:
     @property
     def ram_bytes(self) -> int:
         """Static RAM the glue adds: ring buffer, the feature stage's buffers (window copy + its own),
-        counters. Camera: one source row (host-fed stream) or the whole frame buffer the video
-        driver fills (board camera), the bilinear line buffer, state."""
+        counters. Camera: one source row (host-fed stream) or the whole frame buffers the video
+        driver fills (board camera: as many as it needs queued), the bilinear line buffer, state."""
         if self.camera is not None:
             cam = self.camera
-            frame = cam.frame_bytes if self.source == "board" else 0
+            frame = cam.frame_bytes * self.frame_buffers if self.source == "board" else 0
             return frame + cam.row_bytes + 2 * max(cam.hbuf_elems, 1) + 64 + 32
         extra = 0
         if self.features is not None:
@@ -685,10 +692,30 @@ def _camera_input(graph: Graph) -> Any:
     return t, dims[0], dims[1], dims[2]
 
 
+def _default_camera(sensor: Sensor | None, dst_w: int, dst_h: int) -> CameraSpec:
+    """The camera settings when mcuforge.yaml gives none: CameraSpec's defaults, or for a board
+    camera that cannot deliver them, its first format and the smallest frame it delivers that
+    covers the model input."""
+    base = CameraSpec()
+    caps = sensor.camera if sensor is not None else None
+    if caps is None:
+        return base
+    fmt = base.format if base.format in caps.formats else caps.formats[0]
+    if caps.allows(base.width, base.height):
+        return CameraSpec(format=fmt, width=base.width, height=base.height)
+    sizes = [s for s in caps.sizes if s[0] >= dst_w and s[1] >= dst_h]
+    if caps.min_size is not None and caps.max_size is not None:
+        w, h = max(caps.min_size[0], dst_w), max(caps.min_size[1], dst_h)
+        if caps.allows(w, h):
+            sizes.append((w, h))
+    w, h = min(sizes, key=lambda s: s[0] * s[1]) if sizes else (base.width, base.height)
+    return CameraSpec(format=fmt, width=w, height=h)
+
+
 def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str, sensor: Sensor | None) -> Pipeline:
     """A camera pipeline: frames → crop → resize → colours → normalization → quantization."""
     t, dst_h, dst_w, dst_c = _camera_input(graph)
-    cs = spec.camera or CameraSpec()
+    cs = spec.camera or _default_camera(sensor, dst_w, dst_h)
     for name in ("channels", "units", "window", "hop", "layout", "features"):
         if getattr(spec, name) is not None:
             raise SensorConfigError(f"sensor.{name} does not apply to a camera (frames are the windows)",
@@ -713,6 +740,16 @@ def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str
         cx, cy, cw, ch = center_crop(w, h, dst_w, dst_h)
     else:
         cx, cy, cw, ch = 0, 0, w, h
+    if sensor is not None and sensor.camera is not None:
+        caps = sensor.camera
+        if cs.format not in caps.formats:
+            raise SensorConfigError(f"sensor.camera.format: the {sensor.part} on board '{board.id}' does not deliver "
+                                    f"{cs.format} frames (it delivers {', '.join(caps.formats)})",
+                                    hint=f"format: {caps.formats[0]}")
+        if not caps.allows(w, h):
+            raise SensorConfigError(f"sensor.camera: the {sensor.part} on board '{board.id}' does not deliver "
+                                    f"{w}×{h} frames ({caps.describe_sizes()})",
+                                    hint="a frame size it delivers; crop and resize make the model's input from it")
     if w < dst_w or h < dst_h:
         raise SensorConfigError(f"sensor.camera: the {w}×{h} frames are smaller than input '{t.name}' "
                                 f"({dst_w}×{dst_h}); the glue only scales down",

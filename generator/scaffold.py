@@ -362,7 +362,7 @@ def _sensor_context(p: Pipeline | None) -> dict[str, object] | None:
     if p is None:
         return None
     lib_dep = None
-    if p.source == "board" and p.framework == "platformio" and p.sensor is not None:
+    if p.source == "board" and p.framework == "platformio" and p.sensor is not None and p.camera is None:
         from .sensor.codegen import ARDUINO_LIBRARIES
 
         lib_dep = ARDUINO_LIBRARIES[p.sensor.arduino_library or ""].lib_dep

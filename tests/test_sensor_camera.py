@@ -424,6 +424,82 @@ def test_camera_frame_buffers_must_be_dma_reachable(tmp_path: Path) -> None:
     assert info["placement"]["arena"] == "sram"  # by default too: not the faster dtcm DMA cannot reach
 
 
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+def test_arduino_camera_project(tmp_path: Path) -> None:
+    from mcuforge.generator.scaffold import new_project
+    from mcuforge.generator.sensor.pipeline import SensorConfigError
+
+    root = tmp_path / "nicla"
+    p = new_project(root, VWW, "arduino_nicla_vision", framework="platformio", sensor="camera")
+    assert p.pipeline is not None and p.pipeline.camera is not None
+    # the Camera library's RGB565 is high byte first, at its fixed resolutions; one buffer of ours
+    assert (p.pipeline.camera.format, p.pipeline.camera.src_w, p.pipeline.camera.src_h) == ("rgb565be", 160, 120)
+    assert p.pipeline.frame_buffers == 1
+    app = root / "lib" / "mcuforge_model" / "app"
+    assert (app / "mcf_source_arduino_camera.cpp").is_file() and not (app / "mcf_source_zephyr_video.c").exists()
+    config = (app / "mcf_sensor_config.h").read_text()
+    for line in ('#define MCF_ARDUINO_CAMERA_HEADER "gc2145.h"', "#define MCF_ARDUINO_CAMERA_CLASS GC2145",
+                 "#define MCF_ARDUINO_CAMERA_RESOLUTION CAMERA_R160x120",
+                 "#define MCF_ARDUINO_CAMERA_PIXFORMAT CAMERA_RGB565"):
+        assert line in config, line
+    ini = (root / "platformio.ini").read_text()
+    assert "board = nicla_vision" in ini and "lib_deps" not in ini  # Camera and GC2145 come with the core
+    src = (app / "mcf_source_arduino_camera.cpp").read_text()
+    for call in ("camera.begin(MCF_ARDUINO_CAMERA_RESOLUTION, MCF_ARDUINO_CAMERA_PIXFORMAT, fps)",
+                 "frame.setBuffer(frame_buf)", "camera.grabFrame(frame, 1500u)", "camera.frameSize()"):
+        assert call in src, call
+    assert "malloc" not in src
+    for kw, message in [({"format": "rgb565le"}, "does not deliver rgb565le frames (it delivers rgb565be)"),
+                        ({"format": "rgb565be", "width": 200, "height": 150}, "does not deliver 200×150 frames "
+                         "(160×120, 320×240, 320×320, 640×480, 800×600, 1600×1200)")]:
+        with pytest.raises(SensorConfigError) as exc:
+            from mcuforge.generator.boards import load_board
+            from mcuforge.generator.sensor.camera import CameraSpec
+            from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
+            from mcuforge.generator.tflite_import import read_model
+
+            spec = SensorSpec(source="board", kind="camera", camera=CameraSpec(**kw))  # type: ignore[arg-type]
+            resolve(spec, read_model(VWW), load_board("arduino_nicla_vision"), "platformio")
+        assert message in exc.value.message
+
+
+@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+def test_arduino_camera_source_compiles_against_the_mbed_core(tmp_path: Path) -> None:
+    """sources/mcf_source_arduino_camera.cpp against the real Camera, GC2145, Wire and mbed headers of
+    ArduinoCore-mbed's NICLA_VISION variant, with the core's compile recipe (-Wall -Wextra -Werror; no
+    link: the variant's prebuilt libmbed.a is not needed to compile). Skips without
+    MCUFORGE_ARDUINO_MBED_DIR (see tests/test_sensor_microphone.py)."""
+    from test_sensor_microphone import MBED_ENV, _recipe
+
+    from mcuforge.generator.scaffold import new_project
+
+    value = os.environ.get(MBED_ENV)
+    core = Path(value) if value else None
+    if core is None or not (core / "libraries" / "Camera" / "src" / "camera.h").is_file():
+        pytest.skip(f"{MBED_ENV} does not name a checkout of github.com/arduino/ArduinoCore-mbed")
+    for need in ("variants/NICLA_VISION/cxxflags.txt", "libraries/GC2145/gc2145.h", "libraries/Wire/Wire.h",
+                 "cores/arduino/api/ArduinoAPI.h"):
+        if not (core / need).is_file():
+            pytest.skip(f"{core} has no {need}")
+    cxx = shutil.which("arm-none-eabi-g++")
+    if cxx is None:
+        pytest.skip("needs arm-none-eabi-g++")
+    root = tmp_path / "nicla"
+    new_project(root, VWW, "arduino_nicla_vision", framework="platformio", sensor="camera")
+    app = root / "lib" / "mcuforge_model" / "app"
+    obj = tmp_path / "camera.o"
+    libs = [f"-I{core / 'libraries' / d}" for d in ("Camera/src", "GC2145", "Wire")]
+    cmd = [cxx, *_recipe(core, "NICLA_VISION"), "-Werror", *libs, "-I", str(app), "-I", str(app.parent / "include"),
+           str(app / "mcf_source_arduino_camera.cpp"), "-o", str(obj)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=core)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    nm = subprocess.run(["arm-none-eabi-nm", "-C", "-S", str(obj)], capture_output=True, text=True, check=True).stdout
+    for sym in ("Camera::begin", "Camera::grabFrame", "Camera::frameSize", "GC2145::GC2145", "mcf_source_poll_frame"):
+        assert sym in nm, sym
+    buf = next(line for line in nm.splitlines() if line.endswith(" frame_buf"))
+    assert int(buf.split()[1], 16) == 160 * 120 * 2
+
+
 # ---- on an emulated Cortex-M4F (slow): bit-exact, and what a frame costs -------------------------
 
 INSTR_PER_FRAME_BUDGET = 3_500_000  # 160×120 → 96×96×3: 0.8M (gray8 nearest) to 2.4M (YUYV bilinear) on mps2-an386

@@ -18,7 +18,9 @@ Need the real tools, and skip saying so otherwise:
   ArduinoCore-API's api/ in cores/arduino/api, as its README says) and arm-none-eabi-g++:
   mcf_source_arduino_pdm.cpp compiles (-Wall -Wextra -Werror) against the real PDM.h, Arduino.h and
   mbed headers with the flags of the core's platform.txt recipe for nano33ble (no link: the
-  variant's prebuilt libmbed.a is not needed to compile).
+  variant's prebuilt libmbed.a is not needed to compile). tests/test_sensor_camera.py compiles
+  mcf_source_arduino_camera.cpp the same way for NICLA_VISION: the checkout then also needs
+  variants/NICLA_VISION and libraries/Camera, GC2145 and Wire.
 """
 
 from __future__ import annotations
@@ -517,13 +519,22 @@ def test_zephyr_dfsdm_glue_builds_for_disco_l475_iot1(kws: Path, tmp_path: Path)
 # ---- Arduino mbed core -----------------------------------------------------------------------------
 
 
+#: boards.txt of ArduinoCore-mbed: build.arch, build.mcu, build.fpu, build.float-abi and build.board
+#: of each variant the tests compile for (nano33ble; nicla_vision with target_core cm7).
+_VARIANT_FLAGS = {
+    "ARDUINO_NANO33BLE": ["-DARDUINO_ARCH_NRF52840", "-mcpu=cortex-m4", "-mfloat-abi=softfp", "-mfpu=fpv4-sp-d16",
+                          "-DARDUINO_ARDUINO_NANO33BLE"],
+    "NICLA_VISION": ["-DARDUINO_ARCH_MBED_NICLA", "-mcpu=cortex-m7", "-mfloat-abi=softfp", "-mfpu=fpv5-d16",
+                     "-DARDUINO_NICLA_VISION"],
+}
+
+
 def _recipe(core: Path, variant: str) -> list[str]:
-    """The compile flags of the core's platform.txt (recipe.cpp.o.pattern, nano33ble in boards.txt)."""
+    """The compile flags of the core's platform.txt (recipe.cpp.o.pattern) for a variant of boards.txt."""
     vdir = core / "variants" / variant
     arduino = core / "cores" / "arduino"
     return ["-c", "-Wall", "-Wextra", "-g3", "-nostdlib", f"@{vdir / 'defines.txt'}", f"@{vdir / 'cxxflags.txt'}",
-            "-DARDUINO_ARCH_NRF52840", "-mcpu=cortex-m4", "-mfloat-abi=softfp", "-mfpu=fpv4-sp-d16",
-            "-DARDUINO=10819", "-DARDUINO_ARDUINO_NANO33BLE", "-DARDUINO_ARCH_MBED", f"-I{arduino}", f"-I{vdir}",
+            *_VARIANT_FLAGS[variant], "-DARDUINO=10819", "-DARDUINO_ARCH_MBED", f"-I{arduino}", f"-I{vdir}",
             f"-I{arduino / 'api' / 'deprecated'}", f"-I{arduino / 'api' / 'deprecated-avr-comp'}",
             f"-iprefix{arduino}", f"@{vdir / 'includes.txt'}"]
 

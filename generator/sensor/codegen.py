@@ -17,9 +17,11 @@ import numpy as np
 from .pipeline import CHANNELS, ZEPHYR_UNITS, Pipeline, unit_factor
 
 if TYPE_CHECKING:
+    from ..boards import SensorCamera
     from .microphone import Capture
 
-__all__ = ["ARDUINO_LIBRARIES", "ArduinoLibrary", "config_header", "runtime_files"]
+__all__ = ["ARDUINO_CAMERAS", "ARDUINO_CAMERA_SIZES", "ARDUINO_LIBRARIES", "ArduinoCamera", "ArduinoLibrary",
+           "arduino_camera_caps", "config_header", "runtime_files"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,37 @@ ARDUINO_LIBRARIES: dict[str, ArduinoLibrary] = {
 }
 
 
+@dataclass(frozen=True)
+class ArduinoCamera:
+    """An image sensor the Camera library of Arduino's mbed cores drives (libraries/Camera with the
+    sensor's own library, e.g. libraries/GC2145), read by sources/mcf_source_arduino_camera.cpp."""
+
+    header: str  # the sensor library's header
+    cls: str  # its ImageSensor class
+    formats: dict[str, str]  # mcuforge pixel format → the Camera library's pixel format constant
+
+
+#: The Camera library's resolutions (camera.h, restab in camera.cpp): frame size → constant.
+ARDUINO_CAMERA_SIZES: dict[tuple[int, int], str] = {
+    (160, 120): "CAMERA_R160x120", (320, 240): "CAMERA_R320x240", (320, 320): "CAMERA_R320x320",
+    (640, 480): "CAMERA_R640x480", (800, 600): "CAMERA_R800x600", (1600, 1200): "CAMERA_R1600x1200",
+}
+
+ARDUINO_CAMERAS: dict[str, ArduinoCamera] = {
+    # GC2145::setPixelFormat: RGB565 (as the sensor sends it, high byte first); its "grayscale" is
+    # raw Bayer, which the glue does not take.
+    "gc2145": ArduinoCamera("gc2145.h", "GC2145", {"rgb565be": "CAMERA_RGB565"}),
+}
+
+
+def arduino_camera_caps(part: str) -> SensorCamera:
+    """What the Camera library delivers from image sensor `part` (for the pipeline's checks)."""
+    from ..boards import SensorCamera
+
+    cam = ARDUINO_CAMERAS[part]
+    return SensorCamera(formats=tuple(cam.formats), sizes=tuple(ARDUINO_CAMERA_SIZES), frame_buffers=1, dma=True)
+
+
 def c_float(v: float | np.floating) -> str:
     """A C float literal that parses to exactly float32(v) (its exact value, shortest digits)."""
     f = float(np.float32(v))
@@ -64,7 +97,9 @@ def _array(values: list[str]) -> str:
 def runtime_files(p: Pipeline) -> list[str]:
     """Files of runtime/sensor/ a project with this pipeline gets (copied into its app/ folder)."""
     if p.camera is not None:
-        source = "sources/mcf_source_zephyr_video.c" if p.source == "board" else "sources/mcf_source_replay.c"
+        source = ("sources/mcf_source_replay.c" if p.source != "board" else
+                  "sources/mcf_source_arduino_camera.cpp" if p.framework == "platformio" else
+                  "sources/mcf_source_zephyr_video.c")
         return ["mcf_sensor_camera.c", "mcf_sensor.h", "mcf_camera.c", "mcf_camera.h", "mcf_sensor_host.c",
                 "mcf_sensor_host.h", "sources/mcf_source.h", source]
     files = ["mcf_sensor.c", "mcf_sensor.h", "mcf_sensor_host.c", "mcf_sensor_host.h", "sources/mcf_source.h"]
@@ -372,7 +407,16 @@ def _camera_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr
                   f"#define MCF_SENSOR_QZERO ({p.input_zero_point})"]
     else:
         lines.append("#define MCF_SENSOR_INPUT_INT8 0")
-    if p.source == "board":
+    if p.source == "board" and p.framework == "platformio":
+        assert p.sensor is not None
+        ac = ARDUINO_CAMERAS[p.sensor.part]
+        lines += ["", f"/* ---- Arduino Camera library source: {p.sensor.part} ({ac.cls}, {ac.header}) */",
+                  f"#define MCF_ARDUINO_CAMERA_HEADER \"{ac.header}\"",
+                  f"#define MCF_ARDUINO_CAMERA_CLASS {ac.cls}",
+                  f"#define MCF_ARDUINO_CAMERA_NAME \"{p.sensor.part}\"",
+                  f"#define MCF_ARDUINO_CAMERA_RESOLUTION {ARDUINO_CAMERA_SIZES[(cam.src_w, cam.src_h)]}",
+                  f"#define MCF_ARDUINO_CAMERA_PIXFORMAT {ac.formats[cam.format]}"]
+    elif p.source == "board":
         assert p.sensor is not None and p.sensor.zephyr is not None
         z = p.sensor.zephyr
         node = (f"DT_NODELABEL({z.node})" if z.node else f"DT_ALIAS({z.alias.replace('-', '_')})" if z.alias

@@ -39,7 +39,7 @@ from .camera import FORMATS as CAMERA_FORMATS
 from .camera import Camera, CameraSpec, center_crop, value_lut
 
 if TYPE_CHECKING:
-    from ..boards import Board, Sensor
+    from ..boards import Board, Sensor, SensorCamera
     from ..ir import Graph
 
 __all__ = [
@@ -308,7 +308,7 @@ class Pipeline:
     @property
     def frame_buffers(self) -> int:
         """Frame buffers a board camera's capture driver needs queued (board YAML, camera.frame_buffers)."""
-        if self.sensor is not None and self.sensor.camera is not None:
+        if self.framework == "zephyr" and self.sensor is not None and self.sensor.camera is not None:
             return self.sensor.camera.frame_buffers
         return 1
 
@@ -470,9 +470,19 @@ def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | N
     if sensor.kind == "microphone":
         return _microphone_checks(sensor, board, framework)
     if sensor.kind == "camera":
+        from .codegen import ARDUINO_CAMERAS
+
+        if framework == "platformio":
+            if sensor.arduino_library != "Camera" or sensor.part not in ARDUINO_CAMERAS:
+                raise SensorConfigError(f"board '{board.id}': no Arduino source for the {sensor.part} (camera); "
+                                        "mcuforge reads the Camera library of Arduino's mbed cores with "
+                                        f"{', '.join(sorted(ARDUINO_CAMERAS))}",
+                                        hint="use --framework zephyr, or stream frames from the host: "
+                                             "--sensor replay:camera")
+            return sensor
         if framework != "zephyr":
-            raise SensorConfigError(f"a board camera ({sensor.part}) is read through Zephyr's video API; the "
-                                    f"{framework} flavor has no camera source",
+            raise SensorConfigError(f"a board camera ({sensor.part}) is read through Zephyr's video API or "
+                                    f"Arduino's Camera library; the {framework} flavor has no camera source",
                                     hint="use --framework zephyr, or stream frames from the host: "
                                          "--sensor replay:camera")
         if sensor.zephyr is None:
@@ -692,12 +702,23 @@ def _camera_input(graph: Graph) -> Any:
     return t, dims[0], dims[1], dims[2]
 
 
-def _default_camera(sensor: Sensor | None, dst_w: int, dst_h: int) -> CameraSpec:
+def _camera_caps(sensor: Sensor | None, framework: str) -> SensorCamera | None:
+    """What a board camera delivers: through Arduino's Camera library (platformio), or through its
+    Zephyr driver as the board file says (None: not described, nothing to check)."""
+    if sensor is None:
+        return None
+    if framework == "platformio":
+        from .codegen import arduino_camera_caps
+
+        return arduino_camera_caps(sensor.part)
+    return sensor.camera
+
+
+def _default_camera(caps: SensorCamera | None, dst_w: int, dst_h: int) -> CameraSpec:
     """The camera settings when mcuforge.yaml gives none: CameraSpec's defaults, or for a board
     camera that cannot deliver them, its first format and the smallest frame it delivers that
     covers the model input."""
     base = CameraSpec()
-    caps = sensor.camera if sensor is not None else None
     if caps is None:
         return base
     fmt = base.format if base.format in caps.formats else caps.formats[0]
@@ -715,7 +736,8 @@ def _default_camera(sensor: Sensor | None, dst_w: int, dst_h: int) -> CameraSpec
 def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str, sensor: Sensor | None) -> Pipeline:
     """A camera pipeline: frames → crop → resize → colours → normalization → quantization."""
     t, dst_h, dst_w, dst_c = _camera_input(graph)
-    cs = spec.camera or _default_camera(sensor, dst_w, dst_h)
+    caps = _camera_caps(sensor, framework)
+    cs = spec.camera or _default_camera(caps, dst_w, dst_h)
     for name in ("channels", "units", "window", "hop", "layout", "features"):
         if getattr(spec, name) is not None:
             raise SensorConfigError(f"sensor.{name} does not apply to a camera (frames are the windows)",
@@ -740,8 +762,7 @@ def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str
         cx, cy, cw, ch = center_crop(w, h, dst_w, dst_h)
     else:
         cx, cy, cw, ch = 0, 0, w, h
-    if sensor is not None and sensor.camera is not None:
-        caps = sensor.camera
+    if sensor is not None and caps is not None:
         if cs.format not in caps.formats:
             raise SensorConfigError(f"sensor.camera.format: the {sensor.part} on board '{board.id}' does not deliver "
                                     f"{cs.format} frames (it delivers {', '.join(caps.formats)})",

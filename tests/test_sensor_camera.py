@@ -449,6 +449,12 @@ def test_arduino_camera_project(tmp_path: Path) -> None:
                  "frame.setBuffer(frame_buf)", "camera.grabFrame(frame, 1500u)", "camera.frameSize()"):
         assert call in src, call
     assert "malloc" not in src
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is not None:  # PlatformIO's native env compiles the file without ARDUINO: a source without frames
+        proc = subprocess.run([cxx, "-c", "-Wall", "-Wextra", "-Werror", "-I", str(app), "-I",
+                               str(app.parent / "include"), str(app / "mcf_source_arduino_camera.cpp"), "-o",
+                               str(tmp_path / "native.o")], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
     for kw, message in [({"format": "rgb565le"}, "does not deliver rgb565le frames (it delivers rgb565be)"),
                         ({"format": "rgb565be", "width": 200, "height": 150}, "does not deliver 200×150 frames "
                          "(160×120, 320×240, 320×320, 640×480, 800×600, 1600×1200)")]:

@@ -100,8 +100,9 @@ def runtime_files(p: Pipeline) -> list[str]:
         source = ("sources/mcf_source_replay.c" if p.source != "board" else
                   "sources/mcf_source_arduino_camera.cpp" if p.framework == "platformio" else
                   "sources/mcf_source_zephyr_video.c")
-        return ["mcf_sensor_camera.c", "mcf_sensor.h", "mcf_camera.c", "mcf_camera.h", "mcf_sensor_host.c",
-                "mcf_sensor_host.h", "sources/mcf_source.h", source]
+        files = ["mcf_sensor_camera.c", "mcf_sensor.h", "mcf_camera.c", "mcf_camera.h", "mcf_sensor_host.c",
+                 "mcf_sensor_host.h", "sources/mcf_source.h", source]
+        return files + (["sources/mcf_source_host_stub.h"] if source.endswith(".cpp") else [])
     files = ["mcf_sensor.c", "mcf_sensor.h", "mcf_sensor_host.c", "mcf_sensor_host.h", "sources/mcf_source.h"]
     if p.source == "board" and p.kind == "microphone":
         if p.framework == "zephyr":
@@ -117,6 +118,8 @@ def runtime_files(p: Pipeline) -> list[str]:
         files.append("sources/mcf_source_arduino.cpp")
     else:
         files.append("sources/mcf_source_replay.c")
+    if files[-1].endswith(".cpp"):  # the Arduino sources compile to a stub in PlatformIO's native env
+        files.append("sources/mcf_source_host_stub.h")
     if p.features is not None:
         files += list(p.features.c_sources)
     return files

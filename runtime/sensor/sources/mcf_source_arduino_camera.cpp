@@ -90,31 +90,6 @@ extern "C" const char *mcf_source_name(void)
 
 #else /* PlatformIO's native env: no camera, frames come from the host */
 
-extern "C" int mcf_source_init(void)
-{
-    return 0;
-}
-
-extern "C" int mcf_source_poll_frame(void *input)
-{
-    (void)input;
-    return 0;
-}
-
-extern "C" int mcf_source_poll(float *sample)
-{
-    (void)sample;
-    return 0;
-}
-
-extern "C" unsigned long mcf_source_overruns(void)
-{
-    return 0;
-}
-
-extern "C" const char *mcf_source_name(void)
-{
-    return "none (host build)";
-}
+#include "mcf_source_host_stub.h"
 
 #endif /* ARDUINO */

@@ -89,31 +89,6 @@ extern "C" const char *mcf_source_name(void)
 
 #else /* not an Arduino build (PlatformIO native env): no live samples, replay still works */
 
-extern "C" int mcf_source_init(void)
-{
-    return -1;
-}
-
-extern "C" int mcf_source_poll(float *sample)
-{
-    (void)sample;
-    return 0;
-}
-
-extern "C" int mcf_source_poll_frame(void *input)
-{
-    (void)input;
-    return 0;
-}
-
-extern "C" unsigned long mcf_source_overruns(void)
-{
-    return 0;
-}
-
-extern "C" const char *mcf_source_name(void)
-{
-    return "none (host build)";
-}
+#include "mcf_source_host_stub.h"
 
 #endif /* ARDUINO */

@@ -125,6 +125,20 @@ def runtime_files(p: Pipeline) -> list[str]:
     return files
 
 
+def _input_lines(p: Pipeline) -> list[str]:
+    """The model input section of ``mcf_sensor_config.h``: which input, its size, its quantization."""
+    lines = ["/* ---- model input */",
+             f"#define MCF_SENSOR_INPUT_INDEX {p.input_index}u",
+             f"/* '{p.input_name}' {p.input_dtype} {list(p.input_shape)} */",
+             f"#define MCF_SENSOR_INPUT_ELEMS {p.input_elements}u"]
+    if p.input_dtype == "int8":
+        assert p.input_scale is not None and p.input_zero_point is not None
+        return [*lines, "#define MCF_SENSOR_INPUT_INT8 1",
+                f"#define MCF_SENSOR_QSCALE {c_float(p.input_scale)} /* {float(p.input_scale):.9g} */",
+                f"#define MCF_SENSOR_QZERO ({p.input_zero_point})"]
+    return [*lines, "#define MCF_SENSOR_INPUT_INT8 0 /* float32: the values go in as they are */"]
+
+
 def _header_start(p: Pipeline, model_sha256: str, board_id: str, attr_includes: tuple[str, ...]) -> list[str]:
     """The lines every ``mcf_sensor_config.h`` starts with, up to its source macro."""
     return [
@@ -185,18 +199,7 @@ def config_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr:
             lines.append("#define MCF_SENSOR_RING_S16 1")
     else:
         lines.append("#define MCF_SENSOR_FEATURE 0")
-    lines += ["", "/* ---- model input */",
-              f"#define MCF_SENSOR_INPUT_INDEX {p.input_index}u",
-              f"/* '{p.input_name}' {p.input_dtype} {list(p.input_shape)} */",
-              f"#define MCF_SENSOR_INPUT_ELEMS {p.input_elements}u"]
-    if p.input_dtype == "int8":
-        assert p.input_scale is not None and p.input_zero_point is not None
-        lines += ["#define MCF_SENSOR_INPUT_INT8 1",
-                  f"#define MCF_SENSOR_QSCALE {c_float(p.input_scale)} /* {float(p.input_scale):.9g} */",
-                  f"#define MCF_SENSOR_QZERO ({p.input_zero_point})"]
-    else:
-        lines.append("#define MCF_SENSOR_INPUT_INT8 0 /* float32: the values go in as they are */")
-    lines += ["", *_source_lines(p), "", "#endif /* MCF_SENSOR_CONFIG_H */", ""]
+    lines += ["", *_input_lines(p), "", *_source_lines(p), "", "#endif /* MCF_SENSOR_CONFIG_H */", ""]
     return "\n".join(lines)
 
 
@@ -398,18 +401,8 @@ def _camera_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr
            if p.clip_lo is not None and p.clip_hi is not None else "") + " */",
         f"#define MCF_CAMERA_LUT {lut}",
         "",
-        "/* ---- model input */",
-        f"#define MCF_SENSOR_INPUT_INDEX {p.input_index}u",
-        f"/* '{p.input_name}' {p.input_dtype} {list(p.input_shape)} */",
-        f"#define MCF_SENSOR_INPUT_ELEMS {p.input_elements}u",
+        *_input_lines(p),
     ]
-    if p.input_dtype == "int8":
-        assert p.input_scale is not None and p.input_zero_point is not None
-        lines += ["#define MCF_SENSOR_INPUT_INT8 1",
-                  f"#define MCF_SENSOR_QSCALE {c_float(p.input_scale)} /* {float(p.input_scale):.9g} */",
-                  f"#define MCF_SENSOR_QZERO ({p.input_zero_point})"]
-    else:
-        lines.append("#define MCF_SENSOR_INPUT_INT8 0")
     if p.source == "board" and p.framework == "platformio":
         assert p.sensor is not None
         ac = ARDUINO_CAMERAS[p.sensor.part]

@@ -662,13 +662,7 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
     scale = _per_channel("scale", spec.scale, n_ch, channels)
     lo, hi = _clip(spec.clip, n_ch, channels)
 
-    qscale = qzero = None
-    if t.dtype == "int8":
-        assert t.quant is not None
-        qscale = np.float32(t.quant.scale[0])
-        qzero = int(t.quant.zero_point[0])
-        if not (np.isfinite(qscale) and qscale > 0):
-            raise SensorConfigError(f"input '{t.name}' has quantization scale {float(qscale)}")
+    qscale, qzero = _input_quant(t)
     return Pipeline(source=spec.source, kind=spec.kind, part=sensor.part if sensor else spec.part,
                     framework=framework, rate_hz=rate, channels=tuple(channels), units=units, window=window,
                     hop=hop, layout=layout, offset=offset, scale=scale, clip_lo=lo, clip_hi=hi, features=features,
@@ -688,6 +682,18 @@ def _single_input(graph: Graph, what: str) -> Any:
     if t.dtype == "int8" and (t.quant is None or t.quant.per_channel):
         raise SensorConfigError(f"input '{t.name}' is int8 without per-tensor quantization parameters")
     return t
+
+
+def _input_quant(t: Any) -> tuple[np.float32 | None, int | None]:
+    """The int8 input's scale (as float32, the precision the device uses) and zero point; None, None
+    for a float32 input."""
+    if t.dtype != "int8":
+        return None, None
+    assert t.quant is not None
+    qscale = np.float32(t.quant.scale[0])
+    if not (np.isfinite(qscale) and qscale > 0):
+        raise SensorConfigError(f"input '{t.name}' has quantization scale {float(qscale)}")
+    return qscale, int(t.quant.zero_point[0])
 
 
 def _camera_input(graph: Graph) -> Any:
@@ -791,13 +797,8 @@ def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str
     scale = _per_channel("scale", scale_value, dst_c, channels)
     lo, hi = _clip(spec.clip, dst_c, channels)
     rate = float(spec.rate_hz) if spec.rate_hz is not None else _KIND_RATE["camera"]
-    qscale = qzero = None
-    if t.dtype == "int8":
-        assert t.quant is not None
-        qscale = np.float32(t.quant.scale[0])
-        qzero = int(t.quant.zero_point[0])
-        if not (np.isfinite(qscale) and qscale > 0):
-            raise SensorConfigError(f"input '{t.name}' has quantization scale {float(qscale)}")
+    qscale, qzero = _input_quant(t)
+    if qscale is not None and qzero is not None:
         from .reference import quantize_int8
 
         s8, z8 = qscale, qzero

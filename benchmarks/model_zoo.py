@@ -21,7 +21,6 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-
 # The installed command line, exactly as a user runs it.
 _MCUFORGE = [sys.executable, "-c", "import sys; from mcuforge.generator.cli import main; sys.exit(main())"]
 

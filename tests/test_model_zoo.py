@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ def _survey_module():
     spec = importlib.util.spec_from_file_location("model_zoo", _SURVEY)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("model_zoo", mod)  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 

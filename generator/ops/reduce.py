@@ -1,23 +1,30 @@
-"""MEAN (int8) over any set of axes.
+"""MEAN, SUM, REDUCE_MAX and REDUCE_MIN (int8) over any set of axes.
 
-TFLite Micro's int8 MEAN (reference QuantizedMeanOrSum) sums the raw int8 values over the reduced
-axes in int32, subtracts input_zero_point * count, and requantizes with the input/output scale
-multiplier into which it folds 1/count: with n = floor(log2(count)) (at most 32 and at most
-31 + shift), multiplier' = (multiplier << n) / count (integer division) and shift' = shift - n.
+TFLite Micro's int8 MEAN and SUM (reference QuantizedMeanOrSum) sum the raw int8 values over the
+reduced axes in int32, subtract input_zero_point * count, and requantize with the input/output
+scale multiplier (QuantizeMultiplier of the double ratio of the float scales). MEAN folds 1/count
+into it: with n = floor(log2(count)) (at most 32 and at most 31 + shift),
+multiplier' = (multiplier << n) / count (integer division) and shift' = shift - n; SUM does not.
 All of that is done here; the kernel sums and requantizes. The output is clamped to int8 only
-(MEAN has no fused activation); keep_dims changes the output shape, not its element order.
+(no fused activation); keep_dims changes the output shape, not its element order.
+
+REDUCE_MAX / REDUCE_MIN (TFLite Micro's ReduceGeneric with an int8 comparison) require equal input
+and output quantization and take the maximum / minimum of the raw values, starting from the int8
+lowest / highest value.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..ir import Graph, Operator
+from ..ir import Graph, Operator, Tensor
 from ..quant import quantize_multiplier
-from .base import KernelCall, lowering, reject, require_int8
+from .base import KernelCall, ParamValue, lowering, reject, require_int8
 
 MAX_GROUPS = 4  # MCF_MEAN_MAX_GROUPS in mean_s8.h
-_MAX_COUNT = 1 << 23  # elements per mean: keeps 256 * count inside int32
+_MAX_COUNT = 1 << 23  # elements per output: keeps 256 * count inside int32
 
 
 def _groups(shape: tuple[int, ...], reduced: set[int]) -> list[tuple[bool, int, int]]:
@@ -48,8 +55,17 @@ def _arrays(groups: list[tuple[int, int]]) -> tuple[str, str]:
     return _c_array(counts), _c_array(strides)
 
 
-@lowering("MEAN")
-def lower_mean(graph: Graph, op: Operator) -> KernelCall:
+@dataclass
+class _Reduction:
+    inp: Tensor
+    out: Tensor
+    axes: list[int]  # sorted, resolved
+    count: int  # elements reduced into each output
+    params: dict[str, ParamValue]  # the group counts and strides
+
+
+def _reduction(graph: Graph, op: Operator) -> _Reduction:
+    """Checks shared by every reduction; the kept and reduced dimension groups."""
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         raise reject(op, f"expected 2 inputs (data, axes) and 1 output, got {len(op.inputs)} and "
                          f"{len(op.outputs)}")
@@ -81,7 +97,7 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, f"output {list(out.shape)} has {out.size} elements; reducing axes "
                          f"{sorted(reduced)} of {list(inp.shape)} gives {kept_shape}")
     if count >= _MAX_COUNT:
-        raise reject(op, f"the mean is over {count} elements; at most {_MAX_COUNT - 1} are supported")
+        raise reject(op, f"the reduction is over {count} elements; at most {_MAX_COUNT - 1} are supported")
 
     groups = _groups(tuple(inp.shape), reduced)
     kept = [(c, s) for r, c, s in groups if not r]
@@ -89,32 +105,56 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
     if len(kept) > MAX_GROUPS or len(summed) > MAX_GROUPS:
         raise reject(op, f"reducing axes {sorted(reduced)} of a {list(inp.shape)} input interleaves "
                          f"more than {MAX_GROUPS} kept or reduced dimension groups")
-
-    # Same arithmetic as TFLite Micro's Prepare (QuantizeMultiplier on a double ratio of the float
-    # scales) and its 1/count folding (integer, truncating).
-    ratio = np.float64(np.float32(inp.scale)) / np.float64(np.float32(out.scale))
-    mult, shift = quantize_multiplier(float(ratio))
-    n = min(count.bit_length() - 1, 32, 31 + shift)
-    mult = (mult << n) // count
-    shift -= n
-
     kept_count, kept_stride = _arrays(kept)
     red_count, red_stride = _arrays(summed)
+    params: dict[str, ParamValue] = {"kept_count": kept_count, "kept_stride": kept_stride,
+                                     "reduced_count": red_count, "reduced_stride": red_stride}
+    return _Reduction(inp, out, sorted(reduced), count, params)
+
+
+@lowering("MEAN", "SUM")
+def lower_mean_or_sum(graph: Graph, op: Operator) -> KernelCall:
+    r = _reduction(graph, op)
+    # Same arithmetic as TFLite Micro's Prepare (QuantizeMultiplier on a double ratio of the float
+    # scales) and, for MEAN, its 1/count folding (integer, truncating).
+    ratio = np.float64(np.float32(r.inp.scale)) / np.float64(np.float32(r.out.scale))
+    mult, shift = quantize_multiplier(float(ratio))
+    is_mean = op.opcode == "MEAN"
+    if is_mean:
+        n = min(r.count.bit_length() - 1, 32, 31 + shift)
+        mult = (mult << n) // r.count
+        shift -= n
     return KernelCall(
         op=op,
         kernel="mean_s8",
         function="mcf_mean_s8",
         params_type="mcf_mean_params",
         params={
-            "kept_count": kept_count,
-            "kept_stride": kept_stride,
-            "reduced_count": red_count,
-            "reduced_stride": red_stride,
-            "acc_init": -inp.zero_point * count,
+            **r.params,
+            "acc_init": -r.inp.zero_point * r.count,
             "multiplier": mult,
             "shift": shift,
-            "output_offset": out.zero_point,
+            "output_offset": r.out.zero_point,
         },
         args=[op.inputs[0], op.outputs[0]],
-        comment=f", mean over axes {sorted(reduced)} ({count} elements)",
+        comment=f", {'mean' if is_mean else 'sum'} over axes {r.axes} ({r.count} elements)",
+    )
+
+
+@lowering("REDUCE_MAX", "REDUCE_MIN")
+def lower_reduce_max_min(graph: Graph, op: Operator) -> KernelCall:
+    r = _reduction(graph, op)
+    # TFLite Micro's EvalMinMaxHelper: the scales compared as doubles, the zero points equal.
+    if float(np.float32(r.inp.scale)) != float(np.float32(r.out.scale)) or r.inp.zero_point != r.out.zero_point:
+        raise reject(op, f"input and output quantization must match (input scale {r.inp.scale:g} zero point "
+                         f"{r.inp.zero_point}, output scale {r.out.scale:g} zero point {r.out.zero_point})")
+    is_max = op.opcode == "REDUCE_MAX"
+    return KernelCall(
+        op=op,
+        kernel="mean_s8",
+        function="mcf_reduce_max_s8" if is_max else "mcf_reduce_min_s8",
+        params_type="mcf_reduce_params",
+        params=r.params,
+        args=[op.inputs[0], op.outputs[0]],
+        comment=f", {'maximum' if is_max else 'minimum'} over axes {r.axes} ({r.count} elements)",
     )

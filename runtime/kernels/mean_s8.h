@@ -1,4 +1,4 @@
-/* mean_s8.h - int8 mean over any set of axes (TFLite MEAN). */
+/* mean_s8.h - int8 reductions over any set of axes (TFLite MEAN, SUM, REDUCE_MAX, REDUCE_MIN). */
 #ifndef MCF_MEAN_S8_H
 #define MCF_MEAN_S8_H
 
@@ -15,8 +15,9 @@
  *
  * output = clamp(requant(acc_init + sum of the inputs of the group, multiplier, shift)
  *                + output_offset, -128, 127)
- * where acc_init = -input_zero_point * count and multiplier/shift fold in 1/count exactly as
- * TFLite Micro does (so the division rounding is the requantization's).
+ * where acc_init = -input_zero_point * count and, for MEAN, multiplier/shift fold in 1/count
+ * exactly as TFLite Micro does (so the division rounding is the requantization's). SUM is the same
+ * computation with the plain input/output scale ratio.
  */
 typedef struct {
     int32_t kept_count[MCF_MEAN_MAX_GROUPS];
@@ -32,5 +33,18 @@ typedef struct {
 /** Layouts: input and output row-major (NHWC for 4-D); output holds one value per combination of
  *  the kept groups. */
 void mcf_mean_s8(const mcf_mean_params *p, const int8_t *input, int8_t *output);
+
+/** The groups of a maximum or minimum (same meaning as in mcf_mean_params). */
+typedef struct {
+    int32_t kept_count[MCF_MEAN_MAX_GROUPS];
+    int32_t kept_stride[MCF_MEAN_MAX_GROUPS];
+    int32_t reduced_count[MCF_MEAN_MAX_GROUPS];
+    int32_t reduced_stride[MCF_MEAN_MAX_GROUPS];
+} mcf_reduce_params;
+
+/** output = the largest (smallest) raw input of each group; input and output share one
+ *  quantization (the compiler checked it). */
+void mcf_reduce_max_s8(const mcf_reduce_params *p, const int8_t *input, int8_t *output);
+void mcf_reduce_min_s8(const mcf_reduce_params *p, const int8_t *input, int8_t *output);
 
 #endif /* MCF_MEAN_S8_H */

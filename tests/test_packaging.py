@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import venv
@@ -15,6 +16,38 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _dependency_dirs() -> list[str]:
+    """Where this interpreter finds mcuforge's dependencies (typer, numpy, tflite-micro…).
+
+    That is the site-packages of the environment running the tests (./.venv after setup.sh), not the
+    base interpreter's: a venv made with system_site_packages=True from inside .venv would see only
+    the base's, which on a fresh machine has none of them.
+    """
+    dirs = [*site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dict.fromkeys(dirs) if Path(d).is_dir()]
+
+
+def _share_dependencies(py: Path) -> None:
+    """Make this interpreter's installed dependencies visible to the venv of `py`, offline.
+
+    A .pth file listing plain directories appends them to sys.path after the venv's own site-packages,
+    without running the .pth files inside them, so the repository's editable install of mcuforge
+    (an import hook started by a .pth file) stays out: mcuforge can only come from the wheel.
+    """
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (Path(purelib) / "mcuforge_test_deps.pth").write_text("".join(d + "\n" for d in _dependency_dirs()))
+
+
+def test_dependency_dirs_hold_the_dependencies() -> None:
+    """The directories shared with the wheel's venv are the ones this interpreter imports typer from."""
+    import typer
+
+    assert any(Path(typer.__file__).is_relative_to(d) for d in _dependency_dirs())
+
+
 @pytest.mark.slow
 def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Path) -> None:
     wheel_dir = tmp_path / "wheel"
@@ -22,10 +55,9 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Pa
                     str(wheel_dir), str(REPO)], check=True, timeout=600, cwd=tmp_path)
     wheel = next(wheel_dir.glob("mcuforge-*.whl"))
     env_dir = tmp_path / "venv"
-    # The environment shares this interpreter's site-packages for the heavy dependencies (numpy,
-    # tflite-micro…), but mcuforge itself comes only from the wheel.
-    venv.create(env_dir, with_pip=True, system_site_packages=True)
+    venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
+    _share_dependencies(py)
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
                    check=True, timeout=600)
     work = tmp_path / "elsewhere"

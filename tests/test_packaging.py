@@ -9,6 +9,7 @@ import site
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,19 @@ def test_dependency_dirs_hold_the_dependencies() -> None:
 @pytest.mark.slow
 def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Path) -> None:
     wheel_dir = tmp_path / "wheel"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(wheel_dir), str(REPO)], check=True, timeout=600, cwd=tmp_path)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(REPO)],
+                           capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    # pip shows the build backend's warnings (setuptools: license format, undeclared data folders…).
+    assert "BuildBackendWarning" not in built.stderr, built.stderr
     wheel = next(wheel_dir.glob("mcuforge-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    for rel in ("runtime/kernels/mcf_dsp.h", "runtime/ports/baremetal/startup.c", "board_defs/mps2_an386.yaml",
+                "project_templates/cmake/cookiecutter.json", "project_templates/common/cookiecutter.json"):
+        assert f"mcuforge/{rel}" in names, rel
+    templates = [n for n in names if n.startswith("mcuforge/project_templates/")]
+    assert any("/.github/workflows/" in n for n in templates), "the templates' dot-folders are missing"
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
@@ -85,3 +96,27 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Pa
                 "mcuforge_model/ports/baremetal/startup.c", "mcuforge_model/app/mcf_proto.c",
                 "mcuforge_model/firmware.ld"):
         assert (proj / rel).is_file(), rel
+
+
+def test_every_data_folder_is_a_declared_package() -> None:
+    """setuptools warns about a data file in a folder that looks like a package but is not declared one.
+
+    So every importable-looking folder under the data trees must be in pyproject's package list (a new
+    runtime/ or template folder has to be added there, or `pip install` prints screens of warnings).
+    """
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    declared = set(config["packages"])
+    folders = {"mcuforge.runtime": "runtime", "mcuforge.board_defs": "board_defs",
+               "mcuforge.project_templates": "project_templates"}
+    assert all(config["package-dir"][pkg] == folder for pkg, folder in folders.items())
+    tracked = subprocess.run(["git", "ls-files", *folders.values()], capture_output=True, text=True, cwd=REPO)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    missing = set()
+    for rel in tracked.stdout.splitlines():
+        parts = Path(rel).parts[:-1]
+        for depth in range(2, len(parts) + 1):
+            if all(p.isidentifier() for p in parts[:depth]):
+                missing.add("mcuforge." + ".".join(parts[:depth]))
+    assert missing <= declared, f"add to [tool.setuptools] packages: {sorted(missing - declared)}"

@@ -1,0 +1,35 @@
+"""CAST between the integer types (int8, uint8, int16, int32), as TFLite Micro converts: value by
+value as C++ static_cast does (a narrower type keeps the low bits). TFLite Micro casts from int8,
+int16, int32 (not uint8) to int8, int16, int32; the same pairs are accepted here."""
+
+from __future__ import annotations
+
+from ..ir import Graph, Operator
+from .base import KernelCall, lowering, reject
+
+FROM = {"int8": -1, "int16": -2, "int32": -4}  # the element codes of cast.h
+TO = {"int8": -1, "int16": -2, "int32": -4}
+
+
+@lowering("CAST")
+def lower_cast(graph: Graph, op: Operator) -> KernelCall:
+    if len(op.inputs) != 1 or len(op.outputs) != 1:
+        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
+    inp = graph.op_inputs(op)[0]
+    out = graph.op_outputs(op)[0]
+    if inp is None:
+        raise reject(op, "the input is missing")
+    if inp.dtype not in FROM or out.dtype not in TO:
+        raise reject(op, f"cast from {inp.dtype} to {out.dtype}: TFLite Micro's CAST between integer types goes "
+                         f"from {', '.join(FROM)} to {', '.join(TO)}")
+    if inp.size != out.size:
+        raise reject(op, f"input has {inp.size} elements, output {out.size}")
+    return KernelCall(
+        op=op,
+        kernel="cast",
+        function="mcf_cast",
+        params_type="mcf_cast_params",
+        params={"count": inp.size, "from": FROM[inp.dtype], "to": TO[out.dtype]},
+        args=[inp.index, out.index],
+        comment=f", {inp.dtype} to {out.dtype}",
+    )

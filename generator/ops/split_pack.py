@@ -1,0 +1,142 @@
+"""SPLIT, SPLIT_V, UNPACK (a tensor cut into parts) and PACK (parts joined along a new axis).
+
+Around the axis, a row-major tensor is `outer` repetitions of one contiguous slab per part
+(runtime/kernels/pack_split.c): cutting or joining copies bytes unchanged, as TFLite Micro does,
+for its element types (int8, int16, int32; PACK also int64). Each part is its own argument of a
+fixed-arity entry point (mcf_cut<N>, mcf_join<N>), so at most 16 parts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import DTYPE_BYTES, Graph, Operator, Tensor
+from .base import KernelCall, lowering, reject
+from .layout import const_ints
+from .strided import require_types
+
+MAX_PARTS = 16  # MCF_PARTS_MAX in pack_split.h
+INT_TYPES = ("int8", "int16", "int32")
+
+
+def _axis(op: Operator, axis: int, rank: int) -> int:
+    a = axis + rank if axis < 0 else axis
+    if not 0 <= a < rank:
+        raise reject(op, f"axis {axis} is out of range for {rank} dimensions")
+    return a
+
+
+def _parts_call(op: Operator, whole: Tensor, parts: list[Tensor], axis: int, split: bool) -> KernelCall:
+    """mcf_cut<N>(whole -> parts) or mcf_join<N>(parts -> whole); `whole` is op's data input or output."""
+    n = len(parts)
+    if not 1 <= n <= MAX_PARTS:
+        raise reject(op, f"{n} parts; at most {MAX_PARTS} are supported")
+    elem = DTYPE_BYTES[whole.dtype]
+    outer = int(np.prod(whole.shape[:axis], dtype=np.int64))
+    sizes = [t.size // outer * elem if outer else 0 for t in parts]
+    padded = sizes + [0] * (MAX_PARTS - n)
+    kind = "cut" if split else "join"
+    return KernelCall(
+        op=op,
+        kernel="pack_split",
+        function=f"mcf_{kind}{n}",
+        params_type="mcf_parts_params",
+        params={"outer": outer, "num_parts": n, "size": "{" + ", ".join(str(s) for s in padded) + "}"},
+        args=[whole.index, *op.outputs] if split else [*op.inputs, whole.index],
+        comment=f", {n} parts along axis {axis}",
+    )
+
+
+def _check_parts(op: Operator, whole: Tensor, parts: list[Tensor], axis: int, extents: list[int],
+                 keep_axis: bool) -> None:
+    for t, e in zip(parts, extents, strict=True):
+        if t.dtype != whole.dtype:
+            raise reject(op, f"tensor '{t.name}' is {t.dtype}, '{whole.name}' is {whole.dtype}")
+        want = list(whole.shape)
+        if keep_axis:
+            want[axis] = e
+        else:
+            del want[axis]
+        if list(t.shape) != want:
+            raise reject(op, f"tensor '{t.name}' is {list(t.shape)}, expected {want}")
+
+
+def _split(graph: Graph, op: Operator, inp: Tensor | None, axis_t: Tensor | None, sizes_t: Tensor | None
+           ) -> KernelCall:
+    if inp is None or axis_t is None:
+        raise reject(op, "an input is missing")
+    outs = graph.op_outputs(op)
+    require_types(op, INT_TYPES, inp)
+    axis_v = const_ints(op, axis_t, "axis")
+    if len(axis_v) != 1:
+        raise reject(op, "the axis tensor must hold one value")
+    rank = len(inp.shape)
+    axis = _axis(op, axis_v[0], rank)
+    total = inp.shape[axis]
+    if sizes_t is None:
+        if total % len(outs):
+            raise reject(op, f"extent {total} does not split into {len(outs)} equal parts")
+        extents = [total // len(outs)] * len(outs)
+    else:
+        extents = const_ints(op, sizes_t, "size_splits")
+        if len(extents) != len(outs):
+            raise reject(op, f"{len(extents)} sizes for {len(outs)} outputs")
+        if extents.count(-1) > 1:
+            raise reject(op, "more than one size is -1")
+        if -1 in extents:
+            extents[extents.index(-1)] = total - sum(e for e in extents if e != -1)
+        if any(e < 0 for e in extents) or sum(extents) != total:
+            raise reject(op, f"sizes {extents} do not add up to extent {total}")
+    _check_parts(op, inp, outs, axis, extents, keep_axis=True)
+    return _parts_call(op, inp, outs, axis, split=True)
+
+
+@lowering("SPLIT")
+def lower_split(graph: Graph, op: Operator) -> KernelCall:
+    if len(op.inputs) != 2:
+        raise reject(op, f"expected 2 inputs (axis, input), got {len(op.inputs)}")
+    axis_t, inp = graph.op_inputs(op)
+    return _split(graph, op, inp, axis_t, None)
+
+
+@lowering("SPLIT_V")
+def lower_split_v(graph: Graph, op: Operator) -> KernelCall:
+    if len(op.inputs) != 3:
+        raise reject(op, f"expected 3 inputs (input, size_splits, axis), got {len(op.inputs)}")
+    inp, sizes_t, axis_t = graph.op_inputs(op)
+    if sizes_t is None:
+        raise reject(op, "the size_splits input is missing")
+    return _split(graph, op, inp, axis_t, sizes_t)
+
+
+@lowering("UNPACK")
+def lower_unpack(graph: Graph, op: Operator) -> KernelCall:
+    if len(op.inputs) != 1:
+        raise reject(op, f"expected 1 input, got {len(op.inputs)}")
+    inp = graph.op_inputs(op)[0]
+    if inp is None:
+        raise reject(op, "the input is missing")
+    outs = graph.op_outputs(op)
+    require_types(op, INT_TYPES, inp)
+    axis = _axis(op, int(op.options.get("axis", 0)), len(inp.shape))
+    if inp.shape[axis] != len(outs):
+        raise reject(op, f"extent {inp.shape[axis]} along axis {axis} but {len(outs)} outputs")
+    _check_parts(op, inp, outs, axis, [1] * len(outs), keep_axis=False)
+    return _parts_call(op, inp, outs, axis, split=True)
+
+
+@lowering("PACK")
+def lower_pack(graph: Graph, op: Operator) -> KernelCall:
+    if len(op.outputs) != 1 or not op.inputs:
+        raise reject(op, f"expected inputs and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
+    ins = graph.op_inputs(op)
+    if any(t is None for t in ins):
+        raise reject(op, "an input is missing")
+    parts = [t for t in ins if t is not None]
+    out = graph.op_outputs(op)[0]
+    require_types(op, (*INT_TYPES, "int64"), out)
+    axis = _axis(op, int(op.options.get("axis", 0)), len(out.shape))
+    if out.shape[axis] != len(parts):
+        raise reject(op, f"{len(parts)} inputs but extent {out.shape[axis]} along axis {axis}")
+    _check_parts(op, out, parts, axis, [1] * len(parts), keep_axis=False)
+    return _parts_call(op, out, parts, axis, split=False)

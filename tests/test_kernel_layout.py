@@ -1,0 +1,200 @@
+"""TRANSPOSE, SLICE, STRIDED_SLICE, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH, EXPAND_DIMS against
+TFLite Micro. The cases of one operator run as parallel branches of one model (one host build per
+kernel path); the lowering (views, loop merging, refusals) is checked without building."""
+
+import numpy as np
+import pytest
+from kernel_check import check_bit_exact
+from test_kernels_on_device import merge_parallel
+from tflite_builder import T, options, single_op
+
+from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.ops.base import Alias, KernelCall
+from mcuforge.generator.ops.strided import apply_loops, copy_loops
+from mcuforge.generator.tflite_import import parse_model
+
+
+def _i32(values, dtype="int32"):
+    return T((len(values),), dtype, data=np.array(values, dtype=np.int64 if dtype == "int64" else np.int32))
+
+
+def transpose_model(shape, perm, dtype="int8", q=(0.1, 3)):
+    out = tuple(shape[p] for p in perm)
+    qq = q if dtype == "int8" else (None, None)
+    return single_op("TRANSPOSE", [T(tuple(shape), dtype, *qq), _i32(perm)], [T(out, dtype, *qq)])
+
+
+TRANSPOSE_CASES = {
+    "nhwc_to_nchw": ((1, 4, 5, 3), [0, 3, 1, 2]),
+    "nchw_to_nhwc": ((1, 3, 4, 5), [0, 2, 3, 1]),
+    "matrix": ((2, 3), [1, 0]),
+    "rank3_rotate": ((2, 3, 4), [2, 0, 1]),
+    "rank5": ((2, 1, 3, 2, 4), [4, 2, 0, 3, 1]),
+    "inner_run_32": ((2, 3, 4, 8), [1, 0, 2, 3]),
+    "inner_run_odd": ((3, 2, 7), [1, 0, 2]),
+    "odd_wide": ((1, 9, 7, 5), [0, 3, 2, 1]),
+}
+
+
+def slice_model(shape, begin, size, dtype="int8", index_type="int32"):
+    out = tuple(shape[d] - begin[d] if size[d] == -1 else size[d] for d in range(len(shape)))
+    q = (0.05, -4) if dtype == "int8" else (None, None)
+    return single_op("SLICE", [T(tuple(shape), dtype, *q), _i32(begin, index_type), _i32(size, index_type)],
+                     [T(out, dtype, *q)])
+
+
+SLICE_CASES = {
+    "nhwc": ((1, 6, 6, 4), [0, 1, 2, 0], [1, 3, -1, 2]),
+    "vector": ((9,), [1], [3]),
+    "whole": ((2, 3), [0, 0], [-1, -1]),
+    "rank5": ((2, 3, 2, 4, 5), [1, 0, 1, 1, 2], [1, 2, 1, 3, 3]),
+    "int64_indices": ((4, 5, 6), [1, 2, 0], [2, 2, 6]),
+}
+
+
+def _np_slice_shape(shape, begin, end, strides, bm, em, sm):
+    idx = []
+    for d in range(len(shape)):
+        if sm >> d & 1:
+            idx.append(begin[d])
+        else:
+            idx.append(slice(None if bm >> d & 1 else begin[d], None if em >> d & 1 else end[d], strides[d]))
+    return np.zeros(shape)[tuple(idx)].shape
+
+
+def strided_slice_model(shape, begin, end, strides, bm=0, em=0, sm=0, dtype="int8", **extra):
+    out = _np_slice_shape(shape, begin, end, strides, bm, em, sm)
+    q = (0.02, 100) if dtype == "int8" else (None, None)
+    opts = options("StridedSliceOptions", beginMask=bm, endMask=em, shrinkAxisMask=sm, **extra)
+    return single_op("STRIDED_SLICE", [T(tuple(shape), dtype, *q), _i32(begin), _i32(end), _i32(strides)],
+                     [T(tuple(out), dtype, *q)], opts)
+
+
+STRIDED_SLICE_CASES = {
+    "steps": ((1, 8, 8, 4), [0, 1, 0, 1], [1, 7, 8, 4], [1, 2, 3, 1]),
+    "negative_strides": ((4, 6), [-1, 5], [0, 0], [-1, -2], 0, 1),
+    "reverse_all": ((3, 5), [0, 0], [0, 0], [-1, -1], 3, 3),
+    "shrink": ((3, 5), [1, 0], [2, 5], [1, 1], 0, 0, 1),
+    "shrink_negative_index": ((3, 5, 2), [-1, 1, 0], [0, 4, 2], [1, 1, 1], 0, 0, 5),
+    "masks": ((2, 9, 4), [1, 2, 3], [0, 7, 0], [1, 3, 1], 1, 5),
+    "clamped": ((5, 5), [-10, 2], [10, 100], [2, 1]),
+    "rank1": ((16,), [1], [15], [4]),
+}
+
+
+def broadcast_to_model(shape, out, dtype="int8"):
+    q = (0.1, -128) if dtype == "int8" else (None, None)
+    return single_op("BROADCAST_TO", [T(tuple(shape), dtype, *q), _i32(list(out))], [T(tuple(out), dtype, *q)])
+
+
+BROADCAST_CASES = {
+    "rows": ((1, 3), (4, 3)),
+    "column": ((3, 1), (2, 3, 5)),
+    "channels": ((1, 1, 1, 4), (1, 2, 3, 4)),
+    "vector": ((5,), (2, 5)),
+    "rank5": ((2, 1, 3, 1, 1), (2, 2, 3, 2, 3)),
+    "same": ((2, 3), (2, 3)),
+}
+
+
+def depth_space_model(opcode, shape, bs):
+    n, h, w, c = shape
+    out = (n, h * bs, w * bs, c // (bs * bs)) if opcode == "DEPTH_TO_SPACE" else (n, h // bs, w // bs, c * bs * bs)
+    kind = "DepthToSpaceOptions" if opcode == "DEPTH_TO_SPACE" else "SpaceToDepthOptions"
+    return single_op(opcode, [T(shape, "int8", 0.3, 7)], [T(out, "int8", 0.3, 7)], options(kind, blockSize=bs))
+
+
+DEPTH_SPACE_CASES = {
+    "d2s_2": ("DEPTH_TO_SPACE", (1, 2, 3, 8), 2),
+    "d2s_3_batch": ("DEPTH_TO_SPACE", (2, 2, 2, 9), 3),
+    "d2s_2_wide": ("DEPTH_TO_SPACE", (1, 3, 3, 20), 2),
+    "s2d_2": ("SPACE_TO_DEPTH", (1, 4, 6, 3), 2),
+    "s2d_3_batch": ("SPACE_TO_DEPTH", (2, 6, 3, 2), 3),
+    "s2d_2_one_channel": ("SPACE_TO_DEPTH", (1, 8, 8, 1), 2),
+}
+
+
+def _family(kind):
+    if kind == "transpose":
+        return {k: transpose_model(*v) for k, v in TRANSPOSE_CASES.items()}
+    if kind == "slice":
+        models = {k: slice_model(*v) for k, v in SLICE_CASES.items() if k != "int64_indices"}
+        models["int64_indices"] = slice_model(*SLICE_CASES["int64_indices"], index_type="int64")
+        models["int32_data"] = slice_model((4, 5), [1, 1], [2, 3], dtype="int32")
+        return models
+    if kind == "strided_slice":
+        models = {k: strided_slice_model(*v) for k, v in STRIDED_SLICE_CASES.items()}
+        models["int32_data"] = strided_slice_model((6, 3), [5, 0], [0, 3], [-2, 1], dtype="int32")
+        return models
+    if kind == "broadcast_to":
+        models = {k: broadcast_to_model(*v) for k, v in BROADCAST_CASES.items()}
+        models["int32_data"] = broadcast_to_model((3, 1), (3, 4), dtype="int32")
+        return models
+    return {k: depth_space_model(*v) for k, v in DEPTH_SPACE_CASES.items()}
+
+
+@pytest.mark.parametrize("kind", ["transpose", "slice", "strided_slice", "broadcast_to", "depth_space"])
+def test_bit_exact(kind):
+    models = _family(kind)
+    for name, model in models.items():  # each case lowers on its own too
+        assert compile_graph(parse_model(model)).steps, name
+    result = check_bit_exact(merge_parallel(models), count=3)
+    assert result.bit_exact == 3
+
+
+def test_loops_match_numpy():
+    """The kernel's loops (written in Python) against numpy on every transpose, slice and broadcast case."""
+    rng = np.random.default_rng(0)
+    for model in [*_family("transpose").values(), *_family("strided_slice").values(), *_family("broadcast_to").values(),
+                  *_family("depth_space").values()]:
+        graph = parse_model(model)
+        step = compile_graph(graph).steps[0]
+        if not isinstance(step, KernelCall):
+            continue
+        inp = graph.tensors[step.op.inputs[0]]
+        x = rng.integers(-100, 100, inp.shape).astype(np.int8 if inp.dtype == "int8" else np.int32)
+        got = apply_loops(step.params, x.tobytes())
+        assert len(got) == graph.tensors[step.op.outputs[0]].nbytes
+
+
+def test_loops_are_merged():
+    # NHWC -> NCHW of a 1x4x5x3: 3 rows of 20 single bytes, read 3 apart
+    assert copy_loops([1, 3, 4, 5], [60, 1, 15, 3], 1) == ([3, 20], [1, 3], 1)
+    # a batch transpose keeping 4x8 rows: runs of 32 bytes
+    assert copy_loops([3, 2, 4, 8], [32, 96, 8, 1], 1) == ([3, 2], [32, 96], 32)
+    # broadcast: step 0 dimensions merge
+    assert copy_loops([2, 3, 4], [0, 0, 1], 4) == ([6], [0], 16)
+
+
+@pytest.mark.parametrize("shape,perm", [((1, 1, 6, 1), [0, 3, 2, 1]), ((1, 5, 1, 3), [2, 1, 0, 3]), ((7,), [0])])
+def test_transpose_of_unit_dimensions_is_a_view(shape, perm):
+    model = transpose_model(shape, perm)
+    graph = parse_model(model)
+    cm = compile_graph(graph)
+    assert isinstance(cm.steps[0], Alias)
+    assert cm.tensor_location(graph.inputs[0]) == cm.tensor_location(graph.outputs[0])
+    check_bit_exact(model, paths=("fast",))
+
+
+@pytest.mark.parametrize("shape,axis,out", [((4, 5), 1, (4, 1, 5)), ((4, 5), -1, (4, 5, 1)), ((3,), 0, (1, 3))])
+def test_expand_dims_is_a_view(shape, axis, out):
+    model = single_op("EXPAND_DIMS", [T(shape, "int8", 0.1, 1), _i32([axis])], [T(out, "int8", 0.1, 1)])
+    assert isinstance(compile_graph(parse_model(model)).steps[0], Alias)
+    check_bit_exact(model, paths=("fast",))
+
+
+@pytest.mark.parametrize("model,match", [
+    (lambda: transpose_model((2, 3), [1, 0], dtype="int32"), "TFLite Micro's TRANSPOSE takes int8, int16"),
+    (lambda: transpose_model((2, 3), [-1, 0]), "is not a permutation"),
+    (lambda: strided_slice_model((2, 3), [0, 0], [2, 3], [1, 1], ellipsisMask=1), "ellipsis_mask 1 is set"),
+    (lambda: strided_slice_model((2, 3), [0, 0], [2, 3], [1, 1], offset=True), "offset mode"),
+    (lambda: strided_slice_model((1, 2, 2, 2, 2), [0] * 5, [1, 2, 2, 2, 2], [1] * 5), "at most 4"),
+    (lambda: slice_model((4,), [2], [3]), "outside dimension 0"),
+    (lambda: depth_space_model("DEPTH_TO_SPACE", (1, 2, 2, 6), 2), "not a multiple of block size 2"),
+    (lambda: single_op("TILE", [T((2, 3), "int8", 0.1, 0), _i32([2, 1])], [T((4, 3), "int8", 0.1, 0)]),
+     "TFLite Micro has no TILE kernel"),
+])
+def test_refusals(model, match):
+    with pytest.raises(UnsupportedModelError, match=match):
+        compile_graph(parse_model(model()))

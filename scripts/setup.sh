@@ -23,5 +23,8 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test,platformio]"
+# setuptools announces every editable install of a package-dir-mapped layout as "BuildBackendWarning:
+# Editable installation." although it is information only (pypa/packaging-problems#558); that one
+# message is filtered, any real packaging warning still shows.
+PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q -e ".[test,platformio]"
 echo "setup: done ($(.venv/bin/mcuforge --version))"

@@ -81,6 +81,8 @@ def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
                      f"live-tensor bound {rep.lower_bound_bytes:,} B{_below(rep.arena_bytes, rep.lower_bound_bytes)}")
         for line in rep.overlaps:
             ui.out.print(f"  {line}", markup=False)
+        if rep.no_code:
+            ui.out.print("no code, no RAM: " + "; ".join(rep.no_code), markup=False)
     if not rep.supported and not as_json:
         ui.warning(f"{rep.model} cannot be compiled yet: " + "; ".join(rep.problems))
 

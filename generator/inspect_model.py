@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .analysis import build_buffers, live_bytes_lower_bound
 from .compiler import check_graph, compile_graph
+from .constfold import fold_constants, summary
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
@@ -48,6 +49,8 @@ class ModelReport:
     # Operators whose output the plan puts over an input that dies with them (the arena can then go
     # below lower_bound_bytes, the live-tensor bound): "operator N OPCODE: ...".
     overlaps: list[str] = field(default_factory=list)
+    # Operators that cost nothing at run time: evaluated when compiling, or views of their input.
+    no_code: list[str] = field(default_factory=list)
     supported: bool = True
     problems: list[str] = field(default_factory=list)
 
@@ -65,13 +68,17 @@ def inspect_graph(graph: Graph) -> ModelReport:
                       inputs=[_io(graph, i) for i in graph.inputs], outputs=[_io(graph, i) for i in graph.outputs])
     lowerings = registry()
     aliases: dict[int, int] = {}
+    graph, folded = fold_constants(graph)  # as compile_graph: constant subgraphs are constants
+    folded_ops = {f.op.index for f in folded}
     for op in graph.operators:
         ins = [t for t in graph.op_inputs(op) if t is not None]
         row = OpRow(op.index, op.opcode, [list(t.shape) for t in ins if not t.is_const],
                     [list(t.shape) for t in graph.op_outputs(op)], None,
                     sum(t.nbytes for t in ins if t.is_const), False)
         fn = lowerings.get(op.opcode)
-        if fn is None:
+        if op.index in folded_ops:
+            row.supported, row.macs = True, 0
+        elif fn is None:
             row.reason = "no kernel for this operator"
         else:
             try:
@@ -94,6 +101,8 @@ def inspect_graph(graph: Graph) -> ModelReport:
         cm = compile_graph(graph)
         rep.arena_bytes = cm.plan.arena_bytes
         rep.overlaps = [f"operator {u.op_index} {u.opcode}: output {u.describe()}" for u in cm.overlaps]
+        rep.no_code = [f"{what}: {summary(steps)}" for what, steps in (("evaluated when compiling", cm.folded),
+                                                                         ("views of their input", cm.views)) if steps]
     except UnsupportedModelError as exc:
         rep.supported = False
         rep.problems = exc.message.split(": ", 1)[-1].split("; ")

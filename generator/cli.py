@@ -53,8 +53,10 @@ def _print_json(data: object) -> None:
 
 @app.command()
 def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
-    """Show the model op by op: shapes, MACs, weights, support, and the memory it needs."""
-    from .inspect_model import inspect_path
+    """Show the model op by op: shapes, MACs, weights, support, and the memory it needs.
+    Exits 2 when the model cannot be compiled (the report is printed all the same)."""
+    from .errors import UnsupportedModelError
+    from .inspect_model import grouped_refusals, inspect_path
 
     rep = inspect_path(model)
     if as_json:
@@ -69,9 +71,8 @@ def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
                       f"{r.macs:,}" if r.macs is not None else "-", f"{r.weight_bytes:,}",
                       "yes" if r.supported else "[red]no[/red]")
         ui.out.print(t)
-        for r in rep.ops:
-            if not r.supported:
-                ui.out.print(f"operator {r.index} ({r.op}) is not supported: {r.reason}", markup=False)
+        for line in grouped_refusals(rep):
+            ui.out.print(f"not supported: {line}", markup=False)
         for kind, rows in (("input", rep.inputs), ("output", rep.outputs)):
             for io in rows:
                 q = f"scale {io.scale:.6g}, zero point {io.zero_point}" if io.scale is not None else "not quantized"
@@ -83,8 +84,10 @@ def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
             ui.out.print(f"  {line}", markup=False)
         if rep.no_code:
             ui.out.print("no code, no RAM: " + "; ".join(rep.no_code), markup=False)
-    if not rep.supported and not as_json:
-        ui.warning(f"{rep.model} cannot be compiled yet: " + "; ".join(rep.problems))
+        if rep.state_bytes:
+            ui.out.print(f"state {rep.state_bytes:,} B kept across invokes (resource variables)", markup=False)
+    if not rep.supported:
+        raise UnsupportedModelError(f"{rep.model} cannot be compiled: " + "; ".join(rep.problems))
 
 
 @app.command()
@@ -145,12 +148,20 @@ def validate(
     """Build the generated C for this host and compare it with TFLite Micro, bit for bit."""
     from .validate import validate_model
 
-    res = validate_model(model, count=inputs, seed=seed, input_files=input_file)
+    try:
+        res = validate_model(model, count=inputs, seed=seed, input_files=input_file)
+    except McuforgeError as exc:
+        if as_json:  # machine readers get a JSON object too, then the usual error line and status
+            _print_json({"model": str(model), "error": exc.message, "hint": exc.hint})
+        raise
     if as_json:
         _print_json(res.to_json())
     else:
         for o in res.outputs:
             ui.out.print(f"output {o.name!r}: {o.bit_exact}/{res.inputs} bit-exact, max abs diff {o.max_abs_diff:g}")
+        if res.state_bytes:
+            ui.out.print(f"stateful model ({res.state_bytes:,} B of state): the {res.inputs} inputs ran as one stream, "
+                         "each inference from the state the previous one left", markup=False)
         ui.out.print(f"{res.model}: {res.bit_exact}/{res.inputs} inferences bit-exact with TFLite Micro · "
                      f"arena {res.arena_bytes:,} B (lower bound {res.lower_bound_bytes:,} B) · "
                      f"weights {res.weights_bytes:,} B")

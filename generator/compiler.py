@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .analysis import Buffer, build_buffers
-from .constfold import Folded, fold_constants
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
+from .ops.variables import StatePlan, plan_state, without_handles
 from .planner import Plan, fit_in_gaps, plan_memory
 
 # Types a graph input or output may have: int8 directly, or float32 around an int8 core
@@ -47,20 +47,11 @@ class CompiledModel:
     plan: Plan
     buffer_of: dict[int, int]  # non-constant tensor index → buffer id
     overlaps: list[OverlapUse] = field(default_factory=list)  # outputs planned over dying inputs
+    state: StatePlan = field(default_factory=lambda: StatePlan([], {}, 0))  # variables kept across invokes
 
     @property
     def calls(self) -> list[KernelCall]:
         return [s for s in self.steps if isinstance(s, KernelCall)]
-
-    @property
-    def folded(self) -> list[Folded]:
-        """Operators evaluated when compiling: their outputs are constants (constfold.py)."""
-        return [s for s in self.steps if isinstance(s, Folded)]
-
-    @property
-    def views(self) -> list[Alias]:
-        """Operators that only relabel memory: outputs share their input's bytes, no code runs."""
-        return [s for s in self.steps if isinstance(s, Alias) and not isinstance(s, Folded)]
 
     @property
     def macs(self) -> int:
@@ -72,50 +63,34 @@ class CompiledModel:
 
 
 def check_graph(graph: Graph) -> None:
-    """Whole-graph checks; raises UnsupportedModelError naming every problem found."""
-    graph = fold_constants(graph)[0]  # operators on constants are constants (constfold.py)
-    problems: list[str] = []
-    if graph.num_subgraphs > 1:
-        problems.append(f"the model has {graph.num_subgraphs} subgraphs; only single-subgraph models are supported")
-    ops = registry()
-    unknown = [f"{op.opcode} (operator {op.index})" for op in graph.operators if op.opcode not in ops]
-    if unknown:
-        problems.append("unsupported operators: " + ", ".join(unknown))
-    variable = [t for t in graph.tensors if not t.is_const]
-    if variable and all(t.dtype == "float32" for t in variable):
-        problems.append("the model is float32 only; quantize it to int8 (full-integer post-training quantization)")
-    int16 = [t.name for t in variable if t.dtype == "int16"]
-    if int16:
-        problems.append(f"int16 activations are not supported (tensor '{int16[0]}' and {len(int16) - 1} more)"
-                        if len(int16) > 1 else f"int16 activations are not supported (tensor '{int16[0]}')")
-    odd = sorted({t.dtype for t in variable} - _ACTIVATION_TYPES - {"int16"})
-    if odd:
-        problems.append(f"activation tensors of type {', '.join(odd)} are not supported")
+    """Whole-graph checks; raises UnsupportedModelError naming every problem found (support.py)."""
+    from .support import graph_problems
+
+    problems = graph_problems(graph, _ACTIVATION_TYPES)
     if problems:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(problems))
 
 
 def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_arena: bool = False) -> CompiledModel:
-    graph, folded = fold_constants(graph)  # operators on constants become constants (constfold.py)
     check_graph(graph)
     ops = registry()
     steps: list[KernelCall | Alias] = []
     errors: list[str] = []
-    done = {f.op.index: f for f in folded}
     for op in graph.operators:
         try:
-            steps.append(done[op.index] if op.index in done else ops[op.opcode](graph, op))
+            steps.append(ops[op.opcode](graph, op))
         except UnsupportedModelError as exc:
             errors.append(exc.message)
     if errors:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
-    aliases = {s.target: s.source for s in steps if isinstance(s, Alias) and not isinstance(s, Folded)}
+    state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)
+    aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
     steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
                                           scratch_may_grow_arena=scratch_may_grow_arena)
     buffer_of = {t: b.id for b in buffers for t in b.tensors}
     steps, overlaps = _note_overlaps(steps, plan, buffer_of)
     return CompiledModel(graph=graph, steps=steps, aliases=aliases, plan=plan, buffer_of=buffer_of,
-                         overlaps=overlaps)
+                         overlaps=overlaps, state=state)
 
 
 def _note_overlaps(steps: list[KernelCall | Alias], plan: Plan, buffer_of: dict[int, int]
@@ -144,7 +119,7 @@ def _note_overlaps(steps: list[KernelCall | Alias], plan: Plan, buffer_of: dict[
 def _plan(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int],
           separate_io: bool, *, overlaps: bool = True) -> tuple[Plan, list[Buffer]]:
     scratch = {s.op.index: s.scratch_bytes for s in steps if isinstance(s, KernelCall) and s.scratch_bytes}
-    buffers = build_buffers(graph, aliases, scratch)
+    buffers = without_handles(graph, build_buffers(graph, aliases, scratch))
     plan = plan_memory(buffers, len(graph.operators), separate_io=separate_io,
                        allow=overlap_allowances(steps, buffers) if overlaps else None)
     return plan, buffers

@@ -11,6 +11,8 @@ from .constfold import fold_constants, summary
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
+from .ops.variables import without_handles
+from .support import ETHOS_U
 from .tflite_import import read_model
 
 
@@ -46,6 +48,8 @@ class ModelReport:
     macs: int = 0
     lower_bound_bytes: int = 0
     arena_bytes: int | None = None  # None when the model cannot be compiled
+    state_bytes: int = 0  # resource variables kept across invokes (a streaming model's state)
+    subgraphs: int = 1
     # Operators whose output the plan puts over an input that dies with them (the arena can then go
     # below lower_bound_bytes, the live-tensor bound): "operator N OPCODE: ...".
     overlaps: list[str] = field(default_factory=list)
@@ -65,7 +69,8 @@ def _io(graph: Graph, idx: int) -> IoRow:
 
 def inspect_graph(graph: Graph) -> ModelReport:
     rep = ModelReport(graph.name, graph.sha256, weights_bytes=graph.weights_bytes,
-                      inputs=[_io(graph, i) for i in graph.inputs], outputs=[_io(graph, i) for i in graph.outputs])
+                      inputs=[_io(graph, i) for i in graph.inputs], outputs=[_io(graph, i) for i in graph.outputs],
+                      subgraphs=graph.num_subgraphs)
     lowerings = registry()
     aliases: dict[int, int] = {}
     graph, folded = fold_constants(graph)  # as compile_graph: constant subgraphs are constants
@@ -79,12 +84,15 @@ def inspect_graph(graph: Graph) -> ModelReport:
         if op.index in folded_ops:
             row.supported, row.macs = True, 0
         elif fn is None:
-            row.reason = "no kernel for this operator"
+            row.reason = ("an Arm Ethos-U command stream (compiled by Vela); give mcuforge the model from before Vela"
+                          if op.opcode == ETHOS_U else "no kernel for this operator")
         else:
             try:
                 step = fn(graph, op)
             except UnsupportedModelError as exc:
                 row.reason = exc.message.split(": ", 1)[-1]
+            except Exception as exc:
+                row.reason = f"cannot be lowered ({type(exc).__name__}: {exc})"
             else:
                 row.supported = True
                 if isinstance(step, Alias):
@@ -95,18 +103,38 @@ def inspect_graph(graph: Graph) -> ModelReport:
         rep.ops.append(row)
     rep.macs = sum(r.macs or 0 for r in rep.ops)
     # The live-tensor bound of GUIDE §2 (tensors only: kernel scratch goes into holes or in place).
-    rep.lower_bound_bytes = live_bytes_lower_bound(build_buffers(graph, aliases, {}), len(graph.operators))
+    rep.lower_bound_bytes = live_bytes_lower_bound(without_handles(graph, build_buffers(graph, aliases, {})),
+                                                   len(graph.operators))
     try:
         check_graph(graph)
         cm = compile_graph(graph)
         rep.arena_bytes = cm.plan.arena_bytes
+        rep.state_bytes = cm.state.bytes
         rep.overlaps = [f"operator {u.op_index} {u.opcode}: output {u.describe()}" for u in cm.overlaps]
         rep.no_code = [f"{what}: {summary(steps)}" for what, steps in (("evaluated when compiling", cm.folded),
                                                                          ("views of their input", cm.views)) if steps]
     except UnsupportedModelError as exc:
         rep.supported = False
         rep.problems = exc.message.split(": ", 1)[-1].split("; ")
+    except Exception as exc:
+        rep.supported = False
+        rep.problems = [f"the compiler failed on this model ({type(exc).__name__}: {exc})"]
     return rep
+
+
+def grouped_refusals(rep: ModelReport) -> list[str]:
+    """The unsupported operators of a report, one line per opcode and reason:
+    'TRANSPOSE ×95 (operators 2, 4, 7, …): no kernel for this operator'."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for r in rep.ops:
+        if not r.supported:
+            groups.setdefault((r.op, r.reason), []).append(r.index)
+    lines = []
+    for (op, reason), ix in groups.items():
+        shown = ", ".join(map(str, ix[:6])) + (", …" if len(ix) > 6 else "")
+        what = f"{op} (operator {ix[0]})" if len(ix) == 1 else f"{op} ×{len(ix)} (operators {shown})"
+        lines.append(f"{what}: {reason}")
+    return lines
 
 
 def inspect_path(path: Path) -> ModelReport:

@@ -12,15 +12,28 @@ from typing import Any
 
 import numpy as np
 
-# Bytes per element of the tensor types the compiler knows about.
-DTYPE_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4, "bool": 1}
+# Bytes per element of every fixed-size TFLite tensor type (the reader and `inspect` meet them
+# all; the compiler supports few). A resource tensor is a 4-byte variable handle in TFLite Micro.
+# Packed sub-byte types (int4, uint4, int2) and strings/variants have no whole-byte element size.
+DTYPE_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8,
+               "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "complex64": 8, "complex128": 16,
+               "bool": 1, "resource": 4, "float8_e4m3fn": 1, "float8_e5m2": 1}
+# Bits per element of the packed types.
+PACKED_BITS = {"int4": 4, "uint4": 4, "int2": 2}
 NUMPY_DTYPES = {
     "int8": np.int8,
     "uint8": np.uint8,
     "int16": np.int16,
+    "uint16": np.uint16,
     "int32": np.int32,
+    "uint32": np.uint32,
     "int64": np.int64,
+    "uint64": np.uint64,
+    "float16": np.float16,
     "float32": np.float32,
+    "float64": np.float64,
+    "complex64": np.complex64,
+    "complex128": np.complex128,
     "bool": np.bool_,
 }
 
@@ -57,7 +70,13 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        return self.size * DTYPE_BYTES[self.dtype]
+        """Bytes of the tensor; for types without a fixed element size (string, variant), the bytes
+        of its constant data, else 0."""
+        if self.dtype in DTYPE_BYTES:
+            return self.size * DTYPE_BYTES[self.dtype]
+        if self.dtype in PACKED_BITS:
+            return (self.size * PACKED_BITS[self.dtype] + 7) // 8
+        return int(self.data.nbytes) if self.data is not None else 0
 
     @property
     def scale(self) -> float:
@@ -89,6 +108,9 @@ class Graph:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     num_subgraphs: int = 1
+    # The model's other subgraphs (index k - 1 holds subgraph k), each with its own tensor indices:
+    # CALL_ONCE initialisers (generator/ops/variables.py), or the bodies of WHILE / IF (refused).
+    subgraphs: list[Graph] = field(default_factory=list)
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -31,15 +32,29 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 class Reference:
+    """One TFLite Micro interpreter. Successive `run` calls are one session: a stateful model's
+    resource variables carry over from one invoke to the next, as on the device. `restart` starts
+    a new session (a fresh interpreter: CALL_ONCE runs again at the next invoke), which is what a
+    generated model's reset_state() matches; TFLM's own Interpreter.reset() would instead fill
+    the variables with their zero point and never run CALL_ONCE again."""
+
     def __init__(self, model_bytes: bytes, arena_size: int | None = None) -> None:
+        self._model = model_bytes
+        self._arena = arena_size or max(len(model_bytes) * 10, 1 << 21)
+        self.interp = self._load()
+
+    def _load(self) -> Any:
         from tflite_micro.python.tflite_micro import runtime
 
-        size = arena_size or max(len(model_bytes) * 10, 1 << 21)
         try:
             with _quiet_stderr():
-                self.interp = runtime.Interpreter.from_bytes(model_bytes, arena_size=size)
+                return runtime.Interpreter.from_bytes(self._model, arena_size=self._arena)
         except Exception as exc:
             raise ModelError(f"the TFLite Micro reference cannot load the model: {exc}") from exc
+
+    def restart(self) -> None:
+        """A new session: the state as before the first invoke."""
+        self.interp = self._load()
 
     def run(self, inputs: list[np.ndarray], num_outputs: int) -> list[np.ndarray]:
         for i, x in enumerate(inputs):

@@ -1,8 +1,9 @@
 """Model import: a .tflite flatbuffer → the IR (`mcuforge.generator.ir.Graph`).
 
 The flatbuffer is read with the schema code that ships in the `tflite-micro` package (flatc's
-object API), never by hand. This module only translates and validates structure; whether the
-compiler supports what it finds is decided in `support.py`.
+object API), never by hand. This module only translates and validates structure, for every
+tensor type and operator TFLite defines: whether the compiler supports what it finds is decided by
+`compiler.check_graph` and the operators' lowerings in `ops/`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .ir import DTYPE_BYTES, NUMPY_DTYPES, Graph, Operator, Quant, Tensor
+from .ir import DTYPE_BYTES, NUMPY_DTYPES, PACKED_BITS, Graph, Operator, Quant, Tensor
 
 try:  # the schema module lives at this path inside the tflite-micro wheel
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
@@ -24,15 +25,6 @@ except ImportError as exc:  # pragma: no cover - dependency missing means a brok
 
 _TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 _BUILTIN_OPS = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-_TYPE_NAMES = {
-    "INT8": "int8",
-    "UINT8": "uint8",
-    "INT16": "int16",
-    "INT32": "int32",
-    "INT64": "int64",
-    "FLOAT32": "float32",
-    "BOOL": "bool",
-}
 _PADDING = {0: "SAME", 1: "VALID"}
 _ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
 
@@ -54,6 +46,8 @@ def _options(raw: Any) -> dict[str, Any]:
             value = _ACTIVATIONS.get(value, value)
         elif isinstance(value, np.ndarray):
             value = [int(v) for v in value]
+        elif isinstance(value, bytes):  # names (VAR_HANDLE's container and shared_name, ...)
+            value = value.decode(errors="replace")
         out[k] = value
     return out
 
@@ -104,25 +98,32 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
     subgraphs = model.subgraphs or []
     if len(subgraphs) == 0:
         raise ModelError(f"{name}: the model has no subgraph")
-    sg = subgraphs[0]
+    codes = model.operatorCodes or []
     buffers = model.buffers or []
-    tensors: list[Tensor] = []
-    for i, t in enumerate(sg.tensors or []):
-        tensors.append(_tensor(i, t, buffers, buf, name))
+    sha = hashlib.sha256(buf).hexdigest()
+    graphs = [_subgraph(k, sg, codes, buffers, buf, name, sha) for k, sg in enumerate(subgraphs)]
+    graph = graphs[0]
+    graph.num_subgraphs = len(subgraphs)
+    graph.subgraphs = graphs[1:]
+    return graph
+
+
+def _subgraph(k: int, sg: Any, codes: list[Any], buffers: list[Any], buf: bytes, name: str, sha: str) -> Graph:
+    where = "" if k == 0 else f"subgraph {k}: "
+    tensors = [_tensor(i, t, buffers, buf, f"{name}: {where}".rstrip(": ")) for i, t in enumerate(sg.tensors or [])]
     n = len(tensors)
 
     def check_indices(what: str, idx: Any, allow_optional: bool) -> tuple[int, ...]:
         out = tuple(int(v) for v in (idx if idx is not None else []))
         for v in out:
             if not (0 <= v < n or (allow_optional and v == -1)):
-                raise ModelError(f"{name}: {what} refers to tensor {v}, but the subgraph has {n} tensors")
+                raise ModelError(f"{name}: {where}{what} refers to tensor {v}, but the subgraph has {n} tensors")
         return out
 
-    codes = model.operatorCodes or []
     ops: list[Operator] = []
     for i, op in enumerate(sg.operators or []):
         if not 0 <= op.opcodeIndex < len(codes):
-            raise ModelError(f"{name}: operator {i} uses opcode index {op.opcodeIndex}, out of range")
+            raise ModelError(f"{name}: {where}operator {i} uses opcode index {op.opcodeIndex}, out of range")
         ops.append(
             Operator(
                 index=i,
@@ -132,22 +133,19 @@ def _to_graph(model: Any, buf: bytes, name: str) -> Graph:
                 options=_options(op.builtinOptions),
             )
         )
-    graph = Graph(
-        name=name,
-        sha256=hashlib.sha256(buf).hexdigest(),
+    return Graph(
+        name=name if k == 0 else f"{name}#{k}",
+        sha256=sha,
         tensors=tensors,
         operators=ops,
         inputs=check_indices("graph input", sg.inputs, False),
         outputs=check_indices("graph output", sg.outputs, False),
     )
-    graph.num_subgraphs = len(subgraphs)
-    return graph
 
 
 def _tensor(i: int, t: Any, buffers: list[Any], buf: bytes, name: str) -> Tensor:
     tname = t.name.decode(errors="replace") if isinstance(t.name, bytes) else str(t.name or f"t{i}")
-    type_name = _TENSOR_TYPES.get(t.type, f"type{t.type}")
-    dtype = _TYPE_NAMES.get(type_name, type_name.lower())
+    dtype = _TENSOR_TYPES.get(t.type, f"TYPE{t.type}").lower()
     shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
     if any(d < 0 for d in shape):
         raise ModelError(f"{name}: tensor {i} ({tname}) has a dynamic shape {list(shape)}")
@@ -175,13 +173,21 @@ def _tensor(i: int, t: Any, buffers: list[Any], buf: bytes, name: str) -> Tensor
                 raise ModelError(f"{name}: tensor {i} ({tname}) data lies past the end of the file")
             raw = buf[b.offset : b.offset + b.size]
     if raw is not None:
-        if dtype not in NUMPY_DTYPES:
-            raise ModelError(f"{name}: tensor {i} ({tname}) holds constant data of unsupported type {dtype}")
-        expected = int(np.prod(shape, dtype=np.int64)) * DTYPE_BYTES[dtype] if shape else DTYPE_BYTES[dtype]
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if dtype in NUMPY_DTYPES:
+            expected = count * DTYPE_BYTES[dtype]
+        elif dtype in PACKED_BITS:
+            expected = (count * PACKED_BITS[dtype] + 7) // 8
+        else:  # strings, variants, resources: bytes whose layout mcuforge does not read
+            return Tensor(index=i, name=tname, shape=shape, dtype=dtype, quant=quant,
+                          data=np.frombuffer(raw, dtype=np.uint8))
         if len(raw) != expected:
             raise ModelError(
                 f"{name}: tensor {i} ({tname}) shape {list(shape)} needs {expected} bytes of data, "
                 f"the buffer has {len(raw)}"
             )
-        data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(shape)
+        if dtype in PACKED_BITS:  # kept packed: only inspect counts these bytes
+            data = np.frombuffer(raw, dtype=np.uint8)
+        else:
+            data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(shape)
     return Tensor(index=i, name=tname, shape=shape, dtype=dtype, quant=quant, data=data)

@@ -37,6 +37,9 @@ class ValidationResult:
     macs: int
     outputs: list[OutputStats] = field(default_factory=list)
     checksums: list[int] = field(default_factory=list)  # per inference, see output_checksum()
+    # A stateful model's inputs are one stream: each inference starts from the state the previous
+    # one left, on the host as in TFLite Micro, so every step checks the state too.
+    state_bytes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -47,7 +50,7 @@ class ValidationResult:
             "model": self.model, "sha256": self.sha256, "inputs": self.inputs, "bit_exact": self.bit_exact,
             "max_abs_diff": self.max_abs_diff, "arena_bytes": self.arena_bytes, "io_bytes": self.io_bytes,
             "weights_bytes": self.weights_bytes, "lower_bound_bytes": self.lower_bound_bytes,
-            "macs": self.macs, "checksums": self.checksums,
+            "macs": self.macs, "checksums": self.checksums, "state_bytes": self.state_bytes,
             "outputs": [{"name": o.name, "bit_exact": o.bit_exact, "max_abs_diff": o.max_abs_diff}
                         for o in self.outputs],
         }
@@ -114,7 +117,10 @@ def load_input_files(graph: Graph, files: list[Path]) -> list[list[np.ndarray]]:
 def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[np.ndarray]],
                       prefix: str = "model", extra_flags: tuple[str, ...] = ()) -> ValidationResult:
     """`extra_flags` go to the host C compiler, e.g. -DMCF_PORTABLE_KERNELS (the reference loops)
-    or -DMCF_EMULATE_DSP (the DSP paths, with the instructions written in C)."""
+    or -DMCF_EMULATE_DSP (the DSP paths, with the instructions written in C).
+
+    The batches run in order through one host process and one TFLite Micro interpreter, so for a
+    stateful model they are one stream, compared step by step."""
     graph = cm.graph
     lib = generate(cm, prefix)
     ref = Reference(model_bytes)
@@ -141,6 +147,7 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
         model=graph.name, sha256=graph.sha256, inputs=len(batches), bit_exact=exact, max_abs_diff=worst,
         arena_bytes=cm.plan.arena_bytes, io_bytes=cm.plan.io_bytes, weights_bytes=graph.weights_bytes,
         lower_bound_bytes=cm.plan.lower_bound, macs=cm.macs, outputs=stats, checksums=checksums,
+        state_bytes=cm.state.bytes,
     )
 
 

@@ -6,7 +6,7 @@ so every kernel is checked against TFLite Micro on cases the shipped models do n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import flatbuffers
@@ -15,6 +15,8 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 _TYPES = {"int8": schema.TensorType.INT8, "int16": schema.TensorType.INT16, "int32": schema.TensorType.INT32,
           "float32": schema.TensorType.FLOAT32, "uint8": schema.TensorType.UINT8, "int64": schema.TensorType.INT64}
+# Any other TensorType by its lower-case name (resource, string, uint32, complex64, ...): T(..., dtype="resource").
+_TYPES.update({k.lower(): v for k, v in vars(schema.TensorType).items() if not k.startswith("_")})
 _NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32, "uint8": np.uint8,
        "int64": np.int64}
 
@@ -50,16 +52,39 @@ def options(kind: str, **fields: Any) -> Any:
     return obj
 
 
+@dataclass
+class Subgraph:
+    """A further subgraph (e.g. a CALL_ONCE initialiser), with its own tensor indices."""
+
+    tensors: list[T]
+    ops: list[Op]
+    inputs: list[int] = field(default_factory=list)
+    outputs: list[int] = field(default_factory=list)
+
+
 def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int],
-          extra_subgraphs: int = 0) -> bytes:
+          extra_subgraphs: int = 0, subgraphs: list[Subgraph] | None = None) -> bytes:
+    """`extra_subgraphs` copies of the main subgraph, or the given `subgraphs`, follow it."""
     model = schema.ModelT()
     model.version = 3
     model.description = b"mcuforge test model"
     model.buffers = [schema.BufferT()]  # buffer 0 is the conventional empty buffer
     codes: dict[str, int] = {}
     model.operatorCodes = []
+    sg = _subgraph(model, codes, tensors, ops, inputs, outputs, b"main")
+    model.subgraphs = [sg] + [sg] * extra_subgraphs
+    for k, extra in enumerate(subgraphs or []):
+        model.subgraphs.append(_subgraph(model, codes, extra.tensors, extra.ops, extra.inputs, extra.outputs,
+                                         f"sub{k + 1}".encode()))
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def _subgraph(model: Any, codes: dict[str, int], tensors: list[T], ops: list[Op], inputs: list[int],
+              outputs: list[int], name: bytes) -> Any:
     sg = schema.SubGraphT()
-    sg.name = b"main"
+    sg.name = name
     sg.tensors = []
     for i, t in enumerate(tensors):
         tt = schema.TensorT()
@@ -69,7 +94,8 @@ def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]
         tt.buffer = 0
         if t.data is not None:
             buf = schema.BufferT()
-            buf.data = np.frombuffer(np.ascontiguousarray(t.data, dtype=_NP[t.dtype]).tobytes(), dtype=np.uint8)
+            raw = np.ascontiguousarray(t.data, dtype=_NP[t.dtype]) if t.dtype in _NP else np.asarray(t.data)
+            buf.data = np.frombuffer(raw.tobytes(), dtype=np.uint8)
             model.buffers.append(buf)
             tt.buffer = len(model.buffers) - 1
         if t.scale is not None:
@@ -85,7 +111,11 @@ def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]
     for op in ops:
         if op.opcode not in codes:
             code = schema.OperatorCodeT()
-            builtin = getattr(schema.BuiltinOperator, op.opcode)
+            if op.opcode.startswith("CUSTOM:"):  # e.g. "CUSTOM:ethos-u"
+                builtin = schema.BuiltinOperator.CUSTOM
+                code.customCode = op.opcode.split(":", 1)[1].encode()
+            else:
+                builtin = getattr(schema.BuiltinOperator, op.opcode)
             code.builtinCode = builtin
             code.deprecatedBuiltinCode = min(builtin, 127)
             code.version = 1
@@ -101,10 +131,7 @@ def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]
         sg.operators.append(o)
     sg.inputs = np.array(inputs, dtype=np.int32)
     sg.outputs = np.array(outputs, dtype=np.int32)
-    model.subgraphs = [sg] + [sg] * extra_subgraphs
-    b = flatbuffers.Builder(1024)
-    b.Finish(model.Pack(b), file_identifier=b"TFL3")
-    return bytes(b.Output())
+    return sg
 
 
 def single_op(opcode: str, ins: list[T], outs: list[T], opts: Any = None) -> bytes:

@@ -87,6 +87,12 @@ typedef struct {
     void (*invoke)(void);
     /** Per-operator profile of the last invoke(); NULL unless built with MCF_PROFILE=1. */
     const mcf_profile *profile;
+    /** Bytes of state kept from one invoke() to the next (a streaming model's resource
+     *  variables, in their own static buffer); 0 for a model without state. */
+    uint32_t state_bytes;
+    /** Puts the state back to its initial values, as after init(): the next invoke() starts a
+     *  new stream. Does nothing for a model without state. */
+    void (*reset_state)(void);
 } mcf_model;
 
 #ifdef __cplusplus

@@ -91,6 +91,8 @@ static const mcf_model fake_model = {
     fake_outputs,
     fake_invoke,
     &fake_profile,
+    0,    /* state_bytes */
+    NULL, /* reset_state */
 };
 
 static mcf_model fake_model_without_profile; /* fake_model with profile = NULL */

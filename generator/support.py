@@ -1,0 +1,77 @@
+"""What the compiler supports, checked over the whole graph, and refusals that say what to do.
+
+Each problem is one phrase naming the operator and tensor concerned: unsupported operators are
+grouped (`TRANSPOSE ×95 (operators 2, 4, 7, …)`), an Ethos-U command stream is recognised as such,
+a tensor type that no kernel takes is named with the operator that makes or reads it. Operator
+details (shapes, options, quantization) are checked by each lowering in `ops/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .ir import Graph
+from .ops.base import registry
+from .ops.variables import subgraph_problems
+
+_SHOWN_INDICES = 6  # operator numbers listed per unsupported opcode before "…"
+ETHOS_U = "CUSTOM:ethos-u"
+
+
+def _indices(ix: list[int]) -> str:
+    shown = ", ".join(map(str, ix[:_SHOWN_INDICES]))
+    return shown + (", …" if len(ix) > _SHOWN_INDICES else "")
+
+
+def operator_problems(graph: Graph) -> list[str]:
+    """Operators without a lowering, grouped by opcode in order of first appearance."""
+    known = registry()
+    missing: dict[str, list[int]] = {}
+    for op in graph.operators:
+        if op.opcode not in known:
+            missing.setdefault(op.opcode, []).append(op.index)
+    problems = []
+    ethos = missing.pop(ETHOS_U, None)
+    if ethos is not None:
+        problems.append(f"the model was compiled by Vela for an Arm Ethos-U NPU ({ETHOS_U}, operator "
+                        f"{_indices(ethos)}): its layers are an NPU command stream, not TFLite operators; give "
+                        "mcuforge the model from before Vela (the .tflite you passed to vela)")
+    parts = [f"{code} (operator {ix[0]})" if len(ix) == 1 else f"{code} ×{len(ix)} (operators {_indices(ix)})"
+             for code, ix in missing.items()]
+    if parts:
+        problems.append("unsupported operators: " + ", ".join(parts))
+    return problems
+
+
+def _users(graph: Graph) -> dict[int, str]:
+    """Tensor index → 'operator N (OPCODE)' of the first operator that writes or reads it."""
+    users: dict[int, str] = {}
+    for op in graph.operators:
+        for t in (*op.outputs, *op.inputs):
+            if t >= 0:
+                users.setdefault(t, f"operator {op.index} ({op.opcode})")
+    return users
+
+
+def type_problems(graph: Graph, activation_types: Iterable[str]) -> list[str]:
+    """Non-constant tensors of types no kernel takes (int16 activations, int64, strings, …)."""
+    allowed = set(activation_types) | {"resource"}  # resource: variable handles (ops/variables.py)
+    variable = [t for t in graph.tensors if not t.is_const]
+    problems = []
+    if variable and all(t.dtype == "float32" for t in variable):
+        return ["the model is float32 only; quantize it to int8 (full-integer post-training quantization)"]
+    users = _users(graph)
+    by_type: dict[str, list[str]] = {}
+    for t in variable:
+        if t.dtype not in allowed:
+            where = users.get(t.index, "a graph input or output")
+            by_type.setdefault(t.dtype, []).append(f"'{t.name}' of {where}")
+    for dtype, names in by_type.items():
+        what = "int16 activations are" if dtype == "int16" else f"{dtype} tensors are"
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        problems.append(f"{what} not supported (tensor {names[0]}{more})")
+    return problems
+
+
+def graph_problems(graph: Graph, activation_types: Iterable[str]) -> list[str]:
+    return [*subgraph_problems(graph), *operator_problems(graph), *type_problems(graph, activation_types)]

@@ -1,17 +1,25 @@
-"""QUANTIZE (float32 -> int8, int8 -> int8) and DEQUANTIZE (int8 -> float32).
+"""QUANTIZE (float32 -> int8; int8 -> int8, uint8 -> int8, int8 -> uint8) and DEQUANTIZE
+(int8 or uint8 -> float32).
 
-These are the ops at the float edges of a full-integer model. TFLite Micro quantizes and
-dequantizes with float arithmetic at run time, so these kernels do too (a float32 division for
-QUANTIZE, one float32 multiply for DEQUANTIZE: see runtime/kernels/quantize.h for why that
-matches TFLite's double product exactly). int8 -> int8 QUANTIZE is an integer requantization.
+These are the ops at the edges of a full-integer model. TFLite Micro quantizes and dequantizes
+with float arithmetic at run time, so these kernels do too (a float32 division for QUANTIZE, one
+float32 multiply for DEQUANTIZE: see runtime/kernels/quantize.h for why that matches TFLite's
+double product exactly). QUANTIZE between 8-bit integer types is TFLite Micro's Requantize, a
+function of one byte: the compiler evaluates it for all 256 input values (multiplier in double, as
+its Prepare) and the kernel looks the bytes up. That covers the uint8 inputs of detection and pose
+models, which a QUANTIZE turns into int8 at operator 0.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
-from ..quant import quantize_multiplier
-from .base import KernelCall, lowering, reject
+from ..quant import multiply_by_quantized_multiplier, quantize_multiplier
+from .base import ConstArray, ConstRef, KernelCall, lowering, reject
+
+_BYTE_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
 
 
 def _unary(graph: Graph, op: Operator) -> tuple[Tensor, Tensor]:
@@ -32,12 +40,29 @@ def _per_tensor(op: Operator, t: Tensor) -> None:
         raise reject(op, f"tensor '{t.name}' is quantized per channel; only per-tensor is supported")
 
 
+def requantize_table(in_dtype: str, in_scale: float, in_zp: int,
+                     out_dtype: str, out_scale: float, out_zp: int) -> np.ndarray:
+    """uint8[256]: the output byte for every input byte (indexed by the byte's bit pattern), as
+    TFLite Micro's Requantize: (x - in_zp) times the double ratio in_scale / out_scale in Q31,
+    plus out_zp, clamped to the output type. (Its XOR-0x80 shortcut for equal scales and zero
+    points 128 apart gives the same bytes.)"""
+    mult, shift = quantize_multiplier(float(in_scale) / float(out_scale))
+    lo_in, hi_in = _BYTE_RANGES[in_dtype]
+    lo, hi = _BYTE_RANGES[out_dtype]
+    table = np.zeros(256, dtype=np.uint8)
+    for x in range(lo_in, hi_in + 1):
+        y = multiply_by_quantized_multiplier(x - in_zp, mult, shift) + out_zp
+        table[x & 0xFF] = min(hi, max(lo, y)) & 0xFF
+    return table
+
+
 @lowering("QUANTIZE")
 def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
     inp, out = _unary(graph, op)
-    if out.dtype != "int8" or inp.dtype not in ("float32", "int8"):
-        raise reject(op, f"{inp.dtype} -> {out.dtype} is not supported; "
-                         "only float32 -> int8 and int8 -> int8")
+    pairs = (("float32", "int8"), ("int8", "int8"), ("uint8", "int8"), ("int8", "uint8"))
+    if (inp.dtype, out.dtype) not in pairs:
+        raise reject(op, f"{inp.dtype} -> {out.dtype} is not supported; only "
+                         + ", ".join(f"{a} -> {b}" for a, b in pairs))
     _per_tensor(op, out)
     if inp.dtype == "float32":
         return KernelCall(
@@ -48,23 +73,25 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
             overlap={op.inputs[0]: elementwise_min_shift(out.size, 4, 1)},
         )
     _per_tensor(op, inp)
-    mult, shift = quantize_multiplier(inp.scale / out.scale)  # double, as TFLite Micro
+    table = requantize_table(inp.dtype, inp.scale, inp.zero_point, out.dtype, out.scale, out.zero_point)
     return KernelCall(
-        op=op, kernel="quantize", function="mcf_requantize_s8", params_type="mcf_requantize_params",
-        params={"size": out.size, "input_offset": -inp.zero_point, "multiplier": mult, "shift": shift,
-                "output_offset": out.zero_point},
-        args=[op.inputs[0], op.outputs[0]], overlap={op.inputs[0]: elementwise_min_shift(out.size, 1, 1)},
+        op=op, kernel="quantize", function="mcf_requantize_8", params_type="mcf_requantize_params",
+        params={"size": out.size, "table": ConstRef("table")},
+        args=[op.inputs[0], op.outputs[0]], consts=[ConstArray("table", "uint8_t", table)],
+        comment=f", {inp.dtype} -> {out.dtype} by 256-entry table",
+        overlap={op.inputs[0]: elementwise_min_shift(out.size, 1, 1)},
     )
 
 
 @lowering("DEQUANTIZE")
 def lower_dequantize(graph: Graph, op: Operator) -> KernelCall:
     inp, out = _unary(graph, op)
-    if inp.dtype != "int8" or out.dtype != "float32":
-        raise reject(op, f"{inp.dtype} -> {out.dtype} is not supported; only int8 -> float32")
+    if inp.dtype not in ("int8", "uint8") or out.dtype != "float32":
+        raise reject(op, f"{inp.dtype} -> {out.dtype} is not supported; only int8 or uint8 -> float32")
     _per_tensor(op, inp)
+    function = "mcf_dequantize_s8_f32" if inp.dtype == "int8" else "mcf_dequantize_u8_f32"
     return KernelCall(
-        op=op, kernel="quantize", function="mcf_dequantize_s8_f32", params_type="mcf_dequantize_params",
+        op=op, kernel="quantize", function=function, params_type="mcf_dequantize_params",
         params={"size": out.size, "scale": inp.scale, "zero_point": inp.zero_point},
         args=[op.inputs[0], op.outputs[0]],
     )

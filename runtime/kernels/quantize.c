@@ -1,4 +1,5 @@
-/* quantize.c - QUANTIZE and DEQUANTIZE kernels (float where TFLite Micro uses float). */
+/* quantize.c - QUANTIZE and DEQUANTIZE kernels (float where TFLite Micro uses float, a byte table
+ * between 8-bit types). */
 #include "quantize.h"
 
 #include "mcf_common.h"
@@ -32,19 +33,26 @@ void mcf_quantize_f32_s8(const mcf_quantize_params *p, const float *input, int8_
     }
 }
 
-void mcf_requantize_s8(const mcf_requantize_params *p, const int8_t *input, int8_t *output)
+void mcf_requantize_8(const mcf_requantize_params *p, const void *input, void *output)
 {
+    const uint8_t *in = (const uint8_t *)input;
+    uint8_t *out = (uint8_t *)output;
+    const uint8_t *table = p->table;
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        /* |input + input_offset| <= 255 */
-        const int32_t v = mcf_requantize((int32_t)input[i] + p->input_offset, p->multiplier,
-                                         p->shift) +
-                          p->output_offset;
-        output[i] = (int8_t)mcf_clamp(v, -128, 127);
+        out[i] = table[in[i]];
     }
 }
 
 void mcf_dequantize_s8_f32(const mcf_dequantize_params *p, const int8_t *input, float *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
+    }
+}
+
+void mcf_dequantize_u8_f32(const mcf_dequantize_params *p, const uint8_t *input, float *output)
 {
     int32_t i;
     for (i = 0; i < p->size; ++i) {

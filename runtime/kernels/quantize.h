@@ -1,4 +1,5 @@
-/* quantize.h - QUANTIZE (float32 -> int8, int8 -> int8) and DEQUANTIZE (int8 -> float32). */
+/* quantize.h - QUANTIZE (float32 -> int8, between int8 and uint8) and DEQUANTIZE (int8, uint8 ->
+ * float32). */
 #ifndef MCF_QUANTIZE_H
 #define MCF_QUANTIZE_H
 
@@ -19,18 +20,16 @@ typedef struct {
 void mcf_quantize_f32_s8(const mcf_quantize_params *p, const float *input, int8_t *output);
 
 /**
- * int8 -> int8 requantization: output = clamp(requant(input + input_offset) + output_offset),
- * with the Q31 `multiplier` and `shift` (> 0 shifts left) for input_scale / output_scale.
+ * Requantization between 8-bit types (int8 -> int8, uint8 -> int8, int8 -> uint8). The result is
+ * a function of one byte, evaluated by mcuforge for all 256 values (TFLite Micro's integer
+ * requantization): output byte = table[input byte]. Input and output may be the same buffer.
  */
 typedef struct {
     int32_t size;
-    int32_t input_offset;  /**< -input zero point */
-    int32_t multiplier;    /**< Q31 */
-    int32_t shift;
-    int32_t output_offset; /**< output zero point */
+    const uint8_t *table; /**< [256], indexed by the input byte's bit pattern */
 } mcf_requantize_params;
 
-void mcf_requantize_s8(const mcf_requantize_params *p, const int8_t *input, int8_t *output);
+void mcf_requantize_8(const mcf_requantize_params *p, const void *input, void *output);
 
 /**
  * int8 -> float32: output = scale * (input - zero_point). TFLite Micro multiplies in double and
@@ -44,5 +43,8 @@ typedef struct {
 } mcf_dequantize_params;
 
 void mcf_dequantize_s8_f32(const mcf_dequantize_params *p, const int8_t *input, float *output);
+
+/** uint8 -> float32, the same arithmetic (|input - zero_point| <= 255). */
+void mcf_dequantize_u8_f32(const mcf_dequantize_params *p, const uint8_t *input, float *output);
 
 #endif /* MCF_QUANTIZE_H */

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .analysis import Buffer, build_buffers
+from .constfold import Folded, fold_constants
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
@@ -55,6 +56,16 @@ class CompiledModel:
         return [s for s in self.steps if isinstance(s, KernelCall)]
 
     @property
+    def folded(self) -> list[Folded]:
+        """Operators evaluated when compiling: their outputs are constants (constfold.py)."""
+        return [s for s in self.steps if isinstance(s, Folded)]
+
+    @property
+    def views(self) -> list[Alias]:
+        """Operators that only relabel memory: outputs share their input's bytes, no code runs."""
+        return [s for s in self.steps if isinstance(s, Alias) and not isinstance(s, Folded)]
+
+    @property
     def macs(self) -> int:
         return sum(c.macs for c in self.calls)
 
@@ -65,6 +76,7 @@ class CompiledModel:
 
 def check_graph(graph: Graph) -> None:
     """Whole-graph checks; raises UnsupportedModelError naming every problem found (support.py)."""
+    graph = fold_constants(graph)[0]  # operators on constants are constants (constfold.py)
     from .support import graph_problems
 
     problems = graph_problems(graph, _ACTIVATION_TYPES)
@@ -73,19 +85,21 @@ def check_graph(graph: Graph) -> None:
 
 
 def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_arena: bool = False) -> CompiledModel:
+    graph, folded = fold_constants(graph)  # operators on constants become constants (constfold.py)
     check_graph(graph)
     ops = registry()
     steps: list[KernelCall | Alias] = []
     errors: list[str] = []
+    done = {f.op.index: f for f in folded}
     for op in graph.operators:
         try:
-            steps.append(ops[op.opcode](graph, op))
+            steps.append(done[op.index] if op.index in done else ops[op.opcode](graph, op))
         except UnsupportedModelError as exc:
             errors.append(exc.message)
     if errors:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
     state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)
-    aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
+    aliases = {s.target: s.source for s in steps if isinstance(s, Alias) and not isinstance(s, Folded)}
     steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
                                           scratch_may_grow_arena=scratch_may_grow_arena)
     buffer_of = {t: b.id for b in buffers for t in b.tensors}

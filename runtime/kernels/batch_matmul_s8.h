@@ -1,0 +1,38 @@
+/* batch_matmul_s8.h - int8 batched matrix product (TFLite BATCH_MATMUL). */
+#ifndef MCF_BATCH_MATMUL_S8_H
+#define MCF_BATCH_MATMUL_S8_H
+
+#include <stdint.h>
+
+#define MCF_BMM_MAX_BATCH_DIMS 3
+
+/**
+ * For every batch (up to three batch dimensions, outermost first, unused ones count 1), with each
+ * operand's batch strides in elements (0 where it is broadcast):
+ *   out[i][j] = clamp(requant(sum_k (lhs[i][k] + lhs_offset) * (rhs[k][j] + rhs_offset),
+ *                             multiplier, shift) + output_offset, -128, 127)
+ * where lhs[i][k] is at i * lhs_row_stride + k * lhs_depth_stride and rhs[k][j] at
+ * j * rhs_col_stride + k * rhs_depth_stride (transposed operands are only other strides).
+ * The output is [batches][rows][cols], row-major.
+ */
+typedef struct {
+    int32_t batch_count[MCF_BMM_MAX_BATCH_DIMS];
+    int32_t lhs_batch_stride[MCF_BMM_MAX_BATCH_DIMS];
+    int32_t rhs_batch_stride[MCF_BMM_MAX_BATCH_DIMS];
+    int32_t rows;  /**< M */
+    int32_t cols;  /**< N */
+    int32_t depth; /**< K */
+    int32_t lhs_row_stride;
+    int32_t lhs_depth_stride;
+    int32_t rhs_col_stride;
+    int32_t rhs_depth_stride;
+    int32_t lhs_offset;    /**< -lhs zero point */
+    int32_t rhs_offset;    /**< -rhs zero point */
+    int32_t output_offset; /**< output zero point */
+    int32_t multiplier;
+    int32_t shift;
+} mcf_batch_matmul_params;
+
+void mcf_batch_matmul_s8(const mcf_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+
+#endif /* MCF_BATCH_MATMUL_S8_H */

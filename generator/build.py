@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .boards import Board, load_board
+from .build_log import WarningCollector
 from .elf_report import MemoryReport, memory_report
 from .errors import McuforgeError, ToolError
 from .scaffold import GENERATED_DIR, ProjectConfig, _board_dirs, load_config, pio_default_env
@@ -23,6 +24,7 @@ class BuildResult:
     elf: Path
     report: MemoryReport | None  # None for PlatformIO's host env `native`
     pio_env: str | None = None
+    warnings: list[str] = field(default_factory=list)  # the compiler's and linker's, with context
 
 
 def _zephyr_env() -> dict[str, str]:
@@ -94,8 +96,15 @@ def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
     build_dir = root / "build"
     cmds, elf, env = build_command(root, cfg, board, build_dir, env_name, extra_cflags)
     cwd = west_workspace(env) if cfg.framework == "zephyr" and env is not None else root
+    collector = WarningCollector()
+
+    def seen(line: str) -> None:
+        collector.feed(line)
+        if on_line:
+            on_line(line)
+
     for cmd in cmds:
-        stream_tool(cmd, cwd=cwd, env=env, on_line=on_line)
+        stream_tool(cmd, cwd=cwd, env=env, on_line=seen)
     if not elf.is_file():
         raise McuforgeError(f"the build finished but {elf} is missing")
     if cfg.framework == "platformio":
@@ -104,4 +113,4 @@ def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
     if env_name != "native":  # a host program has no board memory to report on
         info = json.loads((root / GENERATED_DIR[cfg.framework] / "mcuforge_build.json").read_text())
         report = memory_report(elf, board, {k: v for k, v in info["symbols"].items() if v})
-    return BuildResult(root, cfg, board, elf, report, env_name)
+    return BuildResult(root, cfg, board, elf, report, env_name, warnings=collector.warnings)

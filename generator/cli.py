@@ -263,16 +263,27 @@ def build(
     env: Annotated[Optional[str], typer.Option("--env", "-e", help="PlatformIO env "  # noqa: UP045
                                                "(default: the board's).")] = None,
     as_json: JsonOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the build tool's whole log "
+                                          "(as `mcuforge -v build`).")] = False,
 ) -> None:
-    """Build with the project's own tool (cmake+ninja, west, pio) and report memory per region."""
+    """Build with the project's own tool (cmake+ninja, west, pio) and report memory per region; the
+    compiler's warnings are shown, the rest of the log only with -v."""
     from .build import build_project
 
+    if verbose:
+        ui.Verbosity.level = max(ui.Verbosity.level, 1)
     with ui.err.status("building…") as status:
         def show(line: str) -> None:
             ui.debug(line)
             status.update(f"building… {line[-100:]}")
 
         res = build_project(project, on_line=show, env_name=env)
+    if res.warnings:
+        if ui.Verbosity.level == 0:  # with -v they are in the log above
+            for text in res.warnings:
+                ui.info(text)
+        ui.warning(f"the build succeeded with {len(res.warnings)} compiler/linker warning"
+                   f"{'s' if len(res.warnings) > 1 else ''}")
     rep = res.report
     if rep is None:
         ui.info(f"built {res.elf} (a host program: no board memory report)")

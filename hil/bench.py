@@ -605,8 +605,10 @@ def tflm_summary(report: BenchReport) -> list[str]:
     """Plain lines saying how the TFLM peers were built and what the memory columns mean."""
     if not any(r.tflm for r in report.rows):
         return []
-    builds = dict.fromkeys(f"{m.label}: {m.build}" for r in report.rows for m in r.tflm)
-    return [f"TFLite Micro from {report.tflm_tree}, built by its own Makefile (BUILD_TYPE=release, -O2 for its "
+    home = str(Path.home())  # printed as ~, so the notes pasted into the docs name no one's machine
+    builds = dict.fromkeys(f"{m.label}: {m.build}".replace(f"={home}/", "=~/") for r in report.rows for m in r.tflm)
+    tree = "~" + report.tflm_tree[len(home):] if report.tflm_tree.startswith(home + "/") else report.tflm_tree
+    return [f"TFLite Micro from {tree}, built by its own Makefile (BUILD_TYPE=release, -O2 for its "
             "core, kernels and third-party kernels; TFLM's own default is -Os for the core); mcuforge: -O2. "
             "Both with the board's CPU flags.", *builds,
             "flash: code = executable sections, weights = the model's constants (ours: <prefix>_data.c; TFLM: the "

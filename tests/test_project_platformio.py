@@ -12,8 +12,8 @@ Tests and what they need
     are installed; otherwise they skip. The tests run PlatformIO with PLATFORMIO_CORE_DIR set to it.
     The board builds additionally skip when `<core>/platforms/<board's platform>` is missing.
 
-Offline set-up of that core folder (GUIDE §4; everything outside the repository), e.g. in
-/work/ext/pio-core:
+Offline set-up of that core folder (GUIDE §4; everything outside the repository, e.g. in
+~/pio-core):
   1. `pip install platformio scons`.
   2. `<core>/packages/tool-scons/`: `package.json` {"name": "tool-scons", "version": "4.41101.0"},
      a `scons.py` that calls `SCons.Script.main()` (the pip-installed SCons), and a `.piopm`:
@@ -38,7 +38,7 @@ Offline set-up of that core folder (GUIDE §4; everything outside the repository
      `packages/toolchain-gccarmnoneeabi` (a `bin/` of symlinks to Debian's arm-none-eabi-*,
      version 1.120301.0), each with a `.piopm` naming owner platformio.
 
-Run:  MCUFORGE_PIO_CORE_DIR=/work/ext/pio-core pytest tests/test_project_platformio.py
+Run:  MCUFORGE_PIO_CORE_DIR=~/pio-core pytest tests/test_project_platformio.py
 """
 
 from __future__ import annotations

@@ -39,9 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 SENSOR = REPO / "runtime" / "sensor"
 HARNESS = Path(__file__).resolve().parent / "c" / "camera_harness.c"
 CC = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
-VWW = Path("/work/shared/models/vww_96_int8.tflite")
-if not VWW.is_file():
-    VWW = REPO.parent / "shared" / "models" / "vww_96_int8.tflite"
+VWW = Path(os.environ.get("MCUFORGE_MODELS_DIR") or REPO.parent / "shared" / "models") / "vww_96_int8.tflite"
 CODES = {"rgb565le": 0, "rgb565be": 1, "yuyv": 2, "gray8": 3, "rgb888": 4}
 
 
@@ -295,7 +293,7 @@ def _error(**kw: object) -> str:
     return exc.value.message
 
 
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_pipeline_defaults_round_trip_and_errors(tmp_path: Path) -> None:
     from mcuforge.generator.boards import load_board
     from mcuforge.generator.sensor.pipeline import resolve
@@ -328,7 +326,7 @@ def test_pipeline_defaults_round_trip_and_errors(tmp_path: Path) -> None:
     assert "with 1 (gray) or 3 (RGB) channels" in _error(model=path)
 
 
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_camera_option_errors_write_nothing(tmp_path: Path) -> None:
     import sys
 
@@ -374,7 +372,7 @@ def _nicla(board: str = "arduino_nicla_vision", board_dirs: list[str] | None = N
     return resolve(spec, read_model(VWW), load_board(board, board_dirs or []), "zephyr")
 
 
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_board_camera_capabilities_are_checked(tmp_path: Path) -> None:
     from mcuforge.generator.sensor.codegen import config_header
     from mcuforge.generator.sensor.pipeline import SensorConfigError
@@ -402,7 +400,7 @@ def test_board_camera_capabilities_are_checked(tmp_path: Path) -> None:
     assert small.frame_buffers == 2  # type: ignore[attr-defined]
 
 
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_camera_frame_buffers_must_be_dma_reachable(tmp_path: Path) -> None:
     import sys
 
@@ -424,7 +422,7 @@ def test_camera_frame_buffers_must_be_dma_reachable(tmp_path: Path) -> None:
     assert info["placement"]["arena"] == "sram"  # by default too: not the faster dtcm DMA cannot reach
 
 
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_arduino_camera_project(tmp_path: Path) -> None:
     from mcuforge.generator.scaffold import new_project
     from mcuforge.generator.sensor.pipeline import SensorConfigError
@@ -469,7 +467,7 @@ def test_arduino_camera_project(tmp_path: Path) -> None:
         assert message in exc.value.message
 
 
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_arduino_camera_source_compiles_against_the_mbed_core(tmp_path: Path) -> None:
     """sources/mcf_source_arduino_camera.cpp against the real Camera, GC2145, Wire and mbed headers of
     ArduinoCore-mbed's NICLA_VISION variant, with the core's compile recipe (-Wall -Wextra -Werror; no
@@ -514,7 +512,7 @@ INSTR_PER_FRAME_BUDGET = 3_500_000  # 160×120 → 96×96×3: 0.8M (gray8 neares
 @pytest.mark.slow
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 @pytest.mark.parametrize("fmt,method", [("rgb565le", "bilinear"), ("rgb565le", "nearest"), ("yuyv", "bilinear"),
                                         ("rgb888", "bilinear"), ("gray8", "nearest")])
 def test_qemu_cortex_m4_frame_bit_exact_and_instruction_count(tmp_path: Path, fmt: str, method: str,

@@ -11,6 +11,7 @@ RGB565 (uint16 pixels, bilinear) and YUYV (raw bytes, nearest, limited range, BG
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,16 +22,14 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-VWW = Path("/work/shared/models/vww_96_int8.tflite")
-if not VWW.is_file():
-    VWW = REPO.parent / "shared" / "models" / "vww_96_int8.tflite"
+VWW = Path(os.environ.get("MCUFORGE_MODELS_DIR") or REPO.parent / "shared" / "models") / "vww_96_int8.tflite"
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
                             and shutil.which("ninja") and shutil.which("cmake")),
                        reason="needs arm-none-eabi-gcc, cmake, ninja and qemu-system-arm"),
-    pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite"),
+    pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)"),
 ]
 
 

@@ -13,6 +13,7 @@ nearest. Skips without a Zephyr tree (see tests/test_project_zephyr.py).
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import time
@@ -34,9 +35,7 @@ from mcuforge.hil.emulator import start_emulator
 from mcuforge.hil.protocol import FrameDecoder, Log, TensorChunk
 
 REPO = Path(__file__).resolve().parents[1]
-VWW = Path("/work/shared/models/vww_96_int8.tflite")
-if not VWW.is_file():
-    VWW = REPO.parent / "shared" / "models" / "vww_96_int8.tflite"
+VWW = Path(os.environ.get("MCUFORGE_MODELS_DIR") or REPO.parent / "shared" / "models") / "vww_96_int8.tflite"
 
 # drivers/video/video_sw_generator.c (Zephyr 4.3): white, yellow, cyan, green, magenta, red, blue, black
 BARS_RGB = [(0xFF, 0xFF, 0xFF), (0xFF, 0xFF, 0x00), (0x00, 0xFF, 0xFF), (0x00, 0xFF, 0x00), (0xFF, 0x00, 0xFF),
@@ -103,7 +102,7 @@ def tensors(msgs: list[object], kind: int, size: int) -> list[bytes]:
 @pytest.mark.zephyr
 @_needs_zephyr("cmsis_6")
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="needs qemu-system-arm")
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 @pytest.mark.parametrize("fmt,resize", [("rgb565le", "bilinear"), ("yuyv", "nearest")])
 def test_sw_generator_frames_through_the_video_api_in_qemu(tmp_path: Path, fmt: str, resize: str) -> None:
     root = tmp_path / "zcam"
@@ -142,7 +141,7 @@ def test_sw_generator_frames_through_the_video_api_in_qemu(tmp_path: Path, fmt: 
 @pytest.mark.slow
 @pytest.mark.zephyr
 @_needs_zephyr("cmsis_6", "hal_stm32")
-@pytest.mark.skipif(not VWW.is_file(), reason="needs ../shared/models/vww_96_int8.tflite")
+@pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_nicla_vision_gc2145_glue_builds(tmp_path: Path) -> None:
     """A real camera: the Nicla Vision's GC2145 behind the STM32H747's DCMI (devicetree chosen
     `zephyr,camera`). The DCMI driver wants two buffers queued (and checks the pool size at build

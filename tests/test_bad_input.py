@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +53,7 @@ def bad_models(tmp_path: Path, models_dir: Path) -> dict[str, Path]:
     ("float", "float32 only"),
     ("unsupported", "SIN (operator 0)"),
 ])
-@pytest.mark.parametrize("command", ["compile", "validate"])
+@pytest.mark.parametrize("command", ["compile", "validate", "inspect"])
 def test_bad_model(bad_models: dict[str, Path], tmp_path: Path, kind: str, needle: str, command: str) -> None:
     out = tmp_path / f"out-{kind}"
     args = [command, str(bad_models[kind])] + (["-o", str(out)] if command == "compile" else [])
@@ -98,3 +99,21 @@ def test_bad_prefix(tmp_path: Path, models_dir: Path) -> None:
 def test_model_is_a_folder(tmp_path: Path) -> None:
     assert_clean_failure(run_cli("validate", str(tmp_path)), "folder")
 
+
+
+def test_refused_model_as_json(bad_models: dict[str, Path]) -> None:
+    """Machine readers get JSON on stdout as well as the error line and exit status 2."""
+    proc = run_cli("validate", str(bad_models["unsupported"]), "--json")
+    assert_clean_failure(proc, "SIN (operator 0)")
+    assert "SIN (operator 0)" in json.loads(proc.stdout)["error"]
+    proc = run_cli("inspect", str(bad_models["unsupported"]), "--json")
+    assert_clean_failure(proc, "SIN (operator 0)")
+    rep = json.loads(proc.stdout)
+    assert rep["supported"] is False and rep["ops"][0]["reason"] == "no kernel for this operator"
+
+
+def test_unwritable_output_folder(tmp_path: Path, models_dir: Path) -> None:
+    target = Path("/proc") / f"mcuforge-test-{tmp_path.name}"  # no folder can be made there, even as root
+    proc = run_cli("compile", str(models_dir / "ad01_int8.tflite"), "-o", str(target))
+    assert_clean_failure(proc, "cannot write the output folder")
+    assert len(proc.stderr.strip().splitlines()) <= 2  # the error and its hint

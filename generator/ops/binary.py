@@ -1,0 +1,118 @@
+"""MAXIMUM, MINIMUM, PRELU and SQUARED_DIFFERENCE (int8, numpy-style broadcasting).
+
+Broadcasting is resolved here into the merged loops of elementwise.broadcast_loops; the kernels in
+binary_s8.c walk them. The arithmetic is TFLite Micro's:
+
+- MAXIMUM / MINIMUM compare the stored int8 values; TFLite does not rescale, whatever the
+  quantization of the three tensors, so neither does this.
+- PRELU: (x - zp_in) >= 0 is rescaled by in_scale / out_scale, otherwise (x - zp_in) times
+  (alpha - zp_alpha) by in_scale * alpha_scale / out_scale (both ratios in double).
+- SQUARED_DIFFERENCE: each input, offset and shifted left by 7, is scaled onto twice the larger
+  input scale (multipliers below one, derived in double), the difference is squared and
+  requantized by (2 * max_scale)^2 / (2^14 * out_scale) (the denominator a float32 product, as in
+  TFLite Micro's Prepare); the output clamps to the int8 range.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Operator, Tensor
+from ..quant import INT8_MAX, INT8_MIN, quantize_multiplier
+from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+from .elementwise import broadcast_loops, elementwise_overlap
+
+MAX_RANK = 5  # TFLite Micro's broadcasting loops take at most five dimensions
+SQUARED_DIFFERENCE_LEFT_SHIFT = 7
+
+
+def prepare_broadcast(op: Operator, graph: Graph) -> tuple[Tensor, Tensor, Tensor, dict, list[ConstArray]]:
+    """Checks two int8 per-tensor inputs and one output of their broadcast shape; returns them with
+    the loop parameters (ndims, dims, stride1, stride2) and their constant arrays."""
+    ins = graph.op_inputs(op)
+    outs = graph.op_outputs(op)
+    if len(ins) != 2 or ins[0] is None or ins[1] is None or len(outs) != 1:
+        raise reject(op, f"expected 2 inputs and 1 output, got {len(ins)} and {len(outs)}")
+    a, b = ins
+    out = outs[0]
+    assert a is not None and b is not None
+    require_int8(op, a, b, out)
+    for t in (a, b, out):
+        assert t.quant is not None
+        if t.quant.per_channel:
+            raise reject(op, f"tensor '{t.name}' is quantized per channel; only per-tensor is supported")
+    try:
+        shape, dims, st1, st2 = broadcast_loops(a.shape, b.shape)
+    except ValueError:
+        raise reject(op, f"input shapes {list(a.shape)} and {list(b.shape)} do not broadcast") from None
+    if max(len(a.shape), len(b.shape), len(out.shape)) > MAX_RANK:
+        raise reject(op, f"tensors of rank above {MAX_RANK} are not supported (TFLite Micro neither)")
+    rank = max(len(shape), len(out.shape))
+    if (1,) * (rank - len(shape)) + shape != (1,) * (rank - len(out.shape)) + tuple(out.shape):
+        raise reject(op, f"output shape {list(out.shape)} differs from the broadcast shape {list(shape)}")
+    if out.size == 0:
+        raise reject(op, "empty tensors are not supported")
+    params = {"ndims": len(dims), "dims": ConstRef("dims"), "stride1": ConstRef("stride1"),
+              "stride2": ConstRef("stride2")}
+    consts = [ConstArray("dims", "int32_t", np.array(dims, np.int32)),
+              ConstArray("stride1", "int32_t", np.array(st1, np.int32)),
+              ConstArray("stride2", "int32_t", np.array(st2, np.int32))]
+    return a, b, out, params, consts
+
+
+def _call(graph: Graph, op: Operator, function: str, params_type: str, params: dict,
+          consts: list[ConstArray]) -> KernelCall:
+    return KernelCall(op=op, kernel="binary_s8", function=function, params_type=params_type, params=params,
+                      args=[op.inputs[0], op.inputs[1], op.outputs[0]], consts=consts,
+                      # binary_s8.c computes out[i] from the inputs' elements of position i, in order
+                      overlap=elementwise_overlap(op, graph))
+
+
+@lowering("MAXIMUM", "MINIMUM")
+def lower_minmax(graph: Graph, op: Operator) -> KernelCall:
+    _, _, _, params, consts = prepare_broadcast(op, graph)
+    function = "mcf_maximum_s8" if op.opcode == "MAXIMUM" else "mcf_minimum_s8"
+    return _call(graph, op, function, "mcf_minmax_params", params, consts)
+
+
+def prelu_multipliers(in_scale: float, alpha_scale: float, out_scale: float) -> tuple[int, int, int, int]:
+    m_pos, s_pos = quantize_multiplier(float(in_scale) / float(out_scale))
+    m_neg, s_neg = quantize_multiplier(float(in_scale) * float(alpha_scale) / float(out_scale))
+    return m_pos, s_pos, m_neg, s_neg
+
+
+@lowering("PRELU")
+def lower_prelu(graph: Graph, op: Operator) -> KernelCall:
+    inp, alpha, out, loops, consts = prepare_broadcast(op, graph)
+    m_pos, s_pos, m_neg, s_neg = prelu_multipliers(inp.scale, alpha.scale, out.scale)
+    params = {"input_offset": -inp.zero_point, "alpha_offset": -alpha.zero_point,
+              "output_offset": out.zero_point, "multiplier_pos": m_pos, "shift_pos": s_pos,
+              "multiplier_neg": m_neg, "shift_neg": s_neg, **loops}
+    return _call(graph, op, "mcf_prelu_s8", "mcf_prelu_params", params, consts)
+
+
+def _smaller_than_one(op: Operator, real: float, what: str) -> tuple[int, int]:
+    if not 0.0 < real < 1.0:
+        raise reject(op, f"the {what} multiplier {real:.6g} is outside (0, 1); "
+                         "TFLite Micro cannot run this quantization either")
+    return quantize_multiplier(real)
+
+
+def squared_difference_multipliers(op: Operator, s1: float, s2: float, so: float
+                                   ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    twice = 2.0 * float(max(np.float32(s1), np.float32(s2)))
+    denominator = float(np.float32(1 << (2 * SQUARED_DIFFERENCE_LEFT_SHIFT)) * np.float32(so))
+    return (_smaller_than_one(op, float(s1) / twice, "input1"), _smaller_than_one(op, float(s2) / twice, "input2"),
+            quantize_multiplier(twice * twice / denominator))
+
+
+@lowering("SQUARED_DIFFERENCE")
+def lower_squared_difference(graph: Graph, op: Operator) -> KernelCall:
+    a, b, out, loops, consts = prepare_broadcast(op, graph)
+    (m1, sh1), (m2, sh2), (mo, sho) = squared_difference_multipliers(op, a.scale, b.scale, out.scale)
+    params = {"input1_offset": -a.zero_point, "input2_offset": -b.zero_point,
+              "left_shift": SQUARED_DIFFERENCE_LEFT_SHIFT,
+              "input1_multiplier": m1, "input1_shift": sh1, "input2_multiplier": m2, "input2_shift": sh2,
+              "output_multiplier": mo, "output_shift": sho, "output_offset": out.zero_point,
+              "act_min": INT8_MIN, "act_max": INT8_MAX, **loops}
+    return _call(graph, op, "mcf_squared_difference_s8", "mcf_squared_difference_params", params, consts)

@@ -1,0 +1,130 @@
+/* binary_s8.c - int8 MAXIMUM, MINIMUM, PRELU and SQUARED_DIFFERENCE with broadcasting: one row
+ * function per operator, walked over the merged loop dimensions the compiler described. */
+#include "binary_s8.h"
+
+#include "mcf_common.h"
+
+/* n outputs of one innermost row; `a` and `b` advance by s1 / s2 (0 when broadcast). */
+typedef void (*mcf_binary_row)(const void *p, const int8_t *a, int32_t s1, const int8_t *b,
+                               int32_t s2, int8_t *out, int32_t n);
+
+static void mcf_binary_walk(const void *p, mcf_binary_row row, int32_t ndims, const int32_t *dims,
+                            const int32_t *stride1, const int32_t *stride2, const int8_t *input1,
+                            const int8_t *input2, int8_t *output)
+{
+    const int32_t outer = ndims - 1;
+    const int32_t n = dims[outer];
+    int32_t idx[MCF_BCAST_MAX_DIMS] = {0};
+    int32_t rows = 1;
+    int32_t off1 = 0;
+    int32_t off2 = 0;
+    int32_t d;
+    int32_t r;
+    for (d = 0; d < outer; ++d) {
+        rows *= dims[d];
+    }
+    for (r = 0; r < rows; ++r) {
+        row(p, input1 + off1, stride1[outer], input2 + off2, stride2[outer], output, n);
+        output += n;
+        mcf_bcast_advance(outer, dims, stride1, stride2, idx, &off1, &off2);
+    }
+}
+
+/* ---- MAXIMUM / MINIMUM ------------------------------------------------------------------ */
+
+static void mcf_maximum_row(const void *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                            int8_t *out, int32_t n)
+{
+    int32_t i;
+    (void)p;
+    for (i = 0; i < n; ++i) {
+        out[i] = *a > *b ? *a : *b;
+        a += s1;
+        b += s2;
+    }
+}
+
+static void mcf_minimum_row(const void *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                            int8_t *out, int32_t n)
+{
+    int32_t i;
+    (void)p;
+    for (i = 0; i < n; ++i) {
+        out[i] = *a < *b ? *a : *b;
+        a += s1;
+        b += s2;
+    }
+}
+
+void mcf_maximum_s8(const mcf_minmax_params *p, const int8_t *input1, const int8_t *input2,
+                    int8_t *output)
+{
+    mcf_binary_walk(p, mcf_maximum_row, p->ndims, p->dims, p->stride1, p->stride2, input1, input2,
+                    output);
+}
+
+void mcf_minimum_s8(const mcf_minmax_params *p, const int8_t *input1, const int8_t *input2,
+                    int8_t *output)
+{
+    mcf_binary_walk(p, mcf_minimum_row, p->ndims, p->dims, p->stride1, p->stride2, input1, input2,
+                    output);
+}
+
+/* ---- PRELU ------------------------------------------------------------------------------ */
+
+static void mcf_prelu_row(const void *params, const int8_t *a, int32_t s1, const int8_t *b,
+                          int32_t s2, int8_t *out, int32_t n)
+{
+    const mcf_prelu_params *p = (const mcf_prelu_params *)params;
+    const int32_t in_off = p->input_offset;
+    const int32_t alpha_off = p->alpha_offset;
+    const int32_t out_off = p->output_offset;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t v = (int32_t)*a + in_off;
+        /* |v| <= 255 and |alpha + alpha_offset| <= 255: the product fits easily */
+        const int32_t y = v >= 0 ? mcf_requantize(v, p->multiplier_pos, p->shift_pos)
+                                 : mcf_requantize(v * ((int32_t)*b + alpha_off), p->multiplier_neg,
+                                                  p->shift_neg);
+        out[i] = (int8_t)mcf_clamp(y + out_off, -128, 127);
+        a += s1;
+        b += s2;
+    }
+}
+
+void mcf_prelu_s8(const mcf_prelu_params *p, const int8_t *input, const int8_t *alpha,
+                  int8_t *output)
+{
+    mcf_binary_walk(p, mcf_prelu_row, p->ndims, p->dims, p->stride1, p->stride2, input, alpha,
+                    output);
+}
+
+/* ---- SQUARED_DIFFERENCE ----------------------------------------------------------------- */
+
+static void mcf_squared_difference_row(const void *params, const int8_t *a, int32_t s1,
+                                       const int8_t *b, int32_t s2, int8_t *out, int32_t n)
+{
+    const mcf_squared_difference_params *p = (const mcf_squared_difference_params *)params;
+    const int32_t left = p->left_shift;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        /* |x + offset| <= 255, shifted by 7: below 2^15; scaled by a multiplier <= 1/2 */
+        const int32_t va = mcf_requantize(((int32_t)*a + p->input1_offset) * ((int32_t)1 << left),
+                                          p->input1_multiplier, p->input1_shift);
+        const int32_t vb = mcf_requantize(((int32_t)*b + p->input2_offset) * ((int32_t)1 << left),
+                                          p->input2_multiplier, p->input2_shift);
+        const int32_t diff = va - vb; /* |diff| < 2^15: its square fits */
+        const int32_t y =
+            mcf_requantize(diff * diff, p->output_multiplier, p->output_shift) + p->output_offset;
+        out[i] = (int8_t)mcf_clamp(y, p->act_min, p->act_max);
+        a += s1;
+        b += s2;
+    }
+}
+
+void mcf_squared_difference_s8(const mcf_squared_difference_params *p, const int8_t *input1,
+                               const int8_t *input2, int8_t *output)
+{
+    mcf_binary_walk(p, mcf_squared_difference_row, p->ndims, p->dims, p->stride1, p->stride2, input1,
+                    input2, output);
+}

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcuforge.generator.errors import McuforgeError, UsageError
+from mcuforge.generator.errors import McuforgeError, ToolError, UsageError
 
 MAKEFILE = "tensorflow/lite/micro/tools/make/Makefile"
 DOWNLOADS = "tensorflow/lite/micro/tools/make/downloads"
@@ -52,6 +52,8 @@ LINE_PREFIX = "mcuforge-tflm:"
 ARENA_SYMBOL = "mcf_tflm_arena"
 MODEL_OBJECT = "tflm_model_data.o"
 PORT_SOURCES = ("startup.c", "uart_cmsdk.c", "console.c", "ticks.c", "semihost.c", "syscalls_newlib.c")
+#: Debian's gcc-arm-none-eabi comes without a C++ standard library; TFLM (C++) needs this package's.
+CXX_LIBRARY_PACKAGE = "libstdc++-arm-none-eabi-newlib"
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,9 @@ def _python_for_make() -> str | None:
     return None
 
 
-def check_tree(root: Path, variants: Sequence[TflmVariant] = VARIANTS, *, check_python: bool = True) -> None:
-    """One-line errors for a tree that cannot build offline."""
+def check_tree(root: Path, variants: Sequence[TflmVariant] = VARIANTS, *, check_python: bool = True,
+               check_compiler: bool = True) -> None:
+    """One-line errors for a tree that cannot build offline, or a compiler that cannot build it."""
     if not (root / MAKEFILE).is_file():
         raise UsageError(f"{root} is not a TensorFlow Lite Micro tree (no {MAKEFILE})",
                          hint="pass a checkout of github.com/tensorflow/tflite-micro with --tflm-dir")
@@ -144,6 +147,24 @@ def check_tree(root: Path, variants: Sequence[TflmVariant] = VARIANTS, *, check_
     if check_python and _python_for_make() is None:
         raise TflmTreeError("TFLite Micro's Makefile runs python3 with numpy and Pillow, and no python3 here has both",
                             hint="pip install numpy pillow")
+    if check_compiler:
+        check_cxx_library()
+
+
+def check_cxx_library(gxx: str | None = None) -> None:
+    """One-line error when arm-none-eabi-g++ has no C++ standard library to build and link TFLM with.
+
+    GCC answers `-print-file-name=libstdc++.a` with the library's full path, or with the bare name
+    when it has none (Debian's gcc-arm-none-eabi without libstdc++-arm-none-eabi-newlib)."""
+    from mcuforge.generator.tools import find_tool, run_tool
+
+    gxx = gxx or find_tool("arm-none-eabi-g++", hint=f"apt-get install gcc-arm-none-eabi {CXX_LIBRARY_PACKAGE}")
+    printed = run_tool([gxx, "-print-file-name=libstdc++.a"], timeout=60).stdout.decode(errors="replace").strip()
+    if not (Path(printed).is_absolute() and Path(printed).is_file()):
+        raise ToolError(f"{Path(gxx).name} has no C++ standard library (libstdc++.a), which TFLite Micro needs: "
+                        f"install {CXX_LIBRARY_PACKAGE}",
+                        hint=f"apt-get install {CXX_LIBRARY_PACKAGE} (Debian, Ubuntu); Arm's own GNU toolchain "
+                             "ships it already")
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +246,7 @@ def build_library(root: Path, board: object, variant: TflmVariant, *, jobs: int 
     root = Path(root).resolve()
     make = find_tool("make", hint="apt-get install make")
     gxx = find_tool("arm-none-eabi-g++", hint="apt-get install gcc-arm-none-eabi")
+    check_cxx_library(gxx)
     toolchain_root = str(Path(gxx).resolve().parent) + "/"
     key = hashlib.sha256(f"{root}|{toolchain_root}|{variant}".encode()).hexdigest()[:12]
     gendir = (cache or cache_root()) / "tflm-build" / key

@@ -41,7 +41,7 @@ from pathlib import Path
 import pytest
 
 from mcuforge.generator.boards import load_board
-from mcuforge.generator.errors import UsageError
+from mcuforge.generator.errors import ToolError, UsageError
 from mcuforge.hil import tflm_peer as tp
 from mcuforge.hil.bench import ours_memory, peer_layers
 
@@ -112,6 +112,32 @@ def test_missing_downloads_are_named_in_one_line(tmp_path: Path) -> None:
 def test_not_a_tflm_tree(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="is not a TensorFlow Lite Micro tree"):
         tp.check_tree(tmp_path)
+
+
+def _fake_gxx(folder: Path, prints: str) -> Path:
+    """An arm-none-eabi-g++ that answers -print-file-name=libstdc++.a with `prints`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gxx = folder / "arm-none-eabi-g++"
+    gxx.write_text(f"#!/bin/sh\necho '{prints}'\n")
+    gxx.chmod(0o755)
+    return gxx
+
+
+def test_a_compiler_without_the_cxx_library_is_named_with_the_debian_package(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    bare = _fake_gxx(tmp_path / "bare", "libstdc++.a")  # GCC's answer when it has no such library
+    with pytest.raises(ToolError) as err:
+        tp.check_cxx_library(str(bare))
+    assert "\n" not in err.value.message and "libstdc++-arm-none-eabi-newlib" in err.value.message
+    lib = tmp_path / "lib" / "thumb" / "libstdc++.a"
+    lib.parent.mkdir(parents=True)
+    lib.write_bytes(b"!<arch>\n")
+    tp.check_cxx_library(str(_fake_gxx(tmp_path / "full", str(lib))))
+    # bench checks the compiler with the tree, before TFLM's 20-minute build
+    tree = _fake_tree(tmp_path / "tflm", [*tp.BASE_DOWNLOADS, *tp.CMSIS_NN_DOWNLOADS])
+    monkeypatch.setenv("PATH", f"{bare.parent}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(ToolError, match="install libstdc\\+\\+-arm-none-eabi-newlib"):
+        tp.check_tree(tree, check_python=False)
 
 
 # -- what mcuforge writes ---------------------------------------------------------------------

@@ -85,9 +85,48 @@ def fold_constants(graph: Graph) -> tuple[Graph, list[Folded]]:
         kept = tuple(i for i in op.inputs if i < 0 or tensors[i].is_const)
         operators[op.index] = replace(op, inputs=kept)
         folded.append(Folded(operators[op.index], source=op.outputs[0], target=op.outputs[0]))
-    if len(folded) == already:
+    moved = _transposes_into_weights(graph, tensors, operators)
+    if len(folded) == already and not moved:
         return graph, folded
     return replace(graph, tensors=tensors, operators=operators), folded
+
+
+def _transposes_into_weights(graph: Graph, tensors: list[Tensor], operators: list[Operator]) -> int:
+    """A TRANSPOSE whose only reader is a FULLY_CONNECTED that takes the whole transposed tensor as
+    one row: the fully connected layer sums the same products whichever order the row has, so its
+    weight columns are permuted instead and the TRANSPOSE becomes a view (its lowering sees the
+    `into_weights_of` option). Exact: the same int8 products, an integer sum. Updates `tensors`
+    and `operators` in place; returns how many were moved."""
+    readers: dict[int, list[Operator]] = {}
+    for op in operators:
+        for t in set(op.inputs):
+            if t >= 0:
+                readers.setdefault(t, []).append(op)
+    moved = 0
+    for op in operators:
+        if op.opcode != "TRANSPOSE" or "into_weights_of" in op.options or len(op.inputs) != 2:
+            continue
+        inp, perm_t, out = tensors[op.inputs[0]], tensors[op.inputs[1]], tensors[op.outputs[0]]
+        users = readers.get(out.index, [])
+        if (inp.is_const or perm_t.data is None or out.index in graph.outputs or inp.dtype != "int8"
+                or len(users) != 1 or users[0].opcode != "FULLY_CONNECTED" or len(users[0].inputs) < 2):
+            continue
+        fc = users[0]
+        w = tensors[fc.inputs[1]]
+        if (fc.inputs[0] != out.index or fc.inputs[1] == out.index or w.data is None or w.dtype != "int8"
+                or len(w.shape) != 2 or w.shape[1] != out.size or len(readers.get(w.index, [])) != 1):
+            continue
+        perm = _ints(perm_t)
+        if sorted(perm) != list(range(len(inp.shape))):
+            continue
+        # position k of the transposed row holds input element src[k]
+        src = np.transpose(np.arange(inp.size).reshape(inp.shape), perm).reshape(-1)
+        permuted = np.empty_like(np.asarray(w.data))
+        permuted[:, src] = np.asarray(w.data)
+        tensors[w.index] = replace(w, data=permuted)
+        operators[op.index] = replace(op, options={**op.options, "into_weights_of": fc.index})
+        moved += 1
+    return moved
 
 
 # ---- evaluators: numpy with TFLite Micro's integer semantics ---------------------------------------

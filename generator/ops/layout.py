@@ -5,7 +5,8 @@ strided copy. Bytes move unchanged, as in TFLite Micro (which does not requantiz
 operators either). The limits are TFLite Micro's: its element types, ranks and constant
 parameter tensors; a model outside them does not run there and is refused here, saying why.
 A TRANSPOSE that moves only dimensions of extent 1 keeps the row-major order: it is a view
-(an alias of its input, no kernel, no bytes).
+(an alias of its input, no kernel, no bytes); so is one whose permutation the compiler moved into
+the weights of the FULLY_CONNECTED layer that reads it (generator/constfold.py).
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def lower_transpose(graph: Graph, op: Operator) -> KernelCall | Alias:
     if sorted(perm) != list(range(rank)):
         raise reject(op, f"permutation {perm} is not a permutation of {rank} dimensions")
     _check_out_shape(op, out, [inp.shape[p] for p in perm])
-    if is_view_permutation(inp.shape, perm) and not inp.is_const:
+    if (is_view_permutation(inp.shape, perm) or "into_weights_of" in op.options) and not inp.is_const:
+        # only extent-1 dimensions move, or the permutation went into the reading layer's weights
+        # (generator/constfold.py): the bytes stay where they are
         return Alias(op, source=inp.index, target=out.index)
     steps = row_major_steps(inp.shape)
     return strided_copy_call(op, inp, list(out.shape), [steps[p] for p in perm], 0,

@@ -41,6 +41,7 @@ from .protocol import (
     HOST_MAX_PAYLOAD,
     PROTOCOL_VERSION,
     Ack,
+    BeginFlags,
     DecodeError,
     DeviceInfo,
     ErrorCode,
@@ -327,19 +328,21 @@ class Device:
         self._expect_sha256 = expect_sha256.lower() if expect_sha256 else self._expect_sha256
         return info
 
-    def infer(self, inputs: Sequence[np.ndarray]) -> InferResult:
+    def infer(self, inputs: Sequence[np.ndarray], *, reset_state: bool = False) -> InferResult:
         """Writes ``inputs`` (one array per model input, dtype and element count as the device
         reports; any shape of that size), runs the model once and returns its outputs and elapsed
-        ticks. Raises DeviceReset if the device restarted meanwhile: call it again to retry."""
+        ticks. Raises DeviceReset if the device restarted meanwhile: call it again to retry.
+        ``reset_state``: a stateful model starts a new stream (its state back to the initial
+        values) with this inference; otherwise it continues from the state the last one left."""
         self._retries_now = 0
-        self._load(inputs)
+        self._load(inputs, reset_state=reset_state)
         return self._result()
 
-    def load_inputs(self, inputs: Sequence[np.ndarray]) -> None:
+    def load_inputs(self, inputs: Sequence[np.ndarray], *, reset_state: bool = False) -> None:
         """The first half of ``infer``: INFER_BEGIN and the inputs' chunks, nothing runs yet (so
         ``read_tensor("input", i)`` shows what arrived)."""
         self._retries_now = 0
-        self._load(inputs)
+        self._load(inputs, reset_state=reset_state)
 
     def run(self) -> InferResult:
         """The second half of ``infer``: INFER_RUN on the inputs loaded by ``load_inputs``."""
@@ -476,11 +479,12 @@ class Device:
         self._fetch_missing(tkind, index, asm)
         return np.frombuffer(bytes(asm.data), dtype=np.dtype(t.dtype.numpy_name)).reshape(t.dims).copy()
 
-    def _load(self, inputs: Sequence[np.ndarray]) -> None:
+    def _load(self, inputs: Sequence[np.ndarray], *, reset_state: bool = False) -> None:
         info = self._ensure_info()
         blobs = self._input_bytes(info, inputs)
         self._drain()
-        self._request(InferBegin(), "INFER_BEGIN")
+        flags = BeginFlags.RESET_STATE if reset_state else BeginFlags.NONE
+        self._request(InferBegin(flags=flags), "INFER_BEGIN")
         for index, data in enumerate(blobs):
             for chunk in input_chunks(index, data, self._max_payload):
                 ack = self._request(chunk, f"INPUT_CHUNK (input {index}, offset {chunk.offset})")

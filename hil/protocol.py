@@ -279,6 +279,9 @@ class BeginFlags(IntFlag):
     NONE = 0
     INPUTS_PRESET = 0x01
     """The device fills the inputs itself; INFER_RUN skips the all-inputs-written check."""
+    RESET_STATE = 0x02
+    """A stateful model's state goes back to its initial values before this inference (the first
+    of a stream); models without state ignore it, as does firmware older than the flag."""
 
 
 def _type_name(type_id: int) -> str:

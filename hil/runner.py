@@ -14,6 +14,7 @@ import numpy as np
 
 from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
+from mcuforge.generator.ops.variables import is_stateful
 from mcuforge.generator.reference import Reference
 from mcuforge.generator.sensor.pipeline import Pipeline
 from mcuforge.generator.sensor.reference import input_tensors, stream_samples
@@ -129,18 +130,29 @@ def random_vectors(graph: Graph, count: int, seed: int = 0) -> list[tuple[str, l
 def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[tuple[str, list[np.ndarray]]],
                 report: TestReport, *, reset_retries: int = 2,
                 on_result: Callable[[VectorResult], None] | None = None) -> TestReport:
+    """Each vector is one inference compared with TFLite Micro. A stateful model's vectors are one
+    stream: the first resets the device's state (and the reference starts afresh), each next one
+    continues from the state the previous left, on the device and in the reference. A device reset
+    in the middle of a stream loses the state: that vector fails and the stream starts again."""
     ref = Reference(model_bytes)
     n_out = len(graph.outputs)
+    stateful = is_stateful(graph)
+    new_stream = stateful
     for name, inputs in vectors:
+        if new_stream:
+            ref.restart()
         want = ref.run(inputs, n_out)
         result = None
         attempts = 0
         while result is None:
             try:
-                got = device.infer(inputs)
+                got = device.infer(inputs, reset_state=new_stream)
             except DeviceReset as exc:
                 attempts += 1
-                if attempts > reset_retries:
+                if stateful:
+                    result = VectorResult(name, False, None, None, None, attempts,
+                                          f"device reset in the middle of a stream, its state lost: {exc.message}")
+                elif attempts > reset_retries:
                     result = VectorResult(name, False, None, None, None, attempts, f"device reset: {exc.message}")
                 continue
             except DeviceError as exc:
@@ -150,6 +162,7 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
                         if g.size else 0.0) for g, w in zip(got.outputs, want, strict=True))
             result = VectorResult(name, diff <= report.tolerance, diff, got.elapsed, got.unit,
                                   attempts + got.retries)
+        new_stream = stateful and result.max_abs_diff is None  # no answer: the state is unknown, start again
         report.vectors.append(result)
         if on_result:
             on_result(result)

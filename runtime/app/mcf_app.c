@@ -123,6 +123,9 @@ int mcf_selftest(const mcf_model *model, const uint8_t *const inputs[], uint32_t
     model->invoke();
     elapsed = mcf_app_ticks() - start;
     checksum = mcf_output_checksum(model);
+    if (model->reset_state != NULL) {
+        model->reset_state(); /* a streaming model starts its real stream from the initial state */
+    }
     mcf_print("mcuforge: selftest model=");
     mcf_print(model->name);
     mcf_print(" checksum=");

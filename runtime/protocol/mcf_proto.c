@@ -20,7 +20,7 @@ typedef char mcf_proto_float_is_32_bits[(sizeof(float) == 4) ? 1 : -1];
 
 enum { STATE_IDLE = 0, STATE_LOADING = 1 };
 enum { HELLO_FLAG_BOOT = 0x01, HELLO_FLAG_PROFILE = 0x02 };
-enum { BEGIN_FLAG_INPUTS_PRESET = 0x01 };
+enum { BEGIN_FLAG_INPUTS_PRESET = 0x01, BEGIN_FLAG_RESET_STATE = 0x02 };
 enum { KIND_INPUT = 0, KIND_OUTPUT = 1 };
 
 /* Offsets inside a frame: [type][seq][payload...][crc lo][crc hi]. */
@@ -328,6 +328,9 @@ static void on_infer_begin(mcf_proto *ctx, uint8_t seq, const uint8_t *pl, size_
     }
     memset(ctx->input_mark, 0, sizeof ctx->input_mark);
     ctx->begin_flags = pl[0];
+    if ((pl[0] & BEGIN_FLAG_RESET_STATE) != 0u && ctx->model->reset_state != NULL) {
+        ctx->model->reset_state(); /* a new stream: idempotent, so a resent INFER_BEGIN is harmless */
+    }
     ctx->state = STATE_LOADING;
     ctx->run_valid = 0;
     send_ack(ctx, seq, MCF_MSG_INFER_BEGIN, 0);

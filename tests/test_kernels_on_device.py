@@ -190,6 +190,15 @@ def spread_model() -> bytes:
                                                     q2=(0.07, 127), qo=(0.05, 100), act=Activation.RELU)
         models[f"{opcode.lower()}_wide"] = binary(opcode, (1, 9, 9, 16), (1, 9, 9, 16), q1=(0.1, 1),
                                                    q2=(0.1, 1), qo=(0.15, -3), act=Activation.RELU6)
+    import test_kernel_arg_minmax
+    import test_kernel_batch_matmul
+    import test_kernel_reduce
+    import test_kernel_resize
+    import test_kernel_transpose_conv  # imported here: these import merge_parallel from this module
+
+    for module in (test_kernel_reduce, test_kernel_arg_minmax, test_kernel_resize, test_kernel_transpose_conv,
+                   test_kernel_batch_matmul):
+        models.update(module.device_models())
     models["chain"] = chain_model()
     return merge_parallel(models)
 

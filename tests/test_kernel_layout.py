@@ -198,3 +198,21 @@ def test_expand_dims_is_a_view(shape, axis, out):
 def test_refusals(model, match):
     with pytest.raises(UnsupportedModelError, match=match):
         compile_graph(parse_model(model()))
+
+
+def device_models():
+    """A few layout operators for the on-device parallel model (tests/test_kernels_on_device.py):
+    one input and one output each, every path of the strided copy (byte, word and odd runs)."""
+    from test_kernel_gather_cast import gather_model
+
+    return {
+        "transpose_nhwc_to_nchw": transpose_model((1, 4, 5, 3), [0, 3, 1, 2]),
+        "transpose_run_32": transpose_model(*TRANSPOSE_CASES["inner_run_32"]),
+        "transpose_rank5": transpose_model(*TRANSPOSE_CASES["rank5"]),
+        "strided_slice_negative": strided_slice_model(*STRIDED_SLICE_CASES["negative_strides"]),
+        "slice_nhwc": slice_model(*SLICE_CASES["nhwc"]),
+        "broadcast_to_channels": broadcast_to_model(*BROADCAST_CASES["channels"]),
+        "depth_to_space": depth_space_model(*DEPTH_SPACE_CASES["d2s_2_wide"]),
+        "space_to_depth": depth_space_model(*DEPTH_SPACE_CASES["s2d_3_batch"]),
+        "gather_rows": gather_model((5, 4), [4, 0, 2, 2], 0),
+    }

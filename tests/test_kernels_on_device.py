@@ -190,6 +190,9 @@ def spread_model() -> bytes:
                                                     q2=(0.07, 127), qo=(0.05, 100), act=Activation.RELU)
         models[f"{opcode.lower()}_wide"] = binary(opcode, (1, 9, 9, 16), (1, 9, 9, 16), q1=(0.1, 1),
                                                    q2=(0.1, 1), qo=(0.15, -3), act=Activation.RELU6)
+    from test_kernel_layout import device_models  # here: that module imports merge_parallel from this one
+
+    models.update(device_models())
     import test_kernel_arg_minmax
     import test_kernel_batch_matmul
     import test_kernel_reduce
@@ -198,6 +201,13 @@ def spread_model() -> bytes:
 
     for module in (test_kernel_reduce, test_kernel_arg_minmax, test_kernel_resize, test_kernel_transpose_conv,
                    test_kernel_batch_matmul):
+        models.update(module.device_models())
+    import test_kernel_binary
+    import test_kernel_log_softmax
+    import test_kernel_pointwise
+    import test_kernel_quantize
+
+    for module in (test_kernel_pointwise, test_kernel_binary, test_kernel_log_softmax, test_kernel_quantize):
         models.update(module.device_models())
     models["chain"] = chain_model()
     return merge_parallel(models)

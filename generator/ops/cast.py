@@ -1,4 +1,4 @@
-"""CAST between the integer types (int8, uint8, int16, int32), as TFLite Micro converts: value by
+"""CAST between the integer types (int8, int16, int32), as TFLite Micro converts: value by
 value as C++ static_cast does (a narrower type keeps the low bits). TFLite Micro casts from int8,
 int16, int32 (not uint8) to int8, int16, int32; the same pairs are accepted here."""
 

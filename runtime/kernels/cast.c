@@ -25,7 +25,6 @@ static int16_t mcf_low16(int32_t v)
     } while (0)
 
 #define MCF_AS_S8(v) mcf_low8(v)
-#define MCF_AS_U8(v) ((uint8_t)((v) & 0xFF))
 #define MCF_AS_S16(v) mcf_low16(v)
 #define MCF_AS_S32(v) (v)
 
@@ -33,7 +32,6 @@ static int16_t mcf_low16(int32_t v)
 #define MCF_CAST_FROM(FROM_T)                                                     \
     switch (p->to) {                                                              \
     case -1: MCF_CAST_LOOP(FROM_T, int8_t, MCF_AS_S8); break;                     \
-    case 1: MCF_CAST_LOOP(FROM_T, uint8_t, MCF_AS_U8); break;                     \
     case -2: MCF_CAST_LOOP(FROM_T, int16_t, MCF_AS_S16); break;                   \
     default: MCF_CAST_LOOP(FROM_T, int32_t, MCF_AS_S32); break;                   \
     }
@@ -42,7 +40,6 @@ void mcf_cast(const mcf_cast_params *p, const void *input, void *output)
 {
     switch (p->from) {
     case -1: MCF_CAST_FROM(int8_t); break;
-    case 1: MCF_CAST_FROM(uint8_t); break;
     case -2: MCF_CAST_FROM(int16_t); break;
     default: MCF_CAST_FROM(int32_t); break;
     }

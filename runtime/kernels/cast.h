@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-/** Element types: the code is the byte size, negative for signed (int8 -1, int16 -2, int32 -4),
- *  positive for unsigned (uint8 1). A narrower output keeps the low bits (two's complement). */
+/** Element types, coded by their byte size, negated (signed): int8 -1, int16 -2, int32 -4 (the
+ *  integer types TFLite Micro's CAST converts). A narrower output keeps the low bits (two's complement). */
 typedef struct {
     int32_t count; /**< elements */
     int32_t from;

@@ -243,7 +243,7 @@ class _Emitter:
         p, plan = self.p, self.cm.plan
         text = (f"/* The activation arena: every intermediate tensor at an offset planned by mcuforge.\n"
                 f" * Place it in a memory region by defining MCF_ARENA_ATTR (see {p}.h). */\n"
-                f"uint8_t {p}_arena[{self._arena_dim()}] MCF_ALIGNED16 MCF_ARENA_ATTR;\n\n")
+                f"uint8_t {p}_arena[{self.arena_dim()}] MCF_ALIGNED16 MCF_ARENA_ATTR;\n\n")
         if plan.io_bytes:
             text += (f"/* Graph inputs and outputs live here, apart from the arena, so inputs survive invoke.\n"
                      f" * Place it with MCF_IO_ATTR. */\n"
@@ -320,15 +320,24 @@ class _Emitter:
                 f"void {p}_init(void)\n{{\n    /* The CALL_ONCE initialisers, evaluated by mcuforge: the state's "
                 f"initial values. */\n    {p}_reset_state();\n}}\n\n")
 
-    def _arena_dim(self) -> str:
+    def arena_dim(self) -> str:
         """C array size of the arena: ISO C has no zero-length arrays, and a model whose tensors are
         all graph inputs/outputs in a separate IO buffer needs no arena bytes at all."""
         return f"{self.P}_ARENA_BYTES" if self.cm.plan.arena_bytes else "1"
 
-    # -- <prefix>.h ------------------------------------------------------------------------
-    def header(self, weights_bytes: int, placement: CPlacement) -> str:
+
+
+class _Header:
+    """<prefix>.h: placement macros, sizes, IO tensor macros, the API (tensor expressions from the
+    model's _Emitter, so both files agree)."""
+
+    def __init__(self, em: _Emitter) -> None:
+        self.em = em
+        self.cm, self.g, self.p, self.P = em.cm, em.g, em.p, em.P
+
+    def text(self, weights_bytes: int, placement: CPlacement) -> str:
         P = self.P
-        lines = [self.banner, f"#ifndef {P}_H", f"#define {P}_H", "", "#include <stdint.h>", "",
+        lines = [self.em.banner, f"#ifndef {P}_H", f"#define {P}_H", "", "#include <stdint.h>", "",
                  '#include "mcf_model.h"', *(f"#include {inc}" for inc in placement.includes), "",
                  *self._placement_macros(placement), "",
                  "#ifdef __cplusplus", 'extern "C" {', "#endif", "",
@@ -370,7 +379,7 @@ class _Emitter:
             for n, i in enumerate(idxs):
                 t = g.tensors[i]
                 lines.append(f"/* {kind.lower()} {n}: '{t.name}' {C_TYPES[t.dtype]} {list(t.shape)} */")
-                lines.append(f"#define {P}_{kind}{n} {self.tensor_expr(i)}")
+                lines.append(f"#define {P}_{kind}{n} {self.em.tensor_expr(i)}")
                 lines.append(f"#define {P}_{kind}{n}_BYTES {t.nbytes}u")
                 lines.append(f"#define {P}_{kind}{n}_DIMS {{{', '.join(str(d) for d in t.shape)}}}")
                 if t.quant:
@@ -380,7 +389,7 @@ class _Emitter:
 
     def _api_decls(self) -> list[str]:
         p, plan = self.p, self.cm.plan
-        lines = [f"extern uint8_t {p}_arena[{self._arena_dim()}];"]
+        lines = [f"extern uint8_t {p}_arena[{self.em.arena_dim()}];"]
         if plan.io_bytes:
             lines.append(f"extern uint8_t {p}_io[{plan.io_bytes}];")
         if self.cm.state.bytes:
@@ -425,7 +434,7 @@ def generate(cm: CompiledModel, prefix: str, placement: CPlacement | None = None
     const_fast, const_portable = em.consts.const_bytes()
     const_bytes = max(const_fast, const_portable)
     lib = GeneratedLibrary(prefix)
-    lib.files[f"{prefix}.h"] = em.header(const_bytes, placement).encode()
+    lib.files[f"{prefix}.h"] = _Header(em).text(const_bytes, placement).encode()
     lib.files[f"{prefix}.c"] = src.encode()
     lib.files[f"{prefix}_data.c"] = em.consts.file(em.banner).encode()
     rt = runtime_dir()

@@ -13,6 +13,7 @@ from .build_log import WarningCollector
 from .elf_report import MemoryReport, memory_report
 from .errors import McuforgeError, ToolError
 from .scaffold import GENERATED_DIR, ProjectConfig, _board_dirs, load_config, pio_default_env
+from .stack_usage import StackBound, load_call_graph, set_conf_values, stack_bound, stack_size
 from .tools import find_tool, stream_tool
 
 
@@ -25,6 +26,8 @@ class BuildResult:
     report: MemoryReport | None  # None for PlatformIO's host env `native`
     pio_env: str | None = None
     warnings: list[str] = field(default_factory=list)  # the compiler's and linker's, with context
+    stacks: dict[str, StackBound] = field(default_factory=dict)  # Zephyr: Kconfig option -> bound
+    stack_sizes: dict[str, int] = field(default_factory=dict)   # Zephyr: Kconfig option -> bytes in prj.conf
 
 
 def _zephyr_env() -> dict[str, str]:
@@ -105,6 +108,13 @@ def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
 
     for cmd in cmds:
         stream_tool(cmd, cwd=cwd, env=env, on_line=seen)
+    stacks: dict[str, StackBound] = {}
+    sizes: dict[str, int] = {}
+    if cfg.framework == "zephyr":
+        stacks, sizes = zephyr_stacks(build_dir, cfg.prefix)
+        if sizes and _write_stack_sizes(root / "prj.conf", sizes):
+            for cmd in cmds:  # the new sizes are Kconfig values: build again with them
+                stream_tool(cmd, cwd=cwd, env=env, on_line=seen)
     if not elf.is_file():
         raise McuforgeError(f"the build finished but {elf} is missing")
     if cfg.framework == "platformio":
@@ -113,4 +123,44 @@ def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
     if env_name != "native":  # a host program has no board memory to report on
         info = json.loads((root / GENERATED_DIR[cfg.framework] / "mcuforge_build.json").read_text())
         report = memory_report(elf, board, {k: v for k, v in info["symbols"].items() if v})
-    return BuildResult(root, cfg, board, elf, report, env_name, warnings=collector.warnings)
+    return BuildResult(root, cfg, board, elf, report, env_name, warnings=collector.warnings, stacks=stacks,
+                       stack_sizes=sizes)
+
+
+# Bytes a Zephyr thread needs beyond its entry function's call tree: the kernel's z_thread_entry
+# frame, and the exception frame an interrupt stacks on the thread's stack (up to 104 B with the
+# FPU's lazy state); interrupt handlers themselves run on the interrupt stack.
+ZEPHYR_THREAD_MARGIN = 256
+# What an unknown callee (libgcc's helpers, anything compiled without -fstack-usage) may use.
+UNKNOWN_CALLEE_BYTES = 64
+
+
+def zephyr_stacks(build_dir: Path, prefix: str) -> tuple[dict[str, StackBound], dict[str, int]]:
+    """Stack bounds of a Zephyr build compiled with CONFIG_MCUFORGE_STACK_USAGE: the main thread
+    (the module's start-up, which runs the self-test, and the application's main()) and the host
+    thread; calls through pointers are taken to reach the model's entry points. Empty when the
+    build has no call graph (the option is off)."""
+    graph = load_call_graph(build_dir)
+    if not graph.frames:
+        return {}, {}
+    indirect = [f"{prefix}_invoke", f"{prefix}_reset_state"]
+    roots = {"CONFIG_MAIN_STACK_SIZE": ["main", "mcf_zephyr_init"],
+             "CONFIG_MCUFORGE_HOST_STACK_SIZE": ["host_main"]}
+    stacks: dict[str, StackBound] = {}
+    for option, names in roots.items():
+        found = [b for b in (stack_bound(graph, n, indirect=indirect, unknown_bytes=UNKNOWN_CALLEE_BYTES)
+                             for n in names if graph.find(n) is not None)]
+        if found:
+            stacks[option] = max(found, key=lambda b: (b.bounded is False, b.bytes))
+    sizes = {opt: stack_size(b, margin=ZEPHYR_THREAD_MARGIN) for opt, b in stacks.items() if b.bounded}
+    return stacks, sizes
+
+
+def _write_stack_sizes(conf: Path, sizes: dict[str, int]) -> bool:
+    """Set the stack options in prj.conf; True if that changed the file."""
+    old = conf.read_text() if conf.is_file() else ""
+    new = set_conf_values(old, sizes)
+    if new == old:
+        return False
+    conf.write_text(new)
+    return True

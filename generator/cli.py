@@ -299,6 +299,9 @@ def build(
     ui.out.print(t)
     for label, sym in rep.symbols.items():
         ui.out.print(f"{label}: {sym.name} at 0x{sym.address:08x}, {sym.size:,} B, in {sym.region or 'no region'}")
+    for option, bound in res.stacks.items():  # Zephyr: stack sizes from -fstack-usage, written to prj.conf
+        size = res.stack_sizes.get(option)
+        ui.out.print(f"stack {option}={size if size is not None else '?'} (bound {bound.describe()})")
 
 
 # ---- device: flash, run, test ----------------------------------------------------------------------

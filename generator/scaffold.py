@@ -487,8 +487,9 @@ def new_project(root: Path, model: Path, board_id: str, *, framework: str | None
 
     def fill(tmp: Path) -> None:
         ctx = _template_context(project)
-        _render_dir(templates_dir() / cfg.framework, tmp, ctx, skip_existing=False)
+        # the framework's files after the common ones: a framework may have its own (e.g. Zephyr's workflow)
         _render_dir(templates_dir() / "common", tmp, ctx, skip_existing=False)
+        _render_dir(templates_dir() / cfg.framework, tmp, ctx, skip_existing=False)
         (tmp / "model").mkdir(exist_ok=True)
         (tmp / model_rel).write_bytes(model_bytes)
         (tmp / PROJECT_FILE).write_text(_config_yaml(project.config))

@@ -323,6 +323,9 @@ class PlatformIOTarget(_Model):
     frameworks: Annotated[
         tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")], ...], Field(min_length=1)
     ]
+    # The memory region where the framework's linker script begins its RAM (.data, .bss, the
+    # heap): e.g. dtcm on STM32F7 Arduino cores. Default: the board's default RAM region.
+    ram: str | None = None
 
 
 class CMakeFlags(_Model):
@@ -531,6 +534,9 @@ class Board(_Model):
             raise ValueError("runners: 'qemu' goes with an 'emulator' section, and an emulator needs 'qemu'")
         if self.cmake is not None:
             self._check_cmake(self.cmake)
+        pio_ram = self.platformio.ram if self.platformio is not None else None
+        if pio_ram is not None and not any(r.name == pio_ram and r.is_ram for r in self.memory):
+            raise ValueError(f"platformio.ram: '{pio_ram}' is not a RAM region of the board")
         return self
 
     def _check_cmake(self, cmake: CMakeFlags) -> None:

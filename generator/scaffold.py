@@ -21,7 +21,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .boards import Board, load_board
+from . import __version__
+from .boards import Board, MemoryRegion, load_board
 from .codegen import C_TYPES, CPlacement, GeneratedLibrary, check_prefix, generate
 from .compiler import CompiledModel, compile_graph
 from .errors import McuforgeError, OutputExistsError, UsageError
@@ -135,8 +136,27 @@ def pio_frameworks(board: Board) -> list[str]:
 
 
 def pio_default_env(board: Board) -> str:
-    fws = pio_frameworks(board)
-    return f"{board.id}_{fws[0]}" if fws else "native"
+    """The board's env in platformio.ini: named after the board id (the host env is `native`)."""
+    return board.id if pio_frameworks(board) else "native"
+
+
+def pio_ram(board: Board) -> MemoryRegion:
+    """Where the PlatformIO framework's linker script begins its RAM: .data, .bss and so an arena
+    that is not placed elsewhere (board YAML `platformio.ram`; default: the board's default RAM)."""
+    if board.platformio is not None and board.platformio.ram is not None:
+        return board.region(board.platformio.ram)
+    return board.default_ram()
+
+
+def _system_ram(board: Board, framework: str) -> MemoryRegion:
+    """The RAM region that holds the program's own data and stack (and unplaced buffers)."""
+    return pio_ram(board) if framework == "platformio" else board.default_ram()
+
+
+def _pio_places(board: Board) -> bool:
+    """PlatformIO projects place buffers through a GNU ld fragment (linker.render_insert_fragment)
+    added to the framework's script: Arm boards, whose Arduino cores link with GNU ld scripts."""
+    return board.cpu.arch == "arm"
 
 
 def _io_bytes(graph: Graph) -> int:
@@ -145,15 +165,16 @@ def _io_bytes(graph: Graph) -> int:
 
 def _placeable(board: Board, framework: str) -> list:
     """RAM regions, fastest first, that this framework can put a buffer in: any for the bare-metal
-    flavor (its linker script is ours), those with a Zephyr memory-region node for Zephyr, only
-    the default RAM for PlatformIO (the framework owns the linker script)."""
+    flavor (its linker script is ours) and for PlatformIO on Arm (a fragment inserted into the
+    framework's script), those with a Zephyr memory-region node for Zephyr, otherwise only the
+    RAM where the framework puts its own data."""
     default = board.default_ram()
-    if framework == "cmake":
+    if framework == "cmake" or (framework == "platformio" and _pio_places(board)):
         return board.ram_regions()
     if framework == "zephyr":
         return [r for r in board.ram_regions()
                 if r is default or (r.zephyr is not None and r.zephyr.memory_region is not None)]
-    return [default]
+    return [_system_ram(board, framework)]
 
 
 def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrary,
@@ -166,7 +187,7 @@ def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrar
     if dma_only:
         ram_order = [r for r in ram_order if r.dma_capable] or ram_order
     return plan_placement(list(board.memory), ram_order=ram_order,
-                          system_ram=board.default_ram().name,
+                          system_ram=_system_ram(board, framework).name,
                           flash=flash.name, arena_bytes=cm.plan.arena_bytes,
                           io_bytes_if_separate=_io_bytes(cm.graph), const_bytes=lib.manifest["const_bytes"],
                           requested=requested, moved_const_bytes=lib.manifest["hot_const_bytes"] if hot else None)
@@ -182,8 +203,8 @@ def c_placement(board: Board, framework: str, placement: Placement, *, hot: bool
 
 
 def _c_placement(board: Board, framework: str, placement: Placement) -> CPlacement:
-    defaults = {"arena": board.default_ram().name, "io": board.default_ram().name,
-                "weights": board.image_region().name}
+    system_ram = _system_ram(board, framework).name
+    defaults = {"arena": system_ram, "io": system_ram, "weights": board.image_region().name}
     moved = {b: r for b, r in placement.regions.items() if r != defaults[b]}
     where = ", ".join(f"{b} in {r}" for b, r in sorted(placement.regions.items()))
     if not moved:
@@ -216,9 +237,18 @@ def _c_placement(board: Board, framework: str, placement: Placement) -> CPlaceme
             attrs[b] = f"Z_GENERIC_SECTION(LINKER_DT_NODE_REGION_NAME(DT_NODELABEL({region.zephyr.node})))"
         return CPlacement(arena=attrs.get("arena", ""), io=attrs.get("io", ""), weights=attrs.get("weights", ""),
                           includes=tuple(includes), where=where)
-    raise UsageError(f"--place {', '.join(f'{b}={r}' for b, r in moved.items())}: PlatformIO projects use the "
-                     "framework's own linker script, so mcuforge places buffers only in the default regions there",
-                     hint="drop --place, or use --framework zephyr or cmake for region placement")
+    if not _pio_places(board):
+        raise UsageError(f"--place {', '.join(f'{b}={r}' for b, r in moved.items())}: mcuforge places buffers in "
+                         f"PlatformIO projects only on Arm boards (a GNU ld fragment); {board.id} is "
+                         f"{board.cpu.arch}",
+                         hint="drop --place, or use --framework zephyr for region placement")
+    if "weights" in moved:
+        raise UsageError(f"--place weights={moved['weights']}: in PlatformIO projects the weights stay in "
+                         f"{board.image_region().name} (the framework's startup copies only its own .data)",
+                         hint="place the arena or io instead, or use --framework zephyr or cmake")
+    sections = placement_sections(board.memory, moved)
+    attrs = {b: f'__attribute__((section("{s}")))' if s else "" for b, s in sections.items()}
+    return CPlacement(arena=attrs["arena"], io=attrs["io"], where=where)
 
 
 def make_selftest(graph: Graph, model_bytes: bytes) -> Selftest:
@@ -285,8 +315,46 @@ def write_generated(project: Project, model_bytes: bytes, dest: Path) -> None:
                 _copy_tree(rt / "ports" / port, dest / "ports" / port)
     if project.pipeline is not None:
         _write_sensor_glue(project, app)
+    if cfg.framework == "platformio":
+        _pio_library_layout(dest)
+        fragment = _pio_linker_fragment(project)
+        if fragment is not None:
+            (dest / PIO_LINKER_FRAGMENT).write_text(fragment)
     _render_dir(templates_dir() / "generated" / cfg.framework, dest, ctx)
     (dest / "mcuforge_build.json").write_text(_build_info(project))
+
+
+PIO_LINKER_FRAGMENT = "mcf_place.ld"  # in the PlatformIO library folder; its extra_script.py links it
+
+
+def _pio_moved(project: Project) -> dict[str, str]:
+    """PlatformIO: the buffers placed outside the RAM where the framework puts its own data."""
+    ram = pio_ram(project.board).name
+    return {b: r for b, r in project.placement.regions.items() if b != "weights" and r != ram}
+
+
+def _pio_linker_fragment(project: Project) -> str | None:
+    """The GNU ld fragment that puts the placed arena/io where mcuforge.yaml says (None: nothing moved)."""
+    from .linker import render_insert_fragment
+
+    moved = _pio_moved(project)
+    if not moved:
+        return None
+    return render_insert_fragment(project.board.memory, moved, ram_region=pio_ram(project.board).name,
+                                  origin=f"board {project.board.id}")
+
+
+def _pio_library_layout(dest: Path) -> None:
+    """The usual PlatformIO library layout: headers in include/ (on the include path of the
+    library and of the code that uses it), sources in src/ (model/, app/, ports/<port>/)."""
+    inc, src = dest / "include", dest / "src"
+    for sub in ("model", "app"):
+        for f in sorted((dest / sub).iterdir()):
+            target = inc if f.suffix == ".h" else src / sub
+            target.mkdir(parents=True, exist_ok=True)
+            f.rename(target / f.name)
+        (dest / sub).rmdir()
+    (dest / "ports").rename(src / "ports")
 
 
 def _write_sensor_glue(project: Project, app: Path) -> None:
@@ -349,6 +417,8 @@ def _template_context(project: Project) -> dict[str, object]:
         "pio": ({"platform": board.platformio.platform, "board": board.platformio.board,
                  "frameworks": pio_frameworks(board)} if board.platformio else None),
         "pio_default_env": pio_default_env(board),
+        "pio_linker_fragment": PIO_LINKER_FRAGMENT if cfg.framework == "platformio" and _pio_moved(project) else None,
+        "library_version": f"{__version__}+sha.{project.compiled.graph.sha256[:12]}",
         "emulated": board.emulator is not None,
         "inputs": m["inputs"],
         "outputs": m["outputs"],

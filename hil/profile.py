@@ -158,7 +158,10 @@ def compiled_for_project(root: Path, framework: str, graph: Graph) -> CompiledMo
     """The model compiled as the project's generated code was (separate IO or not): the kernel names."""
     from mcuforge.generator.scaffold import GENERATED_DIR
 
-    manifest = root / GENERATED_DIR[framework] / "model" / "mcuforge_model.json"
+    generated = root / GENERATED_DIR[framework]
+    # PlatformIO's library keeps its sources under src/ (model/ there)
+    manifest = next((d / "mcuforge_model.json" for d in (generated / "model", generated / "src" / "model")
+                     if (d / "mcuforge_model.json").is_file()), generated / "model" / "mcuforge_model.json")
     try:
         separate_io = bool(json.loads(manifest.read_text()).get("io_bytes"))
     except (OSError, ValueError):

@@ -1,8 +1,11 @@
-"""PlatformIO projects: the generated platformio.ini and library.json pass PlatformIO's own checks,
-and, with PlatformIO platforms available, `pio run -e native` builds a program that prints the
-self-test checksum `mcuforge validate` computes, serves the host protocol on stdin/stdout and ends
-when stdin closes; `pio test -e native` passes; the board firmware builds and the ELF shows where
-the arena went.
+"""PlatformIO projects: the generated platformio.ini and library.json pass PlatformIO's own checks
+(envs named after the board, the standard src/ + include/ library layout with a real version, -O2
+only outside debug builds), and, with PlatformIO platforms available, `pio run -e native` builds a
+program that prints only text by itself and speaks the host protocol on stdin/stdout with
+MCUFORGE_HOST=stdio; code added to loop() runs while `mcuforge test` passes against that same
+program (MCUFORGE_HOST=tcp:PORT); `pio test -e native` passes; the board firmware builds and the
+ELF shows the arena where the placement said (DTCM by default on the F746, where the Arduino
+core's RAM begins; SRAM or DTCM with --place, through the linker fragment mcf_place.ld).
 
 Tests and what they need
   * config tests: the `platformio` Python package (`pip install -e ".[platformio]"`); otherwise
@@ -36,13 +39,15 @@ Offline set-up of that core folder (GUIDE §4; everything outside the repository
      (CMSIS/Core from ARM-software/CMSIS_6 and CMSIS/DSP/{Include,PrivateInclude} from
      ARM-software/CMSIS-DSP, version 2.60300.0), `packages/framework-cmsis-dsp` and
      `packages/toolchain-gccarmnoneeabi` (a `bin/` of symlinks to Debian's arm-none-eabi-*,
-     version 1.120301.0), each with a `.piopm` naming owner platformio.
+     version 1.120301.0), each with a `.piopm` naming owner platformio. The Arduino core is C++:
+     Debian's arm gcc needs `libstdc++-arm-none-eabi-newlib` for it.
 
 Run:  MCUFORGE_PIO_CORE_DIR=~/pio-core pytest tests/test_project_platformio.py
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -96,7 +101,7 @@ def test_platformio_ini_passes_platformio_lint(projects: dict[str, Path], board:
     config = ProjectConfig(str(ini))
     b = load_board(board)
     assert b.platformio is not None
-    board_env = f"{board}_arduino"
+    board_env = board  # the board's env is named after the board id
     assert config.validate(envs=[board_env, "native"], silent=True)
     assert set(config.envs()) == {board_env, "native"}
     assert config.default_envs() == [pio_default_env(b)] == [board_env]
@@ -106,31 +111,109 @@ def test_platformio_ini_passes_platformio_lint(projects: dict[str, Path], board:
     assert f"-DMCF_SERIAL_BAUD={b.console.baud}" in config.get(f"env:{board_env}", "build_flags")
     assert config.get("env:native", "platform") == "native"
     assert config.get("env:native", "test_framework") == "unity"
+    assert "-O2" not in str(config.get(f"env:{board_env}", "build_flags"))  # the library adds it, not debug
 
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_library_json_passes_platformio_manifest_checks(projects: dict[str, Path], board: str) -> None:
     _platformio()
+    import semantic_version
     from platformio.package.manifest.parser import ManifestParserFactory
     from platformio.package.manifest.schema import ManifestSchema
+
+    from mcuforge.generator import __version__
 
     lib = projects[board] / "lib" / "mcuforge_model"
     raw = ManifestParserFactory.new_from_file(str(lib / "library.json")).as_dict()
     manifest = ManifestSchema().load_manifest(raw)  # raises ManifestValidationError when wrong
     assert manifest["name"] == "mcuforge_model"
-    # The schema does not look into "build"; check it against PlatformIO's library.json docs.
+    # a real version: mcuforge's, with the model's hash as build metadata
+    sha = json.loads((lib / "mcuforge_build.json").read_text())["model_sha256"]
+    assert str(semantic_version.Version(manifest["version"])) == f"{__version__}+sha.{sha[:12]}"
+    # The schema does not look into "build"; check it against PlatformIO's library.json docs: the
+    # default layout (src/ compiled, include/ on the include path of the library and its users).
     build = raw["build"]
-    assert (lib / build["srcDir"]).is_dir() and (lib / build["includeDir"] / "mcf_port.h").is_file()
+    assert "srcDir" not in build and "includeDir" not in build and "srcFilter" not in build
     assert build["libArchive"] is False
-    for flag in build["flags"]:
-        if flag.startswith("-I"):  # relative to the folder holding library.json
-            assert (lib / flag[2:].strip()).is_dir(), flag
-    sources = [p.relative_to(lib).as_posix() for p in lib.rglob("*") if p.suffix in (".c", ".cpp")]
-    patterns = [re.fullmatch(r"\+<(.+)>", f).group(1) for f in build["srcFilter"]]  # type: ignore[union-attr]
-    for src in sources:  # every C/C++ file is built (each port compiles to nothing elsewhere)
-        assert any(Path(src).match(p) for p in patterns), src
-    assert "ports/native/mcf_port_native.c" in sources
-    assert "ports/arduino/mcf_port_arduino.cpp" in sources
+    assert "-O2" not in json.dumps(build)
+    assert (lib / build["extraScript"]).is_file()
+    assert not any(p.suffix in (".c", ".cpp") for p in lib.rglob("*") if "src" not in p.relative_to(lib).parts)
+    assert not any(p.suffix == ".h" for p in lib.rglob("*") if p.parent != lib / "include")
+    sources = {p.relative_to(lib).as_posix() for p in lib.rglob("*") if p.suffix in (".c", ".cpp")}
+    assert {"src/ports/native/mcf_port_native.c", "src/ports/arduino/mcf_port_arduino.cpp",
+            "src/app/mcf_host.c"} <= sources
+    assert (lib / "include" / f"{MODEL}.h").is_file() and (lib / "include" / "mcf_port.h").is_file()
+
+
+class _SconsEnv(dict):
+    """Enough of PlatformIO's SCons environment to run the library's extra_script.py."""
+
+    def __init__(self, build_type: str, platform: str) -> None:
+        super().__init__(PIOPLATFORM=platform, CCFLAGS=[], LINKFLAGS=[], CPPDEFINES=[])
+        self.build_type = build_type
+
+    def GetBuildType(self) -> str:  # SCons names
+        return self.build_type
+
+    def Append(self, **kw: list) -> None:
+        for k, v in kw.items():
+            self[k] += v
+
+
+def _run_extra_script(lib: Path, build_type: str, platform: str = "ststm32") -> _SconsEnv:
+    env = _SconsEnv(build_type, platform)
+    builder = type("LibBuilder", (), {"path": str(lib)})()
+    code = compile((lib / "extra_script.py").read_text(), "extra_script.py", "exec")
+    exec(code, {"Import": lambda *names: None, "env": env, "pio_lib_builder": builder})
+    return env
+
+
+def test_extra_script_adds_o2_outside_debug_builds(projects: dict[str, Path]) -> None:
+    lib = projects["nucleo_f746zg"] / "lib" / "mcuforge_model"
+    assert _run_extra_script(lib, "release")["CCFLAGS"] == ["-O2"] == _run_extra_script(lib, "test")["CCFLAGS"]
+    assert _run_extra_script(lib, "debug")["CCFLAGS"] == [] == _run_extra_script(lib, "debug, test")["CCFLAGS"]
+    assert _run_extra_script(lib, "release")["LINKFLAGS"] == []  # nothing placed: no fragment, no -T
+    assert not (lib / "mcf_place.ld").exists()
+
+
+@pytest.fixture(scope="module")
+def placed(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """nucleo_f746zg PlatformIO projects with the arena placed in sram and in dtcm."""
+    _platformio()
+    base = tmp_path_factory.mktemp("pio-placed")
+    return {region: new_project(base / region, models_dir / f"{MODEL}.tflite", "nucleo_f746zg",
+                                framework="platformio", place=[f"arena={region}"]).root
+            for region in ("sram", "dtcm")}
+
+
+def _build_info(root: Path) -> dict:
+    return json.loads((root / "lib" / "mcuforge_model" / "mcuforge_build.json").read_text())
+
+
+def test_placement_names_the_region_the_arena_lands_in(projects: dict[str, Path], placed: dict[str, Path]) -> None:
+    """Unplaced, the arena is ordinary .bss: on the F746 the Arduino core's RAM begins in DTCM, so
+    that is the region mcuforge reports; --place arena=sram writes the fragment and links it."""
+    assert _build_info(projects["nucleo_f746zg"])["placement"]["arena"] == "dtcm"
+    assert _build_info(placed["dtcm"])["placement"]["arena"] == "dtcm"
+    assert not (placed["dtcm"] / "lib" / "mcuforge_model" / "mcf_place.ld").exists()  # .bss is there already
+    assert _build_info(placed["sram"])["placement"]["arena"] == "sram"
+    lib = placed["sram"] / "lib" / "mcuforge_model"
+    fragment = (lib / "mcf_place.ld").read_text()
+    assert "INSERT AFTER .bss;" in fragment and "__mcf_sram_start >= 0x20010000" in fragment
+    header = (lib / "include" / f"{MODEL}.h").read_text()
+    assert '#define MCF_ARENA_ATTR __attribute__((section(".mcf_sram")))' in header
+    board = _run_extra_script(lib, "release")
+    assert board["LINKFLAGS"] == [f"-Wl,-T,{lib / 'mcf_place.ld'}"] and board["CPPDEFINES"] == []
+    host = _run_extra_script(lib, "release", "native")  # a host program: ordinary globals
+    assert host["LINKFLAGS"] == [] and host["CPPDEFINES"] == [("MCF_ARENA_ATTR", ""), ("MCF_IO_ATTR", "")]
+
+
+def test_weights_are_not_placed_in_platformio_projects(models_dir: Path, tmp_path: Path) -> None:
+    from mcuforge.generator.errors import UsageError
+
+    with pytest.raises(UsageError, match="the weights stay in flash"):
+        new_project(tmp_path / "w", models_dir / f"{MODEL}.tflite", "nucleo_f746zg", framework="platformio",
+                    place=["weights=dtcm"])
 
 
 # ---- real builds, with PlatformIO platforms from MCUFORGE_PIO_CORE_DIR ---------------------------

@@ -433,9 +433,10 @@ def test_arduino_camera_project(tmp_path: Path) -> None:
     # the Camera library's RGB565 is high byte first, at its fixed resolutions; one buffer of ours
     assert (p.pipeline.camera.format, p.pipeline.camera.src_w, p.pipeline.camera.src_h) == ("rgb565be", 160, 120)
     assert p.pipeline.frame_buffers == 1
-    app = root / "lib" / "mcuforge_model" / "app"
+    app = root / "lib" / "mcuforge_model" / "src" / "app"  # PlatformIO library: sources in src/, headers in include/
+    inc = root / "lib" / "mcuforge_model" / "include"
     assert (app / "mcf_source_arduino_camera.cpp").is_file() and not (app / "mcf_source_zephyr_video.c").exists()
-    config = (app / "mcf_sensor_config.h").read_text()
+    config = (inc / "mcf_sensor_config.h").read_text()
     for line in ('#define MCF_ARDUINO_CAMERA_HEADER "gc2145.h"', "#define MCF_ARDUINO_CAMERA_CLASS GC2145",
                  "#define MCF_ARDUINO_CAMERA_RESOLUTION CAMERA_R160x120",
                  "#define MCF_ARDUINO_CAMERA_PIXFORMAT CAMERA_RGB565"):
@@ -450,7 +451,7 @@ def test_arduino_camera_project(tmp_path: Path) -> None:
     cxx = shutil.which("c++") or shutil.which("g++")
     if cxx is not None:  # PlatformIO's native env compiles the file without ARDUINO: a source without frames
         proc = subprocess.run([cxx, "-c", "-Wall", "-Wextra", "-Werror", "-I", str(app), "-I",
-                               str(app.parent / "include"), str(app / "mcf_source_arduino_camera.cpp"), "-o",
+                               str(inc), str(app / "mcf_source_arduino_camera.cpp"), "-o",
                                str(tmp_path / "native.o")], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr[-2000:]
     for kw, message in [({"format": "rgb565le"}, "does not deliver rgb565le frames (it delivers rgb565be)"),
@@ -490,10 +491,11 @@ def test_arduino_camera_source_compiles_against_the_mbed_core(tmp_path: Path) ->
         pytest.skip("needs arm-none-eabi-g++")
     root = tmp_path / "nicla"
     new_project(root, VWW, "arduino_nicla_vision", framework="platformio", sensor="camera")
-    app = root / "lib" / "mcuforge_model" / "app"
+    app = root / "lib" / "mcuforge_model" / "src" / "app"  # PlatformIO library: sources in src/, headers in include/
+    inc = root / "lib" / "mcuforge_model" / "include"
     obj = tmp_path / "camera.o"
     libs = [f"-I{core / 'libraries' / d}" for d in ("Camera/src", "GC2145", "Wire")]
-    cmd = [cxx, *_recipe(core, "NICLA_VISION"), "-Werror", *libs, "-I", str(app), "-I", str(app.parent / "include"),
+    cmd = [cxx, *_recipe(core, "NICLA_VISION"), "-Werror", *libs, "-I", str(app), "-I", str(inc),
            str(app / "mcf_source_arduino_camera.cpp"), "-o", str(obj)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=core)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -204,14 +204,15 @@ def test_arduino_lsm9ds1_source_matches_the_library_api(tmp_path: Path) -> None:
         pytest.skip("needs g++")
     root = tmp_path / "nano"
     new_project(root, GESTURE, "arduino_nano_33_ble", framework="platformio", sensor="imu")
-    app = root / "lib" / "mcuforge_model" / "app"
+    app = root / "lib" / "mcuforge_model" / "src" / "app"  # PlatformIO library: sources in src/, headers in include/
+    inc = root / "lib" / "mcuforge_model" / "include"
     stand = tmp_path / "core"
     stand.mkdir()
     for name, text in _ARDUINO_STANDINS.items():
         (stand / name).write_text(text)
     proc = subprocess.run([cxx, "-std=gnu++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-DARDUINO=10819",
                            "-I", str(stand), "-I", str(lib), "-I", str(app),
-                           "-I", str(root / "lib" / "mcuforge_model" / "include"), str(app / "mcf_source_arduino.cpp")],
+                           "-I", str(inc), str(app / "mcf_source_arduino.cpp")],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "MCF_ARDUINO_LIB MCF_ARDUINO_LSM9DS1" in (app / "mcf_sensor_config.h").read_text()
+    assert "MCF_ARDUINO_LIB MCF_ARDUINO_LSM9DS1" in (inc / "mcf_sensor_config.h").read_text()

@@ -11,11 +11,13 @@
 #define MCF_SERIAL_BAUD 115200 /* the generated platformio.ini passes the board's console speed */
 #endif
 
-/* Native-USB boards (RP2040, ESP32-S3 USB CDC, ...): how long mcf_port_init() waits for the host
- * to open the port, in milliseconds, so the self-test line is not lost; 0 waits for ever. A device
- * that must run without a host attached sets e.g. -DMCF_SERIAL_WAIT_MS=3000. */
+/* Native-USB boards (RP2040, ESP32-S3 USB CDC, ...): `Serial` is true once a host has opened the
+ * port. mcf_port_init() waits for that at most this many milliseconds, so that the self-test line
+ * reaches a host that is already attached, and then goes on: a device without a host runs its
+ * loop() all the same (what it prints meanwhile is dropped). 0: do not wait. UARTs are ready at
+ * once. */
 #ifndef MCF_SERIAL_WAIT_MS
-#define MCF_SERIAL_WAIT_MS 0
+#define MCF_SERIAL_WAIT_MS 2000
 #endif
 
 static uint32_t last_us;
@@ -23,17 +25,9 @@ static uint64_t high_us;
 
 extern "C" void mcf_port_init(void)
 {
-#if MCF_SERIAL_WAIT_MS > 0
     const uint32_t start_ms = millis();
-#endif
     Serial.begin(MCF_SERIAL_BAUD);
-    while (!Serial) {
-        /* native-USB boards: wait until the host opens the port (UARTs are always ready) */
-#if MCF_SERIAL_WAIT_MS > 0
-        if ((uint32_t)(millis() - start_ms) >= (uint32_t)MCF_SERIAL_WAIT_MS) {
-            break;
-        }
-#endif
+    while (!Serial && (uint32_t)(millis() - start_ms) < (uint32_t)MCF_SERIAL_WAIT_MS) {
         delay(10);
     }
     last_us = micros();

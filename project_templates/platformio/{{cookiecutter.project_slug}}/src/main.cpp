@@ -5,12 +5,12 @@
  * This file is yours. mcuforge wrote it once and will not touch it again; `mcuforge update`
  * only regenerates {{ m.generated_dir }}/ (the model, its kernels and the ports).
  *
- * The model's API is in {{ m.generated_dir }}/model/{{ m.prefix }}.h:
+ * The model's API is in {{ m.generated_dir }}/include/{{ m.prefix }}.h:
  *   {{ m.prefix }}_init();                      once at start-up
  *   write {{ m.prefix_upper }}_INPUT0 ...             the input tensor(s), every time (invoke reuses them)
  *   {{ m.prefix }}_invoke();                    one inference
  *   read  {{ m.prefix_upper }}_OUTPUT0 ...            the output tensor(s)
- * The same file builds for Arduino (setup/loop), Zephyr and the `native` host env (main).
+ * The same file builds for the board's Arduino core and for the `native` host env (main() below).
  */
 #if defined(ARDUINO)
 #include <Arduino.h> /* declares setup() and loop(), which some cores (STM32) give C linkage */
@@ -23,36 +23,51 @@
 {% if m.sensor %}#include "mcf_sensor_host.h"
 {% endif %}#include "{{ m.prefix }}.h"
 
-static void run(void)
+/* Once at start-up. */
+void setup(void)
 {
-    mcf_port_init(); /* serial port and the tick counter */
+    mcf_port_init(); /* the host link (Serial; stdout on the native env) and the tick counter */
     {{ m.prefix }}_init();
 
     /* Self-test: run the input embedded at generation time and print the output checksum.
      * `mcuforge validate` computes the same checksum on the host. */
     mcf_selftest(&{{ m.prefix }}_model, mcf_selftest_inputs, MCF_SELFTEST_CHECKSUM);
-
-    /* Your application goes here: fill the input from your sensor, invoke, act on the output. */
-
-{% if m.sensor %}    /* The sensor pipeline (`sensor:` in mcuforge.yaml, docs/sensors.md):
+{% if m.sensor %}
+    /* The sensor pipeline (`sensor:` in mcuforge.yaml, docs/sensors.md):
      *   {{ m.sensor.describe }}{% if m.sensor.live %}
      * Every {{ m.sensor.hop }} samples the latest window runs the model. To act on the outputs, pass
      * a function void on_window(const mcf_model *model, uint32_t window) instead of NULL (NULL
      * sends the top class to the host as a log line).{% endif %}
      * The host can stream samples in as well (`mcuforge test --replay recording.csv`) and gets
-     * each window's input tensor and outputs back. Serves the host like mcf_host_serve(); never
-     * returns. */
-    mcf_sensor_serve(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);{% else %}    /* Answer the host (`mcuforge run` / `mcuforge test`) over the serial port, forever. */
-    mcf_host_serve(&{{ m.prefix }}_model, "{{ m.board_id }}");{% endif %}
+     * each window's input tensor and outputs back. The sensor pipeline serves the host itself and
+     * does not return, so loop() does not run in this project. */
+    mcf_sensor_serve(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);
+{%- else %}
+    /* Answer the host (`mcuforge run` / `mcuforge test`) from loop(): this sends HELLO and
+     * returns at once, whether or not a host is attached. */
+    (void)mcf_host_begin(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);
+{%- endif %}
 }
 
-#if defined(ARDUINO)
-void setup(void) { run(); }
-void loop(void) {}
-#else
+/* Over and over, as long as the board runs. */
+void loop(void)
+{
+    /* Your application goes here: fill {{ m.prefix_upper }}_INPUT0 from your sensor, call
+     * {{ m.prefix }}_invoke(), act on {{ m.prefix_upper }}_OUTPUT0. Keep each pass short (no long
+     * delay()): the host is answered between passes. */
+
+    mcf_host_poll(); /* answers what the host sent meanwhile; returns at once when nothing came */
+}
+
+#if !defined(ARDUINO)
+/* PlatformIO's native env has no Arduino core: run setup() and loop() the way one does. The
+ * program prints text only; with MCUFORGE_HOST=stdio (or tcp:PORT) in its environment it speaks
+ * the host protocol too, which is how mcuforge's tools run it. It ends when stdin ends. */
 int main(void)
 {
-    run();
-    return 0;
+    setup();
+    for (;;) {
+        loop();
+    }
 }
 #endif

@@ -8,6 +8,7 @@
 #include <unity.h>
 
 #include "mcf_app.h"
+#include "mcf_host.h"
 #include "mcf_selftest.h"
 #include "{{ m.prefix }}.h"
 
@@ -30,10 +31,19 @@ static void test_selftest_checksum_matches_tflite_micro(void)
     TEST_ASSERT_EQUAL_HEX32(MCF_SELFTEST_CHECKSUM, mcf_output_checksum(&{{ m.prefix }}_model));
 }
 
+/* loop() polls the host link on every pass: before mcf_host_begin() a poll has nothing to do and
+ * returns at once. */
+static void test_host_poll_returns_at_once_before_begin(void)
+{
+    TEST_ASSERT_EQUAL_UINT32(0u, (uint32_t)mcf_host_poll());
+    TEST_ASSERT_NULL(mcf_host_proto());
+}
+
 static int run_tests(void)
 {
     UNITY_BEGIN();
     RUN_TEST(test_selftest_checksum_matches_tflite_micro);
+    RUN_TEST(test_host_poll_returns_at_once_before_begin);
     return UNITY_END();
 }
 

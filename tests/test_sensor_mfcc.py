@@ -533,7 +533,7 @@ def test_feature_stage_rejects(args: tuple, message: str) -> None:
 
 def test_feature_stage_is_registered_with_the_pipeline() -> None:
     pipeline = pytest.importorskip("mcuforge.generator.sensor.pipeline")
-    assert pipeline._FEATURES.get("mfcc") is F.mfcc_stage
+    assert pipeline.FEATURE_STAGES.get("mfcc") is F.mfcc_stage
 
 
 @needs_cc

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import McuforgeError
+from .feature_stage import register_feature_stage
 
 WindowKind = Literal["hann", "hamming", "rect"]
 SpectrumKind = Literal["magnitude", "power"]
@@ -693,7 +694,7 @@ class MfccStage:
 
 
 def mfcc_stage(params: dict[str, Any], rate_hz: float, window: int, channels: int, layout: str) -> MfccStage:
-    """Factory for pipeline.register_feature_stage: MfccConfig fields from `params` (defaults:
+    """Factory for feature_stage.register_feature_stage: MfccConfig fields from `params` (defaults:
     the MLPerf Tiny KWS front end), sample rate and clip length from the pipeline."""
     del layout  # one channel: both layouts are the same
     if channels != 1:
@@ -714,12 +715,4 @@ def mfcc_stage(params: dict[str, Any], rate_hz: float, window: int, channels: in
     return MfccStage(cfg)
 
 
-def _register() -> None:
-    try:
-        from .pipeline import register_feature_stage
-    except ImportError:  # the pipeline module is optional for this one
-        return
-    register_feature_stage("mfcc", mfcc_stage)
-
-
-_register()
+register_feature_stage("mfcc", mfcc_stage)

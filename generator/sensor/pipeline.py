@@ -27,16 +27,19 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import McuforgeError
+from .arduino import ARDUINO_CAMERAS, ARDUINO_LIBRARIES, arduino_camera_caps
 from .camera import FORMATS as CAMERA_FORMATS
 from .camera import Camera, CameraSpec, center_crop, value_lut
+from .feature_stage import FEATURE_STAGES, FeatureStage, register_feature_stage
+from .quantize import quantize_int8
 
 if TYPE_CHECKING:
     from ..boards import Board, Sensor, SensorCamera
@@ -193,59 +196,18 @@ class SensorSpec(BaseModel):
 # ---- feature stages --------------------------------------------------------------------------------
 
 
-class FeatureStage(Protocol):
-    """A stage between the scaled window and the quantization (e.g. MFCC for audio models).
-
-    Host side: ``output_elements`` is what the stage produces (the model input's element count);
-    ``reference(window)`` maps one window, float32 ``[W * C]`` in the pipeline's layout, to float32
-    features ``[output_elements]`` exactly as the device does. Device side: ``c_macros()`` are
-    written into mcf_sensor_config.h and must define ``MCF_SENSOR_FEATURE_INCLUDE`` (a quoted
-    header name), ``MCF_SENSOR_FEATURE_RUN(window, out)`` (a statement computing ``float out[]``
-    from ``const float window[]``) and may define more; ``c_sources`` are runtime/sensor files
-    copied into the project (e.g. ``("mcf_mfcc.c", "mcf_mfcc.h")``) and ``c_files()`` files
-    written next to them (file name → text, e.g. the stage's constant tables); ``ram_bytes`` is the
-    static RAM the stage adds."""
-
-    kind: str
-
-    @property
-    def output_elements(self) -> int: ...
-
-    @property
-    def ram_bytes(self) -> int: ...
-
-    @property
-    def c_sources(self) -> tuple[str, ...]: ...
-
-    def reference(self, window: np.ndarray) -> np.ndarray: ...
-
-    def c_macros(self) -> dict[str, str]: ...
-
-    def c_files(self) -> dict[str, str]: ...
-
-
-#: kind → factory(params, rate_hz, window, channels, layout) returning a FeatureStage.
-FeatureFactory = Callable[[dict[str, Any], float, int, int, str], FeatureStage]
-_FEATURES: dict[str, FeatureFactory] = {}
-
-
-def register_feature_stage(kind: str, factory: FeatureFactory) -> None:
-    """Makes ``features: {kind: <kind>, …}`` available (feature modules call this on import)."""
-    _FEATURES[kind] = factory
-
-
 def _feature_stage(params: dict[str, Any], rate_hz: float, window: int, channels: int,
                    layout: str) -> FeatureStage:
     with contextlib.suppress(ImportError):  # the feature module registers its stages on import
         from . import features  # noqa: F401
     kind = params.get("kind")
-    if not isinstance(kind, str) or kind not in _FEATURES:
-        known = ", ".join(sorted(_FEATURES)) or "none in this build"
+    if not isinstance(kind, str) or kind not in FEATURE_STAGES:
+        known = ", ".join(sorted(FEATURE_STAGES)) or "none in this build"
         raise SensorConfigError(f"sensor.features: unknown feature stage {kind!r} (available: {known})",
                                 hint="remove `features` to feed the scaled window to the model")
     rest = {k: v for k, v in params.items() if k != "kind"}
     try:
-        return _FEATURES[kind](rest, rate_hz, window, channels, layout)
+        return FEATURE_STAGES[kind](rest, rate_hz, window, channels, layout)
     except (ValueError, TypeError, ValidationError) as exc:
         raise SensorConfigError(f"sensor.features ({kind}): {' '.join(str(exc).split())}") from exc
 
@@ -470,8 +432,6 @@ def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | N
     if sensor.kind == "microphone":
         return _microphone_checks(sensor, board, framework)
     if sensor.kind == "camera":
-        from .codegen import ARDUINO_CAMERAS
-
         if framework == "platformio":
             if sensor.arduino_library != "Camera" or sensor.part not in ARDUINO_CAMERAS:
                 raise SensorConfigError(f"board '{board.id}': no Arduino source for the {sensor.part} (camera); "
@@ -497,8 +457,6 @@ def _source_checks(spec: SensorSpec, board: Board, framework: str) -> Sensor | N
         raise SensorConfigError(f"board '{board.id}': Zephyr's devicetree does not describe the {sensor.part} "
                                 f"({sensor.kind})", hint="use --framework platformio, or a host-fed source")
     if framework == "platformio":
-        from .codegen import ARDUINO_LIBRARIES
-
         lib = sensor.arduino_library
         if lib is None or lib not in ARDUINO_LIBRARIES:
             supported = ", ".join(sorted(ARDUINO_LIBRARIES))
@@ -610,8 +568,6 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
         raise SensorConfigError(f"sensor.rate_hz: the {sensor.part} samples at most {sensor.max_rate_hz:g} Hz, "
                                 f"not {rate:g} Hz")
     if sensor is not None and framework == "platformio":
-        from .codegen import ARDUINO_LIBRARIES
-
         lib_rate = ARDUINO_LIBRARIES[sensor.arduino_library or ""].max_rate_hz
         if lib_rate is not None and rate > lib_rate:
             raise SensorConfigError(f"sensor.rate_hz: {sensor.arduino_library} delivers at most {lib_rate:g} "
@@ -714,8 +670,6 @@ def _camera_caps(sensor: Sensor | None, framework: str) -> SensorCamera | None:
     if sensor is None:
         return None
     if framework == "platformio":
-        from .codegen import arduino_camera_caps
-
         return arduino_camera_caps(sensor.part)
     return sensor.camera
 
@@ -799,8 +753,6 @@ def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str
     rate = float(spec.rate_hz) if spec.rate_hz is not None else _KIND_RATE["camera"]
     qscale, qzero = _input_quant(t)
     if qscale is not None and qzero is not None:
-        from .reference import quantize_int8
-
         s8, z8 = qscale, qzero
         lut = value_lut(lambda y: quantize_int8(y, s8, z8), offset, scale, lo, hi)
     else:

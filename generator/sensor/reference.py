@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .pipeline import Pipeline, SensorConfigError
+from .quantize import quantize_int8
 
 __all__ = ["RecordingError", "input_tensors", "load_recording", "quantize_int8", "scaled_windows",
            "stream_samples", "window_starts"]
@@ -57,18 +58,6 @@ def scaled_windows(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
     if pipeline.layout == "channel_major":
         y = np.transpose(y, (0, 2, 1))
     return np.ascontiguousarray(y.reshape(len(starts), -1), dtype=np.float32)
-
-
-def quantize_int8(values: np.ndarray, scale: np.float32, zero_point: int) -> np.ndarray:
-    """float32 → int8 as TFLite's QUANTIZE and mcf_sensor.c: division in float32, round half away."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        q = np.asarray(values, dtype=np.float32) / np.float32(scale)
-        q = np.where(np.isnan(q), np.float32(0), q)
-        q = np.clip(q, np.float32(-512), np.float32(512))
-        t = np.trunc(q)
-        frac = q - t  # exact
-    r = t.astype(np.int32) + (frac >= 0.5).astype(np.int32) - (frac <= -0.5).astype(np.int32)
-    return np.clip(r + zero_point, -128, 127).astype(np.int8)
 
 
 def input_tensors(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:

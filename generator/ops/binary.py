@@ -1,4 +1,4 @@
-"""MAXIMUM, MINIMUM, PRELU and SQUARED_DIFFERENCE (int8, numpy-style broadcasting).
+"""MAXIMUM, MINIMUM, PRELU, SQUARED_DIFFERENCE and DIV (int8, numpy-style broadcasting).
 
 Broadcasting is resolved here into the merged loops of elementwise.broadcast_loops; the kernels in
 binary_s8.c walk them. The arithmetic is TFLite Micro's:
@@ -11,6 +11,12 @@ binary_s8.c walk them. The arithmetic is TFLite Micro's:
   input scale (multipliers below one, derived in double), the difference is squared and
   requantized by (2 * max_scale)^2 / (2^14 * out_scale) (the denominator a float32 product, as in
   TFLite Micro's Prepare); the output clamps to the int8 range.
+- DIV: TFLite Micro divides with a fixed-point reciprocal of the divisor (Newton-Raphson in Q2),
+  which depends on the divisor's byte only: the compiler tabulates it (with its exponent and sign)
+  for all 256 divisor values; the kernel normalises the dividend, multiplies and requantizes by
+  input1_scale / (input2_scale * output_scale). That ratio is taken in double: the interpreter's
+  results match it (a float32 ratio changes the rounding of some near-ties). A divisor equal to
+  its zero point divides by zero in TFLite Micro; the table reproduces what its arithmetic gives.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Operator, Tensor
-from ..quant import INT8_MAX, INT8_MIN, quantize_multiplier
+from ..quant import INT8_MAX, INT8_MIN, activation_range, quantize_multiplier
+from . import fixedpoint as fp
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 from .elementwise import broadcast_loops, elementwise_overlap
 
@@ -116,3 +123,43 @@ def lower_squared_difference(graph: Graph, op: Operator) -> KernelCall:
               "output_multiplier": mo, "output_shift": sho, "output_offset": out.zero_point,
               "act_min": INT8_MIN, "act_max": INT8_MAX, **loops}
     return _call(graph, op, "mcf_squared_difference_s8", "mcf_squared_difference_params", params, consts)
+
+
+def div_tables(in2_zp: int, output_shift: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reciprocal int32[256], exponent int8[256], negate uint8[256]) indexed by the divisor's byte:
+    TFLite's GetReciprocal(|v2|, 31) (the normalised Q0 reciprocal and its bit count) and the part
+    of the final right shift that does not depend on the dividend."""
+    recip = np.zeros(256, np.int32)
+    exponent = np.zeros(256, np.int8)
+    negate = np.zeros(256, np.uint8)
+    for x in range(INT8_MIN, INT8_MAX + 1):
+        v2 = x - in2_zp
+        k = x & 0xFF
+        negate[k] = v2 < 0
+        v2 = abs(v2)
+        lz = 32 - v2.bit_length()
+        bits_over_unit = 31 - lz
+        normalised = fp._wrap(((v2 << (lz & 31)) & 0xFFFFFFFF) - (1 << 31))
+        recip[k] = fp.one_over_one_plus_x(normalised)
+        exponent[k] = bits_over_unit - output_shift
+    return recip, exponent, negate
+
+
+@lowering("DIV")
+def lower_div(graph: Graph, op: Operator) -> KernelCall:
+    a, b, out, loops, consts = prepare_broadcast(op, graph)
+    act = op.options.get("fused_activation_function", "NONE")
+    try:
+        act_min, act_max = activation_range(act, out.scale, out.zero_point)
+    except ValueError:
+        raise reject(op, f"fused activation {act} is not supported") from None
+    mult, shift = quantize_multiplier(float(a.scale) / (float(b.scale) * float(out.scale)))
+    if not -40 <= shift <= 40:
+        raise reject(op, f"the output multiplier's exponent {shift} is out of range")
+    recip, exponent, negate = div_tables(b.zero_point, shift)
+    params = {"input1_offset": -a.zero_point, "output_multiplier": mult, "output_offset": out.zero_point,
+              "act_min": act_min, "act_max": act_max, "reciprocal": ConstRef("reciprocal"),
+              "exponent": ConstRef("exponent"), "negate": ConstRef("negate"), **loops}
+    consts = [*consts, ConstArray("reciprocal", "int32_t", recip), ConstArray("exponent", "int8_t", exponent),
+              ConstArray("negate", "uint8_t", negate)]
+    return _call(graph, op, "mcf_div_s8", "mcf_div_params", params, consts)

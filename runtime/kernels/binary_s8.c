@@ -1,5 +1,5 @@
-/* binary_s8.c - int8 MAXIMUM, MINIMUM, PRELU and SQUARED_DIFFERENCE with broadcasting: one row
- * function per operator, walked over the merged loop dimensions the compiler described. */
+/* binary_s8.c - int8 MAXIMUM, MINIMUM, PRELU, SQUARED_DIFFERENCE and DIV with broadcasting: one
+ * row function per operator, walked over the merged loop dimensions the compiler described. */
 #include "binary_s8.h"
 
 #include "mcf_common.h"
@@ -127,4 +127,69 @@ void mcf_squared_difference_s8(const mcf_squared_difference_params *p, const int
 {
     mcf_binary_walk(p, mcf_squared_difference_row, p->ndims, p->dims, p->stride1, p->stride2, input1,
                     input2, output);
+}
+
+/* ---- DIV -------------------------------------------------------------------------------- */
+
+/* Number of bits below the sign bit that equal it (31 for 0 and -1). */
+static inline int32_t mcf_leading_sign_bits(int32_t x)
+{
+    uint32_t u = x < 0 ? ~(uint32_t)x : (uint32_t)x;
+    int32_t n = 0;
+    if (u == 0u) {
+        return 31;
+    }
+#if defined(__GNUC__)
+    n = (int32_t)__builtin_clz(u);
+#else
+    while ((u & 0x80000000u) == 0u) {
+        u <<= 1;
+        ++n;
+    }
+#endif
+    return n - 1;
+}
+
+/* Rounding right shift by e. For 0 <= e <= 31 it is mcf_rounding_divide_by_pot. TFLite Micro's
+ * DIV can ask for shifts outside that range (undefined in C++); the interpreter it is checked
+ * against (x86-64) then computes the rounding mask as the low 32 bits of (2^(e mod 64) - 1) in
+ * 64 bits and shifts by e mod 32. The same is done here, explicitly, so results match. */
+static inline int32_t mcf_div_shift(int32_t x, int32_t e)
+{
+    uint32_t mask;
+    int32_t threshold;
+    if (MCF_LIKELY((uint32_t)e <= 31u)) {
+        return mcf_rounding_divide_by_pot(x, e);
+    }
+    mask = (uint32_t)(((uint64_t)1 << ((uint32_t)e & 63u)) - 1u);
+    threshold = ((int32_t)mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> ((uint32_t)e & 31u)) + (((int32_t)((uint32_t)x & mask)) > threshold ? 1 : 0);
+}
+
+static void mcf_div_row(const void *params, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                        int8_t *out, int32_t n)
+{
+    const mcf_div_params *p = (const mcf_div_params *)params;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const uint8_t k = (uint8_t)*b;
+        const int32_t v = (int32_t)*a + p->input1_offset;
+        const int32_t v1 = p->negate[k] ? -v : v;
+        const int32_t headroom = mcf_leading_sign_bits(v1); /* v1 << headroom keeps its sign */
+        const int32_t quotient =
+            mcf_sat_round_doubling_high_mul((int32_t)((uint32_t)v1 << headroom), p->reciprocal[k]);
+        const int32_t y =
+            mcf_div_shift(mcf_sat_round_doubling_high_mul(quotient, p->output_multiplier),
+                          headroom + p->exponent[k]) +
+            p->output_offset;
+        out[i] = (int8_t)mcf_clamp(y, p->act_min, p->act_max);
+        a += s1;
+        b += s2;
+    }
+}
+
+void mcf_div_s8(const mcf_div_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    mcf_binary_walk(p, mcf_div_row, p->ndims, p->dims, p->stride1, p->stride2, input1, input2,
+                    output);
 }

@@ -1,5 +1,5 @@
 /* binary_s8.h - int8 element-wise binary operators with broadcasting: MAXIMUM, MINIMUM, PRELU,
- * SQUARED_DIFFERENCE (TFLite's operators of those names). */
+ * SQUARED_DIFFERENCE, DIV (TFLite's operators of those names). */
 #ifndef MCF_BINARY_S8_H
 #define MCF_BINARY_S8_H
 
@@ -68,5 +68,26 @@ typedef struct {
 
 void mcf_squared_difference_s8(const mcf_squared_difference_params *p, const int8_t *input1,
                                const int8_t *input2, int8_t *output);
+
+/** DIV: v1 = input1 + input1_offset divided by v2 = input2 + input2_offset the way TFLite Micro
+ *  does it: a fixed-point reciprocal of |v2| (per input2 byte, from the tables), v1 (negated when
+ *  v2 < 0) normalised by its leading sign bits, multiplied, requantized by `output_multiplier` and
+ *  a rounding right shift of (leading sign bits of v1) + exponent[input2 byte]. */
+typedef struct {
+    int32_t input1_offset;
+    int32_t output_multiplier; /**< Q31, input1_scale / (input2_scale * output_scale) */
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+    const int32_t *reciprocal; /**< [256] by input2 byte: 1 / |v2| in Q0 (normalised) */
+    const int8_t *exponent;    /**< [256] by input2 byte: reciprocal's bits - output shift */
+    const uint8_t *negate;     /**< [256] by input2 byte: 1 where v2 < 0 */
+    int32_t ndims;
+    const int32_t *dims;
+    const int32_t *stride1;
+    const int32_t *stride2;
+} mcf_div_params;
+
+void mcf_div_s8(const mcf_div_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 #endif /* MCF_BINARY_S8_H */

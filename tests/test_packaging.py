@@ -17,6 +17,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _tracked_copy(dest: Path) -> Path:
+    """The repository's tracked files as they are in the working tree: the wheel is built from what a
+    clone has, not from leftovers in the checkout (setuptools' build/ folder keeps modules that were
+    removed since, and pip would write it into the repository)."""
+    listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, cwd=REPO)
+    if listed.returncode != 0:  # not a git checkout: build from the folder itself
+        return REPO
+    for rel in filter(None, listed.stdout.decode().split("\0")):
+        if (REPO / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dest / rel)
+    return dest
+
+
 def _dependency_dirs() -> list[str]:
     """Where this interpreter finds mcuforge's dependencies (typer, numpy, tflite-micro…).
 
@@ -52,7 +66,8 @@ def test_dependency_dirs_hold_the_dependencies() -> None:
 @pytest.mark.slow
 def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Path) -> None:
     wheel_dir = tmp_path / "wheel"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(REPO)],
+    source = _tracked_copy(tmp_path / "source")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(source)],
                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     # pip shows the build backend's warnings (setuptools: license format, undeclared data folders…).

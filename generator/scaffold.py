@@ -433,7 +433,7 @@ def _sensor_context(p: Pipeline | None) -> dict[str, object] | None:
         return None
     lib_dep = None
     if p.source == "board" and p.framework == "platformio" and p.sensor is not None and p.camera is None:
-        from .sensor.codegen import ARDUINO_LIBRARIES
+        from .sensor.arduino import ARDUINO_LIBRARIES
 
         lib_dep = ARDUINO_LIBRARIES[p.sensor.arduino_library or ""].lib_dep
     return {"source": p.source, "kind": p.kind or "", "part": p.part or "", "live": p.source == "board",

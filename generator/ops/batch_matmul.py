@@ -6,10 +6,14 @@ NumPy's matmul, ranks 2 to 5), out[i][j] = clamp(requant(sum_k (lhs[i][k] - lhs_
 when adj_y is not (its rhs is read as [N][K]). The multiplier is QuantizeMultiplier of
 float32(lhs_scale * rhs_scale) / output_scale in double. There is no fused activation.
 
-The kernel reads both operands through strides computed here, so adj_x / adj_y cost no transpose.
-A constant rhs is stored as [batch][N][K] (both operands then contiguous along K). A constant 2-D
-rhs stored as [N][K] (adj_y) with zero point 0 is a FULLY_CONNECTED layer over all rows of lhs:
-that case runs the fully_connected_s8 fast paths.
+The kernel takes the zero points out of the inner loop: sum (x - zx)(y - zy) = dot(x, y)
+- zy * sum(x) - zx * sum(y) + K * zx * zy, the row sums once per row, the column terms precomputed
+here for a constant rhs (stored as [batch][N][K]) or once per batch in scratch for a variable one,
+and multiplies two rhs columns per pass (SMLAD on cores with the DSP extension), both operands
+contiguous along K: a variable operand that is not (adj_x, or rhs without adj_y) is copied
+transposed into scratch first, as TFLite Micro does. A constant 2-D rhs stored as [N][K] (adj_y)
+with zero point 0 is a FULLY_CONNECTED layer over all rows of lhs: that case runs the
+fully_connected_s8 fast paths.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
-from .base import ConstArray, ConstRef, FastOr, KernelCall, lowering, reject, require_int8
+from .base import ConstArray, ConstRef, FastOr, KernelCall, ScratchRef, lowering, reject, require_int8
 from .fully_connected import fc_fast_layout
 
 MAX_BATCH_DIMS = 3  # MCF_BMM_MAX_BATCH_DIMS in batch_matmul_s8.h
@@ -80,19 +84,35 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
     l_i, l_k = (lst[-1], lst[-2]) if adj_x else (lst[-2], lst[-1])
     args: list[int | ConstRef | FastOr] = [op.inputs[0]]
     consts = []
+    lo, ro = -lhs.zero_point, -rhs.zero_point
+    lead = MAX_BATCH_DIMS - len(batch)
     if rhs.data is not None:
-        data = rhs.data.reshape(rs)
-        data = data if adj_y else np.swapaxes(data, -1, -2)  # [batch..][N][K]
-        consts.append(ConstArray("rhs", "int8_t", np.ascontiguousarray(data).astype(np.int8).reshape(-1)))
+        # stored [batch..][N][K]; its column terms lo * sum_k rhs[k][j] + K * lo * ro precomputed
+        data = rhs.data.reshape(rs).astype(np.int64)
+        data = data if adj_y else np.swapaxes(data, -1, -2)
+        terms = lo * data.sum(axis=-1) + k * lo * ro  # [batch..][N]
+        if np.abs(terms).max(initial=0) >= 2**31:
+            raise reject(op, "the folded zero-point terms do not fit in int32")
+        consts += [ConstArray("rhs", "int8_t", np.ascontiguousarray(data).astype(np.int8).reshape(-1)),
+                   ConstArray("col_terms", "int32_t", terms.astype(np.int32).reshape(-1))]
         args.append(ConstRef("rhs"))
         rst = _strides((*rhs_batch, n, k))
         r_j, r_k = k, 1
+        tst = _strides((*rhs_batch, n))
+        t_b = [0] * lead + [0 if rs[i] == 1 else tst[i] for i in range(len(batch))]
     else:
         args.append(op.inputs[1])
         rst = _strides(rs)
         r_j, r_k = (rst[-2], rst[-1]) if adj_y else (rst[-1], rst[-2])
+        t_b = [0] * MAX_BATCH_DIMS
     args.append(op.outputs[0])
-    lead = MAX_BATCH_DIMS - len(batch)
+    # Scratch: the column terms of a variable rhs, then the operands not contiguous along k, transposed.
+    scratch = 0 if rhs.data is not None else 4 * n
+    lhs_copy = rhs_copy = -1
+    if l_k != 1:
+        lhs_copy, scratch = scratch, scratch + m * k
+    if r_k != 1:
+        rhs_copy, scratch = scratch, scratch + n * k
     counts = [1] * lead + batch
     l_b = [0] * lead + [0 if ls[i] == 1 else lst[i] for i in range(len(batch))]
     r_b = [0] * lead + [0 if rs[i] == 1 else rst[i] for i in range(len(batch))]
@@ -103,13 +123,16 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
         params_type="mcf_batch_matmul_params",
         params={
             "batch_count": _c(counts), "lhs_batch_stride": _c(l_b), "rhs_batch_stride": _c(r_b),
-            "rows": m, "cols": n, "depth": k,
+            "rhs_term_stride": _c(t_b), "rows": m, "cols": n, "depth": k,
             "lhs_row_stride": l_i, "lhs_depth_stride": l_k, "rhs_col_stride": r_j, "rhs_depth_stride": r_k,
-            "lhs_offset": -lhs.zero_point, "rhs_offset": -rhs.zero_point, "output_offset": out.zero_point,
+            "lhs_offset": lo, "rhs_offset": ro, "output_offset": out.zero_point,
             "multiplier": mult, "shift": shift,
+            "col_terms": ConstRef("col_terms") if rhs.data is not None else "0",
+            "scratch": ScratchRef("int32_t") if scratch else "0", "lhs_copy": lhs_copy, "rhs_copy": rhs_copy,
         },
         args=args,
         consts=consts,
+        scratch_bytes=(scratch + 3) // 4 * 4,
         macs=macs,
         comment=f", [{m}x{k}] x [{k}x{n}] x {rows // m}" + (" adj_x" if adj_x else "") + (" adj_y" if adj_y else ""),
     )

@@ -10,7 +10,9 @@ Here the same sums are gathered per output pixel instead, so that no int32 scrat
 size is needed: output row oy receives input row iy through filter row fy = oy + pad_top - iy *
 stride_h, for every iy and fy in range. Those (first input row, number of rows, first filter row)
 triples are computed here for every output row and column; the kernel walks them (filter row
-steps by -stride per input row) with no division.
+steps by -stride per input row) with no division. The input zero point is folded per filter tap:
+input_offset * (sum of the tap's weights over the input channels), so the inner loop is a plain
+int8 dot product (SMLAD on cores with the DSP extension).
 """
 
 from __future__ import annotations
@@ -67,8 +69,12 @@ def lower_transpose_conv(graph: Graph, op: Operator) -> KernelCall:
     consts = [c for c in consts if c.name != "folded_bias"]
     rows = [v for t in gather_taps(oh, ih, fh, sh, pad_top) for v in t]
     cols = [v for t in gather_taps(ow, iw, fw, sw, pad_left) for v in t]
+    assert weights.data is not None  # _check_quant rejects variable weights
+    # input_offset * (sum of each tap's weights over the input channels): the zero point folded per tap
+    tap_offset = -np.int64(inp.zero_point) * weights.data.astype(np.int64).sum(axis=3)
     consts += [ConstArray("rows", "int32_t", np.array(rows, dtype=np.int32)),
-               ConstArray("cols", "int32_t", np.array(cols, dtype=np.int32))]
+               ConstArray("cols", "int32_t", np.array(cols, dtype=np.int32)),
+               ConstArray("tap_offset", "int32_t", tap_offset.reshape(-1).astype(np.int32))]
     keep = ("input_offset", "output_offset", "act_min", "act_max", "per_channel", "multiplier", "shift", "bias")
     return KernelCall(
         op=op,
@@ -77,7 +83,8 @@ def lower_transpose_conv(graph: Graph, op: Operator) -> KernelCall:
         params_type="mcf_transpose_conv_params",
         params={"batches": n, "input_h": ih, "input_w": iw, "input_c": ic, "output_h": oh, "output_w": ow,
                 "output_c": oc, "filter_h": fh, "filter_w": fw, "stride_h": sh, "stride_w": sw,
-                **{k: params[k] for k in keep}, "rows": ConstRef("rows"), "cols": ConstRef("cols")},
+                **{k: params[k] for k in keep}, "rows": ConstRef("rows"), "cols": ConstRef("cols"),
+                "tap_offset": ConstRef("tap_offset")},
         args=[op.inputs[2], op.inputs[1], op.outputs[0]],
         consts=consts,
         macs=n * ih * iw * ic * fh * fw * oc,

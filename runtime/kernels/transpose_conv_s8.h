@@ -13,6 +13,8 @@
  *
  * out = clamp(requant(bias[o] + sum over those taps and input channels of (x + input_offset) * w,
  *                     multiplier[o], shift[o]) + output_offset, act_min, act_max)
+ * computed as the sum over the taps of (sum over input channels of x * w) + tap_offset[o][fy][fx],
+ * where tap_offset = input_offset * (sum over input channels of w).
  * multiplier/shift hold one entry, or output_c when `per_channel` is set; bias is zeros when the
  * model has none.
  */
@@ -38,6 +40,7 @@ typedef struct {
     const int32_t *bias;
     const int32_t *rows;
     const int32_t *cols;
+    const int32_t *tap_offset; /**< [output_c][filter_h][filter_w] */
 } mcf_transpose_conv_params;
 
 void mcf_transpose_conv_s8(const mcf_transpose_conv_params *p, const int8_t *input, const int8_t *filter,

@@ -34,6 +34,8 @@ TRANSPOSE_CASES = {
     "inner_run_32": ((2, 3, 4, 8), [1, 0, 2, 3]),
     "inner_run_odd": ((3, 2, 7), [1, 0, 2]),
     "odd_wide": ((1, 9, 7, 5), [0, 3, 2, 1]),
+    "nchw_to_nhwc_odd": ((1, 3, 7, 9), [0, 2, 3, 1]),  # 63 bytes read in order, written 3 apart
+    "nhwc_to_nchw_odd": ((1, 7, 9, 3), [0, 3, 1, 2]),  # 63 bytes read 3 apart, written in order
 }
 
 
@@ -144,27 +146,33 @@ def test_bit_exact(kind):
 
 
 def test_loops_match_numpy():
-    """The kernel's loops (written in Python) against numpy on every transpose, slice and broadcast case."""
+    """The kernel's loops (written in Python) against numpy's transpose, slicing and broadcast."""
     rng = np.random.default_rng(0)
-    for model in [*_family("transpose").values(), *_family("strided_slice").values(), *_family("broadcast_to").values(),
-                  *_family("depth_space").values()]:
+    cases = [(transpose_model(*v), lambda x, v=v: np.transpose(x, v[1])) for v in TRANSPOSE_CASES.values()]
+    cases += [(slice_model(*v), lambda x, v=v: x[tuple(slice(b, None if n == -1 else b + n)
+                                                       for b, n in zip(v[1], v[2], strict=True))])
+              for v in SLICE_CASES.values()]
+    cases += [(broadcast_to_model(*v), lambda x, v=v: np.broadcast_to(x, v[1])) for v in BROADCAST_CASES.values()]
+    for model, want in cases:
         graph = parse_model(model)
         step = compile_graph(graph).steps[0]
         if not isinstance(step, KernelCall):
             continue
-        inp = graph.tensors[step.op.inputs[0]]
+        inp, out = graph.tensors[step.op.inputs[0]], graph.tensors[step.op.outputs[0]]
         x = rng.integers(-100, 100, inp.shape).astype(np.int8 if inp.dtype == "int8" else np.int32)
-        got = apply_loops(step.params, x.tobytes())
-        assert len(got) == graph.tensors[step.op.outputs[0]].nbytes
+        got = apply_loops(step.params, x.tobytes(), out.nbytes)
+        assert got == np.ascontiguousarray(want(x)).tobytes(), step.op.opcode
 
 
-def test_loops_are_merged():
-    # NHWC -> NCHW of a 1x4x5x3: 3 rows of 20 single bytes, read 3 apart
-    assert copy_loops([1, 3, 4, 5], [60, 1, 15, 3], 1) == ([3, 20], [1, 3], 1)
-    # a batch transpose keeping 4x8 rows: runs of 32 bytes
-    assert copy_loops([3, 2, 4, 8], [32, 96, 8, 1], 1) == ([3, 2], [32, 96], 32)
+def test_loops_are_merged_and_ordered():
+    # NHWC -> NCHW of a 1x4x5x3: the 20 pixels of each channel innermost, read 3 apart
+    assert copy_loops([1, 3, 4, 5], [60, 1, 15, 3], 1) == ([3, 20], [1, 3], [20, 1], 1)
+    # NCHW -> NHWC of a 1x3x96x96: whole channel planes read in order, written 3 apart
+    assert copy_loops([1, 96, 96, 3], [27648, 96, 1, 9216], 1) == ([3, 9216], [9216, 1], [1, 3], 1)
+    # a batch transpose keeping 4x8 rows: runs of 32 bytes, the longer loop innermost
+    assert copy_loops([3, 2, 4, 8], [32, 96, 8, 1], 1) == ([2, 3], [96, 32], [32, 64], 32)
     # broadcast: step 0 dimensions merge
-    assert copy_loops([2, 3, 4], [0, 0, 1], 4) == ([6], [0], 16)
+    assert copy_loops([2, 3, 4], [0, 0, 1], 4) == ([6], [0], [16], 16)
 
 
 @pytest.mark.parametrize("shape,perm", [((1, 1, 6, 1), [0, 3, 2, 1]), ((1, 5, 1, 3), [2, 1, 0, 3]), ((7,), [0])])

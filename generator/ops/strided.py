@@ -1,10 +1,11 @@
 """Index maps of the layout operators, lowered to the one strided copy (runtime/kernels/strided_copy.c).
 
-An operator that only moves data writes its output in row-major order, each output element read
-from the input at `start + sum(index[k] * step[k])` (element units, steps of any sign, 0 for a
+An operator that only moves data fills its row-major output with, for each output element, the
+input element at `start + sum(index[k] * step[k])` (element units, steps of any sign, 0 for a
 broadcast dimension). `strided_copy_call` turns such a map into the kernel's loops: dimensions
-of extent 1 dropped, neighbours that walk the input as one merged, the innermost dimension folded
-into the copied run when it is contiguous in the input, and everything in bytes.
+of extent 1 dropped, neighbours that walk both tensors as one merged, the innermost dimension
+folded into the copied run when it is contiguous in both, the longest remaining dimension made
+the innermost loop, everything in bytes.
 """
 
 from __future__ import annotations
@@ -15,60 +16,70 @@ from .base import KernelCall, reject
 COPY_LOOPS = 6  # MCF_COPY_LOOPS in strided_copy.h
 
 
-def copy_loops(counts: list[int], steps: list[int], elem: int) -> tuple[list[int], list[int], int]:
-    """(counts, byte steps, run bytes) of the kernel's loops for an element index map."""
-    dims = [(c, s * elem) for c, s in zip(counts, steps, strict=True) if c != 1]
-    merged: list[tuple[int, int]] = []
-    for c, s in dims:
-        if merged and merged[-1][1] == s * c:  # the outer dimension continues the inner one
-            merged[-1] = (merged[-1][0] * c, s)
+def copy_loops(counts: list[int], steps: list[int], elem: int
+               ) -> tuple[list[int], list[int], list[int], int]:
+    """(counts, input byte steps, output byte steps, run bytes) of the kernel's loops for an
+    element index map whose output is row-major in `counts`."""
+    out_steps = row_major_steps(counts)
+    dims = [(c, s * elem, o * elem) for c, s, o in zip(counts, steps, out_steps, strict=True) if c != 1]
+    merged: list[tuple[int, int, int]] = []
+    for c, s, o in dims:
+        if merged and merged[-1][1] == s * c and merged[-1][2] == o * c:  # the outer one continues this one
+            merged[-1] = (merged[-1][0] * c, s, o)
         else:
-            merged.append((c, s))
+            merged.append((c, s, o))
     run = elem
-    if merged and merged[-1][1] == run:  # contiguous innermost dimension: one run
+    if merged and merged[-1][1] == run and merged[-1][2] == run:  # contiguous in both: one run
         run *= merged.pop()[0]
-    return [c for c, _ in merged], [s for _, s in merged], run
+    if len(merged) > 1:
+        # every output byte is written once, so the loops may go in any order: the longest one
+        # innermost (fewest calls of the inner copy), preferring contiguous writes, then reads
+        inner = max(range(len(merged)), key=lambda k: (merged[k][0], merged[k][2] == run, merged[k][1] == run, k))
+        merged.append(merged.pop(inner))
+    return [c for c, _, _ in merged], [s for _, s, _ in merged], [o for _, _, o in merged], run
 
 
 def strided_copy_call(op: Operator, inp: Tensor, counts: list[int], steps: list[int], start: int,
                       comment: str = "") -> KernelCall:
     elem = DTYPE_BYTES[inp.dtype]
-    loop_counts, loop_steps, run = copy_loops(counts, steps, elem)
+    loop_counts, in_steps, out_steps, run = copy_loops(counts, steps, elem)
     if len(loop_counts) > COPY_LOOPS:
         raise reject(op, f"the copy needs {len(loop_counts)} nested loops; at most {COPY_LOOPS} are supported")
     if any(c == 0 for c in counts):
-        loop_counts, loop_steps = [0], [0]  # an empty output: nothing to copy
+        loop_counts, in_steps, out_steps = [0], [0], [0]  # an empty output: nothing to copy
     pad = COPY_LOOPS - len(loop_counts)
-    loop_counts = [1] * pad + loop_counts
-    loop_steps = [0] * pad + loop_steps
     return KernelCall(
         op=op,
         kernel="strided_copy",
         function="mcf_strided_copy",
         params_type="mcf_strided_copy_params",
-        params={"count": _c_array(loop_counts), "step": _c_array(loop_steps), "start": start * elem, "run": run},
+        params={"count": _c_array([1] * pad + loop_counts), "in_step": _c_array([0] * pad + in_steps),
+                "out_step": _c_array([0] * pad + out_steps), "start": start * elem, "run": run},
         args=[op.inputs[0], op.outputs[0]],
         comment=comment,
     )
 
 
-def apply_loops(params: dict, data: bytes) -> bytes:
+def apply_loops(params: dict, data: bytes, out_bytes: int) -> bytes:
     """What the kernel writes for `params` (a strided_copy_call's params) and input bytes: the
     same loops in Python, for tests."""
-    counts = [int(x) for x in str(params["count"]).strip("{}").split(",")]
-    steps = [int(x) for x in str(params["step"]).strip("{}").split(",")]
+
+    def ints(key: str) -> list[int]:
+        return [int(x) for x in str(params[key]).strip("{}").split(",")]
+
+    counts, in_steps, out_steps = ints("count"), ints("in_step"), ints("out_step")
     run = int(params["run"])
-    out = bytearray()
+    out = bytearray(out_bytes)
 
-    def walk(level: int, at: int) -> None:
+    def walk(level: int, a: int, b: int) -> None:
         for i in range(counts[level]):
-            pos = at + i * steps[level]
+            ai, bi = a + i * in_steps[level], b + i * out_steps[level]
             if level == COPY_LOOPS - 1:
-                out.extend(data[pos:pos + run])
+                out[bi:bi + run] = data[ai:ai + run]
             else:
-                walk(level + 1, pos)
+                walk(level + 1, ai, bi)
 
-    walk(0, int(params["start"]))
+    walk(0, int(params["start"]), 0)
     return bytes(out)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+# SGR colour codes: Zephyr compiles with -fdiagnostics-color=always, so its warnings come coloured
+_COLOUR = re.compile(r"\x1b\[[0-9;]*[mK]")
 # file.c:12:5: warning: unused variable 'x' [-Wunused-variable]   (the column is optional)
 _DIAGNOSTIC = re.compile(r"^.+?:\d+:(?:\d+:)? (?P<kind>warning|error|note): ")
 # .../arm-none-eabi/bin/ld: warning: firmware.elf has a LOAD segment with RWX permissions
@@ -32,6 +34,7 @@ class WarningCollector:
         self._where: list[str] = []
 
     def feed(self, line: str) -> None:
+        line = _COLOUR.sub("", line)
         m = _DIAGNOSTIC.match(line)
         if (m and m.group("kind") == "warning") or (not m and _TOOL_WARNING.match(line)):
             self._current = [*self._where, line]

@@ -65,6 +65,17 @@ def test_the_same_warning_twice_is_shown_once() -> None:
     assert collect(f"{line}\n[2/3] Building\n{line}\n") == [line]
 
 
+def test_coloured_diagnostics_are_read_and_shown_plain() -> None:
+    """Zephyr builds with -fdiagnostics-color=always: GCC wraps the parts of each line in SGR codes."""
+    log = ("\x1b[01m\x1b[K/p/a.c:\x1b[m\x1b[K In function '\x1b[01m\x1b[Kf\x1b[m\x1b[K':\n"
+           "\x1b[01m\x1b[K/p/a.c:3:9:\x1b[m\x1b[K \x1b[01;35m\x1b[Kwarning: \x1b[m\x1b[Kunused variable "
+           "'\x1b[01m\x1b[Kk\x1b[m\x1b[K' [\x1b[01;35m\x1b[K-Wunused-variable\x1b[m\x1b[K]\n"
+           "    3 |     int \x1b[01;35m\x1b[Kk\x1b[m\x1b[K;\n"
+           "      |         \x1b[01;35m\x1b[K^\x1b[m\x1b[K\n")
+    assert collect(log) == ["/p/a.c: In function 'f':\n/p/a.c:3:9: warning: unused variable 'k' [-Wunused-variable]"
+                            "\n    3 |     int k;\n      |         ^"]
+
+
 def test_errors_notes_and_progress_lines_are_not_warnings() -> None:
     log = ("[1/2] Building C object a.c.obj\n/p/a.c:9:5: error: 'y' undeclared\n"
            "/p/a.c:9:5: note: each undeclared identifier is reported only once\n   9 |  y = 1;\n"

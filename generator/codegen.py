@@ -158,6 +158,11 @@ class _Emitter:
         t = self.g.tensors[index]
         if t.dtype == "resource":  # a variable handle: the variable's bytes in the state buffer
             return f"(({self.p}_state + {self.cm.state.location(index)}))"
+        root = index
+        while root in self.cm.aliases:
+            root = self.cm.aliases[root]
+        if root in self.cm.state.views:  # a READ_VARIABLE output (or a view of it) read in place
+            return f"(({C_TYPES[t.dtype]} *)({self.p}_state + {self.cm.state.location(root)}))"
         if t.is_const:
             return self.consts.weight_symbol(t)
         space, offset = self.cm.tensor_location(index)

@@ -13,7 +13,7 @@ from .constfold import Folded, fold_constants
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
-from .ops.variables import StatePlan, plan_state, without_handles
+from .ops.variables import StatePlan, plan_state, use_views, without_handles
 from .planner import Plan, fit_in_gaps, plan_memory
 
 # Types a graph input or output may have: int8 directly, or float32 / uint8 around an int8 core
@@ -100,6 +100,7 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
     state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)
     aliases = {s.target: s.source for s in steps if isinstance(s, Alias) and not isinstance(s, Folded)}
+    steps = use_views(graph, steps, aliases, state)  # READ_VARIABLE outputs read in place where they can be
     steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
                                           scratch_may_grow_arena=scratch_may_grow_arena)
     buffer_of = {t: b.id for b in buffers for t in b.tensors}

@@ -19,7 +19,9 @@ X_SCALE, X_ZP = 0.05, -2
 
 
 def ring_model(rows: int = 3, width: int = 8, outputs: int = 4, seed: int = 0, *, initialiser: bool = True,
-               accumulator: bool = True) -> bytes:
+               accumulator: bool = True, late_read: bool = False) -> bytes:
+    """`late_read`: the accumulator's old value is used again after the new one is assigned (the
+    second output is old + new), so its READ_VARIABLE must copy; otherwise reads are in place."""
     rng = np.random.default_rng(seed)
     q = {"scale": X_SCALE, "zero_point": X_ZP}
     tensors = [
@@ -62,6 +64,10 @@ def ring_model(rows: int = 3, width: int = 8, outputs: int = 4, seed: int = 0, *
                 Op("ADD", [base + 1, 0], [base + 2], options("AddOptions")),
                 Op("ASSIGN_VARIABLE", [base, base + 2], [])]
         outs.append(base + 2)
+        if late_read:
+            tensors.append(T((1, 1, 1, width), "int8", 0.3, -1, name="acc_old_plus_new"))
+            ops.append(Op("ADD", [base + 1, base + 2], [base + 3], options("AddOptions")))
+            outs[-1] = base + 3
     subgraphs = []
     if initialiser:
         ops.insert(0, Op("CALL_ONCE", [], [], options("CallOnceOptions", initSubgraphIndex=1)))

@@ -25,12 +25,15 @@ STEPS = 12  # the acceptance asks for at least 10 invokes in one stream
 
 @pytest.mark.parametrize("flags", [(), ("-DMCF_PORTABLE_KERNELS",), ("-DMCF_EMULATE_DSP",)],
                          ids=["fast", "portable", "dsp-emulated"])
-@pytest.mark.parametrize("initialiser,accumulator", [(True, True), (False, True), (True, False)])
-def test_stream_bit_exact(flags: tuple[str, ...], initialiser: bool, accumulator: bool) -> None:
-    model = ring_model(initialiser=initialiser, accumulator=accumulator)
+@pytest.mark.parametrize("initialiser,accumulator,late_read", [(True, True, False), (False, True, False),
+                                                               (True, False, False), (True, True, True)])
+def test_stream_bit_exact(flags: tuple[str, ...], initialiser: bool, accumulator: bool, late_read: bool) -> None:
+    model = ring_model(initialiser=initialiser, accumulator=accumulator, late_read=late_read)
     graph = parse_model(model)
     cm = compile_graph(graph)
     assert cm.state.bytes > 0
+    copies = [c for c in cm.calls if c.op.opcode == "READ_VARIABLE" and c.function == "mcf_var_copy"]
+    assert len(copies) == (1 if late_read else 0)  # other reads are views of the state buffer
     res = validate_compiled(cm, model, random_inputs(graph, STEPS, seed=1), extra_flags=flags)
     assert res.state_bytes == cm.state.bytes
     assert res.bit_exact == STEPS, res.to_json()
@@ -51,7 +54,8 @@ def test_state_changes_the_outputs() -> None:
         fresh.append(ref.run(x, 2))
     assert all(np.array_equal(g, w) for step_g, step_w in zip(got, stream, strict=True)
                for g, w in zip(step_g, step_w, strict=True))
-    differs = [k for k in range(STEPS) if not all(np.array_equal(a, b) for a, b in zip(got[k], fresh[k], strict=True))]
+    differs = [k for k in range(STEPS)
+               if not all(np.array_equal(a, b) for a, b in zip(got[k], fresh[k], strict=True))]
     assert differs and differs[0] >= 1 and len(differs) >= STEPS // 2, differs
 
 
@@ -73,8 +77,11 @@ def test_state_plan_and_initial_values() -> None:
     assert "#define RING_STATE_BYTES 32u" in header and "void ring_reset_state(void);" in header
     assert lib.manifest["state_bytes"] == 32
     assert [v["name"] for v in lib.manifest["variables"]] == ["ring/states", "acc"]
-    # The state is not in the arena: the arena is what a model without variables would need.
-    assert cm.plan.arena_bytes < 200
+    # The state is not in the arena, and the reads are views of it, not copies.
+    assert sorted(cm.state.views) == [2, 13]
+    assert "ring_model.state" not in src and "mcf_var_copy(&ring_op2" not in src
+    assert "output is variable 'ring/states' itself, in the state buffer" in src
+    assert cm.plan.arena_bytes <= 80
 
 
 _RESET_MAIN = r"""

@@ -11,7 +11,10 @@ state buffer outside the arena (`<prefix>_state`, kept across invoke()); the CAL
 which assign constants, are evaluated by the compiler, so init() and `<prefix>_reset_state()` only
 copy the initial bytes into the state buffer. In invoke(), READ_VARIABLE copies a variable into
 its output tensor and ASSIGN_VARIABLE copies its value tensor into the variable; VAR_HANDLE and
-CALL_ONCE emit no code. Control flow (WHILE, IF) and initialisers that compute anything are refused.
+CALL_ONCE emit no code. A READ_VARIABLE whose output is used up before anything assigns the
+variable again (the usual streaming pattern: READ → CONCATENATION → ... → ASSIGN) needs no copy
+at all: its output is the variable's bytes in the state buffer (`read_views`), so it costs no arena.
+Control flow (WHILE, IF) and initialisers that compute anything are refused.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..analysis import Buffer
+from ..analysis import Buffer, build_buffers
 from ..errors import UnsupportedModelError
 from ..ir import Graph, Operator
-from .base import KernelCall, lowering, reject
+from .base import Alias, KernelCall, lowering, reject
 
 STATE_ALIGNMENT = 4  # bytes; the copies move words
 _CONTROL_FLOW = {"WHILE": ("cond_subgraph_index", "body_subgraph_index"),
@@ -57,10 +60,12 @@ class StatePlan:
     variables: list[Variable]
     handle_of: dict[int, int]  # resource tensor (of subgraph 0) → index into variables
     bytes: int  # size of the state buffer
+    # READ_VARIABLE outputs read straight from the state buffer (no copy): tensor → resource tensor
+    views: dict[int, int] = field(default_factory=dict)
 
     def location(self, tensor: int) -> int:
-        """Byte offset in the state buffer of the variable a resource tensor refers to."""
-        return self.variables[self.handle_of[tensor]].offset
+        """Byte offset in the state buffer of a resource tensor's variable, or of a view's."""
+        return self.variables[self.handle_of[self.views.get(tensor, tensor)]].offset
 
 
 def _key(op: Operator) -> tuple[str, str]:
@@ -239,6 +244,46 @@ def lower_assign_variable(graph: Graph, op: Operator) -> KernelCall:
                       args=[handle, op.inputs[1]], comment=f": {value.nbytes} B into the state buffer")
 
 
+def read_views(graph: Graph, buffers: list[Buffer]) -> dict[int, int]:
+    """READ_VARIABLE outputs that can be the variable's own bytes in the state buffer instead of
+    a copy in the arena: no ASSIGN_VARIABLE of that variable while the output (or a view of it)
+    is alive, and not a graph input or output. Output tensor → its resource (handle) tensor."""
+    keys = {op.outputs[0]: _key(op) for op in graph.operators if op.opcode == "VAR_HANDLE" and op.outputs}
+    assigned: dict[tuple[str, str], list[int]] = {}
+    for op in graph.operators:
+        if op.opcode == "ASSIGN_VARIABLE" and op.inputs and op.inputs[0] in keys:
+            assigned.setdefault(keys[op.inputs[0]], []).append(op.index)
+    lifetime = {b.id: b for b in buffers if b.scratch_of is None}
+    views = {}
+    for op in graph.operators:
+        if op.opcode != "READ_VARIABLE" or len(op.outputs) != 1 or not op.inputs or op.inputs[0] not in keys:
+            continue
+        buf = lifetime.get(op.outputs[0])
+        if buf is None or buf.is_io:
+            continue
+        if all(not buf.first <= a <= buf.last for a in assigned.get(keys[op.inputs[0]], [])):
+            views[op.outputs[0]] = op.inputs[0]
+    return views
+
+
 def without_handles(graph: Graph, buffers: list[Buffer]) -> list[Buffer]:
-    """The arena's buffers minus the variable handles (resource tensors hold no bytes of their own)."""
-    return [b for b in buffers if b.scratch_of is not None or graph.tensors[b.id].dtype != "resource"]
+    """The arena's buffers minus the variable handles (resource tensors hold no bytes of their own)
+    and minus the READ_VARIABLE outputs that are views of the state buffer (`read_views`)."""
+    views = read_views(graph, buffers)
+    return [b for b in buffers if b.scratch_of is not None
+            or (graph.tensors[b.id].dtype != "resource" and b.id not in views)]
+
+
+def use_views(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int],
+              state: StatePlan) -> list[KernelCall | Alias]:
+    """Records the READ_VARIABLE outputs that are views of the state (state.views) and drops their
+    copies from the steps."""
+    state.views = read_views(graph, build_buffers(graph, aliases, {}))
+    out: list[KernelCall | Alias] = []
+    for s in steps:
+        if isinstance(s, KernelCall) and s.op.opcode == "READ_VARIABLE" and s.op.outputs[0] in state.views:
+            name = state.variables[state.handle_of[s.op.inputs[0]]].name
+            s = _no_code(s.op, f"output is variable '{name}' itself, in the state buffer (no copy: nothing assigns "
+                               "it while the output is in use)")
+        out.append(s)
+    return out

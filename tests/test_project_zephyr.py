@@ -211,3 +211,35 @@ def test_west_runs_from_the_workspace_holding_zephyr_base(tmp_path: Path) -> Non
     assert west_workspace({"ZEPHYR_BASE": str(zephyr) + "/"}) == tmp_path / "ws"
     with pytest.raises(ToolError, match="is not a folder"):
         west_workspace({"ZEPHYR_BASE": str(tmp_path / "nowhere")})
+
+
+def test_generated_zephyr_project_is_an_application_with_a_module(models_dir: Path, tmp_path: Path) -> None:
+    """No Zephyr needed: the layout Zephyr users expect (checked against the real tree by the tests above)."""
+    project = tmp_path / "zm"
+    new_project(project, models_dir / "kws_ref_model.tflite", "mps2_an385", framework="zephyr")
+    gen = project / "mcuforge_model"
+    module = yaml.safe_load((gen / "zephyr" / "module.yml").read_text())
+    assert module == {"name": "mcuforge_model", "build": {"cmake": ".", "kconfig": "Kconfig"}}
+    cmake = (project / "CMakeLists.txt").read_text()
+    assert cmake.index("list(APPEND ZEPHYR_EXTRA_MODULES ${CMAKE_CURRENT_SOURCE_DIR}/mcuforge_model)") \
+        < cmake.index("find_package(Zephyr")
+    assert "add_subdirectory" not in cmake and not (project / "Kconfig").exists()
+    lib = (gen / "CMakeLists.txt").read_text()
+    assert "if(CONFIG_MCUFORGE)" in lib and "zephyr_library_named(mcuforge_model)" in lib
+    assert "if(NOT CONFIG_MCUFORGE_HOST)" in lib and "-fstack-usage -fcallgraph-info=su" in lib
+    kconfig = (gen / "Kconfig").read_text()
+    for option in ("menuconfig MCUFORGE", "config MCUFORGE_HOST\n", "config MCUFORGE_PROFILE",
+                   "config MCUFORGE_HOST_STACK_SIZE", "config MCUFORGE_TICKS_INSTRUCTIONS",
+                   "select UART_INTERRUPT_DRIVEN"):
+        assert option in kconfig, option
+    assert "default y" in kconfig.split("config MCUFORGE_EMULATED")[1].split("help")[0]  # an emulated board
+    conf = (project / "prj.conf").read_text()
+    assert "CONFIG_MAIN_STACK_SIZE=" in conf and "CONFIG_MCUFORGE_HOST_STACK_SIZE=" in conf
+    main = (project / "src" / "main.c").read_text()
+    assert "mcf_host_serve" not in main and "mcf_model_lock();" in main and "k_sleep" in main
+    port = (gen / "ports" / "zephyr" / "mcf_port_zephyr.c").read_text()
+    assert "uart_irq_callback_user_data_set" in port and "mcf_zephyr_host_wait(&rx_ready)" in port
+    assert "K_THREAD_DEFINE(mcf_host_thread" in (gen / "ports" / "zephyr" / "mcf_zephyr.c").read_text()
+    workflow = (project / ".github" / "workflows" / "hil.yml").read_text()
+    assert "west init -l zm" in workflow and "west update" in workflow and "ZEPHYR_BASE" in workflow
+    assert yaml.safe_load(workflow)["jobs"]["emulated"]["runs-on"] == "ubuntu-latest"

@@ -456,7 +456,9 @@ def test(
                          f"{rate} {what}/s)")
         else:
             ui.out.print(f"{report.passed}/{len(report.vectors)} vectors bit-exact"
-                         + (f" within {tolerance:g}" if tolerance else "") + f" on {report.board}")
+                         + (f" within {tolerance:g}" if tolerance else "") + f" on {report.board}"
+                         + (" (a stateful model: one stream, the state reset before the first vector and "
+                            "carried from each to the next, as in TFLite Micro)" if report.stream else ""))
         if report.memory:
             for r in report.memory["regions"]:
                 if r["used"]:

@@ -45,6 +45,7 @@ class TestReport:
     vectors: list[VectorResult] = field(default_factory=list)
     memory: dict | None = None  # MemoryReport.to_json() of the firmware, when known
     profile: dict | None = None  # ProfileRun.to_json() of the last vector (`mcuforge test --profile`)
+    stream: bool = False  # a stateful model: the vectors ran as one stream (run_vectors)
 
     @property
     def passed(self) -> int:
@@ -62,7 +63,7 @@ class TestReport:
         return {"model": self.model, "sha256": self.sha256, "board": self.board, "url": self.url,
                 "tolerance": self.tolerance, "passed": self.passed, "failed": self.failed,
                 "vectors": [asdict(v) for v in self.vectors], "memory": self.memory,
-                **({"profile": self.profile} if self.profile is not None else {})}
+                "stream": self.stream, **({"profile": self.profile} if self.profile is not None else {})}
 
     def write_junit(self, path: Path) -> None:
         from junitparser import Error, Failure, JUnitXml, Properties, Property, TestCase, TestSuite
@@ -138,6 +139,7 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
     n_out = len(graph.outputs)
     stateful = is_stateful(graph)
     new_stream = stateful
+    report.stream = stateful
     for name, inputs in vectors:
         if new_stream:
             ref.restart()

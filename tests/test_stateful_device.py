@@ -54,6 +54,7 @@ def test_stream_bit_exact_through_the_cli(ring_project: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     assert report["passed"] == STEPS and all(v["max_abs_diff"] == 0 for v in report["vectors"])
+    assert report["stream"] is True
 
 
 def test_state_persists_and_reset_starts_a_new_stream(ring_project: Path) -> None:

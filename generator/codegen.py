@@ -493,11 +493,7 @@ def write_library(lib: GeneratedLibrary, out_dir: Path, *, force: bool = False) 
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(data)
 
-    try:
-        replace_dir(out_dir, fill, force=force)
-    except OSError as exc:  # a read-only or full file system: one line, not a traceback
-        raise UsageError(f"cannot write the output folder {out_dir}: {exc.strerror or exc}",
-                         hint="choose a folder you can write to with -o") from exc
+    replace_dir(out_dir, fill, force=force)  # an unwritable folder is a McuforgeError (one line)
 
 
 __all__ = ["GeneratedLibrary", "generate", "write_library"]

@@ -27,7 +27,11 @@ def replace_dir(out_dir: Path, fill: Callable[[Path], None], *, force: bool = Fa
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise McuforgeError(f"cannot create folder {parent}: {exc.strerror}") from exc
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    except OSError as exc:  # a read-only or special file system: one line, not a traceback
+        raise McuforgeError(f"cannot write the output folder {out_dir}: {exc.strerror or exc}",
+                            hint="choose a folder you can write to") from exc
     old: Path | None = None
     try:
         fill(tmp)
@@ -36,10 +40,12 @@ def replace_dir(out_dir: Path, fill: Callable[[Path], None], *, force: bool = Fa
             old.rmdir()
             out_dir.rename(old)
         tmp.rename(out_dir)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and not out_dir.exists():
             old.rename(out_dir)
+        if isinstance(exc, OSError):  # e.g. the disk filled up while writing
+            raise McuforgeError(f"cannot write the output folder {out_dir}: {exc.strerror or exc}") from exc
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -117,3 +117,5 @@ def test_unwritable_output_folder(tmp_path: Path, models_dir: Path) -> None:
     proc = run_cli("compile", str(models_dir / "ad01_int8.tflite"), "-o", str(target))
     assert_clean_failure(proc, "cannot write the output folder")
     assert len(proc.stderr.strip().splitlines()) <= 2  # the error and its hint
+    proc = run_cli("new", str(target), "--model", str(models_dir / "ad01_int8.tflite"), "--board", "mps2_an386")
+    assert_clean_failure(proc, "cannot write the output folder")

@@ -76,6 +76,16 @@ def test_reduce_max_min():
     check_bit_exact(merge_parallel(max_min_models()), count=4, seed=1)
 
 
+def test_empty_axis_list():
+    """No axes: every element is its own group (the empty axis tensor has no buffer data)."""
+    models = {}
+    for opcode, out_scale in (("SUM", 0.07), ("MEAN", 0.03), ("REDUCE_MAX", 0.05), ("REDUCE_MIN", 0.05)):
+        no_axes = T((0,), "int32", data=np.zeros(0, np.int32))
+        models[opcode] = single_op(opcode, [T((2, 3, 4), "int8", 0.05, 3), no_axes],
+                                   [T((2, 3, 4), "int8", out_scale, 3)], options("ReducerOptions", keepDims=False))
+    check_bit_exact(merge_parallel(models), count=3)
+
+
 def test_reduce_max_rejects_requantization():
     model = reduce_model("REDUCE_MAX", (1, 4, 4, 2), [1, 2], True, (0.05, 0), (0.05, 1))
     with pytest.raises(UnsupportedModelError, match="input and output quantization must match"):
@@ -86,3 +96,13 @@ def test_sum_rejects_too_many_elements():
     model = reduce_model("SUM", (1, 4096, 4096), [1, 2], False)
     with pytest.raises(UnsupportedModelError, match="at most 8388607 are supported"):
         compile_graph(parse_model(model))
+
+
+def device_models() -> dict[str, bytes]:
+    """A few of these for the emulated boards (tests/test_kernels_on_device.py)."""
+    return {
+        "sum_hw": reduce_model("SUM", (1, 7, 7, 16), [1, 2], True, (0.05, -128), (0.9, 127)),
+        "sum_5d": reduce_model("SUM", (2, 3, 4, 5, 6), [0, 2, 4], False, (0.3, 5), (0.01, -6)),
+        "reduce_max_c": reduce_model("REDUCE_MAX", (2, 5, 3, 8), [-1], False, (0.05, 127), (0.05, 127)),
+        "reduce_min_interleaved": reduce_model("REDUCE_MIN", (2, 3, 4, 5), [1, 3], True, (0.05, -128), (0.05, -128)),
+    }

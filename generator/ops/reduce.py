@@ -76,7 +76,7 @@ def _reduction(graph: Graph, op: Operator) -> _Reduction:
     require_int8(op, inp, out)
     if axis_t.dtype != "int32":
         raise reject(op, f"the axis tensor must be int32, got {axis_t.dtype}")
-    if axis_t.data is None:
+    if axis_t.data is None and axis_t.size != 0:  # an empty axis list has no data to hold
         raise reject(op, "the axis tensor must be constant")
     assert inp.quant is not None and out.quant is not None
     if inp.quant.per_channel or out.quant.per_channel:
@@ -84,7 +84,8 @@ def _reduction(graph: Graph, op: Operator) -> _Reduction:
 
     rank = len(inp.shape)
     reduced: set[int] = set()
-    for a in (int(v) for v in np.asarray(axis_t.data).reshape(-1)):
+    axes = np.asarray(axis_t.data if axis_t.data is not None else [], dtype=np.int64).reshape(-1)
+    for a in (int(v) for v in axes):
         r = a + rank if a < 0 else a
         if not 0 <= r < rank:
             raise reject(op, f"axis {a} is out of range for a {rank}-D input")

@@ -92,11 +92,12 @@ def fold_constants(graph: Graph) -> tuple[Graph, list[Folded]]:
 
 
 def _transposes_into_weights(graph: Graph, tensors: list[Tensor], operators: list[Operator]) -> int:
-    """A TRANSPOSE whose only reader is a FULLY_CONNECTED that takes the whole transposed tensor as
-    one row: the fully connected layer sums the same products whichever order the row has, so its
-    weight columns are permuted instead and the TRANSPOSE becomes a view (its lowering sees the
-    `into_weights_of` option). Exact: the same int8 products, an integer sum. Updates `tensors`
-    and `operators` in place; returns how many were moved."""
+    """A TRANSPOSE whose only reader is a FULLY_CONNECTED (directly or through RESHAPE / SQUEEZE /
+    EXPAND_DIMS views, a flatten) that takes the whole transposed tensor as one row: the fully
+    connected layer sums the same products whichever order the row has, so its weight columns are
+    permuted instead and the TRANSPOSE becomes a view (its lowering sees the `into_weights_of`
+    option). Exact: the same int8 products, an integer sum. Updates `tensors` and `operators` in
+    place; returns how many were moved."""
     readers: dict[int, list[Operator]] = {}
     for op in operators:
         for t in set(op.inputs):
@@ -107,13 +108,18 @@ def _transposes_into_weights(graph: Graph, tensors: list[Tensor], operators: lis
         if op.opcode != "TRANSPOSE" or "into_weights_of" in op.options or len(op.inputs) != 2:
             continue
         inp, perm_t, out = tensors[op.inputs[0]], tensors[op.inputs[1]], tensors[op.outputs[0]]
-        users = readers.get(out.index, [])
-        if (inp.is_const or perm_t.data is None or out.index in graph.outputs or inp.dtype != "int8"
+        row = out.index  # the tensor the FULLY_CONNECTED reads: the output, or a view of it (a flatten)
+        users = readers.get(row, [])
+        while (len(users) == 1 and users[0].opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and row not in graph.outputs
+               and users[0].inputs[0] == row and not tensors[users[0].outputs[0]].is_const):
+            row = users[0].outputs[0]
+            users = readers.get(row, [])
+        if (inp.is_const or perm_t.data is None or row in graph.outputs or inp.dtype != "int8"
                 or len(users) != 1 or users[0].opcode != "FULLY_CONNECTED" or len(users[0].inputs) < 2):
             continue
         fc = users[0]
         w = tensors[fc.inputs[1]]
-        if (fc.inputs[0] != out.index or fc.inputs[1] == out.index or w.data is None or w.dtype != "int8"
+        if (fc.inputs[0] != row or fc.inputs[1] == row or w.data is None or w.dtype != "int8"
                 or len(w.shape) != 2 or w.shape[1] != out.size or len(readers.get(w.index, [])) != 1):
             continue
         perm = _ints(perm_t)

@@ -151,7 +151,7 @@ def test_inspect_reports_what_costs_nothing(tmp_path):
     assert len(cm.folded) == 8 and len(cm.calls) == 1
 
 
-def _transpose_fc_model(shape, perm, units, seed=3, also_output=False):
+def _transpose_fc_model(shape, perm, units, seed=3, also_output=False, flatten=False):
     rng = np.random.default_rng(seed)
     out_shape = tuple(shape[p] for p in perm)
     depth = int(np.prod(shape))
@@ -159,18 +159,22 @@ def _transpose_fc_model(shape, perm, units, seed=3, also_output=False):
          T((units, depth), "int8", list(rng.uniform(0.005, 0.02, units)), [0] * units,
            data=rng_int8(rng, (units, depth))),
          T((units,), "int32", 0.0005, 0, data=rng.integers(-3000, 3000, units).astype(np.int32)),
-         T((1, units), "int8", 0.3, -6)]
+         T((1, units), "int8", 0.3, -6), T((1, depth), "int8", 0.05, 7)]
     ops = [Op("TRANSPOSE", [0, 1], [2], options("TransposeOptions")),
-           Op("FULLY_CONNECTED", [2, 3, 4], [5], options("FullyConnectedOptions"))]
+           Op("FULLY_CONNECTED", [6 if flatten else 2, 3, 4], [5], options("FullyConnectedOptions"))]
+    if flatten:  # TRANSPOSE -> RESHAPE (a flatten) -> FULLY_CONNECTED, as NCHW classifiers end
+        ops.insert(1, Op("RESHAPE", [2], [6], options("ReshapeOptions", newShape=[1, depth])))
     return build(t, ops, [0], [5, 2] if also_output else [5])
 
 
 @pytest.mark.parametrize("shape,perm", [((1, 3, 4, 2), [0, 2, 3, 1]), ((1, 5, 6), [0, 2, 1]), ((4, 7), [1, 0])])
-def test_transpose_before_fully_connected_goes_into_its_weights(shape, perm):
-    model = _transpose_fc_model(shape, perm, units=6)
+@pytest.mark.parametrize("flatten", [False, True])
+def test_transpose_before_fully_connected_goes_into_its_weights(shape, perm, flatten):
+    model = _transpose_fc_model(shape, perm, units=6, flatten=flatten)
     cm = compile_graph(parse_model(model))
-    assert [v.op.opcode for v in cm.views] == ["TRANSPOSE"] and [c.op.opcode for c in cm.calls] == ["FULLY_CONNECTED"]
-    check_bit_exact(model)
+    assert [v.op.opcode for v in cm.views] == ["TRANSPOSE"] + ["RESHAPE"] * flatten
+    assert [c.op.opcode for c in cm.calls] == ["FULLY_CONNECTED"]
+    check_bit_exact(model, paths=("fast", "portable"))
 
 
 def test_transpose_read_elsewhere_stays_a_copy():

@@ -46,3 +46,8 @@ def test_crafted_rows(scale):
 def test_rejects_other_output_quantization():
     with pytest.raises(UnsupportedModelError, match="scale 16/256 and zero point 127"):
         compile_graph(parse_model(log_softmax((1, 8), (0.1, 0), (1 / 256, -128)), name="t.tflite"))
+
+
+def device_models() -> dict[str, bytes]:
+    """Branches of tests/test_kernels_on_device.py's parallel model."""
+    return {"log_softmax": log_softmax((3, 37), (0.2, -3)), "log_softmax_fine": log_softmax((1, 2, 10), (1 / 64, 127))}

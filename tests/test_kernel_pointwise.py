@@ -78,3 +78,11 @@ def test_float_only_ops_are_refused(opcode):
     model = unary(opcode, (1, 8), (0.1, 0), (0.1, 0))
     with pytest.raises(UnsupportedModelError, match=f"TFLite Micro has no int8 kernel for {opcode}"):
         compile_graph(parse_model(model, name="test.tflite"))
+
+
+def device_models() -> dict[str, bytes]:
+    """Branches of tests/test_kernels_on_device.py's parallel model (one input, one output each)."""
+    return {"leaky_relu": leaky((1, 5, 5, 7), (0.05, -128), (0.03, 127), 0.1),
+            "leaky_relu_neg_alpha": leaky((2, 3, 11), (0.02, 17), (0.04, -5), -0.6),
+            "abs": unary("ABS", (1, 4, 4, 5), (0.1, 127), (0.07, -128)),
+            "rsqrt": unary("RSQRT", (3, 19), (0.03, -128), (0.05, -100))}

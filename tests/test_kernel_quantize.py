@@ -177,3 +177,12 @@ def test_rejects_per_channel_quantize_output():
 def test_rejects_dequantize_to_int8():
     with pytest.raises(UnsupportedModelError, match="only int8 or uint8 -> float32"):
         _compile(single_op("DEQUANTIZE", [T((1, 4), "int8", 0.1, 0)], [T((1, 4), "int8", 0.1, 0)]))
+
+
+def device_models() -> dict[str, bytes]:
+    """Branches of tests/test_kernels_on_device.py's parallel model: uint8 in, uint8 out."""
+    return {"quantize_u8_s8": single_op("QUANTIZE", [T((1, 6, 6, 3), "uint8", 0.031, 140)],
+                                        [T((1, 6, 6, 3), "int8", 0.02, -29)]),
+            "quantize_s8_u8": single_op("QUANTIZE", [T((2, 17), "int8", 0.05, -7)], [T((2, 17), "uint8", 0.1, 131)]),
+            "quantize_s8_s8": single_op("QUANTIZE", [T((2, 17), "int8", 0.2, 3)], [T((2, 17), "int8", 0.03, -11)]),
+            "dequantize_u8": single_op("DEQUANTIZE", [T((1, 9), "uint8", 0.0271, 131)], [T((1, 9), "float32")])}

@@ -53,6 +53,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -259,7 +260,7 @@ def _pio(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.platformio
 @pytest.mark.slow
-def test_native_program_prints_the_validate_checksum_and_serves_the_host(
+def test_native_program_prints_text_and_serves_the_host_when_asked(
         projects: dict[str, Path], models_dir: Path, pio_core: Path, tmp_path: Path) -> None:
     from mcuforge.generator.build import build_project
     from mcuforge.hil.protocol import FrameDecoder, Hello, HelloRequest, TensorInfo, encode_frame
@@ -267,25 +268,83 @@ def test_native_program_prints_the_validate_checksum_and_serves_the_host(
     root = _copy_project(projects["nucleo_f746zg"], tmp_path / "p", pio_core, ["native"])
     res = build_project(root, env_name="native")
     assert res.elf == root / ".pio" / "build" / "native" / "program" and res.elf.is_file()
+    expected = validate_model(models_dir / f"{MODEL}.tflite", count=1, seed=0).checksums[0]
 
-    # stdin: one HELLO request, then end of file. The program must answer it and then end by
+    # By itself (a terminal, a CI log): the self-test line and nothing else; it ends with stdin.
+    text = subprocess.run([str(res.elf)], stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "MCUFORGE_HOST"})
+    assert text.returncode == 0, text
+    m = LINE.fullmatch(text.stdout.rstrip(b"\r\n"))
+    assert m, text.stdout[:400]
+    assert m.group(1).decode() == MODEL and int(m.group(2), 16) == expected
+    assert int(m.group(3)) > 0 and m.group(4) == b"ns" and m.group(5) == b"ok"
+
+    # MCUFORGE_HOST=stdio: one HELLO request, then end of file. The program answers it and ends by
     # itself (the native port exits when stdin closes) with status 0.
     request = encode_frame(HelloRequest(), seq=7, leading_delimiter=True)
-    run = subprocess.run([str(res.elf)], input=request, capture_output=True, timeout=120)
+    run = subprocess.run([str(res.elf)], input=request, capture_output=True, timeout=120,
+                         env=dict(os.environ, MCUFORGE_HOST="stdio"))
     assert run.returncode == 0, run
     m = LINE.search(run.stdout)
     assert m, run.stdout[:400]
-    expected = validate_model(models_dir / f"{MODEL}.tflite", count=1, seed=0).checksums[0]
-    assert m.group(1).decode() == MODEL
-    assert int(m.group(2), 16) == expected
-    assert int(m.group(3)) > 0 and m.group(4) == b"ns" and m.group(5) == b"ok"
-
     frames = FrameDecoder().feed(run.stdout[m.end():])
     hellos = [f for f in frames if isinstance(f, Hello)]
     assert [h.is_boot for h in hellos] == [True, False], frames
     assert hellos[1].req_seq == 7
     assert hellos[0].board == "nucleo_f746zg"
     assert sum(isinstance(f, TensorInfo) for f in frames) == 2 * (hellos[0].num_inputs + hellos[0].num_outputs)
+
+
+LOOP_LINE = """    static unsigned long passes;
+    if (++passes % 100u == 0u) {
+        fprintf(stderr, "user loop: %lu passes\\n", passes);
+    }
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.platformio
+@pytest.mark.slow
+def test_code_added_to_loop_runs_while_mcuforge_test_passes(projects: dict[str, Path], pio_core: Path,
+                                                            tmp_path: Path) -> None:
+    """The user's loop() and the host protocol share the program: a line added to loop() keeps
+    running while `mcuforge test` checks the model against TFLite Micro over the same link."""
+    from mcuforge.generator.build import build_project
+
+    root = _copy_project(projects["nucleo_f746zg"], tmp_path / "p", pio_core, ["native"])
+    main = root / "src" / "main.cpp"
+    text = main.read_text().replace('#include "mcf_app.h"', '#include <stdio.h>\n\n#include "mcf_app.h"', 1)
+    anchor = "    mcf_host_poll();"
+    assert text.count(anchor) == 1
+    main.write_text(text.replace(anchor, LOOP_LINE + anchor))
+    res = build_project(root, env_name="native")
+
+    port = _free_port()
+    log = tmp_path / "stderr.txt"
+    with open(log, "wb") as err:
+        program = subprocess.Popen([str(res.elf)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                   env=dict(os.environ, MCUFORGE_HOST=f"tcp:{port}"))
+        try:
+            deadline = time.monotonic() + 30
+            while b"waiting for the host" not in log.read_bytes() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            test = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "test", str(root), "--port",
+                                   f"socket://127.0.0.1:{port}", "--random", "20"],
+                                  capture_output=True, text=True, timeout=300)
+            assert program.wait(timeout=30) == 0  # the port ends the program when the host hangs up
+        finally:
+            program.kill()
+    assert test.returncode == 0, test.stdout[-2000:] + test.stderr[-2000:]
+    assert "20/20 vectors bit-exact" in test.stdout
+    passes = [int(n) for n in re.findall(r"user loop: (\d+) passes", log.read_text())]
+    assert passes and passes == list(range(100, 100 * len(passes) + 1, 100)), log.read_text()[-500:]
 
 
 @pytest.mark.platformio
@@ -295,23 +354,52 @@ def test_pio_test_native_passes(projects: dict[str, Path], pio_core: Path, tmp_p
     res = _pio("test", "-d", str(root), "-e", "native", cwd=root)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert re.search(r"test_selftest_checksum_matches_tflite_micro\s+\[PASSED\]", res.stdout), res.stdout[-3000:]
-    assert "1 test cases: 1 succeeded" in res.stdout
+    assert re.search(r"test_host_poll_returns_at_once_before_begin\s+\[PASSED\]", res.stdout), res.stdout[-3000:]
+    assert "2 test cases: 2 succeeded" in res.stdout
+
+
+def _board_platform(pio_core: Path, board: str) -> None:
+    from mcuforge.generator.boards import load_board
+
+    platform = load_board(board).platformio.platform  # type: ignore[union-attr]
+    if not (pio_core / "platforms" / platform / "platform.json").is_file():
+        pytest.skip(f"{CORE_ENV} has no '{platform}' platform (and its toolchain/framework packages) for {board}")
 
 
 @pytest.mark.platformio
 @pytest.mark.slow
 @pytest.mark.parametrize("board", BOARDS)
 def test_board_firmware_builds(projects: dict[str, Path], pio_core: Path, tmp_path: Path, board: str) -> None:
-    from mcuforge.generator.boards import load_board
     from mcuforge.generator.build import build_project
 
-    platform = load_board(board).platformio.platform  # type: ignore[union-attr]
-    if not (pio_core / "platforms" / platform / "platform.json").is_file():
-        pytest.skip(f"{CORE_ENV} has no '{platform}' platform (and its toolchain/framework packages) for {board}")
-    env = f"{board}_arduino"
-    root = _copy_project(projects[board], tmp_path / "p", pio_core, [env])
-    res = build_project(root)  # the board's default env
-    assert res.elf == root / ".pio" / "build" / env / "firmware.elf"
+    _board_platform(pio_core, board)
+    root = _copy_project(projects[board], tmp_path / "p", pio_core, [board])
+    res = build_project(root)  # the board's default env, named after the board
+    assert res.elf == root / ".pio" / "build" / board / "firmware.elf"
     arena = res.report.symbols["arena"]
-    assert arena.region is not None, "the arena is outside every RAM region of the board"
+    assert arena.region == _build_info(root)["placement"]["arena"]
     assert arena.size > 0
+
+
+@pytest.mark.platformio
+@pytest.mark.slow
+@pytest.mark.parametrize("region", ["sram", "dtcm"])
+def test_placed_arena_lands_where_asked_on_the_f746(placed: dict[str, Path], pio_core: Path, tmp_path: Path,
+                                                    region: str) -> None:
+    """--place arena=sram / arena=dtcm with the STM32 Arduino core's own linker script: the ELF
+    (generator/elf_report) has the arena in that region; with sram, the heap starts after it."""
+    from mcuforge.generator.build import build_project
+
+    _board_platform(pio_core, "nucleo_f746zg")
+    root = _copy_project(placed[region], tmp_path / "p", pio_core, ["nucleo_f746zg"])
+    res = build_project(root)
+    arena = res.report.symbols["arena"]
+    assert arena.region == region and arena.size > 0
+    base = res.board.region(region).base
+    if region == "sram":
+        assert arena.address == base  # right at the start of SRAM, behind the gap section
+        from elftools.elf.elffile import ELFFile
+
+        with open(res.elf, "rb") as fh:
+            heap = ELFFile(fh).get_section_by_name("._user_heap_stack")["sh_addr"]
+        assert heap >= arena.address + arena.size  # the Arduino heap cannot grow over the arena

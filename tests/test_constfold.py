@@ -167,8 +167,8 @@ def _transpose_fc_model(shape, perm, units, seed=3, also_output=False, flatten=F
     return build(t, ops, [0], [5, 2] if also_output else [5])
 
 
-@pytest.mark.parametrize("shape,perm", [((1, 3, 4, 2), [0, 2, 3, 1]), ((1, 5, 6), [0, 2, 1]), ((4, 7), [1, 0])])
-@pytest.mark.parametrize("flatten", [False, True])
+@pytest.mark.parametrize("shape,perm,flatten", [((1, 3, 4, 2), [0, 2, 3, 1], False), ((1, 5, 6), [0, 2, 1], True),
+                                                ((4, 7), [1, 0], False), ((1, 2, 3, 4), [0, 3, 1, 2], True)])
 def test_transpose_before_fully_connected_goes_into_its_weights(shape, perm, flatten):
     model = _transpose_fc_model(shape, perm, units=6, flatten=flatten)
     cm = compile_graph(parse_model(model))

@@ -161,7 +161,8 @@ def validate(
             ui.out.print(f"output {o.name!r}: {o.bit_exact}/{res.inputs} bit-exact, max abs diff {o.max_abs_diff:g}")
         if res.state_bytes:
             ui.out.print(f"stateful model ({res.state_bytes:,} B of state): the {res.inputs} inputs ran as one stream, "
-                         "each inference from the state the previous one left", markup=False)
+                         f"each inference from the state the previous one left; state after {res.state_bit_exact}/"
+                         f"{res.inputs} inferences bit-exact with TFLite Micro's", markup=False)
         ui.out.print(f"{res.model}: {res.bit_exact}/{res.inputs} inferences bit-exact with TFLite Micro · "
                      f"arena {res.arena_bytes:,} B (lower bound {res.lower_bound_bytes:,} B) · "
                      f"weights {res.weights_bytes:,} B")

@@ -300,7 +300,7 @@ class _Emitter:
                 f'    "{p}", "{g.sha256}", {P}_ARENA_BYTES, {P}_IO_BYTES, {P}_WEIGHTS_BYTES,\n'
                 f"    {len(g.inputs)}, {len(g.outputs)}, {p}_inputs, {p}_outputs, {p}_invoke,\n"
                 f"#if MCF_PROFILE\n    &{p}_profile,\n#else\n    NULL,\n#endif\n"
-                f"    {P}_STATE_BYTES, {p}_reset_state\n}};\n\n")
+                f"    {P}_STATE_BYTES, {p}_reset_state, {p + '_state' if self.cm.state.bytes else 'NULL'}\n}};\n\n")
 
     def _state_code(self) -> str:
         """init() and reset_state(): the initial values of the variables (ops/variables.py), filled

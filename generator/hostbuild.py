@@ -1,7 +1,8 @@
 """Build a generated model library for the host and run inputs through it.
 
 The harness reads every input tensor's bytes from stdin, invokes, writes every output's bytes to
-stdout, and repeats until stdin ends, so one process runs a whole batch.
+stdout (then a stateful model's state buffer), and repeats until stdin ends, so one process runs a
+whole batch (for a stateful model: one stream).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ int main(void)
         for (i = 0; i < {p}_model.num_outputs; ++i) {{
             fwrite({p}_model.outputs[i].data, 1, {p}_model.outputs[i].bytes, stdout);
         }}
+        if ({p}_model.state_bytes > 0u) {{
+            fwrite({p}_model.state, 1, {p}_model.state_bytes, stdout);
+        }}
         fflush(stdout);
     }}
 }}
@@ -56,6 +60,7 @@ class HostModel:
         compiler = cc or os.environ.get("CC") or find_tool("cc", hint="install gcc (apt-get install gcc)")
         sources = [self.dir / s for s in lib.manifest["sources"]] + [self.dir / "harness_main.c"]
         self.exe = self.dir / "model_host"
+        self.states: list[np.ndarray] = []
         run_tool([compiler, *WARNING_FLAGS, "-O2", *extra_flags, "-I", self.dir, *sources, "-o", self.exe, "-lm"],
                  timeout=600)
 
@@ -66,6 +71,8 @@ class HostModel:
                          for inputs in batches for x, io in zip(inputs, m["inputs"], strict=True))
         out = run_tool([self.exe], input=stdin, timeout=600).stdout
         results: list[list[np.ndarray]] = []
+        self.states = []  # a stateful model's state buffer after each inference (uint8)
+        state_bytes = int(m.get("state_bytes", 0))
         pos = 0
         for _ in batches:
             outs = []
@@ -75,6 +82,9 @@ class HostModel:
                 outs.append(arr.copy())
                 pos += n
             results.append(outs)
+            if state_bytes:
+                self.states.append(np.frombuffer(out[pos:pos + state_bytes], dtype=np.uint8).copy())
+                pos += state_bytes
         return results
 
     def close(self) -> None:

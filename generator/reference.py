@@ -38,23 +38,32 @@ class Reference:
     generated model's reset_state() matches; TFLM's own Interpreter.reset() would instead fill
     the variables with their zero point and never run CALL_ONCE again."""
 
-    def __init__(self, model_bytes: bytes, arena_size: int | None = None) -> None:
+    def __init__(self, model_bytes: bytes, arena_size: int | None = None, *, keep_tensors: bool = False) -> None:
+        """`keep_tensors`: every tensor keeps its value after invoke (TFLM's kPreserveAllTensors),
+        so `tensor()` can read intermediate ones, e.g. the values a stream assigns to its state."""
         self._model = model_bytes
         self._arena = arena_size or max(len(model_bytes) * 10, 1 << 21)
+        self._keep = keep_tensors
         self.interp = self._load()
 
     def _load(self) -> Any:
         from tflite_micro.python.tflite_micro import runtime
 
+        config = (runtime.InterpreterConfig.kPreserveAllTensors if self._keep
+                  else runtime.InterpreterConfig.kAllocationRecording)
         try:
             with _quiet_stderr():
-                return runtime.Interpreter.from_bytes(self._model, arena_size=self._arena)
+                return runtime.Interpreter.from_bytes(self._model, arena_size=self._arena, intrepreter_config=config)
         except Exception as exc:
             raise ModelError(f"the TFLite Micro reference cannot load the model: {exc}") from exc
 
     def restart(self) -> None:
         """A new session: the state as before the first invoke."""
         self.interp = self._load()
+
+    def tensor(self, index: int) -> np.ndarray:
+        """A tensor of the main subgraph after the last invoke (needs keep_tensors=True)."""
+        return np.array(self.interp.GetTensor(index, 0)["tensor_data"])
 
     def run(self, inputs: list[np.ndarray], num_outputs: int) -> list[np.ndarray]:
         for i, x in enumerate(inputs):

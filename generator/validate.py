@@ -12,6 +12,7 @@ from .compiler import CompiledModel, compile_graph
 from .errors import UsageError
 from .hostbuild import HostModel
 from .ir import NUMPY_DTYPES, Graph, Tensor
+from .ops.variables import last_assignments
 from .reference import Reference
 from .tflite_import import read_model
 
@@ -40,10 +41,11 @@ class ValidationResult:
     # A stateful model's inputs are one stream: each inference starts from the state the previous
     # one left, on the host as in TFLite Micro, so every step checks the state too.
     state_bytes: int = 0
+    state_bit_exact: int = 0  # inferences after which the state equalled TFLite Micro's, byte for byte
 
     @property
     def ok(self) -> bool:
-        return self.bit_exact == self.inputs
+        return self.bit_exact == self.inputs and (not self.state_bytes or self.state_bit_exact == self.inputs)
 
     def to_json(self) -> dict:
         return {
@@ -51,6 +53,7 @@ class ValidationResult:
             "max_abs_diff": self.max_abs_diff, "arena_bytes": self.arena_bytes, "io_bytes": self.io_bytes,
             "weights_bytes": self.weights_bytes, "lower_bound_bytes": self.lower_bound_bytes,
             "macs": self.macs, "checksums": self.checksums, "state_bytes": self.state_bytes,
+            "state_bit_exact": self.state_bit_exact,
             "outputs": [{"name": o.name, "bit_exact": o.bit_exact, "max_abs_diff": o.max_abs_diff}
                         for o in self.outputs],
         }
@@ -120,12 +123,16 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
     or -DMCF_EMULATE_DSP (the DSP paths, with the instructions written in C).
 
     The batches run in order through one host process and one TFLite Micro interpreter, so for a
-    stateful model they are one stream, compared step by step."""
+    stateful model they are one stream, compared step by step: the outputs, and after each step
+    every variable against the value TFLite Micro assigned it."""
     graph = cm.graph
     lib = generate(cm, prefix)
-    ref = Reference(model_bytes)
+    ref = Reference(model_bytes, keep_tensors=bool(cm.state.bytes))
     with HostModel(lib, extra_flags=extra_flags) as host:
         got_all = host.run(batches)
+        states = host.states
+    assigned = last_assignments(graph, cm.state)
+    state_exact = 0
     stats = [OutputStats(graph.tensors[i].name) for i in graph.outputs]
     exact = 0
     worst = 0.0
@@ -143,12 +150,25 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
             all_ok &= same
         exact += all_ok
         checksums.append(output_checksum(got))
+        if cm.state.bytes:
+            state_exact += _state_matches(cm, states[len(checksums) - 1], ref, assigned)
     return ValidationResult(
         model=graph.name, sha256=graph.sha256, inputs=len(batches), bit_exact=exact, max_abs_diff=worst,
         arena_bytes=cm.plan.arena_bytes, io_bytes=cm.plan.io_bytes, weights_bytes=graph.weights_bytes,
         lower_bound_bytes=cm.plan.lower_bound, macs=cm.macs, outputs=stats, checksums=checksums,
-        state_bytes=cm.state.bytes,
+        state_bytes=cm.state.bytes, state_bit_exact=state_exact,
     )
+
+
+def _state_matches(cm: CompiledModel, state: np.ndarray, ref: Reference, assigned: dict[int, int]) -> bool:
+    """Whether every variable in the host's state buffer holds what TFLite Micro assigned it in the
+    same inference (a variable the main subgraph never assigns keeps its initial value)."""
+    for k, var in enumerate(cm.state.variables):
+        want = (np.ascontiguousarray(ref.tensor(assigned[k])).view(np.uint8).reshape(-1) if k in assigned
+                else var.initial)
+        if not np.array_equal(state[var.offset:var.offset + var.nbytes], want):
+            return False
+    return True
 
 
 def validate_model(path: Path, *, count: int = 10, seed: int = 0, input_files: list[Path] | None = None,

@@ -36,7 +36,7 @@ def test_stream_bit_exact(flags: tuple[str, ...], initialiser: bool, accumulator
     assert len(copies) == (1 if late_read else 0)  # other reads are views of the state buffer
     res = validate_compiled(cm, model, random_inputs(graph, STEPS, seed=1), extra_flags=flags)
     assert res.state_bytes == cm.state.bytes
-    assert res.bit_exact == STEPS, res.to_json()
+    assert res.bit_exact == STEPS and res.state_bit_exact == STEPS, res.to_json()
 
 
 def test_state_changes_the_outputs() -> None:
@@ -216,4 +216,29 @@ def test_microwakeword_state(path: Path) -> None:
     assert rep.state_bytes == state.bytes
     cm = compile_graph(graph)
     res = validate_compiled(cm, path.read_bytes(), random_inputs(graph, STEPS, seed=0))
-    assert res.bit_exact == STEPS
+    assert res.bit_exact == STEPS and res.state_bit_exact == STEPS  # every variable, every step
+
+
+def test_state_comparison_can_fail() -> None:
+    """validate compares the host's state buffer with the values TFLite Micro assigned: one wrong
+    byte in any variable fails the step."""
+    from mcuforge.generator.ops.variables import last_assignments
+    from mcuforge.generator.validate import _state_matches
+
+    model = ring_model(late_read=True)
+    graph = parse_model(model)
+    cm = compile_graph(graph)
+    batches = random_inputs(graph, 3, seed=4)
+    with HostModel(generate(cm, "ring")) as host:
+        host.run(batches)
+        states = host.states
+    ref = Reference(model, keep_tensors=True)
+    assigned = last_assignments(graph, cm.state)
+    assert sorted(assigned) == [0, 1]
+    for x, state in zip(batches, states, strict=True):
+        ref.run(x, 2)
+        assert _state_matches(cm, state, ref, assigned)
+        for var in cm.state.variables:
+            bad = state.copy()
+            bad[var.offset + var.nbytes - 1] ^= 1
+            assert not _state_matches(cm, bad, ref, assigned)

@@ -287,3 +287,13 @@ def use_views(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, 
                                "it while the output is in use)")
         out.append(s)
     return out
+
+
+def last_assignments(graph: Graph, state: StatePlan) -> dict[int, int]:
+    """Variable index → the value tensor of the last ASSIGN_VARIABLE to it in the main subgraph:
+    what the variable holds after an invoke (to check a stream's state against TFLite Micro)."""
+    last: dict[int, int] = {}
+    for op in graph.operators:
+        if op.opcode == "ASSIGN_VARIABLE" and len(op.inputs) == 2 and op.inputs[0] in state.handle_of:
+            last[state.handle_of[op.inputs[0]]] = op.inputs[1]
+    return last

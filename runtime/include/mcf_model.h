@@ -93,6 +93,8 @@ typedef struct {
     /** Puts the state back to its initial values, as after init(): the next invoke() starts a
      *  new stream. Does nothing for a model without state. */
     void (*reset_state)(void);
+    /** The state buffer (state_bytes bytes), e.g. for a host that checks it; NULL without state. */
+    uint8_t *state;
 } mcf_model;
 
 #ifdef __cplusplus

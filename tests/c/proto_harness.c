@@ -93,6 +93,7 @@ static const mcf_model fake_model = {
     &fake_profile,
     0,    /* state_bytes */
     NULL, /* reset_state */
+    NULL, /* state */
 };
 
 static mcf_model fake_model_without_profile; /* fake_model with profile = NULL */

@@ -16,10 +16,10 @@ from .ops.base import Alias, KernelCall, registry
 from .ops.variables import StatePlan, plan_state, use_views, without_handles
 from .planner import Plan, fit_in_gaps, plan_memory
 
-# Types a graph input or output may have: int8 directly, or float32 / uint8 around an int8 core
-# (QUANTIZE at the input, DEQUANTIZE or QUANTIZE at the output). Each operator's lowering still
-# refuses the types its kernel does not take, naming the tensor.
-_ACTIVATION_TYPES = {"int8", "uint8", "float32", "int32"}
+# Types a graph input or output may have: int8 or int16 (16x8 models) directly, or float32 / uint8
+# around an integer core (QUANTIZE at the input, DEQUANTIZE or QUANTIZE at the output). Each
+# operator's lowering still refuses the types its kernel does not take, naming the tensor.
+_ACTIVATION_TYPES = {"int8", "uint8", "int16", "float32", "int32"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class CompiledModel:
     @property
     def views(self) -> list[Alias]:
         """Operators that only relabel memory: outputs share their input's bytes, no code runs."""
-        return [s for s in self.steps if isinstance(s, Alias) and not isinstance(s, Folded)]
+        return [s for s in self.steps if isinstance(s, Alias)]
 
     @property
     def macs(self) -> int:
@@ -99,7 +99,7 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
     if errors:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
     state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)
-    aliases = {s.target: s.source for s in steps if isinstance(s, Alias) and not isinstance(s, Folded)}
+    aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
     steps = use_views(graph, steps, aliases, state)  # READ_VARIABLE outputs read in place where they can be
     steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
                                           scratch_may_grow_arena=scratch_may_grow_arena)

@@ -9,10 +9,11 @@ only fed a RESHAPE's shape input (which a view never reads) takes no flash eithe
 
 A folded operator stays in the graph (operator numbers and per-operator profiles keep the
 model's numbering): its non-constant inputs are dropped (SHAPE reads only the static shape), its
-outputs carry the computed data, and `compile_graph` lowers it to a `Folded` step, which emits no
-code. An operator is left alone when it cannot be evaluated exactly here (quantized arithmetic,
-float data, options TFLite Micro does not honour), when a result's shape is not the one the model
-declares, or when an output is a graph output; its own lowering then decides.
+outputs carry the computed data, and `compile_graph` lowers it to a `Folded` step: a call without
+a C function, of which code generation writes only a comment. An operator is left alone when it
+cannot be evaluated exactly here (quantized arithmetic, float data, options TFLite Micro does not
+honour), when a result's shape is not the one the model declares, or when an output is a graph
+output; its own lowering then decides.
 """
 
 from __future__ import annotations
@@ -23,18 +24,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .ir import NUMPY_DTYPES, Graph, Operator, Tensor
-from .ops.base import Alias
+from .ops.base import Alias, KernelCall
 from .ops.layout import strided_slice_ranges
 
 _INTS = ("int8", "uint8", "int16", "int32", "int64", "bool")
 
 
-@dataclass(frozen=True)
-class Folded(Alias):
-    """An operator evaluated at compile time: its outputs are constants, nothing runs.
+@dataclass
+class Folded(KernelCall):
+    """An operator evaluated at compile time: its outputs are constants, nothing runs. A call
+    without a C function: code generation writes only its comment and profile stamp."""
 
-    A subclass of Alias so that code generation emits it as a view (no call; the profile stamp of
-    the operator copies the previous one); `compile_graph` keeps it out of the alias map."""
+
+def _folded(op: Operator) -> Folded:
+    return Folded(op, kernel="", function="", params_type=None, comment=": evaluated when compiling (a constant)")
 
 
 class _CannotFold(Exception):
@@ -67,7 +70,7 @@ def fold_constants(graph: Graph) -> tuple[Graph, list[Folded]]:
             continue
         outs = [tensors[o] for o in op.outputs]
         if all(t.is_const for t in outs):  # evaluated already (a graph folded before): nothing to run
-            folded.append(Folded(op, source=op.outputs[0], target=op.outputs[0]))
+            folded.append(_folded(op))
             already += 1
             continue
         ins = [tensors[i] for i in op.inputs if i >= 0]
@@ -84,7 +87,7 @@ def fold_constants(graph: Graph) -> tuple[Graph, list[Folded]]:
             tensors[t.index] = replace(t, data=np.array(v, dtype=NUMPY_DTYPES[t.dtype], order="C"))
         kept = tuple(i for i in op.inputs if i < 0 or tensors[i].is_const)
         operators[op.index] = replace(op, inputs=kept)
-        folded.append(Folded(operators[op.index], source=op.outputs[0], target=op.outputs[0]))
+        folded.append(_folded(operators[op.index]))
     moved = _transposes_into_weights(graph, tensors, operators)
     if len(folded) == already and not moved:
         return graph, folded

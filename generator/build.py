@@ -28,6 +28,8 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)  # the compiler's and linker's, with context
     stacks: dict[str, StackBound] = field(default_factory=dict)  # Zephyr: Kconfig option -> bound
     stack_sizes: dict[str, int] = field(default_factory=dict)   # Zephyr: Kconfig option -> bytes in prj.conf
+    zephyr_modules: dict[str, str] = field(default_factory=dict)  # Zephyr: module name -> folder
+    mcuforge_options: dict[str, str] = field(default_factory=dict)  # Zephyr: CONFIG_MCUFORGE* -> value
 
 
 def _zephyr_env() -> dict[str, str]:
@@ -123,8 +125,29 @@ def build_project(root: Path, *, on_line: Callable[[str], None] | None = None,
     if env_name != "native":  # a host program has no board memory to report on
         info = json.loads((root / GENERATED_DIR[cfg.framework] / "mcuforge_build.json").read_text())
         report = memory_report(elf, board, {k: v for k, v in info["symbols"].items() if v})
+    modules, options = zephyr_layout(build_dir) if cfg.framework == "zephyr" else ({}, {})
     return BuildResult(root, cfg, board, elf, report, env_name, warnings=collector.warnings, stacks=stacks,
-                       stack_sizes=sizes)
+                       stack_sizes=sizes, zephyr_modules=modules, mcuforge_options=options)
+
+
+def zephyr_layout(build_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The Zephyr modules a build used (build/zephyr_modules.txt: "name":"path":"cmake dir" lines)
+    and the mcuforge module's options as configured (build/zephyr/.config)."""
+    modules: dict[str, str] = {}
+    listing = build_dir / "zephyr_modules.txt"
+    for line in listing.read_text().splitlines() if listing.is_file() else []:
+        fields = line.split('":"')
+        if len(fields) >= 2:
+            modules[fields[0].strip('"')] = fields[1].strip('"')
+    options: dict[str, str] = {}
+    config = build_dir / "zephyr" / ".config"
+    for line in config.read_text().splitlines() if config.is_file() else []:
+        if line.startswith("CONFIG_MCUFORGE"):
+            name, _, value = line.partition("=")
+            options[name] = value
+        elif line.startswith("# CONFIG_MCUFORGE") and line.endswith(" is not set"):
+            options[line[2:-len(" is not set")]] = "n"
+    return modules, options
 
 
 # Bytes a Zephyr thread needs beyond its entry function's call tree: the kernel's z_thread_entry

@@ -300,6 +300,11 @@ def build(
     ui.out.print(t)
     for label, sym in rep.symbols.items():
         ui.out.print(f"{label}: {sym.name} at 0x{sym.address:08x}, {sym.size:,} B, in {sym.region or 'no region'}")
+    if "mcuforge_model" in res.zephyr_modules:  # Zephyr: the generated folder is a module of the build
+        on = [k.removeprefix("CONFIG_") for k, v in res.mcuforge_options.items() if v == "y"]
+        others = ", ".join(n for n in res.zephyr_modules if n != "mcuforge_model") or "no other modules"
+        ui.out.print(f"zephyr module mcuforge_model at {res.zephyr_modules['mcuforge_model']} (with {others}); "
+                     f"on: {', '.join(on)}")
     for option, bound in res.stacks.items():  # Zephyr: stack sizes from -fstack-usage, written to prj.conf
         size = res.stack_sizes.get(option)
         ui.out.print(f"stack {option}={size if size is not None else '?'} (bound {bound.describe()})")

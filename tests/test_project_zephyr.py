@@ -243,3 +243,18 @@ def test_generated_zephyr_project_is_an_application_with_a_module(models_dir: Pa
     workflow = (project / ".github" / "workflows" / "hil.yml").read_text()
     assert "west init -l zm" in workflow and "west update" in workflow and "ZEPHYR_BASE" in workflow
     assert yaml.safe_load(workflow)["jobs"]["emulated"]["runs-on"] == "ubuntu-latest"
+
+
+def test_zephyr_layout_reads_the_modules_and_options_of_a_build(tmp_path: Path) -> None:
+    from mcuforge.generator.build import zephyr_layout
+
+    (tmp_path / "zephyr").mkdir()
+    (tmp_path / "zephyr_modules.txt").write_text('"cmsis_6":"/ws/modules/cmsis_6":"${ZEPHYR_CMSIS_6_CMAKE_DIR}"\n'
+                                                 '"mcuforge_model":"/p/mcuforge_model":"/p/mcuforge_model"\n')
+    (tmp_path / "zephyr" / ".config").write_text("CONFIG_MCUFORGE=y\n# CONFIG_MCUFORGE_HOST is not set\n"
+                                                 "CONFIG_MAIN_STACK_SIZE=840\nCONFIG_MCUFORGE_HOST_RX_BUFFER_SIZE=1024\n")
+    modules, options = zephyr_layout(tmp_path)
+    assert modules == {"cmsis_6": "/ws/modules/cmsis_6", "mcuforge_model": "/p/mcuforge_model"}
+    assert options == {"CONFIG_MCUFORGE": "y", "CONFIG_MCUFORGE_HOST": "n",
+                       "CONFIG_MCUFORGE_HOST_RX_BUFFER_SIZE": "1024"}
+    assert zephyr_layout(tmp_path / "none") == ({}, {})

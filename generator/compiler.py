@@ -16,10 +16,10 @@ from .ops.base import Alias, KernelCall, registry
 from .ops.variables import StatePlan, plan_state, use_views, without_handles
 from .planner import Plan, fit_in_gaps, plan_memory
 
-# Types a graph input or output may have: int8 directly, or float32 / uint8 around an int8 core
-# (QUANTIZE at the input, DEQUANTIZE or QUANTIZE at the output). Each operator's lowering still
-# refuses the types its kernel does not take, naming the tensor.
-_ACTIVATION_TYPES = {"int8", "uint8", "float32", "int32"}
+# Types a graph input or output may have: int8 or int16 (16x8 models) directly, or float32 / uint8
+# around an integer core (QUANTIZE at the input, DEQUANTIZE or QUANTIZE at the output). Each
+# operator's lowering still refuses the types its kernel does not take, naming the tensor.
+_ACTIVATION_TYPES = {"int8", "uint8", "int16", "float32", "int32"}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from ..ir import Graph, Operator
 from ..quant import activation_range, quantize_multipliers
 from .base import ConstArray, ConstRef, FastOr, KernelCall, lowering, reject, require_int8
 from .conv import pack_words
+from .fully_connected_s16 import lower_fully_connected_s16
 
 
 def fc_fast_layout(w: np.ndarray) -> np.ndarray:
@@ -29,6 +30,8 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
     inp, weights, bias = [*graph.op_inputs(op), None][:3]
     out = graph.op_outputs(op)[0]
     assert inp is not None and weights is not None
+    if inp.dtype == "int16":  # 16x8: int16 activations, int8 weights, int64 bias
+        return lower_fully_connected_s16(graph, op)
     require_int8(op, inp, weights, out)
     if weights.data is None:
         raise reject(op, "weights must be constant")

@@ -1,0 +1,38 @@
+"""16x8 operators (int16 activations, int8 weights, int64 bias) against TFLite Micro, bit for bit,
+on every kernel path (fast, portable, DSP emulated)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kernel_check import check_bit_exact
+from tflite_builder import Activation, Op, T, build, options, rng_int8
+
+
+@pytest.mark.parametrize("batches,depth,units,per_channel,act,bias", [
+    (1, 16, 8, True, Activation.NONE, "int64"),
+    (3, 33, 7, True, Activation.RELU6, "int64"),
+    (2, 300, 5, False, Activation.RELU, "int64"),
+    (1, 640, 24, True, Activation.NONE, "int64"),
+    (2, 20, 6, False, Activation.NONE, "int32"),
+    (1, 9, 3, True, Activation.NONE, None),
+])
+def test_fully_connected_16x8(batches, depth, units, per_channel, act, bias):
+    rng = np.random.default_rng(depth * units + batches)
+    w_scale = list(rng.uniform(0.001, 0.02, units)) if per_channel else 0.01
+    w = T((units, depth), "int8", w_scale, [0] * units if per_channel else 0, data=rng_int8(rng, (units, depth)))
+    # outputs spread over the int16 range: the sum's standard deviation is about
+    # sqrt(depth) * 32768 * 128 / 3 steps of in_scale * w_scale
+    in_scale = 0.0005
+    out_scale = in_scale * float(np.mean(w_scale)) * np.sqrt(depth) * 175
+    tensors = [T((batches, depth), "int16", in_scale, 0), w]
+    if bias is not None:
+        big = int(np.sqrt(depth) * 2e6)
+        tensors.append(T((units,), bias, [in_scale * s for s in w_scale] if per_channel else in_scale * 0.01, 0,
+                         data=rng.integers(-big, big, units).astype(np.int64 if bias == "int64" else np.int32)))
+    tensors.append(T((batches, units), "int16", float(out_scale), 0))
+    n = len(tensors)
+    inputs = list(range(n - 1)) if bias is not None else [0, 1, -1]
+    model = build(tensors, [Op("FULLY_CONNECTED", inputs, [n - 1],
+                               options("FullyConnectedOptions", fusedActivationFunction=act))], [0], [n - 1])
+    check_bit_exact(model)

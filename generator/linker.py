@@ -505,7 +505,8 @@ def render_insert_fragment(
     * a later region of that span: inserted after ``.bss``, behind a ``.mcf_<region>_gap``
       section that moves the location counter up to the region's base. The framework's sections
       after .bss (the Arduino cores' heap reservation, whose end is where the heap starts) follow
-      the buffers, so the heap never grows over them;
+      the buffers, so the heap never grows over them; the price is that the earlier regions' RAM
+      after .bss stays unused (a memory report counts the gap as used);
     * a region outside the span: its own MEMORY entry ``MCF_<REGION>`` (no attributes, so the
       framework's unplaced sections never go there) and an output section in it.
 
@@ -543,7 +544,7 @@ def render_insert_fragment(
         out += ["SECTIONS", "{"]
         for r in after:
             if r in span:
-                out += [f"  /* Up to the start of {r.name}. */",
+                out += [f"  /* Up to the start of {r.name} (the RAM before it, after .bss, stays unused). */",
                         f"  {section_name(r.ident)}_gap (NOLOAD) :",
                         "  {", f"    . += MAX({_hex(r.base)}, ABSOLUTE(.)) - ABSOLUTE(.);", "  }", "",
                         *_fragment_section(r, by_region[r.ident])]

@@ -193,20 +193,25 @@ def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrar
                           requested=requested, moved_const_bytes=lib.manifest["hot_const_bytes"] if hot else None)
 
 
-def c_placement(board: Board, framework: str, placement: Placement, *, hot: bool = False) -> CPlacement:
+def c_placement(board: Board, framework: str, placement: Placement, *, hot: bool = False,
+                pinned: frozenset[str] = frozenset()) -> CPlacement:
     """Section attributes that put each buffer where the placement says, for this framework. With
-    `hot`, only the hot layers' weights (MCF_HOT_WEIGHTS_ATTR) go to the weights' region."""
-    cp = _c_placement(board, framework, placement)
+    `hot`, only the hot layers' weights (MCF_HOT_WEIGHTS_ATTR) go to the weights' region.
+    `pinned`: buffers placed with --place; PlatformIO gives them their section even in the region
+    where the framework's .bss would put them anyway, so that the link checks they fit it."""
+    cp = _c_placement(board, framework, placement, pinned)
     if hot:
         return replace(cp, weights="", hot_weights=cp.weights)
     return cp
 
 
-def _c_placement(board: Board, framework: str, placement: Placement) -> CPlacement:
+def _c_placement(board: Board, framework: str, placement: Placement, pinned: frozenset[str]) -> CPlacement:
     system_ram = _system_ram(board, framework).name
     defaults = {"arena": system_ram, "io": system_ram, "weights": board.image_region().name}
     moved = {b: r for b, r in placement.regions.items() if r != defaults[b]}
     where = ", ".join(f"{b} in {r}" for b, r in sorted(placement.regions.items()))
+    if framework == "platformio" and _pio_places(board):
+        moved |= {b: r for b, r in placement.regions.items() if b in pinned and b != "weights"}
     if not moved:
         return CPlacement(where=where)
     if framework == "cmake":
@@ -328,9 +333,11 @@ PIO_LINKER_FRAGMENT = "mcf_place.ld"  # in the PlatformIO library folder; its ex
 
 
 def _pio_moved(project: Project) -> dict[str, str]:
-    """PlatformIO: the buffers placed outside the RAM where the framework puts its own data."""
+    """PlatformIO: the buffers placed outside the RAM where the framework puts its own data, and
+    those placed with --place (the fragment then checks they fit the region asked for)."""
     ram = pio_ram(project.board).name
-    return {b: r for b, r in project.placement.regions.items() if b != "weights" and r != ram}
+    return {b: r for b, r in project.placement.regions.items()
+            if b != "weights" and (r != ram or b in project.config.place) and _pio_places(project.board)}
 
 
 def _pio_linker_fragment(project: Project) -> str | None:
@@ -369,7 +376,8 @@ def _write_sensor_glue(project: Project, app: Path) -> None:
     if pipeline.features is not None:  # e.g. the feature stage's constant tables
         for name, text in sorted(pipeline.features.c_files().items()):
             (app / name).write_text(text)
-    cp = c_placement(project.board, project.config.framework, project.placement)
+    cp = c_placement(project.board, project.config.framework, project.placement,
+                     pinned=frozenset(project.config.place))
     (app / "mcf_sensor_config.h").write_text(
         config_header(pipeline, model_sha256=project.compiled.graph.sha256, board_id=project.board.id,
                       buffer_attr=cp.arena, attr_includes=cp.includes if cp.arena else ()))
@@ -502,7 +510,8 @@ def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, 
     placement = _place(board, framework, cm, lib, requested, dma_only=dma_only)
     if placement.separate_io:
         cm = compile_graph(graph, separate_io=True)
-    lib = generate(cm, cfg.prefix, c_placement(board, framework, placement, hot=bool(hot)), hot_ops=hot)
+    lib = generate(cm, cfg.prefix, c_placement(board, framework, placement, hot=bool(hot), pinned=frozenset(requested)),
+                   hot_ops=hot)
     if pipeline is not None:
         _check_sensor_ram(board, placement, pipeline)
     return Project(root, cfg, board, cm, lib, placement, make_selftest(graph, model_bytes), pipeline), model_bytes

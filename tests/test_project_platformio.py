@@ -193,10 +193,13 @@ def _build_info(root: Path) -> dict:
 
 def test_placement_names_the_region_the_arena_lands_in(projects: dict[str, Path], placed: dict[str, Path]) -> None:
     """Unplaced, the arena is ordinary .bss: on the F746 the Arduino core's RAM begins in DTCM, so
-    that is the region mcuforge reports; --place arena=sram writes the fragment and links it."""
+    that is the region mcuforge reports (and no fragment is written); --place arena=REGION writes
+    the fragment and links it, also for DTCM, so that the link checks the arena fits there."""
     assert _build_info(projects["nucleo_f746zg"])["placement"]["arena"] == "dtcm"
+    assert not (projects["nucleo_f746zg"] / "lib" / "mcuforge_model" / "mcf_place.ld").exists()
     assert _build_info(placed["dtcm"])["placement"]["arena"] == "dtcm"
-    assert not (placed["dtcm"] / "lib" / "mcuforge_model" / "mcf_place.ld").exists()  # .bss is there already
+    dtcm = (placed["dtcm"] / "lib" / "mcuforge_model" / "mcf_place.ld").read_text()
+    assert "INSERT BEFORE .data;" in dtcm and "__mcf_dtcm_end <= 0x20010000" in dtcm
     assert _build_info(placed["sram"])["placement"]["arena"] == "sram"
     lib = placed["sram"] / "lib" / "mcuforge_model"
     fragment = (lib / "mcf_place.ld").read_text()
@@ -396,8 +399,8 @@ def test_placed_arena_lands_where_asked_on_the_f746(placed: dict[str, Path], pio
     arena = res.report.symbols["arena"]
     assert arena.region == region and arena.size > 0
     base = res.board.region(region).base
+    assert arena.address == base  # dtcm: before .data, first in the core's RAM; sram: behind the gap
     if region == "sram":
-        assert arena.address == base  # right at the start of SRAM, behind the gap section
         from elftools.elf.elffile import ELFFile
 
         with open(res.elf, "rb") as fh:

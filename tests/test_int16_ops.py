@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
-from tflite_builder import Activation, Op, T, build, options, rng_int8
+from tflite_builder import Activation, Op, T, build, options, rng_int8, single_op
 
 
 @pytest.mark.parametrize("batches,depth,units,per_channel,act,bias", [
@@ -35,4 +35,35 @@ def test_fully_connected_16x8(batches, depth, units, per_channel, act, bias):
     inputs = list(range(n - 1)) if bias is not None else [0, 1, -1]
     model = build(tensors, [Op("FULLY_CONNECTED", inputs, [n - 1],
                                options("FullyConnectedOptions", fusedActivationFunction=act))], [0], [n - 1])
+    check_bit_exact(model)
+
+
+@pytest.mark.parametrize("opcode", ["ADD", "SUB"])
+@pytest.mark.parametrize("shape1,shape2,scales,act", [
+    ((1, 8, 8, 5), (1, 8, 8, 5), (0.0004, 0.0007, 0.001), Activation.NONE),
+    ((2, 3, 7), (7,), (0.001, 0.0003, 0.0009), Activation.RELU),
+    ((1, 4, 1, 6), (1, 1, 5, 1), (0.0002, 0.0002, 0.0005), Activation.RELU6),
+    ((3, 5), (1,), (0.002, 0.0001, 0.0015), Activation.NONE),
+])
+def test_add_sub_16x8(opcode, shape1, shape2, scales, act):
+    out_shape = tuple(int(d) for d in np.broadcast_shapes(shape1, shape2))
+    kind = "AddOptions" if opcode == "ADD" else "SubOptions"
+    model = single_op(opcode, [T(shape1, "int16", scales[0], 0), T(shape2, "int16", scales[1], 0)],
+                      [T(out_shape, "int16", scales[2], 0)], options(kind, fusedActivationFunction=act))
+    check_bit_exact(model)
+
+
+@pytest.mark.parametrize("shape1,shape2,scales,act", [
+    ((1, 6, 6, 4), (1, 6, 6, 4), (0.0004, 0.0007, 6000.0), Activation.NONE),
+    ((2, 3, 7), (7,), (0.001, 0.0003, 9000.0), Activation.RELU),
+    ((4, 1, 6), (1, 5, 1), (0.0002, 0.0002, 20000.0), Activation.RELU6),
+    ((3, 5), (1,), (0.02, 0.01, 0.5), Activation.NONE),  # multiplier above one: a left shift
+])
+def test_mul_16x8(shape1, shape2, scales, act):
+    """scales: input1, input2, and the output scale over their product (random products of two
+    int16 are around 2^28, so about 8192 keeps the outputs inside int16)."""
+    out_shape = tuple(int(d) for d in np.broadcast_shapes(shape1, shape2))
+    model = single_op("MUL", [T(shape1, "int16", scales[0], 0), T(shape2, "int16", scales[1], 0)],
+                      [T(out_shape, "int16", scales[0] * scales[1] * scales[2], 0)],
+                      options("MulOptions", fusedActivationFunction=act))
     check_bit_exact(model)

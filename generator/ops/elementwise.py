@@ -14,6 +14,8 @@ from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
 from ..quant import activation_range, quantize_multiplier
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+from .elementwise_s16 import INT_RANGE, lower_add_sub_s16, lower_mul_s16
+from .fully_connected_s16 import require_int16
 
 # Loop dimensions the C kernels can walk (MCF_BCAST_MAX_DIMS in mcf_common.h).
 MAX_LOOP_DIMS = 8
@@ -58,7 +60,8 @@ def broadcast_loops(shape1: tuple[int, ...], shape2: tuple[int, ...]
     return out_shape, [x[0] for x in loops], [x[1] for x in loops], [x[2] for x in loops]
 
 
-def _prepare_binary(op: Operator, graph: Graph) -> tuple[Tensor, Tensor, Tensor, dict, list[ConstArray]]:
+def _prepare_binary(op: Operator, graph: Graph, dtype: str = "int8"
+                    ) -> tuple[Tensor, Tensor, Tensor, dict, list[ConstArray]]:
     ins = graph.op_inputs(op)
     outs = graph.op_outputs(op)
     if len(ins) != 2 or ins[0] is None or ins[1] is None or len(outs) != 1:
@@ -66,7 +69,10 @@ def _prepare_binary(op: Operator, graph: Graph) -> tuple[Tensor, Tensor, Tensor,
     a, b = ins
     out = outs[0]
     assert a is not None and b is not None
-    require_int8(op, a, b, out)
+    if dtype == "int16":
+        require_int16(op, a, b, out)
+    else:
+        require_int8(op, a, b, out)
     for t in (a, b, out):
         assert t.quant is not None
         if t.quant.per_channel:
@@ -85,7 +91,7 @@ def _prepare_binary(op: Operator, graph: Graph) -> tuple[Tensor, Tensor, Tensor,
                          f"at most {MAX_LOOP_DIMS} are supported")
     act = op.options.get("fused_activation_function", "NONE")
     try:
-        act_min, act_max = activation_range(act, out.scale, out.zero_point)
+        act_min, act_max = activation_range(act, out.scale, out.zero_point, *INT_RANGE[dtype])
     except ValueError:
         raise reject(op, f"fused activation {act} is not supported") from None
     params = {
@@ -136,6 +142,8 @@ def add_sub_multipliers(op: Operator, s1: float, s2: float, so: float
 
 @lowering("ADD", "SUB")
 def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
+    if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (elementwise_s16.py)
+        return lower_add_sub_s16(graph, op, *_prepare_binary(op, graph, "int16"))
     a, b, out, params, consts = _prepare_binary(op, graph)
     (m1, sh1), (m2, sh2), (mo, sho) = add_sub_multipliers(op, a.scale, b.scale, out.scale)
     params = {
@@ -165,6 +173,8 @@ def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
 
 @lowering("MUL")
 def lower_mul(graph: Graph, op: Operator) -> KernelCall:
+    if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (elementwise_s16.py)
+        return lower_mul_s16(graph, op, *_prepare_binary(op, graph, "int16"))
     a, b, out, params, consts = _prepare_binary(op, graph)
     real = a.scale * b.scale / out.scale  # double, as TFLite Micro
     mult, shift = quantize_multiplier(real)

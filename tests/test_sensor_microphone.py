@@ -74,7 +74,12 @@ def kws(models_dir: Path) -> Path:
 
 
 def _app(root: Path, framework: str) -> Path:
-    return root / ("mcuforge_model" if framework == "zephyr" else "lib/mcuforge_model") / "app"
+    """The sources of the generated app/ (PlatformIO's library keeps them in src/, headers in include/)."""
+    return root / ("mcuforge_model/app" if framework == "zephyr" else "lib/mcuforge_model/src/app")
+
+
+def _headers(root: Path, framework: str) -> Path:
+    return _app(root, framework) if framework == "zephyr" else root / "lib/mcuforge_model/include"
 
 
 # ---- generation (always) ---------------------------------------------------------------------------
@@ -142,9 +147,10 @@ def test_arduino_pdm_project(kws: Path, tmp_path: Path) -> None:
     ini = (root / "platformio.ini").read_text()
     assert "lib_deps" not in ini  # PDM comes with the mbed core
     app = _app(root, "platformio")
-    assert (app / "mcf_source_arduino_pdm.cpp").is_file() and (app / "mcf_audio_fifo.h").is_file()
+    inc = _headers(root, "platformio")
+    assert (app / "mcf_source_arduino_pdm.cpp").is_file() and (inc / "mcf_audio_fifo.h").is_file()
     assert not (app / "mcf_source_arduino.cpp").exists()
-    config = (app / "mcf_sensor_config.h").read_text()
+    config = (inc / "mcf_sensor_config.h").read_text()
     assert "#define MCF_ARDUINO_LIB MCF_ARDUINO_PDM\n" in config
     assert "#define MCF_AUDIO_PDM_BUFFER_BYTES 512u " in config and "#define MCF_AUDIO_RATE_HZ 16000u\n" in config
     src = (app / "mcf_source_arduino_pdm.cpp").read_text()
@@ -562,7 +568,8 @@ def test_arduino_pdm_source_compiles_against_the_mbed_core(kws: Path, tmp_path: 
     app = _app(root, "platformio")
     obj = tmp_path / "pdm.o"
     cmd = [cxx, *_recipe(core, "ARDUINO_NANO33BLE"), "-Werror", "-I", str(core / "libraries" / "PDM" / "src"),
-           "-I", str(app), "-I", str(app.parent / "include"), str(app / "mcf_source_arduino_pdm.cpp"), "-o", str(obj)]
+           "-I", str(app), "-I", str(_headers(root, "platformio")), str(app / "mcf_source_arduino_pdm.cpp"),
+           "-o", str(obj)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=core)
     assert proc.returncode == 0, proc.stderr[-3000:]
     nm = subprocess.run(["arm-none-eabi-nm", "-C", str(obj)], capture_output=True, text=True, check=True).stdout

@@ -67,3 +67,16 @@ def test_mul_16x8(shape1, shape2, scales, act):
                       [T(out_shape, "int16", scales[0] * scales[1] * scales[2], 0)],
                       options("MulOptions", fusedActivationFunction=act))
     check_bit_exact(model)
+
+
+@pytest.mark.parametrize("shape,in_scale,beta", [
+    ((1, 10), 0.0005, 1.0),
+    ((2, 3, 33), 0.0002, 1.0),
+    ((4, 7), 0.001, 0.5),
+    ((1, 1000), 0.00003, 2.0),
+    ((5, 1), 0.0005, 1.0),
+])
+def test_softmax_16x8(shape, in_scale, beta):
+    model = single_op("SOFTMAX", [T(shape, "int16", in_scale, 0)], [T(shape, "int16", 1.0 / 32768, 0)],
+                      options("SoftmaxOptions", beta=beta))
+    check_bit_exact(model)

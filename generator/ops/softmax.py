@@ -16,6 +16,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
 from .base import KernelCall, lowering, reject, require_int8
+from .softmax_s16 import lower_softmax_s16
 
 # Integer bits of the Q5.26 scaled difference (TFLite's kScaledDiffIntegerBits).
 SCALED_DIFF_INTEGER_BITS = 5
@@ -45,6 +46,8 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
     out = graph.op_outputs(op)[0]
     if inp is None:
         raise reject(op, "the input tensor is missing")
+    if inp.dtype == "int16":  # 16x8 (softmax_s16.py)
+        return lower_softmax_s16(graph, op, inp, out)
     require_int8(op, inp, out)
     if inp.quant is not None and inp.quant.per_channel:
         raise reject(op, "the input must be quantized per tensor")

@@ -12,7 +12,7 @@ from .compiler import CompiledModel, compile_graph
 from .errors import UsageError
 from .hostbuild import HostModel
 from .ir import NUMPY_DTYPES, Graph, Tensor
-from .ops.variables import last_assignments
+from .ops.variables import StatePlan, last_assignments
 from .reference import Reference
 from .tflite_import import read_model
 
@@ -151,7 +151,7 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
         exact += all_ok
         checksums.append(output_checksum(got))
         if cm.state.bytes:
-            state_exact += _state_matches(cm, states[len(checksums) - 1], ref, assigned)
+            state_exact += state_matches(cm.state, states[len(checksums) - 1], ref, assigned)
     return ValidationResult(
         model=graph.name, sha256=graph.sha256, inputs=len(batches), bit_exact=exact, max_abs_diff=worst,
         arena_bytes=cm.plan.arena_bytes, io_bytes=cm.plan.io_bytes, weights_bytes=graph.weights_bytes,
@@ -160,10 +160,13 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
     )
 
 
-def _state_matches(cm: CompiledModel, state: np.ndarray, ref: Reference, assigned: dict[int, int]) -> bool:
-    """Whether every variable in the host's state buffer holds what TFLite Micro assigned it in the
-    same inference (a variable the main subgraph never assigns keeps its initial value)."""
-    for k, var in enumerate(cm.state.variables):
+def state_matches(plan: StatePlan, state: np.ndarray, ref: Reference, assigned: dict[int, int]) -> bool:
+    """Whether every variable in a state buffer (host or device) holds what TFLite Micro (a
+    keep_tensors Reference) assigned it in the same inference; a variable the main subgraph never
+    assigns keeps its initial value. `assigned`: ops.variables.last_assignments."""
+    if state.size < plan.bytes:
+        return False
+    for k, var in enumerate(plan.variables):
         want = (np.ascontiguousarray(ref.tensor(assigned[k])).view(np.uint8).reshape(-1) if k in assigned
                 else var.initial)
         if not np.array_equal(state[var.offset:var.offset + var.nbytes], want):

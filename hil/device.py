@@ -479,6 +479,14 @@ class Device:
         self._fetch_missing(tkind, index, asm)
         return np.frombuffer(bytes(asm.data), dtype=np.dtype(t.dtype.numpy_name)).reshape(t.dims).copy()
 
+    def read_state(self, nbytes: int) -> np.ndarray:
+        """The state buffer of a stateful model (``nbytes`` long, the compiled model's state size)
+        as the device holds it now, as uint8."""
+        self._drain()
+        asm = TensorAssembler(nbytes)
+        self._fetch_missing(TensorKind.STATE, 0, asm)
+        return np.frombuffer(bytes(asm.data), dtype=np.uint8).copy()
+
     def _load(self, inputs: Sequence[np.ndarray], *, reset_state: bool = False) -> None:
         info = self._ensure_info()
         blobs = self._input_bytes(info, inputs)

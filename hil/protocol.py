@@ -228,6 +228,7 @@ class TickUnit(IntEnum):
 class TensorKind(IntEnum):
     INPUT = 0
     OUTPUT = 1
+    STATE = 2  # READ_TENSOR only: a stateful model's state buffer (index 0)
 
 
 class ErrorCode(IntEnum):

@@ -14,11 +14,11 @@ import numpy as np
 
 from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
-from mcuforge.generator.ops.variables import is_stateful
+from mcuforge.generator.ops.variables import is_stateful, last_assignments, plan_state
 from mcuforge.generator.reference import Reference
 from mcuforge.generator.sensor.pipeline import Pipeline
 from mcuforge.generator.sensor.reference import input_tensors, stream_samples
-from mcuforge.generator.validate import random_inputs
+from mcuforge.generator.validate import random_inputs, state_matches
 
 from .device import Device, DeviceError, DeviceReset, ReplayWindow
 
@@ -33,6 +33,7 @@ class VectorResult:
     retries: int = 0
     error: str = ""
     input_match: bool | None = None  # replay: the device built the host pipeline's input tensor
+    state_match: bool | None = None  # stateful model: the device's state equals TFLite Micro's after it
 
 
 @dataclass
@@ -134,10 +135,14 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
     """Each vector is one inference compared with TFLite Micro. A stateful model's vectors are one
     stream: the first resets the device's state (and the reference starts afresh), each next one
     continues from the state the previous left, on the device and in the reference. A device reset
-    in the middle of a stream loses the state: that vector fails and the stream starts again."""
-    ref = Reference(model_bytes)
-    n_out = len(graph.outputs)
+    in the middle of a stream loses the state: that vector fails and the stream starts again.
+    After each vector of a stream the device's state buffer is read back (READ_TENSOR kind 2) and
+    every variable compared with the value TFLite Micro assigned it: the state must match too."""
     stateful = is_stateful(graph)
+    ref = Reference(model_bytes, keep_tensors=stateful)
+    n_out = len(graph.outputs)
+    plan = plan_state(graph) if stateful else None
+    assigned = last_assignments(graph, plan) if plan is not None else {}
     new_stream = stateful
     report.stream = stateful
     for name, inputs in vectors:
@@ -164,7 +169,15 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
                         if g.size else 0.0) for g, w in zip(got.outputs, want, strict=True))
             result = VectorResult(name, diff <= report.tolerance, diff, got.elapsed, got.unit,
                                   attempts + got.retries)
-        new_stream = stateful and result.max_abs_diff is None  # no answer: the state is unknown, start again
+            if plan is not None:
+                try:
+                    result.state_match = state_matches(plan, device.read_state(plan.bytes), ref, assigned)
+                except DeviceError as exc:
+                    result.state_match, result.error = False, f"state not read back: {exc.message}"
+                if not result.state_match:
+                    result.passed = False
+                    result.error = result.error or "the device's state differs from TFLite Micro's"
+        new_stream = stateful and (result.max_abs_diff is None or not result.state_match)  # state unknown: restart
         report.vectors.append(result)
         if on_result:
             on_result(result)

@@ -477,10 +477,15 @@ def test_wrong_payload_lengths(build_harness: Callable[[int], Path], type_id: in
 
 @needs_gcc
 def test_kind_out_of_range(build_harness: Callable[[int], Path]) -> None:
-    body = bytes([p.MsgType.READ_TENSOR, 9]) + struct.pack("<BBII", 2, 0, 0, 0)
+    body = bytes([p.MsgType.READ_TENSOR, 9]) + struct.pack("<BBII", 3, 0, 0, 0)
     frame = cobs.encode(body + p.crc16(body).to_bytes(2, "little")) + b"\x00"
     (reply,) = _replies(run_device(build_harness(256), frame))
     assert isinstance(reply, p.ErrorReport) and reply.code == p.ErrorCode.BAD_KIND
+    # kind 2 (the state buffer) exists, but the fake model keeps no state
+    body = bytes([p.MsgType.READ_TENSOR, 9]) + struct.pack("<BBII", 2, 0, 0, 0)
+    frame = cobs.encode(body + p.crc16(body).to_bytes(2, "little")) + b"\x00"
+    (reply,) = _replies(run_device(build_harness(256), frame))
+    assert isinstance(reply, p.ErrorReport) and reply.code == p.ErrorCode.BAD_INDEX
 
 
 @needs_gcc
@@ -709,9 +714,9 @@ class Oracle:
             if n != 10:
                 return self.error(seq, t, p.ErrorCode.BAD_LENGTH)
             kind, index, offset, length = struct.unpack("<BBII", pl)
-            if kind > 1:
+            if kind > 2:
                 return self.error(seq, t, p.ErrorCode.BAD_KIND)
-            if index >= 2:
+            if index >= 2 or kind == 2:  # kind 2: the state buffer; the fake model has none
                 return self.error(seq, t, p.ErrorCode.BAD_INDEX)
             data = bytes((self.inputs if kind == 0 else self.outputs)[index])
             if offset > len(data):

@@ -223,7 +223,7 @@ def test_state_comparison_can_fail() -> None:
     """validate compares the host's state buffer with the values TFLite Micro assigned: one wrong
     byte in any variable fails the step."""
     from mcuforge.generator.ops.variables import last_assignments
-    from mcuforge.generator.validate import _state_matches
+    from mcuforge.generator.validate import state_matches
 
     model = ring_model(late_read=True)
     graph = parse_model(model)
@@ -237,8 +237,8 @@ def test_state_comparison_can_fail() -> None:
     assert sorted(assigned) == [0, 1]
     for x, state in zip(batches, states, strict=True):
         ref.run(x, 2)
-        assert _state_matches(cm, state, ref, assigned)
+        assert state_matches(cm.state, state, ref, assigned)
         for var in cm.state.variables:
             bad = state.copy()
             bad[var.offset + var.nbytes - 1] ^= 1
-            assert not _state_matches(cm, bad, ref, assigned)
+            assert not state_matches(cm.state, bad, ref, assigned)

@@ -54,7 +54,7 @@ def test_stream_bit_exact_through_the_cli(ring_project: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     assert report["passed"] == STEPS and all(v["max_abs_diff"] == 0 for v in report["vectors"])
-    assert report["stream"] is True
+    assert report["stream"] is True and all(v["state_match"] for v in report["vectors"])
 
 
 def test_state_persists_and_reset_starts_a_new_stream(ring_project: Path) -> None:
@@ -64,6 +64,7 @@ def test_state_persists_and_reset_starts_a_new_stream(ring_project: Path) -> Non
             report = run_vectors(s.device, s.graph, s.model_bytes, vectors,
                                  Report("ring", s.graph.sha256, s.board.id, s.url, 0.0))
             assert report.passed == STEPS, [v.error or v.max_abs_diff for v in report.vectors]
+            assert all(v.state_match for v in report.vectors)  # the state read back, byte for byte
         # Without a reset the device continues the stream: it agrees with a reference that ran the
         # two streams back to back, not with one that starts afresh.
         extra = random_vectors(s.graph, 1, seed=99)[0][1]

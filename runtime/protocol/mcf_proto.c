@@ -21,7 +21,7 @@ typedef char mcf_proto_float_is_32_bits[(sizeof(float) == 4) ? 1 : -1];
 enum { STATE_IDLE = 0, STATE_LOADING = 1 };
 enum { HELLO_FLAG_BOOT = 0x01, HELLO_FLAG_PROFILE = 0x02 };
 enum { BEGIN_FLAG_INPUTS_PRESET = 0x01, BEGIN_FLAG_RESET_STATE = 0x02 };
-enum { KIND_INPUT = 0, KIND_OUTPUT = 1 };
+enum { KIND_INPUT = 0, KIND_OUTPUT = 1, KIND_STATE = 2 };
 
 /* Offsets inside a frame: [type][seq][payload...][crc lo][crc hi]. */
 #define HDR 2u
@@ -437,6 +437,7 @@ static void on_read_tensor(mcf_proto *ctx, uint8_t seq, const uint8_t *pl, size_
 {
     const mcf_model *m = ctx->model;
     const mcf_tensor_info *t;
+    mcf_tensor_info state; /* kind 2: a stateful model's state buffer, as one byte tensor */
     uint32_t offset;
     uint32_t length;
 
@@ -448,8 +449,14 @@ static void on_read_tensor(mcf_proto *ctx, uint8_t seq, const uint8_t *pl, size_
         t = (pl[1] < m->num_inputs) ? &m->inputs[pl[1]] : NULL;
     } else if (pl[0] == KIND_OUTPUT) {
         t = (pl[1] < m->num_outputs) ? &m->outputs[pl[1]] : NULL;
+    } else if (pl[0] == KIND_STATE) {
+        memset(&state, 0, sizeof state);
+        state.data = m->state;
+        state.bytes = m->state_bytes;
+        state.dtype = MCF_DTYPE_UINT8;
+        t = (pl[1] == 0u && m->state != NULL && m->state_bytes > 0u) ? &state : NULL;
     } else {
-        send_error(ctx, seq, MCF_MSG_READ_TENSOR, MCF_PROTO_E_BAD_KIND, "kind must be 0 or 1");
+        send_error(ctx, seq, MCF_MSG_READ_TENSOR, MCF_PROTO_E_BAD_KIND, "kind must be 0, 1 or 2");
         return;
     }
     if (t == NULL) {

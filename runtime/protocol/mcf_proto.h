@@ -112,7 +112,7 @@ typedef enum {
     MCF_PROTO_E_BAD_RANGE = 5,         /**< offset + length beyond the tensor's bytes */
     MCF_PROTO_E_GAP = 6,               /**< chunk starts after the bytes received so far */
     MCF_PROTO_E_INPUT_INCOMPLETE = 7,  /**< INFER_RUN before every input was fully written */
-    MCF_PROTO_E_BAD_KIND = 8,          /**< READ_TENSOR kind is neither input nor output */
+    MCF_PROTO_E_BAD_KIND = 8,          /**< READ_TENSOR kind is not input, output or state */
     MCF_PROTO_E_NO_PROFILE = 9         /**< PROFILE_REQ to firmware built without MCF_PROFILE */
 } mcf_proto_error_code;
 

@@ -105,7 +105,7 @@ def test_bit_exact():
 
 @pytest.mark.parametrize("model,match", [
     (lambda: unpack_model((17, 2), 0), "17 parts; at most 16"),
-    (lambda: split_v_model((2, 7), 1, [3, 3]), "do not add up to extent 7"),
+    (lambda: split_v_model((2, 7), 1, [3, 3]), r"extents \[3, 3\] along axis 1 do not add up to the input's 7"),
 ])
 def test_refusals(model, match):
     with pytest.raises(UnsupportedModelError, match=match):

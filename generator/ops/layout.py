@@ -32,12 +32,12 @@ def _io(graph: Graph, op: Operator, n_in: int) -> tuple[list[Tensor], Tensor]:
     return [t for t in ins if t is not None], out
 
 
-def const_ints(op: Operator, t: Tensor, what: str) -> list[int]:
-    """The values of a constant int32/int64 parameter tensor."""
+def const_ints(op: Operator, t: Tensor, what: str, types: tuple[str, ...] = ("int32",)) -> list[int]:
+    """The values of a constant parameter tensor of one of the types TFLite Micro reads it as."""
     if t.data is None:
         raise reject(op, f"the {what} tensor '{t.name}' is not constant; TFLite Micro requires it constant")
-    if t.dtype not in ("int32", "int64"):
-        raise reject(op, f"the {what} tensor '{t.name}' is {t.dtype}, not int32 or int64")
+    if t.dtype not in types:
+        raise reject(op, f"the {what} tensor '{t.name}' is {t.dtype}; TFLite Micro reads it as {' or '.join(types)}")
     return [int(v) for v in np.asarray(t.data).reshape(-1)]
 
 
@@ -79,8 +79,8 @@ def lower_slice(graph: Graph, op: Operator) -> KernelCall:
     rank = len(inp.shape)
     if rank > 5:
         raise reject(op, f"input has {rank} dimensions; TFLite Micro slices at most 5")
-    begin = const_ints(op, begin_t, "begin")
-    size = const_ints(op, size_t, "size")
+    begin = const_ints(op, begin_t, "begin", ("int32", "int64"))
+    size = const_ints(op, size_t, "size", ("int32", "int64"))
     if len(begin) != rank or len(size) != rank:
         raise reject(op, f"begin and size need {rank} values, got {len(begin)} and {len(size)}")
     sizes = []

@@ -61,8 +61,9 @@ def _check_parts(op: Operator, whole: Tensor, parts: list[Tensor], axis: int, ex
             raise reject(op, f"tensor '{t.name}' is {list(t.shape)}, expected {want}")
 
 
-def _split(graph: Graph, op: Operator, inp: Tensor | None, axis_t: Tensor | None, sizes_t: Tensor | None
-           ) -> KernelCall:
+def _split(graph: Graph, op: Operator, inp: Tensor | None, axis_t: Tensor | None) -> KernelCall:
+    """The parts are the outputs' extents along the axis, as TFLite Micro cuts them (its SPLIT_V
+    never reads size_splits: the converter wrote them into the output shapes)."""
     if inp is None or axis_t is None:
         raise reject(op, "an input is missing")
     outs = graph.op_outputs(op)
@@ -72,21 +73,10 @@ def _split(graph: Graph, op: Operator, inp: Tensor | None, axis_t: Tensor | None
         raise reject(op, "the axis tensor must hold one value")
     rank = len(inp.shape)
     axis = _axis(op, axis_v[0], rank)
-    total = inp.shape[axis]
-    if sizes_t is None:
-        if total % len(outs):
-            raise reject(op, f"extent {total} does not split into {len(outs)} equal parts")
-        extents = [total // len(outs)] * len(outs)
-    else:
-        extents = const_ints(op, sizes_t, "size_splits")
-        if len(extents) != len(outs):
-            raise reject(op, f"{len(extents)} sizes for {len(outs)} outputs")
-        if extents.count(-1) > 1:
-            raise reject(op, "more than one size is -1")
-        if -1 in extents:
-            extents[extents.index(-1)] = total - sum(e for e in extents if e != -1)
-        if any(e < 0 for e in extents) or sum(extents) != total:
-            raise reject(op, f"sizes {extents} do not add up to extent {total}")
+    extents = [t.shape[axis] if len(t.shape) == rank else -1 for t in outs]
+    if sum(extents) != inp.shape[axis] or min(extents, default=0) < 0:
+        raise reject(op, f"the outputs' extents {extents} along axis {axis} do not add up to the input's "
+                         f"{inp.shape[axis]}")
     _check_parts(op, inp, outs, axis, extents, keep_axis=True)
     return _parts_call(op, inp, outs, axis, split=True)
 
@@ -96,17 +86,15 @@ def lower_split(graph: Graph, op: Operator) -> KernelCall:
     if len(op.inputs) != 2:
         raise reject(op, f"expected 2 inputs (axis, input), got {len(op.inputs)}")
     axis_t, inp = graph.op_inputs(op)
-    return _split(graph, op, inp, axis_t, None)
+    return _split(graph, op, inp, axis_t)
 
 
 @lowering("SPLIT_V")
 def lower_split_v(graph: Graph, op: Operator) -> KernelCall:
     if len(op.inputs) != 3:
         raise reject(op, f"expected 3 inputs (input, size_splits, axis), got {len(op.inputs)}")
-    inp, sizes_t, axis_t = graph.op_inputs(op)
-    if sizes_t is None:
-        raise reject(op, "the size_splits input is missing")
-    return _split(graph, op, inp, axis_t, sizes_t)
+    inp, _sizes, axis_t = graph.op_inputs(op)
+    return _split(graph, op, inp, axis_t)
 
 
 @lowering("UNPACK")

@@ -80,3 +80,27 @@ def test_softmax_16x8(shape, in_scale, beta):
     model = single_op("SOFTMAX", [T(shape, "int16", in_scale, 0)], [T(shape, "int16", 1.0 / 32768, 0)],
                       options("SoftmaxOptions", beta=beta))
     check_bit_exact(model)
+
+
+@pytest.mark.parametrize("opcode,in_scale,out_scale", [
+    ("RELU", 0.001, 0.001),
+    ("RELU", 0.001, 0.0007),
+    ("RELU", 0.0003, 0.0011),
+    ("RELU6", 0.0003, 0.0003),
+    ("RELU6", 0.00005, 0.00005),  # 6 lies beyond the int16 range: no upper clamp
+])
+def test_relu_16x8(opcode, in_scale, out_scale):
+    model = single_op(opcode, [T((2, 5, 7), "int16", in_scale, 0)], [T((2, 5, 7), "int16", out_scale, 0)])
+    check_bit_exact(model)
+
+
+@pytest.mark.parametrize("alpha,in_q,out_q", [
+    (0.2, (0.001, 0), (0.001, 0)),
+    (0.1, (0.0005, 3), (0.0009, -7)),
+    (-0.5, (0.0004, 0), (0.0003, 0)),
+    (1.7, (0.0002, 0), (0.0005, 0)),
+])
+def test_leaky_relu_16x8(alpha, in_q, out_q):
+    model = single_op("LEAKY_RELU", [T((3, 40), "int16", *in_q)], [T((3, 40), "int16", *out_q)],
+                      options("LeakyReluOptions", alpha=alpha))
+    check_bit_exact(model)

@@ -22,6 +22,7 @@ from ..quant import (
     quantize_multiplier,
     tflite_round,
 )
+from .activations_s16 import lower_relu6_s16, lower_relu_s16
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 
 _ALL_INT8 = range(INT8_MIN, INT8_MAX + 1)
@@ -70,6 +71,8 @@ def relu_params(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> t
 
 @lowering("RELU")
 def lower_relu(graph: Graph, op: Operator) -> KernelCall:
+    if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (activations_s16.py)
+        return lower_relu_s16(graph, op)
     inp, out = _unary_int8(graph, op)
     mult, shift, act_min, act_max = relu_params(inp.scale, inp.zero_point, out.scale, out.zero_point)
     table = [min(act_max, max(act_min, out.zero_point + multiply_by_quantized_multiplier(x - inp.zero_point,
@@ -97,6 +100,8 @@ def relu6_bounds(in_scale: float, in_zp: int) -> tuple[int, int]:
 
 @lowering("RELU6")
 def lower_relu6(graph: Graph, op: Operator) -> KernelCall:
+    if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (activations_s16.py)
+        return lower_relu6_s16(graph, op)
     inp, out = _unary_int8(graph, op)
     lo, hi = relu6_bounds(inp.scale, inp.zero_point)
     return _clamp_call(op, out.size, lo, hi)

@@ -23,6 +23,7 @@ from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
 from ..quant import INT8_MAX, INT8_MIN, multiply_by_quantized_multiplier, quantize_multiplier
 from . import fixedpoint as fp
+from .activations_s16 import lower_leaky_relu_s16
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 
 _ALL_INT8 = range(INT8_MIN, INT8_MAX + 1)
@@ -91,6 +92,8 @@ def leaky_relu_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
 
 @lowering("LEAKY_RELU")
 def lower_leaky_relu(graph: Graph, op: Operator) -> KernelCall:
+    if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (activations_s16.py)
+        return lower_leaky_relu_s16(graph, op)
     inp, out = _unary(graph, op)
     alpha = float(op.options.get("alpha", 0.2))
     if not np.isfinite(alpha):

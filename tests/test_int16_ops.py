@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
-from tflite_builder import Activation, Op, T, build, options, rng_int8, single_op
+from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8, single_op
 
 
 @pytest.mark.parametrize("batches,depth,units,per_channel,act,bias", [
@@ -103,4 +103,20 @@ def test_relu_16x8(opcode, in_scale, out_scale):
 def test_leaky_relu_16x8(alpha, in_q, out_q):
     model = single_op("LEAKY_RELU", [T((3, 40), "int16", *in_q)], [T((3, 40), "int16", *out_q)],
                       options("LeakyReluOptions", alpha=alpha))
+    check_bit_exact(model)
+
+
+@pytest.mark.parametrize("opcode", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
+@pytest.mark.parametrize("shape,filt,stride,padding,act", [
+    ((1, 8, 8, 3), (2, 2), (2, 2), Padding.VALID, Activation.NONE),
+    ((2, 7, 9, 5), (3, 3), (2, 1), Padding.SAME, Activation.RELU),
+    ((1, 6, 6, 4), (6, 6), (1, 1), Padding.VALID, Activation.RELU6),
+])
+def test_pool_16x8(opcode, shape, filt, stride, padding, act):
+    n, h, w, c = shape
+    oh = (h - filt[0]) // stride[0] + 1 if padding == Padding.VALID else -(-h // stride[0])
+    ow = (w - filt[1]) // stride[1] + 1 if padding == Padding.VALID else -(-w // stride[1])
+    model = single_op(opcode, [T(shape, "int16", 0.0004, 0)], [T((n, oh, ow, c), "int16", 0.0004, 0)],
+                      options("Pool2DOptions", padding=padding, strideH=stride[0], strideW=stride[1],
+                              filterHeight=filt[0], filterWidth=filt[1], fusedActivationFunction=act))
     check_bit_exact(model)

@@ -14,6 +14,8 @@ from ..ir import Graph, Operator
 from ..overlap import window_min_shift
 from ..quant import activation_range
 from .base import KernelCall, lowering, padding_offsets, reject, require_int8
+from .fully_connected_s16 import require_int16
+from .pooling_s16 import as_int16
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 _MAX_WINDOW = 1 << 24  # taps per window: keeps 128 * taps well inside int32
@@ -35,7 +37,10 @@ def lower_pool(graph: Graph, op: Operator) -> KernelCall:
     inp = graph.op_inputs(op)[0]
     out = graph.op_outputs(op)[0]
     assert inp is not None
-    require_int8(op, inp, out)
+    if inp.dtype == "int16":  # 16x8: the same checks and geometry, the int16 kernel (pooling_s16.py)
+        require_int16(op, inp, out)
+    else:
+        require_int8(op, inp, out)
     assert inp.quant is not None and out.quant is not None
     if inp.quant.per_channel or out.quant.per_channel:
         raise reject(op, "input and output must be quantized per tensor")
@@ -75,7 +80,7 @@ def lower_pool(graph: Graph, op: Operator) -> KernelCall:
 
     act_min, act_max = activation_range(act, out.scale, out.zero_point)
     is_avg = op.opcode == "AVERAGE_POOL_2D"
-    return KernelCall(
+    call = KernelCall(
         op=op,
         kernel="pooling_s8",
         function="mcf_avgpool_s8" if is_avg else "mcf_maxpool_s8",
@@ -92,3 +97,4 @@ def lower_pool(graph: Graph, op: Operator) -> KernelCall:
             batches=n, input_h=h, input_w=w, input_c=c, output_h=oh, output_w=ow, output_c=c, stride_h=sh,
             stride_w=sw, pad_top=pad_top, pad_left=pad_left, filter_h=fh, filter_w=fw)},
     )
+    return as_int16(graph, op, call, out) if inp.dtype == "int16" else call

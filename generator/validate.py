@@ -74,7 +74,8 @@ def _float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
         if op.opcode == "QUANTIZE" and op.inputs and op.inputs[0] == t.index:
             q = graph.tensors[op.outputs[0]]
             if q.quant:
-                return q.scale * (-128 - q.zero_point), q.scale * (127 - q.zero_point)
+                lo, hi = (-32768, 32767) if q.dtype == "int16" else (-128, 127)
+                return q.scale * (lo - q.zero_point), q.scale * (hi - q.zero_point)
     return -1.0, 1.0
 
 

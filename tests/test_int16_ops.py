@@ -120,3 +120,21 @@ def test_pool_16x8(opcode, shape, filt, stride, padding, act):
                       options("Pool2DOptions", padding=padding, strideH=stride[0], strideW=stride[1],
                               filterHeight=filt[0], filterWidth=filt[1], fusedActivationFunction=act))
     check_bit_exact(model)
+
+
+@pytest.mark.parametrize("in_t,out_t", [
+    (T((2, 50), "float32"), T((2, 50), "int16", 0.0003, 0)),
+    (T((2, 50), "float32"), T((2, 50), "int16", 0.0007, 123)),
+    (T((3, 40), "int8", 0.02, -5), T((3, 40), "int16", 0.0004, 0)),
+    (T((3, 40), "int8", 0.02, 7), T((3, 40), "int16", 0.00001, -3)),  # saturates
+    (T((3, 40), "int16", 0.0004, 0), T((3, 40), "int8", 0.05, 4)),
+    (T((3, 40), "int16", 0.0004, 0), T((3, 40), "int16", 0.0009, 0)),
+    (T((3, 40), "int16", 0.0009, 2), T((3, 40), "int16", 0.0002, -1)),  # saturates, left shift
+])
+def test_quantize_16x8(in_t, out_t):
+    check_bit_exact(single_op("QUANTIZE", [in_t], [out_t]))
+
+
+@pytest.mark.parametrize("scale,zero_point", [(0.0003, 0), (1.7e-5, -12), (0.25, 5)])
+def test_dequantize_int16(scale, zero_point):
+    check_bit_exact(single_op("DEQUANTIZE", [T((4, 33), "int16", scale, zero_point)], [T((4, 33), "float32")]))

@@ -18,6 +18,7 @@ from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
 from ..quant import multiply_by_quantized_multiplier, quantize_multiplier
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject
+from .quantize_s16 import lower_dequantize_s16, lower_quantize_s16
 
 _BYTE_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
 
@@ -59,6 +60,8 @@ def requantize_table(in_dtype: str, in_scale: float, in_zp: int,
 @lowering("QUANTIZE")
 def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
     inp, out = _unary(graph, op)
+    if "int16" in (inp.dtype, out.dtype):  # quantize_s16.py
+        return lower_quantize_s16(op, inp, out)
     pairs = (("float32", "int8"), ("int8", "int8"), ("uint8", "int8"), ("int8", "uint8"))
     if (inp.dtype, out.dtype) not in pairs:
         raise reject(op, f"{inp.dtype} -> {out.dtype} is not supported; only "
@@ -86,6 +89,8 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
 @lowering("DEQUANTIZE")
 def lower_dequantize(graph: Graph, op: Operator) -> KernelCall:
     inp, out = _unary(graph, op)
+    if inp.dtype == "int16":  # quantize_s16.py
+        return lower_dequantize_s16(op, inp, out)
     if inp.dtype not in ("int8", "uint8") or out.dtype != "float32":
         raise reject(op, f"{inp.dtype} -> {out.dtype} is not supported; only int8 or uint8 -> float32")
     _per_tensor(op, inp)

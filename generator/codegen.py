@@ -157,7 +157,7 @@ class _Emitter:
     def tensor_expr(self, index: int) -> str:
         t = self.g.tensors[index]
         if t.dtype == "resource":  # a variable handle: the variable's bytes in the state buffer
-            return f"(({self.p}_state + {self.cm.state.location(index)}))"
+            return f"({self.p}_state + {self.cm.state.location(index)})"
         root = index
         while root in self.cm.aliases:
             root = self.cm.aliases[root]

@@ -138,3 +138,31 @@ def test_quantize_16x8(in_t, out_t):
 @pytest.mark.parametrize("scale,zero_point", [(0.0003, 0), (1.7e-5, -12), (0.25, 5)])
 def test_dequantize_int16(scale, zero_point):
     check_bit_exact(single_op("DEQUANTIZE", [T((4, 33), "int16", scale, zero_point)], [T((4, 33), "float32")]))
+
+
+@pytest.mark.parametrize("shape,pads,opcode,value", [
+    ((1, 5, 6, 3), [[0, 0], [1, 2], [2, 1], [0, 0]], "PAD", None),
+    ((2, 7), [[1, 0], [3, 4]], "PAD", None),
+    ((1, 4, 4, 2), [[0, 0], [1, 1], [1, 1], [0, 1]], "PADV2", -1234),
+    ((3, 2, 2, 2, 2), [[0, 1], [1, 0], [0, 0], [2, 0], [0, 1]], "PAD", None),
+])
+def test_pad_16x8(shape, pads, opcode, value):
+    out_shape = tuple(d + a + b for d, (a, b) in zip(shape, pads, strict=True))
+    ins = [T(shape, "int16", 0.0005, 0), T((len(shape), 2), "int32", data=np.array(pads, np.int32))]
+    if value is not None:
+        ins.append(T((1,), "int16", 0.0005, 0, data=np.array([value], np.int16)))
+    check_bit_exact(single_op(opcode, ins, [T(out_shape, "int16", 0.0005, 0)]))
+
+
+@pytest.mark.parametrize("shapes,axis", [
+    ([(1, 4, 4, 3), (1, 4, 4, 5)], 3),
+    ([(2, 3), (1, 3), (4, 3)], 0),
+    ([(2, 1, 5), (2, 7, 5)], -2),
+])
+def test_concatenation_16x8(shapes, axis):
+    out_shape = list(shapes[0])
+    out_shape[axis] = sum(s[axis] for s in shapes)
+    # TFLite Micro copies int16 values whatever the scales
+    ins = [T(s, "int16", 0.0005 * (k + 1), 0) for k, s in enumerate(shapes)]
+    check_bit_exact(single_op("CONCATENATION", ins, [T(tuple(out_shape), "int16", 0.0005, 0)],
+                              options("ConcatenationOptions", axis=axis)))

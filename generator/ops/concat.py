@@ -12,6 +12,7 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from .base import KernelCall, lowering, reject, require_int8
+from .concat_s16 import lower_concat_s16
 
 MAX_INPUTS = 10  # MCF_CONCAT_MAX_INPUTS in concat_s8.h, and TFLite Micro's limit
 MAX_RANK = 6  # TFLite Micro's RuntimeShape limit for this op
@@ -26,6 +27,8 @@ def lower_concat(graph: Graph, op: Operator) -> KernelCall:
     out = graph.op_outputs(op)[0]
     if any(t is None for t in ins):
         raise reject(op, "an input is missing")
+    if out.dtype == "int16":  # concat_s16.py
+        return lower_concat_s16(graph, op, [t for t in ins if t is not None], out)
     require_int8(op, *ins, out)
     act = op.options.get("fused_activation_function", "NONE")
     if act != "NONE":

@@ -13,6 +13,8 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from .base import KernelCall, lowering, reject, require_int8
+from .fully_connected_s16 import require_int16
+from .pad_s16 import as_int16
 
 DIMS = 5  # MCF_PAD_DIMS in pad_s8.h, also TFLite's maximum
 
@@ -50,7 +52,11 @@ def lower_pad(graph: Graph, op: Operator) -> KernelCall:
     out = graph.op_outputs(op)[0]
     if inp is None or paddings is None:
         raise reject(op, "the data and paddings inputs are both required")
-    require_int8(op, inp, out)
+    wide = inp.dtype == "int16"  # 16x8: the same checks, the int16 kernel (pad_s16.py)
+    if wide:
+        require_int16(op, inp, out)
+    else:
+        require_int8(op, inp, out)
     rank = len(inp.shape)
     if rank > DIMS:
         raise reject(op, f"input has {rank} dimensions; at most {DIMS} are supported (as in TFLite Micro)")
@@ -76,10 +82,10 @@ def lower_pad(graph: Graph, op: Operator) -> KernelCall:
 
     assert out.quant is not None
     if const is None:
-        value = out.zero_point
+        value = 0 if wide else out.zero_point  # TFLite Micro pads int16 with 0 whatever the zero point
     else:
-        if const.dtype != "int8":
-            raise reject(op, f"the constant value must be int8 like the input, got {const.dtype}")
+        if const.dtype != inp.dtype:
+            raise reject(op, f"the constant value must be {inp.dtype} like the input, got {const.dtype}")
         if const.data is None:
             raise reject(op, "the constant value input must be constant")
         if const.size != 1:
@@ -89,13 +95,13 @@ def lower_pad(graph: Graph, op: Operator) -> KernelCall:
         if not same_quant:
             raise reject(op, "the constant value must have the output's scale and zero point")
         value = int(np.asarray(const.data).reshape(-1)[0])
-    if not -128 <= value <= 127:
+    if not wide and not -128 <= value <= 127:
         raise reject(op, f"the padding value {value} is outside int8")
 
     shape, lo, hi = simplify(list(inp.shape), left, right)
     out_dims = [s + a + b for s, a, b in zip(shape, lo, hi, strict=True)]
     block = [int(np.prod(out_dims[k + 1:], dtype=np.int64)) for k in range(DIMS)]
-    return KernelCall(
+    call = KernelCall(
         op=op,
         kernel="pad_s8",
         function="mcf_pad_s8",
@@ -110,3 +116,4 @@ def lower_pad(graph: Graph, op: Operator) -> KernelCall:
         args=[op.inputs[0], op.outputs[0]],
         comment=f", paddings {pads.reshape(rank, 2).tolist()}",
     )
+    return as_int16(call) if wide else call

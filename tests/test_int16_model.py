@@ -1,0 +1,126 @@
+"""A 16x8 model end to end: int16 graph input -> FULLY_CONNECTED (int8 per-channel weights, int64
+bias) -> ADD (a constant int16 offset) -> SOFTMAX (int16) -> int16 probabilities, plus their
+DEQUANTIZE (float32) and a QUANTIZE to int8: `mcuforge validate`, the generated C API, and
+`mcuforge test` on an emulated Cortex-M4 through the serial protocol."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tflite_builder import Op, T, build, options, rng_int8
+
+FEATURES = (1, 40)
+UNITS = 12
+
+
+def int16_model(seed: int = 5) -> bytes:
+    rng = np.random.default_rng(seed)
+    w_scale = list(rng.uniform(0.002, 0.01, UNITS))
+    in_scale = 1.0 / 4096
+    t = [T(FEATURES, "int16", in_scale, 0, name="features"),
+         T((UNITS, FEATURES[1]), "int8", w_scale, [0] * UNITS, data=rng_int8(rng, (UNITS, FEATURES[1]))),
+         T((UNITS,), "int64", [in_scale * s for s in w_scale], [0] * UNITS,
+           data=rng.integers(-40000, 40000, UNITS).astype(np.int64)),
+         T((1, UNITS), "int16", 0.0004, 0, name="logits"),
+         T((1, UNITS), "int16", 0.0003, 0, data=rng.integers(-3000, 3000, (1, UNITS)).astype(np.int16)),
+         T((1, UNITS), "int16", 0.0005, 0),
+         T((1, UNITS), "int16", 1.0 / 32768, 0, name="probs"),
+         T((1, UNITS), "float32", name="probs_float"),
+         T((1, UNITS), "int8", 1.0 / 256, -128, name="probs_int8")]
+    ops = [Op("FULLY_CONNECTED", [0, 1, 2], [3], options("FullyConnectedOptions")),
+           Op("ADD", [3, 4], [5], options("AddOptions")),
+           Op("SOFTMAX", [5], [6], options("SoftmaxOptions", beta=1.0)),
+           Op("DEQUANTIZE", [6], [7]),
+           Op("QUANTIZE", [6], [8])]
+    return build(t, ops, [0], [6, 7, 8])
+
+
+def mcuforge(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", *args], capture_output=True, text=True,
+                          timeout=1800)
+
+
+@pytest.fixture
+def model_path(tmp_path: Path) -> Path:
+    path = tmp_path / "int16_model.tflite"
+    path.write_bytes(int16_model())
+    return path
+
+
+def test_validate_random_and_given_int16_inputs(model_path: Path, tmp_path: Path) -> None:
+    proc = mcuforge("validate", str(model_path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["inputs"] > 0 and report["bit_exact"] == report["inputs"] and report["max_abs_diff"] == 0
+    # the extremes and a ramp, in a file (a batch of three)
+    batch = np.stack([np.full(FEATURES, -32768), np.full(FEATURES, 32767),
+                      np.linspace(-32768, 32767, FEATURES[1]).reshape(FEATURES)]).astype(np.int16)
+    npy = tmp_path / "features.npy"
+    np.save(npy, batch)
+    proc = mcuforge("validate", str(model_path), "--input", str(npy), "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["inputs"] == 3 and report["bit_exact"] == 3
+    # an int8 file for the int16 input is a usage error, not a traceback
+    np.save(npy, batch.astype(np.int8))
+    proc = mcuforge("validate", str(model_path), "--input", str(npy))
+    assert proc.returncode == 2 and proc.stderr.startswith("error:") and "int16" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_generated_api_types_and_arena(model_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    proc = mcuforge("compile", str(model_path), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    header = (out / "model.h").read_text()
+    assert "/* input 0: 'features' int16_t [1, 40] */" in header
+    assert "((int16_t *)" in header.split("input 0:")[1].split("\n")[1]
+    assert "/* output 0: 'probs' int16_t [1, 12] */" in header
+    assert "/* output 1: 'probs_float' float [1, 12] */" in header
+    assert "/* output 2: 'probs_int8' int8_t [1, 12] */" in header
+    source = (out / "model.c").read_text()
+    for fn in ("mcf_fully_connected_s16(", "mcf_add_s16(", "mcf_softmax_s16(", "mcf_dequantize_s16_f32(",
+               "mcf_requantize_s16_s8("):
+        assert fn in source
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
+                         and shutil.which("ninja") and shutil.which("cmake")),
+                    reason="needs arm-none-eabi-gcc, cmake, ninja and qemu-system-arm")
+def test_int16_model_on_emulated_cortex_m4(model_path: Path, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    for cmd in (("new", str(project), "--model", str(model_path), "--board", "mps2_an386"),
+                ("build", str(project))):
+        proc = mcuforge(*cmd)
+        assert proc.returncode == 0, proc.stderr
+    proc = mcuforge("test", str(project), "--random", "3", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["passed"] == 3 and report["failed"] == 0
+    assert all(v["max_abs_diff"] == 0 and v["unit"] == "instructions" for v in report["vectors"])
+
+
+def test_int16_tensors_count_two_bytes_in_the_plan() -> None:
+    """The planner sizes an int16 buffer at two bytes per element, and the arena stays at or under
+    the live-tensor bound (computed from those sizes)."""
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.tflite_import import parse_model
+
+    graph = parse_model(int16_model(), name="int16_model.tflite")
+    cm = compile_graph(graph)
+    sizes = {b.id: b.size for b in cm.plan.buffers}
+    assert sizes[cm.buffer_of[0]] == 80  # the int16 input: 40 elements
+    assert sizes[cm.buffer_of[3]] == 24  # the FULLY_CONNECTED output: 12 int16
+    for index, buffer in cm.buffer_of.items():
+        t = graph.tensors[index]
+        assert sizes[buffer] >= t.nbytes == t.size * {"int16": 2, "int8": 1, "float32": 4}[t.dtype]
+    # the input and the FULLY_CONNECTED output are alive together
+    assert cm.plan.lower_bound >= 80 + 24
+    assert cm.plan.arena_bytes <= -(-cm.plan.lower_bound // 16) * 16

@@ -249,3 +249,19 @@ def test_int16_bit_exact():
             pytest.skip("the compiler refuses int16 activations as a whole")
         raise
     assert check_bit_exact(merged, count=3).bit_exact == 3
+
+
+@pytest.mark.parametrize("separate_io", [False, True])
+@pytest.mark.parametrize("model", [
+    lambda: slice_model((4, 5), [0, 0], [2, 5]),
+    lambda: slice_model((1, 6, 3), [0, 0, 0], [1, 4, -1]),
+    lambda: strided_slice_model((6, 4), [0, 0], [3, 4], [1, 1]),
+    lambda: strided_slice_model((3, 8), [0, 0], [1, 8], [1, 1], 0, 0, 1),  # shrink: the first row
+])
+def test_slice_of_the_first_bytes_is_a_view(model, separate_io):
+    model = model()
+    graph = parse_model(model)
+    cm = compile_graph(graph, separate_io=separate_io)
+    assert isinstance(cm.steps[0], Alias)
+    assert cm.tensor_location(graph.inputs[0]) == cm.tensor_location(graph.outputs[0])
+    check_bit_exact(model, separate_io=separate_io, paths=("fast",))

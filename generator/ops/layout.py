@@ -6,7 +6,8 @@ operators either). The limits are TFLite Micro's: its element types, ranks and c
 parameter tensors; a model outside them does not run there and is refused here, saying why.
 A TRANSPOSE that moves only dimensions of extent 1 keeps the row-major order: it is a view
 (an alias of its input, no kernel, no bytes); so is one whose permutation the compiler moved into
-the weights of the FULLY_CONNECTED layer that reads it (generator/constfold.py).
+the weights of the FULLY_CONNECTED layer that reads it (generator/constfold.py), and a SLICE or
+STRIDED_SLICE that keeps the input's first bytes in order.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..ir import Graph, Operator, Tensor
 from .base import Alias, KernelCall, lowering, reject
-from .strided import require_types, row_major_steps, strided_copy_call
+from .strided import prefix_view, require_types, row_major_steps, strided_copy_call
 
 INT_TYPES = ("int8", "int16", "int32")
 
@@ -73,7 +74,7 @@ def lower_transpose(graph: Graph, op: Operator) -> KernelCall | Alias:
 
 
 @lowering("SLICE")
-def lower_slice(graph: Graph, op: Operator) -> KernelCall:
+def lower_slice(graph: Graph, op: Operator) -> KernelCall | Alias:
     (inp, begin_t, size_t), out = _io(graph, op, 3)
     require_types(op, INT_TYPES, inp)
     rank = len(inp.shape)
@@ -92,8 +93,9 @@ def lower_slice(graph: Graph, op: Operator) -> KernelCall:
         sizes.append(n)
     _check_out_shape(op, out, sizes)
     steps = row_major_steps(inp.shape)
-    return strided_copy_call(op, inp, sizes, steps, sum(b * s for b, s in zip(begin, steps, strict=True)),
-                             comment=f", begin {begin}")
+    return prefix_view(op, inp, strided_copy_call(op, inp, sizes, steps,
+                                                  sum(b * s for b, s in zip(begin, steps, strict=True)),
+                                                  comment=f", begin {begin}"))
 
 
 def strided_slice_ranges(shape: tuple[int, ...], begin: list[int], end: list[int], strides: list[int],
@@ -121,7 +123,7 @@ def strided_slice_ranges(shape: tuple[int, ...], begin: list[int], end: list[int
 
 
 @lowering("STRIDED_SLICE")
-def lower_strided_slice(graph: Graph, op: Operator) -> KernelCall:
+def lower_strided_slice(graph: Graph, op: Operator) -> KernelCall | Alias:
     (inp, begin_t, end_t, strides_t), out = _io(graph, op, 4)
     require_types(op, INT_TYPES, inp)
     rank = len(inp.shape)
@@ -148,8 +150,9 @@ def lower_strided_slice(graph: Graph, op: Operator) -> KernelCall:
     _check_out_shape(op, out, [c for d, (_, c, _) in enumerate(ranges) if not shrink >> d & 1])
     steps = row_major_steps(inp.shape)
     start = sum(s * st for (s, c, _), st in zip(ranges, steps, strict=True) if c)
-    return strided_copy_call(op, inp, [c for _, c, _ in ranges], [st * k for (_, _, k), st in
-                                                                    zip(ranges, steps, strict=True)], start)
+    call = strided_copy_call(op, inp, [c for _, c, _ in ranges],
+                             [st * k for (_, _, k), st in zip(ranges, steps, strict=True)], start)
+    return prefix_view(op, inp, call)
 
 
 @lowering("BROADCAST_TO")

@@ -11,7 +11,7 @@ the innermost loop, everything in bytes.
 from __future__ import annotations
 
 from ..ir import DTYPE_BYTES, Operator, Tensor
-from .base import KernelCall, reject
+from .base import Alias, KernelCall, reject
 
 COPY_LOOPS = 6  # MCF_COPY_LOOPS in strided_copy.h
 
@@ -58,6 +58,15 @@ def strided_copy_call(op: Operator, inp: Tensor, counts: list[int], steps: list[
         args=[op.inputs[0], op.outputs[0]],
         comment=comment,
     )
+
+
+def prefix_view(op: Operator, inp: Tensor, call: KernelCall) -> KernelCall | Alias:
+    """The call, or an Alias when it copies the input's first bytes in order (one run from offset
+    0: a slice that keeps a leading part): the output then shares the input's bytes, no copy."""
+    loops = [int(x) for x in str(call.params["count"]).strip("{}").split(",")]
+    if inp.is_const or call.params["start"] != 0 or any(c != 1 for c in loops):
+        return call
+    return Alias(op, source=op.inputs[0], target=op.outputs[0])
 
 
 def apply_loops(params: dict, data: bytes, out_bytes: int) -> bytes:

@@ -11,7 +11,7 @@ from tflite_builder import T, options, single_op
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.ops.base import Alias, KernelCall
-from mcuforge.generator.ops.strided import apply_loops, copy_loops
+from mcuforge.generator.ops.strided import COPY_LOOPS, copy_loops
 from mcuforge.generator.tflite_import import parse_model
 
 
@@ -143,6 +143,29 @@ def test_bit_exact(kind):
         assert compile_graph(parse_model(model)).steps, name
     result = check_bit_exact(merge_parallel(models), count=3)
     assert result.bit_exact == 3
+
+
+def apply_loops(params: dict, data: bytes, out_bytes: int) -> bytes:
+    """What mcf_strided_copy writes for `params` (a strided_copy_call's) and the input bytes: its
+    loops in Python."""
+
+    def ints(key: str) -> list[int]:
+        return [int(x) for x in str(params[key]).strip("{}").split(",")]
+
+    counts, in_steps, out_steps = ints("count"), ints("in_step"), ints("out_step")
+    run = int(params["run"])
+    out = bytearray(out_bytes)
+
+    def walk(level: int, a: int, b: int) -> None:
+        for i in range(counts[level]):
+            ai, bi = a + i * in_steps[level], b + i * out_steps[level]
+            if level == COPY_LOOPS - 1:
+                out[bi:bi + run] = data[ai:ai + run]
+            else:
+                walk(level + 1, ai, bi)
+
+    walk(0, int(params["start"]), 0)
+    return bytes(out)
 
 
 def test_loops_match_numpy():

@@ -69,29 +69,6 @@ def prefix_view(op: Operator, inp: Tensor, call: KernelCall) -> KernelCall | Ali
     return Alias(op, source=op.inputs[0], target=op.outputs[0])
 
 
-def apply_loops(params: dict, data: bytes, out_bytes: int) -> bytes:
-    """What the kernel writes for `params` (a strided_copy_call's params) and input bytes: the
-    same loops in Python, for tests."""
-
-    def ints(key: str) -> list[int]:
-        return [int(x) for x in str(params[key]).strip("{}").split(",")]
-
-    counts, in_steps, out_steps = ints("count"), ints("in_step"), ints("out_step")
-    run = int(params["run"])
-    out = bytearray(out_bytes)
-
-    def walk(level: int, a: int, b: int) -> None:
-        for i in range(counts[level]):
-            ai, bi = a + i * in_steps[level], b + i * out_steps[level]
-            if level == COPY_LOOPS - 1:
-                out[bi:bi + run] = data[ai:ai + run]
-            else:
-                walk(level + 1, ai, bi)
-
-    walk(0, int(params["start"]), 0)
-    return bytes(out)
-
-
 def row_major_steps(shape: tuple[int, ...] | list[int]) -> list[int]:
     """Element steps of each dimension of a row-major tensor."""
     steps = [1] * len(shape)

@@ -114,7 +114,7 @@ def layer_rows(compiled: CompiledModel, ticks: Sequence[int]) -> list[LayerProfi
         shape = list(graph.tensors[op.outputs[0]].shape) if op.outputs else []
         call = step if isinstance(step, KernelCall) else None
         rows.append(LayerProfile(op.index, op.opcode, shape, call.macs if call else 0, int(t), t / total,
-                                 call.function if call else None))
+                                 (call.function or None) if call else None))  # no code (views, handles): 0 ticks
     return rows
 
 

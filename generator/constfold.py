@@ -79,7 +79,7 @@ def fold_constants(graph: Graph) -> tuple[Graph, list[Folded]]:
             continue
         try:
             values = fn(op, ins, outs)
-        except (_CannotFold, ValueError, IndexError):
+        except (_CannotFold, ValueError, IndexError, TypeError, OverflowError):  # left to the lowering
             continue
         if len(values) != len(outs) or any(tuple(v.shape) != t.shape for v, t in zip(values, outs, strict=True)):
             continue

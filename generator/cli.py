@@ -352,7 +352,7 @@ def run(
             if count and k >= count:
                 break
             inputs = fixed[k % len(fixed)] if fixed else random_inputs(s.graph, 1, seed + k)[0]
-            res = s.device.infer(inputs)
+            res = s.device.infer(inputs, reset_state=k == 0)  # a stateful model: one stream from its initial state
             parts = []
             for t_index, out in zip(s.graph.outputs, res.outputs, strict=True):
                 t = s.graph.tensors[t_index]

@@ -66,6 +66,8 @@ def lower_expand_dims(graph: Graph, op: Operator) -> Alias:
                          "(and float32)")
     if axis_t is None or axis_t.data is None:
         raise reject(op, "the axis is not constant; TFLite Micro requires it constant")
+    if axis_t.data.size != 1:
+        raise reject(op, f"the axis tensor holds {axis_t.data.size} values, not one")
     if inp is not None:
         rank = len(inp.shape)
         axis = int(axis_t.data.reshape(-1)[0])

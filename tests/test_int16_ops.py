@@ -130,6 +130,8 @@ def test_pool_16x8(opcode, shape, filt, stride, padding, act):
     (T((3, 40), "int16", 0.0004, 0), T((3, 40), "int8", 0.05, 4)),
     (T((3, 40), "int16", 0.0004, 0), T((3, 40), "int16", 0.0009, 0)),
     (T((3, 40), "int16", 0.0009, 2), T((3, 40), "int16", 0.0002, -1)),  # saturates, left shift
+    (T((1, 2, 40, 2), "int32", 1.49e-07, 0), T((1, 2, 40, 2), "int16", 0.00092, 0)),  # as in SEANet
+    (T((3, 40), "int16", 0.0004, 0), T((3, 40), "int32", 0.00001, 3)),
 ])
 def test_quantize_16x8(in_t, out_t):
     check_bit_exact(single_op("QUANTIZE", [in_t], [out_t]))

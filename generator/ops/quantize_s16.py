@@ -2,7 +2,8 @@
 
 float32 -> int16 divides in float32 and rounds halves away from zero (TFLite Micro's
 AffineQuantize); between integer types it is TFLite Micro's Requantize (multiplier in double):
-int8 -> int16 tabulated over the 256 input bytes, int16 -> int8 / int16 computed per element.
+int8 -> int16 tabulated over the 256 input bytes, int16 -> int8 / int16 / int32 and int32 -> int16
+computed per element.
 DEQUANTIZE int16 -> float32 is one float32 multiply (see quantize_s16.h).
 """
 
@@ -15,8 +16,9 @@ from ..overlap import elementwise_min_shift
 from ..quant import multiply_by_quantized_multiplier, quantize_multiplier
 from .base import ConstArray, ConstRef, KernelCall, reject
 
-_SIZES = {"int8": 1, "int16": 2, "float32": 4}
-QUANTIZE_PAIRS = (("float32", "int16"), ("int8", "int16"), ("int16", "int8"), ("int16", "int16"))
+_SIZES = {"int8": 1, "int16": 2, "int32": 4, "float32": 4}
+QUANTIZE_PAIRS = (("float32", "int16"), ("int8", "int16"), ("int16", "int8"), ("int16", "int16"), ("int32", "int16"),
+                  ("int16", "int32"))
 
 
 def _checked(op: Operator, *tensors: Tensor) -> None:
@@ -54,11 +56,12 @@ def lower_quantize_s16(op: Operator, inp: Tensor, out: Tensor) -> KernelCall:
                           params={"size": out.size, "table": ConstRef("table")},
                           args=[op.inputs[0], op.outputs[0]], consts=[ConstArray("table", "int16_t", table)],
                           overlap=overlap, comment=", int8 -> int16 by 256-entry table")
-    return KernelCall(op=op, kernel="quantize_s16", function=f"mcf_requantize_s16_{out.dtype.replace('int', 's')}",
+    function = f"mcf_requantize_{inp.dtype.replace('int', 's')}_{out.dtype.replace('int', 's')}"
+    return KernelCall(op=op, kernel="quantize_s16", function=function,
                       params_type="mcf_requantize_s16_params",
                       params={"size": out.size, "input_zero_point": inp.zero_point, "multiplier": mult,
                               "shift": shift, "output_zero_point": out.zero_point},
-                      args=[op.inputs[0], op.outputs[0]], overlap=overlap, comment=f", int16 -> {out.dtype}")
+                      args=[op.inputs[0], op.outputs[0]], overlap=overlap, comment=f", {inp.dtype} -> {out.dtype}")
 
 
 def lower_dequantize_s16(op: Operator, inp: Tensor, out: Tensor) -> KernelCall:

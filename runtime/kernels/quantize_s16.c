@@ -51,6 +51,26 @@ void mcf_requantize_s16_s8(const mcf_requantize_s16_params *p, const int16_t *in
     }
 }
 
+void mcf_requantize_s32_s16(const mcf_requantize_s16_params *p, const int32_t *input, int16_t *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        const int32_t x = (int32_t)((uint32_t)input[i] - (uint32_t)p->input_zero_point);
+        const int32_t v = mcf_requantize(x, p->multiplier, p->shift);
+        /* the sum with the zero point wraps in int32, as TFLite Micro's does */
+        output[i] = (int16_t)mcf_clamp((int32_t)((uint32_t)v + (uint32_t)p->output_zero_point), -32768, 32767);
+    }
+}
+
+void mcf_requantize_s16_s32(const mcf_requantize_s16_params *p, const int16_t *input, int32_t *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        const int32_t v = mcf_requantize(input[i] - p->input_zero_point, p->multiplier, p->shift);
+        output[i] = (int32_t)((uint32_t)v + (uint32_t)p->output_zero_point);
+    }
+}
+
 void mcf_requantize_s8_s16(const mcf_requantize_s8_s16_params *p, const int8_t *input, int16_t *output)
 {
     const int16_t *table = p->table;

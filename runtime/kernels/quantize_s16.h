@@ -1,5 +1,5 @@
 /* quantize_s16.h - QUANTIZE to and from int16 (float32 -> int16, int8 -> int16, int16 -> int8,
- * int16 -> int16) and DEQUANTIZE int16 -> float32. */
+ * int16 -> int16, int32 <-> int16) and DEQUANTIZE int16 -> float32. */
 #ifndef MCF_QUANTIZE_S16_H
 #define MCF_QUANTIZE_S16_H
 
@@ -27,6 +27,9 @@ typedef struct {
 
 void mcf_requantize_s16_s16(const mcf_requantize_s16_params *p, const int16_t *input, int16_t *output);
 void mcf_requantize_s16_s8(const mcf_requantize_s16_params *p, const int16_t *input, int8_t *output);
+/** int32 <-> int16 with the same parameters (the int32 difference wraps as in TFLite Micro). */
+void mcf_requantize_s32_s16(const mcf_requantize_s16_params *p, const int32_t *input, int16_t *output);
+void mcf_requantize_s16_s32(const mcf_requantize_s16_params *p, const int16_t *input, int32_t *output);
 
 /** int8 -> int16: Requantize of one byte, tabulated by the compiler for all 256 values. */
 typedef struct {

@@ -55,21 +55,29 @@ class Dut:
     def hello(self) -> Any:
         return self.session.device.hello()
 
-    def infer(self, inputs: Any) -> Any:
-        """inputs: one array (single-input models) or a list of arrays. Returns InferResult."""
+    def infer(self, inputs: Any, *, reset_state: bool = False) -> Any:
+        """inputs: one array (single-input models) or a list of arrays. Returns InferResult.
+        A stateful (streaming) model continues from the state the last inference left, unless
+        `reset_state` starts a new stream."""
         import numpy as np
 
         xs = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
-        return self.session.device.infer(xs)
+        return self.session.device.infer(xs, reset_state=reset_state)
 
-    def reference(self, inputs: Any) -> list[Any]:
-        """What TFLite Micro computes for the same inputs."""
+    def reference(self, inputs: Any, *, stream: Any = None) -> list[Any]:
+        """What TFLite Micro computes for the same inputs: from a fresh interpreter, or for a
+        stateful model continuing `stream` (a Reference from `reference_stream()`)."""
         import numpy as np
 
+        xs = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
+        ref = stream if stream is not None else self.reference_stream()
+        return ref.run(xs, len(self.graph.outputs))
+
+    def reference_stream(self) -> Any:
+        """A TFLite Micro interpreter whose successive runs are one stream (pass it to reference())."""
         from mcuforge.generator.reference import Reference
 
-        xs = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
-        return Reference(self.session.model_bytes).run(xs, len(self.graph.outputs))
+        return Reference(self.session.model_bytes)
 
     @property
     def pipeline(self) -> Any:

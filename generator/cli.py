@@ -313,7 +313,9 @@ def build(
 # ---- device: flash, run, test ----------------------------------------------------------------------
 
 PortOpt = Annotated[Optional[str], typer.Option("--port", "-p", help="Serial port or pyserial URL (socket://, "  # noqa: UP045
-                                                "rfc2217://); default: the board's USB id, or its emulator.")]
+                                                "rfc2217://), or `native`: a PlatformIO project's host program "
+                                                "(pio run -e native); default: the board's USB id, or its "
+                                                "emulator.")]
 
 
 @app.command()
@@ -411,7 +413,7 @@ def test(
         if plan is None and (random or not vectors):
             vecs += random_vectors(s.graph, random or 5, seed)
         report = TestReport(s.config.model, s.graph.sha256, s.board.id, s.url, tolerance)
-        if s.elf.is_file():
+        if s.elf.is_file() and not s.native:  # a host program (--port native) has no board memory
             info = json.loads((s.root / GENERATED_DIR[s.config.framework] / "mcuforge_build.json").read_text())
             report.memory = memory_report(s.elf, s.board, {k: v for k, v in info["symbols"].items() if v}).to_json()
 

@@ -53,7 +53,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -305,20 +304,13 @@ LOOP_LINE = """    static unsigned long passes;
 """
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.platformio
 @pytest.mark.slow
 def test_code_added_to_loop_runs_while_mcuforge_test_passes(projects: dict[str, Path], pio_core: Path,
                                                             tmp_path: Path) -> None:
     """The user's loop() and the host protocol share the program: a line added to loop() keeps
-    running while `mcuforge test` checks the model against TFLite Micro over the same link."""
+    running while `mcuforge test --port native` (which starts the host program with
+    MCUFORGE_HOST=tcp:PORT and talks to it over that socket) checks the model against TFLite Micro."""
     from mcuforge.generator.build import build_project
 
     root = _copy_project(projects["nucleo_f746zg"], tmp_path / "p", pio_core, ["native"])
@@ -327,27 +319,23 @@ def test_code_added_to_loop_runs_while_mcuforge_test_passes(projects: dict[str, 
     anchor = "    mcf_host_poll();"
     assert text.count(anchor) == 1
     main.write_text(text.replace(anchor, LOOP_LINE + anchor))
-    res = build_project(root, env_name="native")
+    build_project(root, env_name="native")
 
-    port = _free_port()
-    log = tmp_path / "stderr.txt"
-    with open(log, "wb") as err:
-        program = subprocess.Popen([str(res.elf)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                   env=dict(os.environ, MCUFORGE_HOST=f"tcp:{port}"))
-        try:
-            deadline = time.monotonic() + 30
-            while b"waiting for the host" not in log.read_bytes() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            test = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "test", str(root), "--port",
-                                   f"socket://127.0.0.1:{port}", "--random", "20"],
-                                  capture_output=True, text=True, timeout=300)
-            assert program.wait(timeout=30) == 0  # the port ends the program when the host hangs up
-        finally:
-            program.kill()
+    test = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "test", str(root), "--port", "native",
+                           "--random", "20"], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if k != "MCUFORGE_HOST"})
     assert test.returncode == 0, test.stdout[-2000:] + test.stderr[-2000:]
     assert "20/20 vectors bit-exact" in test.stdout
-    passes = [int(n) for n in re.findall(r"user loop: (\d+) passes", log.read_text())]
-    assert passes and passes == list(range(100, 100 * len(passes) + 1, 100)), log.read_text()[-500:]
+    passes = [int(n) for n in re.findall(r"user loop: (\d+) passes", test.stderr)]  # the program's stderr
+    assert passes and passes == list(range(100, 100 * len(passes) + 1, 100)), test.stderr[-500:]
+
+
+def test_port_native_is_for_platformio_projects(tmp_path: Path, models_dir: Path) -> None:
+    new_project(tmp_path / "c", models_dir / f"{MODEL}.tflite", "mps2_an385", framework="cmake")
+    res = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", "test", str(tmp_path / "c"), "--port",
+                          "native"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "error: --port native runs a PlatformIO project's host program" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 @pytest.mark.platformio

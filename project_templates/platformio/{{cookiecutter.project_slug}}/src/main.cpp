@@ -62,7 +62,8 @@ void loop(void)
 #if !defined(ARDUINO)
 /* PlatformIO's native env has no Arduino core: run setup() and loop() the way one does. The
  * program prints text only; with MCUFORGE_HOST=stdio (or tcp:PORT) in its environment it speaks
- * the host protocol too, which is how mcuforge's tools run it. It ends when stdin ends. */
+ * the host protocol too: `mcuforge test --port native` runs it that way. It ends when stdin (or
+ * the host's connection) ends. */
 int main(void)
 {
     setup();

@@ -108,19 +108,25 @@ def _transposes_into_weights(graph: Graph, tensors: list[Tensor], operators: lis
                 readers.setdefault(t, []).append(op)
     moved = 0
     for op in operators:
-        if op.opcode != "TRANSPOSE" or "into_weights_of" in op.options or len(op.inputs) != 2:
+        if (op.opcode != "TRANSPOSE" or "into_weights_of" in op.options or len(op.inputs) != 2
+                or len(op.outputs) != 1 or min(op.inputs) < 0):
             continue
         inp, perm_t, out = tensors[op.inputs[0]], tensors[op.inputs[1]], tensors[op.outputs[0]]
         row = out.index  # the tensor the FULLY_CONNECTED reads: the output, or a view of it (a flatten)
         users = readers.get(row, [])
+        seen = {row}
         while (len(users) == 1 and users[0].opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and row not in graph.outputs
-               and users[0].inputs[0] == row and not tensors[users[0].outputs[0]].is_const):
+               and users[0].inputs[0] == row and len(users[0].outputs) == 1 and users[0].outputs[0] not in seen
+               and not tensors[users[0].outputs[0]].is_const):
             row = users[0].outputs[0]
+            seen.add(row)
             users = readers.get(row, [])
         if (inp.is_const or perm_t.data is None or row in graph.outputs or inp.dtype != "int8"
                 or len(users) != 1 or users[0].opcode != "FULLY_CONNECTED" or len(users[0].inputs) < 2):
             continue
         fc = users[0]
+        if fc.inputs[1] < 0:
+            continue
         w = tensors[fc.inputs[1]]
         if (fc.inputs[0] != row or fc.inputs[1] == row or w.data is None or w.dtype != "int8"
                 or len(w.shape) != 2 or w.shape[1] != out.size or len(readers.get(w.index, [])) != 1):

@@ -288,3 +288,36 @@ def test_slice_of_the_first_bytes_is_a_view(model, separate_io):
     assert isinstance(cm.steps[0], Alias)
     assert cm.tensor_location(graph.inputs[0]) == cm.tensor_location(graph.outputs[0])
     check_bit_exact(model, separate_io=separate_io, paths=("fast",))
+
+
+def test_malformed_operators_are_refused_not_raised():
+    """Random operand counts, shapes, types, constants and options for every operator of this area
+    (and compile-time evaluation before it): an UnsupportedModelError or a lowering, never a traceback."""
+    import contextlib
+
+    from mcuforge.generator.constfold import fold_constants
+    from mcuforge.generator.ir import NUMPY_DTYPES, Graph, Operator, Tensor
+    from mcuforge.generator.ops.base import registry
+
+    opcodes = ["TRANSPOSE", "SLICE", "STRIDED_SLICE", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "GATHER", "EXPAND_DIMS",
+               "SQUEEZE", "BROADCAST_TO", "TILE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "CAST", "SHAPE", "FILL",
+               "ZEROS_LIKE", "RESHAPE"]
+    keys = ["axis", "begin_mask", "end_mask", "shrink_axis_mask", "ellipsis_mask", "new_axis_mask", "block_size",
+            "batch_dims"]
+    rng = np.random.default_rng(5)
+    for _ in range(3000):
+        opcode = opcodes[rng.integers(len(opcodes))]
+        n_in, n_out = int(rng.integers(0, 5)), int(rng.integers(0, 4))
+        tensors = []
+        for i in range(n_in + n_out):
+            shape = tuple(int(x) for x in rng.integers(0, 5, rng.integers(0, 6)))
+            dtype = ["int8", "int16", "int32", "int64", "uint8", "float32"][rng.integers(6)]
+            data = (rng.integers(0, 6, shape).astype(NUMPY_DTYPES[dtype])
+                    if i < n_in and rng.random() < 0.5 and dtype != "float32" else None)
+            tensors.append(Tensor(i, f"t{i}", shape, dtype, None, data))
+        ins = tuple(-1 if rng.random() < 0.1 else i for i in range(n_in))
+        opts = {k: int(rng.integers(-3, 6)) for k in keys} | {"squeeze_dims": [int(rng.integers(-3, 4))]}
+        op = Operator(0, opcode, ins, tuple(range(n_in, n_in + n_out)), opts)
+        graph = Graph("fuzz", "", tensors, [op], (), op.outputs if rng.random() < 0.5 else ())
+        with contextlib.suppress(UnsupportedModelError):
+            registry()[opcode](fold_constants(graph)[0], op)

@@ -168,3 +168,21 @@ def test_concatenation_16x8(shapes, axis):
     ins = [T(s, "int16", 0.0005 * (k + 1), 0) for k, s in enumerate(shapes)]
     check_bit_exact(single_op("CONCATENATION", ins, [T(tuple(out_shape), "int16", 0.0005, 0)],
                               options("ConcatenationOptions", axis=axis)))
+
+
+@pytest.mark.parametrize("opcode", ["MEAN", "SUM"])
+@pytest.mark.parametrize("shape,axes,keep,scales", [
+    ((1, 6, 6, 8), [1, 2], True, (0.0005, 0.0004)),
+    ((2, 5, 7), [2], False, (0.0003, 0.0009)),
+    ((3, 4, 5, 2), [0, 2], False, (0.0002, 0.0002)),
+    ((2, 9), [-1], True, (0.001, 0.003)),
+])
+def test_mean_sum_16x8(opcode, shape, axes, keep, scales):
+    reduced = {a % len(shape) for a in axes}
+    out_shape = tuple(1 if i in reduced else d for i, d in enumerate(shape) if keep or i not in reduced)
+    # SUM grows with the count: a coarser output scale keeps it inside int16
+    out_scale = scales[1] * (1 if opcode == "MEAN" else int(np.prod([shape[a] for a in reduced])) ** 0.5)
+    axis = T((len(axes),), "int32", data=np.array(axes, np.int32))
+    model = single_op(opcode, [T(shape, "int16", scales[0], 0), axis], [T(out_shape, "int16", out_scale, 0)],
+                      options("ReducerOptions", keepDims=keep))
+    check_bit_exact(model)

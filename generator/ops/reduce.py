@@ -22,6 +22,8 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..quant import quantize_multiplier
 from .base import KernelCall, ParamValue, lowering, reject, require_int8
+from .fully_connected_s16 import require_int16
+from .mean_s16 import as_int16
 
 MAX_GROUPS = 4  # MCF_MEAN_MAX_GROUPS in mean_s8.h
 _MAX_COUNT = 1 << 23  # elements per output: keeps 256 * count inside int32
@@ -64,7 +66,7 @@ class _Reduction:
     params: dict[str, ParamValue]  # the group counts and strides
 
 
-def _reduction(graph: Graph, op: Operator) -> _Reduction:
+def _reduction(graph: Graph, op: Operator, int16_ok: bool = False) -> _Reduction:
     """Checks shared by every reduction; the kept and reduced dimension groups."""
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         raise reject(op, f"expected 2 inputs (data, axes) and 1 output, got {len(op.inputs)} and "
@@ -73,7 +75,10 @@ def _reduction(graph: Graph, op: Operator) -> _Reduction:
     out = graph.op_outputs(op)[0]
     if inp is None or axis_t is None:
         raise reject(op, "the data and axis inputs are both required")
-    require_int8(op, inp, out)
+    if int16_ok and inp.dtype == "int16":  # MEAN and SUM with int16 (mean_s16.py)
+        require_int16(op, inp, out)
+    else:
+        require_int8(op, inp, out)
     if axis_t.dtype != "int32":
         raise reject(op, f"the axis tensor must be int32, got {axis_t.dtype}")
     if axis_t.data is None and axis_t.size != 0:  # an empty axis list has no data to hold
@@ -115,7 +120,7 @@ def _reduction(graph: Graph, op: Operator) -> _Reduction:
 
 @lowering("MEAN", "SUM")
 def lower_mean_or_sum(graph: Graph, op: Operator) -> KernelCall:
-    r = _reduction(graph, op)
+    r = _reduction(graph, op, int16_ok=True)
     # Same arithmetic as TFLite Micro's Prepare (QuantizeMultiplier on a double ratio of the float
     # scales) and, for MEAN, its 1/count folding (integer, truncating).
     ratio = np.float64(np.float32(r.inp.scale)) / np.float64(np.float32(r.out.scale))
@@ -125,7 +130,7 @@ def lower_mean_or_sum(graph: Graph, op: Operator) -> KernelCall:
         n = min(r.count.bit_length() - 1, 32, 31 + shift)
         mult = (mult << n) // r.count
         shift -= n
-    return KernelCall(
+    call = KernelCall(
         op=op,
         kernel="mean_s8",
         function="mcf_mean_s8",
@@ -140,6 +145,7 @@ def lower_mean_or_sum(graph: Graph, op: Operator) -> KernelCall:
         args=[op.inputs[0], op.outputs[0]],
         comment=f", {'mean' if is_mean else 'sum'} over axes {r.axes} ({r.count} elements)",
     )
+    return as_int16(call) if r.inp.dtype == "int16" else call
 
 
 @lowering("REDUCE_MAX", "REDUCE_MIN")

@@ -243,6 +243,9 @@ int main(void)
 '''
 
 
+LINE = re.compile(rb"mcuforge-stack main_unused=(\d+) host_unused=(\d+)\r?\n")  # printk: \r\n on the console
+
+
 def _zephyr_skip() -> str | None:
     from test_project_zephyr import _zephyr_missing
 
@@ -280,16 +283,17 @@ def test_zephyr_thread_stacks_stay_under_the_bound(models_dir: Path, tmp_path: P
         port = serial.serial_for_url(emu.url, timeout=0.5)
         try:
             buf, deadline = b"", time.monotonic() + 30
-            while time.monotonic() < deadline and len(re.findall(rb"mcuforge-stack main_unused=\d+ host_unused=\d+\n",
-                                                                  buf)) < 2:
+            while time.monotonic() < deadline and len(re.findall(LINE, buf)) < 2:
                 buf += port.read(256)
         finally:
             port.close()
-    lines = re.findall(rb"mcuforge-stack main_unused=(\d+) host_unused=(\d+)\n", buf)
+    lines = re.findall(LINE, buf)
     assert lines, buf[-400:]
     main_unused, host_unused = (int(v) for v in lines[-1])
     main_used = sizes["CONFIG_MAIN_STACK_SIZE"] - main_unused
     host_used = sizes["CONFIG_MCUFORGE_HOST_STACK_SIZE"] - host_unused
+    print(f"zephyr: main used {main_used} B, host used {host_used} B of {sizes}; "
+          f"bounds {[b.describe() for b in res.stacks.values()]}")
     assert 0 < main_used <= res.stacks["CONFIG_MAIN_STACK_SIZE"].bytes + ZEPHYR_THREAD_MARGIN
     assert 0 < host_used <= res.stacks["CONFIG_MCUFORGE_HOST_STACK_SIZE"].bytes + ZEPHYR_THREAD_MARGIN
     # the host thread ran invoke(): its stack went as deep as the kernels

@@ -186,3 +186,41 @@ def test_mean_sum_16x8(opcode, shape, axes, keep, scales):
     model = single_op(opcode, [T(shape, "int16", scales[0], 0), axis], [T(out_shape, "int16", out_scale, 0)],
                       options("ReducerOptions", keepDims=keep))
     check_bit_exact(model)
+
+
+def _all_int16_values_bit_exact(model: bytes) -> None:
+    """Every int16 input value once, on every kernel path."""
+    from kernel_check import KERNEL_PATHS
+
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.tflite_import import parse_model
+    from mcuforge.generator.validate import validate_compiled
+
+    cm = compile_graph(parse_model(model, name="test.tflite"))
+    batch = [[np.arange(-32768, 32768, dtype=np.int16).reshape(256, 256)]]
+    for path, flags in KERNEL_PATHS.items():
+        result = validate_compiled(cm, model, batch, extra_flags=flags)
+        assert result.bit_exact == 1, (path, result.to_json())
+
+
+@pytest.mark.parametrize("opcode", ["LOGISTIC", "TANH"])
+@pytest.mark.parametrize("in_scale", [
+    2.0 ** -12,  # power of two: the kernel's 3 << shift case
+    2.0 ** -11,  # power of two for TANH only (shift 1); LOGISTIC takes the general path
+    0.0003,
+    1.0 / 32768,
+    0.002,
+])
+def test_logistic_tanh_16x8_every_input(opcode, in_scale):
+    model = single_op(opcode, [T((256, 256), "int16", in_scale, 0)], [T((256, 256), "int16", 2.0 ** -15, 0)])
+    _all_int16_values_bit_exact(model)
+
+
+def test_sigmoid_table_is_measured_monotonic():
+    from mcuforge.generator.ops.sigmoid16 import sigmoid_table
+
+    t = sigmoid_table().astype(np.int64)
+    assert t[0] == 32768 and t[-1] == 65535 and np.all(np.diff(t) >= 0)
+    # close to sigmoid(i / 24) in Q0.16, but not its rounding everywhere
+    exact = 65536 / (1 + np.exp(-np.arange(256) / 24))
+    assert np.max(np.abs(t - exact)) < 1.5

@@ -19,6 +19,7 @@ from ..ir import Graph, Operator
 from ..quant import multiply_by_quantized_multiplier, tflite_round
 from . import fixedpoint as fp
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+from .sigmoid16 import lower_sigmoid_s16
 
 INPUT_INTEGER_BITS = 4  # the rescaled input is Q4.27
 
@@ -68,6 +69,8 @@ def lower_lut_activation(graph: Graph, op: Operator) -> KernelCall:
     out = graph.op_outputs(op)[0]
     if inp is None:
         raise reject(op, "the input tensor is missing")
+    if inp.dtype == "int16":  # 16x8 (sigmoid16.py)
+        return lower_sigmoid_s16(graph, op)
     require_int8(op, inp, out)
     if inp.quant is not None and inp.quant.per_channel:
         raise reject(op, "the input must be quantized per tensor")

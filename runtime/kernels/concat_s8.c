@@ -1,7 +1,7 @@
 /* concat_s8.c - portable int8 concatenation: a sequence of byte copies. */
 #include "concat_s8.h"
 
-#include <string.h>
+#include "mcf_common.h"
 
 void mcf_concat_s8(const mcf_concat_params *p, const int8_t *const *inputs, int8_t *output)
 {
@@ -10,7 +10,7 @@ void mcf_concat_s8(const mcf_concat_params *p, const int8_t *const *inputs, int8
         int32_t i;
         for (i = 0; i < p->num_inputs; ++i) {
             const int32_t n = p->size[i];
-            memcpy(output, inputs[i] + k * n, (size_t)n);
+            mcf_copy_s8(output, inputs[i] + k * n, n);
             output += n;
         }
     }

@@ -271,12 +271,10 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_im2col(const mcf_conv2d_params *p, cons
 }
 
 #if !MCF_KERNELS_DSP
-/* Halfword `at` of the column words (read through memcpy: the words were stored as uint32_t). */
+/* Halfword `at` of the column words (read as bytes: the words were stored as uint32_t). */
 static inline int32_t mcf_col16(const uint32_t *x, int32_t at)
 {
-    int16_t v;
-    memcpy(&v, (const uint8_t *)x + 2 * at, sizeof v);
-    return v;
+    return mcf_read_s16((const uint8_t *)x + 2 * at);
 }
 
 /* One group: a word of four weights (byte j = weight 4g+j) against both pixels' values. */
@@ -685,10 +683,10 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_direct_pixel_impl(const mcf_conv2d_dire
     }
     if (oc < oc_count) { /* 1..3 channels: a pair, and an odd last channel alone (one word a group) */
         const int32_t n = oc_count - oc;
-        int32_t acc[4] = {0, 0, 0, 0};
+        int32_t acc[4];
         int32_t i;
-        for (i = 0; i < n; ++i) {
-            acc[i] = start[oc + i];
+        for (i = 0; i < 4; ++i) { /* element by element: an initializer may become a memset call */
+            acc[i] = i < n ? start[oc + i] : 0;
         }
         for (r = 0; r < rows; ++r) {
             const uint32_t *wg[2];

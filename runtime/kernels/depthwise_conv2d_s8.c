@@ -108,12 +108,10 @@ static inline uint32_t mcf_dw_load_partial(const int8_t *x, int32_t n)
 }
 
 #if !MCF_KERNELS_DSP
-/* Halfword `at` of the weight words, read through memcpy (the array is uint32_t). */
+/* Halfword `at` of the weight words, read as bytes (the array is uint32_t). */
 static inline int32_t mcf_dw_w16(const uint32_t *w, int32_t at)
 {
-    int16_t v;
-    memcpy(&v, (const uint8_t *)w + 2 * at, sizeof v);
-    return v;
+    return mcf_read_s16((const uint8_t *)w + 2 * at);
 }
 #endif
 

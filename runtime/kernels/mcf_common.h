@@ -10,7 +10,7 @@
 #define MCF_COMMON_H
 
 #include <stdint.h>
-#include <string.h>
+#include <string.h> /* memcpy for compilers other than GCC and clang (MCF_COPY_FIXED) */
 #if defined(__ARM_FEATURE_SAT) && !defined(MCF_PORTABLE_KERNELS) && !defined(MCF_EMULATE_DSP)
 #include <arm_acle.h> /* __ssat */
 #endif
@@ -27,6 +27,36 @@ extern "C" {
 #define MCF_NOINLINE
 #define MCF_ALWAYS_INLINE inline
 #define MCF_LIKELY(x) (x)
+#endif
+
+/*
+ * A copy of a size known at compile time (a word, a halfword, a float's bits) that never becomes a
+ * library call: GCC and clang expand __builtin_memcpy of a constant small size inline even with
+ * -ffreestanding / -fno-builtin, where memcpy is an ordinary external function (Zephyr's minimal
+ * libc copies byte by byte). Other compilers get memcpy, which they expand themselves.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define MCF_COPY_FIXED(dst, src, n) __builtin_memcpy((dst), (src), (n))
+#else
+#define MCF_COPY_FIXED(dst, src, n) memcpy((dst), (src), (n))
+#endif
+
+/*
+ * Keeps GCC from recognizing the byte loops of mcf_copy_s8 / mcf_fill_s8 as memcpy / memset and
+ * calling the library after all (-ftree-loop-distribute-patterns, on at -Os and -O2).
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MCF_NO_LIBCALL_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define MCF_NO_LIBCALL_LOOPS
+#endif
+
+/* Cores whose loads and stores take any address (Armv7-M and later, the host): the copy helpers
+ * move a word at a time there, bytes elsewhere (Armv6-M). */
+#if defined(__ARM_FEATURE_UNALIGNED) || defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+#define MCF_UNALIGNED_WORDS 1
+#else
+#define MCF_UNALIGNED_WORDS 0
 #endif
 
 #define MCF_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -152,6 +182,46 @@ static inline int32_t mcf_rescale(const mcf_rescaler *r, int32_t x)
         return (int32_t)(w >> 32) >> r->rshift;
     }
     return (int32_t)((uint32_t)(w >> 31)); /* e == 0: |result| < 2^31, the low 32 bits of w >> 31 */
+}
+
+/* n bytes from src to dst (regions do not overlap), without calling the C library. */
+static MCF_NO_LIBCALL_LOOPS inline void mcf_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i = 0;
+#if MCF_UNALIGNED_WORDS
+    for (; i + 4 <= n; i += 4) {
+        uint32_t w;
+        MCF_COPY_FIXED(&w, src + i, sizeof w);
+        MCF_COPY_FIXED(dst + i, &w, sizeof w);
+    }
+#endif
+    for (; i < n; ++i) {
+        dst[i] = src[i];
+    }
+}
+
+/* n copies of v at dst, without calling the C library. */
+static MCF_NO_LIBCALL_LOOPS inline void mcf_fill_s8(int8_t *dst, int8_t v, int32_t n)
+{
+    int32_t i = 0;
+#if MCF_UNALIGNED_WORDS
+    const uint32_t w = (uint32_t)(uint8_t)v * 0x01010101u;
+    for (; i + 4 <= n; i += 4) {
+        MCF_COPY_FIXED(dst + i, &w, sizeof w);
+    }
+#endif
+    for (; i < n; ++i) {
+        dst[i] = v;
+    }
+}
+
+/* n zeros at dst (small index and accumulator arrays), without calling the C library. */
+static MCF_NO_LIBCALL_LOOPS inline void mcf_zero_i32(int32_t *dst, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        dst[i] = 0;
+    }
 }
 
 /* Largest number of loop dimensions a broadcasting elementwise kernel walks (after the compiler

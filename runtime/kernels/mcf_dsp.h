@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mcf_common.h" /* MCF_COPY_FIXED */
+
 #if !defined(MCF_PORTABLE_KERNELS)
 #define MCF_KERNELS_FAST 1
 #if (defined(__ARM_FEATURE_DSP) && !defined(__ARM_BIG_ENDIAN)) || defined(MCF_EMULATE_DSP)
@@ -49,17 +51,50 @@
 extern "C" {
 #endif
 
-/* Four int8 (or two int16) from any address, as one little-endian word (an unaligned LDR). */
+/*
+ * Four int8 (or two int16) from any address, as one little-endian word: one unaligned LDR / STR on
+ * cores that allow it, byte accesses elsewhere. Written with the compiler's built-in copy, which
+ * GCC and clang expand inline for a fixed size even under -ffreestanding / -fno-builtin (Zephyr's
+ * flags): a plain memcpy there would be a library call per word (tests/test_freestanding_kernels.py
+ * checks the objects).
+ */
 static inline uint32_t mcf_read_u32(const void *p)
 {
+#if MCF_UNALIGNED_WORDS
     uint32_t v;
-    memcpy(&v, p, sizeof v);
+    MCF_COPY_FIXED(&v, p, sizeof v);
     return v;
+#else /* GCC calls memcpy for an unaligned word where the core has no unaligned LDR (-O2) */
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+#endif
 }
 
 static inline void mcf_write_u32(void *p, uint32_t v)
 {
-    memcpy(p, &v, sizeof v);
+#if MCF_UNALIGNED_WORDS
+    MCF_COPY_FIXED(p, &v, sizeof v);
+#else
+    uint8_t *b = (uint8_t *)p;
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+    b[2] = (uint8_t)(v >> 16);
+    b[3] = (uint8_t)(v >> 24);
+#endif
+}
+
+/* Two bytes from any address as a little-endian int16 (the portable paths read halfwords of
+ * uint32_t arrays). */
+static inline int32_t mcf_read_s16(const void *p)
+{
+#if MCF_UNALIGNED_WORDS
+    int16_t v;
+    MCF_COPY_FIXED(&v, p, sizeof v);
+    return v;
+#else
+    const uint8_t *b = (const uint8_t *)p;
+    return (int32_t)(int16_t)(uint16_t)((uint32_t)b[0] | ((uint32_t)b[1] << 8));
+#endif
 }
 
 #if MCF_KERNELS_DSP

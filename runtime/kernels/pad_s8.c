@@ -1,12 +1,12 @@
 /* pad_s8.c - portable int8 constant padding. */
 #include "pad_s8.h"
 
-#include <string.h>
+#include "mcf_common.h"
 
 /* Writes n copies of v at *out and advances *out. */
 static void mcf_pad_fill(int8_t **out, int32_t n, int8_t v)
 {
-    memset(*out, v, (size_t)n);
+    mcf_fill_s8(*out, v, n);
     *out += n;
 }
 
@@ -30,7 +30,7 @@ void mcf_pad_s8(const mcf_pad_params *p, const int8_t *input, int8_t *output)
                 mcf_pad_fill(&dst, l[3] * blk[3], v);
                 for (i3 = 0; i3 < in[3]; ++i3) {
                     mcf_pad_fill(&dst, l[4], v);
-                    memcpy(dst, src, (size_t)in[4]);
+                    mcf_copy_s8(dst, src, in[4]);
                     dst += in[4];
                     src += in[4];
                     mcf_pad_fill(&dst, r[4], v);

@@ -47,21 +47,31 @@
 #define MCF_LN2_LO -2.1219444e-04f /* ln 2 - 0.693359375 */
 #define MCF_SQRT2_BITS 0x3FB504F3u /* float32 nearest sqrt(2) */
 
+/* A float's bits and back through a union (defined in C99), which no compiler turns into a call to
+ * memcpy, even under -ffreestanding -fno-builtin (Zephyr's flags). */
+typedef union {
+    float f;
+    uint32_t u;
+} mcf_mfcc_bits;
+
 float mcf_mfcc_log(float x)
 {
+    mcf_mfcc_bits pun;
     uint32_t bits;
     uint32_t mant;
     int32_t e;
     float m, f, s, z, poly, log_m, ef;
 
-    memcpy(&bits, &x, sizeof bits);
+    pun.f = x;
+    bits = pun.u;
     e = (int32_t)((bits >> 23) & 0xFFu) - 127;
     mant = (bits & 0x007FFFFFu) | 0x3F800000u; /* m in [1, 2) */
     if (mant > MCF_SQRT2_BITS) {
         mant -= 0x00800000u; /* m / 2 */
         e += 1;
     }
-    memcpy(&m, &mant, sizeof m);
+    pun.u = mant;
+    m = pun.f;
     f = m - 1.0f;
     s = f / (2.0f + f);
     z = s * s;

@@ -47,10 +47,12 @@ static uint32_t get_u32(const uint8_t *p)
 #if !MCF_SENSOR_CAMERA
 static float get_f32(const uint8_t *p)
 {
-    const uint32_t bits = get_u32(p); /* little-endian on the wire, whatever the CPU */
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
+    union {
+        uint32_t u;
+        float f;
+    } pun; /* not memcpy: a library call per value under -ffreestanding -fno-builtin */
+    pun.u = get_u32(p); /* little-endian on the wire, whatever the CPU */
+    return pun.f;
 }
 #endif
 

@@ -59,6 +59,12 @@ def _c_values(values: np.ndarray, ctype: str, per_line: int = 16) -> str:
     return "    " + ",\n    ".join(lines) if lines else "    0"
 
 
+def kernels_used(cm: CompiledModel) -> list[str]:
+    """runtime/kernels/<name>.c files the model needs: its calls', and the state copies of a
+    stateful model (init and reset_state use them even when invoke copies nothing)."""
+    return sorted({c.kernel for c in cm.calls if c.kernel} | ({"variables"} if cm.state.bytes else set()))
+
+
 @dataclass
 class GeneratedLibrary:
     prefix: str
@@ -183,7 +189,7 @@ class _Emitter:
                 structs.append(struct)
             body += lines
         p = self.p
-        kernels = sorted({c.kernel for c in self.cm.calls if c.kernel})
+        kernels = kernels_used(self.cm)
         includes = "\n".join(f'#include "{k}.h"' for k in kernels)
         state = self._state_code()  # before the declarations: it may add initial-value arrays
         return (
@@ -444,7 +450,7 @@ def generate(cm: CompiledModel, prefix: str, placement: CPlacement | None = None
     lib.files[f"{prefix}_data.c"] = em.consts.file(em.banner).encode()
     rt = runtime_dir()
     runtime_files = [rt / "include" / "mcf_model.h", *sorted((rt / "kernels").glob("mcf_*.h"))]
-    for k in sorted({c.kernel for c in cm.calls if c.kernel}):
+    for k in kernels_used(cm):
         runtime_files += [rt / "kernels" / f"{k}.h", rt / "kernels" / f"{k}.c"]
     for f in runtime_files:
         lib.files[f.name] = f.read_bytes()

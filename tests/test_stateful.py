@@ -34,6 +34,8 @@ def test_stream_bit_exact(flags: tuple[str, ...], initialiser: bool, accumulator
     assert cm.state.bytes > 0
     copies = [c for c in cm.calls if c.op.opcode == "READ_VARIABLE" and c.function == "mcf_var_copy"]
     assert len(copies) == (1 if late_read else 0)  # other reads are views of the state buffer
+    in_place = [c for c in cm.calls if c.op.opcode == "ASSIGN_VARIABLE" and not c.function]
+    assert len(in_place) == 1 + late_read  # the ring's new window; the sum when its old value was copied
     res = validate_compiled(cm, model, random_inputs(graph, STEPS, seed=1), extra_flags=flags)
     assert res.state_bytes == cm.state.bytes
     assert res.bit_exact == STEPS and res.state_bit_exact == STEPS, res.to_json()
@@ -78,7 +80,8 @@ def test_state_plan_and_initial_values() -> None:
     assert lib.manifest["state_bytes"] == 32
     assert [v["name"] for v in lib.manifest["variables"]] == ["ring/states", "acc"]
     # The state is not in the arena, and the reads are views of it, not copies.
-    assert sorted(cm.state.views) == [2, 13]
+    assert sorted(cm.state.views) == [2, 6, 13]  # both reads, and the ring's new value (written in place)
+    assert "the value was written straight into variable 'ring/states'" in src
     assert "ring_model.state" not in src and "mcf_var_copy(&ring_op2" not in src
     assert "output is variable 'ring/states' itself, in the state buffer" in src
     assert cm.plan.arena_bytes <= 80

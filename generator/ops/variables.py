@@ -13,7 +13,9 @@ copy the initial bytes into the state buffer. In invoke(), READ_VARIABLE copies 
 its output tensor and ASSIGN_VARIABLE copies its value tensor into the variable; VAR_HANDLE and
 CALL_ONCE emit no code. A READ_VARIABLE whose output is used up before anything assigns the
 variable again (the usual streaming pattern: READ → CONCATENATION → ... → ASSIGN) needs no copy
-at all: its output is the variable's bytes in the state buffer (`read_views`), so it costs no arena.
+at all: its output is the variable's bytes in the state buffer (`read_views`), so it costs no arena;
+likewise the operator that computes an ASSIGN_VARIABLE value writes it straight into the variable
+when nothing needs the old value any more (`assigned_in_place`).
 Control flow (WHILE, IF) and initialisers that compute anything are refused.
 """
 
@@ -248,11 +250,8 @@ def read_views(graph: Graph, buffers: list[Buffer]) -> dict[int, int]:
     """READ_VARIABLE outputs that can be the variable's own bytes in the state buffer instead of
     a copy in the arena: no ASSIGN_VARIABLE of that variable while the output (or a view of it)
     is alive, and not a graph input or output. Output tensor → its resource (handle) tensor."""
-    keys = {op.outputs[0]: _key(op) for op in graph.operators if op.opcode == "VAR_HANDLE" and op.outputs}
-    assigned: dict[tuple[str, str], list[int]] = {}
-    for op in graph.operators:
-        if op.opcode == "ASSIGN_VARIABLE" and op.inputs and op.inputs[0] in keys:
-            assigned.setdefault(keys[op.inputs[0]], []).append(op.index)
+    keys = _handle_keys(graph)
+    assigned = _assign_steps(graph, keys)
     lifetime = {b.id: b for b in buffers if b.scratch_of is None}
     views = {}
     for op in graph.operators:
@@ -266,25 +265,89 @@ def read_views(graph: Graph, buffers: list[Buffer]) -> dict[int, int]:
     return views
 
 
+def assigned_in_place(graph: Graph, buffers: list[Buffer], reads: dict[int, int]) -> dict[int, int]:
+    """ASSIGN_VARIABLE values that their producer can write straight into the variable's bytes
+    (the assignment then costs no copy and its value no arena): the value is the only output of
+    an operator with code, not a graph input or output, and from that operator on until the
+    value's last use nothing else assigns the variable, nothing reads its old value (a READ copy
+    between producer and assignment, or a READ view still alive at the producer) and the producer
+    does not read the variable itself. Value tensor → resource (handle) tensor."""
+    keys = _handle_keys(graph)
+    assigned = _assign_steps(graph, keys)
+    lifetime = {b.id: b for b in buffers if b.scratch_of is None}
+    producer = {t: op for op in graph.operators for t in op.outputs}
+    read_spans: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
+    for op in graph.operators:
+        if op.opcode == "READ_VARIABLE" and op.inputs and op.inputs[0] in keys and op.outputs:
+            buf = lifetime.get(op.outputs[0])
+            last = buf.last if buf is not None and op.outputs[0] in reads else op.index
+            read_spans.setdefault(keys[op.inputs[0]], []).append((op.index, last, op.outputs[0] in reads))
+    values = [op.inputs[1] for op in graph.operators if op.opcode == "ASSIGN_VARIABLE" and len(op.inputs) == 2]
+    out: dict[int, int] = {}
+    for op in graph.operators:
+        if op.opcode != "ASSIGN_VARIABLE" or len(op.inputs) != 2 or op.inputs[0] not in keys:
+            continue
+        value, key = op.inputs[1], keys[op.inputs[0]]
+        if values.count(value) > 1 or value in reads:  # assigned twice, or already another variable's bytes
+            continue
+        buf, prod = lifetime.get(value), producer.get(value)
+        if buf is None or buf.is_io or prod is None or len(prod.outputs) != 1 or prod.index != buf.first:
+            continue
+        if prod.opcode in ("READ_VARIABLE", "VAR_HANDLE", "CALL_ONCE"):
+            continue
+        p, a = prod.index, op.index
+        if any(p <= other <= buf.last for other in assigned[key] if other != a):
+            continue
+        if any((first < p <= last) or p <= first < a for first, last, _ in read_spans.get(key, [])):
+            continue
+        out[value] = op.inputs[0]
+    return out
+
+
+def _handle_keys(graph: Graph) -> dict[int, tuple[str, str]]:
+    return {op.outputs[0]: _key(op) for op in graph.operators if op.opcode == "VAR_HANDLE" and op.outputs}
+
+
+def _assign_steps(graph: Graph, keys: dict[int, tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+    steps: dict[tuple[str, str], list[int]] = {}
+    for op in graph.operators:
+        if op.opcode == "ASSIGN_VARIABLE" and op.inputs and op.inputs[0] in keys:
+            steps.setdefault(keys[op.inputs[0]], []).append(op.index)
+    return steps
+
+
+def state_views(graph: Graph, buffers: list[Buffer]) -> dict[int, int]:
+    """Tensors that live in the state buffer (a variable's bytes) rather than in the arena: READ
+    outputs read in place and ASSIGN values written in place. Tensor → resource (handle) tensor."""
+    reads = read_views(graph, buffers)
+    return {**reads, **assigned_in_place(graph, buffers, reads)}
+
+
 def without_handles(graph: Graph, buffers: list[Buffer]) -> list[Buffer]:
     """The arena's buffers minus the variable handles (resource tensors hold no bytes of their own)
     and minus the READ_VARIABLE outputs that are views of the state buffer (`read_views`)."""
-    views = read_views(graph, buffers)
+    views = state_views(graph, buffers)
     return [b for b in buffers if b.scratch_of is not None
             or (graph.tensors[b.id].dtype != "resource" and b.id not in views)]
 
 
 def use_views(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int],
               state: StatePlan) -> list[KernelCall | Alias]:
-    """Records the READ_VARIABLE outputs that are views of the state (state.views) and drops their
-    copies from the steps."""
-    state.views = read_views(graph, build_buffers(graph, aliases, {}))
+    """Records the tensors that live in the state buffer (state.views: READ outputs read in place,
+    ASSIGN values written in place) and drops their copies from the steps."""
+    state.views = state_views(graph, build_buffers(graph, aliases, {}))
     out: list[KernelCall | Alias] = []
     for s in steps:
         if isinstance(s, KernelCall) and s.op.opcode == "READ_VARIABLE" and s.op.outputs[0] in state.views:
             name = state.variables[state.handle_of[s.op.inputs[0]]].name
             s = _no_code(s.op, f"output is variable '{name}' itself, in the state buffer (no copy: nothing assigns "
                                "it while the output is in use)")
+        elif (isinstance(s, KernelCall) and s.op.opcode == "ASSIGN_VARIABLE" and len(s.op.inputs) == 2
+              and s.op.inputs[1] in state.views and s.op.inputs[0] in state.handle_of
+              and state.handle_of[state.views[s.op.inputs[1]]] == state.handle_of[s.op.inputs[0]]):
+            name = state.variables[state.handle_of[s.op.inputs[0]]].name
+            s = _no_code(s.op, f"the value was written straight into variable '{name}' by the operator that "
+                               "computed it (no copy)")
         out.append(s)
     return out
 

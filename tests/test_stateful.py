@@ -245,3 +245,34 @@ def test_state_comparison_can_fail() -> None:
             bad = state.copy()
             bad[var.offset + var.nbytes - 1] ^= 1
             assert not state_matches(cm.state, bad, ref, assigned)
+
+
+def _guarded_model(read_between: bool, twice: bool) -> bytes:
+    """n = x + x is assigned to variable v; with `read_between`, v's old value is read after n is
+    computed and before the assignment (so n must not be written into v early); with `twice`, n is
+    also assigned to a second variable w (so n cannot live in either variable)."""
+    q = (0.05, -2)
+    tensors = [T((1, 8), "int8", *q, name="x"), T((), "resource", name="v"), T((1, 8), "int8", *q, name="n"),
+               T((1, 8), "int8", *q, name="old"), T((1, 8), "int8", 0.1, 1, name="out"), T((), "resource", name="w")]
+    ops = [Op("VAR_HANDLE", [], [1], options("VarHandleOptions", sharedName=b"v")),
+           Op("VAR_HANDLE", [], [5], options("VarHandleOptions", sharedName=b"w")),
+           Op("ADD", [0, 0], [2], options("AddOptions"))]
+    if read_between:
+        ops += [Op("READ_VARIABLE", [1], [3]), Op("ASSIGN_VARIABLE", [1, 2], [])]
+    else:
+        ops += [Op("ASSIGN_VARIABLE", [1, 2], []), Op("READ_VARIABLE", [1], [3])]
+    if twice:
+        ops.append(Op("ASSIGN_VARIABLE", [5, 2], []))
+    ops.append(Op("ADD", [3, 2], [4], options("AddOptions")))
+    return build(tensors, ops, [0], [4])
+
+
+@pytest.mark.parametrize("read_between,twice,in_place", [(False, False, True), (True, False, False),
+                                                         (False, True, False)])
+def test_assignment_in_place_only_when_safe(read_between: bool, twice: bool, in_place: bool) -> None:
+    model = _guarded_model(read_between, twice)
+    graph = parse_model(model)
+    cm = compile_graph(graph)
+    assert (2 in cm.state.views) == in_place
+    res = validate_compiled(cm, model, random_inputs(graph, 6, seed=3))
+    assert res.bit_exact == 6 and res.state_bit_exact == 6, res.to_json()

@@ -163,8 +163,13 @@ def test_rejects_per_channel_quantization():
         _compile(model)
 
 
-def test_rejects_int16():
-    model = single_op("ADD", [T((1, 4), "int16", 0.1, 0), T((1, 4), "int16", 0.1, 0)],
+def test_rejects_mixed_int8_int16():
+    """int16 ADD is supported (tests/test_int16_ops.py); int8 and int16 operands together are not."""
+    model = single_op("ADD", [T((1, 4), "int16", 0.1, 0), T((1, 4), "int8", 0.1, 0)],
                       [T((1, 4), "int16", 0.1, 0)], options("AddOptions"))
     with pytest.raises(UnsupportedModelError, match="int16"):
+        _compile(model)
+    model = single_op("MUL", [T((1, 4), "int16", 0.1, 3), T((1, 4), "int16", 0.1, 0)],
+                      [T((1, 4), "int16", 0.1, 0)], options("MulOptions"))
+    with pytest.raises(UnsupportedModelError, match="zero point"):
         _compile(model)

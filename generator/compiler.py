@@ -13,6 +13,7 @@ from .constfold import Folded, fold_constants
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
+from .ops.variable_tensors import add_variable_tensors, outside_arena
 from .ops.variables import StatePlan, plan_state, use_views, without_handles
 from .planner import Plan, fit_in_gaps, plan_memory
 
@@ -101,6 +102,7 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
     state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)
     aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
     steps = use_views(graph, steps, aliases, state)  # READ_VARIABLE outputs read in place where they can be
+    add_variable_tensors(graph, state)  # SVDF / LSTM state tensors: in the state buffer too (ops/variable_tensors.py)
     steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
                                           scratch_may_grow_arena=scratch_may_grow_arena)
     buffer_of = {t: b.id for b in buffers for t in b.tensors}
@@ -135,7 +137,7 @@ def _note_overlaps(steps: list[KernelCall | Alias], plan: Plan, buffer_of: dict[
 def _plan(graph: Graph, steps: list[KernelCall | Alias], aliases: dict[int, int],
           separate_io: bool, *, overlaps: bool = True) -> tuple[Plan, list[Buffer]]:
     scratch = {s.op.index: s.scratch_bytes for s in steps if isinstance(s, KernelCall) and s.scratch_bytes}
-    buffers = without_handles(graph, build_buffers(graph, aliases, scratch))
+    buffers = outside_arena(graph, without_handles(graph, build_buffers(graph, aliases, scratch)))
     plan = plan_memory(buffers, len(graph.operators), separate_io=separate_io,
                        allow=overlap_allowances(steps, buffers) if overlaps else None)
     return plan, buffers

@@ -11,6 +11,7 @@ from .constfold import fold_constants, summary
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
+from .ops.variable_tensors import outside_arena
 from .ops.variables import without_handles
 from .support import ETHOS_U
 from .tflite_import import read_model
@@ -103,8 +104,8 @@ def inspect_graph(graph: Graph) -> ModelReport:
         rep.ops.append(row)
     rep.macs = sum(r.macs or 0 for r in rep.ops)
     # The live-tensor bound of GUIDE §2 (tensors only: kernel scratch goes into holes or in place).
-    rep.lower_bound_bytes = live_bytes_lower_bound(without_handles(graph, build_buffers(graph, aliases, {})),
-                                                   len(graph.operators))
+    rep.lower_bound_bytes = live_bytes_lower_bound(
+        outside_arena(graph, without_handles(graph, build_buffers(graph, aliases, {}))), len(graph.operators))
     try:
         check_graph(graph)
         cm = compile_graph(graph)

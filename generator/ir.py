@@ -59,6 +59,7 @@ class Tensor:
     dtype: str
     quant: Quant | None = None
     data: np.ndarray | None = None  # set for constant tensors (weights, biases, shapes)
+    is_variable: bool = False  # a variable tensor: an operator's state kept across invokes (SVDF, LSTM)
 
     @property
     def is_const(self) -> bool:

@@ -190,4 +190,5 @@ def _tensor(i: int, t: Any, buffers: list[Any], buf: bytes, name: str) -> Tensor
             data = np.frombuffer(raw, dtype=np.uint8)
         else:
             data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(shape)
-    return Tensor(index=i, name=tname, shape=shape, dtype=dtype, quant=quant, data=data)
+    return Tensor(index=i, name=tname, shape=shape, dtype=dtype, quant=quant, data=data,
+                  is_variable=bool(getattr(t, "isVariable", False)) and data is None)

@@ -12,6 +12,7 @@ from .compiler import CompiledModel, compile_graph
 from .errors import UsageError
 from .hostbuild import HostModel
 from .ir import NUMPY_DTYPES, Graph, Tensor
+from .ops.variable_tensors import current_values
 from .ops.variables import StatePlan, last_assignments
 from .reference import Reference
 from .tflite_import import read_model
@@ -132,7 +133,7 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
     with HostModel(lib, extra_flags=extra_flags) as host:
         got_all = host.run(batches)
         states = host.states
-    assigned = last_assignments(graph, cm.state)
+    assigned = {**last_assignments(graph, cm.state), **current_values(graph, cm.state)}
     state_exact = 0
     stats = [OutputStats(graph.tensors[i].name) for i in graph.outputs]
     exact = 0

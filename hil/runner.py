@@ -14,6 +14,7 @@ import numpy as np
 
 from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
+from mcuforge.generator.ops.variable_tensors import add_variable_tensors, current_values, variable_tensors
 from mcuforge.generator.ops.variables import is_stateful, last_assignments, plan_state
 from mcuforge.generator.reference import Reference
 from mcuforge.generator.sensor.pipeline import Pipeline
@@ -138,11 +139,11 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
     in the middle of a stream loses the state: that vector fails and the stream starts again.
     After each vector of a stream the device's state buffer is read back (READ_TENSOR kind 2) and
     every variable compared with the value TFLite Micro assigned it: the state must match too."""
-    stateful = is_stateful(graph)
+    stateful = is_stateful(graph) or bool(variable_tensors(graph))
     ref = Reference(model_bytes, keep_tensors=stateful)
     n_out = len(graph.outputs)
-    plan = plan_state(graph) if stateful else None
-    assigned = last_assignments(graph, plan) if plan is not None else {}
+    plan = add_variable_tensors(graph, plan_state(graph)) if stateful else None
+    assigned = {**last_assignments(graph, plan), **current_values(graph, plan)} if plan is not None else {}
     new_stream = stateful
     report.stream = stateful
     for name, inputs in vectors:

@@ -32,6 +32,7 @@ class T:
     axis: int = 0
     data: np.ndarray | None = None
     name: str = ""
+    variable: bool = False  # is_variable: state an operator keeps across invokes (SVDF, LSTM)
 
 
 @dataclass
@@ -92,6 +93,7 @@ def _subgraph(model: Any, codes: dict[str, int], tensors: list[T], ops: list[Op]
         tt.shape = np.array(t.shape, dtype=np.int32)
         tt.type = _TYPES[t.dtype]
         tt.buffer = 0
+        tt.isVariable = t.variable
         if t.data is not None:
             buf = schema.BufferT()
             raw = np.ascontiguousarray(t.data, dtype=_NP[t.dtype]) if t.dtype in _NP else np.asarray(t.data)

@@ -224,3 +224,49 @@ def test_sigmoid_table_is_measured_monotonic():
     # close to sigmoid(i / 24) in Q0.16, but not its rounding everywhere
     exact = 65536 / (1 + np.exp(-np.arange(256) / 24))
     assert np.max(np.abs(t - exact)) < 1.5
+
+
+def device_models() -> dict[str, bytes]:
+    """16x8 branches of the on-device parallel model (tests/test_kernels_on_device.py): one each
+    for the int16 kernels, on shapes that reach their fast and remainder loops."""
+    rng = np.random.default_rng(16)
+    units, depth = 7, 45
+    w_scale = list(rng.uniform(0.002, 0.01, units))
+    fc = build([T((2, depth), "int16", 0.0005, 0),
+                T((units, depth), "int8", w_scale, [0] * units, data=rng_int8(rng, (units, depth))),
+                T((units,), "int64", [0.0005 * s for s in w_scale], [0] * units,
+                  data=rng.integers(-50000, 50000, units).astype(np.int64)),
+                T((2, units), "int16", 0.0005 * float(np.mean(w_scale)) * np.sqrt(depth) * 175, 0)],
+               [Op("FULLY_CONNECTED", [0, 1, 2], [3], options("FullyConnectedOptions"))], [0], [3])
+    shape = (1, 6, 5, 4)
+    pool = options("Pool2DOptions", padding=Padding.SAME, strideH=2, strideW=2, filterHeight=3, filterWidth=3)
+    return {
+        "s16_fully_connected": fc,
+        "s16_add_bcast": single_op("ADD", [T(shape, "int16", 0.0004, 0), T((4,), "int16", 0.0007, 0)],
+                                   [T(shape, "int16", 0.001, 0)], options("AddOptions")),
+        "s16_sub": single_op("SUB", [T(shape, "int16", 0.0004, 0), T(shape, "int16", 0.0002, 0)],
+                             [T(shape, "int16", 0.0006, 0)], options("SubOptions")),
+        "s16_mul": single_op("MUL", [T(shape, "int16", 0.0004, 0), T(shape, "int16", 0.0007, 0)],
+                             [T(shape, "int16", 0.0004 * 0.0007 * 8000, 0)], options("MulOptions")),
+        "s16_softmax": single_op("SOFTMAX", [T((3, 11), "int16", 0.0005, 0)], [T((3, 11), "int16", 1 / 32768, 0)],
+                                 options("SoftmaxOptions", beta=1.0)),
+        "s16_relu": single_op("RELU", [T((5, 9), "int16", 0.001, 0)], [T((5, 9), "int16", 0.0007, 0)]),
+        "s16_leaky_relu": single_op("LEAKY_RELU", [T((5, 9), "int16", 0.001, 0)], [T((5, 9), "int16", 0.0008, 0)],
+                                    options("LeakyReluOptions", alpha=0.2)),
+        "s16_logistic": single_op("LOGISTIC", [T((4, 16), "int16", 0.0003, 0)], [T((4, 16), "int16", 2.0 ** -15, 0)]),
+        "s16_tanh": single_op("TANH", [T((4, 16), "int16", 2.0 ** -12, 0)], [T((4, 16), "int16", 2.0 ** -15, 0)]),
+        "s16_avgpool": single_op("AVERAGE_POOL_2D", [T(shape, "int16", 0.0004, 0)],
+                                 [T((1, 3, 3, 4), "int16", 0.0004, 0)], pool),
+        "s16_maxpool": single_op("MAX_POOL_2D", [T(shape, "int16", 0.0004, 0)],
+                                 [T((1, 3, 3, 4), "int16", 0.0004, 0)], pool),
+        "s16_mean": single_op("MEAN", [T(shape, "int16", 0.0004, 0), T((2,), "int32", data=np.array([1, 2], np.int32))],
+                              [T((1, 4), "int16", 0.0003, 0)], options("ReducerOptions", keepDims=False)),
+        "s16_requantize_s8": single_op("QUANTIZE", [T((3, 13), "int16", 0.0004, 0)], [T((3, 13), "int8", 0.05, 3)]),
+        "s8_requantize_s16": single_op("QUANTIZE", [T((3, 13), "int8", 0.05, 3)], [T((3, 13), "int16", 0.0004, 0)]),
+    }
+
+
+def test_device_models_bit_exact_on_host():
+    from test_kernels_on_device import merge_parallel
+
+    assert check_bit_exact(merge_parallel(device_models()), count=2).bit_exact == 2

@@ -202,12 +202,14 @@ def spread_model() -> bytes:
     for module in (test_kernel_reduce, test_kernel_arg_minmax, test_kernel_resize, test_kernel_transpose_conv,
                    test_kernel_batch_matmul):
         models.update(module.device_models())
+    import test_int16_ops
     import test_kernel_binary
     import test_kernel_log_softmax
     import test_kernel_pointwise
     import test_kernel_quantize
 
-    for module in (test_kernel_pointwise, test_kernel_binary, test_kernel_log_softmax, test_kernel_quantize):
+    for module in (test_kernel_pointwise, test_kernel_binary, test_kernel_log_softmax, test_kernel_quantize,
+                   test_int16_ops):
         models.update(module.device_models())
     models["chain"] = chain_model()
     return merge_parallel(models)

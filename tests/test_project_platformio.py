@@ -53,6 +53,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,60 @@ def test_weights_are_not_placed_in_platformio_projects(models_dir: Path, tmp_pat
     with pytest.raises(UsageError, match="the weights stay in flash"):
         new_project(tmp_path / "w", models_dir / f"{MODEL}.tflite", "nucleo_f746zg", framework="platformio",
                     place=["weights=dtcm"])
+
+
+# ---- the native program built with the host compiler, as PlatformIO's native env does (CI) ------
+
+def _host_build(root: Path, out: Path) -> Path:
+    """Compiles the project's src/ and its library's src/ like `pio run -e native` (-DPLATFORMIO,
+    the library's include/ and src/ on the include path) with the host gcc/g++."""
+    cc, cxx = shutil.which("gcc"), shutil.which("g++")
+    if cc is None or cxx is None:
+        pytest.skip("needs gcc and g++")
+    lib = root / "lib" / "mcuforge_model"
+    flags = ["-DPLATFORMIO=60200", "-O2", "-Wall", "-I", str(lib / "include"), "-I", str(lib / "src")]
+    objs = []
+    for n, src in enumerate(sorted([*(lib / "src").rglob("*.c"), *(lib / "src").rglob("*.cpp"),
+                                    *(root / "src").glob("*.cpp")])):
+        obj = out / f"{n}_{src.stem}.o"
+        compiler = cxx if src.suffix == ".cpp" else cc
+        subprocess.run([compiler, *flags, "-c", str(src), "-o", str(obj)], check=True, capture_output=True)
+        objs.append(str(obj))
+    program = out / "program"
+    subprocess.run([cxx, *objs, "-o", str(program), "-lm"], check=True, capture_output=True)
+    return program
+
+
+def test_native_program_serves_the_host_from_loop_without_blocking(projects: dict[str, Path],
+                                                                   tmp_path: Path) -> None:
+    """Text only by itself; with MCUFORGE_HOST=stdio, HELLO at boot and answers to requests, while
+    a line added to loop() keeps running between them (mcf_host_poll returns when nothing came)."""
+    from mcuforge.hil.protocol import FrameDecoder, Hello, HelloRequest, encode_frame
+
+    root = tmp_path / "p"
+    shutil.copytree(projects["nucleo_f746zg"], root)
+    main = root / "src" / "main.cpp"
+    text = main.read_text().replace('#include "mcf_app.h"', '#include <stdio.h>\n\n#include "mcf_app.h"', 1)
+    main.write_text(text.replace("    mcf_host_poll();", LOOP_LINE + "    mcf_host_poll();"))
+    program = _host_build(root, tmp_path)
+
+    env = {k: v for k, v in os.environ.items() if k != "MCUFORGE_HOST"}
+    alone = subprocess.run([str(program)], stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=env)
+    assert alone.returncode == 0 and LINE.fullmatch(alone.stdout.rstrip(b"\r\n")), alone.stdout[:300]
+
+    proc = subprocess.Popen([str(program)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(env, MCUFORGE_HOST="stdio"))
+    assert proc.stdin is not None
+    time.sleep(0.5)  # idle: loop() runs, the link has nothing
+    proc.stdin.write(encode_frame(HelloRequest(), seq=3, leading_delimiter=True))
+    proc.stdin.flush()
+    time.sleep(0.5)
+    out, err = proc.communicate(timeout=60)  # closes stdin, the end of the link: the program ends
+    assert proc.returncode == 0
+    hellos = [f for f in FrameDecoder().feed(out[LINE.search(out).end():]) if isinstance(f, Hello)]  # type: ignore[union-attr]
+    assert [h.is_boot for h in hellos] == [True, False] and hellos[1].req_seq == 3
+    passes = [int(n) for n in re.findall(rb"user loop: (\d+) passes", err)]
+    assert len(passes) >= 3, err[-300:]  # hundreds of passes in the second around the request
 
 
 # ---- real builds, with PlatformIO platforms from MCUFORGE_PIO_CORE_DIR ---------------------------

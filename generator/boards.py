@@ -59,6 +59,7 @@ from pydantic import (
 )
 
 from .errors import McuforgeError
+from .targets import TargetError, target_for, targets
 
 __all__ = [
     "BOARD_PATH_ENV",
@@ -233,7 +234,6 @@ _RAM_RANK: dict[str, int] = {"tcm": 0, "ccm": 1, "sram": 1, "psram": 2}
 #: Runner names where `west flash --runner` differs from the tool name; None: no Zephyr runner.
 _ZEPHYR_RUNNER: dict[str, str | None] = {"esptool": "esp32", "picotool": None, "qemu": None}
 _FRAMEWORK_ORDER: tuple[Framework, ...] = ("zephyr", "platformio", "cmake")
-_QEMU_BINARY: dict[str, str] = {"arm": "qemu-system-arm", "riscv": "qemu-system-riscv32"}
 
 
 # ---- models --------------------------------------------------------------------------------------
@@ -329,19 +329,19 @@ class PlatformIOTarget(_Model):
 
 
 class CMakeFlags(_Model):
-    """Compiler flags for the bare-metal CMake flavour (Arm Cortex-M only)."""
+    """Compiler flags for the bare-metal CMake flavour: ``mcpu`` (``mfpu``, ``mfloat_abi``) on Arm
+    Cortex-M, ``march`` and ``mabi`` on RV32 (`generator.targets` checks which per cpu.arch)."""
 
-    mcpu: NonEmptyStr
+    mcpu: NonEmptyStr | None = None
     mfpu: NonEmptyStr | None = None
     mfloat_abi: Literal["soft", "softfp", "hard"] = "soft"
+    march: NonEmptyStr | None = None
+    mabi: NonEmptyStr | None = None
 
     def flags(self) -> list[str]:
-        """The flags for both compiling and linking, e.g. ``-mcpu=cortex-m4 -mthumb ...``."""
-        out = [f"-mcpu={self.mcpu}", "-mthumb"]
-        if self.mfpu is not None:
-            out.append(f"-mfpu={self.mfpu}")
-        out.append(f"-mfloat-abi={self.mfloat_abi}")
-        return out
+        """The flags for both compiling and linking, e.g. ``-mcpu=cortex-m4 -mthumb ...`` or
+        ``-march=rv32imac -mabi=ilp32``."""
+        return target_for("riscv" if self.march is not None else "arm").cpu_flags(self)
 
 
 class Console(_Model):
@@ -540,17 +540,10 @@ class Board(_Model):
         return self
 
     def _check_cmake(self, cmake: CMakeFlags) -> None:
-        if self.cpu.arch != "arm":
-            raise ValueError("cmake: the bare-metal CMake flavour supports Arm Cortex-M boards only")
-        if cmake.mcpu != self.cpu.core:
-            raise ValueError(f"cmake.mcpu: '{cmake.mcpu}' does not match cpu.core '{self.cpu.core}'")
-        if self.cpu.fpu == "none":
-            if cmake.mfpu is not None or cmake.mfloat_abi != "soft":
-                raise ValueError("cmake: cpu.fpu is none, so no mfpu and mfloat_abi must be soft")
-        elif cmake.mfloat_abi != "soft" and cmake.mfpu is None:
-            raise ValueError(f"cmake.mfpu: needed with mfloat_abi {cmake.mfloat_abi}")
-        if self.cpu.fpu == "sp" and cmake.mfpu is not None and "-sp-" not in cmake.mfpu:
-            raise ValueError(f"cmake.mfpu: '{cmake.mfpu}' is double precision but cpu.fpu is sp")
+        if self.cpu.arch not in targets():
+            raise ValueError(f"cmake: the bare-metal CMake flavour supports {' and '.join(sorted(targets()))} "
+                             f"boards, not {self.cpu.arch}")
+        target_for(self.cpu.arch).check_cmake(self.cpu, cmake)
 
     # ---- derived facts -------------------------------------------------------------------------
 
@@ -616,8 +609,8 @@ class Board(_Model):
         if self.emulator is None:
             raise BoardError(f"board '{self.id}' has no emulator")
         try:
-            return _QEMU_BINARY[self.cpu.arch]
-        except KeyError:
+            return target_for(self.cpu.arch).qemu_binary
+        except TargetError:
             raise BoardError(f"board '{self.id}': no QEMU binary known for {self.cpu.arch}") from None
 
 

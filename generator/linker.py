@@ -274,8 +274,8 @@ def _layout(
 ) -> _Layout:
     norm = _normalize(regions)
     placed = _check_placements(norm, placements)
-    flash = _pick(norm, flash_region, ("flash",), "code (flash)")
     ram = _pick(norm, ram_region, ("sram", "tcm", "ccm", "psram"), "data (RAM)")
+    flash = _image_region(norm, flash_region)
     plain: dict[str, list[str]] = {}
     copied: dict[str, list[str]] = {}
     for buffer_class, region in placed.items():
@@ -284,6 +284,15 @@ def _layout(
         else:
             plain.setdefault(region.ident, []).append(buffer_class)
     return _Layout(norm, flash, ram, placed, plain, copied)
+
+
+def _image_region(regions: list[_Region], wanted: str | None) -> _Region:
+    """Where code and constants go: the flash region asked for or found, or a RAM region when
+    `wanted` names one (boards without flash, whose program is loaded into RAM, e.g. QEMU's
+    RISC-V virt: `Board.image_region()`)."""
+    if wanted is not None and _lookup(regions, wanted).is_ram:
+        return _lookup(regions, wanted)
+    return _pick(regions, wanted, ("flash",), "code (flash)")
 
 
 def _check_sizes(stack_size: int, heap_size: int, ram: _Region | None = None) -> None:
@@ -353,12 +362,13 @@ def _memory_block(lay: _Layout, stack_size: int, heap_size: int) -> list[str]:
 def _flash_sections(lay: _Layout) -> list[str]:
     """Vector table, code, read-only data, unwind tables, init/fini arrays, weights placed in flash."""
     flash = f"> {lay.flash.memory}"
-    out = [f"  /* The vector table must be first: the core reads SP and reset vector from {_hex(lay.flash.base)}. */",
+    out = [f"  /* Vector table (Arm) or entry code (RISC-V) first: the core boots from {_hex(lay.flash.base)}. */",
            *_section(".isr_vector", ["KEEP(*(.isr_vector))"], flash, align=4),
            *_section(".text", ["*(.text .text.* .gnu.linkonce.t.*)",
                                "*(.glue_7) *(.glue_7t) *(.vfp11_veneer) *(.v4_bx)",
                                "KEEP(*(.init)) KEEP(*(.fini))"], flash),
-           *_section(".rodata", ["*(.rodata .rodata.* .gnu.linkonce.r.*)", ". = ALIGN(4);"], flash),
+           *_section(".rodata", ["*(.rodata .rodata.* .gnu.linkonce.r.*)", "*(.srodata .srodata.*)",
+                                 ". = ALIGN(4);"], flash),
            *_section(".ARM.extab", ["*(.ARM.extab* .gnu.linkonce.armextab.*)"], flash),
            *_section(".ARM.exidx", ["__exidx_start = .;", "*(.ARM.exidx* .gnu.linkonce.armexidx.*)",
                                     "__exidx_end = .;"], flash),
@@ -374,8 +384,9 @@ def _flash_sections(lay: _Layout) -> list[str]:
 
 def _startup_tables(lay: _Layout) -> list[str]:
     """The copy and zero tables Reset_Handler walks (startup.c)."""
-    lines = ["__mcf_copy_table_start = .;",
-             "LONG(LOADADDR(.data)) LONG(ADDR(.data)) LONG(ADDR(.data) + SIZEOF(.data))"]
+    lines = ["__mcf_copy_table_start = .;"]
+    if lay.flash is not lay.ram:  # in a RAM-only image .data is loaded where it runs
+        lines.append("LONG(LOADADDR(.data)) LONG(ADDR(.data)) LONG(ADDR(.data) + SIZEOF(.data))")
     for r in lay.regions:
         if r.ident in lay.copied:
             sec = section_name(r.ident, initialized=True)
@@ -389,13 +400,21 @@ def _startup_tables(lay: _Layout) -> list[str]:
 def _ram_sections(lay: _Layout) -> list[str]:
     """The default RAM: .data, .bss, the buffers placed there, heap, and the stack at its top."""
     ram, flash = lay.ram, lay.flash
-    out = [f"  /* Initialised data: runs in {ram.name}, stored in {flash.name}, copied by Reset_Handler. */",
-           *_section(".data", ["*(.data .data.* .gnu.linkonce.d.*)", "*(.ramfunc .ramfunc.*)", ". = ALIGN(4);"],
-                     f"> {ram.memory} AT> {flash.memory}")]
+    # Small data (.sdata/.sbss, RISC-V) last in .data and first in .bss, with the global pointer
+    # 2 KiB past its start: gp-relative accesses reach 4 KiB around the boundary.
+    data = ["*(.data .data.* .gnu.linkonce.d.*)", "*(.ramfunc .ramfunc.*)", ". = ALIGN(4);",
+            "PROVIDE(__global_pointer$ = . + 0x800);", "*(.sdata .sdata.* .gnu.linkonce.s.*)", ". = ALIGN(4);"]
+    if flash is ram:
+        out = [f"  /* Initialised data: loaded into {ram.name} with the program, where it runs. */",
+               *_section(".data", data, f"> {ram.memory}")]
+    else:
+        out = [f"  /* Initialised data: runs in {ram.name}, stored in {flash.name}, copied by Reset_Handler. */",
+               *_section(".data", data, f"> {ram.memory} AT> {flash.memory}")]
     if ram.ident in lay.copied:
         out += _placed_section(lay, ram, initialized=True)
     out += ["  /* Zero-initialised data, cleared by Reset_Handler. */",
-            *_section(".bss", ["__mcf_bss_start = .;", "*(.bss .bss.* .gnu.linkonce.b.*)", "*(COMMON)",
+            *_section(".bss", ["__mcf_bss_start = .;", "*(.sbss .sbss.* .gnu.linkonce.sb.* .scommon)",
+                               "*(.bss .bss.* .gnu.linkonce.b.*)", "*(COMMON)",
                                ". = ALIGN(4);", "__mcf_bss_end = .;"], f"> {ram.memory}", attrs="(NOLOAD)")]
     if ram.ident in lay.plain:
         out += _placed_section(lay, ram, initialized=False)
@@ -451,6 +470,8 @@ def render_linker_script(
         heap_size: bytes reserved for a heap after .bss (0: no heap).
         flash_region: region that holds code, read-only data and load images; default: the
             first region of kind flash (lowest address). The vector table goes to its start.
+            On a board without flash, name a RAM region: the image is loaded where it runs
+            (.data is not copied).
         ram_region: region for .data, .bss, heap and stack; default: the RAM region whose
             ``default`` attribute is true (board models have one), else the first sram region
             (then tcm, ccm, psram).

@@ -33,6 +33,7 @@ from .placement import Placement, parse_place_options, plan_placement
 from .reference import Reference
 from .resources import runtime_dir, templates_dir
 from .sensor.pipeline import Pipeline, SensorConfigError, SensorSpec, resolve, spec_from_option
+from .targets import Target, target_for, targets
 from .tflite_import import read_model
 from .validate import output_checksum, random_inputs
 from .weights import hot_layers
@@ -287,6 +288,17 @@ def _copy_tree(src: Path, dst: Path) -> None:
                                                                                  "__init__.py"))
 
 
+def _copy_baremetal_port(src: Path, dst: Path, target: Target) -> None:
+    """The bare-metal port's common files and the board's CPU family: its folder and toolchain file."""
+    others = {n for t in targets().values() if t is not target for n in (t.port_family, t.toolchain_file)}
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "__init__.py")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return set(skip(folder, names)) | ({n for n in names if n in others} if Path(folder) == src else set())
+
+    shutil.copytree(src, dst, dirs_exist_ok=True, ignore=ignore)
+
+
 def write_generated(project: Project, model_bytes: bytes, dest: Path) -> None:
     """Fill `dest` (the generated folder) with everything mcuforge owns in the project."""
     cfg, board, lib = project.config, project.board, project.library
@@ -306,7 +318,7 @@ def write_generated(project: Project, model_bytes: bytes, dest: Path) -> None:
     (app / "mcf_selftest.c").write_text(project.selftest.source)
     ctx = _template_context(project)
     if cfg.framework == "cmake":
-        _copy_tree(rt / "ports" / "baremetal", dest / "ports" / "baremetal")
+        _copy_baremetal_port(rt / "ports" / "baremetal", dest / "ports" / "baremetal", target_for(board.cpu.arch))
         regions = board.memory
         ld = render_linker_script(regions, {b: r for b, r in project.placement.regions.items()},
                                   flash_region=board.image_region().name, ram_region=board.default_ram().name,
@@ -420,6 +432,8 @@ def _template_context(project: Project) -> dict[str, object]:
         "selftest_checksum": f"0x{project.selftest.checksum:08x}",
         "console_baud": board.console.baud,
         "cpu_flags": " ".join(board.cmake.flags()) if board.cmake else "",
+        "toolchain_file": target_for(board.cpu.arch).toolchain_file if board.cmake else "",
+        "cpu_family": target_for(board.cpu.arch).port_family if board.cmake else "",
         "zephyr_board": board.zephyr.target if board.zephyr else "",
         "zephyr_modules": list(board.zephyr.modules) if board.zephyr else [],
         "pio": ({"platform": board.platformio.platform, "board": board.platformio.board,
@@ -490,7 +504,7 @@ def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, 
     board = load_board(cfg.board, _board_dirs(root, cfg))
     framework = _check_framework(board, cfg.framework)
     cfg = cfg.model_copy(update={"framework": framework})
-    if framework == "cmake" and (board.cmake is None or (board.emulator is None and board.cpu.arch != "arm")):
+    if framework == "cmake" and (board.cmake is None or board.cpu.arch not in targets()):
         raise UsageError(f"board '{board.id}' has no bare-metal CMake support")
     requested = {k: board.region(v).name for k, v in cfg.place.items()}
     graph = read_model(model_path)

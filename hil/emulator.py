@@ -23,6 +23,7 @@ from typing import Any
 
 from mcuforge.generator.boards import Board
 from mcuforge.generator.errors import McuforgeError, ToolError
+from mcuforge.generator.targets import target_for
 from mcuforge.generator.tools import find_tool
 
 
@@ -41,13 +42,14 @@ def qemu_argv(board: Board, elf: Path, serial: str) -> list[str]:
     if board.emulator is None:
         raise EmulatorError(f"board '{board.id}' is not an emulated board",
                             hint="flash real hardware with `mcuforge flash --port …`")
-    qemu = find_tool(board.qemu_binary(), hint="apt-get install qemu-system-arm qemu-system-misc")
+    target = target_for(board.cpu.arch)
+    qemu = find_tool(target.qemu_binary, hint=f"apt-get install {target.qemu_packages}")
     emu = board.emulator
     argv = [qemu, "-M", emu.machine]
     if emu.cpu:
         argv += ["-cpu", emu.cpu]
     argv += ["-display", "none", "-monitor", "none", "-nodefaults", "-nic", "none",
-             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
+             *target.emulator_args, "-icount", "shift=0"]
     # Earlier UARTs go nowhere so that the console UART is the one wired to `serial`.
     for _ in range(emu.uart_index):
         argv += ["-serial", "null"]

@@ -51,7 +51,8 @@ OPT_LEVEL = "-O2"  # the level mcuforge's firmware is built at
 LINE_PREFIX = "mcuforge-tflm:"
 ARENA_SYMBOL = "mcf_tflm_arena"
 MODEL_OBJECT = "tflm_model_data.o"
-PORT_SOURCES = ("startup.c", "uart_cmsdk.c", "console.c", "ticks.c", "semihost.c", "syscalls_newlib.c")
+PORT_SOURCES = ("arm/startup.c", "arm/uart_cmsdk.c", "arm/ticks.c", "arm/semihost.c", "console.c", "uart_stream.c",
+                "syscalls_newlib.c")  # in runtime/ports/baremetal: the common files and the Arm family's
 #: Debian's gcc-arm-none-eabi comes without a C++ standard library; TFLM (C++) needs this package's.
 CXX_LIBRARY_PACKAGE = "libstdc++-arm-none-eabi-newlib"
 
@@ -627,12 +628,12 @@ def build_harness(folder: Path, board: object, lib: TflmLibrary, graph: object, 
     cpu = lib.cpu_flags
     objs = []
     cflags = [*cpu, OPT_LEVEL, "-ffunction-sections", "-fdata-sections", "-std=c99", "-DMCF_SEMIHOSTING=1",
-              f"-I{port}"]
+              f"-I{port}", f"-I{port / 'arm'}"]
     for src in PORT_SOURCES:
         obj = folder / (Path(src).stem + ".o")
         run_tool([gcc, *cflags, "-c", port / src, "-o", obj], timeout=600)
         objs.append(obj)
-    cxx = [*lib.cxxflags, OPT_LEVEL, *lib.includes, f"-I{port}", f"-I{folder}"]
+    cxx = [*lib.cxxflags, OPT_LEVEL, *lib.includes, f"-I{port}", f"-I{port / 'arm'}", f"-I{folder}"]
     for src, obj_name in (("main.cc", "tflm_main.o"), ("tflm_model_data.cc", MODEL_OBJECT)):
         obj = folder / obj_name
         run_tool([gxx, *cxx, "-c", folder / src, "-o", obj], timeout=1200)

@@ -199,7 +199,8 @@ def test_did_you_mean_hints() -> None:
 
 
 def _port_sources() -> list[Path]:
-    return sorted(PORT_DIR.glob("*.c"))
+    """The port's common sources and its Arm family's (arm/)."""
+    return sorted([*PORT_DIR.glob("*.c"), *(PORT_DIR / "arm").glob("*.c")])
 
 
 def build_firmware(machine: Machine, main_c: Path, out_dir: Path, *, placements: dict[str, str],
@@ -212,7 +213,7 @@ def build_firmware(machine: Machine, main_c: Path, out_dir: Path, *, placements:
     elf = out_dir / "firmware.elf"
     cmd = [
         GCC, *machine.cpu_flags, "--specs=nano.specs", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-g",
-        "-ffunction-sections", "-fdata-sections", f"-I{PORT_DIR}", f"-I{INCLUDE_DIR}",
+        "-ffunction-sections", "-fdata-sections", f"-I{PORT_DIR}", f"-I{PORT_DIR / 'arm'}", f"-I{INCLUDE_DIR}",
         *(f"-D{d}" for d in defines),
         *map(str, _port_sources()), str(main_c),
         "-nostartfiles", "-Wl,--gc-sections", f"-T{script}", f"-Wl,-Map={out_dir / 'firmware.map'}",

@@ -250,7 +250,8 @@ def test_emulated_mps2_boards(board_id: str, core: str, fpu: str, flags: list[st
 
 
 def test_frameworks_and_runners() -> None:
-    assert boards.load_board("qemu_riscv32").frameworks == ["zephyr"]
+    assert boards.load_board("qemu_riscv32").frameworks == ["cmake", "zephyr"]
+    assert boards.load_board("qemu_riscv32").cmake.flags() == ["-march=rv32imac", "-mabi=ilp32"]  # type: ignore[union-attr]
     assert boards.load_board("qemu_riscv32").qemu_binary() == "qemu-system-riscv32"
     assert boards.load_board("nucleo_f746zg").frameworks == ["zephyr", "platformio"]
     esp = boards.load_board("esp32s3_devkitc")

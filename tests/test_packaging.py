@@ -75,7 +75,7 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Pa
     wheel = next(wheel_dir.glob("mcuforge-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-    for rel in ("runtime/kernels/mcf_dsp.h", "runtime/ports/baremetal/startup.c", "board_defs/mps2_an386.yaml",
+    for rel in ("runtime/kernels/mcf_dsp.h", "runtime/ports/baremetal/arm/startup.c", "board_defs/mps2_an386.yaml",
                 "project_templates/cmake/cookiecutter.json", "project_templates/common/cookiecutter.json"):
         assert f"mcuforge/{rel}" in names, rel
     templates = [n for n in names if n.startswith("mcuforge/project_templates/")]
@@ -108,7 +108,7 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path, models_dir: Pa
                          capture_output=True, text=True, cwd=work, env=env, timeout=600)
     assert res.returncode == 0, res.stderr
     for rel in ("CMakeLists.txt", "src/main.c", ".github/workflows/hil.yml", "hil_tests/test_device.py",
-                "mcuforge_model/ports/baremetal/startup.c", "mcuforge_model/app/mcf_proto.c",
+                "mcuforge_model/ports/baremetal/arm/startup.c", "mcuforge_model/app/mcf_proto.c",
                 "mcuforge_model/firmware.ld"):
         assert (proj / rel).is_file(), rel
 

@@ -1,19 +1,22 @@
 /*
- * mcf_baremetal.h - mcuforge bare-metal port for Arm Cortex-M (ARMv7-M).
+ * mcf_baremetal.h - mcuforge bare-metal port: one API, one implementation per CPU family.
  *
  * What the port gives a firmware that has no RTOS:
- *   - startup (startup.c): vector table in section .isr_vector, Reset_Handler that copies
- *     initialised data and zeroes .bss using tables the linker script provides, enables the
- *     FPU when the code is built for one (__ARM_FP), runs constructors, calls main() and
- *     ends through mcf_exit(); fault handlers that report the fault and exit.
- *   - a polled driver for the Arm CMSDK APB UART (uart_cmsdk.c), 8-bit clean, plus small
- *     printf-free console helpers and a tiny formatted print (console.c);
- *   - a 64-bit tick counter built on SysTick (ticks.c);
- *   - semihosting (semihost.c): exit status and debug text to the emulator or debugger.
+ *   - startup: stack, .data copied and .bss zeroed from the tables the linker script provides
+ *     (generator/linker.py), constructors, main(), then mcf_exit(); fault entry that reports
+ *     the fault on the UART and exits;
+ *   - a polled, 8-bit clean UART driver, plus small printf-free console helpers and a tiny
+ *     formatted print (console.c);
+ *   - a 64-bit tick counter, an instruction counter and a cycle counter;
+ *   - an exit path that ends an emulator with a status.
  *
- * Defaults fit the Arm MPS2 FPGA images as QEMU emulates them (mps2-an385 Cortex-M3,
- * mps2-an386 Cortex-M4, mps2-an500 Cortex-M7): 25 MHz system clock, UART0 at 0x40004000.
- * Override the MCF_* macros below on the compiler command line for another board.
+ * Family implementations (the build picks one folder and adds it to the include path):
+ *   arm/    ARMv7-M (Cortex-M3/M4/M7): vector table, CMSDK APB UART, SysTick, DWT, semihosting.
+ *           Defaults fit QEMU's MPS2 machines (mps2-an385/an386/an500).
+ *   riscv/  RV32 (M-mode only): crt0, NS16550 UART, mcycle/minstret, the SiFive test device.
+ *           Defaults fit QEMU's virt machine (qemu-system-riscv32 -M virt).
+ * Each folder's mcf_port_cpu.h gives the defaults of the MCF_* configuration macros below;
+ * override them on the compiler command line for another board.
  *
  * Nothing here allocates memory or needs a C library beyond memcpy/memset.
  */
@@ -24,61 +27,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The family's configuration defaults: MCF_CPU_HZ, MCF_UART_BASE, MCF_UART_CLK_HZ,
+ * MCF_UART_BAUD, MCF_SEMIHOSTING, MCF_QEMU_INSTR_PER_TICK, MCF_INSTRET_COUNTER. */
+#include "mcf_port_cpu.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------------------ */
-/* Configuration (override with -D...)                                                  */
-/* ------------------------------------------------------------------------------------ */
-
-/** Processor clock in Hz; SysTick counts this clock. MPS2 FPGA images: 25 MHz. */
-#ifndef MCF_CPU_HZ
-#define MCF_CPU_HZ 25000000u
-#endif
-
-/** Clock of the APB bus that feeds the UART (baud divider input). MPS2: same 25 MHz. */
-#ifndef MCF_UART_CLK_HZ
-#define MCF_UART_CLK_HZ MCF_CPU_HZ
-#endif
-
-/** Base address of the CMSDK APB UART used for the console and the host protocol. */
-#ifndef MCF_UART_BASE
-#define MCF_UART_BASE 0x40004000u
-#endif
-
-/** Default console baud rate (ignored by QEMU, which moves bytes at host speed). */
-#ifndef MCF_UART_BAUD
-#define MCF_UART_BAUD 115200u
-#endif
-
-/**
- * 1 (default): mcf_exit() and the fault handlers use semihosting (BKPT 0xAB) so an emulator
- * started with `-semihosting-config enable=on,target=native` ends with the status, and a
- * debugger sees it. On a board running without a debugger a BKPT instruction escalates to
- * HardFault; build with -DMCF_SEMIHOSTING=0 there: mcf_exit() then parks the core in a
- * low-power loop instead.
- */
-#ifndef MCF_SEMIHOSTING
-#define MCF_SEMIHOSTING 1
-#endif
-
-/**
- * Instructions executed per SysTick tick under QEMU with `-icount shift=0`.
- *
- * With icount, QEMU advances its virtual clock by 2^shift ns per executed instruction, so
- * shift=0 gives 1 ns per instruction. SysTick is clocked at MCF_CPU_HZ = 25 MHz, i.e. one
- * tick per 40 ns = 40 instructions. Measured (tests/test_baremetal_port.py calibration
- * test): a loop of a known number of instructions reads back as instructions / 40 ticks
- * within one tick, identically on repeated runs, on mps2-an385, -an386 and -an500.
- * Only valid for that emulator setting; QEMU does not model cycle timing at all.
- */
-#ifndef MCF_QEMU_INSTR_PER_TICK
-#define MCF_QEMU_INSTR_PER_TICK 40u
-#endif
-
-/* ------------------------------------------------------------------------------------ */
-/* UART (CMSDK APB UART, polled)                                                        */
+/* UART (polled: CMSDK APB UART on arm/, NS16550 on riscv/)                              */
 /* ------------------------------------------------------------------------------------ */
 
 /** Timeout value for mcf_uart_read() meaning "wait forever". */
@@ -100,7 +58,7 @@ void mcf_uart_write(const void *buf, size_t len);
 int mcf_uart_getc(int *c);
 
 /**
- * Receive up to `len` bytes, waiting at most `timeout_ms` milliseconds (of SysTick time) for
+ * Receive up to `len` bytes, waiting at most `timeout_ms` milliseconds (of tick time) for
  * the whole buffer; 0 polls once, MCF_WAIT_FOREVER never gives up. Returns the number of
  * bytes stored. A finite timeout needs mcf_ticks_init() to have been called.
  */
@@ -143,9 +101,9 @@ int mcf_vprintf(const char *fmt, va_list ap);
 /* ------------------------------------------------------------------------------------ */
 
 /**
- * Start SysTick on the processor clock, counting down from 0xFFFFFF, with its interrupt
- * extending the count to 64 bits (one interrupt every 2^24 ticks, 0.67 s at 25 MHz).
- * Safe to call again: restarts the count from 0.
+ * Start the tick counter on the processor clock (MCF_CPU_HZ) and restart it from 0; safe to
+ * call again. arm/: SysTick counting down from 0xFFFFFF, its interrupt extending the count to
+ * 64 bits (one interrupt every 2^24 ticks, 0.67 s at 25 MHz). riscv/: the 64-bit mcycle CSR.
  */
 void mcf_ticks_init(void);
 
@@ -156,19 +114,21 @@ uint64_t mcf_ticks(void);
 uint64_t mcf_ticks_to_us(uint64_t ticks);
 
 /**
- * Emulator only: instructions executed since mcf_ticks_init(), i.e. mcf_ticks() times
- * MCF_QEMU_INSTR_PER_TICK. Meaningful under QEMU `-icount shift=0` alone; resolution is one
- * tick (40 instructions). Report these as "instructions", never as cycles.
+ * Instructions executed since mcf_ticks_init(); report these as "instructions", never as
+ * cycles. arm/: mcf_ticks() times MCF_QEMU_INSTR_PER_TICK, meaningful under QEMU
+ * `-icount shift=0` alone, resolution one tick (40 instructions). riscv/: the minstret CSR
+ * (MCF_INSTRET_COUNTER is 1): retired instructions, exact, on hardware and in QEMU alike.
  */
 uint64_t mcf_instructions(void);
 
 /**
- * Real hardware only: start the DWT cycle counter (CYCCNT). Returns 1 when the counter is
- * present and counting, 0 otherwise (QEMU's DWT does not count: it reads 0).
+ * Real hardware only: start the cycle counter. Returns 1 when the counter is present and
+ * counts cycles, 0 otherwise. arm/: the DWT's CYCCNT (QEMU's reads 0, so 0 there). riscv/:
+ * mcycle, which QEMU makes a copy of the instruction count, so this cannot tell; returns 1.
  */
 int mcf_cycles_init(void);
 
-/** Current DWT cycle count (32-bit, wraps); report these as "cycles". */
+/** Current cycle count (the low 32 bits, wraps); report these as "cycles". */
 uint32_t mcf_cycles(void);
 
 /* ------------------------------------------------------------------------------------ */
@@ -176,9 +136,10 @@ uint32_t mcf_cycles(void);
 /* ------------------------------------------------------------------------------------ */
 
 /**
- * End the program with `status` (0 = success). Under QEMU with semihosting enabled the
- * emulator exits with this status (SYS_EXIT_EXTENDED; values are truncated to 0..255 by the
- * host). Waits for the UART to drain first. Never returns.
+ * End the program with `status` (0 = success); the emulator exits with this status (values
+ * are truncated to 0..255 by the host). arm/: semihosting SYS_EXIT_EXTENDED (QEMU needs
+ * `-semihosting-config enable=on,target=native`). riscv/: the SiFive test device ("finisher")
+ * of QEMU's virt machine. Waits for the UART to drain first. Never returns.
  */
 void mcf_exit(int status) __attribute__((noreturn));
 
@@ -193,8 +154,9 @@ void mcf_semihost_puts(const char *s);
 /* ------------------------------------------------------------------------------------ */
 
 /**
- * Called by the fault handlers with the stacked exception frame (r0-r3, r12, lr, pc, xpsr)
- * and the active exception number, after the port has printed its report. Weak: a firmware
+ * Called by the fault handlers after the port has printed its report, with (arm/) the stacked
+ * exception frame (r0-r3, r12, lr, pc, xpsr) and the active exception number, or (riscv/) the
+ * words {mepc, mcause, mtval} and mcause's exception code. Weak: a firmware
  * may define its own (for example to send a log frame to the host). Must not return if the
  * port's report-and-exit is to be skipped; returning continues with mcf_exit().
  */

@@ -1,12 +1,14 @@
 /*
- * mcf_port_baremetal.c - runtime/include/mcf_port.h on the bare-metal Cortex-M port.
+ * mcf_port_baremetal.c - runtime/include/mcf_port.h on the bare-metal port (every family).
  *
- * The host link is the CMSDK UART at MCF_UART_BAUD. Ticks: on real hardware SysTick runs
- * from the processor clock, so mcf_ticks() counts CPU cycles ("cycles"). Under QEMU nothing
- * counts cycles; with `-icount shift=0` the same counter times MCF_QEMU_INSTR_PER_TICK is an
- * exact instruction count, reported as "instructions". Which case applies is decided at
- * build time with -DMCF_EMULATED=0/1, or else at run time: the DWT cycle counter counts on
- * hardware and stays 0 under QEMU.
+ * The host link is the port's UART at MCF_UART_BAUD. Ticks: where the core counts retired
+ * instructions in hardware (MCF_INSTRET_COUNTER, RISC-V's minstret) the port reports that
+ * count, "instructions", exact on hardware and emulator alike. Otherwise (Arm): on real
+ * hardware SysTick runs from the processor clock, so mcf_ticks() counts CPU cycles
+ * ("cycles"); under QEMU nothing counts cycles, and with `-icount shift=0` the same counter
+ * times MCF_QEMU_INSTR_PER_TICK is an exact instruction count, reported as "instructions".
+ * Which case applies is decided at build time with -DMCF_EMULATED=0/1 (0 reports cycles), or
+ * else at run time: the DWT cycle counter counts on hardware and stays 0 under QEMU.
  */
 #include "mcf_port.h"
 
@@ -20,6 +22,8 @@ void mcf_port_init(void)
     mcf_ticks_init();
 #if defined(MCF_EMULATED)
     emulated = MCF_EMULATED;
+#elif MCF_INSTRET_COUNTER
+    emulated = 1; /* "instructions" from the hardware counter; -DMCF_EMULATED=0 for cycles */
 #else
     emulated = !mcf_cycles_init();
 #endif

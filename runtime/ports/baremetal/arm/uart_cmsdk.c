@@ -56,14 +56,6 @@ void mcf_uart_putc(uint8_t c)
     UART_DATA = c;
 }
 
-void mcf_uart_write(const void *buf, size_t len)
-{
-    const uint8_t *p = (const uint8_t *)buf;
-    while (len--) {
-        mcf_uart_putc(*p++);
-    }
-}
-
 int mcf_uart_getc(int *c)
 {
     uint32_t state = UART_STATE;
@@ -76,27 +68,6 @@ int mcf_uart_getc(int *c)
     }
     *c = (int)(UART_DATA & 0xFFu);
     return 1;
-}
-
-size_t mcf_uart_read(void *buf, size_t len, uint32_t timeout_ms)
-{
-    uint8_t *p = (uint8_t *)buf;
-    size_t got = 0;
-    const int forever = timeout_ms == MCF_WAIT_FOREVER;
-    const uint64_t limit = (uint64_t)timeout_ms * (MCF_CPU_HZ / 1000u);
-    const uint64_t start = (forever || timeout_ms == 0) ? 0 : mcf_ticks();
-
-    while (got < len) {
-        int c;
-        if (mcf_uart_getc(&c)) {
-            p[got++] = (uint8_t)c;
-            continue;
-        }
-        if (timeout_ms == 0 || (!forever && mcf_ticks() - start >= limit)) {
-            break;
-        }
-    }
-    return got;
 }
 
 uint32_t mcf_uart_overruns(void)

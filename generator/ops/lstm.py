@@ -31,8 +31,8 @@ _UNSUPPORTED = {9: "peephole (cell-to-input) weights", 10: "peephole (cell-to-fo
                 11: "peephole (cell-to-output) weights", 16: "projection weights", 17: "projection bias",
                 20: "input layer-norm coefficients", 21: "forget layer-norm coefficients",
                 22: "cell layer-norm coefficients", 23: "output layer-norm coefficients"}
-GATE_SCALE = np.float32(2.0 ** -12)  # Q3.12: the gates before their sigmoid/tanh
-ACTIVATED_SCALE = np.float32(2.0 ** -15)  # Q0.15: after it
+GATE_SCALE = 2.0 ** -12  # Q3.12: the gates before their sigmoid/tanh
+ACTIVATED_SCALE = 2.0 ** -15  # Q0.15: after it
 
 
 def _mul_rescale(s1: float, s2: float, out: float) -> tuple[int, int]:

@@ -2,6 +2,11 @@
 of invokes: outputs, hidden and cell state compared after every invoke, on every kernel path.
 TFLite Micro's kernel has no CIFG, peephole, projection or layer norm: those are refused."""
 
+import json
+import shutil
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from kernel_check import KERNEL_PATHS
@@ -15,9 +20,10 @@ from mcuforge.generator.validate import random_inputs, validate_compiled
 INVOKES = 10
 
 
-def lstm_model(batches: int, steps: int, depth: int, units: int, dtype: str = "int8", time_major: bool = False,
+def lstm_parts(batches: int, steps: int, depth: int, units: int, dtype: str = "int8", time_major: bool = False,
                cell_power: int = -11, cell_clip: float = 0.0, act: int = Activation.TANH, seed: int = 0,
-               extra: dict[int, T] | None = None, drop: tuple[int, ...] = ()) -> bytes:
+               extra: dict[int, T] | None = None, drop: tuple[int, ...] = ()) -> tuple[list[T], Op]:
+    """The tensors of one LSTM (input first, output last) and the operator reading them."""
     rng = np.random.default_rng(seed)
     wide = dtype == "int16"
     in_scale, in_zp = (0.0005, 0) if wide else (0.03, -5)
@@ -44,12 +50,15 @@ def lstm_model(batches: int, steps: int, depth: int, units: int, dtype: str = "i
         slots[k] = len(tensors) - 1
     for k in drop:
         slots[k] = -1
-    out_shape = (*shape[:2], units)
-    tensors.append(T(out_shape, dtype, h_scale, h_zp))
-    out = len(tensors) - 1
+    tensors.append(T((*shape[:2], units), dtype, h_scale, h_zp))
     opts = options("UnidirectionalSequenceLSTMOptions", fusedActivationFunction=act, cellClip=cell_clip,
                    timeMajor=time_major)
-    return build(tensors, [Op("UNIDIRECTIONAL_SEQUENCE_LSTM", slots, [out], opts)], [0], [out])
+    return tensors, Op("UNIDIRECTIONAL_SEQUENCE_LSTM", slots, [len(tensors) - 1], opts)
+
+
+def lstm_model(*args, **kwargs) -> bytes:
+    tensors, op = lstm_parts(*args, **kwargs)
+    return build(tensors, [op], [0], op.outputs)
 
 
 def check_stream(model: bytes, paths=tuple(KERNEL_PATHS)) -> None:
@@ -112,3 +121,55 @@ def test_lstm_refuses_cifg_and_non_variable_state():
     graph.tensors[graph.operators[0].inputs[19]].is_variable = False
     with pytest.raises(UnsupportedModelError, match="variable tensor"):
         compile_graph(graph)
+
+
+def recurrent_model() -> bytes:
+    """Three stateful operators side by side, each with its own graph input and output: an int8
+    LSTM (batch-major), a 16x8 LSTM (time-major, cell clip) and an SVDF with int16 state."""
+    from test_kernel_svdf import svdf_parts
+
+    parts = [lstm_parts(2, 3, 6, 5, seed=1), lstm_parts(1, 2, 5, 4, "int16", True, -12, 2.0, seed=2),
+             svdf_parts(1, 12, 4, 2, 6, "int16", seed=3)]
+    tensors: list[T] = []
+    ops, ins, outs = [], [], []
+    for ts, op in parts:
+        base = len(tensors)
+        tensors += ts
+        moved = Op(op.opcode, [i + base if i >= 0 else -1 for i in op.inputs], [o + base for o in op.outputs],
+                   op.options)
+        ops.append(moved)
+        ins.append(moved.inputs[0])
+        outs += moved.outputs
+    return build(tensors, ops, ins, outs)
+
+
+def test_recurrent_model_on_host():
+    check_stream_many(recurrent_model())
+
+
+def check_stream_many(model: bytes) -> None:
+    graph = parse_model(model, name="recurrent.tflite")
+    cm = compile_graph(graph)
+    assert len(cm.state.variables) == 5
+    inputs = random_inputs(graph, INVOKES, 4)
+    r = validate_compiled(cm, model, inputs)
+    assert r.bit_exact == INVOKES and r.state_bit_exact == INVOKES, r.to_json()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
+                         and shutil.which("ninja")), reason="needs arm-none-eabi-gcc, ninja and qemu-system-arm")
+def test_recurrent_model_on_device(tmp_path):
+    """mcuforge new/build/test on mps2_an386 (QEMU): 12 invokes as one stream, outputs and the five
+    state tensors read back from the device after every invoke, all equal to TFLite Micro's."""
+    model = tmp_path / "recurrent.tflite"
+    model.write_bytes(recurrent_model())
+    project = tmp_path / "p"
+    for cmd in (("new", str(project), "--model", str(model), "--board", "mps2_an386"), ("build", str(project)),
+                ("test", str(project), "--random", "12", "--json")):
+        proc = subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", *cmd], capture_output=True, text=True,
+                              timeout=1800)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["passed"] == 12 and report["stream"] is True
+    assert all(v["state_match"] and v["max_abs_diff"] == 0 for v in report["vectors"])

@@ -18,6 +18,14 @@ STEPS = 12
 def svdf_model(batches: int, input_size: int, units: int, rank: int, memory: int, state_dtype: str,
                in_zp: int = 3, state_zp: int = 0, out_zp: int = -4, act: int = Activation.RELU,
                seed: int = 0) -> bytes:
+    tensors, op = svdf_parts(batches, input_size, units, rank, memory, state_dtype, in_zp, state_zp, out_zp, act, seed)
+    return build(tensors, [op], [0], [5])
+
+
+def svdf_parts(batches: int, input_size: int, units: int, rank: int, memory: int, state_dtype: str,
+               in_zp: int = 3, state_zp: int = 0, out_zp: int = -4, act: int = Activation.RELU,
+               seed: int = 0) -> tuple[list[T], Op]:
+    """The six tensors of one SVDF (input 0, state 4, output 5) and the operator."""
     rng = np.random.default_rng(seed)
     filters = units * rank
     state_scale, wt_scale = (0.02, 0.004) if state_dtype == "int16" else (0.06, 0.004)
@@ -35,7 +43,7 @@ def svdf_model(batches: int, input_size: int, units: int, rank: int, memory: int
         T((batches, units), "int8", 3.0 if state_dtype == "int16" else 0.3, out_zp),
     ]
     opts = options("SVDFOptions", rank=rank, fusedActivationFunction=act)
-    return build(tensors, [Op("SVDF", [0, 1, 2, 3, 4], [5], opts)], [0], [5])
+    return tensors, Op("SVDF", [0, 1, 2, 3, 4], [5], opts)
 
 
 def check_stream(model: bytes) -> None:

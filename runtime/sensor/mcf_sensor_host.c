@@ -23,7 +23,7 @@
 
 static const mcf_model *model;
 static mcf_sensor_window_fn window_fn;
-static mcf_proto *host_link; /* known from the first hook call on */
+static mcf_proto *host_link; /* from mcf_sensor_begin() on; NULL while the link is off */
 static int live;             /* the live source started */
 #if IS_LIVE_SOURCE
 static int announced; /* a live source that failed to start was reported to the host */
@@ -233,17 +233,26 @@ static void report_window(const mcf_model *m, uint32_t window)
     mcf_sensor_log(text);
 }
 
+static int host_loading(const mcf_proto *proto)
+{
+    return proto != NULL && mcf_proto_loading(proto);
+}
+
 /* A live window is built in the input: run it and report it. With MCF_SENSOR_LIVE_ECHO defined
  * to 1 (a debugging build), its input tensor goes to the host as TENSOR_CHUNK frames before
  * invoke() and its outputs after, unsolicited, so that a host can check live glue too. */
 static void run_live(mcf_proto *proto)
 {
 #if defined(MCF_SENSOR_LIVE_ECHO) && MCF_SENSOR_LIVE_ECHO
-    (void)mcf_proto_send_tensor(proto, KIND_INPUT, (uint8_t)MCF_SENSOR_INPUT_INDEX);
+    if (proto != NULL) {
+        (void)mcf_proto_send_tensor(proto, KIND_INPUT, (uint8_t)MCF_SENSOR_INPUT_INDEX);
+    }
 #endif
     model->invoke();
 #if defined(MCF_SENSOR_LIVE_ECHO) && MCF_SENSOR_LIVE_ECHO
-    (void)mcf_proto_send_tensor(proto, 1u, 0u);
+    if (proto != NULL) {
+        (void)mcf_proto_send_tensor(proto, 1u, 0u);
+    }
 #else
     (void)proto;
 #endif
@@ -255,15 +264,18 @@ static void run_live(mcf_proto *proto)
     }
 }
 
-static void poll_live(mcf_proto *proto)
+/* Reads what the live source has due: samples until a window completes (built and run, unless
+ * the host is loading inputs of its own) or none is due, at most a window's worth; a camera, one
+ * frame. `proto` is NULL while the host link is off. Returns 1 when a live window ran. */
+static int poll_live(mcf_proto *proto)
 {
 #if !MCF_SENSOR_CAMERA
     float sample[MCF_SENSOR_CHANNELS];
+    uint32_t n;
 #endif
 
-    host_link = proto;
 #if IS_LIVE_SOURCE
-    if (!announced && !live) {
+    if (!announced && !live && proto != NULL) {
         char text[64];
         char *p = put_text(text, "sensor glue: no live samples (");
         p = put_text(p, mcf_source_name());
@@ -272,20 +284,25 @@ static void poll_live(mcf_proto *proto)
         mcf_proto_log(proto, MCF_LOG_WARNING, text);
     }
 #endif
+    if (!live || streaming) {
+        return 0;
+    }
 #if MCF_SENSOR_CAMERA
     /* a frame is built straight into the input: never while the host is loading inputs */
-    if (live && !streaming && !mcf_proto_loading(proto) &&
-        mcf_source_poll_frame(model->inputs[MCF_SENSOR_INPUT_INDEX].data)) {
-        run_live(proto);
+    if (host_loading(proto) || !mcf_source_poll_frame(model->inputs[MCF_SENSOR_INPUT_INDEX].data)) {
+        return 0;
     }
+    run_live(proto);
+    return 1;
 #else
-    if (!live || streaming || !mcf_source_poll(sample)) {
-        return;
+    for (n = 0; n < (uint32_t)MCF_SENSOR_WINDOW && mcf_source_poll(sample); ++n) {
+        if (mcf_sensor_push(sample) && !host_loading(proto)) {
+            mcf_sensor_build(model->inputs[MCF_SENSOR_INPUT_INDEX].data);
+            run_live(proto);
+            return 1;
+        }
     }
-    if (mcf_sensor_push(sample) && !mcf_proto_loading(proto)) {
-        mcf_sensor_build(model->inputs[MCF_SENSOR_INPUT_INDEX].data);
-        run_live(proto);
-    }
+    return 0;
 #endif
 }
 
@@ -305,21 +322,53 @@ static int input_matches(const mcf_model *m)
 #endif
 }
 
-void mcf_sensor_serve(const mcf_model *m, const char *board_id, mcf_sensor_window_fn on_window)
+/* The state of this module: mcf_sensor_begin() not called (or refused), or serving. */
+static int started;
+
+mcf_host_status mcf_sensor_begin(const mcf_model *m, const char *board_id, mcf_sensor_window_fn on_window)
 {
-    static const mcf_host_hooks hooks = {on_message, poll_live};
+    static const mcf_host_hooks hooks = {on_message, NULL}; /* the live source: mcf_sensor_poll() */
     static const char refused[] =
         "mcuforge: the sensor glue does not fit this model's input (regenerate with `mcuforge update`)\r\n";
+    mcf_host_status status;
 
+    started = 0;
     if (!input_matches(m)) {
         mcf_port_write((const uint8_t *)refused, sizeof refused - 1u);
-        mcf_port_exit(3);
-        for (;;) {
-        }
+        return MCF_HOST_REFUSED;
     }
     model = m;
     window_fn = on_window;
     mcf_sensor_reset();
     live = (mcf_source_init() == 0);
-    mcf_host_serve_with(m, board_id, &hooks);
+    status = mcf_host_begin(m, board_id, &hooks);
+    host_link = mcf_host_proto();
+    started = (status != MCF_HOST_REFUSED);
+    return status;
+}
+
+int mcf_sensor_poll(void)
+{
+    if (!started) {
+        return 0;
+    }
+    (void)mcf_host_poll(); /* SAMPLES windows run and are answered in here */
+    return poll_live(mcf_host_proto());
+}
+
+void mcf_sensor_serve(const mcf_model *m, const char *board_id, mcf_sensor_window_fn on_window)
+{
+    switch (mcf_sensor_begin(m, board_id, on_window)) {
+    case MCF_HOST_OK:
+        break;
+    case MCF_HOST_OFF:
+        mcf_port_exit(0);
+        break;
+    default:
+        mcf_port_exit(3);
+        break;
+    }
+    for (;;) {
+        (void)mcf_sensor_poll();
+    }
 }

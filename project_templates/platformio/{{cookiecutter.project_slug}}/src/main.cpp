@@ -39,9 +39,9 @@ void setup(void)
      * a function void on_window(const mcf_model *model, uint32_t window) instead of NULL (NULL
      * sends the top class to the host as a log line).{% endif %}
      * The host can stream samples in as well (`mcuforge test --replay recording.csv`) and gets
-     * each window's input tensor and outputs back. The sensor pipeline serves the host itself and
-     * does not return, so loop() does not run in this project. */
-    mcf_sensor_serve(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);
+     * each window's input tensor and outputs back. This starts the pipeline and the host link and
+     * returns at once; loop() then reads the samples and answers the host. */
+    (void)mcf_sensor_begin(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);
 {%- else %}
     /* Answer the host (`mcuforge run` / `mcuforge test`) from loop(): this sends HELLO and
      * returns at once, whether or not a host is attached. */
@@ -52,11 +52,22 @@ void setup(void)
 /* Over and over, as long as the board runs. */
 void loop(void)
 {
+{%- if m.sensor %}
+    /* Your application goes here. Keep each pass short (no long delay()): the samples are read
+     * and the host is answered between passes. */
+
+    /* Answers what the host sent meanwhile and reads the samples that are due; returns at once
+     * when nothing came. */
+    if (mcf_sensor_poll()) {
+        /* A window of samples just ran the model: act on {{ m.prefix_upper }}_OUTPUT0 here. */
+    }
+{%- else %}
     /* Your application goes here: fill {{ m.prefix_upper }}_INPUT0 from your sensor, call
      * {{ m.prefix }}_invoke(), act on {{ m.prefix_upper }}_OUTPUT0. Keep each pass short (no long
      * delay()): the host is answered between passes. */
 
     mcf_host_poll(); /* answers what the host sent meanwhile; returns at once when nothing came */
+{%- endif %}
 }
 
 #if !defined(ARDUINO)

@@ -1,0 +1,138 @@
+"""The sensor glue beside the application: in a PlatformIO project generated with `--sensor`,
+setup() starts the pipeline (mcf_sensor_begin) and loop() polls it (mcf_sensor_poll), so code
+added to loop() keeps running while the host streams a recording through the glue and every
+window's input tensor and outputs come back bit-exact (host reference, TFLite Micro).
+
+The native program is compiled the way PlatformIO's native env compiles it (-DPLATFORMIO, the
+library's include/ and src/), with the host gcc/g++: no PlatformIO needed, so this runs in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sensor_helpers import int8_imu_model
+
+from mcuforge.generator.boards import load_board
+from mcuforge.generator.reference import Reference
+from mcuforge.generator.scaffold import load_config, new_project
+from mcuforge.generator.sensor.pipeline import resolve
+from mcuforge.generator.sensor.reference import input_tensors
+from mcuforge.generator.tflite_import import read_model
+from mcuforge.hil.device import Device, LinkLost
+
+SELFTEST = re.compile(rb"mcuforge: selftest model=\w+ checksum=0x[0-9a-f]{8} ticks=\d+ unit=\w+ result=ok")
+# Added to loop() before the poll: counts the passes on stderr (stdout is the host link with stdio).
+LOOP_LINE = """    static unsigned long passes;
+    if (++passes % 100u == 0u) {
+        fprintf(stderr, "user loop: %lu passes\\n", passes);
+    }
+"""
+POLL = "    if (mcf_sensor_poll()) {"
+
+
+def _host_build(root: Path, out: Path) -> Path:
+    cc, cxx = shutil.which("gcc"), shutil.which("g++")
+    if cc is None or cxx is None:
+        pytest.skip("needs gcc and g++")
+    lib = root / "lib" / "mcuforge_model"
+    flags = ["-DPLATFORMIO=60200", "-O2", "-Wall", "-Werror", "-I", str(lib / "include"), "-I", str(lib / "src")]
+    objs = []
+    sources = sorted([*(lib / "src").rglob("*.c"), *(lib / "src").rglob("*.cpp"), *(root / "src").glob("*.cpp")])
+    for n, src in enumerate(sources):
+        obj = out / f"{n}_{src.stem}.o"
+        compiler = cxx if src.suffix == ".cpp" else cc
+        proc = subprocess.run([compiler, *flags, "-c", str(src), "-o", str(obj)], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{src.name}: {proc.stderr[-2000:]}"
+        objs.append(str(obj))
+    program = out / "program"
+    subprocess.run([cxx, *objs, "-o", str(program), "-lm"], check=True, capture_output=True)
+    return program
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("sensor_loop")
+    model = base / "imu_int8.tflite"
+    model.write_bytes(int8_imu_model())
+    root = base / "p"
+    new_project(root, model, "nucleo_f746zg", framework="platformio", sensor="replay:accelerometer")
+    return root
+
+
+def test_generated_loop_polls_the_sensor_glue(project: Path) -> None:
+    main = (project / "src" / "main.cpp").read_text()
+    setup = main[main.index("void setup(void)"):main.index("void loop(void)")]
+    loop = main[main.index("void loop(void)"):]
+    assert "mcf_sensor_begin(&" in setup and "mcf_sensor_serve" not in main
+    assert POLL in loop and "mcf_host_poll" not in loop
+
+
+def test_loop_runs_while_a_recording_is_replayed_bit_exact(project: Path, tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(project, root)
+    main = root / "src" / "main.cpp"
+    text = main.read_text().replace('#include "mcf_app.h"', '#include <stdio.h>\n\n#include "mcf_app.h"', 1)
+    assert POLL in text
+    main.write_text(text.replace(POLL, LOOP_LINE + POLL, 1))
+    program = _host_build(root, tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "MCUFORGE_HOST"}
+
+    # By itself: the self-test line, nothing binary; it ends with stdin.
+    alone = subprocess.run([str(program)], stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=env)
+    assert alone.returncode == 0 and SELFTEST.fullmatch(alone.stdout.rstrip(b"\r\n")), alone.stdout[:300]
+
+    cfg = load_config(root)
+    assert cfg.sensor is not None
+    graph = read_model(root / cfg.model)
+    pipeline = resolve(cfg.sensor, graph, load_board(cfg.board), cfg.framework)
+    rng = np.random.default_rng(7)
+    x = rng.normal(0.0, 1.6, size=(200, 3)).astype(np.float32)
+    x[::17] *= 4  # beyond the int8 input's range: clamped
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    err_path = tmp_path / "stderr.txt"
+    with err_path.open("wb") as err:
+        proc = subprocess.Popen([str(program)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                env=dict(env, MCUFORGE_HOST=f"tcp:{port}"))
+        try:
+            deadline = time.monotonic() + 30.0
+            while True:
+                try:
+                    dev = Device.open(f"socket://127.0.0.1:{port}", timeout=2.0)
+                    break
+                except LinkLost:
+                    assert time.monotonic() < deadline, "the program never listened"
+                    time.sleep(0.05)
+            with dev:
+                dev.hello(wait=30)
+                time.sleep(0.3)  # idle: loop() runs, nothing arrives
+                before = err_path.read_bytes().count(b"user loop:")
+                windows = dev.replay(x, window=pipeline.window, hop=pipeline.hop)
+                time.sleep(0.3)
+                after = err_path.read_bytes().count(b"user loop:")
+            assert proc.wait(timeout=10) == 0  # the link closed: the program ends
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    passes = [int(n) for n in re.findall(rb"user loop: (\d+) passes", err_path.read_bytes())]
+    assert before >= 1 and after > before and passes == sorted(passes), passes[-5:]
+
+    want = input_tensors(pipeline, x)
+    ref = Reference((root / cfg.model).read_bytes())
+    assert len(windows) == len(want) == pipeline.windows_in(len(x)) > 10
+    for w, host_in in zip(windows, want, strict=True):
+        assert w.input is not None and np.array_equal(w.input, host_in), f"window {w.window}: input differs"
+        assert np.array_equal(w.outputs[0], ref.run([host_in], 1)[0]), f"window {w.window}: output differs"

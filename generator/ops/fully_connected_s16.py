@@ -8,7 +8,7 @@ import numpy as np
 
 from ..ir import Graph, Operator, Tensor
 from ..quant import activation_range, quantize_multipliers
-from .base import ConstArray, ConstRef, KernelCall, reject
+from .base import ConstArray, ConstRef, FastOr, KernelCall, reject
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
@@ -27,6 +27,18 @@ def reduced_multipliers(mult: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray
     m = mult.astype(np.int64)
     reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
     return reduced.astype(np.int32), (15 - shift.astype(np.int64)).astype(np.int32)
+
+
+def fc_s16_fast_layout(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 -> the fast paths' layout (fully_connected_s16.c): units in blocks of four
+    (the last padded with zero units), inputs in groups of four (the last padded with zeros); per
+    block and group, four bytes per unit in the order w0, w2, w1, w3."""
+    units, depth = w.shape
+    u4, g4 = (units + 3) // 4, (depth + 3) // 4
+    padded = np.zeros((u4 * 4, g4 * 4), dtype=np.int8)
+    padded[:units, :depth] = w
+    blocks = padded.reshape(u4, 4, g4, 4)[:, :, :, [0, 2, 1, 3]]  # [block, unit, group, byte]
+    return np.ascontiguousarray(blocks.transpose(0, 2, 1, 3)).reshape(-1)
 
 
 def int16_activation_range(op: Operator, out: Tensor) -> tuple[int, int]:
@@ -85,9 +97,12 @@ def lower_fully_connected_s16(graph: Graph, op: Operator) -> KernelCall:
             "act_min": act_min, "act_max": act_max, "per_channel": int(len(mult) > 1), "wide": int(wide),
             "multiplier": ConstRef("mult"), "shift": ConstRef("shift"), "bias": ConstRef("bias"),
         },
-        args=[op.inputs[0], op.inputs[1], op.outputs[0]],
+        # fast builds hold the weights in their layout instead (padding: at most 3 * (units + depth) + 9 B)
+        args=[op.inputs[0], FastOr(ConstRef("weights_fast"), op.inputs[1]), op.outputs[0]],
         consts=[ConstArray("mult", "int32_t", mult), ConstArray("shift", "int32_t", shift),
-                ConstArray("bias", "int64_t", folded)],
+                ConstArray("bias", "int64_t", folded),
+                ConstArray("weights_fast", "int8_t", fc_s16_fast_layout(weights.data.astype(np.int8)),
+                           fast_only=True)],
         macs=batches * units * depth,
         comment=", 16x8" + (" (64-bit sums)" if wide else " (32-bit sums)"),
     )

@@ -8,10 +8,13 @@
  *   5 LSR (line status: bit0 data ready, bit1 overrun, bit5 THR empty, bit6 transmitter empty)
  * The data path is 8 bits and the driver never alters bytes, so binary frames pass as well as
  * text. FIFOs stay off unless MCF_UART_FIFO is 1: then 16 bytes wait in each direction, which
- * a board polling slowly at a high baud rate needs. QEMU 7.2 with FIFOs on stopped delivering
- * received bytes for good once some arrived while the guest was busy (seen with bytes sent
- * during a long computation, tests/test_riscv_port.py); with them off it hands the next byte
- * over only after the guest has read the previous one, so nothing is lost in the emulator.
+ * a board polling slowly at a high baud rate needs. Not under QEMU 7.2: turning the FIFOs on
+ * empties them, and when the host had sent a byte before that (it may write as soon as it is
+ * connected, before mcf_uart_init() runs), QEMU holds back every later byte until the guest
+ * reads one, which with nothing left to read never happens: the link is dead
+ * (tests/test_riscv_port.py sends a frame at connect time and sees this with MCF_UART_FIFO=1).
+ * With the FIFOs off, QEMU keeps that early byte in RBR and hands over each next one after the
+ * guest has read the previous one, so nothing is lost in the emulator.
  */
 #include "mcf_baremetal.h"
 #include "mcf_riscv.h"

@@ -434,6 +434,9 @@ def _template_context(project: Project) -> dict[str, object]:
         "cpu_flags": " ".join(board.cmake.flags()) if board.cmake else "",
         "toolchain_file": target_for(board.cpu.arch).toolchain_file if board.cmake else "",
         "cpu_family": target_for(board.cpu.arch).port_family if board.cmake else "",
+        # Debian packages a CI runner needs to build and emulate the bare-metal project
+        "toolchain_packages": (f"{target_for(board.cpu.arch).packages} {target_for(board.cpu.arch).qemu_packages}"
+                               if board.cmake else "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"),
         "zephyr_board": board.zephyr.target if board.zephyr else "",
         "zephyr_modules": list(board.zephyr.modules) if board.zephyr else [],
         "pio": ({"platform": board.platformio.platform, "board": board.platformio.board,

@@ -19,7 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ]; then
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  rm -rf .venv   # absent, or left half-made by an interrupted set-up
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip

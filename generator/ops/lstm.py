@@ -9,7 +9,8 @@ such models are refused here as TFLite Micro refuses them.
 
 The hidden and cell states (inputs 18 and 19) are variable tensors: they live in the model's state
 buffer (ops/variable_tensors.py) and carry over between invokes. The kernel needs 4 x units int16
-of scratch for the gate values of one sequence element (TFLite Micro: four batch x units buffers).
+of scratch for the gate values of one sequence element (TFLite Micro: four batch x units buffers),
+and room for the input row and hidden state sign-extended to 16 bits (its DSP path).
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def lower_lstm(graph: Graph, op: Operator) -> KernelCall:
         args=[op.inputs[0], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0]],
         consts=[ConstArray("rescale", "int32_t", np.array(rescale, np.int32)),
                 ConstArray("table", "uint16_t", sigmoid_table()), ConstArray("weights", "int8_t", w_all), bias_arr],
-        scratch_bytes=4 * units * 2,
+        scratch_bytes=4 * units * 2 + 8 * (depth // 4 + units // 4),  # gates; int8 rows widened for SMLAD
         macs=batches * steps * 4 * units * (depth + units),
         comment=f", {'time' if time_major else 'batch'}-major, {steps} steps x {batches} batches, "
                 f"{'16x8' if wide else 'int8'} (states in the state buffer)",

@@ -1,10 +1,13 @@
 /* lstm_s8.c - integer UNIDIRECTIONAL_SEQUENCE_LSTM (see lstm_s8.h). One sequence element at a
  * time: the four gates' pre-activations go to the scratch (4 * units int16), then each unit's
  * cell and hidden value are updated from its own four gate values, so the old hidden state is
- * read only while the gates are computed and can be overwritten afterwards. */
+ * read only while the gates are computed and can be overwritten afterwards. On cores with the DSP
+ * extension (int8) the input row and the hidden state are sign-extended once per element into the
+ * rest of the scratch and the gate products take two weights per SMLAD, two units per pass. */
 #include "lstm_s8.h"
 
 #include "mcf_common.h"
+#include "mcf_dsp.h"
 
 static inline int32_t mcf_lstm_sat16(int32_t v)
 {
@@ -99,22 +102,86 @@ static inline int32_t mcf_lstm_rescale64(int64_t acc, int32_t m16, int32_t s)
     return (int32_t)((acc * m16 + ((int64_t)1 << (s - 1))) >> s);
 }
 
+#if MCF_KERNELS_DSP
+/* The whole groups of four of an int8 vector, sign-extended once per sequence element: per group
+ * the word (v0, v2) then the word (v1, v3), the lanes SXTB16 gives a word of four weights. */
+static void mcf_lstm_widen(const int8_t *v, int32_t n, uint32_t *out)
+{
+    int32_t k;
+    for (k = 0; k + 4 <= n; k += 4) {
+        const uint32_t w = mcf_read_u32(v + k);
+        out[0] = mcf_sxtb16(w);
+        out[1] = mcf_sxtb16_ror8(w);
+        out += 2;
+    }
+}
+
+/* Two rows of int8 weights times one widened vector (SMLAD: two products per instruction). */
+static inline void mcf_lstm_dot2(const int8_t *w0, const int8_t *w1, const uint32_t *vw, const int8_t *v,
+                                 int32_t n, int32_t *acc0, int32_t *acc1)
+{
+    int32_t a0 = *acc0;
+    int32_t a1 = *acc1;
+    int32_t k;
+    for (k = 0; k + 4 <= n; k += 4) {
+        const uint32_t ve = vw[0];
+        const uint32_t vo = vw[1];
+        const uint32_t x0 = mcf_read_u32(w0 + k);
+        const uint32_t x1 = mcf_read_u32(w1 + k);
+        a0 = mcf_smlad(mcf_sxtb16(x0), ve, a0);
+        a0 = mcf_smlad(mcf_sxtb16_ror8(x0), vo, a0);
+        a1 = mcf_smlad(mcf_sxtb16(x1), ve, a1);
+        a1 = mcf_smlad(mcf_sxtb16_ror8(x1), vo, a1);
+        vw += 2;
+    }
+    for (; k < n; ++k) {
+        a0 += (int32_t)w0[k] * v[k];
+        a1 += (int32_t)w1[k] * v[k];
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+#endif
+
+static inline int16_t mcf_lstm_gate_s8(const int32_t *rs, int32_t a, int32_t b)
+{
+    return (int16_t)mcf_lstm_sat16(mcf_lstm_sat16(mcf_requantize(a, rs[0], rs[1]))
+                                   + mcf_lstm_sat16(mcf_requantize(b, rs[2], rs[3])));
+}
+
 static void mcf_lstm_gates_s8(const mcf_lstm_params *p, const int8_t *x, const int8_t *h)
 {
     const int32_t n = p->units;
     const int32_t d = p->input_size;
     int32_t g;
+#if MCF_KERNELS_DSP
+    uint32_t *xw = (uint32_t *)(void *)(p->scratch + 4 * n);
+    uint32_t *hw = xw + 2 * (d / 4);
+    mcf_lstm_widen(x, d, xw);
+    mcf_lstm_widen(h, n, hw);
+#endif
     for (g = 0; g < 4; ++g) {
         const int8_t *w = p->weights + g * n * d;
         const int8_t *r = p->weights + 4 * n * d + g * n * n;
         const int32_t *rs = p->rescale + 4 * g;
         const int32_t *bi = p->bias32 + g * n;
         const int32_t *br = p->bias32 + (4 + g) * n;
-        int32_t u;
-        for (u = 0; u < n; ++u) {
-            const int32_t a = mcf_lstm_sat16(mcf_requantize(bi[u] + mcf_lstm_dot_s8(w + u * d, x, d), rs[0], rs[1]));
-            const int32_t b = mcf_lstm_sat16(mcf_requantize(br[u] + mcf_lstm_dot_s8(r + u * n, h, n), rs[2], rs[3]));
-            p->scratch[g * n + u] = (int16_t)mcf_lstm_sat16(a + b);
+        int32_t u = 0;
+#if MCF_KERNELS_DSP
+        for (; u + 2 <= n; u += 2) {
+            int32_t a0 = bi[u];
+            int32_t a1 = bi[u + 1];
+            int32_t b0 = br[u];
+            int32_t b1 = br[u + 1];
+            mcf_lstm_dot2(w + u * d, w + (u + 1) * d, xw, x, d, &a0, &a1);
+            mcf_lstm_dot2(r + u * n, r + (u + 1) * n, hw, h, n, &b0, &b1);
+            p->scratch[g * n + u] = mcf_lstm_gate_s8(rs, a0, b0);
+            p->scratch[g * n + u + 1] = mcf_lstm_gate_s8(rs, a1, b1);
+        }
+#endif
+        for (; u < n; ++u) {
+            p->scratch[g * n + u] = mcf_lstm_gate_s8(rs, bi[u] + mcf_lstm_dot_s8(w + u * d, x, d),
+                                                     br[u] + mcf_lstm_dot_s8(r + u * n, h, n));
         }
     }
 }

@@ -47,7 +47,7 @@ typedef struct {
     const int8_t *weights;        /**< W_f, W_i, W_c, W_o [units][input_size], then R_f .. R_o [units][units] */
     const int32_t *bias32;        /**< int8: [2][4][units], input then recurrent bias (else NULL) */
     const int64_t *bias64;        /**< int16: the same in 64 bits (else NULL) */
-    int16_t *scratch;             /**< 4 * units int16 in the arena */
+    int16_t *scratch;             /**< 4 * units int16, then 8 * (input_size / 4 + units / 4) bytes, in the arena */
 } mcf_lstm_params;
 
 /** int8 input, hidden state and output (32-bit gate sums). */

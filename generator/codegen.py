@@ -26,7 +26,8 @@ from .ir import Tensor
 from .ops.base import Alias, ConstArray, ConstRef, FastOr, KernelCall, ScratchRef
 from .resources import runtime_dir
 
-C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float",
+           "uint32": "uint32_t", "uint64": "uint64_t"}
 DTYPE_ENUM = {"int8": "MCF_DTYPE_INT8", "uint8": "MCF_DTYPE_UINT8", "int16": "MCF_DTYPE_INT16",
               "int32": "MCF_DTYPE_INT32", "float32": "MCF_DTYPE_FLOAT32"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

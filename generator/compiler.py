@@ -20,7 +20,10 @@ from .planner import Plan, fit_in_gaps, plan_memory
 # Types a graph input or output may have: int8 or int16 (16x8 models) directly, or float32 / uint8
 # around an integer core (QUANTIZE at the input, DEQUANTIZE or QUANTIZE at the output). Each
 # operator's lowering still refuses the types its kernel does not take, naming the tensor.
-_ACTIVATION_TYPES = {"int8", "uint8", "int16", "float32", "int32"}
+_ACTIVATION_TYPES = {"int8", "uint8", "int16", "float32", "int32", "uint32", "uint64"}
+# Types that live only inside the graph (TFLite Micro's signal operators' spectra and channels):
+# the generated model's tensor table and the device protocol have no code for them.
+_INTERNAL_TYPES = {"uint32", "uint64"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,10 @@ def check_graph(graph: Graph) -> None:
     from .support import graph_problems
 
     problems = graph_problems(graph, _ACTIVATION_TYPES)
+    problems += [f"graph {kind} '{graph.tensors[i].name}' is {graph.tensors[i].dtype}; inputs and outputs may "
+                 "be int8, uint8, int16, int32 or float32" for kind, ix in (("input", graph.inputs),
+                                                                          ("output", graph.outputs))
+                 for i in ix if graph.tensors[i].dtype in _INTERNAL_TYPES]
     if problems:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(problems))
 

@@ -52,6 +52,15 @@ def _options(raw: Any) -> dict[str, Any]:
     return out
 
 
+def _custom_options(op: Any) -> dict[str, Any]:
+    """A custom operator's options, as raw bytes under "custom_options" (their format, a flexbuffer
+    for TFLite Micro's signal operators, is read by the operator's lowering)."""
+    raw = getattr(op, "customOptions", None)
+    if raw is None or len(raw) == 0:
+        return {}
+    return {"custom_options": bytes(np.asarray(raw, dtype=np.uint8))}
+
+
 def _opcode_name(code: Any) -> str:
     # Old files store the op in the deprecated int8 field; new ones in the int32 field.
     builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
@@ -130,7 +139,7 @@ def _subgraph(k: int, sg: Any, codes: list[Any], buffers: list[Any], buf: bytes,
                 opcode=_opcode_name(codes[op.opcodeIndex]),
                 inputs=check_indices(f"operator {i} input", op.inputs, True),
                 outputs=check_indices(f"operator {i} output", op.outputs, False),
-                options=_options(op.builtinOptions),
+                options=_options(op.builtinOptions) | _custom_options(op),
             )
         )
     return Graph(

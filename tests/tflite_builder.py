@@ -18,7 +18,7 @@ _TYPES = {"int8": schema.TensorType.INT8, "int16": schema.TensorType.INT16, "int
 # Any other TensorType by its lower-case name (resource, string, uint32, complex64, ...): T(..., dtype="resource").
 _TYPES.update({k.lower(): v for k, v in vars(schema.TensorType).items() if not k.startswith("_")})
 _NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32, "uint8": np.uint8,
-       "int64": np.int64}
+       "int64": np.int64, "uint32": np.uint32, "uint64": np.uint64}
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Op:
     inputs: list[int]
     outputs: list[int]
     options: Any = None  # an XxxOptionsT object from the schema module, or None
+    custom_options: bytes | None = None  # a custom operator's options (e.g. a flexbuffer), as stored
 
 
 def options(kind: str, **fields: Any) -> Any:
@@ -130,6 +131,8 @@ def _subgraph(model: Any, codes: dict[str, int], tensors: list[T], ops: list[Op]
         if op.options is not None:
             o.builtinOptionsType = getattr(schema.BuiltinOptions, type(op.options).__name__[:-1])
             o.builtinOptions = op.options
+        if op.custom_options is not None:
+            o.customOptions = np.frombuffer(op.custom_options, dtype=np.uint8)
         sg.operators.append(o)
     sg.inputs = np.array(inputs, dtype=np.int32)
     sg.outputs = np.array(outputs, dtype=np.int32)

@@ -14,13 +14,17 @@ import numpy as np
 
 from ..analysis import Buffer
 from ..ir import Graph
+from .signal_filterbank import state_outputs
 from .variables import STATE_ALIGNMENT, StatePlan, Variable
 
 
 def variable_tensors(graph: Graph) -> list[int]:
-    """Indices of the main subgraph's variable tensors that some operator reads, in index order."""
+    """Indices of the main subgraph's variable tensors that some operator reads, and of the outputs
+    that hold an operator's hidden state (signal_filterbank.state_outputs), in index order."""
     used = {t for op in graph.operators for t in op.inputs if t >= 0}
-    return [t.index for t in graph.tensors if t.is_variable and t.data is None and t.index in used]
+    held = set(state_outputs(graph))
+    return [t.index for t in graph.tensors
+            if (t.is_variable and t.data is None and t.index in used) or t.index in held]
 
 
 def _align(n: int) -> int:
@@ -51,4 +55,6 @@ def current_values(graph: Graph, plan: StatePlan) -> dict[int, int]:
 
 def outside_arena(graph: Graph, buffers: list[Buffer]) -> list[Buffer]:
     """The buffers without the variable tensors (they live in the state buffer)."""
-    return [b for b in buffers if b.scratch_of is not None or not graph.tensors[b.id].is_variable]
+    state = set(variable_tensors(graph))
+    return [b for b in buffers
+            if b.scratch_of is not None or (not graph.tensors[b.id].is_variable and b.id not in state)]

@@ -1,0 +1,174 @@
+"""TFLite Micro's signal operators from samples to a power spectrum, integer only.
+
+- SignalWindow: out = saturate_int16((x * w) >> shift), the window repeated over the input.
+- SignalFftAutoScale: shifts the frame left so its largest magnitude uses the int16 range; the
+  shift goes to an int32 scalar output (read later by SignalFilterBankSquareRoot).
+- SignalRfft (int16): TFLite Micro runs kiss_fft's fixed-point real FFT (FIXED_POINT 16): a complex
+  FFT of half the length over (even, odd) sample pairs, every butterfly stage dividing by its radix
+  (multiplication by 32767 / radix, rounded, 15 fractional bits), then the split into the real
+  spectrum with a second twiddle set and a final halving. Here Python builds everything kiss_fft
+  computes when it is set up: the radix plan (kiss_fft's factorisation: fours first, then twos),
+  the gather order of the first stage, the stage twiddles and the split twiddles, each one
+  floor(0.5 + 32767 * cos or sin of the phase). The C kernel only walks those tables, in place in
+  the output tensor. Lengths whose half has a factor other than 2 and 4 (kiss_fft's radix 3, 5 and
+  generic butterflies) are refused by name; so are the int32 and float RFFT variants.
+- SignalEnergy: re^2 + im^2 (uint32) for bins [start_index, end_index); the bins outside the range
+  are left unwritten by TFLite Micro, and are written 0 here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ir import Graph, Operator
+from .base import ConstArray, ConstRef, FastOr, KernelCall, lowering, reject
+from .signal_common import arity, custom_options, int_option, io, typed
+
+_SAMP_MAX = 32767
+_INT16_TYPE = 7  # TensorType.INT16, as SignalRfft's "T" option stores it
+
+
+@lowering("CUSTOM:SignalWindow")
+def lower_window(graph: Graph, op: Operator) -> KernelCall:
+    arity(op, 2, 1)
+    (x, w), (out,) = io(graph, op)
+    x = typed(op, x, "int16", rank=None)
+    w = typed(op, w, "int16", rank=1)
+    out = typed(op, out, "int16", rank=len(x.shape))
+    shift = int_option(op, custom_options(op), "shift", 0, 31)
+    if out.size != x.size or w.size == 0 or x.size % w.size:
+        raise reject(op, f"input of {x.size} samples is not a whole number of {w.size}-sample windows "
+                         f"(output {out.size})")
+    args: list[int | ConstRef | FastOr] = [op.inputs[0], op.inputs[1], op.outputs[0]]
+    consts = []
+    if w.data is not None:
+        consts.append(ConstArray("window", "int16_t", np.asarray(w.data, np.int16).reshape(-1)))
+        args[1] = ConstRef("window")
+    return KernelCall(op=op, kernel="signal_spectrum", function="mcf_signal_window",
+                      params_type="mcf_signal_window_params",
+                      params={"frames": x.size // w.size, "length": w.size, "shift": shift},
+                      args=args, consts=consts, comment=f", shift {shift}")
+
+
+@lowering("CUSTOM:SignalFftAutoScale")
+def lower_fft_auto_scale(graph: Graph, op: Operator) -> KernelCall:
+    arity(op, 1, 2)
+    (x,), (out, bits) = io(graph, op)
+    x = typed(op, x, "int16")
+    out = typed(op, out, "int16")
+    bits = typed(op, bits, "int32", rank=0)
+    if out.size != x.size:
+        raise reject(op, f"output {list(out.shape)} does not match input {list(x.shape)}")
+    return KernelCall(op=op, kernel="signal_spectrum", function="mcf_signal_fft_auto_scale",
+                      params_type="mcf_signal_auto_scale_params", params={"length": x.size},
+                      args=[op.inputs[0], op.outputs[0], op.outputs[1]],
+                      comment=f", {x.size} samples")
+
+
+def kiss_factors(n: int) -> list[tuple[int, int]]:
+    """kiss_fft's factorisation of n: (radix, remaining length) pairs, radix 4 first, then 2, 3, 5, ..."""
+    out = []
+    p = 4
+    root = math.floor(math.sqrt(n))
+    while True:
+        while n % p:
+            p = 2 if p == 4 else 3 if p == 2 else p + 2
+            if p > root:
+                p = n
+        n //= p
+        out.append((p, n))
+        if n <= 1:
+            return out
+
+
+def gather_order(n: int, factors: list[tuple[int, int]]) -> list[int]:
+    """Complex input index read into each position of the first (innermost) stage: kiss_fft's
+    recursive decimation, position by position."""
+    order = [0] * n
+
+    def work(pos: int, src: int, fstride: int, depth: int) -> None:
+        p, m = factors[depth]
+        for k in range(p):
+            if m == 1:
+                order[pos + k] = src + k * fstride
+            else:
+                work(pos + k * m, src + k * fstride, fstride * p, depth + 1)
+
+    work(0, 0, 1, 0)
+    return order
+
+
+def _cexp(phase: float) -> tuple[int, int]:
+    return math.floor(0.5 + _SAMP_MAX * math.cos(phase)), math.floor(0.5 + _SAMP_MAX * math.sin(phase))
+
+
+def rfft_tables(fft_length: int) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(stages as (radix, m, fstride) triples in execution order, gather order, stage twiddles,
+    split twiddles), twiddles as interleaved (re, im) int16."""
+    half = fft_length // 2
+    factors = kiss_factors(half)
+    stages = []
+    fstride = 1
+    for p, m in factors:
+        stages.append((p, m, fstride))
+        fstride *= p
+    twiddles = [v for i in range(half) for v in _cexp(-2 * math.pi * i / half)]
+    split = [v for i in range(half // 2) for v in _cexp(-math.pi * ((i + 1) / half + 0.5))]
+    flat = [v for stage in reversed(stages) for v in stage]
+    return flat, gather_order(half, factors), twiddles, split
+
+
+@lowering("CUSTOM:SignalRfft")
+def lower_rfft(graph: Graph, op: Operator) -> KernelCall:
+    arity(op, 1, 1)
+    (x,), (out,) = io(graph, op)
+    opts = custom_options(op)
+    kind = opts.get("T")
+    if kind != _INT16_TYPE:
+        raise reject(op, f"only the int16 RFFT is supported (this one is TensorType {kind}: the int32 RFFT "
+                         "and the float RFFT are not implemented here)")
+    x = typed(op, x, "int16", rank=None)
+    out = typed(op, out, "int16", rank=len(x.shape))
+    fft_length = int_option(op, opts, "fft_length", 4, 1 << 15)
+    half = fft_length // 2
+    if fft_length & (fft_length - 1):
+        raise reject(op, f"fft_length {fft_length} is not a power of two: kiss_fft would need its radix-3/5/"
+                         "generic butterflies, which are not implemented here")
+    frame = x.shape[-1]
+    frames = x.size // frame if frame else 0
+    if frame == 0 or frame > fft_length:
+        raise reject(op, f"frames of {frame} samples do not fit fft_length {fft_length}")
+    if out.shape[-1] != 2 * (half + 1) or out.size != frames * 2 * (half + 1):
+        raise reject(op, f"output {list(out.shape)} is not {frames} x {half + 1} complex bins")
+    stages, order, twiddles, split = rfft_tables(fft_length)
+    return KernelCall(
+        op=op, kernel="signal_spectrum", function="mcf_signal_rfft_s16",
+        params_type="mcf_signal_rfft_params",
+        params={"frames": frames, "frame_length": frame, "half": half, "num_stages": len(stages) // 3,
+                "stages": ConstRef("stages"), "order": ConstRef("order"), "twiddles": ConstRef("twiddles"),
+                "split_twiddles": ConstRef("split_twiddles")},
+        args=[op.inputs[0], op.outputs[0]],
+        consts=[ConstArray("stages", "int32_t", np.array(stages, np.int32)),
+                ConstArray("order", "uint16_t", np.array(order, np.uint16)),
+                ConstArray("twiddles", "int16_t", np.array(twiddles, np.int16)),
+                ConstArray("split_twiddles", "int16_t", np.array(split or [0, 0], np.int16))],
+        comment=f", fft_length {fft_length}, radix plan {[s for s in stages[0::3]]}",
+    )
+
+
+@lowering("CUSTOM:SignalEnergy")
+def lower_energy(graph: Graph, op: Operator) -> KernelCall:
+    arity(op, 1, 1)
+    (x,), (out,) = io(graph, op)
+    x = typed(op, x, "int16")
+    out = typed(op, out, "uint32")
+    opts = custom_options(op)
+    bins = min(out.size, x.size // 2)
+    start = int_option(op, opts, "start_index", 0, bins)
+    end = int_option(op, opts, "end_index", start, bins)
+    return KernelCall(op=op, kernel="signal_spectrum", function="mcf_signal_energy",
+                      params_type="mcf_signal_energy_params",
+                      params={"bins": out.size, "start": start, "end": end},
+                      args=[op.inputs[0], op.outputs[0]], comment=f", bins [{start}, {end})")

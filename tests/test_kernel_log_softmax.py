@@ -25,7 +25,7 @@ def test_shapes(shape):
 @pytest.mark.parametrize("scale", [1 / 256, 0.0625, 0.3, 4.0, 40.0])
 @pytest.mark.parametrize("zp", [-128, 0, 127])
 def test_scales_and_zero_points(scale, zp):
-    check_bit_exact(log_softmax((4, 40), (scale, zp)), count=2, paths=("fast", "portable"))
+    check_bit_exact(log_softmax((4, 40), (scale, zp)), count=2, paths=("fast",))
 
 
 @pytest.mark.parametrize("scale", [0.02, 0.2, 2.0])

@@ -34,11 +34,10 @@ def unary(opcode, shape, q_in, q_out):
     return single_op(opcode, [T(shape, "int8", *q_in)], [T(shape, "int8", *q_out)])
 
 
-QUANTS = [((0.05, 3), (0.05, 3)), ((0.1, -128), (0.07, 127)), ((0.02, 127), (0.2, -128)),
-          ((0.0039, 0), (0.011, -10)), ((0.5, -7), (0.01, 4))]
+QUANTS = [((0.05, 3), (0.05, 3)), ((0.1, -128), (0.07, 127)), ((0.02, 127), (0.2, -128)), ((0.5, -7), (0.01, 4))]
 
 
-@pytest.mark.parametrize("alpha", [0.2, 0.01, 0.5, 1.0, 1.7, -0.3, 0.0])
+@pytest.mark.parametrize("alpha", [0.2, 0.01, 1.7, -0.3, 0.0])
 @pytest.mark.parametrize("q_in,q_out", QUANTS)
 def test_leaky_relu_every_value(alpha, q_in, q_out):
     check_every_value(leaky((1, 256), q_in, q_out, alpha))

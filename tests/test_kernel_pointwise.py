@@ -1,7 +1,7 @@
 """LEAKY_RELU, ABS and RSQRT (int8 tables) against TFLite Micro, bit for bit; NEG/EXP refused.
 
-Each table is checked over all 256 input values against the interpreter, on every kernel path,
-then on random tensors of ranks 1-5.
+Each table is checked over all 256 input values against the interpreter, then random tensors of
+ranks 1-5 go through every kernel path.
 """
 
 import numpy as np

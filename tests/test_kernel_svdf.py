@@ -91,3 +91,24 @@ def test_svdf_refusals():
     no_bias = build(tensors, [Op("SVDF", [0, 1, 2, -1, 3], [4], options("SVDFOptions", rank=1))], [0], [4])
     with pytest.raises(UnsupportedModelError, match="needs its bias"):
         compile_graph(parse_model(no_bias, name="svdf.tflite"))
+
+
+def test_svdf_feature_scale_in_double():
+    """keyword_scrambled's first SVDF: with its three scales the feature sum -162686 lands on a
+    rounding tie whose side depends on the effective scale being a double product (-20214, as the
+    interpreter gives) or a float32 one (-20215)."""
+    rng = np.random.default_rng(5)
+    w = np.array([[-127, -127, -127, -127, -127, -1, -2]], np.int8)
+    tensors = [
+        T((1, 7), "int8", 0.05920833349227905, -128),
+        T((1, 7), "int8", 0.009171206504106522, 0, data=w),
+        T((1, 4), "int16", 0.002, 0, data=rng.integers(-2000, 2000, (1, 4)).astype(np.int16)),
+        T((1,), "int32", float(np.float32(0.004370165057480335) * np.float32(0.002)), 0, data=np.array([7], np.int32)),
+        T((1, 4), "int16", 0.004370165057480335, 0, variable=True),
+        T((1, 1), "int8", 0.5, 0),
+    ]
+    model = build(tensors, [Op("SVDF", [0, 1, 2, 3, 4], [5], options("SVDFOptions", rank=1))], [0], [5])
+    x = np.array([[127, 127, 127, 127, 127, 127, 125]], np.int8)
+    cm = compile_graph(parse_model(model, name="svdf.tflite"))
+    r = validate_compiled(cm, model, [[x], [x]])
+    assert r.state_bit_exact == 2, r.to_json()

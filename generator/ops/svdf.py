@@ -54,9 +54,11 @@ def lower_svdf(graph: Graph, op: Operator) -> KernelCall:
     if out.shape != (batches, units) or bias.size != units or state.shape != (batches, filters * memory):
         raise reject(op, f"output {list(out.shape)}, bias {list(bias.shape)} or state {list(state.shape)} "
                          f"does not match {batches} batches x {units} units, {filters} filters x {memory} memory")
-    # TFLite Micro's Prepare: both scales are products in float32, then widened to double.
-    scale_1 = float(_f32(inp.scale) * _f32(wf.scale) / _f32(state.scale))
-    scale_2 = float(_f32(state.scale) * _f32(wt.scale) / _f32(out.scale))
+    # The effective scales in double from the float32 tensor scales: what the tflite-micro
+    # interpreter computes (its source casts a float32 product to double, but the interpreter's
+    # results, e.g. keyword_scrambled's first SVDF, only match the double product).
+    scale_1 = float(_f32(inp.scale)) * float(_f32(wf.scale)) / float(_f32(state.scale))
+    scale_2 = float(_f32(state.scale)) * float(_f32(wt.scale)) / float(_f32(out.scale))
     if abs(float(bias.scale) - float(_f32(state.scale) * _f32(wt.scale))) >= 1e-5:
         raise reject(op, "bias scale differs from state scale x time weights scale (TFLite Micro refuses it)")
     m1, s1 = quantize_multiplier(scale_1)

@@ -1,10 +1,14 @@
 """The sensor glue beside the application: in a PlatformIO project generated with `--sensor`,
 setup() starts the pipeline (mcf_sensor_begin) and loop() polls it (mcf_sensor_poll), so code
 added to loop() keeps running while the host streams a recording through the glue and every
-window's input tensor and outputs come back bit-exact (host reference, TFLite Micro).
+window's input tensor and outputs come back bit-exact (host reference, TFLite Micro). The same
+for a Zephyr project's main() loop.
 
-The native program is compiled the way PlatformIO's native env compiles it (-DPLATFORMIO, the
-library's include/ and src/), with the host gcc/g++: no PlatformIO needed, so this runs in CI.
+* PlatformIO: the native program is compiled the way PlatformIO's native env compiles it
+  (-DPLATFORMIO, the library's include/ and src/), with the host gcc/g++: no PlatformIO needed,
+  so this runs in CI.
+* Zephyr (slow; ZEPHYR_BASE and modules as in tests/test_project_zephyr.py, qemu-system-arm):
+  mps2/an385 in QEMU; skipped without them.
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sensor_helpers import int8_imu_model
+from test_project_zephyr import _needs_zephyr
 
 from mcuforge.generator.boards import load_board
+from mcuforge.generator.build import build_project
 from mcuforge.generator.reference import Reference
 from mcuforge.generator.scaffold import load_config, new_project
 from mcuforge.generator.sensor.pipeline import resolve
 from mcuforge.generator.sensor.reference import input_tensors
 from mcuforge.generator.tflite_import import read_model
 from mcuforge.hil.device import Device, LinkLost
+from mcuforge.hil.emulator import start_emulator
 
 SELFTEST = re.compile(rb"mcuforge: selftest model=\w+ checksum=0x[0-9a-f]{8} ticks=\d+ unit=\w+ result=ok")
 # Added to loop() before the poll: counts the passes on stderr (stdout is the host link with stdio).
@@ -133,6 +140,58 @@ def test_loop_runs_while_a_recording_is_replayed_bit_exact(project: Path, tmp_pa
     want = input_tensors(pipeline, x)
     ref = Reference((root / cfg.model).read_bytes())
     assert len(windows) == len(want) == pipeline.windows_in(len(x)) > 10
+    for w, host_in in zip(windows, want, strict=True):
+        assert w.input is not None and np.array_equal(w.input, host_in), f"window {w.window}: input differs"
+        assert np.array_equal(w.outputs[0], ref.run([host_in], 1)[0]), f"window {w.window}: output differs"
+
+
+# ---- Zephyr: main()'s loop polls the glue (the module's host thread is off) ------------------------
+
+ZEPHYR_LINE = """        {
+            static uint32_t passes;
+            if (++passes % 20u == 0u) {
+                mcf_sensor_log("user loop");
+            }
+        }
+"""
+SLEEP = "        k_msleep(1);"
+
+
+@pytest.mark.slow
+@pytest.mark.zephyr
+@_needs_zephyr("cmsis_6")
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="needs qemu-system-arm")
+def test_zephyr_main_loop_runs_while_a_recording_is_replayed(tmp_path: Path) -> None:
+    """On Zephyr (mps2/an385 in QEMU) main() polls the glue between passes of its own loop: a line
+    added there sends LOG frames before, during and after a replay that stays bit-exact."""
+    model = tmp_path / "imu_int8.tflite"
+    model.write_bytes(int8_imu_model())
+    root = tmp_path / "z"
+    new_project(root, model, "mps2_an385", framework="zephyr", sensor="replay:accelerometer")
+    main = root / "src" / "main.c"
+    text = main.read_text()
+    assert "mcf_sensor_begin(&" in text and "mcf_sensor_poll()" in text and SLEEP in text
+    main.write_text(text.replace(SLEEP, ZEPHYR_LINE + SLEEP, 1))
+    res = build_project(root)
+
+    cfg = load_config(root)
+    assert cfg.sensor is not None
+    pipeline = resolve(cfg.sensor, read_model(root / cfg.model), load_board(cfg.board), cfg.framework)
+    x = np.random.default_rng(11).normal(0.0, 1.6, size=(120, 3)).astype(np.float32)
+    with start_emulator(res.board, res.elf) as emu, Device.open(emu.url, timeout=2.0) as dev:
+        dev.hello(wait=30)
+        time.sleep(1.0)
+        dev.hello()
+        before = sum(text == "user loop" for _, text in dev.logs)
+        windows = dev.replay(x, window=pipeline.window, hop=pipeline.hop)
+        time.sleep(1.0)
+        dev.hello()
+        after = sum(text == "user loop" for _, text in dev.logs)
+    assert before >= 1 and after > before, (before, after)
+
+    want = input_tensors(pipeline, x)
+    ref = Reference((root / cfg.model).read_bytes())
+    assert len(windows) == len(want) == pipeline.windows_in(len(x))
     for w, host_in in zip(windows, want, strict=True):
         assert w.input is not None and np.array_equal(w.input, host_in), f"window {w.window}: input differs"
         assert np.array_equal(w.outputs[0], ref.run([host_in], 1)[0]), f"window {w.window}: output differs"

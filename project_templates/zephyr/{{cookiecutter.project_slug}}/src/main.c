@@ -9,7 +9,10 @@
  * Before main() runs, the module has initialised the model and printed the self-test line
  * (CONFIG_MCUFORGE_SELFTEST).{% if not m.sensor %} With CONFIG_MCUFORGE_HOST a thread of the module answers the
  * host (`mcuforge run` / `mcuforge test`) on the console UART, asleep until a byte arrives, so main()
- * is free for the application; the console then carries binary frames, so print nothing on it.{% endif %}
+ * is free for the application; the console then carries binary frames, so print nothing on it.{% else %}
+ * main() below runs the sensor pipeline and answers the host (`mcuforge run` / `mcuforge test`) on
+ * the console UART between passes of its loop, beside the application's own code; the console
+ * carries binary frames, so print nothing on it.{% endif %}
  *
  * The model's API is in {{ m.generated_dir }}/model/{{ m.prefix }}.h:
  *   write {{ m.prefix_upper }}_INPUT0 ...             the input tensor(s), every time (invoke reuses them)
@@ -33,12 +36,28 @@ int main(void)
      *   {{ m.sensor.describe }}{% if m.sensor.live %}
      * Every {{ m.sensor.hop }} samples the latest window runs the model. To act on the outputs, pass
      * a function void on_window(const mcf_model *model, uint32_t window) instead of NULL (NULL
-     * sends the top class to the host as a log line).{% endif %}
+     * sends the top class to the host as a log line), or act on them in the loop below.{% endif %}
      * The host can stream samples in as well (`mcuforge test --replay recording.csv`) and gets
-     * each window's input tensor and outputs back. It serves the host from this thread (the
-     * module's host thread is off: CONFIG_MCUFORGE_HOST_THREAD=n in prj.conf); never returns. */
+     * each window's input tensor and outputs back. The pipeline and the host link are served from
+     * this thread (the module's host thread is off: CONFIG_MCUFORGE_HOST_THREAD=n in prj.conf):
+     * mcf_sensor_poll() answers what arrived and reads the samples that are due, never waiting. */
     mcf_model_lock();
-    mcf_sensor_serve(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);
+    (void)mcf_sensor_begin(&{{ m.prefix }}_model, "{{ m.board_id }}", NULL);
+    mcf_model_unlock();
+
+    for (;;) {
+        mcf_model_lock();
+        if (mcf_sensor_poll()) {
+            /* A window of samples just ran the model: act on {{ m.prefix_upper }}_OUTPUT0 here
+             * (a GPIO, a message, ...), before the lock is given back. */
+        }
+        mcf_model_unlock();
+
+        /* Your application goes here; keep each pass short. The sleep lets lower-priority threads
+         * run; received bytes wait in the UART's ring buffer (CONFIG_MCUFORGE_HOST_RX_BUFFER_SIZE)
+         * and due samples in the source until the next pass. */
+        k_msleep(1);
+    }
     return 0;
 }
 {% else %}

@@ -145,6 +145,136 @@ def test_loop_runs_while_a_recording_is_replayed_bit_exact(project: Path, tmp_pa
         assert np.array_equal(w.outputs[0], ref.run([host_in], 1)[0]), f"window {w.window}: output differs"
 
 
+
+# ---- the live-source path of mcf_sensor_poll(), on this host with a scripted source -----------------
+
+FAKE_SOURCE = r"""
+#include "mcf_sensor.h"
+#include "mcf_source.h"
+
+static unsigned due;
+static unsigned next;
+
+void fake_source_make_due(unsigned n) { due += n; }
+
+/* x[i][c] = ((7 i + 13 c) mod 41 - 20) / 4: exact in float32, some beyond the input's range */
+int mcf_source_init(void) { return 0; }
+int mcf_source_poll(float *sample)
+{
+    unsigned c;
+    if (due == 0u) {
+        return 0;
+    }
+    for (c = 0; c < MCF_SENSOR_CHANNELS; ++c) {
+        sample[c] = (float)((int)((7u * next + 13u * c) % 41u) - 20) * 0.25f;
+    }
+    due--;
+    next++;
+    return 1;
+}
+int mcf_source_poll_frame(void *input) { (void)input; return 0; }
+unsigned long mcf_source_overruns(void) { return 0; }
+const char *mcf_source_name(void) { return "scripted"; }
+"""
+
+LIVE_MAIN = r"""
+#include <stdio.h>
+
+#include "mcf_port.h"
+#include "mcf_sensor_host.h"
+#include "@PREFIX@.h"
+
+void fake_source_make_due(unsigned n);
+
+static void on_window(const mcf_model *m, uint32_t window)
+{
+    uint32_t i;
+    fprintf(stderr, "window %u:", (unsigned)window);
+    for (i = 0; i < m->outputs[0].bytes; ++i) {
+        fprintf(stderr, " %d", (int)((const int8_t *)m->outputs[0].data)[i]);
+    }
+    fprintf(stderr, "\n");
+}
+
+int main(void)
+{
+    unsigned polls = 0;
+    unsigned ran = 0;
+    mcf_port_init();
+    @PREFIX@_init();
+    if (mcf_sensor_begin(&@PREFIX@_model, "host", on_window) != MCF_HOST_OFF) {
+        return 2;
+    }
+    if (mcf_sensor_poll() != 0) { /* nothing due */
+        return 3;
+    }
+    fake_source_make_due(@TOTAL@); /* all due at once, as after a long pass of the application */
+    for (;;) {
+        const int r = mcf_sensor_poll();
+        polls++;
+        ran += (unsigned)r;
+        if (!r) {
+            break;
+        }
+    }
+    fprintf(stderr, "polls %u ran %u\n", polls, ran);
+    return 0;
+}
+"""
+
+
+def test_live_windows_run_in_the_poll_bit_exact(tmp_path: Path) -> None:
+    """A live source (scripted here, on this host) that has many samples due: each poll reads them
+    until one completes a window, runs it (on_window sees the outputs) and returns 1; the poll after
+    the last window returns 0. The outputs are TFLite Micro's for the host reference's inputs."""
+    cc = shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs gcc")
+    model = tmp_path / "imu_int8.tflite"
+    model.write_bytes(int8_imu_model())
+    root = tmp_path / "c"
+    new_project(root, model, "mps2_an386", sensor="replay:accelerometer")
+    cfg = load_config(root)
+    assert cfg.sensor is not None
+    pipeline = resolve(cfg.sensor, read_model(root / cfg.model), load_board(cfg.board), cfg.framework)
+    total = 150
+    gen = root / "mcuforge_model"
+    (tmp_path / "fake_source.c").write_text(FAKE_SOURCE)
+    (tmp_path / "live_main.c").write_text(LIVE_MAIN.replace("@PREFIX@", cfg.prefix).replace("@TOTAL@", f"{total}u"))
+    repo = Path(__file__).resolve().parents[1]
+    sources = [*(f for f in sorted((gen / "app").glob("*.c")) if f.name != "mcf_source_replay.c"),
+               *sorted((gen / "model").glob("*.c")), repo / "runtime" / "ports" / "native" / "mcf_port_native.c",
+               tmp_path / "fake_source.c", tmp_path / "live_main.c"]
+    exe = tmp_path / "live"
+    # -DPLATFORMIO: the native port keeps the host link off without MCUFORGE_HOST (mcf_host.c)
+    build = subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-DPLATFORMIO=60200",
+                            "-I", gen / "app", "-I", gen / "model", "-I", gen / "include", *sources, "-o", exe,
+                            "-lm"], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if k != "MCUFORGE_HOST"}
+    proc = subprocess.Popen([str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)  # stdin stays open: the end of stdin would end the program
+    try:
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    n_windows = pipeline.windows_in(total)
+    assert f"polls {n_windows + 1} ran {n_windows}" in err, err[-500:]
+
+    i = np.arange(total)[:, None]
+    c = np.arange(3)[None, :]
+    x = (((7 * i + 13 * c) % 41 - 20) * 0.25).astype(np.float32)
+    ref = Reference((root / cfg.model).read_bytes())
+    want = [" ".join(str(int(v)) for v in ref.run([t], 1)[0].ravel()) for t in input_tensors(pipeline, x)]
+    got = re.findall(r"window (\d+): ([-\d ]+)\n", err)
+    assert [int(n) for n, _ in got] == list(range(1, n_windows + 1))
+    assert [v for _, v in got] == want
+
+
 # ---- Zephyr: main()'s loop polls the glue (the module's host thread is off) ------------------------
 
 ZEPHYR_LINE = """        {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from kernel_check import check_bit_exact
+from test_kernels_on_device import merge_parallel
 from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8, single_op
 
 
@@ -17,7 +18,7 @@ from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8,
     (2, 20, 6, False, Activation.NONE, "int32"),
     (1, 9, 3, True, Activation.NONE, None),
 ])
-def test_fully_connected_16x8(batches, depth, units, per_channel, act, bias):
+def _fully_connected_16x8(batches, depth, units, per_channel, act, bias) -> bytes:
     rng = np.random.default_rng(depth * units + batches)
     w_scale = list(rng.uniform(0.001, 0.02, units)) if per_channel else 0.01
     w = T((units, depth), "int8", w_scale, [0] * units if per_channel else 0, data=rng_int8(rng, (units, depth)))
@@ -35,7 +36,7 @@ def test_fully_connected_16x8(batches, depth, units, per_channel, act, bias):
     inputs = list(range(n - 1)) if bias is not None else [0, 1, -1]
     model = build(tensors, [Op("FULLY_CONNECTED", inputs, [n - 1],
                                options("FullyConnectedOptions", fusedActivationFunction=act))], [0], [n - 1])
-    check_bit_exact(model)
+    return model
 
 
 @pytest.mark.parametrize("opcode", ["ADD", "SUB"])
@@ -45,12 +46,12 @@ def test_fully_connected_16x8(batches, depth, units, per_channel, act, bias):
     ((1, 4, 1, 6), (1, 1, 5, 1), (0.0002, 0.0002, 0.0005), Activation.RELU6),
     ((3, 5), (1,), (0.002, 0.0001, 0.0015), Activation.NONE),
 ])
-def test_add_sub_16x8(opcode, shape1, shape2, scales, act):
+def _add_sub_16x8(opcode, shape1, shape2, scales, act) -> bytes:
     out_shape = tuple(int(d) for d in np.broadcast_shapes(shape1, shape2))
     kind = "AddOptions" if opcode == "ADD" else "SubOptions"
     model = single_op(opcode, [T(shape1, "int16", scales[0], 0), T(shape2, "int16", scales[1], 0)],
                       [T(out_shape, "int16", scales[2], 0)], options(kind, fusedActivationFunction=act))
-    check_bit_exact(model)
+    return model
 
 
 @pytest.mark.parametrize("shape1,shape2,scales,act", [
@@ -59,14 +60,14 @@ def test_add_sub_16x8(opcode, shape1, shape2, scales, act):
     ((4, 1, 6), (1, 5, 1), (0.0002, 0.0002, 20000.0), Activation.RELU6),
     ((3, 5), (1,), (0.02, 0.01, 0.5), Activation.NONE),  # multiplier above one: a left shift
 ])
-def test_mul_16x8(shape1, shape2, scales, act):
+def _mul_16x8(shape1, shape2, scales, act) -> bytes:
     """scales: input1, input2, and the output scale over their product (random products of two
     int16 are around 2^28, so about 8192 keeps the outputs inside int16)."""
     out_shape = tuple(int(d) for d in np.broadcast_shapes(shape1, shape2))
     model = single_op("MUL", [T(shape1, "int16", scales[0], 0), T(shape2, "int16", scales[1], 0)],
                       [T(out_shape, "int16", scales[0] * scales[1] * scales[2], 0)],
                       options("MulOptions", fusedActivationFunction=act))
-    check_bit_exact(model)
+    return model
 
 
 @pytest.mark.parametrize("shape,in_scale,beta", [
@@ -76,10 +77,10 @@ def test_mul_16x8(shape1, shape2, scales, act):
     ((1, 1000), 0.00003, 2.0),
     ((5, 1), 0.0005, 1.0),
 ])
-def test_softmax_16x8(shape, in_scale, beta):
+def _softmax_16x8(shape, in_scale, beta) -> bytes:
     model = single_op("SOFTMAX", [T(shape, "int16", in_scale, 0)], [T(shape, "int16", 1.0 / 32768, 0)],
                       options("SoftmaxOptions", beta=beta))
-    check_bit_exact(model)
+    return model
 
 
 @pytest.mark.parametrize("opcode,in_scale,out_scale", [
@@ -89,9 +90,9 @@ def test_softmax_16x8(shape, in_scale, beta):
     ("RELU6", 0.0003, 0.0003),
     ("RELU6", 0.00005, 0.00005),  # 6 lies beyond the int16 range: no upper clamp
 ])
-def test_relu_16x8(opcode, in_scale, out_scale):
+def _relu_16x8(opcode, in_scale, out_scale) -> bytes:
     model = single_op(opcode, [T((2, 5, 7), "int16", in_scale, 0)], [T((2, 5, 7), "int16", out_scale, 0)])
-    check_bit_exact(model)
+    return model
 
 
 @pytest.mark.parametrize("alpha,in_q,out_q", [
@@ -100,10 +101,10 @@ def test_relu_16x8(opcode, in_scale, out_scale):
     (-0.5, (0.0004, 0), (0.0003, 0)),
     (1.7, (0.0002, 0), (0.0005, 0)),
 ])
-def test_leaky_relu_16x8(alpha, in_q, out_q):
+def _leaky_relu_16x8(alpha, in_q, out_q) -> bytes:
     model = single_op("LEAKY_RELU", [T((3, 40), "int16", *in_q)], [T((3, 40), "int16", *out_q)],
                       options("LeakyReluOptions", alpha=alpha))
-    check_bit_exact(model)
+    return model
 
 
 @pytest.mark.parametrize("opcode", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
@@ -112,14 +113,14 @@ def test_leaky_relu_16x8(alpha, in_q, out_q):
     ((2, 7, 9, 5), (3, 3), (2, 1), Padding.SAME, Activation.RELU),
     ((1, 6, 6, 4), (6, 6), (1, 1), Padding.VALID, Activation.RELU6),
 ])
-def test_pool_16x8(opcode, shape, filt, stride, padding, act):
+def _pool_16x8(opcode, shape, filt, stride, padding, act) -> bytes:
     n, h, w, c = shape
     oh = (h - filt[0]) // stride[0] + 1 if padding == Padding.VALID else -(-h // stride[0])
     ow = (w - filt[1]) // stride[1] + 1 if padding == Padding.VALID else -(-w // stride[1])
     model = single_op(opcode, [T(shape, "int16", 0.0004, 0)], [T((n, oh, ow, c), "int16", 0.0004, 0)],
                       options("Pool2DOptions", padding=padding, strideH=stride[0], strideW=stride[1],
                               filterHeight=filt[0], filterWidth=filt[1], fusedActivationFunction=act))
-    check_bit_exact(model)
+    return model
 
 
 @pytest.mark.parametrize("in_t,out_t", [
@@ -133,13 +134,13 @@ def test_pool_16x8(opcode, shape, filt, stride, padding, act):
     (T((1, 2, 40, 2), "int32", 1.49e-07, 0), T((1, 2, 40, 2), "int16", 0.00092, 0)),  # as in SEANet
     (T((3, 40), "int16", 0.0004, 0), T((3, 40), "int32", 0.00001, 3)),
 ])
-def test_quantize_16x8(in_t, out_t):
-    check_bit_exact(single_op("QUANTIZE", [in_t], [out_t]))
+def _quantize_16x8(in_t, out_t) -> bytes:
+    return single_op("QUANTIZE", [in_t], [out_t])
 
 
 @pytest.mark.parametrize("scale,zero_point", [(0.0003, 0), (1.7e-5, -12), (0.25, 5)])
-def test_dequantize_int16(scale, zero_point):
-    check_bit_exact(single_op("DEQUANTIZE", [T((4, 33), "int16", scale, zero_point)], [T((4, 33), "float32")]))
+def _dequantize_int16(scale, zero_point) -> bytes:
+    return single_op("DEQUANTIZE", [T((4, 33), "int16", scale, zero_point)], [T((4, 33), "float32")])
 
 
 @pytest.mark.parametrize("shape,pads,opcode,value", [
@@ -148,12 +149,12 @@ def test_dequantize_int16(scale, zero_point):
     ((1, 4, 4, 2), [[0, 0], [1, 1], [1, 1], [0, 1]], "PADV2", -1234),
     ((3, 2, 2, 2, 2), [[0, 1], [1, 0], [0, 0], [2, 0], [0, 1]], "PAD", None),
 ])
-def test_pad_16x8(shape, pads, opcode, value):
+def _pad_16x8(shape, pads, opcode, value) -> bytes:
     out_shape = tuple(d + a + b for d, (a, b) in zip(shape, pads, strict=True))
     ins = [T(shape, "int16", 0.0005, 0), T((len(shape), 2), "int32", data=np.array(pads, np.int32))]
     if value is not None:
         ins.append(T((1,), "int16", 0.0005, 0, data=np.array([value], np.int16)))
-    check_bit_exact(single_op(opcode, ins, [T(out_shape, "int16", 0.0005, 0)]))
+    return single_op(opcode, ins, [T(out_shape, "int16", 0.0005, 0)])
 
 
 @pytest.mark.parametrize("shapes,axis", [
@@ -161,13 +162,13 @@ def test_pad_16x8(shape, pads, opcode, value):
     ([(2, 3), (1, 3), (4, 3)], 0),
     ([(2, 1, 5), (2, 7, 5)], -2),
 ])
-def test_concatenation_16x8(shapes, axis):
+def _concatenation_16x8(shapes, axis) -> bytes:
     out_shape = list(shapes[0])
     out_shape[axis] = sum(s[axis] for s in shapes)
     # TFLite Micro copies int16 values whatever the scales
     ins = [T(s, "int16", 0.0005 * (k + 1), 0) for k, s in enumerate(shapes)]
-    check_bit_exact(single_op("CONCATENATION", ins, [T(tuple(out_shape), "int16", 0.0005, 0)],
-                              options("ConcatenationOptions", axis=axis)))
+    return single_op("CONCATENATION", ins, [T(tuple(out_shape), "int16", 0.0005, 0)],
+                              options("ConcatenationOptions", axis=axis))
 
 
 @pytest.mark.parametrize("opcode", ["MEAN", "SUM"])
@@ -177,7 +178,7 @@ def test_concatenation_16x8(shapes, axis):
     ((3, 4, 5, 2), [0, 2], False, (0.0002, 0.0002)),
     ((2, 9), [-1], True, (0.001, 0.003)),
 ])
-def test_mean_sum_16x8(opcode, shape, axes, keep, scales):
+def _mean_sum_16x8(opcode, shape, axes, keep, scales) -> bytes:
     reduced = {a % len(shape) for a in axes}
     out_shape = tuple(1 if i in reduced else d for i, d in enumerate(shape) if keep or i not in reduced)
     # SUM grows with the count: a coarser output scale keeps it inside int16
@@ -185,11 +186,11 @@ def test_mean_sum_16x8(opcode, shape, axes, keep, scales):
     axis = T((len(axes),), "int32", data=np.array(axes, np.int32))
     model = single_op(opcode, [T(shape, "int16", scales[0], 0), axis], [T(out_shape, "int16", out_scale, 0)],
                       options("ReducerOptions", keepDims=keep))
-    check_bit_exact(model)
+    return model
 
 
 def _all_int16_values_bit_exact(model: bytes) -> None:
-    """Every int16 input value once, on every kernel path."""
+    """Every int16 input value once in every graph input, on every kernel path."""
     from kernel_check import KERNEL_PATHS
 
     from mcuforge.generator.compiler import compile_graph
@@ -197,7 +198,7 @@ def _all_int16_values_bit_exact(model: bytes) -> None:
     from mcuforge.generator.validate import validate_compiled
 
     cm = compile_graph(parse_model(model, name="test.tflite"))
-    batch = [[np.arange(-32768, 32768, dtype=np.int16).reshape(256, 256)]]
+    batch = [[np.arange(-32768, 32768, dtype=np.int16).reshape(256, 256)] * len(cm.graph.inputs)]
     for path, flags in KERNEL_PATHS.items():
         result = validate_compiled(cm, model, batch, extra_flags=flags)
         assert result.bit_exact == 1, (path, result.to_json())
@@ -211,9 +212,30 @@ def _all_int16_values_bit_exact(model: bytes) -> None:
     1.0 / 32768,
     0.002,
 ])
-def test_logistic_tanh_16x8_every_input(opcode, in_scale):
-    model = single_op(opcode, [T((256, 256), "int16", in_scale, 0)], [T((256, 256), "int16", 2.0 ** -15, 0)])
-    _all_int16_values_bit_exact(model)
+def _logistic_tanh_16x8(opcode, in_scale) -> bytes:
+    return single_op(opcode, [T((256, 256), "int16", in_scale, 0)], [T((256, 256), "int16", 2.0 ** -15, 0)])
+
+
+def _merged(builder) -> bytes:
+    """Every parameter combination of `builder`'s parametrize marks, as one branch each of a parallel
+    model (one compile per kernel path for all of them)."""
+    combos: list[dict] = [{}]
+    for mark in builder.pytestmark:
+        names = [n.strip() for n in mark.args[0].split(",")]
+        combos = [{**c, **dict(zip(names, v if len(names) > 1 else (v,), strict=True))}
+                  for c in combos for v in mark.args[1]]
+    return merge_parallel({f"{builder.__name__[1:]}_{k}": builder(**c) for k, c in enumerate(combos)})
+
+
+@pytest.mark.parametrize("builder", [_fully_connected_16x8, _add_sub_16x8, _mul_16x8, _softmax_16x8, _relu_16x8,
+                                     _leaky_relu_16x8, _pool_16x8, _quantize_16x8, _dequantize_int16, _pad_16x8,
+                                     _concatenation_16x8, _mean_sum_16x8], ids=lambda b: b.__name__[1:])
+def test_bit_exact(builder):
+    check_bit_exact(_merged(builder))
+
+
+def test_logistic_tanh_16x8_every_input():
+    _all_int16_values_bit_exact(_merged(_logistic_tanh_16x8))
 
 
 def test_sigmoid_table_is_measured_monotonic():
@@ -267,6 +289,4 @@ def device_models() -> dict[str, bytes]:
 
 
 def test_device_models_bit_exact_on_host():
-    from test_kernels_on_device import merge_parallel
-
     assert check_bit_exact(merge_parallel(device_models()), count=2).bit_exact == 2

@@ -20,7 +20,7 @@ from .planner import Plan, fit_in_gaps, plan_memory
 # Types a graph input or output may have: int8 or int16 (16x8 models) directly, or float32 / uint8
 # around an integer core (QUANTIZE at the input, DEQUANTIZE or QUANTIZE at the output). Each
 # operator's lowering still refuses the types its kernel does not take, naming the tensor.
-_ACTIVATION_TYPES = {"int8", "uint8", "int16", "float32", "int32", "uint32", "uint64"}
+_ACTIVATION_TYPES = {"int8", "uint8", "int16", "float32", "int32"}
 # Types that live only inside the graph (TFLite Micro's signal operators' spectra and channels):
 # the generated model's tensor table and the device protocol have no code for them.
 _INTERNAL_TYPES = {"uint32", "uint64"}

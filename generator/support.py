@@ -15,6 +15,8 @@ from .ops.base import registry
 from .ops.variables import subgraph_problems
 
 _SHOWN_INDICES = 6  # operator numbers listed per unsupported opcode before "…"
+SIGNAL_PREFIX = "CUSTOM:Signal"
+SIGNAL_TYPES = {"uint32", "uint64"}  # allowed between signal operators only
 ETHOS_U = "CUSTOM:ethos-u"
 
 
@@ -53,10 +55,21 @@ def _users(graph: Graph) -> dict[int, str]:
     return users
 
 
+def _signal_only(graph: Graph) -> set[int]:
+    """Tensors that no operator but TFLite Micro's signal operators (CUSTOM:Signal*) writes or reads."""
+    only = set(range(len(graph.tensors)))
+    for op in graph.operators:
+        if not op.opcode.startswith(SIGNAL_PREFIX):
+            only -= {t for t in (*op.inputs, *op.outputs) if t >= 0}
+    return only
+
+
 def type_problems(graph: Graph, activation_types: Iterable[str]) -> list[str]:
     """Non-constant tensors of types no kernel takes (int16 activations, int64, strings, …)."""
     allowed = set(activation_types) | {"resource"}  # resource: variable handles (ops/variables.py)
     variable = [t for t in graph.tensors if not t.is_const]
+    signal = _signal_only(graph)  # their uint32 spectra and uint64 channels (ops/signal_*.py)
+    variable = [t for t in variable if not (t.dtype in SIGNAL_TYPES and t.index in signal)]
     problems = []
     if variable and all(t.dtype == "float32" for t in variable):
         return ["the model is float32 only; quantize it to int8 (full-integer post-training quantization)"]

@@ -3,16 +3,54 @@
 #include "svdf_s8.h"
 
 #include "mcf_common.h"
+#include "mcf_dsp.h"
 
-/* sum_i w[i] * x[i] over int8 vectors */
+/* sum_i w[i] * x[i] over int8 vectors (DSP: four bytes of each per word, two products per SMLAD) */
 static inline int32_t mcf_svdf_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 {
     int32_t acc = 0;
-    int32_t i;
-    for (i = 0; i < n; ++i) {
+    int32_t i = 0;
+#if MCF_KERNELS_DSP
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t a = mcf_read_u32(w + i);
+        const uint32_t b = mcf_read_u32(x + i);
+        acc = mcf_smlad(mcf_sxtb16(a), mcf_sxtb16(b), acc);
+        acc = mcf_smlad(mcf_sxtb16_ror8(a), mcf_sxtb16_ror8(b), acc);
+    }
+#endif
+    for (; i < n; ++i) {
         acc += (int32_t)w[i] * x[i];
     }
     return acc;
+}
+
+/* acc + sum_i w[i] * s[i] over int16 vectors, wrapping in 32 bits (DSP: two products per SMLAD) */
+static inline uint32_t mcf_svdf_dot_s16(uint32_t acc, const int16_t *w, const int16_t *s, int32_t n)
+{
+    int32_t i = 0;
+#if MCF_KERNELS_DSP
+    for (; i + 2 <= n; i += 2) {
+        acc = (uint32_t)mcf_smlad(mcf_read_u32(w + i), mcf_read_u32(s + i), (int32_t)acc);
+    }
+#endif
+    for (; i < n; ++i) {
+        acc += (uint32_t)((int32_t)w[i] * s[i]);
+    }
+    return acc;
+}
+
+/* Every element moves one place towards the start (the oldest value of each filter drops out). */
+static MCF_NO_LIBCALL_LOOPS void mcf_svdf_shift(uint8_t *state, int32_t bytes, int32_t step)
+{
+    int32_t i = 0;
+#if MCF_KERNELS_FAST && MCF_UNALIGNED_WORDS
+    for (; i + 4 <= bytes - step; i += 4) {
+        mcf_write_u32(state + i, mcf_read_u32(state + i + step));
+    }
+#endif
+    for (; i < bytes - step; ++i) {
+        state[i] = state[i + step];
+    }
 }
 
 /* The feature value of filter f, clamped to the state type's range [lo, hi] (before the zero point). */
@@ -42,22 +80,15 @@ void mcf_svdf_s8_s16(const mcf_svdf_params *p, const int8_t *input, const int8_t
         int32_t f;
         int32_t u;
         /* every filter's memory moves one step older (the newest slot is rewritten below) */
-        for (f = 0; f + 1 < per_batch; ++f) {
-            s[f] = s[f + 1];
-        }
+        mcf_svdf_shift((uint8_t *)s, per_batch * 2, 2);
         for (f = 0; f < p->filters; ++f) {
             s[f * memory + memory - 1] = (int16_t)(uint16_t)(uint32_t)(
                 p->state_offset + mcf_svdf_feature(p, x, weights_feature, f, -32768, 32767));
         }
         for (u = 0; u < units; ++u) {
             /* products below 2^30; the sum wraps in 32 bits as TFLite Micro's int32 one does */
-            uint32_t acc = (uint32_t)p->unit_bias[u];
-            const int16_t *sv = s + u * p->rank * memory;
-            const int16_t *wt = weights_time + u * p->rank * memory;
-            int32_t j;
-            for (j = 0; j < p->rank * memory; ++j) {
-                acc += (uint32_t)((int32_t)wt[j] * sv[j]);
-            }
+            const uint32_t acc = mcf_svdf_dot_s16((uint32_t)p->unit_bias[u], weights_time + u * p->rank * memory,
+                                                  s + u * p->rank * memory, p->rank * memory);
             output[b * units + u] = mcf_svdf_output(p, (int32_t)acc);
         }
     }
@@ -75,9 +106,7 @@ void mcf_svdf_s8_s8(const mcf_svdf_params *p, const int8_t *input, const int8_t 
         const int8_t *x = input + b * p->input_size;
         int32_t f;
         int32_t u;
-        for (f = 0; f + 1 < per_batch; ++f) {
-            s[f] = s[f + 1];
-        }
+        mcf_svdf_shift((uint8_t *)s, per_batch, 1);
         for (f = 0; f < p->filters; ++f) {
             /* the zero point is added after the clamp and the sum wraps into int8, as in TFLite Micro */
             s[f * memory + memory - 1] =

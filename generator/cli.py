@@ -85,7 +85,7 @@ def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
         if rep.no_code:
             ui.out.print("no code, no RAM: " + "; ".join(rep.no_code), markup=False)
         if rep.state_bytes:
-            ui.out.print(f"state {rep.state_bytes:,} B kept across invokes (resource variables)", markup=False)
+            ui.out.print(f"state {rep.state_bytes:,} B kept across invokes (variables)", markup=False)
     if not rep.supported:
         raise UnsupportedModelError(f"{rep.model} cannot be compiled: " + "; ".join(rep.problems))
 

@@ -262,7 +262,7 @@ class _Emitter:
                      f"uint8_t {p}_io[{plan.io_bytes}] MCF_ALIGNED16 MCF_IO_ATTR;\n\n")
         if self.cm.state.bytes:
             names = ", ".join(f"'{v.name}' at {v.offset}" for v in self.cm.state.variables)
-            text += (f"/* The model's state (resource variables), kept from one invoke to the next: {names}.\n"
+            text += (f"/* The model's state (its variables), kept from one invoke to the next: {names}.\n"
                      f" * {p}_init() and {p}_reset_state() set it to its initial values.\n"
                      f" * Place it with MCF_STATE_ATTR. */\n"
                      f"uint8_t {p}_state[{self.P}_STATE_BYTES] MCF_ALIGNED16 MCF_STATE_ATTR;\n\n")
@@ -378,7 +378,7 @@ class _Header:
         return [f"#define {P}_ARENA_BYTES {plan.arena_bytes}u  /* live-bytes lower bound: {plan.lower_bound} */",
                 f"#define {P}_IO_BYTES {plan.io_bytes}u",
                 f"#define {P}_WEIGHTS_BYTES {weights_bytes}u",
-                f"#define {P}_STATE_BYTES {self.cm.state.bytes}u  /* kept across invokes (resource variables) */",
+                f"#define {P}_STATE_BYTES {self.cm.state.bytes}u  /* kept across invokes (the model's variables) */",
                 f"#define {P}_NUM_INPUTS {len(g.inputs)}",
                 f"#define {P}_NUM_OUTPUTS {len(g.outputs)}"]
 

@@ -124,3 +124,19 @@ def test_int16_tensors_count_two_bytes_in_the_plan() -> None:
     # the input and the FULLY_CONNECTED output are alive together
     assert cm.plan.lower_bound >= 80 + 24
     assert cm.plan.arena_bytes <= -(-cm.plan.lower_bound // 16) * 16
+
+
+@pytest.mark.parametrize("opcode,ins,outs", [
+    ("HARD_SWISH", [T((1, 8), "int16", 0.001, 0)], [T((1, 8), "int16", 0.001, 0)]),  # no int16 kernel in TFLM
+    ("REDUCE_MAX", [T((2, 8), "int16", 0.001, 0), T((1,), "int32", data=np.array([1], np.int32))],
+     [T((2,), "int16", 0.001, 0)]),
+    ("SOFTMAX", [T((1, 8), "int16", 0.001, 0)], [T((1, 8), "int16", 1.0 / 256, 0)]),  # output scale not 1/32768
+])
+def test_int16_refusals_name_operator_and_reason(opcode, ins, outs, tmp_path: Path) -> None:
+    from tflite_builder import single_op
+
+    path = tmp_path / "m.tflite"
+    path.write_bytes(single_op(opcode, ins, outs))
+    proc = mcuforge("validate", str(path))
+    assert proc.returncode == 2 and proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
+    assert f"({opcode})" in proc.stderr and ("int16" in proc.stderr or "32768" in proc.stderr), proc.stderr

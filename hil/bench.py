@@ -275,9 +275,12 @@ def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engi
 
     board = load_board(board_id, [])
     rep = memory_report(elf, board, {s: s for s in arena_buffer_symbols})
-    flash = sum(r.used for r in rep.regions if r.kind == "flash")
-    ram = sum(r.used - r.sections.get(".stack", 0) - r.sections.get(".heap", 0)
-              for r in rep.regions if r.kind != "flash")
+    if board.flash_region() is None:  # the program is loaded into RAM: split that region by section kind
+        flash, ram = _ram_image_split(elf)
+    else:
+        flash = sum(r.used for r in rep.regions if r.kind == "flash")
+        ram = sum(r.used - r.sections.get(".stack", 0) - r.sections.get(".heap", 0)
+                  for r in rep.regions if r.kind != "flash")
     ram -= sum(s.size for s in rep.symbols.values())
     from elftools.elf.sections import SymbolTableSection
 
@@ -294,6 +297,25 @@ def memory_split(elf: Path, map_file: Path, board_id: str, *, weights: int, engi
     return MemorySplit(flash_code=code, flash_weights=weights, flash_other=max(flash - code - weights - inputs, 0),
                        ram_arena=arena, ram_other=max(ram, 0), engine=engine, engine_code=engine_code,
                        flash_inputs=inputs)
+
+
+def _ram_image_split(elf: Path) -> tuple[int, int]:
+    """(image, RAM) bytes of a firmware for a board without flash (QEMU loads it into RAM): the
+    image is every section with content (code, constants, the initial .data), as flash would hold
+    it; RAM is every writable section but the stack and heap reservations, as on a board with flash."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    image = ram = 0
+    with open(elf, "rb") as fh:
+        for sec in ELFFile(fh).iter_sections():
+            if not sec["sh_flags"] & SH_FLAGS.SHF_ALLOC:
+                continue
+            if sec["sh_type"] != "SHT_NOBITS":
+                image += sec["sh_size"]
+            if sec["sh_flags"] & SH_FLAGS.SHF_WRITE and sec.name not in (".stack", ".heap"):
+                ram += sec["sh_size"]
+    return image, ram
 
 
 def ours_memory(project: Path, board_id: str, manifest: dict) -> MemorySplit | None:

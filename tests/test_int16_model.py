@@ -105,6 +105,16 @@ def test_int16_model_on_emulated_cortex_m4(model_path: Path, tmp_path: Path) -> 
     report = json.loads(proc.stdout)
     assert report["passed"] == 3 and report["failed"] == 0
     assert all(v["max_abs_diff"] == 0 and v["unit"] == "instructions" for v in report["vectors"])
+    # int16 vectors from files: both extremes and a ramp
+    vectors = tmp_path / "vectors"
+    vectors.mkdir()
+    np.save(vectors / "low.npy", np.full(FEATURES, -32768, np.int16))
+    np.save(vectors / "high.npy", np.full(FEATURES, 32767, np.int16))
+    np.save(vectors / "ramp.npy", np.linspace(-32768, 32767, FEATURES[1]).astype(np.int16).reshape(FEATURES))
+    proc = mcuforge("test", str(project), "--vectors", str(vectors), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["passed"] == 3 and report["failed"] == 0
 
 
 def test_int16_tensors_count_two_bytes_in_the_plan() -> None:

@@ -56,11 +56,15 @@ def _users(graph: Graph) -> dict[int, str]:
 
 
 def _signal_only(graph: Graph) -> set[int]:
-    """Tensors that no operator but TFLite Micro's signal operators (CUSTOM:Signal*) writes or reads."""
+    """Tensors that no operator but TFLite Micro's signal operators (CUSTOM:Signal*), or a CAST between
+    uint32 and int32, writes or reads."""
     only = set(range(len(graph.tensors)))
     for op in graph.operators:
+        touched = {t for t in (*op.inputs, *op.outputs) if t >= 0}
+        if op.opcode == "CAST" and {graph.tensors[t].dtype for t in touched} == {"uint32", "int32"}:
+            continue  # the same bits (ops/signal_int32.py)
         if not op.opcode.startswith(SIGNAL_PREFIX):
-            only -= {t for t in (*op.inputs, *op.outputs) if t >= 0}
+            only -= touched
     return only
 
 

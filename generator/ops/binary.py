@@ -28,6 +28,11 @@ from ..quant import INT8_MAX, INT8_MIN, activation_range, quantize_multiplier
 from . import fixedpoint as fp
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 from .elementwise import broadcast_loops, elementwise_overlap
+from .signal_int32 import lower_binary_i32
+
+
+def _int32(graph: Graph, op: Operator) -> bool:
+    return bool(op.inputs) and op.inputs[0] >= 0 and graph.tensors[op.inputs[0]].dtype == "int32"
 
 MAX_RANK = 5  # TFLite Micro's broadcasting loops take at most five dimensions
 SQUARED_DIFFERENCE_LEFT_SHIFT = 7
@@ -77,6 +82,8 @@ def _call(graph: Graph, op: Operator, function: str, params_type: str, params: d
 
 @lowering("MAXIMUM", "MINIMUM")
 def lower_minmax(graph: Graph, op: Operator) -> KernelCall:
+    if _int32(graph, op):  # plain int32 (signal_int32.py)
+        return lower_binary_i32(graph, op)
     _, _, _, params, consts = prepare_broadcast(op, graph)
     function = "mcf_maximum_s8" if op.opcode == "MAXIMUM" else "mcf_minimum_s8"
     return _call(graph, op, function, "mcf_minmax_params", params, consts)
@@ -147,6 +154,8 @@ def div_tables(in2_zp: int, output_shift: int) -> tuple[np.ndarray, np.ndarray, 
 
 @lowering("DIV")
 def lower_div(graph: Graph, op: Operator) -> KernelCall:
+    if _int32(graph, op):  # plain int32 (signal_int32.py)
+        return lower_binary_i32(graph, op)
     a, b, out, loops, consts = prepare_broadcast(op, graph)
     act = op.options.get("fused_activation_function", "NONE")
     try:

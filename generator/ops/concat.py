@@ -13,6 +13,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from .base import KernelCall, lowering, reject, require_int8
 from .concat_s16 import lower_concat_s16
+from .signal_int32 import lower_concat_i32
 
 MAX_INPUTS = 10  # MCF_CONCAT_MAX_INPUTS in concat_s8.h, and TFLite Micro's limit
 MAX_RANK = 6  # TFLite Micro's RuntimeShape limit for this op
@@ -27,6 +28,8 @@ def lower_concat(graph: Graph, op: Operator) -> KernelCall:
     out = graph.op_outputs(op)[0]
     if any(t is None for t in ins):
         raise reject(op, "an input is missing")
+    if out.dtype == "int32":  # plain int32 (signal_int32.py)
+        return lower_concat_i32(graph, op, [t for t in ins if t is not None], out)
     if out.dtype == "int16":  # concat_s16.py
         return lower_concat_s16(graph, op, [t for t in ins if t is not None], out)
     require_int8(op, *ins, out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Target
+from .base import Target
 
 
 def cpu_flags(cmake: Any) -> list[str]:

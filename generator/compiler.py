@@ -104,6 +104,11 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
             steps.append(done[op.index] if op.index in done else ops[op.opcode](graph, op))
         except UnsupportedModelError as exc:
             errors.append(exc.message)
+        except (IndexError, KeyError, ValueError, TypeError) as exc:
+            # A lowering met an operator whose operands are not what the TFLite schema allows (a
+            # damaged or hand-made file): refuse it by name rather than end in a traceback.
+            errors.append(f"operator {op.index} ({op.opcode}): malformed operator "
+                          f"({type(exc).__name__}: {exc})")
     if errors:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
     state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)

@@ -171,8 +171,10 @@ def test_device_refusing_profile_req_is_profile_unavailable() -> None:
 @pytest.mark.parametrize(("board", "framework", "rel", "needle"), [
     ("mps2_an386", "cmake", "mcuforge_model/CMakeLists.txt",
      "target_compile_definitions(mcf_model PUBLIC MCF_PROFILE=1)"),
-    ("mps2_an385", "zephyr", "mcuforge_model/CMakeLists.txt",
-     "target_compile_definitions(mcuforge_model PUBLIC MCF_PROFILE=1)"),
+    # Zephyr: the model module's Kconfig option CONFIG_MCUFORGE_PROFILE defaults to what mcuforge.yaml says
+    # (its CMakeLists.txt adds MCF_PROFILE=1 when the option is set)
+    ("mps2_an385", "zephyr", "mcuforge_model/Kconfig",
+     "config MCUFORGE_PROFILE\n\tbool \"Per-operator profile\"\n\tdefault y"),
     ("nucleo_f746zg", "platformio", "lib/mcuforge_model/library.json", "-DMCF_PROFILE=1"),
 ])
 def test_every_flavor_compiles_the_profile_in_only_when_asked(tmp_path: Path, board: str, framework: str, rel: str,

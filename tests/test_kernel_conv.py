@@ -98,6 +98,13 @@ CASES = {
     "odd_all": dict(h=13, w=7, ic=5, oc=3, kh=3, kw=5, stride=(3, 2), padding=SAME, in_zp=31, out_zp=-77),
     "groups2": dict(ic=8, oc=6, groups=2),
     "groups4_valid_stride2": dict(ic=8, oc=8, groups=4, padding=VALID, stride=(2, 2), h=9, w=9),
+    # without scratch, the stack path (K <= 128, input channels not a multiple of 4 or dilated columns)
+    "stack_c1_first_layer": dict(ic=1, oc=8, h=12, w=11, act=RELU, in_zp=-128),
+    "stack_c3_stride2_odd_oc": dict(ic=3, oc=9, stride=(2, 2), h=11, w=11, act=RELU6, in_zp=17),
+    "stack_c4_dilated_columns": dict(ic=4, oc=5, dilation=(1, 2), h=9, w=9, per_channel=False),
+    "stack_c1_k_odd_groups": dict(ic=1, oc=6, kh=5, kw=5, h=8, w=8, out_zp=-60),  # 7 groups of four
+    "stack_k128": dict(ic=2, oc=3, kh=8, kw=8, h=9, w=9, padding=VALID),
+    "reference_k147": dict(ic=3, oc=4, kh=7, kw=7, h=9, w=9),  # past the stack path's K
 }
 
 
@@ -270,9 +277,10 @@ def test_inplace_check_of_the_kernel_agrees_with_the_compiler():
 @pytest.mark.parametrize("kwargs", [
     dict(ic=8, oc=5, act=RELU6, in_zp=-3),                      # im2col / direct, clamped
     dict(ic=8, oc=6, kh=1, kw=1),                                # im2col / direct, whole int8 range
-    dict(ic=3, oc=4, act=RELU, padding=VALID),                   # im2col / reference loop
+    dict(ic=3, oc=4, act=RELU, padding=VALID),                   # im2col / stack
+    dict(ic=3, oc=4, kh=7, kw=7, h=9, w=9),                      # im2col / reference loop
     dict(ic=8, oc=8, groups=4, padding=VALID, stride=(2, 2), h=9, w=9),  # grouped: reference loop
-], ids=["clamp", "full", "odd_channels", "grouped"])
+], ids=["clamp", "full", "odd_channels", "large_window", "grouped"])
 def test_conv2d_run_time_dispatch(kwargs, monkeypatch):
     # Generated code calls one entry point per path (conv2d_s8.h); mcf_conv2d_s8 still chooses at run time.
     generic_entry_points(monkeypatch, "CONV_2D", "mcf_conv2d_s8")
@@ -288,6 +296,9 @@ def test_conv2d_entry_points():
     assert functions(conv_model(ic=8, oc=4)) == ["mcf_conv2d_s8_im2col_full", "mcf_conv2d_s8_direct_full", None]
     assert functions(conv_model(ic=8, oc=4, act=RELU6))[:2] == ["mcf_conv2d_s8_im2col_clamp",
                                                                   "mcf_conv2d_s8_direct_clamp"]
-    assert functions(conv_model(ic=3, oc=4))[:2] == ["mcf_conv2d_s8_im2col_full", "mcf_conv2d_s8_ref"]
-    # Filters taller than the direct path's 16 rows (MCF_CONV2D_DIRECT_MAX_ROWS) take the reference loop.
-    assert functions(conv_model(ic=4, oc=2, kh=17, kw=1, h=20, w=3))[1] == "mcf_conv2d_s8_ref"
+    assert functions(conv_model(ic=3, oc=4))[:2] == ["mcf_conv2d_s8_im2col_full", "mcf_conv2d_s8_stack_full"]
+    assert functions(conv_model(ic=1, oc=4, act=RELU))[1] == "mcf_conv2d_s8_stack_clamp"
+    # Windows past the stack path's K = 128 (MCF_CONV2D_STACK_MAX_K) without scratch: the reference loop.
+    assert functions(conv_model(ic=3, oc=4, kh=7, kw=7, h=9, w=9))[1] == "mcf_conv2d_s8_ref"
+    # Filters taller than the direct path's 16 rows (MCF_CONV2D_DIRECT_MAX_ROWS) take the stack path (K <= 128).
+    assert functions(conv_model(ic=4, oc=2, kh=17, kw=1, h=20, w=3))[1] == "mcf_conv2d_s8_stack_full"

@@ -74,6 +74,14 @@ CASES = {
     "mult4_stride2": dict(mult=4, ic=2, stride=(2, 2), h=9, w=9),
     "mult3_per_tensor_valid": dict(mult=3, ic=5, per_channel=False, padding=VALID),
     "single_channel_mult8": dict(mult=8, ic=1, h=6, w=7),
+    "mult8_relu6": dict(mult=8, ic=3, act=RELU6, h=7, w=6, in_zp=-9),
+    "mult4_dilated_valid_per_tensor": dict(mult=4, ic=3, dilation=(2, 2), padding=VALID, h=9, w=9,
+                                           per_channel=False, in_zp=-128),
+    "mult12_5x5_stride2": dict(mult=12, ic=2, kh=5, kw=5, stride=(2, 2), h=9, w=8, out_zp=40),
+    "c6_3x3_word_loads": dict(ic=6, h=7, w=7, in_zp=5, act=RELU),
+    "c7_stride2": dict(ic=7, stride=(2, 2), h=9, w=8, in_zp=-128),
+    "c1_3x3_last_pixel": dict(ic=1, h=5, w=5, in_zp=127, out_zp=-3),
+    "c2_batch2_valid": dict(n=2, ic=2, h=6, w=5, padding=VALID, per_channel=False),
     "per_tensor": dict(per_channel=False, ic=6),
     "per_tensor_stride2": dict(per_channel=False, stride=(2, 2), h=9, w=8, in_zp=-20),
     "relu": dict(act=RELU, in_zp=-5, out_zp=-20),
@@ -154,8 +162,17 @@ def test_depthwise_conv2d_rejects_bad_weight_shape():
         _lower(model)
 
 
-@pytest.mark.parametrize("kwargs", [dict(ic=6, act=RELU6, in_zp=5), dict(ic=8), dict(ic=3, mult=2)],
-                         ids=["fast_clamp", "fast_full", "multiplier2"])
+def test_depthwise_conv2d_entry_points():
+    # The compiler names the path in the function it calls: multiples of 4 take the multiplier path.
+    assert _lower(dw_model(ic=5)).function == "mcf_depthwise_conv2d_s8_fast_full"
+    assert _lower(dw_model(ic=2, mult=8, act=RELU)).function == "mcf_depthwise_conv2d_s8_mult_clamp"
+    assert _lower(dw_model(ic=2, mult=4)).params["fast_layout"] == 1
+    assert _lower(dw_model(ic=3, mult=2)).function == "mcf_depthwise_conv2d_s8_ref"
+
+
+@pytest.mark.parametrize("kwargs", [dict(ic=6, act=RELU6, in_zp=5), dict(ic=8), dict(ic=3, mult=2),
+                                    dict(ic=2, mult=8, act=RELU), dict(ic=3, mult=4)],
+                         ids=["fast_clamp", "fast_full", "multiplier2", "multiplier8_clamp", "multiplier4_full"])
 def test_depthwise_conv2d_run_time_dispatch(kwargs, monkeypatch):
     # Generated code calls one entry point per path (depthwise_conv2d_s8.h); mcf_depthwise_conv2d_s8
     # still chooses at run time.

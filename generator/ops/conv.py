@@ -36,6 +36,7 @@ from .base import (
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 CONV2D_DIRECT_MAX_ROWS = 16  # MCF_CONV2D_DIRECT_MAX_ROWS of conv2d_s8.c: taller filters take the reference loop
+CONV2D_STACK_MAX_K = 128  # MCF_CONV2D_STACK_MAX_K of conv2d_s8.h: larger windows take the reference loop
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 
@@ -276,6 +277,14 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
                            params={**common, "scratch": "0", "fast_layout": 1},
                            args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
                            consts=[*consts, fast_filter], macs=macs, comment=geometry + ", direct")
+    elif groups == 1 and fh * fw * fc <= CONV2D_STACK_MAX_K:
+        # Without scratch, a small window (few input channels, e.g. a first layer on 1 or 3): the im2col
+        # path with each pixel pair's columns on the stack.
+        plain = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_stack_{act}",
+                           params_type="mcf_conv2d_params",
+                           params={**common, "scratch": "0", "fast_layout": 1},
+                           args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
+                           consts=[*consts, fast_filter], macs=macs, comment=geometry + ", columns on the stack")
     else:
         # Without scratch the kernel runs its reference loop on the filter as stored.
         plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8_ref", params_type="mcf_conv2d_params",
@@ -329,14 +338,15 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0))
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw
-    # Depth multiplier 1 (the common case) has fast paths that read int16 weights in groups of
-    # four channels: fast builds hold that copy (twice the bytes of these small filters) instead.
+    # Depth multiplier 1 (the common case) and multiples of 4 have fast paths that read int16 weights in
+    # groups of four (output) channels: fast builds hold that copy (twice the bytes of these small filters).
     filter_arg: int | FastOr = op.inputs[1]
     # The entry point of the chosen path (depthwise_conv2d_s8.h): only the paths a model uses are linked.
     function = "mcf_depthwise_conv2d_s8_ref"
-    if mult == 1:
+    fast = mult == 1 or mult % 4 == 0
+    if fast:
         act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
-        function = f"mcf_depthwise_conv2d_s8_fast_{act}"
+        function = f"mcf_depthwise_conv2d_s8_{'fast' if mult == 1 else 'mult'}_{act}"
         consts.append(ConstArray("filter_fast", "uint32_t", depthwise_fast_layout(w.reshape(-1, oc)),
                                  fast_only=True))
         filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
@@ -346,7 +356,7 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
         function=function,
         params_type="mcf_depthwise_conv2d_params",
         params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw,
-                "depth_multiplier": mult, **params, "fast_layout": int(mult == 1)},
+                "depth_multiplier": mult, **params, "fast_layout": int(fast)},
         args=[op.inputs[0], filter_arg, op.outputs[0]],
         consts=consts,
         macs=macs,

@@ -456,14 +456,15 @@ typedef void (*mcf_conv2d_pair_fn)(const mcf_conv2d_params *p, const uint32_t *c
 
 /* Inlined into each entry point with a constant `pair`: a direct call per pixel pair. */
 static MCF_ALWAYS_INLINE void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
-                                                 const int8_t *filter, int8_t *output, mcf_conv2d_pair_fn pair)
+                                                 const int8_t *filter, int8_t *output, mcf_conv2d_pair_fn pair,
+                                                 uint32_t *columns)
 {
     const int32_t k_total = p->filter_h * p->filter_w * p->filter_c;
     const int32_t in_image = p->input_h * p->input_w * p->input_c;
     const int32_t oc_count = p->output_c;
-    uint32_t *cols = (uint32_t *)(void *)p->scratch;
+    uint32_t *cols = columns; /* the scratch, a stack buffer, or (in place) found per pair below */
     const int32_t groups = mcf_conv2d_groups(k_total);
-    int16_t *staging = p->scratch != 0 ? p->scratch + 8 * groups : 0;
+    int16_t *staging = cols != 0 ? (int16_t *)(void *)(cols + 4 * groups) : 0;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
     int32_t b = 0, oy = 0, ox = 0; /* position of the next pixel to load */
     int32_t i;
@@ -784,6 +785,23 @@ static int mcf_conv2d_direct_ok(const mcf_conv2d_params *p)
            p->filter_h <= MCF_CONV2D_DIRECT_MAX_ROWS;
 }
 
+/* Whether the stack path handles this convolution: its columns fit MCF_CONV2D_STACK_MAX_K. */
+static int mcf_conv2d_stack_ok(const mcf_conv2d_params *p)
+{
+    return p->fast_layout && p->groups == 1 &&
+           p->filter_h * p->filter_w * p->filter_c <= MCF_CONV2D_STACK_MAX_K;
+}
+
+/* The im2col path with its columns on the stack (small windows: few input channels). */
+static MCF_ALWAYS_INLINE void mcf_conv2d_s8_stack(const mcf_conv2d_params *p, const int8_t *input,
+                                                  const int8_t *filter, int8_t *output, mcf_conv2d_pair_fn pair)
+{
+    uint32_t cols[MCF_CONV2D_SCRATCH_BYTES(MCF_CONV2D_STACK_MAX_K, 1) / 4];
+    if (mcf_conv2d_stack_ok(p)) { /* the compiler chooses this path only then */
+        mcf_conv2d_s8_fast(p, input, filter, output, pair, cols);
+    }
+}
+
 #endif /* MCF_KERNELS_FAST */
 
 void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
@@ -797,6 +815,10 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
     }
     if (mcf_conv2d_direct_ok(p)) {
         (full ? mcf_conv2d_s8_direct_full : mcf_conv2d_s8_direct_clamp)(p, input, filter, output);
+        return;
+    }
+    if (mcf_conv2d_stack_ok(p)) {
+        (full ? mcf_conv2d_s8_stack_full : mcf_conv2d_s8_stack_clamp)(p, input, filter, output);
         return;
     }
 #endif
@@ -818,12 +840,15 @@ void mcf_conv2d_s8_ref(const mcf_conv2d_params *p, const int8_t *input, const in
 #define MCF_CONV2D_IM2COL(pair)                                  \
     do {                                                         \
         if (mcf_conv2d_has_columns(p)) {                         \
-            mcf_conv2d_s8_fast(p, input, filter, output, pair);  \
+            mcf_conv2d_s8_fast(p, input, filter, output, pair,   \
+                               (uint32_t *)(void *)p->scratch);  \
         }                                                        \
     } while (0)
 #define MCF_CONV2D_DIRECT(pixel) \
     mcf_conv2d_s8_direct(p, input, (const uint32_t *)(const void *)filter, output, pixel)
+#define MCF_CONV2D_STACK(pair) mcf_conv2d_s8_stack(p, input, filter, output, pair)
 #else
+#define MCF_CONV2D_STACK(pair) mcf_conv2d_s8_reference(p, input, filter, output)
 #define MCF_CONV2D_IM2COL(pair) mcf_conv2d_s8_reference(p, input, filter, output)
 #define MCF_CONV2D_DIRECT(pixel) mcf_conv2d_s8_reference(p, input, filter, output)
 #endif
@@ -850,4 +875,16 @@ void mcf_conv2d_s8_direct_clamp(const mcf_conv2d_params *p, const int8_t *input,
                                 int8_t *output)
 {
     MCF_CONV2D_DIRECT(mcf_conv2d_direct_pixel_clamp);
+}
+
+void mcf_conv2d_s8_stack_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output)
+{
+    MCF_CONV2D_STACK(mcf_conv2d_pair_full);
+}
+
+void mcf_conv2d_s8_stack_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output)
+{
+    MCF_CONV2D_STACK(mcf_conv2d_pair_clamp);
 }

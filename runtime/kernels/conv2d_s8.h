@@ -78,6 +78,10 @@ typedef struct {
 #define MCF_CONV2D_SCRATCH_BYTES(K, filter_c) \
     (32 * (((K) + 7) / 8) + (((filter_c) % 4) != 0 ? 4 * (((K) + 1) / 2) : 0))
 
+/** Largest K = filter_h * filter_w * filter_c of the stack path (its columns take
+ *  MCF_CONV2D_SCRATCH_BYTES(K, 1) = 768 bytes of stack). */
+#define MCF_CONV2D_STACK_MAX_K 128
+
 /** Convolves `input` with `filter` (layouts above) into `output`, on the path the parameters
  *  select at run time: with it every path is linked. */
 void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
@@ -92,6 +96,10 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
  *  - _im2col_*: the im2col path (`scratch`, or `inplace` columns; groups == 1). In-place columns
  *    that do not fit (the compiler checks that they do) leave the output unwritten.
  *  - _direct_*: the direct path (its conditions above, `fast_layout` set).
+ *  - _stack_*: the im2col path with the columns of each pixel pair on the stack instead of
+ *    `scratch` (groups == 1, `fast_layout` set, K <= MCF_CONV2D_STACK_MAX_K): for convolutions
+ *    without scratch that the direct path cannot take (input channels not a multiple of 4, as in
+ *    a first layer on 1 or 3 channels, or dilated columns).
  *  - _full: act_min == -128 and act_max == 127 (required); _clamp: any activation range.
  */
 void mcf_conv2d_s8_ref(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
@@ -103,5 +111,9 @@ void mcf_conv2d_s8_direct_full(const mcf_conv2d_params *p, const int8_t *input, 
                                int8_t *output);
 void mcf_conv2d_s8_direct_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
                                 int8_t *output);
+void mcf_conv2d_s8_stack_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output);
+void mcf_conv2d_s8_stack_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output);
 
 #endif /* MCF_CONV2D_S8_H */

@@ -204,6 +204,8 @@ typedef struct {
     const int32_t *bias;
     const int32_t *multiplier;
     const int32_t *shift;
+    const int8_t *x_end; /* one past the input: a partial group reads whole words where they fit */
+    int32_t mult_groups; /* depth multiplier / 4: groups of four output channels per input channel */
 } mcf_dw_ctx;
 
 /* Output zero point and clamp, in locals (stores through int8_t pointers may alias the context). */
@@ -217,6 +219,34 @@ static inline int8_t mcf_dw_out(mcf_dw_clamp c, int32_t acc, int32_t mult, int32
 {
     return mcf_clamp8(mcf_dw_requantize(acc, mult, shift) + c.offset, c.act_min, c.act_max, full);
 }
+
+/* The taps of one group of four channels read as words (a0..a3, x, w, rows, cols: the caller's). */
+#define MCF_DW_WORD_TAPS()                                      \
+    do {                                                        \
+        if (rows == 3 && cols == 3 && filter_w == 3) {          \
+            const int8_t *r_ = x;                               \
+            MCF_DW_ROW3_AT(r_, step_x, w);                      \
+            r_ += step_y;                                       \
+            MCF_DW_ROW3_AT(r_, step_x, w + 6);                  \
+            r_ += step_y;                                       \
+            MCF_DW_ROW3_AT(r_, step_x, w + 12);                 \
+        } else {                                                \
+            const int8_t *r_ = x;                               \
+            const uint32_t *wr_ = w;                            \
+            int32_t ky_, kx_;                                   \
+            for (ky_ = 0; ky_ < rows; ++ky_) {                  \
+                const int8_t *xp_ = r_;                         \
+                const uint32_t *wp_ = wr_;                      \
+                for (kx_ = 0; kx_ < cols; ++kx_) {              \
+                    MCF_DW_TAP_AT(xp_, wp_);                    \
+                    xp_ += step_x;                              \
+                    wp_ += 2;                                   \
+                }                                               \
+                r_ += step_y;                                   \
+                wr_ += 2 * filter_w;                            \
+            }                                                   \
+        }                                                       \
+    } while (0)
 
 /*
  * Every channel of one output pixel. `x` is the first tap inside the image (channel 0), `w` its
@@ -245,20 +275,33 @@ static MCF_ALWAYS_INLINE void mcf_dw_pixel_impl(const mcf_dw_ctx *k, const int8_
     clamp.offset = k->out_offset;
     clamp.act_min = k->act_min;
     clamp.act_max = k->act_max;
-    for (c = 0; c < channels; c += 4) {
-        int32_t a0 = bias[0], a1 = 0, a2 = 0, a3 = 0;
-        if (c < whole) {
-            a1 = bias[1];
-            a2 = bias[2];
-            a3 = bias[3];
-            if (rows == 3 && cols == 3 && filter_w == 3) {
-                const int8_t *r = x;
-                MCF_DW_ROW3_AT(r, step_x, w);
-                r += step_y;
-                MCF_DW_ROW3_AT(r, step_x, w + 6);
-                r += step_y;
-                MCF_DW_ROW3_AT(r, step_x, w + 12);
-            } else {
+    for (c = 0; c < whole; c += 4) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        MCF_DW_WORD_TAPS();
+        out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
+        out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
+        out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
+        out[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
+        x += 4;
+        w += group_words;
+        out += 4;
+        bias += 4;
+        mult += 4 * qstep;
+        shift += 4 * qstep;
+    }
+    if (c < channels) { /* the last 1..3 channels (their padded weights are 0) */
+        {
+            const int32_t n = channels - c;
+            int32_t a0 = bias[0], a1, a2, a3 = 0;
+            /* bytes from the group's first tap to the end of its last tap's word */
+            const int32_t span = rows > 0 && cols > 0 ? (rows - 1) * step_y + (cols - 1) * step_x + 4 : 0;
+            a1 = n > 1 ? bias[1] : 0;
+            a2 = n > 2 ? bias[2] : 0;
+            if (k->x_end - x >= span) {
+                /* Whole words where the last one lies inside the input: the lanes past the
+                 * channels read the next pixel's bytes, against zero weights, and are not stored. */
+                MCF_DW_WORD_TAPS();
+            } else { /* at the input's end: read only the channels */
                 const int8_t *r = x;
                 const uint32_t *wr = w;
                 int32_t ky, kx;
@@ -266,7 +309,7 @@ static MCF_ALWAYS_INLINE void mcf_dw_pixel_impl(const mcf_dw_ctx *k, const int8_
                     const int8_t *xp = r;
                     const uint32_t *wp = wr;
                     for (kx = 0; kx < cols; ++kx) {
-                        MCF_DW_TAP_AT(xp, wp);
+                        MCF_DW_TAP(mcf_dw_load_partial(xp, n), wp);
                         xp += step_x;
                         wp += 2;
                     }
@@ -275,41 +318,14 @@ static MCF_ALWAYS_INLINE void mcf_dw_pixel_impl(const mcf_dw_ctx *k, const int8_
                 }
             }
             out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
-            out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
-            out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
-            out[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
-        } else { /* the last 1..3 channels: read only those, their padded weights are 0 */
-            const int32_t n = channels - c;
-            const int8_t *r = x;
-            const uint32_t *wr = w;
-            int32_t ky, kx;
-            a1 = n > 1 ? bias[1] : 0;
-            a2 = n > 2 ? bias[2] : 0;
-            for (ky = 0; ky < rows; ++ky) {
-                const int8_t *xp = r;
-                const uint32_t *wp = wr;
-                for (kx = 0; kx < cols; ++kx) {
-                    MCF_DW_TAP(mcf_dw_load_partial(xp, n), wp);
-                    xp += step_x;
-                    wp += 2;
-                }
-                r += step_y;
-                wr += 2 * k->filter_w;
-            }
-            out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
             if (n > 1) {
                 out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
             }
             if (n > 2) {
                 out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
             }
+            (void)a3;
         }
-        x += 4;
-        w += group_words;
-        out += 4;
-        bias += 4;
-        mult += 4 * qstep;
-        shift += 4 * qstep;
     }
 }
 
@@ -323,6 +339,95 @@ static MCF_NOINLINE void mcf_dw_pixel_clamp(const mcf_dw_ctx *k, const int8_t *x
                                             int32_t rows, int32_t cols, int8_t *out)
 {
     mcf_dw_pixel_impl(k, x, w, rows, cols, out, 0);
+}
+
+/*
+ * Depth multiplier 4, 8, ...: every group of four output channels reads one input channel, so one
+ * input byte per tap, (x + input_offset) in both halfwords, meets the group's four int16 weights
+ * (the same layout as below, over the output channels). The reference's sums, another order.
+ */
+#if MCF_KERNELS_DSP
+#define MCF_DWM_TAP(xaddr, w)                                      \
+    do {                                                           \
+        const uint32_t xd_ = mcf_dup16((int32_t)*(xaddr) + offset); \
+        const uint32_t w02_ = (w)[0], w13_ = (w)[1];               \
+        a0 = mcf_smlabb(xd_, w02_, a0);                            \
+        a2 = mcf_smlatt(xd_, w02_, a2);                            \
+        a1 = mcf_smlabb(xd_, w13_, a1);                            \
+        a3 = mcf_smlatt(xd_, w13_, a3);                            \
+    } while (0)
+#else
+#define MCF_DWM_TAP(xaddr, w)                        \
+    do {                                             \
+        const int32_t xo_ = (int32_t)*(xaddr) + offset; \
+        a0 += xo_ * mcf_dw_w16((w), 0);              \
+        a2 += xo_ * mcf_dw_w16((w), 1);              \
+        a1 += xo_ * mcf_dw_w16((w), 2);              \
+        a3 += xo_ * mcf_dw_w16((w), 3);              \
+    } while (0)
+#endif
+
+static MCF_ALWAYS_INLINE void mcf_dwm_pixel_impl(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
+                                                 int32_t rows, int32_t cols, int8_t *out, const int full)
+{
+    const int32_t channels = k->channels; /* output channels, a multiple of 4 */
+    const int32_t step_x = k->step_x;
+    const int32_t step_y = k->step_y;
+    const int32_t group_words = 2 * k->taps;
+    const int32_t row_words = 2 * k->filter_w;
+    const int32_t offset = k->offset;
+    const int32_t qstep = k->qstep;
+    const int32_t mult_groups = k->mult_groups;
+    const int32_t *mult = k->multiplier;
+    const int32_t *shift = k->shift;
+    const int32_t *bias = k->bias;
+    mcf_dw_clamp clamp;
+    int32_t c, g = 0;
+    clamp.offset = k->out_offset;
+    clamp.act_min = k->act_min;
+    clamp.act_max = k->act_max;
+    for (c = 0; c < channels; c += 4) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        const int8_t *r = x;
+        const uint32_t *wr = w;
+        int32_t ky, kx;
+        for (ky = 0; ky < rows; ++ky) {
+            const int8_t *xp = r;
+            const uint32_t *wp = wr;
+            for (kx = 0; kx < cols; ++kx) {
+                MCF_DWM_TAP(xp, wp);
+                xp += step_x;
+                wp += 2;
+            }
+            r += step_y;
+            wr += row_words;
+        }
+        out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
+        out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
+        out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
+        out[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
+        if (++g == mult_groups) { /* the next input channel */
+            g = 0;
+            ++x;
+        }
+        w += group_words;
+        out += 4;
+        bias += 4;
+        mult += 4 * qstep;
+        shift += 4 * qstep;
+    }
+}
+
+static MCF_NOINLINE void mcf_dwm_pixel_full(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
+                                            int32_t rows, int32_t cols, int8_t *out)
+{
+    mcf_dwm_pixel_impl(k, x, w, rows, cols, out, 1);
+}
+
+static MCF_NOINLINE void mcf_dwm_pixel_clamp(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
+                                             int32_t rows, int32_t cols, int8_t *out)
+{
+    mcf_dwm_pixel_impl(k, x, w, rows, cols, out, 0);
 }
 
 /*
@@ -340,14 +445,16 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
                                                            const int8_t *input, const uint32_t *w, int8_t *output,
                                                            mcf_dw_pixel_fn pixel)
 {
-    const int32_t channels = p->input_c;
-    const int32_t in_row = p->input_w * channels;
+    const int32_t in_c = p->input_c;
+    const int32_t channels = p->output_c; /* input_c * depth multiplier */
+    const int32_t in_row = p->input_w * in_c;
     mcf_dw_ctx k;
     int32_t b;
     k.channels = channels;
+    k.mult_groups = p->depth_multiplier / 4;
     k.taps = p->filter_h * p->filter_w;
     k.filter_w = p->filter_w;
-    k.step_x = p->dilation_w * channels;
+    k.step_x = p->dilation_w * in_c;
     k.step_y = p->dilation_h * in_row;
     k.offset = p->input_offset;
     k.out_offset = p->output_offset;
@@ -357,6 +464,7 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     k.bias = p->bias;
     k.multiplier = p->multiplier;
     k.shift = p->shift;
+    k.x_end = input + p->batches * p->input_h * in_row;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->input_h * in_row;
         int32_t oy;
@@ -374,7 +482,7 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
                 cols = kx_hi - kx_lo;
                 if (rows > 0 && cols > 0) {
                     x_first = in_b + (iy0 + ky_lo * p->dilation_h) * in_row +
-                              (ix0 + kx_lo * p->dilation_w) * channels;
+                              (ix0 + kx_lo * p->dilation_w) * in_c;
                 }
                 pixel(&k, x_first, w + 2 * (ky_lo * p->filter_w + kx_lo), rows, cols, output);
                 output += channels;
@@ -389,9 +497,14 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
                              const int8_t *filter, int8_t *output)
 {
 #if MCF_KERNELS_FAST
-    if (p->fast_layout) {
+    if (p->fast_layout && p->depth_multiplier == 1) {
         const int full = p->act_min == -128 && p->act_max == 127;
         (full ? mcf_depthwise_conv2d_s8_fast_full : mcf_depthwise_conv2d_s8_fast_clamp)(p, input, filter, output);
+        return;
+    }
+    if (p->fast_layout && p->depth_multiplier % 4 == 0) {
+        const int full = p->act_min == -128 && p->act_max == 127;
+        (full ? mcf_depthwise_conv2d_s8_mult_full : mcf_depthwise_conv2d_s8_mult_clamp)(p, input, filter, output);
         return;
     }
 #endif
@@ -422,4 +535,16 @@ void mcf_depthwise_conv2d_s8_fast_clamp(const mcf_depthwise_conv2d_params *p, co
                                         const int8_t *filter, int8_t *output)
 {
     MCF_DW_FAST(mcf_dw_pixel_clamp);
+}
+
+void mcf_depthwise_conv2d_s8_mult_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                       const int8_t *filter, int8_t *output)
+{
+    MCF_DW_FAST(mcf_dwm_pixel_full);
+}
+
+void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output)
+{
+    MCF_DW_FAST(mcf_dwm_pixel_clamp);
 }

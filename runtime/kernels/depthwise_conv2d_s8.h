@@ -23,7 +23,8 @@
  * [-31, 30] (positive = left). multiplier/shift hold one entry, or output_c entries when
  * `per_channel` is set.
  *
- * Fast paths (mcf_dsp.h), for depth_multiplier 1 (`fast_layout` set): four channels at a time,
+ * Fast paths (mcf_dsp.h), for depth_multiplier 1 or a multiple of 4 (`fast_layout` set): four
+ * (output) channels at a time,
  * each tap's four inputs widened to int16 with the offset added (SXTAB16) and multiplied with
  * int16 weights (SMLABB / SMLATT on cores with the DSP extension). In builds with these paths,
  * `filter` then points to the weights in that layout (uint32 words; see
@@ -71,12 +72,19 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
  *  - _ref: the reference loop (filter 1HWC).
  *  - _fast_full / _fast_clamp: the fast path (`fast_layout` set, depth multiplier 1); _full requires
  *    act_min == -128 and act_max == 127, _clamp takes any activation range.
+ *  - _mult_full / _mult_clamp: the same for a depth multiplier that is a multiple of 4 (`fast_layout`
+ *    set, the filter in that layout over the output channels): each group of four output channels
+ *    reads one input channel.
  */
 void mcf_depthwise_conv2d_s8_ref(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                  const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_fast_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                        const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_fast_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_mult_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                       const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                         const int8_t *filter, int8_t *output);
 
 #endif /* MCF_DEPTHWISE_CONV2D_S8_H */

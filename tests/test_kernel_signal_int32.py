@@ -27,12 +27,12 @@ def binary(opcode: str, shape: tuple[int, ...], const: int | None) -> bytes:
 
 
 @pytest.mark.parametrize("opcode", ["ADD", "SUB", "MUL", "MINIMUM", "MAXIMUM"])
-@pytest.mark.parametrize("const", [None, 256, -128])
+@pytest.mark.parametrize("const", [None, -128])
 def test_binary(opcode, const):
     check_bit_exact(binary(opcode, (3, 40), const), count=3)
 
 
-@pytest.mark.parametrize("divisor", [666, -7, 1, 3, 1 << 20, 2147483647])
+@pytest.mark.parametrize("divisor", [666, -7, 1, 2147483647])
 def test_div_by_constant(divisor):
     check_bit_exact(binary("DIV", (64,), divisor), count=3)
 

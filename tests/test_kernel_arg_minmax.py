@@ -66,3 +66,9 @@ def test_int64_output_is_refused(opcode):
     model = arg_model(opcode, (1, 10), 1, out_dtype="int64")
     with pytest.raises(UnsupportedModelError, match="int64"):
         compile_graph(parse_model(model))
+
+
+def device_models() -> dict[str, bytes]:
+    """A few of these for the emulated boards (tests/test_kernels_on_device.py): int32 outputs."""
+    return {"arg_max_scores": arg_model("ARG_MAX", (1, 10), 1, zp=-128),
+            "arg_min_4d": arg_model("ARG_MIN", (2, 4, 5, 3), 1, zp=127)}

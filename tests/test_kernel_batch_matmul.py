@@ -59,3 +59,10 @@ def test_constant_rhs_with_zero_point_0_runs_the_fully_connected_kernel():
     assert [c.kernel for c in cm.calls] == ["fully_connected_s8"]
     cm = compile_graph(parse_model(bmm_model((2, 3, 20), (7, 20), adj_y=True, const_rhs=True, zps=(0, 1, 0))))
     assert [c.kernel for c in cm.calls] == ["batch_matmul_s8"]
+
+
+def device_models() -> dict[str, bytes]:
+    """The constant-rhs cases for the emulated boards (tests/test_kernels_on_device.py: one graph input
+    per branch there); the variable-rhs cases run the same C function with other strides."""
+    return {f"bmm_{name}": bmm_model(*CASES[name][:2], **CASES[name][2], seed=k)
+            for k, name in enumerate(("const_rhs", "const_rhs_batched_adj_x", "const_rhs_adj_y_fc"))}

@@ -64,3 +64,12 @@ def test_non_constant_size_is_refused():
     model = build(tensors, [Op("RESIZE_BILINEAR", [0, 1], [2], options("ResizeBilinearOptions"))], [0, 1], [2])
     with pytest.raises(UnsupportedModelError, match="constant int32"):
         compile_graph(parse_model(model))
+
+
+def device_models() -> dict[str, bytes]:
+    """A few of these for the emulated boards (tests/test_kernels_on_device.py)."""
+    models = {}
+    for m, (align, half) in enumerate(MODES):
+        models[f"resize_bilinear_{m}"] = resize_model("RESIZE_BILINEAR", (1, 5, 3, 5), (15, 7), align, half, zp=127)
+        models[f"resize_nearest_{m}"] = resize_model("RESIZE_NEAREST_NEIGHBOR", (1, 7, 9, 6), (4, 13), align, half)
+    return models

@@ -74,3 +74,9 @@ def test_transpose_conv_rejects_asymmetric_weights():
         "TransposeConvOptions", padding=Padding.SAME, strideH=2, strideW=2))], [2], [3])
     with pytest.raises(UnsupportedModelError, match="symmetric"):
         compile_graph(parse_model(model))
+
+
+def device_models() -> dict[str, bytes]:
+    """A few of these for the emulated boards (tests/test_kernels_on_device.py)."""
+    names = ("same_s2", "valid_s1_5x5", "per_tensor", "relu", "s2x1_3x2")
+    return {f"tconv_{name}": tconv_model(**CASES[name], seed=k) for k, name in enumerate(names)}

@@ -519,7 +519,7 @@ INSTR_PER_FRAME_BUDGET = 3_500_000  # 160×120 → 96×96×3: 0.8M (gray8 neares
                                         ("rgb888", "bilinear"), ("gray8", "nearest")])
 def test_qemu_cortex_m4_frame_bit_exact_and_instruction_count(tmp_path: Path, fmt: str, method: str,
                                                               record_property: object) -> None:
-    from test_baremetal_port import MACHINES, parse_keys, run_to_exit
+    from test_baremetal_port import MACHINES, _port_sources, parse_keys, run_to_exit
 
     from mcuforge.generator.boards import load_board
     from mcuforge.generator.linker import render_linker_script
@@ -544,8 +544,9 @@ def test_qemu_cortex_m4_frame_bit_exact_and_instruction_count(tmp_path: Path, fm
     elf = tmp_path / "bench.elf"
     port = REPO / "runtime" / "ports" / "baremetal"
     cmd = ["arm-none-eabi-gcc", *machine.cpu_flags, "--specs=nano.specs", "-std=c99", "-Wall", "-Wextra", "-Werror",
-           "-O2", "-ffunction-sections", "-fdata-sections", f"-I{port}", f"-I{REPO / 'runtime' / 'include'}",
-           f"-I{SENSOR}", f"-I{tmp_path}", *map(str, sorted(port.glob("*.c"))), str(SENSOR / "mcf_camera.c"),
+           "-O2", "-ffunction-sections", "-fdata-sections", f"-I{port}", f"-I{port / 'arm'}",
+           f"-I{REPO / 'runtime' / 'include'}", f"-I{SENSOR}", f"-I{tmp_path}", *map(str, _port_sources()),
+           str(SENSOR / "mcf_camera.c"),
            str(SENSOR / "mcf_sensor_camera.c"), str(HARNESS.parent / "camera_bench.c"), "-nostartfiles",
            "-Wl,--gc-sections", f"-T{script}", "-o", str(elf)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)

@@ -649,6 +649,8 @@ def bench_input_header(clip: np.ndarray, scale: np.float32, zp: int) -> str:
 def build_bench_firmware(cpu_flags: tuple[str, ...], regions: object, origin: str, clip: np.ndarray,
                          scale: np.float32, zp: int, out_dir: Path, opt: str = "-O2") -> Path:
     """tests/c/mfcc_bench.c + mcf_mfcc.c + emitted tables + the bare-metal port, separately compiled."""
+    from test_baremetal_port import _port_sources
+
     from mcuforge.generator.linker import render_linker_script
 
     assert ARM_GCC is not None
@@ -662,8 +664,9 @@ def build_bench_firmware(cpu_flags: tuple[str, ...], regions: object, origin: st
     # The port uses GNU range initialisers, so no -pedantic here (test_arm_build_is_warning_free has it).
     cmd = [ARM_GCC, *cpu_flags, "--specs=nano.specs", "-std=c99", "-Wall", "-Wextra", "-Werror", opt, "-g",
            "-ffunction-sections", "-fdata-sections",
-           f"-I{PORT_DIR}", f"-I{REPO / 'runtime' / 'include'}", f"-I{SENSOR_DIR}", f"-I{out_dir}",
-           *map(str, sorted(PORT_DIR.glob("*.c"))), str(SENSOR_DIR / "mcf_mfcc.c"), str(out_dir / "mcf_mfcc_tables.c"),
+           f"-I{PORT_DIR}", f"-I{PORT_DIR / 'arm'}", f"-I{REPO / 'runtime' / 'include'}", f"-I{SENSOR_DIR}",
+           f"-I{out_dir}", *map(str, _port_sources()), str(SENSOR_DIR / "mcf_mfcc.c"),
+           str(out_dir / "mcf_mfcc_tables.c"),
            str(C_DIR / "mfcc_bench.c"), "-nostartfiles", "-Wl,--gc-sections", f"-T{script}", "-o", str(elf), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0 and proc.stderr == "", f"{' '.join(cmd)}\n{proc.stderr}"

@@ -16,10 +16,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Absolute home and workspace folders: /root/..., /home/<user>/..., /Users/<user>/..., C:\Users\...,
-# /work/... (this project's sandbox), and pytest's temporary folders pasted from a run.
-MACHINE_PATH = re.compile(r"(?<![\w.~$}/-])(?:/root/|/home/[a-z_][\w.-]*/|/Users/\w|[A-Za-z]:\\Users\\|/work/"
-                          r"|/tmp/pytest-of-)")
+# Absolute home and workspace folders (root's and users' homes on Linux, macOS and Windows, the
+# project's sandbox workspace) and pytest's temporary folders pasted from a run.
+# The folder names are written as "/" + name so that this file does not itself name such a path.
+MACHINE_PATH = re.compile(r"(?<![\w.~$}/-])(?:" + "|".join([
+    "/" + "root/", "/" + r"home/[a-z_][\w.-]*/", "/" + r"Users/\w", r"[A-Za-z]:\\Users\\", "/" + "work/",
+    "/tmp/" + "pytest-of-"]) + ")")
+
+
+def _abs(*parts: str) -> str:
+    """An absolute path built from its parts (see MACHINE_PATH)."""
+    return "/" + "/".join(parts)
 
 
 def machine_paths(text: str) -> list[str]:
@@ -28,10 +35,12 @@ def machine_paths(text: str) -> list[str]:
 
 
 def test_the_pattern_finds_machine_paths_and_leaves_portable_ones() -> None:
-    found = ["models in /work/shared/models", "BASE_GENDIR=/root/.cache/mcuforge/x", "cd /home/alice/src",
-             r"C:\Users\bob\tflm", "see /Users/carol/x", "/tmp/pytest-of-root/pytest-3/p"]
+    found = ["models in " + _abs("work", "shared", "models"), "BASE_GENDIR=" + _abs("root", ".cache", "x"),
+             "cd " + _abs("home", "alice", "src"), r"C:\Users\bob\tflm", "see " + _abs("Users", "carol", "x"),
+             _abs("tmp", "pytest-of-" + "root", "pytest-3", "p")]
     portable = ["../shared/models", "~/.cache/mcuforge", "$HOME/src", "${ZEPHYR_BASE}/boards", "/usr/bin/",
-                "https://example.com/work/x", "src/work/main.c", "/opt/toolchain/bin", "docs/home/x"]
+                "https://example.com" + "/wo" + "rk/x", "src" + "/wo" + "rk/main.c", "/opt/toolchain/bin",
+                "docs/home/x"]
     assert machine_paths("\n".join(found)) == found
     assert machine_paths("\n".join(portable)) == []
 

@@ -169,10 +169,6 @@ void mcf_fault_hook(const uint32_t *frame, uint32_t exception);
  */
 void mcf_early_init(void);
 
-/** Copies the sections the linker script's copy table lists (.data, RAM-placed weights), clears
- * its zero table (.bss) and runs the constructors: the C environment, for every family's startup. */
-void mcf_crt_init(void);
-
 #ifdef __cplusplus
 }
 #endif

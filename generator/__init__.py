@@ -1,7 +1,7 @@
 """mcuforge generator: model → IR → plan → C → project.
 
 The pipeline, one module per arrow:
-  tflite_import (model → IR)  ·  analysis (MACs, lifetimes)  ·  planner (arena offsets)
+  frontends (model → IR)  ·  analysis (MACs, lifetimes)  ·  planner (arena offsets)
   ops/ (per-operator "prepare": parameters computed ahead of time)  ·  codegen (C library)
   hostbuild + reference + validate (bit-exact check against TFLite Micro)
 """

@@ -108,7 +108,7 @@ def compile(
     from .codegen import check_prefix, generate, write_library
     from .compiler import compile_graph
     from .errors import OutputExistsError
-    from .tflite_import import read_model
+    from .frontends import read_model
     from .weights import hot_layers
 
     check_prefix(prefix)

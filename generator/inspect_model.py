@@ -9,12 +9,12 @@ from .analysis import build_buffers, live_bytes_lower_bound
 from .compiler import check_graph, compile_graph
 from .constfold import fold_constants, summary
 from .errors import UnsupportedModelError
+from .frontends import read_model
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
 from .ops.variable_tensors import outside_arena
 from .ops.variables import without_handles
 from .support import ETHOS_U
-from .tflite_import import read_model
 
 
 @dataclass

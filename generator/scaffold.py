@@ -26,6 +26,7 @@ from .boards import Board, MemoryRegion, load_board
 from .codegen import C_TYPES, CPlacement, GeneratedLibrary, check_prefix, generate
 from .compiler import CompiledModel, compile_graph
 from .errors import McuforgeError, OutputExistsError, UsageError
+from .frontends import read_model
 from .fsutil import replace_dir
 from .ir import Graph
 from .linker import placement_sections, render_linker_script
@@ -34,7 +35,6 @@ from .reference import Reference
 from .resources import runtime_dir, templates_dir
 from .sensor.pipeline import Pipeline, SensorConfigError, SensorSpec, resolve, spec_from_option
 from .targets import Target, target_for, targets
-from .tflite_import import read_model
 from .validate import output_checksum, random_inputs
 from .weights import hot_layers
 

@@ -10,12 +10,12 @@ import numpy as np
 from .codegen import generate
 from .compiler import CompiledModel, compile_graph
 from .errors import UsageError
+from .frontends import read_model
 from .hostbuild import HostModel
 from .ir import NUMPY_DTYPES, Graph, Tensor
 from .ops.variable_tensors import current_values
 from .ops.variables import StatePlan, last_assignments
 from .reference import Reference
-from .tflite_import import read_model
 
 
 @dataclass

@@ -752,7 +752,7 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
     `port` (default: found by USB VID:PID) in its port's unit (cycles); TFLite Micro peers run only
     in emulation."""
     from mcuforge.generator.boards import load_board
-    from mcuforge.generator.tflite_import import read_model
+    from mcuforge.generator.frontends import read_model
     from mcuforge.generator.validate import random_inputs
 
     say = on_progress or (lambda _msg: None)

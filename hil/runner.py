@@ -256,10 +256,10 @@ def _replay_failed(report: TestReport, error: str, on_result: Callable[[VectorRe
 def replay_plan(root: Path, recording: Path) -> tuple[Pipeline, np.ndarray]:
     """The project's sensor pipeline and the recording's samples, checked before anything is sent."""
     from mcuforge.generator.boards import load_board
+    from mcuforge.generator.frontends import read_model
     from mcuforge.generator.scaffold import _board_dirs, load_config
     from mcuforge.generator.sensor.pipeline import resolve
     from mcuforge.generator.sensor.reference import load_recording
-    from mcuforge.generator.tflite_import import read_model
 
     root = Path(root).resolve()
     cfg = load_config(root)

@@ -22,9 +22,9 @@ from pathlib import Path
 from mcuforge.generator.boards import Board, load_board
 from mcuforge.generator.build import firmware_path
 from mcuforge.generator.errors import McuforgeError
+from mcuforge.generator.frontends import read_model
 from mcuforge.generator.ir import Graph
 from mcuforge.generator.scaffold import ProjectConfig, _board_dirs, load_config
-from mcuforge.generator.tflite_import import read_model
 
 from .device import Device
 from .emulator import start_emulator

@@ -10,7 +10,7 @@ instructions under QEMU.
 from __future__ import annotations
 
 from mcuforge.generator.compiler import compile_graph
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.validate import ValidationResult, random_inputs, validate_compiled
 
 KERNEL_PATHS: dict[str, tuple[str, ...]] = {

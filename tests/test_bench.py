@@ -145,7 +145,7 @@ def test_per_layer_rows_put_tflm_beside_ours() -> None:
 @pytest.mark.slow
 @needs_tools
 def test_bench_per_layer_profile(tmp_path: Path) -> None:
-    from mcuforge.generator.tflite_import import read_model
+    from mcuforge.generator.frontends import read_model
     from mcuforge.hil.bench import run_bench
 
     report = run_bench([GESTURE], ["mps2_an386"], vectors=1, workdir=tmp_path, per_layer=True)

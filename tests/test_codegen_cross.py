@@ -10,7 +10,7 @@ import pytest
 
 from mcuforge.generator.codegen import generate, write_library
 from mcuforge.generator.compiler import compile_graph
-from mcuforge.generator.tflite_import import read_model
+from mcuforge.generator.frontends import read_model
 
 MODELS = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8"]
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "models" / "gesture_mlp_int8.tflite"

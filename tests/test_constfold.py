@@ -8,7 +8,7 @@ from tflite_builder import Op, T, build, options, rng_int8
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.constfold import Folded, fold_constants
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 
 
 def _i32(values, shape=None):

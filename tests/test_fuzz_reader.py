@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcuforge.generator.errors import McuforgeError, ModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,9 +14,9 @@ import pytest
 from mcuforge.generator.codegen import generate
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UsageError
+from mcuforge.generator.frontends import read_model
 from mcuforge.generator.placement import PlacementError, plan_placement
 from mcuforge.generator.scaffold import new_project
-from mcuforge.generator.tflite_import import read_model
 from mcuforge.generator.weights import hot_layers, layer_weight_bytes
 
 

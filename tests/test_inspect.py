@@ -13,9 +13,9 @@ import pytest
 from stateful_models import ring_model
 from tflite_builder import Op, Subgraph, T, build, options
 
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.inspect_model import grouped_refusals, inspect_graph
 from mcuforge.generator.ir import DTYPE_BYTES, NUMPY_DTYPES, PACKED_BITS
-from mcuforge.generator.tflite_import import parse_model
 
 # Every tensor type that is not an int8 activation, as TFLite names them.
 ODD_TYPES = ["resource", "variant", "string", "uint32", "uint16", "int64", "complex64", "complex128", "float16",

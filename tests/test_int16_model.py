@@ -121,7 +121,7 @@ def test_int16_tensors_count_two_bytes_in_the_plan() -> None:
     """The planner sizes an int16 buffer at two bytes per element, and the arena stays at or under
     the live-tensor bound (computed from those sizes)."""
     from mcuforge.generator.compiler import compile_graph
-    from mcuforge.generator.tflite_import import parse_model
+    from mcuforge.generator.frontends.tflite import parse_model
 
     graph = parse_model(int16_model(), name="int16_model.tflite")
     cm = compile_graph(graph)

@@ -194,7 +194,7 @@ def _all_int16_values_bit_exact(model: bytes) -> None:
     from kernel_check import KERNEL_PATHS
 
     from mcuforge.generator.compiler import compile_graph
-    from mcuforge.generator.tflite_import import parse_model
+    from mcuforge.generator.frontends.tflite import parse_model
     from mcuforge.generator.validate import validate_compiled
 
     cm = compile_graph(parse_model(model, name="test.tflite"))

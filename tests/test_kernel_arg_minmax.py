@@ -9,7 +9,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 
 
 def arg_model(opcode, in_shape, axis, out_dtype="int32", axis_dtype="int32", zp=0):

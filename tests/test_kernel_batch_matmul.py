@@ -7,7 +7,7 @@ from test_kernels_on_device import merge_parallel
 from tflite_builder import Op, T, build, options, rng_int8
 
 from mcuforge.generator.compiler import compile_graph
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 
 
 def bmm_model(lhs_shape, rhs_shape, adj_x=False, adj_y=False, const_rhs=False, zps=(0, 0, 0), seed=0):

@@ -7,7 +7,7 @@ from tflite_builder import Activation, T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.validate import validate_compiled
 
 OPS = ["MAXIMUM", "MINIMUM", "PRELU", "SQUARED_DIFFERENCE", "DIV"]

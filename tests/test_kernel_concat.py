@@ -7,7 +7,7 @@ from tflite_builder import Activation, Op, T, build, options, rng_int8
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 
 
 def _concat_model(shapes, axis, q=(0.05, 0), act=Activation.NONE, in_q=None, const=(), out_shape=None):

@@ -10,9 +10,9 @@ from kernel_check import check_bit_exact, generic_entry_points
 from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8, single_op
 
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops import conv as conv_ops
 from mcuforge.generator.ops.base import padding_offsets
-from mcuforge.generator.tflite_import import parse_model
 
 SAME, VALID = Padding.SAME, Padding.VALID
 NONE, RELU, RELU6, RELU1 = Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1

@@ -7,8 +7,8 @@ from tflite_builder import Activation, Op, T, build, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.elementwise import broadcast_loops
-from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import validate_compiled
 
 OPTIONS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}

@@ -10,9 +10,9 @@ from tflite_builder import T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.base import Alias, KernelCall
 from mcuforge.generator.ops.strided import COPY_LOOPS, copy_loops
-from mcuforge.generator.tflite_import import parse_model
 
 
 def _i32(values, dtype="int32"):

@@ -7,7 +7,7 @@ from tflite_builder import T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 
 
 def _mean_model(in_shape, axes, keep_dims, in_q=(0.05, 0), out_q=(0.05, 0), axis_shape=None):

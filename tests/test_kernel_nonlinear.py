@@ -9,8 +9,8 @@ from tflite_builder import T, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.nonlinear import input_rescaling
-from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import validate_compiled
 
 OUTPUT_QUANT = {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}

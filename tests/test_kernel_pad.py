@@ -7,8 +7,8 @@ from tflite_builder import Op, T, build, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.pad import simplify
-from mcuforge.generator.tflite_import import parse_model
 
 
 def _pad_model(in_shape, pads, in_q=(0.05, 0), out_q=None, value=None, value_q=None, out_shape=None):

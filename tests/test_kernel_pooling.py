@@ -6,8 +6,8 @@ from tflite_builder import Activation, Padding, T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.base import padding_offsets
-from mcuforge.generator.tflite_import import parse_model
 
 OPS = ["AVERAGE_POOL_2D", "MAX_POOL_2D"]
 PAD_NAMES = {Padding.SAME: "SAME", Padding.VALID: "VALID"}

@@ -7,7 +7,7 @@ from tflite_builder import Activation, Op, T, build, options, rng_int8, single_o
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.validate import validate_compiled
 
 EVERY_INT8 = np.arange(-128, 128, dtype=np.int8)

@@ -7,8 +7,8 @@ from tflite_builder import Op, T, build, options, rng_int8, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.base import Alias
-from mcuforge.generator.tflite_import import parse_model
 
 # With separate IO, a model whose only buffers are its inputs/outputs has an empty arena, and codegen
 # currently declares `uint8_t arena[0]`, which -pedantic rejects. Known codegen limitation, not an

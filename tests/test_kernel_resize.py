@@ -9,8 +9,8 @@ from tflite_builder import T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.resize import bilinear_taps
-from mcuforge.generator.tflite_import import parse_model
 
 
 def resize_model(opcode, in_shape, size, align=False, half=False, zp=0):

@@ -15,7 +15,7 @@ from tflite_builder import Op, T, build
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.validate import validate_compiled
 
 ZOO = os.environ.get("MCUFORGE_MODEL_ZOO")

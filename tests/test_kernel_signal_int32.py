@@ -12,8 +12,8 @@ from tflite_builder import Op, T, build, options
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.signal_int32 import divisor_reciprocal
-from mcuforge.generator.tflite_import import parse_model
 
 ZOO = os.environ.get("MCUFORGE_MODEL_ZOO")
 OPTS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions"}

@@ -14,8 +14,8 @@ from tflite_builder import T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops.softmax import softmax_scaling
-from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import validate_compiled
 
 

@@ -9,7 +9,7 @@ from tflite_builder import Activation, Op, T, build, options, rng_int8
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
-from mcuforge.generator.tflite_import import parse_model
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.validate import random_inputs, validate_compiled
 
 STEPS = 12

@@ -283,7 +283,7 @@ def conv_spread_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_spread_model_is_wide(spread_path: Path) -> None:
-    from mcuforge.generator.tflite_import import read_model
+    from mcuforge.generator.frontends import read_model
 
     graph = read_model(spread_path)
     binary_ops = sum(op.opcode in ("ADD", "SUB", "MUL") for op in graph.operators)

@@ -19,6 +19,7 @@ from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8
 
 from mcuforge.generator import planner
 from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.ops import conv as conv_ops
 from mcuforge.generator.overlap import (
     check_shift,
@@ -27,7 +28,6 @@ from mcuforge.generator.overlap import (
     window_access,
     window_min_shift,
 )
-from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import random_inputs, validate_compiled
 
 # ---- the access model and the minimum shift --------------------------------------------------------

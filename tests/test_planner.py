@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from mcuforge.generator.analysis import Buffer, live_bytes_lower_bound
 from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.frontends import read_model
 from mcuforge.generator.planner import ALIGNMENT, plan_memory, plan_violations
-from mcuforge.generator.tflite_import import read_model
 
 # Live-tensor peaks and TFLite Micro's arena head for the reference models (GUIDE §2).
 REFERENCE = {"kws_ref_model": (16000, 16000), "vww_96_int8": (55296, 73728),

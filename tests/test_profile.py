@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from mcuforge.generator.compiler import compile_graph
-from mcuforge.generator.tflite_import import read_model
+from mcuforge.generator.frontends import read_model
 from mcuforge.hil import protocol as p
 from mcuforge.hil.device import Device, DeviceError, ProfileUnavailable
 from mcuforge.hil.profile import ProfileRun, layer_rows, profile_on_device, render_markdown, render_table

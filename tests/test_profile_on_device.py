@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.frontends import read_model
 from mcuforge.generator.ops.base import Alias
 from mcuforge.generator.reference import Reference
-from mcuforge.generator.tflite_import import read_model
 from mcuforge.generator.validate import random_inputs
 
 pytestmark = [

@@ -276,9 +276,9 @@ def test_cross_compiles_for_cortex_m4_without_warnings(tmp_path: Path) -> None:
 
 def _resolve(source: str = "replay", framework: str = "cmake", model: Path | None = None, **camera: object) -> object:
     from mcuforge.generator.boards import load_board
+    from mcuforge.generator.frontends import read_model
     from mcuforge.generator.sensor.camera import CameraSpec
     from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
-    from mcuforge.generator.tflite_import import read_model
 
     spec = SensorSpec(source=source, kind="camera", camera=CameraSpec(**camera))  # type: ignore[arg-type]
     return resolve(spec, read_model(model or VWW), load_board("mps2_an386"), framework)
@@ -296,8 +296,8 @@ def _error(**kw: object) -> str:
 @pytest.mark.skipif(not VWW.is_file(), reason=f"{VWW} not found (set MCUFORGE_MODELS_DIR)")
 def test_pipeline_defaults_round_trip_and_errors(tmp_path: Path) -> None:
     from mcuforge.generator.boards import load_board
+    from mcuforge.generator.frontends import read_model
     from mcuforge.generator.sensor.pipeline import resolve
-    from mcuforge.generator.tflite_import import read_model
 
     p = _resolve()
     cam = p.camera  # type: ignore[attr-defined]
@@ -364,9 +364,9 @@ sensors:
 
 def _nicla(board: str = "arduino_nicla_vision", board_dirs: list[str] | None = None, **camera: object) -> object:
     from mcuforge.generator.boards import load_board
+    from mcuforge.generator.frontends import read_model
     from mcuforge.generator.sensor.camera import CameraSpec
     from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
-    from mcuforge.generator.tflite_import import read_model
 
     spec = SensorSpec(source="board", kind="camera", camera=CameraSpec(**camera) if camera else None)  # type: ignore[arg-type]
     return resolve(spec, read_model(VWW), load_board(board, board_dirs or []), "zephyr")
@@ -459,9 +459,9 @@ def test_arduino_camera_project(tmp_path: Path) -> None:
                          "(160×120, 320×240, 320×320, 640×480, 800×600, 1600×1200)")]:
         with pytest.raises(SensorConfigError) as exc:
             from mcuforge.generator.boards import load_board
+            from mcuforge.generator.frontends import read_model
             from mcuforge.generator.sensor.camera import CameraSpec
             from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
-            from mcuforge.generator.tflite_import import read_model
 
             spec = SensorSpec(source="board", kind="camera", camera=CameraSpec(**kw))  # type: ignore[arg-type]
             resolve(spec, read_model(VWW), load_board("arduino_nicla_vision"), "platformio")
@@ -522,12 +522,12 @@ def test_qemu_cortex_m4_frame_bit_exact_and_instruction_count(tmp_path: Path, fm
     from test_baremetal_port import MACHINES, _port_sources, parse_keys, run_to_exit
 
     from mcuforge.generator.boards import load_board
+    from mcuforge.generator.frontends import read_model
     from mcuforge.generator.linker import render_linker_script
     from mcuforge.generator.sensor.camera import CameraSpec
     from mcuforge.generator.sensor.codegen import config_header
     from mcuforge.generator.sensor.pipeline import SensorSpec, resolve
     from mcuforge.generator.sensor.reference import input_tensors
-    from mcuforge.generator.tflite_import import read_model
 
     spec = SensorSpec(source="replay", kind="camera", camera=CameraSpec(format=fmt, resize=method))  # type: ignore[arg-type]
     p = resolve(spec, read_model(VWW), load_board("mps2_an386"), "cmake")

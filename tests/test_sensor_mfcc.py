@@ -68,7 +68,7 @@ def category(name: str) -> str:
 @pytest.fixture(scope="module")
 def kws_quant(models_dir: Path) -> tuple[np.float32, int]:
     """Input scale and zero point of the MLPerf Tiny KWS reference model."""
-    from mcuforge.generator.tflite_import import read_model
+    from mcuforge.generator.frontends import read_model
 
     graph = read_model(models_dir / "kws_ref_model.tflite")
     t = graph.tensors[graph.inputs[0]]

@@ -15,11 +15,11 @@ from sensor_helpers import GESTURE, IN_SCALE, IN_ZERO, int8_imu_model, write_csv
 
 from mcuforge.generator.boards import load_board
 from mcuforge.generator.errors import McuforgeError
+from mcuforge.generator.frontends import read_model
 from mcuforge.generator.scaffold import ProjectError, load_config, new_project, update_project
 from mcuforge.generator.sensor.codegen import c_float, config_header, runtime_files
 from mcuforge.generator.sensor.pipeline import SensorConfigError, SensorSpec, resolve, spec_from_option
 from mcuforge.generator.sensor.reference import RecordingError, input_tensors, load_recording
-from mcuforge.generator.tflite_import import read_model
 
 
 @pytest.fixture(scope="module")

@@ -139,8 +139,8 @@ def test_samples_rules_frame_by_frame(sensor_fw: Path) -> None:
 
 def _pipeline(root: Path):
     from mcuforge.generator.boards import load_board
+    from mcuforge.generator.frontends import read_model
     from mcuforge.generator.sensor.pipeline import resolve
-    from mcuforge.generator.tflite_import import read_model
 
     cfg = load_config(root)
     assert cfg.sensor is not None

@@ -15,9 +15,9 @@ from tflite_builder import Op, Subgraph, T, build, options
 from mcuforge.generator.codegen import generate
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.hostbuild import WARNING_FLAGS, HostModel
 from mcuforge.generator.reference import Reference
-from mcuforge.generator.tflite_import import parse_model
 from mcuforge.generator.validate import random_inputs, validate_compiled
 
 STEPS = 12  # the acceptance asks for at least 10 invokes in one stream

@@ -311,7 +311,7 @@ def test_bench_vs_tflm_kws_and_ad01(models_dir: Path, tmp_path: Path) -> None:
         for m in row.tflm:
             again, _ = tp.run_harness("mps2_an386", Path(m.elf))
             assert [v.instructions for v in again.vectors] == m.instructions
-        from mcuforge.generator.tflite_import import read_model
+        from mcuforge.generator.frontends import read_model
         from mcuforge.generator.validate import random_inputs
         from mcuforge.hil.bench import BuildMeasure
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
-from .ir import DTYPE_BYTES, NUMPY_DTYPES, PACKED_BITS, Graph, Operator, Quant, Tensor
+from ..errors import ModelError
+from ..ir import DTYPE_BYTES, NUMPY_DTYPES, PACKED_BITS, Graph, Operator, Quant, Tensor
 
 try:  # the schema module lives at this path inside the tflite-micro wheel
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema

@@ -18,7 +18,7 @@ import numpy as np
 
 from mcuforge.generator.build import build_project
 from mcuforge.generator.errors import McuforgeError
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.scaffold import new_project
 from mcuforge.generator.validate import validate_model
 from mcuforge.hil.session import open_session

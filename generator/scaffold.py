@@ -31,7 +31,7 @@ from .fsutil import replace_dir
 from .ir import Graph
 from .linker import placement_sections, render_linker_script
 from .placement import Placement, parse_place_options, plan_placement
-from .reference import Reference
+from .references import Reference
 from .resources import runtime_dir, templates_dir
 from .sensor.pipeline import Pipeline, SensorConfigError, SensorSpec, resolve, spec_from_option
 from .targets import Target, target_for, targets

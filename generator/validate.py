@@ -15,7 +15,7 @@ from .hostbuild import HostModel
 from .ir import NUMPY_DTYPES, Graph, Tensor
 from .ops.variable_tensors import current_values
 from .ops.variables import StatePlan, last_assignments
-from .reference import Reference
+from .references import Reference
 
 
 @dataclass

@@ -392,7 +392,7 @@ def _build(project: Path, model: Path, board: str, *, framework: str, cflags: Se
 
 def _measure(project: Path, model_bytes: bytes, inputs: list[list[np.ndarray]], measure: BuildMeasure,
              sources: Sequence[str], label: str, on_progress: Callable[[str], None], port: str | None = None) -> None:
-    from mcuforge.generator.reference import Reference
+    from mcuforge.generator.references import Reference
 
     from .session import open_session
 
@@ -453,7 +453,7 @@ def _profile(project: Path, model: Path, board: str, x: list[np.ndarray], say: C
              framework: str = "cmake", port: str | None = None) -> tuple[ProfileRun, bool]:
     """Builds the optimized kernels with the per-operator profile and profiles one inference of `x`;
     also says whether its outputs matched TFLite Micro."""
-    from mcuforge.generator.reference import Reference
+    from mcuforge.generator.references import Reference
 
     from .profile import measure_profile
 
@@ -565,7 +565,7 @@ def measure_tflm(lib: object, board_id: str, graph: object, model: Path, inputs:
     """Builds the TFLM harness against `lib` (a tflm_peer.TflmLibrary), runs it in the board's
     emulator, checks every output against the reference and reads its memory from the ELF."""
     from mcuforge.generator.boards import load_board
-    from mcuforge.generator.reference import Reference
+    from mcuforge.generator.references import Reference
 
     from . import tflm_peer as tp
 

@@ -75,7 +75,7 @@ class Dut:
 
     def reference_stream(self) -> Any:
         """A TFLite Micro interpreter whose successive runs are one stream (pass it to reference())."""
-        from mcuforge.generator.reference import Reference
+        from mcuforge.generator.references import Reference
 
         return Reference(self.session.model_bytes)
 

@@ -16,7 +16,7 @@ from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
 from mcuforge.generator.ops.variable_tensors import add_variable_tensors, current_values, variable_tensors
 from mcuforge.generator.ops.variables import is_stateful, last_assignments, plan_state
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.sensor.pipeline import Pipeline
 from mcuforge.generator.sensor.reference import input_tensors, stream_samples
 from mcuforge.generator.validate import random_inputs, state_matches

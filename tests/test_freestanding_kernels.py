@@ -169,7 +169,7 @@ def build(project: Path, model: Path, freestanding: bool) -> None:
 def instructions(project: Path, model: Path) -> int:
     import numpy as np
 
-    from mcuforge.generator.reference import Reference
+    from mcuforge.generator.references import Reference
     from mcuforge.generator.validate import random_inputs
     from mcuforge.hil.session import open_session
 

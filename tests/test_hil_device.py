@@ -23,7 +23,7 @@ import pytest
 from mcuforge.generator.boards import load_board
 from mcuforge.generator.build import BuildResult, build_project
 from mcuforge.generator.frontends import read_model
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.scaffold import new_project
 from mcuforge.generator.validate import random_inputs
 from mcuforge.hil.device import Device, DeviceError, InferResult

@@ -30,7 +30,7 @@ from test_hil_device import (
 
 from mcuforge.generator.build import BuildResult
 from mcuforge.generator.frontends import read_model
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.validate import random_inputs
 from mcuforge.hil.device import (
     Device,

@@ -91,7 +91,7 @@ def test_lstm_stream(batches, steps, depth, units, dtype, time_major, cell_power
 
 def test_lstm_state_moves():
     """The stream's outputs differ from step to step for the same input: the state is carried."""
-    from mcuforge.generator.reference import Reference
+    from mcuforge.generator.references import Reference
 
     model = lstm_model(1, 2, 4, 4, seed=7)
     ref = Reference(model, keep_tensors=True)

@@ -36,7 +36,7 @@ from test_kernel_pooling import _pool_model
 from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.validate import random_inputs
 
 TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja")

@@ -19,7 +19,7 @@ import pytest
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.frontends import read_model
 from mcuforge.generator.ops.base import Alias
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.validate import random_inputs
 
 pytestmark = [

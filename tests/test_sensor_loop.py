@@ -29,7 +29,7 @@ from test_project_zephyr import _needs_zephyr
 from mcuforge.generator.boards import load_board
 from mcuforge.generator.build import build_project
 from mcuforge.generator.frontends import read_model
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.scaffold import load_config, new_project
 from mcuforge.generator.sensor.pipeline import resolve
 from mcuforge.generator.sensor.reference import input_tensors

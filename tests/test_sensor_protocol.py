@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from sensor_helpers import GESTURE, gesture_recording
 
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.scaffold import load_config, new_project
 from mcuforge.generator.sensor.reference import input_tensors
 from mcuforge.hil.protocol import (

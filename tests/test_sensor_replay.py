@@ -28,7 +28,7 @@ from sensor_helpers import GESTURE, gesture_recording, int8_imu_model, write_csv
 from mcuforge.generator.boards import load_board
 from mcuforge.generator.build import build_project
 from mcuforge.generator.frontends import read_model
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.scaffold import load_config, new_project, update_project
 from mcuforge.generator.sensor.pipeline import resolve
 from mcuforge.generator.sensor.reference import input_tensors

@@ -17,7 +17,7 @@ from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.hostbuild import WARNING_FLAGS, HostModel
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.generator.validate import random_inputs, validate_compiled
 
 STEPS = 12  # the acceptance asks for at least 10 invokes in one stream

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from stateful_models import ring_model
 
-from mcuforge.generator.reference import Reference
+from mcuforge.generator.references import Reference
 from mcuforge.hil.runner import TestReport as Report
 from mcuforge.hil.runner import random_vectors, run_vectors
 from mcuforge.hil.session import open_session

@@ -90,7 +90,7 @@ def sigmoid_table() -> np.ndarray:
     TANH's output is entry[k] - 32768. Entry 255 is only the upper end of the last step: it comes
     from x = 128 * 254 + 127, whose output is floor((256 e254 + 254 (e255 - e254) + 128) / 256) - 32768.
     """
-    from ..reference import Reference
+    from ..references import Reference
 
     scale = np.float32(1.0 / 6144.0)
     while float(scale) * 12288.0 < 2.0:

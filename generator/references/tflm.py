@@ -1,4 +1,4 @@
-"""The bit-exact reference: TFLite Micro's interpreter from the `tflite-micro` package."""
+"""The reference for .tflite models: TFLite Micro's interpreter from the `tflite-micro` package."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 
 @contextlib.contextmanager
@@ -31,7 +31,7 @@ def _quiet_stderr() -> Iterator[None]:
             os.close(saved)
 
 
-class Reference:
+class TflmReference:
     """One TFLite Micro interpreter. Successive `run` calls are one session: a stateful model's
     resource variables carry over from one invoke to the next, as on the device. `restart` starts
     a new session (a fresh interpreter: CALL_ONCE runs again at the next invoke), which is what a

@@ -51,7 +51,8 @@ OPT_LEVEL = "-O2"  # the level mcuforge's firmware is built at
 LINE_PREFIX = "mcuforge-tflm:"
 ARENA_SYMBOL = "mcf_tflm_arena"
 MODEL_OBJECT = "tflm_model_data.o"
-PORT_SOURCES = ("arm/startup.c", "arm/uart_cmsdk.c", "arm/ticks.c", "arm/semihost.c", "console.c", "uart_stream.c",
+PORT_SOURCES = ("arm/startup.c", "arm/uart_cmsdk.c", "arm/ticks.c", "arm/semihost.c", "console.c", "crt_init.c",
+                "uart_stream.c",
                 "syscalls_newlib.c")  # in runtime/ports/baremetal: the common files and the Arm family's
 #: Debian's gcc-arm-none-eabi comes without a C++ standard library; TFLM (C++) needs this package's.
 CXX_LIBRARY_PACKAGE = "libstdc++-arm-none-eabi-newlib"

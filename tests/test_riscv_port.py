@@ -43,7 +43,8 @@ def build(tmp_path: Path, *defines: str) -> Path:
     script.write_text(render_linker_script(board.memory, {}, flash_region=board.image_region().name,
                                            ram_region=board.default_ram().name, origin=board.id))
     elf = tmp_path / "firmware.elf"
-    sources = [*sorted((PORT_DIR / "riscv").glob("*.c")), PORT_DIR / "console.c", PORT_DIR / "uart_stream.c",
+    sources = [*sorted((PORT_DIR / "riscv").glob("*.c")), PORT_DIR / "console.c", PORT_DIR / "crt_init.c",
+               PORT_DIR / "uart_stream.c",
                PORT_DIR / "mcf_port_baremetal.c", CHECK_C]
     cmd = [GCC, *board.cmake.flags(), "--specs=picolibc.specs", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
            "-ffunction-sections", "-fdata-sections", f"-I{PORT_DIR}", f"-I{PORT_DIR / 'riscv'}",

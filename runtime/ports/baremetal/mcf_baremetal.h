@@ -169,6 +169,10 @@ void mcf_fault_hook(const uint32_t *frame, uint32_t exception);
  */
 void mcf_early_init(void);
 
+/** Copies .data (and initialised RAM regions), clears .bss and runs the constructors, from the
+ * linker script's tables (crt_init.c); the family's startup code calls it before main(). */
+void mcf_crt_init(void);
+
 #ifdef __cplusplus
 }
 #endif

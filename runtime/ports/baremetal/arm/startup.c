@@ -20,13 +20,6 @@
 #endif
 
 extern uint32_t __mcf_stack_top[];
-extern const uint32_t __mcf_copy_table_start[];
-extern const uint32_t __mcf_copy_table_end[];
-extern const uint32_t __mcf_zero_table_start[];
-extern const uint32_t __mcf_zero_table_end[];
-typedef void (*mcf_ctor)(void);
-extern const mcf_ctor __mcf_init_array_start[];
-extern const mcf_ctor __mcf_init_array_end[];
 
 int main(void);
 
@@ -92,24 +85,7 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void Reset_Handler
     MCF_SCB_VTOR = (uint32_t)(uintptr_t)mcf_vector_table;
     mcf_early_init();
 
-    for (const uint32_t *entry = __mcf_copy_table_start; entry < __mcf_copy_table_end; entry += 3) {
-        const uint32_t *src = (const uint32_t *)(uintptr_t)entry[0];
-        uint32_t *dst = (uint32_t *)(uintptr_t)entry[1];
-        uint32_t *const end = (uint32_t *)(uintptr_t)entry[2];
-        while (dst < end) {
-            *dst++ = *src++;
-        }
-    }
-    for (const uint32_t *entry = __mcf_zero_table_start; entry < __mcf_zero_table_end; entry += 2) {
-        uint32_t *dst = (uint32_t *)(uintptr_t)entry[0];
-        uint32_t *const end = (uint32_t *)(uintptr_t)entry[1];
-        while (dst < end) {
-            *dst++ = 0;
-        }
-    }
-    for (const mcf_ctor *ctor = __mcf_init_array_start; ctor < __mcf_init_array_end; ++ctor) {
-        (*ctor)();
-    }
+    mcf_crt_init();
 
     mcf_exit(main());
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,15 @@ class TestReport:
                 "stream": self.stream, **({"profile": self.profile} if self.profile is not None else {})}
 
     def write_junit(self, path: Path) -> None:
-        from junitparser import Error, Failure, JUnitXml, Properties, Property, TestCase, TestSuite
+        from junitparser import JUnitXml
+
+        xml = JUnitXml()
+        xml.add_testsuite(self.junit_suite())
+        xml.write(str(path), pretty=True)
+
+    def junit_suite(self) -> Any:
+        """The report as one JUnit test suite (a junitparser TestSuite)."""
+        from junitparser import Error, Failure, Properties, Property, TestCase, TestSuite
 
         suite = TestSuite(f"mcuforge.{self.board}.{Path(self.model).stem}")
         props = Properties()
@@ -85,9 +94,7 @@ class TestReport:
                                Failure(v.error or f"max abs diff {v.max_abs_diff} > tolerance {self.tolerance}")]
             suite.append(case)
         suite.update_statistics()
-        xml = JUnitXml()
-        xml.add_testsuite(suite)
-        xml.write(str(path), pretty=True)
+        return suite
 
 
 def load_vectors(graph: Graph, folder: Path) -> list[tuple[str, list[np.ndarray]]]:

@@ -5,14 +5,11 @@ DEQUANTIZE (float32) and a QUANTIZE to int8: `mcuforge validate`, the generated 
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from io_type_checks import check_on_cortex_m4, check_validate, mcuforge, needs_firmware_tools
 from tflite_builder import Op, T, build, options, rng_int8
 
 FEATURES = (1, 40)
@@ -41,11 +38,6 @@ def int16_model(seed: int = 5) -> bytes:
     return build(t, ops, [0], [6, 7, 8])
 
 
-def mcuforge(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", *args], capture_output=True, text=True,
-                          timeout=1800)
-
-
 @pytest.fixture
 def model_path(tmp_path: Path) -> Path:
     path = tmp_path / "int16_model.tflite"
@@ -54,24 +46,10 @@ def model_path(tmp_path: Path) -> Path:
 
 
 def test_validate_random_and_given_int16_inputs(model_path: Path, tmp_path: Path) -> None:
-    proc = mcuforge("validate", str(model_path), "--json")
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["inputs"] > 0 and report["bit_exact"] == report["inputs"] and report["max_abs_diff"] == 0
-    # the extremes and a ramp, in a file (a batch of three)
-    batch = np.stack([np.full(FEATURES, -32768), np.full(FEATURES, 32767),
-                      np.linspace(-32768, 32767, FEATURES[1]).reshape(FEATURES)]).astype(np.int16)
-    npy = tmp_path / "features.npy"
-    np.save(npy, batch)
-    proc = mcuforge("validate", str(model_path), "--input", str(npy), "--json")
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["inputs"] == 3 and report["bit_exact"] == 3
-    # an int8 file for the int16 input is a usage error, not a traceback
-    np.save(npy, batch.astype(np.int8))
-    proc = mcuforge("validate", str(model_path), "--input", str(npy))
-    assert proc.returncode == 2 and proc.stderr.startswith("error:") and "int16" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    # the extremes and a ramp (a batch of three)
+    check_validate(model_path, np.stack([np.full(FEATURES, -32768), np.full(FEATURES, 32767),
+                                         np.linspace(-32768, 32767, FEATURES[1]).reshape(FEATURES)]).astype(np.int16),
+                   tmp_path)
 
 
 def test_generated_api_types_and_arena(model_path: Path, tmp_path: Path) -> None:
@@ -91,30 +69,11 @@ def test_generated_api_types_and_arena(model_path: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
-                         and shutil.which("ninja") and shutil.which("cmake")),
-                    reason="needs arm-none-eabi-gcc, cmake, ninja and qemu-system-arm")
+@needs_firmware_tools
 def test_int16_model_on_emulated_cortex_m4(model_path: Path, tmp_path: Path) -> None:
-    project = tmp_path / "p"
-    for cmd in (("new", str(project), "--model", str(model_path), "--board", "mps2_an386"),
-                ("build", str(project))):
-        proc = mcuforge(*cmd)
-        assert proc.returncode == 0, proc.stderr
-    proc = mcuforge("test", str(project), "--random", "3", "--json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["passed"] == 3 and report["failed"] == 0
-    assert all(v["max_abs_diff"] == 0 and v["unit"] == "instructions" for v in report["vectors"])
-    # int16 vectors from files: both extremes and a ramp
-    vectors = tmp_path / "vectors"
-    vectors.mkdir()
-    np.save(vectors / "low.npy", np.full(FEATURES, -32768, np.int16))
-    np.save(vectors / "high.npy", np.full(FEATURES, 32767, np.int16))
-    np.save(vectors / "ramp.npy", np.linspace(-32768, 32767, FEATURES[1]).astype(np.int16).reshape(FEATURES))
-    proc = mcuforge("test", str(project), "--vectors", str(vectors), "--json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["passed"] == 3 and report["failed"] == 0
+    check_on_cortex_m4(model_path, tmp_path, {
+        "low": np.full(FEATURES, -32768, np.int16), "high": np.full(FEATURES, 32767, np.int16),
+        "ramp": np.linspace(-32768, 32767, FEATURES[1]).astype(np.int16).reshape(FEATURES)})
 
 
 def test_int16_tensors_count_two_bytes_in_the_plan() -> None:

@@ -4,14 +4,11 @@ generated C API, and `mcuforge test` on an emulated Cortex-M4 through the serial
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from io_type_checks import check_on_cortex_m4, check_validate, mcuforge, needs_firmware_tools
 from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8
 
 IMAGE = (1, 12, 12, 3)
@@ -43,11 +40,6 @@ def uint8_image_model(seed: int = 3) -> bytes:
     return build(t, ops, [0], [8, 9, 10])
 
 
-def mcuforge(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", *args], capture_output=True, text=True,
-                          timeout=1800)
-
-
 @pytest.fixture
 def model_path(tmp_path: Path) -> Path:
     path = tmp_path / "uint8_image.tflite"
@@ -56,23 +48,8 @@ def model_path(tmp_path: Path) -> Path:
 
 
 def test_validate_random_and_given_uint8_images(model_path: Path, tmp_path: Path) -> None:
-    proc = mcuforge("validate", str(model_path), "--json")
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["inputs"] > 0 and report["bit_exact"] == report["inputs"] and report["max_abs_diff"] == 0
-    # every pixel value, in a file (a batch of two images)
-    pixels = np.resize(np.arange(256, dtype=np.uint8), (2, *IMAGE))
-    npy = tmp_path / "images.npy"
-    np.save(npy, pixels)
-    proc = mcuforge("validate", str(model_path), "--input", str(npy), "--json")
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["inputs"] == 2 and report["bit_exact"] == 2
-    # an int8 file for the uint8 input is a usage error, not a traceback
-    np.save(npy, pixels.astype(np.int8))
-    proc = mcuforge("validate", str(model_path), "--input", str(npy))
-    assert proc.returncode == 2 and proc.stderr.startswith("error:") and "uint8" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    # every pixel value (a batch of two images)
+    check_validate(model_path, np.resize(np.arange(256, dtype=np.uint8), (2, *IMAGE)), tmp_path)
 
 
 def test_generated_api_types(model_path: Path, tmp_path: Path) -> None:
@@ -89,17 +66,6 @@ def test_generated_api_types(model_path: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
-                         and shutil.which("ninja") and shutil.which("cmake")),
-                    reason="needs arm-none-eabi-gcc, cmake, ninja and qemu-system-arm")
+@needs_firmware_tools
 def test_uint8_image_model_on_emulated_cortex_m4(model_path: Path, tmp_path: Path) -> None:
-    project = tmp_path / "p"
-    for cmd in (("new", str(project), "--model", str(model_path), "--board", "mps2_an386"),
-                ("build", str(project))):
-        proc = mcuforge(*cmd)
-        assert proc.returncode == 0, proc.stderr
-    proc = mcuforge("test", str(project), "--random", "3", "--json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["passed"] == 3 and report["failed"] == 0
-    assert all(v["max_abs_diff"] == 0 and v["unit"] == "instructions" for v in report["vectors"])
+    check_on_cortex_m4(model_path, tmp_path)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from ..quant import activation_range, quantize_multipliers
+from . import float_requant
 from .base import ConstArray, ConstRef, FastOr, KernelCall, lowering, reject, require_int8
 from .conv import pack_words
 from .fully_connected_s16 import lower_fully_connected_s16
@@ -61,14 +62,20 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, "the folded bias does not fit in int32")
 
     scales = np.array(weights.quant.scale, dtype=np.float64)
-    effective = np.float64(inp.scale) * scales / np.float64(out.scale)
-    mult, shift = quantize_multipliers(effective)
+    f32 = float_requant.wants_float32(op)
+    if f32:  # onnxruntime's float32 output stage: the scales' bits in the multiplier array
+        mult = float_requant.scale_bits(float_requant.product_scales(inp.scale, scales, out.scale))
+        shift = np.zeros_like(mult)
+    else:
+        effective = np.float64(inp.scale) * scales / np.float64(out.scale)
+        mult, shift = quantize_multipliers(effective)
     act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
                                         out.scale, out.zero_point)
     return KernelCall(
         op=op,
         kernel="fully_connected_s8",
-        function="mcf_fully_connected_s8_fast_path",  # fully_connected_s8.h: the reference loop is not linked
+        # fully_connected_s8.h: the reference loop is not linked
+        function="mcf_fully_connected_s8_fast_path_f32" if f32 else "mcf_fully_connected_s8_fast_path",
         params_type="mcf_fc_params",
         params={
             "batches": batches,

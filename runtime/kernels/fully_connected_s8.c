@@ -4,8 +4,11 @@
 #include "mcf_common.h"
 #include "mcf_dsp.h"
 
-static void mcf_fully_connected_s8_reference(const mcf_fc_params *p, const int8_t *input,
-                                             const int8_t *weights, int8_t *output)
+/* The reference loop; `flt` (a constant in each copy): onnxruntime's float32 output stage
+ * (mcf_requant_f32, `multiplier` holding the scales' bits) instead of TFLite's. */
+static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_reference_impl(const mcf_fc_params *p, const int8_t *input,
+                                                                    const int8_t *weights, int8_t *output,
+                                                                    const int flt)
 {
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
@@ -20,10 +23,20 @@ static void mcf_fully_connected_s8_reference(const mcf_fc_params *p, const int8_
             for (d = 0; d < p->depth; ++d) {
                 acc += (int32_t)w[d] * (int32_t)x[d];
             }
-            acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
+            if (flt) {
+                acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
+            } else {
+                acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
+            }
             output[b * p->units + u] = (int8_t)mcf_clamp(acc, p->act_min, p->act_max);
         }
     }
+}
+
+static void mcf_fully_connected_s8_reference(const mcf_fc_params *p, const int8_t *input,
+                                             const int8_t *weights, int8_t *output)
+{
+    mcf_fully_connected_s8_reference_impl(p, input, weights, output, 0);
 }
 
 #if MCF_KERNELS_FAST
@@ -146,8 +159,8 @@ static MCF_NOINLINE int32_t mcf_fc_requantize_other(int32_t acc, int32_t mult, i
  * `w`: the weights in blocks of four units (the last block padded with zero units) and, in each,
  * groups of four inputs (the last group padded with zeros): per group, one word per unit.
  */
-static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *input,
-                                        const uint32_t *w, int8_t *output)
+static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_fast_impl(const mcf_fc_params *p, const int8_t *input,
+                                                               const uint32_t *w, int8_t *output, const int flt)
 {
     const int32_t depth = p->depth;
     const int32_t units = p->units;
@@ -185,7 +198,7 @@ static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *in
             for (i = 0; i < n; ++i) {
                 const int32_t ch = (u + i) * qstep;
                 const int32_t mult = p->multiplier[ch], shift = p->shift[ch];
-                const int32_t v = MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc[i], mult,
+                const int32_t v = flt ? mcf_requant_f32(acc[i], mult) : MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc[i], mult,
                                                                      (uint32_t)1 << (-shift - 2),
                                                                      -shift - 1)
                                               : mcf_fc_requantize_other(acc[i], mult, shift);
@@ -194,6 +207,12 @@ static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *in
             wb += block_words;
         }
     }
+}
+
+static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
+                                        int8_t *output)
+{
+    mcf_fully_connected_s8_fast_impl(p, input, w, output, 0);
 }
 
 #endif /* MCF_KERNELS_FAST */
@@ -218,5 +237,16 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
     mcf_fully_connected_s8_fast(p, input, (const uint32_t *)(const void *)weights, output);
 #else
     mcf_fully_connected_s8_reference(p, input, weights, output);
+#endif
+}
+
+/* The fast path alone with onnxruntime's float32 output stage (see the header). */
+void mcf_fully_connected_s8_fast_path_f32(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                          int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    mcf_fully_connected_s8_fast_impl(p, input, (const uint32_t *)(const void *)weights, output, 1);
+#else
+    mcf_fully_connected_s8_reference_impl(p, input, weights, output, 1);
 #endif
 }

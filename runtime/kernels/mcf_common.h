@@ -184,6 +184,28 @@ static inline int32_t mcf_rescale(const mcf_rescaler *r, int32_t x)
     return (int32_t)((uint32_t)(w >> 31)); /* e == 0: |result| < 2^31, the low 32 bits of w >> 31 */
 }
 
+/*
+ * onnxruntime's output stage (CPU provider, MLAS): the int32 sum converted to float32, multiplied
+ * by the float32 scale, rounded half to even; the caller adds the zero point and saturates. The
+ * scale arrives as its IEEE-754 bit pattern (mcuforge stores float scales in the kernels' int32
+ * multiplier arrays, see docs/kernels.md "Float32 requantization"). Clamping the product to
+ * [-1024, 1024] before rounding changes no int8 result (every bound the caller clamps to is
+ * inside it) and keeps the rounding trick exact: for |v| < 2^22, v + 1.5 * 2^23 lands where one
+ * unit is the last place, so the addition itself rounds v half to even (the default IEEE mode,
+ * which both FPU instructions and libgcc's soft-float use); subtracting the constant is exact.
+ * Needs IEEE single precision without -ffast-math (no reassociation).
+ */
+static inline int32_t mcf_requant_f32(int32_t acc, int32_t scale_bits)
+{
+    float scale;
+    float v;
+    MCF_COPY_FIXED(&scale, &scale_bits, sizeof scale);
+    v = (float)acc * scale;
+    v = v < -1024.0f ? -1024.0f : (v > 1024.0f ? 1024.0f : v);
+    v = (v + 12582912.0f) - 12582912.0f;
+    return (int32_t)v;
+}
+
 /* n bytes from src to dst (regions do not overlap), without calling the C library. */
 static MCF_NO_LIBCALL_LOOPS inline void mcf_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {

@@ -1,0 +1,46 @@
+"""onnxruntime's float32 output stage, chosen per operator by `options["requant"] = "float32"`.
+
+The ONNX front end sets that option on operators that onnxruntime (CPU provider, MLAS) computes
+with an integer kernel and a float32 requantization: the int32 sum becomes float32, is multiplied
+by one float32 scale, rounded half to even, offset by the zero point and saturated
+(docs/kernels.md, "Float32 requantization"). Without the option the lowerings keep TFLite's
+fixed-point arithmetic.
+
+The scales are computed here exactly as onnxruntime computes them, in numpy float32, and handed
+to the kernels as their IEEE-754 bit patterns in the int32 `multiplier` arrays (mcf_requant_f32 in
+runtime/kernels/mcf_common.h reads them back).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Operator
+
+OPTION = "requant"
+FLOAT32 = "float32"
+
+
+def wants_float32(op: Operator) -> bool:
+    """Whether the operator's output stage is onnxruntime's float32 requantization."""
+    return op.options.get(OPTION) == FLOAT32
+
+
+def product_scales(input_scale: float, weight_scales: np.ndarray, output_scale: float) -> np.ndarray:
+    """QLinearConv / QLinearMatMul / QGemm: (x_scale * w_scale[c]) / y_scale, each step rounded
+    to float32 in that order (onnxruntime's ComputeOutputScale)."""
+    ws = np.asarray(weight_scales, dtype=np.float64).astype(np.float32).reshape(-1)
+    return (np.float32(input_scale) * ws) / np.float32(output_scale)
+
+
+def scale_bits(scales: np.ndarray) -> np.ndarray:
+    """float32 scales → their bit patterns as int32 (what the kernels' multiplier arrays hold)."""
+    return np.ascontiguousarray(np.asarray(scales, dtype=np.float32)).view(np.int32).copy()
+
+
+def requantize(acc: np.ndarray, scales: np.ndarray, zero_point: int, lo: int = -128, hi: int = 127) -> np.ndarray:
+    """numpy emulation of the output stage (the C does the same): acc int32, scales float32
+    broadcast against it; round half to even (np.rint), zero point, saturation to [lo, hi]."""
+    v = np.asarray(acc, dtype=np.int32).astype(np.float32) * np.asarray(scales, dtype=np.float32)
+    v = np.clip(v, np.float32(-1024), np.float32(1024))
+    return np.clip(np.rint(v).astype(np.int64) + zero_point, lo, hi).astype(np.int8)

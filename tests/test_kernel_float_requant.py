@@ -1,0 +1,284 @@
+"""onnxruntime's float32 output stage (IR option requant = "float32") on the integer kernels.
+
+The chain to onnxruntime is proven in two links, for every kernel:
+  1. the host build of the generated C equals the numpy emulation (float_requant.requantize on the
+     int32 sums) bit for bit, on the fast, portable and DSP-emulated paths;
+  2. the numpy emulation equals onnxruntime (CPU provider, default session options) on the
+     equivalent QOperator graph (QLinearConv, QGemm) with the same integers and scales.
+Scales that are powers of two make exact ties (x.5) common, so rounding half to even is tested.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kernel_check import KERNEL_PATHS
+from tflite_builder import Activation, Op, Padding, T, build, options
+
+from mcuforge.generator.codegen import generate
+from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.frontends.tflite import parse_model
+from mcuforge.generator.hostbuild import HostModel
+from mcuforge.generator.ops import float_requant
+from mcuforge.generator.ops.base import padding_offsets
+from mcuforge.generator.quant import activation_range
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+f32 = np.float32
+
+
+# ---------------------------------------------------------------------------------------------
+# The operators under test: one model holds them all side by side (one input and output each), so
+# each kernel path is one host build.
+
+
+def _pads(h, w, kh, kw, stride, dilation, same):
+    """(out_h, out_w, (top, left, bottom, right)) of TFLite SAME / VALID."""
+    mode = "SAME" if same else "VALID"
+    oh, top = padding_offsets(mode, h, kh, stride[0], dilation[0])
+    ow, left = padding_offsets(mode, w, kw, stride[1], dilation[1])
+    bottom = max((oh - 1) * stride[0] + (kh - 1) * dilation[0] + 1 - h - top, 0)
+    right = max((ow - 1) * stride[1] + (kw - 1) * dilation[1] + 1 - w - left, 0)
+    return oh, ow, (top, left, bottom, right)
+
+
+CONVS = [
+    # kind, geometry, quantization. "ties": power-of-two scales (the product scale is 2^-k).
+    dict(kind="conv", h=7, w=6, ic=3, oc=5, k=3, stride=(1, 1), same=True, per_channel=True),  # stack path
+    dict(kind="conv", h=6, w=6, ic=8, oc=6, k=3, stride=(2, 2), same=True, per_channel=False,
+         act=Activation.RELU, in_zp=-7, out_zp=-30),  # direct path (input channels % 4 == 0)
+    dict(kind="conv", h=8, w=8, ic=4, oc=4, k=3, stride=(1, 1), same=False, per_channel=False, ties=True),
+    dict(kind="conv", h=6, w=7, ic=6, oc=4, k=3, stride=(1, 1), same=True, per_channel=True, groups=2),  # ref
+    dict(kind="conv", h=9, w=9, ic=3, oc=4, k=7, stride=(1, 1), same=True, per_channel=True),  # K > 128: ref
+    dict(kind="dw", h=7, w=7, ic=8, mult=1, k=3, stride=(1, 1), same=True, per_channel=True, in_zp=5),
+    dict(kind="dw", h=8, w=8, ic=4, mult=1, k=3, stride=(2, 2), same=True, per_channel=False, ties=True,
+         act=Activation.RELU6, out_zp=-100),
+    dict(kind="dw", h=6, w=5, ic=2, mult=4, k=3, stride=(1, 1), same=True, per_channel=True),  # mult path
+    dict(kind="dw", h=5, w=5, ic=3, mult=2, k=3, stride=(1, 1), same=False, per_channel=True),  # ref
+    dict(kind="fc", batches=3, depth=37, units=7, per_channel=False, in_zp=-3, out_zp=4),
+    dict(kind="fc", batches=2, depth=24, units=9, per_channel=True, ties=True),
+]
+
+
+def _case_tensors(case, rng):
+    """The case's tensors (input, weights, bias, output) as tflite_builder T, plus its op."""
+    ties = case.get("ties", False)
+    in_zp, out_zp = case.get("in_zp", 0), case.get("out_zp", 0)
+    in_scale = 0.25 if ties else float(rng.uniform(0.01, 0.05))
+    if case["kind"] == "fc":
+        units, depth, batches = case["units"], case["depth"], case["batches"]
+        oc, taps = units, depth
+        wshape = (units, depth)
+        ishape, oshape = (batches, depth), (batches, units)
+    else:
+        k, ic = case["k"], case["ic"]
+        oc = ic * case["mult"] if case["kind"] == "dw" else case["oc"]
+        fc = 1 if case["kind"] == "dw" else ic // case.get("groups", 1)
+        taps = k * k * fc
+        oh, ow, _ = _pads(case["h"], case["w"], k, k, case["stride"], (1, 1), case["same"])
+        wshape = (1, k, k, oc) if case["kind"] == "dw" else (oc, k, k, fc)
+        ishape, oshape = (1, case["h"], case["w"], ic), (1, oh, ow, oc)
+    if ties:
+        w_scales = [0.5] * oc if case["per_channel"] else [0.5]
+    else:
+        w_scales = list(rng.uniform(0.002, 0.02, oc)) if case["per_channel"] else [0.01]
+    # Ties: weights in [-1, 1] keep the sums small, so that the scale 1/4 still spreads the outputs
+    # over the int8 range; then one sum in four is a tie.
+    wmax = 1 if ties else 127
+    acc_std = 74.0 * (wmax / 1.7 if ties else 74.0) * np.sqrt(taps)
+    out_scale = in_scale * w_scales[0] * 4 if ties else in_scale * float(np.mean(w_scales)) * acc_std / 40.0
+    wdata = rng.integers(-wmax, wmax + 1, wshape).astype(np.int8)
+    axis = 3 if case["kind"] == "dw" else 0
+    per = case["per_channel"]
+    wt = T(wshape, "int8", w_scales if per else w_scales[0], [0] * oc if per else 0, axis=axis, data=wdata)
+    bias = rng.integers(-int(acc_std), int(acc_std), oc).astype(np.int32)
+    bscale = [in_scale * s for s in w_scales]
+    bt = T((oc,), "int32", bscale if per else bscale[0], [0] * oc if per else 0, data=bias)
+    tensors = [T(ishape, "int8", in_scale, in_zp), wt, bt, T(oshape, "int8", out_scale, out_zp)]
+    act = case.get("act", Activation.NONE)
+    if case["kind"] == "fc":
+        op = ("FULLY_CONNECTED", options("FullyConnectedOptions", fusedActivationFunction=act))
+    else:
+        pad = Padding.SAME if case["same"] else Padding.VALID
+        common = dict(padding=pad, strideH=case["stride"][0], strideW=case["stride"][1], fusedActivationFunction=act)
+        if case["kind"] == "dw":
+            op = ("DEPTHWISE_CONV_2D", options("DepthwiseConv2DOptions", depthMultiplier=case["mult"], **common))
+        else:
+            op = ("CONV_2D", options("Conv2DOptions", **common))
+    return tensors, op
+
+
+def _model() -> bytes:
+    rng = np.random.default_rng(12)
+    tensors: list[T] = []
+    ops: list[Op] = []
+    inputs, outputs = [], []
+    for case in CONVS:
+        ts, (opcode, opts) = _case_tensors(case, rng)
+        base = len(tensors)
+        tensors += ts
+        ops.append(Op(opcode, [base, base + 1, base + 2], [base + 3], opts))
+        inputs.append(base)
+        outputs.append(base + 3)
+    return build(tensors, ops, inputs, outputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The numpy emulation: exact int32 sums, then float_requant.requantize.
+
+
+def _sums(case, x, w, bias, in_zp):
+    """int32 accumulators of the case (NHWC / [batches, depth]), padding contributing nothing."""
+    xi = x.astype(np.int64) - in_zp
+    if case["kind"] == "fc":
+        return (xi @ w.astype(np.int64).T + bias).astype(np.int32)
+    k, stride = case["k"], case["stride"]
+    oh, ow, (top, left, bottom, right) = _pads(x.shape[1], x.shape[2], k, k, stride, (1, 1), case["same"])
+    xp = np.pad(xi, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    oc = w.shape[3] if case["kind"] == "dw" else w.shape[0]
+    acc = np.zeros((x.shape[0], oh, ow, oc), np.int64) + bias
+    groups = case.get("groups", 1)
+    for ky in range(k):
+        for kx in range(k):
+            patch = xp[:, ky:ky + (oh - 1) * stride[0] + 1:stride[0], kx:kx + (ow - 1) * stride[1] + 1:stride[1], :]
+            if case["kind"] == "dw":
+                acc += patch[..., np.arange(oc) // case["mult"]] * w[0, ky, kx, :].astype(np.int64)
+                continue
+            fc, og = w.shape[3], oc // groups
+            for g in range(groups):
+                acc[..., g * og:(g + 1) * og] += patch[..., g * fc:(g + 1) * fc] @ w[g * og:(g + 1) * og, ky, kx, :].T
+    return acc.astype(np.int32)
+
+
+def _emulate(graph, op, x):
+    inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
+    out = graph.tensors[op.outputs[0]]
+    case = op.options["_case"]
+    acc = _sums(case, x, wt.data, bt.data.astype(np.int64), inp.zero_point)
+    scales = float_requant.product_scales(inp.scale, np.array(wt.quant.scale), out.scale)
+    act = op.options.get("fused_activation_function", "NONE")
+    lo, hi = activation_range(act, out.scale, out.zero_point)
+    return float_requant.requantize(acc, scales, out.zero_point, lo, hi)
+
+
+# ---------------------------------------------------------------------------------------------
+# onnxruntime on the equivalent QOperator graph.
+
+
+def _ort_run(case, x, w, bias, xs, xz, ws, ys, yz):
+    def c(a, name):
+        return numpy_helper.from_array(np.asarray(a), name)
+
+    per = len(ws) > 1
+    ws_arr = np.array(ws, f32) if per else np.array(ws[0], f32)
+    wz = np.zeros(len(ws), np.int8) if per else np.array(0, np.int8)
+    if case["kind"] == "fc":
+        xin = x
+        inits = [c(f32(xs), "xs"), c(np.int8(xz), "xz"), c(w, "w"), c(ws_arr, "ws"), c(wz, "wz"), c(bias, "b"),
+                 c(f32(ys), "ys"), c(np.int8(yz), "yz")]
+        node = helper.make_node("QGemm", ["x", "xs", "xz", "w", "ws", "wz", "b", "ys", "yz"], ["y"],
+                                domain="com.microsoft", transB=1)
+    else:
+        k = case["k"]
+        xin = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        if case["kind"] == "dw":
+            wo = np.ascontiguousarray(w[0].transpose(2, 0, 1)[:, None])
+            group = x.shape[3]
+        else:
+            wo = np.ascontiguousarray(w.transpose(0, 3, 1, 2))
+            group = case.get("groups", 1)
+        _, _, (top, left, bottom, right) = _pads(x.shape[1], x.shape[2], k, k, case["stride"], (1, 1), case["same"])
+        inits = [c(f32(xs), "xs"), c(np.int8(xz), "xz"), c(wo, "w"), c(ws_arr, "ws"), c(wz, "wz"),
+                 c(f32(ys), "ys"), c(np.int8(yz), "yz"), c(bias, "b")]
+        node = helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["y"],
+                                group=group, strides=list(case["stride"]), pads=[top, left, bottom, right])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.INT8, xin.shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.INT8, None)], inits)
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    y = sess.run(None, {"x": xin})[0]
+    return y if case["kind"] == "fc" else y.transpose(0, 2, 3, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _graph():
+    graph = parse_model(_model(), name="float_requant.tflite")
+    for op, case in zip(graph.operators, CONVS, strict=True):
+        op.options[float_requant.OPTION] = float_requant.FLOAT32
+        op.options["_case"] = case
+    return graph
+
+
+def _inputs(graph, count):
+    rng = np.random.default_rng(5)
+    return [[rng.integers(-128, 128, graph.tensors[i].shape).astype(np.int8) for i in graph.inputs]
+            for _ in range(count)]
+
+
+def test_emulation_equals_onnxruntime():
+    graph = _graph()
+    for batch in _inputs(graph, 3):
+        for op, x in zip(graph.operators, batch, strict=True):
+            case = op.options["_case"]
+            inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
+            out = graph.tensors[op.outputs[0]]
+            want = _ort_run(case, x, wt.data, bt.data, inp.scale, inp.zero_point, list(wt.quant.scale),
+                            out.scale, out.zero_point)
+            got = _emulate(graph, op, x)
+            act = op.options.get("fused_activation_function", "NONE")
+            if act != "NONE":  # onnxruntime has no fused activation: clamp its result the same way
+                lo, hi = activation_range(act, out.scale, out.zero_point)
+                want = np.clip(want, lo, hi)
+            assert np.array_equal(got, want.reshape(got.shape)), (case, int((got != want).sum()))
+
+
+def test_ties_are_exercised():
+    """The power-of-two cases really produce ties, where half-to-even and half-away differ."""
+    graph = _graph()
+    x = _inputs(graph, 1)[0]
+    ties = 0
+    for op, xi in zip(graph.operators, x, strict=True):
+        case = op.options["_case"]
+        if not case.get("ties"):
+            continue
+        inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
+        out = graph.tensors[op.outputs[0]]
+        acc = _sums(case, xi, wt.data, bt.data.astype(np.int64), inp.zero_point)
+        v = acc.astype(f32) * float_requant.product_scales(inp.scale, np.array(wt.quant.scale), out.scale)
+        ties += int(np.sum((np.abs(v) % 1 == 0.5) & (np.abs(v) < 127)))
+    assert ties > 20
+
+
+@pytest.mark.parametrize("scratch", [False, True], ids=["no_scratch", "scratch"])
+@pytest.mark.parametrize("path", list(KERNEL_PATHS))
+def test_host_equals_emulation(path, scratch):
+    graph = _graph()
+    cm = compile_graph(graph, scratch_may_grow_arena=scratch)
+    functions = {c.function for c in cm.calls}
+    assert all(f.endswith("_f32") for f in functions), functions
+    if scratch:
+        assert "mcf_conv2d_s8_im2col_f32" in functions
+    else:
+        assert {"mcf_conv2d_s8_stack_f32", "mcf_conv2d_s8_direct_f32", "mcf_conv2d_s8_ref_f32",
+                "mcf_depthwise_conv2d_s8_fast_f32", "mcf_depthwise_conv2d_s8_mult_f32",
+                "mcf_depthwise_conv2d_s8_ref_f32", "mcf_fully_connected_s8_fast_path_f32"} <= functions
+    batches = _inputs(graph, 3)
+    with HostModel(generate(cm, "model"), extra_flags=KERNEL_PATHS[path]) as host:
+        results = host.run(batches)
+    for batch, got in zip(batches, results, strict=True):
+        for op, x, g in zip(graph.operators, batch, got, strict=True):
+            want = _emulate(graph, op, x)
+            assert np.array_equal(g.reshape(want.shape), want), (op.options["_case"], int((g != want).sum()))
+
+
+def test_without_the_option_the_tflite_stage_stays():
+    graph = parse_model(_model(), name="t.tflite")
+    functions = {c.function for c in compile_graph(graph).calls}
+    assert not any(f.endswith("_f32") for f in functions)

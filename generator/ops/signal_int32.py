@@ -16,10 +16,10 @@ import numpy as np
 
 from ..ir import Graph, Operator, Tensor
 from .base import KernelCall, ParamValue, reject
+from .split_pack import lower_plain_concat
 
 FUNCTIONS = {"ADD": "mcf_i32_add", "SUB": "mcf_i32_sub", "MUL": "mcf_i32_mul", "MINIMUM": "mcf_i32_min",
              "MAXIMUM": "mcf_i32_max", "DIV": "mcf_i32_div_const"}
-MAX_INPUTS = 10  # TFLite Micro's CONCATENATION limit
 
 
 def _plain(op: Operator, t: Tensor | None) -> Tensor:
@@ -80,30 +80,7 @@ def lower_cast_u32(graph: Graph, op: Operator, inp: Tensor, out: Tensor) -> Kern
 
 
 def lower_concat_i32(graph: Graph, op: Operator, ins: list[Tensor], out: Tensor) -> KernelCall:
-    """pack_split's join, like concat_s16.py, with 4-byte elements."""
+    """pack_split's join, as for int16 (split_pack.lower_plain_concat)."""
     for t in (*ins, out):
         _plain(op, t)
-    if len(ins) > MAX_INPUTS:
-        raise reject(op, f"{len(ins)} inputs; TFLite Micro takes at most {MAX_INPUTS}")
-    act = op.options.get("fused_activation_function", "NONE")
-    if act != "NONE":
-        raise reject(op, f"fused activation {act} is not supported (TFLite Micro requires NONE)")
-    rank = len(out.shape)
-    axis = int(op.options.get("axis", 0))
-    axis = axis + rank if axis < 0 else axis
-    if not 0 <= axis < rank:
-        raise reject(op, f"axis {op.options.get('axis', 0)} is out of range for a {rank}-D output")
-    for t in ins:
-        if len(t.shape) != rank or any(t.shape[d] != out.shape[d] for d in range(rank) if d != axis):
-            raise reject(op, f"input '{t.name}' {list(t.shape)} does not fit output {list(out.shape)} "
-                             f"concatenated along axis {axis}")
-    if sum(t.shape[axis] for t in ins) != out.shape[axis]:
-        raise reject(op, f"the inputs do not add up to the output's {out.shape[axis]} along axis {axis}")
-    outer = int(np.prod(out.shape[:axis], dtype=np.int64))
-    inner = int(np.prod(out.shape[axis + 1:], dtype=np.int64))
-    sizes = [4 * t.shape[axis] * inner for t in ins] + [0] * (16 - len(ins))  # MCF_PARTS_MAX
-    return KernelCall(
-        op=op, kernel="pack_split", function=f"mcf_join{len(ins)}", params_type="mcf_parts_params",
-        params={"outer": outer, "num_parts": len(ins), "size": "{" + ", ".join(map(str, sizes)) + "}"},
-        args=[*op.inputs, op.outputs[0]], comment=f", int32, {len(ins)} inputs along axis {axis}",
-    )
+    return lower_plain_concat(op, ins, out)

@@ -47,6 +47,28 @@ def _parts_call(op: Operator, whole: Tensor, parts: list[Tensor], axis: int, spl
     )
 
 
+MAX_CONCAT_INPUTS = 10  # TFLite Micro's CONCATENATION limit
+
+
+def lower_plain_concat(op: Operator, ins: list[Tensor], out: Tensor) -> KernelCall:
+    """CONCATENATION that copies values unchanged (int16, and unquantized int32): a join of the
+    inputs along the axis. The caller has checked the element types."""
+    if len(ins) > MAX_CONCAT_INPUTS:
+        raise reject(op, f"{len(ins)} inputs; TFLite Micro takes at most {MAX_CONCAT_INPUTS}")
+    act = op.options.get("fused_activation_function", "NONE")
+    if act != "NONE":
+        raise reject(op, f"fused activation {act} is not supported (TFLite Micro requires NONE)")
+    rank = len(out.shape)
+    axis = _axis(op, int(op.options.get("axis", 0)), rank)
+    for t in ins:
+        if len(t.shape) != rank or any(t.shape[d] != out.shape[d] for d in range(rank) if d != axis):
+            raise reject(op, f"input '{t.name}' {list(t.shape)} does not fit output {list(out.shape)} "
+                             f"concatenated along axis {axis}")
+    if sum(t.shape[axis] for t in ins) != out.shape[axis]:
+        raise reject(op, f"the inputs do not add up to the output's {out.shape[axis]} along axis {axis}")
+    return _parts_call(op, out, ins, axis, split=False)
+
+
 def _check_parts(op: Operator, whole: Tensor, parts: list[Tensor], axis: int, extents: list[int],
                  keep_axis: bool) -> None:
     for t, e in zip(parts, extents, strict=True):

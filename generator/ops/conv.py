@@ -34,6 +34,7 @@ from .base import (
     reject,
     require_int8,
 )
+from .conv_s16 import lower_conv2d_s16, lower_depthwise_conv2d_s16
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 CONV2D_DIRECT_MAX_ROWS = 16  # MCF_CONV2D_DIRECT_MAX_ROWS of conv2d_s8.c: taller filters take the reference loop
@@ -251,6 +252,8 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     if len(weights.shape) != 4:
         raise reject(op, f"weights must be 4-D [out_channels, h, w, in_channels], got {list(weights.shape)}")
     oc, fh, fw, fc = weights.shape
+    if inp.dtype == "int16":  # 16x8 (conv_s16.py)
+        return lower_conv2d_s16(op, inp, weights, bias, out, _geometry(op, inp, fh, fw, out))
     weight_scales = _check_quant(op, inp, weights, out, oc, axis=0)
     geo = _geometry(op, inp, fh, fw, out)
     ic = inp.shape[3]
@@ -333,6 +336,8 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     if len(weights.shape) != 4 or weights.shape[0] != 1:
         raise reject(op, f"weights must be 4-D [1, h, w, channels], got {list(weights.shape)}")
     _, fh, fw, oc = weights.shape
+    if inp.dtype == "int16":  # 16x8 (conv_s16.py)
+        return lower_depthwise_conv2d_s16(op, inp, weights, bias, out, _geometry(op, inp, fh, fw, out))
     weight_scales = _check_quant(op, inp, weights, out, oc, axis=3)
     geo = _geometry(op, inp, fh, fw, out)
     ic = inp.shape[3]

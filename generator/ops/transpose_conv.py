@@ -22,6 +22,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from .base import ConstArray, ConstRef, KernelCall, lowering, padding_offsets, reject
 from .conv import _bias, _check_quant, _quant_params
+from .conv_s16 import lower_transpose_conv_s16
 
 
 def gather_taps(out_size: int, in_size: int, filt: int, stride: int, pad: int) -> list[tuple[int, int, int]]:
@@ -53,8 +54,6 @@ def lower_transpose_conv(graph: Graph, op: Operator) -> KernelCall:
     if fc != ic or occ != oc or on != n:
         raise reject(op, f"shapes do not agree: input {list(inp.shape)}, weights {list(weights.shape)} "
                          f"[out_channels, h, w, in_channels], output {list(out.shape)}")
-    weight_scales = _check_quant(op, inp, weights, out, oc, axis=0)
-    b = _bias(op, bias, oc)
     opts = op.options
     padding = opts.get("padding", "SAME")
     if padding not in ("SAME", "VALID"):
@@ -64,11 +63,17 @@ def lower_transpose_conv(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, f"strides must be >= 1, got stride_h={sh} stride_w={sw}")
     _, pad_top = padding_offsets(padding, oh, fh, sh, 1)
     _, pad_left = padding_offsets(padding, ow, fw, sw, 1)
+    rows = [v for t in gather_taps(oh, ih, fh, sh, pad_top) for v in t]
+    cols = [v for t in gather_taps(ow, iw, fw, sw, pad_left) for v in t]
+    if inp.dtype == "int16":  # 16x8 (conv_s16.py)
+        geo = {"batches": n, "input_h": ih, "input_w": iw, "output_h": oh, "output_w": ow, "stride_h": sh,
+               "stride_w": sw, "pad_top": pad_top, "pad_left": pad_left}
+        return lower_transpose_conv_s16(op, inp, weights, bias, out, geo, rows, cols)
+    weight_scales = _check_quant(op, inp, weights, out, oc, axis=0)
+    b = _bias(op, bias, oc)
 
     params, consts = _quant_params(op, inp, out, weight_scales, b, np.zeros(oc, dtype=np.int64))
     consts = [c for c in consts if c.name != "folded_bias"]
-    rows = [v for t in gather_taps(oh, ih, fh, sh, pad_top) for v in t]
-    cols = [v for t in gather_taps(ow, iw, fw, sw, pad_left) for v in t]
     assert weights.data is not None  # _check_quant rejects variable weights
     # input_offset * (sum of each tap's weights over the input channels): the zero point folded per tap
     tap_offset = -np.int64(inp.zero_point) * weights.data.astype(np.int64).sum(axis=3)

@@ -1,0 +1,297 @@
+/* conv_s16.c - 16x8 convolutions (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV): TFLite Micro's
+ * loops on the model's filters, and fast paths that reuse the 16x8 dot product of mcf_dot_s16.h. */
+#include "conv_s16.h"
+
+#include "mcf_common.h"
+#include "mcf_dot_s16.h"
+
+static inline int16_t mcf_conv_s16_out(const mcf_conv_s16_params *p, int64_t acc, int32_t o)
+{
+    return (int16_t)mcf_clamp(mcf_s16_rescale(acc, p->wide, p->multiplier[o], p->shift[o]), p->act_min,
+                              p->act_max);
+}
+
+/* ---- CONV_2D ---------------------------------------------------------------------------- */
+
+#if !MCF_KERNELS_FAST
+static void mcf_conv2d_s16_reference(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                                     int16_t *output)
+{
+    const int32_t ic = p->input_c;
+    const int32_t in_row = p->input_w * ic;
+    const int32_t filter_row = p->filter_w * ic;
+    const int32_t filter_size = p->filter_h * filter_row;
+    int32_t b, oy, ox, o, ky, kx, c;
+    for (b = 0; b < p->batches; ++b) {
+        const int16_t *in_b = input + b * p->input_h * in_row;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            int32_t ky_lo, ky_hi;
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int32_t kx_lo, kx_hi;
+                mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+                for (o = 0; o < p->output_c; ++o) {
+                    const int8_t *w_o = filter + o * filter_size;
+                    int64_t acc = p->bias[o];
+                    for (ky = ky_lo; ky < ky_hi; ++ky) {
+                        const int16_t *row = in_b + (iy0 + ky * p->dilation_h) * in_row;
+                        for (kx = kx_lo; kx < kx_hi; ++kx) {
+                            const int16_t *x = row + (ix0 + kx * p->dilation_w) * ic;
+                            const int8_t *w = w_o + ky * filter_row + kx * ic;
+                            for (c = 0; c < ic; ++c) {
+                                acc += (int32_t)x[c] * w[c];
+                            }
+                        }
+                    }
+                    *output++ = mcf_conv_s16_out(p, acc, o);
+                }
+            }
+        }
+    }
+}
+#else
+/* n int16 from src to dst, two per word access. */
+static inline void mcf_conv_s16_copy(int16_t *dst, const int16_t *src, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        mcf_write_u32(dst + i, mcf_read_u32(src + i));
+    }
+    if (i < n) {
+        dst[i] = src[i];
+    }
+}
+
+/* n zeros (int16) at dst. The loop stays a loop: volatile-free, but written word by word. */
+static inline void mcf_conv_s16_zero(int16_t *dst, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        mcf_write_u32(dst + i, 0u);
+    }
+    if (i < n) {
+        dst[i] = 0;
+    }
+}
+
+/* The window of the output pixel whose (0, 0) tap is input (iy0, ix0), in the filter's
+ * (ky, kx, c) order, with zeros for the taps outside the image. */
+static void mcf_conv_s16_column(const mcf_conv_s16_params *p, const int16_t *in_b, int32_t iy0, int32_t ix0,
+                                int32_t ky_lo, int32_t ky_hi, int16_t *col)
+{
+    const int32_t ic = p->input_c;
+    const int32_t in_row = p->input_w * ic;
+    const int32_t filter_row = p->filter_w * ic;
+    int32_t kx_lo, kx_hi, ky, kx;
+    mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+    for (ky = 0; ky < p->filter_h; ++ky, col += filter_row) {
+        const int16_t *row;
+        if (ky < ky_lo || ky >= ky_hi) {
+            mcf_conv_s16_zero(col, filter_row);
+            continue;
+        }
+        row = in_b + (iy0 + ky * p->dilation_h) * in_row + ix0 * ic;
+        mcf_conv_s16_zero(col, kx_lo * ic);
+        if (p->dilation_w == 1) {
+            mcf_conv_s16_copy(col + kx_lo * ic, row + kx_lo * ic, (kx_hi - kx_lo) * ic);
+        } else {
+            for (kx = kx_lo; kx < kx_hi; ++kx) {
+                mcf_conv_s16_copy(col + kx * ic, row + kx * p->dilation_w * ic, ic);
+            }
+        }
+        mcf_conv_s16_zero(col + kx_hi * ic, (p->filter_w - kx_hi) * ic);
+    }
+}
+
+/* Every output channel of one pixel from its window x (K values): blocks of four channels. */
+static void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x, const int8_t *filter, int32_t k,
+                               int16_t *out)
+{
+    const int32_t block = MCF_DOT_S16_BLOCK_BYTES(k);
+    int32_t o, r;
+    for (o = 0; o < p->output_c; o += 4, filter += block) {
+        const int32_t n = MCF_MIN(4, p->output_c - o); /* the last block is padded with zero channels */
+        int64_t acc[4];
+        for (r = 0; r < 4; ++r) {
+            acc[r] = r < n ? p->bias[o + r] : 0;
+        }
+        mcf_dot_s16_block(x, filter, k, acc);
+        for (r = 0; r < n; ++r) {
+            out[o + r] = mcf_conv_s16_out(p, acc[r], o + r);
+        }
+    }
+}
+
+static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                                   int16_t *output, int16_t *col)
+{
+    const int32_t ic = p->input_c;
+    const int32_t in_row = p->input_w * ic;
+    const int32_t k = p->filter_h * p->filter_w * ic;
+    /* A window of one row, without dilation, is one run of the input when it lies inside. */
+    const int32_t run = p->filter_h == 1 && p->dilation_w == 1;
+    int32_t b, oy, ox;
+    for (b = 0; b < p->batches; ++b) {
+        const int16_t *in_b = input + b * p->input_h * in_row;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            int32_t ky_lo, ky_hi;
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                const int16_t *x = col;
+                if (run && ky_hi > ky_lo && ix0 >= 0 && ix0 + p->filter_w <= p->input_w) {
+                    x = in_b + iy0 * in_row + ix0 * ic;
+                } else {
+                    mcf_conv_s16_column(p, in_b, iy0, ix0, ky_lo, ky_hi, col);
+                }
+                mcf_conv_s16_pixel(p, x, filter, k, output);
+                output += p->output_c;
+            }
+        }
+    }
+}
+
+static MCF_NOINLINE void mcf_conv2d_s16_stack(const mcf_conv_s16_params *p, const int16_t *input,
+                                              const int8_t *filter, int16_t *output)
+{
+    uint32_t col[MCF_CONV_S16_STACK_MAX_K / 2]; /* words: 4-byte aligned */
+    mcf_conv2d_s16_columns(p, input, filter, output, (int16_t *)col);
+}
+#endif /* MCF_KERNELS_FAST */
+
+void mcf_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter, int16_t *output)
+{
+#if MCF_KERNELS_FAST
+    if (p->scratch) {
+        mcf_conv2d_s16_columns(p, input, filter, output, p->scratch);
+    } else {
+        mcf_conv2d_s16_stack(p, input, filter, output);
+    }
+#else
+    mcf_conv2d_s16_reference(p, input, filter, output);
+#endif
+}
+
+/* ---- DEPTHWISE_CONV_2D ------------------------------------------------------------------ */
+
+void mcf_depthwise_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                              int16_t *output)
+{
+    const int32_t ic = p->input_c;
+    const int32_t in_row = p->input_w * ic;
+    const int32_t mult = p->depth_multiplier;
+    int32_t b, oy, ox, c, m, ky, kx;
+#if MCF_KERNELS_FAST
+    const int32_t taps = p->filter_h * p->filter_w;
+#endif
+    for (b = 0; b < p->batches; ++b) {
+        const int16_t *in_b = input + b * p->input_h * in_row;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            int32_t ky_lo, ky_hi;
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                const int16_t *px = in_b + iy0 * in_row + ix0 * ic; /* the window's (0, 0) tap */
+                int32_t kx_lo, kx_hi;
+                mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+                for (c = 0; c < ic; ++c) {
+                    for (m = 0; m < mult; ++m) {
+                        const int32_t o = c * mult + m;
+                        int64_t acc = p->bias[o];
+#if MCF_KERNELS_FAST
+                        /* filter [output_c][taps]: one channel's taps in a row; a window row's
+                         * products (|x * w| < 2^22, filter_w <= 512) sum exactly in int32 */
+                        const int8_t *w_o = filter + o * taps;
+                        for (ky = ky_lo; ky < ky_hi; ++ky) {
+                            const int16_t *x = px + ky * p->dilation_h * in_row + c;
+                            const int8_t *w = w_o + ky * p->filter_w;
+                            const int32_t step = p->dilation_w * ic;
+                            int32_t s = 0;
+                            for (kx = kx_lo; kx < kx_hi; ++kx) {
+                                s += (int32_t)x[kx * step] * w[kx];
+                            }
+                            acc += s;
+                        }
+#else
+                        for (ky = ky_lo; ky < ky_hi; ++ky) {
+                            for (kx = kx_lo; kx < kx_hi; ++kx) {
+                                const int16_t *x = px + ky * p->dilation_h * in_row + kx * p->dilation_w * ic;
+                                acc += (int32_t)x[c] * filter[(ky * p->filter_w + kx) * p->output_c + o];
+                            }
+                        }
+#endif
+                        *output++ = mcf_conv_s16_out(p, acc, o);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- TRANSPOSE_CONV --------------------------------------------------------------------- */
+
+void mcf_transpose_conv_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                            int16_t *output)
+{
+    const int32_t ic = p->input_c;
+    const int32_t oc = p->output_c;
+    const int32_t in_row = p->input_w * ic;
+    const int32_t taps = p->filter_h * p->filter_w;
+    int32_t b, oy, ox, o, ty, tx;
+#if MCF_KERNELS_FAST
+    const int32_t block = MCF_DOT_S16_BLOCK_BYTES(ic);
+    int32_t r;
+#else
+    int32_t c;
+#endif
+    for (b = 0; b < p->batches; ++b) {
+        const int16_t *image = input + b * p->input_h * in_row;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t *rw = p->rows + 3 * oy;
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t *cl = p->cols + 3 * ox;
+                const int16_t *x0 = image + rw[0] * in_row + cl[0] * ic;
+                const int32_t t0 = rw[2] * p->filter_w + cl[2]; /* tap of the first input pixel */
+                const int32_t t_step = p->stride_h * p->filter_w;
+#if MCF_KERNELS_FAST
+                /* filter: per block of four channels, per tap, one mcf_dot_s16_block */
+                for (o = 0; o < oc; o += 4) {
+                    const int32_t n = MCF_MIN(4, oc - o);
+                    const int8_t *w_blk = filter + (o >> 2) * taps * block;
+                    int64_t acc[4];
+                    for (r = 0; r < 4; ++r) {
+                        acc[r] = r < n ? p->bias[o + r] : 0;
+                    }
+                    for (ty = 0; ty < rw[1]; ++ty) {
+                        for (tx = 0; tx < cl[1]; ++tx) {
+                            const int32_t t = t0 - ty * t_step - tx * p->stride_w;
+                            mcf_dot_s16_block(x0 + ty * in_row + tx * ic, w_blk + t * block, ic, acc);
+                        }
+                    }
+                    for (r = 0; r < n; ++r) {
+                        *output++ = mcf_conv_s16_out(p, acc[r], o + r);
+                    }
+                }
+#else
+                for (o = 0; o < oc; ++o) {
+                    int64_t acc = p->bias[o];
+                    for (ty = 0; ty < rw[1]; ++ty) {
+                        for (tx = 0; tx < cl[1]; ++tx) {
+                            const int16_t *x = x0 + ty * in_row + tx * ic;
+                            const int8_t *w = filter + (o * taps + t0 - ty * t_step - tx * p->stride_w) * ic;
+                            for (c = 0; c < ic; ++c) {
+                                acc += (int32_t)x[c] * w[c];
+                            }
+                        }
+                    }
+                    *output++ = mcf_conv_s16_out(p, acc, o);
+                }
+#endif
+            }
+        }
+    }
+}

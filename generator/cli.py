@@ -16,6 +16,7 @@ from rich.table import Table
 
 from . import __version__, ui
 from .errors import McuforgeError
+from .farm_cli import COORDINATOR_HELP, PLACE_HELP, PLACES_HELP, farm_app
 
 app = typer.Typer(
     name="mcuforge",
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(farm_app, name="farm")
 
 ModelArg = Annotated[Path, typer.Argument(help="Quantized .tflite model.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
@@ -316,15 +318,23 @@ PortOpt = Annotated[Optional[str], typer.Option("--port", "-p", help="Serial por
                                                 "rfc2217://), or `native`: a PlatformIO project's host program "
                                                 "(pio run -e native); default: the board's USB id, or its "
                                                 "emulator.")]
+FarmPlaceOpt = Annotated[Optional[str], typer.Option("--place", help=PLACE_HELP, rich_help_panel="Board farm")]  # noqa: UP045
+CoordinatorOpt = Annotated[Optional[str], typer.Option("--coordinator", help=COORDINATOR_HELP,  # noqa: UP045
+                                                       rich_help_panel="Board farm")]
 
 
 @app.command()
 def flash(project: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
-          port: PortOpt = None) -> None:
+          port: PortOpt = None, place: FarmPlaceOpt = None, coordinator: CoordinatorOpt = None) -> None:
     """Program the board (west flash, pio upload); for an emulated board, start its emulator and
-    serve its UART on a socket:// URL until Ctrl-C."""
+    serve its UART on a socket:// URL until Ctrl-C. With --place: flash a board-farm place."""
     from .flash import flash_project
 
+    if place is not None:
+        from .farm_cli import flash_on_place
+
+        flash_on_place(project, place, coordinator)
+        return
     for line in flash_project(project, port=port):
         ui.info(line)
 
@@ -337,17 +347,22 @@ def run(
     input_file: Annotated[Optional[Path], typer.Option("--input", help=".npy input (default: random inputs).")] = None,  # noqa: UP045
     top_k: Annotated[int, typer.Option(help="Classes to show for classifier outputs.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the random inputs.")] = 0,
+    place: FarmPlaceOpt = None,
+    coordinator: CoordinatorOpt = None,
 ) -> None:
     """Run inferences on the device and print outputs (dequantized, top-k) and latency, live."""
     import itertools
+    from contextlib import nullcontext
 
     import numpy as np
 
     from mcuforge.hil.session import open_session
 
+    from .farm_cli import place_port
     from .validate import load_input_files, random_inputs
 
-    with open_session(project, port=port, on_log=lambda t: ui.info(f"device: {t}")) as s:
+    with (place_port(project, place, coordinator) if place else nullcontext(port)) as port, \
+            open_session(project, port=port, on_log=lambda t: ui.info(f"device: {t}")) as s:
         ui.info(f"connected to {s.board.id} at {s.url}: engine {s.info.engine}, arena {s.info.arena_bytes:,} B")
         fixed = load_input_files(s.graph, [input_file]) if input_file else None
         for k in itertools.count():
@@ -371,7 +386,8 @@ def run(
 
 @app.command()
 def test(
-    project: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    projects: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
+        help="Project folder (default: the current one); several with --place.", show_default=False)] = None,
     port: PortOpt = None,
     vectors: Annotated[Optional[Path], typer.Option(help="Folder of .npy/.npz input vectors.")] = None,  # noqa: UP045
     random: Annotated[int, typer.Option("--random", min=0, help="Random vectors (default 5 without --vectors).")] = 0,
@@ -386,9 +402,14 @@ def test(
     profile: Annotated[bool, typer.Option("--profile", help="After the vectors, the per-layer profile of the last "
                                           "one: ticks per operator (firmware built with `profile: true`).")] = False,
     as_json: JsonOpt = False,
+    place: FarmPlaceOpt = None,
+    places: Annotated[int, typer.Option("--places", min=1, help=PLACES_HELP, rich_help_panel="Board farm")] = 1,
+    coordinator: CoordinatorOpt = None,
 ) -> None:
-    """Send vectors to the device, compare every output with TFLite Micro, report; exit 1 on a failure."""
+    """Send vectors to the device, compare every output with TFLite Micro, report; exit 1 on a failure.
+    With --place (and --places N): the vectors of every project given, spread over board-farm places."""
     import time
+    from contextlib import nullcontext
 
     from mcuforge.hil.runner import TestReport, load_vectors, random_vectors, replay_plan, run_replay, run_vectors
     from mcuforge.hil.session import open_session
@@ -397,13 +418,28 @@ def test(
     from .errors import UsageError
     from .scaffold import GENERATED_DIR
 
+    if place is not None and replay is None and not profile:
+        from .farm_cli import test_on_places
+
+        if not test_on_places(projects or [Path(".")], place, places, coordinator, vectors=vectors, random=random,
+                              seed=seed, tolerance=tolerance, junit=junit, as_json=as_json):
+            raise typer.Exit(1)
+        return
+    if len(projects or []) > 1:
+        raise UsageError("several projects are tested together on a board farm only", hint="add --place PATTERN")
+    if place is not None and places > 1:
+        raise UsageError("--replay and --profile run on one place", hint="drop --places")
+    project = (projects or [Path(".")])[0]
     plan = None
     if replay is not None:
         if vectors is not None or random:
             raise UsageError("--replay streams a recording; it does not combine with --vectors or --random")
         plan = replay_plan(project, replay)  # a bad recording stops here, before anything is sent
     replay_seconds = 0.0
-    with open_session(project, port=port) as s:
+    from .farm_cli import place_port
+
+    with (place_port(project, place, coordinator) if place else nullcontext(port)) as port, \
+            open_session(project, port=port) as s:
         if profile and not s.info.hello.has_profile:
             from mcuforge.hil.device import PROFILE_HINT, ProfileUnavailable
 

@@ -147,7 +147,8 @@ def validate(
                           typer.Option("--input", help=".npy input tensor(s); repeatable.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the generated C for this host and compare it with TFLite Micro, bit for bit."""
+    """Build the generated C for this host and compare it with TFLite Micro (.tflite) or onnxruntime
+    (.onnx), bit for bit."""
     from .validate import validate_model
 
     try:
@@ -160,12 +161,19 @@ def validate(
         _print_json(res.to_json())
     else:
         for o in res.outputs:
-            ui.out.print(f"output {o.name!r}: {o.bit_exact}/{res.inputs} bit-exact, max abs diff {o.max_abs_diff:g}")
+            ui.out.print(f"output {o.name!r}: {o.bit_exact}/{res.inputs} bit-exact, max abs diff {o.max_abs_diff:g}"
+                         f" ({o.max_steps:g} steps), {o.differing_elements}/{o.elements} elements differ, "
+                         f"top-1 agrees {o.top1_agree}/{res.inputs}", markup=False)
+        if res.first_difference:
+            ui.out.print(res.first_difference.describe(), markup=False)
         if res.state_bytes:
             ui.out.print(f"stateful model ({res.state_bytes:,} B of state): the {res.inputs} inputs ran as one stream, "
                          f"each inference from the state the previous one left; state after {res.state_bit_exact}/"
                          f"{res.inputs} inferences bit-exact with TFLite Micro's", markup=False)
-        ui.out.print(f"{res.model}: {res.bit_exact}/{res.inputs} inferences bit-exact with TFLite Micro · "
+        if res.tolerance_steps:
+            ui.out.print(f"onnxruntime computes some of this model's operators in float: differences of up to "
+                         f"{res.tolerance_steps} step with the same top-1 pass", markup=False)
+        ui.out.print(f"{res.model}: {res.bit_exact}/{res.inputs} inferences bit-exact with {res.reference} · "
                      f"arena {res.arena_bytes:,} B (lower bound {res.lower_bound_bytes:,} B) · "
                      f"weights {res.weights_bytes:,} B")
     if not res.ok:

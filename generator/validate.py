@@ -1,4 +1,5 @@
-"""`mcuforge validate`: generated C on the host versus the TFLite Micro reference, bit for bit."""
+"""`mcuforge validate`: generated C on the host versus the model's reference runtime (TFLite Micro
+for .tflite, onnxruntime for .onnx), bit for bit."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import numpy as np
 
 from .codegen import generate
 from .compiler import CompiledModel, compile_graph
+from .divergence import Divergence, first_difference, steps, top1
 from .errors import UsageError
 from .frontends import read_model
 from .hostbuild import HostModel
 from .ir import NUMPY_DTYPES, Graph, Tensor
 from .ops.variable_tensors import current_values
 from .ops.variables import StatePlan, last_assignments
-from .references import Reference
+from .references import ReferenceRunner, is_tflite, open_reference
 
 
 @dataclass
@@ -23,6 +25,10 @@ class OutputStats:
     name: str
     bit_exact: int = 0  # inferences whose output matched exactly
     max_abs_diff: float = 0.0
+    max_steps: float = 0.0  # largest difference in quantization steps (divergence.steps)
+    top1_agree: int = 0  # inferences whose arg-max (last axis, every row) matched
+    elements: int = 0  # elements compared, over all inferences
+    differing_elements: int = 0
 
 
 @dataclass
@@ -43,10 +49,20 @@ class ValidationResult:
     # one left, on the host as in TFLite Micro, so every step checks the state too.
     state_bytes: int = 0
     state_bit_exact: int = 0  # inferences after which the state equalled TFLite Micro's, byte for byte
+    reference: str = "TFLite Micro"
+    # Differences of at most this many steps (with the same top-1) still pass: 1 for an ONNX model
+    # with operators onnxruntime computes in float between DequantizeLinear and QuantizeLinear.
+    tolerance_steps: int = 0
+    first_difference: Divergence | None = None  # on the first inference that differed
 
     @property
     def ok(self) -> bool:
-        return self.bit_exact == self.inputs and (not self.state_bytes or self.state_bit_exact == self.inputs)
+        if self.state_bytes and self.state_bit_exact != self.inputs:
+            return False
+        if self.bit_exact == self.inputs:
+            return True
+        return bool(self.tolerance_steps) and all(
+            o.max_steps <= self.tolerance_steps and o.top1_agree == self.inputs for o in self.outputs)
 
     def to_json(self) -> dict:
         return {
@@ -54,8 +70,12 @@ class ValidationResult:
             "max_abs_diff": self.max_abs_diff, "arena_bytes": self.arena_bytes, "io_bytes": self.io_bytes,
             "weights_bytes": self.weights_bytes, "lower_bound_bytes": self.lower_bound_bytes,
             "macs": self.macs, "checksums": self.checksums, "state_bytes": self.state_bytes,
-            "state_bit_exact": self.state_bit_exact,
-            "outputs": [{"name": o.name, "bit_exact": o.bit_exact, "max_abs_diff": o.max_abs_diff}
+            "state_bit_exact": self.state_bit_exact, "reference": self.reference,
+            "tolerance_steps": self.tolerance_steps, "ok": self.ok,
+            "first_difference": self.first_difference.to_json() if self.first_difference else None,
+            "outputs": [{"name": o.name, "bit_exact": o.bit_exact, "max_abs_diff": o.max_abs_diff,
+                         "max_steps": o.max_steps, "top1_agree": o.top1_agree, "elements": o.elements,
+                         "differing_elements": o.differing_elements}
                         for o in self.outputs],
         }
 
@@ -129,7 +149,7 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
     every variable against the value TFLite Micro assigned it."""
     graph = cm.graph
     lib = generate(cm, prefix)
-    ref = Reference(model_bytes, keep_tensors=bool(cm.state.bytes))
+    ref = open_reference(model_bytes, graph, keep_tensors=bool(cm.state.bytes))
     with HostModel(lib, extra_flags=extra_flags) as host:
         got_all = host.run(batches)
         states = host.states
@@ -139,32 +159,53 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
     exact = 0
     worst = 0.0
     checksums = []
+    first_bad: list[np.ndarray] | None = None
     for inputs, got in zip(batches, got_all, strict=True):
         want = ref.run(inputs, len(graph.outputs))
         all_ok = True
-        for s, g, w in zip(stats, got, want, strict=True):
+        for s, g, w, index in zip(stats, got, want, graph.outputs, strict=True):
             w = w.reshape(g.shape)
             diff = float(np.max(np.abs(g.astype(np.float64) - w.astype(np.float64)))) if g.size else 0.0
             same = bool(np.array_equal(g, w))
             s.bit_exact += same
             s.max_abs_diff = max(s.max_abs_diff, diff)
+            s.max_steps = max(s.max_steps, steps(graph, index, g, w))
+            s.top1_agree += bool(g.size == 0 or np.array_equal(top1(g), top1(w)))
+            s.elements += int(g.size)
+            s.differing_elements += int(np.count_nonzero(g != w))
             worst = max(worst, diff)
             all_ok &= same
         exact += all_ok
+        if not all_ok and first_bad is None:
+            first_bad = inputs
         checksums.append(output_checksum(got))
         if cm.state.bytes:
             state_exact += state_matches(cm.state, states[len(checksums) - 1], ref, assigned)
+    onnx = not is_tflite(model_bytes)
+    # The op-by-op search runs stateless models only: a stateful one's intermediate values depend
+    # on the whole stream before them.
+    where = (first_difference(graph, model_bytes, first_bad, extra_flags)
+             if first_bad is not None and not cm.state.bytes else None)
     return ValidationResult(
         model=graph.name, sha256=graph.sha256, inputs=len(batches), bit_exact=exact, max_abs_diff=worst,
         arena_bytes=cm.plan.arena_bytes, io_bytes=cm.plan.io_bytes, weights_bytes=graph.weights_bytes,
         lower_bound_bytes=cm.plan.lower_bound, macs=cm.macs, outputs=stats, checksums=checksums,
         state_bytes=cm.state.bytes, state_bit_exact=state_exact,
+        reference="onnxruntime" if onnx else "TFLite Micro",
+        tolerance_steps=1 if onnx and any(op.opcode in FLOAT_IN_ONNXRUNTIME for op in graph.operators) else 0,
+        first_difference=where,
     )
 
 
-def state_matches(plan: StatePlan, state: np.ndarray, ref: Reference, assigned: dict[int, int]) -> bool:
+# Operators onnxruntime computes in float between DequantizeLinear and QuantizeLinear (the
+# generated C uses tables or fixed point for them): their outputs may differ by one step.
+FLOAT_IN_ONNXRUNTIME = frozenset({"LOGISTIC", "TANH", "SOFTMAX", "LOG_SOFTMAX", "HARD_SWISH", "LEAKY_RELU",
+                                  "ELU", "GELU", "PRELU", "EXP", "LOG", "SQRT", "RSQRT", "LUT"})
+
+
+def state_matches(plan: StatePlan, state: np.ndarray, ref: ReferenceRunner, assigned: dict[int, int]) -> bool:
     """Whether every variable in a state buffer (host or device) holds what TFLite Micro (a
-    keep_tensors Reference) assigned it in the same inference; a variable the main subgraph never
+    keep_tensors TflmReference) assigned it in the same inference; a variable the main subgraph never
     assigns keeps its initial value. `assigned`: ops.variables.last_assignments."""
     if state.size < plan.bytes:
         return False

@@ -1,0 +1,111 @@
+"""Where the generated C and the reference part ways: differences in quantization steps, top-1
+agreement, and the first operator whose output differs (every intermediate tensor compared).
+
+The first differing operator is found by compiling the graph again with every tensor an operator
+computes as an extra graph output (the kernels and their arithmetic are the same; only the
+memory plan changes), running that build and a reference that keeps its tensors on one input,
+and walking the operators in execution order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .codegen import generate
+from .compiler import compile_graph
+from .errors import McuforgeError
+from .hostbuild import HostModel
+from .ir import Graph
+from .references import open_reference
+
+
+@dataclass
+class Divergence:
+    operator: int  # index in graph.operators
+    opcode: str
+    tensor: str  # the output tensor that differs
+    elements: int  # elements of that tensor that differ
+    size: int
+    max_steps: float  # largest difference, in the tensor's quantization steps (or absolute, unquantized)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def describe(self) -> str:
+        return (f"first differing operator: #{self.operator} {self.opcode} → {self.tensor!r} "
+                f"({self.elements}/{self.size} elements differ, up to {self.max_steps:g} steps)")
+
+
+def step_scale(graph: Graph, index: int) -> float:
+    """The size of one quantization step of a tensor's values: 1 for a quantized integer tensor
+    (its stored integers are steps); a float tensor that a DEQUANTIZE computes counts in its
+    input's scale; any other float tensor in absolute units (1.0)."""
+    if graph.tensors[index].dtype != "float32":
+        return 1.0
+    for op in graph.operators:
+        if op.opcode == "DEQUANTIZE" and index in op.outputs:
+            src = graph.tensors[op.inputs[0]]
+            if src.quant is not None and len(src.quant.scale) == 1 and src.scale > 0:
+                return float(src.scale)
+    return 1.0
+
+
+def steps(graph: Graph, index: int, got: np.ndarray, want: np.ndarray) -> float:
+    """Largest difference between two values of tensor `index`, in quantization steps."""
+    if got.size == 0:
+        return 0.0
+    d = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64).reshape(got.shape))))
+    scale = step_scale(graph, index)
+    return round(d / scale, 3) if scale != 1.0 else d
+
+
+def top1(x: np.ndarray) -> np.ndarray:
+    """The index of the largest value along the last axis, per row."""
+    return np.argmax(x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1), axis=-1)
+
+
+def computed_tensors(graph: Graph) -> list[int]:
+    """Every non-constant tensor an operator writes, in execution order (graph outputs included)."""
+    seen: list[int] = []
+    for op in graph.operators:
+        for o in op.outputs:
+            if o >= 0 and o not in seen and not graph.tensors[o].is_const and not graph.tensors[o].is_variable:
+                seen.append(o)
+    return seen
+
+
+def first_difference(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray],
+                     extra_flags: tuple[str, ...] = ()) -> Divergence | None:
+    """The first operator (execution order) whose output differs from the reference on `inputs`,
+    among the tensors the reference can give; None if none differs or the probe cannot be built."""
+    extra = [t for t in computed_tensors(graph) if t not in graph.outputs]
+    probe = dataclasses.replace(graph, outputs=(*graph.outputs, *extra))
+    try:
+        cm = compile_graph(probe)
+        with HostModel(generate(cm, "probe"), extra_flags=extra_flags) as host:
+            got = host.run([inputs])[0]
+        ref = open_reference(model_bytes, graph, keep_tensors=True)
+        ref.run(inputs, len(graph.outputs))
+    except McuforgeError:
+        return None
+    value = dict(zip(probe.outputs, got, strict=True))
+    for op in cm.graph.operators:
+        for o in op.outputs:
+            if o not in value:
+                continue
+            try:
+                want = np.asarray(ref.tensor(o))
+            except (McuforgeError, ValueError, RuntimeError, IndexError):
+                continue  # the reference has no such tensor (fused away, or renamed)
+            g = value[o]
+            if want.size != g.size:
+                continue
+            want = want.reshape(g.shape)
+            if not np.array_equal(g, want):
+                differ = int(np.count_nonzero(g != want))
+                return Divergence(op.index, op.opcode, graph.tensors[o].name, differ, int(g.size),
+                                  steps(graph, o, g, want))
+    return None

@@ -1,0 +1,169 @@
+"""The reference for .onnx models: onnxruntime, CPU provider, default session options.
+
+The runner speaks the IR's types, so its results compare directly with the generated C: the ONNX
+front end turns uint8 activations into int8 (zero point - 128), so a uint8 model input is given
+here as int8 and shifted back by 128 before onnxruntime sees it, and a uint8 output comes back
+shifted to int8.
+
+Op by op (`keep_tensors=True`), a second session runs a copy of the model in which every integer
+(int8 / uint8) tensor that a node computes is also a graph output; `tensor(index)` then gives the
+value of the IR tensor of that name (the front end keeps ONNX names for the tensors that survive).
+Only integer tensors are added: a float tensor between DequantizeLinear and QuantizeLinear made a
+graph output would stop onnxruntime from fusing the pattern into its integer kernel, and so change
+the very results being compared. The final outputs always come from the unmodified model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from ..ir import Graph
+
+_INT8, _UINT8 = 3, 2  # onnx.TensorProto element types
+
+
+def _session(model_bytes: bytes) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # errors only: warnings about unused initializers are no concern here
+    try:
+        return ort.InferenceSession(model_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for invalid models
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"onnxruntime cannot load the model: {first}") from exc
+
+
+def integer_tensor_names(model_bytes: bytes) -> list[str]:
+    """Names of the int8 / uint8 tensors the model's nodes compute, in node order."""
+    import onnx
+
+    model = onnx.load_from_string(model_bytes)
+    with contextlib.suppress(Exception):  # best effort: without it, only the declared types are known
+        model = onnx.shape_inference.infer_shapes(model)
+    g = model.graph
+    types = {v.name: v.type.tensor_type.elem_type for v in [*g.value_info, *g.output, *g.input]}
+    names: list[str] = []
+    for node in g.node:
+        for name in node.output:
+            if name and types.get(name) in (_INT8, _UINT8) and name not in names:
+                names.append(name)
+    return names
+
+
+def quantized_names(model_bytes: bytes) -> dict[str, str]:
+    """Float tensor name → the integer tensor holding its value: a QuantizeLinear's input and a
+    DequantizeLinear's output both map to the integer tensor between them."""
+    import onnx
+
+    aliases: dict[str, str] = {}
+    for node in onnx.load_from_string(model_bytes).graph.node:
+        if node.op_type == "QuantizeLinear" and node.input and node.output:
+            aliases.setdefault(node.input[0], node.output[0])
+        elif node.op_type == "DequantizeLinear" and node.input and node.output:
+            aliases.setdefault(node.output[0], node.input[0])
+    return aliases
+
+
+def with_outputs(model_bytes: bytes, names: list[str]) -> bytes:
+    """A copy of the model in which the named tensors are graph outputs too."""
+    import onnx
+
+    model = onnx.load_from_string(model_bytes)
+    have = {o.name for o in model.graph.output}
+    model.graph.output.extend(onnx.ValueInfoProto(name=n) for n in names if n not in have)
+    return model.SerializeToString()
+
+
+def to_ir(x: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """An onnxruntime value in the IR's type (uint8 becomes int8, minus 128) and, given the IR
+    tensor's shape, its layout: the front end keeps channels last, so an NCHW value whose IR
+    tensor is NHWC has its channel axis moved to the end."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        x = (x.astype(np.int16) - 128).astype(np.int8)
+    if shape is not None and tuple(x.shape) != tuple(shape) and x.ndim >= 3:
+        moved = np.moveaxis(x, 1, -1)
+        if moved.size == int(np.prod(shape)) and (moved.shape == tuple(shape) or moved.ndim != len(shape)):
+            return np.ascontiguousarray(moved).reshape(shape)
+    return x
+
+
+def from_ir(x: np.ndarray, onnx_type: str, onnx_shape: list | None = None) -> np.ndarray:
+    """An IR-typed input as onnxruntime wants it (`onnx_type` as onnxruntime names it): uint8
+    from int8, and channels back to axis 1 where the IR holds the input channels last."""
+    if onnx_type == "tensor(uint8)" and x.dtype == np.int8:
+        x = (x.astype(np.int16) + 128).astype(np.uint8)
+    if onnx_shape and all(isinstance(d, int) for d in onnx_shape) and tuple(x.shape) != tuple(onnx_shape):
+        if x.ndim >= 3 and np.moveaxis(x, -1, 1).shape == tuple(onnx_shape):
+            return np.ascontiguousarray(np.moveaxis(x, -1, 1))
+        if x.size == int(np.prod(onnx_shape)):
+            return x.reshape(onnx_shape)
+    return x
+
+
+class OnnxReference:
+    """One onnxruntime session (no state: ONNX models here are stateless, so `restart` is a no-op).
+
+    `graph`: the IR read from the same model; with `keep_tensors`, `tensor(index)` gives IR tensor
+    `index`'s value after the last run, when onnxruntime computed a tensor of that name."""
+
+    def __init__(self, model_bytes: bytes, graph: Graph | None = None, *, keep_tensors: bool = False) -> None:
+        self._model = model_bytes
+        self._graph = graph
+        self.session = _session(model_bytes)
+        self._inputs = self.session.get_inputs()
+        self._outputs = [o.name for o in self.session.get_outputs()]
+        self._probe: Any = None
+        self._kept: list[str] = []
+        if keep_tensors:
+            self._kept = [n for n in integer_tensor_names(model_bytes) if n not in self._outputs]
+            self._probe = _session(with_outputs(model_bytes, self._kept)) if self._kept else None
+        self._values: dict[str, np.ndarray] = {}
+        self._aliases = quantized_names(model_bytes) if keep_tensors else {}
+
+    def _feed(self, inputs: list[np.ndarray]) -> dict[str, np.ndarray]:
+        if len(inputs) != len(self._inputs):
+            raise ModelError(f"the model takes {len(self._inputs)} inputs, got {len(inputs)}")
+        return {i.name: from_ir(np.asarray(x), i.type, i.shape) for i, x in zip(self._inputs, inputs, strict=True)}
+
+    def run(self, inputs: list[np.ndarray], num_outputs: int) -> list[np.ndarray]:
+        feed = self._feed(inputs)
+        outs = self.session.run(None, feed)
+        self._values = dict(zip(self._outputs, outs, strict=True))
+        if self._probe is not None:
+            names = [o.name for o in self._probe.get_outputs()]
+            self._values.update(zip(names, self._probe.run(None, feed), strict=True))
+        shapes = ([self._graph.tensors[i].shape for i in self._graph.outputs] if self._graph is not None
+                  else [None] * len(outs))
+        return [to_ir(o, s) for o, s in zip(outs[:num_outputs], shapes, strict=False)]
+
+    def restart(self) -> None:
+        self._values = {}
+
+    def names(self) -> list[str]:
+        """The tensors `value` can give after a run: the graph outputs and, with keep_tensors, the
+        integer tensors in node order."""
+        return [*self._kept, *self._outputs]
+
+    def value(self, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
+        """A tensor by ONNX name after the last run (IR type; IR layout given its IR shape), or None
+        if it was not kept. The name may also be the float tensor a QuantizeLinear quantizes or
+        the one a DequantizeLinear computes: the IR's integer tensor may carry either name."""
+        v = self._values.get(name)
+        if v is None and name in self._aliases:
+            v = self._values.get(self._aliases[name])
+        return None if v is None else to_ir(v, shape)
+
+    def tensor(self, index: int) -> np.ndarray:
+        if self._graph is None:
+            raise ModelError("the onnxruntime reference reads tensors by IR index only when given the graph")
+        t = self._graph.tensors[index]
+        v = self.value(t.name, t.shape)
+        if v is None:
+            raise ModelError(f"onnxruntime computed no tensor named {t.name!r}")
+        return v

@@ -1,0 +1,124 @@
+"""The reference runners (TFLite Micro, onnxruntime) behind one interface, and the search for the
+first operator whose output differs (validate's op-by-op comparison)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from tflite_builder import Op, T, build, options, rng_int8
+
+from mcuforge.generator.divergence import first_difference, steps, top1
+from mcuforge.generator.frontends.tflite import parse_model
+from mcuforge.generator.references import TflmReference, is_tflite, open_reference
+
+
+def _two_layers(w2_seed: int) -> bytes:
+    rng = np.random.default_rng(0)
+    w1 = rng_int8(rng, (8, 12))
+    w2 = rng_int8(np.random.default_rng(w2_seed), (4, 8))
+    tensors = [T((1, 12), "int8", 0.05, 3, name="x"), T((8, 12), "int8", 0.02, 0, data=w1, name="w1"),
+               T((1, 8), "int8", 0.1, -2, name="h"), T((4, 8), "int8", 0.02, 0, data=w2, name="w2"),
+               T((1, 4), "int8", 0.2, 1, name="y")]
+    ops = [Op("FULLY_CONNECTED", [0, 1, -1], [2], options("FullyConnectedOptions")),
+           Op("FULLY_CONNECTED", [2, 3, -1], [4], options("FullyConnectedOptions"))]
+    return build(tensors, ops, [0], [4])
+
+
+def test_open_reference_picks_the_runtime_from_the_bytes():
+    model = _two_layers(1)
+    assert is_tflite(model)
+    assert isinstance(open_reference(model), TflmReference)
+
+
+def test_first_difference_names_the_operator_where_results_part():
+    """The C build of one model against the reference of another that differs only in the second
+    layer's weights: the first layer agrees, the second is named."""
+    good, other = _two_layers(1), _two_layers(2)
+    graph = parse_model(good, "two.tflite")
+    x = [rng_int8(np.random.default_rng(5), (1, 12))]
+    assert first_difference(graph, good, x) is None
+    where = first_difference(graph, other, x)
+    assert where is not None
+    assert (where.operator, where.opcode, where.tensor) == (1, "FULLY_CONNECTED", "y")
+    assert 0 < where.elements <= where.size == 4 and where.max_steps >= 1
+
+
+def test_steps_count_in_the_dequantized_outputs_scale():
+    rng = np.random.default_rng(0)
+    tensors = [T((1, 6), "int8", 0.5, 0, name="x"), T((1, 6), "float32", name="y")]
+    graph = parse_model(build(tensors, [Op("DEQUANTIZE", [0], [1])], [0], [1]), "dq.tflite")
+    a = rng.normal(size=(1, 6)).astype(np.float32)
+    assert steps(graph, 1, a, a + np.float32(1.0)) == pytest.approx(2.0)
+    assert list(top1(np.array([[1, 5, 2], [7, 0, 0]]))) == [1, 0]
+
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+
+def _qdq_conv(activations: str) -> bytes:
+    import onnx_builder as ob
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(6, 3, 3, 3)).astype(np.float32)
+    w2 = rng.normal(size=(4, 6, 1, 1)).astype(np.float32)
+    m = ob.float_model([ob.node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), ob.node("Relu", ["c"], ["r"]),
+                        ob.node("Conv", ["r", "w2"], ["y"])], {"x": [1, 3, 6, 6]}, {"y": [1, 4, 6, 6]},
+                       {"w": w, "w2": w2})
+    return ob.quantize(m, activations=activations, per_channel=True)
+
+
+@pytest.mark.parametrize("activations", ["int8", "uint8"])
+def test_onnxruntime_runner_gives_final_and_intermediate_values(activations):
+    import onnx_builder as ob
+    import onnxruntime as ort
+
+    from mcuforge.generator.references.onnxrt import with_outputs
+
+    model = _qdq_conv(activations)
+    x = np.random.default_rng(1).uniform(-1, 1, size=(1, 3, 6, 6)).astype(np.float32)
+    ref = open_reference(model, keep_tensors=True)
+    got = ref.run([x], 1)[0]
+    want = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert np.array_equal(got, want)  # the probe session's extra outputs change nothing
+    names = ref.names()  # type: ignore[attr-defined]
+    assert "y" in names and len(names) >= 3
+    # The quantized activation between the convolutions, as the IR holds it (int8), under its
+    # own name and under the float name it quantizes.
+    q = ref.value(names[1])  # type: ignore[attr-defined]
+    assert q is not None and q.dtype == np.int8
+    assert np.array_equal(ref.value("r"), q)  # type: ignore[attr-defined]
+    raw = ob.run_ort(with_outputs(model, [names[1]]), {"x": x}, [names[1]])[0]
+    assert np.array_equal(q.astype(np.int16), raw.astype(np.int16) - (128 if activations == "uint8" else 0))
+
+
+def test_onnxruntime_runner_takes_int8_for_a_uint8_input():
+    """A uint8 model input is int8 in the IR (zero point - 128): the runner shifts it back."""
+    import onnx_builder as ob
+    from onnx import helper
+
+    nodes = [helper.make_node("QLinearSigmoid", ["x", "s", "z", "s2", "z2"], ["y"], domain="com.microsoft")]
+    model = ob.quantized_model(nodes, {"x": ((1, 16), np.uint8)}, {"y": ((1, 16), np.uint8)},
+                               {"s": np.float32(0.05), "z": np.uint8(128), "s2": np.float32(1 / 256),
+                                "z2": np.uint8(0)})
+    xu = np.arange(0, 256, 16, dtype=np.uint8).reshape(1, 16)
+    want = ob.run_ort(model, {"x": xu})[0]
+    got = open_reference(model).run([(xu.astype(np.int16) - 128).astype(np.int8)], 1)[0]
+    assert got.dtype == np.int8
+    assert np.array_equal(got.astype(np.int16) + 128, want)
+
+
+def test_onnxruntime_runner_moves_channels_for_an_nhwc_graph():
+    """Given the IR (channels last), the runner feeds NCHW and hands NHWC back."""
+    from mcuforge.generator.ir import Graph, Tensor
+    from mcuforge.generator.references.onnxrt import OnnxReference
+
+    model = _qdq_conv("int8")
+    g = Graph("m.onnx", "", [Tensor(0, "x", (1, 6, 6, 3), "float32"), Tensor(1, "y", (1, 6, 6, 4), "float32")],
+              [], (0,), (1,))
+    x = np.random.default_rng(2).uniform(-1, 1, size=(1, 3, 6, 6)).astype(np.float32)
+    nchw = OnnxReference(model).run([x], 1)[0]
+    nhwc = OnnxReference(model, dataclasses.replace(g)).run([np.moveaxis(x, 1, -1)], 1)[0]
+    assert np.array_equal(nhwc, np.moveaxis(nchw, 1, -1))

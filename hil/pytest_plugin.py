@@ -10,6 +10,8 @@ Options (group "mcuforge"):
   --mcuforge-project DIR   project folder (default: the current folder)
   --mcuforge-port URL      serial port or pyserial URL (default: the board's USB id, or its emulator)
   --mcuforge-timeout S     reply timeout in seconds (default 5)
+With labgrid's `--lg-env env.yaml`, the device is the place of the environment's `main` target
+(a RemotePlace): acquired if free, flashed through the target, reached over its NetworkSerialPort.
 Each option is also a fixture (`mcuforge_project`, `mcuforge_port`) that tests can parametrize.
 The `dut` fixture opens the device once per test session and always closes it (and stops the
 emulator) at the end.
@@ -105,14 +107,33 @@ class Dut:
         return input_tensors(self.pipeline, samples)
 
 
+def _labgrid_env(request: pytest.FixtureRequest) -> Any:
+    """labgrid's Environment when its pytest plugin was given --lg-env (or $LG_ENV), else None."""
+    import os
+
+    if getattr(request.config.option, "lg_env", None) is None and not os.environ.get("LG_ENV"):
+        return None
+    try:
+        from labgrid.pytestplugin.hooks import LABGRID_ENV_KEY
+    except ImportError:
+        return None
+    return request.config.stash.get(LABGRID_ENV_KEY, None)
+
+
 @pytest.fixture(scope="session")
 def dut(mcuforge_project: Path, mcuforge_port: str | None, request: pytest.FixtureRequest) -> Iterator[Dut]:
     from mcuforge.generator.errors import McuforgeError
     from mcuforge.hil.session import open_session
 
     timeout = request.config.getoption("--mcuforge-timeout")
+    lg_env = _labgrid_env(request)
     try:
-        cm = open_session(mcuforge_project, port=mcuforge_port, timeout=timeout)
+        if lg_env is not None:  # `pytest --lg-env env.yaml`: the device is a labgrid place (hil/farm/lgtarget.py)
+            from mcuforge.hil.farm.lgtarget import labgrid_session
+
+            cm = labgrid_session(lg_env, mcuforge_project, timeout=timeout)
+        else:
+            cm = open_session(mcuforge_project, port=mcuforge_port, timeout=timeout)
         session = cm.__enter__()
     except McuforgeError as exc:
         pytest.fail(f"mcuforge: {exc.message}" + (f"\nHint: {exc.hint}" if exc.hint else ""), pytrace=False)

@@ -211,6 +211,11 @@ def spread_model() -> bytes:
     for module in (test_kernel_pointwise, test_kernel_binary, test_kernel_log_softmax, test_kernel_quantize,
                    test_int16_ops):
         models.update(module.device_models())
+    import test_int16_conv
+    import test_softmax_int16_output
+
+    for module in (test_int16_conv, test_softmax_int16_output):
+        models.update(module.device_models())
     models["chain"] = chain_model()
     return merge_parallel(models)
 

@@ -1,4 +1,4 @@
-"""SOFTMAX (int8 -> int8) over the innermost dimension.
+"""SOFTMAX (int8 -> int8, and int8 -> int16) over the innermost dimension.
 
 Prepare, as TFLite Micro does it: the scaled input difference beta * input_scale * (x - max) is
 fed to a fixed-point exp in Q5.26, so the real multiplier beta * input_scale * 2^26 (capped at
@@ -48,7 +48,10 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, "the input tensor is missing")
     if inp.dtype == "int16":  # 16x8 (softmax_s16.py)
         return lower_softmax_s16(graph, op, inp, out)
-    require_int8(op, inp, out)
+    wide = out.dtype == "int16"  # int8 -> int16, scale 1/65536 and zero point -32768
+    require_int8(op, inp, *(() if wide else (out,)))
+    if wide and out.quant is None:
+        raise reject(op, "the int16 output has no quantization parameters")
     if inp.quant is not None and inp.quant.per_channel:
         raise reject(op, "the input must be quantized per tensor")
     if len(inp.shape) < 1:
@@ -56,8 +59,13 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
     if tuple(out.shape) != tuple(inp.shape):
         raise reject(op, f"output shape {list(out.shape)} differs from the input shape {list(inp.shape)}")
 
+    if wide:
+        # TFLite Micro: zero point -32768 and a scale within 0.1 % of 1/65536
+        if out.zero_point != -32768 or abs(np.float32(out.scale) - np.float32(1 / 65536)) > np.float32(0.001 / 65536):
+            raise reject(op, f"the int16 output of an int8 softmax must be quantized with scale 1/65536 and zero "
+                             f"point -32768, got scale {out.scale:g} and zero point {out.zero_point}")
     # TFLite compares the float32 scale with 1/256 exactly.
-    if out.zero_point != OUTPUT_ZERO_POINT or np.float32(out.scale) != OUTPUT_SCALE:
+    elif out.zero_point != OUTPUT_ZERO_POINT or np.float32(out.scale) != OUTPUT_SCALE:
         raise reject(op, f"the int8 output must be quantized with scale 1/256 and zero point {OUTPUT_ZERO_POINT}, "
                          f"got scale {out.scale:g} and zero point {out.zero_point}")
 
@@ -78,7 +86,7 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
     return KernelCall(
         op=op,
         kernel="softmax_s8",
-        function="mcf_softmax_s8",
+        function="mcf_softmax_s8_s16" if wide else "mcf_softmax_s8",
         params_type="mcf_softmax_params",
         params={
             "outer": outer,
@@ -88,5 +96,5 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
             "diff_min": diff_min,
         },
         args=[op.inputs[0], op.outputs[0]],
-        comment=f", beta {beta:g}, over the last axis ({outer} x {depth})",
+        comment=f", beta {beta:g}, over the last axis ({outer} x {depth})" + (", int16 output" if wide else ""),
     )

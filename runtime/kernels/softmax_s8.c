@@ -19,8 +19,8 @@ static MCF_NOINLINE int32_t mcf_softmax_exp(const mcf_softmax_params *p, int32_t
 }
 
 /* First pass over one row: its maximum, and 1 / sum(exp) as a Q0 value `*recip` together with
- * the right shift that turns recip * exp (a Q0 probability) into units of 1/256. */
-static int32_t mcf_softmax_row(const mcf_softmax_params *p, const int8_t *x, int32_t *recip,
+ * the right shift that turns recip * exp (a Q0 probability) into units of 2^-output_bits. */
+static int32_t mcf_softmax_row(const mcf_softmax_params *p, const int8_t *x, int32_t output_bits, int32_t *recip,
                                int32_t *exponent)
 {
     int32_t max = INT8_MIN;
@@ -40,9 +40,9 @@ static int32_t mcf_softmax_row(const mcf_softmax_params *p, const int8_t *x, int
     }
     /* sum >= 1.0 (the maximum contributes exp(0)), so 1/sum = recip * 2^-bits_over_unit. */
     *recip = mcf_fp_reciprocal((int32_t)sum, MCF_SOFTMAX_SUM_BITS, &bits_over_unit);
-    /* Q0 has 31 fractional bits, the output 8. The reference requires the shift to lie in
-     * [0, 31] and stops otherwise (only when sum >= 512, i.e. depth >= 512); we clamp. */
-    *exponent = mcf_clamp(bits_over_unit + 31 - 8, 0, 31);
+    /* Q0 has 31 fractional bits, the output 8 (or 16). The reference requires the shift to lie in
+     * [0, 31] and stops otherwise (only for very long rows); we clamp. */
+    *exponent = mcf_clamp(bits_over_unit + 31 - output_bits, 0, 31);
     return max;
 }
 
@@ -54,7 +54,7 @@ void mcf_softmax_s8(const mcf_softmax_params *p, const int8_t *input, int8_t *ou
         int8_t *y = output + r * p->depth;
         int32_t recip;
         int32_t exponent;
-        const int32_t max = mcf_softmax_row(p, x, &recip, &exponent);
+        const int32_t max = mcf_softmax_row(p, x, 8, &recip, &exponent);
         int32_t c;
         for (c = 0; c < p->depth; ++c) {
             const int32_t diff = (int32_t)x[c] - max;
@@ -66,6 +66,30 @@ void mcf_softmax_s8(const mcf_softmax_params *p, const int8_t *input, int8_t *ou
                 q = mcf_clamp(q, INT8_MIN, INT8_MAX);
             }
             y[c] = (int8_t)q;
+        }
+    }
+}
+
+void mcf_softmax_s8_s16(const mcf_softmax_params *p, const int8_t *input, int16_t *output)
+{
+    int32_t r;
+    for (r = 0; r < p->outer; ++r) {
+        const int8_t *x = input + r * p->depth;
+        int16_t *y = output + r * p->depth;
+        int32_t recip;
+        int32_t exponent;
+        const int32_t max = mcf_softmax_row(p, x, 16, &recip, &exponent);
+        int32_t c;
+        for (c = 0; c < p->depth; ++c) {
+            const int32_t diff = (int32_t)x[c] - max;
+            int32_t q = INT16_MIN;
+            if (diff >= p->diff_min) {
+                q = mcf_rounding_divide_by_pot(
+                        mcf_sat_round_doubling_high_mul(recip, mcf_softmax_exp(p, diff)), exponent) +
+                    INT16_MIN;
+                q = mcf_clamp(q, INT16_MIN, INT16_MAX);
+            }
+            y[c] = (int16_t)q;
         }
     }
 }

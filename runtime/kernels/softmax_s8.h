@@ -27,4 +27,8 @@ typedef struct {
  */
 void mcf_softmax_s8(const mcf_softmax_params *p, const int8_t *input, int8_t *output);
 
+/** The same with an int16 output quantized with scale 1/65536 and zero point -32768 (TFLite's
+ *  int8 -> int16 SOFTMAX). */
+void mcf_softmax_s8_s16(const mcf_softmax_params *p, const int8_t *input, int16_t *output);
+
 #endif /* MCF_SOFTMAX_S8_H */

@@ -180,6 +180,35 @@ def validate(
         raise typer.Exit(1)
 
 
+@app.command()
+def convert(
+    model: ModelArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .tflite file to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
+) -> None:
+    """Write the model's integer graph (as mcuforge compiles it) as a standard int8 .tflite."""
+    from .compiler import compile_graph
+    from .errors import OutputExistsError
+    from .exporters import write_file, write_tflite
+    from .frontends import read_model
+    from .frontends.tflite import parse_model
+
+    if output.exists() and not force:  # fail before the work, not after
+        raise OutputExistsError(f"output file already exists: {output}", hint="pass --force to replace it")
+    graph = read_model(model)
+    compile_graph(graph)  # only what mcuforge compiles is written, so the file equals its C build
+    written = write_tflite(graph)
+    parse_model(written.data, output.name)  # the written file reads back
+    write_file(output, written.data, force=force)
+    ui.info(f"wrote {output}: {len(written.data):,} B, {len(graph.operators) + written.pads_added} operators"
+            + (f" ({written.pads_added} PAD in front of explicitly padded operators)" if written.pads_added else ""))
+    if written.inexact:
+        ops = ", ".join(f"#{i} {opcode}" for i, opcode in written.inexact)
+        ui.warning(f"not bit-exact with onnxruntime: {ops} requantize in float32 in onnxruntime (and in mcuforge's C "
+                   "for this .onnx); in the .tflite they use TFLite's fixed-point requantization, which rounds some "
+                   "results one step differently")
+
+
 # ---- boards and projects -------------------------------------------------------------------------
 
 BoardDirOpt = Annotated[Optional[list[Path]], typer.Option("--board-dir", help="Extra folder of board YAML files "  # noqa: UP045

@@ -1,0 +1,253 @@
+"""The IR → a standard .tflite flatbuffer (schema object API from the `tflite-micro` package).
+
+The IR uses TFLite's operator names and option fields, so writing it is mostly the reader run
+backwards: tensors with their quantization and constant data, operators with their builtin
+options table, every subgraph. What TFLite cannot say is turned into what it can, or refused:
+explicit padding (`options["pads"]`, e.g. from an ONNX Conv) becomes SAME or VALID where it is
+one of them, else a PAD operator in front (convolutions, max pooling); an operator with
+onnxruntime's float32 output stage (`options["requant"] == "float32"`) is written with TFLite's
+fixed-point requantization, which rounds differently: `written_model.inexact` names them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import flatbuffers
+import numpy as np
+
+from ..errors import UnsupportedModelError
+from ..ir import NUMPY_DTYPES, Graph, Operator, Tensor
+
+try:  # the schema module lives at this path inside the tflite-micro wheel
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+except ImportError as exc:  # pragma: no cover - dependency missing means a broken install
+    raise ImportError("mcuforge needs the 'tflite-micro' package (pip install tflite-micro)") from exc
+
+_TYPES = {k.lower(): v for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+_PADDING = {"SAME": schema.Padding.SAME, "VALID": schema.Padding.VALID}
+_ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4, "SIGN_BIT": 5}
+# Operators whose options table is not named after the operator.
+_OPTIONS_OF = {"AVERAGE_POOL_2D": "Pool2DOptions", "MAX_POOL_2D": "Pool2DOptions", "L2_POOL_2D": "Pool2DOptions",
+               "MEAN": "ReducerOptions", "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions",
+               "REDUCE_MIN": "ReducerOptions", "REDUCE_PROD": "ReducerOptions", "REDUCE_ANY": "ReducerOptions",
+               "REDUCE_ALL": "ReducerOptions"}
+_BY_KEY = {re.sub(r"Options$", "", k).lower(): k for k in vars(schema.BuiltinOptions) if not k.startswith("_")}
+# Option keys the IR may carry that are not TFLite fields (handled here, not written).
+_IR_ONLY = {"pads", "requant", "custom_options"}
+_PADDED = {"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D"}
+
+
+@dataclass
+class WrittenModel:
+    data: bytes
+    # Operators (index, opcode) that use onnxruntime's float32 output stage in the IR: TFLite's
+    # fixed-point requantization rounds some of their results differently.
+    inexact: list[tuple[int, str]] = field(default_factory=list)
+    pads_added: int = 0  # PAD operators written in front of operators with explicit padding
+
+
+def options_table(opcode: str) -> str | None:
+    """The BuiltinOptions union member an operator's options are written as."""
+    if opcode in _OPTIONS_OF:
+        return _OPTIONS_OF[opcode]
+    return _BY_KEY.get(opcode.replace("_", "").lower())
+
+
+def _camel_fields(obj: Any) -> dict[str, str]:
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): k for k in vars(obj)}
+
+
+def _builtin_options(op: Operator) -> tuple[int, Any] | None:
+    opts = {k: v for k, v in op.options.items() if k not in _IR_ONLY}
+    if not opts:
+        return None
+    table = options_table(op.opcode)
+    if table is None or not hasattr(schema, table + "T"):
+        raise UnsupportedModelError(f"operator {op.index} ({op.opcode}): no TFLite options table for its options")
+    obj = getattr(schema, table + "T")()
+    fields = _camel_fields(obj)
+    for key, value in opts.items():
+        if key not in fields:
+            raise UnsupportedModelError(f"operator {op.index} ({op.opcode}): option {key!r} has no TFLite field")
+        if key == "padding" and isinstance(value, str):
+            value = _PADDING[value]
+        elif key.endswith("activation_function") and isinstance(value, str):
+            value = _ACTIVATIONS[value]
+        elif isinstance(value, (list, tuple)):
+            value = np.asarray(value, dtype=np.int32)
+        elif isinstance(value, str):
+            value = value.encode()
+        setattr(obj, fields[key], value)
+    return getattr(schema.BuiltinOptions, table), obj
+
+
+def _same_pads(in_size: int, out_size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TFLite's SAME padding (before, after) along one axis."""
+    eff = (kernel - 1) * dilation + 1
+    total = max((out_size - 1) * stride + eff - in_size, 0)
+    return total // 2, total - total // 2
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.model = schema.ModelT()
+        self.model.version = 3
+        self.model.description = b"written by mcuforge convert"
+        self.model.buffers = [schema.BufferT()]  # buffer 0: the conventional empty buffer
+        self.model.operatorCodes = []
+        self.codes: dict[str, int] = {}
+        self.buffer_of: dict[int, int] = {}
+
+    def code(self, opcode: str) -> int:
+        if opcode not in self.codes:
+            c = schema.OperatorCodeT()
+            if opcode.startswith("CUSTOM:"):
+                builtin = schema.BuiltinOperator.CUSTOM
+                c.customCode = opcode.split(":", 1)[1].encode()
+            elif hasattr(schema.BuiltinOperator, opcode):
+                builtin = getattr(schema.BuiltinOperator, opcode)
+            else:
+                raise UnsupportedModelError(f"{opcode} is not a TFLite operator")
+            c.builtinCode = builtin
+            c.deprecatedBuiltinCode = min(builtin, 127)
+            c.version = 1
+            self.codes[opcode] = len(self.model.operatorCodes)
+            self.model.operatorCodes.append(c)
+        return self.codes[opcode]
+
+    def buffer(self, data: np.ndarray, dtype: str) -> int:
+        key = id(data)
+        if key not in self.buffer_of:
+            buf = schema.BufferT()
+            raw = (np.ascontiguousarray(data, dtype=NUMPY_DTYPES[dtype]) if dtype in NUMPY_DTYPES
+                   else np.ascontiguousarray(data))
+            buf.data = np.frombuffer(raw.tobytes(), dtype=np.uint8)
+            self.model.buffers.append(buf)
+            self.buffer_of[key] = len(self.model.buffers) - 1
+        return self.buffer_of[key]
+
+    def tensor(self, t: Tensor) -> Any:
+        if t.dtype not in _TYPES:
+            raise UnsupportedModelError(f"tensor {t.index} ({t.name}): type {t.dtype} has no TFLite type")
+        tt = schema.TensorT()
+        tt.name = t.name.encode()
+        tt.shape = np.array(t.shape, dtype=np.int32)
+        tt.type = _TYPES[t.dtype]
+        tt.buffer = self.buffer(t.data, t.dtype) if t.data is not None else 0
+        tt.isVariable = t.is_variable
+        if t.quant is not None:
+            q = schema.QuantizationParametersT()
+            q.scale = np.array(t.quant.scale, dtype=np.float32)
+            q.zeroPoint = np.array(t.quant.zero_point, dtype=np.int64)
+            q.quantizedDimension = t.quant.axis
+            tt.quantization = q
+        return tt
+
+    def subgraph(self, graph: Graph, name: bytes, result: WrittenModel) -> Any:
+        sg = schema.SubGraphT()
+        sg.name = name
+        sg.tensors = [self.tensor(t) for t in graph.tensors]
+        sg.operators = []
+        for op in graph.operators:
+            inputs = list(op.inputs)
+            opts = dict(op.options)
+            if opts.get("requant") == "float32":
+                result.inexact.append((op.index, op.opcode))
+            if opts.get("pads") is not None and op.opcode in _PADDED:
+                padded = self.explicit_padding(graph, sg, op, opts)
+                if padded is not None:
+                    inputs[0] = padded
+                    result.pads_added += 1
+            o = schema.OperatorT()
+            o.opcodeIndex = self.code(op.opcode)
+            o.inputs = np.array(inputs, dtype=np.int32)
+            o.outputs = np.array(op.outputs, dtype=np.int32)
+            built = _builtin_options(Operator(op.index, op.opcode, op.inputs, op.outputs, opts))
+            if built is not None:
+                o.builtinOptionsType, o.builtinOptions = built
+            if "custom_options" in op.options:
+                o.customOptions = np.frombuffer(op.options["custom_options"], dtype=np.uint8)
+            sg.operators.append(o)
+        sg.inputs = np.array(graph.inputs, dtype=np.int32)
+        sg.outputs = np.array(graph.outputs, dtype=np.int32)
+        return sg
+
+    def explicit_padding(self, graph: Graph, sg: Any, op: Operator, opts: dict[str, Any]) -> int | None:
+        """Turn `pads` into `padding`: SAME or VALID where it equals one, else a PAD operator in
+        front (its new tensor's index returned; `opts` then says VALID)."""
+        top, left, bottom, right = (int(v) for v in opts.pop("pads"))
+        x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+        if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            w = graph.tensors[op.inputs[1]]
+            kh, kw = w.shape[1], w.shape[2]
+        else:
+            kh, kw = int(opts.get("filter_height", 1)), int(opts.get("filter_width", 1))
+        sh, sw = int(opts.get("stride_h", 1)), int(opts.get("stride_w", 1))
+        dh, dw = int(opts.get("dilation_h_factor", 1)), int(opts.get("dilation_w_factor", 1))
+        if (top, left, bottom, right) == (0, 0, 0, 0):
+            opts["padding"] = "VALID"
+            return None
+        # SAME as TFLite computes it: output ceil(in / stride), the padding that gives it.
+        oh, ow = -(-x.shape[1] // sh), -(-x.shape[2] // sw)
+        same_h = _same_pads(x.shape[1], oh, kh, sh, dh)
+        same_w = _same_pads(x.shape[2], ow, kw, sw, dw)
+        if (top, bottom) == same_h and (left, right) == same_w and tuple(y.shape[1:3]) == (oh, ow):
+            opts["padding"] = "SAME"
+            return None
+        if op.opcode == "AVERAGE_POOL_2D":
+            raise UnsupportedModelError(
+                f"operator {op.index} (AVERAGE_POOL_2D): padding {[top, left, bottom, right]} is neither SAME nor "
+                "VALID, and TFLite's average pool cannot take other padding")
+        if x.quant is None:
+            raise UnsupportedModelError(f"operator {op.index} ({op.opcode}): explicit padding of an unquantized input")
+        opts["padding"] = "VALID"
+        n = len(sg.tensors)
+        pads = np.array([[0, 0], [top, bottom], [left, right], [0, 0]], dtype=np.int32)
+        pt = schema.TensorT()
+        pt.name = f"{x.name}/pads{op.index}".encode()
+        pt.shape = np.array([4, 2], dtype=np.int32)
+        pt.type = schema.TensorType.INT32
+        pt.buffer = self.buffer(pads, "int32")
+        padded_shape = (x.shape[0], x.shape[1] + top + bottom, x.shape[2] + left + right, x.shape[3])
+        out = self.tensor(Tensor(n + 1, f"{x.name}/padded{op.index}", padded_shape, x.dtype, x.quant))
+        sg.tensors.extend([pt, out])
+        pad = schema.OperatorT()
+        # A max pool pads with the lowest value so padding never wins; a convolution with the
+        # input's zero point (real 0), as TFLite does inside its own SAME padding.
+        if op.opcode == "MAX_POOL_2D":
+            lowest = schema.TensorT()
+            lowest.name = f"{x.name}/pad_value{op.index}".encode()
+            lowest.shape = np.array([], dtype=np.int32)
+            lowest.type = _TYPES[x.dtype]
+            lowest.buffer = self.buffer(np.array(np.iinfo(NUMPY_DTYPES[x.dtype]).min, dtype=NUMPY_DTYPES[x.dtype]),
+                                        x.dtype)
+            lowest.quantization = out.quantization
+            sg.tensors.append(lowest)
+            pad.opcodeIndex = self.code("PADV2")
+            pad.inputs = np.array([op.inputs[0], n, n + 2], dtype=np.int32)
+        else:
+            pad.opcodeIndex = self.code("PAD")
+            pad.inputs = np.array([op.inputs[0], n], dtype=np.int32)
+        pad.outputs = np.array([n + 1], dtype=np.int32)
+        sg.operators.append(pad)
+        return n + 1
+
+
+def write_tflite(graph: Graph) -> WrittenModel:
+    """The graph (and its further subgraphs) as .tflite bytes. Raises UnsupportedModelError naming
+    what TFLite cannot express."""
+    w = _Writer()
+    result = WrittenModel(b"")
+    try:
+        w.model.subgraphs = [w.subgraph(graph, b"main", result)]
+        for k, sub in enumerate(graph.subgraphs):
+            w.model.subgraphs.append(w.subgraph(sub, f"sub{k + 1}".encode(), result))
+    except UnsupportedModelError as exc:
+        raise UnsupportedModelError(f"{graph.name}: cannot be written as .tflite: {exc.message}") from exc
+    b = flatbuffers.Builder(1024)
+    b.Finish(w.model.Pack(b), file_identifier=b"TFL3")
+    result.data = bytes(b.Output())
+    return result

@@ -64,7 +64,7 @@ static inline void mcf_conv_s16_copy(int16_t *dst, const int16_t *src, int32_t n
     }
 }
 
-/* n zeros (int16) at dst. The loop stays a loop: volatile-free, but written word by word. */
+/* n zeros (int16) at dst, word by word. */
 static inline void mcf_conv_s16_zero(int16_t *dst, int32_t n)
 {
     int32_t i = 0;
@@ -77,8 +77,9 @@ static inline void mcf_conv_s16_zero(int16_t *dst, int32_t n)
 }
 
 /* The window of the output pixel whose (0, 0) tap is input (iy0, ix0), in the filter's
- * (ky, kx, c) order, with zeros for the taps outside the image. */
-static void mcf_conv_s16_column(const mcf_conv_s16_params *p, const int16_t *in_b, int32_t iy0, int32_t ix0,
+ * (ky, kx, c) order, with zeros for the taps outside the image. (The copy and zero loops stay loops,
+ * not library calls.) */
+static MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_column(const mcf_conv_s16_params *p, const int16_t *in_b, int32_t iy0, int32_t ix0,
                                 int32_t ky_lo, int32_t ky_hi, int16_t *col)
 {
     const int32_t ic = p->input_c;

@@ -1,5 +1,6 @@
 """SOFTMAX int8 -> int16 (output scale 1/65536, zero point -32768), as in TFLite Micro's keyword
-model, against TFLite Micro bit for bit on every kernel path, and its refusals."""
+model, against TFLite Micro bit for bit on every kernel path, and its refusals; the refusal of
+int16 HARD_SWISH, which TFLite Micro does not run."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def test_other_output_quantization_refused(out_scale, out_zp):
 def device_models() -> dict[str, bytes]:
     """Branch of the on-device parallel model (tests/test_kernels_on_device.py)."""
     return {"s8_softmax_s16": softmax_model((3, 9), 0.06, 5, 1.0)}
+
+
+def test_int16_hard_swish_refused_by_name():
+    """TFLite Micro's HARD_SWISH runs float32 and int8 only (its interpreter fails on int16), so the
+    refusal says so instead of blaming the type alone."""
+    model = single_op("HARD_SWISH", [T((2, 8), "int16", 0.001, 0)], [T((2, 8), "int16", 0.001, 0)])
+    with pytest.raises(UnsupportedModelError, match="int16 HARD_SWISH is not supported: TensorFlow Lite Micro"):
+        compile_graph(parse_model(model, name="m.tflite"))

@@ -197,6 +197,9 @@ def hard_swish_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int)
 
 @lowering("HARD_SWISH")
 def lower_hard_swish(graph: Graph, op: Operator) -> KernelCall:
+    if op.inputs and graph.tensors[op.inputs[0]].dtype == "int16":
+        raise reject(op, "int16 HARD_SWISH is not supported: TensorFlow Lite Micro's kernel takes float32 and "
+                         "int8 only, so there is no behaviour to match")
     inp, out = _unary_int8(graph, op)
     _, out_exp, _, rel_exp = hard_swish_params(inp.scale, out.scale)
     if out_exp > 0:

@@ -1,0 +1,132 @@
+"""Real quantized ONNX models against onnxruntime: which compile, and how close the generated C is.
+
+The corpus is a folder of QDQ / QOperator `.onnx` models (float models of microcontroller size
+quantized with onnxruntime's `quantize_static`), kept outside the repository (never commit
+third-party models) and found through $MCUFORGE_ONNX_ZOO or `--zoo`; `*.onnx` directly in it or in
+sub-folders, except a `float/` sub-folder (the unquantized originals). Each model goes through the
+real command line: `mcuforge compile`, then `mcuforge validate --json`, which compares the host
+build with onnxruntime (CPU provider, default session options). A traceback is reported as a crash.
+
+    python benchmarks/onnx_zoo.py [--zoo DIR] [--inputs N] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+_MCUFORGE = [sys.executable, "-c", "import sys; from mcuforge.generator.cli import main; sys.exit(main())"]
+
+
+@dataclass
+class OnnxOutcome:
+    model: str
+    compiled: bool = False
+    inputs: int = 0
+    bit_exact: int = 0  # inferences with every output bit-exact
+    elements: int = 0
+    differing: int = 0  # output elements that differ
+    max_steps: float = 0.0  # largest output difference, in quantization steps
+    top1: int = 0  # inferences whose top-1 agreed on every output
+    first_difference: str = ""
+    crashed: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_MCUFORGE, *args], capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _first_error(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("error:"):
+            return line[len("error:"):].strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def survey_model(path: Path, inputs: int = 3, timeout: float = 900.0) -> OnnxOutcome:
+    out = OnnxOutcome(model=path.name)
+    with tempfile.TemporaryDirectory(prefix="mcuforge-onnx-zoo-") as tmp:
+        r = _run(["compile", str(path), "-o", str(Path(tmp) / "lib")], timeout)
+    if "Traceback" in r.stderr:
+        out.crashed.append("compile")
+    if r.returncode != 0:
+        out.reason = _first_error(r.stderr)
+        return out
+    out.compiled = True
+    r = _run(["validate", "--json", "--inputs", str(inputs), str(path)], timeout)
+    if "Traceback" in r.stderr:
+        out.crashed.append("validate")
+    try:
+        res = json.loads(r.stdout)
+    except json.JSONDecodeError:
+        out.reason = _first_error(r.stderr)
+        return out
+    if "error" in res:
+        out.reason = res["error"]
+        return out
+    out.inputs = res["inputs"]
+    out.bit_exact = res["bit_exact"]
+    outs = res["outputs"]
+    out.elements = sum(o["elements"] for o in outs)
+    out.differing = sum(o["differing_elements"] for o in outs)
+    out.max_steps = max((o["max_steps"] for o in outs), default=0.0)
+    out.top1 = min((o["top1_agree"] for o in outs), default=out.inputs)
+    fd = res.get("first_difference")
+    if fd:
+        out.first_difference = f"#{fd['operator']} {fd['opcode']} ({fd['tensor']})"
+    return out
+
+
+def find_models(zoo: Path) -> list[Path]:
+    return sorted(p for p in zoo.rglob("*.onnx") if "float" not in p.relative_to(zoo).parts[:-1])
+
+
+def render(outcomes: list[OnnxOutcome]) -> str:
+    lines = ["| model | compiles | bit-exact inferences | output elements that differ | max steps | top-1 | "
+             "first differing op |",
+             "|---|---|---|---|---|---|---|"]
+    for o in outcomes:
+        if not o.compiled or not o.inputs:
+            lines.append(f"| {o.model} | {'yes' if o.compiled else 'no'} | - | - | - | - | {o.reason[:90]} |")
+            continue
+        lines.append(f"| {o.model} | yes | {o.bit_exact}/{o.inputs} | {o.differing}/{o.elements} "
+                     f"| {o.max_steps:g} | {o.top1}/{o.inputs} | {o.first_difference or '-'} |")
+    crashed = [o.model for o in outcomes if o.crashed]
+    lines.append("")
+    lines.append(f"{len(outcomes)} models, {sum(o.compiled for o in outcomes)} compile, "
+                 f"{sum(o.compiled and o.inputs > 0 and o.bit_exact == o.inputs for o in outcomes)} bit-exact, "
+                 f"{sum(o.compiled and o.inputs > 0 and o.max_steps <= 1 for o in outcomes)} within one step, "
+                 f"{len(crashed)} crashed{': ' + ', '.join(crashed) if crashed else ''}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--zoo", type=Path, default=os.environ.get("MCUFORGE_ONNX_ZOO"),
+                    help="corpus folder (default $MCUFORGE_ONNX_ZOO)")
+    ap.add_argument("--inputs", type=int, default=3, help="random inputs per model")
+    ap.add_argument("--json", type=Path, help="also write the outcomes as JSON")
+    args = ap.parse_args(argv)
+    if args.zoo is None or not Path(args.zoo).is_dir():
+        print("error: no corpus: pass --zoo DIR or set MCUFORGE_ONNX_ZOO", file=sys.stderr)
+        return 2
+    outcomes = []
+    for p in find_models(Path(args.zoo)):
+        outcomes.append(survey_model(p, args.inputs))
+        print(f"{p.name}: {'compiled' if outcomes[-1].compiled else 'refused'}", file=sys.stderr)
+    print(render(outcomes))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
+    return 1 if any(o.crashed for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,6 +3,7 @@
 
 #include "mcf_common.h"
 #include "mcf_dsp.h"
+#include "mcf_rv32.h"
 
 /* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header).
  * `flt` (a constant in each copy): onnxruntime's float32 output stage (mcf_requant_f32). */
@@ -206,8 +207,13 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_im2col(const mcf_conv2d_params *p, cons
 #else
                         const int32_t x0 = x[c] + offset, x1 = x[c + 1] + offset;
                         const int32_t x2 = x[c + 2] + offset, x3 = x[c + 3] + offset;
+#if MCF_KERNELS_RV32 /* natural order: the RV32 loop loads each halfword by itself */
+                        dst[0] = ((uint32_t)x0 & 0xFFFFu) | ((uint32_t)x1 << 16);
+                        dst[1] = ((uint32_t)x2 & 0xFFFFu) | ((uint32_t)x3 << 16);
+#else
                         dst[0] = ((uint32_t)x0 & 0xFFFFu) | ((uint32_t)x2 << 16);
                         dst[1] = ((uint32_t)x1 & 0xFFFFu) | ((uint32_t)x3 << 16);
+#endif
 #endif
                         dst += 4;
                     }
@@ -263,8 +269,13 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_im2col(const mcf_conv2d_params *p, cons
             }
         }
         for (k = 0; k + 4 <= k_total; k += 4) {
+#if MCF_KERNELS_RV32
+            dst[0] = ((uint32_t)(uint16_t)staging[k]) | ((uint32_t)(uint16_t)staging[k + 1] << 16);
+            dst[1] = ((uint32_t)(uint16_t)staging[k + 2]) | ((uint32_t)(uint16_t)staging[k + 3] << 16);
+#else
             dst[0] = ((uint32_t)(uint16_t)staging[k]) | ((uint32_t)(uint16_t)staging[k + 2] << 16);
             dst[1] = ((uint32_t)(uint16_t)staging[k + 1]) | ((uint32_t)(uint16_t)staging[k + 3] << 16);
+#endif
             dst += 4;
         }
         if (k < k_total) { /* the last, partial group: zeros past K */
@@ -272,8 +283,13 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_im2col(const mcf_conv2d_params *p, cons
             const uint32_t x0 = (uint16_t)staging[k];
             const uint32_t x1 = n > 1 ? (uint16_t)staging[k + 1] : 0u;
             const uint32_t x2 = n > 2 ? (uint16_t)staging[k + 2] : 0u;
+#if MCF_KERNELS_RV32
+            dst[0] = x0 | (x1 << 16);
+            dst[1] = x2;
+#else
             dst[0] = x0 | (x2 << 16);
             dst[1] = x1;
+#endif
             dst += 4;
         }
     }
@@ -287,7 +303,18 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_im2col(const mcf_conv2d_params *p, cons
     }
 }
 
-#if !MCF_KERNELS_DSP
+#if MCF_KERNELS_RV32
+/* One group: a word of four weights (byte j = weight 4g+j) against both pixels' values, which the
+ * RV32 columns hold in natural order (x[0..3]: pixel 0, x[4..7]: pixel 1, int16, aligned). */
+static inline void mcf_conv2d_mac4(uint32_t w, const uint32_t *x, int32_t *acc0, int32_t *acc1)
+{
+    const int16_t *v = (const int16_t *)(const void *)x;
+    const int32_t w0 = (int8_t)(w & 0xFFu), w1 = (int8_t)((w >> 8) & 0xFFu);
+    const int32_t w2 = (int8_t)((w >> 16) & 0xFFu), w3 = (int8_t)(w >> 24);
+    *acc0 += w0 * v[0] + w1 * v[1] + w2 * v[2] + w3 * v[3];
+    *acc1 += w0 * v[4] + w1 * v[5] + w2 * v[6] + w3 * v[7];
+}
+#elif !MCF_KERNELS_DSP
 /* Halfword `at` of the column words (read as bytes: the words were stored as uint32_t). */
 static inline int32_t mcf_col16(const uint32_t *x, int32_t at)
 {
@@ -375,6 +402,20 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, c
     c.act_max = p->act_max;
     c.full = full;
     c.flt = flt;
+#if MCF_KERNELS_RV32
+    for (; oc + 4 <= oc_count; oc += 4) { /* two pairs of channels at a time (mcf_rv32.h) */
+        int32_t acc[8];
+        int32_t i;
+        mcf_rv32_conv_2x4((const int16_t *)(const void *)cols, (const int16_t *)(const void *)(cols + 4 * groups),
+                          (const int8_t *)(const void *)w, (const int8_t *)(const void *)(w + 2 * groups), bias + oc,
+                          acc);
+        w += 4 * groups;
+        for (i = 0; i < 4; ++i) {
+            mcf_conv2d_out2(c, acc[i], acc[4 + i], mult[(oc + i) * qstep], shift[(oc + i) * qstep], out0 + oc + i,
+                            out1 + oc + i);
+        }
+    }
+#endif
     for (; oc + 2 <= oc_count; oc += 2) {
         const uint32_t *x = cols;
         const uint32_t *x_end = cols + 4 * groups;

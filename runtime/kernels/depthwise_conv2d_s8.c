@@ -4,6 +4,7 @@
 
 #include "mcf_common.h"
 #include "mcf_dsp.h"
+#include "mcf_rv32.h"
 
 /* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header).
  * `flt` (a constant in each copy): onnxruntime's float32 output stage (mcf_requant_f32). */
@@ -128,7 +129,11 @@ static inline uint32_t mcf_dw_load_partial(const int8_t *x, int32_t n)
 /* Halfword `at` of the weight words, read as bytes (the array is uint32_t). */
 static inline int32_t mcf_dw_w16(const uint32_t *w, int32_t at)
 {
+#if MCF_KERNELS_RV32 /* the words are aligned: one LH */
+    return ((const int16_t *)(const void *)w)[at];
+#else
     return mcf_read_s16((const uint8_t *)w + 2 * at);
+#endif
 }
 #endif
 
@@ -175,6 +180,9 @@ static inline int32_t mcf_dw_w16(const uint32_t *w, int32_t at)
                 : [xp] "r"(xaddr), [sx] "r"(step), [wp] "r"(w), [off] "r"(offset2)           \
                 : "memory");                                                                 \
     } while (0)
+#elif MCF_KERNELS_RV32 /* four LB, four LH: no word to unpack */
+#define MCF_DW_TAP_AT(xaddr, w) MCF_RV32_DW_TAP((xaddr), (w), offset)
+#define MCF_DW_ROW3_AT(xaddr, step, w) MCF_RV32_DW_ROW3((xaddr), (step), (w), offset)
 #else
 #define MCF_DW_TAP_AT(xaddr, w) MCF_DW_TAP(mcf_read_u32(xaddr), w)
 #define MCF_DW_ROW3_AT(xaddr, step, w)                    \

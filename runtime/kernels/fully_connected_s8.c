@@ -3,6 +3,7 @@
 
 #include "mcf_common.h"
 #include "mcf_dsp.h"
+#include "mcf_rv32.h"
 
 /* The reference loop; `flt` (a constant in each copy): onnxruntime's float32 output stage
  * (mcf_requant_f32, `multiplier` holding the scales' bits) instead of TFLite's. */
@@ -155,6 +156,60 @@ static MCF_NOINLINE int32_t mcf_fc_requantize_other(int32_t acc, int32_t mult, i
     return mcf_requantize(acc, mult, shift);
 }
 
+#if MCF_KERNELS_RV32
+/* The fast path on RV32: eight units (two blocks of the layout) per pass, mcf_rv32_fc_8. */
+static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
+                                        int8_t *output)
+{
+    const int32_t depth = p->depth;
+    const int32_t units = p->units;
+    const int32_t full = depth >> 2;
+    const int32_t rest = depth & 3;
+    const int32_t block_words = 4 * ((depth + 3) >> 2);
+    const int32_t qstep = p->per_channel ? 1 : 0;
+    const int32_t out_offset = p->output_offset;
+    const int32_t act_min = p->act_min;
+    const int32_t act_max = p->act_max;
+    const int full_range = act_min == -128 && act_max == 127;
+    int32_t b = 0;
+    for (; b < p->batches; ++b) {
+        const int8_t *x = input + b * depth;
+        int8_t *out = output + b * units;
+        const uint32_t *wb = w;
+        int32_t u;
+        for (u = 0; u < units; u += 8, wb += 2 * block_words) {
+            const int32_t n = MCF_MIN(8, units - u);
+            const int32_t blocks = n > 4 ? 2 : 1; /* a block past the last unit does not exist */
+            int32_t acc[8];
+            int32_t i;
+            for (i = 0; i < 8; ++i) {
+                acc[i] = i < n ? p->bias[u + i] : 0;
+            }
+            if (blocks == 2) {
+                mcf_rv32_fc_8(x, full, (const int8_t *)(const void *)wb,
+                              (const int8_t *)(const void *)(wb + block_words), acc);
+            } else {
+                mcf_rv32_fc_4(x, full, (const int8_t *)(const void *)wb, acc);
+            }
+            for (i = 0; rest && i < blocks; ++i) {
+                int32_t a0 = acc[4 * i], a1 = acc[4 * i + 1], a2 = acc[4 * i + 2], a3 = acc[4 * i + 3];
+                const uint32_t *wt = wb + i * block_words + 4 * full;
+                MCF_FC_GROUP(mcf_fc_load_partial(x + 4 * full, rest), wt);
+                acc[4 * i] = a0;
+                acc[4 * i + 1] = a1;
+                acc[4 * i + 2] = a2;
+                acc[4 * i + 3] = a3;
+            }
+            for (i = 0; i < n; ++i) {
+                const int32_t ch = (u + i) * qstep;
+                out[u + i] = mcf_clamp8(mcf_requantize(acc[i], p->multiplier[ch], p->shift[ch]) + out_offset,
+                                        act_min, act_max, full_range);
+            }
+        }
+    }
+}
+#endif
+
 /*
  * `w`: the weights in blocks of four units (the last block padded with zero units) and, in each,
  * groups of four inputs (the last group padded with zeros): per group, one word per unit.
@@ -173,6 +228,12 @@ static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_fast_impl(const mcf_fc_para
     const int32_t act_max = p->act_max;
     const int full_range = act_min == -128 && act_max == 127;
     int32_t b;
+#if MCF_KERNELS_RV32
+    if (!flt) { /* TFLite's output stage: the RV32 loop */
+        mcf_fully_connected_s8_rv32(p, input, w, output);
+        return;
+    }
+#endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;

@@ -38,6 +38,30 @@
 #define MCF_KERNELS_DSP 0
 #endif
 
+/*
+ * MCF_KERNELS_RV32: paths for 32-bit RISC-V cores with the M extension and no packed SIMD
+ * (RV32IM, RV32IMAC: ESP32-C3, CH32V, GD32V, Hazard3). Chosen from the compiler's own macros, so
+ * every build flavour (CMake, Zephyr, PlatformIO) gets them without a flag; -DMCF_EMULATE_RV32 turns
+ * them on for any compiler (host tests, which check them bit for bit against TFLite Micro).
+ * Without a multiply-accumulate instruction a product costs MUL + ADD, so these paths keep the
+ * operands in registers as plain int8/int16 loads (LB / LH take any byte with a 12-bit offset: no
+ * shifts to unpack words) and share each load among a block of accumulators (2 pixels x 4
+ * channels in CONV_2D, 4 channels of one pixel in DEPTHWISE_CONV_2D, 8 units in FULLY_CONNECTED).
+ *
+ * MCF_KERNELS_RVP: the seam for the P (packed SIMD) extension draft (SMAQA: four 8x8 products
+ * into one accumulator; KMADA: two 16x16). Nothing uses it yet (QEMU 7.2 cannot run P code): a
+ * path for it would go beside each MCF_KERNELS_RV32 block, with the same operands.
+ */
+#if MCF_KERNELS_FAST && !MCF_KERNELS_DSP && \
+    ((defined(__riscv) && __riscv_xlen == 32 && defined(__riscv_mul)) || defined(MCF_EMULATE_RV32))
+#define MCF_KERNELS_RV32 1
+#else
+#define MCF_KERNELS_RV32 0
+#endif
+#if MCF_KERNELS_RV32 && defined(MCF_KERNELS_RVP) && MCF_KERNELS_RVP
+#error "MCF_KERNELS_RVP: the P-extension paths are not written yet"
+#endif
+
 /* In generated code: a constant in the layout the fast paths read (fast builds), or the model's own
  * (portable builds). model_data.c defines only the one its build uses. Compile every file of a
  * model library with the same MCF_* flags. */
@@ -81,6 +105,21 @@ static inline void mcf_write_u32(void *p, uint32_t v)
     b[2] = (uint8_t)(v >> 16);
     b[3] = (uint8_t)(v >> 24);
 #endif
+}
+
+/* A word from an address known to be 4-byte aligned (a uint32_t array seen through a byte
+ * pointer): one load everywhere. mcf_read_u32 cannot assume that, and on cores where unaligned
+ * words are slow or trap GCC builds it from bytes (RV32 with GCC 12: four byte loads and a copy
+ * through the stack, -mstrict-align or not). */
+static inline uint32_t mcf_load_u32a(const void *p)
+{
+    uint32_t v;
+#if defined(__GNUC__) || defined(__clang__)
+    MCF_COPY_FIXED(&v, __builtin_assume_aligned(p, 4), sizeof v);
+#else
+    MCF_COPY_FIXED(&v, p, sizeof v);
+#endif
+    return v;
 }
 
 /* Two bytes from any address as a little-endian int16 (the portable paths read halfwords of

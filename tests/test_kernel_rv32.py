@@ -1,0 +1,48 @@
+"""The RV32 kernel paths (MCF_KERNELS_RV32, runtime/kernels/mcf_rv32.h) on host, built with
+-DMCF_EMULATE_RV32, bit for bit against TFLite Micro: CONV_2D's 2-pixel x 4-channel blocks (with
+the 2-channel and odd-channel tails, natural-order columns from both im2col routes), DEPTHWISE_CONV_2D
+taps (3x3 rows, other windows, partial channel groups, depth multipliers) and FULLY_CONNECTED's
+8-unit blocks (1..7 units left, depths that are not a multiple of 4). Geometries from the kernels'
+own tests. tests/test_riscv_hil.py runs the real instructions (whole models under QEMU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kernel_check import check_bit_exact
+from test_kernel_conv import CASES as CONV_CASES
+from test_kernel_conv import conv_model
+from test_kernel_depthwise_conv import CASES as DW_CASES
+from test_kernel_depthwise_conv import dw_model
+from tflite_builder import Activation, T, options, rng_int8, single_op
+
+RV32 = ("rv32-emulated",)
+
+CONV = ["1x1_per_tensor", "wide_out", "odd_all", "3x3_stride2_same_odd", "stack_c3_stride2_odd_oc", "10x4_kws_like"]
+DW = ["c6_3x3_word_loads", "c7_stride2", "c1_3x3_last_pixel", "vww_like", "5x5_same", "mult4_stride2"]
+
+
+@pytest.mark.parametrize("name", CONV)
+def test_conv2d_rv32(name: str) -> None:
+    check_bit_exact(conv_model(**CONV_CASES[name]), count=2, paths=RV32)
+
+
+@pytest.mark.parametrize("name", DW)
+def test_depthwise_conv2d_rv32(name: str) -> None:
+    check_bit_exact(dw_model(**DW_CASES[name]), count=2, paths=RV32)
+
+
+@pytest.mark.parametrize("batches,depth,units,per_channel,in_zp", [
+    (2, 37, 13, False, 11),  # 8 + 5 units (the second pass has one block of 4 and one unit), depth % 4 == 1
+    (3, 7, 9, True, 0),  # 8 + 1 units, one whole group and three inputs left
+])
+def test_fully_connected_rv32(batches: int, depth: int, units: int, per_channel: bool, in_zp: int) -> None:
+    rng = np.random.default_rng(depth * units)
+    w_scale = list(rng.uniform(0.001, 0.02, units)) if per_channel else 0.01
+    w = T((units, depth), "int8", w_scale, [0] * units if per_channel else 0, data=rng_int8(rng, (units, depth)))
+    bias = T((units,), "int32", [0.05 * s for s in w_scale] if per_channel else 0.0005, 0,
+             data=rng.integers(-5000, 5000, units).astype(np.int32))
+    model = single_op("FULLY_CONNECTED", [T((batches, depth), "int8", 0.05, in_zp), w, bias],
+                      [T((batches, units), "int8", 0.2, 5)],
+                      options("FullyConnectedOptions", fusedActivationFunction=Activation.RELU6))
+    check_bit_exact(model, count=2, paths=RV32)

@@ -152,7 +152,8 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    sys.stdout.write(json.dumps({"url": url, "places": {n: p.status() for n, p in places.places.items()}}) + "\n")
+    sys.stdout.write(json.dumps({"url": url, "workdir": str(places.workdir),
+                                 "places": {n: p.status() for n, p in places.places.items()}}) + "\n")
     sys.stdout.flush()
     try:
         server.serve_forever(poll_interval=0.2)

@@ -153,7 +153,8 @@ class PlaceWorker(threading.Thread):
             self.lost.set()
 
     def abort(self) -> None:
-        """Unblocks the worker from another thread (its device link is closed under it)."""
+        """Unblocks the worker from another thread (its device link is closed under it): only when
+        the run stops, since the worker then fails in whatever way the closed link makes it."""
         device = self.device
         if device is not None:
             device.close()
@@ -174,7 +175,8 @@ class PlaceWorker(threading.Thread):
                 finally:
                     self.queue.finish(board, WorkItem(item.job, [i for i in item.vectors if i not in done]))
         except BaseException as exc:  # recorded for the caller; the thread must not die silently
-            self.error = exc
+            if not (self.stop.is_set() or self.lost.is_set()):  # else: its link was closed under it
+                self.error = exc
         finally:
             if self.device is not None:
                 self.device.close()
@@ -307,8 +309,7 @@ def supervise(workers: list[PlaceWorker], queue: WorkQueue, *, pump: Callable[[]
                 continue
             if w.is_alive() and not w.lost.is_set() and not still_there(w.info):
                 w.mark_lost("its exporter disappeared: the coordinator no longer lists its resources")
-                w.abort()
-                queue.wake()
+                queue.wake()  # the worker stops at its next vector; that vector goes to another place
             if not w.is_alive():
                 done.add(w.info.name)
                 on_place_done(w)

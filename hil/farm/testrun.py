@@ -61,7 +61,7 @@ def run_farm_test(jobs: list[Job], pattern: str, count: int, *, coordinator: str
             let_go(client, w.info)
             if w.lost.is_set():
                 lost.append(LostPlace(w.info.name, w.lost_reason))
-                say(f"place {w.info.name} lost ({w.lost_reason}); released, its unfinished vectors go to other places")
+                say(f"place {w.info.name} lost: {w.lost_reason}; released, its unfinished vectors go to other places")
 
         try:
             supervise(workers, queue, pump=lambda: client.pump(0.1), still_there=client.still_there,

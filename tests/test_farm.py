@@ -1,0 +1,287 @@
+"""The board farm end to end on loopback: a labgrid coordinator, `mcuforge farm serve` with three
+emulated mps2_an385 places, one labgrid exporter per place, and `mcuforge test --place` sharding two
+projects' vectors over them; a lost exporter, Ctrl-C, a killed run's stale lock, `pytest --lg-env`,
+and `--place` without labgrid."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from junitparser import JUnitXml, Property
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_MODEL = ROOT / "examples" / "models" / "gesture_mlp_int8.tflite"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
+                            and shutil.which("ninja") and shutil.which("labgrid-coordinator")
+                            and shutil.which("labgrid-exporter")),
+                       reason="needs arm-none-eabi-gcc, ninja, qemu-system-arm and labgrid (mcuforge[farm])"),
+]
+
+PLACES = ["emu-0", "emu-1", "emu-2"]
+
+
+def mcuforge(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def popen(*args: str, env: dict[str, str] | None = None, **kw: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            **kw)  # type: ignore[call-overload]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def qemu_running(workdir: str) -> list[int]:
+    """Emulators started from the service's work folder that are still alive."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "qemu-system" in cmd and workdir in cmd:
+            pids.append(int(proc.name))
+    return pids
+
+
+@dataclass
+class Farm:
+    address: str
+    tmp: Path
+    workdir: str
+    env: dict[str, str]
+    exporters: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
+
+    def start_exporter(self, place: str) -> None:
+        self.exporters[place] = popen("labgrid-exporter", "-c", self.address, "--name", f"x-{place}",
+                                      "--hostname", "127.0.0.1", str(self.tmp / f"exp-{place}.yaml"), env=self.env)
+
+    def client(self):  # type: ignore[no-untyped-def]
+        from mcuforge.hil.farm.places import FarmClient
+
+        return FarmClient(self.address)
+
+    def wait_available(self, names: list[str], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self.client() as c:
+            while True:
+                c.pump(0.2)
+                if all(n in c.session.places and c.info(n).available for n in names):
+                    return
+                assert time.monotonic() < deadline, [c.info(n) for n in names if n in c.session.places]
+
+    def acquired(self) -> dict[str, str | None]:
+        with self.client() as c:
+            c.pump(0.2)
+            return {n: c.session.places[n].acquired for n in PLACES}
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two projects for mps2_an385: the demo model and ad01 (or the demo model again without the
+    reference models)."""
+    tmp = tmp_path_factory.mktemp("farm-projects")
+    models_dir = Path(os.environ.get("MCUFORGE_MODELS_DIR", ROOT.parent / "shared" / "models"))
+    second = models_dir / "ad01_int8.tflite"
+    out = []
+    for name, model in (("demo", DEMO_MODEL), ("second", second if second.is_file() else DEMO_MODEL)):
+        for cmd in (("new", str(tmp / name), "--model", str(model), "--board", "mps2_an385"),
+                    ("build", str(tmp / name))):
+            proc = mcuforge(*cmd)
+            assert proc.returncode == 0, proc.stderr
+        out.append(tmp / name)
+    return out
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
+    pytest.importorskip("labgrid")
+    tmp = tmp_path_factory.mktemp("farm")
+    address = f"127.0.0.1:{free_port()}"
+    env = dict(os.environ, LG_COORDINATOR=address)
+    coordinator = popen("labgrid-coordinator", "-l", address, cwd=str(tmp), env=env)
+    service = popen(sys.executable, "-m", "mcuforge.generator.cli", "farm", "serve", "--board", "mps2_an385:3",
+                    "--exporter-config", str(tmp / "exp.yaml"), "--split", env=env)
+    farm = None
+    try:
+        assert service.stdout is not None
+        ready = json.loads(service.stdout.readline())
+        assert sorted(ready["places"]) == PLACES
+        farm = Farm(address, tmp, ready["workdir"], env)
+        for p in PLACES:
+            farm.start_exporter(p)
+        deadline = time.monotonic() + 30
+        while True:  # the coordinator needs a moment before it takes clients
+            try:
+                client = farm.client()
+                break
+            except Exception:
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+        with client:
+            for p in PLACES:
+                client.create_place(p, f"*/{p}/*")
+        farm.wait_available(PLACES)
+        yield farm
+    finally:
+        for proc in [*(farm.exporters.values() if farm else []), service, coordinator]:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if farm is not None:
+            assert not qemu_running(farm.workdir), "the service left an emulator running"
+
+
+def junit_cases(path: Path) -> list[tuple[str, str, str, bool]]:
+    """(suite, case, place, passed) of every test case in a JUnit file."""
+    out = []
+    for suite in JUnitXml.fromfile(str(path)):
+        for case in suite:
+            if isinstance(case, Property):
+                continue
+            place = (case.system_out or "").rsplit("place=", 1)[-1]
+            out.append((suite.name, case.name, place, case.is_passed))
+    return out
+
+
+def test_two_models_sharded_over_three_places(farm: Farm, projects: list[Path], tmp_path: Path) -> None:
+    started = time.monotonic()
+    for p in projects:  # one after the other, each on its own local emulator
+        proc = mcuforge("test", str(p), "--random", "20")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    sequential = time.monotonic() - started
+
+    junit = tmp_path / "farm.xml"
+    started = time.monotonic()
+    proc = mcuforge("test", *map(str, projects), "--place", "emu", "--places", "3", "--random", "20",
+                    "--junit", str(junit), "--json", env=farm.env)
+    parallel = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["passed"] == 40 and report["failed"] == 0 and sorted(report["places"]) == PLACES
+    assert all(v["max_abs_diff"] == 0 and v["unit"] == "instructions" for r in report["reports"] for v in r["vectors"])
+    cases = junit_cases(junit)
+    assert len(cases) == 40 and all(c[3] for c in cases)
+    assert len({(c[0], c[1]) for c in cases}) == 40, "a vector counted twice"
+    assert len({c[2] for c in cases}) >= 2, f"the vectors were not spread: {Counter(c[2] for c in cases)}"
+    assert not any(farm.acquired().values())
+    print(f"sequential {sequential:.1f} s, farm {parallel:.1f} s")
+    assert parallel < sequential, f"the farm run took {parallel:.1f} s, one after another {sequential:.1f} s"
+
+
+def test_lost_exporter_and_ctrl_c(farm: Farm, projects: list[Path], tmp_path: Path) -> None:
+    junit = tmp_path / "lost.xml"
+    run = popen(sys.executable, "-m", "mcuforge.generator.cli", "test", *map(str, projects), "--place", "emu",
+                "--places", "3", "--random", "20", "--junit", str(junit), env=farm.env)
+    try:
+        assert run.stdout is not None
+        seen = []
+        for line in run.stdout:
+            seen.append(line)
+            if " on emu-0 " in line:  # emu-0 is working: its exporter goes away now
+                farm.exporters["emu-0"].kill()
+                break
+        out, err = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+        farm.exporters["emu-0"].wait()
+    assert run.returncode == 0, "".join(seen) + out + err
+    assert "place emu-0 lost: its exporter disappeared" in err, out + err
+    for suite in JUnitXml.fromfile(str(junit)):
+        assert any(p.name == "lost_places" and "place emu-0 lost" in p.value for p in suite.properties())
+    cases = junit_cases(junit)
+    assert len(cases) == 40 and all(c[3] for c in cases)
+    assert len({(c[0], c[1]) for c in cases}) == 40, "a vector counted twice"
+    assert {c[2] for c in cases} - {"emu-0"}, "no vector moved to another place"
+    assert not any(farm.acquired().values())
+    assert not qemu_running(farm.workdir)
+
+    farm.start_exporter("emu-0")
+    farm.wait_available(PLACES)
+
+    # Ctrl-C in the middle of a farm run: every place released, no emulator left
+    run = popen(sys.executable, "-m", "mcuforge.generator.cli", "test", *map(str, projects), "--place", "emu",
+                "--places", "3", "--random", "20", env=farm.env)
+    try:
+        assert run.stdout is not None
+        for line in run.stdout:
+            if line.startswith("pass"):
+                break
+        run.send_signal(signal.SIGINT)
+        run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130
+    assert not any(farm.acquired().values())
+    assert not qemu_running(farm.workdir)
+
+
+def test_lg_env_pytest_and_stale_lock(farm: Farm, projects: list[Path], tmp_path: Path) -> None:
+    # a generated project's hil_tests/, unchanged, against an emulated place through labgrid
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text(f"targets:\n  main:\n    resources:\n      RemotePlace: {{name: emu-1}}\n"
+                        f"options:\n  coordinator_address: {farm.address}\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                           "--lg-env", str(env_file), str(projects[0] / "hil_tests"),
+                           "--mcuforge-project", str(projects[0])],
+                          capture_output=True, text=True, timeout=300, env=farm.env, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout
+    assert not any(farm.acquired().values())
+
+    # a run killed outright leaves its place locked: detected, with the command that frees it
+    run = popen(sys.executable, "-m", "mcuforge.generator.cli", "run", str(projects[0]), "--place", "emu-2",
+                "--count", "0", env=farm.env)
+    try:
+        assert run.stdout is not None
+        assert run.stdout.readline().startswith("[0]")
+    finally:
+        run.kill()
+        run.wait()
+    proc = mcuforge("farm", "places", "--json", env=farm.env)
+    assert proc.returncode == 0, proc.stderr
+    stale = json.loads(proc.stdout)["stale"]
+    assert [s["place"] for s in stale] == ["emu-2"] and stale[0]["pid"] == run.pid
+    assert stale[0]["command"] == "labgrid-client -p emu-2 release"
+    proc = mcuforge("test", str(projects[0]), "--place", "emu-2", env=farm.env)
+    assert proc.returncode == 2 and "labgrid-client -p emu-2 release" in proc.stderr
+    free = subprocess.run([*stale[0]["command"].split(), ], capture_output=True, text=True, env=farm.env, timeout=60)
+    assert free.returncode == 0, free.stderr
+    assert not any(farm.acquired().values())
+
+
+def test_place_without_labgrid_says_how_to_install(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['labgrid'] = None; from mcuforge.generator.cli import main; "
+            "sys.argv = ['mcuforge', 'test', '.', '--place', 'emu']; main()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert proc.returncode == 2
+    assert "pip install 'mcuforge[farm]'" in proc.stderr and "Traceback" not in proc.stderr

@@ -200,7 +200,8 @@ def convert(
     written = write_tflite(graph)
     parse_model(written.data, output.name)  # the written file reads back
     write_file(output, written.data, force=force)
-    ui.info(f"wrote {output}: {len(written.data):,} B, {len(graph.operators) + written.pads_added} operators"
+    ui.info(f"wrote {output}: {len(written.data):,} B, "
+            f"{len(graph.operators) + written.pads_added + 2 * written.tables} operators"
             + (f" ({written.pads_added} PAD in front of explicitly padded operators)" if written.pads_added else ""))
     if written.inexact:
         ops = ", ".join(f"#{i} {opcode}" for i, opcode in written.inexact)
@@ -581,6 +582,8 @@ def bench(
     workdir: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Keep the generated projects here (default: a temporary folder).")] = None,
     as_json: JsonOpt = False,
+    place: FarmPlaceOpt = None,
+    coordinator: CoordinatorOpt = None,
 ) -> None:
     """Instructions per inference on emulated boards (cycles on a connected board, flashed by the
     bench): optimized kernels vs their portable reference loops (-DMCF_PORTABLE_KERNELS), both checked
@@ -605,6 +608,14 @@ def bench(
     for m in models:
         if not m.is_file():
             raise UsageError(f"model not found: {m}")
+    device = None
+    if place is not None:  # each firmware measured on a free board-farm place of its board
+        if peer_elf or vs or per_layer or port:
+            raise UsageError("--place measures mcuforge's own builds on farm places",
+                             hint="drop --peer-elf, --vs, --per-layer and --port")
+        from .farm_cli import bench_on_places
+
+        board, device = bench_on_places(place, coordinator, board)
     with ui.err.status("benchmarking…") as status:
         def show(line: str) -> None:
             ui.debug(line)
@@ -612,7 +623,7 @@ def bench(
 
         rep = run_bench(models, board or ["mps2_an386"], vectors=vectors, seed=seed, workdir=workdir,
                         peers=parse_peers(peer_elf or []), vs_tflm=vs == "tflm", tflm_dir=tflm_dir,
-                        per_layer=per_layer, framework=framework, port=port, on_progress=show)
+                        per_layer=per_layer, framework=framework, port=port, on_progress=show, device=device)
     if as_json:
         _print_json(rep.to_json())
     else:

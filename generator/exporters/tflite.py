@@ -4,7 +4,9 @@ The IR uses TFLite's operator names and option fields, so writing it is mostly t
 backwards: tensors with their quantization and constant data, operators with their builtin
 options table, every subgraph. What TFLite cannot say is turned into what it can, or refused:
 explicit padding (`options["pads"]`, e.g. from an ONNX Conv) becomes SAME or VALID where it is
-one of them, else a PAD operator in front (convolutions, max pooling); an operator with
+one of them, else a PAD operator in front (convolutions, max pooling); the IR's LOOKUP_TABLE (an
+int8 function as a 256-entry table, from the ONNX front end) becomes CAST to int32, ADD 128 and
+GATHER from the table, which TFLite Micro runs exactly; an operator with
 onnxruntime's float32 output stage (`options["requant"] == "float32"`) is written with TFLite's
 fixed-point requantization, which rounds differently: `written_model.inexact` names them.
 """
@@ -47,6 +49,7 @@ class WrittenModel:
     # fixed-point requantization rounds some of their results differently.
     inexact: list[tuple[int, str]] = field(default_factory=list)
     pads_added: int = 0  # PAD operators written in front of operators with explicit padding
+    tables: int = 0  # LOOKUP_TABLE operators written as CAST + ADD + GATHER
 
 
 def options_table(opcode: str) -> str | None:
@@ -152,6 +155,10 @@ class _Writer:
         sg.tensors = [self.tensor(t) for t in graph.tensors]
         sg.operators = []
         for op in graph.operators:
+            if op.opcode == "LOOKUP_TABLE":
+                self.lookup_table(graph, sg, op)
+                result.tables += 1
+                continue
             inputs = list(op.inputs)
             opts = dict(op.options)
             if opts.get("requant") == "float32":
@@ -174,6 +181,33 @@ class _Writer:
         sg.inputs = np.array(graph.inputs, dtype=np.int32)
         sg.outputs = np.array(graph.outputs, dtype=np.int32)
         return sg
+
+    def lookup_table(self, graph: Graph, sg: Any, op: Operator) -> None:
+        """out = table[x & 0xff] as TFLite operators: i = int32(x) + 128; out = GATHER(t, i) with
+        t[i] = table[(i - 128) & 0xff]."""
+        x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+        table = np.asarray(op.options.get("table", ()), dtype=np.int64).reshape(-1)
+        if table.size != 256 or x.dtype != "int8" or y.dtype != "int8":
+            raise UnsupportedModelError(f"operator {op.index} (LOOKUP_TABLE): needs int8 in and out and 256 entries")
+        n = len(sg.tensors)
+        wide = self.tensor(Tensor(n, f"{y.name}/index", x.shape, "int32"))
+        offset = self.tensor(Tensor(n + 1, f"{y.name}/offset", (), "int32", data=np.array(128, dtype=np.int32)))
+        index = self.tensor(Tensor(n + 2, f"{y.name}/index128", x.shape, "int32"))
+        params = np.concatenate([table[128:], table[:128]]).astype(np.int8)
+        values = self.tensor(Tensor(n + 3, f"{y.name}/table", (256,), "int8", y.quant, data=params))
+        sg.tensors.extend([wide, offset, index, values])
+        for opcode, ins, outs, opts in (
+                ("CAST", [op.inputs[0]], [n], None),
+                ("ADD", [n, n + 1], [n + 2], ("AddOptions", schema.AddOptionsT())),
+                ("GATHER", [n + 3, n + 2], [op.outputs[0]], ("GatherOptions", schema.GatherOptionsT()))):
+            o = schema.OperatorT()
+            o.opcodeIndex = self.code(opcode)
+            o.inputs = np.array(ins, dtype=np.int32)
+            o.outputs = np.array(outs, dtype=np.int32)
+            if opts is not None:
+                o.builtinOptionsType = getattr(schema.BuiltinOptions, opts[0])
+                o.builtinOptions = opts[1]
+            sg.operators.append(o)
 
     def explicit_padding(self, graph: Graph, sg: Any, op: Operator, opts: dict[str, Any]) -> int | None:
         """Turn `pads` into `padding`: SAME or VALID where it equals one, else a PAD operator in

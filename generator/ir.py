@@ -112,6 +112,9 @@ class Graph:
     # The model's other subgraphs (index k - 1 holds subgraph k), each with its own tensor indices:
     # CALL_ONCE initialisers (generator/ops/variables.py), or the bodies of WHILE / IF (refused).
     subgraphs: list[Graph] = field(default_factory=list)
+    # The front end that read the model: "tflite" or "onnx" (ONNX models are checked against
+    # onnxruntime, whose integer kernels requantize in float32).
+    source_format: str = "tflite"
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

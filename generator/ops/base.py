@@ -139,6 +139,21 @@ def padding_offsets(padding: str, in_size: int, filt: int, stride: int, dilation
     return out, total // 2
 
 
+def explicit_padding(op: Operator, pads: object, size: tuple[int, int], filt: tuple[int, int],
+                     stride: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(output_h, pad_top, output_w, pad_left) for explicit padding `pads` = (top, left, bottom,
+    right), as an ONNX Conv or pool states it; taps in the padding are skipped like SAME's."""
+    try:
+        top, left, bottom, right = (int(v) for v in pads)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise reject(op, f"pads must be (top, left, bottom, right), got {pads!r}") from None
+    if min(top, left, bottom, right) < 0:
+        raise reject(op, f"negative padding {[top, left, bottom, right]} is not supported")
+    out = [(n + lo + hi - (f - 1) * d - 1) // s + 1
+           for n, lo, hi, f, s, d in zip(size, (top, left), (bottom, right), filt, stride, dilation, strict=True)]
+    return out[0], top, out[1], left
+
+
 def nhwc(t: Tensor) -> tuple[int, int, int, int]:
     if len(t.shape) != 4:
         raise ValueError(f"tensor {t.name} is not 4-D")

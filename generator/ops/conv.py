@@ -29,6 +29,7 @@ from .base import (
     FastOr,
     KernelCall,
     ScratchRef,
+    explicit_padding,
     lowering,
     padding_offsets,
     reject,
@@ -45,8 +46,9 @@ _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 def _geometry(op: Operator, inp: Tensor, fh: int, fw: int, out: Tensor) -> dict[str, int]:
     """Strides, dilations, padding and output size; checks them against the stored output shape."""
     opts = op.options
-    padding = opts.get("padding", "SAME")
-    if padding not in ("SAME", "VALID"):
+    pads = opts.get("pads")  # explicit (top, left, bottom, right), e.g. from an ONNX Conv
+    padding = "explicit" if pads is not None else opts.get("padding", "SAME")
+    if padding not in ("SAME", "VALID", "explicit"):
         raise reject(op, f"unsupported padding {padding!r}; only SAME and VALID exist for this op")
     sh, sw = int(opts.get("stride_h", 1)), int(opts.get("stride_w", 1))
     dh, dw = int(opts.get("dilation_h_factor", 1)), int(opts.get("dilation_w_factor", 1))
@@ -59,8 +61,11 @@ def _geometry(op: Operator, inp: Tensor, fh: int, fw: int, out: Tensor) -> dict[
     if len(out.shape) != 4:
         raise reject(op, f"output must be 4-D NHWC, got shape {list(out.shape)}")
     n, h, w, _ = inp.shape
-    oh, pad_top = padding_offsets(padding, h, fh, sh, dh)
-    ow, pad_left = padding_offsets(padding, w, fw, sw, dw)
+    if pads is not None:
+        oh, pad_top, ow, pad_left = explicit_padding(op, pads, (h, w), (fh, fw), (sh, sw), (dh, dw))
+    else:
+        oh, pad_top = padding_offsets(padding, h, fh, sh, dh)
+        ow, pad_left = padding_offsets(padding, w, fw, sw, dw)
     if oh < 1 or ow < 1:
         raise reject(op, f"the {fh}x{fw} filter (dilation {dh}x{dw}) does not fit the {h}x{w} input "
                          f"with {padding} padding")

@@ -13,7 +13,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..overlap import window_min_shift
 from ..quant import activation_range
-from .base import KernelCall, lowering, padding_offsets, reject, require_int8
+from .base import KernelCall, explicit_padding, lowering, padding_offsets, reject, require_int8
 from .fully_connected_s16 import require_int16
 from .pooling_s16 import as_int16
 
@@ -52,8 +52,9 @@ def lower_pool(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, f"input and output must be 4-D NHWC, got {list(inp.shape)} and {list(out.shape)}")
 
     opts = op.options
-    padding = opts.get("padding", "SAME")
-    if padding not in ("SAME", "VALID"):
+    pads = opts.get("pads")  # explicit (top, left, bottom, right), e.g. from an ONNX pool
+    padding = "explicit" if pads is not None else opts.get("padding", "SAME")
+    if padding not in ("SAME", "VALID", "explicit"):
         raise reject(op, f"unsupported padding {padding!r}")
     sh, sw = int(opts.get("stride_h", 0)), int(opts.get("stride_w", 0))
     fh, fw = int(opts.get("filter_height", 0)), int(opts.get("filter_width", 0))
@@ -68,8 +69,11 @@ def lower_pool(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, f"fused activation {act} is not supported (only {', '.join(_ACTIVATIONS)})")
 
     n, h, w, c = inp.shape
-    oh, pad_top = padding_offsets(padding, h, fh, sh, 1)
-    ow, pad_left = padding_offsets(padding, w, fw, sw, 1)
+    if pads is not None:
+        oh, pad_top, ow, pad_left = explicit_padding(op, pads, (h, w), (fh, fw), (sh, sw), (1, 1))
+    else:
+        oh, pad_top = padding_offsets(padding, h, fh, sh, 1)
+        ow, pad_left = padding_offsets(padding, w, fw, sw, 1)
     if oh < 1 or ow < 1:
         raise reject(op, f"the {fh}x{fw} window does not fit the {h}x{w} input with {padding} padding")
     if tuple(out.shape) != (n, oh, ow, c):

@@ -1,0 +1,1084 @@
+"""Model import: a quantized .onnx file → the IR, the same IR the TFLite reader emits.
+
+The file is read with the `onnx` package (`onnx.load_from_string`, the checker and shape
+inference); nothing here parses protobuf. The translation:
+
+- QDQ models (onnxruntime's `quantize_static`, QDQ format): DequantizeLinear → float operator →
+  QuantizeLinear becomes one integer operator on int8 tensors, with TFLite's opcode names and
+  option keys, and `options["requant"] = "float32"` where onnxruntime's integer kernel requantizes
+  in float32. QOperator models (QLinearConv, QLinearMatMul, QGemm, QLinearAdd, ...) become the
+  same operators.
+- Layout: ONNX tensors are NCHW, the IR's are NHWC. Weights are transposed here, once; an
+  activation is transposed at run time only where an operator needs the other order (a Reshape or
+  Flatten of an NCHW tensor keeps ONNX's element order through a TRANSPOSE, which
+  generator/constfold.py moves into the next FULLY_CONNECTED's weights where it can).
+- uint8 activations become int8 with the zero point moved by 128 (exact: the same real values).
+- Element-wise float operators between DQ and Q (Sigmoid, Tanh, LeakyRelu, Clip, HardSwish, ...)
+  become a 256-entry LOOKUP_TABLE computed here in float32, as onnxruntime computes them.
+- Nodes whose inputs are all constant (Shape, Gather on shapes, Concat of constants, ...) are
+  evaluated here with onnx's reference evaluator.
+
+Float models, dynamic shapes and malformed files are refused with one line saying how to fix them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError, UnsupportedModelError
+from ..ir import Graph, Operator, Quant, Tensor
+
+try:
+    import onnx
+    from onnx import numpy_helper
+except ImportError as exc:  # frontends.read_model turns this into a ModelError naming the extra
+    raise ImportError("reading ONNX models needs the 'onnx' package") from exc
+
+MIN_OPSET = 13
+_NHWC = (0, 2, 3, 1)  # ONNX NCHW → IR NHWC
+_NCHW = (0, 3, 1, 2)
+_QUANT_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "QLinearAdd",
+              "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearConcat", "QLinearSigmoid",
+              "QLinearLeakyRelu", "ConvInteger", "MatMulInteger"}
+_FIX_FLOAT = ("quantize it first with onnxruntime.quantization.quantize_static (QDQ format, a "
+              "CalibrationDataReader over representative inputs)")
+_FIX_DYNAMIC = ("fix it: python -m onnxruntime.tools.make_dynamic_shape_fixed --dim_param NAME --dim_value 1 "
+                "in.onnx out.onnx, or onnxsim --overwrite-input-shape, or export with static shapes "
+                "(torch.onnx.export without dynamic_axes)")
+
+
+# ---- values: what an ONNX tensor name stands for while the graph is translated -----------------
+
+@dataclass
+class Act:
+    """An int8 activation tensor of the IR. `nhwc`: the ONNX value is 4-D NCHW, the IR tensor holds
+    it in NHWC order (shape = the ONNX shape permuted by _NHWC)."""
+
+    tensor: int
+    shape: tuple[int, ...]  # ONNX shape
+    nhwc: bool = False
+
+
+@dataclass
+class Deq:
+    """DequantizeLinear of an activation: the float view of `act` (its quantization)."""
+
+    act: Act
+
+
+@dataclass
+class QConst:
+    """A constant integer tensor with its quantization (a DequantizeLinear of an initializer)."""
+
+    data: np.ndarray  # int8 / uint8 / int32 values, ONNX layout
+    scale: np.ndarray  # float32, 1 or per channel
+    zero_point: np.ndarray
+    axis: int = 0
+
+
+@dataclass
+class Pending:
+    """A float operator's result, waiting for its QuantizeLinear (which gives the output scale)."""
+
+    node: Any  # onnx.NodeProto
+    inputs: list[Any]
+    shape: tuple[int, ...]
+    clamp: tuple[float, float] | None = None  # a Relu / Clip that followed
+    unary: list[Any] = field(default_factory=list)  # element-wise float functions applied after
+
+
+@dataclass
+class FloatIn:
+    """A float32 graph input."""
+
+    tensor: int
+    shape: tuple[int, ...]
+
+
+Value = Act | Deq | QConst | Pending | FloatIn | np.ndarray
+
+
+def read_model(path: str | Path) -> Graph:
+    """Read a quantized .onnx file. Raises ModelError with one clear line."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelError(f"model file not found: {p}")
+    if p.is_dir():
+        raise ModelError(f"model path is a folder, not an .onnx file: {p}")
+    try:
+        buf = p.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {p}: {exc.strerror}") from exc
+    return parse_model(buf, name=p.name)
+
+
+def parse_model(buf: bytes, name: str = "model.onnx") -> Graph:
+    if len(buf) == 0:
+        raise ModelError(f"{name}: the file is empty")
+    try:
+        model = onnx.load_from_string(buf)
+    except Exception as exc:  # protobuf raises DecodeError, RuntimeWarning, ... on garbage
+        raise ModelError(f"{name}: not an ONNX model (the protobuf cannot be parsed: {type(exc).__name__})") from exc
+    if not model.HasField("graph") or (len(model.graph.node) == 0 and len(model.graph.output) == 0):
+        raise ModelError(f"{name}: not an ONNX model (it holds no graph)")
+    try:
+        onnx.checker.check_model(model)
+    except Exception as exc:
+        raise ModelError(f"{name}: invalid ONNX model: {_first_line(exc)}") from exc
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    if opset < MIN_OPSET:
+        raise ModelError(f"{name}: the model uses opset {opset}; mcuforge reads opset {MIN_OPSET} and newer "
+                         f"(export with opset_version={MIN_OPSET} or later, or convert with "
+                         "onnx.version_converter.convert_version)")
+    _check_static_inputs(model, name)
+    if not any(n.op_type in _QUANT_OPS for n in model.graph.node):
+        raise ModelError(f"{name}: a float model (no QuantizeLinear / DequantizeLinear); mcuforge compiles "
+                         f"integer models: {_FIX_FLOAT}")
+    try:
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except Exception as exc:
+        raise ModelError(f"{name}: ONNX shape inference failed: {_first_line(exc)}") from exc
+    try:
+        graph = _Importer(model, name).run()
+    except (ModelError, UnsupportedModelError):
+        raise
+    except Exception as exc:  # inconsistent graphs the checker let through
+        raise ModelError(f"{name}: the ONNX graph is inconsistent ({type(exc).__name__}: {_first_line(exc)})") from exc
+    graph.sha256 = hashlib.sha256(buf).hexdigest()
+    return graph
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def _check_static_inputs(model: Any, name: str) -> None:
+    init = {i.name for i in model.graph.initializer}
+    for vi in list(model.graph.input) + list(model.graph.output):
+        if vi.name in init:
+            continue
+        tt = vi.type.tensor_type
+        if not tt.HasField("shape"):
+            raise ModelError(f"{name}: '{vi.name}' has no shape; {_FIX_DYNAMIC}")
+        for d in tt.shape.dim:
+            if not d.HasField("dim_value") or d.dim_value <= 0:
+                what = f"'{d.dim_param}'" if d.HasField("dim_param") else "an unknown size"
+                raise ModelError(f"{name}: '{vi.name}' has a dynamic dimension {what}; {_FIX_DYNAMIC}")
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _quantize(x: np.ndarray, scale: float, zp: int, lo: int = -128, hi: int = 127) -> np.ndarray:
+    """onnxruntime's QuantizeLinear in float32: round half to even of x / scale, plus the zero point."""
+    q = np.rint(np.asarray(x, dtype=np.float32) / np.float32(scale)).astype(np.float64) + zp
+    return np.clip(q, lo, hi).astype(np.int64)
+
+
+def _dequantize(q: np.ndarray, scale: float, zp: int) -> np.ndarray:
+    return ((np.asarray(q, dtype=np.int32) - np.int32(zp)).astype(np.float32) * np.float32(scale)).astype(np.float32)
+
+
+# Element-wise float functions, in float32 as onnxruntime evaluates them (numpy float32 math).
+def _unary_fn(node: Any) -> Any:
+    op = node.op_type
+    a = _attrs(node)
+    f32 = np.float32
+    if op == "Sigmoid":
+        return lambda x: (f32(1) / (f32(1) + np.exp(-x))).astype(f32)
+    if op == "Tanh":
+        return lambda x: np.tanh(x).astype(f32)
+    if op == "Relu":
+        return lambda x: np.maximum(x, f32(0))
+    if op == "LeakyRelu":
+        alpha = f32(a.get("alpha", 0.01))
+        return lambda x: np.where(x >= 0, x, x * alpha).astype(f32)
+    if op == "HardSigmoid":
+        alpha, beta = f32(a.get("alpha", 0.2)), f32(a.get("beta", 0.5))
+        return lambda x: np.clip(x * alpha + beta, f32(0), f32(1)).astype(f32)
+    if op == "HardSwish":
+        return lambda x: (x * np.clip(x * f32(1 / 6) + f32(0.5), f32(0), f32(1))).astype(f32)
+    if op == "Elu":
+        alpha = f32(a.get("alpha", 1.0))
+        return lambda x: np.where(x >= 0, x, alpha * (np.exp(x) - f32(1))).astype(f32)
+    if op == "Abs":
+        return lambda x: np.abs(x)
+    if op == "Neg":
+        return lambda x: -x
+    if op == "Exp":
+        return lambda x: np.exp(x).astype(f32)
+    if op == "Softsign":
+        return lambda x: (x / (f32(1) + np.abs(x))).astype(f32)
+    if op == "Identity":
+        return lambda x: x
+    return None
+
+
+_UNARY = ("Sigmoid", "Tanh", "Relu", "LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Abs", "Neg", "Exp",
+          "Softsign")
+_LAYOUT = ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Identity", "MaxPool", "GlobalMaxPool",
+           "Concat", "Split", "Slice", "Pad", "Resize")
+_COMPUTE = ("Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "AveragePool", "GlobalAveragePool",
+            "ReduceMean", "Softmax", "LogSoftmax", "PRelu")
+
+
+class _Importer:
+    def __init__(self, model: Any, name: str) -> None:
+        self.model = model
+        self.name = name
+        self.tensors: list[Tensor] = []
+        self.ops: list[Operator] = []
+        self.values: dict[str, Value] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.elem: dict[str, int] = {}
+        for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
+            tt = vi.type.tensor_type
+            self.elem[vi.name] = tt.elem_type
+            if tt.HasField("shape"):
+                self.shapes[vi.name] = tuple(int(d.dim_value) for d in tt.shape.dim)
+        self.node_name = ""
+
+    # ---- IR building -----------------------------------------------------------------------
+    def error(self, why: str) -> UnsupportedModelError:
+        where = f"node '{self.node_name}': " if self.node_name else ""
+        return UnsupportedModelError(f"{self.name}: {where}{why}")
+
+    def tensor(self, name: str, shape: tuple[int, ...], dtype: str, quant: Quant | None = None,
+               data: np.ndarray | None = None) -> int:
+        i = len(self.tensors)
+        self.tensors.append(Tensor(index=i, name=name, shape=tuple(int(d) for d in shape), dtype=dtype,
+                                   quant=quant, data=data))
+        return i
+
+    def const(self, name: str, data: np.ndarray, dtype: str, quant: Quant | None = None) -> int:
+        arr = np.ascontiguousarray(np.asarray(data).astype(dtype))
+        return self.tensor(name, arr.shape, dtype, quant, arr)
+
+    def op(self, opcode: str, inputs: list[int], outputs: list[int], **options: Any) -> Operator:
+        o = Operator(index=len(self.ops), opcode=opcode, inputs=tuple(inputs), outputs=tuple(outputs),
+                     options=dict(options))
+        self.ops.append(o)
+        return o
+
+    def act_tensor(self, name: str, shape: tuple[int, ...], scale: float, zp: int) -> int:
+        return self.tensor(name, shape, "int8", Quant((float(np.float32(scale)),), (int(zp),)))
+
+    def quant_of(self, a: Act) -> tuple[float, int]:
+        q = self.tensors[a.tensor].quant
+        assert q is not None
+        return q.scale[0], q.zero_point[0]
+
+    def ir_shape(self, a: Act) -> tuple[int, ...]:
+        return self.tensors[a.tensor].shape
+
+    # ---- layout ------------------------------------------------------------------------------
+    def to_nhwc(self, a: Act) -> Act:
+        if a.nhwc or len(a.shape) != 4:
+            return a
+        s, z = self.quant_of(a)
+        shape = tuple(a.shape[p] for p in _NHWC)
+        out = self.act_tensor(self.tensors[a.tensor].name + "/nhwc", shape, s, z)
+        perm = self.const(self.tensors[a.tensor].name + "/perm", np.array(_NHWC), "int32")
+        self.op("TRANSPOSE", [a.tensor, perm], [out])
+        return Act(out, a.shape, True)
+
+    def to_onnx(self, a: Act) -> Act:
+        if not a.nhwc:
+            return a
+        s, z = self.quant_of(a)
+        out = self.act_tensor(self.tensors[a.tensor].name + "/nchw", a.shape, s, z)
+        perm = self.const(self.tensors[a.tensor].name + "/perm", np.array(_NCHW), "int32")
+        self.op("TRANSPOSE", [a.tensor, perm], [out])
+        return Act(out, a.shape, False)
+
+    # ---- driver ------------------------------------------------------------------------------
+    def run(self) -> Graph:
+        g = self.model.graph
+        for init in g.initializer:
+            self.values[init.name] = numpy_helper.to_array(init)
+        inputs = []
+        for vi in g.input:
+            if vi.name in self.values:
+                continue
+            shape = self.shapes[vi.name]
+            et = vi.type.tensor_type.elem_type
+            if et == onnx.TensorProto.FLOAT:
+                t = self.tensor(vi.name, shape, "float32")
+                self.values[vi.name] = FloatIn(t, shape)
+            elif et in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8):
+                raise self.error(f"graph input '{vi.name}' is an integer tensor; mcuforge takes the float input "
+                                 "of a QDQ model (a QuantizeLinear after it)")
+            else:
+                raise self.error(f"graph input '{vi.name}' has element type "
+                                 f"{onnx.TensorProto.DataType.Name(et)}; only float32 inputs are supported")
+            inputs.append(t)
+        for node in g.node:
+            self.node_name = node.name or node.op_type
+            self.visit(node)
+        self.node_name = ""
+        outputs = [self.graph_output(o.name) for o in g.output]
+        return Graph(name=self.name, sha256="", tensors=self.tensors, operators=self.ops, inputs=tuple(inputs),
+                     outputs=tuple(outputs), source_format="onnx")
+
+    def graph_output(self, name: str) -> int:
+        v = self.values.get(name)
+        if isinstance(v, Deq):
+            a = self.to_onnx(v.act)
+            out = self.tensor(name, a.shape, "float32")
+            self.op("DEQUANTIZE", [a.tensor], [out])
+            return out
+        if isinstance(v, FloatIn):
+            raise self.error(f"graph output '{name}' is a graph input")
+        raise self.error(f"graph output '{name}' is not the DequantizeLinear of a quantized tensor; "
+                         "mcuforge needs float outputs of a QDQ model (quantize_static, QDQ format)")
+
+    def get(self, node: Any, k: int) -> Value | None:
+        if k >= len(node.input) or node.input[k] == "":
+            return None
+        name = node.input[k]
+        if name not in self.values:
+            raise self.error(f"input '{name}' is not produced by any earlier node")
+        return self.values[name]
+
+    def const_of(self, node: Any, k: int, what: str) -> np.ndarray | None:
+        v = self.get(node, k)
+        if v is None:
+            return None
+        if not isinstance(v, np.ndarray):
+            raise self.error(f"{what} (input {k}) must be constant")
+        return v
+
+    def visit(self, node: Any) -> None:
+        op = node.op_type
+        ins = [self.get(node, k) for k in range(len(node.input))]
+        if node.domain not in ("", "ai.onnx", "com.microsoft"):
+            raise self.error(f"operator {node.domain}.{op} is not supported")
+        if op == "Constant":
+            self.values[node.output[0]] = self.eval_const(node, [])
+            return
+        if op in ("Shape", "Size") and isinstance(ins[0], (Act, Deq, FloatIn, Pending)):
+            shape = self.shapes.get(node.input[0]) or self.value_shape(ins[0])
+            full = np.array(shape, dtype=np.int64)
+            if op == "Size":
+                self.values[node.output[0]] = np.array(int(np.prod(full)), dtype=np.int64)
+            else:
+                a = _attrs(node)
+                self.values[node.output[0]] = full[a.get("start", 0):a.get("end", len(full))]
+            return
+        if op != "DequantizeLinear" and all(v is None or isinstance(v, np.ndarray) for v in ins) and ins:
+            outs = self.eval_const(node, ins)
+            for name, v in zip(node.output, outs if isinstance(outs, list) else [outs], strict=False):
+                self.values[name] = v
+            return
+        if op == "DequantizeLinear":
+            self.values[node.output[0]] = self.dequantize_linear(node, ins)
+        elif op == "QuantizeLinear":
+            self.values[node.output[0]] = self.quantize_linear(node, ins)
+        elif op.startswith("QLinear") or op == "QGemm":
+            self.values[node.output[0]] = self.qoperator(node, ins)
+        elif op in ("Relu", "Clip") and isinstance(ins[0], Pending) and not ins[0].unary and ins[0].clamp is None:
+            lo, hi = self.clamp_range(node, ins)
+            p = ins[0]
+            self.values[node.output[0]] = Pending(p.node, p.inputs, p.shape, (lo, hi))
+        elif op in _UNARY or op == "Clip":
+            x = ins[0]
+            fn = _unary_fn(node) if op != "Clip" else self.clip_fn(node, ins)
+            if isinstance(x, Pending):
+                self.values[node.output[0]] = Pending(x.node, x.inputs, x.shape, x.clamp, [*x.unary, fn])
+            elif isinstance(x, Deq):
+                self.values[node.output[0]] = Pending(node, [x], x.act.shape, None, [fn])
+            else:
+                raise self.error(f"{op} needs a dequantized input (QDQ)")
+        elif op in _LAYOUT:
+            self.layout(node, ins)
+        elif op in _COMPUTE:
+            for v in ins:
+                if isinstance(v, (Pending, FloatIn)):
+                    raise self.error(f"{op} reads a float tensor that was not quantized; mcuforge needs a "
+                                     f"QuantizeLinear / DequantizeLinear pair around every operator ({_FIX_FLOAT})")
+            out_shape = self.shapes.get(node.output[0])
+            if out_shape is None:
+                raise self.error(f"the shape of '{node.output[0]}' is unknown")
+            self.values[node.output[0]] = Pending(node, list(ins), out_shape)
+        else:
+            raise self.error(f"operator {op} is not supported")
+
+    def value_shape(self, v: Value) -> tuple[int, ...]:
+        if isinstance(v, (Act, FloatIn, Pending)):
+            return v.shape
+        if isinstance(v, Deq):
+            return v.act.shape
+        if isinstance(v, QConst):
+            return tuple(v.data.shape)
+        return tuple(np.asarray(v).shape)
+
+    def eval_const(self, node: Any, ins: list[Any]) -> Any:
+        from onnx.reference import ReferenceEvaluator
+
+        names = [f"i{k}" if v is not None else "" for k, v in enumerate(ins)]
+        n = onnx.helper.make_node(node.op_type, names, [f"o{k}" for k in range(len(node.output))],
+                                  domain=node.domain or None)
+        n.attribute.extend(node.attribute)
+        feeds = {f"i{k}": np.asarray(v) for k, v in enumerate(ins) if v is not None}
+        try:
+            ev = ReferenceEvaluator(n, opsets={"": max(o.version for o in self.model.opset_import
+                                                       if o.domain in ("", "ai.onnx"))})
+            outs: list[Any] = list(ev.run(None, feeds))
+        except Exception as exc:
+            raise self.error(f"{node.op_type} on constants could not be evaluated ({_first_line(exc)})") from exc
+        return [np.asarray(o) for o in outs] if len(outs) > 1 else np.asarray(outs[0])
+
+    # ---- Q / DQ ------------------------------------------------------------------------------
+    def qparams(self, node: Any, ins: list[Any], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(scale, zero point as int8-shifted int64, original zero point array) of a Q/DQ node."""
+        scale = self.const_of(node, k, "the scale")
+        assert scale is not None
+        zp = self.const_of(node, k + 1, "the zero point")
+        if zp is None:
+            zp = np.zeros(np.shape(scale), dtype=np.uint8 if node.op_type == "QuantizeLinear" else np.int8)
+        return np.asarray(scale, dtype=np.float32), np.asarray(zp), zp
+
+    def dequantize_linear(self, node: Any, ins: list[Any]) -> Value:
+        x = ins[0]
+        scale, zp, _ = self.qparams(node, ins, 1)
+        axis = int(_attrs(node).get("axis", 1))
+        if isinstance(x, np.ndarray):
+            if x.dtype not in (np.int8, np.uint8, np.int32):
+                raise self.error(f"DequantizeLinear of a {x.dtype} constant is not supported")
+            return QConst(x, scale.reshape(-1), zp.reshape(-1).astype(np.int64), axis + x.ndim if axis < 0 else axis)
+        if isinstance(x, Act):
+            if scale.size != 1:
+                raise self.error("activations must be quantized per tensor")
+            s, z = self.quant_of(x)
+            zq = int(zp.reshape(-1)[0]) - (128 if zp.dtype == np.uint8 else 0)
+            if float(np.float32(scale.reshape(-1)[0])) != s or zq != z:
+                raise self.error("DequantizeLinear's scale and zero point differ from its QuantizeLinear's")
+            return Deq(x)
+        raise self.error("DequantizeLinear of a tensor that is not quantized")
+
+    def out_quant(self, node: Any, ins: list[Any], k: int) -> tuple[float, int]:
+        scale, zp, _ = self.qparams(node, ins, k)
+        if scale.size != 1:
+            raise self.error("activations must be quantized per tensor (one scale)")
+        if zp.dtype not in (np.int8, np.uint8):
+            raise self.error(f"activations must be int8 or uint8, not {zp.dtype}")
+        return float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0]) - (128 if zp.dtype == np.uint8 else 0)
+
+    def quantize_linear(self, node: Any, ins: list[Any]) -> Value:
+        x = ins[0]
+        s, z = self.out_quant(node, ins, 1)
+        name = node.output[0]
+        if isinstance(x, FloatIn):
+            out = self.act_tensor(name, x.shape, s, z)
+            self.op("QUANTIZE", [x.tensor], [out])
+            return Act(out, x.shape)
+        if isinstance(x, Deq):
+            a = x.act
+            if self.quant_of(a) == (float(np.float32(s)), z):
+                return a
+            out = self.act_tensor(name, self.ir_shape(a), s, z)
+            self.op("QUANTIZE", [a.tensor], [out], requant="float32")
+            return Act(out, a.shape, a.nhwc)
+        if isinstance(x, Pending):
+            return self.finish(x, name, s, z)
+        raise self.error("QuantizeLinear of a value mcuforge cannot quantize here")
+
+    # ---- compute operators -------------------------------------------------------------------
+    def finish(self, p: Pending, name: str, s: float, z: int) -> Act:
+        """Emit the integer operator of a DQ → op → Q pattern, output quantization (s, z)."""
+        node = p.node
+        saved = self.node_name
+        self.node_name = node.name or node.op_type
+        try:
+            if node.op_type in _UNARY or node.op_type == "Clip":
+                x = p.inputs[0]
+                assert isinstance(x, Deq)
+                return self.table(x.act, p.unary, name, s, z)
+            out = self.compute(node, p.inputs, p.shape, name, s, z, p.clamp)
+            if p.unary:
+                out = self.table(out, p.unary, name + "/fn", s, z, in_place_quant=True)
+            return out
+        finally:
+            self.node_name = saved
+
+    def clamp_range(self, node: Any, ins: list[Any]) -> tuple[float, float]:
+        if node.op_type == "Relu":
+            return 0.0, float("inf")
+        lo = ins[1] if len(ins) > 1 and ins[1] is not None else None
+        hi = ins[2] if len(ins) > 2 and ins[2] is not None else None
+        a = _attrs(node)
+        vlo = float(np.asarray(lo).reshape(-1)[0]) if isinstance(lo, np.ndarray) else a.get("min", -float("inf"))
+        vhi = float(np.asarray(hi).reshape(-1)[0]) if isinstance(hi, np.ndarray) else a.get("max", float("inf"))
+        if (lo is not None and not isinstance(lo, np.ndarray)) or (hi is not None and not isinstance(hi, np.ndarray)):
+            raise self.error("Clip bounds must be constant")
+        return float(vlo), float(vhi)
+
+    def clip_fn(self, node: Any, ins: list[Any]) -> Any:
+        lo, hi = self.clamp_range(node, ins)
+        return lambda x: np.clip(x, np.float32(lo), np.float32(hi)).astype(np.float32)
+
+    def table(self, a: Act, fns: list[Any], name: str, s: float, z: int, in_place_quant: bool = False) -> Act:
+        si, zi = self.quant_of(a)
+        q = np.arange(-128, 128)
+        x = _dequantize(q, si, zi)
+        for fn in fns:
+            x = fn(x)
+        y = _quantize(x, s, z)
+        if in_place_quant and np.array_equal(y, q):
+            return a
+        out = self.act_tensor(name, self.ir_shape(a), s, z)
+        table = np.zeros(256, dtype=np.int64)
+        table[q & 0xFF] = y
+        self.op("LOOKUP_TABLE", [a.tensor], [out], table=table,
+                function="/".join(sorted({getattr(f, "__qualname__", "f").split(".")[0] for f in fns})))
+        return Act(out, a.shape, a.nhwc)
+
+    def activation(self, clamp: tuple[float, float] | None, s: float, z: int) -> tuple[str, tuple[int, int] | None]:
+        """A Relu / Clip folded into the output: (fused activation, extra int8 clamp bounds or None)."""
+        if clamp is None:
+            return "NONE", None
+        lo = int(_quantize(np.array([clamp[0]]), s, z)[0]) if np.isfinite(clamp[0]) else -128
+        hi = int(_quantize(np.array([clamp[1]]), s, z)[0]) if np.isfinite(clamp[1]) else 127
+        if lo <= -128 and hi >= 127:
+            return "NONE", None
+        if lo == z and hi >= 127:
+            return "RELU", None  # TFLite's RELU clamps at the zero point: exact
+        return "NONE", (lo, hi)
+
+    def post_clamp(self, out: Act, bounds: tuple[int, int] | None, name: str) -> Act:
+        if bounds is None:
+            return out
+        s, z = self.quant_of(out)
+        lo, hi = bounds
+        table = np.zeros(256, dtype=np.int64)
+        q = np.arange(-128, 128)
+        table[q & 0xFF] = np.clip(q, lo, hi)
+        res = self.act_tensor(name + "/clip", self.ir_shape(out), s, z)
+        self.op("LOOKUP_TABLE", [out.tensor], [res], table=table, function="clip")
+        return Act(res, out.shape, out.nhwc)
+
+    def deq(self, v: Any, what: str) -> Act:
+        if not isinstance(v, Deq):
+            raise self.error(f"{what} must be a quantized activation (DequantizeLinear of a QuantizeLinear)")
+        return v.act
+
+    def weights(self, v: Any, what: str) -> QConst:
+        if not isinstance(v, QConst):
+            raise self.error(f"{what} must be a constant quantized tensor (DequantizeLinear of an initializer)")
+        if v.data.dtype == np.uint8:
+            if np.any(v.zero_point != 128):
+                raise self.error(f"{what}: uint8 weights are supported only with zero point 128 (symmetric); "
+                                 "quantize with weight_type=QuantType.QInt8")
+            return QConst((v.data.astype(np.int16) - 128).astype(np.int8), v.scale, v.zero_point - 128, v.axis)
+        if v.data.dtype != np.int8:
+            raise self.error(f"{what} must be int8, not {v.data.dtype}")
+        if np.any(v.zero_point != 0):
+            raise self.error(f"{what}: int8 weights must be symmetric (zero point 0); quantize_static does this "
+                             "with WeightSymmetric=True (its default)")
+        return v
+
+    def weight_quant(self, w: QConst, axis: int) -> Quant:
+        scales = tuple(float(np.float32(v)) for v in w.scale)
+        return Quant(scales, tuple(0 for _ in scales), axis if len(scales) > 1 else 0)
+
+    def bias(self, v: Any, channels: int, in_scale: float, w: QConst, name: str) -> int:
+        if v is None:
+            return -1
+        if isinstance(v, QConst):
+            if v.data.dtype != np.int32:
+                raise self.error("the bias must be int32")
+            data = v.data.reshape(-1)
+        elif isinstance(v, np.ndarray) and v.dtype == np.int32:
+            data = v.reshape(-1)
+        else:
+            raise self.error("the bias must be a constant int32 tensor (quantize_static quantizes it)")
+        if data.size != channels:
+            data = np.broadcast_to(data, (channels,))
+        return self.const(name, data, "int32")
+
+    def compute(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
+                clamp: tuple[float, float] | None) -> Act:
+        op = node.op_type
+        act, bounds = self.activation(clamp, s, z)
+        if op == "Conv":
+            out = self.conv(node, ins, shape, name, s, z, act)
+        elif op in ("Gemm", "MatMul"):
+            out = self.gemm(node, ins, shape, name, s, z, act)
+        elif op in ("Add", "Sub", "Mul"):
+            out = self.binary(node, ins, shape, name, s, z, act)
+        elif op in ("AveragePool", "GlobalAveragePool"):
+            out = self.avgpool(node, ins, shape, name, s, z, act)
+        elif op == "ReduceMean":
+            out = self.reduce_mean(node, ins, shape, name, s, z)
+        else:
+            raise self.error(f"operator {op} is not supported yet")
+        return self.post_clamp(out, bounds, name)
+
+    def conv(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
+             act: str) -> Act:
+        x = self.deq(ins[0], "the Conv input")
+        w = self.weights(ins[1], "the Conv weights")
+        a = _attrs(node)
+        if w.data.ndim != 4:
+            raise self.error(f"only 2-D convolutions are supported (weights {list(w.data.shape)})")
+        x = self.to_nhwc(x)
+        _n, c, h, wd = x.shape
+        o, cg, kh, kw = w.data.shape
+        group = int(a.get("group", 1))
+        strides = list(a.get("strides", [1, 1]))
+        dil = list(a.get("dilations", [1, 1]))
+        pads = self.pads(a, (h, wd), (kh, kw), strides, dil)
+        opts: dict[str, Any] = {"stride_h": strides[0], "stride_w": strides[1], "dilation_h_factor": dil[0],
+                                "dilation_w_factor": dil[1], "fused_activation_function": act,
+                                "requant": "float32", **pads}
+        out_shape = (shape[0], shape[2], shape[3], shape[1])
+        out = self.act_tensor(name, out_shape, s, z)
+        si, _ = self.quant_of(x)
+        b = self.bias(ins[2] if len(ins) > 2 else None, o, si, w, name + "/bias")
+        if group == 1:
+            wt = self.const(name + "/weights", w.data.transpose(0, 2, 3, 1), "int8", self.weight_quant(w, 0))
+            self.op("CONV_2D", [x.tensor, wt, b], [out], **opts)
+        elif group == c and cg == 1:
+            wt = self.const(name + "/weights", w.data.transpose(1, 2, 3, 0), "int8", self.weight_quant(w, 3))
+            self.op("DEPTHWISE_CONV_2D", [x.tensor, wt, b], [out], depth_multiplier=o // c, **opts)
+        else:
+            raise self.error(f"grouped convolutions (group={group}, {c} input channels) are not supported; "
+                             "only group=1 and depthwise (group = input channels)")
+        return Act(out, shape, True)
+
+    def pads(self, a: dict[str, Any], size: tuple[int, int], k: tuple[int, int], strides: list[int],
+             dil: list[int]) -> dict[str, Any]:
+        """ONNX auto_pad / pads → {"padding": SAME|VALID} when TFLite's rule gives the same, else {"pads"}."""
+        auto = a.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        if auto == "VALID":
+            return {"padding": "VALID"}
+        tl = []
+        for d in range(2):
+            eff = (k[d] - 1) * dil[d] + 1
+            out = -(-size[d] // strides[d])
+            total = max((out - 1) * strides[d] + eff - size[d], 0)
+            tl.append((total // 2, total - total // 2))
+        if auto == "SAME_UPPER":
+            return {"padding": "SAME"}
+        if auto == "SAME_LOWER":
+            return {"pads": (tl[0][1], tl[1][1], tl[0][0], tl[1][0])}
+        p = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
+        if len(p) != 4:
+            raise self.error(f"pads {p} are not 2-D")
+        if not any(p):
+            return {"padding": "VALID"}
+        if (p[0], p[2]) == tl[0] and (p[1], p[3]) == tl[1]:
+            return {"padding": "SAME"}
+        return {"pads": (p[0], p[1], p[2], p[3])}
+
+    def gemm(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
+             act: str) -> Act:
+        a = _attrs(node)
+        x = self.to_onnx(self.deq(ins[0], f"the {node.op_type} input A"))
+        w = self.weights(ins[1], f"the {node.op_type} input B")
+        if node.op_type == "Gemm":
+            if a.get("transA", 0) or float(a.get("alpha", 1.0)) != 1.0 or float(a.get("beta", 1.0)) != 1.0:
+                raise self.error("Gemm with transA, alpha or beta other than the defaults is not supported")
+            wmat = w.data if a.get("transB", 0) else w.data.T
+            axis_out = 0 if a.get("transB", 0) else 1
+        else:
+            if w.data.ndim != 2:
+                raise self.error("MatMul needs a 2-D constant B")
+            wmat, axis_out = w.data.T, 1
+        if w.scale.size > 1 and w.axis != axis_out:
+            raise self.error("per-channel weights must be quantized along the output axis")
+        units = wmat.shape[0]
+        si, _ = self.quant_of(x)
+        bias = self.bias(ins[2] if node.op_type == "Gemm" and len(ins) > 2 else None, units, si, w, name + "/bias")
+        wt = self.const(name + "/weights", wmat, "int8", self.weight_quant(w, 0))
+        out = self.act_tensor(name, shape, s, z)
+        self.op("FULLY_CONNECTED", [x.tensor, wt, bias], [out], fused_activation_function=act,
+                keep_num_dims=len(shape) > 2, requant="float32")
+        return Act(out, shape)
+
+    def binary(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
+               act: str) -> Act:
+        opnds = [v for v in ins[:2]]
+        acts = [v.act for v in opnds if isinstance(v, Deq)]
+        if not acts:
+            raise self.error(f"{node.op_type} needs a quantized activation input")
+        nhwc = len(shape) == 4 and all(a.nhwc or len(a.shape) != 4 for a in acts) and any(a.nhwc for a in acts)
+        idx = []
+        for v in opnds:
+            if isinstance(v, Deq):
+                a = v.act
+                if nhwc and len(a.shape) == 4:
+                    a = self.to_nhwc(a)
+                elif not nhwc:
+                    a = self.to_onnx(a)
+                if nhwc and len(a.shape) < 4 and a.shape and any(d != 1 for d in a.shape):
+                    raise self.error(f"{node.op_type} broadcasting a {len(a.shape)}-D activation over a 4-D one")
+                idx.append(a.tensor)
+            elif isinstance(v, QConst):
+                if v.scale.size != 1:
+                    raise self.error(f"the constant operand of {node.op_type} must be quantized per tensor")
+                data = v.data
+                zp = int(v.zero_point[0])
+                if data.dtype == np.uint8:
+                    data, zp = (data.astype(np.int16) - 128).astype(np.int8), zp - 128
+                if data.dtype != np.int8:
+                    raise self.error(f"the constant operand of {node.op_type} must be int8 or uint8")
+                if nhwc:
+                    data = np.broadcast_to(data, (1,) * (4 - data.ndim) + data.shape) if data.ndim < 4 else data
+                    data = data.transpose(_NHWC)
+                idx.append(self.const(name + "/const", data, "int8", Quant((float(v.scale[0]),), (zp,))))
+            else:
+                raise self.error(f"{node.op_type} operands must be quantized")
+        out_shape = tuple(shape[p] for p in _NHWC) if nhwc else shape
+        out = self.act_tensor(name, out_shape, s, z)
+        opcode = {"Add": "ADD", "Sub": "SUB", "Mul": "MUL"}[node.op_type]
+        self.op(opcode, idx, [out], fused_activation_function=act, requant="float32")
+        return Act(out, shape, nhwc)
+
+    def avgpool(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
+                act: str) -> Act:
+        x = self.to_nhwc(self.deq(ins[0], f"the {node.op_type} input"))
+        if len(x.shape) != 4:
+            raise self.error("only 2-D pooling (4-D NCHW input) is supported")
+        n, c, h, w = x.shape
+        out_shape = (shape[0], shape[2], shape[3], shape[1])
+        out = self.act_tensor(name, out_shape, s, z)
+        if node.op_type == "GlobalAveragePool":
+            axes = self.const(name + "/axes", np.array([1, 2]), "int32")
+            self.op("MEAN", [x.tensor, axes], [out], keep_dims=True, requant="float32")
+            return Act(out, shape, True)
+        a = _attrs(node)
+        k = list(a["kernel_shape"])
+        strides = list(a.get("strides", [1, 1]))
+        if int(a.get("ceil_mode", 0)):
+            raise self.error("AveragePool with ceil_mode=1 is not supported")
+        pads = self.pads(a, (h, w), (k[0], k[1]), strides, [1, 1])
+        src = x.tensor
+        if int(a.get("count_include_pad", 0)) and (pads.get("padding") == "SAME" or "pads" in pads):
+            # padding counted in the average: pad with the zero point (real 0), then pool VALID
+            p = pads.get("pads") or self.same_pads((h, w), (k[0], k[1]), strides)
+            padded = (n, h + p[0] + p[2], w + p[1] + p[3], c)
+            si, zi = self.quant_of(x)
+            t = self.act_tensor(name + "/padded", padded, si, zi)
+            pt = self.const(name + "/paddings", np.array([[0, 0], [p[0], p[2]], [p[1], p[3]], [0, 0]]), "int32")
+            self.op("PAD", [src, pt], [t])
+            src, pads = t, {"padding": "VALID"}
+        self.op("AVERAGE_POOL_2D", [src], [out], filter_height=k[0], filter_width=k[1], stride_h=strides[0],
+                stride_w=strides[1], fused_activation_function=act, requant="float32", **pads)
+        return Act(out, shape, True)
+
+    def same_pads(self, size: tuple[int, int], k: tuple[int, int], strides: list[int]) -> tuple[int, ...]:
+        tl = []
+        for d in range(2):
+            out = -(-size[d] // strides[d])
+            total = max((out - 1) * strides[d] + k[d] - size[d], 0)
+            tl.append((total // 2, total - total // 2))
+        return (tl[0][0], tl[1][0], tl[0][1], tl[1][1])
+
+    def reduce_mean(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int) -> Act:
+        x = self.deq(ins[0], "the ReduceMean input")
+        a = _attrs(node)
+        axes = a.get("axes")
+        if axes is None and len(ins) > 1 and isinstance(ins[1], np.ndarray):
+            axes = [int(v) for v in ins[1].reshape(-1)]
+        rank = len(x.shape)
+        axes = sorted(int(v) % rank for v in (axes if axes is not None else range(rank)))
+        keep = bool(a.get("keepdims", 1))
+        if x.nhwc and keep:
+            ir_axes = sorted(_NHWC.index(v) for v in axes)
+            out_ir = tuple(shape[p] for p in _NHWC)
+            nhwc = True
+        else:
+            x = self.to_onnx(x)
+            ir_axes, out_ir, nhwc = axes, shape, False
+        ax = self.const(name + "/axes", np.array(ir_axes), "int32")
+        out = self.act_tensor(name, out_ir, s, z)
+        self.op("MEAN", [x.tensor, ax], [out], keep_dims=keep, requant="float32")
+        return Act(out, shape, nhwc)
+
+    # ---- layout operators (quantization passes through) --------------------------------------
+    def layout(self, node: Any, ins: list[Any]) -> None:
+        op = node.op_type
+        x = ins[0]
+        if not isinstance(x, Deq):
+            raise self.error(f"{op} needs a quantized input (a DequantizeLinear before it)")
+        a = x.act
+        s, z = self.quant_of(a)
+        outs = [self.shapes.get(o) for o in node.output]
+        if any(o is None for o in outs):
+            raise self.error(f"the output shape of {op} is unknown")
+        shape: tuple[int, ...] = outs[0]  # type: ignore[assignment]
+        name = node.output[0]
+        attrs = _attrs(node)
+        res: Act
+        if op == "Identity":
+            res = a
+        elif op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze"):
+            if a.nhwc and len(shape) == 4 and shape == a.shape:
+                res = a
+            else:
+                a = self.to_onnx(a)
+                out = self.act_tensor(name, shape, s, z)
+                sh = self.const(name + "/shape", np.array(shape), "int32")
+                self.op("RESHAPE", [a.tensor, sh], [out], new_shape=list(shape))
+                res = Act(out, shape)
+        elif op == "Transpose":
+            perm = [int(v) for v in attrs["perm"]] if "perm" in attrs else list(range(len(a.shape)))[::-1]
+            # the IR axes in the output's ONNX order
+            q = [list(_NHWC).index(p) for p in perm] if a.nhwc else perm
+            if q == list(range(len(q))):
+                res = Act(a.tensor, shape)
+            else:
+                out = self.act_tensor(name, shape, s, z)
+                pt = self.const(name + "/perm", np.array(q), "int32")
+                self.op("TRANSPOSE", [a.tensor, pt], [out])
+                res = Act(out, shape)
+        elif op in ("MaxPool", "GlobalMaxPool"):
+            res = self.maxpool(node, a, shape, name, attrs)
+        elif op == "Concat":
+            res = self.concat(node, ins, shape, name, attrs)
+        elif op == "Slice":
+            res = self.slice(node, a, ins, shape, name)
+        elif op == "Pad":
+            res = self.pad(node, a, ins, shape, name, attrs)
+        elif op == "Split":
+            self.split(node, a, ins, outs, attrs)  # type: ignore[arg-type]
+            return
+        else:
+            raise self.error(f"operator {op} is not supported yet")
+        self.values[name] = Deq(res)
+
+    def maxpool(self, node: Any, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
+        if len(a.shape) != 4:
+            raise self.error("only 2-D pooling (4-D NCHW input) is supported")
+        if len(node.output) > 1 and node.output[1]:
+            raise self.error("MaxPool's Indices output is not supported")
+        x = self.to_nhwc(a)
+        s, z = self.quant_of(x)
+        _n, _c, h, w = x.shape
+        if node.op_type == "GlobalMaxPool":
+            k, strides, pads = [h, w], [1, 1], {"padding": "VALID"}
+        else:
+            k = list(attrs["kernel_shape"])
+            strides = list(attrs.get("strides", [1, 1]))
+            if int(attrs.get("ceil_mode", 0)) or any(d != 1 for d in attrs.get("dilations", [1, 1])):
+                raise self.error("MaxPool with ceil_mode or dilations is not supported")
+            pads = self.pads(attrs, (h, w), (k[0], k[1]), strides, [1, 1])
+        out = self.act_tensor(name, (shape[0], shape[2], shape[3], shape[1]), s, z)
+        self.op("MAX_POOL_2D", [x.tensor], [out], filter_height=k[0], filter_width=k[1], stride_h=strides[0],
+                stride_w=strides[1], fused_activation_function="NONE", **pads)
+        return Act(out, shape, True)
+
+    def concat(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
+        acts = []
+        for v in ins:
+            if not isinstance(v, Deq):
+                raise self.error("Concat inputs must be quantized activations")
+            acts.append(v.act)
+        axis = int(attrs.get("axis", 0)) % len(shape)
+        nhwc = len(shape) == 4 and any(a.nhwc for a in acts)
+        acts = [self.to_nhwc(a) if nhwc else self.to_onnx(a) for a in acts]
+        s, z = self.quant_of(acts[0])
+        if any(self.quant_of(a) != (s, z) for a in acts):
+            raise self.error("Concat inputs with different quantization reached the layout path")
+        out_shape = tuple(shape[p] for p in _NHWC) if nhwc else shape
+        out = self.act_tensor(name, out_shape, s, z)
+        self.op("CONCATENATION", [a.tensor for a in acts], [out], axis=_NHWC.index(axis) if nhwc else axis,
+                fused_activation_function="NONE")
+        return Act(out, shape, nhwc)
+
+    def slice(self, node: Any, a: Act, ins: list[Any], shape: tuple[int, ...], name: str) -> Act:
+        consts = [self.const_of(node, k, "Slice's starts/ends/axes/steps") for k in range(1, 5)]
+        starts, ends, axes, steps = consts
+        rank = len(a.shape)
+        assert starts is not None and ends is not None
+        axes_l = [int(v) % rank for v in (axes if axes is not None else range(len(starts)))]
+        steps_l = [int(v) for v in (steps if steps is not None else [1] * len(axes_l))]
+        begin, end, stride = [0] * rank, list(a.shape), [1] * rank
+        for ax, st, en, sp in zip(axes_l, starts.reshape(-1), ends.reshape(-1), steps_l, strict=True):
+            size = a.shape[ax]
+            if sp <= 0:
+                raise self.error("Slice with a non-positive step is not supported")
+            st, en = int(st), int(en)
+            st = max(0, min(size, st + size if st < 0 else st))
+            en = max(0, min(size, en + size if en < 0 else en))
+            begin[ax], end[ax], stride[ax] = st, en, sp
+        s, z = self.quant_of(a)
+        if a.nhwc:
+            begin, end, stride = ([v[p] for p in _NHWC] for v in (begin, end, stride))
+            out_shape = tuple(shape[p] for p in _NHWC)
+        else:
+            out_shape = shape
+        out = self.act_tensor(name, out_shape, s, z)
+        ts = [self.const(name + f"/{k}", np.array(v), "int32") for k, v in (("begin", begin), ("end", end),
+                                                                           ("strides", stride))]
+        self.op("STRIDED_SLICE", [a.tensor, *ts], [out], begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
+                shrink_axis_mask=0, offset=False)
+        return Act(out, shape, a.nhwc)
+
+    def pad(self, node: Any, a: Act, ins: list[Any], shape: tuple[int, ...], name: str,
+            attrs: dict[str, Any]) -> Act:
+        mode = attrs.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        if mode != "constant":
+            raise self.error(f"Pad mode {mode!r} is not supported (only constant)")
+        pads = self.const_of(node, 1, "Pad's pads")
+        assert pads is not None
+        s, z = self.quant_of(a)
+        value = ins[2] if len(ins) > 2 else None
+        pad_q = z
+        if isinstance(value, QConst):
+            pad_q = int(value.data.reshape(-1)[0]) - (128 if value.data.dtype == np.uint8 else 0)
+        elif isinstance(value, np.ndarray):
+            pad_q = int(_quantize(value.reshape(-1)[:1], s, z)[0])
+        elif isinstance(value, Deq):
+            raise self.error("Pad's constant value must be constant")
+        rank = len(a.shape)
+        if len(ins) > 3 and ins[3] is not None:
+            raise self.error("Pad with axes is not supported")
+        p = [int(v) for v in pads.reshape(-1)]
+        pairs = [[p[d], p[d + rank]] for d in range(rank)]
+        if any(v < 0 for v in p):
+            raise self.error("negative pads (cropping) are not supported")
+        if a.nhwc:
+            pairs = [pairs[q] for q in _NHWC]
+            out_shape = tuple(shape[q] for q in _NHWC)
+        else:
+            out_shape = shape
+        out = self.act_tensor(name, out_shape, s, z)
+        pt = self.const(name + "/paddings", np.array(pairs), "int32")
+        if pad_q == z:
+            self.op("PAD", [a.tensor, pt], [out])
+        else:
+            cv = self.const(name + "/value", np.array([pad_q]), "int8", Quant((float(np.float32(s)),), (z,)))
+            self.op("PADV2", [a.tensor, pt, cv], [out])
+        return Act(out, shape, a.nhwc)
+
+    def split(self, node: Any, a: Act, ins: list[Any], outs: list[tuple[int, ...]], attrs: dict[str, Any]) -> None:
+        axis = int(attrs.get("axis", 0)) % len(a.shape)
+        sizes = [o[axis] for o in outs]
+        s, z = self.quant_of(a)
+        ir_axis = _NHWC.index(axis) if a.nhwc else axis
+        res = []
+        for name, shape in zip(node.output, outs, strict=True):
+            ir = tuple(shape[p] for p in _NHWC) if a.nhwc else shape
+            res.append(self.act_tensor(name, ir, s, z))
+        st = self.const(node.output[0] + "/sizes", np.array(sizes), "int32")
+        ax = self.const(node.output[0] + "/axis", np.array(ir_axis), "int32")
+        self.op("SPLIT_V", [a.tensor, st, ax], res, num_splits=len(sizes))
+        for name, t, shape in zip(node.output, res, outs, strict=True):
+            self.values[name] = Deq(Act(t, shape, a.nhwc))
+
+    # ---- QOperator ---------------------------------------------------------------------------
+    def qact(self, node: Any, ins: list[Any], k: int, what: str) -> Deq:
+        """Input k of a QLinear op (with its scale and zero point at k + 1, k + 2) as a Deq."""
+        v = ins[k]
+        if not isinstance(v, Act):
+            raise self.error(f"{what} must be a quantized activation")
+        s, z = self.out_quant_at(node, ins, k + 1)
+        if self.quant_of(v) != (float(np.float32(s)), z):
+            raise self.error(f"{what}'s scale and zero point differ from its producer's")
+        return Deq(v)
+
+    def out_quant_at(self, node: Any, ins: list[Any], k: int) -> tuple[float, int]:
+        scale = self.const_of(node, k, "the scale")
+        zp = self.const_of(node, k + 1, "the zero point")
+        if scale is None or scale.size != 1:
+            raise self.error("activations must be quantized per tensor")
+        if zp is None:
+            zp = np.zeros(1, dtype=np.uint8)
+        return float(np.float32(scale.reshape(-1)[0])), int(zp.reshape(-1)[0]) - (128 if zp.dtype == np.uint8 else 0)
+
+    def qweights(self, node: Any, ins: list[Any], k: int, axis: int) -> QConst:
+        data = ins[k]
+        scale, zp = ins[k + 1], ins[k + 2] if k + 2 < len(ins) else None
+        if not isinstance(data, np.ndarray) or not isinstance(scale, np.ndarray):
+            raise self.error("weights must be constant")
+        if zp is None:
+            zp = np.zeros(1, dtype=data.dtype)
+        return QConst(data, np.asarray(scale, dtype=np.float32).reshape(-1),
+                      np.asarray(zp).reshape(-1).astype(np.int64), axis)
+
+    def qoperator(self, node: Any, ins: list[Any]) -> Act:
+        op = node.op_type
+        name = node.output[0]
+        shape = self.shapes.get(name)
+        if shape is None:
+            raise self.error(f"the shape of '{name}' is unknown")
+        float_node = onnx.helper.make_node("X", [], [name], name=node.name)
+        float_node.attribute.extend(node.attribute)
+        if op == "QLinearConv":
+            x = self.qact(node, ins, 0, "QLinearConv's x")
+            w = self.qweights(node, ins, 3, 0)
+            s, z = self.out_quant_at(node, ins, 6)
+            b = ins[8] if len(ins) > 8 else None
+            float_node.op_type = "Conv"
+            return self.compute(float_node, [x, w, b], shape, name, s, z, None)
+        if op == "QLinearMatMul":
+            x = self.qact(node, ins, 0, "QLinearMatMul's a")
+            w = self.qweights(node, ins, 3, 1)
+            s, z = self.out_quant_at(node, ins, 6)
+            float_node.op_type = "MatMul"
+            return self.compute(float_node, [x, w], shape, name, s, z, None)
+        if op == "QGemm":
+            x = self.qact(node, ins, 0, "QGemm's A")
+            transb = int(_attrs(node).get("transB", 0))
+            w = self.qweights(node, ins, 3, 0 if transb else 1)
+            c = ins[6] if len(ins) > 6 else None
+            if len(ins) < 8 or ins[7] is None:
+                raise self.error("QGemm with a float output (no y_scale) is not supported")
+            s, z = self.out_quant_at(node, ins, 7)
+            float_node.op_type = "Gemm"
+            return self.compute(float_node, [x, w, c], shape, name, s, z, None)
+        if op in ("QLinearAdd", "QLinearMul"):
+            opnds: list[Any] = []
+            for k in (0, 3):
+                v = ins[k]
+                if isinstance(v, np.ndarray):
+                    opnds.append(self.qweights_any(ins, k))
+                else:
+                    opnds.append(self.qact(node, ins, k, f"{op}'s input"))
+            s, z = self.out_quant_at(node, ins, 6)
+            float_node.op_type = "Add" if op == "QLinearAdd" else "Mul"
+            return self.compute(float_node, opnds, shape, name, s, z, None)
+        if op in ("QLinearAveragePool", "QLinearGlobalAveragePool"):
+            if int(_attrs(node).get("channels_last", 0)):
+                raise self.error(f"{op} with channels_last=1 is not supported")
+            x = self.qact(node, ins, 0, f"{op}'s x")
+            s, z = self.out_quant_at(node, ins, 3)
+            float_node.op_type = "AveragePool" if op == "QLinearAveragePool" else "GlobalAveragePool"
+            float_node.attribute.extend([])
+            return self.compute(float_node, [x], shape, name, s, z, None)
+        if op in ("QLinearSigmoid", "QLinearLeakyRelu"):
+            x = self.qact(node, ins, 0, f"{op}'s X")
+            s, z = self.out_quant_at(node, ins, 3)
+            float_node.op_type = "Sigmoid" if op == "QLinearSigmoid" else "LeakyRelu"
+            return self.table(x.act, [_unary_fn(float_node)], name, s, z)
+        if op == "QLinearConcat":
+            s, z = self.out_quant_at(node, ins, 0)
+            acts = []
+            for k in range(2, len(ins), 3):
+                d = self.qact(node, ins, k, "QLinearConcat's input")
+                a = d.act
+                if self.quant_of(a) != (float(np.float32(s)), z):
+                    a = self.table(a, [], name + f"/in{k}", s, z, in_place_quant=True)
+                acts.append(Deq(a))
+            float_node.op_type = "Concat"
+            return self.concat(float_node, acts, shape, name, _attrs(node))
+        raise self.error(f"operator {op} is not supported")
+
+    def qweights_any(self, ins: list[Any], k: int) -> QConst:
+        data, scale = ins[k], ins[k + 1]
+        zp = ins[k + 2] if k + 2 < len(ins) and ins[k + 2] is not None else np.zeros(1, dtype=np.asarray(data).dtype)
+        if not isinstance(scale, np.ndarray):
+            raise self.error("scales must be constant")
+        return QConst(np.asarray(data), np.asarray(scale, dtype=np.float32).reshape(-1),
+                      np.asarray(zp).reshape(-1).astype(np.int64))

@@ -49,20 +49,20 @@ def _project_board_elf(project: Path) -> tuple[str, Path]:
 
 
 @contextmanager
-def place_port(project: Path, place: str, coordinator: str | None) -> Iterator[str]:
+def place_port(project: Path, place: str, coordinator: str | None, *, keep_running: bool = False) -> Iterator[str]:
     """Acquires a place for the project's board, flashes it, yields its serial URL, releases it."""
     _require()
     from mcuforge.hil.farm.acquire import hold_place
 
     board, elf = _project_board_elf(project)
-    with hold_place(place, board, elf, coordinator) as (info, url):
+    with hold_place(place, board, elf, coordinator, keep_running=keep_running) as (info, url):
         ui.info(f"place {info.name} ({board}) acquired and flashed with {elf.name}; serial port {url}")
         yield url
 
 
 def flash_on_place(project: Path, place: str, coordinator: str | None) -> None:
-    with place_port(project, place, coordinator) as url:
-        ui.info(f"flashed; the place is released again (its serial port was {url})")
+    with place_port(project, place, coordinator, keep_running=True) as url:
+        ui.info(f"released; the board keeps running the firmware (serial port {url})")
 
 
 def test_on_places(projects: list[Path], place: str, places: int, coordinator: str | None, *, vectors: Path | None,
@@ -190,3 +190,23 @@ def list_places(
         ui.out.print(f"{i.describe()}  {i.serial_url or '-'}", markup=False)
     for s in stale:
         ui.warning(s.describe())
+
+
+def bench_on_places(place: str, coordinator: str | None, boards: list[str] | None) -> tuple[list[str], Any]:
+    """`mcuforge bench --place`: the boards to benchmark (default: those of the matching places) and
+    the function that flashes each firmware onto a free place of its board and yields its port."""
+    _require()
+    from mcuforge.hil.farm import coordinator_address
+    from mcuforge.hil.farm.places import FarmClient
+
+    if not boards:
+        with FarmClient(coordinator_address(coordinator)) as client:
+            boards = sorted({i.board for i in client.places(place) if i.board})
+        if not boards:
+            raise UsageError(f"--place {place}: no matching place says which board it has",
+                             hint="give the boards with --board")
+
+    def device(project: Path) -> Any:
+        return place_port(project, place, coordinator)
+
+    return boards, device

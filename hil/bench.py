@@ -31,6 +31,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -390,8 +391,15 @@ def _build(project: Path, model: Path, board: str, *, framework: str, cflags: Se
     return p.library.manifest
 
 
+DevicePort = Callable[[Path], AbstractContextManager[str]]
+"""Flashes a built project somewhere (a board-farm place) and yields the serial URL to measure it on."""
+
+
 def _measure(project: Path, model_bytes: bytes, inputs: list[list[np.ndarray]], measure: BuildMeasure,
-             sources: Sequence[str], label: str, on_progress: Callable[[str], None], port: str | None = None) -> None:
+             sources: Sequence[str], label: str, on_progress: Callable[[str], None], port: str | None = None,
+             device: DevicePort | None = None) -> None:
+    from contextlib import nullcontext
+
     from mcuforge.generator.references import Reference
 
     from .session import open_session
@@ -399,7 +407,8 @@ def _measure(project: Path, model_bytes: bytes, inputs: list[list[np.ndarray]], 
     link_map = map_path(project)
     measure.flash_model = model_flash_bytes(link_map, sources) if link_map else 0
     ref = Reference(model_bytes)
-    with open_session(project, port=port, infer_timeout=600.0) as s:
+    with (device(project) if device is not None else nullcontext(port)) as port, \
+            open_session(project, port=port, infer_timeout=600.0) as s:
         for k, x in enumerate(inputs):
             res = s.device.infer(x)
             want = ref.run(x, len(s.graph.outputs))
@@ -740,12 +749,15 @@ def _bench_framework(board: object, framework: str | None) -> str:
 def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3, seed: int = 0,
               workdir: Path | None = None, peers: dict[str, Path] | None = None, vs_tflm: bool = False,
               tflm_dir: Path | None = None, per_layer: bool = False, framework: str | None = None,
-              port: str | None = None, on_progress: Callable[[str], None] | None = None) -> BenchReport:
+              port: str | None = None, on_progress: Callable[[str], None] | None = None,
+              device: DevicePort | None = None) -> BenchReport:
     """Builds, runs and measures every (model, board); see the module docstring. With `vs_tflm`,
     also TFLite Micro (reference and CMSIS-NN kernels) from `tflm_dir` or $MCUFORGE_TFLM_DIR; without
     a tree the report says so in `notes` and measures mcuforge alone. With `per_layer`, a third build
     of the optimized kernels with the per-operator profile (MCF_PROFILE=1) runs the first vector and
     its profile goes into `BenchRow.profile` (the totals above come from the build without it).
+    With `device` (a board-farm place, `mcuforge bench --place`), each firmware is measured where
+    `device(project)` flashed it instead of in a local emulator.
 
     Emulated boards use the bare-metal cmake flavor. A board without emulator is a connected board:
     each firmware is built with `framework` (default: the board's own), flashed, and measured on
@@ -803,7 +815,8 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
                         row = BenchRow(model.stem, board, int(m["macs"]), int(m["arena_bytes"]),
                                        int(m["lower_bound_bytes"]), vectors, builds["optimized"], builds["portable"])
                     prefix = f"{model.stem} on {board}, {variant}: "
-                    _measure(project, model_bytes, inputs, builds[variant], m["sources"], prefix, say, port=on_port)
+                    _measure(project, model_bytes, inputs, builds[variant], m["sources"], prefix, say, port=on_port,
+                             device=device)
                     if variant == "optimized":
                         row.memory = ours_memory(project, board, m)
                 assert row is not None

@@ -60,9 +60,10 @@ def let_go(client: FarmClient, info: PlaceInfo) -> None:
 
 
 @contextmanager
-def hold_place(pattern: str, board: str, elf: Path, coordinator: str | None = None) -> Iterator[tuple[PlaceInfo,
-                                                                                                         str]]:
-    """Acquires one free place for `board`, flashes `elf` and yields (place, serial URL)."""
+def hold_place(pattern: str, board: str, elf: Path, coordinator: str | None = None,
+               *, keep_running: bool = False) -> Iterator[tuple[PlaceInfo, str]]:
+    """Acquires one free place for `board`, flashes `elf` and yields (place, serial URL); at the end
+    the place is released, powered off first unless `keep_running` (`mcuforge flash`)."""
     with FarmClient(coordinator_address(coordinator)) as client:
         (info,), _ = acquire_places(client, pattern, 1, {board})
         try:
@@ -75,4 +76,7 @@ def hold_place(pattern: str, board: str, elf: Path, coordinator: str | None = No
                 raise FarmError(f"flashing place {info.name} failed: {exc.message}") from None
             yield info, info.serial_url
         finally:
-            let_go(client, info)
+            if keep_running:
+                client.release(info.name)
+            else:
+                let_go(client, info)

@@ -453,6 +453,9 @@ def generate(cm: CompiledModel, prefix: str, placement: CPlacement | None = None
     runtime_files = [rt / "include" / "mcf_model.h", *sorted((rt / "kernels").glob("mcf_*.h"))]
     for k in kernels_used(cm):
         runtime_files += [rt / "kernels" / f"{k}.h", rt / "kernels" / f"{k}.c"]
+        # A kernel compiled from another's source (conv2d_s8_f32.c includes conv2d_s8.c) needs it too.
+        for base in re.findall(r'^#include "(\w+)\.c"', (rt / "kernels" / f"{k}.c").read_text(), re.M):
+            runtime_files += [rt / "kernels" / f"{base}.h", rt / "kernels" / f"{base}.c"]
     for f in runtime_files:
         lib.files[f.name] = f.read_bytes()
     g = cm.graph

@@ -133,7 +133,7 @@ def _quant_params(op: Operator, inp: Tensor, out: Tensor, weight_scales: np.ndar
         raise reject(op, f"fused activation {act} is not supported (only {', '.join(_ACTIVATIONS)})")
     act_min, act_max = activation_range(act, out.scale, out.zero_point)
     if float_requant.wants_float32(op):
-        # onnxruntime: float32 scales, bit patterns in the multiplier array (conv2d_s8.h, _f32 paths).
+        # onnxruntime: float32 scales, bit patterns in the multiplier array (conv2d_s8_f32.h).
         mult = float_requant.scale_bits(float_requant.product_scales(inp.scale, weight_scales, out.scale))
         shift = np.zeros_like(mult)
     else:
@@ -284,9 +284,6 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
     # The entry point of the chosen path (conv2d_s8.h): only the paths a model uses are linked.
     act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
-    ref = "mcf_conv2d_s8_ref"
-    if float_requant.wants_float32(op):
-        act, ref = "f32", "mcf_conv2d_s8_ref_f32"
     if groups == 1 and fc % 4 == 0 and geo["dilation_w"] == 1 and fh <= CONV2D_DIRECT_MAX_ROWS:
         # Without scratch: the direct fast path (whole groups of four input channels read in place).
         plain = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_direct_{act}",
@@ -304,13 +301,13 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
                            consts=[*consts, fast_filter], macs=macs, comment=geometry + ", columns on the stack")
     else:
         # Without scratch the kernel runs its reference loop on the filter as stored.
-        plain = KernelCall(op=op, kernel="conv2d_s8", function=ref, params_type="mcf_conv2d_params",
+        plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8_ref", params_type="mcf_conv2d_params",
                            params={**common, "scratch": "0"}, args=[op.inputs[0], op.inputs[1], op.outputs[0]],
                            consts=list(consts), macs=macs, comment=geometry + ", reference loop")
     overlap = window_overlap(op, geo, ic, oc, fh, fw)
     plain.overlap = overlap
     if not scratch:
-        return plain
+        return float_requant.entry_points(op, plain)
     in_place = None
     if groups == 1 and inplace_columns_fit(geo, ic, oc, scratch):
         in_place = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_im2col_{act}",
@@ -318,7 +315,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
                               params={**common, "scratch": "0", "fast_layout": 1, "inplace": scratch},
                               args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
                               consts=[*consts, fast_filter], macs=macs, comment=geometry + ", columns in place")
-    return KernelCall(
+    return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="conv2d_s8",
         function=f"mcf_conv2d_s8_im2col_{act}",
@@ -332,7 +329,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         macs=macs,
         comment=geometry,
         overlap=overlap,
-    )
+    ))
 
 
 @lowering("DEPTHWISE_CONV_2D")
@@ -361,17 +358,15 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     # groups of four (output) channels: fast builds hold that copy (twice the bytes of these small filters).
     filter_arg: int | FastOr = op.inputs[1]
     # The entry point of the chosen path (depthwise_conv2d_s8.h): only the paths a model uses are linked.
-    f32 = float_requant.wants_float32(op)
-    function = "mcf_depthwise_conv2d_s8_ref_f32" if f32 else "mcf_depthwise_conv2d_s8_ref"
+    function = "mcf_depthwise_conv2d_s8_ref"
     fast = mult == 1 or mult % 4 == 0
     if fast:
         act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
-        act = "f32" if f32 else act
         function = f"mcf_depthwise_conv2d_s8_{'fast' if mult == 1 else 'mult'}_{act}"
         consts.append(ConstArray("filter_fast", "uint32_t", depthwise_fast_layout(w.reshape(-1, oc)),
                                  fast_only=True))
         filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
-    return KernelCall(
+    return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="depthwise_conv2d_s8",
         function=function,
@@ -383,4 +378,4 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
         macs=macs,
         comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}" + (f" x{mult}" if mult > 1 else ""),
         overlap=window_overlap(op, geo, ic, oc, fh, fw),
-    )
+    ))

@@ -8,14 +8,18 @@ fixed-point arithmetic.
 
 The scales are computed here exactly as onnxruntime computes them, in numpy float32, and handed
 to the kernels as their IEEE-754 bit patterns in the int32 `multiplier` arrays (mcf_requant_f32 in
-runtime/kernels/mcf_common.h reads them back).
+runtime/kernels/mcf_common.h reads them back). The kernels' float32 copies are separate entry points
+(`entry_points`), so the TFLite ones compile exactly as before.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..ir import Operator
+from .base import KernelCall
 
 OPTION = "requant"
 FLOAT32 = "float32"
@@ -31,6 +35,21 @@ def product_scales(input_scale: float, weight_scales: np.ndarray, output_scale: 
     to float32 in that order (onnxruntime's ComputeOutputScale)."""
     ws = np.asarray(weight_scales, dtype=np.float64).astype(np.float32).reshape(-1)
     return (np.float32(input_scale) * ws) / np.float32(output_scale)
+
+
+def entry_points(op: Operator, call: KernelCall) -> KernelCall:
+    """The call (and its fallback / in-place variants) on the kernel's float32 copy when the
+    operator asks for it: runtime/kernels/<kernel>_f32.c compiles <kernel>.c again with
+    MCF_REQUANT_F32 set, every entry point named with the suffix _f32."""
+    if not wants_float32(op):
+        return call
+    return _renamed(call)
+
+
+def _renamed(call: KernelCall) -> KernelCall:
+    return replace(call, kernel=call.kernel + "_f32", function=call.function + "_f32",
+                   fallback=_renamed(call.fallback) if call.fallback else None,
+                   in_place=_renamed(call.in_place) if call.in_place else None)
 
 
 def scale_bits(scales: np.ndarray) -> np.ndarray:

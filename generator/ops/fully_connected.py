@@ -62,8 +62,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, "the folded bias does not fit in int32")
 
     scales = np.array(weights.quant.scale, dtype=np.float64)
-    f32 = float_requant.wants_float32(op)
-    if f32:  # onnxruntime's float32 output stage: the scales' bits in the multiplier array
+    if float_requant.wants_float32(op):  # onnxruntime's float32 output stage: the scales' bits in the multiplier array
         mult = float_requant.scale_bits(float_requant.product_scales(inp.scale, scales, out.scale))
         shift = np.zeros_like(mult)
     else:
@@ -71,11 +70,10 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         mult, shift = quantize_multipliers(effective)
     act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
                                         out.scale, out.zero_point)
-    return KernelCall(
+    return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="fully_connected_s8",
-        # fully_connected_s8.h: the reference loop is not linked
-        function="mcf_fully_connected_s8_fast_path_f32" if f32 else "mcf_fully_connected_s8_fast_path",
+        function="mcf_fully_connected_s8_fast_path",  # fully_connected_s8.h: the reference loop is not linked
         params_type="mcf_fc_params",
         params={
             "batches": batches,
@@ -100,4 +98,4 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
             ConstArray("weights_fast", "uint32_t", fc_fast_layout(weights.data.astype(np.int8)), fast_only=True),
         ],
         macs=batches * units * depth,
-    )
+    ))

@@ -5,10 +5,9 @@
 #include "mcf_dsp.h"
 #include "mcf_rv32.h"
 
-/* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header).
- * `flt` (a constant in each copy): onnxruntime's float32 output stage (mcf_requant_f32). */
-static MCF_ALWAYS_INLINE void mcf_conv2d_s8_reference_impl(const mcf_conv2d_params *p, const int8_t *input,
-                                                           const int8_t *filter, int8_t *output, const int flt)
+/* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header). */
+static void mcf_conv2d_s8_reference(const mcf_conv2d_params *p, const int8_t *input,
+                                    const int8_t *filter, int8_t *output)
 {
     const int32_t in_row = p->input_w * p->input_c;             /* elements per input row */
     const int32_t tap_step_y = p->dilation_h * in_row;          /* input step between tap rows */
@@ -64,29 +63,17 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_reference_impl(const mcf_conv2d_para
                                 }
                             }
                         }
-                        if (flt) {
-                            acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
-                        } else {
-                            acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
-                        }
+#if MCF_REQUANT_F32
+                        acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
+#else
+                        acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
+#endif
                         *output++ = (int8_t)mcf_clamp(acc, p->act_min, p->act_max);
                     }
                 }
             }
         }
     }
-}
-
-static void mcf_conv2d_s8_reference(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                                    int8_t *output)
-{
-    mcf_conv2d_s8_reference_impl(p, input, filter, output, 0);
-}
-
-static void mcf_conv2d_s8_reference_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                                        int8_t *output)
-{
-    mcf_conv2d_s8_reference_impl(p, input, filter, output, 1);
 }
 
 #if MCF_KERNELS_FAST
@@ -340,11 +327,13 @@ static inline void mcf_conv2d_mac4(uint32_t w, const uint32_t *x, int32_t *acc0,
 }
 #endif
 
+#if !MCF_REQUANT_F32
 /* mcf_requantize for the rare shifts above -2, kept out of line. */
 static MCF_NOINLINE int32_t mcf_conv2d_requantize_other(int32_t acc, int32_t mult, int32_t shift)
 {
     return mcf_requantize(acc, mult, shift);
 }
+#endif
 
 /* Output zero point and clamp, held in locals (stores through int8_t pointers may alias *p). */
 typedef struct {
@@ -352,7 +341,6 @@ typedef struct {
     int32_t act_min;
     int32_t act_max;
     int full; /* [act_min, act_max] is all of int8: a constant in the specialized copies below */
-    int flt;  /* onnxruntime's float32 output stage (multipliers hold float bits): a constant too */
 } mcf_conv2d_clamp;
 
 /* Requantizes one channel's sums for both pixels and stores them. */
@@ -360,10 +348,12 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
                                    int32_t shift, int8_t *out0, int8_t *out1)
 {
     int32_t v0, v1;
-    if (c.flt) {
-        v0 = mcf_requant_f32(acc0, mult);
-        v1 = mcf_requant_f32(acc1, mult);
-    } else if (MCF_LIKELY(shift <= -2)) {
+#if MCF_REQUANT_F32
+    (void)shift;
+    v0 = mcf_requant_f32(acc0, mult);
+    v1 = mcf_requant_f32(acc1, mult);
+#else
+    if (MCF_LIKELY(shift <= -2)) {
         const uint32_t round_high = (uint32_t)1 << (-shift - 2);
         v0 = mcf_requantize_right(acc0, mult, round_high, -shift - 1);
         v1 = mcf_requantize_right(acc1, mult, round_high, -shift - 1);
@@ -371,6 +361,7 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
         v0 = mcf_conv2d_requantize_other(acc0, mult, shift);
         v1 = mcf_conv2d_requantize_other(acc1, mult, shift);
     }
+#endif
     *out0 = mcf_clamp8(v0 + c.offset, c.act_min, c.act_max, c.full);
     *out1 = mcf_clamp8(v1 + c.offset, c.act_min, c.act_max, c.full);
 }
@@ -386,8 +377,7 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
  * reference loop's sums, added in another order.
  */
 static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, const uint32_t *cols,
-                                                  const uint32_t *w, int8_t *out0, int8_t *out1, const int full,
-                                                  const int flt)
+                                                  const uint32_t *w, int8_t *out0, int8_t *out1, const int full)
 {
     const int32_t groups = mcf_conv2d_groups(p->filter_h * p->filter_w * p->filter_c);
     const int32_t oc_count = p->output_c;
@@ -401,7 +391,6 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, c
     c.act_min = p->act_min;
     c.act_max = p->act_max;
     c.full = full;
-    c.flt = flt;
 #if MCF_KERNELS_RV32
     for (; oc + 4 <= oc_count; oc += 4) { /* two pairs of channels at a time (mcf_rv32.h) */
         int32_t acc[8];
@@ -461,19 +450,13 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, c
 static MCF_NOINLINE void mcf_conv2d_pair_full(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
                                               int8_t *out0, int8_t *out1)
 {
-    mcf_conv2d_pair_impl(p, cols, w, out0, out1, 1, 0);
+    mcf_conv2d_pair_impl(p, cols, w, out0, out1, 1);
 }
 
 static MCF_NOINLINE void mcf_conv2d_pair_clamp(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
                                                int8_t *out0, int8_t *out1)
 {
-    mcf_conv2d_pair_impl(p, cols, w, out0, out1, 0, 0);
-}
-
-static MCF_NOINLINE void mcf_conv2d_pair_f32(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
-                                             int8_t *out0, int8_t *out1)
-{
-    mcf_conv2d_pair_impl(p, cols, w, out0, out1, 0, 1);
+    mcf_conv2d_pair_impl(p, cols, w, out0, out1, 0);
 }
 
 /*
@@ -672,8 +655,13 @@ static void mcf_dot_run(const int8_t *x, int32_t groups, const uint32_t *const *
 /* One output: requantized (the short route for shifts of 2 or more), offset and clamped. */
 static inline int8_t mcf_conv2d_out1(mcf_conv2d_clamp c, int32_t acc, int32_t mult, int32_t shift)
 {
-    const int32_t v = c.flt ? mcf_requant_f32(acc, mult) : MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1)
+#if MCF_REQUANT_F32
+    const int32_t v = mcf_requant_f32(acc, mult);
+    (void)shift;
+#else
+    const int32_t v = MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1)
                                   : mcf_conv2d_requantize_other(acc, mult, shift);
+#endif
     return mcf_clamp8(v + c.offset, c.act_min, c.act_max, c.full);
 }
 
@@ -684,10 +672,14 @@ static inline void mcf_conv2d_out_n(mcf_conv2d_clamp c, const int32_t *acc, int3
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
+#if MCF_REQUANT_F32
+        const int32_t v = mcf_requant_f32(acc[i], mult[i * qstep]);
+        (void)shift;
+#else
         const int32_t m = mult[i * qstep], sh = shift[i * qstep];
-        const int32_t v = c.flt ? mcf_requant_f32(acc[i], m)
-                          : MCF_LIKELY(sh <= -2) ? mcf_requantize_right(acc[i], m, (uint32_t)1 << (-sh - 2), -sh - 1)
-                                                 : mcf_conv2d_requantize_other(acc[i], m, sh);
+        const int32_t v = MCF_LIKELY(sh <= -2) ? mcf_requantize_right(acc[i], m, (uint32_t)1 << (-sh - 2), -sh - 1)
+                                   : mcf_conv2d_requantize_other(acc[i], m, sh);
+#endif
         out[i] = mcf_clamp8(v + c.offset, c.act_min, c.act_max, c.full);
     }
 }
@@ -711,8 +703,7 @@ typedef struct {
 static MCF_ALWAYS_INLINE void mcf_conv2d_direct_pixel_impl(const mcf_conv2d_direct_ctx *k,
                                                           const int8_t *const *x, const int32_t *g0,
                                                           int32_t rows, int32_t run, const int32_t *start,
-                                                          int32_t offset, int8_t *out, const int full,
-                                                          const int flt)
+                                                          int32_t offset, int8_t *out, const int full)
 {
     const int32_t oc_count = k->oc_count;
     const int32_t groups_k = k->groups_k;
@@ -721,7 +712,6 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_direct_pixel_impl(const mcf_conv2d_dire
     const uint32_t *pair0 = k->w;
     int32_t oc, r;
     clamp.full = full;
-    clamp.flt = flt;
     const int32_t *mult = k->multiplier, *shift = k->shift;
     for (oc = 0; oc + 4 <= oc_count; oc += 4, pair0 += 4 * groups_k, mult += 4 * qstep, shift += 4 * qstep) {
         int32_t a0 = start[oc], a1 = start[oc + 1], a2 = start[oc + 2], a3 = start[oc + 3];
@@ -782,21 +772,14 @@ static MCF_NOINLINE void mcf_conv2d_direct_pixel_full(const mcf_conv2d_direct_ct
                                                       const int32_t *g0, int32_t rows, int32_t run,
                                                       const int32_t *start, int32_t offset, int8_t *out)
 {
-    mcf_conv2d_direct_pixel_impl(k, x, g0, rows, run, start, offset, out, 1, 0);
+    mcf_conv2d_direct_pixel_impl(k, x, g0, rows, run, start, offset, out, 1);
 }
 
 static MCF_NOINLINE void mcf_conv2d_direct_pixel_clamp(const mcf_conv2d_direct_ctx *k, const int8_t *const *x,
                                                        const int32_t *g0, int32_t rows, int32_t run,
                                                        const int32_t *start, int32_t offset, int8_t *out)
 {
-    mcf_conv2d_direct_pixel_impl(k, x, g0, rows, run, start, offset, out, 0, 0);
-}
-
-static MCF_NOINLINE void mcf_conv2d_direct_pixel_f32(const mcf_conv2d_direct_ctx *k, const int8_t *const *x,
-                                                     const int32_t *g0, int32_t rows, int32_t run,
-                                                     const int32_t *start, int32_t offset, int8_t *out)
-{
-    mcf_conv2d_direct_pixel_impl(k, x, g0, rows, run, start, offset, out, 0, 1);
+    mcf_conv2d_direct_pixel_impl(k, x, g0, rows, run, start, offset, out, 0);
 }
 
 #define MCF_CONV2D_DIRECT_MAX_ROWS 16 /* filter rows the direct path handles (taller: reference) */
@@ -823,7 +806,6 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, c
     k.clamp.act_min = p->act_min;
     k.clamp.act_max = p->act_max;
     k.clamp.full = 0; /* set by the pixel routine */
-    k.clamp.flt = 0;  /* likewise */
     k.w = w;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->input_h * in_row;
@@ -969,47 +951,3 @@ void mcf_conv2d_s8_stack_clamp(const mcf_conv2d_params *p, const int8_t *input, 
 {
     MCF_CONV2D_STACK(mcf_conv2d_pair_clamp);
 }
-
-/* onnxruntime's float32 output stage (see the header), one entry point per path as above. */
-void mcf_conv2d_s8_ref_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
-{
-    mcf_conv2d_s8_reference_f32(p, input, filter, output);
-}
-
-#if MCF_KERNELS_FAST
-void mcf_conv2d_s8_im2col_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                              int8_t *output)
-{
-    MCF_CONV2D_IM2COL(mcf_conv2d_pair_f32);
-}
-
-void mcf_conv2d_s8_direct_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                              int8_t *output)
-{
-    MCF_CONV2D_DIRECT(mcf_conv2d_direct_pixel_f32);
-}
-
-void mcf_conv2d_s8_stack_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                             int8_t *output)
-{
-    MCF_CONV2D_STACK(mcf_conv2d_pair_f32);
-}
-#else
-void mcf_conv2d_s8_im2col_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                              int8_t *output)
-{
-    mcf_conv2d_s8_reference_f32(p, input, filter, output);
-}
-
-void mcf_conv2d_s8_direct_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                              int8_t *output)
-{
-    mcf_conv2d_s8_reference_f32(p, input, filter, output);
-}
-
-void mcf_conv2d_s8_stack_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                             int8_t *output)
-{
-    mcf_conv2d_s8_reference_f32(p, input, filter, output);
-}
-#endif

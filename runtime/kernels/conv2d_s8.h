@@ -101,10 +101,6 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
  *    without scratch that the direct path cannot take (input channels not a multiple of 4, as in
  *    a first layer on 1 or 3 channels, or dilated columns).
  *  - _full: act_min == -128 and act_max == 127 (required); _clamp: any activation range.
- *  - _f32 (any activation range): onnxruntime's float32 output stage instead of TFLite's
- *    fixed-point one: out = clamp(round_half_even(float(acc) * scale[o]) + output_offset, act_min,
- *    act_max), with `multiplier` holding the float32 scales' bit patterns (`shift` unused). See
- *    mcf_requant_f32 (mcf_common.h) and docs/kernels.md.
  */
 void mcf_conv2d_s8_ref(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
 void mcf_conv2d_s8_im2col_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
@@ -119,13 +115,5 @@ void mcf_conv2d_s8_stack_full(const mcf_conv2d_params *p, const int8_t *input, c
                               int8_t *output);
 void mcf_conv2d_s8_stack_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
                                int8_t *output);
-void mcf_conv2d_s8_ref_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                          int8_t *output);
-void mcf_conv2d_s8_im2col_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                              int8_t *output);
-void mcf_conv2d_s8_direct_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                              int8_t *output);
-void mcf_conv2d_s8_stack_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                             int8_t *output);
 
 #endif /* MCF_CONV2D_S8_H */

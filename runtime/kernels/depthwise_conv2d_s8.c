@@ -6,11 +6,10 @@
 #include "mcf_dsp.h"
 #include "mcf_rv32.h"
 
-/* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header).
- * `flt` (a constant in each copy): onnxruntime's float32 output stage (mcf_requant_f32). */
-static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_reference_impl(const mcf_depthwise_conv2d_params *p,
-                                                                     const int8_t *input, const int8_t *filter,
-                                                                     int8_t *output, const int flt)
+/* The reference loop: TFLite Micro's, with the interior-pixel bias folding (see the header). */
+static void mcf_depthwise_conv2d_s8_reference(const mcf_depthwise_conv2d_params *p,
+                                              const int8_t *input, const int8_t *filter,
+                                              int8_t *output)
 {
     const int32_t ic_count = p->input_c;
     const int32_t oc_count = p->output_c;
@@ -70,11 +69,11 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_reference_impl(const mcf_d
                                 }
                             }
                         }
-                        if (flt) {
-                            acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
-                        } else {
-                            acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
-                        }
+#if MCF_REQUANT_F32
+                        acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
+#else
+                        acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
+#endif
                         output[oc] = (int8_t)mcf_clamp(acc, p->act_min, p->act_max);
                     }
                 }
@@ -84,32 +83,27 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_reference_impl(const mcf_d
     }
 }
 
-static void mcf_depthwise_conv2d_s8_reference(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                              const int8_t *filter, int8_t *output)
-{
-    mcf_depthwise_conv2d_s8_reference_impl(p, input, filter, output, 0);
-}
-
-static void mcf_depthwise_conv2d_s8_reference_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                                  const int8_t *filter, int8_t *output)
-{
-    mcf_depthwise_conv2d_s8_reference_impl(p, input, filter, output, 1);
-}
-
 #if MCF_KERNELS_FAST
 
+#if !MCF_REQUANT_F32
 /* mcf_requantize for the rare shifts above -2, kept out of line. */
 static MCF_NOINLINE int32_t mcf_dw_requantize_other(int32_t acc, int32_t mult, int32_t shift)
 {
     return mcf_requantize(acc, mult, shift);
 }
+#endif
 
 static inline int32_t mcf_dw_requantize(int32_t acc, int32_t mult, int32_t shift)
 {
+#if MCF_REQUANT_F32
+    (void)shift;
+    return mcf_requant_f32(acc, mult);
+#else
     if (MCF_LIKELY(shift <= -2)) {
         return mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1);
     }
     return mcf_dw_requantize_other(acc, mult, shift);
+#endif
 }
 
 /* Four channels' inputs as one word; fewer than four (the last group) read only what exists. */
@@ -240,13 +234,8 @@ typedef struct {
     int32_t act_max;
 } mcf_dw_clamp;
 
-/* `full`: 1 = the activation range is all of int8, 0 = any range, 2 = any range after
- * onnxruntime's float32 output stage (`mult` holds the scale's bits). A constant in each copy. */
 static inline int8_t mcf_dw_out(mcf_dw_clamp c, int32_t acc, int32_t mult, int32_t shift, int full)
 {
-    if (full == 2) {
-        return mcf_clamp8(mcf_requant_f32(acc, mult) + c.offset, c.act_min, c.act_max, 0);
-    }
     return mcf_clamp8(mcf_dw_requantize(acc, mult, shift) + c.offset, c.act_min, c.act_max, full);
 }
 
@@ -371,12 +360,6 @@ static MCF_NOINLINE void mcf_dw_pixel_clamp(const mcf_dw_ctx *k, const int8_t *x
     mcf_dw_pixel_impl(k, x, w, rows, cols, out, 0);
 }
 
-static MCF_NOINLINE void mcf_dw_pixel_f32(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
-                                          int32_t rows, int32_t cols, int8_t *out)
-{
-    mcf_dw_pixel_impl(k, x, w, rows, cols, out, 2);
-}
-
 /*
  * Depth multiplier 4, 8, ...: every group of four output channels reads one input channel, so one
  * input byte per tap, (x + input_offset) in both halfwords, meets the group's four int16 weights
@@ -464,12 +447,6 @@ static MCF_NOINLINE void mcf_dwm_pixel_clamp(const mcf_dw_ctx *k, const int8_t *
                                              int32_t rows, int32_t cols, int8_t *out)
 {
     mcf_dwm_pixel_impl(k, x, w, rows, cols, out, 0);
-}
-
-static MCF_NOINLINE void mcf_dwm_pixel_f32(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
-                                           int32_t rows, int32_t cols, int8_t *out)
-{
-    mcf_dwm_pixel_impl(k, x, w, rows, cols, out, 2);
 }
 
 /*
@@ -563,10 +540,8 @@ void mcf_depthwise_conv2d_s8_ref(const mcf_depthwise_conv2d_params *p, const int
 #if MCF_KERNELS_FAST
 #define MCF_DW_FAST(pixel) \
     mcf_depthwise_conv2d_s8_fast(p, input, (const uint32_t *)(const void *)filter, output, pixel)
-#define MCF_DW_FAST_F32(pixel) MCF_DW_FAST(pixel)
 #else
 #define MCF_DW_FAST(pixel) mcf_depthwise_conv2d_s8_reference(p, input, filter, output)
-#define MCF_DW_FAST_F32(pixel) mcf_depthwise_conv2d_s8_reference_f32(p, input, filter, output)
 #endif
 
 void mcf_depthwise_conv2d_s8_fast_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
@@ -591,23 +566,4 @@ void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, co
                                         const int8_t *filter, int8_t *output)
 {
     MCF_DW_FAST(mcf_dwm_pixel_clamp);
-}
-
-/* onnxruntime's float32 output stage (see the header), one entry point per path as above. */
-void mcf_depthwise_conv2d_s8_ref_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                     const int8_t *filter, int8_t *output)
-{
-    mcf_depthwise_conv2d_s8_reference_f32(p, input, filter, output);
-}
-
-void mcf_depthwise_conv2d_s8_fast_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                      const int8_t *filter, int8_t *output)
-{
-    MCF_DW_FAST_F32(mcf_dw_pixel_f32);
-}
-
-void mcf_depthwise_conv2d_s8_mult_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                      const int8_t *filter, int8_t *output)
-{
-    MCF_DW_FAST_F32(mcf_dwm_pixel_f32);
 }

@@ -86,15 +86,5 @@ void mcf_depthwise_conv2d_s8_mult_full(const mcf_depthwise_conv2d_params *p, con
                                        const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                         const int8_t *filter, int8_t *output);
-/* _f32: the same paths with onnxruntime's float32 output stage instead of TFLite's fixed-point one
- * (any activation range): out = clamp(round_half_even(float(acc) * scale[o]) + output_offset,
- * act_min, act_max), `multiplier` holding the float32 scales' bit patterns (`shift` unused); see
- * mcf_requant_f32 (mcf_common.h) and docs/kernels.md. */
-void mcf_depthwise_conv2d_s8_ref_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                     const int8_t *filter, int8_t *output);
-void mcf_depthwise_conv2d_s8_fast_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                      const int8_t *filter, int8_t *output);
-void mcf_depthwise_conv2d_s8_mult_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
-                                      const int8_t *filter, int8_t *output);
 
 #endif /* MCF_DEPTHWISE_CONV2D_S8_H */

@@ -5,11 +5,8 @@
 #include "mcf_dsp.h"
 #include "mcf_rv32.h"
 
-/* The reference loop; `flt` (a constant in each copy): onnxruntime's float32 output stage
- * (mcf_requant_f32, `multiplier` holding the scales' bits) instead of TFLite's. */
-static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_reference_impl(const mcf_fc_params *p, const int8_t *input,
-                                                                    const int8_t *weights, int8_t *output,
-                                                                    const int flt)
+static void mcf_fully_connected_s8_reference(const mcf_fc_params *p, const int8_t *input,
+                                             const int8_t *weights, int8_t *output)
 {
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
@@ -24,20 +21,14 @@ static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_reference_impl(const mcf_fc
             for (d = 0; d < p->depth; ++d) {
                 acc += (int32_t)w[d] * (int32_t)x[d];
             }
-            if (flt) {
-                acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
-            } else {
-                acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
-            }
+#if MCF_REQUANT_F32
+            acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
+#else
+            acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
+#endif
             output[b * p->units + u] = (int8_t)mcf_clamp(acc, p->act_min, p->act_max);
         }
     }
-}
-
-static void mcf_fully_connected_s8_reference(const mcf_fc_params *p, const int8_t *input,
-                                             const int8_t *weights, int8_t *output)
-{
-    mcf_fully_connected_s8_reference_impl(p, input, weights, output, 0);
 }
 
 #if MCF_KERNELS_FAST
@@ -150,11 +141,13 @@ static inline void mcf_fc_block(const int8_t *x, const uint32_t *w, int32_t grou
     acc[3] = a3;
 }
 
+#if !MCF_REQUANT_F32
 /* mcf_requantize for the rare shifts above -2, kept out of line. */
 static MCF_NOINLINE int32_t mcf_fc_requantize_other(int32_t acc, int32_t mult, int32_t shift)
 {
     return mcf_requantize(acc, mult, shift);
 }
+#endif
 
 #if MCF_KERNELS_RV32
 /* The fast path on RV32: eight units (two blocks of the layout) per pass, mcf_rv32_fc_8. */
@@ -202,8 +195,13 @@ static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *in
             }
             for (i = 0; i < n; ++i) {
                 const int32_t ch = (u + i) * qstep;
+#if MCF_REQUANT_F32
+                out[u + i] = mcf_clamp8(mcf_requant_f32(acc[i], p->multiplier[ch]) + out_offset, act_min, act_max,
+                                        full_range);
+#else
                 out[u + i] = mcf_clamp8(mcf_requantize(acc[i], p->multiplier[ch], p->shift[ch]) + out_offset,
                                         act_min, act_max, full_range);
+#endif
             }
         }
     }
@@ -214,8 +212,8 @@ static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *in
  * `w`: the weights in blocks of four units (the last block padded with zero units) and, in each,
  * groups of four inputs (the last group padded with zeros): per group, one word per unit.
  */
-static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_fast_impl(const mcf_fc_params *p, const int8_t *input,
-                                                               const uint32_t *w, int8_t *output, const int flt)
+static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *input,
+                                        const uint32_t *w, int8_t *output)
 {
     const int32_t depth = p->depth;
     const int32_t units = p->units;
@@ -229,10 +227,8 @@ static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_fast_impl(const mcf_fc_para
     const int full_range = act_min == -128 && act_max == 127;
     int32_t b;
 #if MCF_KERNELS_RV32
-    if (!flt) { /* TFLite's output stage: the RV32 loop */
-        mcf_fully_connected_s8_rv32(p, input, w, output);
-        return;
-    }
+    mcf_fully_connected_s8_rv32(p, input, w, output);
+    return;
 #endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
@@ -258,22 +254,20 @@ static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_fast_impl(const mcf_fc_para
             }
             for (i = 0; i < n; ++i) {
                 const int32_t ch = (u + i) * qstep;
+#if MCF_REQUANT_F32
+                const int32_t v = mcf_requant_f32(acc[i], p->multiplier[ch]);
+#else
                 const int32_t mult = p->multiplier[ch], shift = p->shift[ch];
-                const int32_t v = flt ? mcf_requant_f32(acc[i], mult) : MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc[i], mult,
+                const int32_t v = MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc[i], mult,
                                                                      (uint32_t)1 << (-shift - 2),
                                                                      -shift - 1)
                                               : mcf_fc_requantize_other(acc[i], mult, shift);
+#endif
                 out[u + i] = mcf_clamp8(v + out_offset, act_min, act_max, full_range);
             }
             wb += block_words;
         }
     }
-}
-
-static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
-                                        int8_t *output)
-{
-    mcf_fully_connected_s8_fast_impl(p, input, w, output, 0);
 }
 
 #endif /* MCF_KERNELS_FAST */
@@ -298,16 +292,5 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
     mcf_fully_connected_s8_fast(p, input, (const uint32_t *)(const void *)weights, output);
 #else
     mcf_fully_connected_s8_reference(p, input, weights, output);
-#endif
-}
-
-/* The fast path alone with onnxruntime's float32 output stage (see the header). */
-void mcf_fully_connected_s8_fast_path_f32(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
-                                          int8_t *output)
-{
-#if MCF_KERNELS_FAST
-    mcf_fully_connected_s8_fast_impl(p, input, (const uint32_t *)(const void *)weights, output, 1);
-#else
-    mcf_fully_connected_s8_reference_impl(p, input, weights, output, 1);
 #endif
 }

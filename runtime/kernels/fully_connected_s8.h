@@ -41,11 +41,4 @@ void mcf_fully_connected_s8(const mcf_fc_params *p, const int8_t *input, const i
 void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                       int8_t *output);
 
-/** mcf_fully_connected_s8_fast_path with onnxruntime's float32 output stage instead of TFLite's
- *  fixed-point one: output = clamp(round_half_even(float(acc) * scale[u]) + output_offset, act_min,
- *  act_max), `multiplier` holding the float32 scales' bit patterns (`shift` unused). See
- *  mcf_requant_f32 (mcf_common.h) and docs/kernels.md. */
-void mcf_fully_connected_s8_fast_path_f32(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
-                                          int8_t *output);
-
 #endif /* MCF_FULLY_CONNECTED_S8_H */

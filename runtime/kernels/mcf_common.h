@@ -206,6 +206,12 @@ static inline int32_t mcf_requant_f32(int32_t acc, int32_t scale_bits)
     return (int32_t)v;
 }
 
+/* 1 where a kernel source is compiled for onnxruntime's output stage (each <kernel>_f32.c defines it
+ * and includes <kernel>.c): the kernel's `#if MCF_REQUANT_F32` branches call mcf_requant_f32. */
+#ifndef MCF_REQUANT_F32
+#define MCF_REQUANT_F32 0
+#endif
+
 /* n bytes from src to dst (regions do not overlap), without calling the C library. */
 static MCF_NO_LIBCALL_LOOPS inline void mcf_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {

@@ -43,9 +43,10 @@ static MCF_NOINLINE void mcf_dot_s16_groups(const int16_t *x, const int8_t *w, i
                                             int32_t s[4])
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const int16_t *const x_end = x + 4 * end;
     w += 16 * g;
     x += 4 * g;
-    for (; g < end; ++g) {
+    while (x != x_end) {
 #if MCF_KERNELS_DSP
         const uint32_t x01 = mcf_read_u32(x);
         const uint32_t x23 = mcf_read_u32(x + 2);

@@ -30,13 +30,17 @@ class Divergence:
     elements: int  # elements of that tensor that differ
     size: int
     max_steps: float  # largest difference, in the tensor's quantization steps (or absolute, unquantized)
+    # The reference had no value for the operator's own output, only for a DEQUANTIZE after it
+    # (onnxruntime folds a graph output's last DequantizeLinear into the operator): seen there.
+    seen_at: str = ""
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
     def describe(self) -> str:
+        where = f", seen at the {self.seen_at} after it" if self.seen_at else ""
         return (f"first differing operator: #{self.operator} {self.opcode} → {self.tensor!r} "
-                f"({self.elements}/{self.size} elements differ, up to {self.max_steps:g} steps)")
+                f"({self.elements}/{self.size} elements differ, up to {self.max_steps:g} steps{where})")
 
 
 def step_scale(graph: Graph, index: int) -> float:
@@ -92,6 +96,8 @@ def first_difference(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray],
     except McuforgeError:
         return None
     value = dict(zip(probe.outputs, got, strict=True))
+    producer = {o: op for op in cm.graph.operators for o in op.outputs}
+    compared: set[int] = set()
     for op in cm.graph.operators:
         for o in op.outputs:
             if o not in value:
@@ -104,8 +110,14 @@ def first_difference(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray],
             if want.size != g.size:
                 continue
             want = want.reshape(g.shape)
+            compared.add(o)
             if not np.array_equal(g, want):
                 differ = int(np.count_nonzero(g != want))
+                src = op.inputs[0] if op.inputs else -1
+                if op.opcode == "DEQUANTIZE" and src not in compared and src in producer:
+                    before = producer[src]
+                    return Divergence(before.index, before.opcode, graph.tensors[src].name, differ, int(g.size),
+                                      steps(graph, o, g, want), seen_at=f"#{op.index} DEQUANTIZE")
                 return Divergence(op.index, op.opcode, graph.tensors[o].name, differ, int(g.size),
                                   steps(graph, o, g, want))
     return None

@@ -39,7 +39,10 @@ def _session(model_bytes: bytes) -> Any:
 
 
 def integer_tensor_names(model_bytes: bytes) -> list[str]:
-    """Names of the int8 / uint8 tensors the model's nodes compute, in node order."""
+    """Names of the int8 / uint8 tensors the model's nodes compute, in node order, except those a
+    DequantizeLinear turns into a graph output: onnxruntime folds that last QuantizeLinear /
+    DequantizeLinear pair into the operator before it, which it cannot once the integer tensor
+    between them is an output too."""
     import onnx
 
     model = onnx.load_from_string(model_bytes)
@@ -47,10 +50,12 @@ def integer_tensor_names(model_bytes: bytes) -> list[str]:
         model = onnx.shape_inference.infer_shapes(model)
     g = model.graph
     types = {v.name: v.type.tensor_type.elem_type for v in [*g.value_info, *g.output, *g.input]}
+    outputs = {o.name for o in g.output}
+    last = {n.input[0] for n in g.node if n.op_type == "DequantizeLinear" and n.input and n.output[0] in outputs}
     names: list[str] = []
     for node in g.node:
         for name in node.output:
-            if name and types.get(name) in (_INT8, _UINT8) and name not in names:
+            if name and types.get(name) in (_INT8, _UINT8) and name not in names and name not in last:
                 names.append(name)
     return names
 
@@ -137,7 +142,8 @@ class OnnxReference:
         self._values = dict(zip(self._outputs, outs, strict=True))
         if self._probe is not None:
             names = [o.name for o in self._probe.get_outputs()]
-            self._values.update(zip(names, self._probe.run(None, feed), strict=True))
+            for name, v in zip(names, self._probe.run(None, feed), strict=True):
+                self._values.setdefault(name, v)  # the graph outputs stay the unmodified model's
         shapes = ([self._graph.tensors[i].shape for i in self._graph.outputs] if self._graph is not None
                   else [None] * len(outs))
         return [to_ir(o, s) for o, s in zip(outs[:num_outputs], shapes, strict=False)]

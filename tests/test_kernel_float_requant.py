@@ -60,11 +60,17 @@ CONVS = [
     dict(kind="dw", h=5, w=5, ic=3, mult=2, k=3, stride=(1, 1), same=False, per_channel=True),  # ref
     dict(kind="fc", batches=3, depth=37, units=7, per_channel=False, in_zp=-3, out_zp=4),
     dict(kind="fc", batches=2, depth=24, units=9, per_channel=True, ties=True),
+    # QUANTIZE int8 -> int8 (onnxruntime's DequantizeLinear -> QuantizeLinear), by 256-entry table
+    dict(kind="quantize", shape=(2, 128), in_scale=0.05, in_zp=3, out_scale=0.0625, out_zp=-9),
+    dict(kind="quantize", shape=(1, 256), in_scale=0.125, in_zp=0, out_scale=0.25, out_zp=5),  # ties
 ]
 
 
 def _case_tensors(case, rng):
     """The case's tensors (input, weights, bias, output) as tflite_builder T, plus its op."""
+    if case["kind"] == "quantize":
+        return [T(case["shape"], "int8", case["in_scale"], case["in_zp"]),
+                T(case["shape"], "int8", case["out_scale"], case["out_zp"])], ("QUANTIZE", None)
     ties = case.get("ties", False)
     in_zp, out_zp = case.get("in_zp", 0), case.get("out_zp", 0)
     in_scale = 0.25 if ties else float(rng.uniform(0.01, 0.05))
@@ -120,9 +126,9 @@ def _model() -> bytes:
         ts, (opcode, opts) = _case_tensors(case, rng)
         base = len(tensors)
         tensors += ts
-        ops.append(Op(opcode, [base, base + 1, base + 2], [base + 3], opts))
+        ops.append(Op(opcode, list(range(base, base + len(ts) - 1)), [base + len(ts) - 1], opts))
         inputs.append(base)
-        outputs.append(base + 3)
+        outputs.append(base + len(ts) - 1)
     return build(tensors, ops, inputs, outputs)
 
 
@@ -154,9 +160,13 @@ def _sums(case, x, w, bias, in_zp):
 
 
 def _emulate(graph, op, x):
-    inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
-    out = graph.tensors[op.outputs[0]]
     case = op.options["_case"]
+    out = graph.tensors[op.outputs[0]]
+    if case["kind"] == "quantize":
+        inp = graph.tensors[op.inputs[0]]
+        table = float_requant.requantize_table(inp.scale, inp.zero_point, out.scale, out.zero_point)
+        return table.view(np.int8)[x.view(np.uint8)]
+    inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
     acc = _sums(case, x, wt.data, bt.data.astype(np.int64), inp.zero_point)
     scales = float_requant.product_scales(inp.scale, np.array(wt.quant.scale), out.scale)
     act = op.options.get("fused_activation_function", "NONE")
@@ -222,11 +232,54 @@ def _inputs(graph, count):
             for _ in range(count)]
 
 
+def _ort_requantize(x, sx, zx, sy, zy, concat):
+    """onnxruntime's DequantizeLinear -> QuantizeLinear, or QLinearConcat of x with a tensor of
+    the output's quantization (the part of the output that comes from x)."""
+    def c(a, name):
+        return numpy_helper.from_array(np.asarray(a), name)
+
+    inits = [c(f32(sx), "sx"), c(np.int8(zx), "zx"), c(f32(sy), "sy"), c(np.int8(zy), "zy"),
+             c(np.zeros((x.shape[0], 4), np.int8), "other")]
+    if concat:
+        nodes = [helper.make_node("QLinearConcat", ["sy", "zy", "x", "sx", "zx", "other", "sy", "zy"], ["y"], axis=1,
+                                  domain="com.microsoft")]
+    else:
+        nodes = [helper.make_node("DequantizeLinear", ["x", "sx", "zx"], ["f"]),
+                 helper.make_node("QuantizeLinear", ["f", "sy", "zy"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.INT8, x.shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.INT8, None)], inits)
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"x": x})[0][:, :x.shape[1]]
+
+
+@pytest.mark.parametrize("concat", [False, True], ids=["dq_q", "qlinearconcat"])
+def test_requantize_table_equals_onnxruntime(concat):
+    """All 256 inputs, scales with ratios that make ties and scales that do not."""
+    rng = np.random.default_rng(3)
+    x = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
+    for k in range(24):
+        sx, sy = f32(rng.uniform(1e-3, 0.2)), f32(rng.uniform(1e-3, 0.2))
+        if k % 3 == 0:
+            sy = f32(sx * rng.choice([2.0, 4.0, 0.5, 8.0]))
+        zx, zy = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
+        want = _ort_requantize(x, sx, zx, sy, zy, concat)
+        got = float_requant.requantize_table(sx, zx, sy, zy).view(np.int8)[x.view(np.uint8)]
+        assert np.array_equal(got, want), (sx, zx, sy, zy)
+
+
 def test_emulation_equals_onnxruntime():
     graph = _graph()
     for batch in _inputs(graph, 3):
         for op, x in zip(graph.operators, batch, strict=True):
             case = op.options["_case"]
+            if case["kind"] == "quantize":
+                inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+                want = _ort_requantize(x, inp.scale, inp.zero_point, out.scale, out.zero_point, False)
+                assert np.array_equal(_emulate(graph, op, x), want), case
+                continue
             inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
             out = graph.tensors[op.outputs[0]]
             want = _ort_run(case, x, wt.data, bt.data, inp.scale, inp.zero_point, list(wt.quant.scale),
@@ -246,7 +299,7 @@ def test_ties_are_exercised():
     ties = 0
     for op, xi in zip(graph.operators, x, strict=True):
         case = op.options["_case"]
-        if not case.get("ties"):
+        if not case.get("ties") or case["kind"] == "quantize":
             continue
         inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
         out = graph.tensors[op.outputs[0]]
@@ -262,7 +315,7 @@ def test_host_equals_emulation(path, scratch):
     graph = _graph()
     cm = compile_graph(graph, scratch_may_grow_arena=scratch)
     functions = {c.function for c in cm.calls}
-    assert all(f.endswith("_f32") for f in functions), functions
+    assert all(f.endswith("_f32") for f in functions - {"mcf_requantize_8"}), functions
     paths = {f.removesuffix("_f32").removesuffix("_full").removesuffix("_clamp") for f in functions}
     if scratch:
         assert "mcf_conv2d_s8_im2col" in paths
@@ -270,6 +323,7 @@ def test_host_equals_emulation(path, scratch):
         assert {"mcf_conv2d_s8_stack", "mcf_conv2d_s8_direct", "mcf_conv2d_s8_ref", "mcf_depthwise_conv2d_s8_fast",
                 "mcf_depthwise_conv2d_s8_mult", "mcf_depthwise_conv2d_s8_ref",
                 "mcf_fully_connected_s8_fast_path"} <= paths
+    assert "mcf_requantize_8" in functions  # QUANTIZE keeps its kernel; only its table differs
     batches = _inputs(graph, 3)
     with HostModel(generate(cm, "model"), extra_flags=KERNEL_PATHS[path]) as host:
         results = host.run(batches)

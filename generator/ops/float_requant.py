@@ -63,3 +63,17 @@ def requantize(acc: np.ndarray, scales: np.ndarray, zero_point: int, lo: int = -
     v = np.asarray(acc, dtype=np.int32).astype(np.float32) * np.asarray(scales, dtype=np.float32)
     v = np.clip(v, np.float32(-1024), np.float32(1024))
     return np.clip(np.rint(v).astype(np.int64) + zero_point, lo, hi).astype(np.int8)
+
+
+def requantize_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+    """int8 -> int8 as onnxruntime requantizes (DequantizeLinear then QuantizeLinear; QLinearConcat's
+    per-input lookup table is the same computation): float32(in_scale * (x - in_zp)), divided by
+    out_scale in float32, rounded half to even, plus out_zp, saturated. uint8[256] indexed by the
+    input byte's bit pattern."""
+    x = np.arange(-128, 128, dtype=np.int32)
+    real = np.float32(in_scale) * (x - in_zp).astype(np.float32)
+    v = np.clip(real / np.float32(out_scale), np.float32(-1024), np.float32(1024))
+    y = np.clip(np.rint(v).astype(np.int64) + out_zp, -128, 127)
+    table = np.zeros(256, dtype=np.uint8)
+    table[x & 0xFF] = y.astype(np.int64) & 0xFF
+    return table

@@ -17,6 +17,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
 from ..quant import multiply_by_quantized_multiplier, quantize_multiplier
+from . import float_requant
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject
 from .quantize_s16 import lower_dequantize_s16, lower_quantize_s16
 
@@ -76,7 +77,10 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
             overlap={op.inputs[0]: elementwise_min_shift(out.size, 4, 1)},
         )
     _per_tensor(op, inp)
-    table = requantize_table(inp.dtype, inp.scale, inp.zero_point, out.dtype, out.scale, out.zero_point)
+    if float_requant.wants_float32(op) and (inp.dtype, out.dtype) == ("int8", "int8"):  # onnxruntime's
+        table = float_requant.requantize_table(inp.scale, inp.zero_point, out.scale, out.zero_point)
+    else:
+        table = requantize_table(inp.dtype, inp.scale, inp.zero_point, out.dtype, out.scale, out.zero_point)
     return KernelCall(
         op=op, kernel="quantize", function="mcf_requantize_8", params_type="mcf_requantize_params",
         params={"size": out.size, "table": ConstRef("table")},

@@ -94,7 +94,7 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
     consts += [ConstArray("bias", "int64_t", b),
                ConstArray("filter_fast", "int8_t", fc_s16_fast_layout(weights.data.reshape(oc, k)), fast_only=True)]
     # K <= 256: the window column on the stack; larger windows take it from the arena.
-    scratch = 0 if k <= CONV_S16_STACK_MAX_K else 2 * k
+    scratch = 0 if k <= CONV_S16_STACK_MAX_K else 2 * (-(-k // 4) * 4)  # whole groups of four
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_conv2d_s16", params_type="mcf_conv_s16_params",
         params={**geo, "input_c": fc, "output_c": oc, "filter_h": fh, "filter_w": fw, "depth_multiplier": 1,

@@ -56,6 +56,11 @@ static void mcf_conv2d_s16_reference(const mcf_conv_s16_params *p, const int16_t
 static inline void mcf_conv_s16_copy(int16_t *dst, const int16_t *src, int32_t n)
 {
     int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t a = mcf_read_u32(src + i), b = mcf_read_u32(src + i + 2);
+        mcf_write_u32(dst + i, a);
+        mcf_write_u32(dst + i + 2, b);
+    }
     for (; i + 2 <= n; i += 2) {
         mcf_write_u32(dst + i, mcf_read_u32(src + i));
     }
@@ -87,6 +92,17 @@ static MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_column(const mcf_conv_s16_params *
     const int32_t filter_row = p->filter_w * ic;
     int32_t kx_lo, kx_hi, ky, kx;
     mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+    if (p->dilation_w == 1 && kx_lo == 0 && kx_hi == p->filter_w) {
+        /* every column of the window inside: each row inside is one run of the input */
+        for (ky = 0; ky < p->filter_h; ++ky, col += filter_row) {
+            if (ky >= ky_lo && ky < ky_hi) {
+                mcf_conv_s16_copy(col, in_b + (iy0 + ky * p->dilation_h) * in_row + ix0 * ic, filter_row);
+            } else {
+                mcf_conv_s16_zero(col, filter_row);
+            }
+        }
+        return;
+    }
     for (ky = 0; ky < p->filter_h; ++ky, col += filter_row) {
         const int16_t *row;
         if (ky < ky_lo || ky >= ky_hi) {
@@ -110,7 +126,7 @@ static MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_column(const mcf_conv_s16_params *
 static void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x, const int8_t *filter, int32_t k,
                                int16_t *out)
 {
-    const int32_t block = MCF_DOT_S16_BLOCK_BYTES(k);
+    const int32_t block = MCF_DOT_S16_BLOCK_BYTES(k); /* also for k rounded up to whole groups */
     int32_t o, r;
     for (o = 0; o < p->output_c; o += 4, filter += block) {
         const int32_t n = MCF_MIN(4, p->output_c - o); /* the last block is padded with zero channels */
@@ -131,9 +147,13 @@ static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *
     const int32_t ic = p->input_c;
     const int32_t in_row = p->input_w * ic;
     const int32_t k = p->filter_h * p->filter_w * ic;
+    const int32_t k4 = (k + 3) & ~3; /* the column padded with zeros to whole groups: no remainder loop */
     /* A window of one row, without dilation, is one run of the input when it lies inside. */
     const int32_t run = p->filter_h == 1 && p->dilation_w == 1;
     int32_t b, oy, ox;
+    for (b = k; b < k4; ++b) {
+        col[b] = 0;
+    }
     for (b = 0; b < p->batches; ++b) {
         const int16_t *in_b = input + b * p->input_h * in_row;
         for (oy = 0; oy < p->output_h; ++oy) {
@@ -142,13 +162,12 @@ static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *
             mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < p->output_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
-                const int16_t *x = col;
                 if (run && ky_hi > ky_lo && ix0 >= 0 && ix0 + p->filter_w <= p->input_w) {
-                    x = in_b + iy0 * in_row + ix0 * ic;
+                    mcf_conv_s16_pixel(p, in_b + iy0 * in_row + ix0 * ic, filter, k, output);
                 } else {
                     mcf_conv_s16_column(p, in_b, iy0, ix0, ky_lo, ky_hi, col);
+                    mcf_conv_s16_pixel(p, col, filter, k4, output);
                 }
-                mcf_conv_s16_pixel(p, x, filter, k, output);
                 output += p->output_c;
             }
         }

@@ -26,7 +26,8 @@
  * Fast builds read filters in other layouts (the fast_only constants of conv_s16.py):
  *  - CONV_2D: blocks of four output channels over K = filter_h * filter_w * input_c, as
  *    mcf_dot_s16_block reads them; each output pixel's window is gathered into an int16 column of
- *    K values (zeros for taps outside the image) in `scratch` (2 * K bytes, 4-byte aligned), on
+ *    K values (zeros for taps outside the image, and up to a multiple of 4) in `scratch`
+ *    (2 * K rounded up to a multiple of 8 bytes, 4-byte aligned), on
  *    the stack when `scratch` is NULL (K <= MCF_CONV_S16_STACK_MAX_K), or read in place when the
  *    window is one contiguous run of the input (filter_h == 1 and dilation_w == 1, inside).
  *  - DEPTHWISE_CONV_2D: [output_c][filter_h * filter_w].

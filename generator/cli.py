@@ -456,6 +456,8 @@ def test(
     from .errors import UsageError
     from .scaffold import GENERATED_DIR
 
+    if place is None and places > 1:
+        raise UsageError("--places N picks N places matching --place", hint="add --place PATTERN")
     if place is not None and replay is None and not profile:
         from .farm_cli import test_on_places
 

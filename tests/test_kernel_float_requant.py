@@ -337,3 +337,41 @@ def test_without_the_option_the_tflite_stage_stays():
     graph = parse_model(_model(), name="t.tflite")
     functions = {c.function for c in compile_graph(graph).calls}
     assert not any(f.endswith("_f32") for f in functions)
+
+
+# ---------------------------------------------------------------------------------------------
+# On the device: the float32 stage on a Cortex-M3 (libgcc's soft-float) and a Cortex-M4F (FPU
+# instructions) gives the host's bytes.
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2_an385", "mps2_an386"])
+def test_on_device_same_bytes_as_host(tmp_path, monkeypatch, board):
+    import shutil
+
+    tools = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja")
+    if not all(shutil.which(t) for t in tools):
+        pytest.skip("needs " + ", ".join(tools))
+    from test_kernels_on_device import build_firmware
+
+    from mcuforge.generator import compiler, scaffold
+    from mcuforge.hil.session import open_session
+
+    def compile_float32(graph, **kwargs):
+        for op in graph.operators:
+            op.options[float_requant.OPTION] = float_requant.FLOAT32
+        return compiler.compile_graph(graph, **kwargs)
+
+    model_path = tmp_path / "float_requant.tflite"
+    model_path.write_bytes(_model())
+    monkeypatch.setattr(scaffold, "compile_graph", compile_float32)
+    project = build_firmware(tmp_path, model_path, board)
+    calls = "".join(f.read_text() for f in project.rglob("float_requant*.c"))
+    assert "mcf_conv2d_s8_direct_clamp_f32(" in calls and "mcf_fully_connected_s8_fast_path_f32(" in calls
+    graph = _graph()
+    with open_session(project, infer_timeout=300.0) as s:
+        for batch in _inputs(graph, 2):
+            got = s.device.infer(batch).outputs
+            for op, x, g in zip(graph.operators, batch, got, strict=True):
+                want = _emulate(graph, op, x)
+                assert np.array_equal(g.reshape(want.shape), want), (board, op.options["_case"])

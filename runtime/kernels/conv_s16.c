@@ -130,13 +130,22 @@ static void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x, c
     int32_t o, r;
     for (o = 0; o < p->output_c; o += 4, filter += block) {
         const int32_t n = MCF_MIN(4, p->output_c - o); /* the last block is padded with zero channels */
-        int64_t acc[4];
-        for (r = 0; r < 4; ++r) {
-            acc[r] = r < n ? p->bias[o + r] : 0;
-        }
-        mcf_dot_s16_block(x, filter, k, acc);
-        for (r = 0; r < n; ++r) {
-            out[o + r] = mcf_conv_s16_out(p, acc[r], o + r);
+        if ((k & 3) == 0 && k <= 256) {
+            /* whole groups, at most 256 products (each below 2^22): the int32 sums are exact */
+            int32_t s[4];
+            mcf_dot_s16_groups(x, filter, 0, k >> 2, s);
+            for (r = 0; r < n; ++r) {
+                out[o + r] = mcf_conv_s16_out(p, p->bias[o + r] + s[r], o + r);
+            }
+        } else {
+            int64_t acc[4];
+            for (r = 0; r < 4; ++r) {
+                acc[r] = r < n ? p->bias[o + r] : 0;
+            }
+            mcf_dot_s16_block(x, filter, k, acc);
+            for (r = 0; r < n; ++r) {
+                out[o + r] = mcf_conv_s16_out(p, acc[r], o + r);
+            }
         }
     }
 }

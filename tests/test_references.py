@@ -125,3 +125,18 @@ def test_onnxruntime_runner_moves_channels_for_an_nhwc_graph():
     nchw = OnnxReference(model).run([x], 1)[0]
     nhwc = OnnxReference(model, dataclasses.replace(g)).run([np.moveaxis(x, 1, -1)], 1)[0]
     assert np.array_equal(nhwc, np.moveaxis(nchw, 1, -1))
+
+
+def test_channels_last_follows_the_nhwc_operators():
+    """An IR tensor whose shape reads the same both ways (C == H == W) is still known channels last
+    when a convolution computed it, so the reference's NCHW value is reordered, not just reshaped."""
+    from mcuforge.generator.ir import Graph, Operator, Tensor
+    from mcuforge.generator.references.onnxrt import channels_last, to_ir
+
+    ts = [Tensor(i, f"t{i}", (1, 4, 4, 4), "int8") for i in range(4)]
+    g = Graph("m.onnx", "", ts, [Operator(0, "CONV_2D", (0,), (1,)), Operator(1, "LOOKUP_TABLE", (1,), (2,)),
+                                 Operator(2, "RESHAPE", (2,), (3,))], (0,), (3,))
+    assert channels_last(g) == {1, 2}
+    nchw = np.arange(64, dtype=np.int8).reshape(1, 4, 4, 4)
+    assert np.array_equal(to_ir(nchw, (1, 4, 4, 4), True), np.moveaxis(nchw, 1, -1))
+    assert np.array_equal(to_ir(nchw, (1, 4, 4, 4)), nchw)  # unknown layout, same shape: as it is

@@ -84,13 +84,37 @@ def with_outputs(model_bytes: bytes, names: list[str]) -> bytes:
     return model.SerializeToString()
 
 
-def to_ir(x: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
+# IR operators whose 4-D tensors are channels last (NHWC) whatever the model's layout was, and
+# those whose output keeps their first input's layout.
+_NHWC_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "MAX_POOL_2D", "AVERAGE_POOL_2D",
+                       "L2_POOL_2D", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"})
+_SAME_LAYOUT_OPS = frozenset({"ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "QUANTIZE", "DEQUANTIZE", "LOOKUP_TABLE",
+                              "LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH",
+                              "PRELU", "PAD", "PADV2", "CONCATENATION", "SOFTMAX", "MEAN"})
+
+
+def channels_last(graph: Graph) -> set[int]:
+    """IR tensors (of 3 or more dimensions) that hold an ONNX channels-first tensor channels last:
+    outputs of the NHWC operators, and what element-wise operators compute from them."""
+    found: set[int] = set()
+    for op in graph.operators:
+        first = op.inputs[0] if op.inputs else -1
+        if op.opcode in _NHWC_OPS or (op.opcode in _SAME_LAYOUT_OPS and first in found):
+            found.update(o for o in op.outputs if len(graph.tensors[o].shape) >= 3)
+    return found
+
+
+def to_ir(x: np.ndarray, shape: tuple[int, ...] | None = None, nhwc: bool | None = None) -> np.ndarray:
     """An onnxruntime value in the IR's type (uint8 becomes int8, minus 128) and, given the IR
-    tensor's shape, its layout: the front end keeps channels last, so an NCHW value whose IR
-    tensor is NHWC has its channel axis moved to the end."""
+    tensor's shape, its layout: an NCHW value whose IR tensor is channels last (`nhwc`, see
+    channels_last; None: guessed from the shapes) has its channel axis moved to the end."""
     x = np.asarray(x)
     if x.dtype == np.uint8:
         x = (x.astype(np.int16) - 128).astype(np.int8)
+    if shape is not None and nhwc is not None and x.ndim >= 3:
+        if nhwc:
+            x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+        return x.reshape(shape) if x.size == int(np.prod(shape)) else x
     if shape is not None and tuple(x.shape) != tuple(shape) and x.ndim >= 3:
         moved = np.moveaxis(x, 1, -1)
         if moved.size == int(np.prod(shape)) and (moved.shape == tuple(shape) or moved.ndim != len(shape)):
@@ -130,6 +154,7 @@ class OnnxReference:
             self._probe = _session(with_outputs(model_bytes, self._kept)) if self._kept else None
         self._values: dict[str, np.ndarray] = {}
         self._aliases = quantized_names(model_bytes) if keep_tensors else {}
+        self._nhwc = channels_last(graph) if graph is not None else set()
 
     def _feed(self, inputs: list[np.ndarray]) -> dict[str, np.ndarray]:
         if len(inputs) != len(self._inputs):
@@ -144,9 +169,10 @@ class OnnxReference:
             names = [o.name for o in self._probe.get_outputs()]
             for name, v in zip(names, self._probe.run(None, feed), strict=True):
                 self._values.setdefault(name, v)  # the graph outputs stay the unmodified model's
-        shapes = ([self._graph.tensors[i].shape for i in self._graph.outputs] if self._graph is not None
-                  else [None] * len(outs))
-        return [to_ir(o, s) for o, s in zip(outs[:num_outputs], shapes, strict=False)]
+        if self._graph is None:
+            return [to_ir(o) for o in outs[:num_outputs]]
+        return [to_ir(o, self._graph.tensors[i].shape, True if i in self._nhwc else None)
+                for o, i in zip(outs[:num_outputs], self._graph.outputs, strict=False)]
 
     def restart(self) -> None:
         self._values = {}
@@ -156,20 +182,20 @@ class OnnxReference:
         integer tensors in node order."""
         return [*self._kept, *self._outputs]
 
-    def value(self, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
+    def value(self, name: str, shape: tuple[int, ...] | None = None, nhwc: bool | None = None) -> np.ndarray | None:
         """A tensor by ONNX name after the last run (IR type; IR layout given its IR shape), or None
         if it was not kept. The name may also be the float tensor a QuantizeLinear quantizes or
         the one a DequantizeLinear computes: the IR's integer tensor may carry either name."""
         v = self._values.get(name)
         if v is None and name in self._aliases:
             v = self._values.get(self._aliases[name])
-        return None if v is None else to_ir(v, shape)
+        return None if v is None else to_ir(v, shape, nhwc)
 
     def tensor(self, index: int) -> np.ndarray:
         if self._graph is None:
             raise ModelError("the onnxruntime reference reads tensors by IR index only when given the graph")
         t = self._graph.tensors[index]
-        v = self.value(t.name, t.shape)
+        v = self.value(t.name, t.shape, True if index in self._nhwc else None)
         if v is None:
             raise ModelError(f"onnxruntime computed no tensor named {t.name!r}")
         return v

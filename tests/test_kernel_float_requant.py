@@ -375,3 +375,110 @@ def test_on_device_same_bytes_as_host(tmp_path, monkeypatch, board):
             for op, x, g in zip(graph.operators, batch, got, strict=True):
                 want = _emulate(graph, op, x)
                 assert np.array_equal(g.reshape(want.shape), want), (board, op.options["_case"])
+
+
+# ---------------------------------------------------------------------------------------------
+# onnxruntime's formulas for the operators mcuforge does not give the float32 stage yet
+# (docs/kernels.md): kept proven here for when they are implemented.
+
+
+def _ort_single(node, inits, feeds):
+    inputs = [helper.make_tensor_value_info(k, TensorProto.INT8, v.shape) for k, v in feeds.items()]
+    graph = helper.make_graph([node], "g", inputs, [helper.make_tensor_value_info("y", TensorProto.INT8, None)],
+                              inits)
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+
+
+def _scalars(**values):
+    return [numpy_helper.from_array(np.asarray(v, np.int8 if k.startswith("z") else f32), k)
+            for k, v in values.items()]
+
+
+def _rne_sat(v, zp=0):
+    return np.clip(np.rint(np.clip(v, f32(-1024), f32(1024))) + zp, -128, 127).astype(np.int8)
+
+
+def fma_f32(a, b, c):
+    """float32 fused multiply-add, rounded once, for a * b exact in float64 (a holds small integers):
+    the float64 sum is corrected where it fell exactly on a float32 midpoint but was not exact."""
+    a, b, c = (np.asarray(v, np.float64) for v in np.broadcast_arrays(a, b, c))
+    p = a * b
+    s = p + c
+    t = s - p
+    err = (p - (s - t)) + (c - t)  # s + err == p + c exactly (TwoSum)
+    r = s.astype(f32)
+    toward = np.nextafter(r, np.where(s > r, f32(np.inf), f32(-np.inf)).astype(f32))
+    midpoint = (s != r) & (2 * s == r.astype(np.float64) + toward.astype(np.float64))
+    s = np.where(midpoint & (err != 0), np.nextafter(s, s + err), s)
+    return s.astype(f32)
+
+
+def test_fma_emulation_rounds_once():
+    # 1 + 2^-24 is a float32 midpoint: a separate product and sum round it to even (1.0), one
+    # fused rounding of 1 + 2^-24 + 2^-60 goes up.
+    assert fma_f32(1.0, f32(1.0), f32(2.0**-24)) == f32(1.0)
+    assert fma_f32(f32(1.0 + 2.0**-23), f32(1.0 + 2.0**-23), f32(-(1.0 + 2.0**-22))) == f32(2.0**-46)
+
+
+def test_qlinearadd_formula_uses_fma():
+    rng = np.random.default_rng(21)
+    a = np.repeat(np.arange(-128, 128, dtype=np.int8), 256).reshape(1, -1)
+    b = np.tile(np.arange(-128, 128, dtype=np.int8), 256).reshape(1, -1)
+    fused_only = 0
+    for trial in range(3):
+        sa, sb, sc = (f32(v) for v in rng.uniform(0.01, 0.1, 3))
+        za, zb, zc = (int(v) for v in rng.integers(-30, 30, 3))
+        if trial == 0:  # sums of halves with a last-place tail: the tail decides the rounding
+            sa, sb, sc, za, zb, zc = f32(0.5 + 2.0**-24), f32(0.5 - 2.0**-25), f32(1.0), 0, 0, 0
+        got = _ort_single(helper.make_node("QLinearAdd", ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], ["y"],
+                                           domain="com.microsoft"),
+                          _scalars(sa=sa, za=za, sb=sb, zb=zb, sc=sc, zc=zc), {"a": a, "b": b})
+        ra, rb = sa / sc, sb / sc
+        k = f32(f32(zc) - f32(ra * f32(za) + rb * f32(zb)))
+        af, bf = a.astype(f32), b.astype(f32)
+        want = _rne_sat(fma_f32(af, ra, fma_f32(bf, rb, k)))
+        separate = _rne_sat(f32(f32(k + f32(bf * rb)) + f32(af * ra)))
+        assert np.array_equal(got, want)
+        fused_only += int(np.sum(want != separate))
+    assert fused_only > 0  # the data tells the two apart
+
+
+def test_global_average_pool_formula():
+    rng = np.random.default_rng(22)
+    for _ in range(6):
+        x = rng.integers(-128, 128, (1, 8, 5, 7)).astype(np.int8)
+        sx, sy = f32(rng.uniform(0.01, 0.1)), f32(rng.uniform(0.001, 0.05))
+        zx, zy = (int(v) for v in rng.integers(-30, 30, 2))
+        got = _ort_single(helper.make_node("QLinearGlobalAveragePool", ["x", "sx", "zx", "sy", "zy"], ["y"],
+                                           domain="com.microsoft"),
+                          _scalars(sx=sx, zx=zx, sy=sy, zy=zy), {"x": x})
+        n = 5 * 7
+        acc = x.astype(np.int32).sum(axis=(2, 3), keepdims=True) - zx * n
+        want = _rne_sat(acc.astype(f32) * (sx / f32(sy * f32(n))), zy)
+        assert np.array_equal(got, want)
+
+
+def test_average_pool_formula():
+    rng = np.random.default_rng(23)
+    x = rng.integers(-128, 128, (1, 4, 6, 7)).astype(np.int8)
+    for include_pad in (0, 1):
+        sx, sy = f32(rng.uniform(0.01, 0.1)), f32(rng.uniform(0.001, 0.05))
+        zx, zy = (int(v) for v in rng.integers(-30, 30, 2))
+        node = helper.make_node("QLinearAveragePool", ["x", "sx", "zx", "sy", "zy"], ["y"], domain="com.microsoft",
+                                kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=include_pad)
+        got = _ort_single(node, _scalars(sx=sx, zx=zx, sy=sy, zy=zy), {"x": x})
+        real = (sx * (x.astype(np.int32) - zx).astype(f32)).astype(f32)
+        want = np.zeros_like(got)
+        for i in range(6):
+            for j in range(7):
+                total = np.zeros(4, f32)
+                rows, cols = range(max(i - 1, 0), min(i + 2, 6)), range(max(j - 1, 0), min(j + 2, 7))
+                for h in rows:
+                    for w in cols:
+                        total = (total + real[0, :, h, w]).astype(f32)
+                count = 9 if include_pad else len(rows) * len(cols)
+                want[0, :, i, j] = _rne_sat((total / f32(count)).astype(f32) / sy, zy)
+        assert np.array_equal(got, want)

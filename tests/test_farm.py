@@ -201,13 +201,10 @@ def test_lost_exporter_and_ctrl_c(farm: Farm, projects: list[Path], tmp_path: Pa
     run = popen(sys.executable, "-m", "mcuforge.generator.cli", "test", *map(str, projects), "--place", "emu",
                 "--places", "3", "--random", "20", "--junit", str(junit), env=farm.env)
     try:
-        assert run.stdout is not None
-        seen = []
-        for line in run.stdout:
-            seen.append(line)
-            if " on emu-0 " in line:  # emu-0 is working: its exporter goes away now
-                farm.exporters["emu-0"].kill()
-                break
+        assert run.stderr is not None
+        seen = [run.stderr.readline()]
+        assert seen[0].startswith("acquired emu-0, emu-1, emu-2")  # the run starts: emu-0's exporter goes away
+        farm.exporters["emu-0"].kill()
         out, err = run.communicate(timeout=300)
     finally:
         if run.poll() is None:

@@ -31,7 +31,7 @@ from .fsutil import replace_dir
 from .ir import Graph
 from .linker import placement_sections, render_linker_script
 from .placement import Placement, parse_place_options, plan_placement
-from .references import Reference
+from .references import open_reference
 from .resources import runtime_dir, templates_dir
 from .sensor.pipeline import Pipeline, SensorConfigError, SensorSpec, resolve, spec_from_option
 from .targets import Target, target_for, targets
@@ -258,9 +258,10 @@ def _c_placement(board: Board, framework: str, placement: Placement, pinned: fro
 
 
 def make_selftest(graph: Graph, model_bytes: bytes) -> Selftest:
-    """The input vector embedded in the firmware and the checksum TFLite Micro gives for it."""
+    """The input vector embedded in the firmware and the checksum the reference (TFLite Micro, or
+    onnxruntime for an .onnx model) gives for it."""
     inputs = random_inputs(graph, 1, SELFTEST_SEED)[0]
-    ref = Reference(model_bytes)
+    ref = open_reference(model_bytes, graph)
     checksum = output_checksum(ref.run(inputs, len(graph.outputs)))
     rows = []
     names = []

@@ -400,13 +400,13 @@ def _measure(project: Path, model_bytes: bytes, inputs: list[list[np.ndarray]], 
              device: DevicePort | None = None) -> None:
     from contextlib import nullcontext
 
-    from mcuforge.generator.references import Reference
+    from mcuforge.generator.references import open_reference
 
     from .session import open_session
 
     link_map = map_path(project)
     measure.flash_model = model_flash_bytes(link_map, sources) if link_map else 0
-    ref = Reference(model_bytes)
+    ref = open_reference(model_bytes)
     with (device(project) if device is not None else nullcontext(port)) as port, \
             open_session(project, port=port, infer_timeout=600.0) as s:
         for k, x in enumerate(inputs):
@@ -462,14 +462,14 @@ def _profile(project: Path, model: Path, board: str, x: list[np.ndarray], say: C
              framework: str = "cmake", port: str | None = None) -> tuple[ProfileRun, bool]:
     """Builds the optimized kernels with the per-operator profile and profiles one inference of `x`;
     also says whether its outputs matched TFLite Micro."""
-    from mcuforge.generator.references import Reference
+    from mcuforge.generator.references import open_reference
 
     from .profile import measure_profile
 
     say(f"{model.stem} on {board}, per-layer profile: generating and building")
     _build(project, model, board, framework=framework, port=port, profile=True, say=say)
     run = measure_profile(project, x, port=port)
-    want = Reference(model.read_bytes()).run(x, len(run.outputs))
+    want = open_reference(model.read_bytes()).run(x, len(run.outputs))
     same = all(np.array_equal(g.reshape(-1), w.reshape(-1)) for g, w in zip(run.outputs, want, strict=True))
     say(f"{model.stem} on {board}, per-layer profile: {len(run.layers)} operators, {run.total:,} {run.unit}"
         + ("" if same else " (NOT bit-exact)"))

@@ -76,10 +76,11 @@ class Dut:
         return ref.run(xs, len(self.graph.outputs))
 
     def reference_stream(self) -> Any:
-        """A TFLite Micro interpreter whose successive runs are one stream (pass it to reference())."""
-        from mcuforge.generator.references import Reference
+        """The model's reference (TFLite Micro, or onnxruntime for an .onnx model) whose successive
+        runs are one stream (pass it to reference())."""
+        from mcuforge.generator.references import open_reference
 
-        return Reference(self.session.model_bytes)
+        return open_reference(self.session.model_bytes, self.graph)
 
     @property
     def pipeline(self) -> Any:

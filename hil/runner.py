@@ -17,7 +17,7 @@ from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
 from mcuforge.generator.ops.variable_tensors import add_variable_tensors, current_values, variable_tensors
 from mcuforge.generator.ops.variables import is_stateful, last_assignments, plan_state
-from mcuforge.generator.references import Reference
+from mcuforge.generator.references import open_reference
 from mcuforge.generator.sensor.pipeline import Pipeline
 from mcuforge.generator.sensor.reference import input_tensors, stream_samples
 from mcuforge.generator.validate import random_inputs, state_matches
@@ -147,7 +147,7 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
     After each vector of a stream the device's state buffer is read back (READ_TENSOR kind 2) and
     every variable compared with the value TFLite Micro assigned it: the state must match too."""
     stateful = is_stateful(graph) or bool(variable_tensors(graph))
-    ref = Reference(model_bytes, keep_tensors=stateful)
+    ref = open_reference(model_bytes, graph, keep_tensors=stateful)
     n_out = len(graph.outputs)
     plan = add_variable_tensors(graph, plan_state(graph)) if stateful else None
     assigned = {**last_assignments(graph, plan), **current_values(graph, plan)} if plan is not None else {}
@@ -216,7 +216,7 @@ def run_replay(device: Device, model_bytes: bytes, pipeline: Pipeline, samples: 
     every window: the input tensor the device built must equal the host reference's bit for bit,
     and the outputs must match TFLite Micro run on that tensor (within the report's tolerance)."""
     want_inputs = input_tensors(pipeline, samples)
-    ref = Reference(model_bytes)
+    ref = open_reference(model_bytes)
     windows: list[ReplayWindow] | None = None
     attempts = 0
     while windows is None:

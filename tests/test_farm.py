@@ -282,3 +282,48 @@ def test_place_without_labgrid_says_how_to_install(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
     assert proc.returncode == 2
     assert "pip install 'mcuforge[farm]'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_board_that_stops_answering_is_taken_out(projects: list[Path]) -> None:
+    """No labgrid here: two emulated places and the sharding alone. One board freezes (its QEMU
+    stopped) in the middle of the run: its place is lost, its vectors end on the other, once each."""
+    import threading
+
+    from mcuforge.generator.boards import load_board
+    from mcuforge.hil.farm.emulated import EmulatedPlaces, serve, service_url
+    from mcuforge.hil.farm.places import PlaceInfo
+    from mcuforge.hil.farm.shard import PlaceWorker, ResultStore, WorkQueue, merge, supervise, work_items
+    from mcuforge.hil.farm.testrun import load_job
+
+    board = load_board("mps2_an385", [])
+    places = EmulatedPlaces([("a", board), ("b", board)])
+    server = serve(places)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = service_url(server)
+        infos = [PlaceInfo(n, board.id, f"socket://127.0.0.1:{p.uart_port}", f"{url}/place/{n}", None, "", True)
+                 for n, p in places.places.items()]
+        jobs = [load_job(projects[0], vectors=None, random=20, seed=3, tolerance=0.0)]
+        queue = WorkQueue(work_items(jobs, 2, largest=2), [j.board for j in jobs])
+        store = ResultStore()
+        frozen: list[int] = []
+
+        def freeze(job: object, result: object, place: str) -> None:
+            emu = places.places["a"].emulator
+            if place == "a" and not frozen and emu is not None:
+                frozen.append(emu.proc.pid)
+                os.kill(emu.proc.pid, signal.SIGSTOP)
+
+        stop = threading.Event()
+        workers = [PlaceWorker(i, jobs, queue, store, stop, timeout=0.5, on_result=freeze) for i in infos]
+        lost = []
+        supervise(workers, queue, pump=lambda: time.sleep(0.05), still_there=lambda i: True,
+                  on_place_done=lambda w: lost.append((w.info.name, w.lost_reason)) if w.lost.is_set() else None)
+        report = merge(jobs, store, ["a", "b"], [])
+        assert frozen, "place a never produced a result"
+        assert [name for name, _ in lost] == ["a"], lost
+        assert report.ok and report.duplicates == 0 and len(report.reports[0].vectors) == 20
+        assert report.vector_places[0].count("a") >= 1 and report.vector_places[0].count("b") >= 10
+    finally:
+        server.shutdown()
+        places.close()

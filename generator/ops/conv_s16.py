@@ -78,6 +78,11 @@ def s16_rescaling(op: Operator, inp: Tensor, out: Tensor, weight_scales: np.ndar
     return params, [ConstArray("mult", "int32_t", mult), ConstArray("shift", "int32_t", shift)]
 
 
+def as_words(b: np.ndarray) -> np.ndarray:
+    """int8 bytes (a multiple of 4 of them) -> little-endian uint32 words."""
+    return np.frombuffer(np.ascontiguousarray(b, dtype=np.int8).tobytes(), dtype="<u4").astype(np.uint32)
+
+
 def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | None, out: Tensor,
                      geo: dict[str, int]) -> KernelCall:
     oc, fh, fw, fc = weights.shape
@@ -92,7 +97,9 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
     assert weights.data is not None
     k = fh * fw * fc
     consts += [ConstArray("bias", "int64_t", b),
-               ConstArray("filter_fast", "int8_t", fc_s16_fast_layout(weights.data.reshape(oc, k)), fast_only=True)]
+               # as words: 4-byte aligned for the column path's word-pair loads
+               ConstArray("filter_fast", "uint32_t", as_words(fc_s16_fast_layout(weights.data.reshape(oc, k))),
+                          fast_only=True)]
     # K <= 256: the window column on the stack; larger windows take it from the arena.
     scratch = 0 if k <= CONV_S16_STACK_MAX_K else 2 * (-(-k // 4) * 4)  # whole groups of four
     return KernelCall(

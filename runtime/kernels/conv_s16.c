@@ -123,8 +123,8 @@ static MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_column(const mcf_conv_s16_params *
 }
 
 /* Every output channel of one pixel from its window x (K values): blocks of four channels. */
-static void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x, const int8_t *filter, int32_t k,
-                               int16_t *out)
+static MCF_ALWAYS_INLINE void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x,
+                                                  const int8_t *filter, int32_t k, int16_t *out, int32_t aligned)
 {
     const int32_t block = MCF_DOT_S16_BLOCK_BYTES(k); /* also for k rounded up to whole groups */
     int32_t o, r;
@@ -133,7 +133,11 @@ static void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x, c
         if ((k & 3) == 0 && k <= 256) {
             /* whole groups, at most 256 products (each below 2^22): the int32 sums are exact */
             int32_t s[4];
-            mcf_dot_s16_groups(x, filter, 0, k >> 2, s);
+            if (aligned && k > 0) { /* the column (and the filter: words) */
+                mcf_dot_s16_groups_aligned(x, filter, k >> 2, s);
+            } else {
+                mcf_dot_s16_groups(x, filter, 0, k >> 2, s);
+            }
             for (r = 0; r < n; ++r) {
                 out[o + r] = mcf_conv_s16_out(p, p->bias[o + r] + s[r], o + r);
             }
@@ -172,10 +176,10 @@ static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *
             for (ox = 0; ox < p->output_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 if (run && ky_hi > ky_lo && ix0 >= 0 && ix0 + p->filter_w <= p->input_w) {
-                    mcf_conv_s16_pixel(p, in_b + iy0 * in_row + ix0 * ic, filter, k, output);
+                    mcf_conv_s16_pixel(p, in_b + iy0 * in_row + ix0 * ic, filter, k, output, 0);
                 } else {
                     mcf_conv_s16_column(p, in_b, iy0, ix0, ky_lo, ky_hi, col);
-                    mcf_conv_s16_pixel(p, col, filter, k4, output);
+                    mcf_conv_s16_pixel(p, col, filter, k4, output, 1);
                 }
                 output += p->output_c;
             }

@@ -74,6 +74,51 @@ static MCF_NOINLINE void mcf_dot_s16_groups(const int16_t *x, const int8_t *w, i
     s[3] = a3;
 }
 
+/* mcf_dot_s16_groups(x, w, 0, groups, s) for x and w 4-byte aligned and groups >= 1. With
+ * GCC-compatible compilers, optimizing for a DSP core, the loop is written out in assembly: 21
+ * instructions per 16 products (post-indexed LDRD for the input and the weights). */
+static inline void mcf_dot_s16_groups_aligned(const int16_t *x, const int8_t *w, int32_t groups, int32_t s[4])
+{
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const int16_t *const end = x + 4 * groups;
+    uint32_t x01, x23, k0, k1, t;
+    __asm__ volatile("1:\n\t"
+                     "ldrd %[x01], %[x23], [%[x]], #8\n\t"
+                     "ldrd %[k0], %[k1], [%[w]], #8\n\t"
+                     "sxtb16 %[t], %[k0]\n\t"
+                     "smlad %[a0], %[t], %[x01], %[a0]\n\t"
+                     "sxtb16 %[k0], %[k0], ror #8\n\t"
+                     "smlad %[a0], %[k0], %[x23], %[a0]\n\t"
+                     "sxtb16 %[t], %[k1]\n\t"
+                     "smlad %[a1], %[t], %[x01], %[a1]\n\t"
+                     "sxtb16 %[k1], %[k1], ror #8\n\t"
+                     "smlad %[a1], %[k1], %[x23], %[a1]\n\t"
+                     "ldrd %[k0], %[k1], [%[w]], #8\n\t"
+                     "sxtb16 %[t], %[k0]\n\t"
+                     "smlad %[a2], %[t], %[x01], %[a2]\n\t"
+                     "sxtb16 %[k0], %[k0], ror #8\n\t"
+                     "smlad %[a2], %[k0], %[x23], %[a2]\n\t"
+                     "sxtb16 %[t], %[k1]\n\t"
+                     "smlad %[a3], %[t], %[x01], %[a3]\n\t"
+                     "sxtb16 %[k1], %[k1], ror #8\n\t"
+                     "smlad %[a3], %[k1], %[x23], %[a3]\n\t"
+                     "cmp %[x], %[end]\n\t"
+                     "bne 1b\n\t"
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                       [x01] "=&r"(x01), [x23] "=&r"(x23), [k0] "=&r"(k0), [k1] "=&r"(k1), [t] "=&r"(t)
+                     : [end] "r"(end)
+                     : "cc", "memory");
+    s[0] = a0;
+    s[1] = a1;
+    s[2] = a2;
+    s[3] = a3;
+#else
+    mcf_dot_s16_groups(x, w, 0, groups, s);
+#endif
+}
+
 /* acc[r] += sum over d < depth of x[d] * (weight d of row r of block `w`), r = 0..3. Every product is
  * below 2^22 in magnitude, so partial sums of 256 products are exact in int32 before they join the
  * 64-bit sums. */

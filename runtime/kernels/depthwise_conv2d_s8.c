@@ -225,6 +225,9 @@ typedef struct {
     const int32_t *shift;
     const int8_t *x_end; /* one past the input: a partial group reads whole words where they fit */
     int32_t mult_groups; /* depth multiplier / 4: groups of four output channels per input channel */
+#if MCF_KERNELS_RV32
+    mcf_rv32_dw rv32; /* the same for the RV32 pixel routine (mcf_rv32.h), with the folded bias */
+#endif
 } mcf_dw_ctx;
 
 /* Output zero point and clamp, in locals (stores through int8_t pointers may alias the context). */
@@ -277,6 +280,12 @@ static MCF_ALWAYS_INLINE void mcf_dw_pixel_impl(const mcf_dw_ctx *k, const int8_
 {
     const int32_t channels = k->channels;
     const int32_t whole = channels & ~3; /* channels in whole groups of four */
+#if MCF_KERNELS_RV32
+    if (full != 2) { /* TFLite's output stage (every activation range): the RV32 routine */
+        mcf_rv32_dw_pixel(&k->rv32, x, w, rows, cols, out);
+        return;
+    }
+#endif
     const int32_t step_x = k->step_x;
     const int32_t step_y = k->step_y;
     const int32_t group_words = 2 * k->taps;
@@ -484,6 +493,22 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     k.multiplier = p->multiplier;
     k.shift = p->shift;
     k.x_end = input + p->batches * p->input_h * in_row;
+#if MCF_KERNELS_RV32
+    k.rv32.channels = channels;
+    k.rv32.taps = k.taps;
+    k.rv32.filter_w = k.filter_w;
+    k.rv32.step_x = k.step_x;
+    k.rv32.step_y = k.step_y;
+    k.rv32.offset = k.offset;
+    k.rv32.bias = p->bias;
+    k.rv32.folded_bias = p->fold_interior ? p->folded_bias : 0;
+    k.rv32.o.mult = p->multiplier;
+    k.rv32.o.shift = p->shift;
+    k.rv32.o.qstep = k.qstep;
+    k.rv32.o.offset = k.out_offset;
+    k.rv32.o.act_min = k.act_min;
+    k.rv32.o.act_max = k.act_max;
+#endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->input_h * in_row;
         int32_t oy;

@@ -199,8 +199,15 @@ static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *in
                 out[u + i] = mcf_clamp8(mcf_requant_f32(acc[i], p->multiplier[ch]) + out_offset, act_min, act_max,
                                         full_range);
 #else
-                out[u + i] = mcf_clamp8(mcf_requantize(acc[i], p->multiplier[ch], p->shift[ch]) + out_offset,
-                                        act_min, act_max, full_range);
+                mcf_rv32_out q; /* one call per output: the requantization stays out of line */
+                q.mult = p->multiplier + ch;
+                q.shift = p->shift + ch;
+                q.qstep = 0;
+                q.offset = out_offset;
+                q.act_min = act_min;
+                q.act_max = act_max;
+                mcf_rv32_out1(&q, 0, acc[i], out + u + i);
+                (void)full_range;
 #endif
             }
         }

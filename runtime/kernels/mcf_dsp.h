@@ -42,7 +42,9 @@
  * MCF_KERNELS_RV32: paths for 32-bit RISC-V cores with the M extension and no packed SIMD
  * (RV32IM, RV32IMAC: ESP32-C3, CH32V, GD32V, Hazard3). Chosen from the compiler's own macros, so
  * every build flavour (CMake, Zephyr, PlatformIO) gets them without a flag; -DMCF_EMULATE_RV32 turns
- * them on for any compiler (host tests, which check them bit for bit against TFLite Micro).
+ * them on for any compiler (host tests, which check them bit for bit against TFLite Micro). Not in
+ * the copies of a kernel built for onnxruntime's output stage (MCF_REQUANT_F32): they keep the
+ * portable fast paths.
  * Without a multiply-accumulate instruction a product costs MUL + ADD, so these paths keep the
  * operands in registers as plain int8/int16 loads (LB / LH take any byte with a 12-bit offset: no
  * shifts to unpack words) and share each load among a block of accumulators (2 pixels x 4
@@ -52,7 +54,7 @@
  * into one accumulator; KMADA: two 16x16). Nothing uses it yet (QEMU 7.2 cannot run P code): a
  * path for it would go beside each MCF_KERNELS_RV32 block, with the same operands.
  */
-#if MCF_KERNELS_FAST && !MCF_KERNELS_DSP && \
+#if MCF_KERNELS_FAST && !MCF_KERNELS_DSP && !(defined(MCF_REQUANT_F32) && MCF_REQUANT_F32) && \
     ((defined(__riscv) && __riscv_xlen == 32 && defined(__riscv_mul)) || defined(MCF_EMULATE_RV32))
 #define MCF_KERNELS_RV32 1
 #else

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "mcf_common.h"
 #include "mcf_dsp.h"
 
 #if MCF_KERNELS_RV32
@@ -29,15 +30,89 @@
 #pragma GCC optimize("no-schedule-insns")
 #endif
 
+/* Out of line, and no warning in the files that include this header without calling it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MCF_RV32_OUTLINE __attribute__((noinline, unused))
+#else
+#define MCF_RV32_OUTLINE
+#endif
+
+/* Where the output stage of the RV32 blocks gets its parameters: the first channel's multiplier
+ * and shift (qstep apart: 0 per tensor, 1 per channel), the output zero point and clamp. */
+typedef struct {
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t qstep;
+    int32_t offset;
+    int32_t act_min;
+    int32_t act_max;
+} mcf_rv32_out;
+
+/*
+ * mcf_requantize_right (mcf_common.h) with the 64-bit sum spelled out for RV32IM: the high word of
+ * x * m plus the constant's high word (round_high - [x < 0]) plus the carry out of the low words
+ * (x * m's low word + 0x40000000 + [x < 0] * 2^31). MUL, MULH, SRAI, SLLI, ORI-class OR, ADD, SLTU,
+ * three ADDs and the shift: eleven instructions, no branch. |x * m| < 2^62, so the high-word sum
+ * cannot overflow.
+ */
+static inline int32_t mcf_rv32_requantize(int32_t x, int32_t m, int32_t round_high, int32_t rshift)
+{
+    const uint32_t lo = (uint32_t)x * (uint32_t)m;
+    const int32_t hi = (int32_t)((uint64_t)((int64_t)x * m) >> 32);
+    const int32_t s = x >> 31; /* -[x < 0] (arithmetic shift, as everywhere in the kernels) */
+    const uint32_t c_lo = ((uint32_t)x & 0x80000000u) | 0x40000000u;
+    const uint32_t sum_lo = lo + c_lo;
+    return (hi + (int32_t)(sum_lo < c_lo) + round_high + s) >> rshift;
+}
+
+/* v + offset clamped to [lo, hi]: two branches that fall through when v is inside. */
+static inline int8_t mcf_rv32_clamp(int32_t v, int32_t offset, int32_t lo, int32_t hi)
+{
+    v += offset;
+    if (v < lo) {
+        v = lo;
+    }
+    if (v > hi) {
+        v = hi;
+    }
+    return (int8_t)v;
+}
+
+/* The shifts above -2 (rare: e < 2 or a left shift), out of line. */
+static MCF_RV32_OUTLINE int32_t mcf_rv32_requantize_other(int32_t x, int32_t m, int32_t shift)
+{
+    return mcf_requantize(x, m, shift);
+}
+
+/* Channel i's sums x0 (pixel 0) and x1 (pixel 1) requantized, offset, clamped and stored. */
+static inline void mcf_rv32_out2(const mcf_rv32_out *o, int32_t i, int32_t x0, int32_t x1, int8_t *out0,
+                                 int8_t *out1)
+{
+    const int32_t m = o->mult[i * o->qstep], sh = o->shift[i * o->qstep];
+    int32_t v0, v1;
+    if (MCF_LIKELY(sh <= -2)) {
+        const int32_t round_high = (int32_t)1 << (-sh - 2), rshift = -sh - 1;
+        v0 = mcf_rv32_requantize(x0, m, round_high, rshift);
+        v1 = mcf_rv32_requantize(x1, m, round_high, rshift);
+    } else {
+        v0 = mcf_rv32_requantize_other(x0, m, sh);
+        v1 = mcf_rv32_requantize_other(x1, m, sh);
+    }
+    out0[i] = mcf_rv32_clamp(v0, o->offset, o->act_min, o->act_max);
+    out1[i] = mcf_rv32_clamp(v1, o->offset, o->act_min, o->act_max);
+}
+
 /*
  * CONV_2D, im2col path: four channels (two pairs of the channel-pair layout: wa = channels 0 and 1,
  * wb = channels 2 and 3, each 8 bytes per group of four values of K) of two pixels, whose columns
  * [x, x_end) hold per group the pixels' four int16 values in natural order (pixel 0, then pixel 1).
- * acc[c] (pixel 0) and acc[4 + c] (pixel 1) start at bias[c]. Per value of K: two LH, four LB and
- * eight MUL + ADD; two groups per pass (their number is even): 2.8 instructions per MAC.
+ * The sums start at bias[c]; per value of K: two LH, four LB and eight MUL + ADD, two groups per
+ * pass (their number is even): 2.8 instructions per MAC. Then out0[c] and out1[c] (output stage `o`,
+ * from channel 0 of the four).
  */
 static inline void mcf_rv32_conv_2x4(const int16_t *x, const int16_t *x_end, const int8_t *wa,
-                                     const int8_t *wb, const int32_t *bias, int32_t *acc)
+                                     const int8_t *wb, const int32_t *bias, const mcf_rv32_out *o, int8_t *out0,
+                                     int8_t *out1)
 {
     int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
     int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
@@ -72,14 +147,30 @@ static inline void mcf_rv32_conv_2x4(const int16_t *x, const int16_t *x_end, con
         wb += 16;
     }
 #undef MCF_RV32_CONV_K
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-    acc[4] = b0;
-    acc[5] = b1;
-    acc[6] = b2;
-    acc[7] = b3;
+    {
+        const mcf_rv32_out q = *o; /* in registers: the byte stores below may alias *o */
+        mcf_rv32_out2(&q, 0, a0, b0, out0, out1);
+        mcf_rv32_out2(&q, 1, a1, b1, out0, out1);
+        mcf_rv32_out2(&q, 2, a2, b2, out0, out1);
+        mcf_rv32_out2(&q, 3, a3, b3, out0, out1);
+    }
+}
+
+/* One channel of two pixels (the last 1..3 channels of a convolution): weights at wb, four bytes
+ * per group of K and `step` bytes from one group to the next (8 in a pair, 4 for an odd last
+ * channel); output stage `o` for this channel. */
+static MCF_RV32_OUTLINE void mcf_rv32_conv_2x1(const int16_t *x, const int16_t *x_end, const int8_t *wb, int32_t step,
+                                               int32_t bias, const mcf_rv32_out *o, int8_t *out0, int8_t *out1)
+{
+    int32_t a = bias, b = bias;
+    for (; x != x_end; x += 8, wb += step) {
+        int32_t j;
+        for (j = 0; j < 4; ++j) {
+            a += wb[j] * x[j];
+            b += wb[j] * x[4 + j];
+        }
+    }
+    mcf_rv32_out2(o, 0, a, b, out0, out1);
 }
 
 /*
@@ -180,6 +271,96 @@ static inline void mcf_rv32_fc_4(const int8_t *x, int32_t groups, const int8_t *
         q_ += (step);                                 \
         MCF_RV32_DW_TAP(q_, (w) + 4, offset);         \
     } while (0)
+
+/* Channel i's sum requantized, offset, clamped and stored at out[i]. */
+static inline void mcf_rv32_out1(const mcf_rv32_out *o, int32_t i, int32_t x, int8_t *out)
+{
+    const int32_t m = o->mult[i * o->qstep], sh = o->shift[i * o->qstep];
+    const int32_t v = MCF_LIKELY(sh <= -2) ? mcf_rv32_requantize(x, m, (int32_t)1 << (-sh - 2), -sh - 1)
+                                           : mcf_rv32_requantize_other(x, m, sh);
+    out[i] = mcf_rv32_clamp(v, o->offset, o->act_min, o->act_max);
+}
+
+/* DEPTHWISE_CONV_2D with depth multiplier 1: what the RV32 pixel routine needs (set once per
+ * operator). The weights are in the depthwise fast layout (mcuforge.generator.ops.conv
+ * .depthwise_fast_layout): per group of four channels and tap, (w0, w2) (w1, w3) as int16. */
+typedef struct {
+    int32_t channels;
+    int32_t taps;     /* filter_h * filter_w */
+    int32_t filter_w;
+    int32_t step_x;   /* input bytes between tap columns */
+    int32_t step_y;   /* input bytes between tap rows */
+    int32_t offset;   /* input offset */
+    const int32_t *bias;
+    const int32_t *folded_bias; /* bias + offset * (sum of the channel's weights), or NULL */
+    mcf_rv32_out o;             /* from channel 0 */
+} mcf_rv32_dw;
+
+/* a0..a3 += one group's window of rows x cols taps at x (weights w), inputs plus `off`: a row of
+ * three taps written out, other rows as a loop. */
+#define MCF_RV32_DW_WINDOW(xs, ws, off)                                          \
+    do {                                                                         \
+        const int8_t *r_ = (xs);                                                 \
+        const uint32_t *wr_ = (ws);                                              \
+        int32_t ky_;                                                             \
+        for (ky_ = 0; ky_ < rows; ++ky_, r_ += step_y, wr_ += 2 * filter_w) {    \
+            if (cols == 3) {                                                     \
+                MCF_RV32_DW_ROW3(r_, step_x, wr_, off);                          \
+            } else {                                                             \
+                const int8_t *xp_ = r_;                                          \
+                const uint32_t *wp_ = wr_;                                       \
+                int32_t kx_;                                                     \
+                for (kx_ = 0; kx_ < cols; ++kx_, xp_ += step_x, wp_ += 2) {      \
+                    MCF_RV32_DW_TAP(xp_, wp_, off);                              \
+                }                                                                \
+            }                                                                    \
+        }                                                                        \
+    } while (0)
+
+/*
+ * Every channel of one output pixel: x is the window's first tap inside the image (channel 0), w
+ * its weights in group 0, rows x cols taps inside. A window wholly inside starts from the folded
+ * bias and adds w * x (the reference loop's interior form: no offset per tap, 4.25 instructions
+ * per MAC); one that crosses the border starts from the bias and adds w * (x + offset) over the
+ * taps inside (5.25). The last 1..3 channels: one at a time.
+ */
+static MCF_RV32_OUTLINE void mcf_rv32_dw_pixel(const mcf_rv32_dw *k, const int8_t *x, const uint32_t *w, int32_t rows,
+                                           int32_t cols, int8_t *out)
+{
+    const mcf_rv32_out q = k->o;
+    const int32_t channels = k->channels;
+    const int32_t step_x = k->step_x, step_y = k->step_y, filter_w = k->filter_w;
+    const int32_t group_words = 2 * k->taps;
+    const int32_t interior = k->folded_bias != 0 && rows * cols == k->taps;
+    const int32_t offset = interior ? 0 : k->offset;
+    const int32_t *bias = interior ? k->folded_bias : k->bias;
+    int32_t c;
+    for (c = 0; c + 4 <= channels; c += 4, w += group_words) {
+        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+        if (interior) {
+            MCF_RV32_DW_WINDOW(x + c, w, 0);
+        } else {
+            MCF_RV32_DW_WINDOW(x + c, w, offset);
+        }
+        mcf_rv32_out1(&q, c, a0, out);
+        mcf_rv32_out1(&q, c + 1, a1, out);
+        mcf_rv32_out1(&q, c + 2, a2, out);
+        mcf_rv32_out1(&q, c + 3, a3, out);
+    }
+    for (; c < channels; ++c) {
+        /* channel c is lane j of its group; the layout holds lanes in the order 0, 2, 1, 3 */
+        const int32_t j = c & 3;
+        const int16_t *wl = (const int16_t *)(const void *)w + (((j & 1) << 1) | (j >> 1));
+        const int8_t *r = x + c;
+        int32_t acc = bias[c], ky, kx;
+        for (ky = 0; ky < rows; ++ky, r += step_y, wl += 4 * filter_w) {
+            for (kx = 0; kx < cols; ++kx) {
+                acc += ((int32_t)r[kx * step_x] + offset) * wl[4 * kx];
+            }
+        }
+        mcf_rv32_out1(&q, c, acc, out);
+    }
+}
 
 #endif /* MCF_KERNELS_RV32 */
 

@@ -10,6 +10,7 @@ killed run from one in use, and say which labgrid command frees it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import socket
@@ -85,12 +86,17 @@ class FarmClient:
         from labgrid.remote.client import start_session
 
         self.address = address
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.CRITICAL)  # labgrid logs a failed connect itself; the FarmError below says it
         try:
             self.session: Any = start_session(address)
         except (LabgridError, ConnectionError, OSError) as exc:
             raise FarmError(f"cannot reach the labgrid coordinator at {address}: {exc}",
                             hint="start `labgrid-coordinator`, or pass --coordinator HOST:PORT "
                                  "(or set LG_COORDINATOR)") from None
+        finally:
+            root.setLevel(level)
         self.loop: asyncio.AbstractEventLoop = self.session.loop
         self.owner = f"{self.session.gethostname()}/{self.session.getuser()}"
         self.comment = f"mcuforge pid {os.getpid()} on {socket.gethostname()}"

@@ -63,6 +63,9 @@ CONVS = [
     # QUANTIZE int8 -> int8 (onnxruntime's DequantizeLinear -> QuantizeLinear), by 256-entry table
     dict(kind="quantize", shape=(2, 128), in_scale=0.05, in_zp=3, out_scale=0.0625, out_zp=-9),
     dict(kind="quantize", shape=(1, 256), in_scale=0.125, in_zp=0, out_scale=0.25, out_zp=5),  # ties
+    # MEAN over H and W (onnxruntime's QLinearGlobalAveragePool)
+    dict(kind="mean", shape=(1, 5, 7, 8), in_scale=0.05, in_zp=-4, out_scale=0.02, out_zp=6),
+    dict(kind="mean", shape=(2, 4, 4, 3), in_scale=0.5, in_zp=0, out_scale=1.0, out_zp=0),  # scale 1/32: ties
 ]
 
 
@@ -71,6 +74,12 @@ def _case_tensors(case, rng):
     if case["kind"] == "quantize":
         return [T(case["shape"], "int8", case["in_scale"], case["in_zp"]),
                 T(case["shape"], "int8", case["out_scale"], case["out_zp"])], ("QUANTIZE", None)
+    if case["kind"] == "mean":
+        n, _, _, c = case["shape"]
+        return [T(case["shape"], "int8", case["in_scale"], case["in_zp"]),
+                T((2,), "int32", data=np.array([1, 2], np.int32)),
+                T((n, 1, 1, c), "int8", case["out_scale"], case["out_zp"])], \
+            ("MEAN", options("ReducerOptions", keepDims=True))
     ties = case.get("ties", False)
     in_zp, out_zp = case.get("in_zp", 0), case.get("out_zp", 0)
     in_scale = 0.25 if ties else float(rng.uniform(0.01, 0.05))
@@ -166,6 +175,11 @@ def _emulate(graph, op, x):
         inp = graph.tensors[op.inputs[0]]
         table = float_requant.requantize_table(inp.scale, inp.zero_point, out.scale, out.zero_point)
         return table.view(np.int8)[x.view(np.uint8)]
+    if case["kind"] == "mean":
+        inp = graph.tensors[op.inputs[0]]
+        count = x.shape[1] * x.shape[2]
+        acc = x.astype(np.int32).sum(axis=(1, 2), keepdims=True) - inp.zero_point * count
+        return float_requant.requantize(acc, float_requant.mean_scale(inp.scale, out.scale, count), out.zero_point)
     inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
     acc = _sums(case, x, wt.data, bt.data.astype(np.int64), inp.zero_point)
     scales = float_requant.product_scales(inp.scale, np.array(wt.quant.scale), out.scale)
@@ -280,6 +294,14 @@ def test_emulation_equals_onnxruntime():
                 want = _ort_requantize(x, inp.scale, inp.zero_point, out.scale, out.zero_point, False)
                 assert np.array_equal(_emulate(graph, op, x), want), case
                 continue
+            if case["kind"] == "mean":
+                inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+                node = helper.make_node("QLinearGlobalAveragePool", ["x", "sx", "zx", "sy", "zy"], ["y"],
+                                        domain="com.microsoft")
+                inits = _scalars(sx=inp.scale, zx=inp.zero_point, sy=out.scale, zy=out.zero_point)
+                want = _ort_single(node, inits, {"x": np.ascontiguousarray(x.transpose(0, 3, 1, 2))})
+                assert np.array_equal(_emulate(graph, op, x), want.transpose(0, 2, 3, 1)), case
+                continue
             inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
             out = graph.tensors[op.outputs[0]]
             want = _ort_run(case, x, wt.data, bt.data, inp.scale, inp.zero_point, list(wt.quant.scale),
@@ -299,7 +321,7 @@ def test_ties_are_exercised():
     ties = 0
     for op, xi in zip(graph.operators, x, strict=True):
         case = op.options["_case"]
-        if not case.get("ties") or case["kind"] == "quantize":
+        if not case.get("ties") or case["kind"] in ("quantize", "mean"):
             continue
         inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
         out = graph.tensors[op.outputs[0]]
@@ -311,7 +333,12 @@ def test_ties_are_exercised():
 
 @pytest.mark.parametrize("scratch", [False, True], ids=["no_scratch", "scratch"])
 @pytest.mark.parametrize("path", list(KERNEL_PATHS))
-def test_host_equals_emulation(path, scratch):
+def test_host_equals_emulation(path, scratch, monkeypatch):
+    from mcuforge.generator import compiler
+
+    if not scratch:  # no holes in the arena for scratch, no overlaps: the scratch-free paths
+        monkeypatch.setattr(compiler, "fit_in_gaps", lambda *_args: None)
+        monkeypatch.setattr(compiler, "overlap_allowances", lambda *_args: {})
     graph = _graph()
     cm = compile_graph(graph, scratch_may_grow_arena=scratch)
     functions = {c.function for c in cm.calls}
@@ -324,6 +351,7 @@ def test_host_equals_emulation(path, scratch):
                 "mcf_depthwise_conv2d_s8_mult", "mcf_depthwise_conv2d_s8_ref",
                 "mcf_fully_connected_s8_fast_path"} <= paths
     assert "mcf_requantize_8" in functions  # QUANTIZE keeps its kernel; only its table differs
+    assert "mcf_mean_s8_f32" in functions
     batches = _inputs(graph, 3)
     with HostModel(generate(cm, "model"), extra_flags=KERNEL_PATHS[path]) as host:
         results = host.run(batches)
@@ -367,7 +395,10 @@ def test_on_device_same_bytes_as_host(tmp_path, monkeypatch, board):
     monkeypatch.setattr(scaffold, "compile_graph", compile_float32)
     project = build_firmware(tmp_path, model_path, board)
     calls = "".join(f.read_text() for f in project.rglob("float_requant*.c"))
-    assert "mcf_conv2d_s8_direct_clamp_f32(" in calls and "mcf_fully_connected_s8_fast_path_f32(" in calls
+    import re
+
+    kernels = re.findall(r"\b(mcf_(?:conv2d|depthwise_conv2d|fully_connected|mean)_s8\w*)\(", calls)
+    assert len(kernels) >= 12 and all(k.endswith("_f32") for k in kernels), kernels
     graph = _graph()
     with open_session(project, infer_timeout=300.0) as s:
         for batch in _inputs(graph, 2):

@@ -37,6 +37,11 @@ def product_scales(input_scale: float, weight_scales: np.ndarray, output_scale: 
     return (np.float32(input_scale) * ws) / np.float32(output_scale)
 
 
+def mean_scale(input_scale: float, output_scale: float, count: int) -> np.ndarray:
+    """QLinearGlobalAveragePool: x_scale / (y_scale * float32(count)), one float32 (in an array)."""
+    return np.array([np.float32(input_scale) / (np.float32(output_scale) * np.float32(count))], dtype=np.float32)
+
+
 def entry_points(op: Operator, call: KernelCall) -> KernelCall:
     """The call (and its fallback / in-place variants) on the kernel's float32 copy when the
     operator asks for it: runtime/kernels/<kernel>_f32.c compiles <kernel>.c again with

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..ir import Graph, Operator, Tensor
 from ..quant import quantize_multiplier
+from . import float_requant
 from .base import KernelCall, ParamValue, lowering, reject, require_int8
 from .fully_connected_s16 import require_int16
 from .mean_s16 import as_int16
@@ -130,6 +131,9 @@ def lower_mean_or_sum(graph: Graph, op: Operator) -> KernelCall:
         n = min(r.count.bit_length() - 1, 32, 31 + shift)
         mult = (mult << n) // r.count
         shift -= n
+    f32 = is_mean and r.inp.dtype == "int8" and float_requant.wants_float32(op)
+    if f32:  # onnxruntime's QLinearGlobalAveragePool (mean_s8_f32.h): the float32 scale's bits
+        mult, shift = int(float_requant.scale_bits(float_requant.mean_scale(r.inp.scale, r.out.scale, r.count))[0]), 0
     call = KernelCall(
         op=op,
         kernel="mean_s8",
@@ -145,6 +149,8 @@ def lower_mean_or_sum(graph: Graph, op: Operator) -> KernelCall:
         args=[op.inputs[0], op.outputs[0]],
         comment=f", {'mean' if is_mean else 'sum'} over axes {r.axes} ({r.count} elements)",
     )
+    if f32:
+        return float_requant.entry_points(op, call)
     return as_int16(call) if r.inp.dtype == "int16" else call
 
 

@@ -34,7 +34,11 @@ void mcf_mean_s8(const mcf_mean_params *p, const int8_t *input, int8_t *output)
                 const int8_t *base = input + o0 * s[0] + o1 * s[1] + o2 * s[2];
                 for (o3 = 0; o3 < n[3]; ++o3) {
                     const int32_t acc = mcf_mean_sum(p, base + o3 * s[3]);
+#if MCF_REQUANT_F32
+                    const int32_t v = mcf_requant_f32(acc, p->multiplier) + p->output_offset;
+#else
                     const int32_t v = mcf_requantize(acc, p->multiplier, p->shift) + p->output_offset;
+#endif
                     *output++ = (int8_t)mcf_clamp(v, -128, 127);
                 }
             }

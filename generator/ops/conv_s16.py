@@ -160,7 +160,7 @@ def lower_transpose_conv_s16(op: Operator, inp: Tensor, weights: Tensor, bias: T
     consts += [ConstArray("bias", "int64_t", b),
                ConstArray("rows", "int32_t", np.array(rows, dtype=np.int32)),
                ConstArray("cols", "int32_t", np.array(cols, dtype=np.int32)),
-               ConstArray("filter_fast", "int8_t", transpose_fast_layout(weights.data), fast_only=True)]
+               ConstArray("filter_fast", "uint32_t", as_words(transpose_fast_layout(weights.data)), fast_only=True)]
     n, ih, iw, _ = inp.shape
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_transpose_conv_s16", params_type="mcf_conv_s16_params",

@@ -277,6 +277,9 @@ void mcf_transpose_conv_s16(const mcf_conv_s16_params *p, const int16_t *input, 
     int32_t b, oy, ox, o, ty, tx;
 #if MCF_KERNELS_FAST
     const int32_t block = MCF_DOT_S16_BLOCK_BYTES(ic);
+    /* whole groups of at most 256 products (exact in int32) per tap, every pixel's channels at a
+     * 4-byte boundary (the filter is emitted as words): the word-pair loop */
+    const int32_t words = (ic & 3) == 0 && ic <= 256 && ((uintptr_t)input & 3u) == 0;
     int32_t r;
 #else
     int32_t c;
@@ -302,7 +305,15 @@ void mcf_transpose_conv_s16(const mcf_conv_s16_params *p, const int16_t *input, 
                     for (ty = 0; ty < rw[1]; ++ty) {
                         for (tx = 0; tx < cl[1]; ++tx) {
                             const int32_t t = t0 - ty * t_step - tx * p->stride_w;
-                            mcf_dot_s16_block(x0 + ty * in_row + tx * ic, w_blk + t * block, ic, acc);
+                            if (words) {
+                                int32_t s[4];
+                                mcf_dot_s16_groups_aligned(x0 + ty * in_row + tx * ic, w_blk + t * block, ic >> 2, s);
+                                for (r = 0; r < 4; ++r) {
+                                    acc[r] += s[r];
+                                }
+                            } else {
+                                mcf_dot_s16_block(x0 + ty * in_row + tx * ic, w_blk + t * block, ic, acc);
+                            }
                         }
                     }
                     for (r = 0; r < n; ++r) {

@@ -211,7 +211,8 @@ def test_lost_exporter_and_ctrl_c(farm: Farm, projects: list[Path], tmp_path: Pa
             run.kill()
         farm.exporters["emu-0"].wait()
     assert run.returncode == 0, "".join(seen) + out + err
-    assert "place emu-0 lost: its exporter disappeared" in err, out + err
+    # the exporter's loss names it (on a machine loaded enough, a reply timeout may take it out first)
+    assert "place emu-0 lost: " in err, err + out[-2000:]
     for suite in JUnitXml.fromfile(str(junit)):
         assert any(p.name == "lost_places" and "place emu-0 lost" in p.value for p in suite.properties())
     cases = junit_cases(junit)

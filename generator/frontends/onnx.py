@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -324,8 +324,20 @@ class _Importer:
             self.visit(node)
         self.node_name = ""
         outputs = [self.graph_output(o.name) for o in g.output]
-        return Graph(name=self.name, sha256="", tensors=self.tensors, operators=self.ops, inputs=tuple(inputs),
-                     outputs=tuple(outputs), source_format="onnx")
+        return Graph(name=self.name, sha256="", tensors=self.tensors, operators=self.live_ops(outputs),
+                     inputs=tuple(inputs), outputs=tuple(outputs), source_format="onnx")
+
+    def live_ops(self, outputs: list[int]) -> list[Operator]:
+        """The operators a graph output depends on (nodes whose results nothing reads are dropped),
+        renumbered in order."""
+        needed = set(outputs)
+        live = []
+        for o in reversed(self.ops):
+            if needed & set(o.outputs):
+                live.append(o)
+                needed.update(i for i in o.inputs if i >= 0)
+        return [Operator(index=k, opcode=o.opcode, inputs=o.inputs, outputs=o.outputs, options=o.options)
+                for k, o in enumerate(reversed(live))]
 
     def graph_output(self, name: str) -> int:
         v = self.values.get(name)
@@ -358,6 +370,8 @@ class _Importer:
     def visit(self, node: Any) -> None:
         op = node.op_type
         ins = [self.get(node, k) for k in range(len(node.input))]
+        if any(o and o not in self.shapes for o in node.output) and op != "Constant":
+            self.infer_shapes(node, ins)
         if node.domain not in ("", "ai.onnx", "com.microsoft"):
             raise self.error(f"operator {node.domain}.{op} is not supported")
         if op == "Constant":
@@ -409,6 +423,52 @@ class _Importer:
             self.values[node.output[0]] = Pending(node, list(ins), out_shape)
         else:
             raise self.error(f"operator {op} is not supported")
+
+    # float operators whose shapes stand for the contrib QOperator ops' (inputs taken from the node)
+    _SHAPE_AS: ClassVar[dict[str, tuple[str, tuple[int, ...]]]] = {
+                 "QGemm": ("Gemm", (0, 3, 6)), "QLinearAdd": ("Add", (0, 3)), "QLinearMul": ("Mul", (0, 3)),
+                 "QLinearAveragePool": ("AveragePool", (0,)), "QLinearGlobalAveragePool": ("GlobalAveragePool", (0,)),
+                 "QLinearSigmoid": ("Sigmoid", (0,)), "QLinearLeakyRelu": ("LeakyRelu", (0,))}
+
+    def infer_shapes(self, node: Any, ins: list[Any]) -> None:
+        """Output shapes onnx's model-wide inference left unknown (after a contrib operator): the
+        node alone, its inputs as float tensors of their known shapes (contrib QOperator nodes as
+        their float operator)."""
+        op_type, picks = self._SHAPE_AS.get(node.op_type, (node.op_type, tuple(range(len(node.input)))))
+        if node.op_type == "QLinearConcat":
+            op_type, picks = "Concat", tuple(range(2, len(node.input), 3))
+        drop = {"channels_last", "domain"}
+        feeds, inits, names = [], [], []
+        for k in picks:
+            v = ins[k] if k < len(ins) else None
+            if v is None:
+                names.append("")
+                continue
+            nm = f"i{k}"
+            names.append(nm)
+            if isinstance(v, np.ndarray) and node.op_type == op_type:
+                inits.append(numpy_helper.from_array(v, nm))
+            else:
+                shape = v.shape if isinstance(v, np.ndarray) else self.value_shape(v)
+                if isinstance(v, QConst):
+                    shape = tuple(v.data.shape)
+                feeds.append(onnx.helper.make_tensor_value_info(nm, onnx.TensorProto.FLOAT, list(shape)))
+        if op_type not in ("Gemm", "AveragePool", "Concat", "LeakyRelu"):
+            drop |= {"transA", "transB", "alpha"}
+        n = onnx.helper.make_node(op_type, names, [f"o{k}" for k in range(len(node.output))])
+        n.attribute.extend(a for a in node.attribute if a.name not in drop)
+        g = onnx.helper.make_graph([n], "shape", feeds, [], initializer=inits)
+        opset = max(o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx"))
+        m = onnx.helper.make_model(g, opset_imports=[onnx.helper.make_opsetid("", opset)])
+        try:
+            inferred = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+        except Exception as exc:
+            raise self.error(f"the output shapes cannot be inferred ({_first_line(exc)})") from exc
+        for vi in inferred.graph.value_info:
+            k = int(vi.name[1:])
+            dims = vi.type.tensor_type.shape.dim
+            if k < len(node.output) and node.output[k] and all(d.HasField("dim_value") for d in dims):
+                self.shapes[node.output[k]] = tuple(int(d.dim_value) for d in dims)
 
     def value_shape(self, v: Value) -> tuple[int, ...]:
         if isinstance(v, (Act, FloatIn, Pending)):
@@ -595,6 +655,15 @@ class _Importer:
             if v.data.dtype != np.int32:
                 raise self.error("the bias must be int32")
             data = v.data.reshape(-1)
+            want = (np.float32(in_scale) * w.scale.astype(np.float32)).astype(np.float64)
+            have = np.broadcast_to(v.scale.astype(np.float64), want.shape if want.size > 1 else v.scale.shape)
+            if np.any(np.abs(have - want) > 1e-6 * np.abs(want)) or np.any(v.zero_point != 0):
+                # a bias quantized with another scale (a shared bias): onnxruntime then runs the
+                # operator in float; the nearest int32 on the accumulator's scale is the closest match
+                real = (data.astype(np.float64) - v.zero_point) * v.scale.astype(np.float64)
+                data = np.rint(real / want).astype(np.int64)
+                if data.min(initial=0) < -(2**31) or data.max(initial=0) > 2**31 - 1:
+                    raise self.error("the bias does not fit in int32 on the accumulator's scale")
         elif isinstance(v, np.ndarray) and v.dtype == np.int32:
             data = v.reshape(-1)
         else:

@@ -1,0 +1,215 @@
+"""Single-operator ONNX models, quantized by onnxruntime, compiled to C and run on the host against
+onnxruntime (CPU provider, default session options).
+
+Integer operators (Conv, Gemm, MatMul, pooling, layout) must be bit-exact; those that onnxruntime
+computes in float between DequantizeLinear and QuantizeLinear (Sigmoid, Tanh, ...) may differ by
+one quantization step. The host builds use -O0: IEEE single precision and integer arithmetic give
+the same results at any optimisation level, and the tests stay fast.
+
+Convolutions and matrix products are quantized with reduce_range (7-bit weights): without VNNI,
+onnxruntime's AVX2 u8s8 kernel adds pairs of products in saturating int16 (vpmaddubsw), which
+full-range weights overflow, so onnxruntime's own result is then not the exact integer convolution.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from onnx_builder import calibration_data, float_model, input_names, node, quantize, run_ort, single_op
+
+from mcuforge.generator.codegen import generate
+from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.frontends.onnx import parse_model
+from mcuforge.generator.hostbuild import HostModel
+
+logging.getLogger().setLevel(logging.ERROR)  # the quantizer's advice to pre-process models
+
+RNG = np.random.default_rng(1234)
+
+
+def _w(*shape: int) -> np.ndarray:
+    return RNG.normal(0, 0.5, size=shape).astype(np.float32)
+
+
+def check(model: bytes, steps: int = 0, count: int = 3, paths: tuple[tuple[str, ...], ...] = (("-O0",),)) -> list[str]:
+    """Compile, run `count` random inputs on the host build and in onnxruntime; the largest
+    difference (in output quantization steps) must be at most `steps`. Returns the IR opcodes."""
+    import onnx
+
+    graph = parse_model(model, name="test.onnx")
+    opcodes = [op.opcode for op in graph.operators]
+    lib = generate(compile_graph(graph), "model")
+    names = input_names(model)
+    data = calibration_data(onnx.load_from_string(model), count, seed=7, low=-1.2, high=1.2)
+    for flags in paths:
+        with HostModel(lib, extra_flags=flags) as host:
+            got = host.run([[d[n] for n in names] for d in data])
+        for d, outs in zip(data, got, strict=True):
+            want = run_ort(model, d)
+            for k, (g, w) in enumerate(zip(outs, want, strict=True)):
+                scale = graph.tensors[graph.operators[_producer(graph, graph.outputs[k])].inputs[0]].scale
+                diff = np.abs(g.astype(np.float64) - w.reshape(g.shape).astype(np.float64)) / scale
+                assert float(diff.max(initial=0)) <= steps + 1e-3, (flags, opcodes, float(diff.max()))
+    return opcodes
+
+
+def _producer(graph, t: int) -> int:
+    return next(op.index for op in graph.operators if t in op.outputs)
+
+
+def after_conv(nodes: list, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
+               inits: dict | None = None, opset: int = 13):
+    """x0 -> 1x1 Conv (so the operator under test reads a quantized activation) -> nodes -> y."""
+    c = in_shape[1]
+    first = node("Conv", ["x0", "cw", "cb"], ["c"])
+    return float_model([first, *nodes], {"x0": in_shape}, {"y": out_shape},
+                       {"cw": _w(c, c, 1, 1), "cb": _w(c), "cw2": _w(c, c, 1, 1), "cb2": _w(c), **(inits or {})},
+                       opset=opset)
+
+
+def expose_input_of_last(model: bytes, shape: tuple[int, ...], op_type: str = "Conv") -> bytes:
+    """The quantized model with one output: the (dequantized) input of its last `op_type` node. The
+    quantizer leaves operators it has no quantized kernel for (Tanh, HardSwish, ReduceMean, ...)
+    unquantized at a graph output, but wraps them in Q/DQ when a quantized operator reads them."""
+    import onnx
+
+    m = onnx.load_from_string(model)
+    last = [n for n in m.graph.node if n.op_type == op_type][-1]
+    name = last.input[0]
+    del m.graph.output[:]
+    m.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, list(shape)))
+    return m.SerializeToString()
+
+
+FORMATS = [("qdq", "int8", True), ("qdq", "uint8", False), ("qoperator", "int8", True),
+           ("qoperator", "uint8", False)]
+IDS = ["qdq-s8-perchannel", "qdq-u8-pertensor", "qop-s8-perchannel", "qop-u8-pertensor"]
+
+
+@pytest.mark.parametrize(("fmt", "act", "pc"), FORMATS, ids=IDS)
+def test_conv(fmt, act, pc):
+    m = single_op("Conv", [(1, 3, 9, 9)], (1, 6, 5, 5), {"w": _w(6, 3, 3, 3), "b": _w(6)}, ["w", "b"],
+                  pads=[1, 0, 1, 2], strides=[2, 2])
+    ops = check(quantize(m, fmt, act, pc, reduce_range=True))
+    assert ops.count("TRANSPOSE") == 2 and "CONV_2D" in ops
+
+
+def test_conv_same_upper_relu():
+    n = [node("Conv", ["x0", "w", "b"], ["c"], auto_pad="SAME_UPPER", strides=[2, 2]), node("Relu", ["c"], ["y"])]
+    m = float_model(n, {"x0": (1, 4, 8, 8)}, {"y": (1, 5, 4, 4)}, {"w": _w(5, 4, 4, 4), "b": _w(5)})
+    check(quantize(m, "qdq", "uint8", True, reduce_range=True))
+
+
+def test_conv_dilated_relu():
+    n = [node("Conv", ["x0", "w", "b"], ["c"], pads=[2, 2, 2, 2], dilations=[2, 2]),
+         node("Relu", ["c"], ["y"])]
+    m = float_model(n, {"x0": (1, 4, 8, 8)}, {"y": (1, 5, 8, 8)}, {"w": _w(5, 4, 3, 3), "b": _w(5)})
+    ops = check(quantize(m, "qdq", "int8", True, reduce_range=True))
+    assert "LOOKUP_TABLE" not in ops  # the Relu is the output range (Q zero point -128)
+
+
+@pytest.mark.parametrize(("fmt", "act", "pc"), FORMATS[:3], ids=IDS[:3])
+def test_depthwise(fmt, act, pc):
+    m = single_op("Conv", [(1, 4, 7, 7)], (1, 8, 7, 7), {"w": _w(8, 1, 3, 3), "b": _w(8)}, ["w", "b"],
+                  pads=[1, 1, 1, 1], group=4)
+    assert "DEPTHWISE_CONV_2D" in check(quantize(m, fmt, act, pc, reduce_range=True))
+
+
+@pytest.mark.parametrize(("fmt", "act", "pc"), FORMATS, ids=IDS)
+def test_gemm(fmt, act, pc):
+    m = single_op("Gemm", [(2, 16)], (2, 10), {"w": _w(10, 16), "b": _w(10)}, ["w", "b"], transB=1)
+    assert "FULLY_CONNECTED" in check(quantize(m, fmt, act, pc, reduce_range=True))
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_matmul(fmt):
+    m = single_op("MatMul", [(3, 12)], (3, 7), {"w": _w(12, 7)}, ["w"])
+    assert "FULLY_CONNECTED" in check(quantize(m, fmt, "int8", False, reduce_range=True))
+
+
+def test_conv_flatten_gemm_keeps_pytorch_order():
+    n = [node("Conv", ["x0", "w", "b"], ["c"], pads=[1, 1, 1, 1]), node("Flatten", ["c"], ["f"]),
+         node("Gemm", ["f", "w2", "b2"], ["y"], transB=1)]
+    m = float_model(n, {"x0": (1, 2, 4, 4)}, {"y": (1, 5)},
+                    {"w": _w(3, 2, 3, 3), "b": _w(3), "w2": _w(5, 48), "b2": _w(5)})
+    ops = check(quantize(m, "qdq", "int8", True, reduce_range=True))
+    assert ops.count("TRANSPOSE") == 2  # the input's, and the one constfold moves into the weights
+
+
+@pytest.mark.parametrize(("op", "fmt", "act"), [("Add", "qdq", "int8"), ("Mul", "qdq", "uint8"),
+                                                ("Sub", "qdq", "int8"), ("Add", "qoperator", "uint8"),
+                                                ("Mul", "qoperator", "int8")])
+def test_binary(op, fmt, act):
+    m = single_op(op, [(1, 3, 4, 4), (1, 3, 4, 4)], (1, 3, 4, 4))
+    check(quantize(m, fmt, act, op_types=[op]), steps=1)
+
+
+@pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0]])
+def test_maxpool(pads):
+    out = (1, 3, (8 + pads[0] + pads[2] - 3) // 2 + 1, (8 + pads[1] + pads[3] - 3) // 2 + 1)
+    m = after_conv([node("MaxPool", ["c"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=pads)], (1, 3, 8, 8), out)
+    assert "MAX_POOL_2D" in check(quantize(m, "qdq", "int8", reduce_range=True))
+
+
+@pytest.mark.parametrize(("include", "act"), [(0, "int8"), (1, "uint8")])
+def test_average_pool(include, act):
+    m = after_conv([node("AveragePool", ["c"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                         count_include_pad=include)], (1, 4, 6, 6), (1, 4, 6, 6))
+    check(quantize(m, "qdq", act, reduce_range=True), steps=1)
+
+
+@pytest.mark.parametrize(("op", "fmt"), [("GlobalAveragePool", "qdq"), ("GlobalAveragePool", "qoperator"),
+                                         ("GlobalMaxPool", "qdq")])
+def test_global_pool(op, fmt):
+    m = after_conv([node(op, ["c"], ["y"])], (1, 5, 4, 4), (1, 5, 1, 1))
+    check(quantize(m, fmt, "int8", reduce_range=True), steps=1)
+
+
+@pytest.mark.parametrize(("op", "attrs"), [("Sigmoid", {}), ("Tanh", {}), ("LeakyRelu", {"alpha": 0.1}),
+                                           ("HardSigmoid", {}), ("HardSwish", {}), ("Relu", {})])
+def test_elementwise_table(op, attrs):
+    m = after_conv([node(op, ["c"], ["e"], **attrs), node("Conv", ["e", "cw2", "cb2"], ["y"])], (1, 2, 5, 5),
+                   (1, 2, 5, 5), opset=14)
+    for act in ("int8", "uint8"):
+        ops = check(expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), (1, 2, 5, 5)), steps=1)
+        assert "LOOKUP_TABLE" in ops or op == "Relu"
+
+
+@pytest.mark.parametrize("op", ["Sigmoid", "LeakyRelu"])
+def test_qlinear_table(op):
+    m = after_conv([node(op, ["c"], ["y"])], (1, 2, 5, 5), (1, 2, 5, 5))
+    check(quantize(m, "qoperator", "uint8", reduce_range=True), steps=1)
+
+
+def test_clip():
+    m = after_conv([node("Clip", ["c", "lo", "hi"], ["y"])], (1, 2, 4, 4), (1, 2, 4, 4),
+                   {"lo": np.float32(-0.5), "hi": np.float32(0.25)})
+    check(quantize(m, "qdq", "int8", reduce_range=True))
+
+
+def test_layout_chain():
+    """Transpose, Reshape, Concat, Slice, Split, Pad, Squeeze/Unsqueeze on int8: bit-exact."""
+    n = [node("Conv", ["x0", "w", "b"], ["c"]),
+         node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]),
+         node("Concat", ["t", "t"], ["cat"], axis=3),
+         node("Slice", ["cat", "st", "en", "ax"], ["sl"]),
+         node("Split", ["sl"], ["s1", "s2"], axis=3),
+         node("Pad", ["s1", "pads"], ["p"]),
+         node("Reshape", ["p", "shape"], ["y"])]
+    m = float_model(n, {"x0": (1, 3, 4, 4)}, {"y": (1, 5, 4)},
+                    {"w": _w(2, 3, 1, 1), "b": _w(2), "st": np.array([1], np.int64), "en": np.array([3], np.int64),
+                     "ax": np.array([3], np.int64), "pads": np.array([0, 0, 0, 0, 0, 1, 0, 0], np.int64),
+                     "shape": np.array([1, 5, 4], np.int64)})
+    check(quantize(m, "qdq", "int8", reduce_range=True))
+
+
+def test_reduce_mean():
+    n = [node("ReduceMean", ["c"], ["r"], axes=[2, 3], keepdims=1), node("Conv", ["r", "cw2", "cb2"], ["y"])]
+    m = after_conv(n, (1, 3, 4, 4), (1, 3, 1, 1))
+    assert "MEAN" in check(expose_input_of_last(quantize(m, "qdq", "int8", reduce_range=True), (1, 3, 1, 1)), steps=1)

@@ -252,7 +252,8 @@ def new(
     framework: Annotated[Optional[str], typer.Option(help="zephyr, platformio or cmake "  # noqa: UP045
                                                      "(default: the board's).")] = None,
     place: Annotated[Optional[list[str]], typer.Option("--place", help="BUFFER=REGION, e.g. arena=dtcm; "  # noqa: UP045
-                                                       "buffers: arena, io, weights.")] = None,
+                                                       "buffers: arena, io, weights. (Memory placement; the board "
+                                                       "farm's --place belongs to flash/run/test/bench.)")] = None,
     prefix: Annotated[Optional[str], typer.Option(help="C prefix of the model API "  # noqa: UP045
                                                   "(default: from the model file name).")] = None,
     board_dir: BoardDirOpt = None,

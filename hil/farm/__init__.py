@@ -3,15 +3,18 @@
 Modules:
   places    — the coordinator session: find, acquire and release places, read their resources,
               detect places left locked by a run that no longer exists
+  acquire   — pick and acquire free places for some boards; hold one place for a single command
   emulated  — the service that serves QEMU boards as places (flash = restart QEMU with the ELF,
               serial = QEMU's TCP UART, power/reset = QMP) and writes the exporter configuration
   shard     — spreads work items (vectors of projects) over acquired places, one thread each,
               requeues the unfinished work of a lost place, merges the results
   faults    — what counts as a place fault (versus a failed vector) and how it is reported
-  labgrid_resources — the resource/driver classes labgrid needs to know (pytest `--lg-env`)
+  testrun   — `mcuforge test --place`: jobs from projects, places acquired, sharded, released
+  lgtarget  — the pytest `dut` on a labgrid target (`--lg-env`)
+  labgrid_resources — the resource/driver classes labgrid needs to know for an emulated place
 
-labgrid is an optional dependency (`pip install 'mcuforge[farm]'`); only `places`, `labgrid_resources`
-and the command line import it, and `require_labgrid()` says how to install it when it is missing.
+labgrid is an optional dependency (`pip install 'mcuforge[farm]'`): it is imported only when a
+farm command runs, and `require_labgrid()` says how to install it when it is missing.
 """
 
 from __future__ import annotations

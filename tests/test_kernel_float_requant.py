@@ -66,6 +66,11 @@ CONVS = [
     # MEAN over H and W (onnxruntime's QLinearGlobalAveragePool)
     dict(kind="mean", shape=(1, 5, 7, 8), in_scale=0.05, in_zp=-4, out_scale=0.02, out_zp=6),
     dict(kind="mean", shape=(2, 4, 4, 3), in_scale=0.5, in_zp=0, out_scale=1.0, out_zp=0),  # scale 1/32: ties
+    # ADD of two tensors of one shape (onnxruntime's QLinearAdd, fused multiply-adds)
+    dict(kind="add", shape=(1, 6, 6, 8), scales=(0.05, 0.03, 0.06), zps=(-5, 7, 3)),
+    dict(kind="add", shape=(2, 64), scales=(0.5, 0.5, 1.0), zps=(0, 0, 0), act=Activation.RELU),  # ties
+    # halves with a last-place tail: a separate multiply and add would round some of them otherwise
+    dict(kind="add", shape=(1, 256), scales=(0.5 + 2.0**-24, 0.5 - 2.0**-25, 1.0), zps=(0, 0, 0)),
 ]
 
 
@@ -74,6 +79,11 @@ def _case_tensors(case, rng):
     if case["kind"] == "quantize":
         return [T(case["shape"], "int8", case["in_scale"], case["in_zp"]),
                 T(case["shape"], "int8", case["out_scale"], case["out_zp"])], ("QUANTIZE", None)
+    if case["kind"] == "add":
+        (sa, sb, sc), (za, zb, zc) = case["scales"], case["zps"]
+        opts = options("AddOptions", fusedActivationFunction=case.get("act", Activation.NONE))
+        return [T(case["shape"], "int8", sa, za), T(case["shape"], "int8", sb, zb),
+                T(case["shape"], "int8", sc, zc)], ("ADD", opts)
     if case["kind"] == "mean":
         n, _, _, c = case["shape"]
         return [T(case["shape"], "int8", case["in_scale"], case["in_zp"]),
@@ -136,7 +146,7 @@ def _model() -> bytes:
         base = len(tensors)
         tensors += ts
         ops.append(Op(opcode, list(range(base, base + len(ts) - 1)), [base + len(ts) - 1], opts))
-        inputs.append(base)
+        inputs += [base, base + 1] if case["kind"] == "add" else [base]
         outputs.append(base + len(ts) - 1)
     return build(tensors, ops, inputs, outputs)
 
@@ -168,9 +178,25 @@ def _sums(case, x, w, bias, in_zp):
     return acc.astype(np.int32)
 
 
+def _op_inputs(graph, batch):
+    """(operator, its graph input: one array, or a pair for ADD) for one batch of graph inputs."""
+    pos = {t: i for i, t in enumerate(graph.inputs)}
+    for op in graph.operators:
+        xs = [batch[pos[t]] for t in op.inputs if t in pos]
+        yield op, (xs[0] if len(xs) == 1 else tuple(xs))
+
+
 def _emulate(graph, op, x):
     case = op.options["_case"]
     out = graph.tensors[op.outputs[0]]
+    if case["kind"] == "add":
+        a, b = (graph.tensors[i] for i in op.inputs[:2])
+        bits = np.array(float_requant.add_constants(a.scale, a.zero_point, b.scale, b.zero_point, out.scale,
+                                                    out.zero_point), dtype=np.int32)
+        ra, rb, k = bits.view(f32)
+        v = fma_f32(x[0].astype(f32), ra, fma_f32(x[1].astype(f32), rb, k))
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), out.scale, out.zero_point)
+        return np.clip(_rne_sat(v), lo, hi).astype(np.int8)
     if case["kind"] == "quantize":
         inp = graph.tensors[op.inputs[0]]
         table = float_requant.requantize_table(inp.scale, inp.zero_point, out.scale, out.zero_point)
@@ -287,8 +313,20 @@ def test_requantize_table_equals_onnxruntime(concat):
 def test_emulation_equals_onnxruntime():
     graph = _graph()
     for batch in _inputs(graph, 3):
-        for op, x in zip(graph.operators, batch, strict=True):
+        for op, x in _op_inputs(graph, batch):
             case = op.options["_case"]
+            if case["kind"] == "add":
+                a, b = (graph.tensors[i] for i in op.inputs[:2])
+                out = graph.tensors[op.outputs[0]]
+                node = helper.make_node("QLinearAdd", ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], ["y"],
+                                        domain="com.microsoft")
+                inits = _scalars(sa=a.scale, za=a.zero_point, sb=b.scale, zb=b.zero_point, sc=out.scale,
+                                 zc=out.zero_point)
+                want = _ort_single(node, inits, {"a": x[0], "b": x[1]})
+                lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), out.scale,
+                                          out.zero_point)
+                assert np.array_equal(_emulate(graph, op, x), np.clip(want, lo, hi)), case
+                continue
             if case["kind"] == "quantize":
                 inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
                 want = _ort_requantize(x, inp.scale, inp.zero_point, out.scale, out.zero_point, False)
@@ -319,9 +357,9 @@ def test_ties_are_exercised():
     graph = _graph()
     x = _inputs(graph, 1)[0]
     ties = 0
-    for op, xi in zip(graph.operators, x, strict=True):
+    for op, xi in _op_inputs(graph, x):
         case = op.options["_case"]
-        if not case.get("ties") or case["kind"] in ("quantize", "mean"):
+        if not case.get("ties") or case["kind"] in ("quantize", "mean", "add"):
             continue
         inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
         out = graph.tensors[op.outputs[0]]
@@ -351,12 +389,12 @@ def test_host_equals_emulation(path, scratch, monkeypatch):
                 "mcf_depthwise_conv2d_s8_mult", "mcf_depthwise_conv2d_s8_ref",
                 "mcf_fully_connected_s8_fast_path"} <= paths
     assert "mcf_requantize_8" in functions  # QUANTIZE keeps its kernel; only its table differs
-    assert "mcf_mean_s8_f32" in functions
+    assert "mcf_mean_s8_f32" in functions and "mcf_add_s8_f32" in functions
     batches = _inputs(graph, 3)
     with HostModel(generate(cm, "model"), extra_flags=KERNEL_PATHS[path]) as host:
         results = host.run(batches)
     for batch, got in zip(batches, results, strict=True):
-        for op, x, g in zip(graph.operators, batch, got, strict=True):
+        for (op, x), g in zip(_op_inputs(graph, batch), got, strict=True):
             want = _emulate(graph, op, x)
             assert np.array_equal(g.reshape(want.shape), want), (op.options["_case"], int((g != want).sum()))
 
@@ -397,13 +435,13 @@ def test_on_device_same_bytes_as_host(tmp_path, monkeypatch, board):
     calls = "".join(f.read_text() for f in project.rglob("float_requant*.c"))
     import re
 
-    kernels = re.findall(r"\b(mcf_(?:conv2d|depthwise_conv2d|fully_connected|mean)_s8\w*)\(", calls)
-    assert len(kernels) >= 12 and all(k.endswith("_f32") for k in kernels), kernels
+    kernels = re.findall(r"\b(mcf_(?:conv2d|depthwise_conv2d|fully_connected|mean|add)_s8\w*)\(", calls)
+    assert len(kernels) >= 15 and all(k.endswith("_f32") for k in kernels), kernels
     graph = _graph()
     with open_session(project, infer_timeout=300.0) as s:
         for batch in _inputs(graph, 2):
             got = s.device.infer(batch).outputs
-            for op, x, g in zip(graph.operators, batch, got, strict=True):
+            for (op, x), g in zip(_op_inputs(graph, batch), got, strict=True):
                 want = _emulate(graph, op, x)
                 assert np.array_equal(g.reshape(want.shape), want), (board, op.options["_case"])
 

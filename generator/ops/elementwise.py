@@ -13,6 +13,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
 from ..quant import activation_range, quantize_multiplier
+from . import float_requant
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 from .elementwise_s16 import INT_RANGE, lower_add_sub_s16, lower_mul_s16
 from .fully_connected_s16 import require_int16
@@ -162,7 +163,15 @@ def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
         "output_offset": out.zero_point,
         **params,
     }
-    return KernelCall(
+    # onnxruntime's QLinearAdd (add_s8_f32.h) for inputs of the output's shape: its formula differs
+    # where a broadcast input is a scalar within onnxruntime's loop, so broadcasts keep TFLite's.
+    f32 = (op.opcode == "ADD" and float_requant.wants_float32(op) and tuple(a.shape) == tuple(out.shape)
+           and tuple(b.shape) == tuple(out.shape))
+    if f32:
+        r1, r2, k = float_requant.add_constants(a.scale, a.zero_point, b.scale, b.zero_point, out.scale,
+                                                out.zero_point)
+        params.update({"input1_multiplier": r1, "input2_multiplier": r2, "output_multiplier": k})
+    call = KernelCall(
         op=op,
         kernel="add_s8",
         function="mcf_add_s8" if op.opcode == "ADD" else "mcf_sub_s8",
@@ -172,6 +181,7 @@ def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
         consts=consts,
         overlap=elementwise_overlap(op, graph),
     )
+    return float_requant.entry_points(op, call) if f32 else call
 
 
 @lowering("MUL")

@@ -42,6 +42,17 @@ def mean_scale(input_scale: float, output_scale: float, count: int) -> np.ndarra
     return np.array([np.float32(input_scale) / (np.float32(output_scale) * np.float32(count))], dtype=np.float32)
 
 
+def add_constants(a_scale: float, a_zp: int, b_scale: float, b_zp: int, out_scale: float,
+                  out_zp: int) -> tuple[int, int, int]:
+    """QLinearAdd (AVX2): the bits of r_a = a_scale / out_scale, r_b = b_scale / out_scale and
+    k = float32(out_zp) - (r_a * a_zp + r_b * b_zp), each step in float32."""
+    f32 = np.float32
+    ra, rb = f32(a_scale) / f32(out_scale), f32(b_scale) / f32(out_scale)
+    k = f32(out_zp) - f32(f32(ra * f32(a_zp)) + f32(rb * f32(b_zp)))
+    bits = scale_bits(np.array([ra, rb, k], dtype=np.float32))
+    return int(bits[0]), int(bits[1]), int(bits[2])
+
+
 def entry_points(op: Operator, call: KernelCall) -> KernelCall:
     """The call (and its fallback / in-place variants) on the kernel's float32 copy when the
     operator asks for it: runtime/kernels/<kernel>_f32.c compiles <kernel>.c again with

@@ -5,7 +5,31 @@
 #include "mcf_common.h"
 #include "mcf_dsp.h"
 
-#if !MCF_KERNELS_FAST
+#if MCF_REQUANT_F32
+/*
+ * onnxruntime's QLinearAdd (its AVX2 kernel, both inputs full tensors): with r1 = scale1 / out_scale,
+ * r2 = scale2 / out_scale and k = out_zp - (r1 * zp1 + r2 * zp2), all float32,
+ * out = sat(rne(fma(a, r1, fma(b, r2, k)))) on the raw int8 values a, b. The lowering stores r1, r2
+ * and k as float bits in input1_multiplier, input2_multiplier and output_multiplier (add_s8_f32.h).
+ * SUB has no integer kernel in onnxruntime: mcf_sub_s8_f32 is never chosen.
+ */
+static void mcf_add_row_f32(const mcf_add_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                            int8_t *out, int32_t n)
+{
+    const float r1 = mcf_f32_from_bits(p->input1_multiplier);
+    const float r2 = mcf_f32_from_bits(p->input2_multiplier);
+    const float k = mcf_f32_from_bits(p->output_multiplier);
+    const int32_t act_min = p->act_min, act_max = p->act_max;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const float v = mcf_fma_small_f32(*a, r1, mcf_fma_small_f32(*b, r2, k));
+        out[i] = (int8_t)mcf_clamp(mcf_round_f32(v), act_min, act_max);
+        a += s1;
+        b += s2;
+    }
+}
+
+#elif !MCF_KERNELS_FAST
 /* One input value on the common scale: (x - zero point) * 2^left_shift, then scaled below one. */
 static inline int32_t mcf_add_scale_input(int32_t x, int32_t offset, int32_t left_shift,
                                           int32_t multiplier, int32_t shift)
@@ -83,7 +107,7 @@ static void mcf_add_sub_s8(const mcf_add_params *p, int32_t subtract, const int8
     for (d = 0; d < outer; ++d) {
         rows *= p->dims[d];
     }
-#if MCF_KERNELS_FAST
+#if MCF_KERNELS_FAST && !MCF_REQUANT_F32
     mcf_add_fast f;
     f.in1 = mcf_rescaler_make(p->input1_multiplier, p->input1_shift);
     f.in2 = mcf_rescaler_make(p->input2_multiplier, p->input2_shift);
@@ -96,7 +120,10 @@ static void mcf_add_sub_s8(const mcf_add_params *p, int32_t subtract, const int8
     f.left_shift = p->left_shift;
 #endif
     for (r = 0; r < rows; ++r) {
-#if MCF_KERNELS_FAST
+#if MCF_REQUANT_F32
+        (void)subtract;
+        mcf_add_row_f32(p, input1 + off1, p->stride1[outer], input2 + off2, p->stride2[outer], output, n);
+#elif MCF_KERNELS_FAST
         mcf_add_row_fast(&f, subtract, input1 + off1, p->stride1[outer], input2 + off2,
                          p->stride2[outer], output, n);
 #else

@@ -195,15 +195,56 @@ static inline int32_t mcf_rescale(const mcf_rescaler *r, int32_t x)
  * which both FPU instructions and libgcc's soft-float use); subtracting the constant is exact.
  * Needs IEEE single precision without -ffast-math (no reassociation).
  */
-static inline int32_t mcf_requant_f32(int32_t acc, int32_t scale_bits)
+static inline int32_t mcf_round_f32(float v)
 {
-    float scale;
-    float v;
-    MCF_COPY_FIXED(&scale, &scale_bits, sizeof scale);
-    v = (float)acc * scale;
     v = v < -1024.0f ? -1024.0f : (v > 1024.0f ? 1024.0f : v);
     v = (v + 12582912.0f) - 12582912.0f;
     return (int32_t)v;
+}
+
+static inline float mcf_f32_from_bits(int32_t bits)
+{
+    float f;
+    MCF_COPY_FIXED(&f, &bits, sizeof f);
+    return f;
+}
+
+static inline int32_t mcf_requant_f32(int32_t acc, int32_t scale_bits)
+{
+    return mcf_round_f32((float)acc * mcf_f32_from_bits(scale_bits));
+}
+
+/*
+ * a * r + c rounded once to float32 (a fused multiply-add, as onnxruntime's AVX2 QLinearAdd does)
+ * for an integer |a| <= 256. With a single-precision FMA instruction (Cortex-M4F/M7/M33) that is
+ * VFMA.F32. Elsewhere (M0/M3, RV32, the host) in double: a * r is exact (9 + 24 bits), the sum
+ * s = p + c is rounded once more, and its exact error comes from the two-sum; s rounds to the right
+ * float unless it fell exactly halfway between two floats while the error is not zero, and then the
+ * float on the error's side is the answer.
+ */
+static inline float mcf_fma_small_f32(int32_t a, float r, float c)
+{
+#if defined(__ARM_FEATURE_FMA) && defined(__ARM_FP) && (__ARM_FP & 4)
+    return __builtin_fmaf((float)a, r, c);
+#else
+    const double p = (double)a * (double)r;
+    const double s = p + (double)c;
+    const double t = s - p;
+    const double err = (p - (s - t)) + ((double)c - t);
+    const float f = (float)s;
+    if (err != 0.0 && (double)f != s) {
+        uint32_t bits;
+        float g;
+        MCF_COPY_FIXED(&bits, &f, sizeof bits);
+        /* the float next to f on s's side (|s| > |f|: one step up in magnitude) */
+        bits = ((s > (double)f) == (f >= 0.0f)) ? bits + 1u : bits - 1u;
+        MCF_COPY_FIXED(&g, &bits, sizeof g);
+        if (2.0 * s == (double)f + (double)g) {
+            return ((err > 0.0) == (g > f)) ? g : f;
+        }
+    }
+    return f;
+#endif
 }
 
 /* 1 where a kernel source is compiled for onnxruntime's output stage (each <kernel>_f32.c defines it

@@ -21,6 +21,9 @@ from .hostbuild import HostModel
 from .ir import Graph
 from .references import open_reference
 
+# Operators that only move or relabel elements: a difference after them started before them.
+_LAYOUT = frozenset({"TRANSPOSE", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+
 
 @dataclass
 class Divergence:
@@ -115,7 +118,12 @@ def first_difference(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray],
                 differ = int(np.count_nonzero(g != want))
                 src = op.inputs[0] if op.inputs else -1
                 if op.opcode == "DEQUANTIZE" and src not in compared and src in producer:
+                    # Back past the layout operators the reference had no value for either.
                     before = producer[src]
+                    while (before.opcode in _LAYOUT and before.inputs and before.inputs[0] not in compared
+                           and before.inputs[0] in producer):
+                        src = before.inputs[0]
+                        before = producer[src]
                     return Divergence(before.index, before.opcode, graph.tensors[src].name, differ, int(g.size),
                                       steps(graph, o, g, want), seen_at=f"#{op.index} DEQUANTIZE")
                 return Divergence(op.index, op.opcode, graph.tensors[o].name, differ, int(g.size),

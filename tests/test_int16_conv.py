@@ -39,15 +39,16 @@ def _out_scale(w_scale, taps: int) -> float:
 
 
 def conv_model(shape, oc, filt, stride=(1, 1), dilation=(1, 1), padding=Padding.SAME, per_channel=True,
-               act=Activation.NONE, bias="int64", seed=0) -> bytes:
+               act=Activation.NONE, bias="int64", groups=1, seed=0) -> bytes:
     rng = np.random.default_rng(seed)
     n, h, w, ic = shape
+    fc = ic // groups
     oh = _out_size(h, filt[0], stride[0], dilation[0], padding)
     ow = _out_size(w, filt[1], stride[1], dilation[1], padding)
     w_scale = _scales(rng, oc, per_channel)
-    taps = filt[0] * filt[1] * ic
+    taps = filt[0] * filt[1] * fc
     tensors = [T(shape, "int16", IN_SCALE, 0),
-               T((oc, *filt, ic), "int8", w_scale, [0] * oc if per_channel else 0, data=rng_int8(rng, (oc, *filt, ic)))]
+               T((oc, *filt, fc), "int8", w_scale, [0] * oc if per_channel else 0, data=rng_int8(rng, (oc, *filt, fc)))]
     if bias:
         tensors.append(_bias(rng, oc, w_scale, bias, taps))
     tensors.append(T((n, oh, ow, oc), "int16", _out_scale(w_scale, taps), 0))
@@ -106,6 +107,7 @@ CONV_CASES = {
     "int32_bias": dict(shape=(1, 5, 5, 3), oc=4, filt=(3, 3), bias="int32"),
     "no_bias": dict(shape=(1, 5, 6, 2), oc=3, filt=(2, 3), stride=(1, 2), bias=None),
     "large_k_scratch": dict(shape=(1, 5, 5, 40), oc=6, filt=(3, 3)),  # K = 360 > 256: scratch
+    "grouped_3": dict(shape=(1, 5, 6, 6), oc=9, filt=(3, 3), groups=3, act=Activation.RELU),
     "seanet_like": dict(shape=(1, 8, 30, 2), oc=8, filt=(4, 7), stride=(4, 1), padding=Padding.VALID),
 }
 DW_CASES = {

@@ -87,9 +87,10 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
                      geo: dict[str, int]) -> KernelCall:
     oc, fh, fw, fc = weights.shape
     scales = check_s16_quant(op, inp, weights, out, oc, axis=0)
-    if inp.shape[3] != fc:
-        raise reject(op, f"grouped 16x8 convolution is not supported (input has {inp.shape[3]} channels, "
-                         f"the weights {fc})")
+    ic = inp.shape[3]
+    if fc < 1 or ic % fc or oc % (ic // fc):
+        raise reject(op, f"input has {ic} channels and the weights {fc} per group: no whole number of groups "
+                         f"for {oc} output channels")
     if out.shape[3] != oc:
         raise reject(op, f"output has {out.shape[3]} channels, the weights have {oc}")
     b, wide = s16_bias(op, bias, oc, ("int64", "int32"))
@@ -102,10 +103,19 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
                           fast_only=True)]
     # K <= 256: the window column on the stack; larger windows take it from the arena.
     scratch = 0 if k <= CONV_S16_STACK_MAX_K else 2 * (-(-k // 4) * 4)  # whole groups of four
+    geometry = f", 16x8, {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
+    if ic != fc:  # grouped: the reference loop on the model's filter
+        return KernelCall(
+            op=op, kernel="conv_s16", function="mcf_conv2d_s16_ref", params_type="mcf_conv_s16_params",
+            params={**geo, "input_c": ic, "filter_c": fc, "output_c": oc, "filter_h": fh, "filter_w": fw,
+                    "depth_multiplier": 1, **params},
+            args=[op.inputs[0], op.inputs[1], op.outputs[0]], consts=consts[:3],
+            macs=geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k,
+            comment=geometry + f", {ic // fc} groups, reference loop")
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_conv2d_s16", params_type="mcf_conv_s16_params",
-        params={**geo, "input_c": fc, "output_c": oc, "filter_h": fh, "filter_w": fw, "depth_multiplier": 1,
-                **params, "scratch": ScratchRef() if scratch else "0"},
+        params={**geo, "input_c": fc, "filter_c": fc, "output_c": oc, "filter_h": fh, "filter_w": fw,
+                "depth_multiplier": 1, **params, "scratch": ScratchRef() if scratch else "0"},
         args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
         consts=consts, scratch_bytes=scratch,
         macs=geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k,

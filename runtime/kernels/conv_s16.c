@@ -13,15 +13,17 @@ static inline int16_t mcf_conv_s16_out(const mcf_conv_s16_params *p, int64_t acc
 
 /* ---- CONV_2D ---------------------------------------------------------------------------- */
 
-#if !MCF_KERNELS_FAST
-static void mcf_conv2d_s16_reference(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
-                                     int16_t *output)
+/* TFLite Micro's loop, grouped convolution included (output channel o of group g reads input
+ * channels [g * filter_c, (g + 1) * filter_c)); filter OHWI with filter_c input channels. */
+void mcf_conv2d_s16_ref(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter, int16_t *output)
 {
     const int32_t ic = p->input_c;
+    const int32_t fc = p->filter_c;
     const int32_t in_row = p->input_w * ic;
-    const int32_t filter_row = p->filter_w * ic;
+    const int32_t filter_row = p->filter_w * fc;
     const int32_t filter_size = p->filter_h * filter_row;
-    int32_t b, oy, ox, o, ky, kx, c;
+    const int32_t per_group = p->output_c / (ic / fc);
+    int32_t b, oy, ox, o, ky, kx, c, g;
     for (b = 0; b < p->batches; ++b) {
         const int16_t *in_b = input + b * p->input_h * in_row;
         for (oy = 0; oy < p->output_h; ++oy) {
@@ -32,26 +34,30 @@ static void mcf_conv2d_s16_reference(const mcf_conv_s16_params *p, const int16_t
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int32_t kx_lo, kx_hi;
                 mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
-                for (o = 0; o < p->output_c; ++o) {
-                    const int8_t *w_o = filter + o * filter_size;
-                    int64_t acc = p->bias[o];
-                    for (ky = ky_lo; ky < ky_hi; ++ky) {
-                        const int16_t *row = in_b + (iy0 + ky * p->dilation_h) * in_row;
-                        for (kx = kx_lo; kx < kx_hi; ++kx) {
-                            const int16_t *x = row + (ix0 + kx * p->dilation_w) * ic;
-                            const int8_t *w = w_o + ky * filter_row + kx * ic;
-                            for (c = 0; c < ic; ++c) {
-                                acc += (int32_t)x[c] * w[c];
+                for (g = 0, o = 0; o < p->output_c; ++g) {
+                    const int32_t o_end = o + per_group;
+                    for (; o < o_end; ++o) {
+                        const int8_t *w_o = filter + o * filter_size;
+                        int64_t acc = p->bias[o];
+                        for (ky = ky_lo; ky < ky_hi; ++ky) {
+                            const int16_t *row = in_b + (iy0 + ky * p->dilation_h) * in_row + g * fc;
+                            for (kx = kx_lo; kx < kx_hi; ++kx) {
+                                const int16_t *x = row + (ix0 + kx * p->dilation_w) * ic;
+                                const int8_t *w = w_o + ky * filter_row + kx * fc;
+                                for (c = 0; c < fc; ++c) {
+                                    acc += (int32_t)x[c] * w[c];
+                                }
                             }
                         }
+                        *output++ = mcf_conv_s16_out(p, acc, o);
                     }
-                    *output++ = mcf_conv_s16_out(p, acc, o);
                 }
             }
         }
     }
 }
-#else
+
+#if MCF_KERNELS_FAST
 /* n int16 from src to dst, two per word access. */
 static inline void mcf_conv_s16_copy(int16_t *dst, const int16_t *src, int32_t n)
 {
@@ -204,7 +210,7 @@ void mcf_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const in
         mcf_conv2d_s16_stack(p, input, filter, output);
     }
 #else
-    mcf_conv2d_s16_reference(p, input, filter, output);
+    mcf_conv2d_s16_ref(p, input, filter, output);
 #endif
 }
 

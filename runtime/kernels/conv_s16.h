@@ -39,6 +39,7 @@ typedef struct {
     int32_t input_h;
     int32_t input_w;
     int32_t input_c;
+    int32_t filter_c;         /**< CONV_2D: input channels per group (input_c / groups) */
     int32_t output_h;
     int32_t output_w;
     int32_t output_c;
@@ -68,6 +69,10 @@ typedef struct {
 /* One entry point per operator; builds without the fast paths (-DMCF_PORTABLE_KERNELS) run
  * TFLite Micro's loops on the model's own filter layout. */
 void mcf_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter, int16_t *output);
+/** CONV_2D's reference loop on the model's filter (OHWI), in every build: grouped convolutions
+ *  (input_c a multiple of filter_c) run here. */
+void mcf_conv2d_s16_ref(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                        int16_t *output);
 void mcf_depthwise_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
                               int16_t *output);
 void mcf_transpose_conv_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,

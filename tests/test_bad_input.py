@@ -119,3 +119,22 @@ def test_unwritable_output_folder(tmp_path: Path, models_dir: Path) -> None:
     assert len(proc.stderr.strip().splitlines()) <= 2  # the error and its hint
     proc = run_cli("new", str(target), "--model", str(models_dir / "ad01_int8.tflite"), "--board", "mps2_an386")
     assert_clean_failure(proc, "cannot write the output folder")
+
+
+@pytest.mark.parametrize(("kind", "needle"), [("garbage", "not an ONNX model"), ("float", "quantize_static"),
+                                              ("dynamic", "make_dynamic_shape_fixed")])
+def test_bad_onnx_model(tmp_path: Path, kind: str, needle: str) -> None:
+    """A bad .onnx file: one line naming the problem and its fix, for compile as for inspect."""
+    pytest.importorskip("onnx")
+    from onnx_builder import float_model, node
+
+    model = float_model([node("Relu", ["x"], ["y"])], {"x": (1, 4)}, {"y": (1, 4)})
+    if kind == "dynamic":
+        model.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    data = np.random.default_rng(0).integers(0, 256, 3000).astype(np.uint8).tobytes() if kind == "garbage" \
+        else model.SerializeToString()
+    path = tmp_path / f"{kind}.onnx"
+    path.write_bytes(data)
+    out = tmp_path / "out"
+    assert_clean_failure(run_cli("compile", str(path), "-o", str(out)), needle)
+    assert not out.exists()

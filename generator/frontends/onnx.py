@@ -126,16 +126,16 @@ def parse_model(buf: bytes, name: str = "model.onnx") -> Graph:
         raise ModelError(f"{name}: not an ONNX model (the protobuf cannot be parsed: {type(exc).__name__})") from exc
     if not model.HasField("graph") or (len(model.graph.node) == 0 and len(model.graph.output) == 0):
         raise ModelError(f"{name}: not an ONNX model (it holds no graph)")
-    try:
-        onnx.checker.check_model(model)
-    except Exception as exc:
-        raise ModelError(f"{name}: invalid ONNX model: {_first_line(exc)}") from exc
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     if opset < MIN_OPSET:
         raise ModelError(f"{name}: the model uses opset {opset}; mcuforge reads opset {MIN_OPSET} and newer "
                          f"(export with opset_version={MIN_OPSET} or later, or convert with "
                          "onnx.version_converter.convert_version)")
     _check_static_inputs(model, name)
+    try:
+        onnx.checker.check_model(model)
+    except Exception as exc:
+        raise ModelError(f"{name}: invalid ONNX model: {_first_line(exc)}") from exc
     if not any(n.op_type in _QUANT_OPS for n in model.graph.node):
         raise ModelError(f"{name}: a float model (no QuantizeLinear / DequantizeLinear); mcuforge compiles "
                          f"integer models: {_FIX_FLOAT}")
@@ -168,8 +168,10 @@ def _check_static_inputs(model: Any, name: str) -> None:
             raise ModelError(f"{name}: '{vi.name}' has no shape; {_FIX_DYNAMIC}")
         for d in tt.shape.dim:
             if not d.HasField("dim_value") or d.dim_value <= 0:
-                what = f"'{d.dim_param}'" if d.HasField("dim_param") else "an unknown size"
-                raise ModelError(f"{name}: '{vi.name}' has a dynamic dimension {what}; {_FIX_DYNAMIC}")
+                param = d.dim_param if d.HasField("dim_param") else ""
+                what = f"'{param}'" if param else "of unknown size"
+                fix = _FIX_DYNAMIC.replace("NAME", param or "NAME")
+                raise ModelError(f"{name}: '{vi.name}' has a dynamic dimension {what}; {fix}")
 
 
 def _attrs(node: Any) -> dict[str, Any]:

@@ -23,11 +23,19 @@ from junitparser import JUnitXml, Property
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_MODEL = ROOT / "examples" / "models" / "gesture_mlp_int8.tflite"
 
+
+
+def lg_tool(name: str) -> str | None:
+    """A labgrid program: on PATH, or beside this Python (a venv that is not activated)."""
+    beside = Path(sys.executable).parent / name
+    return shutil.which(name) or (str(beside) if beside.is_file() else None)
+
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
-                            and shutil.which("ninja") and shutil.which("labgrid-coordinator")
-                            and shutil.which("labgrid-exporter")),
+                            and shutil.which("ninja") and lg_tool("labgrid-coordinator")
+                            and lg_tool("labgrid-exporter")),
                        reason="needs arm-none-eabi-gcc, ninja, qemu-system-arm and labgrid (mcuforge[farm])"),
 ]
 
@@ -76,7 +84,7 @@ class Farm:
     exporters: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
 
     def start_exporter(self, place: str) -> None:
-        self.exporters[place] = popen("labgrid-exporter", "-c", self.address, "--name", f"x-{place}",
+        self.exporters[place] = popen(str(lg_tool("labgrid-exporter")), "-c", self.address, "--name", f"x-{place}",
                                       "--hostname", "127.0.0.1", str(self.tmp / f"exp-{place}.yaml"), env=self.env)
 
     def client(self):  # type: ignore[no-untyped-def]
@@ -122,7 +130,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
     tmp = tmp_path_factory.mktemp("farm")
     address = f"127.0.0.1:{free_port()}"
     env = dict(os.environ, LG_COORDINATOR=address)
-    coordinator = popen("labgrid-coordinator", "-l", address, cwd=str(tmp), env=env)
+    coordinator = popen(str(lg_tool("labgrid-coordinator")), "-l", address, cwd=str(tmp), env=env)
     service = popen(sys.executable, "-m", "mcuforge.generator.cli", "farm", "serve", "--board", "mps2_an385:3",
                     "--exporter-config", str(tmp / "exp.yaml"), "--split", env=env)
     farm = None
@@ -272,7 +280,8 @@ def test_lg_env_pytest_and_stale_lock(farm: Farm, projects: list[Path], tmp_path
     assert stale[0]["command"] == "labgrid-client -p emu-2 release"
     proc = mcuforge("test", str(projects[0]), "--place", "emu-2", env=farm.env)
     assert proc.returncode == 2 and "labgrid-client -p emu-2 release" in proc.stderr
-    free = subprocess.run([*stale[0]["command"].split(), ], capture_output=True, text=True, env=farm.env, timeout=60)
+    client, *args = stale[0]["command"].split()
+    free = subprocess.run([str(lg_tool(client)), *args], capture_output=True, text=True, env=farm.env, timeout=60)
     assert free.returncode == 0, free.stderr
     assert not any(farm.acquired().values())
 

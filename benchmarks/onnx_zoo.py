@@ -95,7 +95,8 @@ def render(outcomes: list[OnnxOutcome]) -> str:
              "|---|---|---|---|---|---|---|"]
     for o in outcomes:
         if not o.compiled or not o.inputs:
-            lines.append(f"| {o.model} | {'yes' if o.compiled else 'no'} | - | - | - | - | {o.reason[:90]} |")
+            reason = o.reason.removeprefix(f"{o.model}: ")  # the message starts with the file name
+            lines.append(f"| {o.model} | {'yes' if o.compiled else 'no'} | - | - | - | - | {reason[:100]} |")
             continue
         lines.append(f"| {o.model} | yes | {o.bit_exact}/{o.inputs} | {o.differing}/{o.elements} "
                      f"| {o.max_steps:g} | {o.top1}/{o.inputs} | {o.first_difference or '-'} |")

@@ -481,7 +481,7 @@ def fma_f32(a, b, c):
     r = s.astype(f32)
     toward = np.nextafter(r, np.where(s > r, f32(np.inf), f32(-np.inf)).astype(f32))
     midpoint = (s != r) & (2 * s == r.astype(np.float64) + toward.astype(np.float64))
-    s = np.where(midpoint & (err != 0), np.nextafter(s, s + err), s)
+    s = np.where(midpoint & (err != 0), np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
     return s.astype(f32)
 
 
@@ -551,3 +551,41 @@ def test_average_pool_formula():
                 count = 9 if include_pad else len(rows) * len(cols)
                 want[0, :, i, j] = _rne_sat((total / f32(count)).astype(f32) / sy, zy)
         assert np.array_equal(got, want)
+
+
+def test_fma_small_f32_in_c(tmp_path):
+    """mcf_fma_small_f32 (double two-sum path, as on M0/M3/RV32 and the host) where the double sum
+    lands exactly on a float32 midpoint that the exact value is not on: 65 * r = 2^-24 + 2^-54, so
+    1 + 65 * r lies just above the midpoint 1 + 2^-24 and rounds up; a plain double sum rounds to
+    the midpoint and then to even (1.0)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a C compiler")
+    r = f32(16519105 * 2.0**-54)
+    cases = [(65, r, f32(1.0)), (-65, r, f32(-1.0)), (65, r, f32(-1.0)), (3, f32(0.1), f32(0.7)),
+             (127, f32(0.5 + 2.0**-24), f32(-63.0))]
+    rows = ",\n".join(f"{{{a}, {float(x)!r}f, {float(c)!r}f}}" for a, x, c in cases)
+    src = tmp_path / "fma.c"
+    src.write_text(f"""#include <stdio.h>
+#include "mcf_common.h"
+static const struct {{ int a; float r, c; }} cases[] = {{ {rows} }};
+int main(void) {{
+    unsigned i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; ++i) {{
+        printf("%a\\n", (double)mcf_fma_small_f32(cases[i].a, cases[i].r, cases[i].c));
+    }}
+    return 0;
+}}
+""")
+    kernels = Path(__file__).resolve().parents[1] / "runtime" / "kernels"
+    exe = tmp_path / "fma"
+    subprocess.run([cc, "-std=c99", "-O2", "-I", str(kernels), str(src), "-o", str(exe)], check=True)
+    got = [f32(float.fromhex(line)) for line in subprocess.run([str(exe)], check=True, capture_output=True,
+                                                                text=True).stdout.split()]
+    want = [fma_f32(f32(a), x, c) for a, x, c in cases]
+    assert got == want
+    assert got[0] == f32(1.0 + 2.0**-23) and got[1] == f32(-1.0 - 2.0**-23)

@@ -147,7 +147,8 @@ def test_conv_flatten_gemm_keeps_pytorch_order():
                                                 ("Mul", "qoperator", "int8")])
 def test_binary(op, fmt, act):
     m = single_op(op, [(1, 3, 4, 4), (1, 3, 4, 4)], (1, 3, 4, 4))
-    check(quantize(m, fmt, act, op_types=[op]), steps=1)
+    # ADD / SUB have onnxruntime's float32 output stage; MUL's is not written yet (one step)
+    check(quantize(m, fmt, act, op_types=[op]), steps=1 if op == "Mul" else 0)
 
 
 @pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0]])
@@ -161,14 +162,16 @@ def test_maxpool(pads):
 def test_average_pool(include, act):
     m = after_conv([node("AveragePool", ["c"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
                          count_include_pad=include)], (1, 4, 6, 6), (1, 4, 6, 6))
-    check(quantize(m, "qdq", act, reduce_range=True), steps=1)
+    # count_include_pad=1 is a PAD then a VALID pool, exact; the average over the taps inside
+    # the image does not have onnxruntime's output stage yet (one step)
+    check(quantize(m, "qdq", act, reduce_range=True), steps=1 - include)
 
 
 @pytest.mark.parametrize(("op", "fmt"), [("GlobalAveragePool", "qdq"), ("GlobalAveragePool", "qoperator"),
                                          ("GlobalMaxPool", "qdq")])
 def test_global_pool(op, fmt):
     m = after_conv([node(op, ["c"], ["y"])], (1, 5, 4, 4), (1, 5, 1, 1))
-    check(quantize(m, fmt, "int8", reduce_range=True), steps=1)
+    check(quantize(m, fmt, "int8", reduce_range=True))
 
 
 @pytest.mark.parametrize(("op", "attrs"), [("Sigmoid", {}), ("Tanh", {}), ("LeakyRelu", {"alpha": 0.1}),
@@ -212,4 +215,4 @@ def test_layout_chain():
 def test_reduce_mean():
     n = [node("ReduceMean", ["c"], ["r"], axes=[2, 3], keepdims=1), node("Conv", ["r", "cw2", "cb2"], ["y"])]
     m = after_conv(n, (1, 3, 4, 4), (1, 3, 1, 1))
-    assert "MEAN" in check(expose_input_of_last(quantize(m, "qdq", "int8", reduce_range=True), (1, 3, 1, 1)), steps=1)
+    assert "MEAN" in check(expose_input_of_last(quantize(m, "qdq", "int8", reduce_range=True), (1, 3, 1, 1)))

@@ -791,7 +791,8 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
         report.notes.append(f"TFLite Micro is built with mcuforge's bare-metal harness, which runs only in "
                             f"emulation: not measured on {', '.join(hardware)}")
     if tree is not None:
-        tp.check_tree(tree)
+        wanted = [v for b in boards if b not in hardware for v in tp.variants_for(load_board(b, []))]
+        tp.check_tree(tree, wanted or tp.VARIANTS)
         report.tflm_tree = str(tree.resolve())
     libs: dict[tuple[str, str], tp.TflmLibrary] = {}
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="mcuforge-bench-")
@@ -824,7 +825,7 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
                     row.profile, row.profile_bit_exact = _profile(root / f"{model.stem}-{board}-profile", model,
                                                                   board, inputs[0], say, framework=fw, port=on_port)
                 if tree is not None and board not in hardware:
-                    for tv in tp.VARIANTS:
+                    for tv in tp.variants_for(load_board(board, [])):
                         if (board, tv.name) not in libs:
                             libs[board, tv.name] = tp.build_library(tree, load_board(board, []), tv,
                                                                     on_progress=say)

@@ -56,6 +56,23 @@ PORT_SOURCES = ("arm/startup.c", "arm/uart_cmsdk.c", "arm/ticks.c", "arm/semihos
                 "syscalls_newlib.c")  # in runtime/ports/baremetal: the common files and the Arm family's
 #: Debian's gcc-arm-none-eabi comes without a C++ standard library; TFLM (C++) needs this package's.
 CXX_LIBRARY_PACKAGE = "libstdc++-arm-none-eabi-newlib"
+RISCV_TARGET = "riscv32_generic"
+#: riscv32_generic: no CMSIS; eyalroz_printf (its DebugLog formats with it); riscv_toolchain is the
+#: Makefile's own download of a SiFive GCC, unused here (Debian's riscv64-unknown-elf-gcc builds), so an
+#: empty folder there is enough to skip it.
+RISCV_DOWNLOADS = ("flatbuffers", "gemmlowp", "ruy", "kissfft", "pigweed", "eyalroz_printf", "riscv_toolchain")
+#: Folders that may be empty (no library source uses them).
+EMPTY_OK_DOWNLOADS = ("pigweed", "riscv_toolchain")
+RISCV_PORT_SOURCES = ("riscv/startup.c", "riscv/uart_ns16550.c", "riscv/ticks.c", "riscv/exit.c", "console.c",
+                      "crt_init.c", "uart_stream.c")
+#: Debian has no C++ library for riscv64-unknown-elf. TFLM's library and the harness use only the
+#: header-only part of the C++ library (<cstdint>, <cstring>, <cmath>, <algorithm>, <limits>,
+#: <type_traits>, <new>; no exceptions, RTTI, streams or allocation), so an RV32 build takes the
+#: headers of the newlib C++ library Debian ships for bare-metal Arm (libstdc++-arm-none-eabi-dev) when
+#: riscv64-unknown-elf-g++ has none of its own; the few runtime symbols the link needs are in the
+#: harness's tflm_glue.c.
+CXX_HEADERS_PACKAGE = "libstdc++-arm-none-eabi-dev"
+NEWLIB_CXX_INCLUDE = Path("/usr/include/newlib/c++")
 
 
 @dataclass(frozen=True)
@@ -65,9 +82,12 @@ class TflmVariant:
     kernels: str = ""  # OPTIMIZED_KERNEL_DIR ("" = TFLM's reference kernels)
     build_type: str = "release"
     opt: str = OPT_LEVEL
+    target: str = "cortex_m_generic"  # TFLM's TARGET (riscv32_generic for RV32 boards)
 
     @property
     def downloads(self) -> tuple[str, ...]:
+        if self.target == RISCV_TARGET:
+            return RISCV_DOWNLOADS
         return BASE_DOWNLOADS + (CMSIS_NN_DOWNLOADS if self.kernels == "cmsis_nn" else ())
 
     def describe(self) -> str:
@@ -76,6 +96,19 @@ class TflmVariant:
 
 
 VARIANTS = (TflmVariant("tflm_ref", "TFLM ref"), TflmVariant("tflm_cmsis_nn", "TFLM CMSIS-NN", kernels="cmsis_nn"))
+#: RV32 boards: TFLM's riscv32_generic target, reference kernels (its tree has no optimized kernels
+#: for RV32 cores without vector or packed-SIMD extensions).
+RISCV_VARIANTS = (TflmVariant("tflm_ref", "TFLM ref", target=RISCV_TARGET),)
+
+
+def variants_for(board: object) -> tuple[TflmVariant, ...]:
+    """The TFLM builds measured beside mcuforge on a board: Cortex-M reference and CMSIS-NN, or RV32
+    reference."""
+    return RISCV_VARIANTS if is_riscv(board) else VARIANTS
+
+
+def is_riscv(board: object) -> bool:
+    return getattr(getattr(board, "cpu", None), "arch", "") == "riscv"
 
 
 class TflmTreeError(McuforgeError):
@@ -108,7 +141,7 @@ def missing_downloads(root: Path, variants: Sequence[TflmVariant] = VARIANTS) ->
     missing = []
     for d in wanted:
         folder = base / d
-        if not folder.is_dir() or (d != "pigweed" and not any(folder.iterdir())):
+        if not folder.is_dir() or (d not in EMPTY_OK_DOWNLOADS and not any(folder.iterdir())):
             missing.append(d)
     return missing
 
@@ -150,7 +183,34 @@ def check_tree(root: Path, variants: Sequence[TflmVariant] = VARIANTS, *, check_
         raise TflmTreeError("TFLite Micro's Makefile runs python3 with numpy and Pillow, and no python3 here has both",
                             hint="pip install numpy pillow")
     if check_compiler:
-        check_cxx_library()
+        if any(v.target != RISCV_TARGET for v in variants):
+            check_cxx_library()
+        if any(v.target == RISCV_TARGET for v in variants):
+            riscv_cxx_headers()
+
+
+def riscv_cxx_headers(gxx: str | None = None) -> list[str]:
+    """-isystem flags for the C++ library headers of an RV32 build: none when riscv64-unknown-elf-g++
+    has its own; else those of CXX_HEADERS_PACKAGE (see there); a one-line error without either."""
+    import subprocess
+
+    from mcuforge.generator.tools import find_tool
+
+    gxx = gxx or find_tool("riscv64-unknown-elf-g++", hint="apt-get install gcc-riscv64-unknown-elf "
+                                                             "picolibc-riscv64-unknown-elf")
+    probe = subprocess.run([gxx, "--specs=picolibc.specs", "-x", "c++", "-E", "-", "-o", os.devnull],
+                           input=b"#include <cstdint>\n", capture_output=True, timeout=60)
+    if probe.returncode == 0:
+        return []
+    versions = sorted((d for d in NEWLIB_CXX_INCLUDE.glob("*") if (d / "cstdint").is_file()),
+                      key=lambda d: [int(x) if x.isdigit() else 0 for x in d.name.split(".")])
+    if not versions:
+        raise ToolError(f"{Path(gxx).name} has no C++ library headers, which TFLite Micro needs, and "
+                        f"{CXX_HEADERS_PACKAGE}'s are not installed either",
+                        hint=f"apt-get install {CXX_HEADERS_PACKAGE} (header-only use), or a RISC-V GNU "
+                             "toolchain with its C++ library")
+    top = versions[-1]
+    return ["-isystem", str(top), "-isystem", str(top / "arm-none-eabi")]
 
 
 def check_cxx_library(gxx: str | None = None) -> None:
@@ -196,7 +256,21 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "mcuforge"
 
 
-def make_variables(root: Path, board: object, variant: TflmVariant, gendir: Path, toolchain_root: str) -> list[str]:
+def make_variables(root: Path, board: object, variant: TflmVariant, gendir: Path, toolchain_root: str,
+                   cxx_headers: Sequence[str] = ()) -> list[str]:
+    if variant.target == RISCV_TARGET:
+        import shlex
+
+        cmake = getattr(board, "cmake", None)
+        if cmake is None or not cmake.march or not cmake.mabi:
+            raise UsageError(f"board '{getattr(board, 'id', board)}' has no RISC-V compiler flags (cmake: march, mabi)")
+        extra_flags = ["--specs=picolibc.specs", *cxx_headers]
+        return [f"TARGET={RISCV_TARGET}", f"TARGET_TOOLCHAIN_ROOT={toolchain_root}",
+                "TARGET_TOOLCHAIN_PREFIX=riscv64-unknown-elf-", f"RISCV_ARCH={cmake.march}",
+                f"RISCV_ABI={cmake.mabi}", f"RISCV_EXTRA_CFLAGS={shlex.join(extra_flags)}",
+                f"BUILD_TYPE={variant.build_type}", f"CORE_OPTIMIZATION_LEVEL={variant.opt}",
+                f"KERNEL_OPTIMIZATION_LEVEL={variant.opt}", f"THIRD_PARTY_KERNEL_OPTIMIZATION_LEVEL={variant.opt}",
+                f"BASE_GENDIR={gendir}"]
     arch, extra = target_arch(board)
     args = ["TARGET=cortex_m_generic", f"TARGET_ARCH={arch}", *extra,
             f"TARGET_TOOLCHAIN_ROOT={toolchain_root}", "TARGET_TOOLCHAIN_PREFIX=arm-none-eabi-",
@@ -219,7 +293,12 @@ class TflmLibrary:
 
     @property
     def cpu_flags(self) -> list[str]:
-        return [f for f in self.cxxflags if f.startswith(("-mcpu=", "-mfpu=", "-mfloat-abi=", "-mthumb"))]
+        return [f for f in self.cxxflags
+                if f.startswith(("-mcpu=", "-mfpu=", "-mfloat-abi=", "-mthumb", "-march=", "-mabi="))]
+
+    @property
+    def riscv(self) -> bool:
+        return self.variant.target == RISCV_TARGET
 
 
 def _make_env(python: str | None) -> dict[str, str]:
@@ -247,13 +326,24 @@ def build_library(root: Path, board: object, variant: TflmVariant, *, jobs: int 
     say = on_progress or (lambda _m: None)
     root = Path(root).resolve()
     make = find_tool("make", hint="apt-get install make")
-    gxx = find_tool("arm-none-eabi-g++", hint="apt-get install gcc-arm-none-eabi")
-    check_cxx_library(gxx)
+    cxx_headers: list[str] = []
+    if variant.target == RISCV_TARGET:
+        gxx = find_tool("riscv64-unknown-elf-g++", hint="apt-get install gcc-riscv64-unknown-elf "
+                                                         "picolibc-riscv64-unknown-elf")
+        cxx_headers = riscv_cxx_headers(gxx)
+    else:
+        gxx = find_tool("arm-none-eabi-g++", hint="apt-get install gcc-arm-none-eabi")
+        check_cxx_library(gxx)
     toolchain_root = str(Path(gxx).resolve().parent) + "/"
-    key = hashlib.sha256(f"{root}|{toolchain_root}|{variant}".encode()).hexdigest()[:12]
+    cmake = getattr(board, "cmake", None)
+    cpu = f"{getattr(cmake, 'march', '')}|{getattr(cmake, 'mabi', '')}" if variant.target == RISCV_TARGET else ""
+    v = variant  # the key of a Cortex-M build as before RV32 builds existed (its cache stays valid)
+    vkey = (str(v) if v.target == RISCV_TARGET else f"TflmVariant(name={v.name!r}, label={v.label!r}, "
+            f"kernels={v.kernels!r}, build_type={v.build_type!r}, opt={v.opt!r})")
+    key = hashlib.sha256(f"{root}|{toolchain_root}|{vkey}{cpu}".encode()).hexdigest()[:12]
     gendir = (cache or cache_root()) / "tflm-build" / key
     gendir.mkdir(parents=True, exist_ok=True)
-    variables = make_variables(root, board, variant, gendir, toolchain_root)
+    variables = make_variables(root, board, variant, gendir, toolchain_root, cxx_headers)
     python = _python_for_make()
     env = _make_env(python)
     cmd = [make, "-f", MAKEFILE, f"-j{jobs or os.cpu_count() or 1}", *variables, "microlite"]
@@ -565,7 +655,7 @@ int main(void) {
 
 
 def render_harness(entries: Sequence[ResolverEntry], *, model_name: str, arena_bytes: int, banner: str,
-                   max_events: int = 64) -> str:
+                   max_events: int = 64, riscv: bool = False) -> str:
     lines = []
     for k, e in enumerate(entries):
         if e.timed:
@@ -577,9 +667,66 @@ def render_harness(entries: Sequence[ResolverEntry], *, model_name: str, arena_b
             "@MAX_EVENTS@": str(max_events), "@OP_NAMES@": names, "@ADD_OPS@": "\n".join(lines),
             "@MODEL@": re.sub(r"[^A-Za-z0-9_.-]", "_", model_name)}
     text = _HARNESS
+    if riscv:  # riscv32_generic's DebugLog writes to stdout (tflm_glue.c), no callback to register
+        text = text.replace('#include "tensorflow/lite/micro/cortex_m_generic/debug_log_callback.h"\n', "")
+        text = text.replace("  RegisterDebugLogCallback(Log);\n", "  (void)Log;\n")
     for key, value in subs.items():
         text = text.replace(key, value)
     return text
+
+
+#: RV32 harness: what picolibc and a C++ program without its C++ library need from the application.
+_RISCV_GLUE = """/* @BANNER@ */
+/* tflm_glue.c - for TFLite Micro on RV32 with picolibc: stdout/stderr on the console UART (TFLM's
+ * riscv32_generic DebugLog writes there), eyalroz printf's character output, and the C++ runtime
+ * symbols a program without the C++ library links against (no exceptions, no heap). */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "mcf_baremetal.h"
+
+static int mcf_glue_putc(char c, FILE *f)
+{
+    char s[2];
+    (void)f;
+    s[0] = c;
+    s[1] = 0;
+    mcf_console_puts(s);
+    return (unsigned char)c;
+}
+
+static FILE mcf_glue_out = FDEV_SETUP_STREAM(mcf_glue_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stdin = &mcf_glue_out;
+FILE *const stdout = &mcf_glue_out;
+FILE *const stderr = &mcf_glue_out;
+
+void putchar_(char c)
+{
+    mcf_glue_putc(c, &mcf_glue_out);
+}
+
+/* A pure virtual call or a delete through a virtual destructor: never happens in TFLM (it allocates
+ * from its arena only), so these end the program. */
+void __cxa_pure_virtual(void)
+{
+    mcf_exit(3);
+}
+
+void _ZdlPv(void *p) /* operator delete(void *) */
+{
+    (void)p;
+    mcf_exit(3);
+}
+
+void _ZdlPvj(void *p, unsigned int n) /* operator delete(void *, size_t) on ilp32 */
+{
+    (void)p;
+    (void)n;
+    mcf_exit(3);
+}
+
+void *__dso_handle = 0;
+"""
 
 
 def arena_budget(board: object) -> int:
@@ -610,7 +757,7 @@ def build_harness(folder: Path, board: object, lib: TflmLibrary, graph: object, 
     entries = resolver_entries(opcodes, header_path.read_text(errors="replace"))
     banner = f"generated by mcuforge from {sha256}, do not edit"
     (folder / "main.cc").write_text(render_harness(entries, model_name=model_name, arena_bytes=arena_budget(board),
-                                                   banner=banner, max_events=len(opcodes) + 8))
+                                                   banner=banner, max_events=len(opcodes) + 8, riscv=lib.riscv))
     h, cc = render_data(model_bytes, inputs, banner)
     (folder / "tflm_model_data.h").write_text(h)
     (folder / "tflm_model_data.cc").write_text(cc)
@@ -619,29 +766,38 @@ def build_harness(folder: Path, board: object, lib: TflmLibrary, graph: object, 
                               origin=f"board {board.id}")  # type: ignore[attr-defined]
     (folder / "firmware.ld").write_text(ld)
 
-    gcc = find_tool("arm-none-eabi-gcc", hint="apt-get install gcc-arm-none-eabi")
-    gxx = find_tool("arm-none-eabi-g++", hint="apt-get install gcc-arm-none-eabi")
+    prefix, family = ("riscv64-unknown-elf-", "riscv") if lib.riscv else ("arm-none-eabi-", "arm")
+    package = "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf" if lib.riscv else "gcc-arm-none-eabi"
+    gcc = find_tool(prefix + "gcc", hint=f"apt-get install {package}")
+    gxx = find_tool(prefix + "g++", hint=f"apt-get install {package}")
     port = Path(__file__).resolve().parents[1] / "runtime" / "ports" / "baremetal"
     if not port.is_dir():  # installed package layout
         from mcuforge.generator.resources import runtime_dir
 
         port = Path(runtime_dir()) / "ports" / "baremetal"
     cpu = lib.cpu_flags
+    libc = ["--specs=picolibc.specs"] if lib.riscv else []
     objs = []
-    cflags = [*cpu, OPT_LEVEL, "-ffunction-sections", "-fdata-sections", "-std=c99", "-DMCF_SEMIHOSTING=1",
-              f"-I{port}", f"-I{port / 'arm'}"]
-    for src in PORT_SOURCES:
-        obj = folder / (Path(src).stem + ".o")
-        run_tool([gcc, *cflags, "-c", port / src, "-o", obj], timeout=600)
+    cflags = [*cpu, *libc, OPT_LEVEL, "-ffunction-sections", "-fdata-sections", "-std=c99", "-DMCF_SEMIHOSTING=1",
+              f"-I{port}", f"-I{port / family}"]
+    sources = [port / src for src in (RISCV_PORT_SOURCES if lib.riscv else PORT_SOURCES)]
+    if lib.riscv:
+        (folder / "tflm_glue.c").write_text(_RISCV_GLUE.replace("@BANNER@", banner))
+        sources.append(folder / "tflm_glue.c")
+    for source in sources:
+        obj = folder / (source.stem + ".o")
+        run_tool([gcc, *cflags, "-c", source, "-o", obj], timeout=600)
         objs.append(obj)
-    cxx = [*lib.cxxflags, OPT_LEVEL, *lib.includes, f"-I{port}", f"-I{port / 'arm'}", f"-I{folder}"]
+    cxx = [*lib.cxxflags, OPT_LEVEL, *lib.includes, f"-I{port}", f"-I{port / family}", f"-I{folder}"]
     for src, obj_name in (("main.cc", "tflm_main.o"), ("tflm_model_data.cc", MODEL_OBJECT)):
         obj = folder / obj_name
         run_tool([gxx, *cxx, "-c", folder / src, "-o", obj], timeout=1200)
         objs.append(obj)
     elf, map_file = folder / "firmware.elf", folder / "firmware.map"
-    run_tool([gxx, *cpu, "--specs=nano.specs", "-nostartfiles", "-Wl,--gc-sections", f"-T{folder / 'firmware.ld'}",
-              f"-Wl,-Map={map_file}", "-o", elf, *objs, lib.lib, "-lm"], timeout=600)
+    specs = ["--specs=picolibc.specs", "-Wl,--no-warn-rwx-segments"] if lib.riscv else ["--specs=nano.specs"]
+    # RV32: the C driver, which does not add -lstdc++ (there is none; tflm_glue.c has what is needed)
+    run_tool([gcc if lib.riscv else gxx, *cpu, *specs, "-nostartfiles", "-Wl,--gc-sections",
+              f"-T{folder / 'firmware.ld'}", f"-Wl,-Map={map_file}", "-o", elf, *objs, lib.lib, "-lm"], timeout=600)
     return HarnessFirmware(elf, map_file, lib)
 
 

@@ -216,3 +216,22 @@ def test_reduce_mean():
     n = [node("ReduceMean", ["c"], ["r"], axes=[2, 3], keepdims=1), node("Conv", ["r", "cw2", "cb2"], ["y"])]
     m = after_conv(n, (1, 3, 4, 4), (1, 3, 1, 1))
     assert "MEAN" in check(expose_input_of_last(quantize(m, "qdq", "int8", reduce_range=True), (1, 3, 1, 1)))
+
+
+@pytest.mark.parametrize(("attrs", "steps"), [
+    ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, 0),
+    ({"mode": "linear", "coordinate_transformation_mode": "half_pixel"}, 1),
+    ({"mode": "linear", "coordinate_transformation_mode": "align_corners"}, 1),
+])
+def test_resize(attrs, steps):
+    scales = np.array([1, 1, 2, 2], np.float32)
+    m = after_conv([node("Resize", ["c", "", "scales"], ["y"], **attrs)], (1, 3, 4, 4), (1, 3, 8, 8),
+                   {"scales": scales})
+    assert any(op.startswith("RESIZE") for op in check(quantize(m, "qdq", "int8", reduce_range=True), steps=steps))
+
+
+def test_prelu_single_slope():
+    n = [node("PRelu", ["c", "slope"], ["e"]), node("Conv", ["e", "cw2", "cb2"], ["y"])]
+    m = after_conv(n, (1, 2, 4, 4), (1, 2, 4, 4), {"slope": np.array([0.25], np.float32)})
+    ops = check(expose_input_of_last(quantize(m, "qdq", "int8", reduce_range=True), (1, 2, 4, 4)), steps=1)
+    assert "LOOKUP_TABLE" in ops

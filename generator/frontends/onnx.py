@@ -403,6 +403,17 @@ class _Importer:
             lo, hi = self.clamp_range(node, ins)
             p = ins[0]
             self.values[node.output[0]] = Pending(p.node, p.inputs, p.shape, (lo, hi))
+        elif op == "PRelu" and self.scalar(ins[1]) is not None:
+            slope = np.float32(self.scalar(ins[1]))
+            x = ins[0]
+
+            def prelu(v: np.ndarray) -> np.ndarray:
+                return np.where(v >= 0, v, v * slope).astype(np.float32)
+
+            if isinstance(x, Deq):
+                self.values[node.output[0]] = Pending(node, [x], x.act.shape, None, [prelu])
+            else:
+                raise self.error("PRelu needs a dequantized input (QDQ)")
         elif op in _UNARY or op == "Clip":
             x = ins[0]
             fn = _unary_fn(node) if op != "Clip" else self.clip_fn(node, ins)
@@ -471,6 +482,14 @@ class _Importer:
             dims = vi.type.tensor_type.shape.dim
             if k < len(node.output) and node.output[k] and all(d.HasField("dim_value") for d in dims):
                 self.shapes[node.output[k]] = tuple(int(d.dim_value) for d in dims)
+
+    def scalar(self, v: Any) -> float | None:
+        """The one real value of a constant (plain or quantized) holding a single value, else None."""
+        if isinstance(v, np.ndarray) and v.size == 1:
+            return float(v.reshape(-1)[0])
+        if isinstance(v, QConst) and v.data.size == 1 and v.scale.size == 1:
+            return float(_dequantize(v.data.reshape(-1)[:1], float(v.scale[0]), int(v.zero_point[0]))[0])
+        return None
 
     def value_shape(self, v: Value) -> tuple[int, ...]:
         if isinstance(v, (Act, FloatIn, Pending)):
@@ -559,7 +578,7 @@ class _Importer:
         saved = self.node_name
         self.node_name = node.name or node.op_type
         try:
-            if node.op_type in _UNARY or node.op_type == "Clip":
+            if node.op_type in _UNARY or node.op_type in ("Clip", "PRelu"):
                 x = p.inputs[0]
                 assert isinstance(x, Deq)
                 return self.table(x.act, p.unary, name, s, z)
@@ -923,6 +942,8 @@ class _Importer:
         elif op == "Split":
             self.split(node, a, ins, outs, attrs)  # type: ignore[arg-type]
             return
+        elif op == "Resize":
+            res = self.resize(a, shape, name, attrs)
         else:
             raise self.error(f"operator {op} is not supported yet")
         self.values[name] = Deq(res)
@@ -1032,6 +1053,44 @@ class _Importer:
             cv = self.const(name + "/value", np.array([pad_q]), "int8", Quant((float(np.float32(s)),), (z,)))
             self.op("PADV2", [a.tensor, pt, cv], [out])
         return Act(out, shape, a.nhwc)
+
+    def resize(self, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
+        """Resize of the two spatial axes → RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR where TFLite's
+        coordinate rule is ONNX's."""
+
+        def text(key: str, default: str) -> str:
+            v = attrs.get(key, default)
+            return v.decode() if isinstance(v, bytes) else str(v)
+
+        mode = text("mode", "nearest")
+        coord = text("coordinate_transformation_mode", "half_pixel")
+        nearest = text("nearest_mode", "round_prefer_floor")
+        if len(a.shape) != 4 or shape[:2] != a.shape[:2]:
+            raise self.error("Resize is supported on the two spatial axes of a 4-D NCHW tensor only")
+        if mode == "nearest":
+            nn_rules: dict[tuple[str, str], dict[str, bool]] = {
+                ("asymmetric", "floor"): {}, ("tf_half_pixel_for_nn", "floor"): {"half_pixel_centers": True},
+                ("align_corners", "round_prefer_ceil"): {"align_corners": True}}
+            opcode, flags = "RESIZE_NEAREST_NEIGHBOR", nn_rules.get((coord, nearest))
+        elif mode == "linear":
+            if coord == "pytorch_half_pixel" and min(shape[2:]) > 1:
+                coord = "half_pixel"
+            linear_rules: dict[str, dict[str, bool]] = {
+                "asymmetric": {}, "half_pixel": {"half_pixel_centers": True}, "align_corners": {"align_corners": True}}
+            opcode, flags = "RESIZE_BILINEAR", linear_rules.get(coord)
+        else:
+            raise self.error(f"Resize mode {mode!r} is not supported (nearest, linear)")
+        if flags is None:
+            raise self.error(f"Resize {mode} with coordinate_transformation_mode={coord!r}"
+                             + (f" and nearest_mode={nearest!r}" if mode == "nearest" else "")
+                             + " has no TFLite equivalent")
+        x = self.to_nhwc(a)
+        s, z = self.quant_of(x)
+        out = self.act_tensor(name, (shape[0], shape[2], shape[3], shape[1]), s, z)
+        size = self.const(name + "/size", np.array(shape[2:]), "int32")
+        self.op(opcode, [x.tensor, size], [out], align_corners=bool(flags.get("align_corners", False)),
+                half_pixel_centers=bool(flags.get("half_pixel_centers", False)))
+        return Act(out, shape, True)
 
     def split(self, node: Any, a: Act, ins: list[Any], outs: list[tuple[int, ...]], attrs: dict[str, Any]) -> None:
         axis = int(attrs.get("axis", 0)) % len(a.shape)

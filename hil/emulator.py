@@ -14,8 +14,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,11 +117,30 @@ class RunningEmulator:
         self.stop()
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn asking Linux to SIGKILL the child when the thread that started it ends (with
+    the whole process when it is killed outright); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: the child only calls it
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+    return preexec
+
+
 def start_emulator(board: Board, elf: Path, *, port: int | None = None,
-                   wait_for_client: bool = True, qmp: bool = False) -> RunningEmulator:
+                   wait_for_client: bool = True, qmp: bool = False,
+                   die_with_parent: bool = False) -> RunningEmulator:
     """Start QEMU with the UART on a TCP server socket. With wait_for_client the guest does not
     run until the host connects, so no boot output is lost. With qmp, QEMU also listens on a
-    QMP unix socket, which `RunningEmulator.reset()` uses."""
+    QMP unix socket, which `RunningEmulator.reset()` uses. With die_with_parent (Linux), QEMU is
+    killed when the calling thread ends, so a service killed outright (SIGKILL) leaves no
+    emulator behind: call it from a thread that lives as long as the emulator should."""
     if not Path(elf).is_file():
         raise EmulatorError(f"firmware not found: {elf}", hint="run `mcuforge build` first")
     port = port or free_tcp_port()
@@ -130,7 +151,7 @@ def start_emulator(board: Board, elf: Path, *, port: int | None = None,
         argv += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_die_with_parent() if die_with_parent else None)
     except BaseException:
         if qmp_path is not None:
             shutil.rmtree(qmp_path.parent, ignore_errors=True)

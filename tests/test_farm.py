@@ -337,3 +337,36 @@ def test_board_that_stops_answering_is_taken_out(projects: list[Path]) -> None:
     finally:
         server.shutdown()
         places.close()
+
+
+def test_killed_service_leaves_no_emulator(projects: list[Path]) -> None:
+    """`farm serve` killed outright (SIGKILL, no clean-up of its own): its emulators die with it."""
+    from mcuforge.generator.farm_cli import _project_board_elf
+    from mcuforge.hil.farm.emulated import flash_place
+
+    service = popen(sys.executable, "-m", "mcuforge.generator.cli", "farm", "serve", "--board", "mps2_an385:2",
+                    "--prefix", "doomed")
+    workdir = ""
+    try:
+        assert service.stdout is not None
+        ready = json.loads(service.stdout.readline())
+        workdir = ready["workdir"]
+        _, elf = _project_board_elf(projects[0])
+        for name in ready["places"]:  # each started from the service's request threads
+            flash_place(f"{ready['url']}/place/{name}", elf)
+        time.sleep(0.5)  # the request threads have ended: the emulators must outlive them
+        assert len(qemu_running(workdir)) == 2
+        service.kill()
+        service.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while qemu_running(workdir) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not qemu_running(workdir), "an emulator outlived its killed service"
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+        for pid in qemu_running(workdir) if workdir else []:
+            os.kill(pid, signal.SIGKILL)
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)

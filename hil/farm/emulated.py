@@ -25,6 +25,7 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -76,6 +77,9 @@ class EmulatedPlaces:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="mcuforge-places-"))
         self.places = {name: EmulatedPlace(name, board, free_tcp_port()) for name, board in places}
+        # QEMU dies with the thread that started it (PR_SET_PDEATHSIG): these threads live as long
+        # as the service, so its emulators end with it even when it is killed outright
+        self._launcher = ThreadPoolExecutor(max_workers=max(1, len(self.places)), thread_name_prefix="qemu-launch")
 
     def get(self, name: str) -> EmulatedPlace:
         try:
@@ -121,12 +125,15 @@ class EmulatedPlaces:
         for p in self.places.values():
             with p.lock:
                 self._stop(p)
+        self._launcher.shutdown(wait=True)
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _start(self, p: EmulatedPlace) -> None:
         assert p.firmware is not None
-        p.emulator = start_emulator(p.board, p.firmware, port=p.uart_port, wait_for_client=True, qmp=True)
+        firmware = p.firmware
+        p.emulator = self._launcher.submit(start_emulator, p.board, firmware, port=p.uart_port, wait_for_client=True,
+                                           qmp=True, die_with_parent=True).result()
 
     @staticmethod
     def _stop(p: EmulatedPlace) -> None:

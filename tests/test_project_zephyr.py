@@ -243,6 +243,14 @@ def test_generated_zephyr_project_is_an_application_with_a_module(models_dir: Pa
     workflow = (project / ".github" / "workflows" / "hil.yml").read_text()
     assert "west init -l zm" in workflow and "west update" in workflow and "ZEPHYR_BASE" in workflow
     assert yaml.safe_load(workflow)["jobs"]["emulated"]["runs-on"] == "ubuntu-latest"
+    farm = yaml.safe_load(workflow)["jobs"]["farm"]  # the farm job, in the west workspace's layout
+    runs = "\n".join(step.get("run", "") for step in farm["steps"])
+    assert "west init -l zm" in runs and "mcuforge farm serve --board mps2_an385:2" in runs
+    assert 'mcuforge test ws/zm --place "$PLACE" --places 2' in runs and "pytest ws/zm/hil_tests" in runs
+    board = tmp_path / "zb"  # a board on USB: the farm job runs on a labgrid runner when LG_COORDINATOR is set
+    new_project(board, models_dir / "kws_ref_model.tflite", "nucleo_f746zg", framework="zephyr")
+    farm = yaml.safe_load((board / ".github" / "workflows" / "hil.yml").read_text())["jobs"]["farm"]
+    assert farm["runs-on"] == ["self-hosted", "labgrid"] and "--lg-env ws/zb/lg-env.yaml" in farm["steps"][-2]["run"]
 
 
 def test_zephyr_layout_reads_the_modules_and_options_of_a_build(tmp_path: Path) -> None:

@@ -235,3 +235,13 @@ def test_prelu_single_slope():
     m = after_conv(n, (1, 2, 4, 4), (1, 2, 4, 4), {"slope": np.array([0.25], np.float32)})
     ops = check(expose_input_of_last(quantize(m, "qdq", "int8", reduce_range=True), (1, 2, 4, 4)), steps=1)
     assert "LOOKUP_TABLE" in ops
+
+
+@pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 0, 0]])
+def test_conv_transpose(pads):
+    """onnxruntime runs ConvTranspose in float between DQ and Q; the integer kernel is within one step."""
+    oh = (4 - 1) * 2 + 3 - pads[0] - pads[2]
+    ow = (4 - 1) * 2 + 3 - pads[1] - pads[3]
+    m = after_conv([node("ConvTranspose", ["c", "tw", "tb"], ["y"], strides=[2, 2], pads=pads)], (1, 3, 4, 4),
+                   (1, 2, oh, ow), {"tw": _w(3, 2, 3, 3), "tb": _w(2)})
+    assert "TRANSPOSE_CONV" in check(quantize(m, "qdq", "int8", True, reduce_range=True), steps=1)

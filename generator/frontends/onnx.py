@@ -699,6 +699,8 @@ class _Importer:
         act, bounds = self.activation(clamp, s, z)
         if op == "Conv":
             out = self.conv(node, ins, shape, name, s, z, act)
+        elif op == "ConvTranspose":
+            out = self.conv_transpose(node, ins, shape, name, s, z, act)
         elif op in ("Gemm", "MatMul"):
             out = self.gemm(node, ins, shape, name, s, z, act)
         elif op in ("Add", "Sub", "Mul"):
@@ -741,6 +743,40 @@ class _Importer:
         else:
             raise self.error(f"grouped convolutions (group={group}, {c} input channels) are not supported; "
                              "only group=1 and depthwise (group = input channels)")
+        return Act(out, shape, True)
+
+    def conv_transpose(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
+                       act: str) -> Act:
+        x = self.to_nhwc(self.deq(ins[0], "the ConvTranspose input"))
+        w = self.weights(ins[1], "the ConvTranspose weights")
+        a = _attrs(node)
+        if w.data.ndim != 4 or int(a.get("group", 1)) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
+            raise self.error("only 2-D ConvTranspose with group=1 and no dilation is supported")
+        if w.scale.size > 1 and w.axis != 1:
+            raise self.error("per-channel ConvTranspose weights must be quantized along the output channels (axis 1)")
+        _, cout, kh, kw = w.data.shape
+        strides = list(a.get("strides", [1, 1]))
+        n, _, h, wd = x.shape
+        oh, ow = shape[2], shape[3]
+        # the full output is (in - 1) * stride + kernel; ONNX crops pads_begin off its top and left
+        full = ((h - 1) * strides[0] + kh, (wd - 1) * strides[1] + kw)
+        auto = a.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            tot = (full[0] - oh, full[1] - ow)
+            lo = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in tot]
+        else:
+            p = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
+            lo = [p[0], p[1]] if auto != "VALID" else [0, 0]
+        if lo[0] + oh > full[0] or lo[1] + ow > full[1]:
+            raise self.error("ConvTranspose output_padding beyond the full output is not supported")
+        si, _ = self.quant_of(x)
+        b = self.bias(ins[2] if len(ins) > 2 else None, cout, si, w, name + "/bias")
+        wt = self.const(name + "/weights", w.data.transpose(1, 2, 3, 0), "int8", self.weight_quant(w, 0))
+        osz = self.const(name + "/output_shape", np.array([n, oh, ow, cout]), "int32")
+        out = self.act_tensor(name, (shape[0], oh, ow, cout), s, z)
+        self.op("TRANSPOSE_CONV", [osz, wt, x.tensor, b], [out], stride_h=strides[0], stride_w=strides[1],
+                pads=(lo[0], lo[1], full[0] - oh - lo[0], full[1] - ow - lo[1]), fused_activation_function=act)
         return Act(out, shape, True)
 
     def pads(self, a: dict[str, Any], size: tuple[int, int], k: tuple[int, int], strides: list[int],

@@ -55,14 +55,20 @@ def lower_transpose_conv(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, f"shapes do not agree: input {list(inp.shape)}, weights {list(weights.shape)} "
                          f"[out_channels, h, w, in_channels], output {list(out.shape)}")
     opts = op.options
-    padding = opts.get("padding", "SAME")
-    if padding not in ("SAME", "VALID"):
+    pads = opts.get("pads")  # explicit (top, left, bottom, right): an ONNX ConvTranspose's output crop
+    padding = "explicit" if pads is not None else opts.get("padding", "SAME")
+    if padding not in ("SAME", "VALID", "explicit"):
         raise reject(op, f"unsupported padding {padding!r}; only SAME and VALID exist for this op")
     sh, sw = int(opts.get("stride_h", 1)), int(opts.get("stride_w", 1))
     if sh < 1 or sw < 1:
         raise reject(op, f"strides must be >= 1, got stride_h={sh} stride_w={sw}")
-    _, pad_top = padding_offsets(padding, oh, fh, sh, 1)
-    _, pad_left = padding_offsets(padding, ow, fw, sw, 1)
+    if pads is not None:
+        pad_top, pad_left = int(pads[0]), int(pads[1])
+        if pad_top < 0 or pad_left < 0:
+            raise reject(op, f"negative padding {list(pads)} is not supported")
+    else:
+        _, pad_top = padding_offsets(padding, oh, fh, sh, 1)
+        _, pad_left = padding_offsets(padding, ow, fw, sw, 1)
     rows = [v for t in gather_taps(oh, ih, fh, sh, pad_top) for v in t]
     cols = [v for t in gather_taps(ow, iw, fw, sw, pad_left) for v in t]
     if inp.dtype == "int16":  # 16x8 (conv_s16.py)

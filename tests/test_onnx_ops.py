@@ -245,3 +245,14 @@ def test_conv_transpose(pads):
     m = after_conv([node("ConvTranspose", ["c", "tw", "tb"], ["y"], strides=[2, 2], pads=pads)], (1, 3, 4, 4),
                    (1, 2, oh, ow), {"tw": _w(3, 2, 3, 3), "tb": _w(2)})
     assert "TRANSPOSE_CONV" in check(quantize(m, "qdq", "int8", True, reduce_range=True), steps=1)
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_concat_of_two_branches(fmt):
+    """Two convolutions with their own output scales, concatenated on the channel axis (QLinearConcat
+    in QOperator form: the inputs are requantized to the output's scale by a table, bit-exact)."""
+    n = [node("Conv", ["x0", "w1", "b1"], ["a"]), node("Conv", ["x0", "w2", "b2"], ["b"]),
+         node("Concat", ["a", "b"], ["y"], axis=1)]
+    m = float_model(n, {"x0": (1, 2, 3, 3)}, {"y": (1, 5, 3, 3)},
+                    {"w1": _w(2, 2, 1, 1), "b1": _w(2), "w2": 3 * _w(3, 2, 1, 1), "b2": _w(3)})
+    assert "CONCATENATION" in check(quantize(m, fmt, "int8", reduce_range=True))

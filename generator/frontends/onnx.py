@@ -709,6 +709,10 @@ class _Importer:
             out = self.avgpool(node, ins, shape, name, s, z, act)
         elif op == "ReduceMean":
             out = self.reduce_mean(node, ins, shape, name, s, z)
+        elif op == "Concat":
+            acts = [Deq(self.table(self.deq(v, "a Concat input"), [], f"{name}/in{k}", s, z, in_place_quant=True))
+                    for k, v in enumerate(ins)]
+            out = self.concat(node, acts, shape, name, _attrs(node))
         else:
             raise self.error(f"operator {op} is not supported yet")
         return self.post_clamp(out, bounds, name)
@@ -970,6 +974,10 @@ class _Importer:
         elif op in ("MaxPool", "GlobalMaxPool"):
             res = self.maxpool(node, a, shape, name, attrs)
         elif op == "Concat":
+            if any(not isinstance(v, Deq) or self.quant_of(v.act) != (s, z) for v in ins):
+                # inputs on other scales: requantized to the output's, known at the QuantizeLinear
+                self.values[name] = Pending(node, list(ins), shape)
+                return
             res = self.concat(node, ins, shape, name, attrs)
         elif op == "Slice":
             res = self.slice(node, a, ins, shape, name)

@@ -58,8 +58,9 @@ void mcf_conv2d_s16_ref(const mcf_conv_s16_params *p, const int16_t *input, cons
 }
 
 #if MCF_KERNELS_FAST
-/* n int16 from src to dst, two per word access. */
-static inline void mcf_conv_s16_copy(int16_t *dst, const int16_t *src, int32_t n)
+/* n int16 from src to dst, two per word access. (The copy and zero loops stay loops, not library
+ * calls, also where they are not inlined.) */
+static inline MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_copy(int16_t *dst, const int16_t *src, int32_t n)
 {
     int32_t i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -76,7 +77,7 @@ static inline void mcf_conv_s16_copy(int16_t *dst, const int16_t *src, int32_t n
 }
 
 /* n zeros (int16) at dst, word by word. */
-static inline void mcf_conv_s16_zero(int16_t *dst, int32_t n)
+static inline MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_zero(int16_t *dst, int32_t n)
 {
     int32_t i = 0;
     for (; i + 2 <= n; i += 2) {
@@ -170,9 +171,7 @@ static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *
     /* A window of one row, without dilation, is one run of the input when it lies inside. */
     const int32_t run = p->filter_h == 1 && p->dilation_w == 1;
     int32_t b, oy, ox;
-    for (b = k; b < k4; ++b) {
-        col[b] = 0;
-    }
+    mcf_conv_s16_zero(col + k, k4 - k);
     for (b = 0; b < p->batches; ++b) {
         const int16_t *in_b = input + b * p->input_h * in_row;
         for (oy = 0; oy < p->output_h; ++oy) {

@@ -21,7 +21,7 @@ from .base import ConstArray, ConstRef, FastOr, KernelCall, ParamValue, ScratchR
 from .fully_connected_s16 import fc_s16_fast_layout, int16_activation_range, reduced_multipliers, require_int16
 
 CONV_S16_STACK_MAX_K = 256  # MCF_CONV_S16_STACK_MAX_K of conv_s16.h
-DEPTHWISE_S16_MAX_FILTER_W = 512  # the fast depthwise loop sums one window row in int32
+DEPTHWISE_S16_MAX_FILTER_W = 256  # the fast depthwise loop sums one window row in int32 (below 2^30)
 
 
 def check_s16_quant(op: Operator, inp: Tensor, weights: Tensor, out: Tensor, channels: int,

@@ -138,7 +138,7 @@ static MCF_ALWAYS_INLINE void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, c
     for (o = 0; o < p->output_c; o += 4, filter += block) {
         const int32_t n = MCF_MIN(4, p->output_c - o); /* the last block is padded with zero channels */
         if ((k & 3) == 0 && k <= 256) {
-            /* whole groups, at most 256 products (each below 2^22): the int32 sums are exact */
+            /* whole groups, at most 256 products (each at most 2^22): the int32 sums are exact */
             int32_t s[4];
             if (aligned && k > 0) { /* the column (and the filter: words) */
                 mcf_dot_s16_groups_aligned(x, filter, k >> 2, s);
@@ -242,7 +242,7 @@ void mcf_depthwise_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input
                         int64_t acc = p->bias[o];
 #if MCF_KERNELS_FAST
                         /* filter [output_c][taps]: one channel's taps in a row; a window row's
-                         * products (|x * w| < 2^22, filter_w <= 512) sum exactly in int32 */
+                         * products (|x * w| <= 2^22, filter_w <= 256) sum exactly in int32 */
                         const int8_t *w_o = filter + o * taps;
                         for (ky = ky_lo; ky < ky_hi; ++ky) {
                             const int16_t *x = px + ky * p->dilation_h * in_row + c;

@@ -120,7 +120,7 @@ static inline void mcf_dot_s16_groups_aligned(const int16_t *x, const int8_t *w,
 }
 
 /* acc[r] += sum over d < depth of x[d] * (weight d of row r of block `w`), r = 0..3. Every product is
- * below 2^22 in magnitude, so partial sums of 256 products are exact in int32 before they join the
+ * at most 2^22 in magnitude, so partial sums of 256 products (at most 2^30) are exact in int32 before they join the
  * 64-bit sums. */
 static inline void mcf_dot_s16_block(const int16_t *x, const int8_t *w, int32_t depth, int64_t acc[4])
 {

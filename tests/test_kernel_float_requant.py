@@ -71,6 +71,10 @@ CONVS = [
     dict(kind="add", shape=(2, 64), scales=(0.5, 0.5, 1.0), zps=(0, 0, 0), act=Activation.RELU),  # ties
     # halves with a last-place tail: a separate multiply and add would round some of them otherwise
     dict(kind="add", shape=(1, 256), scales=(0.5 + 2.0**-24, 0.5 - 2.0**-25, 1.0), zps=(0, 0, 0)),
+    # MUL (onnxruntime's QLinearMul: the int32 product, one float32 scale), also broadcast
+    dict(kind="mul", shape=(1, 5, 5, 8), shape2=(1, 5, 5, 8), scales=(0.5, 0.25, 4.0), zps=(3, -6, 3)),  # ties
+    dict(kind="mul", shape=(1, 4, 4, 6), shape2=(1, 1, 1, 6), scales=(0.5, 0.25, 8.0), zps=(0, 0, -1),
+         act=Activation.RELU6),  # scale 1/64: ties
 ]
 
 
@@ -84,6 +88,11 @@ def _case_tensors(case, rng):
         opts = options("AddOptions", fusedActivationFunction=case.get("act", Activation.NONE))
         return [T(case["shape"], "int8", sa, za), T(case["shape"], "int8", sb, zb),
                 T(case["shape"], "int8", sc, zc)], ("ADD", opts)
+    if case["kind"] == "mul":
+        (sa, sb, sc), (za, zb, zc) = case["scales"], case["zps"]
+        opts = options("MulOptions", fusedActivationFunction=case.get("act", Activation.NONE))
+        return [T(case["shape"], "int8", sa, za), T(case["shape2"], "int8", sb, zb),
+                T(case["shape"], "int8", sc, zc)], ("MUL", opts)
     if case["kind"] == "mean":
         n, _, _, c = case["shape"]
         return [T(case["shape"], "int8", case["in_scale"], case["in_zp"]),
@@ -146,7 +155,7 @@ def _model() -> bytes:
         base = len(tensors)
         tensors += ts
         ops.append(Op(opcode, list(range(base, base + len(ts) - 1)), [base + len(ts) - 1], opts))
-        inputs += [base, base + 1] if case["kind"] == "add" else [base]
+        inputs += [base, base + 1] if case["kind"] in ("add", "mul") else [base]
         outputs.append(base + len(ts) - 1)
     return build(tensors, ops, inputs, outputs)
 
@@ -179,7 +188,7 @@ def _sums(case, x, w, bias, in_zp):
 
 
 def _op_inputs(graph, batch):
-    """(operator, its graph input: one array, or a pair for ADD) for one batch of graph inputs."""
+    """(operator, its graph input: one array, or a pair for ADD and MUL) for one batch of graph inputs."""
     pos = {t: i for i, t in enumerate(graph.inputs)}
     for op in graph.operators:
         xs = [batch[pos[t]] for t in op.inputs if t in pos]
@@ -189,6 +198,13 @@ def _op_inputs(graph, batch):
 def _emulate(graph, op, x):
     case = op.options["_case"]
     out = graph.tensors[op.outputs[0]]
+    if case["kind"] == "mul":
+        a, b = (graph.tensors[i] for i in op.inputs[:2])
+        prod = (x[0].astype(np.int32) - a.zero_point) * (x[1].astype(np.int32) - b.zero_point)
+        scale = float_requant.product_scales(a.scale, np.array([b.scale]), out.scale)
+        v = (prod.astype(f32) * scale).astype(f32) + f32(out.zero_point)  # zero point added before rounding
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), out.scale, out.zero_point)
+        return np.clip(_rne_sat(v), lo, hi).astype(np.int8)
     if case["kind"] == "add":
         a, b = (graph.tensors[i] for i in op.inputs[:2])
         bits = np.array(float_requant.add_constants(a.scale, a.zero_point, b.scale, b.zero_point, out.scale,
@@ -315,10 +331,11 @@ def test_emulation_equals_onnxruntime():
     for batch in _inputs(graph, 3):
         for op, x in _op_inputs(graph, batch):
             case = op.options["_case"]
-            if case["kind"] == "add":
+            if case["kind"] in ("add", "mul"):
                 a, b = (graph.tensors[i] for i in op.inputs[:2])
                 out = graph.tensors[op.outputs[0]]
-                node = helper.make_node("QLinearAdd", ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], ["y"],
+                kind = "QLinearAdd" if case["kind"] == "add" else "QLinearMul"
+                node = helper.make_node(kind, ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], ["y"],
                                         domain="com.microsoft")
                 inits = _scalars(sa=a.scale, za=a.zero_point, sb=b.scale, zb=b.zero_point, sc=out.scale,
                                  zc=out.zero_point)
@@ -359,7 +376,7 @@ def test_ties_are_exercised():
     ties = 0
     for op, xi in _op_inputs(graph, x):
         case = op.options["_case"]
-        if not case.get("ties") or case["kind"] in ("quantize", "mean", "add"):
+        if not case.get("ties") or case["kind"] in ("quantize", "mean", "add", "mul"):
             continue
         inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
         out = graph.tensors[op.outputs[0]]
@@ -389,7 +406,7 @@ def test_host_equals_emulation(path, scratch, monkeypatch):
                 "mcf_depthwise_conv2d_s8_mult", "mcf_depthwise_conv2d_s8_ref",
                 "mcf_fully_connected_s8_fast_path"} <= paths
     assert "mcf_requantize_8" in functions  # QUANTIZE keeps its kernel; only its table differs
-    assert "mcf_mean_s8_f32" in functions and "mcf_add_s8_f32" in functions
+    assert {"mcf_mean_s8_f32", "mcf_add_s8_f32", "mcf_mul_s8_f32"} <= functions
     batches = _inputs(graph, 3)
     with HostModel(generate(cm, "model"), extra_flags=KERNEL_PATHS[path]) as host:
         results = host.run(batches)
@@ -435,7 +452,7 @@ def test_on_device_same_bytes_as_host(tmp_path, monkeypatch, board):
     calls = "".join(f.read_text() for f in project.rglob("float_requant*.c"))
     import re
 
-    kernels = re.findall(r"\b(mcf_(?:conv2d|depthwise_conv2d|fully_connected|mean|add)_s8\w*)\(", calls)
+    kernels = re.findall(r"\b(mcf_(?:conv2d|depthwise_conv2d|fully_connected|mean|add|mul)_s8\w*)\(", calls)
     assert len(kernels) >= 15 and all(k.endswith("_f32") for k in kernels), kernels
     graph = _graph()
     with open_session(project, infer_timeout=300.0) as s:

@@ -193,6 +193,10 @@ def lower_mul(graph: Graph, op: Operator) -> KernelCall:
     a, b, out, params, consts = _prepare_binary(op, graph)
     real = a.scale * b.scale / out.scale  # double, as TFLite Micro
     mult, shift = quantize_multiplier(real)
+    f32 = float_requant.wants_float32(op)
+    if f32:  # onnxruntime's QLinearMul (mul_s8_f32.h): the bits of float32 (a_scale * b_scale) / out_scale
+        mult, shift = int(float_requant.scale_bits(float_requant.product_scales(a.scale, np.array([b.scale]),
+                                                                                 out.scale))[0]), 0
     params = {
         "input1_offset": -a.zero_point,
         "input2_offset": -b.zero_point,
@@ -201,7 +205,7 @@ def lower_mul(graph: Graph, op: Operator) -> KernelCall:
         "output_offset": out.zero_point,
         **params,
     }
-    return KernelCall(
+    call = KernelCall(
         op=op,
         kernel="mul_s8",
         function="mcf_mul_s8",
@@ -211,3 +215,4 @@ def lower_mul(graph: Graph, op: Operator) -> KernelCall:
         consts=consts,
         overlap=elementwise_overlap(op, graph),
     )
+    return float_requant.entry_points(op, call) if f32 else call

@@ -214,6 +214,14 @@ static inline int32_t mcf_requant_f32(int32_t acc, int32_t scale_bits)
     return mcf_round_f32((float)acc * mcf_f32_from_bits(scale_bits));
 }
 
+/* x * s, rounded, plus z, rounded: two float32 roundings, never fused into one multiply-add (the
+ * volatile keeps compilers that contract across statements, GCC in GNU C mode, from fusing them). */
+static inline float mcf_mul_then_add_f32(float x, float s, float z)
+{
+    volatile float p = x * s;
+    return p + z;
+}
+
 /*
  * a * r + c rounded once to float32 (a fused multiply-add, as onnxruntime's AVX2 QLinearAdd does)
  * for an integer |a| <= 256. With a single-precision FMA instruction (Cortex-M4F/M7/M33) that is

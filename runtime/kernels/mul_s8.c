@@ -11,8 +11,14 @@ static void mcf_mul_row(const mcf_mul_params *p, const int8_t *a, int32_t s1, co
     for (i = 0; i < n; ++i) {
         /* |x + offset| <= 256 for each factor, so the product fits in 17 bits. */
         const int32_t prod = ((int32_t)*a + p->input1_offset) * ((int32_t)*b + p->input2_offset);
+#if MCF_REQUANT_F32
+        /* onnxruntime adds the zero point in float, before rounding */
+        const int32_t v = mcf_round_f32(mcf_mul_then_add_f32((float)prod, mcf_f32_from_bits(p->output_multiplier),
+                                                             (float)p->output_offset));
+#else
         const int32_t v = mcf_requantize(prod, p->output_multiplier, p->output_shift) +
                           p->output_offset;
+#endif
         out[i] = (int8_t)mcf_clamp(v, p->act_min, p->act_max);
         a += s1;
         b += s2;

@@ -256,3 +256,11 @@ def test_concat_of_two_branches(fmt):
     m = float_model(n, {"x0": (1, 2, 3, 3)}, {"y": (1, 5, 3, 3)},
                     {"w1": _w(2, 2, 1, 1), "b1": _w(2), "w2": 3 * _w(3, 2, 1, 1), "b2": _w(3)})
     assert "CONCATENATION" in check(quantize(m, fmt, "int8", reduce_range=True))
+
+
+@pytest.mark.parametrize(("axis", "act"), [(1, "int8"), (-1, "uint8"), (2, "int8")])
+def test_softmax(axis, act):
+    n = [node("Softmax", ["c"], ["e"], axis=axis), node("Conv", ["e", "cw2", "cb2"], ["y"])]
+    m = after_conv(n, (1, 4, 3, 5), (1, 4, 3, 5))
+    ops = check(expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), (1, 4, 3, 5)), steps=1)
+    assert "SOFTMAX" in ops

@@ -709,6 +709,8 @@ class _Importer:
             out = self.avgpool(node, ins, shape, name, s, z, act)
         elif op == "ReduceMean":
             out = self.reduce_mean(node, ins, shape, name, s, z)
+        elif op == "Softmax":
+            out = self.softmax(node, ins, shape, name, s, z)
         elif op == "Concat":
             acts = [Deq(self.table(self.deq(v, "a Concat input"), [], f"{name}/in{k}", s, z, in_place_quant=True))
                     for k, v in enumerate(ins)]
@@ -748,6 +750,33 @@ class _Importer:
             raise self.error(f"grouped convolutions (group={group}, {c} input channels) are not supported; "
                              "only group=1 and depthwise (group = input channels)")
         return Act(out, shape, True)
+
+    def softmax(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int) -> Act:
+        """SOFTMAX over the IR's last axis (TRANSPOSEs around it for another axis) into int16 (scale
+        1/65536), then QUANTIZE to the model's int8 output: within one step of onnxruntime's float."""
+        x = self.deq(ins[0], "the Softmax input")
+        rank = len(x.shape)
+        axis = int(_attrs(node).get("axis", -1)) % rank
+        ir_axis = _NHWC.index(axis) if x.nhwc else axis
+        si, zi = self.quant_of(x)
+        src, ir = x.tensor, self.ir_shape(x)
+        perm = [d for d in range(rank) if d != ir_axis] + [ir_axis]
+        moved = perm != list(range(rank))
+        if moved:
+            t_shape = tuple(ir[d] for d in perm)
+            t = self.act_tensor(name + "/last", t_shape, si, zi)
+            self.op("TRANSPOSE", [src, self.const(name + "/perm", np.array(perm), "int32")], [t])
+            src, ir = t, t_shape
+        wide = self.tensor(name + "/p16", ir, "int16", Quant((1 / 65536,), (-32768,)))
+        self.op("SOFTMAX", [src], [wide], beta=1.0)
+        q = self.act_tensor(name + ("/q" if moved else ""), ir, s, z)
+        self.op("QUANTIZE", [wide], [q])
+        if not moved:
+            return Act(q, x.shape, x.nhwc)
+        back = [perm.index(d) for d in range(rank)]
+        out = self.act_tensor(name, self.ir_shape(x), s, z)
+        self.op("TRANSPOSE", [q, self.const(name + "/perm_back", np.array(back), "int32")], [out])
+        return Act(out, x.shape, x.nhwc)
 
     def conv_transpose(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
                        act: str) -> Act:

@@ -370,3 +370,105 @@ def test_killed_service_leaves_no_emulator(projects: list[Path]) -> None:
             os.kill(pid, signal.SIGKILL)
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+FAKE_SSH = """#!{python}
+# stands in for ssh to 127.0.0.1: labgrid runs the exporter host's tools through ssh; here they run locally
+import os, sys
+args = sys.argv[1:]
+if "-O" in args:  # control-master check / cancel / exit: an existing master
+    sys.exit(0)
+i = 0
+while i < len(args) and args[i].startswith("-"):
+    i += 2 if len(args[i]) == 2 and args[i][1] in "oBbcDEeFIiJLlmOpQRSWw" else 1
+command = args[i + 1:]
+if command[:1] == ["--"]:
+    command = command[1:]
+if not command:
+    sys.exit(0)
+os.execvp("sh", ["sh", "-c", " ".join(command)])
+"""
+
+FLASH_SCRIPT = """#!{python}
+# the board's flashing tool on the exporter's host: here it hands the firmware to an emulated place
+import sys, urllib.request
+url, elf = sys.argv[1], sys.argv[2]
+with open({log!r}, "a") as log:
+    log.write(elf + "\\n")
+request = urllib.request.Request(url + "/firmware", data=open(elf, "rb").read(), method="PUT")
+urllib.request.urlopen(request, timeout=60).read()
+"""
+
+
+def test_real_board_place_flashed_through_labgrid_flash_script(farm: Farm, projects: list[Path], tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A place exported as a real board is (NetworkUSBFlashableDevice + NetworkSerialPort, no
+    mcuforge resource): flashed by labgrid's FlashScriptDriver, configured in $LG_ENV. Its board is
+    emu-2's QEMU: the script hands the ELF to the emulated-place service; ssh to the exporter's host
+    (127.0.0.1) is a local stand-in, so no sshd is needed."""
+    import yaml
+
+    emu = yaml.safe_load((farm.tmp / "exp-emu-2.yaml").read_text())["emu-2"]
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "flashed.log"
+    for path, text in ((bindir / "ssh", FAKE_SSH), (tmp_path / "flash.py", FLASH_SCRIPT)):
+        path.write_text(text.format(python=sys.executable, log=str(log)))
+        path.chmod(0o755)
+    (farm.tmp / "exp-hw-0.yaml").write_text(yaml.safe_dump({"hw-0": {
+        "NetworkSerialPort": emu["NetworkSerialPort"],
+        "NetworkUSBFlashableDevice": {"host": "127.0.0.1", "busnum": None, "devnum": None, "path": "1-1",
+                                      "vendor_id": None, "model_id": None, "devnode": emu["MCUForgeEmulator"]["url"]},
+    }}))
+    (tmp_path / "env.yaml").write_text(yaml.safe_dump({
+        "targets": {"hw-0": {"resources": {"RemotePlace": {"name": "hw-0"}},
+                             "drivers": {"FlashScriptDriver": {"script": "flash",
+                                                               "args": ["{device.devnode}", "{firmware}"]}}}},
+        "images": {"flash": str(tmp_path / "flash.py")}}))
+    env = dict(farm.env, PATH=f"{bindir}{os.pathsep}{farm.env.get('PATH', '')}", LG_ENV=str(tmp_path / "env.yaml"))
+    farm.start_exporter("hw-0")
+    try:
+        with farm.client() as c:
+            c.create_place("hw-0", "*/hw-0/*", tags={"board": "mps2_an385"})
+        farm.wait_available(["hw-0"])
+        proc = mcuforge("test", str(projects[0]), "--place", "hw-0", "--random", "5", "--json", env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        report = json.loads(proc.stdout)
+        assert report["passed"] == 5 and report["places"] == ["hw-0"]
+        elf = str(projects[0] / "build" / "firmware.elf")
+        assert log.read_text().split() == [elf], "not flashed (once) through the flash script"
+        proc = mcuforge("run", str(projects[0]), "--place", "hw-0", "--count", "1", env=env)  # hold_place
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert log.read_text().split() == [elf, elf]
+        # a project's hil_tests/ through `pytest --lg-env` on the same place and driver
+        main = yaml.safe_load((tmp_path / "env.yaml").read_text())
+        main["targets"] = {"main": main["targets"]["hw-0"]}
+        (tmp_path / "main.yaml").write_text(yaml.safe_dump(main))
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                               "--lg-env", str(tmp_path / "main.yaml"), str(projects[0] / "hil_tests"),
+                               "--mcuforge-project", str(projects[0])],
+                              capture_output=True, text=True, timeout=300, env=env, cwd=str(tmp_path))
+        assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout + proc.stderr
+        assert log.read_text().split() == [elf] * 3
+        # without a driver configured for it, the place says how to flash it
+        from mcuforge.hil.farm import FarmError
+        from mcuforge.hil.farm.boardflash import flasher_for
+
+        monkeypatch.delenv("LG_ENV", raising=False)
+        with farm.client() as c:
+            c.pump(0.2)
+            assert not c.session.places["hw-0"].acquired
+            c.acquire("hw-0")
+            info = c.info("hw-0")
+            assert info.probe == "NetworkUSBFlashableDevice" and info.flasher_url is None
+            with pytest.raises(FarmError) as exc:
+                flasher_for(c, info)
+            assert "NetworkUSBFlashableDevice" in exc.value.message and "$LG_ENV" in (exc.value.hint or "")
+    finally:
+        exporter = farm.exporters.pop("hw-0")
+        exporter.send_signal(signal.SIGTERM)
+        try:
+            exporter.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            exporter.kill()
+            exporter.wait()

@@ -4,6 +4,8 @@ Modules:
   places    — the coordinator session: find, acquire and release places, read their resources,
               detect places left locked by a run that no longer exists
   acquire   — pick and acquire free places for some boards; hold one place for a single command
+  boardflash — flash a place: an emulated one through its service, a real board through labgrid's
+              OpenOCDDriver / FlashScriptDriver configured in $LG_ENV
   emulated  — the service that serves QEMU boards as places (flash = restart QEMU with the ELF,
               serial = QEMU's TCP UART, power/reset = QMP) and writes the exporter configuration
   shard     — spreads work items (vectors of projects) over acquired places, one thread each,

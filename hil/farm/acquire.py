@@ -3,7 +3,7 @@
 `acquire_places` takes up to `count` free places matching a pattern whose board is wanted (at
 least one per wanted board first, then the rest in name order) and reports places left locked by
 killed runs. `hold_place` is the single-place form for `flash`, `run` and `test --replay/--profile`:
-acquire, flash the project's firmware, yield the place's serial URL, power off and release
+acquire, flash the project's firmware (boardflash), yield the place's serial URL, power off and release
 whatever happens (an error, Ctrl-C).
 """
 
@@ -14,7 +14,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from . import FarmError, coordinator_address
-from .emulated import PlaceServiceError, flash_place, power_off_place
+from .boardflash import flasher_for
+from .emulated import PlaceServiceError, power_off_place
 from .places import FarmClient, PlaceInfo, StaleLock
 
 
@@ -67,13 +68,16 @@ def hold_place(pattern: str, board: str, elf: Path, coordinator: str | None = No
     with FarmClient(coordinator_address(coordinator)) as client:
         (info,), _ = acquire_places(client, pattern, 1, {board})
         try:
-            if info.flasher_url is None or info.serial_url is None:
-                raise FarmError(f"place {info.name} has no flasher or serial port mcuforge can use",
-                                hint="serve emulated boards with `mcuforge farm serve`; see docs/farm.md")
+            if info.serial_url is None:
+                raise FarmError(f"place {info.name} has no serial port (NetworkSerialPort) mcuforge can use",
+                                hint="export the board's UART; see docs/farm.md")
+            flasher = flasher_for(client, info)
             try:
-                flash_place(info.flasher_url, elf)
+                flasher.flash(elf)
             except PlaceServiceError as exc:
                 raise FarmError(f"flashing place {info.name} failed: {exc.message}") from None
+            finally:
+                flasher.close()
             yield info, info.serial_url
         finally:
             if keep_running:

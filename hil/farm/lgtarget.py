@@ -2,9 +2,10 @@
 
 The environment's `main` target names its place with a RemotePlace resource. The place is acquired
 here unless it already is (and then released at the end), the target is built from it, the
-project's firmware is loaded through the target's BootstrapProtocol driver (MCUForgeFlashDriver for
-an emulated place, created when the environment lists no such driver), and the mcuforge session
-runs over the place's NetworkSerialPort.
+project's firmware is loaded through the target's BootstrapProtocol driver (OpenOCDDriver for a real
+board; MCUForgeFlashDriver for an emulated place, created when the environment lists no driver) or
+its FlashScriptDriver (the ELF as `{firmware}` among the script's arguments, see boardflash), and
+the mcuforge session runs over the place's NetworkSerialPort.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mcuforge.generator.scaffold import _board_dirs, load_config
 from ..session import Session, open_session
 from . import DEFAULT_COORDINATOR, FarmError
 from .acquire import let_go
+from .boardflash import LabgridFlasher
 from .places import FarmClient, serial_url
 
 
@@ -70,10 +72,13 @@ def labgrid_session(env: Any, project: Path, *, timeout: float = 5.0, role: str 
         try:
             loader = target.get_driver(BootstrapProtocol)
         except Exception:
-            driver_cls: Any = labgrid_resources.MCUForgeFlashDriver
-            loader = driver_cls(target, name=None)
-            target.activate(loader)
+            try:
+                loader = target.get_driver("FlashScriptDriver")  # a real board's flash script
+            except Exception:
+                driver_cls: Any = labgrid_resources.MCUForgeFlashDriver
+                loader = driver_cls(target, name=None)
+                target.activate(loader)
         port = target.get_resource("NetworkSerialPort")
-        loader.load(str(elf))
+        LabgridFlasher(place, target, loader).flash(elf)
         url = serial_url({"host": port.host, "port": port.port, "protocol": port.protocol})
         yield stack.enter_context(open_session(root, port=url, timeout=timeout))

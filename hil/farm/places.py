@@ -21,6 +21,9 @@ from typing import Any
 from . import FarmError, require_labgrid
 from .emulated import RESOURCE_CLASS
 
+# what labgrid exports for a real board's probe or flashing device (hil/farm/boardflash.py uses them)
+PROBE_AND_FLASHABLE = ("NetworkUSBDebugger", "NetworkAlteraUSBBlaster", "USBDebugger", "AlteraUSBBlaster",
+                       "NetworkUSBFlashableDevice", "USBFlashableDevice")
 _COMMENT = re.compile(r"^mcuforge pid (\d+) on (\S+)$")
 
 
@@ -36,6 +39,7 @@ class PlaceInfo:
     comment: str
     available: bool  # every resource it matches is exported and available
     exporters: set[str] = field(default_factory=set)
+    probe: str | None = None  # a real board's probe or flashable device (its labgrid class), see boardflash
 
     def describe(self) -> str:
         where = f"{self.board or 'unknown board'}"
@@ -165,7 +169,8 @@ class FarmClient:
             acquired=place.acquired or None, comment=place.comment or "",
             available=bool(entries) and len(present) == len(entries) and all(e.avail for e in present)
             and not (place.acquired is None and place.unmatched([p for p in paths]) is not None),
-            exporters={exp for exp, _, _ in entries})
+            exporters={exp for exp, _, _ in entries},
+            probe=next((cls for cls in args if cls in PROBE_AND_FLASHABLE), None))
 
     def places(self, pattern: str) -> list[PlaceInfo]:
         return [self.info(n) for n in self.place_names(pattern)]

@@ -29,6 +29,8 @@ from mcuforge.generator.ops.variables import is_stateful
 
 from ..device import Device, DeviceError
 from ..runner import TestReport, VectorResult, run_vectors
+from . import FarmError
+from .boardflash import Flasher
 from .emulated import PlaceServiceError, flash_place
 from .faults import LostPlace, PlaceFault, WatchedDevice
 from .places import PlaceInfo
@@ -130,9 +132,11 @@ class ResultStore:
 class PlaceWorker(threading.Thread):
     def __init__(self, info: PlaceInfo, jobs: list[Job], queue: WorkQueue, store: ResultStore, stop: threading.Event,
                  *, timeout: float = 5.0, infer_timeout: float = 120.0,
-                 on_result: Callable[[Job, VectorResult, str], None] | None = None) -> None:
+                 on_result: Callable[[Job, VectorResult, str], None] | None = None,
+                 flasher: Flasher | None = None) -> None:
         super().__init__(name=f"place-{info.name}", daemon=True)
         self.info = info
+        self.flasher = flasher  # prepared in the session's thread (boardflash); else the emulated place's service
         self.jobs = jobs
         self.queue = queue
         self.store = store
@@ -187,13 +191,16 @@ class PlaceWorker(threading.Thread):
             self.device.close()
             self.device = None
         self.flashed = None
-        if self.info.flasher_url is None or self.info.serial_url is None:
+        if (self.flasher is None and self.info.flasher_url is None) or self.info.serial_url is None:
             raise PlaceFault("the place has no flasher or serial port mcuforge can use")
         try:
-            flash_place(self.info.flasher_url, job.elf)
+            if self.flasher is not None:
+                self.flasher.flash(job.elf)
+            else:
+                flash_place(self.info.flasher_url or "", job.elf)
             self.device = Device.open(self.info.serial_url, timeout=self.timeout, infer_timeout=self.infer_timeout)
             self.device.hello(expect_sha256=job.sha256, wait=30.0)
-        except (PlaceServiceError, DeviceError) as exc:
+        except (PlaceServiceError, FarmError, DeviceError) as exc:
             raise PlaceFault(f"flashing {job.elf.name} failed: {exc.message}") from None
         self.flashed = j
         return self.device

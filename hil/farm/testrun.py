@@ -21,6 +21,7 @@ from mcuforge.generator.scaffold import _board_dirs, load_config
 from ..runner import VectorResult, load_vectors, random_vectors
 from . import coordinator_address
 from .acquire import acquire_places, let_go
+from .boardflash import flasher_for
 from .faults import LostPlace
 from .places import FarmClient
 from .shard import FarmReport, Job, PlaceWorker, ResultStore, WorkQueue, merge, supervise, work_items
@@ -54,7 +55,18 @@ def run_farm_test(jobs: list[Job], pattern: str, count: int, *, coordinator: str
         queue = WorkQueue(work_items(jobs, len(places)), [j.board for j in jobs])
         store = ResultStore()
         stop = threading.Event()
-        workers = [PlaceWorker(p, jobs, queue, store, stop, timeout=timeout, on_result=on_result) for p in places]
+        flashers = {}
+        try:
+            for p in places:  # built here: the labgrid session (and a real board's target) is this thread's
+                flashers[p.name] = flasher_for(client, p)
+        except BaseException:
+            for f in flashers.values():
+                f.close()
+            for p in places:
+                let_go(client, p)
+            raise
+        workers = [PlaceWorker(p, jobs, queue, store, stop, timeout=timeout, on_result=on_result,
+                               flasher=flashers[p.name]) for p in places]
         lost: list[LostPlace] = []
 
         def done(w: PlaceWorker) -> None:
@@ -72,6 +84,8 @@ def run_farm_test(jobs: list[Job], pattern: str, count: int, *, coordinator: str
                 w.abort()
             for w in workers:
                 w.join(timeout=10)
+            for f in flashers.values():
+                f.close()
             for w in workers:
                 if w.info.name in client.held():
                     let_go(client, w.info)

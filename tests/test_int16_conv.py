@@ -168,6 +168,7 @@ def device_models() -> dict[str, bytes]:
         "s16_conv": conv_model((1, 5, 6, 3), 6, (3, 3), stride=(1, 2), seed=11),
         "s16_conv_run": conv_model((1, 1, 20, 6), 5, (1, 5), padding=Padding.VALID, bias="int32", seed=12),
         "s16_dwconv": dw_model((1, 6, 5, 3), 2, (3, 3), seed=13),
+        "s16_dwconv_pairs": dw_model((1, 5, 6, 5), 1, (3, 3), stride=(2, 1), seed=15),  # channel pairs, odd last
         "s16_tconv": tconv_model((1, 3, 4, 8), 5, (3, 3), stride=(2, 2), seed=14),  # word-pair path
     }
 

@@ -138,8 +138,16 @@ def lower_depthwise_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias:
     b, _ = s16_bias(op, bias, oc, ("int64",))  # TFLite Micro reads a 16x8 depthwise bias as int64 only
     params, consts = s16_rescaling(op, inp, out, scales, True)
     assert weights.data is not None
-    fast = np.ascontiguousarray(weights.data.reshape(fh * fw, oc).T)  # [channel][tap]
-    consts += [ConstArray("bias", "int64_t", b), ConstArray("filter_fast", "int8_t", fast, fast_only=True)]
+    if mult == 1:  # per tap, channel pairs as two int16 in a word
+        taps = weights.data.reshape(fh * fw, oc).astype(np.int64)
+        padded = np.zeros((fh * fw, oc + oc % 2), dtype=np.int64)
+        padded[:, :oc] = taps
+        words = (padded[:, 0::2] & 0xFFFF) | ((padded[:, 1::2] & 0xFFFF) << 16)
+        fast = ConstArray("filter_fast", "uint32_t", words.reshape(-1).astype(np.uint32), fast_only=True)
+    else:  # [channel][tap]
+        fast = ConstArray("filter_fast", "int8_t", np.ascontiguousarray(weights.data.reshape(fh * fw, oc).T),
+                          fast_only=True)
+    consts += [ConstArray("bias", "int64_t", b), fast]
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_depthwise_conv2d_s16", params_type="mcf_conv_s16_params",
         params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "depth_multiplier": mult,

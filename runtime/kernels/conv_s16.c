@@ -215,6 +215,54 @@ void mcf_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const in
 
 /* ---- DEPTHWISE_CONV_2D ------------------------------------------------------------------ */
 
+#if MCF_KERNELS_FAST
+/* One output pixel of a depthwise convolution with depth multiplier 1, two channels per pass. The
+ * filter holds, per tap, one word per channel pair: (w[c], w[c + 1]) as two int16 (a zero channel
+ * after an odd last one). On DSP cores SMLABB and SMLATT take both channels of an input word. A
+ * window row's products (|x * w| <= 2^22, filter_w <= 256) sum exactly in int32. */
+static void mcf_dw_s16_pairs(const mcf_conv_s16_params *p, const int16_t *px, int32_t ky_lo, int32_t ky_hi,
+                             int32_t kx_lo, int32_t kx_hi, const int8_t *filter, int16_t *out)
+{
+    const int32_t ic = p->input_c;
+    const int32_t in_row = p->input_w * ic;
+    const int32_t step = p->dilation_w * ic;     /* input values between window columns */
+    const int32_t tap_bytes = 4 * ((ic + 1) >> 1); /* filter bytes per tap */
+    int32_t c, ky, kx;
+    for (c = 0; c < ic; c += 2) {
+        const int32_t two = c + 1 < ic;
+        const int8_t *w_c = filter + 2 * c;
+        int64_t acc0 = p->bias[c], acc1 = two ? p->bias[c + 1] : 0;
+        for (ky = ky_lo; ky < ky_hi; ++ky) {
+            const int16_t *x = px + ky * p->dilation_h * in_row + c;
+            const int8_t *w = w_c + ky * p->filter_w * tap_bytes;
+            int32_t s0 = 0, s1 = 0;
+            if (two) {
+                for (kx = kx_lo; kx < kx_hi; ++kx) {
+                    const uint32_t xv = mcf_read_u32(x + kx * step), wv = mcf_read_u32(w + kx * tap_bytes);
+#if MCF_KERNELS_DSP
+                    s0 = mcf_smlabb(xv, wv, s0);
+                    s1 = mcf_smlatt(xv, wv, s1);
+#else
+                    s0 += (int32_t)(int16_t)(xv & 0xFFFFu) * (int16_t)(wv & 0xFFFFu);
+                    s1 += (int32_t)(int16_t)(xv >> 16) * (int16_t)(wv >> 16);
+#endif
+                }
+            } else {
+                for (kx = kx_lo; kx < kx_hi; ++kx) {
+                    s0 += (int32_t)x[kx * step] * mcf_read_s16(w + kx * tap_bytes);
+                }
+            }
+            acc0 += s0;
+            acc1 += s1;
+        }
+        out[c] = mcf_conv_s16_out(p, acc0, c);
+        if (two) {
+            out[c + 1] = mcf_conv_s16_out(p, acc1, c + 1);
+        }
+    }
+}
+#endif
+
 void mcf_depthwise_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
                               int16_t *output)
 {
@@ -236,13 +284,20 @@ void mcf_depthwise_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input
                 const int16_t *px = in_b + iy0 * in_row + ix0 * ic; /* the window's (0, 0) tap */
                 int32_t kx_lo, kx_hi;
                 mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+#if MCF_KERNELS_FAST
+                if (mult == 1) {
+                    mcf_dw_s16_pairs(p, px, ky_lo, ky_hi, kx_lo, kx_hi, filter, output);
+                    output += ic;
+                    continue;
+                }
+#endif
                 for (c = 0; c < ic; ++c) {
                     for (m = 0; m < mult; ++m) {
                         const int32_t o = c * mult + m;
                         int64_t acc = p->bias[o];
 #if MCF_KERNELS_FAST
-                        /* filter [output_c][taps]: one channel's taps in a row; a window row's
-                         * products (|x * w| <= 2^22, filter_w <= 256) sum exactly in int32 */
+                        /* depth multiplier > 1: filter [output_c][taps], one channel's taps in a
+                         * row; a window row's products sum exactly in int32 (see above) */
                         const int8_t *w_o = filter + o * taps;
                         for (ky = ky_lo; ky < ky_hi; ++ky) {
                             const int16_t *x = px + ky * p->dilation_h * in_row + c;

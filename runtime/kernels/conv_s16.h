@@ -30,7 +30,8 @@
  *    (2 * K rounded up to a multiple of 8 bytes, 4-byte aligned), on
  *    the stack when `scratch` is NULL (K <= MCF_CONV_S16_STACK_MAX_K), or read in place when the
  *    window is one contiguous run of the input (filter_h == 1 and dilation_w == 1, inside).
- *  - DEPTHWISE_CONV_2D: [output_c][filter_h * filter_w].
+ *  - DEPTHWISE_CONV_2D: depth multiplier 1: per tap, one word per channel pair holding
+ *    (w[c], w[c + 1]) as int16 (SMLABB / SMLATT on DSP cores); otherwise [output_c][taps] int8.
  *  - TRANSPOSE_CONV: per block of four output channels and per filter tap, a block of
  *    mcf_dot_s16_block over the input channels.
  */

@@ -5,7 +5,8 @@ The chain to onnxruntime is proven in two links, for every kernel:
      int32 sums) bit for bit, on the fast, portable and DSP-emulated paths;
   2. the numpy emulation equals onnxruntime (CPU provider, default session options) on the
      equivalent QOperator graph (QLinearConv, QGemm) with the same integers and scales.
-Scales that are powers of two make exact ties (x.5) common, so rounding half to even is tested.
+Scales that are powers of two make exact ties (x.5) common, so rounding half to even is tested, with
+odd output zero points: whether the zero point is added before or after rounding shows there.
 """
 
 from __future__ import annotations
@@ -50,22 +51,23 @@ CONVS = [
     dict(kind="conv", h=7, w=6, ic=3, oc=5, k=3, stride=(1, 1), same=True, per_channel=True),  # stack path
     dict(kind="conv", h=6, w=6, ic=8, oc=6, k=3, stride=(2, 2), same=True, per_channel=False,
          act=Activation.RELU, in_zp=-7, out_zp=-30),  # direct path (input channels % 4 == 0)
-    dict(kind="conv", h=8, w=8, ic=4, oc=4, k=3, stride=(1, 1), same=False, per_channel=False, ties=True),
+    dict(kind="conv", h=8, w=8, ic=4, oc=4, k=3, stride=(1, 1), same=False, per_channel=False, ties=True,
+         out_zp=5),
     dict(kind="conv", h=6, w=7, ic=6, oc=4, k=3, stride=(1, 1), same=True, per_channel=True, groups=2),  # ref
     dict(kind="conv", h=9, w=9, ic=3, oc=4, k=7, stride=(1, 1), same=True, per_channel=True),  # K > 128: ref
     dict(kind="dw", h=7, w=7, ic=8, mult=1, k=3, stride=(1, 1), same=True, per_channel=True, in_zp=5),
     dict(kind="dw", h=8, w=8, ic=4, mult=1, k=3, stride=(2, 2), same=True, per_channel=False, ties=True,
-         act=Activation.RELU6, out_zp=-100),
+         act=Activation.RELU6, out_zp=-99),
     dict(kind="dw", h=6, w=5, ic=2, mult=4, k=3, stride=(1, 1), same=True, per_channel=True),  # mult path
     dict(kind="dw", h=5, w=5, ic=3, mult=2, k=3, stride=(1, 1), same=False, per_channel=True),  # ref
     dict(kind="fc", batches=3, depth=37, units=7, per_channel=False, in_zp=-3, out_zp=4),
-    dict(kind="fc", batches=2, depth=24, units=9, per_channel=True, ties=True),
+    dict(kind="fc", batches=2, depth=24, units=9, per_channel=True, ties=True, out_zp=-3),
     # QUANTIZE int8 -> int8 (onnxruntime's DequantizeLinear -> QuantizeLinear), by 256-entry table
     dict(kind="quantize", shape=(2, 128), in_scale=0.05, in_zp=3, out_scale=0.0625, out_zp=-9),
     dict(kind="quantize", shape=(1, 256), in_scale=0.125, in_zp=0, out_scale=0.25, out_zp=5),  # ties
     # MEAN over H and W (onnxruntime's QLinearGlobalAveragePool)
     dict(kind="mean", shape=(1, 5, 7, 8), in_scale=0.05, in_zp=-4, out_scale=0.02, out_zp=6),
-    dict(kind="mean", shape=(2, 4, 4, 3), in_scale=0.5, in_zp=0, out_scale=1.0, out_zp=0),  # scale 1/32: ties
+    dict(kind="mean", shape=(2, 4, 4, 3), in_scale=0.5, in_zp=0, out_scale=1.0, out_zp=7),  # scale 1/32: ties
     # ADD of two tensors of one shape (onnxruntime's QLinearAdd, fused multiply-adds)
     dict(kind="add", shape=(1, 6, 6, 8), scales=(0.05, 0.03, 0.06), zps=(-5, 7, 3)),
     dict(kind="add", shape=(2, 64), scales=(0.5, 0.5, 1.0), zps=(0, 0, 0), act=Activation.RELU),  # ties

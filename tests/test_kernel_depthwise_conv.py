@@ -101,6 +101,11 @@ CASES = {
     "many_channels": dict(ic=96, h=5, w=5),
     "vww_like": dict(ic=32, h=12, w=12, stride=(2, 2), act=RELU, in_zp=-128, out_zp=-128),
     "odd_all": dict(h=13, w=7, ic=5, kh=3, kw=5, stride=(3, 2), in_zp=31, out_zp=-77, mult=3),
+    # the multiplier path: any multiplier >= 2, odd tap counts, windows up to 128 taps
+    "mult8_10x8_stride2_kws_like": dict(mult=8, ic=1, kh=10, kw=8, h=25, w=10, stride=(2, 2), act=RELU),
+    "mult5_2x3_dilated": dict(mult=5, ic=2, kh=2, kw=3, dilation=(2, 1), h=7, w=8, in_zp=-128),
+    "mult2_taps128_valid": dict(mult=2, ic=2, kh=16, kw=8, h=17, w=9, padding=VALID),
+    "mult2_taps132_reference": dict(mult=2, ic=1, kh=12, kw=11, h=5, w=5),
 }
 
 
@@ -167,7 +172,9 @@ def test_depthwise_conv2d_entry_points():
     assert _lower(dw_model(ic=5)).function == "mcf_depthwise_conv2d_s8_fast_full"
     assert _lower(dw_model(ic=2, mult=8, act=RELU)).function == "mcf_depthwise_conv2d_s8_mult_clamp"
     assert _lower(dw_model(ic=2, mult=4)).params["fast_layout"] == 1
-    assert _lower(dw_model(ic=3, mult=2)).function == "mcf_depthwise_conv2d_s8_ref"
+    assert _lower(dw_model(ic=3, mult=2)).function == "mcf_depthwise_conv2d_s8_mult_full"
+    # windows past MCF_DW_MULT_MAX_TAPS (128) keep the reference loop for multipliers above 1
+    assert _lower(dw_model(ic=1, mult=2, kh=12, kw=11, h=4, w=4)).function == "mcf_depthwise_conv2d_s8_ref"
 
 
 @pytest.mark.parametrize("kwargs", [dict(ic=6, act=RELU6, in_zp=5), dict(ic=8), dict(ic=3, mult=2),

@@ -40,6 +40,7 @@ from .conv_s16 import lower_conv2d_s16, lower_depthwise_conv2d_s16
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 CONV2D_DIRECT_MAX_ROWS = 16  # MCF_CONV2D_DIRECT_MAX_ROWS of conv2d_s8.c: taller filters take the reference loop
 CONV2D_STACK_MAX_K = 128  # MCF_CONV2D_STACK_MAX_K of conv2d_s8.h: larger windows take the reference loop
+DW_MULT_MAX_TAPS = 128  # MCF_DW_MULT_MAX_TAPS of depthwise_conv2d_s8.h: larger windows take the reference loop
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 
@@ -192,6 +193,15 @@ def channel_pair_layout(w: np.ndarray) -> np.ndarray:
     return np.concatenate(out).astype(np.uint32)
 
 
+def row_layout(w: np.ndarray, row_words: int) -> np.ndarray:
+    """[oc, fh, fw, fc] int8 weights → [oc, fh * 4 * row_words]: each filter row's fw * fc weights followed
+    by zeros up to 4 * row_words, the values the row layout of conv2d_s8.h reads from the input."""
+    oc, fh, fw, fc = w.shape
+    out = np.zeros((oc, fh, 4 * row_words), dtype=w.dtype)
+    out[:, :, :fw * fc] = w.reshape(oc, fh, fw * fc)
+    return out.reshape(oc, -1)
+
+
 def depthwise_fast_layout(w: np.ndarray) -> np.ndarray:
     """[taps, channels] int8 depthwise weights → the layout of the depthwise_conv2d_s8 fast paths.
 
@@ -205,6 +215,30 @@ def depthwise_fast_layout(w: np.ndarray) -> np.ndarray:
     q = padded.reshape(taps, groups, 4).transpose(1, 0, 2) & 0xFFFF  # [group, tap, 4]
     words = np.stack([q[..., 0] | (q[..., 2] << 16), q[..., 1] | (q[..., 3] << 16)], axis=-1)
     return words.reshape(-1).astype(np.uint32)
+
+
+def depthwise_tap_pair_layout(w: np.ndarray, multiplier: int) -> np.ndarray:
+    """[taps, channels] int8 depthwise weights (multiplier >= 2) → the layout of its multiplier path.
+
+    Per output channel, words j of int16 pairs (w[2j], w[2j+1]), low halfword first, zeros past the last
+    tap. Per input channel, its output channels in groups of four (the four channels' word j side by side),
+    then a pair the same way and a single channel as the multiplier leaves them.
+    """
+    taps, oc = w.shape
+    words = (taps + 1) // 2
+    padded = np.zeros((2 * words, oc), dtype=np.int64)
+    padded[:taps] = w
+    q = padded & 0xFFFF
+    per_out = (q[0::2] | (q[1::2] << 16)).T  # [oc, words]
+    out = []
+    for c in range(oc // multiplier):
+        o = c * multiplier
+        end = o + multiplier
+        for n in (4, 2, 1):
+            while end - o >= n and (n == 4 or end - o < 2 * n):
+                out.append(per_out[o:o + n].T.reshape(-1))  # [words, n]
+                o += n
+    return np.concatenate(out).astype(np.uint32)
 
 
 def inplace_columns_fit(geo: dict[str, int], in_c: int, out_c: int, column_bytes: int) -> bool:
@@ -232,6 +266,11 @@ def window_overlap(op: Operator, geo: dict[str, int], in_c: int, out_c: int, fh:
             "pad_left", "dilation_h", "dilation_w")
     shift = window_min_shift(**{k: geo[k] for k in keys}, input_c=in_c, output_c=out_c, filter_h=fh, filter_w=fw)
     return {op.inputs[0]: shift}
+
+
+def conv2d_groups(k: int) -> int:
+    """Groups of four values in a column of K values (mcf_conv2d_groups of conv2d_s8.c: an even number)."""
+    return 2 * ((k + 7) // 8)
 
 
 def conv2d_scratch_bytes(k: int, filter_c: int) -> int:
@@ -276,12 +315,20 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw * fc
     # The fast paths (im2col + blocked product, runtime/kernels/conv2d_s8.c) need two int16
     # columns of K values, and for channel counts that are not a multiple of 4 a staging copy:
-    # MCF_CONV2D_SCRATCH_BYTES. Grouped convolutions keep the reference loop.
-    scratch = conv2d_scratch_bytes(fh * fw * fc, fc) if groups == 1 else 0
+    # MCF_CONV2D_SCRATCH_BYTES. Grouped convolutions keep the reference loop. Channel counts that are
+    # not a multiple of 4 with contiguous filter rows (first layers on 1-3 channels) use the row layout
+    # when its padding adds no group to the columns: each filter row padded to whole words, read from the
+    # input a word at a time, no staging.
+    row_words = (fw * fc + 3) // 4 if groups == 1 and fc % 4 and geo["dilation_w"] == 1 else 0
+    if row_words and conv2d_groups(4 * row_words * fh) > conv2d_groups(fh * fw * fc):
+        row_words = 0
+    k_cols = 4 * row_words * fh if row_words else fh * fw * fc
+    scratch = conv2d_scratch_bytes(k_cols, 4 if row_words else fc) if groups == 1 else 0
     common = {**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "filter_c": fc,
-              "groups": groups, **params}
+              "groups": groups, **params, **({"row_words": row_words} if row_words else {})}
     geometry = f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
-    fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
+    w_cols = row_layout(w, row_words) if row_words else w.reshape(oc, -1)
+    fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w_cols), fast_only=True)
     # The entry point of the chosen path (conv2d_s8.h): only the paths a model uses are linked.
     act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
     if groups == 1 and fc % 4 == 0 and geo["dilation_w"] == 1 and fh <= CONV2D_DIRECT_MAX_ROWS:
@@ -291,7 +338,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
                            params={**common, "scratch": "0", "fast_layout": 1},
                            args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
                            consts=[*consts, fast_filter], macs=macs, comment=geometry + ", direct")
-    elif groups == 1 and fh * fw * fc <= CONV2D_STACK_MAX_K:
+    elif groups == 1 and k_cols <= CONV2D_STACK_MAX_K:
         # Without scratch, a small window (few input channels, e.g. a first layer on 1 or 3): the im2col
         # path with each pixel pair's columns on the stack.
         plain = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_stack_{act}",
@@ -354,17 +401,19 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0))
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw
-    # Depth multiplier 1 (the common case) and multiples of 4 have fast paths that read int16 weights in
-    # groups of four (output) channels: fast builds hold that copy (twice the bytes of these small filters).
+    # Depth multiplier 1 (the common case) has a fast path that reads int16 weights in groups of four
+    # channels; larger multipliers one that reads int16 pairs of taps (windows up to DW_MULT_MAX_TAPS):
+    # fast builds hold that copy (twice the bytes of these small filters).
     filter_arg: int | FastOr = op.inputs[1]
     # The entry point of the chosen path (depthwise_conv2d_s8.h): only the paths a model uses are linked.
     function = "mcf_depthwise_conv2d_s8_ref"
-    fast = mult == 1 or mult % 4 == 0
+    fast = mult == 1 or fh * fw <= DW_MULT_MAX_TAPS
     if fast:
         act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
         function = f"mcf_depthwise_conv2d_s8_{'fast' if mult == 1 else 'mult'}_{act}"
-        consts.append(ConstArray("filter_fast", "uint32_t", depthwise_fast_layout(w.reshape(-1, oc)),
-                                 fast_only=True))
+        layout = (depthwise_fast_layout(w.reshape(-1, oc)) if mult == 1
+                  else depthwise_tap_pair_layout(w.reshape(-1, oc), mult))
+        consts.append(ConstArray("filter_fast", "uint32_t", layout, fast_only=True))
         filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
     return float_requant.entry_points(op, KernelCall(
         op=op,

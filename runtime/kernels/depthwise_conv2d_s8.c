@@ -224,7 +224,6 @@ typedef struct {
     const int32_t *multiplier;
     const int32_t *shift;
     const int8_t *x_end; /* one past the input: a partial group reads whole words where they fit */
-    int32_t mult_groups; /* depth multiplier / 4: groups of four output channels per input channel */
 #if MCF_KERNELS_RV32
     mcf_rv32_dw rv32; /* the same for the RV32 pixel routine (mcf_rv32.h), with the folded bias */
 #endif
@@ -370,92 +369,156 @@ static MCF_NOINLINE void mcf_dw_pixel_clamp(const mcf_dw_ctx *k, const int8_t *x
 }
 
 /*
- * Depth multiplier 4, 8, ...: every group of four output channels reads one input channel, so one
- * input byte per tap, (x + input_offset) in both halfwords, meets the group's four int16 weights
- * (the same layout as below, over the output channels). The reference's sums, another order.
+ * Depth multiplier 2 or more. Per output pixel and input channel, the window is gathered once as
+ * int16 taps (t = ky * filter_w + kx), x + input_offset inside the image and 0 outside (TFLite
+ * Micro skips those taps: a zero adds nothing), read back as words j of two taps (2j, 2j+1, low
+ * halfword first); each of the channel's output channels is then one dot product over those words,
+ * four (or two, or one) output channels per pass, one SMLAD per word and channel on cores with the
+ * DSP extension. `w` holds, per input channel, for each group of four of its output channels and
+ * each word j, the weight words (w[2j][o], w[2j+1][o]) of o, o+1, o+2, o+3; then a pair the same
+ * way and a last single channel (one word per j) when the multiplier leaves them; zeros past the
+ * last tap
+ * (mcuforge.generator.ops.conv.depthwise_tap_pair_layout). Accumulators start at the unfolded bias:
+ * the reference's sums, in another order.
  */
-#if MCF_KERNELS_DSP
-#define MCF_DWM_TAP(xaddr, w)                                      \
-    do {                                                           \
-        const uint32_t xd_ = mcf_dup16((int32_t)*(xaddr) + offset); \
-        const uint32_t w02_ = (w)[0], w13_ = (w)[1];               \
-        a0 = mcf_smlabb(xd_, w02_, a0);                            \
-        a2 = mcf_smlatt(xd_, w02_, a2);                            \
-        a1 = mcf_smlabb(xd_, w13_, a1);                            \
-        a3 = mcf_smlatt(xd_, w13_, a3);                            \
-    } while (0)
-#else
-#define MCF_DWM_TAP(xaddr, w)                        \
-    do {                                             \
-        const int32_t xo_ = (int32_t)*(xaddr) + offset; \
-        a0 += xo_ * mcf_dw_w16((w), 0);              \
-        a2 += xo_ * mcf_dw_w16((w), 1);              \
-        a1 += xo_ * mcf_dw_w16((w), 2);              \
-        a3 += xo_ * mcf_dw_w16((w), 3);              \
-    } while (0)
+#if !MCF_KERNELS_DSP
+/* The two int16 halves of a word, without implementation-defined conversions. */
+static inline int32_t mcf_dwm_lo(uint32_t v)
+{
+    return (int32_t)(v & 0x7FFFu) - (int32_t)(v & 0x8000u);
+}
+
+static inline int32_t mcf_dwm_hi(uint32_t v)
+{
+    return mcf_dwm_lo(v >> 16);
+}
 #endif
 
-static MCF_ALWAYS_INLINE void mcf_dwm_pixel_impl(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
-                                                 int32_t rows, int32_t cols, int8_t *out, const int full)
+/* acc + the products of the halves of x and w (SMLAD). */
+static inline int32_t mcf_dwm_mac2(uint32_t x, uint32_t w, int32_t acc)
 {
-    const int32_t channels = k->channels; /* output channels, a multiple of 4 */
-    const int32_t step_x = k->step_x;
-    const int32_t step_y = k->step_y;
-    const int32_t group_words = 2 * k->taps;
-    const int32_t row_words = 2 * k->filter_w;
-    const int32_t offset = k->offset;
-    const int32_t qstep = k->qstep;
-    const int32_t mult_groups = k->mult_groups;
-    const int32_t *mult = k->multiplier;
-    const int32_t *shift = k->shift;
-    const int32_t *bias = k->bias;
-    mcf_dw_clamp clamp;
-    int32_t c, g = 0;
-    clamp.offset = k->out_offset;
-    clamp.act_min = k->act_min;
-    clamp.act_max = k->act_max;
-    for (c = 0; c < channels; c += 4) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        const int8_t *r = x;
-        const uint32_t *wr = w;
-        int32_t ky, kx;
-        for (ky = 0; ky < rows; ++ky) {
-            const int8_t *xp = r;
-            const uint32_t *wp = wr;
-            for (kx = 0; kx < cols; ++kx) {
-                MCF_DWM_TAP(xp, wp);
-                xp += step_x;
-                wp += 2;
+#if MCF_KERNELS_DSP
+    return mcf_smlad(x, w, acc);
+#else
+    return acc + mcf_dwm_lo(x) * mcf_dwm_lo(w) + mcf_dwm_hi(x) * mcf_dwm_hi(w);
+#endif
+}
+
+/* The taps of one input channel's window as int16, x + input_offset inside the image and 0 outside,
+ * then a 0 (an odd last pair); `at` is the offset of its (0, 0) tap from in_b (negative or past the
+ * image when it lies outside); the taps of rows [ky_lo, ky_hi) and columns [kx_lo, kx_hi) are inside. */
+static MCF_ALWAYS_INLINE void mcf_dwm_gather(const mcf_depthwise_conv2d_params *p, const int8_t *in_b, int32_t at,
+                                             int32_t step_x, int32_t step_y, int32_t ky_lo, int32_t ky_hi,
+                                             int32_t kx_lo, int32_t kx_hi, int16_t *s)
+{
+    const int32_t fh = p->filter_h, fw = p->filter_w, offset = p->input_offset;
+    int32_t ky, kx;
+    if (ky_lo == 0 && ky_hi == fh && kx_lo == 0 && kx_hi == fw) { /* every tap inside */
+        const int8_t *row = in_b + at;
+        for (ky = 0; ky < fh; ++ky, row += step_y) {
+            const int8_t *x = row;
+            for (kx = 0; kx < fw; ++kx, x += step_x) {
+                *s++ = (int16_t)(*x + offset);
             }
-            r += step_y;
-            wr += row_words;
         }
-        out[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
-        out[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
-        out[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
-        out[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
-        if (++g == mult_groups) { /* the next input channel */
-            g = 0;
-            ++x;
+    } else {
+        for (ky = 0; ky < fh; ++ky) {
+            const int32_t row_inside = ky >= ky_lo && ky < ky_hi;
+            for (kx = 0; kx < fw; ++kx) {
+                *s++ = (int16_t)(row_inside && kx >= kx_lo && kx < kx_hi
+                                     ? in_b[at + ky * step_y + kx * step_x] + offset
+                                     : 0);
+            }
         }
-        w += group_words;
-        out += 4;
-        bias += 4;
-        mult += 4 * qstep;
-        shift += 4 * qstep;
     }
+    *s = 0;
 }
 
-static MCF_NOINLINE void mcf_dwm_pixel_full(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
-                                            int32_t rows, int32_t cols, int8_t *out)
+static MCF_ALWAYS_INLINE void mcf_dwm_impl(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                           const uint32_t *filter, int8_t *output, const int full)
 {
-    mcf_dwm_pixel_impl(k, x, w, rows, cols, out, 1);
-}
-
-static MCF_NOINLINE void mcf_dwm_pixel_clamp(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w,
-                                             int32_t rows, int32_t cols, int8_t *out)
-{
-    mcf_dwm_pixel_impl(k, x, w, rows, cols, out, 0);
+    const int32_t in_c = p->input_c;
+    const int32_t m = p->depth_multiplier;
+    const int32_t words = (p->filter_h * p->filter_w + 1) >> 1;
+    const int32_t in_row = p->input_w * in_c;
+    const int32_t step_x = p->dilation_w * in_c;
+    const int32_t step_y = p->dilation_h * in_row;
+    const int32_t qstep = p->per_channel ? 1 : 0;
+    int16_t taps[MCF_DW_MULT_MAX_TAPS + 2];
+    mcf_dw_clamp clamp;
+    int32_t b;
+    clamp.offset = p->output_offset;
+    clamp.act_min = p->act_min;
+    clamp.act_max = p->act_max;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->input_h * in_row;
+        int32_t oy;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            int32_t ky_lo, ky_hi, ox;
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                const uint32_t *w = filter;
+                const int32_t *bias = p->bias;
+                const int32_t *mult = p->multiplier, *shift = p->shift;
+                int32_t kx_lo, kx_hi, ic;
+                mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+                for (ic = 0; ic < in_c; ++ic) {
+                    int32_t o = 0;
+                    mcf_dwm_gather(p, in_b, iy0 * in_row + ix0 * in_c + ic, step_x, step_y, ky_lo, ky_hi, kx_lo,
+                                   kx_hi, taps);
+                    for (; o + 4 <= m; o += 4) { /* four output channels a pass */
+                        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], j;
+                        for (j = 0; j < words; ++j) {
+                            const uint32_t xv = mcf_read_u32(taps + 2 * j);
+                            a0 = mcf_dwm_mac2(xv, w[0], a0);
+                            a1 = mcf_dwm_mac2(xv, w[1], a1);
+                            a2 = mcf_dwm_mac2(xv, w[2], a2);
+                            a3 = mcf_dwm_mac2(xv, w[3], a3);
+                            w += 4;
+                        }
+                        output[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
+                        output[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
+                        output[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
+                        output[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
+                        output += 4;
+                        bias += 4;
+                        mult += 4 * qstep;
+                        shift += 4 * qstep;
+                    }
+                    if (o + 2 <= m) {
+                        int32_t a0 = bias[0], a1 = bias[1], j;
+                        for (j = 0; j < words; ++j) {
+                            const uint32_t xv = mcf_read_u32(taps + 2 * j);
+                            a0 = mcf_dwm_mac2(xv, w[0], a0);
+                            a1 = mcf_dwm_mac2(xv, w[1], a1);
+                            w += 2;
+                        }
+                        output[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
+                        output[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
+                        output += 2;
+                        bias += 2;
+                        mult += 2 * qstep;
+                        shift += 2 * qstep;
+                        o += 2;
+                    }
+                    if (o < m) { /* an odd multiplier: the channel's last output alone */
+                        int32_t a0 = bias[0], j;
+                        for (j = 0; j < words; ++j) {
+                            a0 = mcf_dwm_mac2(mcf_read_u32(taps + 2 * j), w[j], a0);
+                        }
+                        w += words;
+                        output[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
+                        output += 1;
+                        bias += 1;
+                        mult += qstep;
+                        shift += qstep;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /*
@@ -479,7 +542,6 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     mcf_dw_ctx k;
     int32_t b;
     k.channels = channels;
-    k.mult_groups = p->depth_multiplier / 4;
     k.taps = p->filter_h * p->filter_w;
     k.filter_w = p->filter_w;
     k.step_x = p->dilation_w * in_c;
@@ -546,7 +608,7 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
         (full ? mcf_depthwise_conv2d_s8_fast_full : mcf_depthwise_conv2d_s8_fast_clamp)(p, input, filter, output);
         return;
     }
-    if (p->fast_layout && p->depth_multiplier % 4 == 0) {
+    if (p->fast_layout && p->depth_multiplier >= 2 && p->filter_h * p->filter_w <= MCF_DW_MULT_MAX_TAPS) {
         const int full = p->act_min == -128 && p->act_max == 127;
         (full ? mcf_depthwise_conv2d_s8_mult_full : mcf_depthwise_conv2d_s8_mult_clamp)(p, input, filter, output);
         return;
@@ -584,11 +646,19 @@ void mcf_depthwise_conv2d_s8_fast_clamp(const mcf_depthwise_conv2d_params *p, co
 void mcf_depthwise_conv2d_s8_mult_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                        const int8_t *filter, int8_t *output)
 {
-    MCF_DW_FAST(mcf_dwm_pixel_full);
+#if MCF_KERNELS_FAST
+    mcf_dwm_impl(p, input, (const uint32_t *)(const void *)filter, output, 1);
+#else
+    mcf_depthwise_conv2d_s8_reference(p, input, filter, output);
+#endif
 }
 
 void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                         const int8_t *filter, int8_t *output)
 {
-    MCF_DW_FAST(mcf_dwm_pixel_clamp);
+#if MCF_KERNELS_FAST
+    mcf_dwm_impl(p, input, (const uint32_t *)(const void *)filter, output, 0);
+#else
+    mcf_depthwise_conv2d_s8_reference(p, input, filter, output);
+#endif
 }

@@ -23,13 +23,20 @@
  * [-31, 30] (positive = left). multiplier/shift hold one entry, or output_c entries when
  * `per_channel` is set.
  *
- * Fast paths (mcf_dsp.h), for depth_multiplier 1 or a multiple of 4 (`fast_layout` set): four
- * (output) channels at a time,
- * each tap's four inputs widened to int16 with the offset added (SXTAB16) and multiplied with
- * int16 weights (SMLABB / SMLATT on cores with the DSP extension). In builds with these paths,
- * `filter` then points to the weights in that layout (uint32 words; see
- * mcuforge.generator.ops.conv.depthwise_fast_layout) instead of 1HWC.
+ * Fast paths (mcf_dsp.h), `fast_layout` set; in builds with these paths `filter` then points to
+ * the weights in the path's layout (uint32 words) instead of 1HWC:
+ *  - depth_multiplier 1: four channels at a time, each tap's four inputs widened to int16 with
+ *    the offset added (SXTAB16) and multiplied with int16 weights (SMLABB / SMLATT on cores with
+ *    the DSP extension); layout mcuforge.generator.ops.conv.depthwise_fast_layout.
+ *  - depth_multiplier 2 or more, filter_h * filter_w <= MCF_DW_MULT_MAX_TAPS: each input
+ *    channel's window gathered once per pixel as int16 tap pairs, then one SMLAD per tap pair
+ *    and output channel, two output channels per pass; layout
+ *    mcuforge.generator.ops.conv.depthwise_tap_pair_layout.
  */
+/** Largest window (filter_h * filter_w) of the multiplier path: its tap words take
+ *  MCF_DW_MULT_MAX_TAPS * 2 bytes of stack. */
+#define MCF_DW_MULT_MAX_TAPS 128
+
 typedef struct {
     int32_t batches;
     int32_t input_h;
@@ -72,9 +79,8 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
  *  - _ref: the reference loop (filter 1HWC).
  *  - _fast_full / _fast_clamp: the fast path (`fast_layout` set, depth multiplier 1); _full requires
  *    act_min == -128 and act_max == 127, _clamp takes any activation range.
- *  - _mult_full / _mult_clamp: the same for a depth multiplier that is a multiple of 4 (`fast_layout`
- *    set, the filter in that layout over the output channels): each group of four output channels
- *    reads one input channel.
+ *  - _mult_full / _mult_clamp: the same for a depth multiplier of 2 or more (`fast_layout` set,
+ *    filter_h * filter_w <= MCF_DW_MULT_MAX_TAPS, the filter in the tap-pair layout).
  */
 void mcf_depthwise_conv2d_s8_ref(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                  const int8_t *filter, int8_t *output);

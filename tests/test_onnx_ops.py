@@ -147,8 +147,7 @@ def test_conv_flatten_gemm_keeps_pytorch_order():
                                                 ("Mul", "qoperator", "int8")])
 def test_binary(op, fmt, act):
     m = single_op(op, [(1, 3, 4, 4), (1, 3, 4, 4)], (1, 3, 4, 4))
-    # ADD / SUB have onnxruntime's float32 output stage; MUL's is not written yet (one step)
-    check(quantize(m, fmt, act, op_types=[op]), steps=1 if op == "Mul" else 0)
+    check(quantize(m, fmt, act, op_types=[op]))
 
 
 @pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0]])
@@ -264,3 +263,12 @@ def test_softmax(axis, act):
     m = after_conv(n, (1, 4, 3, 5), (1, 4, 3, 5))
     ops = check(expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), (1, 4, 3, 5)), steps=1)
     assert "SOFTMAX" in ops
+
+
+def test_squeeze_unsqueeze_identity():
+    n = [node("GlobalAveragePool", ["c"], ["g"]), node("Squeeze", ["g", "hw"], ["s"]),
+         node("Unsqueeze", ["s", "one"], ["u"]), node("Squeeze", ["u", "one"], ["s2"]),
+         node("Identity", ["s2"], ["i"]), node("Gemm", ["i", "w2", "b2"], ["y"])]
+    m = after_conv(n, (1, 4, 3, 3), (1, 3), {"hw": np.array([2, 3], np.int64), "one": np.array([1], np.int64),
+                                             "w2": _w(4, 3), "b2": _w(3)})
+    check(quantize(m, "qdq", "int8", reduce_range=True))

@@ -394,32 +394,52 @@ FLASH_SCRIPT = """#!{python}
 import sys, urllib.request
 url, elf = sys.argv[1], sys.argv[2]
 with open({log!r}, "a") as log:
-    log.write(elf + "\\n")
+    log.write("script " + elf + "\\n")
 request = urllib.request.Request(url + "/firmware", data=open(elf, "rb").read(), method="PUT")
 urllib.request.urlopen(request, timeout=60).read()
 """
 
+FAKE_OPENOCD = """#!{python}
+# openocd on the exporter's host, as labgrid's OpenOCDDriver calls it: `program FILE` goes to the place
+import sys, urllib.request
+args = sys.argv[1:]
+for command in [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--command"]:
+    if command.startswith("program "):
+        elf = command.split()[1]
+        with open({log!r}, "a") as log:
+            log.write("openocd " + elf + "\\n")
+        request = urllib.request.Request({url!r} + "/firmware", data=open(elf, "rb").read(), method="PUT")
+        urllib.request.urlopen(request, timeout=60).read()
+"""
 
-def test_real_board_place_flashed_through_labgrid_flash_script(farm: Farm, projects: list[Path], tmp_path: Path,
+
+def test_real_board_place_flashed_through_labgrid_drivers(farm: Farm, projects: list[Path], tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """A place exported as a real board is (NetworkUSBFlashableDevice + NetworkSerialPort, no
-    mcuforge resource): flashed by labgrid's FlashScriptDriver, configured in $LG_ENV. Its board is
-    emu-2's QEMU: the script hands the ELF to the emulated-place service; ssh to the exporter's host
-    (127.0.0.1) is a local stand-in, so no sshd is needed."""
+    """A place exported as a real board is (NetworkUSBFlashableDevice, NetworkUSBDebugger,
+    NetworkSerialPort; no mcuforge resource): flashed by labgrid's FlashScriptDriver or OpenOCDDriver,
+    as $LG_ENV configures them. Its board is emu-2's QEMU: the script (and a stand-in openocd) hand
+    the ELF to the emulated-place service; ssh to the exporter's host (127.0.0.1) is a local
+    stand-in, so no sshd is needed."""
     import yaml
 
     emu = yaml.safe_load((farm.tmp / "exp-emu-2.yaml").read_text())["emu-2"]
     bindir = tmp_path / "bin"
     bindir.mkdir()
     log = tmp_path / "flashed.log"
-    for path, text in ((bindir / "ssh", FAKE_SSH), (tmp_path / "flash.py", FLASH_SCRIPT)):
-        path.write_text(text.format(python=sys.executable, log=str(log)))
+    for path, text in ((bindir / "ssh", FAKE_SSH), (tmp_path / "flash.py", FLASH_SCRIPT),
+                       (bindir / "openocd", FAKE_OPENOCD)):
+        path.write_text(text.format(python=sys.executable, log=str(log), url=emu["MCUForgeEmulator"]["url"]))
         path.chmod(0o755)
     (farm.tmp / "exp-hw-0.yaml").write_text(yaml.safe_dump({"hw-0": {
         "NetworkSerialPort": emu["NetworkSerialPort"],
         "NetworkUSBFlashableDevice": {"host": "127.0.0.1", "busnum": None, "devnum": None, "path": "1-1",
                                       "vendor_id": None, "model_id": None, "devnode": emu["MCUForgeEmulator"]["url"]},
+        "NetworkUSBDebugger": {"host": "127.0.0.1", "busnum": None, "devnum": None, "path": "1-2",
+                               "vendor_id": None, "model_id": None},
     }}))
+    (tmp_path / "openocd.yaml").write_text(yaml.safe_dump({"targets": {"hw-0": {
+        "resources": {"RemotePlace": {"name": "hw-0"}},
+        "drivers": {"OpenOCDDriver": {"load_commands": ["init", "program {filename} verify reset", "shutdown"]}}}}}))
     (tmp_path / "env.yaml").write_text(yaml.safe_dump({
         "targets": {"hw-0": {"resources": {"RemotePlace": {"name": "hw-0"}},
                              "drivers": {"FlashScriptDriver": {"script": "flash",
@@ -436,10 +456,11 @@ def test_real_board_place_flashed_through_labgrid_flash_script(farm: Farm, proje
         report = json.loads(proc.stdout)
         assert report["passed"] == 5 and report["places"] == ["hw-0"]
         elf = str(projects[0] / "build" / "firmware.elf")
-        assert log.read_text().split() == [elf], "not flashed (once) through the flash script"
-        proc = mcuforge("run", str(projects[0]), "--place", "hw-0", "--count", "1", env=env)  # hold_place
+        assert log.read_text().splitlines() == [f"script {elf}"], "not flashed (once) through the flash script"
+        proc = mcuforge("run", str(projects[0]), "--place", "hw-0", "--count", "1",  # hold_place, OpenOCD
+                        env=dict(env, LG_ENV=str(tmp_path / "openocd.yaml")))
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert log.read_text().split() == [elf, elf]
+        assert log.read_text().splitlines() == [f"script {elf}", f"openocd {elf}"]
         # a project's hil_tests/ through `pytest --lg-env` on the same place and driver
         main = yaml.safe_load((tmp_path / "env.yaml").read_text())
         main["targets"] = {"main": main["targets"]["hw-0"]}
@@ -449,7 +470,7 @@ def test_real_board_place_flashed_through_labgrid_flash_script(farm: Farm, proje
                                "--mcuforge-project", str(projects[0])],
                               capture_output=True, text=True, timeout=300, env=env, cwd=str(tmp_path))
         assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout + proc.stderr
-        assert log.read_text().split() == [elf] * 3
+        assert log.read_text().splitlines() == [f"script {elf}", f"openocd {elf}", f"script {elf}"]
         # without a driver configured for it, the place says how to flash it
         from mcuforge.hil.farm import FarmError
         from mcuforge.hil.farm.boardflash import flasher_for
@@ -460,7 +481,7 @@ def test_real_board_place_flashed_through_labgrid_flash_script(farm: Farm, proje
             assert not c.session.places["hw-0"].acquired
             c.acquire("hw-0")
             info = c.info("hw-0")
-            assert info.probe == "NetworkUSBFlashableDevice" and info.flasher_url is None
+            assert info.probe in ("NetworkUSBFlashableDevice", "NetworkUSBDebugger") and info.flasher_url is None
             with pytest.raises(FarmError) as exc:
                 flasher_for(c, info)
             assert "NetworkUSBFlashableDevice" in exc.value.message and "$LG_ENV" in (exc.value.hint or "")

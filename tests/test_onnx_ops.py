@@ -272,3 +272,11 @@ def test_squeeze_unsqueeze_identity():
     m = after_conv(n, (1, 4, 3, 3), (1, 3), {"hw": np.array([2, 3], np.int64), "one": np.array([1], np.int64),
                                              "w2": _w(4, 3), "b2": _w(3)})
     check(quantize(m, "qdq", "int8", reduce_range=True))
+
+
+@pytest.mark.parametrize("pc", [False, True])
+def test_grouped_conv(pc):
+    m = single_op("Conv", [(1, 6, 5, 5)], (1, 4, 5, 5), {"w": _w(4, 3, 3, 3), "b": _w(4)}, ["w", "b"],
+                  pads=[1, 1, 1, 1], group=2)
+    ops = check(quantize(m, "qdq", "int8", pc, reduce_range=True))
+    assert ops.count("CONV_2D") == 2 and "SPLIT_V" in ops and "CONCATENATION" in ops

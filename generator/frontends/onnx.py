@@ -727,7 +727,7 @@ class _Importer:
         if w.data.ndim != 4:
             raise self.error(f"only 2-D convolutions are supported (weights {list(w.data.shape)})")
         x = self.to_nhwc(x)
-        _n, c, h, wd = x.shape
+        x_n, c, h, wd = x.shape
         o, cg, kh, kw = w.data.shape
         group = int(a.get("group", 1))
         strides = list(a.get("strides", [1, 1]))
@@ -746,9 +746,28 @@ class _Importer:
         elif group == c and cg == 1:
             wt = self.const(name + "/weights", w.data.transpose(1, 2, 3, 0), "int8", self.weight_quant(w, 3))
             self.op("DEPTHWISE_CONV_2D", [x.tensor, wt, b], [out], depth_multiplier=o // c, **opts)
+        elif c % group == 0 and o % group == 0 and cg == c // group:
+            # a grouped convolution: SPLIT_V of the channels, one CONV_2D per group, CONCATENATION
+            og = o // group
+            parts = [self.act_tensor(f"{name}/in{k}", (x_n, h, wd, cg), si, self.quant_of(x)[1]) for k in range(group)]
+            self.op("SPLIT_V", [x.tensor, self.const(name + "/sizes", np.full(group, cg), "int32"),
+                                self.const(name + "/axis", np.array(3), "int32")], parts, num_splits=group)
+            outs = []
+            for k in range(group):
+                sl = slice(k * og, (k + 1) * og)
+                wq = QConst(w.data[sl], w.scale[sl] if w.scale.size > 1 else w.scale, w.zero_point, w.axis)
+                wt = self.const(f"{name}/weights{k}", wq.data.transpose(0, 2, 3, 1), "int8", self.weight_quant(wq, 0))
+                bk = -1
+                if b >= 0:
+                    bdata = self.tensors[b].data
+                    assert bdata is not None
+                    bk = self.const(f"{name}/bias{k}", bdata[sl], "int32")
+                ok = self.act_tensor(f"{name}/out{k}", (*out_shape[:3], og), s, z)
+                self.op("CONV_2D", [parts[k], wt, bk], [ok], **opts)
+                outs.append(ok)
+            self.op("CONCATENATION", outs, [out], axis=3, fused_activation_function="NONE")
         else:
-            raise self.error(f"grouped convolutions (group={group}, {c} input channels) are not supported; "
-                             "only group=1 and depthwise (group = input channels)")
+            raise self.error(f"group={group} does not divide the {c} input and {o} output channels")
         return Act(out, shape, True)
 
     def softmax(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int) -> Act:

@@ -280,3 +280,24 @@ def test_grouped_conv(pc):
                   pads=[1, 1, 1, 1], group=2)
     ops = check(quantize(m, "qdq", "int8", pc, reduce_range=True))
     assert ops.count("CONV_2D") == 2 and "SPLIT_V" in ops and "CONCATENATION" in ops
+
+
+def test_input_quantize_rounds_ties_to_even():
+    """QuantizeLinear of the float input rounds x / scale half to even (TFLite's QUANTIZE rounds half
+    away from zero): inputs exactly halfway between two steps give onnxruntime's integers."""
+    import onnx
+
+    m = single_op("Conv", [(1, 1, 4, 8)], (1, 1, 4, 8), {"w": np.ones((1, 1, 1, 1), np.float32),
+                                                         "b": np.zeros(1, np.float32)}, ["w", "b"])
+    q = quantize(m, "qdq", "int8", reduce_range=True)
+    graph = parse_model(q, name="test.onnx")
+    scale = np.float32(graph.tensors[graph.operators[0].outputs[0]].scale)
+    ties = [np.float32(k + 0.5) * scale for k in range(-40, 40)]
+    ties = [t for t in ties if np.float32(t) / scale == np.float32(round(float(t / scale) * 2) / 2)
+            and float(np.float32(t) / scale) % 1 == 0.5][:32]
+    assert len(ties) >= 16
+    x = np.resize(np.array(ties, np.float32), (1, 1, 4, 8))
+    with HostModel(generate(compile_graph(graph), "model"), extra_flags=("-O0",)) as host:
+        got = host.run([[x]])[0][0]
+    want = run_ort(q, {input_names(q)[0]: x})[0]
+    assert onnx is not None and np.array_equal(got, want.reshape(got.shape))

@@ -558,7 +558,7 @@ class _Importer:
         name = node.output[0]
         if isinstance(x, FloatIn):
             out = self.act_tensor(name, x.shape, s, z)
-            self.op("QUANTIZE", [x.tensor], [out])
+            self.op("QUANTIZE", [x.tensor], [out], requant="float32")  # half to even, as QuantizeLinear
             return Act(out, x.shape)
         if isinstance(x, Deq):
             a = x.act

@@ -70,7 +70,9 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
     _per_tensor(op, out)
     if inp.dtype == "float32":
         return KernelCall(
-            op=op, kernel="quantize", function="mcf_quantize_f32_s8", params_type="mcf_quantize_params",
+            op=op, kernel="quantize", params_type="mcf_quantize_params",
+            # ONNX QuantizeLinear rounds half to even, TFLite's QUANTIZE half away from zero
+            function="mcf_quantize_f32_s8_rne" if op.options.get("requant") == "float32" else "mcf_quantize_f32_s8",
             params={"size": out.size, "scale": out.scale, "zero_point": out.zero_point},
             args=[op.inputs[0], op.outputs[0]],
             # quantize.c reads input[i], then writes output[i], i ascending (overlap.py)

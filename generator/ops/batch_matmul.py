@@ -22,6 +22,7 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
+from . import float_requant
 from .base import ConstArray, ConstRef, FastOr, KernelCall, ScratchRef, lowering, reject, require_int8
 from .fully_connected import fc_fast_layout
 
@@ -71,13 +72,17 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
 
     scale = np.float64(np.float32(np.float32(lhs.scale) * np.float32(rhs.scale))) / np.float64(np.float32(out.scale))
     mult, shift = quantize_multiplier(float(scale))
+    if float_requant.wants_float32(op):  # onnxruntime's QLinearMatMul: the float32 scale's bits
+        scales = float_requant.product_scales(lhs.scale, np.array([rhs.scale]), out.scale)
+        mult, shift = int(float_requant.scale_bits(scales)[0]), 0
     rows = int(np.prod(batch, dtype=np.int64)) * m
     macs = rows * n * k
 
     rhs_batch = rs[:-2]
     if rhs.data is not None and adj_y and all(d == 1 for d in rhs_batch) and not adj_x and rhs.zero_point == 0:
-        return _as_fully_connected(op, rows, k, n, mult, shift, lhs.zero_point, out.zero_point,
-                                   rhs.data.reshape(n, k).astype(np.int8))
+        fc = _as_fully_connected(op, rows, k, n, mult, shift, lhs.zero_point, out.zero_point,
+                                 rhs.data.reshape(n, k).astype(np.int8))
+        return float_requant.entry_points(op, fc)
 
     lst = _strides(ls)
     # lhs element (i, k): row stride and depth stride
@@ -116,7 +121,7 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
     counts = [1] * lead + batch
     l_b = [0] * lead + [0 if ls[i] == 1 else lst[i] for i in range(len(batch))]
     r_b = [0] * lead + [0 if rs[i] == 1 else rst[i] for i in range(len(batch))]
-    return KernelCall(
+    return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="batch_matmul_s8",
         function="mcf_batch_matmul_s8",
@@ -135,7 +140,7 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
         scratch_bytes=(scratch + 3) // 4 * 4,
         macs=macs,
         comment=f", [{m}x{k}] x [{k}x{n}] x {rows // m}" + (" adj_x" if adj_x else "") + (" adj_y" if adj_y else ""),
-    )
+    ))
 
 
 def _c(values: list[int]) -> str:

@@ -59,7 +59,11 @@ static void mcf_bmm_transpose(int8_t *dst, const int8_t *src, int32_t n, int32_t
 
 static inline int8_t mcf_bmm_out(const mcf_batch_matmul_params *p, int32_t acc)
 {
+#if MCF_REQUANT_F32
+    acc = mcf_requant_f32(acc, p->multiplier) + p->output_offset;
+#else
     acc = mcf_requantize(acc, p->multiplier, p->shift) + p->output_offset;
+#endif
     return (int8_t)mcf_clamp(acc, -128, 127);
 }
 

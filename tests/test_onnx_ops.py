@@ -301,3 +301,9 @@ def test_input_quantize_rounds_ties_to_even():
         got = host.run([[x]])[0][0]
     want = run_ort(q, {input_names(q)[0]: x})[0]
     assert onnx is not None and np.array_equal(got, want.reshape(got.shape))
+
+
+@pytest.mark.parametrize("act", ["int8", "uint8"])
+def test_matmul_of_two_activations(act):
+    m = single_op("MatMul", [(2, 3, 8), (2, 8, 5)], (2, 3, 5))
+    assert "BATCH_MATMUL" in check(quantize(m, "qdq", act, op_types=["MatMul"]))

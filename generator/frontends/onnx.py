@@ -633,6 +633,14 @@ class _Importer:
             return "RELU", None  # TFLite's RELU clamps at the zero point: exact
         return "NONE", (lo, hi)
 
+    def activation_bounds(self, act: str, out: int) -> tuple[int, int] | None:
+        """A fused RELU for an operator that has no fused activation: a clamp at the zero point."""
+        if act != "RELU":
+            return None
+        q = self.tensors[out].quant
+        assert q is not None
+        return q.zero_point[0], 127
+
     def post_clamp(self, out: Act, bounds: tuple[int, int] | None, name: str) -> Act:
         if bounds is None:
             return out
@@ -861,6 +869,12 @@ class _Importer:
              act: str) -> Act:
         a = _attrs(node)
         x = self.to_onnx(self.deq(ins[0], f"the {node.op_type} input A"))
+        if node.op_type == "MatMul" and isinstance(ins[1], Deq):
+            # two activations (attention): BATCH_MATMUL, onnxruntime's QLinearMatMul
+            y = self.to_onnx(ins[1].act)
+            out = self.act_tensor(name, shape, s, z)
+            self.op("BATCH_MATMUL", [x.tensor, y.tensor], [out], adj_x=False, adj_y=False, requant="float32")
+            return self.post_clamp(Act(out, shape), self.activation_bounds(act, out), name)
         w = self.weights(ins[1], f"the {node.op_type} input B")
         if node.op_type == "Gemm":
             if a.get("transA", 0) or float(a.get("alpha", 1.0)) != 1.0 or float(a.get("beta", 1.0)) != 1.0:

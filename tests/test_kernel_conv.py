@@ -105,13 +105,6 @@ CASES = {
     "stack_c1_k_odd_groups": dict(ic=1, oc=6, kh=5, kw=5, h=8, w=8, out_zp=-60),  # 7 groups of four
     "stack_k128": dict(ic=2, oc=3, kh=8, kw=8, h=9, w=9, padding=VALID),
     "reference_k147": dict(ic=3, oc=4, kh=7, kw=7, h=9, w=9),  # past the stack path's K
-    # the row layout (input channels not a multiple of 4): rows read as words, padded with zero weights;
-    # VALID windows at the bottom right read their last row byte by byte (a word would pass the input)
-    "rows_c1_valid_last_word": dict(ic=1, oc=5, h=9, w=7, padding=VALID, in_zp=-128),
-    "rows_c2_3x2_stride2": dict(ic=2, oc=6, kh=3, kw=2, stride=(2, 2), h=11, w=10, in_zp=127),
-    "rows_c1_10x8_stride2": dict(ic=1, oc=8, kh=10, kw=8, stride=(2, 2), h=20, w=16, act=RELU),
-    "rows_c3_5x5_stride2_valid": dict(ic=3, oc=7, kh=5, kw=5, stride=(2, 2), h=11, w=11, padding=VALID),
-    "rows_c6_1x1": dict(ic=6, oc=10, kh=1, kw=1, h=5, w=5, per_channel=False),
 }
 
 
@@ -305,11 +298,6 @@ def test_conv2d_entry_points():
                                                                   "mcf_conv2d_s8_direct_clamp"]
     assert functions(conv_model(ic=3, oc=4))[:2] == ["mcf_conv2d_s8_im2col_full", "mcf_conv2d_s8_stack_full"]
     assert functions(conv_model(ic=1, oc=4, act=RELU))[1] == "mcf_conv2d_s8_stack_clamp"
-    # The row layout where its padding adds no group of four to the columns (1 channel, 3x3: 12 values,
-    # 4 groups either way), not for 3 channels, 3x3 (36 values: 10 groups instead of 8).
-    assert _lower(conv_model(ic=1, oc=4)).params["row_words"] == 1
-    assert _lower(conv_model(ic=3, oc=4, kh=5, kw=5, h=9, w=9)).params["row_words"] == 4
-    assert "row_words" not in _lower(conv_model(ic=3, oc=4)).params
     # Windows past the stack path's K = 128 (MCF_CONV2D_STACK_MAX_K) without scratch: the reference loop.
     assert functions(conv_model(ic=3, oc=4, kh=7, kw=7, h=9, w=9))[1] == "mcf_conv2d_s8_ref"
     # Filters taller than the direct path's 16 rows (MCF_CONV2D_DIRECT_MAX_ROWS) take the stack path (K <= 128).

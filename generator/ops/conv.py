@@ -193,15 +193,6 @@ def channel_pair_layout(w: np.ndarray) -> np.ndarray:
     return np.concatenate(out).astype(np.uint32)
 
 
-def row_layout(w: np.ndarray, row_words: int) -> np.ndarray:
-    """[oc, fh, fw, fc] int8 weights → [oc, fh * 4 * row_words]: each filter row's fw * fc weights followed
-    by zeros up to 4 * row_words, the values the row layout of conv2d_s8.h reads from the input."""
-    oc, fh, fw, fc = w.shape
-    out = np.zeros((oc, fh, 4 * row_words), dtype=w.dtype)
-    out[:, :, :fw * fc] = w.reshape(oc, fh, fw * fc)
-    return out.reshape(oc, -1)
-
-
 def depthwise_fast_layout(w: np.ndarray) -> np.ndarray:
     """[taps, channels] int8 depthwise weights → the layout of the depthwise_conv2d_s8 fast paths.
 
@@ -268,11 +259,6 @@ def window_overlap(op: Operator, geo: dict[str, int], in_c: int, out_c: int, fh:
     return {op.inputs[0]: shift}
 
 
-def conv2d_groups(k: int) -> int:
-    """Groups of four values in a column of K values (mcf_conv2d_groups of conv2d_s8.c: an even number)."""
-    return 2 * ((k + 7) // 8)
-
-
 def conv2d_scratch_bytes(k: int, filter_c: int) -> int:
     """MCF_CONV2D_SCRATCH_BYTES of conv2d_s8.h."""
     return 32 * ((k + 7) // 8) + (4 * ((k + 1) // 2) if filter_c % 4 else 0)
@@ -315,20 +301,12 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw * fc
     # The fast paths (im2col + blocked product, runtime/kernels/conv2d_s8.c) need two int16
     # columns of K values, and for channel counts that are not a multiple of 4 a staging copy:
-    # MCF_CONV2D_SCRATCH_BYTES. Grouped convolutions keep the reference loop. Channel counts that are
-    # not a multiple of 4 with contiguous filter rows (first layers on 1-3 channels) use the row layout
-    # when its padding adds no group to the columns: each filter row padded to whole words, read from the
-    # input a word at a time, no staging.
-    row_words = (fw * fc + 3) // 4 if groups == 1 and fc % 4 and geo["dilation_w"] == 1 else 0
-    if row_words and conv2d_groups(4 * row_words * fh) > conv2d_groups(fh * fw * fc):
-        row_words = 0
-    k_cols = 4 * row_words * fh if row_words else fh * fw * fc
-    scratch = conv2d_scratch_bytes(k_cols, 4 if row_words else fc) if groups == 1 else 0
+    # MCF_CONV2D_SCRATCH_BYTES. Grouped convolutions keep the reference loop.
+    scratch = conv2d_scratch_bytes(fh * fw * fc, fc) if groups == 1 else 0
     common = {**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "filter_c": fc,
-              "groups": groups, **params, **({"row_words": row_words} if row_words else {})}
+              "groups": groups, **params}
     geometry = f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
-    w_cols = row_layout(w, row_words) if row_words else w.reshape(oc, -1)
-    fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w_cols), fast_only=True)
+    fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
     # The entry point of the chosen path (conv2d_s8.h): only the paths a model uses are linked.
     act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
     if groups == 1 and fc % 4 == 0 and geo["dilation_w"] == 1 and fh <= CONV2D_DIRECT_MAX_ROWS:
@@ -338,7 +316,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
                            params={**common, "scratch": "0", "fast_layout": 1},
                            args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
                            consts=[*consts, fast_filter], macs=macs, comment=geometry + ", direct")
-    elif groups == 1 and k_cols <= CONV2D_STACK_MAX_K:
+    elif groups == 1 and fh * fw * fc <= CONV2D_STACK_MAX_K:
         # Without scratch, a small window (few input channels, e.g. a first layer on 1 or 3): the im2col
         # path with each pixel pair's columns on the stack.
         plain = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_stack_{act}",

@@ -84,12 +84,6 @@ static inline int32_t mcf_conv2d_groups(int32_t k)
     return ((k + 7) >> 3) << 1;
 }
 
-/* Values per column: K, or in the row layout (`row_words`) 4 * row_words per filter row. */
-static inline int32_t mcf_conv2d_k(const mcf_conv2d_params *p)
-{
-    return p->row_words > 0 ? 4 * p->row_words * p->filter_h : p->filter_h * p->filter_w * p->filter_c;
-}
-
 #if MCF_KERNELS_DSP
 /*
  * The 2x2 block's inner loop: for `x` walking the column words of two pixels ([pixel 0: 2 words]
@@ -174,74 +168,13 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_im2col(const mcf_conv2d_params *p, cons
 {
     const int32_t fc = p->filter_c; /* == input_c: the fast path runs for groups == 1 only */
     const int32_t in_row = p->input_w * fc;
-    const int32_t k_total = mcf_conv2d_k(p);
+    const int32_t k_total = p->filter_h * p->filter_w * fc;
     const int32_t offset = p->input_offset;
     int32_t ky_lo, ky_hi, kx_lo, kx_hi, ky, kx;
     uint32_t *dst = cols + 2 * lane;
     mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
     mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
-    if (p->row_words > 0) {
-        /* The row layout (dilation_w 1): each filter row is the 4 * row_words input bytes from its
-         * first tap on, read as words where the whole row is inside; values past the row's
-         * filter_w * fc meet zero weights. Taps outside the image are 0, as below. */
-        const int32_t words = p->row_words;
-        const int32_t lead = kx_lo * fc, end = kx_hi * fc;
-        const int8_t *in_end = in_b + p->input_h * in_row;
-#if MCF_KERNELS_DSP
-        const uint32_t offset2 = mcf_dup16(offset);
-#endif
-        for (ky = 0; ky < p->filter_h; ++ky) {
-            int32_t r;
-            if (ky < ky_lo || ky >= ky_hi) {
-                for (r = 0; r < words; ++r) {
-                    dst[0] = 0;
-                    dst[1] = 0;
-                    dst += 4;
-                }
-            } else {
-                const int32_t at = (iy0 + ky * p->dilation_h) * in_row + ix0 * fc; /* the row's first tap */
-                if (lead == 0 && end == p->filter_w * fc && in_end - (in_b + at) >= 4 * words) {
-                    const int8_t *x = in_b + at;
-                    for (r = 0; r < words; ++r) {
-#if MCF_KERNELS_DSP
-                        const uint32_t v = mcf_read_u32(x + 4 * r);
-                        dst[0] = mcf_sxtab16(offset2, v);
-                        dst[1] = mcf_sxtab16_ror8(offset2, v);
-#else
-                        const int32_t x0 = x[4 * r] + offset, x1 = x[4 * r + 1] + offset;
-                        const int32_t x2 = x[4 * r + 2] + offset, x3 = x[4 * r + 3] + offset;
-#if MCF_KERNELS_RV32 /* natural order, as below */
-                        dst[0] = ((uint32_t)x0 & 0xFFFFu) | ((uint32_t)x1 << 16);
-                        dst[1] = ((uint32_t)x2 & 0xFFFFu) | ((uint32_t)x3 << 16);
-#else
-                        dst[0] = ((uint32_t)x0 & 0xFFFFu) | ((uint32_t)x2 << 16);
-                        dst[1] = ((uint32_t)x1 & 0xFFFFu) | ((uint32_t)x3 << 16);
-#endif
-#endif
-                        dst += 4;
-                    }
-                } else { /* a border row, or its last word would pass the input's end: byte by byte */
-                    int32_t j;
-                    for (j = 0; j < 4 * words; j += 4) {
-                        uint32_t v[4];
-                        int32_t i;
-                        for (i = 0; i < 4; ++i) {
-                            v[i] = (j + i >= lead && j + i < end) ? (uint32_t)(in_b[at + j + i] + offset) & 0xFFFFu
-                                                                  : 0u;
-                        }
-#if MCF_KERNELS_RV32
-                        dst[0] = v[0] | (v[1] << 16);
-                        dst[1] = v[2] | (v[3] << 16);
-#else
-                        dst[0] = v[0] | (v[2] << 16);
-                        dst[1] = v[1] | (v[3] << 16);
-#endif
-                        dst += 4;
-                    }
-                }
-            }
-        }
-    } else if ((fc & 3) == 0) {
+    if ((fc & 3) == 0) {
         /* Every tap is whole groups of four channels: widen them four at a time. */
 #if MCF_KERNELS_DSP
         const uint32_t offset2 = mcf_dup16(offset);
@@ -446,7 +379,7 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
 static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, const uint32_t *cols,
                                                   const uint32_t *w, int8_t *out0, int8_t *out1, const int full)
 {
-    const int32_t groups = mcf_conv2d_groups(mcf_conv2d_k(p));
+    const int32_t groups = mcf_conv2d_groups(p->filter_h * p->filter_w * p->filter_c);
     const int32_t oc_count = p->output_c;
     const int32_t qstep = p->per_channel ? 1 : 0;
     const int32_t *mult = p->multiplier;
@@ -597,7 +530,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, con
                                                  const int8_t *filter, int8_t *output, mcf_conv2d_pair_fn pair,
                                                  uint32_t *columns)
 {
-    const int32_t k_total = mcf_conv2d_k(p);
+    const int32_t k_total = p->filter_h * p->filter_w * p->filter_c;
     const int32_t in_image = p->input_h * p->input_w * p->input_c;
     const int32_t oc_count = p->output_c;
     uint32_t *cols = columns; /* the scratch, a stack buffer, or (in place) found per pair below */
@@ -937,7 +870,7 @@ static int mcf_conv2d_direct_ok(const mcf_conv2d_params *p)
 static int mcf_conv2d_stack_ok(const mcf_conv2d_params *p)
 {
     return p->fast_layout && p->groups == 1 &&
-           mcf_conv2d_k(p) <= MCF_CONV2D_STACK_MAX_K;
+           p->filter_h * p->filter_w * p->filter_c <= MCF_CONV2D_STACK_MAX_K;
 }
 
 /* The im2col path with its columns on the stack (small windows: few input channels). */

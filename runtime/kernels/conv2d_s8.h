@@ -34,12 +34,6 @@
  *    (`inplace` bytes, MCF_CONV2D_SCRATCH_BYTES) live in bytes free at the time: the end of the
  *    output not written yet, else the start of the input already consumed (before the current
  *    window's first row). The input's bytes are overwritten.
- *  - row layout of the im2col and stack paths, when `row_words` > 0 (filter_c not a multiple of 4,
- *    dilation_w == 1: first layers on 1-3 channels): each filter row contributes the
- *    4 * row_words = 4 * ceil(filter_w * filter_c / 4) input bytes from its first tap on, widened a
- *    word at a time where the row lies inside the image (no per-value staging); the filter is
- *    padded the same way with zero weights, K = 4 * row_words * filter_h
- *    (mcuforge.generator.ops.conv.row_layout). The scratch then needs no staging part.
  *  - direct, when `scratch` is NULL and `fast_layout` is set (groups == 1, filter_c % 4 == 0,
  *    dilation_w == 1): four output channels of one pixel per pass, each window row read in place
  *    (x + input_offset widened four at a time). No scratch memory; about 1.4 times the im2col
@@ -76,7 +70,6 @@ typedef struct {
     int16_t *scratch;           /**< im2col columns for the fast paths, or NULL */
     int32_t fast_layout;        /**< without scratch: the direct fast path may run (see above) */
     int32_t inplace;            /**< bytes of in-place im2col columns (see above), or 0 */
-    int32_t row_words;          /**< im2col / stack paths: the row layout (below), or 0 */
 } mcf_conv2d_params;
 
 /** Scratch bytes of the fast paths: ceil(K / 4) groups of 4 int16, rounded up to an even

@@ -611,14 +611,14 @@ def bench(
     for m in models:
         if not m.is_file():
             raise UsageError(f"model not found: {m}")
-    device = None
-    if place is not None:  # each firmware measured on a free board-farm place of its board
+    device, slots = None, None
+    if place is not None:  # each firmware measured on a free board-farm place of its board; in parallel
         if peer_elf or vs or per_layer or port:
             raise UsageError("--place measures mcuforge's own builds on farm places",
                              hint="drop --peer-elf, --vs, --per-layer and --port")
         from .farm_cli import bench_on_places
 
-        board, device = bench_on_places(place, coordinator, board)
+        board, device, slots = bench_on_places(place, coordinator, board)
     with ui.err.status("benchmarking…") as status:
         def show(line: str) -> None:
             ui.debug(line)
@@ -626,7 +626,8 @@ def bench(
 
         rep = run_bench(models, board or ["mps2_an386"], vectors=vectors, seed=seed, workdir=workdir,
                         peers=parse_peers(peer_elf or []), vs_tflm=vs == "tflm", tflm_dir=tflm_dir,
-                        per_layer=per_layer, framework=framework, port=port, on_progress=show, device=device)
+                        per_layer=per_layer, framework=framework, port=port, on_progress=show, device=device,
+                        device_slots=slots)
     if as_json:
         _print_json(rep.to_json())
     else:

@@ -192,21 +192,31 @@ def list_places(
         ui.warning(s.describe())
 
 
-def bench_on_places(place: str, coordinator: str | None, boards: list[str] | None) -> tuple[list[str], Any]:
-    """`mcuforge bench --place`: the boards to benchmark (default: those of the matching places) and
-    the function that flashes each firmware onto a free place of its board and yields its port."""
+def bench_on_places(place: str, coordinator: str | None,
+                    boards: list[str] | None) -> tuple[list[str], Any, dict[str, int]]:
+    """`mcuforge bench --place`: the boards to benchmark (default: those of the matching places),
+    the function that flashes each firmware onto a free place of its board and yields its port, and
+    how many matching places of each board are free now (the firmwares measured at once)."""
     _require()
     from mcuforge.hil.farm import coordinator_address
     from mcuforge.hil.farm.places import FarmClient
 
+    with FarmClient(coordinator_address(coordinator)) as client:
+        infos = client.places(place)
     if not boards:
-        with FarmClient(coordinator_address(coordinator)) as client:
-            boards = sorted({i.board for i in client.places(place) if i.board})
+        boards = sorted({i.board for i in infos if i.board})
         if not boards:
             raise UsageError(f"--place {place}: no matching place says which board it has",
                              hint="give the boards with --board")
+    slots = {b: sum(1 for i in infos if i.board == b and i.available and not i.acquired) for b in boards}
 
-    def device(project: Path) -> Any:
-        return place_port(project, place, coordinator)
+    @contextmanager
+    def device(project: Path) -> Iterator[str]:  # called from several threads at once
+        from mcuforge.hil.farm.acquire import borrow_place
 
-    return boards, device
+        board, elf = _project_board_elf(project)
+        with borrow_place(place, board, elf, coordinator) as (info, url):
+            ui.info(f"place {info.name} ({board}) acquired and flashed with {elf.name}; serial port {url}")
+            yield url
+
+    return boards, device, slots

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -750,14 +751,16 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
               workdir: Path | None = None, peers: dict[str, Path] | None = None, vs_tflm: bool = False,
               tflm_dir: Path | None = None, per_layer: bool = False, framework: str | None = None,
               port: str | None = None, on_progress: Callable[[str], None] | None = None,
-              device: DevicePort | None = None) -> BenchReport:
+              device: DevicePort | None = None, device_slots: dict[str, int] | None = None) -> BenchReport:
     """Builds, runs and measures every (model, board); see the module docstring. With `vs_tflm`,
     also TFLite Micro (reference and CMSIS-NN kernels) from `tflm_dir` or $MCUFORGE_TFLM_DIR; without
     a tree the report says so in `notes` and measures mcuforge alone. With `per_layer`, a third build
     of the optimized kernels with the per-operator profile (MCF_PROFILE=1) runs the first vector and
     its profile goes into `BenchRow.profile` (the totals above come from the build without it).
     With `device` (a board-farm place, `mcuforge bench --place`), each firmware is measured where
-    `device(project)` flashed it instead of in a local emulator.
+    `device(project)` flashed it instead of in a local emulator; with `device_slots` (free places
+    per board), the firmwares are built first and then measured in parallel, at most that many of a
+    board at once.
 
     Emulated boards use the bare-metal cmake flavor. A board without emulator is a connected board:
     each firmware is built with `framework` (default: the board's own), flashed, and measured on
@@ -797,6 +800,7 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
     libs: dict[tuple[str, str], tp.TflmLibrary] = {}
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="mcuforge-bench-")
     root = Path(workdir) if workdir else Path(tmp.name)  # type: ignore[union-attr]
+    later: list[tuple[str, Callable[[], None]]] = []  # (board, measurement) when the places run them in parallel
     try:
         for model in models:
             model = Path(model)
@@ -816,8 +820,12 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
                         row = BenchRow(model.stem, board, int(m["macs"]), int(m["arena_bytes"]),
                                        int(m["lower_bound_bytes"]), vectors, builds["optimized"], builds["portable"])
                     prefix = f"{model.stem} on {board}, {variant}: "
-                    _measure(project, model_bytes, inputs, builds[variant], m["sources"], prefix, say, port=on_port,
-                             device=device)
+                    task = partial(_measure, project, model_bytes, inputs, builds[variant], m["sources"], prefix, say,
+                                   port=on_port, device=device)
+                    if device is not None and device_slots:
+                        later.append((board, task))
+                    else:
+                        task()
                     if variant == "optimized":
                         row.memory = ours_memory(project, board, m)
                 assert row is not None
@@ -836,7 +844,35 @@ def run_bench(models: Sequence[Path], boards: Sequence[str], *, vectors: int = 3
                     say(f"{model.stem} on {board}: running peer {peer_elf}")
                     row.peer = measure_peer(board, model.stem, peer_elf, vectors)
                 report.rows.append(row)
+        _in_parallel(later, device_slots or {})
     finally:
         if tmp is not None:
             tmp.cleanup()
     return report
+
+
+def _in_parallel(tasks: list[tuple[str, Callable[[], None]]], slots: dict[str, int]) -> None:
+    """Runs every (board, task), at most slots[board] of a board at once; the first error is raised
+    once every started task has ended (each releases its place itself)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not tasks:
+        return
+    gates = {b: threading.BoundedSemaphore(max(1, slots.get(b, 1))) for b, _ in tasks}
+
+    def gated(board: str, task: Callable[[], None]) -> None:
+        with gates[board]:
+            task()
+
+    with ThreadPoolExecutor(max_workers=max(1, sum(max(1, slots.get(b, 1)) for b in gates))) as pool:
+        futures = [pool.submit(gated, b, t) for b, t in tasks]
+        try:
+            errors = [f.exception() for f in futures]
+        except BaseException:  # Ctrl-C: nothing new starts; the running measurements end and release
+            for f in futures:
+                f.cancel()
+            raise
+    for err in errors:
+        if err is not None:
+            raise err

@@ -226,3 +226,38 @@ def test_memory_split_is_reported_without_tflm() -> None:
     md = mod.tflm_markdown(BenchReport([row]))
     assert md.startswith("| model | board | firmware | flash code B |")
     assert "| net | mps2_an386 | mcuforge | 4,000 | 900 | 300 | 64 | 2,500 (2,000) | 256 | 100 |" in md
+
+
+def test_farm_measurements_run_in_parallel_within_each_boards_free_places() -> None:
+    """`bench --place`: the measurements of a board run at once on its free places, no more than
+    there are; the first error is raised after every started measurement has ended."""
+    import threading
+    import time
+
+    from mcuforge.hil.bench import _in_parallel
+
+    lock = threading.Lock()
+    running = {"a": 0, "b": 0}
+    most = {"a": 0, "b": 0}
+    ended: list[str] = []
+
+    def task(board: str, fail: bool = False) -> None:
+        with lock:
+            running[board] += 1
+            most[board] = max(most[board], running[board])
+        time.sleep(0.2)
+        with lock:
+            running[board] -= 1
+            ended.append(board)
+        if fail:
+            raise RuntimeError("place lost")
+
+    started = time.monotonic()
+    _in_parallel([(b, lambda b=b: task(b)) for b in "aaaabb"], {"a": 2, "b": 1})
+    assert most == {"a": 2, "b": 1} and len(ended) == 6
+    assert time.monotonic() - started < 6 * 0.2 * 0.75  # 0.4 s for a, 0.4 s for b, side by side
+    ended.clear()
+    with pytest.raises(RuntimeError, match="place lost"):
+        _in_parallel([("a", lambda: task("a", fail=True)), ("a", lambda: task("a")), ("b", lambda: task("b"))],
+                     {"a": 1, "b": 1})
+    assert len(ended) == 3

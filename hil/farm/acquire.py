@@ -9,6 +9,7 @@ whatever happens (an error, Ctrl-C).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -58,6 +59,38 @@ def let_go(client: FarmClient, info: PlaceInfo) -> None:
         with suppress(PlaceServiceError):
             power_off_place(info.flasher_url)
     client.release(info.name)
+
+
+_sessions = threading.Lock()  # labgrid's gRPC client sessions cannot run side by side in several threads
+
+
+@contextmanager
+def borrow_place(pattern: str, board: str, elf: Path, coordinator: str | None = None) -> Iterator[tuple[PlaceInfo,
+                                                                                                         str]]:
+    """`hold_place` for threads measuring side by side (`bench --place`): a short session acquires
+    and flashes, another releases; in between the place stays acquired and no session is open."""
+    address = coordinator_address(coordinator)
+    with _sessions, FarmClient(address) as client:
+        (info,), _ = acquire_places(client, pattern, 1, {board})
+        try:
+            if info.serial_url is None:
+                raise FarmError(f"place {info.name} has no serial port (NetworkSerialPort) mcuforge can use")
+            flasher = flasher_for(client, info)
+            try:
+                flasher.flash(elf)
+            except PlaceServiceError as exc:
+                raise FarmError(f"flashing place {info.name} failed: {exc.message}") from None
+            finally:
+                flasher.close()
+        except BaseException:
+            let_go(client, info)
+            raise
+        client.keep(info.name)
+    try:
+        yield info, info.serial_url
+    finally:
+        with _sessions, FarmClient(address) as client:
+            let_go(client, info)
 
 
 @contextmanager

@@ -215,6 +215,11 @@ class FarmClient:
     def held(self) -> set[str]:
         return set(self._mine)
 
+    def keep(self, name: str) -> None:
+        """Leaves the place acquired when this session ends (another session of this process
+        releases it)."""
+        self._mine.discard(name)
+
     def _set_comment(self, name: str, comment: str) -> None:
         from labgrid.remote.generated import labgrid_coordinator_pb2 as pb
 

@@ -154,7 +154,7 @@ def test_conv2d_fold_overflow_falls_back():
     (dict(act=Activation.TANH), "fused activation TANH is not supported"),
     (dict(out_shape=(1, 7, 8, 4)), "does not match the computed [1, 8, 8, 4]"),
     (dict(per_channel=True, axis=3, ic=4, oc=4), "must be quantized along axis 0"),
-    (dict(in_dtype="int16"), "only int8 is supported"),
+    (dict(in_dtype="int16"), "this 16x8 operator takes int16 here"),  # int16 input, int8 output
     (dict(kh=5, kw=5, h=3, w=3, padding=VALID, out_shape=(1, 1, 1, 4)), "does not fit the 3x3 input"),
 ])
 def test_conv2d_rejects(kwargs, message):

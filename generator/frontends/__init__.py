@@ -34,7 +34,7 @@ def read_model(path: str | Path) -> Graph:
     fmt = model_format(path)
     if fmt == "onnx":
         try:
-            from . import onnx as frontend  # type: ignore[attr-defined]
+            from . import onnx as frontend
         except ImportError as exc:
             raise ModelError(f"{Path(path).name}: reading ONNX models needs the 'onnx' extra: "
                              "pip install 'mcuforge[onnx]'") from exc

@@ -123,6 +123,16 @@ def reject(op: Operator, why: str) -> UnsupportedModelError:
     return UnsupportedModelError(f"operator {op.index} ({op.opcode}): {why}")
 
 
+def unary_tensors(graph: Graph, op: Operator) -> tuple[Tensor, Tensor]:
+    """The input and output of an operator that has exactly one of each (the input present)."""
+    if len(op.inputs) != 1 or len(op.outputs) != 1:
+        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
+    inp = graph.op_inputs(op)[0]
+    if inp is None:
+        raise reject(op, "the input tensor is missing")
+    return inp, graph.op_outputs(op)[0]
+
+
 def require_int8(op: Operator, *tensors: Tensor | None) -> None:
     for t in tensors:
         if t is not None and t.dtype != "int8":

@@ -5,7 +5,7 @@ int16, int32 (not uint8) to int8, int16, int32; the same pairs are accepted here
 from __future__ import annotations
 
 from ..ir import Graph, Operator
-from .base import KernelCall, lowering, reject
+from .base import KernelCall, lowering, reject, unary_tensors
 from .signal_int32 import lower_cast_u32
 
 FROM = {"int8": -1, "int16": -2, "int32": -4}  # the element codes of cast.h
@@ -14,12 +14,7 @@ TO = {"int8": -1, "int16": -2, "int32": -4}
 
 @lowering("CAST")
 def lower_cast(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    if inp is None:
-        raise reject(op, "the input is missing")
+    inp, out = unary_tensors(graph, op)
     if {inp.dtype, out.dtype} == {"uint32", "int32"}:  # the audio preprocessor's (signal_int32.py)
         return lower_cast_u32(graph, op, inp, out)
     if inp.dtype not in FROM or out.dtype not in TO:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
-from .base import KernelCall, lowering, reject, require_int8
+from .base import KernelCall, lowering, reject, require_int8, unary_tensors
 from .softmax import softmax_scaling
 
 OUTPUT_SCALE = np.float32(16.0 / 256)
@@ -32,12 +32,7 @@ def log_softmax_scaling(input_scale: float) -> tuple[int, int, int, int, int]:
 
 @lowering("LOG_SOFTMAX")
 def lower_log_softmax(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    if inp is None:
-        raise reject(op, "the input tensor is missing")
+    inp, out = unary_tensors(graph, op)
     require_int8(op, inp, out)
     if inp.quant is not None and inp.quant.per_channel:
         raise reject(op, "the input must be quantized per tensor")

@@ -11,17 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Operator
-from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8, unary_tensors
 
 
 @lowering("LOOKUP_TABLE")
 def lower_lookup_table(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    if inp is None:
-        raise reject(op, "the input tensor is missing")
+    inp, out = unary_tensors(graph, op)
     require_int8(op, inp, out)
     if inp.size != out.size:
         raise reject(op, f"output shape {list(out.shape)} differs from the input shape {list(inp.shape)}")

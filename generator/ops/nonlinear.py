@@ -18,7 +18,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..quant import multiply_by_quantized_multiplier, tflite_round
 from . import fixedpoint as fp
-from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8, unary_tensors
 from .sigmoid16 import lower_sigmoid_s16
 
 INPUT_INTEGER_BITS = 4  # the rescaled input is Q4.27
@@ -63,12 +63,7 @@ def build_table(opcode: str, input_scale: float, input_zero_point: int) -> np.nd
 
 @lowering("LOGISTIC", "TANH")
 def lower_lut_activation(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    if inp is None:
-        raise reject(op, "the input tensor is missing")
+    inp, out = unary_tensors(graph, op)
     if inp.dtype == "int16":  # 16x8 (sigmoid16.py)
         return lower_sigmoid_s16(graph, op)
     require_int8(op, inp, out)

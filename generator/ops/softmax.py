@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
-from .base import KernelCall, lowering, reject, require_int8
+from .base import KernelCall, lowering, reject, require_int8, unary_tensors
 from .softmax_s16 import lower_softmax_s16
 
 # Integer bits of the Q5.26 scaled difference (TFLite's kScaledDiffIntegerBits).
@@ -40,12 +40,7 @@ def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int]:
 
 @lowering("SOFTMAX")
 def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    if inp is None:
-        raise reject(op, "the input tensor is missing")
+    inp, out = unary_tensors(graph, op)
     if inp.dtype == "int16":  # 16x8 (softmax_s16.py)
         return lower_softmax_s16(graph, op, inp, out)
     wide = out.dtype == "int16"  # int8 -> int16, scale 1/65536 and zero point -32768

@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from survey_cli import first_error, run_mcuforge
+
 # The installed command line, exactly as a user runs it.
-_MCUFORGE = [sys.executable, "-c", "import sys; from mcuforge.generator.cli import main; sys.exit(main())"]
 
 
 @dataclass
@@ -37,21 +37,9 @@ class ModelOutcome:
     reason: str = ""  # first line of the refusal or mismatch
 
 
-def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_MCUFORGE, *args], capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def _first_error(text: str) -> str:
-    for line in text.splitlines():
-        if line.startswith("error:"):
-            return line[len("error:"):].strip()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else ""
-
-
 def survey_model(path: Path, source: str, inputs: int = 3, timeout: float = 600.0) -> ModelOutcome:
     out = ModelOutcome(source=source, model=path.name)
-    r = _run(["inspect", "--json", str(path)], timeout)
+    r = run_mcuforge(["inspect", "--json", str(path)], timeout)
     out.inspect_rc = r.returncode
     if "Traceback" in r.stderr:
         out.crashed.append("inspect")
@@ -62,15 +50,15 @@ def survey_model(path: Path, source: str, inputs: int = 3, timeout: float = 600.
         if problems:
             out.reason = str(problems[0])
     except json.JSONDecodeError:
-        out.reason = _first_error(r.stderr)
+        out.reason = first_error(r.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        r = _run(["compile", str(path), "-o", str(Path(tmp) / "out")], timeout)
+        r = run_mcuforge(["compile", str(path), "-o", str(Path(tmp) / "out")], timeout)
         if "Traceback" in r.stderr:
             out.crashed.append("compile")
         out.compiled = r.returncode == 0
         if not out.compiled and not out.reason:
-            out.reason = _first_error(r.stderr)
-    r = _run(["validate", "--json", "--inputs", str(inputs), str(path)], timeout)
+            out.reason = first_error(r.stderr)
+    r = run_mcuforge(["validate", "--json", "--inputs", str(inputs), str(path)], timeout)
     if "Traceback" in r.stderr:
         out.crashed.append("validate")
     if out.compiled:
@@ -80,7 +68,7 @@ def survey_model(path: Path, source: str, inputs: int = 3, timeout: float = 600.
             if not out.bit_exact:
                 out.reason = out.reason or f"{result.get('bit_exact')}/{result.get('inputs')} bit-exact"
         except json.JSONDecodeError:
-            out.reason = out.reason or _first_error(r.stderr)
+            out.reason = out.reason or first_error(r.stderr)
     return out
 
 

@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-_MCUFORGE = [sys.executable, "-c", "import sys; from mcuforge.generator.cli import main; sys.exit(main())"]
+from survey_cli import first_error, run_mcuforge
 
 
 @dataclass
@@ -39,35 +38,23 @@ class OnnxOutcome:
     reason: str = ""
 
 
-def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_MCUFORGE, *args], capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def _first_error(text: str) -> str:
-    for line in text.splitlines():
-        if line.startswith("error:"):
-            return line[len("error:"):].strip()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else ""
-
-
 def survey_model(path: Path, inputs: int = 3, timeout: float = 900.0) -> OnnxOutcome:
     out = OnnxOutcome(model=path.name)
     with tempfile.TemporaryDirectory(prefix="mcuforge-onnx-zoo-") as tmp:
-        r = _run(["compile", str(path), "-o", str(Path(tmp) / "lib")], timeout)
+        r = run_mcuforge(["compile", str(path), "-o", str(Path(tmp) / "lib")], timeout)
     if "Traceback" in r.stderr:
         out.crashed.append("compile")
     if r.returncode != 0:
-        out.reason = _first_error(r.stderr)
+        out.reason = first_error(r.stderr)
         return out
     out.compiled = True
-    r = _run(["validate", "--json", "--inputs", str(inputs), str(path)], timeout)
+    r = run_mcuforge(["validate", "--json", "--inputs", str(inputs), str(path)], timeout)
     if "Traceback" in r.stderr:
         out.crashed.append("validate")
     try:
         res = json.loads(r.stdout)
     except json.JSONDecodeError:
-        out.reason = _first_error(r.stderr)
+        out.reason = first_error(r.stderr)
         return out
     if "error" in res:
         out.reason = res["error"]

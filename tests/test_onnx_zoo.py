@@ -8,24 +8,17 @@ models are third-party or exported from third-party code and never committed).
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
+from zoo_survey import survey_module
 
 ZOO = os.environ.get("MCUFORGE_ONNX_ZOO")
-_SURVEY = Path(__file__).resolve().parents[1] / "benchmarks" / "onnx_zoo.py"
 
 
 def _survey_module():
-    spec = importlib.util.spec_from_file_location("onnx_zoo", _SURVEY)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("onnx_zoo", mod)  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
+    return survey_module("onnx_zoo")
 
 
 def _models() -> list[Path]:

@@ -66,6 +66,27 @@ def firmware_path(root: Path, cfg: ProjectConfig, board: Board, env_name: str | 
     return root / ".pio" / "build" / env_name / ("program" if env_name == "native" else "firmware.elf")
 
 
+@dataclass(frozen=True)
+class BuiltProject:
+    """A project whose firmware has been built: where it is, its configuration and board, the ELF."""
+
+    root: Path
+    config: ProjectConfig
+    board: Board
+    elf: Path
+
+
+def built_project(project: Path) -> BuiltProject:
+    """The project's configuration, board and firmware; McuforgeError when it is not built yet."""
+    root = Path(project).resolve()
+    cfg = load_config(root)
+    board = load_board(cfg.board, _board_dirs(root, cfg))
+    elf = firmware_path(root, cfg, board)
+    if not elf.is_file():
+        raise McuforgeError(f"no firmware at {elf}", hint=f"run `mcuforge build {root}` first")
+    return BuiltProject(root, cfg, board, elf)
+
+
 def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path, env_name: str | None = None,
                   extra_cflags: Sequence[str] = ()) -> tuple[list[list[str]], Path, dict[str, str] | None]:
     """The commands that build the project, the ELF they produce, and the environment to use.

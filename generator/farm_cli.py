@@ -34,18 +34,10 @@ def _require(option: str = "--place") -> None:
 
 
 def _project_board_elf(project: Path) -> tuple[str, Path]:
-    from .boards import load_board
-    from .build import firmware_path
-    from .errors import McuforgeError
-    from .scaffold import _board_dirs, load_config
+    from .build import built_project
 
-    root = Path(project).resolve()
-    cfg = load_config(root)
-    board = load_board(cfg.board, _board_dirs(root, cfg))
-    elf = firmware_path(root, cfg, board)
-    if not elf.is_file():
-        raise McuforgeError(f"no firmware at {elf}", hint=f"run `mcuforge build {root}` first")
-    return board.id, elf
+    built = built_project(project)
+    return built.board.id, built.elf
 
 
 @contextmanager

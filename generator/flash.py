@@ -11,21 +11,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .boards import load_board
-from .build import _zephyr_env, firmware_path, pio_default_env, west_workspace
-from .errors import McuforgeError, UsageError
-from .scaffold import _board_dirs, load_config
+from .build import _zephyr_env, built_project, pio_default_env, west_workspace
+from .errors import UsageError
 from .tools import find_tool, stream_tool
 
 
 def flash_project(root: Path, *, port: str | None = None) -> Iterator[str]:
     """Yields progress lines; returns when flashing is done (or, for an emulator, on Ctrl-C)."""
-    root = Path(root).resolve()
-    cfg = load_config(root)
-    board = load_board(cfg.board, _board_dirs(root, cfg))
-    elf = firmware_path(root, cfg, board)
-    if not elf.is_file():
-        raise McuforgeError(f"no firmware at {elf}", hint=f"run `mcuforge build {root}` first")
+    built = built_project(root)
+    root, cfg, board, elf = built.root, built.config, built.board, built.elf
     if board.emulator is not None and port is None:
         from mcuforge.hil.emulator import start_emulator
 

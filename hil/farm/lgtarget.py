@@ -16,10 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from mcuforge.generator.boards import load_board
-from mcuforge.generator.build import firmware_path
-from mcuforge.generator.errors import McuforgeError
-from mcuforge.generator.scaffold import _board_dirs, load_config
+from mcuforge.generator.build import built_project
 
 from ..session import Session, open_session
 from . import DEFAULT_COORDINATOR, FarmError
@@ -48,11 +45,8 @@ def labgrid_session(env: Any, project: Path, *, timeout: float = 5.0, role: str 
 
     from . import labgrid_resources
 
-    root = Path(project).resolve()
-    cfg = load_config(root)
-    elf = firmware_path(root, cfg, load_board(cfg.board, _board_dirs(root, cfg)))
-    if not elf.is_file():
-        raise McuforgeError(f"no firmware at {elf}", hint=f"run `mcuforge build {root}` first")
+    built = built_project(project)
+    root, elf = built.root, built.elf
     place = _place_of(env, role)
     address = env.config.get_option("coordinator_address", os.environ.get("LG_COORDINATOR", DEFAULT_COORDINATOR))
     with ExitStack() as stack:

@@ -12,11 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mcuforge.generator.boards import load_board
-from mcuforge.generator.build import firmware_path
-from mcuforge.generator.errors import McuforgeError
+from mcuforge.generator.build import built_project
 from mcuforge.generator.frontends import read_model
-from mcuforge.generator.scaffold import _board_dirs, load_config
 
 from ..runner import VectorResult, load_vectors, random_vectors
 from . import coordinator_address
@@ -29,12 +26,8 @@ from .shard import FarmReport, Job, PlaceWorker, ResultStore, WorkQueue, merge, 
 
 def load_job(root: Path, *, vectors: Path | None, random: int, seed: int, tolerance: float) -> Job:
     """The project's firmware and vectors, checked before any place is acquired."""
-    root = Path(root).resolve()
-    cfg = load_config(root)
-    board = load_board(cfg.board, _board_dirs(root, cfg))
-    elf = firmware_path(root, cfg, board)
-    if not elf.is_file():
-        raise McuforgeError(f"no firmware at {elf}", hint=f"run `mcuforge build {root}` first")
+    built = built_project(root)
+    root, cfg, board, elf = built.root, built.config, built.board, built.elf
     graph = read_model(root / cfg.model)
     model_bytes = (root / cfg.model).read_bytes()
     vecs = load_vectors(graph, vectors) if vectors else []

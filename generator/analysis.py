@@ -26,6 +26,29 @@ class Buffer:
         return self.first <= other.last and other.first <= self.last
 
 
+def alias_root(aliases: dict[int, int], t: int) -> int:
+    """The tensor whose bytes `t` uses, following alias → source links. In a malformed graph the
+    links can loop (a view read before it is written); the walk then ends where the loop closes
+    (`alias_loop` finds such a loop, and the compiler refuses the graph)."""
+    seen: set[int] = set()
+    while t in aliases and t not in seen:
+        seen.add(t)
+        t = aliases[t]
+    return t
+
+
+def alias_loop(aliases: dict[int, int]) -> int | None:
+    """A tensor on a loop of alias links, or None when every chain ends in a tensor of its own."""
+    for start in aliases:
+        t, seen = start, set()
+        while t in aliases:
+            if t in seen:
+                return t
+            seen.add(t)
+            t = aliases[t]
+    return None
+
+
 def build_buffers(graph: Graph, aliases: dict[int, int], scratch: dict[int, int]) -> list[Buffer]:
     """Group tensors into buffers and compute lifetimes in execution order.
 
@@ -34,9 +57,7 @@ def build_buffers(graph: Graph, aliases: dict[int, int], scratch: dict[int, int]
     """
 
     def root(t: int) -> int:
-        while t in aliases:
-            t = aliases[t]
-        return t
+        return alias_root(aliases, t)
 
     n_steps = len(graph.operators)
     groups: dict[int, Buffer] = {}

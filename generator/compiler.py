@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .analysis import Buffer, build_buffers
+from .analysis import Buffer, alias_loop, build_buffers
 from .constfold import Folded, fold_constants
 from .errors import UnsupportedModelError
 from .ir import Graph
@@ -114,6 +114,10 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
     state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)
     aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
     steps = use_views(graph, steps, aliases, state)  # READ_VARIABLE outputs read in place where they can be
+    looped = alias_loop(aliases)
+    if looped is not None:
+        raise UnsupportedModelError(f"{graph.name}: tensor '{graph.tensors[looped].name}' is a view of itself "
+                                    "through a loop of reshapes (the graph reads a tensor before writing it)")
     add_variable_tensors(graph, state)  # SVDF / LSTM state tensors: in the state buffer too (ops/variable_tensors.py)
     steps, plan, buffers = choose_scratch(graph, steps, aliases, separate_io=separate_io,
                                           scratch_may_grow_arena=scratch_may_grow_arena)

@@ -102,3 +102,30 @@ def test_stateful_model_report() -> None:
     assert rep.supported, rep.problems
     assert rep.state_bytes == 32 and rep.subgraphs == 2
     assert {r.op for r in rep.ops} >= {"CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
+
+
+@pytest.mark.parametrize("ops", [[Op("RESHAPE", [1], [1])], [Op("RESHAPE", [2], [1]), Op("RESHAPE", [1], [2])]],
+                         ids=["itself", "two"])
+def test_reshapes_in_a_loop_are_refused_not_followed_forever(ops: list[Op]) -> None:
+    """A malformed graph whose views lead back to themselves (found by test_fuzz_reader, which then
+    never returned): inspect reports it and the compiler refuses it, in bounded time."""
+    import signal
+
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.errors import UnsupportedModelError
+
+    graph = parse_model(build([T((2,), "int8", 0.1, 0)] * 3, ops, [0], [1]), name="loop.tflite")
+
+    def too_long(signum: int, frame: object) -> None:
+        raise TimeoutError("the alias walk did not end")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(30)
+    try:
+        rep = inspect_graph(graph)
+        with pytest.raises(UnsupportedModelError, match="view of itself"):
+            compile_graph(graph)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not rep.supported and "view of itself" in rep.problems[0]

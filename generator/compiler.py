@@ -104,7 +104,7 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
             steps.append(done[op.index] if op.index in done else ops[op.opcode](graph, op))
         except UnsupportedModelError as exc:
             errors.append(exc.message)
-        except (IndexError, KeyError, ValueError, TypeError) as exc:
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError, AssertionError) as exc:
             # A lowering met an operator whose operands are not what the TFLite schema allows (a
             # damaged or hand-made file): refuse it by name rather than end in a traceback.
             errors.append(f"operator {op.index} ({op.opcode}): malformed operator "

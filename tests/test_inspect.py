@@ -129,3 +129,19 @@ def test_reshapes_in_a_loop_are_refused_not_followed_forever(ops: list[Op]) -> N
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert not rep.supported and "view of itself" in rep.problems[0]
+
+
+@pytest.mark.parametrize("opcode", ["FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "ADD", "MUL",
+                                    "SOFTMAX", "MEAN", "PAD", "CONCATENATION", "BATCH_MATMUL", "SVDF"])
+def test_operators_missing_their_inputs_are_refused(opcode: str) -> None:
+    """An operator whose required inputs are omitted (-1) is refused with one message, whatever its
+    lowering assumes (test_fuzz_reader found FULLY_CONNECTED ending in an AssertionError)."""
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.errors import McuforgeError
+
+    graph = parse_model(build([T((1, 4), "int8", 0.1, 0)] * 2, [Op(opcode, [0, -1, -1], [1])], [0], [1]),
+                        name="missing.tflite")
+    rep = inspect_graph(graph)
+    with pytest.raises(McuforgeError):
+        compile_graph(graph)
+    assert not rep.supported

@@ -30,7 +30,8 @@ def fc_fast_layout(w: np.ndarray) -> np.ndarray:
 def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
     inp, weights, bias = [*graph.op_inputs(op), None][:3]
     out = graph.op_outputs(op)[0]
-    assert inp is not None and weights is not None
+    if inp is None or weights is None:
+        raise reject(op, "the input and the weights are required")
     if inp.dtype == "int16":  # 16x8: int16 activations, int8 weights, int64 bias
         return lower_fully_connected_s16(graph, op)
     require_int8(op, inp, weights, out)

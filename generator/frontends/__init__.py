@@ -29,6 +29,20 @@ def model_format(path: str | Path) -> str:
     return _FRONTENDS.get(p.suffix.lower(), "tflite")
 
 
+def model_bytes(path: str | Path, kind: str) -> tuple[bytes, str]:
+    """The bytes and file name of a model file (`kind`: ".tflite", ".onnx" for the messages);
+    ModelError with one clear line when it is missing, a folder or unreadable."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelError(f"model file not found: {p}")
+    if p.is_dir():
+        raise ModelError(f"model path is a folder, not a model file ({kind}): {p}")
+    try:
+        return p.read_bytes(), p.name
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {p}: {exc.strerror}") from exc
+
+
 def read_model(path: str | Path) -> Graph:
     """Read any supported model file into the IR. Raises ModelError with one clear line."""
     fmt = model_format(path)
@@ -43,4 +57,4 @@ def read_model(path: str | Path) -> Graph:
     return tflite.read_model(path)
 
 
-__all__ = ["model_format", "read_model"]
+__all__ = ["model_bytes", "model_format", "read_model"]

@@ -105,16 +105,10 @@ Value = Act | Deq | QConst | Pending | FloatIn | np.ndarray
 
 def read_model(path: str | Path) -> Graph:
     """Read a quantized .onnx file. Raises ModelError with one clear line."""
-    p = Path(path)
-    if not p.exists():
-        raise ModelError(f"model file not found: {p}")
-    if p.is_dir():
-        raise ModelError(f"model path is a folder, not an .onnx file: {p}")
-    try:
-        buf = p.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"cannot read model file {p}: {exc.strerror}") from exc
-    return parse_model(buf, name=p.name)
+    from . import model_bytes
+
+    buf, name = model_bytes(path, ".onnx")
+    return parse_model(buf, name=name)
 
 
 def parse_model(buf: bytes, name: str = "model.onnx") -> Graph:

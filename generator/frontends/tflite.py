@@ -73,16 +73,10 @@ def _opcode_name(code: Any) -> str:
 
 def read_model(path: str | Path) -> Graph:
     """Read and structurally validate a .tflite file. Raises ModelError with one clear line."""
-    p = Path(path)
-    if not p.exists():
-        raise ModelError(f"model file not found: {p}")
-    if p.is_dir():
-        raise ModelError(f"model path is a folder, not a .tflite file: {p}")
-    try:
-        buf = p.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"cannot read model file {p}: {exc.strerror}") from exc
-    return parse_model(buf, name=p.name)
+    from . import model_bytes
+
+    buf, name = model_bytes(path, ".tflite")
+    return parse_model(buf, name=name)
 
 
 def parse_model(buf: bytes, name: str = "model.tflite") -> Graph:

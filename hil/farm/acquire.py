@@ -73,24 +73,32 @@ def borrow_place(pattern: str, board: str, elf: Path, coordinator: str | None = 
     with _sessions, FarmClient(address) as client:
         (info,), _ = acquire_places(client, pattern, 1, {board})
         try:
-            if info.serial_url is None:
-                raise FarmError(f"place {info.name} has no serial port (NetworkSerialPort) mcuforge can use")
-            flasher = flasher_for(client, info)
-            try:
-                flasher.flash(elf)
-            except PlaceServiceError as exc:
-                raise FarmError(f"flashing place {info.name} failed: {exc.message}") from None
-            finally:
-                flasher.close()
+            url = _flash(client, info, elf)
         except BaseException:
             let_go(client, info)
             raise
         client.keep(info.name)
     try:
-        yield info, info.serial_url
+        yield info, url
     finally:
         with _sessions, FarmClient(address) as client:
             let_go(client, info)
+
+
+def _flash(client: FarmClient, info: PlaceInfo, elf: Path) -> str:
+    """Flash an acquired place and give its serial URL; FarmError when it has no usable serial port
+    or flashing fails."""
+    if info.serial_url is None:
+        raise FarmError(f"place {info.name} has no serial port (NetworkSerialPort) mcuforge can use",
+                        hint="export the board's UART; see docs/farm.md")
+    flasher = flasher_for(client, info)
+    try:
+        flasher.flash(elf)
+    except PlaceServiceError as exc:
+        raise FarmError(f"flashing place {info.name} failed: {exc.message}") from None
+    finally:
+        flasher.close()
+    return info.serial_url
 
 
 @contextmanager
@@ -101,17 +109,8 @@ def hold_place(pattern: str, board: str, elf: Path, coordinator: str | None = No
     with FarmClient(coordinator_address(coordinator)) as client:
         (info,), _ = acquire_places(client, pattern, 1, {board})
         try:
-            if info.serial_url is None:
-                raise FarmError(f"place {info.name} has no serial port (NetworkSerialPort) mcuforge can use",
-                                hint="export the board's UART; see docs/farm.md")
-            flasher = flasher_for(client, info)
-            try:
-                flasher.flash(elf)
-            except PlaceServiceError as exc:
-                raise FarmError(f"flashing place {info.name} failed: {exc.message}") from None
-            finally:
-                flasher.close()
-            yield info, info.serial_url
+            url = _flash(client, info, elf)
+            yield info, url
         finally:
             if keep_running:
                 client.release(info.name)

@@ -180,17 +180,27 @@ def junit_cases(path: Path) -> list[tuple[str, str, str, bool]]:
 
 
 def test_two_models_sharded_over_three_places(farm: Farm, projects: list[Path], tmp_path: Path) -> None:
-    started = time.monotonic()
-    for p in projects:  # one after the other, each on its own local emulator
-        proc = mcuforge("test", str(p), "--random", "20")
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    sequential = time.monotonic() - started
+    def one_after_another() -> float:
+        started = time.monotonic()
+        for p in projects:  # one after the other, each on its own local emulator
+            proc = mcuforge("test", str(p), "--random", "20")
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        return time.monotonic() - started
 
     junit = tmp_path / "farm.xml"
-    started = time.monotonic()
-    proc = mcuforge("test", *map(str, projects), "--place", "emu", "--places", "3", "--random", "20",
-                    "--junit", str(junit), "--json", env=farm.env)
-    parallel = time.monotonic() - started
+
+    def on_the_farm() -> tuple[float, subprocess.CompletedProcess[str]]:
+        started = time.monotonic()
+        proc = mcuforge("test", *map(str, projects), "--place", "emu", "--places", "3", "--random", "20",
+                        "--junit", str(junit), "--json", env=farm.env)
+        return time.monotonic() - started, proc
+
+    sequential = one_after_another()
+    parallel, proc = on_the_farm()
+    if parallel >= sequential:  # a few seconds each: on a busy runner, time both once more, keep the best
+        sequential = min(sequential, one_after_another())
+        again, proc = on_the_farm()
+        parallel = min(parallel, again)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     assert report["passed"] == 40 and report["failed"] == 0 and sorted(report["places"]) == PLACES

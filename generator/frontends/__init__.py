@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from ..ir import Graph
+from .files import model_bytes
 
 # suffix → front-end module name (inside this package)
 _FRONTENDS = {".tflite": "tflite", ".onnx": "onnx"}
@@ -27,20 +28,6 @@ def model_format(path: str | Path) -> str:
     if len(head) >= 8 and head[4:8] == b"TFL3":
         return "tflite"
     return _FRONTENDS.get(p.suffix.lower(), "tflite")
-
-
-def model_bytes(path: str | Path, kind: str) -> tuple[bytes, str]:
-    """The bytes and file name of a model file (`kind`: ".tflite", ".onnx" for the messages);
-    ModelError with one clear line when it is missing, a folder or unreadable."""
-    p = Path(path)
-    if not p.exists():
-        raise ModelError(f"model file not found: {p}")
-    if p.is_dir():
-        raise ModelError(f"model path is a folder, not a model file ({kind}): {p}")
-    try:
-        return p.read_bytes(), p.name
-    except OSError as exc:
-        raise ModelError(f"cannot read model file {p}: {exc.strerror}") from exc
 
 
 def read_model(path: str | Path) -> Graph:

@@ -105,7 +105,7 @@ Value = Act | Deq | QConst | Pending | FloatIn | np.ndarray
 
 def read_model(path: str | Path) -> Graph:
     """Read a quantized .onnx file. Raises ModelError with one clear line."""
-    from . import model_bytes
+    from .files import model_bytes
 
     buf, name = model_bytes(path, ".onnx")
     return parse_model(buf, name=name)

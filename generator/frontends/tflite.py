@@ -73,7 +73,7 @@ def _opcode_name(code: Any) -> str:
 
 def read_model(path: str | Path) -> Graph:
     """Read and structurally validate a .tflite file. Raises ModelError with one clear line."""
-    from . import model_bytes
+    from .files import model_bytes
 
     buf, name = model_bytes(path, ".tflite")
     return parse_model(buf, name=name)

@@ -157,13 +157,38 @@ def test_maxpool(pads):
     assert "MAX_POOL_2D" in check(quantize(m, "qdq", "int8", reduce_range=True))
 
 
-@pytest.mark.parametrize(("include", "act"), [(0, "int8"), (1, "uint8")])
-def test_average_pool(include, act):
-    m = after_conv([node("AveragePool", ["c"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
-                         count_include_pad=include)], (1, 4, 6, 6), (1, 4, 6, 6))
-    # count_include_pad=1 is a PAD then a VALID pool, exact; the average over the taps inside
-    # the image does not have onnxruntime's output stage yet (one step)
-    check(quantize(m, "qdq", act, reduce_range=True), steps=1 - include)
+@pytest.mark.parametrize(("include", "act", "ceil", "fmt"), [(0, "int8", 0, "qdq"), (1, "uint8", 1, "qdq"),
+                                                          (0, "uint8", 1, "qoperator"), (1, "int8", 0, "qoperator")])
+def test_average_pool(include, act, ceil, fmt):
+    """onnxruntime's QLinearAveragePool sums in float32: bit-exact with count_include_pad 0 and 1,
+    ceil_mode, int8 (which onnxruntime runs as uint8 in QDQ models) and uint8."""
+    o = 4 if ceil else 3
+    m = after_conv([node("AveragePool", ["c"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2],
+                         count_include_pad=include, ceil_mode=ceil)], (1, 4, 6, 6), (1, 4, o, o))
+    assert "AVERAGE_POOL_2D" in check(quantize(m, fmt, act, reduce_range=True))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+def test_qlinear_average_pool_rescales(dtype):
+    """A QLinearAveragePool whose output scale and zero point differ from its input's."""
+    from onnx_builder import quantized_model
+
+    def model(x_scale: float) -> bytes:
+        n = [node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             node("QLinearAveragePool", ["xq", "xs", "xz", "ys", "yz"], ["yq"], domain="com.microsoft",
+                  kernel_shape=[2, 3], strides=[1, 2], pads=[0, 1, 1, 1]),
+             node("DequantizeLinear", ["yq", "ys", "yz"], ["y"])]
+        return quantized_model(n, {"x": ((1, 3, 5, 7), np.float32)}, {"y": ((1, 3, 5, 4), np.float32)},
+                               {"xs": np.float32(x_scale), "xz": np.array(5, dtype), "ys": np.float32(0.0037),
+                                "yz": np.array(11, dtype)})
+
+    assert "AVERAGE_POOL_2D" in check(model(0.0113), count=4)
+
+
+def test_max_pool_ceil_mode():
+    m = after_conv([node("MaxPool", ["c"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)], (1, 3, 8, 8),
+                   (1, 3, 4, 4))
+    assert "MAX_POOL_2D" in check(quantize(m, "qdq", "uint8", reduce_range=True))
 
 
 @pytest.mark.parametrize(("op", "fmt"), [("GlobalAveragePool", "qdq"), ("GlobalAveragePool", "qoperator"),

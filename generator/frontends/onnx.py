@@ -240,6 +240,10 @@ class _Importer:
             if tt.HasField("shape"):
                 self.shapes[vi.name] = tuple(int(d.dim_value) for d in tt.shape.dim)
         self.node_name = ""
+        # outputs onnxruntime computes as uint8 (int8 here, zero point - 128): every QuantizeLinear of a
+        # QDQ model (on x86 onnxruntime turns int8 QDQ pairs into uint8 ones, QDQS8ToU8Transformer),
+        # uint8 outputs of QOperator nodes
+        self.uint8_out: set[str] = set()
 
     # ---- IR building -----------------------------------------------------------------------
     def error(self, why: str) -> UnsupportedModelError:
@@ -550,6 +554,7 @@ class _Importer:
         x = ins[0]
         s, z = self.out_quant(node, ins, 1)
         name = node.output[0]
+        self.uint8_out.add(name)
         if isinstance(x, FloatIn):
             out = self.act_tensor(name, x.shape, s, z)
             self.op("QUANTIZE", [x.tensor], [out], requant="float32")  # half to even, as QuantizeLinear
@@ -931,35 +936,75 @@ class _Importer:
 
     def avgpool(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
                 act: str) -> Act:
-        x = self.to_nhwc(self.deq(ins[0], f"the {node.op_type} input"))
+        """AveragePool / GlobalAveragePool → MEAN or AVERAGE_POOL_2D with onnxruntime's float32
+        arithmetic: a window covering the whole unpadded image is onnxruntime's integer global
+        average (MEAN), any other its float32 QLinearAveragePool (generator/ops/pooling_f32.py)."""
+        x = self.deq(ins[0], f"the {node.op_type} input")
+        one_d = len(x.shape) == 3
+        if one_d:
+            x, shape = self.as_2d(x, name), (shape[0], shape[1], 1, shape[2])
+        x = self.to_nhwc(x)
         if len(x.shape) != 4:
-            raise self.error("only 2-D pooling (4-D NCHW input) is supported")
-        n, c, h, w = x.shape
+            raise self.error("only 1-D and 2-D pooling (3-D or 4-D input) is supported")
+        _n, _c, h, w = x.shape
         out_shape = (shape[0], shape[2], shape[3], shape[1])
         out = self.act_tensor(name, out_shape, s, z)
-        if node.op_type == "GlobalAveragePool":
+        a = _attrs(node)
+        k, strides, p = self.pool_geometry(node, a, (h, w), shape[2:])
+        if node.op_type == "GlobalAveragePool" or ((k[0], k[1]) == (h, w) and not any(p)):
             axes = self.const(name + "/axes", np.array([1, 2]), "int32")
             self.op("MEAN", [x.tensor, axes], [out], keep_dims=True, requant="float32")
-            return Act(out, shape, True)
-        a = _attrs(node)
-        k = list(a["kernel_shape"])
-        strides = list(a.get("strides", [1, 1]))
-        if int(a.get("ceil_mode", 0)):
-            raise self.error("AveragePool with ceil_mode=1 is not supported")
-        pads = self.pads(a, (h, w), (k[0], k[1]), strides, [1, 1])
-        src = x.tensor
-        if int(a.get("count_include_pad", 0)) and (pads.get("padding") == "SAME" or "pads" in pads):
-            # padding counted in the average: pad with the zero point (real 0), then pool VALID
-            p = pads.get("pads") or self.same_pads((h, w), (k[0], k[1]), strides)
-            padded = (n, h + p[0] + p[2], w + p[1] + p[3], c)
-            si, zi = self.quant_of(x)
-            t = self.act_tensor(name + "/padded", padded, si, zi)
-            pt = self.const(name + "/paddings", np.array([[0, 0], [p[0], p[2]], [p[1], p[3]], [0, 0]]), "int32")
-            self.op("PAD", [src, pt], [t])
-            src, pads = t, {"padding": "VALID"}
-        self.op("AVERAGE_POOL_2D", [src], [out], filter_height=k[0], filter_width=k[1], stride_h=strides[0],
-                stride_w=strides[1], fused_activation_function=act, requant="float32", **pads)
-        return Act(out, shape, True)
+            res = self.post_clamp(Act(out, shape, True), self.activation_bounds(act, out), name)
+            return self.as_1d(res, name) if one_d else res
+        self.op("AVERAGE_POOL_2D", [x.tensor], [out], filter_height=k[0], filter_width=k[1], stride_h=strides[0],
+                stride_w=strides[1], fused_activation_function=act, requant="float32", pads=p,
+                count_include_pad=bool(int(a.get("count_include_pad", 0))),
+                zero_point_shift=128 if name in self.uint8_out else 0)
+        return self.as_1d(Act(out, shape, True), name) if one_d else Act(out, shape, True)
+
+    def as_2d(self, a: Act, name: str) -> Act:
+        """A 3-D (N, C, L) activation as the 4-D (N, C, 1, L) a 2-D operator reads (a RESHAPE: a view)."""
+        a = self.to_onnx(a)
+        n, c, length = a.shape
+        s, z = self.quant_of(a)
+        shape = (n, c, 1, length)
+        out = self.act_tensor(name + "/2d", shape, s, z)
+        self.op("RESHAPE", [a.tensor, self.const(name + "/2d_shape", np.array(shape), "int32")], [out],
+                new_shape=list(shape))
+        return Act(out, shape)
+
+    def as_1d(self, a: Act, name: str) -> Act:
+        """The (N, C, 1, L) result of a 2-D operator as the 3-D (N, C, L) ONNX value."""
+        a = self.to_onnx(a)
+        n, c, _, length = a.shape
+        s, z = self.quant_of(a)
+        shape = (n, c, length)
+        out = self.act_tensor(name + "/1d", shape, s, z)
+        self.op("RESHAPE", [a.tensor, self.const(name + "/1d_shape", np.array(shape), "int32")], [out],
+                new_shape=list(shape))
+        return Act(out, shape)
+
+    def pool_geometry(self, node: Any, a: dict[str, Any], size: tuple[int, int],
+                      out_hw: tuple[int, ...]) -> tuple[list[int], list[int], tuple[int, int, int, int]]:
+        """(kernel, strides, explicit pads (top, left, bottom, right)) of a 2-D pool; a ceil_mode
+        pool's extra last window is more bottom / right padding (its taps lie outside the input)."""
+        if node.op_type in ("GlobalAveragePool", "GlobalMaxPool"):
+            return [size[0], size[1]], [1, 1], (0, 0, 0, 0)
+        k = [int(v) for v in a["kernel_shape"]]
+        strides = [int(v) for v in a.get("strides", [1] * len(k))]
+        if any(d != 1 for d in a.get("dilations", [1] * len(k))):
+            raise self.error(f"{node.op_type} with dilations is not supported")
+        if len(k) == 1:
+            k, strides = [1, k[0]], [1, strides[0]]
+            pads1 = [int(v) for v in a.get("pads", [0, 0])]
+            a = {**a, "pads": [0, pads1[0], 0, pads1[1]]}
+        pd = self.pads(a, size, (k[0], k[1]), strides, [1, 1])
+        p = pd.get("pads") or (self.same_pads(size, (k[0], k[1]), strides) if pd.get("padding") == "SAME"
+                               else (0, 0, 0, 0))
+        top, left, bottom, right = p
+        bottom = max(bottom, (out_hw[0] - 1) * strides[0] + k[0] - size[0] - top)
+        right = max(right, (out_hw[1] - 1) * strides[1] + k[1] - size[1] - left)
+        return k, strides, (top, left, bottom, right)
 
     def same_pads(self, size: tuple[int, int], k: tuple[int, int], strides: list[int]) -> tuple[int, ...]:
         tl = []
@@ -1049,25 +1094,21 @@ class _Importer:
         self.values[name] = Deq(res)
 
     def maxpool(self, node: Any, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
-        if len(a.shape) != 4:
-            raise self.error("only 2-D pooling (4-D NCHW input) is supported")
         if len(node.output) > 1 and node.output[1]:
             raise self.error("MaxPool's Indices output is not supported")
+        one_d = len(a.shape) == 3
+        if one_d:
+            a, shape = self.as_2d(a, name), (shape[0], shape[1], 1, shape[2])
+        if len(a.shape) != 4:
+            raise self.error("only 1-D and 2-D pooling (3-D or 4-D input) is supported")
         x = self.to_nhwc(a)
         s, z = self.quant_of(x)
-        _n, _c, h, w = x.shape
-        if node.op_type == "GlobalMaxPool":
-            k, strides, pads = [h, w], [1, 1], {"padding": "VALID"}
-        else:
-            k = list(attrs["kernel_shape"])
-            strides = list(attrs.get("strides", [1, 1]))
-            if int(attrs.get("ceil_mode", 0)) or any(d != 1 for d in attrs.get("dilations", [1, 1])):
-                raise self.error("MaxPool with ceil_mode or dilations is not supported")
-            pads = self.pads(attrs, (h, w), (k[0], k[1]), strides, [1, 1])
+        k, strides, p = self.pool_geometry(node, attrs, (x.shape[2], x.shape[3]), shape[2:])
         out = self.act_tensor(name, (shape[0], shape[2], shape[3], shape[1]), s, z)
         self.op("MAX_POOL_2D", [x.tensor], [out], filter_height=k[0], filter_width=k[1], stride_h=strides[0],
-                stride_w=strides[1], fused_activation_function="NONE", **pads)
-        return Act(out, shape, True)
+                stride_w=strides[1], fused_activation_function="NONE",
+                **({"pads": p} if any(p) else {"padding": "VALID"}))
+        return self.as_1d(Act(out, shape, True), name) if one_d else Act(out, shape, True)
 
     def concat(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
         acts = []
@@ -1284,6 +1325,8 @@ class _Importer:
                 raise self.error(f"{op} with channels_last=1 is not supported")
             x = self.qact(node, ins, 0, f"{op}'s x")
             s, z = self.out_quant_at(node, ins, 3)
+            if len(ins) > 4 and isinstance(ins[4], np.ndarray) and ins[4].dtype == np.uint8:
+                self.uint8_out.add(name)
             float_node.op_type = "AveragePool" if op == "QLinearAveragePool" else "GlobalAveragePool"
             float_node.attribute.extend([])
             return self.compute(float_node, [x], shape, name, s, z, None)

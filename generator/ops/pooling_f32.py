@@ -1,0 +1,98 @@
+"""AVERAGE_POOL_2D with onnxruntime's float32 arithmetic (`options["requant"] = "float32"`).
+
+onnxruntime's QLinearAveragePool (which the DequantizeLinear -> AveragePool -> QuantizeLinear
+pattern of a QDQ model becomes) dequantizes the input to float32, sums each window in float32,
+divides by the float32 count (the taps inside the input, or the whole window with
+count_include_pad), divides by the output scale, adds the zero point in float32 and rounds half to
+even. Input and output quantizations may differ. Here: the 256-entry dequantization table (numpy
+float32), the geometry and the clamp; runtime/kernels/pooling_s8_f32.c sums in onnxruntime's order.
+
+Option keys the ONNX front end sets: `pads` (top, left, bottom, right; a ceil_mode pool has its
+extra bottom / right rows in them), `count_include_pad`, and `zero_point_shift` (128 where the
+model's activations are uint8: onnxruntime adds the uint8 zero point before rounding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Operator
+from ..overlap import window_min_shift
+from ..quant import activation_range
+from .base import ConstArray, ConstRef, KernelCall, explicit_padding, padding_offsets, reject, require_int8
+
+_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+def dequant_table(scale: float, zero_point: int) -> np.ndarray:
+    """float32(scale) * float32(x - zero_point) for every int8 x, indexed by x's byte (onnxruntime's
+    dequantize_value: the difference is an exact integer in float32, the product rounds once)."""
+    x = np.arange(-128, 128, dtype=np.int32)
+    values = np.float32(scale) * (x - zero_point).astype(np.float32)
+    table = np.zeros(256, dtype=np.float32)
+    table[x & 0xFF] = values
+    return table
+
+
+def _inside(size: int, out: int, stride: int, pad: int, filt: int) -> int:
+    """The fewest window taps inside the input along one axis."""
+    return min(min(filt, size - (o * stride - pad)) - max(0, pad - o * stride) for o in range(out))
+
+
+def lower_avgpool_f32(graph: Graph, op: Operator) -> KernelCall:
+    if len(op.inputs) != 1 or len(op.outputs) != 1:
+        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
+    inp = graph.op_inputs(op)[0]
+    out = graph.op_outputs(op)[0]
+    assert inp is not None
+    require_int8(op, inp, out)
+    assert inp.quant is not None and out.quant is not None
+    if inp.quant.per_channel or out.quant.per_channel:
+        raise reject(op, "input and output must be quantized per tensor")
+    if len(inp.shape) != 4 or len(out.shape) != 4:
+        raise reject(op, f"input and output must be 4-D NHWC, got {list(inp.shape)} and {list(out.shape)}")
+    opts = op.options
+    sh, sw = int(opts.get("stride_h", 0)), int(opts.get("stride_w", 0))
+    fh, fw = int(opts.get("filter_height", 0)), int(opts.get("filter_width", 0))
+    if min(sh, sw, fh, fw) < 1:
+        raise reject(op, f"strides and filter sizes must be >= 1, got stride {sh}x{sw}, filter {fh}x{fw}")
+    act = opts.get("fused_activation_function", "NONE")
+    if act not in _ACTIVATIONS:
+        raise reject(op, f"fused activation {act} is not supported (only {', '.join(_ACTIVATIONS)})")
+    shift = int(opts.get("zero_point_shift", 0))
+    if shift not in (0, 128):
+        raise reject(op, f"zero_point_shift must be 0 or 128, got {shift}")
+    n, h, w, c = inp.shape
+    if opts.get("pads") is not None:
+        oh, pad_top, ow, pad_left = explicit_padding(op, opts["pads"], (h, w), (fh, fw), (sh, sw), (1, 1))
+    else:
+        padding = opts.get("padding", "SAME")
+        if padding not in ("SAME", "VALID"):
+            raise reject(op, f"unsupported padding {padding!r}")
+        oh, pad_top = padding_offsets(padding, h, fh, sh, 1)
+        ow, pad_left = padding_offsets(padding, w, fw, sw, 1)
+    if oh < 1 or ow < 1 or tuple(out.shape) != (n, oh, ow, c):
+        raise reject(op, f"output shape {list(out.shape)} does not match the computed [{n}, {oh}, {ow}, {c}]")
+    if _inside(h, oh, sh, pad_top, fh) < 1 or _inside(w, ow, sw, pad_left, fw) < 1:
+        raise reject(op, "a pooling window lies entirely in the padding")
+    act_min, act_max = activation_range(act, out.scale, out.zero_point)
+    return KernelCall(
+        op=op,
+        kernel="pooling_s8_f32",
+        function="mcf_avgpool_s8_f32",
+        params_type="mcf_avgpool_f32_params",
+        params={
+            "batches": n, "input_h": h, "input_w": w, "channels": c, "output_h": oh, "output_w": ow,
+            "stride_h": sh, "stride_w": sw, "filter_h": fh, "filter_w": fw, "pad_top": pad_top,
+            "pad_left": pad_left, "count": fh * fw if opts.get("count_include_pad") else 0,
+            "output_scale": float(np.float32(out.scale)), "zero_point": float(out.zero_point + shift),
+            "offset": -shift, "act_min": act_min, "act_max": act_max, "dequant": ConstRef("dequant"),
+        },
+        args=[op.inputs[0], op.outputs[0]],
+        consts=[ConstArray("dequant", "float", dequant_table(inp.scale, inp.zero_point))],
+        comment=f", {fh}x{fw} window, stride {sh}x{sw}, onnxruntime's float32 arithmetic",
+        # pooling_s8_f32.c: output pixels in raster order, every channel of one pixel from its window
+        overlap={op.inputs[0]: window_min_shift(
+            batches=n, input_h=h, input_w=w, input_c=c, output_h=oh, output_w=ow, output_c=c, stride_h=sh,
+            stride_w=sw, pad_top=pad_top, pad_left=pad_left, filter_h=fh, filter_w=fw)},
+    )

@@ -10,7 +10,8 @@ such models are refused here as TFLite Micro refuses them.
 The hidden and cell states (inputs 18 and 19) are variable tensors: they live in the model's state
 buffer (ops/variable_tensors.py) and carry over between invokes. The kernel needs 4 x units int16
 of scratch for the gate values of one sequence element (TFLite Micro: four batch x units buffers),
-and room for the input row and hidden state sign-extended to 16 bits (its DSP path).
+and room for the input row and hidden state as int16 (the fast paths' dot products, which read every
+gate matrix in the blocked layout of the 16x8 fully connected kernels).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..quant import quantize_multiplier
 from .base import ConstArray, ConstRef, KernelCall, ScratchRef, lowering, reject
-from .fully_connected_s16 import reduced_multipliers
+from .fully_connected_s16 import fc_s16_fast_layout, reduced_multipliers
 from .sigmoid16 import _checked_log2, sigmoid_table
 
 # Input slots: gate order forget, input, cell, output.
@@ -34,6 +35,12 @@ _UNSUPPORTED = {9: "peephole (cell-to-input) weights", 10: "peephole (cell-to-fo
                 22: "cell layer-norm coefficients", 23: "output layer-norm coefficients"}
 GATE_SCALE = 2.0 ** -12  # Q3.12: the gates before their sigmoid/tanh
 ACTIVATED_SCALE = 2.0 ** -15  # Q0.15: after it
+
+
+def lstm_scratch_bytes(depth: int, units: int) -> int:
+    """The gates of one sequence element (4 x units int16), then the input row and the hidden state
+    as int16 padded to whole groups of four (the fast paths' dot products read them)."""
+    return 8 * units + 2 * (-(-depth // 4) * 4 + -(-units // 4) * 4)
 
 
 def _mul_rescale(s1: float, s2: float, out: float) -> tuple[int, int]:
@@ -151,7 +158,9 @@ def lower_lstm(graph: Graph, op: Operator) -> KernelCall:
         in_step, in_batch, out_step, out_batch = batches * depth, depth, batches * units, units
     else:  # [batch][time][features]
         in_step, in_batch, out_step, out_batch = depth, steps * depth, units, steps * units
-    w_all = np.concatenate([w.data.reshape(-1) for w in weights]).astype(np.int8)  # type: ignore[union-attr]
+    # every matrix in the blocked layout of the 16x8 dot product (lstm_s8.h), read by every build
+    w_all = np.concatenate([fc_s16_fast_layout(w.data.reshape(w.shape))  # type: ignore[union-attr]
+                            for w in weights]).astype(np.int8)
     wide = x.dtype == "int16"
     return KernelCall(
         op=op,
@@ -171,7 +180,7 @@ def lower_lstm(graph: Graph, op: Operator) -> KernelCall:
         args=[op.inputs[0], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0]],
         consts=[ConstArray("rescale", "int32_t", np.array(rescale, np.int32)),
                 ConstArray("table", "uint16_t", sigmoid_table()), ConstArray("weights", "int8_t", w_all), bias_arr],
-        scratch_bytes=4 * units * 2 + 8 * (depth // 4 + units // 4),  # gates; int8 rows widened for SMLAD
+        scratch_bytes=lstm_scratch_bytes(depth, units),
         macs=batches * steps * 4 * units * (depth + units),
         comment=f", {'time' if time_major else 'batch'}-major, {steps} steps x {batches} batches, "
                 f"{'16x8' if wide else 'int8'} (states in the state buffer)",

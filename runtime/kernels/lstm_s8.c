@@ -1,12 +1,14 @@
 /* lstm_s8.c - integer UNIDIRECTIONAL_SEQUENCE_LSTM (see lstm_s8.h). One sequence element at a
  * time: the four gates' pre-activations go to the scratch (4 * units int16), then each unit's
  * cell and hidden value are updated from its own four gate values, so the old hidden state is
- * read only while the gates are computed and can be overwritten afterwards. On cores with the DSP
- * extension (int8) the input row and the hidden state are sign-extended once per element into the
- * rest of the scratch and the gate products take two weights per SMLAD, two units per pass. */
+ * read only while the gates are computed and can be overwritten afterwards. Fast builds first
+ * copy the input row and the hidden state as int16 into the rest of the scratch; the gate products
+ * are then the 16x8 dot products of the fully connected kernels (mcf_dot_s16.h), four units per
+ * pass. */
 #include "lstm_s8.h"
 
 #include "mcf_common.h"
+#include "mcf_dot_s16.h"
 #include "mcf_dsp.h"
 
 static inline int32_t mcf_lstm_sat16(int32_t v)
@@ -76,24 +78,12 @@ static void mcf_lstm_update(const mcf_lstm_params *p, int16_t *cell)
     }
 }
 
-static inline int32_t mcf_lstm_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
+/* Weight (u, k) of a gate matrix with `cols4` columns (a multiple of 4) in the blocked layout of
+ * lstm_s8.h: blocks of four units, per block groups of four columns, per group four bytes per unit
+ * in the order w0, w2, w1, w3 (the layout of mcf_dot_s16.h). */
+static inline int32_t mcf_lstm_weight(const int8_t *m, int32_t cols4, int32_t u, int32_t k)
 {
-    int32_t acc = 0;
-    int32_t k;
-    for (k = 0; k < n; ++k) {
-        acc += (int32_t)w[k] * x[k];
-    }
-    return acc;
-}
-
-static inline int64_t mcf_lstm_dot_s16(const int8_t *w, const int16_t *x, int32_t n)
-{
-    int64_t acc = 0;
-    int32_t k;
-    for (k = 0; k < n; ++k) {
-        acc += (int32_t)w[k] * x[k];
-    }
-    return acc;
+    return m[(u >> 2) * 4 * cols4 + (k >> 2) * 16 + (u & 3) * 4 + (((k & 1) << 1) | ((k & 3) >> 1))];
 }
 
 /* TFLite Micro's 64-bit rescaling with the 16-bit multiplier and right shift s (see lstm_s8.h). */
@@ -102,86 +92,117 @@ static inline int32_t mcf_lstm_rescale64(int64_t acc, int32_t m16, int32_t s)
     return (int32_t)((acc * m16 + ((int64_t)1 << (s - 1))) >> s);
 }
 
-#if MCF_KERNELS_DSP
-/* The whole groups of four of an int8 vector, sign-extended once per sequence element: per group
- * the word (v0, v2) then the word (v1, v3), the lanes SXTB16 gives a word of four weights. */
-static void mcf_lstm_widen(const int8_t *v, int32_t n, uint32_t *out)
-{
-    int32_t k;
-    for (k = 0; k + 4 <= n; k += 4) {
-        const uint32_t w = mcf_read_u32(v + k);
-        out[0] = mcf_sxtb16(w);
-        out[1] = mcf_sxtb16_ror8(w);
-        out += 2;
-    }
-}
-
-/* Two rows of int8 weights times one widened vector (SMLAD: two products per instruction). */
-static inline void mcf_lstm_dot2(const int8_t *w0, const int8_t *w1, const uint32_t *vw, const int8_t *v,
-                                 int32_t n, int32_t *acc0, int32_t *acc1)
-{
-    int32_t a0 = *acc0;
-    int32_t a1 = *acc1;
-    int32_t k;
-    for (k = 0; k + 4 <= n; k += 4) {
-        const uint32_t ve = vw[0];
-        const uint32_t vo = vw[1];
-        const uint32_t x0 = mcf_read_u32(w0 + k);
-        const uint32_t x1 = mcf_read_u32(w1 + k);
-        a0 = mcf_smlad(mcf_sxtb16(x0), ve, a0);
-        a0 = mcf_smlad(mcf_sxtb16_ror8(x0), vo, a0);
-        a1 = mcf_smlad(mcf_sxtb16(x1), ve, a1);
-        a1 = mcf_smlad(mcf_sxtb16_ror8(x1), vo, a1);
-        vw += 2;
-    }
-    for (; k < n; ++k) {
-        a0 += (int32_t)w0[k] * v[k];
-        a1 += (int32_t)w1[k] * v[k];
-    }
-    *acc0 = a0;
-    *acc1 = a1;
-}
-#endif
-
 static inline int16_t mcf_lstm_gate_s8(const int32_t *rs, int32_t a, int32_t b)
 {
     return (int16_t)mcf_lstm_sat16(mcf_lstm_sat16(mcf_requantize(a, rs[0], rs[1]))
                                    + mcf_lstm_sat16(mcf_requantize(b, rs[2], rs[3])));
 }
 
+static inline int16_t mcf_lstm_gate_s16(const int32_t *rs, int64_t a, int64_t b)
+{
+    return (int16_t)mcf_lstm_sat16(mcf_lstm_sat16(mcf_lstm_rescale64(a, rs[0], rs[1]))
+                                   + mcf_lstm_sat16(mcf_lstm_rescale64(b, rs[2], rs[3])));
+}
+
+#if MCF_KERNELS_FAST
+/* The gate products of one sequence element from the input row x and the hidden state h, both as
+ * int16 padded with zeros to whole groups of four (x: d4 values, h: n4) at 4-byte boundaries: for
+ * each gate, blocks of four units, each block two calls of the 16x8 dot product of mcf_dot_s16.h
+ * (two SMLAD per four products on DSP cores). int8 LSTMs sum in int32 as TFLite Micro does
+ * (wrapping); int16 ones sum at most 64 groups (256 products, each at most 2^22) in int32 at a time
+ * before the 64-bit sums. */
+static void mcf_lstm_gates_fast(const mcf_lstm_params *p, const int16_t *x, const int16_t *h, int32_t wide)
+{
+    const int32_t n = p->units;
+    const int32_t d4 = (p->input_size + 3) & ~3;
+    const int32_t n4 = (n + 3) & ~3;
+    int32_t g, u, k;
+    for (g = 0; g < 4; ++g) {
+        const int8_t *w = p->weights + g * n4 * d4;
+        const int8_t *r = p->weights + 4 * n4 * d4 + g * n4 * n4;
+        const int32_t *rs = p->rescale + 4 * g;
+        int16_t *gate = p->scratch + g * n;
+        for (u = 0; u < n; u += 4, w += 4 * d4, r += 4 * n4) {
+            const int32_t m = MCF_MIN(4, n - u);
+            int32_t a[4], b[4];
+            if (!wide) {
+                const int32_t *bi = p->bias32 + g * n + u;
+                const int32_t *br = p->bias32 + (4 + g) * n + u;
+                mcf_dot_s16_groups_aligned(x, w, d4 >> 2, a);
+                mcf_dot_s16_groups_aligned(h, r, n4 >> 2, b);
+                for (k = 0; k < m; ++k) {
+                    gate[u + k] = mcf_lstm_gate_s8(rs, (int32_t)((uint32_t)bi[k] + (uint32_t)a[k]),
+                                                   (int32_t)((uint32_t)br[k] + (uint32_t)b[k]));
+                }
+            } else {
+                const int64_t *bi = p->bias64 + g * n + u;
+                const int64_t *br = p->bias64 + (4 + g) * n + u;
+                int64_t sa[4] = {0, 0, 0, 0}, sb[4] = {0, 0, 0, 0};
+                int32_t q, e;
+                for (q = 0; q < (d4 >> 2); q = e) {
+                    e = MCF_MIN(d4 >> 2, q + 64);
+                    mcf_dot_s16_groups_aligned(x + 4 * q, w + 16 * q, e - q, a);
+                    for (k = 0; k < 4; ++k) {
+                        sa[k] += a[k];
+                    }
+                }
+                for (q = 0; q < (n4 >> 2); q = e) {
+                    e = MCF_MIN(n4 >> 2, q + 64);
+                    mcf_dot_s16_groups_aligned(h + 4 * q, r + 16 * q, e - q, b);
+                    for (k = 0; k < 4; ++k) {
+                        sb[k] += b[k];
+                    }
+                }
+                for (k = 0; k < m; ++k) {
+                    gate[u + k] = mcf_lstm_gate_s16(rs, bi[k] + sa[k], br[k] + sb[k]);
+                }
+            }
+        }
+    }
+}
+
+/* n int8 values as int16 at dst, zeros up to n4 (a multiple of 4, dst 4-byte aligned). */
+static void mcf_lstm_widen_s8(const int8_t *v, int32_t n, int32_t n4, int16_t *dst)
+{
+    int32_t k = 0;
+    for (; k < n; ++k) {
+        dst[k] = v[k];
+    }
+    for (; k < n4; ++k) {
+        dst[k] = 0;
+    }
+}
+
+static void mcf_lstm_widen_s16(const int16_t *v, int32_t n, int32_t n4, int16_t *dst)
+{
+    int32_t k = 0;
+    for (; k < n; ++k) {
+        dst[k] = v[k];
+    }
+    for (; k < n4; ++k) {
+        dst[k] = 0;
+    }
+}
+#else
 static void mcf_lstm_gates_s8(const mcf_lstm_params *p, const int8_t *x, const int8_t *h)
 {
     const int32_t n = p->units;
     const int32_t d = p->input_size;
-    int32_t g;
-#if MCF_KERNELS_DSP
-    uint32_t *xw = (uint32_t *)(void *)(p->scratch + 4 * n);
-    uint32_t *hw = xw + 2 * (d / 4);
-    mcf_lstm_widen(x, d, xw);
-    mcf_lstm_widen(h, n, hw);
-#endif
+    const int32_t d4 = (d + 3) & ~3;
+    const int32_t n4 = (n + 3) & ~3;
+    int32_t g, u, k;
     for (g = 0; g < 4; ++g) {
-        const int8_t *w = p->weights + g * n * d;
-        const int8_t *r = p->weights + 4 * n * d + g * n * n;
-        const int32_t *rs = p->rescale + 4 * g;
-        const int32_t *bi = p->bias32 + g * n;
-        const int32_t *br = p->bias32 + (4 + g) * n;
-        int32_t u = 0;
-#if MCF_KERNELS_DSP
-        for (; u + 2 <= n; u += 2) {
-            int32_t a0 = bi[u];
-            int32_t a1 = bi[u + 1];
-            int32_t b0 = br[u];
-            int32_t b1 = br[u + 1];
-            mcf_lstm_dot2(w + u * d, w + (u + 1) * d, xw, x, d, &a0, &a1);
-            mcf_lstm_dot2(r + u * n, r + (u + 1) * n, hw, h, n, &b0, &b1);
-            p->scratch[g * n + u] = mcf_lstm_gate_s8(rs, a0, b0);
-            p->scratch[g * n + u + 1] = mcf_lstm_gate_s8(rs, a1, b1);
-        }
-#endif
-        for (; u < n; ++u) {
-            p->scratch[g * n + u] = mcf_lstm_gate_s8(rs, bi[u] + mcf_lstm_dot_s8(w + u * d, x, d),
-                                                     br[u] + mcf_lstm_dot_s8(r + u * n, h, n));
+        const int8_t *w = p->weights + g * n4 * d4;
+        const int8_t *r = p->weights + 4 * n4 * d4 + g * n4 * n4;
+        for (u = 0; u < n; ++u) {
+            int32_t a = p->bias32[g * n + u], b = p->bias32[(4 + g) * n + u];
+            for (k = 0; k < d; ++k) {
+                a += mcf_lstm_weight(w, d4, u, k) * x[k];
+            }
+            for (k = 0; k < n; ++k) {
+                b += mcf_lstm_weight(r, n4, u, k) * h[k];
+            }
+            p->scratch[g * n + u] = mcf_lstm_gate_s8(p->rescale + 4 * g, a, b);
         }
     }
 }
@@ -190,25 +211,35 @@ static void mcf_lstm_gates_s16(const mcf_lstm_params *p, const int16_t *x, const
 {
     const int32_t n = p->units;
     const int32_t d = p->input_size;
-    int32_t g;
+    const int32_t d4 = (d + 3) & ~3;
+    const int32_t n4 = (n + 3) & ~3;
+    int32_t g, u, k;
     for (g = 0; g < 4; ++g) {
-        const int8_t *w = p->weights + g * n * d;
-        const int8_t *r = p->weights + 4 * n * d + g * n * n;
-        const int32_t *rs = p->rescale + 4 * g;
-        const int64_t *bi = p->bias64 + g * n;
-        const int64_t *br = p->bias64 + (4 + g) * n;
-        int32_t u;
+        const int8_t *w = p->weights + g * n4 * d4;
+        const int8_t *r = p->weights + 4 * n4 * d4 + g * n4 * n4;
         for (u = 0; u < n; ++u) {
-            const int32_t a = mcf_lstm_sat16(mcf_lstm_rescale64(bi[u] + mcf_lstm_dot_s16(w + u * d, x, d), rs[0], rs[1]));
-            const int32_t b = mcf_lstm_sat16(mcf_lstm_rescale64(br[u] + mcf_lstm_dot_s16(r + u * n, h, n), rs[2], rs[3]));
-            p->scratch[g * n + u] = (int16_t)mcf_lstm_sat16(a + b);
+            int64_t a = p->bias64[g * n + u], b = p->bias64[(4 + g) * n + u];
+            for (k = 0; k < d; ++k) {
+                a += mcf_lstm_weight(w, d4, u, k) * x[k];
+            }
+            for (k = 0; k < n; ++k) {
+                b += mcf_lstm_weight(r, n4, u, k) * h[k];
+            }
+            p->scratch[g * n + u] = mcf_lstm_gate_s16(p->rescale + 4 * g, a, b);
         }
     }
 }
+#endif
 
 void mcf_lstm_s8(const mcf_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell, int8_t *output)
 {
     const int32_t n = p->units;
+#if MCF_KERNELS_FAST
+    const int32_t d4 = (p->input_size + 3) & ~3;
+    const int32_t n4 = (n + 3) & ~3;
+    int16_t *xw = p->scratch + 4 * n; /* 4-byte aligned: the scratch is */
+    int16_t *hw = xw + d4;
+#endif
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = hidden + b * n;
@@ -217,7 +248,13 @@ void mcf_lstm_s8(const mcf_lstm_params *p, const int8_t *input, int8_t *hidden, 
         for (t = 0; t < p->steps; ++t) {
             int8_t *out = output + b * p->output_batch + t * p->output_step;
             int32_t u;
+#if MCF_KERNELS_FAST
+            mcf_lstm_widen_s8(input + b * p->input_batch + t * p->input_step, p->input_size, d4, xw);
+            mcf_lstm_widen_s8(h, n, n4, hw);
+            mcf_lstm_gates_fast(p, xw, hw, 0);
+#else
             mcf_lstm_gates_s8(p, input + b * p->input_batch + t * p->input_step, h);
+#endif
             mcf_lstm_update(p, c);
             for (u = 0; u < n; ++u) {
                 h[u] = (int8_t)p->scratch[u];
@@ -230,6 +267,12 @@ void mcf_lstm_s8(const mcf_lstm_params *p, const int8_t *input, int8_t *hidden, 
 void mcf_lstm_s16(const mcf_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell, int16_t *output)
 {
     const int32_t n = p->units;
+#if MCF_KERNELS_FAST
+    const int32_t d4 = (p->input_size + 3) & ~3;
+    const int32_t n4 = (n + 3) & ~3;
+    int16_t *xw = p->scratch + 4 * n; /* 4-byte aligned: the scratch is */
+    int16_t *hw = xw + d4;
+#endif
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
         int16_t *h = hidden + b * n;
@@ -238,7 +281,13 @@ void mcf_lstm_s16(const mcf_lstm_params *p, const int16_t *input, int16_t *hidde
         for (t = 0; t < p->steps; ++t) {
             int16_t *out = output + b * p->output_batch + t * p->output_step;
             int32_t u;
+#if MCF_KERNELS_FAST
+            mcf_lstm_widen_s16(input + b * p->input_batch + t * p->input_step, p->input_size, d4, xw);
+            mcf_lstm_widen_s16(h, n, n4, hw);
+            mcf_lstm_gates_fast(p, xw, hw, 1);
+#else
             mcf_lstm_gates_s16(p, input + b * p->input_batch + t * p->input_step, h);
+#endif
             mcf_lstm_update(p, c);
             for (u = 0; u < n; ++u) {
                 h[u] = p->scratch[u];

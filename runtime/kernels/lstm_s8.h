@@ -20,6 +20,11 @@
  * multiplier and shift of the input product, then of the recurrent product: with 32-bit sums
  * (int8) TFLite's Q31 multiplier and shift (> 0 left); with 64-bit sums (int16) the multiplier
  * rounded to 16 bits and the right shift 15 - shift.
+ * Each weight matrix ([units][cols]) is stored in the layout of mcf_dot_s16.h, for every build:
+ * units padded to n4 (a multiple of 4) with zero rows, columns to a multiple of 4 (d4 for the input
+ * matrices, n4 for the recurrent ones) with zeros; blocks of four units, per block groups of four
+ * columns, per group four bytes per unit in the order w0, w2, w1, w3. W_g starts at g * n4 * d4,
+ * R_g at 4 * n4 * d4 + g * n4 * n4.
  */
 typedef struct {
     int32_t batches;
@@ -44,10 +49,10 @@ typedef struct {
     int32_t cell_tanh_shift;
     const int32_t *rescale;       /**< [4][4]: input multiplier, shift, recurrent multiplier, shift */
     const uint16_t *table;        /**< sigmoid(i/24) in Q0.16, 256 entries */
-    const int8_t *weights;        /**< W_f, W_i, W_c, W_o [units][input_size], then R_f .. R_o [units][units] */
+    const int8_t *weights;        /**< W_f, W_i, W_c, W_o, then R_f .. R_o, each blocked (see below) */
     const int32_t *bias32;        /**< int8: [2][4][units], input then recurrent bias (else NULL) */
     const int64_t *bias64;        /**< int16: the same in 64 bits (else NULL) */
-    int16_t *scratch;             /**< 4 * units int16, then 8 * (input_size / 4 + units / 4) bytes, in the arena */
+    int16_t *scratch;             /**< 4 * units int16, then d4 + n4 int16 (fast builds), in the arena */
 } mcf_lstm_params;
 
 /** int8 input, hidden state and output (32-bit gate sums). */

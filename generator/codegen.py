@@ -23,11 +23,11 @@ from . import __version__
 from .compiler import CompiledModel
 from .errors import UsageError
 from .ir import Tensor
-from .ops.base import Alias, ConstArray, ConstRef, FastOr, KernelCall, ScratchRef
+from .ops.base import Alias, ConstArray, ConstRef, FastOr, KernelCall, ScratchRef, StateRef
 from .resources import runtime_dir
 
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float",
-           "uint32": "uint32_t", "uint64": "uint64_t"}
+           "uint32": "uint32_t", "uint64": "uint64_t", "bool": "uint8_t"}
 DTYPE_ENUM = {"int8": "MCF_DTYPE_INT8", "uint8": "MCF_DTYPE_UINT8", "int16": "MCF_DTYPE_INT16",
               "int32": "MCF_DTYPE_INT32", "float32": "MCF_DTYPE_FLOAT32"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -230,6 +230,8 @@ class _Emitter:
             elif isinstance(v, ScratchRef):
                 base, offset = self._scratch_expr(call.op.index)
                 v = f"({v.ctype} *)(void *)&{base}[{offset}]"
+            elif isinstance(v, StateRef):  # the operator's own state (ops/variable_tensors.py)
+                v = f"({v.ctype} *)(void *)&{self.p}_state[{self.cm.state.private[call.op.index]}]"
             elif isinstance(v, float):
                 v = c_float(v)
             elif isinstance(v, bool):

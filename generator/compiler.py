@@ -23,7 +23,7 @@ from .planner import Plan, fit_in_gaps, plan_memory
 _ACTIVATION_TYPES = {"int8", "uint8", "int16", "float32", "int32"}
 # Types that live only inside the graph (TFLite Micro's signal operators' spectra and channels):
 # the generated model's tensor table and the device protocol have no code for them.
-_INTERNAL_TYPES = {"uint32", "uint64"}
+_INTERNAL_TYPES = {"uint32", "uint64", "bool"}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .ops.variables import subgraph_problems
 
 _SHOWN_INDICES = 6  # operator numbers listed per unsupported opcode before "…"
 SIGNAL_PREFIX = "CUSTOM:Signal"
-SIGNAL_TYPES = {"uint32", "uint64"}  # allowed between signal operators only
+SIGNAL_TYPES = {"uint32", "uint64", "bool"}  # allowed between signal operators only (bool: output_valid)
 ETHOS_U = "CUSTOM:ethos-u"
 
 

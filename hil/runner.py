@@ -15,7 +15,7 @@ import numpy as np
 
 from mcuforge.generator.errors import UsageError
 from mcuforge.generator.ir import NUMPY_DTYPES, Graph
-from mcuforge.generator.ops.variable_tensors import add_variable_tensors, current_values, variable_tensors
+from mcuforge.generator.ops.variable_tensors import add_variable_tensors, current_values, keeps_state
 from mcuforge.generator.ops.variables import is_stateful, last_assignments, plan_state
 from mcuforge.generator.references import open_reference
 from mcuforge.generator.sensor.pipeline import Pipeline
@@ -146,7 +146,7 @@ def run_vectors(device: Device, graph: Graph, model_bytes: bytes, vectors: list[
     in the middle of a stream loses the state: that vector fails and the stream starts again.
     After each vector of a stream the device's state buffer is read back (READ_TENSOR kind 2) and
     every variable compared with the value TFLite Micro assigned it: the state must match too."""
-    stateful = is_stateful(graph) or bool(variable_tensors(graph))
+    stateful = is_stateful(graph) or keeps_state(graph)
     ref = open_reference(model_bytes, graph, keep_tensors=stateful)
     n_out = len(graph.outputs)
     plan = add_variable_tensors(graph, plan_state(graph)) if stateful else None

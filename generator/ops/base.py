@@ -57,7 +57,16 @@ class ScratchRef:
     ctype: str = "int16_t"
 
 
-ParamValue = int | float | str | ConstRef | ScratchRef
+@dataclass(frozen=True)
+class StateRef:
+    """Reference, inside a parameter struct, to the operator's own state in the model's state buffer
+    (TFLite Micro's persistent buffers of a stateful kernel, see ops/variable_tensors.py
+    `operator_states`); codegen writes its address as `(ctype *)` into the struct field."""
+
+    ctype: str = "int16_t"
+
+
+ParamValue = int | float | str | ConstRef | ScratchRef | StateRef
 
 
 @dataclass

@@ -5,7 +5,8 @@ reads and overwrites. TFLite Micro gives each one persistent memory and fills it
 interpreter is set up (and on reset): with the tensor's zero point for int8 tensors that have one,
 with zero bytes otherwise. mcuforge places these tensors in the same static state buffer as the
 resource variables (ops/variables.py), after them: they are never in the arena, init() and
-`<prefix>_reset_state()` fill them, and the operator works on them in place.
+`<prefix>_reset_state()` fill them, and the operator works on them in place. The stateful signal
+operators' own state (their ring buffers: ops/signal_stream.py `operator_states`) follows, zeroed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from ..analysis import Buffer
 from ..ir import Graph
 from .signal_filterbank import state_outputs
+from .signal_stream import operator_states
 from .variables import STATE_ALIGNMENT, StatePlan, Variable
 
 
@@ -43,8 +45,18 @@ def add_variable_tensors(graph: Graph, plan: StatePlan) -> StatePlan:
         plan.variables.append(Variable(name=t.name, dtype=t.dtype, shape=t.shape, offset=offset,
                                        initial=np.full(t.nbytes, fill, np.uint8)))
         offset = _align(offset + t.nbytes)
+    for st in operator_states(graph):  # stateful signal operators' own state (ops/signal_stream.py)
+        plan.private[st.op] = offset
+        plan.variables.append(Variable(name=st.name, dtype="uint8", shape=(st.nbytes,), offset=offset,
+                                       initial=np.zeros(st.nbytes, np.uint8), private=True))
+        offset = _align(offset + st.nbytes)
     plan.bytes = offset
     return plan
+
+
+def keeps_state(graph: Graph) -> bool:
+    """Whether variable tensors or operators' own state carry over between invokes (a stream)."""
+    return bool(variable_tensors(graph) or operator_states(graph))
 
 
 def current_values(graph: Graph, plan: StatePlan) -> dict[int, int]:

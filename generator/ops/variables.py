@@ -44,6 +44,9 @@ class Variable:
     shape: tuple[int, ...]
     offset: int = 0
     initial: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))  # uint8, nbytes long
+    # An operator's own state (TFLite Micro keeps it in a kernel's persistent buffer, not in a
+    # tensor): no reference value to compare it with; the outputs over a stream show it.
+    private: bool = False
 
     @property
     def nbytes(self) -> int:
@@ -64,6 +67,8 @@ class StatePlan:
     bytes: int  # size of the state buffer
     # READ_VARIABLE outputs read straight from the state buffer (no copy): tensor → resource tensor
     views: dict[int, int] = field(default_factory=dict)
+    # operator index → byte offset of its own state (ops/variable_tensors.py, operator_states)
+    private: dict[int, int] = field(default_factory=dict)
 
     def location(self, tensor: int) -> int:
         """Byte offset in the state buffer of a resource tensor's variable, or of a view's."""

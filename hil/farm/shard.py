@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from mcuforge.generator.ir import Graph
-from mcuforge.generator.ops.variable_tensors import variable_tensors
+from mcuforge.generator.ops.variable_tensors import keeps_state
 from mcuforge.generator.ops.variables import is_stateful
 
 from ..device import Device, DeviceError
@@ -52,7 +52,7 @@ class Job:
 
     @property
     def stateful(self) -> bool:
-        return is_stateful(self.graph) or bool(variable_tensors(self.graph))
+        return is_stateful(self.graph) or keeps_state(self.graph)
 
 
 @dataclass

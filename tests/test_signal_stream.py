@@ -1,0 +1,169 @@
+"""TFLite Micro's stateful signal operators (CUSTOM:SignalFramer, SignalStacker, SignalDelay,
+SignalOverlapAdd) against the TFLite Micro interpreter: each as a single-operator model run over a
+stream of invokes (the interpreter on the same stream), on every kernel path; their state lives in
+the model's state buffer and reset_state() starts the stream again. Options and shapes TFLite Micro
+cannot run, or float variants, are refused by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from flatbuffers import flexbuffers
+from tflite_builder import Op, T, build
+
+from mcuforge.generator.codegen import generate
+from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.errors import UnsupportedModelError
+from mcuforge.generator.frontends.tflite import parse_model
+from mcuforge.generator.hostbuild import HostModel
+from mcuforge.generator.references import open_reference
+from mcuforge.generator.validate import validate_compiled
+
+STEPS = 12
+
+
+def fx(**kw: object) -> bytes:
+    return bytes(flexbuffers.Dumps(kw))
+
+
+def stream(rng: np.random.Generator, shape: tuple[int, ...], count: int = STEPS) -> list[list[np.ndarray]]:
+    """Full-range noise, with the int16 extremes in every step (they saturate the overlap-add)."""
+    out = []
+    for _ in range(count):
+        x = rng.integers(-32768, 32767, int(np.prod(shape)), endpoint=True)
+        x[rng.integers(0, x.size, 2)] = [-32768, 32767]
+        out.append([x.astype(np.int16).reshape(shape)])
+    return out
+
+
+def check_stream(model: bytes, batches: list[list[np.ndarray]]) -> None:
+    """The outputs after every step bit-exact (signal_stream.c has no per-path code: one build)."""
+    cm = compile_graph(parse_model(model, name="stream.tflite"))
+    assert cm.state.private, "the operator's state is not in the state buffer"
+    r = validate_compiled(cm, model, batches)
+    assert r.bit_exact == len(batches), r.to_json()
+    assert r.state_bit_exact == len(batches), r.to_json()
+
+
+def check_valid_stream(model: bytes, batches: list[list[np.ndarray]], valid: int, frame: int) -> int:
+    """For an operator with an output_valid flag (tensor `valid`): where TFLite Micro says the output
+    is valid it must be bit-exact; where it says not, TFLite Micro leaves (part of) the output
+    unwritten, whatever its arena held: each `frame` values of the output here are TFLite Micro's or
+    unwritten too (the same as after the step before, zeros before the first). Returns the number of
+    valid steps."""
+    cm = compile_graph(parse_model(model, name="stream.tflite"))
+    assert cm.state.private
+    ref = open_reference(model, keep_tensors=True)
+    with HostModel(generate(cm, "model")) as host:
+        got = [g[0] for g in host.run(batches)]
+    before = np.zeros_like(got[0])
+    valid_steps = 0
+    for step, (inputs, g) in enumerate(zip(batches, got, strict=True)):
+        want = ref.run(inputs, 1)[0].reshape(g.shape)
+        if bool(ref.tensor(valid)):
+            valid_steps += 1
+            assert np.array_equal(g, want), step
+        else:
+            for k, (a, b, w) in enumerate(zip(g.reshape(-1, frame), before.reshape(-1, frame),
+                                              want.reshape(-1, frame), strict=True)):
+                assert np.array_equal(a, w) or np.array_equal(a, b), (step, k)
+        before = g
+    return valid_steps
+
+
+def framer(shape: tuple[int, ...], size: int, step: int, prefill: bool) -> bytes:
+    frames = shape[-1] // step
+    return build([T(shape, "int16"), T((*shape[:-1], frames, size), "int16"), T((), "bool")],
+                 [Op("CUSTOM:SignalFramer", [0], [1, 2],
+                     custom_options=fx(frame_size=size, frame_step=step, prefill=prefill))], [0], [1])
+
+
+@pytest.mark.parametrize("shape,size,step,prefill", [
+    ((160,), 400, 160, True), ((6,), 5, 2, False), ((2, 4), 3, 1, False), ((3, 8), 8, 4, True), ((9,), 7, 3, True),
+    ((8,), 3, 4, False),
+])
+def test_framer(shape, size, step, prefill):
+    model, batches = framer(shape, size, step, prefill), stream(np.random.default_rng(size), shape)
+    if prefill:  # every frame is ready from the first invoke on
+        check_stream(model, batches)
+    assert check_valid_stream(model, batches, 2, size) >= STEPS - 2
+
+
+def stacker(channels: int, left: int, right: int, step: int) -> bytes:
+    return build([T((channels,), "int16"), T((channels * (left + right + 1),), "int16"), T((), "bool")],
+                 [Op("CUSTOM:SignalStacker", [0], [1, 2],
+                     custom_options=fx(num_channels=channels, stacker_left_context=left,
+                                       stacker_right_context=right, stacker_step=step))], [0], [1])
+
+
+@pytest.mark.parametrize("channels,left,right,step", [(3, 1, 0, 1), (10, 1, 0, 2), (4, 2, 3, 3), (5, 0, 0, 1),
+                                                      (2, 0, 2, 3)])
+def test_stacker(channels, left, right, step):
+    valid = check_valid_stream(stacker(channels, left, right, step), stream(np.random.default_rng(channels),
+                                                                              (channels,)), 2,
+                               channels * (left + right + 1))
+    assert valid >= (STEPS - right - 1) // step
+
+
+def delay(shape: tuple[int, ...], length: int) -> bytes:
+    return build([T(shape, "int16"), T(shape, "int16")],
+                 [Op("CUSTOM:SignalDelay", [0], [1], custom_options=fx(delay_length=length))], [0], [1])
+
+
+@pytest.mark.parametrize("shape,length", [((10,), 3), ((2, 5), 5), ((3, 4), 11), ((7,), 7)])
+def test_delay(shape, length):
+    check_stream(delay(shape, length), stream(np.random.default_rng(length), shape))
+
+
+def overlap_add(shape: tuple[int, ...], step: int) -> bytes:
+    out = (*shape[:-2], shape[-2] * step)
+    return build([T(shape, "int16"), T(out, "int16")],
+                 [Op("CUSTOM:SignalOverlapAdd", [0], [1], custom_options=fx(T=7, frame_step=step))], [0], [1])
+
+
+@pytest.mark.parametrize("shape,step", [((1, 512), 160), ((3, 6), 2), ((2, 2, 5), 5), ((4, 9), 1)])
+def test_overlap_add(shape, step):
+    check_stream(overlap_add(shape, step), stream(np.random.default_rng(step), shape))
+
+
+def test_reset_state_clears_the_operators_state():
+    """reset_state() (and init) zero every operator's own state: TFLite Micro's state after a reset."""
+    model = build([T((4,), "int16"), T((4,), "int16"), T((2, 4), "int16"), T((12,), "int16"), T((), "bool")],
+                  [Op("CUSTOM:SignalDelay", [0], [1], custom_options=fx(delay_length=6)),
+                   Op("CUSTOM:SignalFramer", [1], [2, 4], custom_options=fx(frame_size=4, frame_step=2, prefill=True)),
+                   Op("CUSTOM:SignalStacker", [1], [3, 4], custom_options=fx(
+                       num_channels=4, stacker_left_context=1, stacker_right_context=1, stacker_step=1))],
+                  [0], [2, 3])
+    cm = compile_graph(parse_model(model))
+    own = [v for v in cm.state.variables if v.private]
+    assert [v.nbytes for v in own] == [12, 4 + 2 * 4, 8 + 2 * 12] and cm.state.bytes == 12 + 12 + 32
+    source = generate(cm, "m").files["m.c"].decode()
+    reset = source[source.index("void m_reset_state"):source.index("void m_init")]
+    for v in own:
+        assert f"m_state + {v.offset}, 0u);" in reset
+    assert f"(int32_t *)(void *)&m_state[{cm.state.private[1]}]" in source
+
+
+@pytest.mark.parametrize("op,ins,outs,opts,why", [
+    ("SignalFramer", [(8,)], [(2, 5), ()], dict(frame_size=5, frame_step=3, prefill=True), "whole number"),
+    ("SignalFramer", [(8,)], [(2, 3), ()], dict(frame_size=3, frame_step=4, prefill=True), "larger than"),
+    ("SignalFramer", [(6,)], [(2, 3), ()], dict(frame_size=3, frame_step=4, prefill=False), "whole number"),
+    ("SignalFramer", [(8,)], [(4, 6), ()], dict(frame_size=5, frame_step=2, prefill=True), "is not"),
+    ("SignalFramer", [(8,)], [(4, 5), ()], dict(frame_size=5, frame_step=2), "prefill"),
+    ("SignalStacker", [(3,)], [(6,), ()], dict(num_channels=3, stacker_left_context=1, stacker_right_context=1,
+                                               stacker_step=1), "output has 6"),
+    ("SignalStacker", [(3,)], [(6,), ()], dict(num_channels=3, stacker_left_context=1, stacker_right_context=0,
+                                               stacker_step=3), "more than"),
+    ("SignalDelay", [(8,)], [(8,)], dict(delay_length=-1), "out of the supported range"),
+    ("SignalDelay", [(8,)], [(8,)], dict(T=7, delay_length=3), "by position"),
+    ("SignalOverlapAdd", [(2, 8)], [(6,)], dict(T=0, frame_step=3), "float32 OverlapAdd"),
+    ("SignalOverlapAdd", [(2, 4)], [(10,)], dict(T=7, frame_step=5), "larger than frame_size"),
+    ("SignalOverlapAdd", [(2, 8)], [(8,)], dict(T=7, frame_step=3), "does not hold"),
+])
+def test_refusals(op, ins, outs, opts, why):
+    shapes = [*ins, *outs]
+    tensors = [T(s, "bool" if s == () else "int16") for s in shapes]
+    model = build(tensors, [Op(f"CUSTOM:{op}", list(range(len(ins))), list(range(len(ins), len(shapes))),
+                               custom_options=fx(**opts))], list(range(len(ins))), [len(ins)])
+    with pytest.raises(UnsupportedModelError, match=why):
+        compile_graph(parse_model(model))

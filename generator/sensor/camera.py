@@ -76,7 +76,7 @@ class Camera:
     method: str  # bilinear | nearest
     yuv_limited: bool
     bgr: bool
-    lut: np.ndarray  # [dst_c, 256] int8 or float32: normalized + quantized value of each 8-bit level
+    lut: np.ndarray  # [dst_c, 256] int8, int16 or float32: normalized + quantized value of each 8-bit level
 
     @property
     def pixel_format(self) -> PixelFormat:

@@ -74,12 +74,16 @@ def _input_lines(p: Pipeline) -> list[str]:
              f"#define MCF_SENSOR_INPUT_INDEX {p.input_index}u",
              f"/* '{p.input_name}' {p.input_dtype} {list(p.input_shape)} */",
              f"#define MCF_SENSOR_INPUT_ELEMS {p.input_elements}u"]
-    if p.input_dtype == "int8":
+    if p.input_dtype in ("int8", "int16"):
         assert p.input_scale is not None and p.input_zero_point is not None
-        return [*lines, "#define MCF_SENSOR_INPUT_INT8 1",
+        int16 = int(p.input_dtype == "int16")
+        return [*lines, f"#define MCF_SENSOR_INPUT_INT8 {1 - int16}",
+                f"#define MCF_SENSOR_INPUT_INT16 {int16} /* quantized straight to int16 (16x8 model) */"
+                if int16 else "#define MCF_SENSOR_INPUT_INT16 0",
                 f"#define MCF_SENSOR_QSCALE {c_float(p.input_scale)} /* {float(p.input_scale):.9g} */",
                 f"#define MCF_SENSOR_QZERO ({p.input_zero_point})"]
-    return [*lines, "#define MCF_SENSOR_INPUT_INT8 0 /* float32: the values go in as they are */"]
+    return [*lines, "#define MCF_SENSOR_INPUT_INT8 0 /* float32: the values go in as they are */",
+            "#define MCF_SENSOR_INPUT_INT16 0"]
 
 
 def _header_start(p: Pipeline, model_sha256: str, board_id: str, attr_includes: tuple[str, ...]) -> list[str]:
@@ -298,8 +302,9 @@ def _camera_header(p: Pipeline, *, model_sha256: str, board_id: str, buffer_attr
     assert cam is not None
     fmt = cam.pixel_format
     flags = [name for name, on in (("MCF_CAMERA_BGR", cam.bgr), ("MCF_CAMERA_YUV_LIMITED", cam.yuv_limited),
-                                   ("MCF_CAMERA_OUT_F32", p.input_dtype == "float32")) if on]
-    if p.input_dtype == "int8":
+                                   ("MCF_CAMERA_OUT_F32", p.input_dtype == "float32"),
+                                   ("MCF_CAMERA_OUT_S16", p.input_dtype == "int16")) if on]
+    if p.input_dtype in ("int8", "int16"):
         values = [str(int(v)) for v in cam.lut.reshape(-1)]
     else:
         values = [c_float(v) for v in cam.lut.reshape(-1)]

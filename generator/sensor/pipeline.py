@@ -12,6 +12,7 @@ stages, in the order both the device (``runtime/sensor/mcf_sensor.c``) and the h
            ──▶ layout: time-major  t*C + c  (x0 y0 z0 x1 …)  or channel-major  c*W + t
            ──▶ [feature stage, e.g. MFCC: window → features]             (optional)
            ──▶ int8 input:    q = clamp(round_half_away(y / s) + z, -128, 127), y / s in float32
+               int16 input:   the same, saturated to -32768..32767 (16x8 models)
                float32 input: the values themselves (the model quantizes itself)
 
 Sources: ``board`` (a sensor of the board: Zephyr sensor API, or the board's Arduino library on
@@ -39,7 +40,7 @@ from .arduino import ARDUINO_CAMERAS, ARDUINO_LIBRARIES, arduino_camera_caps
 from .camera import FORMATS as CAMERA_FORMATS
 from .camera import Camera, CameraSpec, center_crop, value_lut
 from .feature_stage import FEATURE_STAGES, FeatureStage, register_feature_stage
-from .quantize import quantize_int8
+from .quantize import QUANTIZED_INPUTS, quantize_input
 
 if TYPE_CHECKING:
     from ..boards import Board, Sensor, SensorCamera
@@ -238,8 +239,8 @@ class Pipeline:
     input_index: int
     input_name: str
     input_shape: tuple[int, ...]
-    input_dtype: str  # int8 | float32
-    input_scale: np.float32 | None  # int8 input: quantization scale and zero point
+    input_dtype: str  # int8 | int16 | float32
+    input_scale: np.float32 | None  # int8 / int16 input: quantization scale and zero point
     input_zero_point: int | None
     sensor: Sensor | None  # the board's sensor (source board)
     # kind camera: frames, not samples. The SAMPLES stream then carries the raw frame bytes, 4 per
@@ -257,7 +258,7 @@ class Pipeline:
 
     @property
     def input_bytes(self) -> int:
-        return self.input_elements * (1 if self.input_dtype == "int8" else 4)
+        return self.input_elements * {"int8": 1, "int16": 2}.get(self.input_dtype, 4)
 
     @property
     def ring_bytes(self) -> int:
@@ -348,12 +349,12 @@ class Pipeline:
     def describe(self) -> str:
         """One line for the CLI."""
         if self.camera is not None:
-            q = (f"int8 (scale {float(self.input_scale):.6g}, zero point {self.input_zero_point})"
+            q = (f"{self.input_dtype} (scale {float(self.input_scale):.6g}, zero point {self.input_zero_point})"
                  if self.input_scale is not None else "float32")
             where = f"camera {self.part or ''}".strip()
             return (f"{self.source} {where} at {self.rate_hz:g} frames/s: {self.camera.describe()} -> input "
                     f"'{self.input_name}' {q}; {self.ram_bytes:,} B of RAM")
-        q = (f"int8 (scale {float(self.input_scale):.6g}, zero point {self.input_zero_point})"
+        q = (f"{self.input_dtype} (scale {float(self.input_scale):.6g}, zero point {self.input_zero_point})"
              if self.input_scale is not None else "float32 (the model quantizes)")
         where = f"{self.kind or 'generic'} {self.part or ''}".strip()
         return (f"{self.source} {where} at {self.rate_hz:g} Hz: {self.num_channels} channels "
@@ -628,22 +629,22 @@ def resolve(spec: SensorSpec, graph: Graph, board: Board, framework: str) -> Pip
 
 
 def _single_input(graph: Graph, what: str) -> Any:
-    """The model's one input tensor, which a `what` can fill: int8 with per-tensor
-    quantization, or float32."""
+    """The model's one input tensor, which a `what` can fill: int8 or int16 (16x8 models) with
+    per-tensor quantization, or float32."""
     if len(graph.inputs) != 1:
         raise SensorConfigError(f"a {what} feeds single-input models; this model has {len(graph.inputs)} inputs")
     t = graph.tensors[graph.inputs[0]]
-    if t.dtype not in ("int8", "float32"):
-        raise SensorConfigError(f"input '{t.name}' is {t.dtype}; the {what} writes int8 or float32 inputs")
-    if t.dtype == "int8" and (t.quant is None or t.quant.per_channel):
-        raise SensorConfigError(f"input '{t.name}' is int8 without per-tensor quantization parameters")
+    if t.dtype not in ("int8", "int16", "float32"):
+        raise SensorConfigError(f"input '{t.name}' is {t.dtype}; the {what} writes int8, int16 or float32 inputs")
+    if t.dtype in QUANTIZED_INPUTS and (t.quant is None or t.quant.per_channel):
+        raise SensorConfigError(f"input '{t.name}' is {t.dtype} without per-tensor quantization parameters")
     return t
 
 
 def _input_quant(t: Any) -> tuple[np.float32 | None, int | None]:
-    """The int8 input's scale (as float32, the precision the device uses) and zero point; None, None
-    for a float32 input."""
-    if t.dtype != "int8":
+    """The int8 / int16 input's scale (as float32, the precision the device uses) and zero point;
+    None, None for a float32 input."""
+    if t.dtype not in QUANTIZED_INPUTS:
         return None, None
     assert t.quant is not None
     qscale = np.float32(t.quant.scale[0])
@@ -753,8 +754,8 @@ def _resolve_camera(spec: SensorSpec, graph: Graph, board: Board, framework: str
     rate = float(spec.rate_hz) if spec.rate_hz is not None else _KIND_RATE["camera"]
     qscale, qzero = _input_quant(t)
     if qscale is not None and qzero is not None:
-        s8, z8 = qscale, qzero
-        lut = value_lut(lambda y: quantize_int8(y, s8, z8), offset, scale, lo, hi)
+        s8, z8, dt = qscale, qzero, t.dtype
+        lut = value_lut(lambda y: quantize_input(y, dt, s8, z8), offset, scale, lo, hi)
     else:
         lut = value_lut(lambda y: y.astype(np.float32), offset, scale, lo, hi)
     cam = Camera(fmt.name, w, h, (cx, cy, cw, ch), dst_w, dst_h, dst_c, cs.resize, cs.yuv_range == "limited", bgr, lut)

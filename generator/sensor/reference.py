@@ -8,8 +8,10 @@ intermediate value is rounded to float32 exactly as the C code rounds it:
     y = y < lo[c] ? lo[c] : (y > hi[c] ? hi[c] : y)   (NaN passes, as in C)
     int8:  q = y / s  (float32); NaN → 0; q clamped to ±512; r = round half away from zero
            (trunc, then ±1 when the exact fraction is ≥ 0.5); clamp(r + zero_point, -128, 127)
+    int16: the same with q clamped to ±131072 and clamp(r + zero_point, -32768, 32767)
 
-which is TFLite's QUANTIZE (float32 → int8) as `runtime/kernels/quantize.c` computes it.
+which is TFLite's QUANTIZE (float32 → int8 / int16) as `runtime/kernels/quantize.c` and
+`quantize_s16.c` compute it.
 
 `load_recording` reads a CSV (a header naming the channels; other columns such as a time column are
 allowed and, when named t/time/timestamp, checked against the pipeline's rate), a .npy array
@@ -26,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from .pipeline import Pipeline, SensorConfigError
-from .quantize import quantize_int8
+from .quantize import QUANTIZED_INPUTS, quantize_input, quantize_int8, quantize_int16
 
-__all__ = ["RecordingError", "input_tensors", "load_recording", "quantize_int8", "scaled_windows",
+__all__ = ["RecordingError", "input_tensors", "load_recording", "quantize_int8", "quantize_int16", "scaled_windows",
            "stream_samples", "window_starts"]
 
 TIME_COLUMNS = ("t", "time", "timestamp", "time_s", "t_s")
@@ -61,7 +63,7 @@ def scaled_windows(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
 
 
 def input_tensors(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
-    """The model input of every window, ``[windows, *input_shape]``, int8 or float32. Camera
+    """The model input of every window, ``[windows, *input_shape]``, int8, int16 or float32. Camera
     pipelines: `samples` are frames (uint8 ``[frames, frame bytes]`` raw, or an array
     `load_recording` accepts), one input per frame."""
     if pipeline.camera is not None:
@@ -72,9 +74,9 @@ def input_tensors(pipeline: Pipeline, samples: np.ndarray) -> np.ndarray:
     if pipeline.features is not None:
         y = np.stack([np.asarray(pipeline.features.reference(w), dtype=np.float32).reshape(-1) for w in y]) \
             if len(y) else np.zeros((0, pipeline.input_elements), np.float32)
-    if pipeline.input_dtype == "int8":
+    if pipeline.input_dtype in QUANTIZED_INPUTS:
         assert pipeline.input_scale is not None and pipeline.input_zero_point is not None
-        out = quantize_int8(y, pipeline.input_scale, pipeline.input_zero_point)
+        out = quantize_input(y, pipeline.input_dtype, pipeline.input_scale, pipeline.input_zero_point)
     else:
         out = y.astype(np.float32)
     return out.reshape((len(out), *pipeline.input_shape))
@@ -112,7 +114,7 @@ def _camera_tensors(pipeline: Pipeline, frames: np.ndarray) -> np.ndarray:
     cam = pipeline.camera
     assert cam is not None
     raw = _camera_frames(pipeline, frames)
-    dtype = np.int8 if pipeline.input_dtype == "int8" else np.float32
+    dtype = QUANTIZED_INPUTS[pipeline.input_dtype][0] if pipeline.input_dtype in QUANTIZED_INPUTS else np.float32
     out = np.stack([frame_tensor(f, cam) for f in raw]) if len(raw) else np.zeros((0, *pipeline.input_shape), dtype)
     return out.astype(dtype, copy=False).reshape((len(raw), *pipeline.input_shape))
 

@@ -37,7 +37,9 @@ int mcf_camera_check(const mcf_camera_config *cfg)
     if (cfg->format == MCF_CAMERA_YUYV && (cfg->src_w & 1u) != 0u) {
         return -4;
     }
-    if (((cfg->flags & MCF_CAMERA_OUT_F32) != 0u ? (const void *)cfg->lut_f32 : (const void *)cfg->lut_s8) == NULL) {
+    if (((cfg->flags & MCF_CAMERA_OUT_F32) != 0u   ? (const void *)cfg->lut_f32
+         : (cfg->flags & MCF_CAMERA_OUT_S16) != 0u ? (const void *)cfg->lut_s16
+                                                   : (const void *)cfg->lut_s8) == NULL) {
         return -5;
     }
     return 0;
@@ -175,6 +177,8 @@ static void store(const mcf_camera_config *cfg, void *out, uint32_t index, uint3
 {
     if ((cfg->flags & MCF_CAMERA_OUT_F32) != 0u) {
         ((float *)out)[index] = cfg->lut_f32[c * 256u + v];
+    } else if ((cfg->flags & MCF_CAMERA_OUT_S16) != 0u) {
+        ((int16_t *)out)[index] = cfg->lut_s16[c * 256u + v];
     } else {
         ((int8_t *)out)[index] = cfg->lut_s8[c * 256u + v];
     }
@@ -245,6 +249,12 @@ static void emit_bilinear(const mcf_camera_state *s, void *out)
         if ((cfg->flags & MCF_CAMERA_OUT_F32) != 0u) {
             const float *lut = cfg->lut_f32 + c * 256u;
             float *dst = (float *)out + s->out_row * n;
+            for (i = c; i < n; i += nc) {
+                dst[i] = lut[((uint32_t)h0[i] * gy + (uint32_t)h1[i] * fy + 32768u) >> 16];
+            }
+        } else if ((cfg->flags & MCF_CAMERA_OUT_S16) != 0u) {
+            const int16_t *lut = cfg->lut_s16 + c * 256u;
+            int16_t *dst = (int16_t *)out + s->out_row * n;
             for (i = c; i < n; i += nc) {
                 dst[i] = lut[((uint32_t)h0[i] * gy + (uint32_t)h1[i] * fy + 32768u) >> 16];
             }

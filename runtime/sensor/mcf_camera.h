@@ -34,7 +34,8 @@
  *               out = (h[y0] (256 - fy) + h[y1] fy + 32768) >> 16   (one rounding)
  *   normalization + quantization: one table lookup per value, lut[c * 256 + v], a table the
  *     generator computes with the pipeline's offset/scale/clip and the input's scale and zero
- *     point (TFLite QUANTIZE, as mcf_sensor.c): int8_t for int8 inputs, float for float32 inputs.
+ *     point (TFLite QUANTIZE, as mcf_sensor.c): int8_t for int8 inputs, int16_t for int16 inputs,
+ *     float for float32 inputs.
  *
  * RAM: the caller's mcf_camera_state (about 60 bytes), for bilinear a line buffer of
  * 2 x dst_w x dst_c uint16_t (mcf_camera_hbuf_elems), and for mcf_camera_feed one source row of
@@ -66,6 +67,7 @@ extern "C" {
 #define MCF_CAMERA_BGR 1u         /* output channel order b, g, r */
 #define MCF_CAMERA_YUV_LIMITED 2u /* YUYV in studio range (Y 16..235), else full range */
 #define MCF_CAMERA_OUT_F32 4u     /* float32 output (lut_f32), else int8 (lut_s8) */
+#define MCF_CAMERA_OUT_S16 8u     /* int16 output (lut_s16, 16x8 models) */
 
 /** One frame geometry and conversion (the generated mcf_sensor_config.h fills one). */
 typedef struct {
@@ -76,9 +78,10 @@ typedef struct {
     uint8_t dst_c;                  /**< model input channels: 1 or 3 */
     uint8_t format;                 /**< MCF_CAMERA_RGB565LE ... */
     uint8_t method;                 /**< MCF_CAMERA_NEAREST or MCF_CAMERA_BILINEAR */
-    uint8_t flags;                  /**< MCF_CAMERA_BGR | MCF_CAMERA_YUV_LIMITED | MCF_CAMERA_OUT_F32 */
+    uint8_t flags;                  /**< MCF_CAMERA_BGR | MCF_CAMERA_YUV_LIMITED | MCF_CAMERA_OUT_F32 | _S16 */
     const int8_t *lut_s8;           /**< [dst_c * 256]: value of 8-bit level v in channel c */
     const float *lut_f32;           /**< the same for float32 inputs */
+    const int16_t *lut_s16;         /**< the same for int16 inputs */
 } mcf_camera_config;
 
 /** floor(((2 i + 1) * size * unit) / (2 * dst)) for i = 0, 1, ... (q), without divisions. */

@@ -117,8 +117,9 @@ uint32_t mcf_sensor_count(void)
     return count;
 }
 
-#if MCF_SENSOR_INPUT_INT8
-/* Round half away from zero for |v| <= 512, without libm (as runtime/kernels/quantize.c). */
+#if MCF_SENSOR_INPUT_INT8 || MCF_SENSOR_INPUT_INT16
+/* Round half away from zero for |v| <= 2^17, without libm (as runtime/kernels/quantize.c and
+ * quantize_s16.c): below 2^23 the fraction of a float32 is exact. */
 static int32_t round_half_away(float v)
 {
     int32_t t = (int32_t)v;          /* truncates toward zero */
@@ -132,28 +133,40 @@ static int32_t round_half_away(float v)
 }
 #endif
 
-#if MCF_SENSOR_INPUT_INT8
-/* TFLite QUANTIZE float32 -> int8: clamp(round(y / scale) + zero_point), the division in float32. */
-static int8_t quantize(float y)
+#if MCF_SENSOR_INPUT_INT8 || MCF_SENSOR_INPUT_INT16
+#if MCF_SENSOR_INPUT_INT16 /* 16x8 models: the input is int16 */
+typedef int16_t mcf_sensor_q;
+#define Q_MIN (-32768)
+#define Q_MAX 32767
+#define Q_BOUND 131072.0f /* beyond every int16 value plus any zero point: saturates anyway */
+#else
+typedef int8_t mcf_sensor_q;
+#define Q_MIN (-128)
+#define Q_MAX 127
+#define Q_BOUND 512.0f /* beyond +-512 the result clamps anyway */
+#endif
+/* TFLite QUANTIZE float32 -> int8 / int16: clamp(round(y / scale) + zero_point), the division in
+ * float32, rounding half away from zero, saturation to the input's type. */
+static mcf_sensor_q quantize(float y)
 {
     float q = y / MCF_SENSOR_QSCALE;
     int32_t v;
     if (q != q) { /* NaN */
         q = 0.0f;
-    } else if (q > 512.0f) {
-        q = 512.0f; /* beyond +-512 the result clamps anyway */
-    } else if (q < -512.0f) {
-        q = -512.0f;
+    } else if (q > Q_BOUND) {
+        q = Q_BOUND;
+    } else if (q < -Q_BOUND) {
+        q = -Q_BOUND;
     }
     v = round_half_away(q) + (int32_t)MCF_SENSOR_QZERO;
-    if (v < -128) {
-        v = -128;
-    } else if (v > 127) {
-        v = 127;
+    if (v < Q_MIN) {
+        v = Q_MIN;
+    } else if (v > Q_MAX) {
+        v = Q_MAX;
     }
-    return (int8_t)v;
+    return (mcf_sensor_q)v;
 }
-#define MCF_SENSOR_STORE(dst, i, y) (((int8_t *)(dst))[(i)] = quantize(y))
+#define MCF_SENSOR_STORE(dst, i, y) (((mcf_sensor_q *)(dst))[(i)] = quantize(y))
 #else
 #define MCF_SENSOR_STORE(dst, i, y) (((float *)(dst))[(i)] = (y))
 #endif

@@ -25,10 +25,11 @@
  *     position = t * CHANNELS + c   (time-major)   or   c * WINDOW + t   (channel-major)
  *     [feature stage: window of y -> features]
  *     int8 input:    clamp(round_half_away(y / qscale) + qzero, -128, 127), y / qscale in float32
+ *     int16 input:   the same, saturated to -32768..32767 (16x8 models: audio, time series)
  *     float32 input: y
  *
- * The int8 step is TFLite's QUANTIZE operator as runtime/kernels/quantize.c computes it (bit-exact
- * with TFLite Micro); generator/sensor/reference.py computes the same values on the host. Build
+ * The int8 / int16 step is TFLite's QUANTIZE operator as runtime/kernels/quantize.c and
+ * quantize_s16.c compute it (bit-exact with TFLite Micro); generator/sensor/reference.py computes the same values on the host. Build
  * with IEEE float32 arithmetic: -ffast-math (reciprocal division, reassociation) is refused.
  */
 #ifndef MCF_SENSOR_H
@@ -48,6 +49,12 @@
 
 #ifndef MCF_SENSOR_CAMERA
 #define MCF_SENSOR_CAMERA 0 /* 1: camera frames (mcf_sensor_camera.c) instead of samples */
+#endif
+#ifndef MCF_SENSOR_INPUT_INT16
+#define MCF_SENSOR_INPUT_INT16 0 /* 1: the model input is int16 (configurations before 16x8 lack it) */
+#endif
+#if MCF_SENSOR_INPUT_INT8 && MCF_SENSOR_INPUT_INT16
+#error "mcf_sensor_config.h: the model input is either int8 or int16"
 #endif
 #ifndef MCF_SENSOR_RING_S16
 #define MCF_SENSOR_RING_S16 0 /* 1: int16 ring read in place by the feature stage (audio) */
@@ -132,7 +139,7 @@ uint32_t mcf_sensor_count(void);
 
 /**
  * Writes the model input for the latest MCF_SENSOR_WINDOW samples into `input` (the input
- * tensor's memory: MCF_SENSOR_INPUT_ELEMS int8 or float values, as configured). Call it when
+ * tensor's memory: MCF_SENSOR_INPUT_ELEMS int8, int16 or float values, as configured). Call it when
  * mcf_sensor_push() returned 1; the ring buffer is only read.
  */
 void mcf_sensor_build(void *input);

@@ -15,16 +15,23 @@
 static const int8_t camera_lut[MCF_CAMERA_DST_C * 256u] = MCF_CAMERA_LUT;
 #define LUT_S8 camera_lut
 #define LUT_F32 NULL
+#define LUT_S16 NULL
+#elif MCF_SENSOR_INPUT_INT16
+static const int16_t camera_lut[MCF_CAMERA_DST_C * 256u] = MCF_CAMERA_LUT;
+#define LUT_S8 NULL
+#define LUT_F32 NULL
+#define LUT_S16 camera_lut
 #else
 static const float camera_lut[MCF_CAMERA_DST_C * 256u] = MCF_CAMERA_LUT;
 #define LUT_S8 NULL
 #define LUT_F32 camera_lut
+#define LUT_S16 NULL
 #endif
 
 static const mcf_camera_config camera_cfg = {
     MCF_CAMERA_SRC_W, MCF_CAMERA_SRC_H, MCF_CAMERA_CROP_X, MCF_CAMERA_CROP_Y, MCF_CAMERA_CROP_W,
     MCF_CAMERA_CROP_H, MCF_CAMERA_DST_W, MCF_CAMERA_DST_H, MCF_CAMERA_DST_C, MCF_CAMERA_FORMAT,
-    MCF_CAMERA_METHOD, MCF_CAMERA_FLAGS, LUT_S8, LUT_F32};
+    MCF_CAMERA_METHOD, MCF_CAMERA_FLAGS, LUT_S8, LUT_F32, LUT_S16};
 
 #define HBUF_ELEMS (MCF_CAMERA_METHOD == MCF_CAMERA_BILINEAR ? 2u * MCF_CAMERA_DST_W * MCF_CAMERA_DST_C : 1u)
 

@@ -317,6 +317,8 @@ static int input_matches(const mcf_model *m)
     t = &m->inputs[MCF_SENSOR_INPUT_INDEX];
 #if MCF_SENSOR_INPUT_INT8
     return t->dtype == MCF_DTYPE_INT8 && t->bytes == (uint32_t)MCF_SENSOR_INPUT_ELEMS;
+#elif MCF_SENSOR_INPUT_INT16
+    return t->dtype == MCF_DTYPE_INT16 && t->bytes == 2u * (uint32_t)MCF_SENSOR_INPUT_ELEMS;
 #else
     return t->dtype == MCF_DTYPE_FLOAT32 && t->bytes == 4u * (uint32_t)MCF_SENSOR_INPUT_ELEMS;
 #endif

@@ -16,6 +16,8 @@
 
 #if MCF_SENSOR_INPUT_INT8
 static int8_t tensor[MCF_SENSOR_INPUT_ELEMS];
+#elif MCF_SENSOR_INPUT_INT16
+static int16_t tensor[MCF_SENSOR_INPUT_ELEMS];
 #else
 static float tensor[MCF_SENSOR_INPUT_ELEMS];
 #endif

@@ -49,26 +49,35 @@ typedef struct {
 } mcf_rv32_out;
 
 /*
- * mcf_requantize_right (mcf_common.h) with the 64-bit sum spelled out for RV32IM: the high word of
- * x * m plus the constant's high word (round_high - [x < 0]) plus the carry out of the low words
- * (x * m's low word + 0x40000000 + [x < 0] * 2^31). MUL, MULH, SRAI, SLLI, ORI-class OR, ADD, SLTU,
- * three ADDs and the shift: eleven instructions, no branch. |x * m| < 2^62, so the high-word sum
- * cannot overflow.
+ * mcf_requantize(x, m, -e) + offset for m >= 0 and e >= 2, in nine RV32IM instructions without a
+ * branch. `m2` = 2m (< 2^32 as unsigned), `rshift` = e - 1, `half_off` = 2 * offset + 1.
+ *
+ * TFLite Micro rounds twice: T = SaturatingRoundingDoublingHighMul(x, m), which for m >= 0 is
+ * floor((P + 2^30) / 2^31) with P = x * m (its nudge 1 - 2^30 for P < 0, then a division that
+ * truncates toward zero, is the same floor), then RoundingDivideByPOT(T, e), which is
+ * floor((T + 2^(e-1) - [T < 0]) / 2^e); [T < 0] may be replaced by [x < 0]: they differ only for
+ * -2^30 <= P < 0, where T = 0 and both give 0 for e >= 1. Here:
+ *   H = floor(P / 2^31)        the high word of x * 2m (MULHSU),
+ *   b = bit 30 of P            bit 31 of the low word (MUL, SRLI): T = H + b,
+ *   w = floor((T - [x < 0]) / 2^(e-1))   (SRAI for -[x < 0], two ADD, SRA),
+ *   (w + 2 * offset + 1) >> 1 = floor((T - [x < 0] + 2^(e-1)) / 2^e) + offset   (ADD, SRAI),
+ * using floor((floor(a / c) + k) / d) = floor((a + k c) / (c d)) for integers and c, d > 0. No
+ * step overflows for any int32 x: |P| < 2^62 gives -2^31 < H <= 2^31 - 3, and |w| <= 2^30.
+ * tests/test_rv32_requantize.py checks it against TFLite Micro's two steps on edge and random
+ * values of x, m and e.
  */
-static inline int32_t mcf_rv32_requantize(int32_t x, int32_t m, int32_t round_high, int32_t rshift)
+static inline int32_t mcf_rv32_requantize(int32_t x, uint32_t m2, int32_t rshift, int32_t half_off)
 {
-    const uint32_t lo = (uint32_t)x * (uint32_t)m;
-    const int32_t hi = (int32_t)((uint64_t)((int64_t)x * m) >> 32);
-    const int32_t s = x >> 31; /* -[x < 0] (arithmetic shift, as everywhere in the kernels) */
-    const uint32_t c_lo = ((uint32_t)x & 0x80000000u) | 0x40000000u;
-    const uint32_t sum_lo = lo + c_lo;
-    return (hi + (int32_t)(sum_lo < c_lo) + round_high + s) >> rshift;
+    const uint64_t p = (uint64_t)((int64_t)x * (int64_t)(uint64_t)m2);
+    const int32_t h = (int32_t)(uint32_t)(p >> 32);
+    const int32_t b = (int32_t)((uint32_t)p >> 31);
+    const int32_t w = (h + b + (x >> 31)) >> rshift;
+    return (w + half_off) >> 1;
 }
 
-/* v + offset clamped to [lo, hi]: two branches that fall through when v is inside. */
-static inline int8_t mcf_rv32_clamp(int32_t v, int32_t offset, int32_t lo, int32_t hi)
+/* v (the offset already added) clamped to [lo, hi]: two branches that fall through when v is inside. */
+static inline int8_t mcf_rv32_clamp(int32_t v, int32_t lo, int32_t hi)
 {
-    v += offset;
     if (v < lo) {
         v = lo;
     }
@@ -91,15 +100,16 @@ static inline void mcf_rv32_out2(const mcf_rv32_out *o, int32_t i, int32_t x0, i
     const int32_t m = o->mult[i * o->qstep], sh = o->shift[i * o->qstep];
     int32_t v0, v1;
     if (MCF_LIKELY(sh <= -2)) {
-        const int32_t round_high = (int32_t)1 << (-sh - 2), rshift = -sh - 1;
-        v0 = mcf_rv32_requantize(x0, m, round_high, rshift);
-        v1 = mcf_rv32_requantize(x1, m, round_high, rshift);
+        const uint32_t m2 = (uint32_t)m << 1;
+        const int32_t rshift = -sh - 1, half_off = 2 * o->offset + 1;
+        v0 = mcf_rv32_requantize(x0, m2, rshift, half_off);
+        v1 = mcf_rv32_requantize(x1, m2, rshift, half_off);
     } else {
-        v0 = mcf_rv32_requantize_other(x0, m, sh);
-        v1 = mcf_rv32_requantize_other(x1, m, sh);
+        v0 = mcf_rv32_requantize_other(x0, m, sh) + o->offset;
+        v1 = mcf_rv32_requantize_other(x1, m, sh) + o->offset;
     }
-    out0[i] = mcf_rv32_clamp(v0, o->offset, o->act_min, o->act_max);
-    out1[i] = mcf_rv32_clamp(v1, o->offset, o->act_min, o->act_max);
+    out0[i] = mcf_rv32_clamp(v0, o->act_min, o->act_max);
+    out1[i] = mcf_rv32_clamp(v1, o->act_min, o->act_max);
 }
 
 /*
@@ -276,9 +286,10 @@ static inline void mcf_rv32_fc_4(const int8_t *x, int32_t groups, const int8_t *
 static inline void mcf_rv32_out1(const mcf_rv32_out *o, int32_t i, int32_t x, int8_t *out)
 {
     const int32_t m = o->mult[i * o->qstep], sh = o->shift[i * o->qstep];
-    const int32_t v = MCF_LIKELY(sh <= -2) ? mcf_rv32_requantize(x, m, (int32_t)1 << (-sh - 2), -sh - 1)
-                                           : mcf_rv32_requantize_other(x, m, sh);
-    out[i] = mcf_rv32_clamp(v, o->offset, o->act_min, o->act_max);
+    const int32_t v = MCF_LIKELY(sh <= -2)
+                          ? mcf_rv32_requantize(x, (uint32_t)m << 1, -sh - 1, 2 * o->offset + 1)
+                          : mcf_rv32_requantize_other(x, m, sh) + o->offset;
+    out[i] = mcf_rv32_clamp(v, o->act_min, o->act_max);
 }
 
 /* DEPTHWISE_CONV_2D with depth multiplier 1: what the RV32 pixel routine needs (set once per

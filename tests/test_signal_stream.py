@@ -167,3 +167,46 @@ def test_refusals(op, ins, outs, opts, why):
                                custom_options=fx(**opts))], list(range(len(ins))), [len(ins)])
     with pytest.raises(UnsupportedModelError, match=why):
         compile_graph(parse_model(model))
+
+
+def irfft(dtype: str, fft_length: int, frames: int, bins: int) -> bytes:
+    shape = (frames, 2 * bins) if frames > 1 else (2 * bins,)
+    out = (frames, fft_length) if frames > 1 else (fft_length,)
+    kind = {"int16": 7, "int32": 2}[dtype]
+    return build([T(shape, dtype), T(out, dtype)],
+                 [Op("CUSTOM:SignalIrfft", [0], [1], custom_options=fx(T=kind, fft_length=fft_length))], [0], [1])
+
+
+def spectra(rng: np.random.Generator, dtype: str, shape: tuple[int, ...], count: int) -> list[list[np.ndarray]]:
+    """Full-range values, values of a few bits, and the extremes of the type (they wrap in kiss_fft)."""
+    info = np.iinfo(dtype)
+    out = []
+    for i in range(count):
+        x = rng.integers(info.min, info.max, shape, endpoint=True, dtype=np.int64)
+        if i % 3 == 1:
+            x >>= int(rng.integers(4, info.bits - 4))
+        elif i % 3 == 2:
+            x.reshape(-1)[rng.integers(0, x.size, 4)] = [info.min, info.max, info.min, info.max]
+        out.append([x.astype(dtype)])
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int32"])
+@pytest.mark.parametrize("fft_length,frames,bins", [(512, 1, 257), (4, 1, 3), (8, 3, 5), (32, 2, 20), (128, 1, 65)])
+def test_irfft(dtype, fft_length, frames, bins):
+    model = irfft(dtype, fft_length, frames, bins)
+    shape = (frames, 2 * bins) if frames > 1 else (2 * bins,)
+    r = validate_compiled(compile_graph(parse_model(model)), model,
+                          spectra(np.random.default_rng(fft_length), dtype, shape, 6))
+    assert r.bit_exact == 6, r.to_json()
+
+
+@pytest.mark.parametrize("kind,fft_length,bins,out,why", [
+    (1, 16, 9, 16, "float32 IRFFT"), (9, 16, 9, 16, "not an IRFFT type"), (7, 24, 13, 24, "power of two"),
+    (7, 16, 8, 16, "at least"), (7, 16, 9, 18, "fft_length 16 samples"),
+])
+def test_irfft_refusals(kind, fft_length, bins, out, why):
+    model = build([T((2 * bins,), "int16"), T((out,), "int16")],
+                  [Op("CUSTOM:SignalIrfft", [0], [1], custom_options=fx(T=kind, fft_length=fft_length))], [0], [1])
+    with pytest.raises(UnsupportedModelError, match=why):
+        compile_graph(parse_model(model))

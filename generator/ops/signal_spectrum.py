@@ -14,6 +14,8 @@
   generic butterflies) are refused by name; so are the int32 and float RFFT variants.
 - SignalEnergy: re^2 + im^2 (uint32) for bins [start_index, end_index); the bins outside the range
   are left unwritten by TFLite Micro, and are written 0 here.
+- SignalIrfft (int16 and int32): kiss_fftri, the inverse of the above with the same tables built
+  for the inverse direction (lower_irfft); the float IRFFT is refused.
 """
 
 from __future__ import annotations
@@ -100,13 +102,19 @@ def gather_order(n: int, factors: list[tuple[int, int]]) -> list[int]:
     return order
 
 
-def _cexp(phase: float) -> tuple[int, int]:
-    return math.floor(0.5 + _SAMP_MAX * math.cos(phase)), math.floor(0.5 + _SAMP_MAX * math.sin(phase))
+def _cexp(phase: float, inverse: bool = False, samp_max: int = _SAMP_MAX) -> tuple[int, int]:
+    """kiss_fft's fixed-point twiddle: the phase negated for an inverse FFT (exactly, as kiss_fft
+    multiplies it by -1), then floor(0.5 + SAMP_MAX * cos or sin) in double."""
+    if inverse:
+        phase = -phase
+    return math.floor(0.5 + samp_max * math.cos(phase)), math.floor(0.5 + samp_max * math.sin(phase))
 
 
-def rfft_tables(fft_length: int) -> tuple[list[int], list[int], list[int], list[int]]:
+def rfft_tables(fft_length: int, inverse: bool = False, samp_max: int = _SAMP_MAX
+                ) -> tuple[list[int], list[int], list[int], list[int]]:
     """(stages as (radix, m, fstride) triples in execution order, gather order, stage twiddles,
-    split twiddles), twiddles as interleaved (re, im) int16."""
+    split twiddles), twiddles as interleaved (re, im) values of SAMP_MAX scale (32767: int16,
+    2147483647: int32), for kiss_fftr (forward) or kiss_fftri (inverse)."""
     half = fft_length // 2
     factors = kiss_factors(half)
     stages = []
@@ -114,8 +122,8 @@ def rfft_tables(fft_length: int) -> tuple[list[int], list[int], list[int], list[
     for p, m in factors:
         stages.append((p, m, fstride))
         fstride *= p
-    twiddles = [v for i in range(half) for v in _cexp(-2 * math.pi * i / half)]
-    split = [v for i in range(half // 2) for v in _cexp(-math.pi * ((i + 1) / half + 0.5))]
+    twiddles = [v for i in range(half) for v in _cexp(-2 * math.pi * i / half, inverse, samp_max)]
+    split = [v for i in range(half // 2) for v in _cexp(-math.pi * ((i + 1) / half + 0.5), inverse, samp_max)]
     flat = [v for stage in reversed(stages) for v in stage]
     return flat, gather_order(half, factors), twiddles, split
 
@@ -172,3 +180,59 @@ def lower_energy(graph: Graph, op: Operator) -> KernelCall:
                       params_type="mcf_signal_energy_params",
                       params={"bins": out.size, "start": start, "end": end},
                       args=[op.inputs[0], op.outputs[0]], comment=f", bins [{start}, {end})")
+
+
+_IRFFT_TYPES = {_INT16_TYPE: ("int16", "int16_t", _SAMP_MAX, "s16"), 2: ("int32", "int32_t", 2147483647, "s32")}
+
+
+@lowering("CUSTOM:SignalIrfft")
+def lower_irfft(graph: Graph, op: Operator) -> KernelCall:
+    """kiss_fft's fixed-point inverse real FFT (kiss_fftri), int16 (FIXED_POINT 16) or int32
+    (FIXED_POINT 32, 64-bit products): the split of the half + 1 complex bins into a complex
+    spectrum of half bins (halving, the inverse split twiddles), then the inverse complex FFT with
+    the same radix-4/2 stages as SignalRfft (twiddles conjugated, the radix-4 outputs 1 and 3 swapped),
+    each stage dividing by its radix. The output, fft_length samples per frame, is the complex result
+    read as (re, im) pairs, as TFLite Micro writes it. The split writes each bin straight to its place
+    in the first stage (`position`, the inverse of the gather order), so no scratch is needed."""
+    arity(op, 1, 1)
+    (x,), (out,) = io(graph, op)
+    opts = custom_options(op)
+    kind = opts.get("T")
+    if kind == 1:
+        raise reject(op, "the float32 IRFFT is not supported (integer only: the int16 and int32 ones are)")
+    if kind not in _IRFFT_TYPES:
+        raise reject(op, f"TensorType {kind} is not an IRFFT type (int16 and int32 are supported)")
+    dtype, ctype, samp_max, suffix = _IRFFT_TYPES[kind]
+    x = typed(op, x, dtype, rank=None)
+    out = typed(op, out, dtype, rank=len(x.shape))
+    if sorted(opts)[1:2] != ["fft_length"]:
+        raise reject(op, f"option 'fft_length' must be element 1 of the sorted option map, which TFLite Micro "
+                         f"reads by position (the options are {sorted(opts)})")
+    fft_length = int_option(op, opts, "fft_length", 4, 1 << 15)
+    if fft_length & (fft_length - 1):
+        raise reject(op, f"fft_length {fft_length} is not a power of two: kiss_fft would need its radix-3/5/"
+                         "generic butterflies, which are not implemented here")
+    half = fft_length // 2
+    inner = x.shape[-1]
+    if inner % 2 or inner // 2 < half + 1:
+        raise reject(op, f"input frames of {inner} values are not (re, im) pairs of at least fft_length / 2 + 1 = "
+                         f"{half + 1} bins")
+    frames = x.size // inner
+    if out.shape[-1] != fft_length or out.size != frames * fft_length:
+        raise reject(op, f"output {list(out.shape)} is not {frames} frames of fft_length {fft_length} samples")
+    stages, order, twiddles, split = rfft_tables(fft_length, inverse=True, samp_max=samp_max)
+    position = np.zeros(half, np.uint16)
+    position[np.array(order)] = np.arange(half)
+    return KernelCall(
+        op=op, kernel="signal_spectrum", function=f"mcf_signal_irfft_{suffix}",
+        params_type=f"mcf_signal_irfft_{suffix}_params",
+        params={"frames": frames, "input_stride": inner, "half": half, "num_stages": len(stages) // 3,
+                "stages": ConstRef("stages"), "position": ConstRef("position"), "twiddles": ConstRef("twiddles"),
+                "split_twiddles": ConstRef("split_twiddles")},
+        args=[op.inputs[0], op.outputs[0]],
+        consts=[ConstArray("stages", "int32_t", np.array(stages, np.int32)),
+                ConstArray("position", "uint16_t", position),
+                ConstArray("twiddles", ctype, np.array(twiddles, dtype)),
+                ConstArray("split_twiddles", ctype, np.array(split or [0, 0], dtype))],
+        comment=f", {dtype}, fft_length {fft_length}, radix plan {[s for s in stages[0::3]]}",
+    )

@@ -1,6 +1,7 @@
 /* signal_spectrum.h - TFLite Micro's signal operators from samples to power spectrum (integer only):
- * SignalWindow, SignalFftAutoScale, SignalRfft (int16), SignalEnergy. Tables and checks come from
- * mcuforge (generator/ops/signal_spectrum.py); these loops index without bounds checks. */
+ * SignalWindow, SignalFftAutoScale, SignalRfft (int16), SignalEnergy, SignalIrfft (int16, int32). Tables
+ * and checks come from mcuforge (generator/ops/signal_spectrum.py); these loops index without bounds
+ * checks. */
 #ifndef MCF_SIGNAL_SPECTRUM_H
 #define MCF_SIGNAL_SPECTRUM_H
 
@@ -44,6 +45,39 @@ typedef struct {
 } mcf_signal_rfft_params;
 
 void mcf_signal_rfft_s16(const mcf_signal_rfft_params *p, const int16_t *input, int16_t *output);
+
+/**
+ * kiss_fft's fixed-point inverse real FFT (kiss_fftri) of each frame of half + 1 complex bins (input
+ * frames input_stride values apart): output [frames][2 * half] samples, the inverse complex FFT's
+ * (re, im) pairs. The split writes bin k to position[k] of the first stage; stages and twiddles as
+ * for the forward RFFT, built for the inverse direction. int16: FIXED_POINT 16; int32: FIXED_POINT 32
+ * (64-bit products).
+ */
+typedef struct {
+    int32_t frames;
+    int32_t input_stride;
+    int32_t half;
+    int32_t num_stages;
+    const int32_t *stages;
+    const uint16_t *position;
+    const int16_t *twiddles;
+    const int16_t *split_twiddles;
+} mcf_signal_irfft_s16_params;
+
+void mcf_signal_irfft_s16(const mcf_signal_irfft_s16_params *p, const int16_t *input, int16_t *output);
+
+typedef struct {
+    int32_t frames;
+    int32_t input_stride;
+    int32_t half;
+    int32_t num_stages;
+    const int32_t *stages;
+    const uint16_t *position;
+    const int32_t *twiddles;
+    const int32_t *split_twiddles;
+} mcf_signal_irfft_s32_params;
+
+void mcf_signal_irfft_s32(const mcf_signal_irfft_s32_params *p, const int32_t *input, int32_t *output);
 
 /** out[i] = re[i]^2 + im[i]^2 (mod 2^32) for start <= i < end, 0 for the other of `bins` bins. */
 typedef struct {

@@ -32,11 +32,23 @@ class BuildResult:
     mcuforge_options: dict[str, str] = field(default_factory=dict)  # Zephyr: CONFIG_MCUFORGE* -> value
 
 
-def _zephyr_env() -> dict[str, str]:
+def _zephyr_env(board: Board) -> dict[str, str]:
+    """The environment for west: without the Zephyr SDK, Debian's cross compilers (arm-none-eabi-gcc
+    as `gnuarmemb`, riscv64-unknown-elf-gcc as `cross-compile`) unless the user chose a toolchain."""
     env = dict(os.environ)
     if not env.get("ZEPHYR_BASE"):
         raise ToolError("ZEPHYR_BASE is not set: west needs a Zephyr tree to build this project",
                         hint="point ZEPHYR_BASE at a Zephyr 4.x checkout (inside a west workspace)")
+    if board.cpu.arch == "riscv":
+        # gnuarmemb (an Arm compiler) cannot build a RISC-V board: a shell set up for the Arm
+        # boards must not break this one
+        if env.get("ZEPHYR_TOOLCHAIN_VARIANT", "gnuarmemb") == "gnuarmemb":
+            gcc = find_tool("riscv64-unknown-elf-gcc",
+                            hint="apt-get install gcc-riscv64-unknown-elf, or set ZEPHYR_TOOLCHAIN_VARIANT "
+                                 "(e.g. zephyr for the Zephyr SDK)")
+            env["ZEPHYR_TOOLCHAIN_VARIANT"] = "cross-compile"
+            env["CROSS_COMPILE"] = gcc[: -len("gcc")]
+        return env
     env.setdefault("ZEPHYR_TOOLCHAIN_VARIANT", "gnuarmemb")
     env.setdefault("GNUARMEMB_TOOLCHAIN_PATH", "/usr")
     return env
@@ -105,7 +117,7 @@ def build_command(root: Path, cfg: ProjectConfig, board: Board, build_dir: Path,
         return cmds, elf, env
     if cfg.framework == "zephyr":
         assert board.zephyr is not None
-        env = _zephyr_env()
+        env = _zephyr_env(board)
         west = find_tool("west", hint="pip install west")
         cmd = [west, "build", "-b", board.zephyr.target, "-d", str(build_dir), str(root)]
         return [cmd + (["--", f"-DEXTRA_CFLAGS={flags}"] if flags else [])], elf, env

@@ -32,7 +32,7 @@ def flash_project(root: Path, *, port: str | None = None) -> Iterator[str]:
         return
     lines: list[str] = []
     if cfg.framework == "zephyr":
-        env = _zephyr_env()
+        env = _zephyr_env(board)
         cmd = [find_tool("west"), "flash", "-d", str(root / "build")]
         stream_tool(cmd, cwd=west_workspace(env), env=env, on_line=lines.append)
     elif cfg.framework == "platformio":

@@ -201,6 +201,50 @@ def test_nrf52840dk_model_project_builds(models_dir: Path, tmp_path: Path) -> No
     assert "CONFIG_SOC_NRF52840_QIAA=y" in config and "CONFIG_HAS_NRFX=y" in config
 
 
+@pytest.mark.slow
+@pytest.mark.zephyr
+@_needs_zephyr()
+@pytest.mark.skipif(shutil.which("qemu-system-riscv32") is None or shutil.which("riscv64-unknown-elf-gcc") is None,
+                    reason="needs qemu-system-riscv32 and riscv64-unknown-elf-gcc "
+                           "(apt-get install qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)")
+def test_qemu_riscv32_passes_test_within_3_percent_of_the_cmake_flavor(models_dir: Path, tmp_path: Path) -> None:
+    """kws on Zephyr's qemu_riscv32 (Debian's riscv64-unknown-elf-gcc as `cross-compile`): bit-exact
+    through the host protocol, instructions (minstret) within 3 % of the bare-metal CMake build."""
+    from mcuforge.hil.runner import TestReport, random_vectors, run_vectors
+    from mcuforge.hil.session import open_session
+
+    model = models_dir / "kws_ref_model.tflite"
+    latency: dict[str, float] = {}
+    for framework in ("zephyr", "cmake"):
+        project = tmp_path / f"rv_{framework}"
+        new_project(project, model, "qemu_riscv32", framework=framework)
+        build_project(project)
+        with open_session(project) as s:
+            report = TestReport(s.config.model, s.graph.sha256, s.board.id, s.url, 0.0)
+            run_vectors(s.device, s.graph, s.model_bytes, random_vectors(s.graph, 3), report)
+        assert report.ok, report.to_json()
+        assert all(v.unit == "instructions" and v.elapsed and v.max_abs_diff == 0 for v in report.vectors)
+        latency[framework] = min(float(v.elapsed or 0) for v in report.vectors)
+    assert abs(latency["zephyr"] / latency["cmake"] - 1.0) <= 0.03, latency
+
+
+@pytest.mark.skipif(shutil.which("riscv64-unknown-elf-gcc") is None, reason="needs riscv64-unknown-elf-gcc")
+def test_riscv_boards_build_with_the_riscv_compiler_even_in_an_arm_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.build import _zephyr_env
+
+    monkeypatch.setenv("ZEPHYR_BASE", "/nowhere/zephyr")
+    monkeypatch.setenv("ZEPHYR_TOOLCHAIN_VARIANT", "gnuarmemb")
+    env = _zephyr_env(load_board("qemu_riscv32"))
+    assert env["ZEPHYR_TOOLCHAIN_VARIANT"] == "cross-compile"
+    assert env["CROSS_COMPILE"].endswith("riscv64-unknown-elf-")
+    monkeypatch.setenv("ZEPHYR_TOOLCHAIN_VARIANT", "zephyr")  # the user's choice (the Zephyr SDK) stands
+    assert _zephyr_env(load_board("qemu_riscv32"))["ZEPHYR_TOOLCHAIN_VARIANT"] == "zephyr"
+    assert _zephyr_env(load_board("mps2_an385"))["ZEPHYR_TOOLCHAIN_VARIANT"] == "zephyr"
+    monkeypatch.delenv("ZEPHYR_TOOLCHAIN_VARIANT")
+    assert _zephyr_env(load_board("mps2_an385"))["ZEPHYR_TOOLCHAIN_VARIANT"] == "gnuarmemb"
+
+
 def test_west_runs_from_the_workspace_holding_zephyr_base(tmp_path: Path) -> None:
     zephyr = tmp_path / "ws" / "zephyr"
     zephyr.mkdir(parents=True)

@@ -10,7 +10,9 @@
  * protocol runs (CONFIG_MCUFORGE_HOST).
  *
  * Ticks, reported in the unit they really count (CONFIG_MCUFORGE_TICKS_*):
- *  - instructions: the board runs in QEMU with `-icount shift=CONFIG_MCUFORGE_QEMU_ICOUNT_SHIFT`,
+ *  - instructions on RISC-V: the minstret CSR (64 bits, read as two halves), on hardware and in
+ *    QEMU alike; QEMU 7.2 derives it from its instruction count under -icount.
+ *  - instructions on the MPS2 boards: they run in QEMU with `-icount shift=CONFIG_MCUFORGE_QEMU_ICOUNT_SHIFT`,
  *    where the virtual clock advances 2^shift ns per instruction, so a timer at
  *    CONFIG_SYS_CLOCK_HW_CYCLES_PER_SEC counts whole groups of instructions (40 at 25 MHz and
  *    shift 0). The counter is the CMSDK APB timer `timer1` of the MPS2 boards (Zephyr's kernel
@@ -62,7 +64,38 @@ static void host_uart_isr(const struct device *dev, void *user_data)
 
 /* ---- tick counter -------------------------------------------------------------------------- */
 
-#if defined(CONFIG_MCUFORGE_TICKS_INSTRUCTIONS)
+#if defined(CONFIG_MCUFORGE_TICKS_INSTRUCTIONS) && defined(CONFIG_RISCV)
+#include <zephyr/arch/riscv/csr.h>
+
+static uint64_t instret_base;
+
+static uint64_t read_minstret(void)
+{
+    uint32_t high;
+    uint32_t low;
+    do { /* the high half again until it did not change in between */
+        high = (uint32_t)csr_read(minstreth);
+        low = (uint32_t)csr_read(minstret);
+    } while (high != (uint32_t)csr_read(minstreth));
+    return ((uint64_t)high << 32) | low;
+}
+
+static void ticks_init(void)
+{
+    instret_base = read_minstret();
+}
+
+uint64_t mcf_port_ticks(void)
+{
+    return read_minstret() - instret_base;
+}
+
+const char *mcf_port_tick_unit(void)
+{
+    return "instructions";
+}
+
+#elif defined(CONFIG_MCUFORGE_TICKS_INSTRUCTIONS)
 BUILD_ASSERT(DT_NODE_HAS_COMPAT(DT_NODELABEL(timer1), arm_cmsdk_timer),
              "CONFIG_MCUFORGE_TICKS_INSTRUCTIONS counts with the CMSDK timer1 of the MPS2 boards");
 #define EMU_TIMER_BASE DT_REG_ADDR(DT_NODELABEL(timer1))

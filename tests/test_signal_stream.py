@@ -6,6 +6,13 @@ cannot run, or float variants, are refused by name."""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from flatbuffers import flexbuffers
@@ -79,8 +86,7 @@ def framer(shape: tuple[int, ...], size: int, step: int, prefill: bool) -> bytes
 
 
 @pytest.mark.parametrize("shape,size,step,prefill", [
-    ((160,), 400, 160, True), ((6,), 5, 2, False), ((2, 4), 3, 1, False), ((3, 8), 8, 4, True), ((9,), 7, 3, True),
-    ((8,), 3, 4, False),
+    ((160,), 400, 160, True), ((2, 6), 5, 2, False), ((9,), 7, 3, True), ((8,), 3, 4, False),
 ])
 def test_framer(shape, size, step, prefill):
     model, batches = framer(shape, size, step, prefill), stream(np.random.default_rng(size), shape)
@@ -96,8 +102,7 @@ def stacker(channels: int, left: int, right: int, step: int) -> bytes:
                                        stacker_right_context=right, stacker_step=step))], [0], [1])
 
 
-@pytest.mark.parametrize("channels,left,right,step", [(3, 1, 0, 1), (10, 1, 0, 2), (4, 2, 3, 3), (5, 0, 0, 1),
-                                                      (2, 0, 2, 3)])
+@pytest.mark.parametrize("channels,left,right,step", [(10, 1, 0, 2), (4, 2, 3, 3), (2, 0, 2, 3)])
 def test_stacker(channels, left, right, step):
     valid = check_valid_stream(stacker(channels, left, right, step), stream(np.random.default_rng(channels),
                                                                               (channels,)), 2,
@@ -110,7 +115,7 @@ def delay(shape: tuple[int, ...], length: int) -> bytes:
                  [Op("CUSTOM:SignalDelay", [0], [1], custom_options=fx(delay_length=length))], [0], [1])
 
 
-@pytest.mark.parametrize("shape,length", [((10,), 3), ((2, 5), 5), ((3, 4), 11), ((7,), 7)])
+@pytest.mark.parametrize("shape,length", [((10,), 3), ((3, 4), 11)])
 def test_delay(shape, length):
     check_stream(delay(shape, length), stream(np.random.default_rng(length), shape))
 
@@ -121,7 +126,7 @@ def overlap_add(shape: tuple[int, ...], step: int) -> bytes:
                  [Op("CUSTOM:SignalOverlapAdd", [0], [1], custom_options=fx(T=7, frame_step=step))], [0], [1])
 
 
-@pytest.mark.parametrize("shape,step", [((1, 512), 160), ((3, 6), 2), ((2, 2, 5), 5), ((4, 9), 1)])
+@pytest.mark.parametrize("shape,step", [((1, 512), 160), ((2, 3, 6), 2)])
 def test_overlap_add(shape, step):
     check_stream(overlap_add(shape, step), stream(np.random.default_rng(step), shape))
 
@@ -191,8 +196,10 @@ def spectra(rng: np.random.Generator, dtype: str, shape: tuple[int, ...], count:
     return out
 
 
-@pytest.mark.parametrize("dtype", ["int16", "int32"])
-@pytest.mark.parametrize("fft_length,frames,bins", [(512, 1, 257), (4, 1, 3), (8, 3, 5), (32, 2, 20), (128, 1, 65)])
+@pytest.mark.parametrize("dtype,fft_length,frames,bins", [
+    ("int16", 512, 1, 257), ("int16", 8, 3, 5), ("int16", 4, 1, 3),
+    ("int32", 512, 1, 257), ("int32", 32, 2, 20), ("int32", 4, 1, 3),
+])
 def test_irfft(dtype, fft_length, frames, bins):
     model = irfft(dtype, fft_length, frames, bins)
     shape = (frames, 2 * bins) if frames > 1 else (2 * bins,)
@@ -210,3 +217,57 @@ def test_irfft_refusals(kind, fft_length, bins, out, why):
                   [Op("CUSTOM:SignalIrfft", [0], [1], custom_options=fx(T=kind, fft_length=fft_length))], [0], [1])
     with pytest.raises(UnsupportedModelError, match=why):
         compile_graph(parse_model(model))
+
+
+def resynthesis(hop: int = 32, delay_length: int = 3) -> bytes:
+    """An STFT round trip through every stateful signal operator: framer (2 x hop, prefilled), RFFT,
+    IRFFT, overlap-add, delay, stacker (one frame of left context): int16 samples in, two hops out."""
+    n = 2 * hop
+    tensors = [T((hop,), "int16"), T((1, n), "int16"), T((), "bool"), T((1, n + 2), "int16"),   # 0-3
+               T((1, n), "int16"), T((hop,), "int16"), T((hop,), "int16"), T((n,), "int16"),   # 4-7
+               T((), "bool")]                                                                   # 8
+    ops = [Op("CUSTOM:SignalFramer", [0], [1, 2], custom_options=fx(frame_size=n, frame_step=hop, prefill=True)),
+           Op("CUSTOM:SignalRfft", [1], [3], custom_options=fx(T=7, fft_length=n)),
+           Op("CUSTOM:SignalIrfft", [3], [4], custom_options=fx(T=7, fft_length=n)),
+           Op("CUSTOM:SignalOverlapAdd", [4], [5], custom_options=fx(T=7, frame_step=hop)),
+           Op("CUSTOM:SignalDelay", [5], [6], custom_options=fx(delay_length=delay_length)),
+           Op("CUSTOM:SignalStacker", [6], [7, 8], custom_options=fx(
+               num_channels=hop, stacker_left_context=1, stacker_right_context=0, stacker_step=1))]
+    return build(tensors, ops, [0], [7])
+
+
+def test_resynthesis_chain():
+    """Five stateful operators in a row, each step of a 12-step stream bit-exact."""
+    check_stream(resynthesis(), stream(np.random.default_rng(7), (32,)))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("arm-none-eabi-objdump")
+                         and shutil.which("qemu-system-arm") and shutil.which("ninja")),
+                    reason="needs arm-none-eabi-gcc, arm-none-eabi-objdump, ninja and qemu-system-arm")
+def test_resynthesis_stream_on_mps2_an386(tmp_path: Path) -> None:
+    """The chain on emulated Cortex-M4 through `mcuforge test`: a 12-step stream (reset_state at its
+    start) bit-exact with TFLite Micro run on the same stream; the stream kernels call no float helper."""
+    model = tmp_path / "resynthesis.tflite"
+    model.write_bytes(resynthesis())
+    project = tmp_path / "p"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mcuforge.generator.cli", *args], capture_output=True,
+                              text=True, timeout=1800)
+
+    for cmd in (("new", str(project), "--model", str(model), "--board", "mps2_an386"), ("build", str(project))):
+        proc = cli(*cmd)
+        assert proc.returncode == 0, proc.stderr
+    proc = cli("test", str(project), "--random", str(STEPS), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["passed"] == STEPS and report["stream"] is True
+    assert all(v["max_abs_diff"] == 0 for v in report["vectors"])
+    elf = next(project.glob("build/*.elf"))
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True, check=True).stdout
+    bodies = re.findall(r"^[0-9a-f]+ <(mcf_signal_(?:framer|stacker|delay|overlap_add_s16|irfft_s16))>:\n(.*?)\n\n",
+                        dis, re.S | re.M)
+    assert len(bodies) == 5, [name for name, _ in bodies]
+    for name, body in bodies:
+        assert not re.findall(r"\bbl\s+[0-9a-f]+ <(__aeabi_[fd]\w*)>", body), name

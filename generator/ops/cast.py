@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Operator
 from .base import KernelCall, lowering, reject, unary_tensors
+from .float_arith import lower_cast_to_f32
 from .signal_int32 import lower_cast_u32
 
 FROM = {"int8": -1, "int16": -2, "int32": -4}  # the element codes of cast.h
@@ -17,6 +18,8 @@ def lower_cast(graph: Graph, op: Operator) -> KernelCall:
     inp, out = unary_tensors(graph, op)
     if {inp.dtype, out.dtype} == {"uint32", "int32"}:  # the audio preprocessor's (signal_int32.py)
         return lower_cast_u32(graph, op, inp, out)
+    if out.dtype == "float32":  # int -> float32, a model's float tail (float_arith.py)
+        return lower_cast_to_f32(op, inp, out)
     if inp.dtype not in FROM or out.dtype not in TO:
         raise reject(op, f"cast from {inp.dtype} to {out.dtype}: TFLite Micro's CAST between integer types goes "
                          f"from {', '.join(FROM)} to {', '.join(TO)}")

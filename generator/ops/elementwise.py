@@ -16,6 +16,7 @@ from ..quant import activation_range, quantize_multiplier
 from . import float_requant
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 from .elementwise_s16 import INT_RANGE, lower_add_sub_s16, lower_mul_s16
+from .float_arith import is_float_binary, lower_binary_f32_tail
 from .fully_connected_s16 import require_int16
 from .signal_int32 import lower_binary_i32
 
@@ -146,6 +147,8 @@ def add_sub_multipliers(op: Operator, s1: float, s2: float, so: float
 def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
     if op.inputs and op.inputs[0] >= 0 and graph.tensors[op.inputs[0]].dtype == "int32":  # signal_int32.py
         return lower_binary_i32(graph, op)
+    if is_float_binary(graph, op):  # a float32 tail (float_arith.py)
+        return lower_binary_f32_tail(graph, op)
     if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (elementwise_s16.py)
         return lower_add_sub_s16(graph, op, *_prepare_binary(op, graph, "int16"))
     a, b, out, params, consts = _prepare_binary(op, graph)
@@ -188,6 +191,8 @@ def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
 def lower_mul(graph: Graph, op: Operator) -> KernelCall:
     if op.inputs and op.inputs[0] >= 0 and graph.tensors[op.inputs[0]].dtype == "int32":  # signal_int32.py
         return lower_binary_i32(graph, op)
+    if is_float_binary(graph, op):  # a float32 tail (float_arith.py)
+        return lower_binary_f32_tail(graph, op)
     if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (elementwise_s16.py)
         return lower_mul_s16(graph, op, *_prepare_binary(op, graph, "int16"))
     a, b, out, params, consts = _prepare_binary(op, graph)

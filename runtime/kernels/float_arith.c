@@ -1,0 +1,66 @@
+/* float_arith.c - see float_arith.h. */
+#include "float_arith.h"
+
+/* The clamp as TFLite Micro writes it, min(max(x, lo), hi), comparisons in that order, so that a NaN
+ * stays NaN and an infinity becomes the range's end. */
+static float mcf_f32_clamp(float x, float lo, float hi)
+{
+    const float y = (x < lo) ? lo : x;
+    return (hi < y) ? hi : y;
+}
+
+#define MCF_F32_LOOP(OP)                                                 \
+    do {                                                                 \
+        const int32_t sa = p->a_step, sb = p->b_step;                    \
+        const float lo = p->act_min, hi = p->act_max;                    \
+        int32_t i;                                                       \
+        for (i = 0; i < p->count; ++i) {                                 \
+            const float r = *a OP *b;                                    \
+            out[i] = mcf_f32_clamp(r, lo, hi);                           \
+            a += sa;                                                     \
+            b += sb;                                                     \
+        }                                                                \
+    } while (0)
+
+void mcf_f32_add(const mcf_f32_binary_params *p, const float *a, const float *b, float *out)
+{
+    MCF_F32_LOOP(+);
+}
+
+void mcf_f32_sub(const mcf_f32_binary_params *p, const float *a, const float *b, float *out)
+{
+    MCF_F32_LOOP(-);
+}
+
+void mcf_f32_mul(const mcf_f32_binary_params *p, const float *a, const float *b, float *out)
+{
+    MCF_F32_LOOP(*);
+}
+
+void mcf_cast_to_f32(const mcf_cast_f32_params *p, const void *input, float *output)
+{
+    int32_t i;
+    switch (p->from) {
+    case -1: {
+        const int8_t *in = (const int8_t *)input;
+        for (i = 0; i < p->count; ++i) {
+            output[i] = (float)in[i];
+        }
+        break;
+    }
+    case -2: {
+        const int16_t *in = (const int16_t *)input;
+        for (i = 0; i < p->count; ++i) {
+            output[i] = (float)in[i];
+        }
+        break;
+    }
+    default: {
+        const int32_t *in = (const int32_t *)input;
+        for (i = 0; i < p->count; ++i) {
+            output[i] = (float)in[i];
+        }
+        break;
+    }
+    }
+}

@@ -208,6 +208,18 @@ def test_irfft(dtype, fft_length, frames, bins):
     assert r.bit_exact == 6, r.to_json()
 
 
+@pytest.mark.parametrize("fft_length,frame,frames", [(512, 480, 1), (8, 8, 3), (64, 50, 2)])
+def test_rfft_int32(fft_length, frame, frames):
+    """The forward int32 RFFT (kiss_fftr, FIXED_POINT 32) built from the same 32-bit butterflies."""
+    shape = (frames, frame) if frames > 1 else (frame,)
+    out = (frames, fft_length + 2) if frames > 1 else (fft_length + 2,)
+    model = build([T(shape, "int32"), T(out, "int32")],
+                  [Op("CUSTOM:SignalRfft", [0], [1], custom_options=fx(T=2, fft_length=fft_length))], [0], [1])
+    r = validate_compiled(compile_graph(parse_model(model)), model,
+                          spectra(np.random.default_rng(fft_length), "int32", shape, 6))
+    assert r.bit_exact == 6, r.to_json()
+
+
 @pytest.mark.parametrize("kind,fft_length,bins,out,why", [
     (1, 16, 9, 16, "float32 IRFFT"), (9, 16, 9, 16, "not an IRFFT type"), (7, 24, 13, 24, "power of two"),
     (7, 16, 8, 16, "at least"), (7, 16, 9, 18, "fft_length 16 samples"),

@@ -11,7 +11,8 @@
   the gather order of the first stage, the stage twiddles and the split twiddles, each one
   floor(0.5 + 32767 * cos or sin of the phase). The C kernel only walks those tables, in place in
   the output tensor. Lengths whose half has a factor other than 2 and 4 (kiss_fft's radix 3, 5 and
-  generic butterflies) are refused by name; so are the int32 and float RFFT variants.
+  generic butterflies) are refused by name; so is the float RFFT. The int32 RFFT is the same with
+  kiss_fft's FIXED_POINT 32 (31 fractional bits, 64-bit products, int32 tables).
 - SignalEnergy: re^2 + im^2 (uint32) for bins [start_index, end_index); the bins outside the range
   are left unwritten by TFLite Micro, and are written 0 here.
 - SignalIrfft (int16 and int32): kiss_fftri, the inverse of the above with the same tables built
@@ -30,6 +31,8 @@ from .signal_common import arity, custom_options, int_option, io, typed
 
 _SAMP_MAX = 32767
 _INT16_TYPE = 7  # TensorType.INT16, as SignalRfft's "T" option stores it
+# "T" option -> (tensor type, C type, kiss_fft's SAMP_MAX, kernel suffix): FIXED_POINT 16 and 32
+_FFT_TYPES = {_INT16_TYPE: ("int16", "int16_t", _SAMP_MAX, "s16"), 2: ("int32", "int32_t", 2147483647, "s32")}
 
 
 @lowering("CUSTOM:SignalWindow")
@@ -134,11 +137,12 @@ def lower_rfft(graph: Graph, op: Operator) -> KernelCall:
     (x,), (out,) = io(graph, op)
     opts = custom_options(op)
     kind = opts.get("T")
-    if kind != _INT16_TYPE:
-        raise reject(op, f"only the int16 RFFT is supported (this one is TensorType {kind}: the int32 RFFT "
-                         "and the float RFFT are not implemented here)")
-    x = typed(op, x, "int16", rank=None)
-    out = typed(op, out, "int16", rank=len(x.shape))
+    if kind not in _FFT_TYPES:
+        raise reject(op, f"only the int16 and int32 RFFT are supported (this one is TensorType {kind}: the float "
+                         "RFFT is not implemented here)")
+    dtype, ctype, samp_max, suffix = _FFT_TYPES[kind]
+    x = typed(op, x, dtype, rank=None)
+    out = typed(op, out, dtype, rank=len(x.shape))
     fft_length = int_option(op, opts, "fft_length", 4, 1 << 15)
     half = fft_length // 2
     if fft_length & (fft_length - 1):
@@ -150,19 +154,19 @@ def lower_rfft(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, f"frames of {frame} samples do not fit fft_length {fft_length}")
     if out.shape[-1] != 2 * (half + 1) or out.size != frames * 2 * (half + 1):
         raise reject(op, f"output {list(out.shape)} is not {frames} x {half + 1} complex bins")
-    stages, order, twiddles, split = rfft_tables(fft_length)
+    stages, order, twiddles, split = rfft_tables(fft_length, samp_max=samp_max)
     return KernelCall(
-        op=op, kernel="signal_spectrum", function="mcf_signal_rfft_s16",
-        params_type="mcf_signal_rfft_params",
+        op=op, kernel="signal_spectrum", function=f"mcf_signal_rfft_{suffix}",
+        params_type="mcf_signal_rfft_params" if kind == _INT16_TYPE else "mcf_signal_rfft_s32_params",
         params={"frames": frames, "frame_length": frame, "half": half, "num_stages": len(stages) // 3,
                 "stages": ConstRef("stages"), "order": ConstRef("order"), "twiddles": ConstRef("twiddles"),
                 "split_twiddles": ConstRef("split_twiddles")},
         args=[op.inputs[0], op.outputs[0]],
         consts=[ConstArray("stages", "int32_t", np.array(stages, np.int32)),
                 ConstArray("order", "uint16_t", np.array(order, np.uint16)),
-                ConstArray("twiddles", "int16_t", np.array(twiddles, np.int16)),
-                ConstArray("split_twiddles", "int16_t", np.array(split or [0, 0], np.int16))],
-        comment=f", fft_length {fft_length}, radix plan {[s for s in stages[0::3]]}",
+                ConstArray("twiddles", ctype, np.array(twiddles, dtype)),
+                ConstArray("split_twiddles", ctype, np.array(split or [0, 0], dtype))],
+        comment=f", {dtype}, fft_length {fft_length}, radix plan {[s for s in stages[0::3]]}",
     )
 
 
@@ -182,9 +186,6 @@ def lower_energy(graph: Graph, op: Operator) -> KernelCall:
                       args=[op.inputs[0], op.outputs[0]], comment=f", bins [{start}, {end})")
 
 
-_IRFFT_TYPES = {_INT16_TYPE: ("int16", "int16_t", _SAMP_MAX, "s16"), 2: ("int32", "int32_t", 2147483647, "s32")}
-
-
 @lowering("CUSTOM:SignalIrfft")
 def lower_irfft(graph: Graph, op: Operator) -> KernelCall:
     """kiss_fft's fixed-point inverse real FFT (kiss_fftri), int16 (FIXED_POINT 16) or int32
@@ -200,9 +201,9 @@ def lower_irfft(graph: Graph, op: Operator) -> KernelCall:
     kind = opts.get("T")
     if kind == 1:
         raise reject(op, "the float32 IRFFT is not supported (integer only: the int16 and int32 ones are)")
-    if kind not in _IRFFT_TYPES:
+    if kind not in _FFT_TYPES:
         raise reject(op, f"TensorType {kind} is not an IRFFT type (int16 and int32 are supported)")
-    dtype, ctype, samp_max, suffix = _IRFFT_TYPES[kind]
+    dtype, ctype, samp_max, suffix = _FFT_TYPES[kind]
     x = typed(op, x, dtype, rank=None)
     out = typed(op, out, dtype, rank=len(x.shape))
     if sorted(opts)[1:2] != ["fft_length"]:

@@ -260,6 +260,54 @@ static void butterfly4_s32(int32_t *f, int32_t m, int32_t fstride, const int32_t
     }
 }
 
+static void fft_stages_s32(int32_t *out, int32_t num_stages, const int32_t *stages, const int32_t *twiddles,
+                           int32_t inverse) {
+    for (int32_t s = 0; s < num_stages; ++s) {
+        const int32_t radix = stages[3 * s], m = stages[3 * s + 1], fstride = stages[3 * s + 2];
+        const int32_t span = 2 * radix * m;
+        for (int32_t g = 0; g < fstride; ++g) {
+            if (radix == 4) {
+                butterfly4_s32(out + g * span, m, fstride, twiddles, inverse);
+            } else {
+                butterfly2_s32(out + g * span, m, fstride, twiddles);
+            }
+        }
+    }
+}
+
+void mcf_signal_rfft_s32(const mcf_signal_rfft_s32_params *p, const int32_t *input, int32_t *output) {
+    const int32_t half = p->half, len = p->frame_length;
+    for (int32_t fr = 0; fr < p->frames; ++fr) {
+        int32_t *out = output + fr * 2 * (half + 1);
+        for (int32_t j = 0; j < half; ++j) {
+            const int32_t e = 2 * (int32_t)p->order[j];
+            out[2 * j] = e < len ? input[e] : 0;
+            out[2 * j + 1] = e + 1 < len ? input[e + 1] : 0;
+        }
+        fft_stages_s32(out, p->num_stages, p->stages, p->twiddles, 0);
+        {
+            const int32_t dr = fx32_div(out[0], 1073741823), di = fx32_div(out[1], 1073741823);
+            out[0] = add32(dr, di);
+            out[1] = 0;
+            out[2 * half] = sub32(dr, di);
+            out[2 * half + 1] = 0;
+        }
+        for (int32_t k = 1; k <= half / 2; ++k) {
+            int32_t *a = out + 2 * k, *b = out + 2 * (half - k);
+            const int32_t pr = fx32_div(a[0], 1073741823), pi = fx32_div(a[1], 1073741823);
+            const int32_t nr = fx32_div(b[0], 1073741823), ni = fx32_div(sub32(0, b[1]), 1073741823);
+            const int32_t f1r = add32(pr, nr), f1i = add32(pi, ni);
+            int32_t tr, ti;
+            cmul32(&tr, &ti, sub32(pr, nr), sub32(pi, ni), p->split_twiddles + 2 * (k - 1));
+            a[0] = add32(f1r, tr) >> 1;
+            a[1] = add32(f1i, ti) >> 1;
+            b[0] = sub32(f1r, tr) >> 1;
+            b[1] = sub32(ti, f1i) >> 1;
+        }
+        input += len;
+    }
+}
+
 void mcf_signal_irfft_s32(const mcf_signal_irfft_s32_params *p, const int32_t *input, int32_t *output) {
     const int32_t half = p->half;
     const uint16_t *pos = p->position;
@@ -280,17 +328,7 @@ void mcf_signal_irfft_s32(const mcf_signal_irfft_s32_params *p, const int32_t *i
             hi[0] = sub32(er, or_);
             hi[1] = sub32(0, sub32(ei, oi));
         }
-        for (int32_t s = 0; s < p->num_stages; ++s) {
-            const int32_t radix = p->stages[3 * s], m = p->stages[3 * s + 1], fstride = p->stages[3 * s + 2];
-            const int32_t span = 2 * radix * m;
-            for (int32_t g = 0; g < fstride; ++g) {
-                if (radix == 4) {
-                    butterfly4_s32(out + g * span, m, fstride, p->twiddles, 1);
-                } else {
-                    butterfly2_s32(out + g * span, m, fstride, p->twiddles);
-                }
-            }
-        }
+        fft_stages_s32(out, p->num_stages, p->stages, p->twiddles, 1);
         input += p->input_stride;
     }
 }

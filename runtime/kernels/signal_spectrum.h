@@ -1,5 +1,5 @@
 /* signal_spectrum.h - TFLite Micro's signal operators from samples to power spectrum (integer only):
- * SignalWindow, SignalFftAutoScale, SignalRfft (int16), SignalEnergy, SignalIrfft (int16, int32). Tables
+ * SignalWindow, SignalFftAutoScale, SignalRfft and SignalIrfft (int16, int32), SignalEnergy. Tables
  * and checks come from mcuforge (generator/ops/signal_spectrum.py); these loops index without bounds
  * checks. */
 #ifndef MCF_SIGNAL_SPECTRUM_H
@@ -45,6 +45,20 @@ typedef struct {
 } mcf_signal_rfft_params;
 
 void mcf_signal_rfft_s16(const mcf_signal_rfft_params *p, const int16_t *input, int16_t *output);
+
+/** The same for int32 (kiss_fft FIXED_POINT 32: 31 fractional bits, 64-bit products, int32 sums wrap). */
+typedef struct {
+    int32_t frames;
+    int32_t frame_length;
+    int32_t half;
+    int32_t num_stages;
+    const int32_t *stages;
+    const uint16_t *order;
+    const int32_t *twiddles;
+    const int32_t *split_twiddles;
+} mcf_signal_rfft_s32_params;
+
+void mcf_signal_rfft_s32(const mcf_signal_rfft_s32_params *p, const int32_t *input, int32_t *output);
 
 /**
  * kiss_fft's fixed-point inverse real FFT (kiss_fftri) of each frame of half + 1 complex bins (input

@@ -83,6 +83,29 @@ def as_words(b: np.ndarray) -> np.ndarray:
     return np.frombuffer(np.ascontiguousarray(b, dtype=np.int8).tobytes(), dtype="<u4").astype(np.uint32)
 
 
+def folded_bias(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray | None:
+    """bias * multiplier + 2^(shift - 1) per output channel (reduced 64-bit rescaling): the CONV_2D
+    fast path's output is then (folded + sum * multiplier) >> shift. None when a value would not stay
+    far inside int64 (the kernel then adds the bias before multiplying, as TFLite Micro does)."""
+    folded = [int(b) * int(m) + (1 << (int(s) - 1)) for b, m, s in zip(bias, mult, shift, strict=True)]
+    if any(abs(v) >= 1 << 62 for v in folded):
+        return None
+    return np.array(folded, dtype=np.int64)
+
+
+def conv_s16_pair_layout(w: np.ndarray) -> np.ndarray:
+    """[oc, k] int8 -> the CONV_2D fast path's words (mcf_dot_s16w_quads in mcf_dot_s16.h): output
+    channels in blocks of four (the last padded with zero channels), k padded with zeros to a
+    multiple of 4; per block and pair of inputs, one word per channel holding its two weights as
+    int16 (low half first). Twice the bytes of the int8 weights, and no sign extension at run time."""
+    oc, k = w.shape
+    o4, k4 = -(-oc // 4) * 4, -(-k // 4) * 4
+    padded = np.zeros((o4, k4), dtype=np.int64)
+    padded[:oc, :k] = w
+    words = (padded[:, 0::2] & 0xFFFF) | ((padded[:, 1::2] & 0xFFFF) << 16)  # [channel, pair]
+    return np.ascontiguousarray(words.reshape(o4 // 4, 4, k4 // 2).transpose(0, 2, 1)).reshape(-1).astype(np.uint32)
+
+
 def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | None, out: Tensor,
                      geo: dict[str, int]) -> KernelCall:
     oc, fh, fw, fc = weights.shape
@@ -98,9 +121,12 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
     assert weights.data is not None
     k = fh * fw * fc
     consts += [ConstArray("bias", "int64_t", b),
-               # as words: 4-byte aligned for the column path's word-pair loads
-               ConstArray("filter_fast", "uint32_t", as_words(fc_s16_fast_layout(weights.data.reshape(oc, k))),
+               # int16 weight pairs as words: 4-byte aligned for the word-pair loads
+               ConstArray("filter_fast", "uint32_t", conv_s16_pair_layout(weights.data.reshape(oc, k)),
                           fast_only=True)]
+    folded = folded_bias(b, consts[0].values, consts[1].values) if wide else None
+    if folded is not None:  # after the three constants of the grouped (reference) call below
+        consts.append(ConstArray("folded", "int64_t", folded))
     # K <= 256: the window column on the stack; larger windows take it from the arena.
     scratch = 0 if k <= CONV_S16_STACK_MAX_K else 2 * (-(-k // 4) * 4)  # whole groups of four
     geometry = f", 16x8, {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
@@ -115,7 +141,8 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_conv2d_s16", params_type="mcf_conv_s16_params",
         params={**geo, "input_c": fc, "filter_c": fc, "output_c": oc, "filter_h": fh, "filter_w": fw,
-                "depth_multiplier": 1, **params, "scratch": ScratchRef() if scratch else "0"},
+                "depth_multiplier": 1, **params, "scratch": ScratchRef() if scratch else "0",
+                "folded": ConstRef("folded") if folded is not None else "0"},
         args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
         consts=consts, scratch_bytes=scratch,
         macs=geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k,

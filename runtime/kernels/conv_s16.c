@@ -129,47 +129,99 @@ static MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_column(const mcf_conv_s16_params *
     }
 }
 
-/* Every output channel of one pixel from its window x (K values): blocks of four channels. */
-static MCF_ALWAYS_INLINE void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x,
-                                                  const int8_t *filter, int32_t k, int16_t *out, int32_t aligned)
+/* The output of a sum of at most 256 products (int32) with 64-bit rescaling folded at compile time:
+ * (bias + sum) * m + 2^(s - 1) = folded + sum * m (one SMLAL), then the low word of its shift right by
+ * s (8 <= s <= 46), as TFLite Micro's cast to int32 keeps it. */
+static inline int16_t mcf_conv_s16_out_folded(const mcf_conv_s16_params *p, int32_t sum, int32_t o)
 {
-    const int32_t block = MCF_DOT_S16_BLOCK_BYTES(k); /* also for k rounded up to whole groups */
-    int32_t o, r;
-    for (o = 0; o < p->output_c; o += 4, filter += block) {
-        const int32_t n = MCF_MIN(4, p->output_c - o); /* the last block is padded with zero channels */
-        if ((k & 3) == 0 && k <= 256) {
-            /* whole groups, at most 256 products (each at most 2^22): the int32 sums are exact */
-            int32_t s[4];
-            if (aligned && k > 0) { /* the column (and the filter: words) */
-                mcf_dot_s16_groups_aligned(x, filter, k >> 2, s);
-            } else {
-                mcf_dot_s16_groups(x, filter, 0, k >> 2, s);
-            }
-            for (r = 0; r < n; ++r) {
-                out[o + r] = mcf_conv_s16_out(p, p->bias[o + r] + s[r], o + r);
+    const uint64_t v = (uint64_t)(p->folded[o] + (int64_t)sum * p->multiplier[o]);
+    const int32_t s = p->shift[o];
+    const uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
+    const int32_t r = s >= 32 ? (int32_t)hi >> (s - 32) : (int32_t)((lo >> s) | (hi << (32 - s)));
+    return (int16_t)mcf_clamp(r, p->act_min, p->act_max);
+}
+
+/* The rows [ky_lo, ky_hi) of the window of the output pixel whose (0, 0) tap is input (iy0, ix0),
+ * for a window inside the image horizontally, without dilation along it and with an even number of
+ * int16 per row (`words` words, 4-byte aligned): copied word by word into col, zeros for the rows
+ * outside. (The loops stay loops, not library calls.) */
+static MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_rows(const mcf_conv_s16_params *p, const int16_t *in_b, int32_t iy0,
+                                                   int32_t ix0, int32_t ky_lo, int32_t ky_hi, int32_t words,
+                                                   int16_t *col)
+{
+    const int32_t in_row = p->input_w * p->input_c;
+    int32_t ky, i;
+    for (ky = 0; ky < p->filter_h; ++ky, col += 2 * words) {
+        if (ky >= ky_lo && ky < ky_hi) {
+            const int16_t *src = in_b + (iy0 + ky * p->dilation_h) * in_row + ix0 * p->input_c;
+            for (i = 0; i < words; ++i) {
+                mcf_write_u32(col + 2 * i, mcf_read_u32(src + 2 * i));
             }
         } else {
-            int64_t acc[4];
-            for (r = 0; r < 4; ++r) {
-                acc[r] = r < n ? p->bias[o + r] : 0;
-            }
-            mcf_dot_s16_block(x, filter, k, acc);
-            for (r = 0; r < n; ++r) {
-                out[o + r] = mcf_conv_s16_out(p, acc[r], o + r);
+            for (i = 0; i < words; ++i) {
+                mcf_write_u32(col + 2 * i, 0u);
             }
         }
     }
 }
 
-static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+/* Every output channel of one pixel from its window x (k4 values, a multiple of 4, zero-padded, at a
+ * 4-byte boundary): blocks of four channels, each block 2 * k4 words of int16 weight pairs
+ * (mcf_dot_s16w_quads). Sums of at most 64 groups (256 products) are exact in int32. */
+static MCF_ALWAYS_INLINE void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, const int16_t *x,
+                                                  const uint32_t *filter, int32_t k4, int16_t *out)
+{
+    const int32_t quads = k4 >> 2;
+    int32_t o, r;
+    for (o = 0; o < p->output_c; o += 4, filter += 2 * k4) {
+        const int32_t n = MCF_MIN(4, p->output_c - o); /* the last block is padded with zero channels */
+        int32_t s[4];
+        if (quads <= 64) {
+            mcf_dot_s16w_quads(x, filter, quads, s);
+            if (p->folded) {
+                for (r = 0; r < n; ++r) {
+                    out[o + r] = mcf_conv_s16_out_folded(p, s[r], o + r);
+                }
+            } else {
+                for (r = 0; r < n; ++r) {
+                    out[o + r] = mcf_conv_s16_out(p, p->bias[o + r] + s[r], o + r);
+                }
+            }
+        } else {
+            int64_t acc[4];
+            int32_t q, e;
+            mcf_dot_s16w_quads(x, filter, 64, s);
+            for (r = 0; r < 4; ++r) {
+                acc[r] = s[r];
+            }
+            for (q = 64; q < quads; q = e) {
+                e = MCF_MIN(quads, q + 64);
+                mcf_dot_s16w_quads(x + 4 * q, filter + 8 * q, e - q, s);
+                for (r = 0; r < 4; ++r) {
+                    acc[r] += s[r];
+                }
+            }
+            for (r = 0; r < n; ++r) {
+                out[o + r] = mcf_conv_s16_out(p, p->bias[o + r] + acc[r], o + r);
+            }
+        }
+    }
+}
+
+static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *input, const uint32_t *filter,
                                    int16_t *output, int16_t *col)
 {
     const int32_t ic = p->input_c;
     const int32_t in_row = p->input_w * ic;
     const int32_t k = p->filter_h * p->filter_w * ic;
     const int32_t k4 = (k + 3) & ~3; /* the column padded with zeros to whole groups: no remainder loop */
-    /* A window of one row, without dilation, is one run of the input when it lies inside. */
-    const int32_t run = p->filter_h == 1 && p->dilation_w == 1;
+    /* A window of one row, without dilation, whole groups of four, is one run of the input when it
+     * lies inside (read in place at a 4-byte boundary). */
+    const int32_t run = p->filter_h == 1 && p->dilation_w == 1 && (k & 3) == 0;
+    /* Windows inside horizontally are gathered row by row, word by word, when the rows are whole
+     * words at 4-byte boundaries (an even channel count). */
+    const int32_t words = p->dilation_w == 1 && (ic & 1) == 0 && ((uintptr_t)input & 3u) == 0 ?
+                          (p->filter_w * ic) >> 1 : 0;
     int32_t b, oy, ox;
     mcf_conv_s16_zero(col + k, k4 - k);
     for (b = 0; b < p->batches; ++b) {
@@ -180,11 +232,17 @@ static void mcf_conv2d_s16_columns(const mcf_conv_s16_params *p, const int16_t *
             mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < p->output_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
-                if (run && ky_hi > ky_lo && ix0 >= 0 && ix0 + p->filter_w <= p->input_w) {
-                    mcf_conv_s16_pixel(p, in_b + iy0 * in_row + ix0 * ic, filter, k, output, 0);
+                const int16_t *direct = in_b + iy0 * in_row + ix0 * ic;
+                if (run && ky_hi > ky_lo && ix0 >= 0 && ix0 + p->filter_w <= p->input_w &&
+                    ((uintptr_t)direct & 3u) == 0) {
+                    mcf_conv_s16_pixel(p, direct, filter, k4, output);
                 } else {
-                    mcf_conv_s16_column(p, in_b, iy0, ix0, ky_lo, ky_hi, col);
-                    mcf_conv_s16_pixel(p, col, filter, k4, output, 1);
+                    if (words && ix0 >= 0 && ix0 + p->filter_w <= p->input_w) {
+                        mcf_conv_s16_rows(p, in_b, iy0, ix0, ky_lo, ky_hi, words, col);
+                    } else {
+                        mcf_conv_s16_column(p, in_b, iy0, ix0, ky_lo, ky_hi, col);
+                    }
+                    mcf_conv_s16_pixel(p, col, filter, k4, output);
                 }
                 output += p->output_c;
             }
@@ -196,7 +254,7 @@ static MCF_NOINLINE void mcf_conv2d_s16_stack(const mcf_conv_s16_params *p, cons
                                               const int8_t *filter, int16_t *output)
 {
     uint32_t col[MCF_CONV_S16_STACK_MAX_K / 2]; /* words: 4-byte aligned */
-    mcf_conv2d_s16_columns(p, input, filter, output, (int16_t *)col);
+    mcf_conv2d_s16_columns(p, input, (const uint32_t *)(const void *)filter, output, (int16_t *)col);
 }
 #endif /* MCF_KERNELS_FAST */
 
@@ -204,7 +262,7 @@ void mcf_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const in
 {
 #if MCF_KERNELS_FAST
     if (p->scratch) {
-        mcf_conv2d_s16_columns(p, input, filter, output, p->scratch);
+        mcf_conv2d_s16_columns(p, input, (const uint32_t *)(const void *)filter, output, p->scratch);
     } else {
         mcf_conv2d_s16_stack(p, input, filter, output);
     }

@@ -24,12 +24,13 @@
  * next input row; cols the same for columns (see generator/ops/transpose_conv.py).
  *
  * Fast builds read filters in other layouts (the fast_only constants of conv_s16.py):
- *  - CONV_2D: blocks of four output channels over K = filter_h * filter_w * input_c, as
- *    mcf_dot_s16_block reads them; each output pixel's window is gathered into an int16 column of
+ *  - CONV_2D: blocks of four output channels over K = filter_h * filter_w * input_c, the weights
+ *    widened to int16 pairs as mcf_dot_s16w_quads reads them; each output pixel's window is gathered into an int16 column of
  *    K values (zeros for taps outside the image, and up to a multiple of 4) in `scratch`
  *    (2 * K rounded up to a multiple of 8 bytes, 4-byte aligned), on
  *    the stack when `scratch` is NULL (K <= MCF_CONV_S16_STACK_MAX_K), or read in place when the
- *    window is one contiguous run of the input (filter_h == 1 and dilation_w == 1, inside).
+ *    window is one contiguous run of the input (filter_h == 1, dilation_w == 1, K a multiple of 4,
+ *    inside, at a 4-byte boundary).
  *  - DEPTHWISE_CONV_2D: depth multiplier 1: per tap, one word per channel pair holding
  *    (w[c], w[c + 1]) as int16 (SMLABB / SMLATT on DSP cores); otherwise [output_c][taps] int8.
  *  - TRANSPOSE_CONV: per block of four output channels and per filter tap, a block of
@@ -62,6 +63,8 @@ typedef struct {
     const int32_t *rows;      /**< TRANSPOSE_CONV only, else NULL */
     const int32_t *cols;
     int16_t *scratch;         /**< CONV_2D fast path: the window column, or NULL */
+    const int64_t *folded;    /**< CONV_2D fast path with 64-bit sums: bias * multiplier + 2^(shift - 1)
+                                   per output channel, or NULL */
 } mcf_conv_s16_params;
 
 /** Largest K of the CONV_2D fast path's column on the stack (512 bytes). */

@@ -92,10 +92,29 @@ static inline int32_t mcf_lstm_rescale64(int64_t acc, int32_t m16, int32_t s)
     return (int32_t)((acc * m16 + ((int64_t)1 << (s - 1))) >> s);
 }
 
+/* mcf_requantize, with short routes also for the shifts it leaves to the reference form (gate
+ * rescalings are often >= 1): for shift >= 0, TFLite's product x * 2^shift (wrapping) then the
+ * rounding doubling high multiply, floor((t * m + 2^30) / 2^31) for m >= 0; for shift -1, the
+ * constant of mcf_requantize's step 4 with e = 1, whose result is the high word. */
+static inline int32_t mcf_lstm_requantize(int32_t x, int32_t m, int32_t shift)
+{
+#if !defined(MCF_PORTABLE_KERNELS)
+    if (shift >= 0) {
+        const int32_t t = (int32_t)((uint32_t)x << shift);
+        return (int32_t)(((int64_t)t * m + ((int64_t)1 << 30)) >> 31);
+    }
+    if (shift == -1) {
+        const uint32_t low = x < 0 ? 0x40000000u : 0xC0000000u;
+        return (int32_t)(((int64_t)x * m + (int64_t)low) >> 32);
+    }
+#endif
+    return mcf_requantize(x, m, shift);
+}
+
 static inline int16_t mcf_lstm_gate_s8(const int32_t *rs, int32_t a, int32_t b)
 {
-    return (int16_t)mcf_lstm_sat16(mcf_lstm_sat16(mcf_requantize(a, rs[0], rs[1]))
-                                   + mcf_lstm_sat16(mcf_requantize(b, rs[2], rs[3])));
+    return (int16_t)mcf_lstm_sat16(mcf_lstm_sat16(mcf_lstm_requantize(a, rs[0], rs[1]))
+                                   + mcf_lstm_sat16(mcf_lstm_requantize(b, rs[2], rs[3])));
 }
 
 static inline int16_t mcf_lstm_gate_s16(const int32_t *rs, int64_t a, int64_t b)

@@ -142,6 +142,70 @@ static inline void mcf_dot_s16_block(const int16_t *x, const int8_t *w, int32_t 
         }
     }
 }
+/*
+ * Weights already widened to int16 (the 16x8 convolutions, where the generator stores them so):
+ * a block of four rows, per pair of inputs (x[2j], x[2j + 1]) one word per row holding its two
+ * weights as int16 (low half first), the four rows' words in a row. One SMLAD per pair and row, no
+ * sign extension at run time. Sums of `quads` groups of four inputs (x and w 4-byte aligned, the
+ * inputs zero-padded to whole groups) for the four rows; exact in int32 for quads <= 64.
+ */
+static inline void mcf_dot_s16w_quads(const int16_t *x, const uint32_t *w, int32_t quads, int32_t s[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+    /* 15 instructions per 16 products (post-indexed LDRD for the inputs and the weights) */
+    const int16_t *const end = x + 4 * quads;
+    uint32_t x01, x23, k0, k1;
+    if (quads > 0) {
+        __asm__ volatile("1:\n\t"
+                         "ldrd %[x01], %[x23], [%[x]], #8\n\t"
+                         "ldrd %[k0], %[k1], [%[w]], #8\n\t"
+                         "smlad %[a0], %[k0], %[x01], %[a0]\n\t"
+                         "smlad %[a1], %[k1], %[x01], %[a1]\n\t"
+                         "ldrd %[k0], %[k1], [%[w]], #8\n\t"
+                         "smlad %[a2], %[k0], %[x01], %[a2]\n\t"
+                         "smlad %[a3], %[k1], %[x01], %[a3]\n\t"
+                         "ldrd %[k0], %[k1], [%[w]], #8\n\t"
+                         "smlad %[a0], %[k0], %[x23], %[a0]\n\t"
+                         "smlad %[a1], %[k1], %[x23], %[a1]\n\t"
+                         "ldrd %[k0], %[k1], [%[w]], #8\n\t"
+                         "smlad %[a2], %[k0], %[x23], %[a2]\n\t"
+                         "smlad %[a3], %[k1], %[x23], %[a3]\n\t"
+                         "cmp %[x], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                           [x01] "=&r"(x01), [x23] "=&r"(x23), [k0] "=&r"(k0), [k1] "=&r"(k1)
+                         : [end] "r"(end)
+                         : "cc", "memory");
+    }
+#else
+    int32_t q;
+    for (q = 0; q < quads; ++q, x += 4, w += 8) {
+#if MCF_KERNELS_DSP
+        const uint32_t x01 = mcf_read_u32(x), x23 = mcf_read_u32(x + 2);
+        a0 = mcf_smlad(w[4], x23, mcf_smlad(w[0], x01, a0));
+        a1 = mcf_smlad(w[5], x23, mcf_smlad(w[1], x01, a1));
+        a2 = mcf_smlad(w[6], x23, mcf_smlad(w[2], x01, a2));
+        a3 = mcf_smlad(w[7], x23, mcf_smlad(w[3], x01, a3));
+#else
+        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        a0 += x0 * (int16_t)(w[0] & 0xFFFFu) + x1 * (int16_t)(w[0] >> 16) + x2 * (int16_t)(w[4] & 0xFFFFu) +
+              x3 * (int16_t)(w[4] >> 16);
+        a1 += x0 * (int16_t)(w[1] & 0xFFFFu) + x1 * (int16_t)(w[1] >> 16) + x2 * (int16_t)(w[5] & 0xFFFFu) +
+              x3 * (int16_t)(w[5] >> 16);
+        a2 += x0 * (int16_t)(w[2] & 0xFFFFu) + x1 * (int16_t)(w[2] >> 16) + x2 * (int16_t)(w[6] & 0xFFFFu) +
+              x3 * (int16_t)(w[6] >> 16);
+        a3 += x0 * (int16_t)(w[3] & 0xFFFFu) + x1 * (int16_t)(w[3] >> 16) + x2 * (int16_t)(w[7] & 0xFFFFu) +
+              x3 * (int16_t)(w[7] >> 16);
+#endif
+    }
+#endif
+    s[0] = a0;
+    s[1] = a1;
+    s[2] = a2;
+    s[3] = a3;
+}
 #endif /* MCF_KERNELS_FAST */
 
 #endif /* MCF_DOT_S16_H */

@@ -7,6 +7,7 @@ cannot run, or float variants, are refused by name."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,11 +20,12 @@ from flatbuffers import flexbuffers
 from tflite_builder import Op, T, build
 
 from mcuforge.generator.codegen import generate
-from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.compiler import CompiledModel, compile_graph
 from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.frontends.tflite import parse_model
-from mcuforge.generator.hostbuild import HostModel
+from mcuforge.generator.hostbuild import WARNING_FLAGS, HostModel
 from mcuforge.generator.references import open_reference
+from mcuforge.generator.tools import run_tool
 from mcuforge.generator.validate import validate_compiled
 
 STEPS = 12
@@ -52,22 +54,56 @@ def check_stream(model: bytes, batches: list[list[np.ndarray]]) -> None:
     assert r.state_bit_exact == len(batches), r.to_json()
 
 
+_FLAG_HARNESS = """\
+#include <stdio.h>
+#include "model.h"
+extern uint8_t model_arena[];
+int main(void)
+{
+    model_init();
+    while (fread(model_model.inputs[0].data, 1, model_model.inputs[0].bytes, stdin) == model_model.inputs[0].bytes) {
+        model_invoke();
+        fwrite(model_model.outputs[0].data, 1, model_model.outputs[0].bytes, stdout);
+        fputc(model_arena[%d], stdout);
+    }
+    return 0;
+}
+"""
+
+
+def run_with_flag(cm: CompiledModel, batches: list[list[np.ndarray]], flag: int) -> tuple[list[np.ndarray], list[int]]:
+    """The single output and the bool tensor `flag` (in the arena) after each step of one stream."""
+    space, offset = cm.tensor_location(flag)
+    assert space == "arena"
+    with HostModel(generate(cm, "model")) as host:
+        (host.dir / "harness_main.c").write_text(_FLAG_HARNESS % offset)
+        sources = [host.dir / n for n in host.lib.manifest["sources"]] + [host.dir / "harness_main.c"]
+        cc = os.environ.get("CC") or "cc"
+        run_tool([cc, *WARNING_FLAGS, "-O2", "-I", host.dir, *sources, "-o", host.exe], timeout=600)
+        raw = run_tool([host.exe], input=b"".join(x[0].tobytes() for x in batches), timeout=600).stdout
+    out = cm.graph.tensors[cm.graph.outputs[0]]
+    step = out.nbytes + 1
+    assert len(raw) == step * len(batches)
+    return ([np.frombuffer(raw[k * step:k * step + out.nbytes], np.int16).reshape(out.shape) for k in
+             range(len(batches))], [raw[k * step + out.nbytes] for k in range(len(batches))])
+
+
 def check_valid_stream(model: bytes, batches: list[list[np.ndarray]], valid: int, frame: int) -> int:
-    """For an operator with an output_valid flag (tensor `valid`): where TFLite Micro says the output
-    is valid it must be bit-exact; where it says not, TFLite Micro leaves (part of) the output
-    unwritten, whatever its arena held: each `frame` values of the output here are TFLite Micro's or
-    unwritten too (the same as after the step before, zeros before the first). Returns the number of
-    valid steps."""
+    """For an operator with an output_valid flag (tensor `valid`): the flag as TFLite Micro's after
+    every step; where it is set the output must be bit-exact; where not, TFLite Micro leaves (part
+    of) the output unwritten, whatever its arena held, and each `frame` values of the output here
+    must be TFLite Micro's or unwritten too (as after the step before, zeros before the first).
+    Returns the number of valid steps."""
     cm = compile_graph(parse_model(model, name="stream.tflite"))
     assert cm.state.private
     ref = open_reference(model, keep_tensors=True)
-    with HostModel(generate(cm, "model")) as host:
-        got = [g[0] for g in host.run(batches)]
+    got, flags = run_with_flag(cm, batches, valid)
     before = np.zeros_like(got[0])
     valid_steps = 0
-    for step, (inputs, g) in enumerate(zip(batches, got, strict=True)):
+    for step, (inputs, g, flag) in enumerate(zip(batches, got, flags, strict=True)):
         want = ref.run(inputs, 1)[0].reshape(g.shape)
-        if bool(ref.tensor(valid)):
+        assert flag == int(bool(ref.tensor(valid))), step
+        if flag:
             valid_steps += 1
             assert np.array_equal(g, want), step
         else:

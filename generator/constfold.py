@@ -89,6 +89,7 @@ def fold_constants(graph: Graph) -> tuple[Graph, list[Folded]]:
         operators[op.index] = replace(op, inputs=kept)
         folded.append(_folded(operators[op.index]))
     moved = _transposes_into_weights(graph, tensors, operators)
+    moved += _transposes_into_reductions(graph, tensors, operators)
     if len(folded) == already and not moved:
         return graph, folded
     return replace(graph, tensors=tensors, operators=operators), folded
@@ -140,6 +141,45 @@ def _transposes_into_weights(graph: Graph, tensors: list[Tensor], operators: lis
         permuted[:, src] = np.asarray(w.data)
         tensors[w.index] = replace(w, data=permuted)
         operators[op.index] = replace(op, options={**op.options, "into_weights_of": fc.index})
+        moved += 1
+    return moved
+
+
+REDUCTIONS = ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN")
+
+
+def _transposes_into_reductions(graph: Graph, tensors: list[Tensor], operators: list[Operator]) -> int:
+    """A TRANSPOSE whose only reader is an int8 MEAN / SUM / REDUCE_MAX / REDUCE_MIN: the reduction
+    reads the TRANSPOSE's input instead, walking it in the transposed order (its lowering sees the
+    `transposed_input` option: each dimension's step is the one of the input dimension it came from),
+    and the TRANSPOSE becomes a view that nothing reads (option `into_reduction_of`). Exact: the same
+    values reach the same outputs; only the order in which an integer sum, maximum or minimum meets
+    them changes. Updates `tensors` and `operators` in place; returns how many were moved."""
+    readers: dict[int, list[Operator]] = {}
+    for op in operators:
+        for t in set(op.inputs):
+            if t >= 0:
+                readers.setdefault(t, []).append(op)
+    moved = 0
+    for op in operators:
+        if (op.opcode != "TRANSPOSE" or "into_weights_of" in op.options or "into_reduction_of" in op.options
+                or len(op.inputs) != 2 or len(op.outputs) != 1 or min(op.inputs) < 0):
+            continue
+        inp, perm_t, out = tensors[op.inputs[0]], tensors[op.inputs[1]], tensors[op.outputs[0]]
+        users = readers.get(out.index, [])
+        if (inp.is_const or perm_t.data is None or out.index in graph.outputs or inp.dtype != "int8"
+                or out.dtype != "int8" or len(users) != 1 or users[0].opcode not in REDUCTIONS):
+            continue
+        red = users[0]
+        if (len(red.inputs) != 2 or red.inputs[0] != out.index or red.inputs[1] == out.index
+                or "transposed_input" in red.options):
+            continue
+        perm = _ints(perm_t)
+        if sorted(perm) != list(range(len(inp.shape))) or [inp.shape[p] for p in perm] != list(out.shape):
+            continue
+        operators[red.index] = replace(red, inputs=(inp.index, red.inputs[1]),
+                                       options={**red.options, "transposed_input": perm})
+        operators[op.index] = replace(op, options={**op.options, "into_reduction_of": red.index})
         moved += 1
     return moved
 

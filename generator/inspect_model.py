@@ -68,6 +68,15 @@ def _io(graph: Graph, idx: int) -> IoRow:
     return IoRow(t.name, t.dtype, list(t.shape), t.scale if t.quant else None, t.zero_point if t.quant else None)
 
 
+def _folded_into(graph: Graph, view: Alias) -> str | None:
+    """"operator 5 FULLY_CONNECTED's weights" when a TRANSPOSE went into its reader (constfold.py)."""
+    for key, what in (("into_weights_of", "'s weights"), ("into_reduction_of", "")):
+        k = view.op.options.get(key)
+        if isinstance(k, int) and 0 <= k < len(graph.operators):
+            return f"operator {k} {graph.operators[k].opcode}{what}"
+    return None
+
+
 def inspect_graph(graph: Graph) -> ModelReport:
     rep = ModelReport(graph.name, graph.sha256, weights_bytes=graph.weights_bytes,
                       inputs=[_io(graph, i) for i in graph.inputs], outputs=[_io(graph, i) for i in graph.outputs],
@@ -112,8 +121,11 @@ def inspect_graph(graph: Graph) -> ModelReport:
         rep.arena_bytes = cm.plan.arena_bytes
         rep.state_bytes = cm.state.bytes
         rep.overlaps = [f"operator {u.op_index} {u.opcode}: output {u.describe()}" for u in cm.overlaps]
+        plain = [v for v in cm.views if _folded_into(cm.graph, v) is None]  # else taken up by their reader
         rep.no_code = [f"{what}: {summary(steps)}" for what, steps in (("evaluated when compiling", cm.folded),
-                                                                         ("views of their input", cm.views)) if steps]
+                                                                         ("views of their input", plain)) if steps]
+        rep.no_code += [f"folded into the reading layer: operator {v.op.index} {v.op.opcode} "
+                        f"(into {_folded_into(cm.graph, v)})" for v in cm.views if v not in plain]
     except UnsupportedModelError as exc:
         rep.supported = False
         rep.problems = exc.message.split(": ", 1)[-1].split("; ")

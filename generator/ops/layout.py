@@ -64,9 +64,10 @@ def lower_transpose(graph: Graph, op: Operator) -> KernelCall | Alias:
     if sorted(perm) != list(range(rank)):
         raise reject(op, f"permutation {perm} is not a permutation of {rank} dimensions")
     _check_out_shape(op, out, [inp.shape[p] for p in perm])
-    if (is_view_permutation(inp.shape, perm) or "into_weights_of" in op.options) and not inp.is_const:
+    folded = "into_weights_of" in op.options or "into_reduction_of" in op.options
+    if (is_view_permutation(inp.shape, perm) or folded) and not inp.is_const:
         # only extent-1 dimensions move, or the permutation went into the reading layer's weights
-        # (generator/constfold.py): the bytes stay where they are
+        # or loop order (generator/constfold.py): the bytes stay where they are
         return Alias(op, source=inp.index, target=out.index)
     steps = row_major_steps(inp.shape)
     return strided_copy_call(op, inp, list(out.shape), [steps[p] for p in perm], 0,

@@ -30,9 +30,8 @@ MAX_GROUPS = 4  # MCF_MEAN_MAX_GROUPS in mean_s8.h
 _MAX_COUNT = 1 << 23  # elements per output: keeps 256 * count inside int32
 
 
-def _groups(shape: tuple[int, ...], reduced: set[int]) -> list[tuple[bool, int, int]]:
+def _groups(shape: tuple[int, ...], reduced: set[int], strides: list[int]) -> list[tuple[bool, int, int]]:
     """(is_reduced, count, input stride) for runs of adjacent same-kind dimensions, size-1 dims dropped."""
-    strides = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
     groups: list[tuple[bool, int, int]] = []
     for i, size in enumerate(shape):
         if size == 1:
@@ -88,7 +87,17 @@ def _reduction(graph: Graph, op: Operator, int16_ok: bool = False) -> _Reduction
     if inp.quant.per_channel or out.quant.per_channel:
         raise reject(op, "input and output must be quantized per tensor")
 
-    rank = len(inp.shape)
+    # The dimensions the axes name, each with its step in the input's bytes: the input's own, or
+    # (a TRANSPOSE folded into this reduction, generator/constfold.py) the transposed order of the
+    # TRANSPOSE's input, which this operator then reads.
+    steps = [int(np.prod(inp.shape[i + 1:], dtype=np.int64)) for i in range(len(inp.shape))]
+    shape = tuple(inp.shape)
+    perm = op.options.get("transposed_input")
+    if perm is not None:
+        if sorted(perm) != list(range(len(shape))):
+            raise reject(op, f"transposed_input {perm} is not a permutation of {len(shape)} dimensions")
+        shape, steps = tuple(shape[p] for p in perm), [steps[p] for p in perm]
+    rank = len(shape)
     reduced: set[int] = set()
     axes = np.asarray(axis_t.data if axis_t.data is not None else [], dtype=np.int64).reshape(-1)
     for a in (int(v) for v in axes):
@@ -96,21 +105,21 @@ def _reduction(graph: Graph, op: Operator, int16_ok: bool = False) -> _Reduction
         if not 0 <= r < rank:
             raise reject(op, f"axis {a} is out of range for a {rank}-D input")
         reduced.add(r)
-    if any(d == 0 for d in inp.shape):
-        raise reject(op, f"input shape {list(inp.shape)} has an empty dimension")
-    count = int(np.prod([inp.shape[a] for a in reduced], dtype=np.int64)) if reduced else 1
-    kept_shape = [d for i, d in enumerate(inp.shape) if i not in reduced]
+    if any(d == 0 for d in shape):
+        raise reject(op, f"input shape {list(shape)} has an empty dimension")
+    count = int(np.prod([shape[a] for a in reduced], dtype=np.int64)) if reduced else 1
+    kept_shape = [d for i, d in enumerate(shape) if i not in reduced]
     if out.size != int(np.prod(kept_shape, dtype=np.int64)):
         raise reject(op, f"output {list(out.shape)} has {out.size} elements; reducing axes "
-                         f"{sorted(reduced)} of {list(inp.shape)} gives {kept_shape}")
+                         f"{sorted(reduced)} of {list(shape)} gives {kept_shape}")
     if count >= _MAX_COUNT:
         raise reject(op, f"the reduction is over {count} elements; at most {_MAX_COUNT - 1} are supported")
 
-    groups = _groups(tuple(inp.shape), reduced)
+    groups = _groups(shape, reduced, steps)
     kept = [(c, s) for r, c, s in groups if not r]
     summed = [(c, s) for r, c, s in groups if r]
     if len(kept) > MAX_GROUPS or len(summed) > MAX_GROUPS:
-        raise reject(op, f"reducing axes {sorted(reduced)} of a {list(inp.shape)} input interleaves "
+        raise reject(op, f"reducing axes {sorted(reduced)} of a {list(shape)} input interleaves "
                          f"more than {MAX_GROUPS} kept or reduced dimension groups")
     kept_count, kept_stride = _arrays(kept)
     red_count, red_stride = _arrays(summed)

@@ -233,8 +233,7 @@ def spectra(rng: np.random.Generator, dtype: str, shape: tuple[int, ...], count:
 
 
 @pytest.mark.parametrize("dtype,fft_length,frames,bins", [
-    ("int16", 512, 1, 257), ("int16", 8, 3, 5), ("int16", 4, 1, 3),
-    ("int32", 512, 1, 257), ("int32", 32, 2, 20), ("int32", 4, 1, 3),
+    ("int16", 512, 1, 257), ("int16", 8, 3, 5), ("int32", 512, 1, 257), ("int32", 4, 2, 20),
 ])
 def test_irfft(dtype, fft_length, frames, bins):
     model = irfft(dtype, fft_length, frames, bins)
@@ -244,7 +243,7 @@ def test_irfft(dtype, fft_length, frames, bins):
     assert r.bit_exact == 6, r.to_json()
 
 
-@pytest.mark.parametrize("fft_length,frame,frames", [(512, 480, 1), (8, 8, 3), (64, 50, 2)])
+@pytest.mark.parametrize("fft_length,frame,frames", [(512, 480, 1), (8, 8, 3)])
 def test_rfft_int32(fft_length, frame, frames):
     """The forward int32 RFFT (kiss_fftr, FIXED_POINT 32) built from the same 32-bit butterflies."""
     shape = (frames, frame) if frames > 1 else (frame,)

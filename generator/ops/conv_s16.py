@@ -175,10 +175,14 @@ def lower_depthwise_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias:
         fast = ConstArray("filter_fast", "int8_t", np.ascontiguousarray(weights.data.reshape(fh * fw, oc).T),
                           fast_only=True)
     consts += [ConstArray("bias", "int64_t", b), fast]
+    # the rescaling folded into per-channel constants: depth multiplier 1, a channel's whole sum in int32
+    folded = folded_bias(b, consts[0].values, consts[1].values) if mult == 1 and fh * fw <= 256 else None
+    if folded is not None:
+        consts.append(ConstArray("folded", "int64_t", folded))
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_depthwise_conv2d_s16", params_type="mcf_conv_s16_params",
         params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "depth_multiplier": mult,
-                **params},
+                **params, "folded": ConstRef("folded") if folded is not None else "0"},
         args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
         consts=consts, macs=geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw,
         comment=f", 16x8, {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}" + (f" x{mult}" if mult > 1 else ""),

@@ -274,19 +274,19 @@ void mcf_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const in
 /* ---- DEPTHWISE_CONV_2D ------------------------------------------------------------------ */
 
 #if MCF_KERNELS_FAST
-/* One output pixel of a depthwise convolution with depth multiplier 1, two channels per pass. The
- * filter holds, per tap, one word per channel pair: (w[c], w[c + 1]) as two int16 (a zero channel
- * after an odd last one). On DSP cores SMLABB and SMLATT take both channels of an input word. A
- * window row's products (|x * w| <= 2^22, filter_w <= 256) sum exactly in int32. */
+/* One output pixel of a depthwise convolution with depth multiplier 1, channels [c0, input_c), two
+ * per pass. The filter holds, per tap, one word per channel pair: (w[c], w[c + 1]) as two int16 (a
+ * zero channel after an odd last one). On DSP cores SMLABB and SMLATT take both channels of an
+ * input word. A window row's products (|x * w| <= 2^22, filter_w <= 256) sum exactly in int32. */
 static void mcf_dw_s16_pairs(const mcf_conv_s16_params *p, const int16_t *px, int32_t ky_lo, int32_t ky_hi,
-                             int32_t kx_lo, int32_t kx_hi, const int8_t *filter, int16_t *out)
+                             int32_t kx_lo, int32_t kx_hi, const int8_t *filter, int32_t c0, int16_t *out)
 {
     const int32_t ic = p->input_c;
     const int32_t in_row = p->input_w * ic;
     const int32_t step = p->dilation_w * ic;     /* input values between window columns */
     const int32_t tap_bytes = 4 * ((ic + 1) >> 1); /* filter bytes per tap */
     int32_t c, ky, kx;
-    for (c = 0; c < ic; c += 2) {
+    for (c = c0; c < ic; c += 2) {
         const int32_t two = c + 1 < ic;
         const int8_t *w_c = filter + 2 * c;
         int64_t acc0 = p->bias[c], acc1 = two ? p->bias[c + 1] : 0;
@@ -319,6 +319,52 @@ static void mcf_dw_s16_pairs(const mcf_conv_s16_params *p, const int16_t *px, in
         }
     }
 }
+
+/* The same with the rescaling folded (`folded`, at most 256 taps: a channel's whole sum is exact in
+ * int32), four channels per pass: per tap two input words and two filter words feed two SMLABB and
+ * two SMLATT. Returns the first channel left for mcf_dw_s16_pairs (input_c rounded down to 4). */
+static int32_t mcf_dw_s16_quads(const mcf_conv_s16_params *p, const int16_t *px, int32_t ky_lo, int32_t ky_hi,
+                                int32_t kx_lo, int32_t kx_hi, const uint32_t *filter, int16_t *out)
+{
+    const int32_t ic = p->input_c;
+    const int32_t row_step = p->dilation_h * p->input_w * ic;
+    const int32_t col_step = p->dilation_w * ic;
+    const int32_t tap_words = (ic + 1) >> 1;
+    const int32_t row_words = p->filter_w * tap_words;
+    const int32_t n_kx = kx_hi - kx_lo;
+    const int16_t *x0 = px + ky_lo * row_step + kx_lo * col_step;
+    const uint32_t *w0 = filter + ky_lo * row_words + kx_lo * tap_words;
+    int32_t c, ky, kx;
+    for (c = 0; c + 4 <= ic; c += 4, x0 += 4, w0 += 2) {
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const int16_t *xr = x0;
+        const uint32_t *wr = w0;
+        for (ky = ky_lo; ky < ky_hi; ++ky, xr += row_step, wr += row_words) {
+            const int16_t *x = xr;
+            const uint32_t *w = wr;
+            for (kx = 0; kx < n_kx; ++kx, x += col_step, w += tap_words) {
+                const uint32_t x01 = mcf_read_u32(x), x23 = mcf_read_u32(x + 2);
+                const uint32_t w01 = w[0], w23 = w[1];
+#if MCF_KERNELS_DSP
+                s0 = mcf_smlabb(x01, w01, s0);
+                s1 = mcf_smlatt(x01, w01, s1);
+                s2 = mcf_smlabb(x23, w23, s2);
+                s3 = mcf_smlatt(x23, w23, s3);
+#else
+                s0 += (int32_t)(int16_t)(x01 & 0xFFFFu) * (int16_t)(w01 & 0xFFFFu);
+                s1 += (int32_t)(int16_t)(x01 >> 16) * (int16_t)(w01 >> 16);
+                s2 += (int32_t)(int16_t)(x23 & 0xFFFFu) * (int16_t)(w23 & 0xFFFFu);
+                s3 += (int32_t)(int16_t)(x23 >> 16) * (int16_t)(w23 >> 16);
+#endif
+            }
+        }
+        out[c] = mcf_conv_s16_out_folded(p, s0, c);
+        out[c + 1] = mcf_conv_s16_out_folded(p, s1, c + 1);
+        out[c + 2] = mcf_conv_s16_out_folded(p, s2, c + 2);
+        out[c + 3] = mcf_conv_s16_out_folded(p, s3, c + 3);
+    }
+    return c;
+}
 #endif
 
 void mcf_depthwise_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input, const int8_t *filter,
@@ -344,7 +390,10 @@ void mcf_depthwise_conv2d_s16(const mcf_conv_s16_params *p, const int16_t *input
                 mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
 #if MCF_KERNELS_FAST
                 if (mult == 1) {
-                    mcf_dw_s16_pairs(p, px, ky_lo, ky_hi, kx_lo, kx_hi, filter, output);
+                    const int32_t c0 = p->folded ? mcf_dw_s16_quads(p, px, ky_lo, ky_hi, kx_lo, kx_hi,
+                                                                    (const uint32_t *)(const void *)filter, output)
+                                                 : 0;
+                    mcf_dw_s16_pairs(p, px, ky_lo, ky_hi, kx_lo, kx_hi, filter, c0, output);
                     output += ic;
                     continue;
                 }

@@ -63,7 +63,7 @@ typedef struct {
     const int32_t *rows;      /**< TRANSPOSE_CONV only, else NULL */
     const int32_t *cols;
     int16_t *scratch;         /**< CONV_2D fast path: the window column, or NULL */
-    const int64_t *folded;    /**< CONV_2D fast path with 64-bit sums: bias * multiplier + 2^(shift - 1)
+    const int64_t *folded;    /**< CONV_2D, DEPTHWISE_CONV_2D fast paths, 64-bit sums: bias * multiplier + 2^(shift - 1)
                                    per output channel, or NULL */
 } mcf_conv_s16_params;
 

@@ -2,7 +2,8 @@
 MULHSU by 2m, the rounding bit from the low word, one arithmetic shift and a halving that adds the
 output offset) against TFLite Micro's two rounding steps, SaturatingRoundingDoublingHighMul then
 RoundingDivideByPOT (mcf_sat_round_doubling_high_mul and mcf_rounding_divide_by_pot in
-mcf_common.h), value by value on the host (built with -DMCF_EMULATE_RV32).
+mcf_common.h), value by value on the host (built with -DMCF_EMULATE_RV32); the same for its
+out-of-line route, mcf_rv32_requantize_other (shifts -1, 0 and left shifts).
 
 The sweep: every shift e in 2..31 against edge values of x (both ends of int32, around 0 and
 around the powers of two) and of m (0, 1, both ends of [2^30, 2^31)), a dense run of x for
@@ -35,6 +36,20 @@ static void check(int32_t x, int32_t m, int32_t e, int32_t offset)
     if (got != want && wrong++ < 10) {
         printf("x=%ld m=%ld e=%ld offset=%ld: %ld, TFLite Micro %ld\n", (long)x, (long)m, (long)e, (long)offset,
                (long)got, (long)want);
+    }
+}
+
+/* the out-of-line route for shifts -1..31 (left shifts included) against mcf_requantize */
+static void check_other(int32_t x, int32_t m, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t want = mcf_rounding_divide_by_pot(
+        mcf_sat_round_doubling_high_mul((int32_t)((uint32_t)x << left), m), left ? 0 : -shift);
+    const int32_t got = mcf_rv32_requantize_other(x, m, shift);
+    ++checks;
+    if (got != want && wrong++ < 10) {
+        printf("x=%ld m=%ld shift=%ld: %ld, TFLite Micro %ld\n", (long)x, (long)m, (long)shift, (long)got,
+               (long)want);
     }
 }
 
@@ -81,6 +96,16 @@ int main(void)
             for (x = -3000; x <= 3000; ++x) {
                 check(x << (e > 16 ? e - 16 : 0), m, e, 0);
             }
+        }
+    }
+    for (e = -1; e <= 31; ++e) {
+        for (i = 0; i < nx; ++i) {
+            for (j = 0; j < (int)(sizeof ms / sizeof ms[0]); ++j) {
+                check_other(xs[i] >> (e > 0 ? e : 0), ms[j], e);
+            }
+        }
+        for (k = -40000; k <= 40000; ++k) {
+            check_other(k, 0x40000000 + (k & 0xFFFF), e);
         }
     }
     for (i = 0; i < 3000000; ++i) {

@@ -392,35 +392,17 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, c
     c.act_max = p->act_max;
     c.full = full;
 #if MCF_KERNELS_RV32
-    for (; !MCF_REQUANT_F32 && oc + 4 <= oc_count; oc += 4) { /* two pairs of channels at a time (mcf_rv32.h) */
+    if (!MCF_REQUANT_F32) { /* every channel in one call (mcf_rv32.h) */
         mcf_rv32_out o;
-        o.mult = mult + oc * qstep;
-        o.shift = shift + oc * qstep;
+        o.mult = mult;
+        o.shift = shift;
         o.qstep = qstep;
         o.offset = c.offset;
         o.act_min = c.act_min;
         o.act_max = c.act_max;
-        mcf_rv32_conv_2x4((const int16_t *)(const void *)cols, (const int16_t *)(const void *)(cols + 4 * groups),
-                          (const int8_t *)(const void *)w, (const int8_t *)(const void *)(w + 2 * groups), bias + oc,
-                          &o, out0 + oc, out1 + oc);
-        w += 4 * groups;
-    }
-    for (; !MCF_REQUANT_F32 && oc < oc_count; ++oc) { /* the last 1..3 channels, one at a time */
-        /* pairs hold channels (even, odd); a last even channel without a partner has a word a group */
-        const int32_t second = oc & 1, in_pair = second || oc + 1 < oc_count;
-        mcf_rv32_out o;
-        o.mult = mult + oc * qstep;
-        o.shift = shift + oc * qstep;
-        o.qstep = 0;
-        o.offset = c.offset;
-        o.act_min = c.act_min;
-        o.act_max = c.act_max;
-        mcf_rv32_conv_2x1((const int16_t *)(const void *)cols, (const int16_t *)(const void *)(cols + 4 * groups),
-                          (const int8_t *)(const void *)w + 4 * second, in_pair ? 8 : 4, bias[oc], &o, out0 + oc,
-                          out1 + oc);
-        if (second) {
-            w += 2 * groups; /* past the pair */
-        }
+        mcf_rv32_conv_pixels((const int16_t *)(const void *)cols, groups, (const int8_t *)(const void *)w, bias, &o,
+                             oc_count, out0, out1);
+        oc = oc_count;
     }
 #endif
     for (; oc + 2 <= oc_count; oc += 2) {

@@ -75,61 +75,77 @@ static inline int32_t mcf_rv32_requantize(int32_t x, uint32_t m2, int32_t rshift
     return (w + half_off) >> 1;
 }
 
-/* v (the offset already added) clamped to [lo, hi]: two branches that fall through when v is inside. */
+/* v (the offset already added) clamped to [lo, hi]. On RISC-V two branches, each taken when v is
+ * inside (GCC's if-conversion would add a move before each compare). */
 static inline int8_t mcf_rv32_clamp(int32_t v, int32_t lo, int32_t hi)
 {
+#if defined(__riscv) && defined(__GNUC__)
+    __asm__("bge %0, %1, 1f\n\tmv %0, %1\n1:\n\tbge %2, %0, 2f\n\tmv %0, %2\n2:" : "+r"(v) : "r"(lo), "r"(hi));
+#else
     if (v < lo) {
         v = lo;
     }
     if (v > hi) {
         v = hi;
     }
+#endif
     return (int8_t)v;
 }
 
-/* The shifts above -2 (rare: e < 2 or a left shift), out of line. */
+/* mcf_requantize(x, m, shift) for the shifts above -2 (rare: e = 1, e = 0 or a left shift), out of
+ * line: T = SaturatingRoundingDoublingHighMul(x * 2^left, m) as in mcf_rv32_requantize (m >= 0),
+ * then for e = 1 floor((T + 1 - [T < 0]) / 2). */
 static MCF_RV32_OUTLINE int32_t mcf_rv32_requantize_other(int32_t x, int32_t m, int32_t shift)
 {
-    return mcf_requantize(x, m, shift);
+    const int32_t xs = (int32_t)((uint32_t)x << (shift > 0 ? shift : 0));
+    const uint64_t p = (uint64_t)((int64_t)xs * (int64_t)(uint64_t)((uint32_t)m << 1));
+    const int32_t t = (int32_t)(uint32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
+    return shift < 0 ? (t + 1 + (t >> 31)) >> 1 : t;
 }
 
-/* Channel i's sums x0 (pixel 0) and x1 (pixel 1) requantized, offset, clamped and stored. */
-static inline void mcf_rv32_out2(const mcf_rv32_out *o, int32_t i, int32_t x0, int32_t x1, int8_t *out0,
-                                 int8_t *out1)
+/* One channel's sums x0 (pixel 0) and x1 (pixel 1) requantized with multiplier m and shift sh,
+ * offset (half_off = 2 * offset + 1), clamped to [lo, hi] and stored. */
+static inline void mcf_rv32_out2(int32_t m, int32_t sh, int32_t half_off, int32_t lo, int32_t hi, int32_t x0,
+                                 int32_t x1, int8_t *out0, int8_t *out1)
 {
-    const int32_t m = o->mult[i * o->qstep], sh = o->shift[i * o->qstep];
     int32_t v0, v1;
     if (MCF_LIKELY(sh <= -2)) {
         const uint32_t m2 = (uint32_t)m << 1;
-        const int32_t rshift = -sh - 1, half_off = 2 * o->offset + 1;
+        const int32_t rshift = -sh - 1;
         v0 = mcf_rv32_requantize(x0, m2, rshift, half_off);
         v1 = mcf_rv32_requantize(x1, m2, rshift, half_off);
     } else {
-        v0 = mcf_rv32_requantize_other(x0, m, sh) + o->offset;
-        v1 = mcf_rv32_requantize_other(x1, m, sh) + o->offset;
+        v0 = mcf_rv32_requantize_other(x0, m, sh) + (half_off >> 1);
+        v1 = mcf_rv32_requantize_other(x1, m, sh) + (half_off >> 1);
     }
-    out0[i] = mcf_rv32_clamp(v0, o->act_min, o->act_max);
-    out1[i] = mcf_rv32_clamp(v1, o->act_min, o->act_max);
+    *out0 = mcf_rv32_clamp(v0, lo, hi);
+    *out1 = mcf_rv32_clamp(v1, lo, hi);
 }
 
 /*
- * CONV_2D, im2col path: four channels (two pairs of the channel-pair layout: wa = channels 0 and 1,
- * wb = channels 2 and 3, each 8 bytes per group of four values of K) of two pixels, whose columns
- * [x, x_end) hold per group the pixels' four int16 values in natural order (pixel 0, then pixel 1).
- * The sums start at bias[c]; per value of K: two LH, four LB and eight MUL + ADD, two groups per
- * pass (their number is even): 2.8 instructions per MAC. Then out0[c] and out1[c] (output stage `o`,
- * from channel 0 of the four).
+ * CONV_2D, im2col path: every output channel of two pixels, out0[c] and out1[c]. The columns
+ * [x, x + 8 * groups) hold per group of four values of K the pixels' int16 values in natural order
+ * (pixel 0, then pixel 1); `groups` is even. The filter w is in the channel-pair layout (per pair
+ * of channels and group, one 4-byte word of each channel's weights; a last channel without a
+ * partner has one word per group). Output stage `o` from channel 0.
+ *
+ * Blocks of four channels (two pairs: wa = channels 0 and 1, wb = channels 2 and 3, 8 bytes per
+ * group each) start at bias[c]; per value of K: two LH, four LB and eight MUL + ADD, two groups per
+ * pass: 2.8 instructions per MAC. The last 1..3 channels one at a time. One call per pixel pair:
+ * the channel loop, its constants and the saved registers are paid once.
  */
-static inline void mcf_rv32_conv_2x4(const int16_t *x, const int16_t *x_end, const int8_t *wa,
-                                     const int8_t *wb, const int32_t *bias, const mcf_rv32_out *o, int8_t *out0,
-                                     int8_t *out1)
+static MCF_RV32_OUTLINE void mcf_rv32_conv_pixels(const int16_t *x, int32_t groups, const int8_t *w,
+                                                  const int32_t *bias, const mcf_rv32_out *o, int32_t oc_count,
+                                                  int8_t *out0, int8_t *out1)
 {
-    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    const int16_t *x_end = x + 8 * groups;
+    const int32_t *mult = o->mult, *shift = o->shift;
+    const int32_t qstep = o->qstep, half_off = 2 * o->offset + 1, lo = o->act_min, hi = o->act_max;
+    int32_t oc;
 #define MCF_RV32_CONV_K(xo, wo)                 \
     do {                                        \
-        const int32_t p_ = x[(xo)];             \
-        const int32_t q_ = x[(xo) + 4];         \
+        const int32_t p_ = xp[(xo)];            \
+        const int32_t q_ = xp[(xo) + 4];        \
         int32_t w_ = wa[(wo)];                  \
         a0 += w_ * p_;                          \
         b0 += w_ * q_;                          \
@@ -143,44 +159,51 @@ static inline void mcf_rv32_conv_2x4(const int16_t *x, const int16_t *x_end, con
         a3 += w_ * p_;                          \
         b3 += w_ * q_;                          \
     } while (0)
-    while (x != x_end) {
-        MCF_RV32_CONV_K(0, 0);
-        MCF_RV32_CONV_K(1, 1);
-        MCF_RV32_CONV_K(2, 2);
-        MCF_RV32_CONV_K(3, 3);
-        MCF_RV32_CONV_K(8, 8);
-        MCF_RV32_CONV_K(9, 9);
-        MCF_RV32_CONV_K(10, 10);
-        MCF_RV32_CONV_K(11, 11);
-        x += 16;
-        wa += 16;
-        wb += 16;
+    for (oc = 0; oc + 4 <= oc_count; oc += 4, w += 16 * groups) {
+        const int16_t *xp = x;
+        const int8_t *wa = w, *wb = w + 8 * groups;
+        int32_t a0 = bias[oc], a1 = bias[oc + 1], a2 = bias[oc + 2], a3 = bias[oc + 3];
+        int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+        while (xp != x_end) {
+            MCF_RV32_CONV_K(0, 0);
+            MCF_RV32_CONV_K(1, 1);
+            MCF_RV32_CONV_K(2, 2);
+            MCF_RV32_CONV_K(3, 3);
+            MCF_RV32_CONV_K(8, 8);
+            MCF_RV32_CONV_K(9, 9);
+            MCF_RV32_CONV_K(10, 10);
+            MCF_RV32_CONV_K(11, 11);
+            xp += 16;
+            wa += 16;
+            wb += 16;
+        }
+        mcf_rv32_out2(mult[oc * qstep], shift[oc * qstep], half_off, lo, hi, a0, b0, out0 + oc, out1 + oc);
+        mcf_rv32_out2(mult[(oc + 1) * qstep], shift[(oc + 1) * qstep], half_off, lo, hi, a1, b1, out0 + oc + 1,
+                      out1 + oc + 1);
+        mcf_rv32_out2(mult[(oc + 2) * qstep], shift[(oc + 2) * qstep], half_off, lo, hi, a2, b2, out0 + oc + 2,
+                      out1 + oc + 2);
+        mcf_rv32_out2(mult[(oc + 3) * qstep], shift[(oc + 3) * qstep], half_off, lo, hi, a3, b3, out0 + oc + 3,
+                      out1 + oc + 3);
     }
 #undef MCF_RV32_CONV_K
-    {
-        const mcf_rv32_out q = *o; /* in registers: the byte stores below may alias *o */
-        mcf_rv32_out2(&q, 0, a0, b0, out0, out1);
-        mcf_rv32_out2(&q, 1, a1, b1, out0, out1);
-        mcf_rv32_out2(&q, 2, a2, b2, out0, out1);
-        mcf_rv32_out2(&q, 3, a3, b3, out0, out1);
-    }
-}
-
-/* One channel of two pixels (the last 1..3 channels of a convolution): weights at wb, four bytes
- * per group of K and `step` bytes from one group to the next (8 in a pair, 4 for an odd last
- * channel); output stage `o` for this channel. */
-static MCF_RV32_OUTLINE void mcf_rv32_conv_2x1(const int16_t *x, const int16_t *x_end, const int8_t *wb, int32_t step,
-                                               int32_t bias, const mcf_rv32_out *o, int8_t *out0, int8_t *out1)
-{
-    int32_t a = bias, b = bias;
-    for (; x != x_end; x += 8, wb += step) {
-        int32_t j;
-        for (j = 0; j < 4; ++j) {
-            a += wb[j] * x[j];
-            b += wb[j] * x[4 + j];
+    for (; oc < oc_count; ++oc) {
+        /* channel oc is the second of its pair, or the first: then in a pair unless it is the last */
+        const int32_t second = oc & 1, step = second || oc + 1 < oc_count ? 8 : 4;
+        const int16_t *xp = x;
+        const int8_t *wb = w + 4 * second;
+        int32_t a = bias[oc], b = a;
+        for (; xp != x_end; xp += 8, wb += step) {
+            int32_t j;
+            for (j = 0; j < 4; ++j) {
+                a += wb[j] * xp[j];
+                b += wb[j] * xp[4 + j];
+            }
+        }
+        mcf_rv32_out2(mult[oc * qstep], shift[oc * qstep], half_off, lo, hi, a, b, out0 + oc, out1 + oc);
+        if (second) {
+            w += 8 * groups; /* past the pair */
         }
     }
-    mcf_rv32_out2(o, 0, a, b, out0, out1);
 }
 
 /*

@@ -12,7 +12,7 @@ with another output zero point is refused, saying why.
 from __future__ import annotations
 
 from ..ir import Graph, Operator, Tensor
-from .base import KernelCall, lowering, reject
+from .base import KernelCall, ParamValue, lowering, reject
 from .layout import const_ints
 
 
@@ -72,8 +72,9 @@ def lower_batch_space(graph: Graph, op: Operator) -> KernelCall:
         batch = want[0]
     if tuple(_grid(out)) != want or min(want) < 1:
         raise reject(op, f"the output should be {list(want)} (as N, H, W, C) but the model says {list(out.shape)}")
-    params = {"batch": batch, "block_h": bh, "block_w": bw, "in_h": h, "in_w": w, "out_h": want[1],
-              "out_w": want[2], "depth": c, "top": top, "left": left, "pad_value": 0}
+    params: dict[str, ParamValue] = {"batch": batch, "block_h": bh, "block_w": bw, "in_h": h, "in_w": w,
+                                     "out_h": want[1], "out_w": want[2], "depth": c, "top": top, "left": left,
+                                     "pad_value": 0}
     return KernelCall(op=op, kernel="batch_space_s8",
                       function="mcf_space_to_batch_s8" if to_batch else "mcf_batch_to_space_s8",
                       params_type="mcf_batch_space_params", params=params,

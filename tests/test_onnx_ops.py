@@ -150,6 +150,15 @@ def test_binary(op, fmt, act):
     check(quantize(m, fmt, act, op_types=[op]))
 
 
+@pytest.mark.parametrize(("op", "fmt", "act", "shapes"), [
+    ("Add", "qdq", "uint8", [(1, 3, 4, 4), (1, 3, 1, 1)]), ("Add", "qoperator", "int8", [(1, 1, 1, 4), (1, 3, 4, 4)]),
+    ("Mul", "qoperator", "int8", [(1, 1, 1, 1), (1, 3, 4, 4)]), ("Sub", "qdq", "int8", [(2, 5), (5,)])])
+def test_binary_broadcast(op, fmt, act, shapes):
+    """Broadcasts, with onnxruntime's scalar-span arithmetic where one input stays put along a row."""
+    m = single_op(op, shapes, tuple(np.broadcast_shapes(*shapes)))
+    check(quantize(m, fmt, act, op_types=[op]))
+
+
 @pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0]])
 def test_maxpool(pads):
     out = (1, 3, (8 + pads[0] + pads[2] - 3) // 2 + 1, (8 + pads[1] + pads[3] - 3) // 2 + 1)
@@ -332,3 +341,58 @@ def test_input_quantize_rounds_ties_to_even():
 def test_matmul_of_two_activations(act):
     m = single_op("MatMul", [(2, 3, 8), (2, 8, 5)], (2, 3, 5))
     assert "BATCH_MATMUL" in check(quantize(m, "qdq", act, op_types=["MatMul"]))
+
+
+@pytest.mark.parametrize(("fmt", "act", "pc"), [FORMATS[0], FORMATS[3]], ids=[IDS[0], IDS[3]])
+def test_conv1d_then_pools(fmt, act, pc):
+    """Conv1d (N, C, L) as a height-1 convolution, then 1-D MaxPool and AveragePool."""
+    n = [node("Conv", ["x0", "w", "b"], ["c"], pads=[2, 1], strides=[2], dilations=[2]),
+         node("MaxPool", ["c"], ["p"], kernel_shape=[2], strides=[1]),
+         node("AveragePool", ["p"], ["y"], kernel_shape=[3], pads=[1, 1], strides=[2])]
+    m = float_model(n, {"x0": (1, 3, 11)}, {"y": (1, 4, 2)}, {"w": _w(4, 3, 3), "b": _w(4)})
+    ops = check(quantize(m, fmt, act, pc, reduce_range=True))
+    assert {"CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D"} <= set(ops)
+
+
+def _qdq_add_model(fmt: str, sa: float, za: int, sb: float, zb: int, so: float, zo: int, n: int) -> bytes:
+    """x0 + x1 with the given int8 quantizations: DequantizeLinear / Add / QuantizeLinear (QDQ, which
+    onnxruntime on x86 runs as a uint8 QLinearAdd) or an int8 QLinearAdd node (QOperator)."""
+    from onnx_builder import quantized_model
+
+    q = {"sa": np.float32(sa), "za": np.array(za, np.int8), "sb": np.float32(sb), "zb": np.array(zb, np.int8),
+         "so": np.float32(so), "zo": np.array(zo, np.int8)}
+    nodes = [node("QuantizeLinear", ["x0", "sa", "za"], ["a"]), node("QuantizeLinear", ["x1", "sb", "zb"], ["b"])]
+    if fmt == "qdq":
+        nodes += [node("DequantizeLinear", ["a", "sa", "za"], ["fa"]),
+                  node("DequantizeLinear", ["b", "sb", "zb"], ["fb"]),
+                  node("Add", ["fa", "fb"], ["s"]), node("QuantizeLinear", ["s", "so", "zo"], ["c"])]
+    else:
+        nodes.append(node("QLinearAdd", ["a", "sa", "za", "b", "sb", "zb", "so", "zo"], ["c"], domain="com.microsoft"))
+    nodes.append(node("DequantizeLinear", ["c", "so", "zo"], ["y"]))
+    return quantized_model(nodes, {"x0": ((n,), np.float32), "x1": ((n,), np.float32)}, {"y": ((n,), np.float32)}, q)
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_add_rounds_as_onnxruntime(fmt):
+    """The int8 pairs on which QLinearAdd's float32 result rounds differently on uint8 bytes (the
+    QDQ model, run by onnxruntime on x86 as uint8) and on int8 bytes (the QOperator int8 node): both
+    must come out as onnxruntime's."""
+    from mcuforge.generator.ops.float_requant import add_constants
+
+    sa, za, sb, zb, so, zo = 0.033487875, -16, 0.0050713816, 0, 0.017884064, -3
+    grid = np.stack(np.meshgrid(np.arange(-128, 128), np.arange(-128, 128), indexing="ij"), -1).reshape(-1, 2)
+    results = []
+    for shift in (0, 128):
+        r1, r2, k = np.array(add_constants(sa, za + shift, sb, zb + shift, so, zo + shift), np.int32).view(np.float32)
+        inner = ((grid[:, 1] + shift) * np.float64(r2) + np.float64(k)).astype(np.float32)
+        v = ((grid[:, 0] + shift) * np.float64(r1) + inner.astype(np.float64)).astype(np.float32)
+        results.append(np.clip(np.rint(v), -128 + shift, 127 + shift) - shift)
+    pairs = grid[results[0] != results[1]]
+    assert len(pairs) >= 2
+    model = _qdq_add_model(fmt, sa, za, sb, zb, so, zo, len(pairs))
+    graph = parse_model(model, name="test.onnx")
+    x = [((pairs[:, k] - z) * np.float32(s)).astype(np.float32) for k, (s, z) in enumerate(((sa, za), (sb, zb)))]
+    with HostModel(generate(compile_graph(graph), "model"), extra_flags=("-O0",)) as host:
+        got = host.run([x])[0][0]
+    want = run_ort(model, {"x0": x[0], "x1": x[1]})[0]
+    assert np.array_equal(got, want)

@@ -727,12 +727,19 @@ class _Importer:
         return self.post_clamp(out, bounds, name)
 
     def conv(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
-             act: str) -> Act:
+             act: str, attrs: dict[str, Any] | None = None) -> Act:
         x = self.deq(ins[0], "the Conv input")
         w = self.weights(ins[1], "the Conv weights")
-        a = _attrs(node)
+        a = _attrs(node) if attrs is None else attrs
+        if w.data.ndim == 3 and len(x.shape) == 3:
+            # Conv1d: a 2-D convolution of height 1 on (N, C, 1, L)
+            x = self.as_2d(x, name)
+            w = QConst(w.data[:, :, None, :], w.scale, w.zero_point, w.axis)
+            a = self.attrs_2d(a)
+            res = self.conv(node, [Deq(x), w, *ins[2:]], (shape[0], shape[1], 1, shape[2]), name, s, z, act, a)
+            return self.as_1d(res, name)
         if w.data.ndim != 4:
-            raise self.error(f"only 2-D convolutions are supported (weights {list(w.data.shape)})")
+            raise self.error(f"only 1-D and 2-D convolutions are supported (weights {list(w.data.shape)})")
         x = self.to_nhwc(x)
         x_n, c, h, wd = x.shape
         o, cg, kh, kw = w.data.shape
@@ -776,6 +783,18 @@ class _Importer:
         else:
             raise self.error(f"group={group} does not divide the {c} input and {o} output channels")
         return Act(out, shape, True)
+
+    @staticmethod
+    def attrs_2d(a: dict[str, Any]) -> dict[str, Any]:
+        """A 1-D operator's attributes for the height-1 2-D operator on (N, C, 1, L)."""
+        res = dict(a)
+        for key in ("strides", "dilations", "kernel_shape"):
+            if key in a:
+                res[key] = [1, *[int(v) for v in a[key]]]
+        if "pads" in a:
+            p = [int(v) for v in a["pads"]]
+            res["pads"] = [0, p[0], 0, p[1]]
+        return res
 
     def softmax(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int) -> Act:
         """SOFTMAX over the IR's last axis (TRANSPOSEs around it for another axis) into int16 (scale
@@ -931,7 +950,8 @@ class _Importer:
         out_shape = tuple(shape[p] for p in _NHWC) if nhwc else shape
         out = self.act_tensor(name, out_shape, s, z)
         opcode = {"Add": "ADD", "Sub": "SUB", "Mul": "MUL"}[node.op_type]
-        self.op(opcode, idx, [out], fused_activation_function=act, requant="float32")
+        self.op(opcode, idx, [out], fused_activation_function=act, requant="float32",
+                zero_point_shift=128 if name in self.uint8_out else 0)
         return Act(out, shape, nhwc)
 
     def avgpool(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,
@@ -990,14 +1010,12 @@ class _Importer:
         pool's extra last window is more bottom / right padding (its taps lie outside the input)."""
         if node.op_type in ("GlobalAveragePool", "GlobalMaxPool"):
             return [size[0], size[1]], [1, 1], (0, 0, 0, 0)
+        if len(a["kernel_shape"]) == 1:
+            a = self.attrs_2d(a)
         k = [int(v) for v in a["kernel_shape"]]
         strides = [int(v) for v in a.get("strides", [1] * len(k))]
         if any(d != 1 for d in a.get("dilations", [1] * len(k))):
             raise self.error(f"{node.op_type} with dilations is not supported")
-        if len(k) == 1:
-            k, strides = [1, k[0]], [1, strides[0]]
-            pads1 = [int(v) for v in a.get("pads", [0, 0])]
-            a = {**a, "pads": [0, pads1[0], 0, pads1[1]]}
         pd = self.pads(a, size, (k[0], k[1]), strides, [1, 1])
         p = pd.get("pads") or (self.same_pads(size, (k[0], k[1]), strides) if pd.get("padding") == "SAME"
                                else (0, 0, 0, 0))
@@ -1039,6 +1057,10 @@ class _Importer:
     def layout(self, node: Any, ins: list[Any]) -> None:
         op = node.op_type
         x = ins[0]
+        raw = isinstance(x, Act)  # a QOperator model's int8 tensor: the result stays one
+        if raw:
+            x = Deq(x)
+            ins = [Deq(v) if isinstance(v, Act) else v for v in ins]
         if not isinstance(x, Deq):
             raise self.error(f"{op} needs a quantized input (a DequantizeLinear before it)")
         a = x.act
@@ -1086,12 +1108,16 @@ class _Importer:
             res = self.pad(node, a, ins, shape, name, attrs)
         elif op == "Split":
             self.split(node, a, ins, outs, attrs)  # type: ignore[arg-type]
+            if raw:
+                for o in node.output:
+                    v = self.values[o]
+                    self.values[o] = v.act if isinstance(v, Deq) else v
             return
         elif op == "Resize":
             res = self.resize(a, shape, name, attrs)
         else:
             raise self.error(f"operator {op} is not supported yet")
-        self.values[name] = Deq(res)
+        self.values[name] = res if raw else Deq(res)
 
     def maxpool(self, node: Any, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
         if len(node.output) > 1 and node.output[1]:
@@ -1318,6 +1344,8 @@ class _Importer:
                 else:
                     opnds.append(self.qact(node, ins, k, f"{op}'s input"))
             s, z = self.out_quant_at(node, ins, 6)
+            if len(ins) > 7 and isinstance(ins[7], np.ndarray) and ins[7].dtype == np.uint8:
+                self.uint8_out.add(name)
             float_node.op_type = "Add" if op == "QLinearAdd" else "Mul"
             return self.compute(float_node, opnds, shape, name, s, z, None)
         if op in ("QLinearAveragePool", "QLinearGlobalAveragePool"):

@@ -13,7 +13,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
 from ..quant import activation_range, quantize_multiplier
-from . import float_requant
+from . import binary_f32, float_requant
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 from .elementwise_s16 import INT_RANGE, lower_add_sub_s16, lower_mul_s16
 from .float_arith import is_float_binary, lower_binary_f32_tail
@@ -152,6 +152,8 @@ def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
     if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (elementwise_s16.py)
         return lower_add_sub_s16(graph, op, *_prepare_binary(op, graph, "int16"))
     a, b, out, params, consts = _prepare_binary(op, graph)
+    if float_requant.wants_float32(op) and binary_f32.takes(op, a, b, out):  # onnxruntime's, binary_f32.py
+        return binary_f32.lower_binary_f32(op, a, b, out, params, consts, elementwise_overlap(op, graph))
     (m1, sh1), (m2, sh2), (mo, sho) = add_sub_multipliers(op, a.scale, b.scale, out.scale)
     params = {
         "input1_offset": -a.zero_point,
@@ -196,6 +198,8 @@ def lower_mul(graph: Graph, op: Operator) -> KernelCall:
     if graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 (elementwise_s16.py)
         return lower_mul_s16(graph, op, *_prepare_binary(op, graph, "int16"))
     a, b, out, params, consts = _prepare_binary(op, graph)
+    if float_requant.wants_float32(op) and binary_f32.takes(op, a, b, out):  # onnxruntime's, binary_f32.py
+        return binary_f32.lower_binary_f32(op, a, b, out, params, consts, elementwise_overlap(op, graph))
     real = a.scale * b.scale / out.scale  # double, as TFLite Micro
     mult, shift = quantize_multiplier(real)
     f32 = float_requant.wants_float32(op)

@@ -93,3 +93,13 @@ def requantize_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int)
     table = np.zeros(256, dtype=np.uint8)
     table[x & 0xFF] = y.astype(np.int64) & 0xFF
     return table
+
+
+def dequant_table(scale: float, zero_point: int) -> np.ndarray:
+    """float32(scale) * float32(x - zero_point) for every int8 x, indexed by x's byte: onnxruntime's
+    DequantizeLinear (the difference is an exact integer in float32, the product rounds once)."""
+    x = np.arange(-128, 128, dtype=np.int32)
+    values = np.float32(scale) * (x - zero_point).astype(np.float32)
+    table = np.zeros(256, dtype=np.float32)
+    table[x & 0xFF] = values
+    return table

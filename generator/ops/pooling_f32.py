@@ -20,18 +20,9 @@ from ..ir import Graph, Operator
 from ..overlap import window_min_shift
 from ..quant import activation_range
 from .base import ConstArray, ConstRef, KernelCall, explicit_padding, padding_offsets, reject, require_int8
+from .float_requant import dequant_table
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
-
-
-def dequant_table(scale: float, zero_point: int) -> np.ndarray:
-    """float32(scale) * float32(x - zero_point) for every int8 x, indexed by x's byte (onnxruntime's
-    dequantize_value: the difference is an exact integer in float32, the product rounds once)."""
-    x = np.arange(-128, 128, dtype=np.int32)
-    values = np.float32(scale) * (x - zero_point).astype(np.float32)
-    table = np.zeros(256, dtype=np.float32)
-    table[x & 0xFF] = values
-    return table
 
 
 def _inside(size: int, out: int, stride: int, pad: int, filt: int) -> int:

@@ -1,0 +1,124 @@
+/*
+ * binary_s8_f32.c - int8 ADD, SUB and MUL with onnxruntime's float32 arithmetic, broadcasting as
+ * the compiler merged it (the innermost loop is a row; the outer ones an odometer, mcf_bcast_advance).
+ *
+ * onnxruntime walks broadcasts in spans, and its QLinearAdd kernel folds an input that is constant
+ * along a span into the additive constant before the loop, so a row where one input stays put
+ * computes with different roundings from a row where both move: the row function follows it.
+ */
+#include "binary_s8_f32.h"
+
+#include "mcf_common.h"
+
+#define MCF_BIN_ADD 0
+#define MCF_BIN_SUB 1
+#define MCF_BIN_MUL 2
+
+/* The raw result (rounded half to even, saturated to the raw type) as clamped int8. */
+static int8_t mcf_bin_out(const mcf_binary_f32_params *p, float v)
+{
+    const int32_t raw = mcf_clamp(mcf_round_f32(v), p->raw_min, p->raw_max);
+    return (int8_t)mcf_clamp(raw + p->out_offset, p->act_min, p->act_max);
+}
+
+static void mcf_add_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                        int8_t *out, int32_t n)
+{
+    const int32_t o1 = p->input1_offset, o2 = p->input2_offset;
+    const float r1 = p->ratio1, r2 = p->ratio2;
+    int32_t i;
+    if (s1 == 0) { /* input1 constant along the row: onnxruntime's scalar-A span */
+        const float k = mcf_mul_then_add_f32((float)(*a + o1), r1, p->fixed);
+        for (i = 0; i < n; ++i) {
+            out[i] = mcf_bin_out(p, mcf_fma_small_f32(*b + o2, r2, k));
+            b += s2;
+        }
+    } else if (s2 == 0) {
+        const float k = mcf_mul_then_add_f32((float)(*b + o2), r2, p->fixed);
+        for (i = 0; i < n; ++i) {
+            out[i] = mcf_bin_out(p, mcf_fma_small_f32(*a + o1, r1, k));
+            a += s1;
+        }
+    } else {
+        for (i = 0; i < n; ++i) {
+            out[i] = mcf_bin_out(p, mcf_fma_small_f32(*a + o1, r1, mcf_fma_small_f32(*b + o2, r2, p->fixed)));
+            a += s1;
+            b += s2;
+        }
+    }
+}
+
+static void mcf_sub_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                        int8_t *out, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        /* onnxruntime's QuantizeLinear: a division, rounding, then the zero point as an integer */
+        const float v = (p->dequant1[(uint8_t)*a] - p->dequant2[(uint8_t)*b]) / p->out_scale;
+        out[i] = (int8_t)mcf_clamp(mcf_clamp(mcf_round_f32(v) + p->out_zero_point, -128, 127), p->act_min,
+                                   p->act_max);
+        a += s1;
+        b += s2;
+    }
+}
+
+static void mcf_mul_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                        int8_t *out, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        /* |x - zero point| <= 255 for each factor: the product is exact in int32 and in float32 */
+        const int32_t prod = ((int32_t)*a + p->input1_offset) * ((int32_t)*b + p->input2_offset);
+        out[i] = mcf_bin_out(p, mcf_mul_then_add_f32((float)prod, p->ratio1, p->fixed));
+        a += s1;
+        b += s2;
+    }
+}
+
+static void mcf_binary_f32(const mcf_binary_f32_params *p, int32_t kind, const int8_t *input1,
+                           const int8_t *input2, int8_t *output)
+{
+    const int32_t outer = p->ndims - 1;
+    const int32_t n = p->dims[outer];
+    const int32_t s1 = p->stride1[outer];
+    const int32_t s2 = p->stride2[outer];
+    int32_t idx[MCF_BCAST_MAX_DIMS];
+    int32_t rows = 1;
+    int32_t off1 = 0;
+    int32_t off2 = 0;
+    int32_t d;
+    int32_t r;
+    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS);
+    for (d = 0; d < outer; ++d) {
+        rows *= p->dims[d];
+    }
+    for (r = 0; r < rows; ++r) {
+        if (kind == MCF_BIN_ADD) {
+            mcf_add_row(p, input1 + off1, s1, input2 + off2, s2, output, n);
+        } else if (kind == MCF_BIN_SUB) {
+            mcf_sub_row(p, input1 + off1, s1, input2 + off2, s2, output, n);
+        } else {
+            mcf_mul_row(p, input1 + off1, s1, input2 + off2, s2, output, n);
+        }
+        output += n;
+        mcf_bcast_advance(outer, p->dims, p->stride1, p->stride2, idx, &off1, &off2);
+    }
+}
+
+void mcf_add_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
+                        int8_t *output)
+{
+    mcf_binary_f32(p, MCF_BIN_ADD, input1, input2, output);
+}
+
+void mcf_sub_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
+                        int8_t *output)
+{
+    mcf_binary_f32(p, MCF_BIN_SUB, input1, input2, output);
+}
+
+void mcf_mul_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
+                        int8_t *output)
+{
+    mcf_binary_f32(p, MCF_BIN_MUL, input1, input2, output);
+}

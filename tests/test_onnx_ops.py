@@ -396,3 +396,22 @@ def test_add_rounds_as_onnxruntime(fmt):
         got = host.run([x])[0][0]
     want = run_ort(model, {"x0": x[0], "x1": x[1]})[0]
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize(("act", "shape"), [("int8", (1, 3, 4, 4)), ("uint8", (2, 3))])
+def test_prelu_per_channel(act, shape):
+    """PRelu with one slope per channel: onnxruntime's float32 DequantizeLinear / PRelu /
+    QuantizeLinear, bit-exact."""
+    c = shape[1]
+    slope = np.array([0.25, -0.5, 1.75], np.float32).reshape((c,) + (1,) * (len(shape) - 2))
+    if len(shape) == 4:
+        n = [node("PRelu", ["c", "slope"], ["e"]), node("Conv", ["e", "cw2", "cb2"], ["y"])]
+        m = after_conv(n, shape, shape, {"slope": slope})
+        q = expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), shape)
+    else:
+        n = [node("Gemm", ["x0", "w", "b"], ["g"], transB=1), node("PRelu", ["g", "slope"], ["e"]),
+             node("Gemm", ["e", "w2", "b2"], ["y"], transB=1)]
+        m = float_model(n, {"x0": shape}, {"y": shape},
+                        {"w": _w(c, c), "b": _w(c), "slope": slope, "w2": _w(c, c), "b2": _w(c)})
+        q = expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), shape, "Gemm")
+    assert "PRELU" in check(q)

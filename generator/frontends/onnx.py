@@ -412,6 +412,10 @@ class _Importer:
                 self.values[node.output[0]] = Pending(node, [x], x.act.shape, None, [prelu])
             else:
                 raise self.error("PRelu needs a dequantized input (QDQ)")
+        elif op == "PRelu":
+            if not isinstance(ins[0], Deq) or not isinstance(ins[1], (np.ndarray, QConst)):
+                raise self.error("PRelu needs a dequantized input (QDQ) and a constant slope")
+            self.values[node.output[0]] = Pending(node, [ins[0], self.real_const(ins[1])], ins[0].act.shape)
         elif op in _UNARY or op == "Clip":
             x = ins[0]
             fn = _unary_fn(node) if op != "Clip" else self.clip_fn(node, ins)
@@ -488,6 +492,37 @@ class _Importer:
         if isinstance(v, QConst) and v.data.size == 1 and v.scale.size == 1:
             return float(_dequantize(v.data.reshape(-1)[:1], float(v.scale[0]), int(v.zero_point[0]))[0])
         return None
+
+    def real_const(self, v: np.ndarray | QConst) -> np.ndarray:
+        """A constant's float32 values (a quantized one dequantized as DequantizeLinear does)."""
+        if isinstance(v, np.ndarray):
+            return np.asarray(v, dtype=np.float32)
+        shape = [1] * v.data.ndim
+        if v.scale.size > 1:
+            shape[v.axis] = v.scale.size
+        scale, zp = v.scale.reshape(shape), v.zero_point.reshape(shape)
+        return ((v.data.astype(np.int32) - zp.astype(np.int32)).astype(np.float32) * scale).astype(np.float32)
+
+    def prelu(self, a: Act, slope: np.ndarray, name: str, s: float, z: int) -> Act:
+        """PRelu with a slope per channel (ONNX axis 1): PRELU with onnxruntime's float32 arithmetic."""
+        rank = len(a.shape)
+        try:
+            full = np.broadcast_to(slope, a.shape)
+        except ValueError:
+            raise self.error(f"the PRelu slope {list(slope.shape)} does not broadcast to {list(a.shape)}") from None
+        if rank < 2 or not np.array_equal(full, np.broadcast_to(full[(0, slice(None)) + (0,) * (rank - 2)]
+                                                                .reshape((1, -1) + (1,) * (rank - 2)), a.shape)):
+            raise self.error("a PRelu slope that varies along an axis other than the channels (axis 1)")
+        slopes = np.ascontiguousarray(full[(0, slice(None)) + (0,) * (rank - 2)], dtype=np.float32)
+        axis = 3 if a.nhwc else 1
+        amax = float(np.abs(slopes).max(initial=0.0)) or 1.0
+        ascale = float(np.float32(amax / 127))
+        alpha_shape = (-1,) if a.nhwc else (-1,) + (1,) * (rank - 2)  # broadcasts along the IR channel axis
+        alpha = self.const(name + "/alpha", np.clip(np.rint(slopes / ascale), -127, 127).reshape(alpha_shape), "int8",
+                           Quant((ascale,), (0,)))
+        out = self.act_tensor(name, self.ir_shape(a), s, z)
+        self.op("PRELU", [a.tensor, alpha], [out], requant="float32", slopes=slopes, channel_axis=axis)
+        return Act(out, a.shape, a.nhwc)
 
     def value_shape(self, v: Value) -> tuple[int, ...]:
         if isinstance(v, (Act, FloatIn, Pending)):
@@ -577,6 +612,8 @@ class _Importer:
         saved = self.node_name
         self.node_name = node.name or node.op_type
         try:
+            if node.op_type == "PRelu" and len(p.inputs) == 2:
+                return self.prelu(p.inputs[0].act, p.inputs[1], name, s, z)
             if node.op_type in _UNARY or node.op_type in ("Clip", "PRelu"):
                 x = p.inputs[0]
                 assert isinstance(x, Deq)

@@ -28,6 +28,7 @@ from ..quant import INT8_MAX, INT8_MIN, activation_range, quantize_multiplier
 from . import fixedpoint as fp
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 from .elementwise import broadcast_loops, elementwise_overlap
+from .prelu_f32 import lower_prelu_f32
 from .signal_int32 import lower_binary_i32
 
 
@@ -97,6 +98,8 @@ def prelu_multipliers(in_scale: float, alpha_scale: float, out_scale: float) -> 
 
 @lowering("PRELU")
 def lower_prelu(graph: Graph, op: Operator) -> KernelCall:
+    if op.options.get("requant") == "float32":  # an ONNX PRelu with per-channel slopes (prelu_f32.py)
+        return lower_prelu_f32(graph, op)
     inp, alpha, out, loops, consts = prepare_broadcast(op, graph)
     m_pos, s_pos, m_neg, s_neg = prelu_multipliers(inp.scale, alpha.scale, out.scale)
     params = {"input_offset": -inp.zero_point, "alpha_offset": -alpha.zero_point,

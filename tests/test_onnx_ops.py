@@ -415,3 +415,12 @@ def test_prelu_per_channel(act, shape):
                         {"w": _w(c, c), "b": _w(c), "slope": slope, "w2": _w(c, c), "b2": _w(c)})
         q = expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), shape, "Gemm")
     assert "PRELU" in check(q)
+
+
+@pytest.mark.parametrize(("axis", "act"), [(1, "int8"), (-1, "uint8")])
+def test_log_softmax(axis, act):
+    """LogSoftmax over any axis (no transposes), within one step of onnxruntime's float32."""
+    n = [node("LogSoftmax", ["c"], ["e"], axis=axis), node("Conv", ["e", "cw2", "cb2"], ["y"])]
+    m = after_conv(n, (1, 4, 3, 5), (1, 4, 3, 5))
+    ops = check(expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), (1, 4, 3, 5)), steps=1)
+    assert "LOG_SOFTMAX" in ops and ops.count("TRANSPOSE") == 2  # the input's and the output's

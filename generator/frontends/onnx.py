@@ -755,6 +755,12 @@ class _Importer:
             out = self.reduce_mean(node, ins, shape, name, s, z)
         elif op == "Softmax":
             out = self.softmax(node, ins, shape, name, s, z)
+        elif op == "LogSoftmax":
+            x = self.deq(ins[0], "the LogSoftmax input")
+            axis = int(_attrs(node).get("axis", -1)) % len(x.shape)
+            t = self.act_tensor(name, self.ir_shape(x), s, z)
+            self.op("LOG_SOFTMAX", [x.tensor], [t], requant="float32", axis=_NHWC.index(axis) if x.nhwc else axis)
+            out = Act(t, x.shape, x.nhwc)
         elif op == "Concat":
             acts = [Deq(self.table(self.deq(v, "a Concat input"), [], f"{name}/in{k}", s, z, in_place_quant=True))
                     for k, v in enumerate(ins)]

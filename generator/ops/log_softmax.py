@@ -13,6 +13,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
 from .base import KernelCall, lowering, reject, require_int8, unary_tensors
+from .log_softmax_f32 import lower_log_softmax_f32
 from .softmax import softmax_scaling
 
 OUTPUT_SCALE = np.float32(16.0 / 256)
@@ -32,6 +33,8 @@ def log_softmax_scaling(input_scale: float) -> tuple[int, int, int, int, int]:
 
 @lowering("LOG_SOFTMAX")
 def lower_log_softmax(graph: Graph, op: Operator) -> KernelCall:
+    if op.options.get("requant") == "float32":  # an ONNX LogSoftmax (log_softmax_f32.py)
+        return lower_log_softmax_f32(graph, op)
     inp, out = unary_tensors(graph, op)
     require_int8(op, inp, out)
     if inp.quant is not None and inp.quant.per_channel:

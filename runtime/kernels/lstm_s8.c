@@ -203,25 +203,40 @@ static void mcf_lstm_widen_s16(const int16_t *v, int32_t n, int32_t n4, int16_t 
     }
 }
 #else
+/* The products of four units u..u+3 (block `wb` of a blocked matrix) with v[0..cols) into acc. */
+#define MCF_LSTM_BLOCK_DOT(wb, v, cols, acc)                                        \
+    do {                                                                           \
+        int32_t k_, r_;                                                            \
+        for (k_ = 0; k_ < (cols); ++k_) {                                          \
+            const int8_t *wk_ = (wb) + (k_ >> 2) * 16 + (((k_ & 1) << 1) | ((k_ & 3) >> 1)); \
+            for (r_ = 0; r_ < 4; ++r_) {                                           \
+                (acc)[r_] += (int32_t)wk_[4 * r_] * (v)[k_];                       \
+            }                                                                      \
+        }                                                                          \
+    } while (0)
+
 static void mcf_lstm_gates_s8(const mcf_lstm_params *p, const int8_t *x, const int8_t *h)
 {
     const int32_t n = p->units;
     const int32_t d = p->input_size;
     const int32_t d4 = (d + 3) & ~3;
     const int32_t n4 = (n + 3) & ~3;
-    int32_t g, u, k;
+    int32_t g, u, r;
     for (g = 0; g < 4; ++g) {
         const int8_t *w = p->weights + g * n4 * d4;
-        const int8_t *r = p->weights + 4 * n4 * d4 + g * n4 * n4;
-        for (u = 0; u < n; ++u) {
-            int32_t a = p->bias32[g * n + u], b = p->bias32[(4 + g) * n + u];
-            for (k = 0; k < d; ++k) {
-                a += mcf_lstm_weight(w, d4, u, k) * x[k];
+        const int8_t *rw = p->weights + 4 * n4 * d4 + g * n4 * n4;
+        for (u = 0; u < n; u += 4) {
+            const int32_t m = MCF_MIN(4, n - u);
+            int32_t a[4], b[4];
+            for (r = 0; r < 4; ++r) {
+                a[r] = r < m ? p->bias32[g * n + u + r] : 0;
+                b[r] = r < m ? p->bias32[(4 + g) * n + u + r] : 0;
             }
-            for (k = 0; k < n; ++k) {
-                b += mcf_lstm_weight(r, n4, u, k) * h[k];
+            MCF_LSTM_BLOCK_DOT(w + u * d4, x, d, a);
+            MCF_LSTM_BLOCK_DOT(rw + u * n4, h, n, b);
+            for (r = 0; r < m; ++r) {
+                p->scratch[g * n + u + r] = mcf_lstm_gate_s8(p->rescale + 4 * g, a[r], b[r]);
             }
-            p->scratch[g * n + u] = mcf_lstm_gate_s8(p->rescale + 4 * g, a, b);
         }
     }
 }
@@ -235,14 +250,14 @@ static void mcf_lstm_gates_s16(const mcf_lstm_params *p, const int16_t *x, const
     int32_t g, u, k;
     for (g = 0; g < 4; ++g) {
         const int8_t *w = p->weights + g * n4 * d4;
-        const int8_t *r = p->weights + 4 * n4 * d4 + g * n4 * n4;
+        const int8_t *rw = p->weights + 4 * n4 * d4 + g * n4 * n4;
         for (u = 0; u < n; ++u) {
             int64_t a = p->bias64[g * n + u], b = p->bias64[(4 + g) * n + u];
             for (k = 0; k < d; ++k) {
                 a += mcf_lstm_weight(w, d4, u, k) * x[k];
             }
             for (k = 0; k < n; ++k) {
-                b += mcf_lstm_weight(r, n4, u, k) * h[k];
+                b += mcf_lstm_weight(rw, n4, u, k) * h[k];
             }
             p->scratch[g * n + u] = mcf_lstm_gate_s16(p->rescale + 4 * g, a, b);
         }

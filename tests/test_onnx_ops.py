@@ -253,6 +253,7 @@ def test_reduce_mean():
 
 @pytest.mark.parametrize(("attrs", "steps"), [
     ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, 0),
+    ({"mode": "nearest"}, 0),  # ONNX's defaults: half_pixel, round_prefer_floor (TFLite's plain rule at 2x)
     ({"mode": "linear", "coordinate_transformation_mode": "half_pixel"}, 1),
     ({"mode": "linear", "coordinate_transformation_mode": "align_corners"}, 1),
 ])
@@ -424,3 +425,9 @@ def test_log_softmax(axis, act):
     m = after_conv(n, (1, 4, 3, 5), (1, 4, 3, 5))
     ops = check(expose_input_of_last(quantize(m, "qdq", act, reduce_range=True), (1, 4, 3, 5)), steps=1)
     assert "LOG_SOFTMAX" in ops and ops.count("TRANSPOSE") == 2  # the input's and the output's
+
+
+def test_pad_reflect():
+    m = after_conv([node("Pad", ["c", "p"], ["y"], mode="reflect")], (1, 3, 5, 5), (1, 3, 7, 8),
+                   {"p": np.array([0, 0, 1, 2, 0, 0, 1, 1], np.int64)})
+    assert "MIRROR_PAD" in check(quantize(m, "qdq", "int8", reduce_range=True))

@@ -183,6 +183,38 @@ def _dequantize(q: np.ndarray, scale: float, zp: int) -> np.ndarray:
 
 
 # Element-wise float functions, in float32 as onnxruntime evaluates them (numpy float32 math).
+def _onnx_nearest(in_size: int, out_size: int, scale: np.float32, coord: str, mode: str) -> list[int]:
+    """The source index of every output position of an ONNX nearest Resize along one axis, in
+    float32 as onnxruntime computes it (coordinate transformation, then nearest_mode, clamped)."""
+    f32 = np.float32
+    res = []
+    for o in range(out_size):
+        x = f32(o)
+        if coord == "asymmetric":
+            pos = x / scale
+        elif coord == "align_corners":
+            pos = f32(0) if out_size == 1 else x * f32(in_size - 1) / f32(out_size - 1)
+        elif coord == "tf_half_pixel_for_nn":
+            pos = (x + f32(0.5)) / scale
+        elif coord == "pytorch_half_pixel" and out_size == 1:
+            pos = f32(0)
+        elif coord in ("half_pixel", "pytorch_half_pixel"):
+            pos = (x + f32(0.5)) / scale - f32(0.5)
+        else:
+            return []
+        frac = float(pos) - np.floor(float(pos))
+        if mode == "floor":
+            idx = int(np.floor(pos))
+        elif mode == "ceil":
+            idx = int(np.ceil(pos))
+        elif frac == 0.5:
+            idx = int(np.floor(pos)) + (1 if mode == "round_prefer_ceil" else 0)
+        else:
+            idx = int(np.floor(float(pos) + 0.5))
+        res.append(min(max(idx, 0), in_size - 1))
+    return res
+
+
 def _unary_fn(node: Any) -> Any:
     op = node.op_type
     a = _attrs(node)
@@ -1157,7 +1189,7 @@ class _Importer:
                     self.values[o] = v.act if isinstance(v, Deq) else v
             return
         elif op == "Resize":
-            res = self.resize(a, shape, name, attrs)
+            res = self.resize(node, a, shape, name, attrs)
         else:
             raise self.error(f"operator {op} is not supported yet")
         self.values[name] = res if raw else Deq(res)
@@ -1230,8 +1262,8 @@ class _Importer:
             attrs: dict[str, Any]) -> Act:
         mode = attrs.get("mode", b"constant")
         mode = mode.decode() if isinstance(mode, bytes) else str(mode)
-        if mode != "constant":
-            raise self.error(f"Pad mode {mode!r} is not supported (only constant)")
+        if mode not in ("constant", "reflect"):
+            raise self.error(f"Pad mode {mode!r} is not supported (constant, reflect)")
         pads = self.const_of(node, 1, "Pad's pads")
         assert pads is not None
         s, z = self.quant_of(a)
@@ -1257,16 +1289,23 @@ class _Importer:
             out_shape = shape
         out = self.act_tensor(name, out_shape, s, z)
         pt = self.const(name + "/paddings", np.array(pairs), "int32")
-        if pad_q == z:
+        if mode == "reflect":
+            self.op("MIRROR_PAD", [a.tensor, pt], [out], mode=0)  # REFLECT: the edge row is not repeated
+        elif pad_q == z:
             self.op("PAD", [a.tensor, pt], [out])
         else:
             cv = self.const(name + "/value", np.array([pad_q]), "int8", Quant((float(np.float32(s)),), (z,)))
             self.op("PADV2", [a.tensor, pt, cv], [out])
         return Act(out, shape, a.nhwc)
 
-    def resize(self, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
+    def resize(self, node: Any, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
         """Resize of the two spatial axes → RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR where TFLite's
         coordinate rule is ONNX's."""
+        given = self.const_of(node, 2, "Resize's scales") if len(node.input) > 2 else None
+        if given is not None and given.size == len(shape):
+            scales = [np.float32(v) for v in given.reshape(-1)]
+        else:  # from the sizes, as onnxruntime derives them
+            scales = [np.float32(o) / np.float32(i) for o, i in zip(shape, a.shape, strict=True)]
 
         def text(key: str, default: str) -> str:
             v = attrs.get(key, default)
@@ -1278,10 +1317,18 @@ class _Importer:
         if len(a.shape) != 4 or shape[:2] != a.shape[:2]:
             raise self.error("Resize is supported on the two spatial axes of a 4-D NCHW tensor only")
         if mode == "nearest":
-            nn_rules: dict[tuple[str, str], dict[str, bool]] = {
-                ("asymmetric", "floor"): {}, ("tf_half_pixel_for_nn", "floor"): {"half_pixel_centers": True},
-                ("align_corners", "round_prefer_ceil"): {"align_corners": True}}
-            opcode, flags = "RESIZE_NEAREST_NEIGHBOR", nn_rules.get((coord, nearest))
+            # the TFLite rule that picks the same source row and column for every output pixel
+            # (onnxruntime's index maps computed in float32; e.g. half_pixel with round_prefer_floor
+            # is TFLite's plain rule at integer upscales)
+            from ..ops.resize import nearest_indices
+
+            want = [_onnx_nearest(a.shape[d], shape[d], scales[d], coord, nearest) for d in (2, 3)]
+            opcode, flags = "RESIZE_NEAREST_NEIGHBOR", None
+            for cand in ({}, {"half_pixel_centers": True}, {"align_corners": True}):
+                if all(nearest_indices(a.shape[d], shape[d], bool(cand.get("align_corners")),
+                                       bool(cand.get("half_pixel_centers"))) == want[d - 2] for d in (2, 3)):
+                    flags = cand
+                    break
         elif mode == "linear":
             if coord == "pytorch_half_pixel" and min(shape[2:]) > 1:
                 coord = "half_pixel"

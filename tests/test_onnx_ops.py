@@ -431,3 +431,13 @@ def test_pad_reflect():
     m = after_conv([node("Pad", ["c", "p"], ["y"], mode="reflect")], (1, 3, 5, 5), (1, 3, 7, 8),
                    {"p": np.array([0, 0, 1, 2, 0, 0, 1, 1], np.int64)})
     assert "MIRROR_PAD" in check(quantize(m, "qdq", "int8", reduce_range=True))
+
+
+def test_slice_negative_steps():
+    """torch.flip exports Slice with step -1 and end INT64_MIN: STRIDED_SLICE with a negative stride
+    and end_mask; a -2 step from the middle too."""
+    n = [node("Slice", ["c", "st", "en", "ax", "sp"], ["y"])]
+    consts = {"st": np.array([-1, 3], np.int64), "en": np.array([-(2**63), 0], np.int64),
+              "ax": np.array([3, 2], np.int64), "sp": np.array([-1, -2], np.int64)}
+    m = after_conv(n, (1, 3, 5, 6), (1, 3, 2, 6), consts)
+    assert "STRIDED_SLICE" in check(quantize(m, "qdq", "int8", reduce_range=True))

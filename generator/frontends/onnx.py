@@ -1237,25 +1237,31 @@ class _Importer:
         axes_l = [int(v) % rank for v in (axes if axes is not None else range(len(starts)))]
         steps_l = [int(v) for v in (steps if steps is not None else [1] * len(axes_l))]
         begin, end, stride = [0] * rank, list(a.shape), [1] * rank
+        to_first = [0] * rank  # 1: a negative step runs through index 0 (STRIDED_SLICE's end_mask)
         for ax, st, en, sp in zip(axes_l, starts.reshape(-1), ends.reshape(-1), steps_l, strict=True):
             size = a.shape[ax]
-            if sp <= 0:
-                raise self.error("Slice with a non-positive step is not supported")
+            if sp == 0:
+                raise self.error("Slice with a zero step")
             st, en = int(st), int(en)
-            st = max(0, min(size, st + size if st < 0 else st))
-            en = max(0, min(size, en + size if en < 0 else en))
+            st, en = st + size if st < 0 else st, en + size if en < 0 else en
+            if sp > 0:
+                st, en = max(0, min(size, st)), max(0, min(size, en))
+            else:  # ONNX clamps starts to [0, size - 1] and ends to [-1, size - 1]
+                st, en = max(0, min(size - 1, st)), max(-1, min(size - 1, en))
+                if en == -1:
+                    en, to_first[ax] = 0, 1
             begin[ax], end[ax], stride[ax] = st, en, sp
         s, z = self.quant_of(a)
         if a.nhwc:
-            begin, end, stride = ([v[p] for p in _NHWC] for v in (begin, end, stride))
+            begin, end, stride, to_first = ([v[p] for p in _NHWC] for v in (begin, end, stride, to_first))
             out_shape = tuple(shape[p] for p in _NHWC)
         else:
             out_shape = shape
         out = self.act_tensor(name, out_shape, s, z)
         ts = [self.const(name + f"/{k}", np.array(v), "int32") for k, v in (("begin", begin), ("end", end),
                                                                            ("strides", stride))]
-        self.op("STRIDED_SLICE", [a.tensor, *ts], [out], begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
-                shrink_axis_mask=0, offset=False)
+        self.op("STRIDED_SLICE", [a.tensor, *ts], [out], begin_mask=0, ellipsis_mask=0, new_axis_mask=0,
+                end_mask=sum(bit << d for d, bit in enumerate(to_first)), shrink_axis_mask=0, offset=False)
         return Act(out, shape, a.nhwc)
 
     def pad(self, node: Any, a: Act, ins: list[Any], shape: tuple[int, ...], name: str,

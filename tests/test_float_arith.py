@@ -58,3 +58,15 @@ def test_float_broadcast_refused_by_name():
     model = build(tensors, [Op("CAST", [0], [1]), Op("MUL", [1, 2], [3], _act("MUL", 0))], [0], [3])
     with pytest.raises(UnsupportedModelError, match=r"operator 1 \(MUL\).*broadcasts are not supported"):
         compile_graph(parse_model(model))
+
+
+def test_float_log_softmax_after_dequantize_bit_exact():
+    """int8 -> DEQUANTIZE -> float32 LOG_SOFTMAX, as classifiers exported with a float output end
+    (bit-identical where both link the same expf / logf: the host build and TFLite Micro's here)."""
+    f = "float32"
+    tensors = [T((3, 10), "int8", 0.25, -3), T((3, 10), f), T((3, 10), f)]
+    model = build(tensors, [Op("DEQUANTIZE", [0], [1]), Op("LOG_SOFTMAX", [1], [2], options("LogSoftmaxOptions"))],
+                  [0], [2])
+    assert compile_graph(parse_model(model)).calls[-1].function == "mcf_f32_log_softmax"
+    result = check_bit_exact(model, count=4, paths=("fast",))
+    assert result.bit_exact == 4

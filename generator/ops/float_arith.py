@@ -67,3 +67,14 @@ def lower_cast_to_f32(op: Operator, inp: Tensor, out: Tensor) -> KernelCall:
     return KernelCall(op=op, kernel="float_arith", function="mcf_cast_to_f32", params_type="mcf_cast_f32_params",
                       params={"count": inp.size, "from": INT_CODES[inp.dtype]}, args=[inp.index, out.index],
                       comment=f", {inp.dtype} to float32")
+
+
+def lower_float_log_softmax(op: Operator, inp: Tensor, out: Tensor) -> KernelCall:
+    """float32 LOG_SOFTMAX over the last dimension (a float tail after DEQUANTIZE)."""
+    _float(op, out)
+    if tuple(inp.shape) != tuple(out.shape) or not inp.shape or inp.size == 0:
+        raise reject(op, f"input {list(inp.shape)} and output {list(out.shape)} must be the same, not empty")
+    depth = int(inp.shape[-1])
+    return KernelCall(op=op, kernel="float_arith", function="mcf_f32_log_softmax",
+                      params_type="mcf_f32_rows_params", params={"rows": inp.size // depth, "depth": depth},
+                      args=[inp.index, out.index], comment=", float32 (expf, logf)")

@@ -13,6 +13,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
 from .base import KernelCall, lowering, reject, require_int8, unary_tensors
+from .float_arith import lower_float_log_softmax
 from .log_softmax_f32 import lower_log_softmax_f32
 from .softmax import softmax_scaling
 
@@ -36,6 +37,8 @@ def lower_log_softmax(graph: Graph, op: Operator) -> KernelCall:
     if op.options.get("requant") == "float32":  # an ONNX LogSoftmax (log_softmax_f32.py)
         return lower_log_softmax_f32(graph, op)
     inp, out = unary_tensors(graph, op)
+    if inp.dtype == "float32":  # a float32 tail after DEQUANTIZE (float_arith.py)
+        return lower_float_log_softmax(op, inp, out)
     require_int8(op, inp, out)
     if inp.quant is not None and inp.quant.per_channel:
         raise reject(op, "the input must be quantized per tensor")

@@ -1,6 +1,8 @@
 /* float_arith.c - see float_arith.h. */
 #include "float_arith.h"
 
+#include <math.h>
+
 /* The clamp as TFLite Micro writes it, min(max(x, lo), hi), comparisons in that order, so that a NaN
  * stays NaN and an infinity becomes the range's end. */
 static float mcf_f32_clamp(float x, float lo, float hi)
@@ -62,5 +64,27 @@ void mcf_cast_to_f32(const mcf_cast_f32_params *p, const void *input, float *out
         }
         break;
     }
+    }
+}
+
+void mcf_f32_log_softmax(const mcf_f32_rows_params *p, const float *input, float *output)
+{
+    int32_t r, c;
+    for (r = 0; r < p->rows; ++r) {
+        const float *x = input + r * p->depth;
+        float *y = output + r * p->depth;
+        float m = -3.40282347e+38f;
+        float s = 0.0f;
+        float log_s;
+        for (c = 0; c < p->depth; ++c) {
+            m = (m < x[c]) ? x[c] : m;
+        }
+        for (c = 0; c < p->depth; ++c) {
+            s += expf(x[c] - m);
+        }
+        log_s = logf(s);
+        for (c = 0; c < p->depth; ++c) {
+            y[c] = x[c] - m - log_s;
+        }
     }
 }

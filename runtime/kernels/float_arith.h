@@ -29,4 +29,14 @@ typedef struct {
 /** Each integer value converted to float32 as C converts it (int32: round to nearest even). */
 void mcf_cast_to_f32(const mcf_cast_f32_params *p, const void *input, float *output);
 
+typedef struct {
+    int32_t rows;
+    int32_t depth; /**< values per row (the last dimension) */
+} mcf_f32_rows_params;
+
+/** LOG_SOFTMAX of each row as TFLite's float32 reference computes it: the row's maximum m, the float32
+ *  sum s of expf(x - m) in order, then x - m - logf(s). Bit-identical to TFLite Micro where both use
+ *  the same expf and logf (the same C library). */
+void mcf_f32_log_softmax(const mcf_f32_rows_params *p, const float *input, float *output);
+
 #endif /* MCF_FLOAT_ARITH_H */

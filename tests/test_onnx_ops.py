@@ -441,3 +441,17 @@ def test_slice_negative_steps():
               "ax": np.array([3, 2], np.int64), "sp": np.array([-1, -2], np.int64)}
     m = after_conv(n, (1, 3, 5, 6), (1, 3, 2, 6), consts)
     assert "STRIDED_SLICE" in check(quantize(m, "qdq", "int8", reduce_range=True))
+
+
+def test_float_constant_arithmetic():
+    """Sub / Div / Mul by float constants the quantizer leaves unquantized, between DequantizeLinear and
+    QuantizeLinear: one table of onnxruntime's float32 chain."""
+    n = [node("Sub", ["c", "k1"], ["s"]), node("Div", ["s", "k2"], ["d"]), node("Mul", ["k3", "d"], ["e"]),
+         node("Conv", ["e", "cw2", "cb2"], ["y"])]
+    m = after_conv(n, (1, 2, 4, 4), (1, 2, 4, 4), {"k1": np.float32(0.3), "k2": np.float32(1.7),
+                                                   "k3": np.float32(-0.6)})
+    q = expose_input_of_last(quantize(m, "qdq", "int8", reduce_range=True), (1, 2, 4, 4))
+    import onnx
+
+    assert {"Sub", "Div"} <= {n.op_type for n in onnx.load_from_string(q).graph.node}
+    assert "LOOKUP_TABLE" in check(q)

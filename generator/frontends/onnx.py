@@ -457,6 +457,17 @@ class _Importer:
                 self.values[node.output[0]] = Pending(node, [x], x.act.shape, None, [fn])
             else:
                 raise self.error(f"{op} needs a dequantized input (QDQ)")
+        elif (op in ("Add", "Sub", "Mul", "Div") and len(ins) == 2
+              and (fn := self.scalar_arith(op, ins)) is not None):
+            # a float constant the quantizer left unquantized: an element-wise function of the other
+            # input, in float32 as onnxruntime computes it (a table once quantized)
+            x = ins[1] if isinstance(ins[0], np.ndarray) else ins[0]
+            if isinstance(x, Pending) and (x.node.op_type in (*_UNARY, "Clip", "PRelu") or self.is_scalar_arith(x)):
+                self.values[node.output[0]] = Pending(x.node, x.inputs, x.shape, x.clamp, [*x.unary, fn])
+            elif isinstance(x, Deq):
+                self.values[node.output[0]] = Pending(node, [x], x.act.shape, None, [fn])
+            else:
+                raise self.error(f"{op} of a float constant needs a dequantized input (QDQ)")
         elif op in _LAYOUT:
             self.layout(node, ins)
         elif op in _COMPUTE:
@@ -524,6 +535,25 @@ class _Importer:
         if isinstance(v, QConst) and v.data.size == 1 and v.scale.size == 1:
             return float(_dequantize(v.data.reshape(-1)[:1], float(v.scale[0]), int(v.zero_point[0]))[0])
         return None
+
+    @staticmethod
+    def is_scalar_arith(p: Pending) -> bool:
+        """A Pending of an arithmetic node with a float constant (one input: a function of it)."""
+        return p.node.op_type in ("Add", "Sub", "Mul", "Div") and len(p.inputs) == 1
+
+    def scalar_arith(self, op: str, ins: list[Any]) -> Any:
+        """x op c or c op x with a single float32 constant c (not quantized) as a float32 function of
+        x, else None."""
+        k = 0 if isinstance(ins[0], np.ndarray) else 1
+        c = ins[k]
+        if not isinstance(c, np.ndarray) or c.size != 1 or c.dtype.kind != "f" or isinstance(ins[1 - k], np.ndarray):
+            return None
+        v = np.float32(c.reshape(-1)[0])
+        f32 = np.float32
+        fns = {"Add": lambda x: (x + v).astype(f32), "Mul": lambda x: (x * v).astype(f32),
+               "Sub": (lambda x: (v - x).astype(f32)) if k == 0 else (lambda x: (x - v).astype(f32)),
+               "Div": (lambda x: (v / x).astype(f32)) if k == 0 else (lambda x: (x / v).astype(f32))}
+        return fns[op]
 
     def real_const(self, v: np.ndarray | QConst) -> np.ndarray:
         """A constant's float32 values (a quantized one dequantized as DequantizeLinear does)."""
@@ -646,7 +676,7 @@ class _Importer:
         try:
             if node.op_type == "PRelu" and len(p.inputs) == 2:
                 return self.prelu(p.inputs[0].act, p.inputs[1], name, s, z)
-            if node.op_type in _UNARY or node.op_type in ("Clip", "PRelu"):
+            if node.op_type in (*_UNARY, "Clip", "PRelu") or self.is_scalar_arith(p):
                 x = p.inputs[0]
                 assert isinstance(x, Deq)
                 return self.table(x.act, p.unary, name, s, z)

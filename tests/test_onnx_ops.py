@@ -455,3 +455,16 @@ def test_float_constant_arithmetic():
 
     assert {"Sub", "Div"} <= {n.op_type for n in onnx.load_from_string(q).graph.node}
     assert "LOOKUP_TABLE" in check(q)
+
+
+@pytest.mark.parametrize(("attrs", "pc"), [({"group": 3, "strides": [2, 2]}, False), ({"dilations": [2, 2]}, True)])
+def test_conv_transpose_groups_dilations(attrs, pc):
+    """Grouped ConvTranspose (SPLIT_V, one TRANSPOSE_CONV per group, CONCATENATION) and a dilated
+    one (the kernel with zeros between its taps): within one step of onnxruntime's float ConvTranspose.
+    (onnxruntime's quantizer cannot quantize a grouped ConvTranspose per channel.)"""
+    g, (sh, dh) = attrs.get("group", 1), (attrs.get("strides", [1])[0], attrs.get("dilations", [1])[0])
+    o = (4 - 1) * sh + (3 - 1) * dh + 1
+    m = after_conv([node("ConvTranspose", ["c", "tw", "tb"], ["y"], **attrs)], (1, 3, 4, 4), (1, 2 * g, o, o),
+                   {"tw": _w(3, 2, 3, 3), "tb": _w(2 * g)})
+    ops = check(quantize(m, "qdq", "int8", pc, reduce_range=True), steps=1)
+    assert ops.count("TRANSPOSE_CONV") == g

@@ -933,11 +933,22 @@ class _Importer:
         x = self.to_nhwc(self.deq(ins[0], "the ConvTranspose input"))
         w = self.weights(ins[1], "the ConvTranspose weights")
         a = _attrs(node)
-        if w.data.ndim != 4 or int(a.get("group", 1)) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
-            raise self.error("only 2-D ConvTranspose with group=1 and no dilation is supported")
+        if w.data.ndim != 4:
+            raise self.error("only 2-D ConvTranspose is supported")
         if w.scale.size > 1 and w.axis != 1:
             raise self.error("per-channel ConvTranspose weights must be quantized along the output channels (axis 1)")
-        _, cout, kh, kw = w.data.shape
+        group = int(a.get("group", 1))
+        cin, cout_g = w.data.shape[:2]
+        if group < 1 or cin % group or x.shape[1] != cin:
+            raise self.error(f"group={group} does not divide the {cin} input channels")
+        wdata = w.data
+        dil = [int(v) for v in a.get("dilations", [1, 1])]
+        if any(d != 1 for d in dil):  # the dilated kernel, zeros between the taps: the same sums
+            kh0, kw0 = wdata.shape[2:]
+            wdata = np.zeros((cin, cout_g, (kh0 - 1) * dil[0] + 1, (kw0 - 1) * dil[1] + 1), np.int8)
+            wdata[:, :, ::dil[0], ::dil[1]] = w.data
+        kh, kw = wdata.shape[2:]
+        cout = cout_g * group
         strides = list(a.get("strides", [1, 1]))
         n, _, h, wd = x.shape
         oh, ow = shape[2], shape[3]
@@ -953,13 +964,35 @@ class _Importer:
             lo = [p[0], p[1]] if auto != "VALID" else [0, 0]
         if lo[0] + oh > full[0] or lo[1] + ow > full[1]:
             raise self.error("ConvTranspose output_padding beyond the full output is not supported")
-        si, _ = self.quant_of(x)
-        b = self.bias(ins[2] if len(ins) > 2 else None, cout, si, w, name + "/bias")
-        wt = self.const(name + "/weights", w.data.transpose(1, 2, 3, 0), "int8", self.weight_quant(w, 0))
-        osz = self.const(name + "/output_shape", np.array([n, oh, ow, cout]), "int32")
+        si, zi = self.quant_of(x)
+        scales = np.tile(w.scale, group) if w.scale.size > 1 else w.scale  # per output channel of every group
+        b = self.bias(ins[2] if len(ins) > 2 else None, cout, si, QConst(wdata, scales, w.zero_point, 1),
+                      name + "/bias")
+        opts = {"stride_h": strides[0], "stride_w": strides[1], "fused_activation_function": act,
+                "pads": (lo[0], lo[1], full[0] - oh - lo[0], full[1] - ow - lo[1])}
         out = self.act_tensor(name, (shape[0], oh, ow, cout), s, z)
-        self.op("TRANSPOSE_CONV", [osz, wt, x.tensor, b], [out], stride_h=strides[0], stride_w=strides[1],
-                pads=(lo[0], lo[1], full[0] - oh - lo[0], full[1] - ow - lo[1]), fused_activation_function=act)
+        cin_g = cin // group
+        if group == 1:
+            parts = [x.tensor]
+        else:  # SPLIT_V of the input channels, one TRANSPOSE_CONV per group, CONCATENATION
+            parts = [self.act_tensor(f"{name}/in{k}", (n, h, wd, cin_g), si, zi) for k in range(group)]
+            self.op("SPLIT_V", [x.tensor, self.const(name + "/sizes", np.full(group, cin_g), "int32"),
+                                self.const(name + "/axis", np.array(3), "int32")], parts, num_splits=group)
+        outs = []
+        for k, part in enumerate(parts):
+            wk = QConst(wdata[k * cin_g:(k + 1) * cin_g], w.scale, w.zero_point, 1)
+            wt = self.const(f"{name}/weights{k}", wk.data.transpose(1, 2, 3, 0), "int8", self.weight_quant(wk, 0))
+            bk = b
+            if b >= 0 and group > 1:
+                bdata = self.tensors[b].data
+                assert bdata is not None
+                bk = self.const(f"{name}/bias{k}", bdata[k * cout_g:(k + 1) * cout_g], "int32")
+            osz = self.const(f"{name}/output_shape{k}", np.array([n, oh, ow, cout_g]), "int32")
+            ok = out if group == 1 else self.act_tensor(f"{name}/out{k}", (n, oh, ow, cout_g), s, z)
+            self.op("TRANSPOSE_CONV", [osz, wt, part, bk], [ok], **opts)
+            outs.append(ok)
+        if group > 1:
+            self.op("CONCATENATION", outs, [out], axis=3, fused_activation_function="NONE")
         return Act(out, shape, True)
 
     def pads(self, a: dict[str, Any], size: tuple[int, int], k: tuple[int, int], strides: list[int],

@@ -70,3 +70,13 @@ def test_float_log_softmax_after_dequantize_bit_exact():
     assert compile_graph(parse_model(model)).calls[-1].function == "mcf_f32_log_softmax"
     result = check_bit_exact(model, count=4, paths=("fast",))
     assert result.bit_exact == 4
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.37])
+def test_float_softmax_after_dequantize_bit_exact(beta):
+    f = "float32"
+    tensors = [T((2, 12), "int8", 0.2, 5), T((2, 12), f), T((2, 12), f)]
+    model = build(tensors, [Op("DEQUANTIZE", [0], [1]), Op("SOFTMAX", [1], [2], options("SoftmaxOptions", beta=beta))],
+                  [0], [2])
+    assert compile_graph(parse_model(model)).calls[-1].function == "mcf_f32_softmax"
+    assert check_bit_exact(model, count=4, paths=("fast",)).bit_exact == 4

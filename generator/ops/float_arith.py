@@ -1,15 +1,17 @@
-"""The float32 tail of an integer model: CAST from an integer type to float32, then ADD, SUB or
-MUL on float32 tensors (TFLite Micro's own audio preprocessor ends so: its int16 features are cast
-to float32 and multiplied by a constant scale).
+"""The float32 tail of an integer model: CAST from an integer type to float32 and ADD, SUB or MUL
+on float32 (TFLite Micro's own audio preprocessor ends so: its int16 features are cast to float32
+and multiplied by a constant scale), or a SOFTMAX / LOG_SOFTMAX after a DEQUANTIZE (classifiers
+exported with a float output).
 
 TFLite Micro computes these in float32: CAST is C++'s static_cast, the arithmetic one IEEE
 operation per element followed by the fused activation's clamp min(max(x, lo), hi), with
 -FLT_MAX..FLT_MAX when there is none (so an infinity becomes FLT_MAX). The kernels do the same
 operations in the same order (runtime/kernels/float_arith.c), so the results are bit-identical on
-any IEEE single-precision target. An operand is the output's shape or a single value; other
-broadcasts are refused by name.
+any IEEE single-precision target. SOFTMAX and LOG_SOFTMAX follow TFLite's float reference step by
+step with expf / logf: bit-identical where both link the same C library (the host check); on a
+device, its C library's expf / logf may differ from the host's in the last bit. An operand is the
+output's shape or a single value; other broadcasts are refused by name.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -78,3 +80,16 @@ def lower_float_log_softmax(op: Operator, inp: Tensor, out: Tensor) -> KernelCal
     return KernelCall(op=op, kernel="float_arith", function="mcf_f32_log_softmax",
                       params_type="mcf_f32_rows_params", params={"rows": inp.size // depth, "depth": depth},
                       args=[inp.index, out.index], comment=", float32 (expf, logf)")
+
+
+def lower_float_softmax(op: Operator, inp: Tensor, out: Tensor) -> KernelCall:
+    """float32 SOFTMAX over the last dimension, with the model's beta."""
+    _float(op, out)
+    if tuple(inp.shape) != tuple(out.shape) or not inp.shape or inp.size == 0:
+        raise reject(op, f"input {list(inp.shape)} and output {list(out.shape)} must be the same, not empty")
+    depth = int(inp.shape[-1])
+    beta = float(np.float32(op.options.get("beta", 1.0)))
+    return KernelCall(op=op, kernel="float_arith", function="mcf_f32_softmax",
+                      params_type="mcf_f32_softmax_params",
+                      params={"rows": inp.size // depth, "depth": depth, "beta": beta},
+                      args=[inp.index, out.index], comment=", float32 (expf)")

@@ -16,6 +16,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
 from .base import KernelCall, lowering, reject, require_int8, unary_tensors
+from .float_arith import lower_float_softmax
 from .softmax_s16 import lower_softmax_s16
 
 # Integer bits of the Q5.26 scaled difference (TFLite's kScaledDiffIntegerBits).
@@ -41,6 +42,8 @@ def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int]:
 @lowering("SOFTMAX")
 def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
     inp, out = unary_tensors(graph, op)
+    if inp.dtype == "float32":  # a float32 tail after DEQUANTIZE (float_arith.py)
+        return lower_float_softmax(op, inp, out)
     if inp.dtype == "int16":  # 16x8 (softmax_s16.py)
         return lower_softmax_s16(graph, op, inp, out)
     wide = out.dtype == "int16"  # int8 -> int16, scale 1/65536 and zero point -32768

@@ -88,3 +88,25 @@ void mcf_f32_log_softmax(const mcf_f32_rows_params *p, const float *input, float
         }
     }
 }
+
+void mcf_f32_softmax(const mcf_f32_softmax_params *p, const float *input, float *output)
+{
+    int32_t r, c;
+    for (r = 0; r < p->rows; ++r) {
+        const float *x = input + r * p->depth;
+        float *y = output + r * p->depth;
+        float m = -3.40282347e+38f;
+        float s = 0.0f;
+        for (c = 0; c < p->depth; ++c) {
+            m = (m < x[c]) ? x[c] : m;
+        }
+        for (c = 0; c < p->depth; ++c) {
+            const float e = expf((x[c] - m) * p->beta);
+            y[c] = e;
+            s += e;
+        }
+        for (c = 0; c < p->depth; ++c) {
+            y[c] = y[c] / s;
+        }
+    }
+}

@@ -39,4 +39,15 @@ typedef struct {
  *  the same expf and logf (the same C library). */
 void mcf_f32_log_softmax(const mcf_f32_rows_params *p, const float *input, float *output);
 
+typedef struct {
+    int32_t rows;
+    int32_t depth;
+    float beta;
+} mcf_f32_softmax_params;
+
+/** SOFTMAX of each row as TFLite's float32 reference: e = expf((x - max) * beta), summed in order
+ *  in float32, then each e divided by the sum (a division, as TFLite Micro: a reciprocal would
+ *  round differently). Bit-identical to TFLite Micro where both use the same expf. */
+void mcf_f32_softmax(const mcf_f32_softmax_params *p, const float *input, float *output);
+
 #endif /* MCF_FLOAT_ARITH_H */

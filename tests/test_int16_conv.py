@@ -39,7 +39,7 @@ def _out_scale(w_scale, taps: int) -> float:
 
 
 def conv_model(shape, oc, filt, stride=(1, 1), dilation=(1, 1), padding=Padding.SAME, per_channel=True,
-               act=Activation.NONE, bias="int64", groups=1, seed=0) -> bytes:
+               act=Activation.NONE, bias="int64", groups=1, seed=0, out_gain=1.0) -> bytes:
     rng = np.random.default_rng(seed)
     n, h, w, ic = shape
     fc = ic // groups
@@ -51,7 +51,7 @@ def conv_model(shape, oc, filt, stride=(1, 1), dilation=(1, 1), padding=Padding.
                T((oc, *filt, fc), "int8", w_scale, [0] * oc if per_channel else 0, data=rng_int8(rng, (oc, *filt, fc)))]
     if bias:
         tensors.append(_bias(rng, oc, w_scale, bias, taps))
-    tensors.append(T((n, oh, ow, oc), "int16", _out_scale(w_scale, taps), 0))
+    tensors.append(T((n, oh, ow, oc), "int16", _out_scale(w_scale, taps) * out_gain, 0))
     last = len(tensors) - 1
     opts = options("Conv2DOptions", padding=padding, strideH=stride[0], strideW=stride[1],
                    dilationHFactor=dilation[0], dilationWFactor=dilation[1], fusedActivationFunction=act)
@@ -109,6 +109,8 @@ CONV_CASES = {
     "large_k_scratch": dict(shape=(1, 5, 5, 40), oc=6, filt=(3, 3)),  # K = 360 > 256: scratch
     "grouped_3": dict(shape=(1, 5, 6, 6), oc=9, filt=(3, 3), groups=3, act=Activation.RELU),
     "seanet_like": dict(shape=(1, 8, 30, 2), oc=8, filt=(4, 7), stride=(4, 1), padding=Padding.VALID),
+    # rescaling shifts above 32: the folded output shifts each channel (no high-word form)
+    "small_multiplier": dict(shape=(1, 4, 5, 4), oc=4, filt=(3, 3), out_gain=2.0 ** 9),
 }
 DW_CASES = {
     "3x3_same": dict(shape=(1, 7, 6, 5), mult=1, filt=(3, 3)),

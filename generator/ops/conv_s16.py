@@ -83,14 +83,32 @@ def as_words(b: np.ndarray) -> np.ndarray:
     return np.frombuffer(np.ascontiguousarray(b, dtype=np.int8).tobytes(), dtype="<u4").astype(np.uint32)
 
 
-def folded_bias(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray | None:
-    """bias * multiplier + 2^(shift - 1) per output channel (reduced 64-bit rescaling): the CONV_2D
-    fast path's output is then (folded + sum * multiplier) >> shift. None when a value would not stay
-    far inside int64 (the kernel then adds the bias before multiplying, as TFLite Micro does)."""
+def folded_bias(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """bias * multiplier + 2^(shift - 1) per output channel (reduced 64-bit rescaling) and the
+    multipliers: the fast paths' output is then (folded + sum * multiplier) >> shift, sum an int32
+    of at most 256 products (|sum| < 2^30). When every shift is at most 32 and both scaled by
+    2^(32 - shift) stay in range (multiplier < 2^31, folded < 2^62), they are scaled and the flag is
+    set: the output is the high word (the same floor). None when a folded value would not stay far
+    inside int64 (the kernel then adds the bias before multiplying, as TFLite Micro does)."""
     folded = [int(b) * int(m) + (1 << (int(s) - 1)) for b, m, s in zip(bias, mult, shift, strict=True)]
     if any(abs(v) >= 1 << 62 for v in folded):
         return None
-    return np.array(folded, dtype=np.int64)
+    ups = [32 - int(s) for s in shift]
+    high = all(u >= 0 and int(m) << u < 1 << 31 and abs(f << u) < 1 << 62
+               for u, m, f in zip(ups, mult, folded, strict=True))
+    if high:
+        folded = [f << u for f, u in zip(folded, ups, strict=True)]
+        mult = np.array([int(m) << u for m, u in zip(mult, ups, strict=True)], dtype=np.int64)
+    return np.array(folded, dtype=np.int64), np.asarray(mult, dtype=np.int64).astype(np.int32), high
+
+
+def folded_params(folded: tuple[np.ndarray, np.ndarray, bool] | None) -> tuple[dict[str, ParamValue],
+                                                                                 list[ConstArray]]:
+    """The parameters and constants of folded_bias's result (NULL pointers without one)."""
+    if folded is None:
+        return {"folded": "0", "fold_mult": "0", "fold_high": 0}, []
+    return ({"folded": ConstRef("folded"), "fold_mult": ConstRef("fold_mult"), "fold_high": int(folded[2])},
+            [ConstArray("folded", "int64_t", folded[0]), ConstArray("fold_mult", "int32_t", folded[1])])
 
 
 def conv_s16_pair_layout(w: np.ndarray) -> np.ndarray:
@@ -124,9 +142,8 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
                # int16 weight pairs as words: 4-byte aligned for the word-pair loads
                ConstArray("filter_fast", "uint32_t", conv_s16_pair_layout(weights.data.reshape(oc, k)),
                           fast_only=True)]
-    folded = folded_bias(b, consts[0].values, consts[1].values) if wide else None
-    if folded is not None:  # after the three constants of the grouped (reference) call below
-        consts.append(ConstArray("folded", "int64_t", folded))
+    fold_params, fold_consts = folded_params(folded_bias(b, consts[0].values, consts[1].values) if wide else None)
+    consts += fold_consts  # after the three constants of the grouped (reference) call below
     # K <= 256: the window column on the stack; larger windows take it from the arena.
     scratch = 0 if k <= CONV_S16_STACK_MAX_K else 2 * (-(-k // 4) * 4)  # whole groups of four
     geometry = f", 16x8, {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}"
@@ -141,8 +158,7 @@ def lower_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias: Tensor | 
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_conv2d_s16", params_type="mcf_conv_s16_params",
         params={**geo, "input_c": fc, "filter_c": fc, "output_c": oc, "filter_h": fh, "filter_w": fw,
-                "depth_multiplier": 1, **params, "scratch": ScratchRef() if scratch else "0",
-                "folded": ConstRef("folded") if folded is not None else "0"},
+                "depth_multiplier": 1, **params, "scratch": ScratchRef() if scratch else "0", **fold_params},
         args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
         consts=consts, scratch_bytes=scratch,
         macs=geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k,
@@ -176,13 +192,13 @@ def lower_depthwise_conv2d_s16(op: Operator, inp: Tensor, weights: Tensor, bias:
                           fast_only=True)
     consts += [ConstArray("bias", "int64_t", b), fast]
     # the rescaling folded into per-channel constants: depth multiplier 1, a channel's whole sum in int32
-    folded = folded_bias(b, consts[0].values, consts[1].values) if mult == 1 and fh * fw <= 256 else None
-    if folded is not None:
-        consts.append(ConstArray("folded", "int64_t", folded))
+    fold_params, fold_consts = folded_params(
+        folded_bias(b, consts[0].values, consts[1].values) if mult == 1 and fh * fw <= 256 else None)
+    consts += fold_consts
     return KernelCall(
         op=op, kernel="conv_s16", function="mcf_depthwise_conv2d_s16", params_type="mcf_conv_s16_params",
         params={**geo, "input_c": ic, "output_c": oc, "filter_h": fh, "filter_w": fw, "depth_multiplier": mult,
-                **params, "folded": ConstRef("folded") if folded is not None else "0"},
+                **params, **fold_params},
         args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
         consts=consts, macs=geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw,
         comment=f", 16x8, {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}" + (f" x{mult}" if mult > 1 else ""),

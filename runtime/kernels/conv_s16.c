@@ -131,11 +131,15 @@ static MCF_NO_LIBCALL_LOOPS void mcf_conv_s16_column(const mcf_conv_s16_params *
 
 /* The output of a sum of at most 256 products (int32) with 64-bit rescaling folded at compile time:
  * (bias + sum) * m + 2^(s - 1) = folded + sum * m (one SMLAL), then the low word of its shift right by
- * s (8 <= s <= 46), as TFLite Micro's cast to int32 keeps it. */
+ * s (8 <= s <= 46), as TFLite Micro's cast to int32 keeps it; with fold_high, both scaled so that s is
+ * 32 for every channel, the high word alone. */
 static inline int16_t mcf_conv_s16_out_folded(const mcf_conv_s16_params *p, int32_t sum, int32_t o)
 {
-    const uint64_t v = (uint64_t)(p->folded[o] + (int64_t)sum * p->multiplier[o]);
+    const uint64_t v = (uint64_t)(p->folded[o] + (int64_t)sum * p->fold_mult[o]);
     const int32_t s = p->shift[o];
+    if (p->fold_high) { /* every shift made 32 at compile time: the high word */
+        return (int16_t)mcf_clamp((int32_t)(uint32_t)(v >> 32), p->act_min, p->act_max);
+    }
     const uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
     const int32_t r = s >= 32 ? (int32_t)hi >> (s - 32) : (int32_t)((lo >> s) | (hi << (32 - s)));
     return (int16_t)mcf_clamp(r, p->act_min, p->act_max);
@@ -321,8 +325,9 @@ static void mcf_dw_s16_pairs(const mcf_conv_s16_params *p, const int16_t *px, in
 }
 
 /* The same with the rescaling folded (`folded`, at most 256 taps: a channel's whole sum is exact in
- * int32), four channels per pass: per tap two input words and two filter words feed two SMLABB and
- * two SMLATT. Returns the first channel left for mcf_dw_s16_pairs (input_c rounded down to 4). */
+ * int32), eight then four channels per pass: per tap and four channels two input words and two
+ * filter words feed two SMLABB and two SMLATT. Returns the first channel left for mcf_dw_s16_pairs
+ * (input_c rounded down to 4). */
 static int32_t mcf_dw_s16_quads(const mcf_conv_s16_params *p, const int16_t *px, int32_t ky_lo, int32_t ky_hi,
                                 int32_t kx_lo, int32_t kx_hi, const uint32_t *filter, int16_t *out)
 {
@@ -335,7 +340,56 @@ static int32_t mcf_dw_s16_quads(const mcf_conv_s16_params *p, const int16_t *px,
     const int16_t *x0 = px + ky_lo * row_step + kx_lo * col_step;
     const uint32_t *w0 = filter + ky_lo * row_words + kx_lo * tap_words;
     int32_t c, ky, kx;
-    for (c = 0; c + 4 <= ic; c += 4, x0 += 4, w0 += 2) {
+    for (c = 0; c + 8 <= ic; c += 8, x0 += 8, w0 += 4) {
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        const int16_t *xr = x0;
+        const uint32_t *wr = w0;
+        for (ky = ky_lo; ky < ky_hi; ++ky, xr += row_step, wr += row_words) {
+            const int16_t *x = xr;
+            const uint32_t *w = wr;
+            const int16_t *const x_end = xr + n_kx * col_step;
+            for (; x != x_end; x += col_step, w += tap_words) {
+                uint32_t xa = mcf_read_u32(x), xb = mcf_read_u32(x + 2);
+                uint32_t wa = w[0], wb = w[1];
+#if MCF_KERNELS_DSP
+                s0 = mcf_smlabb(xa, wa, s0);
+                s1 = mcf_smlatt(xa, wa, s1);
+                s2 = mcf_smlabb(xb, wb, s2);
+                s3 = mcf_smlatt(xb, wb, s3);
+                xa = mcf_read_u32(x + 4);
+                xb = mcf_read_u32(x + 6);
+                wa = w[2];
+                wb = w[3];
+                s4 = mcf_smlabb(xa, wa, s4);
+                s5 = mcf_smlatt(xa, wa, s5);
+                s6 = mcf_smlabb(xb, wb, s6);
+                s7 = mcf_smlatt(xb, wb, s7);
+#else
+                s0 += (int32_t)(int16_t)(xa & 0xFFFFu) * (int16_t)(wa & 0xFFFFu);
+                s1 += (int32_t)(int16_t)(xa >> 16) * (int16_t)(wa >> 16);
+                s2 += (int32_t)(int16_t)(xb & 0xFFFFu) * (int16_t)(wb & 0xFFFFu);
+                s3 += (int32_t)(int16_t)(xb >> 16) * (int16_t)(wb >> 16);
+                xa = mcf_read_u32(x + 4);
+                xb = mcf_read_u32(x + 6);
+                wa = w[2];
+                wb = w[3];
+                s4 += (int32_t)(int16_t)(xa & 0xFFFFu) * (int16_t)(wa & 0xFFFFu);
+                s5 += (int32_t)(int16_t)(xa >> 16) * (int16_t)(wa >> 16);
+                s6 += (int32_t)(int16_t)(xb & 0xFFFFu) * (int16_t)(wb & 0xFFFFu);
+                s7 += (int32_t)(int16_t)(xb >> 16) * (int16_t)(wb >> 16);
+#endif
+            }
+        }
+        out[c] = mcf_conv_s16_out_folded(p, s0, c);
+        out[c + 1] = mcf_conv_s16_out_folded(p, s1, c + 1);
+        out[c + 2] = mcf_conv_s16_out_folded(p, s2, c + 2);
+        out[c + 3] = mcf_conv_s16_out_folded(p, s3, c + 3);
+        out[c + 4] = mcf_conv_s16_out_folded(p, s4, c + 4);
+        out[c + 5] = mcf_conv_s16_out_folded(p, s5, c + 5);
+        out[c + 6] = mcf_conv_s16_out_folded(p, s6, c + 6);
+        out[c + 7] = mcf_conv_s16_out_folded(p, s7, c + 7);
+    }
+    for (; c + 4 <= ic; c += 4, x0 += 4, w0 += 2) {
         int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         const int16_t *xr = x0;
         const uint32_t *wr = w0;

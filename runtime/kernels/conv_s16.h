@@ -65,6 +65,10 @@ typedef struct {
     int16_t *scratch;         /**< CONV_2D fast path: the window column, or NULL */
     const int64_t *folded;    /**< CONV_2D, DEPTHWISE_CONV_2D fast paths, 64-bit sums: bias * multiplier + 2^(shift - 1)
                                    per output channel, or NULL */
+    const int32_t *fold_mult; /**< with `folded`: the multipliers, or NULL; when fold_high, every channel's
+                                   folded value and multiplier are scaled by 2^(32 - shift): the output is
+                                   the high word of folded + sum * fold_mult */
+    int32_t fold_high;
 } mcf_conv_s16_params;
 
 /** Largest K of the CONV_2D fast path's column on the stack (512 bytes). */

@@ -468,3 +468,16 @@ def test_conv_transpose_groups_dilations(attrs, pc):
                    {"tw": _w(3, 2, 3, 3), "tb": _w(2 * g)})
     ops = check(quantize(m, "qdq", "int8", pc, reduce_range=True), steps=1)
     assert ops.count("TRANSPOSE_CONV") == g
+
+
+@pytest.mark.parametrize(("op", "act"), [("LogSoftmax", "int8"), ("Tanh", "uint8"), ("HardSwish", "int8")])
+def test_float_operator_at_the_output(op, act):
+    """The quantizer leaves LogSoftmax, Tanh, HardSwish unquantized at a graph output (a classifier's
+    log_softmax): computed in float32 after the last DequantizeLinear, as onnxruntime does."""
+    n = [node("Gemm", ["x0", "w", "b"], ["g"], transB=1), node(op, ["g"], ["y"])]
+    m = float_model(n, {"x0": (2, 8)}, {"y": (2, 5)}, {"w": _w(5, 8), "b": _w(5)}, opset=14)
+    q = quantize(m, "qdq", act, reduce_range=True)
+    import onnx
+
+    assert [n.op_type for n in onnx.load_from_string(q).graph.node][-2:] == ["DequantizeLinear", op]
+    assert check(q)[-1] in ("LOG_SOFTMAX", "DEQUANTIZE")  # float32 results within 1e-3 input steps

@@ -378,10 +378,38 @@ class _Importer:
             out = self.tensor(name, a.shape, "float32")
             self.op("DEQUANTIZE", [a.tensor], [out])
             return out
+        if isinstance(v, Pending) and isinstance(v.inputs[0], Deq) and v.clamp is None:
+            return self.float_output(v, name)
         if isinstance(v, FloatIn):
             raise self.error(f"graph output '{name}' is a graph input")
         raise self.error(f"graph output '{name}' is not the DequantizeLinear of a quantized tensor; "
                          "mcuforge needs float outputs of a QDQ model (quantize_static, QDQ format)")
+
+    def float_output(self, p: Pending, name: str) -> int:
+        """A graph output computed in float after the last DequantizeLinear (operators the quantizer
+        does not quantize): element-wise chains as a float32 table, LogSoftmax as a float32 result."""
+        saved, self.node_name = self.node_name, p.node.name or p.node.op_type
+        x = p.inputs[0].act
+        if p.node.op_type == "LogSoftmax" and not p.unary:
+            a = self.to_onnx(x)
+            axis = int(_attrs(p.node).get("axis", -1)) % len(a.shape)
+            out = self.tensor(name, a.shape, "float32")
+            self.op("LOG_SOFTMAX", [a.tensor], [out], requant="float32", axis=axis)
+        elif p.node.op_type in (*_UNARY, "Clip", "PRelu") or self.is_scalar_arith(p):
+            a = self.to_onnx(x)
+            si, zi = self.quant_of(a)
+            real = _dequantize(np.arange(-128, 128), si, zi)
+            for fn in p.unary:
+                real = fn(real)
+            table = np.zeros(256, dtype=np.float32)
+            table[np.arange(-128, 128) & 0xFF] = real
+            out = self.tensor(name, a.shape, "float32")
+            self.op("DEQUANTIZE", [a.tensor], [out], table=table)
+        else:
+            raise self.error(f"graph output '{name}' is a float {p.node.op_type} the quantizer left unquantized; "
+                             f"mcuforge computes it only as an integer operator ({_FIX_FLOAT})")
+        self.node_name = saved
+        return out
 
     def get(self, node: Any, k: int) -> Value | None:
         if k >= len(node.input) or node.input[k] == "":

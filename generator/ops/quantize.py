@@ -19,6 +19,7 @@ from ..overlap import elementwise_min_shift
 from ..quant import multiply_by_quantized_multiplier, quantize_multiplier
 from . import float_requant
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject
+from .float_table import lower_float_table
 from .quantize_s16 import lower_dequantize_s16, lower_quantize_s16
 
 _BYTE_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
@@ -94,6 +95,8 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
 
 @lowering("DEQUANTIZE")
 def lower_dequantize(graph: Graph, op: Operator) -> KernelCall:
+    if "table" in op.options:  # an ONNX model's float operators after its last DequantizeLinear (float_table.py)
+        return lower_float_table(graph, op)
     inp, out = _unary(graph, op)
     if inp.dtype == "int16":  # quantize_s16.py
         return lower_dequantize_s16(op, inp, out)

@@ -30,7 +30,33 @@ static float mcf_ln_f32(float v)
     return (float)e * 0.693147180559945f + 2.0f * z * s;
 }
 
-void mcf_log_softmax_s8_f32(const mcf_log_softmax_f32_params *p, const int8_t *input, int8_t *output)
+/* One row (depth values `step` apart): the max, the sum of exp(x - max), its ln; then every
+ * x - max - ln(sum) quantized into `output`, or as float32 into `real` when `output` is NULL. */
+static void mcf_log_softmax_row(const mcf_log_softmax_f32_params *p, const int8_t *x, int32_t step, int8_t *output,
+                                float *real)
+{
+    const int32_t D = p->depth;
+    int32_t k, m = -128;
+    float sum = 0.0f, lse, top;
+    for (k = 0; k < D; ++k) {
+        m = MCF_MAX(m, (int32_t)x[k * step]);
+    }
+    for (k = 0; k < D; ++k) {
+        sum += p->exp_neg[m - (int32_t)x[k * step]];
+    }
+    lse = mcf_ln_f32(sum);
+    top = p->dequant[(uint8_t)m];
+    for (k = 0; k < D; ++k) {
+        const float v = (p->dequant[(uint8_t)x[k * step]] - top) - lse;
+        if (output != 0) {
+            output[k * step] = (int8_t)mcf_clamp(mcf_round_f32(v / p->out_scale) + p->out_zero_point, -128, 127);
+        } else {
+            real[k * step] = v;
+        }
+    }
+}
+
+static void mcf_log_softmax(const mcf_log_softmax_f32_params *p, const int8_t *input, int8_t *output, float *real)
 {
     const int32_t D = p->depth;
     const int32_t step = p->inner;
@@ -38,22 +64,18 @@ void mcf_log_softmax_s8_f32(const mcf_log_softmax_f32_params *p, const int8_t *i
     for (o = 0; o < p->outer; ++o) {
         int32_t i;
         for (i = 0; i < step; ++i) {
-            const int8_t *x = input + (o * D) * step + i;
-            int8_t *y = output + (o * D) * step + i;
-            int32_t k, m = -128;
-            float sum = 0.0f, lse, top;
-            for (k = 0; k < D; ++k) {
-                m = MCF_MAX(m, (int32_t)x[k * step]);
-            }
-            for (k = 0; k < D; ++k) {
-                sum += p->exp_neg[m - (int32_t)x[k * step]];
-            }
-            lse = mcf_ln_f32(sum);
-            top = p->dequant[(uint8_t)m];
-            for (k = 0; k < D; ++k) {
-                const float v = (p->dequant[(uint8_t)x[k * step]] - top) - lse;
-                y[k * step] = (int8_t)mcf_clamp(mcf_round_f32(v / p->out_scale) + p->out_zero_point, -128, 127);
-            }
+            const int32_t at = o * D * step + i;
+            mcf_log_softmax_row(p, input + at, step, output != 0 ? output + at : 0, real != 0 ? real + at : 0);
         }
     }
+}
+
+void mcf_log_softmax_s8_f32(const mcf_log_softmax_f32_params *p, const int8_t *input, int8_t *output)
+{
+    mcf_log_softmax(p, input, output, 0);
+}
+
+void mcf_log_softmax_s8_to_f32(const mcf_log_softmax_f32_params *p, const int8_t *input, float *output)
+{
+    mcf_log_softmax(p, input, 0, output);
 }

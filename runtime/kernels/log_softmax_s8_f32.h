@@ -22,4 +22,8 @@ typedef struct {
 
 void mcf_log_softmax_s8_f32(const mcf_log_softmax_f32_params *p, const int8_t *input, int8_t *output);
 
+/** The same with a float32 output (a LogSoftmax the quantizer left unquantized at a graph output);
+ *  out_scale and out_zero_point are unused. */
+void mcf_log_softmax_s8_to_f32(const mcf_log_softmax_f32_params *p, const int8_t *input, float *output);
+
 #endif /* MCF_LOG_SOFTMAX_S8_F32_H */

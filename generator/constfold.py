@@ -347,6 +347,35 @@ def _arith(op: Operator, ins: list[Tensor], outs: list[Tensor]) -> list[np.ndarr
     return [r]
 
 
+@_evaluates("DIV")
+def _int_division(op: Operator, ins: list[Tensor], outs: list[Tensor]) -> list[np.ndarray]:
+    """Unquantized int32 division of shape values, truncating toward zero as C++ does."""
+    if any(t.quant is not None or t.dtype != "int32" for t in (*ins, *outs)):
+        raise _CannotFold
+    if op.options.get("fused_activation_function", "NONE") != "NONE":
+        raise _CannotFold
+    a, b = (_data(t).astype(np.int64) for t in ins)
+    if (b == 0).any():
+        raise _CannotFold  # TFLite Micro fails the invoke; the lowering refuses it
+    r = np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))
+    if ((r < -(1 << 31)) | (r >= 1 << 31)).any():
+        raise _CannotFold
+    return [r]
+
+
+@_evaluates("BROADCAST_ARGS")
+def _broadcast_args(op: Operator, ins: list[Tensor], outs: list[Tensor]) -> list[np.ndarray]:
+    """The broadcast shape of two shapes (numpy's rule is TFLite's)."""
+    shape = np.broadcast_shapes(tuple(_ints(ins[0])), tuple(_ints(ins[1])))
+    return [np.array(shape, dtype=NUMPY_DTYPES[outs[0].dtype])]
+
+
+@_evaluates("REVERSE_V2")
+def _reverse(op: Operator, ins: list[Tensor], outs: list[Tensor]) -> list[np.ndarray]:
+    x = _data(ins[0])
+    return [np.flip(x, axis=tuple(_axis(a, x.ndim) for a in _ints(ins[1])))]
+
+
 def summary(steps: list[Folded] | list[Alias]) -> str:
     """'operator 4 RESHAPE' or 'operators 1 SHAPE, 2 STRIDED_SLICE, ...' for reports."""
     return ("operator " if len(steps) == 1 else "operators ") + ", ".join(f"{s.op.index} {s.op.opcode}" for s in steps)

@@ -115,6 +115,9 @@ def test_constant_weights_transposed_and_cast_when_compiling():
     ("TILE", [_i32([1, 2]), _i32([3])], None, T((6,), "int32"), [1, 2, 1, 2, 1, 2]),
     ("BROADCAST_TO", [_i32([4]), _i32([2, 2])], None, T((2, 2), "int32"), [[4, 4], [4, 4]]),
     ("CAST", [_i32([300, -129])], None, T((2,), "int8"), [44, 127]),
+    ("DIV", [_i32([7, -7, 6]), _i32([2])], options("DivOptions"), T((3,), "int32"), [3, -3, 3]),
+    ("BROADCAST_ARGS", [_i32([3, 1]), _i32([1, 4])], None, T((2,), "int32"), [3, 4]),
+    ("REVERSE_V2", [_i32([[1, 2], [3, 4]]), _i32([1])], None, T((2, 2), "int32"), [[2, 1], [4, 3]]),
 ])
 def test_evaluators(opcode, ins, opts, out, want):
     n = len(ins)

@@ -21,6 +21,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..quant import quantize_multiplier
 from .base import ConstArray, ConstRef, KernelCall, ScratchRef, lowering, reject
+from .conv_s16 import as_words
 from .fully_connected_s16 import fc_s16_fast_layout, reduced_multipliers
 from .sigmoid16 import _checked_log2, sigmoid_table
 
@@ -179,7 +180,8 @@ def lower_lstm(graph: Graph, op: Operator) -> KernelCall:
         },
         args=[op.inputs[0], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0]],
         consts=[ConstArray("rescale", "int32_t", np.array(rescale, np.int32)),
-                ConstArray("table", "uint16_t", sigmoid_table()), ConstArray("weights", "int8_t", w_all), bias_arr],
+                ConstArray("table", "uint16_t", sigmoid_table()),
+                ConstArray("weights", "uint32_t", as_words(w_all)), bias_arr],  # words: 4-byte aligned
         scratch_bytes=lstm_scratch_bytes(depth, units),
         macs=batches * steps * 4 * units * (depth + units),
         comment=f", {'time' if time_major else 'batch'}-major, {steps} steps x {batches} batches, "

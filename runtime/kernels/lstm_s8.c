@@ -137,8 +137,8 @@ static void mcf_lstm_gates_fast(const mcf_lstm_params *p, const int16_t *x, cons
     const int32_t n4 = (n + 3) & ~3;
     int32_t g, u, k;
     for (g = 0; g < 4; ++g) {
-        const int8_t *w = p->weights + g * n4 * d4;
-        const int8_t *r = p->weights + 4 * n4 * d4 + g * n4 * n4;
+        const int8_t *w = (const int8_t *)(const void *)p->weights + g * n4 * d4;
+        const int8_t *r = (const int8_t *)(const void *)p->weights + 4 * n4 * d4 + g * n4 * n4;
         const int32_t *rs = p->rescale + 4 * g;
         int16_t *gate = p->scratch + g * n;
         for (u = 0; u < n; u += 4, w += 4 * d4, r += 4 * n4) {
@@ -223,8 +223,8 @@ static void mcf_lstm_gates_s8(const mcf_lstm_params *p, const int8_t *x, const i
     const int32_t n4 = (n + 3) & ~3;
     int32_t g, u, r;
     for (g = 0; g < 4; ++g) {
-        const int8_t *w = p->weights + g * n4 * d4;
-        const int8_t *rw = p->weights + 4 * n4 * d4 + g * n4 * n4;
+        const int8_t *w = (const int8_t *)(const void *)p->weights + g * n4 * d4;
+        const int8_t *rw = (const int8_t *)(const void *)p->weights + 4 * n4 * d4 + g * n4 * n4;
         for (u = 0; u < n; u += 4) {
             const int32_t m = MCF_MIN(4, n - u);
             int32_t a[4], b[4];
@@ -249,8 +249,8 @@ static void mcf_lstm_gates_s16(const mcf_lstm_params *p, const int16_t *x, const
     const int32_t n4 = (n + 3) & ~3;
     int32_t g, u, k;
     for (g = 0; g < 4; ++g) {
-        const int8_t *w = p->weights + g * n4 * d4;
-        const int8_t *rw = p->weights + 4 * n4 * d4 + g * n4 * n4;
+        const int8_t *w = (const int8_t *)(const void *)p->weights + g * n4 * d4;
+        const int8_t *rw = (const int8_t *)(const void *)p->weights + 4 * n4 * d4 + g * n4 * n4;
         for (u = 0; u < n; ++u) {
             int64_t a = p->bias64[g * n + u], b = p->bias64[(4 + g) * n + u];
             for (k = 0; k < d; ++k) {

@@ -49,7 +49,8 @@ typedef struct {
     int32_t cell_tanh_shift;
     const int32_t *rescale;       /**< [4][4]: input multiplier, shift, recurrent multiplier, shift */
     const uint16_t *table;        /**< sigmoid(i/24) in Q0.16, 256 entries */
-    const int8_t *weights;        /**< W_f, W_i, W_c, W_o, then R_f .. R_o, each blocked (see below) */
+    const uint32_t *weights;      /**< W_f, W_i, W_c, W_o, then R_f .. R_o, each blocked (see below): int8
+                                       bytes stored as words, 4-byte aligned for the word-pair loads */
     const int32_t *bias32;        /**< int8: [2][4][units], input then recurrent bias (else NULL) */
     const int64_t *bias64;        /**< int16: the same in 64 bits (else NULL) */
     int16_t *scratch;             /**< 4 * units int16, then d4 + n4 int16 (fast builds), in the arena */

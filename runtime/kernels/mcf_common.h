@@ -209,9 +209,129 @@ static inline float mcf_f32_from_bits(int32_t bits)
     return f;
 }
 
+/*
+ * Where float32 arithmetic is not an instruction (Cortex-M0/M3, RV32 without F; on any compiler with
+ * -DMCF_REQUANT_F32_SOFT=1, which the host tests use), mcf_requant_f32 computes the same result in
+ * integers instead of calling libgcc's soft-float (about 200 instructions per output on a
+ * Cortex-M3). The value is |acc| * m * 2^(e - 150) for the scale's 24-bit significand m and
+ * biased exponent e (scales are positive and normal). float32 rounds twice: the product to 24
+ * significant bits, then that to an integer, each half to even.
+ */
+#ifndef MCF_REQUANT_F32_SOFT
+#if (defined(__arm__) && !(defined(__ARM_FP) && (__ARM_FP & 4))) || (defined(__riscv) && !defined(__riscv_flen))
+#define MCF_REQUANT_F32_SOFT 1
+#else
+#define MCF_REQUANT_F32_SOFT 0
+#endif
+#endif
+
+/* a >> sh (1 <= sh <= 63) rounded half to even. */
+static inline uint64_t mcf_shift_rne_u64(uint64_t a, int32_t sh)
+{
+    return (a + (((uint64_t)1 << (sh - 1)) - 1u) + ((a >> sh) & 1u)) >> sh;
+}
+
+/* Both roundings done one after the other, for every input: the rare cases the short route of
+ * mcf_requant_f32 leaves (|acc| >= 2^24 or 0, results of 0 or beyond +-1024, and sums within
+ * 2^31 / 2^K of a rounding boundary). |result| <= 1024, as mcf_round_f32. */
+static MCF_NOINLINE int32_t mcf_requant_f32_exact(int32_t acc, int32_t scale_bits)
+{
+    uint64_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+    const uint32_t sb = (uint32_t)scale_bits;
+    const int32_t se = (int32_t)((sb >> 23) & 0xFFu);
+    int32_t e = se - 150, n = 0;
+    uint32_t v;
+    if (a == 0u || se == 0) {
+        return 0; /* a zero or subnormal scale: |acc * scale| < 2^-94 */
+    }
+    if (se == 0xFF) {
+        v = 1024u; /* infinite: saturates */
+    } else {
+        if (a >= 0x1000000u) { /* float32(acc): 24 significant bits */
+            while ((a >> n) >= 0x1000000u) {
+                ++n;
+            }
+            a = mcf_shift_rne_u64(a, n);
+            e += n;
+        }
+        a *= (sb & 0x7FFFFFu) | 0x800000u; /* < 2^49 */
+        n = 0;
+        while ((a >> n) >= 0x1000000u) {
+            ++n;
+        }
+        if (n > 0) { /* the product: 24 significant bits */
+            a = mcf_shift_rne_u64(a, n);
+            e += n;
+        }
+        /* a * 2^e with 2^23 <= a <= 2^24, to an integer */
+        v = e >= -13 ? 1024u : (e <= -25 ? 0u : (uint32_t)mcf_shift_rne_u64(a, -e));
+        v = v > 1024u ? 1024u : v;
+    }
+    return acc < 0 ? -(int32_t)v : (int32_t)v;
+}
+
+/*
+ * The short route, for -2^24 <= acc < 2^24 (float32(acc) is exact), in signed arithmetic: with c
+ * the count of acc's redundant sign bits (acc ^ (acc >> 31), or'ed with 1 so that 0 and -1 count
+ * as 1), x = acc << (c - 1) has a magnitude in [2^30, 2^31] (or is 0), and the product p = x * m
+ * one in [2^53, 2^55): its float32 rounding moves it by at most 2^30. The result is p / 2^K
+ * rounded, K = 149 + c - e = 32 + s. From the high word h = floor(p / 2^32) alone,
+ * floor((h + 2^(s-1)) / 2^s) is both roundings' result unless t = h + 2^(s-1) is within one of a
+ * multiple of 2^s: p is then within 2^32 + 2^30 of a rounding boundary (a tie included), and the
+ * exact route decides. Outside that band, rounding half up (what the shift does) and half to
+ * even agree, for negative values too. For 2 <= s <= 31; a larger s gives 0 (|acc * scale| <
+ * 2^-9). A result beyond +-1024 is not clamped here (s < 14 can give up to 2^22 in magnitude, the
+ * exact route 1024): every caller adds a zero point and saturates to 8 bits, where all of them
+ * saturate alike.
+ */
+static inline int32_t mcf_requant_f32_soft(int32_t acc, int32_t scale_bits)
+{
+    const uint32_t sb = (uint32_t)scale_bits;
+    const int32_t c = (int32_t)__builtin_clz(((uint32_t)acc ^ (uint32_t)(acc >> 31)) | 1u);
+    const int32_t s1 = 116 + c - (int32_t)((sb >> 23) & 0xFFu); /* s - 1 */
+    if (MCF_LIKELY(c >= 8 && (uint32_t)(s1 - 1) <= 29u)) {
+        const int64_t p = (int64_t)(int32_t)((uint32_t)acc << (c - 1)) * (int32_t)((sb & 0x7FFFFFu) | 0x800000u);
+        const uint32_t h = (uint32_t)((uint64_t)p >> 32);
+        const int32_t up = 31 - s1; /* 32 - s */
+        /* ((t + 1) mod 2^s) << (32 - s), as (h + 1 + 2^(s-1)) << (32 - s) = ((h + 1) << (32 - s)) + 2^31 */
+        if (MCF_LIKELY((((h + 1u) << up) ^ 0x80000000u) >= (2u << up))) {
+            return (((int32_t)h >> s1) + 1) >> 1;
+        }
+    } else if (c >= 8 && s1 > 30) {
+        return 0;
+    }
+    return mcf_requant_f32_exact(acc, scale_bits);
+}
+
+/*
+ * With a single-precision FPU: VCVTR rounds in the FPSCR's mode, round to nearest even after reset
+ * (mcuforge never changes it), and saturates to int32; SSAT then bounds the result so that the
+ * caller's zero point cannot overflow (|v| <= 2048 saturates int8 as 1024 does).
+ */
+#if defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4) && defined(__GNUC__) && !defined(MCF_PORTABLE_KERNELS)
+#define MCF_REQUANT_F32_VCVTR 1
+#else
+#define MCF_REQUANT_F32_VCVTR 0
+#endif
+
 static inline int32_t mcf_requant_f32(int32_t acc, int32_t scale_bits)
 {
+#if MCF_REQUANT_F32_SOFT
+    return mcf_requant_f32_soft(acc, scale_bits);
+#elif MCF_REQUANT_F32_VCVTR
+    const float v = (float)acc * mcf_f32_from_bits(scale_bits);
+    float r;
+    int32_t i;
+    __asm__("vcvtr.s32.f32 %0, %1" : "=t"(r) : "t"(v));
+    MCF_COPY_FIXED(&i, &r, sizeof i);
+#if defined(__ARM_FEATURE_SAT) && !defined(MCF_EMULATE_DSP)
+    return __ssat(i, 12);
+#else
+    return i < -2048 ? -2048 : (i > 2047 ? 2047 : i);
+#endif
+#else
     return mcf_round_f32((float)acc * mcf_f32_from_bits(scale_bits));
+#endif
 }
 
 /* x * s, rounded, plus z, rounded: two float32 roundings, never fused into one multiply-add (the

@@ -173,6 +173,8 @@ def validate(
         if res.tolerance_steps:
             ui.out.print(f"onnxruntime computes some of this model's operators in float: differences of up to "
                          f"{res.tolerance_steps} step with the same top-1 pass", markup=False)
+        if res.note:
+            ui.out.print(res.note, markup=False)
         ui.out.print(f"{res.model}: {res.bit_exact}/{res.inputs} inferences bit-exact with {res.reference} · "
                      f"arena {res.arena_bytes:,} B (lower bound {res.lower_bound_bytes:,} B) · "
                      f"weights {res.weights_bytes:,} B")

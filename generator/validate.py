@@ -54,6 +54,8 @@ class ValidationResult:
     # with operators onnxruntime computes in float between DequantizeLinear and QuantizeLinear.
     tolerance_steps: int = 0
     first_difference: Divergence | None = None  # on the first inference that differed
+    # Why the results may differ through no fault of the generated C (references.onnxrt.saturation_note).
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -73,6 +75,7 @@ class ValidationResult:
             "state_bit_exact": self.state_bit_exact, "reference": self.reference,
             "tolerance_steps": self.tolerance_steps, "ok": self.ok,
             "first_difference": self.first_difference.to_json() if self.first_difference else None,
+            "note": self.note,
             "outputs": [{"name": o.name, "bit_exact": o.bit_exact, "max_abs_diff": o.max_abs_diff,
                          "max_steps": o.max_steps, "top1_agree": o.top1_agree, "elements": o.elements,
                          "differing_elements": o.differing_elements}
@@ -194,7 +197,14 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
         reference="onnxruntime" if onnx else "TFLite Micro",
         tolerance_steps=1 if onnx and any(op.opcode in FLOAT_IN_ONNXRUNTIME for op in graph.operators) else 0,
         first_difference=where,
+        note=_saturation_note(graph) if onnx and exact != len(batches) else "",
     )
+
+
+def _saturation_note(graph: Graph) -> str:
+    from .references.onnxrt import saturation_note
+
+    return saturation_note(graph)
 
 
 # Operators onnxruntime computes in float between DequantizeLinear and QuantizeLinear (the

@@ -16,6 +16,7 @@ the very results being compared. The final outputs always come from the unmodifi
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 import numpy as np
@@ -199,3 +200,69 @@ class OnnxReference:
         if v is None:
             raise ModelError(f"onnxruntime computed no tensor named {t.name!r}")
         return v
+
+
+# ---- onnxruntime's 8-bit matrix kernel on this CPU ---------------------------------------------------
+#
+# On x86 with AVX2 but without VNNI, onnxruntime's (MLAS's) u8 x s8 GEMM, which QLinearConv, QGemm,
+# QLinearMatMul and the QDQ forms of Conv / Gemm / MatMul run on, multiplies with vpmaddubsw: two
+# neighbouring u8 * s8 products are added into an int16 with saturation. An int8 activation is
+# shifted to uint8 first, so both activation types are affected. With weights quantized to 7 bits
+# (quantize_static(..., reduce_range=True)) a pair is at most 2 * 255 * 64 = 32,640 and never
+# saturates; full-range weights (|w| up to 127) can, and onnxruntime's result then is not the exact
+# integer sum the generated C (and onnxruntime on VNNI or Arm CPUs) computes.
+
+SATURATION_OPS = frozenset({"CONV_2D", "FULLY_CONNECTED"})
+_SEVEN_BITS = 64  # |w| <= 64: no pair of products reaches 32,767
+
+
+@functools.lru_cache(maxsize=1)
+def saturates_u8s8() -> bool:
+    """Whether the running onnxruntime's u8 x s8 matrix product saturates pair sums in 16 bits:
+    a [4, 8] x [8, 4] MatMulInteger of 255s and 127s sums to 259,080 exactly, to 131,068 with
+    every pair saturated. False where onnxruntime cannot run the probe."""
+    try:
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        return False
+    a = np.full((4, 8), 255, np.uint8)
+    b = numpy_helper.from_array(np.full((8, 4), 127, np.int8), "b")
+    graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "b"], ["y"])], "probe",
+                              [helper.make_tensor_value_info("a", TensorProto.UINT8, [4, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT32, [4, 4])], initializer=[b])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    try:
+        out = _session(model.SerializeToString()).run(None, {"a": a})[0]
+    except Exception:  # any failure of the probe: no claim about the kernel
+        return False
+    return bool(int(np.asarray(out).reshape(-1)[0]) != 8 * 255 * 127)
+
+
+def full_range_layers(graph: Graph) -> list[int]:
+    """Operators that run on onnxruntime's u8 x s8 matrix kernel with constant int8 weights beyond
+    7 bits (|w| > 64), whose pair sums can saturate there."""
+    found = []
+    for op in graph.operators:
+        if op.opcode not in SATURATION_OPS or len(op.inputs) < 2 or op.inputs[1] < 0:
+            continue
+        w = graph.tensors[op.inputs[1]]
+        if w.data is None or w.dtype != "int8":
+            continue
+        if int(np.max(np.abs(w.data.astype(np.int16)), initial=0)) > _SEVEN_BITS:
+            found.append(op.index)
+    return found
+
+
+def saturation_note(graph: Graph) -> str:
+    """One line for a validate report whose results differ from onnxruntime's, when the cause may
+    be the saturating kernel: this onnxruntime saturates and the model has full-range weights.
+    Empty otherwise."""
+    layers = full_range_layers(graph)
+    if not layers or not saturates_u8s8():
+        return ""
+    where = ", ".join(f"#{i}" for i in layers[:6]) + (", ..." if len(layers) > 6 else "")
+    return (f"note: onnxruntime's 8-bit matrix kernel on this CPU (x86 AVX2 without VNNI) adds pairs of products "
+            f"in int16 with saturation, and {len(layers)} layer(s) of this model ({where}) have full-range int8 "
+            f"weights (quantized without reduce_range), so the differences may be onnxruntime's, not mcuforge's; "
+            f"to check, quantize with quantize_static(..., reduce_range=True) or run onnxruntime on a VNNI or Arm host")

@@ -7,7 +7,13 @@ sub-folders, except a `float/` sub-folder (the unquantized originals). Each mode
 real command line: `mcuforge compile`, then `mcuforge validate --json`, which compares the host
 build with onnxruntime (CPU provider, default session options). A traceback is reported as a crash.
 
+With `--vs-tflite`, each model is instead measured against the same network as a .tflite: `mcuforge
+convert` writes it, and one `mcuforge bench` run measures both on each emulated board (instructions
+under QEMU -icount, each checked against its own reference: onnxruntime, TFLite Micro); the table
+gives the .onnx / .tflite ratio. Models are the corpus or the paths given.
+
     python benchmarks/onnx_zoo.py [--zoo DIR] [--inputs N] [--json OUT]
+    python benchmarks/onnx_zoo.py --vs-tflite [-b BOARD ...] [--zoo DIR | MODEL.onnx ...]
 """
 
 from __future__ import annotations
@@ -96,16 +102,93 @@ def render(outcomes: list[OnnxOutcome]) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class SpeedPair:
+    """One model on one board: instructions per inference of the .onnx and of its .tflite."""
+    model: str
+    board: str
+    onnx: int = 0
+    tflite: int = 0
+    onnx_exact: str = ""  # bit-exact vectors / vectors against the model's own reference
+    tflite_exact: str = ""
+    reason: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.onnx / self.tflite if self.onnx and self.tflite else 0.0
+
+
+def compare_with_tflite(path: Path, boards: list[str], vectors: int = 1, timeout: float = 3600.0) -> list[SpeedPair]:
+    """`mcuforge convert` the model, then one `mcuforge bench --json` of both files on `boards`."""
+    pairs = [SpeedPair(model=path.name, board=b) for b in boards]
+    with tempfile.TemporaryDirectory(prefix="mcuforge-onnx-speed-") as tmp:
+        onnx_copy = Path(tmp) / f"{path.stem}.onnx"
+        tflite = Path(tmp) / f"{path.stem}.from_onnx.tflite"
+        onnx_copy.write_bytes(path.read_bytes())
+        r = run_mcuforge(["convert", str(onnx_copy), "-o", str(tflite)], timeout)
+        if r.returncode != 0:
+            for p in pairs:
+                p.reason = "convert: " + first_error(r.stderr)
+            return pairs
+        args = ["bench", "--json", "-n", str(vectors), *(a for b in boards for a in ("-b", b))]
+        r = run_mcuforge([*args, str(onnx_copy), str(tflite)], timeout)
+    try:
+        rows = json.loads(r.stdout)["rows"]
+    except (json.JSONDecodeError, KeyError):
+        for p in pairs:
+            p.reason = "bench: " + first_error(r.stderr)
+        return pairs
+    for p in pairs:
+        for row in rows:
+            if row.get("board") != p.board or not row.get("optimized"):
+                continue
+            opt = row["optimized"]
+            exact = f"{opt.get('bit_exact', 0)}/{row.get('vectors', 0)}"
+            if row["model"] == onnx_copy.stem:
+                p.onnx, p.onnx_exact = int(opt.get("median") or 0), exact
+            elif row["model"] == tflite.stem:
+                p.tflite, p.tflite_exact = int(opt.get("median") or 0), exact
+        if not (p.onnx and p.tflite):
+            p.reason = "bench: " + (first_error(r.stderr) or "no measurement")
+    return pairs
+
+
+def render_speed(pairs: list[SpeedPair]) -> str:
+    lines = ["| model | board | .onnx instructions | .tflite instructions | .onnx / .tflite | bit-exact (.onnx vs "
+             "onnxruntime, .tflite vs TFLite Micro) |", "|---|---|---|---|---|---|"]
+    for p in pairs:
+        if p.reason:
+            lines.append(f"| {p.model} | {p.board} | - | - | - | {p.reason[:100]} |")
+        else:
+            lines.append(f"| {p.model} | {p.board} | {p.onnx:,} | {p.tflite:,} | {p.ratio:.3f} "
+                         f"| {p.onnx_exact}, {p.tflite_exact} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", type=Path, default=os.environ.get("MCUFORGE_ONNX_ZOO"),
                     help="corpus folder (default $MCUFORGE_ONNX_ZOO)")
     ap.add_argument("--inputs", type=int, default=3, help="random inputs per model")
     ap.add_argument("--json", type=Path, help="also write the outcomes as JSON")
+    ap.add_argument("--vs-tflite", action="store_true",
+                    help="instructions of each model against the same network converted to .tflite")
+    ap.add_argument("-b", "--board", action="append", help="emulated board for --vs-tflite; repeatable "
+                    "(default: mps2_an386 and mps2_an385)")
+    ap.add_argument("models", nargs="*", type=Path, help="models for --vs-tflite (default: the corpus)")
     args = ap.parse_args(argv)
+    if args.vs_tflite and args.models:
+        missing = [str(m) for m in args.models if not m.is_file()]
+        if missing:
+            print(f"error: no such model: {missing[0]}", file=sys.stderr)
+            return 2
+        return speed_main(args.models, args.board or ["mps2_an386", "mps2_an385"], args.inputs, args.json)
     if args.zoo is None or not Path(args.zoo).is_dir():
         print("error: no corpus: pass --zoo DIR or set MCUFORGE_ONNX_ZOO", file=sys.stderr)
         return 2
+    if args.vs_tflite:
+        return speed_main(find_models(Path(args.zoo)), args.board or ["mps2_an386", "mps2_an385"], args.inputs,
+                          args.json)
     outcomes = []
     for p in find_models(Path(args.zoo)):
         outcomes.append(survey_model(p, args.inputs))
@@ -114,6 +197,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
     return 1 if any(o.crashed for o in outcomes) else 0
+
+
+def speed_main(models: list[Path], boards: list[str], vectors: int, out: Path | None) -> int:
+    pairs: list[SpeedPair] = []
+    for m in models:
+        pairs += compare_with_tflite(m, boards, vectors)
+        print(f"{m.name}: measured", file=sys.stderr)
+    print(render_speed(pairs))
+    if out:
+        out.write_text(json.dumps([{**asdict(p), "ratio": p.ratio} for p in pairs], indent=1))
+    return 1 if any(p.reason for p in pairs) else 0
 
 
 if __name__ == "__main__":

@@ -105,6 +105,12 @@ CASES = {
     "stack_c1_k_odd_groups": dict(ic=1, oc=6, kh=5, kw=5, h=8, w=8, out_zp=-60),  # 7 groups of four
     "stack_k128": dict(ic=2, oc=3, kh=8, kw=8, h=9, w=9, padding=VALID),
     "reference_k147": dict(ic=3, oc=4, kh=7, kw=7, h=9, w=9),  # past the stack path's K
+    # one input channel (the _c1 path): 3x3 words, other windows, borders, the input's last bytes
+    "c1_valid_stride2_odd_oc": dict(ic=1, oc=5, padding=VALID, stride=(2, 2), h=11, w=9, in_zp=127, out_zp=-128),
+    "c1_valid_last_pixel": dict(ic=1, oc=3, padding=VALID, h=5, w=4, in_zp=-77, act=RELU6),
+    "c1_relu6_per_tensor": dict(ic=1, oc=7, act=RELU6, per_channel=False, h=7, w=6),
+    "c1_relu1_zps": dict(ic=1, oc=3, h=6, w=5, act=RELU1, in_zp=9, out_zp=20),
+    "c1_batch2_many_pixels": dict(n=2, ic=1, oc=2, h=9, w=11, act=RELU, out_zp=-128),
 }
 
 
@@ -297,8 +303,32 @@ def test_conv2d_entry_points():
     assert functions(conv_model(ic=8, oc=4, act=RELU6))[:2] == ["mcf_conv2d_s8_im2col_clamp",
                                                                   "mcf_conv2d_s8_direct_clamp"]
     assert functions(conv_model(ic=3, oc=4))[:2] == ["mcf_conv2d_s8_im2col_full", "mcf_conv2d_s8_stack_full"]
-    assert functions(conv_model(ic=1, oc=4, act=RELU))[1] == "mcf_conv2d_s8_stack_clamp"
+    # One input channel, 3x3: its own path, no scratch and no fallback (windows on the stack).
+    assert functions(conv_model(ic=1, oc=4, act=RELU)) == ["mcf_conv2d_s8_c1_clamp", None, None]
+    assert functions(conv_model(ic=1, oc=4, dilation=(2, 2), h=9, w=9))[0] == "mcf_conv2d_s8_im2col_full"
     # Windows past the stack path's K = 128 (MCF_CONV2D_STACK_MAX_K) without scratch: the reference loop.
     assert functions(conv_model(ic=3, oc=4, kh=7, kw=7, h=9, w=9))[1] == "mcf_conv2d_s8_ref"
     # Filters taller than the direct path's 16 rows (MCF_CONV2D_DIRECT_MAX_ROWS) take the stack path (K <= 128).
     assert functions(conv_model(ic=4, oc=2, kh=17, kw=1, h=20, w=3))[1] == "mcf_conv2d_s8_stack_full"
+
+
+def test_one_channel_constants_refuse_what_could_overflow():
+    # The _c1 output stage needs a right shift (e >= 1) and int32 room for 2 * acc and t + rounding.
+    w = np.ones((2, 9), dtype=np.int64)
+    bias = np.array([100, -100])
+    mult = np.array([1 << 30])
+    ok = conv_ops.one_channel_constants(w, bias, mult, np.array([-8]), -128)
+    assert ok is not None and list(ok[:3]) == [1 << 30, 2**7 - 128 * 2**8, 8]
+    assert conv_ops.one_channel_constants(w, bias, mult, np.array([0]), 0) is None  # e = 0
+    assert conv_ops.one_channel_constants(w, np.array([2**30, 0]), mult, np.array([-8]), 0) is None
+    assert conv_ops.one_channel_constants(w, bias, mult, np.array([-24]), 5) is not None  # 2^23 + 5 * 2^24
+    assert conv_ops.one_channel_constants(w, bias, mult, np.array([-25]), 127) is None
+
+
+def test_conv2d_one_channel_path_big_bias_falls_back():
+    # A bias near int32's edge leaves no room for the doubled sum: another path, same bits.
+    model = conv_model(ic=1, oc=2, h=6, w=6, seed=3)
+    graph = parse_model(model, name="t.tflite")
+    graph.tensors[2].data = np.array([2**30 + 5, -(2**30)], dtype=np.int32)
+    call = conv_ops.lower_conv2d(graph, graph.operators[0])
+    assert "c1" not in call.function

@@ -232,6 +232,58 @@ def depthwise_tap_pair_layout(w: np.ndarray, multiplier: int) -> np.ndarray:
     return np.concatenate(out).astype(np.uint32)
 
 
+def one_channel_layout(w: np.ndarray, bias: np.ndarray, act: tuple[int, int]) -> np.ndarray:
+    """[channels, 9] int8 weights of a one-input-channel 3x3 CONV_2D → the layout of its _c1 path.
+
+    Per output channel four words {2 * bias, act_min, act_max, 0} (the assembly loop of conv2d_s8.c
+    reads them beside the weights), then five words of two doubled weights as int16 (low halfword first;
+    the path accumulates twice the sum, see one_channel_constants), taps in the order (0,0) (0,1) |
+    (1,0) (1,1) | (2,0) (2,1) | (0,2) (1,2) | - (2,2): the kernel reads an interior window as three row
+    words that way.
+    """
+    oc = w.shape[0]
+    padded = np.zeros((oc, 10), dtype=np.int64)
+    for j, tap in enumerate((0, 1, 3, 4, 6, 7, 2, 5, -1, 8)):
+        if tap >= 0:
+            padded[:, j] = 2 * w[:, tap]
+    q = padded & 0xFFFF
+    words = q[:, 0::2] | (q[:, 1::2] << 16)
+    head = np.zeros((oc, 4), dtype=np.int64)
+    head[:, 0] = 2 * bias
+    head[:, 1], head[:, 2] = act
+    return np.concatenate([head & 0xFFFFFFFF, words], axis=1).reshape(-1).astype(np.uint32)
+
+
+def one_channel_constants(w: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray,
+                          output_offset: int) -> np.ndarray | None:
+    """Per output channel {multiplier, 2^(e-1) + output_offset * 2^e, e} (e = -shift) of the
+    _c1 path's output stage, or None where it does not apply: a shift that is not a right shift (e < 1),
+    or a doubled sum, a high product plus its rounding constant that could leave int32.
+
+    The path computes t = SMMULR(2 * acc, m) = floor((acc * m + 2^30) / 2^31), TFLite Micro's saturating
+    rounding doubling high multiply for m >= 0, then (t + 2^(e-1) + output_offset * 2^e - [t < 0]) >> e,
+    its rounding right shift (half away from zero) plus the output offset.
+    """
+    oc = w.shape[0]
+    mult = np.broadcast_to(mult.astype(np.int64), (oc,))
+    e = -np.broadcast_to(shift.astype(np.int64), (oc,))
+    if e.min() < 1 or e.max() > 31:
+        return None
+    limit = 2**31 - 1
+    out = []
+    for c in range(oc):
+        acc_max = abs(int(bias[c])) + 255 * int(np.abs(w[c]).sum())  # |x + input_offset| <= 255
+        if 2 * acc_max > limit:
+            return None
+        t_max = (acc_max * int(mult[c])) // 2**31 + 1
+        ec = int(e[c])
+        round_c = 2 ** (ec - 1) + output_offset * 2**ec
+        if t_max + abs(round_c) + 1 > limit:
+            return None
+        out.append((int(mult[c]), round_c, ec))
+    return np.array(out, dtype=np.int64).reshape(-1)
+
+
 def inplace_columns_fit(geo: dict[str, int], in_c: int, out_c: int, column_bytes: int) -> bool:
     """Whether every pixel pair of a convolution finds its im2col columns (`column_bytes`) in free
     bytes, as mcf_conv2d_inplace_cols looks for them: the end of the output not written yet, or the
@@ -309,6 +361,21 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     fast_filter = ConstArray("filter_fast", "uint32_t", channel_pair_layout(w.reshape(oc, -1)), fast_only=True)
     # The entry point of the chosen path (conv2d_s8.h): only the paths a model uses are linked.
     act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
+    overlap = window_overlap(op, geo, ic, oc, fh, fw)
+    c1_out = None
+    if (ic, fh, fw, geo["dilation_h"], geo["dilation_w"]) == (1, 3, 3, 1, 1) and not float_requant.wants_float32(op):
+        by_name = {c.name: c.values for c in consts}
+        c1_out = one_channel_constants(w.reshape(oc, -1), b, by_name["mult"], by_name["shift"], out.zero_point)
+    if c1_out is not None:
+        # One input channel, 3x3 (a first layer): windows gathered on the stack, no scratch (conv2d_s8.h, _c1_*).
+        c1_filter = one_channel_layout(w.reshape(oc, -1), b, (params["act_min"], params["act_max"]))
+        return KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_c1_{act}",
+                          params_type="mcf_conv2d_params",
+                          params={**common, "scratch": "0", "fast_layout": 1, "c1_out": ConstRef("c1_out")},
+                          args=[op.inputs[0], FastOr(ConstRef("filter_c1"), op.inputs[1]), op.outputs[0]],
+                          consts=[*consts, ConstArray("c1_out", "int32_t", c1_out),
+                                  ConstArray("filter_c1", "uint32_t", c1_filter, fast_only=True)],
+                          macs=macs, comment=geometry + ", one input channel", overlap=overlap)
     if groups == 1 and fc % 4 == 0 and geo["dilation_w"] == 1 and fh <= CONV2D_DIRECT_MAX_ROWS:
         # Without scratch: the direct fast path (whole groups of four input channels read in place).
         plain = KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_direct_{act}",
@@ -329,7 +396,6 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         plain = KernelCall(op=op, kernel="conv2d_s8", function="mcf_conv2d_s8_ref", params_type="mcf_conv2d_params",
                            params={**common, "scratch": "0"}, args=[op.inputs[0], op.inputs[1], op.outputs[0]],
                            consts=list(consts), macs=macs, comment=geometry + ", reference loop")
-    overlap = window_overlap(op, geo, ic, oc, fh, fw)
     plain.overlap = overlap
     if not scratch:
         return float_requant.entry_points(op, plain)

@@ -865,6 +865,303 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_stack(const mcf_conv2d_params *p, co
     }
 }
 
+/*
+ * The one-input-channel path (filter_c == input_c == 1, a 3x3 filter without dilation, `c1_out`
+ * set; see the header). A window is its nine values x + input_offset as int16 (0 for taps outside
+ * the image), gathered for a run of output pixels into a stack buffer;
+ * then each output channel walks the run two pixels at a time, one word of two doubled weights
+ * against one word of each pixel's window per SMLAD. Per output channel the filter holds four words
+ * {2 * bias, act_min, act_max, 0}, then five weight words
+ * (mcuforge.generator.ops.conv.one_channel_layout), taps in the order (0,0) (0,1) | (1,0) (1,1) |
+ * (2,0) (2,1) | (0,2) (1,2) | (2,0) (2,2), the first tap of the last word with weight 0: an interior
+ * window is then three row words widened with SXTAB16 and one PKHTB. (Larger windows with many
+ * channels, as kws's 10x4 first layer, were slower this way than on the im2col path; not taken.)
+ * The doubled sum starts from 2 * bias, so the output stage is t = SMMULR(2 * acc, multiplier),
+ * which is TFLite Micro's saturating rounding doubling high multiply exactly (floor((acc * m +
+ * 2^30) / 2^31) for m >= 0), then (t + 2^(e-1) + output_offset * 2^e - [t < 0]) >> e, its rounding
+ * right shift by e with the output offset folded in. The compiler takes this path only when no
+ * step can overflow int32 (generator/ops/conv.py, one_channel_constants).
+ */
+#if !MCF_REQUANT_F32
+#define MCF_CONV2D_C1_BUF 384 /* window values on the stack (768 bytes) */
+
+/* floor((a * b + 2^31) / 2^32): SMMULR where the core has it. */
+static inline int32_t mcf_conv2d_smmulr(int32_t a, int32_t b)
+{
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* acc + w.lo * x.lo + w.hi * x.hi (signed halfwords): SMLAD where the core has it. */
+static inline int32_t mcf_conv2d_c1_mac(uint32_t w, uint32_t x, int32_t acc)
+{
+#if MCF_KERNELS_DSP
+    return mcf_smlad(w, x, acc);
+#else
+    const int32_t wl = (int16_t)(w & 0xFFFFu), wh = (int16_t)(w >> 16);
+    const int32_t xl = (int16_t)(x & 0xFFFFu), xh = (int16_t)(x >> 16);
+    return acc + wl * xl + wh * xh;
+#endif
+}
+
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+#define MCF_CONV2D_C1_ASM 1
+/* One output of the 3x3 loop below: t = SMMULR(acc, mult), (t + round + [t < 0]) >> e, clamped. */
+#define MCF_C1_OUT_FULL(acc, v, store)                       \
+    "smmulr %[" acc "], %[" acc "], %[mult]\n\t"             \
+    "add %[" v "], %[round], %[" acc "]\n\t"                 \
+    "add %[" v "], %[" v "], %[" acc "], asr #31\n\t"        \
+    "asr %[" v "], %[" v "], %[e]\n\t"                       \
+    "ssat %[" v "], #8, %[" v "]\n\t" store
+#define MCF_C1_OUT_CLAMP(acc, v, store)                      \
+    "smmulr %[" acc "], %[" acc "], %[mult]\n\t"             \
+    "add %[" v "], %[round], %[" acc "]\n\t"                 \
+    "add %[" v "], %[" v "], %[" acc "], asr #31\n\t"        \
+    "asr %[" v "], %[" v "], %[e]\n\t"                       \
+    "cmp %[" v "], %[x0]\n\t"                                \
+    "it lt\n\t"                                              \
+    "movlt %[" v "], %[x0]\n\t"                              \
+    "cmp %[" v "], %[x1]\n\t"                                \
+    "it gt\n\t"                                              \
+    "movgt %[" v "], %[x1]\n\t" store
+/*
+ * Pairs of pixels of a 3x3 run, one channel: x walks the windows (five words each, 40 bytes a
+ * pair) to x_end, wp is the channel's block ({2 * bias, act_min, act_max, 0}, five weight words),
+ * out the first pixel's output (the next one `step` bytes on). 37 instructions per pair with the
+ * whole int8 range, 47 clamped.
+ */
+#define MCF_C1_3X3_LOOP(OUT)                                                                       \
+    __asm__ volatile("1:\n\t"                                                                      \
+                     "ldr %[a0], [%[wp]]\n\t"                                                      \
+                     "ldrd %[w0], %[w1], [%[wp], #16]\n\t"                                         \
+                     "mov %[a1], %[a0]\n\t"                                                        \
+                     "ldrd %[x0], %[x1], [%[x]]\n\t"                                               \
+                     "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                        \
+                     "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                        \
+                     "ldrd %[x0], %[x1], [%[x], #20]\n\t"                                          \
+                     "smlad %[a1], %[w0], %[x0], %[a1]\n\t"                                        \
+                     "smlad %[a1], %[w1], %[x1], %[a1]\n\t"                                        \
+                     "ldrd %[w0], %[w1], [%[wp], #24]\n\t"                                         \
+                     "ldrd %[x0], %[x1], [%[x], #8]\n\t"                                           \
+                     "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                        \
+                     "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                        \
+                     "ldrd %[x0], %[x1], [%[x], #28]\n\t"                                          \
+                     "smlad %[a1], %[w0], %[x0], %[a1]\n\t"                                        \
+                     "smlad %[a1], %[w1], %[x1], %[a1]\n\t"                                        \
+                     "ldr %[w0], [%[wp], #32]\n\t"                                                 \
+                     "ldr %[x0], [%[x], #16]\n\t"                                                  \
+                     "ldr %[x1], [%[x], #36]\n\t"                                                  \
+                     "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                        \
+                     "smlad %[a1], %[w0], %[x1], %[a1]\n\t"                                        \
+                     "add %[x], %[x], #40\n\t"                                                     \
+                     OUT                                                                           \
+                     "add %[out], %[out], %[step], lsl #1\n\t"                                     \
+                     "cmp %[x], %[x_end]\n\t"                                                      \
+                     "bne 1b\n\t"                                                                  \
+                     : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [w0] "=&r"(w0_), [w1] "=&r"(w1_),         \
+                       [x0] "=&r"(x0_), [x1] "=&r"(x1_), [x] "+r"(x_), [out] "+r"(out_)            \
+                     : [x_end] "r"(x_end_), [wp] "r"(wp_), [step] "r"(step_), [mult] "r"(mult_),   \
+                       [round] "r"(round_), [e] "r"(e_)                                            \
+                     : "cc", "memory")
+#define MCF_C1_STORES "strb %[w0], [%[out]]\n\t" "strb %[w1], [%[out], %[step]]\n\t"
+#else
+#define MCF_CONV2D_C1_ASM 0
+#endif
+
+/* One output of the path from the doubled sum (round = 2^(e-1) + output_offset * 2^e). */
+static inline int8_t mcf_conv2d_c1_out(int32_t acc2, int32_t mult, int32_t round, int32_t e, mcf_conv2d_clamp c)
+{
+    const int32_t t = mcf_conv2d_smmulr(acc2, mult);
+    return mcf_clamp8((t + round + (t >> 31)) >> e, c.act_min, c.act_max, c.full);
+}
+
+/* The window of the output pixel whose (0, 0) tap is at (iy0, ix0), in the filter's order (x +
+ * input_offset, 0 outside), into t[0 .. kh * kw). */
+static MCF_ALWAYS_INLINE void mcf_conv2d_c1_taps(const mcf_conv2d_params *p, const int8_t *in_b, int32_t iy0,
+                                                 int32_t ix0, int16_t *t, const int32_t kh, const int32_t kw)
+{
+    const int32_t off = p->input_offset, in_w = p->input_w, dh = p->dilation_h, dw = p->dilation_w;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ky, kx;
+    mcf_tap_range(iy0, p->input_h, kh, dh, &ky_lo, &ky_hi);
+    mcf_tap_range(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
+    for (ky = 0; ky < kh; ++ky) {
+        const int8_t *row = in_b + (iy0 + ky * dh) * in_w + ix0;
+        const int32_t lo = ky >= ky_lo && ky < ky_hi ? kx_lo : kw; /* a row outside: no tap inside */
+        for (kx = 0; kx < kw; ++kx) {
+            *t++ = kx >= lo && kx < kx_hi ? (int16_t)(row[kx * dw] + off) : (int16_t)0;
+        }
+    }
+}
+
+/* 3x3 windows (dilation 1): the five words of the pixel at (iy0, ix0) into d (layout above). */
+static MCF_ALWAYS_INLINE void mcf_conv2d_c1_window3(const mcf_conv2d_params *p, const int8_t *in_b, int32_t iy0,
+                                                    int32_t ix0, uint32_t *d)
+{
+    const int32_t in_w = p->input_w;
+    const int32_t off = p->input_offset;
+    /* Inside the image, and the fourth byte each row word reads lies inside the input too (unsigned
+     * compares: a negative origin fails them). */
+    if ((uint32_t)iy0 <= (uint32_t)(p->input_h - 3) && (uint32_t)ix0 <= (uint32_t)(in_w - 3) &&
+        (ix0 + 3 < in_w || iy0 + 3 < p->input_h)) {
+        const int8_t *row = in_b + iy0 * in_w + ix0;
+#if MCF_KERNELS_DSP
+        const uint32_t off2 = mcf_dup16(off);
+        const uint32_t r0 = mcf_read_u32(row), r1 = mcf_read_u32(row + in_w), r2 = mcf_read_u32(row + 2 * in_w);
+        const uint32_t lo0 = mcf_sxtab16(off2, r0), lo1 = mcf_sxtab16(off2, r1), lo2 = mcf_sxtab16(off2, r2);
+        d[0] = mcf_pkhbt(lo0, mcf_sxtab16_ror8(off2, r0)); /* (x0, x1) of row 0 */
+        d[1] = mcf_pkhbt(lo1, mcf_sxtab16_ror8(off2, r1));
+        d[2] = mcf_pkhbt(lo2, mcf_sxtab16_ror8(off2, r2));
+        d[3] = mcf_pkhtb(lo1, lo0); /* (x2 of row 0, x2 of row 1) */
+        d[4] = lo2;                 /* (x0, x2) of row 2: x0 meets a zero weight */
+#else
+        int32_t r;
+        for (r = 0; r < 3; ++r, row += in_w) {
+            const uint32_t x0 = (uint16_t)(row[0] + off), x1 = (uint16_t)(row[1] + off);
+            const uint32_t x2 = (uint16_t)(row[2] + off);
+            d[r] = x0 | (x1 << 16);
+            if (r < 2) {
+                d[3] = r == 0 ? x2 : d[3] | (x2 << 16);
+            } else {
+                d[4] = x2 << 16;
+            }
+        }
+#endif
+    } else {
+        int16_t t[9];
+        mcf_conv2d_c1_taps(p, in_b, iy0, ix0, t, 3, 3);
+        d[0] = (uint16_t)t[0] | ((uint32_t)(uint16_t)t[1] << 16);
+        d[1] = (uint16_t)t[3] | ((uint32_t)(uint16_t)t[4] << 16);
+        d[2] = (uint16_t)t[6] | ((uint32_t)(uint16_t)t[7] << 16);
+        d[3] = (uint16_t)t[2] | ((uint32_t)(uint16_t)t[5] << 16);
+        d[4] = (uint32_t)(uint16_t)t[8] << 16;
+    }
+}
+
+/* Inlined into each entry point: `full` is a constant. */
+static MCF_ALWAYS_INLINE void mcf_conv2d_s8_c1(const mcf_conv2d_params *p, const int8_t *input, const uint32_t *w,
+                                               int8_t *output, const int full)
+{
+    uint32_t buf[MCF_CONV2D_C1_BUF / 2];
+    const int32_t words = 5; /* per window and per channel */
+    const int32_t chunk = MCF_CONV2D_C1_BUF / (2 * words);
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int32_t oc_count = p->output_c;
+    const int32_t in_image = p->input_h * p->input_w;
+    mcf_conv2d_clamp c;
+    const int8_t *in_b = input;
+    int32_t oy = 0, ox = 0, iy0 = -p->pad_top, ix0 = -p->pad_left, done, n;
+    c.offset = 0; /* in the rounding constants */
+    c.act_min = p->act_min;
+    c.act_max = p->act_max;
+    c.full = full;
+    for (done = 0; done < pixels; done += n) {
+        int32_t i, oc;
+        n = pixels - done < chunk ? pixels - done : chunk;
+        for (i = 0; i < n; ++i) {
+            mcf_conv2d_c1_window3(p, in_b, iy0, ix0, buf + 5 * i);
+            ix0 += p->stride_w;
+            if (++ox == p->output_w) {
+                ox = 0;
+                ix0 = -p->pad_left;
+                iy0 += p->stride_h;
+                if (++oy == p->output_h) {
+                    oy = 0;
+                    iy0 = -p->pad_top;
+                    in_b += in_image;
+                }
+            }
+        }
+        for (oc = 0; oc < oc_count; ++oc) {
+            const uint32_t *blk = w + oc * (4 + words);
+            const uint32_t *w_oc = blk + 4;
+            const int32_t *k = p->c1_out + 3 * oc;
+            const int32_t bias2 = (int32_t)blk[0], mult = k[0], round = k[1], e = k[2];
+            const uint32_t *x = buf;
+            int8_t *out = output + done * oc_count + oc;
+            i = 0;
+#if MCF_CONV2D_C1_ASM
+            if (n >= 2) {
+                const uint32_t *x_ = x;
+                const uint32_t *const x_end_ = x + 10 * (n >> 1);
+                const uint32_t *const wp_ = blk;
+                int8_t *out_ = out;
+                const int32_t step_ = oc_count, mult_ = mult, round_ = round, e_ = e;
+                int32_t a0_, a1_;
+                uint32_t w0_, w1_, x0_, x1_;
+                if (full) {
+                    MCF_C1_3X3_LOOP(MCF_C1_OUT_FULL("a0", "w0", "") MCF_C1_OUT_FULL("a1", "w1", "") MCF_C1_STORES);
+                } else {
+                    MCF_C1_3X3_LOOP("ldrd %[x0], %[x1], [%[wp], #4]\n\t" MCF_C1_OUT_CLAMP("a0", "w0", "")
+                                        MCF_C1_OUT_CLAMP("a1", "w1", "") MCF_C1_STORES);
+                }
+                (void)a0_;
+                (void)a1_;
+                (void)w0_;
+                (void)w1_;
+                (void)x0_;
+                (void)x1_;
+                i = n & ~1;
+                x = x_;
+                out = out_;
+            }
+#endif
+            for (; i + 2 <= n; i += 2, x += 2 * words, out += 2 * oc_count) {
+                int32_t a0 = bias2, a1 = bias2;
+                {
+                    const uint32_t w0 = w_oc[0], w1 = w_oc[1], w2 = w_oc[2], w3 = w_oc[3], w4 = w_oc[4];
+                    a0 = mcf_conv2d_c1_mac(w0, x[0], a0);
+                    a0 = mcf_conv2d_c1_mac(w1, x[1], a0);
+                    a0 = mcf_conv2d_c1_mac(w2, x[2], a0);
+                    a0 = mcf_conv2d_c1_mac(w3, x[3], a0);
+                    a0 = mcf_conv2d_c1_mac(w4, x[4], a0);
+                    a1 = mcf_conv2d_c1_mac(w0, x[5], a1);
+                    a1 = mcf_conv2d_c1_mac(w1, x[6], a1);
+                    a1 = mcf_conv2d_c1_mac(w2, x[7], a1);
+                    a1 = mcf_conv2d_c1_mac(w3, x[8], a1);
+                    a1 = mcf_conv2d_c1_mac(w4, x[9], a1);
+                }
+                out[0] = mcf_conv2d_c1_out(a0, mult, round, e, c);
+                out[oc_count] = mcf_conv2d_c1_out(a1, mult, round, e, c);
+            }
+            if (i < n) { /* an odd last pixel */
+                int32_t a0 = bias2, j;
+                for (j = 0; j < words; ++j) {
+                    a0 = mcf_conv2d_c1_mac(w_oc[j], x[j], a0);
+                }
+                out[0] = mcf_conv2d_c1_out(a0, mult, round, e, c);
+            }
+        }
+    }
+}
+
+/* The path of one activation range. */
+static MCF_ALWAYS_INLINE void mcf_conv2d_s8_c1_any(const mcf_conv2d_params *p, const int8_t *input,
+                                                   const int8_t *filter, int8_t *output, const int full)
+{
+    if (p->c1_out == 0 || p->filter_h != 3 || p->filter_w != 3 || p->dilation_h != 1 || p->dilation_w != 1) {
+        return; /* not reached: the compiler chooses this path only for these filters, with its constants */
+    }
+    mcf_conv2d_s8_c1(p, input, (const uint32_t *)(const void *)filter, output, full);
+}
+
+static MCF_NOINLINE void mcf_conv2d_s8_c1_full_impl(const mcf_conv2d_params *p, const int8_t *input,
+                                                    const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_s8_c1_any(p, input, filter, output, 1);
+}
+
+static MCF_NOINLINE void mcf_conv2d_s8_c1_clamp_impl(const mcf_conv2d_params *p, const int8_t *input,
+                                                     const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_s8_c1_any(p, input, filter, output, 0);
+}
+#endif /* !MCF_REQUANT_F32 */
+
 #endif /* MCF_KERNELS_FAST */
 
 void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
@@ -872,6 +1169,12 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
 {
 #if MCF_KERNELS_FAST
     const int full = p->act_min == -128 && p->act_max == 127;
+#if !MCF_REQUANT_F32
+    if (p->c1_out != 0) {
+        (full ? mcf_conv2d_s8_c1_full_impl : mcf_conv2d_s8_c1_clamp_impl)(p, input, filter, output);
+        return;
+    }
+#endif
     if (mcf_conv2d_has_columns(p) && p->groups == 1) {
         (full ? mcf_conv2d_s8_im2col_full : mcf_conv2d_s8_im2col_clamp)(p, input, filter, output);
         return;
@@ -950,4 +1253,22 @@ void mcf_conv2d_s8_stack_clamp(const mcf_conv2d_params *p, const int8_t *input, 
                                int8_t *output)
 {
     MCF_CONV2D_STACK(mcf_conv2d_pair_clamp);
+}
+
+void mcf_conv2d_s8_c1_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
+{
+#if MCF_KERNELS_FAST && !MCF_REQUANT_F32
+    mcf_conv2d_s8_c1_full_impl(p, input, filter, output);
+#else
+    mcf_conv2d_s8_reference(p, input, filter, output);
+#endif
+}
+
+void mcf_conv2d_s8_c1_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
+{
+#if MCF_KERNELS_FAST && !MCF_REQUANT_F32
+    mcf_conv2d_s8_c1_clamp_impl(p, input, filter, output);
+#else
+    mcf_conv2d_s8_reference(p, input, filter, output);
+#endif
 }

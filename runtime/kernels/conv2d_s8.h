@@ -70,6 +70,8 @@ typedef struct {
     int16_t *scratch;           /**< im2col columns for the fast paths, or NULL */
     int32_t fast_layout;        /**< without scratch: the direct fast path may run (see above) */
     int32_t inplace;            /**< bytes of in-place im2col columns (see above), or 0 */
+    const int32_t *c1_out;      /**< one-input-channel path: per output channel {multiplier,
+                                     2^(e-1) + output_offset * 2^e, e} with e = -shift >= 1, or NULL */
 } mcf_conv2d_params;
 
 /** Scratch bytes of the fast paths: ceil(K / 4) groups of 4 int16, rounded up to an even
@@ -100,6 +102,12 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
  *    `scratch` (groups == 1, `fast_layout` set, K <= MCF_CONV2D_STACK_MAX_K): for convolutions
  *    without scratch that the direct path cannot take (input channels not a multiple of 4, as in
  *    a first layer on 1 or 3 channels, or dilated columns).
+ *  - _c1_*: one input channel (filter_c == input_c == 1, groups == 1), a 3x3 filter without
+ *    dilation, `c1_out` set and `filter` in the layout of
+ *    mcuforge.generator.ops.conv.one_channel_layout (per output channel {2 * bias, act_min, act_max,
+ *    0}, then five words of two doubled int16 weights); windows gathered on the stack (768 bytes),
+ *    no scratch. The f32 copies run the reference loop (the compiler does not choose this path
+ *    for them).
  *  - _full: act_min == -128 and act_max == 127 (required); _clamp: any activation range.
  */
 void mcf_conv2d_s8_ref(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
@@ -115,5 +123,7 @@ void mcf_conv2d_s8_stack_full(const mcf_conv2d_params *p, const int8_t *input, c
                               int8_t *output);
 void mcf_conv2d_s8_stack_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
                                int8_t *output);
+void mcf_conv2d_s8_c1_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
+void mcf_conv2d_s8_c1_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
 
 #endif /* MCF_CONV2D_S8_H */

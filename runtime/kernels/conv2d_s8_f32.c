@@ -17,5 +17,7 @@
 #define mcf_conv2d_s8_direct_clamp mcf_conv2d_s8_direct_clamp_f32
 #define mcf_conv2d_s8_stack_full mcf_conv2d_s8_stack_full_f32
 #define mcf_conv2d_s8_stack_clamp mcf_conv2d_s8_stack_clamp_f32
+#define mcf_conv2d_s8_c1_full mcf_conv2d_s8_c1_full_f32
+#define mcf_conv2d_s8_c1_clamp mcf_conv2d_s8_c1_clamp_f32
 
 #include "conv2d_s8.c"

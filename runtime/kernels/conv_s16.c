@@ -145,6 +145,27 @@ static inline int16_t mcf_conv_s16_out_folded(const mcf_conv_s16_params *p, int3
     return (int16_t)mcf_clamp(r, p->act_min, p->act_max);
 }
 
+/* out[r] for r < n from the sums of output channels o.. o + n - 1 (mcf_conv_s16_out_folded), in a
+ * function of its own: the 64-bit products stay single SMLAL and nothing else competes for registers. */
+static MCF_NOINLINE void mcf_conv_s16_finish(const mcf_conv_s16_params *p, const int32_t *sum, int32_t o,
+                                             int32_t n, int16_t *out)
+{
+    const int64_t *f = p->folded + o;
+    const int32_t *m = p->fold_mult + o;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t r;
+    if (p->fold_high) {
+        for (r = 0; r < n; ++r) {
+            const int64_t v = f[r] + (int64_t)sum[r] * m[r];
+            out[r] = (int16_t)mcf_clamp((int32_t)(v >> 32), lo, hi);
+        }
+    } else {
+        for (r = 0; r < n; ++r) {
+            out[r] = mcf_conv_s16_out_folded(p, sum[r], o + r);
+        }
+    }
+}
+
 /* The rows [ky_lo, ky_hi) of the window of the output pixel whose (0, 0) tap is input (iy0, ix0),
  * for a window inside the image horizontally, without dilation along it and with an even number of
  * int16 per row (`words` words, 4-byte aligned): copied word by word into col, zeros for the rows
@@ -183,9 +204,7 @@ static MCF_ALWAYS_INLINE void mcf_conv_s16_pixel(const mcf_conv_s16_params *p, c
         if (quads <= 64) {
             mcf_dot_s16w_quads(x, filter, quads, s);
             if (p->folded) {
-                for (r = 0; r < n; ++r) {
-                    out[o + r] = mcf_conv_s16_out_folded(p, s[r], o + r);
-                }
+                mcf_conv_s16_finish(p, s, o, n, out + o);
             } else {
                 for (r = 0; r < n; ++r) {
                     out[o + r] = mcf_conv_s16_out(p, p->bias[o + r] + s[r], o + r);
@@ -380,14 +399,18 @@ static int32_t mcf_dw_s16_quads(const mcf_conv_s16_params *p, const int16_t *px,
 #endif
             }
         }
-        out[c] = mcf_conv_s16_out_folded(p, s0, c);
-        out[c + 1] = mcf_conv_s16_out_folded(p, s1, c + 1);
-        out[c + 2] = mcf_conv_s16_out_folded(p, s2, c + 2);
-        out[c + 3] = mcf_conv_s16_out_folded(p, s3, c + 3);
-        out[c + 4] = mcf_conv_s16_out_folded(p, s4, c + 4);
-        out[c + 5] = mcf_conv_s16_out_folded(p, s5, c + 5);
-        out[c + 6] = mcf_conv_s16_out_folded(p, s6, c + 6);
-        out[c + 7] = mcf_conv_s16_out_folded(p, s7, c + 7);
+        {
+            int32_t sums[8];
+            sums[0] = s0;
+            sums[1] = s1;
+            sums[2] = s2;
+            sums[3] = s3;
+            sums[4] = s4;
+            sums[5] = s5;
+            sums[6] = s6;
+            sums[7] = s7;
+            mcf_conv_s16_finish(p, sums, c, 8, out + c);
+        }
     }
     for (; c + 4 <= ic; c += 4, x0 += 4, w0 += 2) {
         int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -412,10 +435,14 @@ static int32_t mcf_dw_s16_quads(const mcf_conv_s16_params *p, const int16_t *px,
 #endif
             }
         }
-        out[c] = mcf_conv_s16_out_folded(p, s0, c);
-        out[c + 1] = mcf_conv_s16_out_folded(p, s1, c + 1);
-        out[c + 2] = mcf_conv_s16_out_folded(p, s2, c + 2);
-        out[c + 3] = mcf_conv_s16_out_folded(p, s3, c + 3);
+        {
+            int32_t sums[4];
+            sums[0] = s0;
+            sums[1] = s1;
+            sums[2] = s2;
+            sums[3] = s3;
+            mcf_conv_s16_finish(p, sums, c, 4, out + c);
+        }
     }
     return c;
 }

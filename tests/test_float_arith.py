@@ -33,6 +33,8 @@ def tail_model():
         T((2, 20), f),                                                    # 11 out: fx * 1e36 (overflows)
         T((5,), f),                                                       # 12 out: float32(z)
         T((2, 20), f),                                                    # 13 out: fx - fy, RELU_N1_TO_1
+        T((1, 20), f, data=np.linspace(-3, 3, 20, dtype=np.float32).reshape(1, 20)),  # 14 a row
+        T((2, 20), f),                                                    # 15 out: row * fy (trailing dims)
     ]
     ops = [
         Op("CAST", [0], [3]),
@@ -43,8 +45,9 @@ def tail_model():
         Op("MUL", [10, 3], [11], _act("MUL", 0)),     # the single value first
         Op("CAST", [2], [12]),
         Op("SUB", [3, 6], [13], _act("SUB", 2)),      # RELU_N1_TO_1
+        Op("MUL", [14, 6], [15], _act("MUL", 0)),     # a row repeated over the output's rows
     ]
-    return build(tensors, ops, [0, 1, 2], [7, 9, 11, 12, 13])
+    return build(tensors, ops, [0, 1, 2], [7, 9, 11, 12, 13, 15])
 
 
 def test_float_tail_bit_exact():
@@ -54,7 +57,7 @@ def test_float_tail_bit_exact():
 
 def test_float_broadcast_refused_by_name():
     f = "float32"
-    tensors = [T((2, 20), "int16"), T((2, 20), f), T((20,), f, data=np.ones(20, np.float32)), T((2, 20), f)]
+    tensors = [T((2, 20), "int16"), T((2, 20), f), T((2, 1), f, data=np.ones((2, 1), np.float32)), T((2, 20), f)]
     model = build(tensors, [Op("CAST", [0], [1]), Op("MUL", [1, 2], [3], _act("MUL", 0))], [0], [3])
     with pytest.raises(UnsupportedModelError, match=r"operator 1 \(MUL\).*broadcasts are not supported"):
         compile_graph(parse_model(model))

@@ -10,7 +10,8 @@ operations in the same order (runtime/kernels/float_arith.c), so the results are
 any IEEE single-precision target. SOFTMAX and LOG_SOFTMAX follow TFLite's float reference step by
 step with expf / logf: bit-identical where both link the same C library (the host check); on a
 device, its C library's expf / logf may differ from the host's in the last bit. An operand is the
-output's shape or a single value; other broadcasts are refused by name.
+output's shape, a single value or the output's trailing dimensions; other broadcasts are refused
+by name.
 """
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ def _float(op: Operator, t: Tensor | None) -> Tensor:
     return t
 
 
+def _repeats_in(shape: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    """Whether an operand of `shape`, broadcast to `out`, is its own values repeated in order: its
+    dimensions (leading 1s dropped) are the output's last ones."""
+    dims = list(shape)
+    while dims and dims[0] == 1:
+        dims.pop(0)
+    return int(np.prod(shape, dtype=np.int64)) >= 1 and (not dims or list(out[len(out) - len(dims):]) == dims)
+
+
 def lower_binary_f32_tail(graph: Graph, op: Operator) -> KernelCall:
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         raise reject(op, f"expected 2 inputs and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
@@ -49,11 +59,12 @@ def lower_binary_f32_tail(graph: Graph, op: Operator) -> KernelCall:
     if act not in ACTIVATION_RANGES:
         raise reject(op, f"fused activation {act} is not supported on float32")
     for t in (a, b):
-        if t.size not in (1, out.size):
-            raise reject(op, f"operand '{t.name}' {list(t.shape)} is neither one value nor the output's shape "
-                             f"{list(out.shape)} (other float32 broadcasts are not supported)")
+        if not _repeats_in(t.shape, out.shape):
+            raise reject(op, f"operand '{t.name}' {list(t.shape)} is neither one value, the output's shape "
+                             f"{list(out.shape)} nor its trailing dimensions (other float32 broadcasts are not "
+                             "supported)")
     lo, hi = ACTIVATION_RANGES[act]
-    params: dict[str, ParamValue] = {"count": out.size, "a_step": int(a.size != 1), "b_step": int(b.size != 1),
+    params: dict[str, ParamValue] = {"count": out.size, "a_period": a.size, "b_period": b.size,
                                      "act_min": lo, "act_max": hi}
     return KernelCall(op=op, kernel="float_arith", function=FUNCTIONS[op.opcode],
                       params_type="mcf_f32_binary_params", params=params,

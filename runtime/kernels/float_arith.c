@@ -11,16 +11,20 @@ static float mcf_f32_clamp(float x, float lo, float hi)
     return (hi < y) ? hi : y;
 }
 
+/* Operand k of output element i is element i mod period_k: a wrapping index, no division. */
 #define MCF_F32_LOOP(OP)                                                 \
     do {                                                                 \
-        const int32_t sa = p->a_step, sb = p->b_step;                    \
         const float lo = p->act_min, hi = p->act_max;                    \
-        int32_t i;                                                       \
+        int32_t i, ia = 0, ib = 0;                                       \
         for (i = 0; i < p->count; ++i) {                                 \
-            const float r = *a OP *b;                                    \
+            const float r = a[ia] OP b[ib];                              \
             out[i] = mcf_f32_clamp(r, lo, hi);                           \
-            a += sa;                                                     \
-            b += sb;                                                     \
+            if (++ia == p->a_period) {                                   \
+                ia = 0;                                                  \
+            }                                                            \
+            if (++ib == p->b_period) {                                   \
+                ib = 0;                                                  \
+            }                                                            \
         }                                                                \
     } while (0)
 

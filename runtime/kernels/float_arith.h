@@ -1,8 +1,8 @@
 /* float_arith.h - the float32 tail some integer models end with: CAST of an integer tensor to
  * float32, then ADD / SUB / MUL on float32 (e.g. a scale applied to int16 features). TFLite Micro
  * computes these in float32 with its fused activation's clamp; so do these loops (no contraction:
- * one operation per element, then the clamp). Each operand is the output's shape (step 1) or one
- * value (step 0). */
+ * one operation per element, then the clamp). Each operand is the output's shape, one value, or the
+ * output's trailing dimensions (repeated over the leading ones). */
 #ifndef MCF_FLOAT_ARITH_H
 #define MCF_FLOAT_ARITH_H
 
@@ -10,8 +10,8 @@
 
 typedef struct {
     int32_t count;
-    int32_t a_step;
-    int32_t b_step;
+    int32_t a_period; /**< operand a repeats every a_period outputs (its size) */
+    int32_t b_period;
     float act_min; /**< the fused activation's range; -FLT_MAX..FLT_MAX without one */
     float act_max;
 } mcf_f32_binary_params;

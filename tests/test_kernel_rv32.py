@@ -1,6 +1,7 @@
 """The RV32 kernel paths (MCF_KERNELS_RV32, runtime/kernels/mcf_rv32.h) on host, built with
--DMCF_EMULATE_RV32, bit for bit against TFLite Micro: CONV_2D's 2-pixel x 4-channel blocks (with
-the 2-channel and odd-channel tails, natural-order columns from both im2col routes), DEPTHWISE_CONV_2D
+-DMCF_EMULATE_RV32, bit for bit against TFLite Micro: CONV_2D's 4-pixel x 4-channel blocks on int8
+columns with the folded bias (odd channels, a last pass past the last pixel, word and byte gathers,
+columns in the scratch, on the stack for in-place convolutions, the reference loop beyond), DEPTHWISE_CONV_2D
 taps (3x3 rows, other windows, partial channel groups, depth multipliers) and FULLY_CONNECTED's
 8-unit blocks (1..7 units left, depths that are not a multiple of 4). Geometries from the kernels'
 own tests. tests/test_riscv_hil.py runs the real instructions (whole models under QEMU)."""
@@ -11,10 +12,12 @@ import numpy as np
 import pytest
 from kernel_check import check_bit_exact
 from test_kernel_conv import CASES as CONV_CASES
-from test_kernel_conv import conv_model
+from test_kernel_conv import conv_model, pointwise_chain
 from test_kernel_depthwise_conv import CASES as DW_CASES
 from test_kernel_depthwise_conv import dw_model
 from tflite_builder import Activation, T, options, rng_int8, single_op
+
+from mcuforge.generator.frontends.tflite import parse_model
 
 RV32 = ("rv32-emulated",)
 
@@ -25,6 +28,23 @@ DW = ["c6_3x3_word_loads", "c7_stride2", "c1_3x3_last_pixel", "vww_like", "5x5_s
 @pytest.mark.parametrize("name", CONV)
 def test_conv2d_rv32(name: str) -> None:
     check_bit_exact(conv_model(**CONV_CASES[name]), count=2, paths=RV32)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(h=7, w=5, c_out=9, per_channel=False, in_zp=-128, mid_zp=127),  # K = 16, odd pixels and channels
+    dict(n=2, h=12, w=9, c_mid=6, c_out=7, k=3, in_zp=-128),  # K = 54, byte gathers, batches
+], ids=["1x1_odd", "3x3_odd_batch2"])
+def test_conv2d_in_place_rv32(kwargs: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Columns that could only live in place: RV32 takes its four-pixel route with the columns on
+    # the stack (K <= MCF_CONV2D_STACK_MAX_K; beyond, the reference loop: the int16 pair route is
+    # not linked on RV32).
+    from mcuforge.generator import compiler
+    from mcuforge.generator.compiler import compile_graph
+
+    monkeypatch.setattr(compiler, "overlap_allowances", lambda *_args: {})
+    model = pointwise_chain(**kwargs)
+    assert compile_graph(parse_model(model)).calls[1].params.get("inplace", 0) > 0
+    check_bit_exact(model, count=2, paths=RV32)
 
 
 @pytest.mark.parametrize("name", DW)

@@ -391,20 +391,6 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, c
     c.act_min = p->act_min;
     c.act_max = p->act_max;
     c.full = full;
-#if MCF_KERNELS_RV32
-    if (!MCF_REQUANT_F32) { /* every channel in one call (mcf_rv32.h) */
-        mcf_rv32_out o;
-        o.mult = mult;
-        o.shift = shift;
-        o.qstep = qstep;
-        o.offset = c.offset;
-        o.act_min = c.act_min;
-        o.act_max = c.act_max;
-        mcf_rv32_conv_pixels((const int16_t *)(const void *)cols, groups, (const int8_t *)(const void *)w, bias, &o,
-                             oc_count, out0, out1);
-        oc = oc_count;
-    }
-#endif
     for (; oc + 2 <= oc_count; oc += 2) {
         const uint32_t *x = cols;
         const uint32_t *x_end = cols + 4 * groups;
@@ -507,6 +493,115 @@ static int mcf_conv2d_inplace_ok(const mcf_conv2d_params *p)
 typedef void (*mcf_conv2d_pair_fn)(const mcf_conv2d_params *p, const uint32_t *cols, const uint32_t *w,
                                    int8_t *out0, int8_t *out1);
 
+#if MCF_KERNELS_RV32 && !MCF_REQUANT_F32
+/*
+ * The RV32 route of the im2col path where the folded bias is there and the columns are the
+ * operator's own buffer (scratch or stack, not in place): four pixels per pass (mcf_rv32_conv_quad),
+ * their windows as raw int8 in the bytes that two pixels' int16 columns take, padding taps and the
+ * values past K as -input_offset (the input zero point: w * (x + input_offset) = 0, as TFLite
+ * Micro's skipped taps). A pass past the last pixel repeats it (its outputs are written twice,
+ * with the same values).
+ */
+static MCF_NOINLINE void mcf_conv2d_rv32_quads(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                               int8_t *output, uint32_t *cols)
+{
+    const int32_t fc = p->filter_c; /* == input_c: the fast path runs for groups == 1 only */
+    const int32_t k_total = p->filter_h * p->filter_w * fc;
+    const int32_t groups = mcf_conv2d_groups(k_total);
+    const int32_t in_row = p->input_w * fc;
+    const int32_t in_image = p->input_h * in_row;
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int32_t oc_count = p->output_c;
+    const int8_t zp = (int8_t)(-p->input_offset);
+    const uint32_t pad4 = 0x01010101u * (uint8_t)zp;
+    /* whole words of four channels where every tap starts on a word */
+    const int32_t words = (fc & 3) == 0 && ((uintptr_t)input & 3u) == 0;
+    int32_t b = 0, oy = 0, ox = 0, i;
+    mcf_rv32_out o;
+    o.mult = p->multiplier;
+    o.shift = p->shift;
+    o.qstep = p->per_channel ? 1 : 0;
+    o.offset = p->output_offset;
+    o.act_min = p->act_min;
+    o.act_max = p->act_max;
+    for (i = 0; i < pixels; i += 4) {
+        int8_t *out[4];
+        int32_t lane;
+        for (lane = 0; lane < 4; ++lane) {
+            const int8_t *in_b = input + b * in_image;
+            const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+            int32_t ky_lo, ky_hi, kx_lo, kx_hi, ky, kx, c, k;
+            if (i + lane >= pixels) { /* past the last pixel: repeat it */
+                int32_t g;
+                for (g = 0; g < groups; ++g) {
+                    cols[4 * g + lane] = cols[4 * g + lane - 1];
+                }
+                out[lane] = out[lane - 1];
+                continue;
+            }
+            out[lane] = output + (i + lane) * oc_count;
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+            if (words) {
+                uint32_t *dst = cols + lane; /* word 4g + lane of group g */
+                for (ky = 0; ky < p->filter_h; ++ky) {
+                    const int32_t row_inside = ky >= ky_lo && ky < ky_hi;
+                    const int8_t *row = row_inside ? in_b + (iy0 + ky * p->dilation_h) * in_row : in_b;
+                    for (kx = 0; kx < p->filter_w; ++kx) {
+                        if (row_inside && kx >= kx_lo && kx < kx_hi) {
+                            const int8_t *x = row + (ix0 + kx * p->dilation_w) * fc;
+                            for (c = 0; c < fc; c += 4, dst += 4) {
+                                *dst = mcf_load_u32a(x + c);
+                            }
+                        } else {
+                            for (c = 0; c < fc; c += 4, dst += 4) {
+                                *dst = pad4;
+                            }
+                        }
+                    }
+                }
+                for (k = k_total; k < 4 * groups; k += 4, dst += 4) {
+                    *dst = pad4;
+                }
+            } else {
+                int8_t *d = (int8_t *)(void *)cols + 4 * lane; /* the lane's word in the current group */
+                int32_t j = 0;                                 /* its next byte */
+                for (ky = 0; ky < p->filter_h; ++ky) {
+                    const int32_t row_inside = ky >= ky_lo && ky < ky_hi;
+                    const int8_t *row = row_inside ? in_b + (iy0 + ky * p->dilation_h) * in_row : in_b;
+                    for (kx = 0; kx < p->filter_w; ++kx) {
+                        const int32_t inside = row_inside && kx >= kx_lo && kx < kx_hi;
+                        const int8_t *x = inside ? row + (ix0 + kx * p->dilation_w) * fc : row;
+                        for (c = 0; c < fc; ++c) {
+                            d[j] = inside ? x[c] : zp;
+                            if (++j == 4) {
+                                j = 0;
+                                d += 16;
+                            }
+                        }
+                    }
+                }
+                for (k = k_total; k < 4 * groups; ++k) {
+                    d[j] = zp;
+                    if (++j == 4) {
+                        j = 0;
+                        d += 16;
+                    }
+                }
+            }
+            if (++ox == p->output_w) {
+                ox = 0;
+                if (++oy == p->output_h) {
+                    oy = 0;
+                    ++b;
+                }
+            }
+        }
+        mcf_rv32_conv_quad((const int8_t *)(const void *)cols, groups, filter, p->folded_bias, &o, oc_count, out);
+    }
+}
+#endif
+
 /* Inlined into each entry point with a constant `pair`: a direct call per pixel pair. */
 static MCF_ALWAYS_INLINE void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, const int8_t *input,
                                                  const int8_t *filter, int8_t *output, mcf_conv2d_pair_fn pair,
@@ -521,6 +616,26 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_fast(const mcf_conv2d_params *p, con
     const int32_t pixels = p->batches * p->output_h * p->output_w;
     int32_t b = 0, oy = 0, ox = 0; /* position of the next pixel to load */
     int32_t i;
+#if MCF_KERNELS_RV32 && !MCF_REQUANT_F32
+    /* Four pixels per pass with int8 columns (mcf_conv2d_rv32_quads) in the operator's own buffer, or
+     * for in-place columns in one on the stack; without the folded bias (it would leave int32) or
+     * for larger in-place windows, the reference loop: the int16 pair route is not linked on RV32. */
+    if (p->fold_interior && p->folded_bias != 0) {
+        if (cols != 0 && !p->inplace) {
+            mcf_conv2d_rv32_quads(p, input, filter, output, cols);
+            return;
+        }
+        if (k_total <= MCF_CONV2D_STACK_MAX_K) {
+            uint32_t stack_cols[4 * (((MCF_CONV2D_STACK_MAX_K + 7) >> 3) << 1)]; /* 4 * mcf_conv2d_groups(K) */
+            mcf_conv2d_rv32_quads(p, input, filter, output, stack_cols);
+            return;
+        }
+    }
+    (void)pair;
+    (void)staging;
+    mcf_conv2d_s8_reference(p, input, filter, output);
+    return;
+#endif
     for (i = 0; i < pixels; i += 2) {
         int8_t *out0 = output + i * oc_count;
         int8_t *out1 = out0;
@@ -871,7 +986,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_stack(const mcf_conv2d_params *p, co
  * the image), gathered for a run of output pixels into a stack buffer;
  * then each output channel walks the run two pixels at a time, one word of two doubled weights
  * against one word of each pixel's window per SMLAD. Per output channel the filter holds four words
- * {2 * bias, act_min, act_max, 0}, then five weight words
+ * {2 * bias, 2 * bias, act_min, act_max}, then five weight words
  * (mcuforge.generator.ops.conv.one_channel_layout), taps in the order (0,0) (0,1) | (1,0) (1,1) |
  * (2,0) (2,1) | (0,2) (1,2) | (2,0) (2,2), the first tap of the last word with weight 0: an interior
  * window is then three row words widened with SXTAB16 and one PKHTB. (Larger windows with many
@@ -931,15 +1046,14 @@ static inline int32_t mcf_conv2d_c1_mac(uint32_t w, uint32_t x, int32_t acc)
     "movgt %[" v "], %[x1]\n\t" store
 /*
  * Pairs of pixels of a 3x3 run, one channel: x walks the windows (five words each, 40 bytes a
- * pair) to x_end, wp is the channel's block ({2 * bias, act_min, act_max, 0}, five weight words),
- * out the first pixel's output (the next one `step` bytes on). 37 instructions per pair with the
- * whole int8 range, 47 clamped.
+ * pair) to x_end, wp is the channel's block ({2 * bias, 2 * bias, act_min, act_max}, five weight
+ * words), out the first pixel's output (the next one `step` bytes on). 36 instructions per pair
+ * with the whole int8 range, 46 clamped.
  */
 #define MCF_C1_3X3_LOOP(OUT)                                                                       \
     __asm__ volatile("1:\n\t"                                                                      \
-                     "ldr %[a0], [%[wp]]\n\t"                                                      \
+                     "ldrd %[a0], %[a1], [%[wp]]\n\t"                                              \
                      "ldrd %[w0], %[w1], [%[wp], #16]\n\t"                                         \
-                     "mov %[a1], %[a0]\n\t"                                                        \
                      "ldrd %[x0], %[x1], [%[x]]\n\t"                                               \
                      "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                        \
                      "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                        \
@@ -980,24 +1094,6 @@ static inline int8_t mcf_conv2d_c1_out(int32_t acc2, int32_t mult, int32_t round
     return mcf_clamp8((t + round + (t >> 31)) >> e, c.act_min, c.act_max, c.full);
 }
 
-/* The window of the output pixel whose (0, 0) tap is at (iy0, ix0), in the filter's order (x +
- * input_offset, 0 outside), into t[0 .. kh * kw). */
-static MCF_ALWAYS_INLINE void mcf_conv2d_c1_taps(const mcf_conv2d_params *p, const int8_t *in_b, int32_t iy0,
-                                                 int32_t ix0, int16_t *t, const int32_t kh, const int32_t kw)
-{
-    const int32_t off = p->input_offset, in_w = p->input_w, dh = p->dilation_h, dw = p->dilation_w;
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ky, kx;
-    mcf_tap_range(iy0, p->input_h, kh, dh, &ky_lo, &ky_hi);
-    mcf_tap_range(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
-    for (ky = 0; ky < kh; ++ky) {
-        const int8_t *row = in_b + (iy0 + ky * dh) * in_w + ix0;
-        const int32_t lo = ky >= ky_lo && ky < ky_hi ? kx_lo : kw; /* a row outside: no tap inside */
-        for (kx = 0; kx < kw; ++kx) {
-            *t++ = kx >= lo && kx < kx_hi ? (int16_t)(row[kx * dw] + off) : (int16_t)0;
-        }
-    }
-}
-
 /* 3x3 windows (dilation 1): the five words of the pixel at (iy0, ix0) into d (layout above). */
 static MCF_ALWAYS_INLINE void mcf_conv2d_c1_window3(const mcf_conv2d_params *p, const int8_t *in_b, int32_t iy0,
                                                     int32_t ix0, uint32_t *d)
@@ -1031,9 +1127,17 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_c1_window3(const mcf_conv2d_params *p, 
             }
         }
 #endif
-    } else {
+    } else { /* a border window: each tap checked (unsigned compares: negative coordinates fail) */
         int16_t t[9];
-        mcf_conv2d_c1_taps(p, in_b, iy0, ix0, t, 3, 3);
+        int32_t ky, kx;
+        for (ky = 0; ky < 3; ++ky) {
+            const int8_t *row = in_b + (iy0 + ky) * in_w;
+            const int row_in = (uint32_t)(iy0 + ky) < (uint32_t)p->input_h;
+            for (kx = 0; kx < 3; ++kx) {
+                const int32_t ix = ix0 + kx;
+                t[3 * ky + kx] = row_in && (uint32_t)ix < (uint32_t)in_w ? (int16_t)(row[ix] + off) : (int16_t)0;
+            }
+        }
         d[0] = (uint16_t)t[0] | ((uint32_t)(uint16_t)t[1] << 16);
         d[1] = (uint16_t)t[3] | ((uint32_t)(uint16_t)t[4] << 16);
         d[2] = (uint16_t)t[6] | ((uint32_t)(uint16_t)t[7] << 16);
@@ -1096,7 +1200,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_c1(const mcf_conv2d_params *p, const
                 if (full) {
                     MCF_C1_3X3_LOOP(MCF_C1_OUT_FULL("a0", "w0", "") MCF_C1_OUT_FULL("a1", "w1", "") MCF_C1_STORES);
                 } else {
-                    MCF_C1_3X3_LOOP("ldrd %[x0], %[x1], [%[wp], #4]\n\t" MCF_C1_OUT_CLAMP("a0", "w0", "")
+                    MCF_C1_3X3_LOOP("ldrd %[x0], %[x1], [%[wp], #8]\n\t" MCF_C1_OUT_CLAMP("a0", "w0", "")
                                         MCF_C1_OUT_CLAMP("a1", "w1", "") MCF_C1_STORES);
                 }
                 (void)a0_;

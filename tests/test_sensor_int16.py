@@ -317,3 +317,47 @@ def test_int16_project_builds_and_replays(tmp_path: Path) -> None:
         assert np.array_equal(w.input.reshape(-1), host_in.reshape(-1)), f"window {w.window}: input differs"
         assert np.array_equal(w.outputs[0], ref.run([host_in], 1)[0]), f"window {w.window}: output differs"
     assert (np.concatenate([h.reshape(-1) for h in want]) == 32767).any()
+
+
+QUANT_MAIN = r"""
+#include <stdio.h>
+#include "mcf_mfcc.h"
+int main(void)
+{
+    static float in[4096];
+    static int16_t out[4096];
+    float scale;
+    int zp;
+    size_t n = fread(in, 4, 4096, stdin);
+    if (n < 2) return 2;
+    scale = in[0];
+    zp = (int)in[1];
+    mcf_mfcc_quantize_s16(in + 2, out, n - 2, scale, zp);
+    fwrite(out, 2, n - 2, stdout);
+    return 0;
+}
+"""
+
+
+@needs_cc
+def test_mfcc_library_quantizes_to_int16(tmp_path: Path) -> None:
+    """The MFCC library's own quantizer (mcf_mfcc_quantize_s16) and its twin features.quantize."""
+    from mcuforge.generator.sensor import features as F
+
+    (tmp_path / "main.c").write_text(QUANT_MAIN)
+    exe = tmp_path / "q"
+    proc = subprocess.run([CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", SENSOR, SENSOR / "mcf_mfcc.c",
+                           tmp_path / "main.c", "-o", exe, "-lm"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rng = np.random.default_rng(9)
+    for scale, zp in ((0.01, 0), (np.float32(0.0234375), -3000)):
+        s = np.float32(scale)
+        k = rng.integers(-40000, 40000, 1500).astype(np.float32)
+        x = np.concatenate([((k + np.float32(0.5)) * s), k * s, rng.normal(0, 300, 500),
+                            [np.nan, np.inf, -np.inf, 3e38, -3e38]]).astype(np.float32)
+        data = np.concatenate([[s, np.float32(zp)], x]).astype(np.float32).tobytes()
+        got = np.frombuffer(subprocess.run([exe], input=data, capture_output=True, check=True).stdout, np.int16)
+        want = F.quantize(x, float(s), zp, "int16")
+        assert want.dtype == np.int16 and np.array_equal(got, want)
+        assert (want == 32767).any() and (want == -32768).any()
+    assert F.quantize(np.array([1e9], np.float32), 1.0, 0).dtype == np.int8  # int8 stays the default

@@ -503,24 +503,28 @@ def pad_clip(audio: np.ndarray, cfg: MfccConfig = KWS_MLPERF_TINY) -> np.ndarray
     return np.pad(a, (0, cfg.clip_samples - a.size))
 
 
-def quantize(features: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """int8 = clamp(round_half_away(x / scale) + zero_point), float32 division (TFLite QUANTIZE).
+def quantize(features: np.ndarray, scale: float, zero_point: int, dtype: str = "int8") -> np.ndarray:
+    """int8 (or int16) = clamp(round_half_away(x / scale) + zero_point), float32 division (TFLite
+    QUANTIZE).
 
-    Bit-exact twin of mcf_mfcc_quantize_s8 in C. NaN maps to -128.
+    Bit-exact twin of mcf_mfcc_quantize_s8 / mcf_mfcc_quantize_s16 in C. NaN maps to the minimum.
     """
-    v = np.asarray(features, dtype=F32) / F32(scale)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values become ±inf, then ±1e6, as in C
+        v = np.asarray(features, dtype=F32) / F32(scale)
     v = np.where(v > F32(-1e6), v, F32(-1e6)).astype(F32)
     v = np.where(v < F32(1e6), v, F32(1e6)).astype(F32)
     t = np.trunc(v)
     frac = v - t
     r = t.astype(np.int64) + (frac >= F32(0.5)) - (frac <= F32(-0.5))
+    if dtype == "int16":
+        return np.clip(r + int(zero_point), -32768, 32767).astype(np.int16)
     return np.clip(r + int(zero_point), -128, 127).astype(np.int8)
 
 
 def model_input(audio: np.ndarray, scale: float, zero_point: int,
-                cfg: MfccConfig = KWS_MLPERF_TINY) -> np.ndarray:
-    """int8 [frames_per_clip, n_out] input tensor of one clip (zero-padded to clip_samples)."""
-    return quantize(mfcc(pad_clip(audio, cfg), cfg), scale, zero_point)
+                cfg: MfccConfig = KWS_MLPERF_TINY, dtype: str = "int8") -> np.ndarray:
+    """int8 (or int16) [frames_per_clip, n_out] input tensor of one clip (zero-padded to clip_samples)."""
+    return quantize(mfcc(pad_clip(audio, cfg), cfg), scale, zero_point, dtype)
 
 
 # --------------------------------------------------------------------------------------------

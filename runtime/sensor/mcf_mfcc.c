@@ -443,6 +443,38 @@ size_t mcf_mfcc_clip_ring_s16(const mcf_mfcc_config *cfg, const int16_t *ring, s
 /* Quantization                                                                              */
 /* ---------------------------------------------------------------------------------------- */
 
+/* round(x / scale) + zero_point, unclamped: halves away from zero, float32 division, |x / scale|
+ * held below 1e6 (NaN counts as -1e6). */
+static int32_t mfcc_quantize_one(float x, float scale, int32_t zero_point)
+{
+    float v = x / scale;
+    int32_t q;
+    float frac;
+    if (!(v > -1e6f)) { /* also NaN */
+        v = -1e6f;
+    }
+    if (!(v < 1e6f)) {
+        v = 1e6f;
+    }
+    q = (int32_t)v; /* truncates toward zero; |v| < 2^24 so v - q is exact */
+    frac = v - (float)q;
+    if (frac >= 0.5f) {
+        q += 1;
+    } else if (frac <= -0.5f) {
+        q -= 1;
+    }
+    return q + zero_point;
+}
+
+void mcf_mfcc_quantize_s16(const float *in, int16_t *out, size_t n, float scale, int32_t zero_point)
+{
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t q = mfcc_quantize_one(in[i], scale, zero_point);
+        out[i] = (int16_t)(q < -32768 ? -32768 : (q > 32767 ? 32767 : q));
+    }
+}
+
 void mcf_mfcc_quantize_s8(const float *in, int8_t *out, size_t n, float scale, int32_t zero_point)
 {
     size_t i;

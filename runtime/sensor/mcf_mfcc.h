@@ -132,6 +132,9 @@ size_t mcf_mfcc_clip_ring_s16(const mcf_mfcc_config *cfg, const int16_t *ring, s
  */
 void mcf_mfcc_quantize_s8(const float *in, int8_t *out, size_t n, float scale, int32_t zero_point);
 
+/** The same for an int16 input (16x8 models): saturated to -32768..32767; NaN gives -32768. */
+void mcf_mfcc_quantize_s16(const float *in, int16_t *out, size_t n, float scale, int32_t zero_point);
+
 /**
  * Natural logarithm used by the feature stage, about 1 ulp; valid for normal, positive,
  * finite x (the feature stage only passes energies + log_offset > 0).

@@ -216,6 +216,63 @@ def test_soft_float_stage_equals_float32(tmp_path: Path) -> None:
     assert np.array_equal(got[:, 1], want), int(np.sum(got[:, 1] != want))
 
 
+FMA_HARNESS = r"""
+#include <stdio.h>
+#include "mcf_common.h"
+int main(int argc, char **argv)
+{
+    FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
+    struct { int32_t a; float r, c, v; } x;
+    (void)argc;
+    while (fread(&x, sizeof x, 1, in) == 1) {
+        const float f1 = mcf_fma_small_f32_int(x.a, x.r, x.c), f2 = mcf_fma_small_f32_double(x.a, x.r, x.c);
+        const int32_t q = mcf_round_f32(x.v);
+        fwrite(&f1, 4, 1, out);
+        fwrite(&f2, 4, 1, out);
+        fwrite(&q, 4, 1, out);
+    }
+    fclose(out);
+    fclose(in);
+    return 0;
+}
+"""
+
+
+def test_soft_float_fma_and_rounding_equal_float32(tmp_path: Path) -> None:
+    """Without an FPU (-DMCF_REQUANT_F32_SOFT=1) ADD's fused multiply-add and the rounding of a float
+    to an integer run in integers: the first equals the double-precision route (itself checked against
+    onnxruntime's QLinearAdd in test_kernel_float_requant.py) on sums that land on or beside float32
+    midpoints, the second numpy's round half to even, saturated to +-1024."""
+    from mcuforge.generator.resources import runtime_dir
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a host C compiler")
+    (tmp_path / "f.c").write_text(FMA_HARNESS)
+    exe = tmp_path / "f"
+    subprocess.run([cc, "-O2", "-DMCF_REQUANT_F32_SOFT=1", "-I", str(runtime_dir() / "kernels"),
+                    str(tmp_path / "f.c"), "-o", str(exe)], check=True)
+    rng = np.random.default_rng(4)
+    n = 120_000
+    a = np.concatenate([rng.integers(-256, 257, n - 2000), rng.integers(-70000, 70000, 2000)]).astype(np.int32)
+    r = (rng.choice([-1, 1], n) * 2.0 ** rng.uniform(-12, 4, n)).astype(np.float32)
+    c = (rng.choice([-1, 1], n) * 2.0 ** rng.uniform(-30, 9, n)).astype(np.float32)
+    near = rng.random(n) < 0.4  # halves and last-place tails: the single rounding decides
+    r[near] = (2.0 ** rng.integers(-8, 2, near.sum()) * (1 + 2.0**-23 * rng.integers(0, 4, near.sum())))
+    c[near] = rng.integers(-300, 300, near.sum()) + rng.choice([0, 0.5, 2.0**-20, 2.0**-24], near.sum())
+    c[rng.random(n) < 0.01] = 0
+    v = (rng.choice([-1, 1], n) * 2.0 ** rng.uniform(-3, 12, n)).astype(np.float32)
+    ties = rng.random(n) < 0.3
+    v[ties] = rng.integers(-1100, 1100, ties.sum()) + 0.5
+    rec = np.zeros(n, dtype=[("a", "<i4"), ("r", "<f4"), ("c", "<f4"), ("v", "<f4")])
+    rec["a"], rec["r"], rec["c"], rec["v"] = a, r, c, v
+    rec.tofile(tmp_path / "in.bin")
+    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
+    got = np.fromfile(tmp_path / "out.bin", dtype=[("int", "<f4"), ("double", "<f4"), ("q", "<i4")])
+    assert np.array_equal(got["int"].view(np.int32), got["double"].view(np.int32))
+    assert np.array_equal(got["q"], np.rint(np.clip(v, np.float32(-1024), np.float32(1024))).astype(np.int32))
+
+
 # ---- on emulated boards ---------------------------------------------------------------------------
 
 TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja")

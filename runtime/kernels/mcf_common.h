@@ -195,11 +195,39 @@ static inline int32_t mcf_rescale(const mcf_rescaler *r, int32_t x)
  * which both FPU instructions and libgcc's soft-float use); subtracting the constant is exact.
  * Needs IEEE single precision without -ffast-math (no reassociation).
  */
+#ifndef MCF_REQUANT_F32_SOFT
+#if (defined(__arm__) && !(defined(__ARM_FP) && (__ARM_FP & 4))) || (defined(__riscv) && !defined(__riscv_flen))
+#define MCF_REQUANT_F32_SOFT 1
+#else
+#define MCF_REQUANT_F32_SOFT 0
+#endif
+#endif
+
 static inline int32_t mcf_round_f32(float v)
 {
+#if MCF_REQUANT_F32_SOFT
+    /* the same from the bits: biased exponent e, value m * 2^(e - 150) with m the 24-bit
+     * significand; below 0.5 (e < 126) it rounds to 0, from 1024 (e >= 137) it saturates */
+    uint32_t b;
+    int32_t e, r, q;
+    MCF_COPY_FIXED(&b, &v, sizeof b);
+    e = (int32_t)((b >> 23) & 0xFFu);
+    if (e < 126) {
+        return 0;
+    }
+    if (e >= 137) {
+        q = 1024;
+    } else {
+        const uint32_t m = (b & 0x7FFFFFu) | 0x800000u;
+        r = 150 - e; /* 14..24 */
+        q = (int32_t)((m + ((1u << (r - 1)) - 1u) + ((m >> r) & 1u)) >> r);
+    }
+    return (b >> 31) ? -q : q;
+#else
     v = v < -1024.0f ? -1024.0f : (v > 1024.0f ? 1024.0f : v);
     v = (v + 12582912.0f) - 12582912.0f;
     return (int32_t)v;
+#endif
 }
 
 static inline float mcf_f32_from_bits(int32_t bits)
@@ -217,13 +245,6 @@ static inline float mcf_f32_from_bits(int32_t bits)
  * biased exponent e (scales are positive and normal). float32 rounds twice: the product to 24
  * significant bits, then that to an integer, each half to even.
  */
-#ifndef MCF_REQUANT_F32_SOFT
-#if (defined(__arm__) && !(defined(__ARM_FP) && (__ARM_FP & 4))) || (defined(__riscv) && !defined(__riscv_flen))
-#define MCF_REQUANT_F32_SOFT 1
-#else
-#define MCF_REQUANT_F32_SOFT 0
-#endif
-#endif
 
 /* a >> sh (1 <= sh <= 63) rounded half to even. */
 static inline uint64_t mcf_shift_rne_u64(uint64_t a, int32_t sh)
@@ -350,11 +371,8 @@ static inline float mcf_mul_then_add_f32(float x, float s, float z)
  * float unless it fell exactly halfway between two floats while the error is not zero, and then the
  * float on the error's side is the answer.
  */
-static inline float mcf_fma_small_f32(int32_t a, float r, float c)
+static inline float mcf_fma_small_f32_double(int32_t a, float r, float c)
 {
-#if defined(__ARM_FEATURE_FMA) && defined(__ARM_FP) && (__ARM_FP & 4)
-    return __builtin_fmaf((float)a, r, c);
-#else
     const double p = (double)a * (double)r;
     const double s = p + (double)c;
     const double t = s - p;
@@ -372,6 +390,73 @@ static inline float mcf_fma_small_f32(int32_t a, float r, float c)
         }
     }
     return f;
+}
+
+/* Bits above the highest set one of a nonzero 64-bit value (its leading zeros). */
+static inline int32_t mcf_clz64(uint64_t u)
+{
+    const uint32_t hi = (uint32_t)(u >> 32);
+    return hi ? (int32_t)__builtin_clz(hi) : 32 + (int32_t)__builtin_clz((uint32_t)u);
+}
+
+/*
+ * a * r + c rounded once to float32 in integers (cores without an FPU): for normal r and c and
+ * 0 < |a| < 2^16, a * m_r and m_c (the significands) are aligned on the smaller exponent when the
+ * exponents differ by at most 22, which keeps the exact sum below 2^63; that sum is rounded to 24
+ * bits half to even. Every other case (zeros, subnormals, wider exponent gaps, results outside the
+ * normal range) goes through the double-precision route.
+ */
+static inline float mcf_fma_small_f32_int(int32_t a, float r, float c)
+{
+    uint32_t rb, cb, bits;
+    int32_t er, ec, d, e, n;
+    MCF_COPY_FIXED(&rb, &r, sizeof rb);
+    MCF_COPY_FIXED(&cb, &c, sizeof cb);
+    er = (int32_t)((rb >> 23) & 0xFFu);
+    ec = (int32_t)((cb >> 23) & 0xFFu);
+    d = er - ec;
+    if (MCF_LIKELY(er != 0 && er != 0xFF && ec != 0 && ec != 0xFF && a != 0 && a > -65536 && a < 65536 &&
+                   d >= -22 && d <= 22)) {
+        const int64_t mr = (int64_t)((rb & 0x7FFFFFu) | 0x800000u), mc = (int64_t)((cb & 0x7FFFFFu) | 0x800000u);
+        const int64_t p = (rb >> 31) ? -(int64_t)a * mr : (int64_t)a * mr; /* |p| < 2^40 */
+        const int64_t q = (cb >> 31) ? -mc : mc;
+        const int64_t s = d >= 0 ? p * ((int64_t)1 << d) + q : p + q * ((int64_t)1 << -d);
+        uint64_t u = s < 0 ? 0u - (uint64_t)s : (uint64_t)s;
+        if (u == 0u) {
+            return 0.0f;
+        }
+        e = (d >= 0 ? ec : er) - 150; /* value: s * 2^e */
+        n = 64 - mcf_clz64(u);        /* significant bits */
+        if (n > 24) {
+            u = mcf_shift_rne_u64(u, n - 24);
+            e += n - 24;
+            if (u == 0x1000000u) {
+                u >>= 1;
+                ++e;
+            }
+        } else {
+            u <<= 24 - n;
+            e -= 24 - n;
+        }
+        e += 150; /* the biased exponent of u * 2^(e - 150), 2^23 <= u < 2^24 */
+        if (e >= 1 && e <= 254) {
+            float f;
+            bits = (s < 0 ? 0x80000000u : 0u) | ((uint32_t)e << 23) | ((uint32_t)u & 0x7FFFFFu);
+            MCF_COPY_FIXED(&f, &bits, sizeof f);
+            return f;
+        }
+    }
+    return mcf_fma_small_f32_double(a, r, c);
+}
+
+static inline float mcf_fma_small_f32(int32_t a, float r, float c)
+{
+#if defined(__ARM_FEATURE_FMA) && defined(__ARM_FP) && (__ARM_FP & 4)
+    return __builtin_fmaf((float)a, r, c);
+#elif MCF_REQUANT_F32_SOFT
+    return mcf_fma_small_f32_int(a, r, c);
+#else
+    return mcf_fma_small_f32_double(a, r, c);
 #endif
 }
 

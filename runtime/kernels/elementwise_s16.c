@@ -216,16 +216,16 @@ static int32_t mcf_s16_smm_make(int32_t multiplier, int32_t shift, mcf_s16_smm *
 
 /* The DSP path of ADD / SUB over all rows; 0 when the quantization is not one it covers. Inlined
  * into mcf_add_s16 and mcf_sub_s16, where `subtract` is a constant. */
-static MCF_ALWAYS_INLINE int32_t mcf_add_sub_s16_dsp(const mcf_add_s16_params *p, int32_t subtract, const int16_t *input1,
-                                   const int16_t *input2, int16_t *output)
+static MCF_ALWAYS_INLINE int32_t mcf_add_sub_s16_dsp(const mcf_add_s16_params *p, int32_t subtract,
+                                                     const int16_t *input1, const int16_t *input2, int16_t *output)
 {
     const int32_t outer = p->ndims - 1;
     const int32_t n = p->dims[outer];
     mcf_add_s16_dsp k;
     mcf_s16_smm r1;
     mcf_s16_smm r2;
-    int32_t e1;
-    int32_t e2;
+    int32_t kind1;
+    int32_t kind2;
     int32_t first_exact;
     int32_t o_exact;
     int32_t mode;
@@ -238,16 +238,18 @@ static MCF_ALWAYS_INLINE int32_t mcf_add_sub_s16_dsp(const mcf_add_s16_params *p
     if (p->input1_offset != 0 || p->input2_offset != 0 || p->left_shift != 15) {
         return 0;
     }
-    e1 = mcf_s16_smm_make(p->input1_multiplier, p->input1_shift, &r1);
-    e2 = mcf_s16_smm_make(p->input2_multiplier, p->input2_shift, &r2);
-    if (e1 < 0 || e2 < 0 || (e1 == 0 && e2 == 0) || mcf_s16_smm_make(p->output_multiplier, p->output_shift, &k.out) != 0) {
+    kind1 = mcf_s16_smm_make(p->input1_multiplier, p->input1_shift, &r1);
+    kind2 = mcf_s16_smm_make(p->input2_multiplier, p->input2_shift, &r2);
+    if (kind1 < 0 || kind2 < 0 || (kind1 == 0 && kind2 == 0) ||
+        mcf_s16_smm_make(p->output_multiplier, p->output_shift, &k.out) != 0) {
         return 0;
     }
-    if (!((p->stride1[outer] == 1 && p->stride2[outer] == 1) || p->stride1[outer] == 0 || p->stride2[outer] == 0)) {
+    if (!((p->stride1[outer] == 1 && p->stride2[outer] == 1) || p->stride1[outer] == 0 ||
+          p->stride2[outer] == 0)) {
         return 0; /* strided rows: the fast path */
     }
-    first_exact = e1 == 1; /* input1 is d; else input2 is d and input1 the other */
-    o_exact = first_exact ? e2 : e1;
+    first_exact = kind1 == 1; /* input1 is d; else input2 is d and input1 the other */
+    o_exact = first_exact ? kind2 : kind1;
     k.other = first_exact ? r2 : r1;
     mode = !subtract ? 0 : (first_exact ? 1 : 2);
     k.offset = p->output_offset;

@@ -101,8 +101,10 @@ def lower_fully_connected_s16(graph: Graph, op: Operator) -> KernelCall:
         args=[op.inputs[0], FastOr(ConstRef("weights_fast"), op.inputs[1]), op.outputs[0]],
         consts=[ConstArray("mult", "int32_t", mult), ConstArray("shift", "int32_t", shift),
                 ConstArray("bias", "int64_t", folded),
-                ConstArray("weights_fast", "int8_t", fc_s16_fast_layout(weights.data.astype(np.int8)),
-                           fast_only=True)],
+                # as words: 4-byte aligned for the word-pair loads (a multiple of 16 bytes)
+                ConstArray("weights_fast", "uint32_t",
+                           np.frombuffer(fc_s16_fast_layout(weights.data.astype(np.int8)).tobytes(), dtype="<u4")
+                           .astype(np.uint32), fast_only=True)],
         macs=batches * units * depth,
         comment=", 16x8" + (" (64-bit sums)" if wide else " (32-bit sums)"),
     )

@@ -3,7 +3,8 @@
  *
  * Fast builds read the weights in the layout of fc_s16_fast_layout (generator/ops/
  * fully_connected_s16.py): units in blocks of four (the last padded with zero units), each block
- * one mcf_dot_s16_block (mcf_dot_s16.h). */
+ * one mcf_dot_s16_block (mcf_dot_s16.h), or its word-pair loop when the input rows are whole
+ * groups of four at 4-byte boundaries (the weights are emitted as words). */
 #include "fully_connected_s16.h"
 
 #include "mcf_common.h"
@@ -25,6 +26,8 @@ static void mcf_fully_connected_s16_fast(const mcf_fc_s16_params *p, const int16
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
         const int16_t *x = input + b * depth;
+        /* the weights are words (4-byte aligned); the row must be too, in whole groups of four */
+        const int32_t aligned = depth >= 4 && (depth & 3) == 0 && ((uintptr_t)x & 3u) == 0;
         int32_t u;
         for (u = 0; u < p->units; u += 4) {
             const int8_t *w = weights + (u >> 2) * block;
@@ -34,7 +37,19 @@ static void mcf_fully_connected_s16_fast(const mcf_fc_s16_params *p, const int16
             for (k = 0; k < 4; ++k) {
                 acc[k] = k < n ? p->bias[u + k] : 0;
             }
-            mcf_dot_s16_block(x, w, depth, acc);
+            if (aligned) { /* whole groups, 4-byte aligned: the word-pair loop, 64 groups at a time */
+                int32_t g, e;
+                for (g = 0; g < (depth >> 2); g = e) {
+                    int32_t sum[4];
+                    e = MCF_MIN(depth >> 2, g + 64);
+                    mcf_dot_s16_groups_aligned(x + 4 * g, w + 16 * g, e - g, sum);
+                    for (k = 0; k < 4; ++k) {
+                        acc[k] += sum[k];
+                    }
+                }
+            } else {
+                mcf_dot_s16_block(x, w, depth, acc);
+            }
             for (k = 0; k < n; ++k) {
                 output[u + k] = mcf_fc_s16_finish(p, acc[k], u + k);
             }

@@ -357,26 +357,34 @@ def test_conv1d_then_pools(fmt, act, pc):
 
 def _qdq_add_model(fmt: str, sa: float, za: int, sb: float, zb: int, so: float, zo: int, n: int) -> bytes:
     """x0 + x1 with the given int8 quantizations: DequantizeLinear / Add / QuantizeLinear (QDQ, which
-    onnxruntime on x86 runs as a uint8 QLinearAdd) or an int8 QLinearAdd node (QOperator)."""
+    onnxruntime on x86 runs as a uint8 QLinearAdd), the same with x0's DequantizeLinear also read by
+    a Relu to a second output ("shared": onnxruntime does not fuse, it adds in float), or an int8
+    QLinearAdd node (QOperator)."""
     from onnx_builder import quantized_model
 
     q = {"sa": np.float32(sa), "za": np.array(za, np.int8), "sb": np.float32(sb), "zb": np.array(zb, np.int8),
          "so": np.float32(so), "zo": np.array(zo, np.int8)}
     nodes = [node("QuantizeLinear", ["x0", "sa", "za"], ["a"]), node("QuantizeLinear", ["x1", "sb", "zb"], ["b"])]
-    if fmt == "qdq":
+    outputs = {"y": ((n,), np.float32)}
+    if fmt in ("qdq", "shared"):
         nodes += [node("DequantizeLinear", ["a", "sa", "za"], ["fa"]),
                   node("DequantizeLinear", ["b", "sb", "zb"], ["fb"]),
                   node("Add", ["fa", "fb"], ["s"]), node("QuantizeLinear", ["s", "so", "zo"], ["c"])]
-    else:
+    if fmt == "shared":
+        nodes += [node("Relu", ["fa"], ["r"]), node("QuantizeLinear", ["r", "sa", "za"], ["rq"]),
+                  node("DequantizeLinear", ["rq", "sa", "za"], ["y2"])]
+        outputs["y2"] = ((n,), np.float32)
+    if fmt == "qoperator":
         nodes.append(node("QLinearAdd", ["a", "sa", "za", "b", "sb", "zb", "so", "zo"], ["c"], domain="com.microsoft"))
     nodes.append(node("DequantizeLinear", ["c", "so", "zo"], ["y"]))
-    return quantized_model(nodes, {"x0": ((n,), np.float32), "x1": ((n,), np.float32)}, {"y": ((n,), np.float32)}, q)
+    return quantized_model(nodes, {"x0": ((n,), np.float32), "x1": ((n,), np.float32)}, outputs, q)
 
 
-@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator", "shared"])
 def test_add_rounds_as_onnxruntime(fmt):
     """The int8 pairs on which QLinearAdd's float32 result rounds differently on uint8 bytes (the
-    QDQ model, run by onnxruntime on x86 as uint8) and on int8 bytes (the QOperator int8 node): both
+    QDQ model, run by onnxruntime on x86 as uint8), on int8 bytes (the QOperator int8 node) and in a
+    float Add between DequantizeLinear and QuantizeLinear (a shared DequantizeLinear): every one
     must come out as onnxruntime's."""
     from mcuforge.generator.ops.float_requant import add_constants
 
@@ -388,15 +396,17 @@ def test_add_rounds_as_onnxruntime(fmt):
         inner = ((grid[:, 1] + shift) * np.float64(r2) + np.float64(k)).astype(np.float32)
         v = ((grid[:, 0] + shift) * np.float64(r1) + inner.astype(np.float64)).astype(np.float32)
         results.append(np.clip(np.rint(v), -128 + shift, 127 + shift) - shift)
-    pairs = grid[results[0] != results[1]]
-    assert len(pairs) >= 2
+    deq = [((grid[:, k] - z) * np.float32(sc)).astype(np.float32) for k, (sc, z) in enumerate(((sa, za), (sb, zb)))]
+    results.append(np.clip(np.rint((deq[0] + deq[1]) / np.float32(so)) + zo, -128, 127))
+    pairs = grid[(results[0] != results[1]) | (results[0] != results[2]) | (results[1] != results[2])]
+    assert len(pairs) >= 2 and np.any(results[2] != results[1])
     model = _qdq_add_model(fmt, sa, za, sb, zb, so, zo, len(pairs))
     graph = parse_model(model, name="test.onnx")
     x = [((pairs[:, k] - z) * np.float32(s)).astype(np.float32) for k, (s, z) in enumerate(((sa, za), (sb, zb)))]
     with HostModel(generate(compile_graph(graph), "model"), extra_flags=("-O0",)) as host:
-        got = host.run([x])[0][0]
-    want = run_ort(model, {"x0": x[0], "x1": x[1]})[0]
-    assert np.array_equal(got, want)
+        got = host.run([x])[0]
+    for g, w in zip(got, run_ort(model, {"x0": x[0], "x1": x[1]}), strict=True):
+        assert np.array_equal(g, w)
 
 
 @pytest.mark.parametrize(("act", "shape"), [("int8", (1, 3, 4, 4)), ("uint8", (2, 3))])

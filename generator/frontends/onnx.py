@@ -276,6 +276,14 @@ class _Importer:
         # QDQ model (on x86 onnxruntime turns int8 QDQ pairs into uint8 ones, QDQS8ToU8Transformer),
         # uint8 outputs of QOperator nodes
         self.uint8_out: set[str] = set()
+        # how many nodes (and graph outputs) read each value: onnxruntime fuses DQ -> op -> Q into its
+        # integer kernel only where every DequantizeLinear feeding the op feeds nothing else
+        self.readers: dict[str, int] = {}
+        for n in list(model.graph.node):
+            for i in n.input:
+                self.readers[i] = self.readers.get(i, 0) + 1
+        for o in model.graph.output:
+            self.readers[o.name] = self.readers.get(o.name, 0) + 1
 
     # ---- IR building -----------------------------------------------------------------------
     def error(self, why: str) -> UnsupportedModelError:
@@ -1116,8 +1124,11 @@ class _Importer:
         out_shape = tuple(shape[p] for p in _NHWC) if nhwc else shape
         out = self.act_tensor(name, out_shape, s, z)
         opcode = {"Add": "ADD", "Sub": "SUB", "Mul": "MUL"}[node.op_type]
+        # a shared DequantizeLinear keeps onnxruntime from fusing: it runs the float operator between
+        # DequantizeLinear and QuantizeLinear (float_ops)
+        shared = any(self.readers.get(i, 0) > 1 for i, v in zip(node.input, opnds, strict=False) if isinstance(v, Deq))
         self.op(opcode, idx, [out], fused_activation_function=act, requant="float32",
-                zero_point_shift=128 if name in self.uint8_out else 0)
+                zero_point_shift=128 if name in self.uint8_out else 0, float_ops=shared)
         return Act(out, shape, nhwc)
 
     def avgpool(self, node: Any, ins: list[Any], shape: tuple[int, ...], name: str, s: float, z: int,

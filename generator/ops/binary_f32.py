@@ -9,6 +9,10 @@ runtime/kernels/binary_s8_f32.c.
   (a division by the output scale, rounding half to even, the zero point added as an integer).
 - MUL is QLinearMul (SSE2): rne(float32((a - zp1) * (b - zp2)) * ((scale1 * scale2) / out_scale) +
   out_zp), the product and the sum each rounded.
+- onnxruntime fuses DequantizeLinear -> Add / Mul -> QuantizeLinear into QLinearAdd / QLinearMul only
+  where each DequantizeLinear feeds that operator alone; with a shared one (a residual connection
+  whose input also feeds the next block) it runs the float operator, like SUB: the front end sets
+  `options["float_ops"]`.
 
 "Raw" means as onnxruntime's kernel sees the tensor: QLinearAdd / QLinearMul add the zero point in
 float32, so where onnxruntime runs them on uint8 (uint8 models, and int8 QDQ models on x86, which
@@ -24,13 +28,13 @@ from ..ir import Operator, Tensor
 from .base import ConstArray, ConstRef, KernelCall, ParamValue, reject
 from .float_requant import add_constants, dequant_table, product_scales
 
-_FUNCTIONS = {"ADD": "mcf_add_s8_f32_ort", "SUB": "mcf_sub_s8_f32_ort", "MUL": "mcf_mul_s8_f32_ort"}
+_FUNCTIONS = {"ADD": "mcf_add_s8_f32_ort", "MUL": "mcf_mul_s8_f32_ort"}
 
 
 def takes(op: Operator, a: Tensor, b: Tensor, out: Tensor) -> bool:
     """Whether the operator needs this kernel: add_s8_f32 / mul_s8_f32 (the TFLite kernels compiled
     with onnxruntime's output stage) cover ADD of two full int8 tensors and MUL on int8 bytes."""
-    if op.opcode == "SUB" or int(op.options.get("zero_point_shift", 0)):
+    if op.opcode == "SUB" or int(op.options.get("zero_point_shift", 0)) or op.options.get("float_ops"):
         return True
     return op.opcode == "ADD" and not tuple(a.shape) == tuple(b.shape) == tuple(out.shape)
 
@@ -49,22 +53,25 @@ def lower_binary_f32(op: Operator, a: Tensor, b: Tensor, out: Tensor, loops: dic
         "raw_min": -128 + shift, "raw_max": 127 + shift, "dequant1": "0", "dequant2": "0",
     }
     consts = list(consts)
-    if op.opcode == "ADD":
+    float_ops = op.opcode == "SUB" or bool(op.options.get("float_ops"))
+    function = {"ADD": "mcf_add_s8_f32_dq", "SUB": "mcf_sub_s8_f32_ort", "MUL": "mcf_mul_s8_f32_dq"}[op.opcode] \
+        if float_ops else _FUNCTIONS[op.opcode]
+    if float_ops:
+        consts += [ConstArray("dequant1", "float", dequant_table(a.scale, a.zero_point)),
+                   ConstArray("dequant2", "float", dequant_table(b.scale, b.zero_point))]
+        params.update({"dequant1": ConstRef("dequant1"), "dequant2": ConstRef("dequant2")})
+    elif op.opcode == "ADD":
         bits = add_constants(a.scale, a.zero_point + shift, b.scale, b.zero_point + shift, out.scale,
                              out.zero_point + shift)
         r1, r2, fixed = np.array(bits, dtype=np.int32).view(np.float32).tolist()
         params.update({"input1_offset": shift, "input2_offset": shift, "ratio1": r1, "ratio2": r2,
                        "fixed": fixed})
-    elif op.opcode == "MUL":
+    else:
         ratio = float(product_scales(a.scale, np.array([b.scale]), out.scale)[0])
         params.update({"input1_offset": -a.zero_point, "input2_offset": -b.zero_point, "ratio1": ratio,
                        "fixed": float(out.zero_point + shift)})
-    else:
-        consts += [ConstArray("dequant1", "float", dequant_table(a.scale, a.zero_point)),
-                   ConstArray("dequant2", "float", dequant_table(b.scale, b.zero_point))]
-        params.update({"dequant1": ConstRef("dequant1"), "dequant2": ConstRef("dequant2")})
     params.update(loops)
     return KernelCall(
-        op=op, kernel="binary_s8_f32", function=_FUNCTIONS[op.opcode], params_type="mcf_binary_f32_params",
+        op=op, kernel="binary_s8_f32", function=function, params_type="mcf_binary_f32_params",
         params=params, args=[op.inputs[0], op.inputs[1], op.outputs[0]], consts=consts,
         comment=", onnxruntime's float32 arithmetic", overlap=overlap)

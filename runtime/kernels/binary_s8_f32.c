@@ -13,6 +13,7 @@
 #define MCF_BIN_ADD 0
 #define MCF_BIN_SUB 1
 #define MCF_BIN_MUL 2
+#define MCF_BIN_FLOAT 4 /* or-ed in: the float operator (mcf_float_row) */
 
 /* The raw result (rounded half to even, saturated to the raw type) as clamped int8. */
 static int8_t mcf_bin_out(const mcf_binary_f32_params *p, float v)
@@ -48,13 +49,17 @@ static void mcf_add_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t
     }
 }
 
-static void mcf_sub_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
-                        int8_t *out, int32_t n)
+/* The float operator between DequantizeLinear and QuantizeLinear (SUB always; ADD and MUL where
+ * onnxruntime does not fuse them): dequantized by table, one float32 operation, QuantizeLinear's
+ * division, rounding, then the zero point as an integer. */
+static void mcf_float_row(const mcf_binary_f32_params *p, int32_t kind, const int8_t *a, int32_t s1, const int8_t *b,
+                          int32_t s2, int8_t *out, int32_t n)
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
-        /* onnxruntime's QuantizeLinear: a division, rounding, then the zero point as an integer */
-        const float v = (p->dequant1[(uint8_t)*a] - p->dequant2[(uint8_t)*b]) / p->out_scale;
+        const float fa = p->dequant1[(uint8_t)*a];
+        const float fb = p->dequant2[(uint8_t)*b];
+        const float v = (kind == MCF_BIN_SUB ? fa - fb : (kind == MCF_BIN_ADD ? fa + fb : fa * fb)) / p->out_scale;
         out[i] = (int8_t)mcf_clamp(mcf_clamp(mcf_round_f32(v) + p->out_zero_point, -128, 127), p->act_min,
                                    p->act_max);
         a += s1;
@@ -93,10 +98,10 @@ static void mcf_binary_f32(const mcf_binary_f32_params *p, int32_t kind, const i
         rows *= p->dims[d];
     }
     for (r = 0; r < rows; ++r) {
-        if (kind == MCF_BIN_ADD) {
+        if (kind & MCF_BIN_FLOAT) {
+            mcf_float_row(p, kind & 3, input1 + off1, s1, input2 + off2, s2, output, n);
+        } else if (kind == MCF_BIN_ADD) {
             mcf_add_row(p, input1 + off1, s1, input2 + off2, s2, output, n);
-        } else if (kind == MCF_BIN_SUB) {
-            mcf_sub_row(p, input1 + off1, s1, input2 + off2, s2, output, n);
         } else {
             mcf_mul_row(p, input1 + off1, s1, input2 + off2, s2, output, n);
         }
@@ -114,7 +119,19 @@ void mcf_add_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, co
 void mcf_sub_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
                         int8_t *output)
 {
-    mcf_binary_f32(p, MCF_BIN_SUB, input1, input2, output);
+    mcf_binary_f32(p, MCF_BIN_SUB | MCF_BIN_FLOAT, input1, input2, output);
+}
+
+void mcf_add_s8_f32_dq(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
+                       int8_t *output)
+{
+    mcf_binary_f32(p, MCF_BIN_ADD | MCF_BIN_FLOAT, input1, input2, output);
+}
+
+void mcf_mul_s8_f32_dq(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
+                       int8_t *output)
+{
+    mcf_binary_f32(p, MCF_BIN_MUL | MCF_BIN_FLOAT, input1, input2, output);
 }
 
 void mcf_mul_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,

@@ -15,14 +15,14 @@ typedef struct {
     float ratio1;          /**< ADD: scale1 / out_scale; MUL: (scale1 * scale2) / out_scale */
     float ratio2;          /**< ADD: scale2 / out_scale */
     float fixed;           /**< ADD: raw out zp - (ratio1 * raw zp1 + ratio2 * raw zp2); MUL: raw out zp */
-    float out_scale;       /**< SUB: the output scale (a division) */
-    int32_t out_zero_point;/**< SUB: the output zero point */
+    float out_scale;       /**< SUB, _dq: the output scale (a division) */
+    int32_t out_zero_point;/**< SUB, _dq: the output zero point */
     int32_t out_offset;    /**< raw result -> int8 (-128 where the raw type is uint8) */
     int32_t raw_min;       /**< saturation bounds of the raw type (0, 255 or -128, 127) */
     int32_t raw_max;
     int32_t act_min;       /**< clamp of the int8 result (fused activation), within [-128, 127] */
     int32_t act_max;
-    const float *dequant1; /**< SUB: [256] scale1 * (x - zp1) indexed by the byte of x */
+    const float *dequant1; /**< SUB, _dq: [256] scale1 * (x - zp1) indexed by the byte of x */
     const float *dequant2;
     int32_t ndims;         /**< 1 .. MCF_BCAST_MAX_DIMS */
     const int32_t *dims;   /**< [ndims] loop extents, outermost first */
@@ -39,6 +39,13 @@ void mcf_add_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, co
 /** Sub between DequantizeLinear and QuantizeLinear: rne((deq1(a) - deq2(b)) / out_scale) + zp. */
 void mcf_sub_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
                         int8_t *output);
+
+/** ADD and MUL that onnxruntime leaves unfused (a DequantizeLinear feeding it is shared): float32
+ *  between DequantizeLinear and QuantizeLinear, as mcf_sub_s8_f32_ort. */
+void mcf_add_s8_f32_dq(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
+                       int8_t *output);
+void mcf_mul_s8_f32_dq(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,
+                       int8_t *output);
 
 /** QLinearMul (SSE2): rne(float32((a - zp1) * (b - zp2)) * ratio1 + fixed), two roundings. */
 void mcf_mul_s8_f32_ort(const mcf_binary_f32_params *p, const int8_t *input1, const int8_t *input2,

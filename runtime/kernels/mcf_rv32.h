@@ -321,14 +321,19 @@ static inline void mcf_rv32_fc_4(const int8_t *x, int32_t groups, const int8_t *
         MCF_RV32_DW_TAP(q_, (w) + 4, offset);         \
     } while (0)
 
+/* One sum requantized with multiplier m and shift sh, offset (half_off = 2 * offset + 1) and clamped. */
+static inline int8_t mcf_rv32_out1v(int32_t m, int32_t sh, int32_t half_off, int32_t lo, int32_t hi, int32_t x)
+{
+    const int32_t v = MCF_LIKELY(sh <= -2) ? mcf_rv32_requantize(x, (uint32_t)m << 1, -sh - 1, half_off)
+                                           : mcf_rv32_requantize_other(x, m, sh) + (half_off >> 1);
+    return mcf_rv32_clamp(v, lo, hi);
+}
+
 /* Channel i's sum requantized, offset, clamped and stored at out[i]. */
 static inline void mcf_rv32_out1(const mcf_rv32_out *o, int32_t i, int32_t x, int8_t *out)
 {
-    const int32_t m = o->mult[i * o->qstep], sh = o->shift[i * o->qstep];
-    const int32_t v = MCF_LIKELY(sh <= -2)
-                          ? mcf_rv32_requantize(x, (uint32_t)m << 1, -sh - 1, 2 * o->offset + 1)
-                          : mcf_rv32_requantize_other(x, m, sh) + o->offset;
-    out[i] = mcf_rv32_clamp(v, o->act_min, o->act_max);
+    out[i] = mcf_rv32_out1v(o->mult[i * o->qstep], o->shift[i * o->qstep], 2 * o->offset + 1, o->act_min,
+                            o->act_max, x);
 }
 
 /* DEPTHWISE_CONV_2D with depth multiplier 1: what the RV32 pixel routine needs (set once per
@@ -384,18 +389,31 @@ static MCF_RV32_OUTLINE void mcf_rv32_dw_pixel(const mcf_rv32_dw *k, const int8_
     const int32_t interior = k->folded_bias != 0 && rows * cols == k->taps;
     const int32_t offset = interior ? 0 : k->offset;
     const int32_t *bias = interior ? k->folded_bias : k->bias;
+    const int32_t half_off = 2 * q.offset + 1, lo = q.act_min, hi = q.act_max;
+    /* a group's multipliers and shifts at fixed offsets from mp and sp: per tensor, four copies */
+    int32_t m4[4], s4[4];
+    const int32_t *mp = q.mult, *sp = q.shift;
+    const int32_t mstep = 4 * q.qstep;
     int32_t c;
-    for (c = 0; c + 4 <= channels; c += 4, w += group_words) {
+    if (!q.qstep) {
+        for (c = 0; c < 4; ++c) {
+            m4[c] = q.mult[0];
+            s4[c] = q.shift[0];
+        }
+        mp = m4;
+        sp = s4;
+    }
+    for (c = 0; c + 4 <= channels; c += 4, w += group_words, mp += mstep, sp += mstep) {
         int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
         if (interior) {
             MCF_RV32_DW_WINDOW(x + c, w, 0);
         } else {
             MCF_RV32_DW_WINDOW(x + c, w, offset);
         }
-        mcf_rv32_out1(&q, c, a0, out);
-        mcf_rv32_out1(&q, c + 1, a1, out);
-        mcf_rv32_out1(&q, c + 2, a2, out);
-        mcf_rv32_out1(&q, c + 3, a3, out);
+        out[c] = mcf_rv32_out1v(mp[0], sp[0], half_off, lo, hi, a0);
+        out[c + 1] = mcf_rv32_out1v(mp[1], sp[1], half_off, lo, hi, a1);
+        out[c + 2] = mcf_rv32_out1v(mp[2], sp[2], half_off, lo, hi, a2);
+        out[c + 3] = mcf_rv32_out1v(mp[3], sp[3], half_off, lo, hi, a3);
     }
     for (; c < channels; ++c) {
         /* channel c is lane j of its group; the layout holds lanes in the order 0, 2, 1, 3 */

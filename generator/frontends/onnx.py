@@ -1124,9 +1124,10 @@ class _Importer:
         out_shape = tuple(shape[p] for p in _NHWC) if nhwc else shape
         out = self.act_tensor(name, out_shape, s, z)
         opcode = {"Add": "ADD", "Sub": "SUB", "Mul": "MUL"}[node.op_type]
-        # a shared DequantizeLinear keeps onnxruntime from fusing: it runs the float operator between
-        # DequantizeLinear and QuantizeLinear (float_ops)
+        # a shared DequantizeLinear (or a result read by more than its QuantizeLinear) keeps onnxruntime
+        # from fusing: it runs the float operator between DequantizeLinear and QuantizeLinear (float_ops)
         shared = any(self.readers.get(i, 0) > 1 for i, v in zip(node.input, opnds, strict=False) if isinstance(v, Deq))
+        shared = shared or (len(node.input) > 0 and self.readers.get(node.output[0], 0) > 1)
         self.op(opcode, idx, [out], fused_activation_function=act, requant="float32",
                 zero_point_shift=128 if name in self.uint8_out else 0, float_ops=shared)
         return Act(out, shape, nhwc)

@@ -235,8 +235,8 @@ def depthwise_tap_pair_layout(w: np.ndarray, multiplier: int) -> np.ndarray:
 def one_channel_layout(w: np.ndarray, bias: np.ndarray, act: tuple[int, int]) -> np.ndarray:
     """[channels, 9] int8 weights of a one-input-channel 3x3 CONV_2D → the layout of its _c1 path.
 
-    Per output channel four words {2 * bias, act_min, act_max, 0} (the assembly loop of conv2d_s8.c
-    reads them beside the weights), then five words of two doubled weights as int16 (low halfword first;
+    Per output channel four words {2 * bias, 2 * bias, act_min, act_max} (the assembly loop of
+    conv2d_s8.c reads them beside the weights), then five words of two doubled weights as int16 (low halfword first;
     the path accumulates twice the sum, see one_channel_constants), taps in the order (0,0) (0,1) |
     (1,0) (1,1) | (2,0) (2,1) | (0,2) (1,2) | - (2,2): the kernel reads an interior window as three row
     words that way.
@@ -249,8 +249,8 @@ def one_channel_layout(w: np.ndarray, bias: np.ndarray, act: tuple[int, int]) ->
     q = padded & 0xFFFF
     words = q[:, 0::2] | (q[:, 1::2] << 16)
     head = np.zeros((oc, 4), dtype=np.int64)
-    head[:, 0] = 2 * bias
-    head[:, 1], head[:, 2] = act
+    head[:, 0] = head[:, 1] = 2 * bias
+    head[:, 2], head[:, 3] = act
     return np.concatenate([head & 0xFFFFFFFF, words], axis=1).reshape(-1).astype(np.uint32)
 
 

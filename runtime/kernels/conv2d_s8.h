@@ -104,8 +104,8 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
  *    a first layer on 1 or 3 channels, or dilated columns).
  *  - _c1_*: one input channel (filter_c == input_c == 1, groups == 1), a 3x3 filter without
  *    dilation, `c1_out` set and `filter` in the layout of
- *    mcuforge.generator.ops.conv.one_channel_layout (per output channel {2 * bias, act_min, act_max,
- *    0}, then five words of two doubled int16 weights); windows gathered on the stack (768 bytes),
+ *    mcuforge.generator.ops.conv.one_channel_layout (per output channel {2 * bias, 2 * bias, act_min,
+ *    act_max}, then five words of two doubled int16 weights); windows gathered on the stack (768 bytes),
  *    no scratch. The f32 copies run the reference loop (the compiler does not choose this path
  *    for them).
  *  - _full: act_min == -128 and act_max == 127 (required); _clamp: any activation range.

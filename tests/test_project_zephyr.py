@@ -32,7 +32,9 @@ the repository; nothing of it belongs in the repository:
    ``7858281d843468fe53c829995fb63f45a227387a`` (Zephyr 4.3's pin), e.g. ``git archive`` of a mirror
    (a snapshot without the nRF54/nRF71/nRF92 SVD and ``*_types.h`` blobs builds nRF52 boards); for the
    Argonkey microphone ``ws/modules/hal/st`` (``zephyrproject-rtos/hal_st``). List both in
-   ``EXTRA_ZEPHYR_MODULES``.
+   ``EXTRA_ZEPHYR_MODULES``. For esp32c3_devkitm, ``ws/modules/hal/espressif``:
+   ``zephyrproject-rtos/hal_espressif`` at ``af6cfa2e3e7098b596062ab516b80a48a7ba7332`` (Zephyr 4.3's
+   pin; the Wi-Fi/BLE blobs are not needed), and ``esptool>=5.0.2`` on PATH (Zephyr makes the image).
 4. ``cd ws && west init -l zephyr`` (offline), and
    ``pip install west pyelftools pyyaml pykwalify packaging jsonschema anytree intelhex semver``.
 5. Environment for the tests::
@@ -227,6 +229,31 @@ def test_qemu_riscv32_passes_test_within_3_percent_of_the_cmake_flavor(models_di
         latency[framework] = min(float(v.elapsed or 0) for v in report.vectors)
     assert abs(latency["zephyr"] / latency["cmake"] - 1.0) <= 0.03, latency
 
+
+@pytest.mark.slow
+@pytest.mark.zephyr
+@_needs_zephyr("hal_espressif")
+@pytest.mark.skipif(shutil.which("riscv64-unknown-elf-gcc") is None or shutil.which("esptool") is None,
+                    reason="needs riscv64-unknown-elf-gcc and esptool>=5.0.2 on PATH "
+                           "(apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf; "
+                           "pip install esptool)")
+def test_esp32c3_devkitm_builds_with_the_arena_in_sram1(models_dir: Path, tmp_path: Path) -> None:
+    """kws for Zephyr's esp32c3_devkitm (hal_espressif, no blobs) with Debian's riscv64-unknown-elf-gcc:
+    the arena in SRAM1's data-bus window below the ROM's reserved top, the constants in flash, and
+    ticks in ns (the ESP32-C3's core has no minstret)."""
+    project = tmp_path / "zp_esp32c3"
+    p = new_project(project, models_dir / "kws_ref_model.tflite", "esp32c3_devkitm", framework="zephyr")
+    assert p.placement.regions["arena"] == "sram1"
+    res = build_project(project)
+    arena = res.report.symbols["arena"]
+    assert arena.name == "kws_ref_model_arena" and arena.region == "sram1"
+    assert arena.address >= 0x3FC8_0000 and arena.address + arena.size <= 0x3FCC_AE00  # simple boot's DRAM end
+    flash = next(r for r in res.report.regions if r.name == "flash")
+    assert flash.sections.get(".flash.rodata", 0) > 30_000  # the weights, loaded from flash (read via DROM)
+    config = (project / "build" / "zephyr" / ".config").read_text()
+    assert "CONFIG_SOC_ESP32C3=y" in config and "CONFIG_MCUFORGE_TICKS_KERNEL=y" in config
+    assert "CONFIG_MCUFORGE_TICKS_INSTRUCTIONS=y" not in config
+    assert (project / "build" / "zephyr" / "zephyr.bin").is_file()  # esptool's image
 
 @pytest.mark.skipif(shutil.which("riscv64-unknown-elf-gcc") is None, reason="needs riscv64-unknown-elf-gcc")
 def test_riscv_boards_build_with_the_riscv_compiler_even_in_an_arm_shell(monkeypatch: pytest.MonkeyPatch) -> None:

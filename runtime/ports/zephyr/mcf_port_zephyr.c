@@ -10,8 +10,10 @@
  * protocol runs (CONFIG_MCUFORGE_HOST).
  *
  * Ticks, reported in the unit they really count (CONFIG_MCUFORGE_TICKS_*):
- *  - instructions on RISC-V: the minstret CSR (64 bits, read as two halves), on hardware and in
- *    QEMU alike; QEMU 7.2 derives it from its instruction count under -icount.
+ *  - instructions on RISC-V: the minstret CSR (64 bits, read as two halves), in QEMU (7.2 derives
+ *    it from its instruction count under -icount) and on cores whose SoC declares the Zicntr
+ *    counters (Kconfig). The ESP32-C3's core has no minstret (its counter is Espressif's custom
+ *    CSR 0x7e2): there the ticks are ns.
  *  - instructions on the MPS2 boards: they run in QEMU with `-icount shift=CONFIG_MCUFORGE_QEMU_ICOUNT_SHIFT`,
  *    where the virtual clock advances 2^shift ns per instruction, so a timer at
  *    CONFIG_SYS_CLOCK_HW_CYCLES_PER_SEC counts whole groups of instructions (40 at 25 MHz and

@@ -401,10 +401,10 @@ static inline int32_t mcf_clz64(uint64_t u)
 
 /*
  * a * r + c rounded once to float32 in integers (cores without an FPU): for normal r and c and
- * 0 < |a| < 2^16, a * m_r and m_c (the significands) are aligned on the smaller exponent when the
- * exponents differ by at most 22, which keeps the exact sum below 2^63; that sum is rounded to 24
- * bits half to even. Every other case (zeros, subnormals, wider exponent gaps, results outside the
- * normal range) goes through the double-precision route.
+ * |a| < 2^16, a * m_r and m_c (the significands; 0 for a zero c) are aligned on the smaller
+ * exponent when the exponents differ by at most 22, which keeps the exact sum below 2^63; that sum
+ * is rounded to 24 bits half to even; a zero a gives c. Every other case (subnormals, wider exponent
+ * gaps, results outside the normal range) goes through the double-precision route.
  */
 static inline float mcf_fma_small_f32_int(int32_t a, float r, float c)
 {
@@ -414,10 +414,17 @@ static inline float mcf_fma_small_f32_int(int32_t a, float r, float c)
     MCF_COPY_FIXED(&cb, &c, sizeof cb);
     er = (int32_t)((rb >> 23) & 0xFFu);
     ec = (int32_t)((cb >> 23) & 0xFFu);
+    if (a == 0) {
+        return c; /* 0 * r + c: c (or a zero of either sign, which rounds the same) */
+    }
+    if ((cb & 0x7FFFFFFFu) == 0u) {
+        ec = er; /* c is zero: a * r alone, rounded once */
+    }
     d = er - ec;
-    if (MCF_LIKELY(er != 0 && er != 0xFF && ec != 0 && ec != 0xFF && a != 0 && a > -65536 && a < 65536 &&
+    if (MCF_LIKELY(er != 0 && er != 0xFF && ec != 0 && ec != 0xFF && a > -65536 && a < 65536 &&
                    d >= -22 && d <= 22)) {
-        const int64_t mr = (int64_t)((rb & 0x7FFFFFu) | 0x800000u), mc = (int64_t)((cb & 0x7FFFFFu) | 0x800000u);
+        const int64_t mr = (int64_t)((rb & 0x7FFFFFu) | 0x800000u);
+        const int64_t mc = (cb & 0x7FFFFFFFu) ? (int64_t)((cb & 0x7FFFFFu) | 0x800000u) : 0;
         const int64_t p = (rb >> 31) ? -(int64_t)a * mr : (int64_t)a * mr; /* |p| < 2^40 */
         const int64_t q = (cb >> 31) ? -mc : mc;
         const int64_t s = d >= 0 ? p * ((int64_t)1 << d) + q : p + q * ((int64_t)1 << -d);

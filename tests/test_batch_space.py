@@ -81,3 +81,9 @@ def test_wrong_output_shape_refused():
          T((4, 3, 2, 2), "int8", 0.1, 0)]
     with pytest.raises(UnsupportedModelError, match=r"output should be \[4, 2, 2, 2\]"):
         compile_graph(parse_model(build(t, [Op("SPACE_TO_BATCH_ND", [0, 1, 2], [3])], [0], [3])))
+
+
+def device_models() -> dict[str, bytes]:
+    """For the emulated boards (tests/test_kernels_on_device.py)."""
+    return {"space_to_batch_pad": s2b_model((1, 5, 5, 2), [2, 2], [[1, 0], [2, 1]]),
+            "batch_to_space_crop": b2s_model((4, 3, 4, 3), [2, 2], [[1, 0], [2, 1]])}

@@ -23,3 +23,8 @@ def test_every_input_value_bit_exact():
     every = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)
     result = validate_compiled(cm, merged, [[every] * len(models)])
     assert result.bit_exact == 1 and result.max_abs_diff == 0
+
+
+def device_models() -> dict[str, bytes]:
+    """For the emulated boards (tests/test_kernels_on_device.py)."""
+    return {"elu": elu_model(*CASES["wide_in"])}

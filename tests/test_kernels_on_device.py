@@ -216,6 +216,14 @@ def spread_model() -> bytes:
 
     for module in (test_int16_conv, test_softmax_int16_output):
         models.update(module.device_models())
+    import test_batch_space
+    import test_elu
+    import test_mirror_pad
+    import test_reverse
+    import test_transpose_fold
+
+    for module in (test_batch_space, test_elu, test_mirror_pad, test_reverse, test_transpose_fold):
+        models.update(module.device_models())
     models["chain"] = chain_model()
     return merge_parallel(models)
 

@@ -39,3 +39,9 @@ def test_bit_exact():
 def test_padding_wider_than_the_mirror_refused():
     with pytest.raises(UnsupportedModelError, match=r"MIRROR_PAD.*wider than REFLECT"):
         compile_graph(parse_model(mirror_pad_model((1, 3, 3, 1), [[0, 0], [3, 0], [0, 0], [0, 0]], REFLECT)))
+
+
+def device_models() -> dict[str, bytes]:
+    """For the emulated boards (tests/test_kernels_on_device.py)."""
+    return {"mirror_pad_reflect": mirror_pad_model(*CASES["reflect_hw"]),
+            "mirror_pad_symmetric": mirror_pad_model(*CASES["symmetric_3d_all"])}

@@ -49,3 +49,8 @@ def test_reverse_of_a_constant_is_evaluated_when_compiling():
     assert [c.op.opcode for c in cm.folded] == ["REVERSE_V2"]
     assert np.array_equal(cm.graph.tensors[3].data, c[:, ::-1])
     check_bit_exact(model, count=2, paths=("fast",))
+
+
+def device_models() -> dict[str, bytes]:
+    """For the emulated boards (tests/test_kernels_on_device.py)."""
+    return {"reverse_hw": reverse_model(*CASES["width_height"]), "reverse_int16": reverse_model(*CASES["negative"])}

@@ -64,3 +64,9 @@ def test_inspect_names_the_folded_transpose(tmp_path):
     rep = inspect_path(path)
     assert rep.supported
     assert "folded into the reading layer: operator 0 TRANSPOSE (into operator 1 MEAN)" in rep.no_code
+
+
+def device_models() -> dict[str, bytes]:
+    """For the emulated boards (tests/test_kernels_on_device.py)."""
+    return {"transpose_into_mean": transpose_reduce_model(*CASES["nchw_global_mean"]),
+            "transpose_into_min": transpose_reduce_model(*CASES["min_two_kept"])}

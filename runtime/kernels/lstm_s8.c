@@ -130,7 +130,7 @@ static inline int16_t mcf_lstm_gate_s16(const int32_t *rs, int64_t a, int64_t b)
  * (two SMLAD per four products on DSP cores). int8 LSTMs sum in int32 as TFLite Micro does
  * (wrapping); int16 ones sum at most 64 groups (256 products, each at most 2^22) in int32 at a time
  * before the 64-bit sums. */
-static void mcf_lstm_gates_fast(const mcf_lstm_params *p, const int16_t *x, const int16_t *h, int32_t wide)
+static MCF_NO_LIBCALL_LOOPS void mcf_lstm_gates_fast(const mcf_lstm_params *p, const int16_t *x, const int16_t *h, int32_t wide)
 {
     const int32_t n = p->units;
     const int32_t d4 = (p->input_size + 3) & ~3;
@@ -156,8 +156,20 @@ static void mcf_lstm_gates_fast(const mcf_lstm_params *p, const int16_t *x, cons
             } else {
                 const int64_t *bi = p->bias64 + g * n + u;
                 const int64_t *br = p->bias64 + (4 + g) * n + u;
-                int64_t sa[4] = {0, 0, 0, 0}, sb[4] = {0, 0, 0, 0};
+                int64_t sa[4], sb[4];
                 int32_t q, e;
+                if ((d4 >> 2) <= 64 && (n4 >> 2) <= 64) { /* each sum exact in int32: one call each */
+                    mcf_dot_s16_groups_aligned(x, w, d4 >> 2, a);
+                    mcf_dot_s16_groups_aligned(h, r, n4 >> 2, b);
+                    for (k = 0; k < m; ++k) {
+                        gate[u + k] = mcf_lstm_gate_s16(rs, bi[k] + a[k], br[k] + b[k]);
+                    }
+                    continue;
+                }
+                for (k = 0; k < 4; ++k) {
+                    sa[k] = 0;
+                    sb[k] = 0;
+                }
                 for (q = 0; q < (d4 >> 2); q = e) {
                     e = MCF_MIN(d4 >> 2, q + 64);
                     mcf_dot_s16_groups_aligned(x + 4 * q, w + 16 * q, e - q, a);
@@ -181,7 +193,7 @@ static void mcf_lstm_gates_fast(const mcf_lstm_params *p, const int16_t *x, cons
 }
 
 /* n int8 values as int16 at dst, zeros up to n4 (a multiple of 4, dst 4-byte aligned). */
-static void mcf_lstm_widen_s8(const int8_t *v, int32_t n, int32_t n4, int16_t *dst)
+static MCF_NO_LIBCALL_LOOPS void mcf_lstm_widen_s8(const int8_t *v, int32_t n, int32_t n4, int16_t *dst)
 {
     int32_t k = 0;
     for (; k < n; ++k) {
@@ -192,7 +204,7 @@ static void mcf_lstm_widen_s8(const int8_t *v, int32_t n, int32_t n4, int16_t *d
     }
 }
 
-static void mcf_lstm_widen_s16(const int16_t *v, int32_t n, int32_t n4, int16_t *dst)
+static MCF_NO_LIBCALL_LOOPS void mcf_lstm_widen_s16(const int16_t *v, int32_t n, int32_t n4, int16_t *dst)
 {
     int32_t k = 0;
     for (; k < n; ++k) {
@@ -265,7 +277,7 @@ static void mcf_lstm_gates_s16(const mcf_lstm_params *p, const int16_t *x, const
 }
 #endif
 
-void mcf_lstm_s8(const mcf_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell, int8_t *output)
+MCF_NO_LIBCALL_LOOPS void mcf_lstm_s8(const mcf_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell, int8_t *output)
 {
     const int32_t n = p->units;
 #if MCF_KERNELS_FAST
@@ -298,7 +310,7 @@ void mcf_lstm_s8(const mcf_lstm_params *p, const int8_t *input, int8_t *hidden, 
     }
 }
 
-void mcf_lstm_s16(const mcf_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell, int16_t *output)
+MCF_NO_LIBCALL_LOOPS void mcf_lstm_s16(const mcf_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell, int16_t *output)
 {
     const int32_t n = p->units;
 #if MCF_KERNELS_FAST

@@ -21,7 +21,8 @@ from mcuforge.generator.frontends.tflite import parse_model
 
 RV32 = ("rv32-emulated",)
 
-CONV = ["1x1_per_tensor", "wide_out", "odd_all", "3x3_stride2_same_odd", "stack_c3_stride2_odd_oc", "10x4_kws_like"]
+CONV = ["1x1_per_tensor", "wide_out", "odd_all", "3x3_stride2_same_odd", "stack_c3_stride2_odd_oc", "10x4_kws_like",
+        "c1_valid_stride2_odd_oc", "c1_batch2_many_pixels"]
 DW = ["c6_3x3_word_loads", "c7_stride2", "c1_3x3_last_pixel", "vww_like", "5x5_same", "mult4_stride2", "per_tensor"]
 
 

@@ -1180,6 +1180,11 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_c1(const mcf_conv2d_params *p, const
                 }
             }
         }
+#if MCF_KERNELS_RV32 /* every channel of the run in one call: four channels of two pixels per pass (mcf_rv32.h) */
+        mcf_rv32_conv_c1((const int16_t *)(const void *)buf, n, words, w, p->c1_out, oc_count, p->act_min, p->act_max,
+                         output + done * oc_count);
+        continue;
+#endif
         for (oc = 0; oc < oc_count; ++oc) {
             const uint32_t *blk = w + oc * (4 + words);
             const uint32_t *w_oc = blk + 4;

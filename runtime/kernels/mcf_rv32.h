@@ -223,6 +223,106 @@ static MCF_RV32_OUTLINE void mcf_rv32_conv_quad(const int8_t *x, int32_t groups,
 }
 
 /*
+ * CONV_2D with one input channel (conv2d_s8.c, the _c1 path): n pixels' windows at x, `words`
+ * words of two int16 values each per window (x + input offset, the taps in the filter layout's
+ * order), against every output channel's block of `4 + words` words at blk: 2 * bias first, then
+ * (after three words the assembly of other cores reads) `words` words of two doubled int16 weights. k holds per channel {multiplier, round, e} and
+ * output i of channel c goes to out[i * oc_count + c].
+ *
+ * Four channels of two pixels per pass (an odd last pixel paired with itself): per word (two values
+ * of K) four LH of the windows, eight LH of weights, sixteen MUL + ADD, two words per pass. The
+ * doubled sum a gives t = floor((a * m + 2^31) / 2^32) (MUL, MULH, SRLI, ADD: the high word of
+ * a * m + 2^31) and (t + round + (t >> 31)) >> e, TFLite Micro's output stage for the halved sum
+ * with the output offset in `round` (generator/ops/conv.py, one_channel_constants, which also
+ * checks that nothing overflows).
+ */
+static inline int8_t mcf_rv32_c1_out(int32_t a, int32_t m, int32_t round, int32_t e, int32_t lo, int32_t hi)
+{
+    const uint64_t p = (uint64_t)((int64_t)a * m);
+    const int32_t t = (int32_t)(uint32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
+    return mcf_rv32_clamp((t + round + (t >> 31)) >> e, lo, hi);
+}
+
+static MCF_RV32_OUTLINE void mcf_rv32_conv_c1(const int16_t *x, int32_t n, int32_t words, const uint32_t *blk,
+                                              const int32_t *k, int32_t oc_count, int32_t lo, int32_t hi,
+                                              int8_t *out)
+{
+    const int32_t stride = 4 + words; /* words per channel block */
+    const int32_t xw = 2 * words;     /* int16 values per window */
+    const int32_t ws = 2 * stride;    /* int16 values per channel block */
+    int32_t oc = 0, i;
+    for (; oc + 4 <= oc_count; oc += 4, blk += 4 * stride, k += 12) {
+        const int16_t *w0 = (const int16_t *)(const void *)(blk + 4);
+        const int32_t c0 = (int32_t)blk[0], c1 = (int32_t)blk[stride];
+        const int32_t c2 = (int32_t)blk[2 * stride], c3 = (int32_t)blk[3 * stride];
+        const int16_t *xp = x;
+        int8_t *o = out + oc;
+        for (i = 0; i < n; i += 2, xp += 2 * xw, o += 2 * oc_count) {
+            /* an odd last pixel runs as a pair with itself; the second copy is not stored */
+            const int16_t *p0 = xp, *p1 = i + 1 < n ? xp + xw : xp;
+            const int16_t *q0 = w0, *q1 = w0 + ws, *q2 = w0 + 2 * ws, *q3 = w0 + 3 * ws;
+            const int16_t *end = xp + xw;
+            int32_t a0 = c0, a1 = c1, a2 = c2, a3 = c3, b0 = c0, b1 = c1, b2 = c2, b3 = c3;
+#define MCF_RV32_C1_V(j)                     \
+    do {                                     \
+        const int32_t u_ = p0[(j)];          \
+        const int32_t v_ = p1[(j)];          \
+        int32_t t_ = q0[(j)];                \
+        a0 += t_ * u_;                       \
+        b0 += t_ * v_;                       \
+        t_ = q1[(j)];                        \
+        a1 += t_ * u_;                       \
+        b1 += t_ * v_;                       \
+        t_ = q2[(j)];                        \
+        a2 += t_ * u_;                       \
+        b2 += t_ * v_;                       \
+        t_ = q3[(j)];                        \
+        a3 += t_ * u_;                       \
+        b3 += t_ * v_;                       \
+    } while (0)
+            if (words & 1) {
+                MCF_RV32_C1_V(0);
+                MCF_RV32_C1_V(1);
+                p0 += 2;
+                p1 += 2;
+                q0 += 2;
+                q1 += 2;
+                q2 += 2;
+                q3 += 2;
+            }
+            for (; p0 != end; p0 += 4, p1 += 4, q0 += 4, q1 += 4, q2 += 4, q3 += 4) {
+                MCF_RV32_C1_V(0);
+                MCF_RV32_C1_V(1);
+                MCF_RV32_C1_V(2);
+                MCF_RV32_C1_V(3);
+            }
+#undef MCF_RV32_C1_V
+            o[0] = mcf_rv32_c1_out(a0, k[0], k[1], k[2], lo, hi);
+            o[1] = mcf_rv32_c1_out(a1, k[3], k[4], k[5], lo, hi);
+            o[2] = mcf_rv32_c1_out(a2, k[6], k[7], k[8], lo, hi);
+            o[3] = mcf_rv32_c1_out(a3, k[9], k[10], k[11], lo, hi);
+            if (p1 != p0) {
+                o[oc_count] = mcf_rv32_c1_out(b0, k[0], k[1], k[2], lo, hi);
+                o[oc_count + 1] = mcf_rv32_c1_out(b1, k[3], k[4], k[5], lo, hi);
+                o[oc_count + 2] = mcf_rv32_c1_out(b2, k[6], k[7], k[8], lo, hi);
+                o[oc_count + 3] = mcf_rv32_c1_out(b3, k[9], k[10], k[11], lo, hi);
+            }
+        }
+    }
+    for (; oc < oc_count; ++oc, blk += stride, k += 3) { /* the last 1..3 channels, pixel by pixel */
+        const int16_t *q = (const int16_t *)(const void *)(blk + 4);
+        const int16_t *xp = x;
+        for (i = 0; i < n; ++i, xp += xw) {
+            int32_t a = (int32_t)blk[0], j;
+            for (j = 0; j < xw; ++j) {
+                a += q[j] * xp[j];
+            }
+            out[i * oc_count + oc] = mcf_rv32_c1_out(a, k[0], k[1], k[2], lo, hi);
+        }
+    }
+}
+
+/*
  * FULLY_CONNECTED: eight units (two blocks of four of the FC layout, wa and wb: per group of four
  * inputs, one 4-byte word per unit) over `groups` whole groups of four int8 inputs at x.
  * acc[0..3] belong to block wa, acc[4..7] to wb. Per input: one LB of the input, eight LB of

@@ -15,6 +15,7 @@ from tflite_builder import Activation, Op, Padding, T, build, options, rng_int8,
 
 from mcuforge.generator.codegen import generate
 from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.errors import UnsupportedModelError
 from mcuforge.generator.exporters import write_tflite
 from mcuforge.generator.frontends.tflite import parse_model
 from mcuforge.generator.hostbuild import HostModel
@@ -160,3 +161,127 @@ def test_lookup_table_is_written_as_cast_add_gather():
     assert np.array_equal(t.reshape(-1), table[q & 0xFF].astype(np.int8))
     assert np.array_equal(t, _host(graph, batches)[0][0])
     assert np.array_equal(t, _host(parse_model(written.data, "w.tflite"), batches)[0][0])  # and its C build
+
+
+# ---- forms of the ONNX front end: written exactly, or refused with the reason ----
+
+def _onnx_graph(nodes: list, shape: tuple[int, ...], out_shape: tuple[int, ...], inits: dict | None = None,
+                act: str = "int8", expose: bool = False):
+    """x0 -> 1x1 Conv -> `nodes` (ending in "e" if `expose`, else "y"), quantized by onnxruntime's
+    quantize_static (QDQ), read by the ONNX front end. `expose`: a Conv reads "e" and the model's
+    output is its dequantized input (so the quantizer quantizes the operator under test)."""
+    pytest.importorskip("onnxruntime")
+    import onnx
+    from onnx_builder import float_model, node, quantize
+
+    from mcuforge.generator.frontends.onnx import parse_model as parse_onnx
+
+    rng = np.random.default_rng(5)
+    c = shape[1]
+    consts = {"cw": rng.normal(0, 0.5, (c, c, 1, 1)), "cb": rng.normal(0, 0.5, c), **(inits or {})}
+    consts = {k: np.asarray(v, np.float32) if np.asarray(v).dtype.kind == "f" else v for k, v in consts.items()}
+    tail = []
+    if expose:
+        consts.update(cw2=np.eye(c, dtype=np.float32).reshape(c, c, 1, 1), cb2=np.zeros(c, np.float32))
+        tail = [node("Conv", ["e", "cw2", "cb2"], ["y"])]
+    m = float_model([node("Conv", ["x0", "cw", "cb"], ["c"]), *nodes, *tail], {"x0": shape}, {"y": out_shape},
+                    consts, opset=13)
+    q = quantize(m, "qdq", act, reduce_range=True)
+    if expose:
+        qm = onnx.load_from_string(q)
+        name = [n for n in qm.graph.node if n.op_type == "Conv"][-1].input[0]
+        del qm.graph.output[:]
+        qm.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, list(out_shape)))
+        q = qm.SerializeToString()
+    return q, parse_onnx(q, "net.onnx")
+
+
+def test_onnx_layout_forms_round_trip_exactly():
+    """MIRROR_PAD (Pad reflect), STRIDED_SLICE with negative strides (torch.flip), nearest RESIZE
+    (ONNX's half_pixel + round_prefer_floor), a grouped and dilated ConvTranspose (SPLIT_V,
+    TRANSPOSE_CONV with its explicit crop written as SAME, CONCATENATION) and a DEQUANTIZE through
+    onnxruntime's float32 Tanh table (CAST + ADD + GATHER): TFLite Micro on the written file equals
+    mcuforge's C build of the ONNX graph, float32 output bit for bit. The QUANTIZE and Conv in front
+    are set to TFLite's requantization so that only these forms are compared."""
+    from onnx_builder import node
+
+    rng = np.random.default_rng(6)
+    nodes = [node("Pad", ["c", "p"], ["pd"], mode="reflect"),
+             node("Slice", ["pd", "st", "en", "ax", "sp"], ["sl"]),
+             node("Resize", ["sl", "", "sc"], ["rs"], mode="nearest"),
+             node("ConvTranspose", ["rs", "tw", "tb"], ["ct"], group=2, strides=[2, 2], dilations=[2, 2],
+                  pads=[2, 2, 2, 2]),
+             node("Tanh", ["ct"], ["y"])]
+    inits = {"p": np.array([0, 0, 1, 2, 0, 0, 1, 1], np.int64), "st": np.array([-1, 6], np.int64),
+             "en": np.array([-(2**63), 0], np.int64), "ax": np.array([3, 2], np.int64),
+             "sp": np.array([-1, -2], np.int64), "sc": np.array([1, 1, 2, 2], np.float32),
+             "tw": rng.normal(0, 0.5, (4, 3, 3, 3)), "tb": rng.normal(0, 0.5, 6)}
+    _, graph = _onnx_graph(nodes, (1, 4, 5, 5), (1, 6, 11, 31), inits)
+    opcodes = [op.opcode for op in graph.operators]
+    for want in ("MIRROR_PAD", "STRIDED_SLICE", "RESIZE_NEAREST_NEIGHBOR", "SPLIT_V", "TRANSPOSE_CONV",
+                 "CONCATENATION"):
+        assert want in opcodes, opcodes
+    assert graph.operators[-1].opcode == "DEQUANTIZE" and graph.operators[-1].options.get("table") is not None
+    for op in graph.operators:
+        if op.opcode in ("QUANTIZE", "CONV_2D"):
+            op.options.pop("requant", None)
+    compile_graph(graph)
+    written = write_tflite(graph)
+    assert not written.inexact and written.tables == 1
+    back = [op.opcode for op in parse_model(written.data, "w.tflite").operators]
+    assert back[-3:] == ["CAST", "ADD", "GATHER"] and "TRANSPOSE_CONV" in back
+    batches = random_inputs(graph, 2, 4)
+    for t, c in zip(_tflm(written.data, batches, 1), _host(graph, batches), strict=True):
+        assert t[0].dtype == np.float32 and np.array_equal(t[0].reshape(c[0].shape), c[0])
+
+
+def _refused_forms() -> dict[str, tuple]:
+    from onnx_builder import node
+
+    per_channel = np.array([0.25, -0.5, 1.75], np.float32).reshape(3, 1, 1)
+    s = (1, 3, 4, 4)
+    return {
+        # name: (nodes, shape, out_shape, inits, activations, expose, opcode, words in the reason)
+        "prelu-slopes": ([node("PRelu", ["c", "k"], ["e"])], s, s, {"k": per_channel}, "int8", True, "PRELU",
+                         "slopes"),
+        "log-softmax": ([node("LogSoftmax", ["c"], ["e"], axis=1)], s, s, None, "int8", True, "LOG_SOFTMAX",
+                        "16/256"),
+        "sub-float-ops": ([node("Relu", ["c"], ["r"]), node("Sub", ["c", "r"], ["e"])], s, s, None, "int8", True,
+                          "SUB", "float32"),
+        "add-uint8": ([node("Add", ["c", "k"], ["y"])], s, s, {"k": np.full(s, 0.3, np.float32)}, "uint8", False,
+                      "ADD", "zero_point_shift"),
+        "avgpool-pads": ([node("AveragePool", ["c"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                               count_include_pad=1)], s, s, None, "int8", False, "AVERAGE_POOL_2D",
+                         "TFLite's AVERAGE_POOL_2D"),
+        "convtranspose-crop": ([node("ConvTranspose", ["c", "tw"], ["y"], strides=[2, 2], pads=[1, 1, 0, 0])], s,
+                               (1, 3, 8, 8), {"tw": np.full((3, 3, 3, 3), 0.1, np.float32)}, "int8", False,
+                               "TRANSPOSE_CONV", "SAME"),
+    }
+
+
+@pytest.mark.parametrize("form", ["prelu-slopes", "log-softmax", "sub-float-ops", "add-uint8", "avgpool-pads",
+                                  "convtranspose-crop"])
+def test_onnx_forms_without_a_tflite_equivalent_are_refused(form):
+    """PRELU with float32 slopes, LOG_SOFTMAX in onnxruntime's formula, SUB through float32 (float_ops),
+    ADD on uint8 bytes (binary_s8_f32), an average pool over explicit padding, a ConvTranspose crop
+    that is neither SAME nor VALID: one line naming the operator and why, nothing written."""
+    nodes, shape, out_shape, inits, act, expose, opcode, words = _refused_forms()[form]
+    _, graph = _onnx_graph(nodes, shape, out_shape, inits, act, expose)
+    compile_graph(graph)
+    with pytest.raises(UnsupportedModelError) as err:
+        write_tflite(graph)
+    msg = err.value.message
+    assert "\n" not in msg and "cannot be written as .tflite" in msg and f"({opcode})" in msg and words in msg, msg
+
+
+def test_cli_convert_refuses_an_onnx_form_without_a_tflite_equivalent(tmp_path: Path):
+    nodes, shape, out_shape, inits, act, expose, _, _ = _refused_forms()["prelu-slopes"]
+    q, _ = _onnx_graph(nodes, shape, out_shape, inits, act, expose)
+    src = tmp_path / "prelu.onnx"
+    src.write_bytes(q)
+    out = tmp_path / "prelu.tflite"
+    res = _cli("convert", str(src), "-o", str(out))
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "(PRELU)" in lines[0], res.stderr
+    assert not out.exists()

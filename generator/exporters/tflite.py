@@ -6,9 +6,15 @@ options table, every subgraph. What TFLite cannot say is turned into what it can
 explicit padding (`options["pads"]`, e.g. from an ONNX Conv) becomes SAME or VALID where it is
 one of them, else a PAD operator in front (convolutions, max pooling); the IR's LOOKUP_TABLE (an
 int8 function as a 256-entry table, from the ONNX front end) becomes CAST to int32, ADD 128 and
-GATHER from the table, which TFLite Micro runs exactly; an operator with
-onnxruntime's float32 output stage (`options["requant"] == "float32"`) is written with TFLite's
-fixed-point requantization, which rounds differently: `written_model.inexact` names them.
+GATHER from the table, which TFLite Micro runs exactly, and a DEQUANTIZE through a float32 table
+(`options["table"]`) the same way with the float32 table as GATHER's params; a TRANSPOSE_CONV's
+explicit output crop becomes SAME or VALID where it is one. An operator with onnxruntime's float32
+output stage (`options["requant"] == "float32"`) and otherwise TFLite's arithmetic is written with
+TFLite's fixed-point requantization, which rounds some results one step differently:
+`written_model.inexact` names them. Forms whose arithmetic TFLite has no operator for (the ONNX
+front end's float32 kernels: PRELU with float slopes, LOG_SOFTMAX in onnxruntime's formula,
+ADD / SUB / MUL in binary_s8_f32, an average pool that rescales or counts its padding, any
+operator with `float_ops`) are refused with the reason (`refusal`), never written approximately.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import numpy as np
 
 from ..errors import UnsupportedModelError
 from ..ir import NUMPY_DTYPES, Graph, Operator, Tensor
+from ..ops import binary_f32
+from ..ops.base import padding_offsets
 
 try:  # the schema module lives at this path inside the tflite-micro wheel
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
@@ -49,7 +57,44 @@ class WrittenModel:
     # fixed-point requantization rounds some of their results differently.
     inexact: list[tuple[int, str]] = field(default_factory=list)
     pads_added: int = 0  # PAD operators written in front of operators with explicit padding
-    tables: int = 0  # LOOKUP_TABLE operators written as CAST + ADD + GATHER
+    tables: int = 0  # LOOKUP_TABLE / table DEQUANTIZE operators written as CAST + ADD + GATHER
+
+
+def refusal(graph: Graph, op: Operator) -> str | None:
+    """Why the operator cannot be written as TFLite operators that compute what mcuforge's C
+    computes for it (None where it can)."""
+    opts, f32 = op.options, op.options.get("requant") == "float32"
+    if opts.get("float_ops"):
+        return ("runs onnxruntime's float32 operator between DequantizeLinear and QuantizeLinear (float_ops), "
+                "which no TFLite integer operator computes")
+    if op.opcode in ("ADD", "SUB", "MUL") and f32 and len(op.inputs) == 2:
+        a, b = graph.op_inputs(op)[:2]
+        if a is not None and b is not None and binary_f32.takes(op, a, b, graph.op_outputs(op)[0]):
+            why = ("a float32 subtraction" if op.opcode == "SUB" else
+                   "uint8 bytes (zero_point_shift)" if int(opts.get("zero_point_shift", 0)) else
+                   "a folded broadcast" if op.opcode == "ADD" else "float32 arithmetic")
+            return (f"computes onnxruntime's float32 arithmetic ({why}, binary_s8_f32), "
+                    f"which TFLite's fixed-point {op.opcode} does not reproduce")
+    if op.opcode == "PRELU" and opts.get("slopes") is not None:
+        return ("multiplies by float32 per-channel slopes as onnxruntime does; TFLite's PRELU takes int8 alphas "
+                "and fixed-point rescaling, which give other results")
+    if op.opcode == "LOG_SOFTMAX" and f32:
+        return ("computes onnxruntime's float32 LogSoftmax with the model's own output quantization; TFLite's "
+                "LOG_SOFTMAX needs scale 16/256 and zero point 127 on the last axis and rounds otherwise")
+    if op.opcode == "AVERAGE_POOL_2D" and f32:
+        x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+        pads = opts.get("pads")
+        if x.quant is None or y.quant is None or x.quant != y.quant:
+            return ("averages in float32 with a different input and output quantization; TFLite's "
+                    "AVERAGE_POOL_2D does not rescale")
+        if pads is not None and any(int(v) for v in pads):
+            return ("averages in float32 over explicit padding; TFLite's AVERAGE_POOL_2D has only SAME and VALID "
+                    "and rounds its integer sum otherwise")
+    if op.opcode == "DEQUANTIZE" and opts.get("table") is not None:
+        x = graph.tensors[op.inputs[0]]
+        if x.dtype != "int8" or np.asarray(opts["table"]).size != 256:
+            return "needs an int8 input and a 256-value float32 table"
+    return None
 
 
 def options_table(opcode: str) -> str | None:
@@ -155,12 +200,22 @@ class _Writer:
         sg.tensors = [self.tensor(t) for t in graph.tensors]
         sg.operators = []
         for op in graph.operators:
-            if op.opcode == "LOOKUP_TABLE":
+            why = refusal(graph, op)
+            if why is not None:
+                raise UnsupportedModelError(f"operator {op.index} ({op.opcode}): {why}")
+            if op.opcode == "LOOKUP_TABLE" or (op.opcode == "DEQUANTIZE" and op.options.get("table") is not None):
                 self.lookup_table(graph, sg, op)
                 result.tables += 1
                 continue
             inputs = list(op.inputs)
             opts = dict(op.options)
+            # IR-only options refusal() has let through: a falsy float_ops; the uint8 view of an
+            # average pool whose float32 output stage is listed as inexact anyway
+            opts.pop("zero_point_shift", None)
+            if not opts.get("float_ops"):
+                opts.pop("float_ops", None)
+            if not any(int(v) for v in opts.get("pads") or ()):
+                opts.pop("count_include_pad", None)
             if opts.get("requant") == "float32":
                 result.inexact.append((op.index, op.opcode))
             if opts.get("pads") is not None and op.opcode in _PADDED:
@@ -168,6 +223,11 @@ class _Writer:
                 if padded is not None:
                     inputs[0] = padded
                     result.pads_added += 1
+            elif opts.get("pads") is not None and op.opcode == "TRANSPOSE_CONV":
+                opts["padding"] = self.transpose_conv_padding(graph, op, opts.pop("pads"))
+            elif any(int(v) for v in opts.get("pads") or ()):
+                raise UnsupportedModelError(f"operator {op.index} ({op.opcode}): explicit padding "
+                                            f"{list(opts['pads'])} has no TFLite form for this operator")
             o = schema.OperatorT()
             o.opcodeIndex = self.code(op.opcode)
             o.inputs = np.array(inputs, dtype=np.int32)
@@ -182,19 +242,36 @@ class _Writer:
         sg.outputs = np.array(graph.outputs, dtype=np.int32)
         return sg
 
+    @staticmethod
+    def transpose_conv_padding(graph: Graph, op: Operator, pads: Any) -> str:
+        """The TFLite padding whose leading crop equals the explicit one (the output shape input
+        fixes the rest), as TFLite Micro computes it from the output size."""
+        w, y = graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+        sh, sw = int(op.options.get("stride_h", 1)), int(op.options.get("stride_w", 1))
+        top, left = int(pads[0]), int(pads[1])
+        for padding in ("SAME", "VALID"):
+            if (padding_offsets(padding, y.shape[1], w.shape[1], sh, 1)[1],
+                    padding_offsets(padding, y.shape[2], w.shape[2], sw, 1)[1]) == (top, left):
+                return padding
+        raise UnsupportedModelError(
+            f"operator {op.index} (TRANSPOSE_CONV): output crop {[int(v) for v in pads]} is neither TFLite's SAME "
+            "nor VALID, and TFLite's TRANSPOSE_CONV cannot take another")
+
     def lookup_table(self, graph: Graph, sg: Any, op: Operator) -> None:
         """out = table[x & 0xff] as TFLite operators: i = int32(x) + 128; out = GATHER(t, i) with
-        t[i] = table[(i - 128) & 0xff]."""
+        t[i] = table[(i - 128) & 0xff]. The table is int8 for LOOKUP_TABLE, float32 for DEQUANTIZE."""
         x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-        table = np.asarray(op.options.get("table", ()), dtype=np.int64).reshape(-1)
-        if table.size != 256 or x.dtype != "int8" or y.dtype != "int8":
-            raise UnsupportedModelError(f"operator {op.index} (LOOKUP_TABLE): needs int8 in and out and 256 entries")
+        kind = "int8" if op.opcode == "LOOKUP_TABLE" else "float32"
+        table = np.asarray(op.options.get("table", ()), dtype=np.int64 if kind == "int8" else np.float32).reshape(-1)
+        if table.size != 256 or x.dtype != "int8" or y.dtype != kind:
+            raise UnsupportedModelError(f"operator {op.index} ({op.opcode}): needs an int8 input, a {kind} output "
+                                        "and 256 entries")
         n = len(sg.tensors)
         wide = self.tensor(Tensor(n, f"{y.name}/index", x.shape, "int32"))
         offset = self.tensor(Tensor(n + 1, f"{y.name}/offset", (), "int32", data=np.array(128, dtype=np.int32)))
         index = self.tensor(Tensor(n + 2, f"{y.name}/index128", x.shape, "int32"))
-        params = np.concatenate([table[128:], table[:128]]).astype(np.int8)
-        values = self.tensor(Tensor(n + 3, f"{y.name}/table", (256,), "int8", y.quant, data=params))
+        params: np.ndarray = np.concatenate([table[128:], table[:128]]).astype(NUMPY_DTYPES[kind])
+        values = self.tensor(Tensor(n + 3, f"{y.name}/table", (256,), kind, y.quant, data=params))
         sg.tensors.extend([wide, offset, index, values])
         for opcode, ins, outs, opts in (
                 ("CAST", [op.inputs[0]], [n], None),

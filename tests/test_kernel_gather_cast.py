@@ -63,7 +63,7 @@ def test_gather_positions_from_the_graph():
     (lambda: gather_model((5, 4), [5], 0), r"position 5 is outside \[0, 5\)"),
     (lambda: single_op("GATHER", [T((5, 4), "int32"), T((1,), "int32", data=np.array([1], np.int32))],
                        [T((1, 4), "int32")]), "TFLite Micro's GATHER takes int8"),
-    (lambda: cast_model((3,), "int8", "float32"), "cast from int8 to float32"),
+    (lambda: cast_model((3,), "uint8", "int8"), "cast from uint8 to int8"),
 ])
 def test_refusals(model, match):
     with pytest.raises(UnsupportedModelError, match=match):

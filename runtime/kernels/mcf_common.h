@@ -255,6 +255,9 @@ static inline uint64_t mcf_shift_rne_u64(uint64_t a, int32_t sh)
 /* Both roundings done one after the other, for every input: the rare cases the short route of
  * mcf_requant_f32 leaves (|acc| >= 2^24 or 0, results of 0 or beyond +-1024, and sums within
  * 2^31 / 2^K of a rounding boundary). |result| <= 1024, as mcf_round_f32. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold))
+#endif
 static MCF_NOINLINE int32_t mcf_requant_f32_exact(int32_t acc, int32_t scale_bits)
 {
     uint64_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;

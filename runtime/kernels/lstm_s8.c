@@ -78,13 +78,10 @@ static void mcf_lstm_update(const mcf_lstm_params *p, int16_t *cell)
     }
 }
 
-/* Weight (u, k) of a gate matrix with `cols4` columns (a multiple of 4) in the blocked layout of
- * lstm_s8.h: blocks of four units, per block groups of four columns, per group four bytes per unit
- * in the order w0, w2, w1, w3 (the layout of mcf_dot_s16.h). */
-static inline int32_t mcf_lstm_weight(const int8_t *m, int32_t cols4, int32_t u, int32_t k)
-{
-    return m[(u >> 2) * 4 * cols4 + (k >> 2) * 16 + (u & 3) * 4 + (((k & 1) << 1) | ((k & 3) >> 1))];
-}
+/* The blocked layout of a gate matrix with cols4 columns (a multiple of 4; lstm_s8.h): weight (u, k)
+ * at (u >> 2) * 4 * cols4 + (k >> 2) * 16 + (u & 3) * 4 + ((k & 1) << 1 | (k & 3) >> 1), i.e.
+ * blocks of four units, per block groups of four columns, per group four bytes per unit in the
+ * order w0, w2, w1, w3 (the layout of mcf_dot_s16.h). */
 
 /* TFLite Micro's 64-bit rescaling with the 16-bit multiplier and right shift s (see lstm_s8.h). */
 static inline int32_t mcf_lstm_rescale64(int64_t acc, int32_t m16, int32_t s)
@@ -215,17 +212,40 @@ static MCF_NO_LIBCALL_LOOPS void mcf_lstm_widen_s16(const int16_t *v, int32_t n,
     }
 }
 #else
-/* The products of four units u..u+3 (block `wb` of a blocked matrix) with v[0..cols) into acc. */
-#define MCF_LSTM_BLOCK_DOT(wb, v, cols, acc)                                        \
-    do {                                                                           \
-        int32_t k_, r_;                                                            \
-        for (k_ = 0; k_ < (cols); ++k_) {                                          \
-            const int8_t *wk_ = (wb) + (k_ >> 2) * 16 + (((k_ & 1) << 1) | ((k_ & 3) >> 1)); \
-            for (r_ = 0; r_ < 4; ++r_) {                                           \
-                (acc)[r_] += (int32_t)wk_[4 * r_] * (v)[k_];                       \
-            }                                                                      \
-        }                                                                          \
-    } while (0)
+/* The products of four units (block `wb` of a blocked matrix, the layout above) with
+ * v[0..cols) added to acc[0..4): one pass over the block's bytes in storage order, four
+ * accumulators, the group's four values loaded once. The last group, if partial, takes zeros for
+ * the values past cols (v has no padding; the padded weights are zero anyway). */
+static void mcf_lstm_block_dot_s8(const int8_t *wb, const int8_t *v, int32_t cols, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t q;
+    int32_t v0, v1, v2, v3;
+    for (q = cols >> 2; q > 0; --q, wb += 16, v += 4) {
+        v0 = v[0];
+        v1 = v[1];
+        v2 = v[2];
+        v3 = v[3];
+        a0 += wb[0] * v0 + wb[1] * v2 + wb[2] * v1 + wb[3] * v3;
+        a1 += wb[4] * v0 + wb[5] * v2 + wb[6] * v1 + wb[7] * v3;
+        a2 += wb[8] * v0 + wb[9] * v2 + wb[10] * v1 + wb[11] * v3;
+        a3 += wb[12] * v0 + wb[13] * v2 + wb[14] * v1 + wb[15] * v3;
+    }
+    q = cols & 3;
+    if (q != 0) {
+        v0 = v[0];
+        v1 = q > 1 ? v[1] : 0;
+        v2 = q > 2 ? v[2] : 0;
+        a0 += wb[0] * v0 + wb[1] * v2 + wb[2] * v1;
+        a1 += wb[4] * v0 + wb[5] * v2 + wb[6] * v1;
+        a2 += wb[8] * v0 + wb[9] * v2 + wb[10] * v1;
+        a3 += wb[12] * v0 + wb[13] * v2 + wb[14] * v1;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
 
 static void mcf_lstm_gates_s8(const mcf_lstm_params *p, const int8_t *x, const int8_t *h)
 {
@@ -244,13 +264,46 @@ static void mcf_lstm_gates_s8(const mcf_lstm_params *p, const int8_t *x, const i
                 a[r] = r < m ? p->bias32[g * n + u + r] : 0;
                 b[r] = r < m ? p->bias32[(4 + g) * n + u + r] : 0;
             }
-            MCF_LSTM_BLOCK_DOT(w + u * d4, x, d, a);
-            MCF_LSTM_BLOCK_DOT(rw + u * n4, h, n, b);
+            mcf_lstm_block_dot_s8(w + u * d4, x, d, a);
+            mcf_lstm_block_dot_s8(rw + u * n4, h, n, b);
             for (r = 0; r < m; ++r) {
                 p->scratch[g * n + u + r] = mcf_lstm_gate_s8(p->rescale + 4 * g, a[r], b[r]);
             }
         }
     }
+}
+
+/* mcf_lstm_block_dot_s8 for int16 values and 64-bit sums (a group's four products, each at most
+ * 2^22 in magnitude, are exact in int32). */
+static void mcf_lstm_block_dot_s16(const int8_t *wb, const int16_t *v, int32_t cols, int64_t *acc)
+{
+    int64_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t q;
+    int32_t v0, v1, v2, v3;
+    for (q = cols >> 2; q > 0; --q, wb += 16, v += 4) {
+        v0 = v[0];
+        v1 = v[1];
+        v2 = v[2];
+        v3 = v[3];
+        a0 += wb[0] * v0 + wb[1] * v2 + wb[2] * v1 + wb[3] * v3;
+        a1 += wb[4] * v0 + wb[5] * v2 + wb[6] * v1 + wb[7] * v3;
+        a2 += wb[8] * v0 + wb[9] * v2 + wb[10] * v1 + wb[11] * v3;
+        a3 += wb[12] * v0 + wb[13] * v2 + wb[14] * v1 + wb[15] * v3;
+    }
+    q = cols & 3;
+    if (q != 0) {
+        v0 = v[0];
+        v1 = q > 1 ? v[1] : 0;
+        v2 = q > 2 ? v[2] : 0;
+        a0 += wb[0] * v0 + wb[1] * v2 + wb[2] * v1;
+        a1 += wb[4] * v0 + wb[5] * v2 + wb[6] * v1;
+        a2 += wb[8] * v0 + wb[9] * v2 + wb[10] * v1;
+        a3 += wb[12] * v0 + wb[13] * v2 + wb[14] * v1;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 
 static void mcf_lstm_gates_s16(const mcf_lstm_params *p, const int16_t *x, const int16_t *h)
@@ -259,19 +312,22 @@ static void mcf_lstm_gates_s16(const mcf_lstm_params *p, const int16_t *x, const
     const int32_t d = p->input_size;
     const int32_t d4 = (d + 3) & ~3;
     const int32_t n4 = (n + 3) & ~3;
-    int32_t g, u, k;
+    int32_t g, u, r;
     for (g = 0; g < 4; ++g) {
         const int8_t *w = (const int8_t *)(const void *)p->weights + g * n4 * d4;
         const int8_t *rw = (const int8_t *)(const void *)p->weights + 4 * n4 * d4 + g * n4 * n4;
-        for (u = 0; u < n; ++u) {
-            int64_t a = p->bias64[g * n + u], b = p->bias64[(4 + g) * n + u];
-            for (k = 0; k < d; ++k) {
-                a += mcf_lstm_weight(w, d4, u, k) * x[k];
+        for (u = 0; u < n; u += 4) {
+            const int32_t m = MCF_MIN(4, n - u);
+            int64_t a[4], b[4];
+            for (r = 0; r < 4; ++r) {
+                a[r] = r < m ? p->bias64[g * n + u + r] : 0;
+                b[r] = r < m ? p->bias64[(4 + g) * n + u + r] : 0;
             }
-            for (k = 0; k < n; ++k) {
-                b += mcf_lstm_weight(rw, n4, u, k) * h[k];
+            mcf_lstm_block_dot_s16(w + u * d4, x, d, a);
+            mcf_lstm_block_dot_s16(rw + u * n4, h, n, b);
+            for (r = 0; r < m; ++r) {
+                p->scratch[g * n + u + r] = mcf_lstm_gate_s16(p->rescale + 4 * g, a[r], b[r]);
             }
-            p->scratch[g * n + u] = mcf_lstm_gate_s16(p->rescale + 4 * g, a, b);
         }
     }
 }

@@ -11,10 +11,14 @@ GATHER from the table, which TFLite Micro runs exactly, and a DEQUANTIZE through
 explicit output crop becomes SAME or VALID where it is one. An operator with onnxruntime's float32
 output stage (`options["requant"] == "float32"`) and otherwise TFLite's arithmetic is written with
 TFLite's fixed-point requantization, which rounds some results one step differently:
-`written_model.inexact` names them. Forms whose arithmetic TFLite has no operator for (the ONNX
-front end's float32 kernels: PRELU with float slopes, LOG_SOFTMAX in onnxruntime's formula,
-ADD / SUB / MUL in binary_s8_f32, an average pool that rescales or counts its padding, any
-operator with `float_ops`) are refused with the reason (`refusal`), never written approximately.
+`written_model.inexact` names them. So are ADD / SUB / MUL in onnxruntime's float32 arithmetic
+(binary_s8_f32: `float_ops`, uint8 bytes via `zero_point_shift`, a folded broadcast constant):
+the IR already holds their tensors and constants as int8 (uint8 zero points shifted by -128), so
+TFLite's integer operator takes the same quantized values and differs only in rounding. Forms whose
+arithmetic TFLite has no operator for (the ONNX front end's other float32 kernels: PRELU with float
+slopes, LOG_SOFTMAX in onnxruntime's formula, an average pool that rescales or counts its padding,
+`float_ops` on any other operator; a binary operand that is not per-tensor int8) are refused with
+the reason (`refusal`), never written approximately.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import numpy as np
 
 from ..errors import UnsupportedModelError
 from ..ir import NUMPY_DTYPES, Graph, Operator, Tensor
-from ..ops import binary_f32
 from ..ops.base import padding_offsets
 
 try:  # the schema module lives at this path inside the tflite-micro wheel
@@ -64,17 +67,18 @@ def refusal(graph: Graph, op: Operator) -> str | None:
     """Why the operator cannot be written as TFLite operators that compute what mcuforge's C
     computes for it (None where it can)."""
     opts, f32 = op.options, op.options.get("requant") == "float32"
-    if opts.get("float_ops"):
+    binary = op.opcode in ("ADD", "SUB", "MUL")
+    if binary and f32:
+        # onnxruntime's float32 arithmetic (binary_s8_f32: float_ops, uint8 bytes, a folded broadcast)
+        # is written as TFLite's integer operator on the same int8 values (the IR holds uint8 tensors
+        # shifted to int8 already), which differs from it by rounding only: listed as inexact.
+        for t in graph.op_inputs(op)[:2] + graph.op_outputs(op)[:1]:
+            if t is None or t.dtype != "int8" or t.quant is None or len(t.quant.scale) != 1:
+                return (f"has an operand that is not an int8 tensor quantized per tensor, which TFLite's integer "
+                        f"{op.opcode} needs")
+    elif opts.get("float_ops"):
         return ("runs onnxruntime's float32 operator between DequantizeLinear and QuantizeLinear (float_ops), "
                 "which no TFLite integer operator computes")
-    if op.opcode in ("ADD", "SUB", "MUL") and f32 and len(op.inputs) == 2:
-        a, b = graph.op_inputs(op)[:2]
-        if a is not None and b is not None and binary_f32.takes(op, a, b, graph.op_outputs(op)[0]):
-            why = ("a float32 subtraction" if op.opcode == "SUB" else
-                   "uint8 bytes (zero_point_shift)" if int(opts.get("zero_point_shift", 0)) else
-                   "a folded broadcast" if op.opcode == "ADD" else "float32 arithmetic")
-            return (f"computes onnxruntime's float32 arithmetic ({why}, binary_s8_f32), "
-                    f"which TFLite's fixed-point {op.opcode} does not reproduce")
     if op.opcode == "PRELU" and opts.get("slopes") is not None:
         return ("multiplies by float32 per-channel slopes as onnxruntime does; TFLite's PRELU takes int8 alphas "
                 "and fixed-point rescaling, which give other results")
@@ -148,6 +152,8 @@ class _Writer:
         self.model.operatorCodes = []
         self.codes: dict[str, int] = {}
         self.buffer_of: dict[int, int] = {}
+        # the arrays keyed by id() in buffer_of, kept alive so that no later array reuses an id
+        self.buffered: list[np.ndarray] = []
 
     def code(self, opcode: str) -> int:
         if opcode not in self.codes:
@@ -175,6 +181,7 @@ class _Writer:
             buf.data = np.frombuffer(raw.tobytes(), dtype=np.uint8)
             self.model.buffers.append(buf)
             self.buffer_of[key] = len(self.model.buffers) - 1
+            self.buffered.append(data)
         return self.buffer_of[key]
 
     def tensor(self, t: Tensor) -> Any:
@@ -209,10 +216,11 @@ class _Writer:
                 continue
             inputs = list(op.inputs)
             opts = dict(op.options)
-            # IR-only options refusal() has let through: a falsy float_ops; the uint8 view of an
-            # average pool whose float32 output stage is listed as inexact anyway
+            # IR-only options refusal() has let through: float_ops of ADD / SUB / MUL or a falsy one;
+            # the uint8 view of an average pool or binary operator whose float32 output stage is
+            # listed as inexact anyway
             opts.pop("zero_point_shift", None)
-            if not opts.get("float_ops"):
+            if not opts.get("float_ops") or op.opcode in ("ADD", "SUB", "MUL"):
                 opts.pop("float_ops", None)
             if not any(int(v) for v in opts.get("pads") or ()):
                 opts.pop("count_include_pad", None)

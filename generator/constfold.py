@@ -95,6 +95,16 @@ def fold_constants(graph: Graph) -> tuple[Graph, list[Folded]]:
     return replace(graph, tensors=tensors, operators=operators), folded
 
 
+def _readers(operators: list[Operator]) -> dict[int, list[Operator]]:
+    """Tensor index -> the operators that read it (each once)."""
+    readers: dict[int, list[Operator]] = {}
+    for op in operators:
+        for t in set(op.inputs):
+            if t >= 0:
+                readers.setdefault(t, []).append(op)
+    return readers
+
+
 def _transposes_into_weights(graph: Graph, tensors: list[Tensor], operators: list[Operator]) -> int:
     """A TRANSPOSE whose only reader is a FULLY_CONNECTED (directly or through RESHAPE / SQUEEZE /
     EXPAND_DIMS views, a flatten) that takes the whole transposed tensor as one row: the fully
@@ -102,11 +112,7 @@ def _transposes_into_weights(graph: Graph, tensors: list[Tensor], operators: lis
     permuted instead and the TRANSPOSE becomes a view (its lowering sees the `into_weights_of`
     option). Exact: the same int8 products, an integer sum. Updates `tensors` and `operators` in
     place; returns how many were moved."""
-    readers: dict[int, list[Operator]] = {}
-    for op in operators:
-        for t in set(op.inputs):
-            if t >= 0:
-                readers.setdefault(t, []).append(op)
+    readers = _readers(operators)
     moved = 0
     for op in operators:
         if (op.opcode != "TRANSPOSE" or "into_weights_of" in op.options or len(op.inputs) != 2
@@ -155,11 +161,7 @@ def _transposes_into_reductions(graph: Graph, tensors: list[Tensor], operators: 
     and the TRANSPOSE becomes a view that nothing reads (option `into_reduction_of`). Exact: the same
     values reach the same outputs; only the order in which an integer sum, maximum or minimum meets
     them changes. Updates `tensors` and `operators` in place; returns how many were moved."""
-    readers: dict[int, list[Operator]] = {}
-    for op in operators:
-        for t in set(op.inputs):
-            if t >= 0:
-                readers.setdefault(t, []).append(op)
+    readers = _readers(operators)
     moved = 0
     for op in operators:
         if (op.opcode != "TRANSPOSE" or "into_weights_of" in op.options or "into_reduction_of" in op.options

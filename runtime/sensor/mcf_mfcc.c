@@ -478,25 +478,8 @@ void mcf_mfcc_quantize_s16(const float *in, int16_t *out, size_t n, float scale,
 void mcf_mfcc_quantize_s8(const float *in, int8_t *out, size_t n, float scale, int32_t zero_point)
 {
     size_t i;
-
     for (i = 0; i < n; ++i) {
-        float v = in[i] / scale;
-        int32_t q;
-        float frac;
-        if (!(v > -1e6f)) { /* also NaN */
-            v = -1e6f;
-        }
-        if (!(v < 1e6f)) {
-            v = 1e6f;
-        }
-        q = (int32_t)v; /* truncates toward zero; |v| < 2^24 so v - q is exact */
-        frac = v - (float)q;
-        if (frac >= 0.5f) {
-            q += 1;
-        } else if (frac <= -0.5f) {
-            q -= 1;
-        }
-        q += zero_point;
+        const int32_t q = mfcc_quantize_one(in[i], scale, zero_point);
         out[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
     }
 }

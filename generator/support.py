@@ -18,6 +18,7 @@ _SHOWN_INDICES = 6  # operator numbers listed per unsupported opcode before "…
 SIGNAL_PREFIX = "CUSTOM:Signal"
 SIGNAL_TYPES = {"uint32", "uint64", "bool"}  # allowed between signal operators only (bool: output_valid)
 ETHOS_U = "CUSTOM:ethos-u"
+BOOL_OPS = {"EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL", "SELECT_V2"}
 
 
 def _indices(ix: list[int]) -> str:
@@ -68,12 +69,23 @@ def _signal_only(graph: Graph) -> set[int]:
     return only
 
 
+def _bool_between_comparisons(graph: Graph) -> set[int]:
+    """bool tensors that only comparisons and SELECT_V2 write or read, none of them a graph input or output."""
+    bools = {t.index for t in graph.tensors if t.dtype == "bool"} - set(graph.inputs) - set(graph.outputs)
+    for op in graph.operators:
+        if op.opcode not in BOOL_OPS:
+            bools -= {t for t in (*op.inputs, *op.outputs) if t >= 0}
+    return bools
+
+
 def type_problems(graph: Graph, activation_types: Iterable[str]) -> list[str]:
     """Non-constant tensors of types no kernel takes (int16 activations, int64, strings, …)."""
     allowed = set(activation_types) | {"resource"}  # resource: variable handles (ops/variables.py)
     variable = [t for t in graph.tensors if not t.is_const]
     signal = _signal_only(graph)  # their uint32 spectra and uint64 channels (ops/signal_*.py)
     variable = [t for t in variable if not (t.dtype in SIGNAL_TYPES and t.index in signal)]
+    between = _bool_between_comparisons(graph)  # a comparison's result feeding SELECT_V2 (ops/compare.py)
+    variable = [t for t in variable if t.index not in between]
     problems = []
     if variable and all(t.dtype == "float32" for t in variable):
         return ["the model is float32 only; quantize it to int8 (full-integer post-training quantization)"]

@@ -169,7 +169,8 @@ def test_depthwise_conv2d_rejects_bad_weight_shape():
 
 def test_depthwise_conv2d_entry_points():
     # The compiler names the path in the function it calls: multiples of 4 take the multiplier path.
-    assert _lower(dw_model(ic=5)).function == "mcf_depthwise_conv2d_s8_fast_full"
+    assert _lower(dw_model(ic=8)).function == "mcf_depthwise_conv2d_s8_fast_full"
+    assert _lower(dw_model(ic=5)).function == "mcf_depthwise_conv2d_s8_small_full"  # 3x3, ic % 4 != 0
     assert _lower(dw_model(ic=2, mult=8, act=RELU)).function == "mcf_depthwise_conv2d_s8_mult_clamp"
     assert _lower(dw_model(ic=2, mult=4)).params["fast_layout"] == 1
     assert _lower(dw_model(ic=3, mult=2)).function == "mcf_depthwise_conv2d_s8_mult_full"

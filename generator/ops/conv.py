@@ -454,7 +454,10 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     fast = mult == 1 or fh * fw <= DW_MULT_MAX_TAPS
     if fast:
         act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
-        function = f"mcf_depthwise_conv2d_s8_{'fast' if mult == 1 else 'mult'}_{act}"
+        # 3x3 windows over channel counts that are not a multiple of four (3, 6: first layers) pay the
+        # per-pixel call of the general path on few MACs: their own entry point inlines whole windows.
+        small = mult == 1 and fh == fw == 3 and ic % 4 != 0
+        function = f"mcf_depthwise_conv2d_s8_{'small' if small else 'fast' if mult == 1 else 'mult'}_{act}"
         layout = (depthwise_fast_layout(w.reshape(-1, oc)) if mult == 1
                   else depthwise_tap_pair_layout(w.reshape(-1, oc), mult))
         consts.append(ConstArray("filter_fast", "uint32_t", layout, fast_only=True))

@@ -531,15 +531,99 @@ static MCF_ALWAYS_INLINE void mcf_dwm_impl(const mcf_depthwise_conv2d_params *p,
 typedef void (*mcf_dw_pixel_fn)(const mcf_dw_ctx *k, const int8_t *x, const uint32_t *w, int32_t rows,
                                 int32_t cols, int8_t *out);
 
-/* Inlined into each entry point with a constant `pixel`: a direct call per output pixel. */
+#if !MCF_KERNELS_RV32
+/*
+ * `count` output pixels of one row whose 3x3 windows lie wholly inside the image, every channel,
+ * for channel counts that are not a multiple of four (depth multiplier 1): the groups of four
+ * channels of mcf_dw_pixel_impl without its per-pixel call and window clipping, the last group's
+ * whole words read without a bounds test (the caller checked that the last pixel's lie inside the
+ * input; the lanes past the channels meet zero weights, start from 0 and are not stored).
+ * `channels` is a constant where specialized (mcf_dw_small_row). `x`: the first pixel's window
+ * (0, 0) tap, channel 0; x_step: input bytes between neighbouring pixels' windows.
+ */
+static MCF_ALWAYS_INLINE void mcf_dw_small_run(const mcf_dw_ctx *k, const int8_t *x, int32_t x_step,
+                                               const uint32_t *w, int8_t *out, int32_t count, const int full,
+                                               const int32_t channels)
+{
+    const int32_t step_x = k->step_x;
+    const int32_t step_y = k->step_y;
+    const int32_t offset = k->offset;
+    const int32_t qstep = k->qstep;
+    const int32_t *const mult0 = k->multiplier;
+    const int32_t *const shift0 = k->shift;
+    const int32_t *const bias0 = k->bias;
+    mcf_dw_clamp clamp;
+#if MCF_KERNELS_DSP
+    const uint32_t offset2 = mcf_dup16(offset);
+#endif
+    (void)offset;
+    clamp.offset = k->out_offset;
+    clamp.act_min = k->act_min;
+    clamp.act_max = k->act_max;
+    for (; count > 0; --count) {
+        const int8_t *xg = x;
+        const uint32_t *wg = w;
+        const int32_t *bias = bias0;
+        const int32_t *mult = mult0;
+        const int32_t *shift = shift0;
+        int8_t *o = out;
+        int32_t c;
+        for (c = 0; c < channels; c += 4) {
+            const int32_t n = channels - c;
+            int32_t a0 = bias[0];
+            int32_t a1 = n > 1 ? bias[1] : 0;
+            int32_t a2 = n > 2 ? bias[2] : 0;
+            int32_t a3 = n > 3 ? bias[3] : 0;
+            MCF_DW_ROW3_AT(xg, step_x, wg);
+            MCF_DW_ROW3_AT(xg + step_y, step_x, wg + 6);
+            MCF_DW_ROW3_AT(xg + 2 * step_y, step_x, wg + 12);
+            o[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
+            if (n > 1) {
+                o[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
+            }
+            if (n > 2) {
+                o[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
+            }
+            if (n > 3) {
+                o[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
+            }
+            xg += 4;
+            wg += 18;
+            o += 4;
+            bias += 4;
+            mult += 4 * qstep;
+            shift += 4 * qstep;
+        }
+        x += x_step;
+        out += channels;
+    }
+}
+
+/* mcf_dw_small_run with the channel counts of first layers (3, 6) as constants. */
+static MCF_ALWAYS_INLINE void mcf_dw_small_row(const mcf_dw_ctx *k, const int8_t *x, int32_t x_step,
+                                               const uint32_t *w, int8_t *out, int32_t count, const int full)
+{
+    if (k->channels == 3) {
+        mcf_dw_small_run(k, x, x_step, w, out, count, full, 3);
+    } else if (k->channels == 6) {
+        mcf_dw_small_run(k, x, x_step, w, out, count, full, 6);
+    } else {
+        mcf_dw_small_run(k, x, x_step, w, out, count, full, k->channels);
+    }
+}
+#endif
+
+/* Inlined into each entry point with a constant `pixel`: a direct call per output pixel. `small`
+ * (a constant): a 3x3 filter whose windows inside the image take mcf_dw_small_pixel with `full`. */
 static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p,
                                                            const int8_t *input, const uint32_t *w, int8_t *output,
-                                                           mcf_dw_pixel_fn pixel)
+                                                           mcf_dw_pixel_fn pixel, const int small, const int full)
 {
     const int32_t in_c = p->input_c;
     const int32_t channels = p->output_c; /* input_c * depth multiplier */
     const int32_t in_row = p->input_w * in_c;
     mcf_dw_ctx k;
+    int32_t small_span, x_step, ox_lo, ox_hi;
     int32_t b;
     k.channels = channels;
     k.taps = p->filter_h * p->filter_w;
@@ -555,6 +639,23 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     k.multiplier = p->multiplier;
     k.shift = p->shift;
     k.x_end = input + p->batches * p->input_h * in_row;
+    /* bytes from a full window's first tap to the end of its last group's last word */
+    small_span = 2 * k.step_y + 2 * k.step_x + 4 * ((channels + 3) >> 2);
+    x_step = p->stride_w * in_c;
+    /* `small`: output columns [ox_lo, ox_hi) have their windows' columns inside the image */
+    ox_lo = 0;
+    ox_hi = 0;
+    if (small) {
+        const int32_t last = p->input_w - 1 - 2 * p->dilation_w + p->pad_left; /* of the (0, 0) tap */
+        ox_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+        ox_hi = last >= 0 ? last / p->stride_w + 1 : 0;
+        if (ox_hi > p->output_w) {
+            ox_hi = p->output_w;
+        }
+    }
+    (void)full;
+    (void)small_span;
+    (void)x_step;
 #if MCF_KERNELS_RV32
     k.rv32.channels = channels;
     k.rv32.taps = k.taps;
@@ -590,6 +691,20 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
                     x_first = in_b + (iy0 + ky_lo * p->dilation_h) * in_row +
                               (ix0 + kx_lo * p->dilation_w) * in_c;
                 }
+#if !MCF_KERNELS_RV32
+                if (small && ox == ox_lo && ox_hi > ox_lo && ky_lo == 0 && ky_hi == 3) {
+                    /* the row's pixels whose windows lie inside the image, when the last one's
+                     * words do too */
+                    const int32_t n = ox_hi - ox_lo;
+                    const int8_t *x0 = in_b + iy0 * in_row + ix0 * in_c;
+                    if (k.x_end - (x0 + (n - 1) * x_step) >= small_span) {
+                        mcf_dw_small_row(&k, x0, x_step, w, output, n, full);
+                        output += n * channels;
+                        ox = ox_hi - 1;
+                        continue;
+                    }
+                }
+#endif
                 pixel(&k, x_first, w + 2 * (ky_lo * p->filter_w + kx_lo), rows, cols, output);
                 output += channels;
             }
@@ -626,9 +741,19 @@ void mcf_depthwise_conv2d_s8_ref(const mcf_depthwise_conv2d_params *p, const int
 
 #if MCF_KERNELS_FAST
 #define MCF_DW_FAST(pixel) \
-    mcf_depthwise_conv2d_s8_fast(p, input, (const uint32_t *)(const void *)filter, output, pixel)
+    mcf_depthwise_conv2d_s8_fast(p, input, (const uint32_t *)(const void *)filter, output, pixel, 0, 0)
+#define MCF_DW_SMALL(pixel, full)                                                                       \
+    do {                                                                                                \
+        if (p->filter_h == 3 && p->filter_w == 3 && p->depth_multiplier == 1) {                          \
+            mcf_depthwise_conv2d_s8_fast(p, input, (const uint32_t *)(const void *)filter, output, pixel, 1, \
+                                         full);                                                         \
+        } else {                                                                                        \
+            MCF_DW_FAST(pixel);                                                                         \
+        }                                                                                               \
+    } while (0)
 #else
 #define MCF_DW_FAST(pixel) mcf_depthwise_conv2d_s8_reference(p, input, filter, output)
+#define MCF_DW_SMALL(pixel, full) mcf_depthwise_conv2d_s8_reference(p, input, filter, output)
 #endif
 
 void mcf_depthwise_conv2d_s8_fast_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
@@ -641,6 +766,18 @@ void mcf_depthwise_conv2d_s8_fast_clamp(const mcf_depthwise_conv2d_params *p, co
                                         const int8_t *filter, int8_t *output)
 {
     MCF_DW_FAST(mcf_dw_pixel_clamp);
+}
+
+void mcf_depthwise_conv2d_s8_small_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output)
+{
+    MCF_DW_SMALL(mcf_dw_pixel_full, 1);
+}
+
+void mcf_depthwise_conv2d_s8_small_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                         const int8_t *filter, int8_t *output)
+{
+    MCF_DW_SMALL(mcf_dw_pixel_clamp, 0);
 }
 
 void mcf_depthwise_conv2d_s8_mult_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,

@@ -79,6 +79,9 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
  *  - _ref: the reference loop (filter 1HWC).
  *  - _fast_full / _fast_clamp: the fast path (`fast_layout` set, depth multiplier 1); _full requires
  *    act_min == -128 and act_max == 127, _clamp takes any activation range.
+ *  - _small_full / _small_clamp: the fast path for a 3x3 filter (depth multiplier 1, channel
+ *    counts not a multiple of four: the layout of _fast), windows inside the image inline in the
+ *    pixel loop; other filters take _fast.
  *  - _mult_full / _mult_clamp: the same for a depth multiplier of 2 or more (`fast_layout` set,
  *    filter_h * filter_w <= MCF_DW_MULT_MAX_TAPS, the filter in the tap-pair layout).
  */
@@ -88,6 +91,10 @@ void mcf_depthwise_conv2d_s8_fast_full(const mcf_depthwise_conv2d_params *p, con
                                        const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_fast_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                         const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_small_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_small_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                         const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_mult_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                        const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,

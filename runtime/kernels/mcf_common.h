@@ -300,29 +300,34 @@ static MCF_NOINLINE int32_t mcf_requant_f32_exact(int32_t acc, int32_t scale_bit
  * in [2^30, 2^31] (or is 0), and the product p = x * m one below 2^55. float32's two roundings move
  * it by less than 2^31 together: float32(acc) by at most 2^(7 - c) (0 for |acc| <= 2^24), that is
  * below 2^6 * m < 2^30 in p's units, and the product's rounding by at most 2^30. The result is p / 2^K
- * rounded, K = 149 + c - e = 32 + s. From the high word h = floor(p / 2^32) alone,
- * floor((h + 2^(s-1)) / 2^s) is all three roundings' result unless t = h + 2^(s-1) is within one
- * of a multiple of 2^s: p is then within 2^32 + 2^31 of a rounding boundary (a tie included), and
- * the exact route decides. Outside that band, rounding half up (what the shift does) and half to
- * even agree, for negative values too. For 2 <= s <= 31; a larger s gives 0 (|acc * scale| <
- * 2^-9). A result beyond +-1024 is not clamped here (s < 14 can give up to 2^22 in magnitude, the
- * exact route 1024): every caller adds a zero point and saturates to 8 bits, where all of them
- * saturate alike.
+ * rounded, K = 149 + c - e = 32 + s. With h = floor(p / 2^32), the exact value lies in
+ * (h - 1/2, h + 3/2) in units of 2^32, so floor((h + 2^(s-1)) / 2^s), rounding h half up, is all
+ * three roundings' result unless h mod 2^s is 2^(s-1) or 2^(s-1) - 1 (p within 2^32 + 2^31 of a
+ * rounding boundary, a tie included). Both of those are 0 or all ones modulo 2^(s-1), the only
+ * values for which (h - 1) >> (s - 1) and (h + 1) >> (s - 1) differ: where they agree, both equal
+ * h >> (s - 1), the result is (((h + 1) >> (s - 1)) + 1) >> 1 (rounding half up and half to even
+ * agree, for negative values too), and elsewhere (twice the band that matters, a share of about
+ * 2^(2 - s)) the exact route decides. For 1 <= s <= 32 (s = 1 always takes the exact route); a
+ * larger s gives 0 (|acc * scale| < 2^-9). The scale must be positive (onnxruntime's are ratios of
+ * positive scales): s - 1 = (c - 1) - (e - 117), with e - 117 taken as (sb - 117 * 2^23) >> 23 (one
+ * subtraction with a shifted operand on Thumb-2). A result beyond +-1024 is not clamped here (a
+ * small s can give up to 2^22 in magnitude, the exact route 1024): every caller adds a zero point
+ * and saturates to 8 bits, where all of them saturate alike.
  */
 static inline int32_t mcf_requant_f32_soft(int32_t acc, int32_t scale_bits)
 {
     const uint32_t sb = (uint32_t)scale_bits;
-    const int32_t c = (int32_t)__builtin_clz(((uint32_t)acc ^ (uint32_t)(acc >> 31)) | 1u);
-    const int32_t s1 = 116 + c - (int32_t)((sb >> 23) & 0xFFu); /* s - 1 */
-    if (MCF_LIKELY((uint32_t)(s1 - 1) <= 29u)) {
-        const int64_t p = (int64_t)(int32_t)((uint32_t)acc << (c - 1)) * (int32_t)((sb & 0x7FFFFFu) | 0x800000u);
-        const uint32_t h = (uint32_t)((uint64_t)p >> 32);
-        const int32_t up = 31 - s1; /* 32 - s */
-        /* (t + 1) mod 2^s, as (((h + 1) << (32 - s)) + 2^31) >> (32 - s) */
-        if (MCF_LIKELY(((((h + 1u) << up) ^ 0x80000000u) >> up) >= 2u)) {
-            return (((int32_t)h >> s1) + 1) >> 1;
+    /* c - 1 (acc ^ (acc >> 31) has a clear top bit) */
+    const int32_t c1 = (int32_t)__builtin_clz((((uint32_t)acc ^ (uint32_t)(acc >> 31)) << 1) | 1u);
+    const int32_t s1 = c1 - ((int32_t)(sb - (117u << 23)) >> 23); /* s - 1 = c + 116 - e */
+    if (MCF_LIKELY((uint32_t)s1 <= 31u)) {
+        const int64_t p = (int64_t)(int32_t)((uint32_t)acc << c1) * (int32_t)((sb & 0x7FFFFFu) | 0x800000u);
+        const int32_t h = (int32_t)(uint32_t)((uint64_t)p >> 32); /* |h| < 2^23 */
+        const int32_t q = (h + 1) >> s1;
+        if (MCF_LIKELY(q == ((h - 1) >> s1))) {
+            return (q + 1) >> 1;
         }
-    } else if (s1 > 30) {
+    } else if (s1 > 31) {
         return 0;
     }
     return mcf_requant_f32_exact(acc, scale_bits);

@@ -541,58 +541,82 @@ typedef void (*mcf_dw_pixel_fn)(const mcf_dw_ctx *k, const int8_t *x, const uint
  * `channels` is a constant where specialized (mcf_dw_small_row). `x`: the first pixel's window
  * (0, 0) tap, channel 0; x_step: input bytes between neighbouring pixels' windows.
  */
+/* Values the groups of mcf_dw_small_run share, in locals. */
+typedef struct {
+    int32_t step_x;
+    int32_t step_y;
+    int32_t qstep;
+    int32_t offset;
+#if MCF_KERNELS_DSP
+    uint32_t offset2;
+#endif
+    mcf_dw_clamp clamp;
+} mcf_dw_small;
+
+/* One group of n (1..4) channels: x, w, out, bias, mult, shift at the group's first channel. */
+static MCF_ALWAYS_INLINE void mcf_dw_small_group(const mcf_dw_small *s, const int8_t *x, const uint32_t *w,
+                                                 int8_t *out, const int32_t *bias, const int32_t *mult,
+                                                 const int32_t *shift, const int32_t n, const int full)
+{
+    const int32_t step_x = s->step_x;
+    const int32_t qstep = s->qstep;
+    const int32_t offset = s->offset;
+#if MCF_KERNELS_DSP
+    const uint32_t offset2 = s->offset2;
+#endif
+    int32_t a0 = bias[0];
+    int32_t a1 = n > 1 ? bias[1] : 0;
+    int32_t a2 = n > 2 ? bias[2] : 0;
+    int32_t a3 = n > 3 ? bias[3] : 0;
+    (void)offset;
+    MCF_DW_ROW3_AT(x, step_x, w);
+    MCF_DW_ROW3_AT(x + s->step_y, step_x, w + 6);
+    MCF_DW_ROW3_AT(x + 2 * s->step_y, step_x, w + 12);
+    out[0] = mcf_dw_out(s->clamp, a0, mult[0], shift[0], full);
+    if (n > 1) {
+        out[1] = mcf_dw_out(s->clamp, a1, mult[qstep], shift[qstep], full);
+    }
+    if (n > 2) {
+        out[2] = mcf_dw_out(s->clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
+    }
+    if (n > 3) {
+        out[3] = mcf_dw_out(s->clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
+    }
+}
+
 static MCF_ALWAYS_INLINE void mcf_dw_small_run(const mcf_dw_ctx *k, const int8_t *x, int32_t x_step,
                                                const uint32_t *w, int8_t *out, int32_t count, const int full,
                                                const int32_t channels)
 {
-    const int32_t step_x = k->step_x;
-    const int32_t step_y = k->step_y;
-    const int32_t offset = k->offset;
-    const int32_t qstep = k->qstep;
-    const int32_t *const mult0 = k->multiplier;
-    const int32_t *const shift0 = k->shift;
-    const int32_t *const bias0 = k->bias;
-    mcf_dw_clamp clamp;
+    const int32_t *const mult = k->multiplier;
+    const int32_t *const shift = k->shift;
+    const int32_t *const bias = k->bias;
+    const int32_t q4 = 4 * k->qstep;
+    mcf_dw_small s;
+    s.step_x = k->step_x;
+    s.step_y = k->step_y;
+    s.qstep = k->qstep;
+    s.offset = k->offset;
 #if MCF_KERNELS_DSP
-    const uint32_t offset2 = mcf_dup16(offset);
+    s.offset2 = mcf_dup16(k->offset);
 #endif
-    (void)offset;
-    clamp.offset = k->out_offset;
-    clamp.act_min = k->act_min;
-    clamp.act_max = k->act_max;
+    s.clamp.offset = k->out_offset;
+    s.clamp.act_min = k->act_min;
+    s.clamp.act_max = k->act_max;
     for (; count > 0; --count) {
-        const int8_t *xg = x;
-        const uint32_t *wg = w;
-        const int32_t *bias = bias0;
-        const int32_t *mult = mult0;
-        const int32_t *shift = shift0;
-        int8_t *o = out;
-        int32_t c;
-        for (c = 0; c < channels; c += 4) {
-            const int32_t n = channels - c;
-            int32_t a0 = bias[0];
-            int32_t a1 = n > 1 ? bias[1] : 0;
-            int32_t a2 = n > 2 ? bias[2] : 0;
-            int32_t a3 = n > 3 ? bias[3] : 0;
-            MCF_DW_ROW3_AT(xg, step_x, wg);
-            MCF_DW_ROW3_AT(xg + step_y, step_x, wg + 6);
-            MCF_DW_ROW3_AT(xg + 2 * step_y, step_x, wg + 12);
-            o[0] = mcf_dw_out(clamp, a0, mult[0], shift[0], full);
-            if (n > 1) {
-                o[1] = mcf_dw_out(clamp, a1, mult[qstep], shift[qstep], full);
+        if (channels == 3) {
+            mcf_dw_small_group(&s, x, w, out, bias, mult, shift, 3, full);
+        } else if (channels == 6) { /* a group of four, then one of two */
+            mcf_dw_small_group(&s, x, w, out, bias, mult, shift, 4, full);
+            mcf_dw_small_group(&s, x + 4, w + 18, out + 4, bias + 4, mult + q4, shift + q4, 2, full);
+        } else {
+            int32_t c;
+            for (c = 0; c < channels; c += 4) {
+                const int32_t n = channels - c;
+                const int32_t g = c >> 2;
+                mcf_dw_small_group(&s, x + c, w + 18 * g, out + c, bias + c, mult + g * q4, shift + g * q4,
+                                   n < 4 ? n : 4, full);
             }
-            if (n > 2) {
-                o[2] = mcf_dw_out(clamp, a2, mult[2 * qstep], shift[2 * qstep], full);
-            }
-            if (n > 3) {
-                o[3] = mcf_dw_out(clamp, a3, mult[3 * qstep], shift[3 * qstep], full);
-            }
-            xg += 4;
-            wg += 18;
-            o += 4;
-            bias += 4;
-            mult += 4 * qstep;
-            shift += 4 * qstep;
         }
         x += x_step;
         out += channels;

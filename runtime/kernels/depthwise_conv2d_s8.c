@@ -680,6 +680,8 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     (void)full;
     (void)small_span;
     (void)x_step;
+    (void)ox_lo; /* RV32 builds take the pixel path for these layers too */
+    (void)ox_hi;
 #if MCF_KERNELS_RV32
     k.rv32.channels = channels;
     k.rv32.taps = k.taps;

@@ -68,7 +68,13 @@ def test_bit_exact():
     }
     for name, model in models.items():
         assert compile_graph(parse_model(model)).calls, name
-    check_bit_exact(merge_parallel(models), count=3, paths=("fast",))  # the kernel has one path
+    # TFLite Micro pads SPACE_TO_BATCH_ND with a parameter it never sets (output_offset of its
+    # persistent op data): zero in a fresh interpreter's arena, whatever earlier operators left there
+    # in a merged model. The padded models are checked each in an interpreter of its own.
+    padded = ("s2b_4d_pad", "s2b_3d", "dilated_conv")
+    for name in padded:
+        check_bit_exact(models.pop(name), count=3, paths=("fast",))  # the kernel has one path
+    check_bit_exact(merge_parallel(models), count=3, paths=("fast",))
 
 
 def test_padding_with_a_nonzero_zero_point_refused():
@@ -85,5 +91,6 @@ def test_wrong_output_shape_refused():
 
 def device_models() -> dict[str, bytes]:
     """For the emulated boards (tests/test_kernels_on_device.py)."""
-    return {"space_to_batch_pad": s2b_model((1, 5, 5, 2), [2, 2], [[1, 0], [2, 1]]),
+    # no padding: in the merged spread model TFLite Micro's pad value is memory it never set
+    return {"space_to_batch": s2b_model((2, 4, 6, 3), [2, 3], [[0, 0], [0, 0]], zp=-9),
             "batch_to_space_crop": b2s_model((4, 3, 4, 3), [2, 2], [[1, 0], [2, 1]])}

@@ -18,7 +18,8 @@ _SHOWN_INDICES = 6  # operator numbers listed per unsupported opcode before "…
 SIGNAL_PREFIX = "CUSTOM:Signal"
 SIGNAL_TYPES = {"uint32", "uint64", "bool"}  # allowed between signal operators only (bool: output_valid)
 ETHOS_U = "CUSTOM:ethos-u"
-BOOL_OPS = {"EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL", "SELECT_V2"}
+BOOL_OPS = {"EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL", "SELECT_V2",
+            "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"}
 
 
 def _indices(ix: list[int]) -> str:

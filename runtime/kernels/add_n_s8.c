@@ -18,68 +18,41 @@ static void mcf_add_n_core(const mcf_add_n_params *p, const int8_t *const *in, i
 
 void mcf_add_n_s8_2(const mcf_add_n_params *p, const int8_t *a, const int8_t *b, int8_t *out)
 {
-    const int8_t *in[2];
-    in[0] = a;
-    in[1] = b;
+    const int8_t *const in[2] = {a, b};
     mcf_add_n_core(p, in, out);
 }
 
 void mcf_add_n_s8_3(const mcf_add_n_params *p, const int8_t *a, const int8_t *b, const int8_t *c, int8_t *out)
 {
-    const int8_t *in[3];
-    in[0] = a;
-    in[1] = b;
-    in[2] = c;
+    const int8_t *const in[3] = {a, b, c};
     mcf_add_n_core(p, in, out);
 }
 
 void mcf_add_n_s8_4(const mcf_add_n_params *p, const int8_t *a, const int8_t *b, const int8_t *c,
                     const int8_t *d, int8_t *out)
 {
-    const int8_t *in[4];
-    in[0] = a;
-    in[1] = b;
-    in[2] = c;
-    in[3] = d;
+    const int8_t *const in[4] = {a, b, c, d};
     mcf_add_n_core(p, in, out);
 }
 
 void mcf_add_n_s8_5(const mcf_add_n_params *p, const int8_t *a, const int8_t *b, const int8_t *c,
                     const int8_t *d, const int8_t *e, int8_t *out)
 {
-    const int8_t *in[5];
-    in[0] = a;
-    in[1] = b;
-    in[2] = c;
-    in[3] = d;
-    in[4] = e;
+    const int8_t *const in[5] = {a, b, c, d, e};
     mcf_add_n_core(p, in, out);
 }
 
 void mcf_add_n_s8_6(const mcf_add_n_params *p, const int8_t *a, const int8_t *b, const int8_t *c,
                     const int8_t *d, const int8_t *e, const int8_t *f, int8_t *out)
 {
-    const int8_t *in[6];
-    in[0] = a;
-    in[1] = b;
-    in[2] = c;
-    in[3] = d;
-    in[4] = e;
-    in[5] = f;
+    const int8_t *const in[6] = {a, b, c, d, e, f};
     mcf_add_n_core(p, in, out);
 }
 
 void mcf_add_n_s8_7(const mcf_add_n_params *p, const int8_t *a, const int8_t *b, const int8_t *c,
                     const int8_t *d, const int8_t *e, const int8_t *f, const int8_t *g, int8_t *out)
 {
-    const int8_t *in[7];
-    in[0] = a;
-    in[1] = b;
-    in[2] = c;
-    in[3] = d;
-    in[4] = e;
-    in[5] = f;
-    in[6] = g;
+    const int8_t *const in[7] = {a, b, c, d, e, f, g};
     mcf_add_n_core(p, in, out);
 }
 
@@ -87,14 +60,6 @@ void mcf_add_n_s8_8(const mcf_add_n_params *p, const int8_t *a, const int8_t *b,
                     const int8_t *d, const int8_t *e, const int8_t *f, const int8_t *g, const int8_t *h,
                     int8_t *out)
 {
-    const int8_t *in[8];
-    in[0] = a;
-    in[1] = b;
-    in[2] = c;
-    in[3] = d;
-    in[4] = e;
-    in[5] = f;
-    in[6] = g;
-    in[7] = h;
+    const int8_t *const in[8] = {a, b, c, d, e, f, g, h};
     mcf_add_n_core(p, in, out);
 }

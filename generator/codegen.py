@@ -200,7 +200,8 @@ class _Emitter:
             + self._buffers() + self._profile_block()
             + "/* Kernel parameters, all computed ahead of time. */\n" + "\n\n".join(structs) + "\n\n"
             + self._io_tables() + "\n\n" + self._model_struct() + state
-            + f"void {p}_invoke(void)\n{{\n    {self.P}_STAMP_START();\n" + "\n".join(body) + "\n}\n"
+            + f"void {p}_invoke(void)\n{{\n    {self.P}_STAMP_START();\n" + "\n".join(body)
+            + f"\n    {self.P}_STAMP_EMPTY();\n}}\n"
         )
 
     def _step_code(self, step: KernelCall | Alias) -> tuple[str, list[str]]:
@@ -274,17 +275,21 @@ class _Emitter:
         """Per-operator stamps, compiled in only with MCF_PROFILE=1 (see mcf_profile in mcf_model.h)."""
         p, P, n = self.p, self.P, len(self.g.operators)
         return (f"/* Per-operator profile (MCF_PROFILE=1 only): the tick counter before operator 0 and after each\n"
-                f" * operator; one that shares its input's bytes copies the previous stamp (it takes 0). */\n"
+                f" * operator; one that shares its input's bytes copies the previous stamp (it takes 0). A last\n"
+                f" * reading right after the last operator's measures an empty region (value {n}): what one\n"
+                f" * reading adds to each operator's value, for the host to subtract. */\n"
                 f"#if MCF_PROFILE\n"
-                f"static uint32_t {p}_stamps[{n + 1}];\n"
-                f"static const mcf_profile {p}_profile = {{{n}, {p}_stamps}};\n"
+                f"static uint32_t {p}_stamps[{n + 2}];\n"
+                f"static const mcf_profile {p}_profile = {{{n + 1}, {p}_stamps}};\n"
                 f"#define {P}_STAMP_START() ({p}_stamps[0] = mcf_profile_ticks())\n"
                 f"#define {P}_STAMP(op) ({p}_stamps[(op) + 1] = mcf_profile_ticks())\n"
                 f"#define {P}_STAMP_SAME(op) ({p}_stamps[(op) + 1] = {p}_stamps[(op)])\n"
+                f"#define {P}_STAMP_EMPTY() ({p}_stamps[{n + 1}] = mcf_profile_ticks())\n"
                 f"#else\n"
                 f"#define {P}_STAMP_START() ((void)0)\n"
                 f"#define {P}_STAMP(op) ((void)0)\n"
                 f"#define {P}_STAMP_SAME(op) ((void)0)\n"
+                f"#define {P}_STAMP_EMPTY() ((void)0)\n"
                 f"#endif\n\n")
 
     def _io_tables(self) -> str:

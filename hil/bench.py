@@ -484,33 +484,36 @@ def per_layer_rows(row: BenchRow) -> tuple[list[str], list[list[str]]]:
     if prof is None:
         return [], []
     unit = prof.unit
-    head = ["#", "op", "output", "MACs", f"ours {unit}", "per MAC", "share"]
+    head = ["#", "op", "output", "MACs", f"ours {unit}" + (" (net)" if prof.calibration is not None else ""),
+            "per MAC", "share"]
     for m in row.tflm:
         head += [m.label, f"ours / {m.label}"]
     cells = []
     for layer in prof.layers:
         line = [str(layer.index), layer.op + (" (alias)" if layer.alias else ""),
-                "×".join(str(d) for d in layer.output_shape), f"{layer.macs:,}", f"{layer.ticks:,}",
+                "×".join(str(d) for d in layer.output_shape), f"{layer.macs:,}", f"{layer.net:,}",
                 _ratio(layer.per_mac), f"{100 * layer.share:.1f}%"]
         for m in row.tflm:
             theirs = next((p for p in m.layers if p.index == layer.index), None)
             n = theirs.instructions if theirs else None
             mark = "*" if theirs is not None and theirs.how == "gap" else ""
             line += [(_num(n) + mark) if n is not None else "-",
-                     _ratio(layer.ticks / n) if n and not layer.alias else "-"]
+                     _ratio(layer.net / n) if n and not layer.alias else "-"]
         cells.append(line)
-    total = ["", "total", "", f"{prof.macs:,}", f"{prof.total:,}",
-             _ratio(prof.total / prof.macs if prof.macs else None), "100%"]
+    total = ["", "total", "", f"{prof.macs:,}", f"{prof.net_total:,}",
+             _ratio(prof.net_total / prof.macs if prof.macs else None), "100%"]
     for m in row.tflm:
         n = sum(p.instructions or 0 for p in m.layers) or None
-        total += [_num(n), _ratio(prof.total / n) if n else "-"]
+        total += [_num(n), _ratio(prof.net_total / n) if n else "-"]
     cells.append(total)
     return head, cells
 
 
 PER_LAYER_NOTE = ("per-layer: the optimized kernels built with the per-operator profile (MCF_PROFILE=1, a counter "
-                  "reading after each operator, about 130 instructions each), first vector; TFLM: each operator's "
-                  "invoke timed in a second run (* = the gap between timed neighbours)")
+                  "reading after each operator), first vector; (net): each operator's measured figure minus an empty "
+                  "region measured the same way in the same invoke (one counter reading, about 120 instructions "
+                  "under QEMU), exact within one tick (40 instructions); TFLM: each operator's invoke timed in a "
+                  "second run, its own timer readings included (* = the gap between timed neighbours)")
 
 
 def per_layer_tables(report: BenchReport) -> list[object]:

@@ -17,8 +17,15 @@ For the bench or a script::
 reading; ``run.elapsed`` is the time the protocol measured around ``invoke()`` for the same inference,
 larger by the call itself and one counter reading (``run.overhead``). Operators without a kernel call
 (RESHAPE, SQUEEZE and the like share their input's bytes) are rows with 0 ticks and ``alias=True``.
-Each operator's ticks include one reading of the counter (on the bare-metal port under QEMU a few
-dozen instructions, rounded down to whole SysTick ticks of 40 instructions).
+
+Calibration: each operator's measured ticks include one reading of the counter (on the bare-metal
+port under QEMU about 130 instructions: the port's 64-bit tick read and the re-basing of SysTick).
+Generated code reads the counter once more right after the last operator's reading, an empty region
+measured exactly as an operator is; the device reports it as one value after the operators'
+(``ProfileRun.calibration``). Each row's ``net`` (and ``per_mac``) is its measured ticks minus that
+value, so it is the kernel call alone, within one tick (QEMU: readings round down to whole SysTick
+ticks of 40 instructions). Firmware generated before this reading reports the operators only: then
+``calibration`` is None and ``net`` equals the measured ticks.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from mcuforge.generator.ops.base import KernelCall
 
 from .device import PROFILE_HINT, Device, DeviceError, ProfileUnavailable
 
-__all__ = ["LayerProfile", "ProfileRun", "compiled_for_project", "layer_rows", "measure_profile",
+__all__ = ["LayerProfile", "ProfileRun", "compiled_for_project", "layer_rows", "legend", "measure_profile",
            "profile_on_device", "render_markdown", "render_table"]
 
 
@@ -51,18 +58,27 @@ class LayerProfile:
     op: str  # e.g. "CONV_2D"
     output_shape: list[int]
     macs: int
-    ticks: int  # in ProfileRun.unit
-    share: float  # of the sum over all operators, 0..1
+    ticks: int  # in ProfileRun.unit, as measured: the kernel call and one counter reading
+    share: float  # of the sum of ``net`` over all operators, 0..1
     kernel: str | None = None  # the C function called; None for an alias (no kernel call)
+    reading: int | None = None  # the empty region measured in the same invoke (None: not measured)
 
     @property
     def alias(self) -> bool:
         return self.kernel is None
 
     @property
+    def net(self) -> int:
+        """The measured ticks minus one counter reading (the empty region), not below 0; an alias's
+        0 (it copies the previous reading)."""
+        if self.alias or not self.ticks:
+            return 0
+        return max(self.ticks - (self.reading or 0), 0)
+
+    @property
     def per_mac(self) -> float | None:
-        """Ticks per multiply-accumulate (None for operators without MACs)."""
-        return self.ticks / self.macs if self.macs else None
+        """Net ticks per multiply-accumulate (None for operators without MACs)."""
+        return self.net / self.macs if self.macs else None
 
 
 @dataclass
@@ -78,13 +94,25 @@ class ProfileRun:
 
     @property
     def total(self) -> int:
-        """Sum over operators: invoke() from its first counter reading to its last."""
+        """Sum over operators as measured: invoke() from its first counter reading to the last
+        operator's."""
         return sum(layer.ticks for layer in self.layers)
 
     @property
+    def calibration(self) -> int | None:
+        """Ticks of the empty region (one counter reading) measured in the same invoke, subtracted
+        from each operator; None if the firmware did not measure it."""
+        return next((layer.reading for layer in self.layers if layer.reading is not None), None)
+
+    @property
+    def net_total(self) -> int:
+        """Sum of the operators' net ticks: the kernel calls without the readings."""
+        return sum(layer.net for layer in self.layers)
+
+    @property
     def overhead(self) -> int:
-        """``elapsed - total``: the call to invoke() and its first counter reading."""
-        return self.elapsed - self.total
+        """``elapsed - total - calibration``: the call to invoke() and its first counter reading."""
+        return self.elapsed - self.total - (self.calibration or 0)
 
     @property
     def macs(self) -> int:
@@ -92,29 +120,36 @@ class ProfileRun:
 
     def top(self, n: int) -> list[LayerProfile]:
         """The ``n`` operators that took longest (ties: graph order)."""
-        return sorted(self.layers, key=lambda layer: (-layer.ticks, layer.index))[:n]
+        return sorted(self.layers, key=lambda layer: (-layer.net, layer.index))[:n]
 
     def to_json(self) -> dict:
         return {"model": self.model, "board": self.board, "unit": self.unit, "elapsed": self.elapsed,
-                "total": self.total, "overhead": self.overhead, "macs": self.macs,
-                "layers": [{**asdict(layer), "alias": layer.alias, "per_mac": layer.per_mac}
+                "total": self.total, "calibration": self.calibration, "net_total": self.net_total,
+                "overhead": self.overhead, "macs": self.macs,
+                "layers": [{**asdict(layer), "alias": layer.alias, "net": layer.net, "per_mac": layer.per_mac}
                            for layer in self.layers]}
 
 
 def layer_rows(compiled: CompiledModel, ticks: Sequence[int]) -> list[LayerProfile]:
-    """Rows for a device profile ``ticks`` (one value per operator) of the model ``compiled``."""
+    """Rows for a device profile ``ticks`` of the model ``compiled``: one value per operator, then
+    the empty region (one counter reading, subtracted from each operator's; older firmware: absent)."""
     graph = compiled.graph
-    if len(ticks) != len(graph.operators):
-        raise DeviceError(f"the device profiled {len(ticks)} operators; {graph.name} has {len(graph.operators)}",
+    n = len(graph.operators)
+    if len(ticks) not in (n, n + 1):
+        raise DeviceError(f"the device profiled {len(ticks)} operators; {graph.name} has {n}",
                           hint="the firmware is stale: `mcuforge update`, `mcuforge build`, then flash it")
-    total = sum(ticks) or 1
+    reading = int(ticks[n]) if len(ticks) == n + 1 else None
     rows = []
-    for step, t in zip(compiled.steps, ticks, strict=True):
+    for step, t in zip(compiled.steps, ticks[:n], strict=True):
         op = step.op
         shape = list(graph.tensors[op.outputs[0]].shape) if op.outputs else []
         call = step if isinstance(step, KernelCall) else None
-        rows.append(LayerProfile(op.index, op.opcode, shape, call.macs if call else 0, int(t), t / total,
-                                 (call.function or None) if call else None))  # no code (views, handles): 0 ticks
+        rows.append(LayerProfile(op.index, op.opcode, shape, call.macs if call else 0, int(t), 0.0,
+                                 (call.function or None) if call else None,  # no code (views, handles): 0 ticks
+                                 reading))
+    total = sum(row.net for row in rows) or 1
+    for row in rows:
+        row.share = row.net / total
     return rows
 
 
@@ -183,25 +218,40 @@ def _shape(shape: list[int]) -> str:
     return "×".join(str(d) for d in shape) or "scalar"
 
 
+def legend(run: ProfileRun) -> str:
+    """What each operator's figure is: net of the counter reading, and what was subtracted."""
+    if run.calibration is None:
+        return (f"each operator's {run.unit} include one counter reading (the firmware measured no empty "
+                "region to subtract: regenerate it)")
+    return (f"each operator's {run.unit}: measured minus an empty measured region (a counter reading with "
+            f"nothing to time, {run.calibration:,} {run.unit}, read in the same invoke); exact within one tick "
+            "of the counter (40 instructions under QEMU)")
+
+
+def _column(run: ProfileRun) -> str:
+    return run.unit + (" (net)" if run.calibration is not None else "")
+
+
 def _footer(run: ProfileRun) -> str:
-    return (f"sum of operators {run.total:,} {run.unit}; invoke() measured {run.elapsed:,} {run.unit} "
-            f"(+{run.overhead:,}: the call and the first counter reading); {run.macs:,} MACs, "
-            f"{(run.total / run.macs if run.macs else 0):.2f} {run.unit}/MAC")
+    cal = run.calibration
+    return (f"sum of operators {run.net_total:,} {run.unit} net ({run.total:,} measured); invoke() measured "
+            f"{run.elapsed:,} {run.unit} (+{run.overhead:,}: the call and the first counter reading"
+            + (f"; +{cal:,}: the empty region" if cal is not None else "") + f"); {run.macs:,} MACs, "
+            f"{(run.net_total / run.macs if run.macs else 0):.2f} {run.unit}/MAC net. " + legend(run))
 
 
 def render_table(run: ProfileRun, *, title: str | None = None, top: int | None = None) -> Table:
     """A rich table, one row per operator in graph order (``top``: only the n longest, longest first)."""
-    unit = run.unit
     where = f"{run.model} on {run.board}" if run.board else run.model
     t = Table(title=title or f"per-layer profile: {where}", caption=_footer(run), box=box.SIMPLE_HEAD,
               caption_justify="left", pad_edge=False, show_edge=False)
-    for col, justify in (("#", "right"), ("op", "left"), ("output", "left"), ("MACs", "right"), (unit, "right"),
+    for col, justify in (("#", "right"), ("op", "left"), ("output", "left"), ("MACs", "right"), (_column(run), "right"),
                          ("per MAC", "right"), ("share", "right")):
         t.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     layers = run.top(top) if top else run.layers
     for layer in layers:
         op = layer.op + (" (alias)" if layer.alias else "")
-        t.add_row(str(layer.index), op, _shape(layer.output_shape), f"{layer.macs:,}", f"{layer.ticks:,}",
+        t.add_row(str(layer.index), op, _shape(layer.output_shape), f"{layer.macs:,}", f"{layer.net:,}",
                   _ratio(layer.per_mac), f"{100 * layer.share:.1f}%")
     return t
 
@@ -209,9 +259,9 @@ def render_table(run: ProfileRun, *, title: str | None = None, top: int | None =
 def render_markdown(run: ProfileRun, *, top: int | None = None) -> str:
     """The same table in Markdown, with the sum-versus-measured line under it."""
     unit = run.unit
-    lines = [f"| # | op | output | MACs | {unit} | {unit}/MAC | share |", "|---:|---|---|---:|---:|---:|---:|"]
+    lines = [f"| # | op | output | MACs | {_column(run)} | {unit}/MAC | share |", "|---:|---|---|---:|---:|---:|---:|"]
     for layer in run.top(top) if top else run.layers:
         op = layer.op + (" (alias)" if layer.alias else "")
-        lines.append(f"| {layer.index} | {op} | {_shape(layer.output_shape)} | {layer.macs:,} | {layer.ticks:,} | "
+        lines.append(f"| {layer.index} | {op} | {_shape(layer.output_shape)} | {layer.macs:,} | {layer.net:,} | "
                      f"{_ratio(layer.per_mac)} | {100 * layer.share:.1f}% |")
     return "\n".join(lines) + "\n\n" + _footer(run) + "\n"

@@ -49,6 +49,27 @@ def test_a_profile_of_another_model_is_refused(kws) -> None:  # type: ignore[no-
     assert "stale" in (info.value.hint or "")
 
 
+def test_the_empty_region_is_subtracted_from_each_operator(kws) -> None:  # type: ignore[no-untyped-def]
+    # the device's last value is an empty region measured like an operator: one counter reading
+    ticks = fake_ticks(kws)
+    rows = layer_rows(kws, [*ticks, 120])
+    assert [r.ticks for r in rows] == ticks  # as measured
+    assert [r.net for r in rows] == [t - 120 if t else 0 for t in ticks]  # aliases stay 0
+    assert rows[0].per_mac == pytest.approx((1000 - 120) / 320_000)
+    assert abs(sum(r.share for r in rows) - 1) < 1e-9
+    small = layer_rows(kws, [*[min(t, 100) for t in ticks], 120])
+    assert all(r.net == 0 for r in small)  # within one tick of the reading: never negative
+    run = ProfileRun(rows, "instructions", sum(ticks) + 200, model="kws_ref_model.tflite", board="mps2_an386")
+    assert run.calibration == 120 and run.net_total == run.total - 120 * sum(1 for r in rows if not r.alias)
+    assert run.overhead == 80  # the call and the first reading: elapsed less the operators and the empty region
+    md = render_markdown(run)
+    assert "| # | op | output | MACs | instructions (net) | instructions/MAC | share |" in md
+    assert "| 0 | CONV_2D | 1×25×5×64 | 320,000 | 880 | 0.00 |" in md
+    assert "measured minus an empty measured region (a counter reading with nothing to time, 120 instructions" in md
+    data = run.to_json()
+    assert data["calibration"] == 120 and data["layers"][0]["net"] == 880 and data["layers"][0]["ticks"] == 1000
+
+
 def test_tables_and_json(kws) -> None:  # type: ignore[no-untyped-def]
     run = ProfileRun(layer_rows(kws, fake_ticks(kws)), "instructions", sum(fake_ticks(kws)) + 80,
                      model="kws_ref_model.tflite", board="mps2_an386")
@@ -58,7 +79,10 @@ def test_tables_and_json(kws) -> None:  # type: ignore[no-untyped-def]
     text = console.export_text()
     assert "per-layer profile: kws_ref_model.tflite on mps2_an386" in text
     assert "RESHAPE (alias)" in text and "DEPTHWISE_CONV_2D" in text
-    assert f"sum of operators {run.total:,} instructions; invoke() measured {run.elapsed:,}" in text
+    caption = " ".join(text.split())  # the caption wraps
+    assert f"sum of operators {run.total:,} instructions net ({run.total:,} measured); invoke() measured " \
+        f"{run.elapsed:,}" in caption
+    assert run.calibration is None and "include one counter reading" in caption  # older firmware: nothing subtracted
     md = render_markdown(run)
     assert md.count("\n| ") == len(kws.graph.operators) and "| 10 | RESHAPE (alias) | 1×64 | 0 | 0 | - |" in md
     top = render_markdown(run, top=3).splitlines()

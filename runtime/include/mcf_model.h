@@ -56,14 +56,18 @@ typedef struct {
  * mcf_profile_ticks(), which the application provides (runtime/app/mcf_app.c in mcuforge
  * projects: the port's counter, re-based like the host protocol's). Operators without a kernel
  * call (RESHAPE, SQUEEZE, ... share their input's bytes) copy the previous stamp: they take 0.
- * Operator i took (uint32_t)(stamps[i + 1] - stamps[i]) ticks of the last invoke().
+ * Operator i took (uint32_t)(stamps[i + 1] - stamps[i]) ticks of the last invoke(), its kernel call
+ * plus one reading of the counter. Generated code reads the counter once more right after the
+ * last operator's reading: value num_ops - 1 (one more than the graph's operators) is an empty
+ * region measured like an operator, the cost of a reading, which a host subtracts from each.
  */
 #ifndef MCF_PROFILE
 #define MCF_PROFILE 0
 #endif
 
 typedef struct {
-    uint16_t num_ops;          /**< operators of the graph, in execution order (aliases included) */
+    uint16_t num_ops;          /**< values: the graph's operators in execution order (aliases included),
+                                    then the empty region (generated code) */
     const uint32_t *stamps;    /**< num_ops + 1 counter values of the last invoke() */
 } mcf_profile;
 

@@ -7,7 +7,9 @@ whole batch (for a stateful model: one stream).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -46,6 +48,43 @@ int main(void)
 """
 
 
+_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*["<]([^">]+)[">]', re.M)
+
+
+class _ObjectCache:
+    """Object files of runtime sources, keyed by the compiler, its flags and the bytes of the source
+    and of every file it includes (transitively, from the library), so a hit is the same compilation."""
+
+    def __init__(self) -> None:
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._objects: dict[str, Path] = {}
+
+    def get(self, compiler: str, flags: list[str], src_dir: Path, source: str, files: dict[str, bytes]) -> Path:
+        h = hashlib.sha256("\0".join([compiler, *flags]).encode())
+        seen: set[str] = set()
+        todo = [source]
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in files:  # not in the library: a system header
+                continue
+            seen.add(name)
+            todo += [m.decode() for m in _INCLUDE.findall(files[name])]
+        for name in sorted(seen):
+            h.update(b"\0%s\0%d\0" % (name.encode(), len(files[name])) + files[name])
+        key = h.hexdigest()
+        obj = self._objects.get(key)
+        if obj is None or not obj.exists():
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="mcuforge-host-objects-")
+            obj = Path(self._dir.name) / f"{key}.o"
+            run_tool([compiler, *flags, "-I", src_dir, "-c", src_dir / source, "-o", obj], timeout=600)
+            self._objects[key] = obj
+        return obj
+
+
+_RUNTIME_OBJECTS = _ObjectCache()
+
+
 class HostModel:
     """A generated library compiled into a host executable."""
 
@@ -58,11 +97,15 @@ class HostModel:
             (self.dir / rel).write_bytes(data)
         (self.dir / "harness_main.c").write_text(_HARNESS.format(p=lib.prefix))
         compiler = cc or os.environ.get("CC") or find_tool("cc", hint="install gcc (apt-get install gcc)")
-        sources = [self.dir / s for s in lib.manifest["sources"]] + [self.dir / "harness_main.c"]
+        flags = [*WARNING_FLAGS, "-O2", *extra_flags]
+        model_files = {f"{lib.prefix}.c", f"{lib.prefix}_data.c"}
+        # The runtime's kernels are the same files in every library: compiled once per process.
+        objects = [_RUNTIME_OBJECTS.get(compiler, flags, self.dir, s, lib.files)
+                   for s in lib.manifest["sources"] if s not in model_files]
+        sources = [self.dir / s for s in sorted(model_files)] + [self.dir / "harness_main.c"]
         self.exe = self.dir / "model_host"
         self.states: list[np.ndarray] = []
-        run_tool([compiler, *WARNING_FLAGS, "-O2", *extra_flags, "-I", self.dir, *sources, "-o", self.exe, "-lm"],
-                 timeout=600)
+        run_tool([compiler, *flags, "-I", self.dir, *sources, *objects, "-o", self.exe, "-lm"], timeout=600)
 
     def run(self, batches: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
         """batches[k] = the inputs of inference k (in graph order) → outputs per inference."""

@@ -19,7 +19,8 @@ SIGNAL_PREFIX = "CUSTOM:Signal"
 SIGNAL_TYPES = {"uint32", "uint64", "bool"}  # allowed between signal operators only (bool: output_valid)
 ETHOS_U = "CUSTOM:ethos-u"
 BOOL_OPS = {"EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL", "SELECT_V2",
-            "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"}
+            "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT",
+            "SELECT"}  # refused by its lowering with the reason (ops/select_v1.py), not for its bool
 
 
 def _indices(ix: list[int]) -> str:

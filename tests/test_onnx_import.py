@@ -100,3 +100,21 @@ def test_constant_shape_subgraph_folded() -> None:
     g = parse_model(quantize(m))
     ops = [op.opcode for op in g.operators]
     assert ops == ["QUANTIZE", "TRANSPOSE", "CONV_2D", "TRANSPOSE", "RESHAPE", "DEQUANTIZE"], ops
+
+
+def test_flatten_of_the_float_input_before_its_quantize() -> None:
+    """An MLP's leading Flatten reads the float graph input (quantize_static puts the QuantizeLinear
+    after it): the input is quantized in its own shape, then the int8 tensor reshaped (exact:
+    QuantizeLinear is element-wise)."""
+    rng = np.random.default_rng(0)
+    model = float_model([node("Flatten", ["x"], ["f"]), node("Gemm", ["f", "w", "b"], ["y"], transB=1)],
+                        {"x": [1, 1, 4, 4]}, {"y": [1, 5]},
+                        {"w": rng.normal(size=(5, 16)).astype(np.float32), "b": np.zeros(5, np.float32)})
+    qdq = onnx.load_from_string(quantize(model))
+    assert [n.op_type for n in qdq.graph.node if n.op_type != "DequantizeLinear"][:2] == ["Flatten", "QuantizeLinear"]
+    g = parse_model(qdq.SerializeToString())
+    ops = [op.opcode for op in g.operators]
+    assert ops[:3] == ["QUANTIZE", "RESHAPE", "FULLY_CONNECTED"], ops
+    q, r = g.operators[0], g.operators[1]
+    assert g.tensors[q.inputs[0]].shape == (1, 1, 4, 4) and g.tensors[q.inputs[0]].dtype == "float32"
+    assert g.tensors[r.outputs[0]].shape == (1, 16) and g.tensors[r.outputs[0]].dtype == "int8"

@@ -94,10 +94,12 @@ class Pending:
 
 @dataclass
 class FloatIn:
-    """A float32 graph input."""
+    """A float32 graph input. `view`: the shape a Reshape / Flatten before its QuantizeLinear gave
+    it (the IR tensor keeps `shape`; the int8 result is reshaped after QUANTIZE)."""
 
     tensor: int
     shape: tuple[int, ...]
+    view: tuple[int, ...] | None = None
 
 
 Value = Act | Deq | QConst | Pending | FloatIn | np.ndarray
@@ -134,7 +136,7 @@ def parse_model(buf: bytes, name: str = "model.onnx") -> Graph:
         raise ModelError(f"{name}: a float model (no QuantizeLinear / DequantizeLinear); mcuforge compiles "
                          f"integer models: {_FIX_FLOAT}")
     try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)  # Shape -> Reshape
     except Exception as exc:
         raise ModelError(f"{name}: ONNX shape inference failed: {_first_line(exc)}") from exc
     try:
@@ -623,6 +625,8 @@ class _Importer:
         return Act(out, a.shape, a.nhwc)
 
     def value_shape(self, v: Value) -> tuple[int, ...]:
+        if isinstance(v, FloatIn) and v.view is not None:
+            return v.view
         if isinstance(v, (Act, FloatIn, Pending)):
             return v.shape
         if isinstance(v, Deq):
@@ -689,9 +693,14 @@ class _Importer:
         name = node.output[0]
         self.uint8_out.add(name)
         if isinstance(x, FloatIn):
-            out = self.act_tensor(name, x.shape, s, z)
+            out = self.act_tensor(name + ("/q" if x.view else ""), x.shape, s, z)
             self.op("QUANTIZE", [x.tensor], [out], requant="float32")  # half to even, as QuantizeLinear
-            return Act(out, x.shape)
+            if x.view is None:
+                return Act(out, x.shape)
+            view = self.act_tensor(name, x.view, s, z)
+            self.op("RESHAPE", [out, self.const(name + "/shape", np.array(x.view), "int32")], [view],
+                    new_shape=list(x.view))
+            return Act(view, x.view)
         if isinstance(x, Deq):
             a = x.act
             if self.quant_of(a) == (float(np.float32(s)), z):
@@ -1235,6 +1244,14 @@ class _Importer:
     def layout(self, node: Any, ins: list[Any]) -> None:
         op = node.op_type
         x = ins[0]
+        if isinstance(x, FloatIn) and op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"):
+            # the float graph input reshaped before its QuantizeLinear (an MLP's leading Flatten):
+            # a float32 view; QuantizeLinear is element-wise, so quantizing after it is the same
+            new = self.shapes.get(node.output[0])
+            if new is None:
+                raise self.error(f"the output shape of {op} is unknown")
+            self.values[node.output[0]] = FloatIn(x.tensor, x.shape, None if tuple(new) == x.shape else tuple(new))
+            return
         raw = isinstance(x, Act)  # a QOperator model's int8 tensor: the result stays one
         if raw:
             x = Deq(x)
@@ -1380,6 +1397,8 @@ class _Importer:
         pad_q = z
         if isinstance(value, QConst):
             pad_q = int(value.data.reshape(-1)[0]) - (128 if value.data.dtype == np.uint8 else 0)
+        elif isinstance(value, np.ndarray) and value.dtype in (np.int8, np.uint8):  # QOperator: already quantized
+            pad_q = int(value.reshape(-1)[0]) - (128 if value.dtype == np.uint8 else 0)
         elif isinstance(value, np.ndarray):
             pad_q = int(_quantize(value.reshape(-1)[:1], s, z)[0])
         elif isinstance(value, Deq):

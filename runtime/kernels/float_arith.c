@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "mcf_common.h"
+
 /* The clamp as TFLite Micro writes it, min(max(x, lo), hi), comparisons in that order, so that a NaN
  * stays NaN and an infinity becomes the range's end. */
 static float mcf_f32_clamp(float x, float lo, float hi)
@@ -71,18 +73,27 @@ void mcf_cast_to_f32(const mcf_cast_f32_params *p, const void *input, float *out
     }
 }
 
+/* The largest of x[0..n), found as TFLite Micro's softmax loops find it: from -FLT_MAX up, each
+ * comparison max < x (a NaN is passed over). */
+static MCF_ALWAYS_INLINE float mcf_f32_row_max(const float *x, int32_t n)
+{
+    float m = -3.40282347e+38f;
+    int32_t c;
+    for (c = 0; c < n; ++c) {
+        m = (m < x[c]) ? x[c] : m;
+    }
+    return m;
+}
+
 void mcf_f32_log_softmax(const mcf_f32_rows_params *p, const float *input, float *output)
 {
     int32_t r, c;
     for (r = 0; r < p->rows; ++r) {
         const float *x = input + r * p->depth;
         float *y = output + r * p->depth;
-        float m = -3.40282347e+38f;
+        const float m = mcf_f32_row_max(x, p->depth);
         float s = 0.0f;
         float log_s;
-        for (c = 0; c < p->depth; ++c) {
-            m = (m < x[c]) ? x[c] : m;
-        }
         for (c = 0; c < p->depth; ++c) {
             s += expf(x[c] - m);
         }
@@ -99,11 +110,8 @@ void mcf_f32_softmax(const mcf_f32_softmax_params *p, const float *input, float 
     for (r = 0; r < p->rows; ++r) {
         const float *x = input + r * p->depth;
         float *y = output + r * p->depth;
-        float m = -3.40282347e+38f;
+        const float m = mcf_f32_row_max(x, p->depth);
         float s = 0.0f;
-        for (c = 0; c < p->depth; ++c) {
-            m = (m < x[c]) ? x[c] : m;
-        }
         for (c = 0; c < p->depth; ++c) {
             const float e = expf((x[c] - m) * p->beta);
             y[c] = e;

@@ -98,15 +98,11 @@ static void mcf_add_sub_s8(const mcf_add_params *p, int32_t subtract, const int8
     const int32_t outer = p->ndims - 1;
     const int32_t n = p->dims[outer];
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS); /* not an initializer: that may become a memset call */
-    for (d = 0; d < outer; ++d) {
-        rows *= p->dims[d];
-    }
+    rows = mcf_bcast_start(outer, p->dims, idx);
 #if MCF_KERNELS_FAST && !MCF_REQUANT_F32
     mcf_add_fast f;
     f.in1 = mcf_rescaler_make(p->input1_multiplier, p->input1_shift);

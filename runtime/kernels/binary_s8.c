@@ -16,15 +16,11 @@ static void mcf_binary_walk(const void *p, mcf_binary_row row, int32_t ndims, co
     const int32_t outer = ndims - 1;
     const int32_t n = dims[outer];
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS); /* not an initializer: that may become a memset call */
-    for (d = 0; d < outer; ++d) {
-        rows *= dims[d];
-    }
+    rows = mcf_bcast_start(outer, dims, idx);
     for (r = 0; r < rows; ++r) {
         row(p, input1 + off1, stride1[outer], input2 + off2, stride2[outer], output, n);
         output += n;

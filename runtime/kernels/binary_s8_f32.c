@@ -88,15 +88,11 @@ static void mcf_binary_f32(const mcf_binary_f32_params *p, int32_t kind, const i
     const int32_t s1 = p->stride1[outer];
     const int32_t s2 = p->stride2[outer];
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS);
-    for (d = 0; d < outer; ++d) {
-        rows *= p->dims[d];
-    }
+    rows = mcf_bcast_start(outer, p->dims, idx);
     for (r = 0; r < rows; ++r) {
         if (kind & MCF_BIN_FLOAT) {
             mcf_float_row(p, kind & 3, input1 + off1, s1, input2 + off2, s2, output, n);

@@ -230,10 +230,9 @@ static MCF_ALWAYS_INLINE int32_t mcf_add_sub_s16_dsp(const mcf_add_s16_params *p
     int32_t o_exact;
     int32_t mode;
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
     if (p->input1_offset != 0 || p->input2_offset != 0 || p->left_shift != 15) {
         return 0;
@@ -256,10 +255,7 @@ static MCF_ALWAYS_INLINE int32_t mcf_add_sub_s16_dsp(const mcf_add_s16_params *p
     k.lo = p->act_min;
     k.hi = p->act_max;
     k.full = p->act_min <= -32768 && p->act_max >= 32767;
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS);
-    for (d = 0; d < outer; ++d) {
-        rows *= p->dims[d];
-    }
+    rows = mcf_bcast_start(outer, p->dims, idx);
     for (r = 0; r < rows; ++r) {
         const int16_t *dp = first_exact ? input1 + off1 : input2 + off2;
         const int16_t *op = first_exact ? input2 + off2 : input1 + off1;
@@ -300,20 +296,16 @@ static int32_t mcf_mul_s16_dsp(const mcf_mul_s16_params *p, const int16_t *input
     uint32_t round_high;
     int32_t rshift;
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
     if (p->output_shift > -2 || p->output_shift < -31) {
         return 0;
     }
     round_high = (uint32_t)1 << (-p->output_shift - 2);
     rshift = -p->output_shift - 1;
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS);
-    for (d = 0; d < outer; ++d) {
-        rows *= p->dims[d];
-    }
+    rows = mcf_bcast_start(outer, p->dims, idx);
     for (r = 0; r < rows; ++r) {
         const int16_t *a = input1 + off1;
         const int16_t *b = input2 + off2;
@@ -405,10 +397,9 @@ static void mcf_add_sub_s16(const mcf_add_s16_params *p, int32_t subtract, const
     const int32_t outer = p->ndims - 1;
     const int32_t n = p->dims[outer];
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
     mcf_add_s16_ctx c;
     c.p = p;
@@ -417,10 +408,7 @@ static void mcf_add_sub_s16(const mcf_add_s16_params *p, int32_t subtract, const
     c.in2 = mcf_rescaler_make(p->input2_multiplier, p->input2_shift);
     c.out = mcf_rescaler_make(p->output_multiplier, p->output_shift);
 #endif
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS);
-    for (d = 0; d < outer; ++d) {
-        rows *= p->dims[d];
-    }
+    rows = mcf_bcast_start(outer, p->dims, idx);
     for (r = 0; r < rows; ++r) {
         mcf_add_s16_row(&c, subtract, input1 + off1, p->stride1[outer], input2 + off2,
                         p->stride2[outer], output, n);
@@ -459,20 +447,16 @@ void mcf_mul_s16(const mcf_mul_s16_params *p, const int16_t *input1, const int16
     const int32_t s1 = p->stride1[outer];
     const int32_t s2 = p->stride2[outer];
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
 #if MCF_KERNELS_DSP
     if (mcf_mul_s16_dsp(p, input1, input2, output)) {
         return;
     }
 #endif
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS);
-    for (d = 0; d < outer; ++d) {
-        rows *= p->dims[d];
-    }
+    rows = mcf_bcast_start(outer, p->dims, idx);
     for (r = 0; r < rows; ++r) {
         const int16_t *a = input1 + off1;
         const int16_t *b = input2 + off2;

@@ -526,6 +526,20 @@ static MCF_NO_LIBCALL_LOOPS inline void mcf_zero_i32(int32_t *dst, int32_t n)
  * merged every run of dimensions that broadcast the same way). */
 #define MCF_BCAST_MAX_DIMS 8
 
+/* Starts an odometer over the n outer loop dimensions dims[0..n-1] of a broadcasting elementwise
+ * kernel: idx all zero (a loop, not an initializer, which may become a memset call). Returns the
+ * number of rows it steps through, the product of the extents. */
+static MCF_ALWAYS_INLINE int32_t mcf_bcast_start(int32_t n, const int32_t *dims, int32_t *idx)
+{
+    int32_t rows = 1;
+    int32_t d;
+    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS);
+    for (d = 0; d < n; ++d) {
+        rows *= dims[d];
+    }
+    return rows;
+}
+
 /*
  * One step of an odometer over the outer loop dimensions of a broadcasting elementwise kernel.
  * `dims[0..n-1]` are the outer extents (outermost first), `stride1`/`stride2` the element strides

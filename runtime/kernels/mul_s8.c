@@ -31,15 +31,11 @@ void mcf_mul_s8(const mcf_mul_params *p, const int8_t *input1, const int8_t *inp
     const int32_t outer = p->ndims - 1;
     const int32_t n = p->dims[outer];
     int32_t idx[MCF_BCAST_MAX_DIMS];
-    int32_t rows = 1;
+    int32_t rows;
     int32_t off1 = 0;
     int32_t off2 = 0;
-    int32_t d;
     int32_t r;
-    mcf_zero_i32(idx, MCF_BCAST_MAX_DIMS); /* not an initializer: that may become a memset call */
-    for (d = 0; d < outer; ++d) {
-        rows *= p->dims[d];
-    }
+    rows = mcf_bcast_start(outer, p->dims, idx);
     for (r = 0; r < rows; ++r) {
         mcf_mul_row(p, input1 + off1, p->stride1[outer], input2 + off2, p->stride2[outer], output, n);
         output += n;

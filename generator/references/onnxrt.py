@@ -96,13 +96,14 @@ _SAME_LAYOUT_OPS = frozenset({"ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "QUANTI
 
 def channels_last(graph: Graph) -> set[int]:
     """IR tensors (of 3 or more dimensions) that hold an ONNX channels-first tensor channels last:
-    outputs of the NHWC operators, and what element-wise operators compute from them."""
+    outputs of the NHWC operators, and what element-wise operators compute from them. Never a graph
+    output: the front end writes those in ONNX order (a Transpose to NHWC before one is no TRANSPOSE)."""
     found: set[int] = set()
     for op in graph.operators:
         first = op.inputs[0] if op.inputs else -1
         if op.opcode in _NHWC_OPS or (op.opcode in _SAME_LAYOUT_OPS and first in found):
             found.update(o for o in op.outputs if len(graph.tensors[o].shape) >= 3)
-    return found
+    return found - set(graph.outputs)
 
 
 def to_ir(x: np.ndarray, shape: tuple[int, ...] | None = None, nhwc: bool | None = None) -> np.ndarray:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import DTYPE_BYTES, Graph, Operator
+from ..ir import DTYPE_BYTES, Graph, Operator, Tensor
 from .base import KernelCall, lowering, reject
 from .strided import require_types
 
 
-@lowering("GATHER")
-def lower_gather(graph: Graph, op: Operator) -> KernelCall:
+def data_and_positions(graph: Graph, op: Operator, what: str) -> tuple[Tensor, Tensor, Tensor]:
+    """(int8 data, int32 positions, output) of GATHER or GATHER_ND; `what` names the positions in
+    refusals ("positions", "indices")."""
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         raise reject(op, f"expected 2 inputs and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
     inp, pos = graph.op_inputs(op)
@@ -25,7 +26,13 @@ def lower_gather(graph: Graph, op: Operator) -> KernelCall:
         raise reject(op, "an input is missing")
     require_types(op, ("int8",), inp, out)
     if pos.dtype != "int32":
-        raise reject(op, f"positions '{pos.name}' are {pos.dtype}; TFLite Micro's GATHER takes int32 positions")
+        raise reject(op, f"{what} '{pos.name}' are {pos.dtype}; TFLite Micro's {op.opcode} takes int32 {what}")
+    return inp, pos, out
+
+
+@lowering("GATHER")
+def lower_gather(graph: Graph, op: Operator) -> KernelCall:
+    inp, pos, out = data_and_positions(graph, op, "positions")
     rank, prank = len(inp.shape), len(pos.shape)
     axis = int(op.options.get("axis", 0))
     axis = axis + rank if axis < 0 else axis

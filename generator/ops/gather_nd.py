@@ -13,22 +13,14 @@ import numpy as np
 
 from ..ir import DTYPE_BYTES, Graph, Operator
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject
-from .strided import require_types
+from .gather import data_and_positions
 
 MAX_INDEX_DEPTH = 5  # TFLite Micro's limit on the indices' last dimension
 
 
 @lowering("GATHER_ND")
 def lower_gather_nd(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 2 or len(op.outputs) != 1:
-        raise reject(op, f"expected 2 inputs and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp, idx = graph.op_inputs(op)
-    out = graph.op_outputs(op)[0]
-    if inp is None or idx is None:
-        raise reject(op, "an input is missing")
-    require_types(op, ("int8",), inp, out)
-    if idx.dtype != "int32":
-        raise reject(op, f"indices '{idx.name}' are {idx.dtype}; TFLite Micro's GATHER_ND takes int32 indices")
+    inp, idx, out = data_and_positions(graph, op, "indices")
     if idx.data is None:
         raise reject(op, f"indices '{idx.name}' are computed at run time; mcuforge needs constant indices")
     rank, irank = len(inp.shape), len(idx.shape)

@@ -10,18 +10,13 @@ dimensions, no fused activation.
 from __future__ import annotations
 
 from ..ir import Graph, Operator
-from .base import KernelCall, lowering, reject
+from .base import KernelCall, lowering, reject, unary_tensors
 from .strided import require_types
 
 
 @lowering("L2_NORMALIZATION")
 def lower_l2norm(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    if inp is None:
-        raise reject(op, "the input is missing")
+    inp, out = unary_tensors(graph, op)
     require_types(op, ("int8",), inp, out)
     act = op.options.get("fused_activation_function", "NONE")
     if act != "NONE":

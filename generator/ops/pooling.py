@@ -13,7 +13,7 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..overlap import window_min_shift
 from ..quant import activation_range
-from .base import KernelCall, explicit_padding, lowering, padding_offsets, reject, require_int8
+from .base import KernelCall, explicit_padding, lowering, padding_offsets, reject, require_int8, unary_tensors
 from .float_requant import wants_float32
 from .fully_connected_s16 import require_int16
 from .pooling_f32 import lower_avgpool_f32
@@ -36,11 +36,7 @@ def _taps(size: int, out: int, stride: int, pad: int, filt: int) -> list[int]:
 def lower_pool(graph: Graph, op: Operator) -> KernelCall:
     if op.opcode == "AVERAGE_POOL_2D" and wants_float32(op):  # onnxruntime's arithmetic (pooling_f32.py)
         return lower_avgpool_f32(graph, op)
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    assert inp is not None
+    inp, out = unary_tensors(graph, op)
     if inp.dtype == "int16":  # 16x8: the same checks and geometry, the int16 kernel (pooling_s16.py)
         require_int16(op, inp, out)
     else:

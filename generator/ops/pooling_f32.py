@@ -19,7 +19,16 @@ import numpy as np
 from ..ir import Graph, Operator
 from ..overlap import window_min_shift
 from ..quant import activation_range
-from .base import ConstArray, ConstRef, KernelCall, explicit_padding, padding_offsets, reject, require_int8
+from .base import (
+    ConstArray,
+    ConstRef,
+    KernelCall,
+    explicit_padding,
+    padding_offsets,
+    reject,
+    require_int8,
+    unary_tensors,
+)
 from .float_requant import dequant_table
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
@@ -31,11 +40,7 @@ def _inside(size: int, out: int, stride: int, pad: int, filt: int) -> int:
 
 
 def lower_avgpool_f32(graph: Graph, op: Operator) -> KernelCall:
-    if len(op.inputs) != 1 or len(op.outputs) != 1:
-        raise reject(op, f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
-    inp = graph.op_inputs(op)[0]
-    out = graph.op_outputs(op)[0]
-    assert inp is not None
+    inp, out = unary_tensors(graph, op)
     require_int8(op, inp, out)
     assert inp.quant is not None and out.quant is not None
     if inp.quant.per_channel or out.quant.per_channel:

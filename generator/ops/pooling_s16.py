@@ -28,4 +28,4 @@ def as_int16(graph: Graph, op: Operator, call: KernelCall, out: Tensor) -> Kerne
         pad_top=g["pad_top"], pad_left=g["pad_left"], filter_h=g["filter_h"], filter_w=g["filter_w"])}
     p: dict[str, ParamValue] = dict(g)
     return replace(call, kernel="pooling_s16", function="mcf_avgpool_s16" if is_avg else "mcf_maxpool_s16",
-                   params_type="mcf_pool_s16_params", params=p, overlap=overlap, comment=call.comment + ", int16")
+                   params_type="mcf_pool_params", params=p, overlap=overlap, comment=call.comment + ", int16")

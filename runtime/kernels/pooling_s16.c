@@ -4,7 +4,7 @@
 
 #include "mcf_common.h"
 
-static void mcf_pool_s16(const mcf_pool_s16_params *p, int32_t is_max, const int16_t *input,
+static void mcf_pool_s16(const mcf_pool_params *p, int32_t is_max, const int16_t *input,
                          int16_t *output)
 {
     const int32_t C = p->channels;
@@ -54,12 +54,12 @@ static void mcf_pool_s16(const mcf_pool_s16_params *p, int32_t is_max, const int
     }
 }
 
-void mcf_avgpool_s16(const mcf_pool_s16_params *p, const int16_t *input, int16_t *output)
+void mcf_avgpool_s16(const mcf_pool_params *p, const int16_t *input, int16_t *output)
 {
     mcf_pool_s16(p, 0, input, output);
 }
 
-void mcf_maxpool_s16(const mcf_pool_s16_params *p, const int16_t *input, int16_t *output)
+void mcf_maxpool_s16(const mcf_pool_params *p, const int16_t *input, int16_t *output)
 {
     mcf_pool_s16(p, 1, input, output);
 }

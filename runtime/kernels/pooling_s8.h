@@ -4,27 +4,7 @@
 
 #include <stdint.h>
 
-/**
- * Pooling geometry and clamp, computed by mcuforge at compile time.
- * Input and output share one quantization (TFLite requires it), so no rescaling happens:
- * the average is taken over the raw int8 values.
- */
-typedef struct {
-    int32_t batches;
-    int32_t input_h;
-    int32_t input_w;
-    int32_t channels;
-    int32_t output_h;
-    int32_t output_w;
-    int32_t stride_h;
-    int32_t stride_w;
-    int32_t filter_h;
-    int32_t filter_w;
-    int32_t pad_top;  /**< leading padding rows (SAME); padded taps are skipped, not zeros */
-    int32_t pad_left; /**< leading padding columns */
-    int32_t act_min;  /**< fused activation clamp, within [-128, 127] */
-    int32_t act_max;
-} mcf_pool_params;
+#include "mcf_pool.h" /* mcf_pool_params */
 
 /** Average of the window's taps that lie inside the input, rounded to nearest with halves away
  *  from zero, then clamped. Layouts: input [batches][input_h][input_w][channels], output

@@ -113,6 +113,20 @@ def special_values(p: Pipeline, rng: np.random.Generator, n: int) -> np.ndarray:
     return x
 
 
+def random_chunks(recordings: list[np.ndarray], rng: np.random.Generator, hop: int) -> list[np.ndarray | None]:
+    """The recordings pushed in chunks of 0 to 2 * hop + 2 samples, a reset (None) between two."""
+    chunks: list[np.ndarray | None] = []
+    for k, rec in enumerate(recordings):
+        if k:
+            chunks.append(None)
+        pos = 0
+        while pos < len(rec):
+            n = int(rng.integers(0, 2 * hop + 3))
+            chunks.append(rec[pos:pos + n])
+            pos += n
+    return chunks
+
+
 CONFIGS = [
     # (channels, window, hop, layout, dtype)
     (3, 32, 16, "time_major", "float32"),
@@ -145,16 +159,7 @@ def test_glue_matches_reference_bit_for_bit(tmp_path: Path, channels: int, windo
         glue = Glue(p, tmp_path / f"v{variant}")
         # three recordings, reset between them, random chunk sizes (0 included)
         recordings = [special_values(p, rng, int(rng.integers(window, window + 5 * hop + 40))) for _ in range(3)]
-        chunks: list[np.ndarray | None] = []
-        for k, rec in enumerate(recordings):
-            if k:
-                chunks.append(None)
-            pos = 0
-            while pos < len(rec):
-                n = int(rng.integers(0, 2 * hop + 3))
-                chunks.append(rec[pos:pos + n])
-                pos += n
-        predicted, actual, got = glue.run(chunks)
+        predicted, actual, got = glue.run(random_chunks(recordings, rng, hop))
         assert predicted == actual, "mcf_sensor_windows_after disagrees with mcf_sensor_push"
         want = [t.reshape(-1) for rec in recordings for t in input_tensors(p, rec)]
         assert len(got) == len(want) == sum(p.windows_in(len(r)) for r in recordings)

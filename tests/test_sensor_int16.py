@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_sensor_audio_ring import AudioGlue, audio_pipeline, chunks_of
-from test_sensor_glue import Glue, make_pipeline
+from test_sensor_glue import Glue, make_pipeline, random_chunks
 from tflite_builder import Op, T, build, options, rng_int8, single_op
 
 from mcuforge.generator.sensor.codegen import config_header
@@ -143,16 +143,7 @@ def test_glue_int16_matches_reference(tmp_path: Path, channels: int, window: int
         assert "#define MCF_SENSOR_INPUT_INT16 1" in header and "#define MCF_SENSOR_INPUT_INT8 0" in header
         glue = Glue16(p, tmp_path / f"v{variant}")
         recordings = [tie_values(p, rng, int(rng.integers(window, window + 6 * hop + 40))) for _ in range(2)]
-        chunks: list[np.ndarray | None] = []
-        for k, rec in enumerate(recordings):
-            if k:
-                chunks.append(None)
-            pos = 0
-            while pos < len(rec):
-                n = int(rng.integers(0, 2 * hop + 3))
-                chunks.append(rec[pos:pos + n])
-                pos += n
-        predicted, actual, got = glue.run(chunks)
+        predicted, actual, got = glue.run(random_chunks(recordings, rng, hop))
         assert predicted == actual
         want = [t.reshape(-1) for rec in recordings for t in input_tensors(p, rec)]
         assert len(got) == len(want) == sum(p.windows_in(len(r)) for r in recordings) > 0

@@ -43,6 +43,18 @@ def check_bit_exact(model: bytes, count: int = 4, seed: int = 0, separate_io: bo
     return result
 
 
+def check_cases_bit_exact(models: dict[str, bytes], count: int = 3) -> ValidationResult:
+    """Each case on its own compiles to kernel calls (nothing folded away), and all of them side by
+    side in one model (one host build per kernel path) are bit-exact."""
+    from test_kernels_on_device import merge_parallel  # here: that module imports kernel tests that import this one
+
+    for name, model in models.items():
+        assert compile_graph(parse_model(model)).calls, name
+    result = check_bit_exact(merge_parallel(models), count=count)
+    assert result.bit_exact == count
+    return result
+
+
 def generic_entry_points(monkeypatch, opcode: str, generic: str) -> None:
     """Lower `opcode` to the kernel's run-time dispatcher (`generic`, every path linked) instead of
     the entry point of the path the compiler chose: the dispatcher must pick the same path."""

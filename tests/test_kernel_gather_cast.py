@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-from kernel_check import KERNEL_PATHS, check_bit_exact
-from test_kernels_on_device import merge_parallel
+from kernel_check import KERNEL_PATHS, check_cases_bit_exact
 from tflite_builder import T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
@@ -40,10 +39,7 @@ def test_bit_exact():
     models["batch_dims_last"] = gather_model((2, 3, 5), [[4, 0], [1, 2]], axis=2, batch_dims=1)
     for src, dst in [("int8", "int32"), ("int32", "int8"), ("int8", "int8"), ("int32", "int32")]:
         models[f"cast_{src}_{dst}"] = cast_model((3, 7), src, dst)
-    for name, model in models.items():
-        assert compile_graph(parse_model(model)).calls, name
-    result = check_bit_exact(merge_parallel(models), count=3)
-    assert result.bit_exact == 3
+    check_cases_bit_exact(models, count=3)
 
 
 def test_gather_positions_from_the_graph():

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-from kernel_check import check_bit_exact
-from test_kernels_on_device import merge_parallel
+from kernel_check import check_cases_bit_exact
 from tflite_builder import T, single_op
 
 from mcuforge.generator.compiler import compile_graph
@@ -28,10 +27,7 @@ CASES = {
 
 def test_bit_exact():
     models = {k: gather_nd_model(*v) for k, v in CASES.items()}
-    for name, model in models.items():
-        assert compile_graph(parse_model(model)).calls, name
-    result = check_bit_exact(merge_parallel(models), count=3)
-    assert result.bit_exact == 3
+    check_cases_bit_exact(models, count=3)
 
 
 @pytest.mark.parametrize("model,match", [

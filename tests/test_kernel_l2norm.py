@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-from kernel_check import check_bit_exact
-from test_kernels_on_device import merge_parallel
+from kernel_check import check_cases_bit_exact
 from tflite_builder import T, options, single_op
 
 from mcuforge.generator.compiler import compile_graph
@@ -27,10 +26,7 @@ CASES = {
 
 def test_bit_exact():
     models = {k: l2norm_model(*v) for k, v in CASES.items()}
-    for name, model in models.items():
-        assert compile_graph(parse_model(model)).calls, name
-    result = check_bit_exact(merge_parallel(models), count=4)
-    assert result.bit_exact == 4
+    check_cases_bit_exact(models, count=4)
 
 
 @pytest.mark.parametrize("model,match", [

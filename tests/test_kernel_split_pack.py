@@ -3,8 +3,7 @@ The cases of one operator run as parallel branches of one model (one host build 
 
 import numpy as np
 import pytest
-from kernel_check import check_bit_exact
-from test_kernels_on_device import merge_parallel
+from kernel_check import check_cases_bit_exact
 from tflite_builder import T, build, options
 
 from mcuforge.generator.compiler import compile_graph
@@ -97,10 +96,7 @@ def _models():
 
 def test_bit_exact():
     models = _models()
-    for name, model in models.items():
-        assert compile_graph(parse_model(model)).calls, name
-    result = check_bit_exact(merge_parallel(models), count=3)
-    assert result.bit_exact == 3
+    check_cases_bit_exact(models, count=3)
 
 
 @pytest.mark.parametrize("model,match", [

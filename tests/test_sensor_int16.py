@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_sensor_audio_ring import AudioGlue, audio_pipeline, chunks_of
-from test_sensor_glue import Glue, make_pipeline, random_chunks
+from test_sensor_glue import Glue, make_pipeline, random_chunks, with_extremes
 from tflite_builder import Op, T, build, options, rng_int8, single_op
 
 from mcuforge.generator.sensor.codegen import config_header
@@ -67,13 +67,7 @@ def tie_values(p: Pipeline, rng: np.random.Generator, n: int) -> np.ndarray:
         x = np.where(steps > 0, np.nextafter(x, np.float32(np.inf)), np.where(steps < 0, np.nextafter(
             x, np.float32(-np.inf)), x)).astype(np.float32)
         steps = np.where(np.abs(steps) == 2, steps, 0)
-    picks = rng.random((n, c))
-    x[picks < 0.01] = np.float32(3e38)
-    x[(picks >= 0.01) & (picks < 0.02)] = -np.float32(3e38)
-    x[(picks >= 0.02) & (picks < 0.025)] = np.inf
-    x[(picks >= 0.025) & (picks < 0.03)] = -np.inf
-    x[(picks >= 0.03) & (picks < 0.035)] = np.nan
-    x[(picks >= 0.035) & (picks < 0.04)] = 0.0
+    with_extremes(x, rng)
     return x.astype(np.float32)
 
 

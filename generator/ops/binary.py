@@ -28,8 +28,10 @@ from ..quant import INT8_MAX, INT8_MIN, activation_range, quantize_multiplier
 from . import fixedpoint as fp
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 from .elementwise import broadcast_loops, elementwise_overlap
+from .minmax_s16 import lower_minmax_s16
 from .prelu_f32 import lower_prelu_f32
 from .signal_int32 import lower_binary_i32
+from .squared_difference_s16 import lower_squared_difference_s16
 
 
 def _int32(graph: Graph, op: Operator) -> bool:
@@ -85,6 +87,8 @@ def _call(graph: Graph, op: Operator, function: str, params_type: str, params: d
 def lower_minmax(graph: Graph, op: Operator) -> KernelCall:
     if _int32(graph, op):  # plain int32 (signal_int32.py)
         return lower_binary_i32(graph, op)
+    if op.inputs and op.inputs[0] >= 0 and graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 models
+        return lower_minmax_s16(graph, op)
     _, _, _, params, consts = prepare_broadcast(op, graph)
     function = "mcf_maximum_s8" if op.opcode == "MAXIMUM" else "mcf_minimum_s8"
     return _call(graph, op, function, "mcf_minmax_params", params, consts)
@@ -125,6 +129,8 @@ def squared_difference_multipliers(op: Operator, s1: float, s2: float, so: float
 
 @lowering("SQUARED_DIFFERENCE")
 def lower_squared_difference(graph: Graph, op: Operator) -> KernelCall:
+    if op.inputs and op.inputs[0] >= 0 and graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 models
+        return lower_squared_difference_s16(graph, op)
     a, b, out, loops, consts = prepare_broadcast(op, graph)
     (m1, sh1), (m2, sh2), (mo, sho) = squared_difference_multipliers(op, a.scale, b.scale, out.scale)
     params = {"input1_offset": -a.zero_point, "input2_offset": -b.zero_point,

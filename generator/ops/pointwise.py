@@ -23,6 +23,7 @@ from ..ir import Graph, Operator, Tensor
 from ..overlap import elementwise_min_shift
 from ..quant import INT8_MAX, INT8_MIN, multiply_by_quantized_multiplier, quantize_multiplier
 from . import fixedpoint as fp
+from .abs_s16 import lower_abs_s16
 from .activations_s16 import lower_leaky_relu_s16
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
 
@@ -117,6 +118,8 @@ def abs_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> lis
 
 @lowering("ABS")
 def lower_abs(graph: Graph, op: Operator) -> KernelCall:
+    if op.inputs and op.inputs[0] >= 0 and graph.tensors[op.inputs[0]].dtype == "int16":  # 16x8 models
+        return lower_abs_s16(graph, op)
     inp, out = _unary(graph, op)
     return _table_call(op, out.size, abs_table(inp.scale, inp.zero_point, out.scale, out.zero_point), "abs")
 

@@ -1,4 +1,4 @@
-"""RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR (int8, NHWC, constant output size).
+"""RESIZE_NEAREST_NEIGHBOR (int8, int16) and RESIZE_BILINEAR (int8), NHWC, constant output size.
 
 Neither operator requantizes in TFLite Micro: the output holds (an interpolation of) the raw input
 values. Every source index and weight depends only on the output row or column, so both are
@@ -61,14 +61,16 @@ def bilinear_taps(in_size: int, out_size: int, align_corners: bool,
     return taps
 
 
-def _check(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, bool, bool]:
+def _check(graph: Graph, op: Operator, int16: bool = False) -> tuple[Tensor, Tensor, bool, bool]:
+    """`int16`: int16 input and output are taken too (nearest neighbour copies them as they are)."""
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         raise reject(op, f"expected 2 inputs (data, size) and 1 output, got {len(op.inputs)} and {len(op.outputs)}")
     inp, size = graph.op_inputs(op)
     out = graph.op_outputs(op)[0]
     if inp is None or size is None:
         raise reject(op, "the data and size inputs are both required")
-    require_int8(op, inp, out)
+    if not (int16 and inp.dtype == out.dtype == "int16"):
+        require_int8(op, inp, out)
     if len(inp.shape) != 4 or len(out.shape) != 4:
         raise reject(op, f"input and output must be 4-D NHWC, got {list(inp.shape)} and {list(out.shape)}")
     if size.dtype != "int32" or size.data is None or size.size != 2:
@@ -88,16 +90,17 @@ def _check(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, bool, bool]:
 
 @lowering("RESIZE_NEAREST_NEIGHBOR")
 def lower_resize_nearest(graph: Graph, op: Operator) -> KernelCall:
-    inp, out, align, half = _check(graph, op)
+    inp, out, align, half = _check(graph, op, int16=True)
     n, h, w, c = inp.shape
     _, oh, ow, _ = out.shape
     rows = [y * w * c for y in nearest_indices(h, oh, align, half)]
     cols = [x * c for x in nearest_indices(w, ow, align, half)]
+    s16 = inp.dtype == "int16"  # 16x8 models: runtime/kernels/resize_s16.c, the same tables
     return KernelCall(
         op=op,
-        kernel="resize_s8",
-        function="mcf_resize_nearest_s8",
-        params_type="mcf_resize_params",
+        kernel="resize_s16" if s16 else "resize_s8",
+        function="mcf_resize_nearest_s16" if s16 else "mcf_resize_nearest_s8",
+        params_type="mcf_resize_s16_params" if s16 else "mcf_resize_params",
         params={"batches": n, "input_h": h, "input_w": w, "channels": c, "output_h": oh, "output_w": ow,
                 "rows": ConstRef("rows"), "cols": ConstRef("cols")},
         args=[op.inputs[0], op.outputs[0]],

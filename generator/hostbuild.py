@@ -53,11 +53,23 @@ _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*["<]([^">]+)[">]', re.M)
 
 class _ObjectCache:
     """Object files of runtime sources, keyed by the compiler, its flags and the bytes of the source
-    and of every file it includes (transitively, from the library), so a hit is the same compilation."""
+    and of every file it includes (transitively, from the library), so a hit is the same compilation.
+
+    They live in a temporary folder of this process, or in $MCUFORGE_HOST_OBJECTS if set (a folder
+    processes share, e.g. a test run's workers: tests/conftest.py; one run's, as the compiler is
+    named by its path only)."""
 
     def __init__(self) -> None:
-        self._dir: tempfile.TemporaryDirectory[str] | None = None
-        self._objects: dict[str, Path] = {}
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def _folder(self) -> Path:
+        shared = os.environ.get("MCUFORGE_HOST_OBJECTS")
+        if shared:
+            Path(shared).mkdir(parents=True, exist_ok=True)
+            return Path(shared)
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="mcuforge-host-objects-")
+        return Path(self._tmp.name)
 
     def get(self, compiler: str, flags: list[str], src_dir: Path, source: str, files: dict[str, bytes]) -> Path:
         h = hashlib.sha256("\0".join([compiler, *flags]).encode())
@@ -71,14 +83,11 @@ class _ObjectCache:
             todo += [m.decode() for m in _INCLUDE.findall(files[name])]
         for name in sorted(seen):
             h.update(b"\0%s\0%d\0" % (name.encode(), len(files[name])) + files[name])
-        key = h.hexdigest()
-        obj = self._objects.get(key)
-        if obj is None or not obj.exists():
-            if self._dir is None:
-                self._dir = tempfile.TemporaryDirectory(prefix="mcuforge-host-objects-")
-            obj = Path(self._dir.name) / f"{key}.o"
-            run_tool([compiler, *flags, "-I", src_dir, "-c", src_dir / source, "-o", obj], timeout=600)
-            self._objects[key] = obj
+        obj = self._folder() / f"{h.hexdigest()}.o"
+        if not obj.exists():
+            part = obj.with_suffix(f".{os.getpid()}.part")  # renamed when whole: a reader never sees half
+            run_tool([compiler, *flags, "-I", src_dir, "-c", src_dir / source, "-o", part], timeout=600)
+            os.replace(part, obj)
         return obj
 
 

@@ -1,5 +1,6 @@
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,22 @@ def models_dir() -> Path:
     if not d.is_dir():
         pytest.skip(f"reference models not found in {d} (set MCUFORGE_MODELS_DIR)")
     return d
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_host_objects(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """pytest-xdist's workers share the host builds' compiled runtime kernels (generator/hostbuild.py),
+    in this run's temporary folder: each kernel is compiled once per set of flags, not once per worker."""
+    import os
+
+    if "PYTEST_XDIST_WORKER" not in os.environ or "MCUFORGE_HOST_OBJECTS" in os.environ:
+        yield  # one process: its own cache is the whole run's
+        return
+    os.environ["MCUFORGE_HOST_OBJECTS"] = str(tmp_path_factory.getbasetemp().parent / "host-objects")
+    try:
+        yield
+    finally:
+        del os.environ["MCUFORGE_HOST_OBJECTS"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

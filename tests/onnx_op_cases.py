@@ -129,7 +129,7 @@ CASES: list[Case] = [
                                 transB=1)),
     Case("matmul", lambda r: _one("MatMul", {"x0": (3, 12)}, (3, 7), {"w": _w(r, 12, 7)}, ["w"])),
     Case("matmul_two_inputs", lambda r: _one("MatMul", {"x0": (2, 3, 8), "x1": (2, 8, 5)}, (2, 3, 5), {}),
-         op_types=["MatMul"], flavours=QDQ),
+         op_types=["MatMul"]),
     # element-wise binary
     _binary("Add", (1, 3, 4, 4), (1, 3, 4, 4)),
     _binary("Add", (1, 3, 4, 4), (1, 3, 1, 1), "_broadcast"),
@@ -224,12 +224,13 @@ CASES: list[Case] = [
 # Every flavour where onnxruntime has a QOperator node (QLinearConv, QGemm, QLinearMatMul, QLinearAdd,
 # QLinearMul, QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat, QLinearSigmoid,
 # QLinearLeakyRelu) or weights are quantized per tensor or per channel.
-ALL_FLAVOURS = {"conv", "conv_same_upper_relu", "conv_dilated", "depthwise", "conv_grouped", "gemm", "matmul", "add",
-                "add_broadcast", "mul", "mul_broadcast", "leakyrelu", "sigmoid", "avgpool_exclude_pad",
-                "avgpool_include_pad_ceil", "global_avgpool", "concat_two_scales", "flatten_gemm"}
-# QDQ only: in QOperator form onnxruntime's quantizer leaves ConvTranspose's weights in float, and
-# writes Softmax as QLinearSoftmax, which mcuforge does not read (yet).
-QDQ_ONLY = {"conv_transpose", "softmax_axis1", "softmax_axism1", "softmax_axis2"}
+ALL_FLAVOURS = {"conv", "conv_same_upper_relu", "conv_dilated", "depthwise", "conv_grouped", "gemm", "matmul",
+                "matmul_two_inputs", "add", "add_broadcast", "mul", "mul_broadcast", "leakyrelu", "sigmoid",
+                "avgpool_exclude_pad", "avgpool_include_pad_ceil", "global_avgpool", "concat_two_scales",
+                "flatten_gemm", "softmax_axis1", "softmax_axism1", "softmax_axis2"}
+# QDQ only: in QOperator form onnxruntime's quantizer leaves ConvTranspose's weights in float (a float
+# convolution mcuforge does not compute).
+QDQ_ONLY = {"conv_transpose"}
 
 
 def _assign_flavours(cases: list[Case]) -> None:

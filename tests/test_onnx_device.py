@@ -6,7 +6,7 @@ and auto_pad, ConvTranspose, Gemm, MatMul, Add / Sub / Mul, the activations, Sof
 over several axes, pooling, ReduceMean, the layout operators, Resize, constant folding of Shape /
 Gather) as a small float model, has onnxruntime's quantizer quantize it as QDQ and as QOperator
 (QLinearConv, QGemm, QLinearMatMul, QLinearAdd, QLinearMul, QLinearAveragePool,
-QLinearGlobalAveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu), with int8 and uint8
+QLinearGlobalAveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax), with int8 and uint8
 activations and per-tensor and per-channel weights, and merges them all side by side into ONE
 model (graph input -> branch -> graph output, nothing shared). So each host path is one build and
 each board one firmware: the host runs the fast paths with the soft-float output stage (the integer
@@ -69,7 +69,7 @@ ONNX_OPS = {
     "GlobalMaxPool", "ReduceMean", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split",
     "Slice", "Pad", "Resize", "Identity", "Shape", "Gather",
     "QLinearConv", "QLinearMatMul", "QLinearAdd", "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool",
-    "QLinearConcat", "QLinearSigmoid", "QLinearLeakyRelu", "QGemm"}
+    "QLinearConcat", "QLinearSigmoid", "QLinearLeakyRelu", "QGemm", "QLinearSoftmax"}
 
 
 @contextmanager

@@ -44,7 +44,7 @@ _NHWC = (0, 2, 3, 1)  # ONNX NCHW → IR NHWC
 _NCHW = (0, 3, 1, 2)
 _QUANT_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "QLinearAdd",
               "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearConcat", "QLinearSigmoid",
-              "QLinearLeakyRelu", "ConvInteger", "MatMulInteger"}
+              "QLinearLeakyRelu", "QLinearSoftmax", "ConvInteger", "MatMulInteger"}
 _FIX_FLOAT = ("quantize it first with onnxruntime.quantization.quantize_static (QDQ format, a "
               "CalibrationDataReader over representative inputs)")
 _FIX_DYNAMIC = ("fix it: python -m onnxruntime.tools.make_dynamic_shape_fixed --dim_param NAME --dim_value 1 "
@@ -524,7 +524,8 @@ class _Importer:
     _SHAPE_AS: ClassVar[dict[str, tuple[str, tuple[int, ...]]]] = {
                  "QGemm": ("Gemm", (0, 3, 6)), "QLinearAdd": ("Add", (0, 3)), "QLinearMul": ("Mul", (0, 3)),
                  "QLinearAveragePool": ("AveragePool", (0,)), "QLinearGlobalAveragePool": ("GlobalAveragePool", (0,)),
-                 "QLinearSigmoid": ("Sigmoid", (0,)), "QLinearLeakyRelu": ("LeakyRelu", (0,))}
+                 "QLinearSigmoid": ("Sigmoid", (0,)), "QLinearLeakyRelu": ("LeakyRelu", (0,)),
+                 "QLinearSoftmax": ("Softmax", (0,))}
 
     def infer_shapes(self, node: Any, ins: list[Any]) -> None:
         """Output shapes onnx's model-wide inference left unknown (after a contrib operator): the
@@ -533,7 +534,7 @@ class _Importer:
         op_type, picks = self._SHAPE_AS.get(node.op_type, (node.op_type, tuple(range(len(node.input)))))
         if node.op_type == "QLinearConcat":
             op_type, picks = "Concat", tuple(range(2, len(node.input), 3))
-        drop = {"channels_last", "domain"}
+        drop = {"channels_last", "domain", "opset"}
         feeds, inits, names = [], [], []
         for k in picks:
             v = ins[k] if k < len(ins) else None
@@ -1539,10 +1540,12 @@ class _Importer:
             return self.compute(float_node, [x, w, b], shape, name, s, z, None)
         if op == "QLinearMatMul":
             x = self.qact(node, ins, 0, "QLinearMatMul's a")
-            w = self.qweights(node, ins, 3, 1)
+            # b an activation (attention's two inputs): BATCH_MATMUL, as for a QDQ MatMul
+            mb: Deq | QConst = (self.qact(node, ins, 3, "QLinearMatMul's b") if isinstance(ins[3], Act)
+                                else self.qweights(node, ins, 3, 1))
             s, z = self.out_quant_at(node, ins, 6)
             float_node.op_type = "MatMul"
-            return self.compute(float_node, [x, w], shape, name, s, z, None)
+            return self.compute(float_node, [x, mb], shape, name, s, z, None)
         if op == "QGemm":
             x = self.qact(node, ins, 0, "QGemm's A")
             transb = int(_attrs(node).get("transB", 0))
@@ -1575,6 +1578,13 @@ class _Importer:
                 self.uint8_out.add(name)
             float_node.op_type = "AveragePool" if op == "QLinearAveragePool" else "GlobalAveragePool"
             float_node.attribute.extend([])
+            return self.compute(float_node, [x], shape, name, s, z, None)
+        if op == "QLinearSoftmax":  # what quantize_static writes for Softmax in QOperator format
+            if int(_attrs(node).get("opset", 13)) < 13:
+                raise self.error("QLinearSoftmax of opset 12 or older (a 2-D coerced softmax) is not supported")
+            x = self.qact(node, ins, 0, "QLinearSoftmax's X")
+            s, z = self.out_quant_at(node, ins, 3)
+            float_node.op_type = "Softmax"
             return self.compute(float_node, [x], shape, name, s, z, None)
         if op in ("QLinearSigmoid", "QLinearLeakyRelu"):
             x = self.qact(node, ins, 0, f"{op}'s X")

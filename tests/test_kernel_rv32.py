@@ -15,7 +15,7 @@ from test_kernel_conv import CASES as CONV_CASES
 from test_kernel_conv import conv_model, pointwise_chain
 from test_kernel_depthwise_conv import CASES as DW_CASES
 from test_kernel_depthwise_conv import dw_model
-from tflite_builder import Activation, T, options, rng_int8, single_op
+from tflite_builder import Activation, Padding, T, options, rng_int8, single_op
 
 from mcuforge.generator.frontends.tflite import parse_model
 
@@ -51,6 +51,24 @@ def test_conv2d_in_place_rv32(kwargs: dict, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize("name", DW)
 def test_depthwise_conv2d_rv32(name: str) -> None:
     check_bit_exact(dw_model(**DW_CASES[name]), count=2, paths=RV32)
+
+
+# 3x3 windows slide channel by channel (mcf_rv32_dw3): along the longer output axis (along x when
+# the planner puts the output over its input), padding before and after or none, one or two lanes
+# across in the padding, a stride across; stride-2 slides are in DW (c7_stride2, vww_like).
+DW3 = {
+    "kws_like_tall": dict(h=11, w=5, ic=9, act=Activation.RELU, in_zp=-3, out_zp=-128),
+    "wide_valid_relu6": dict(h=4, w=9, ic=5, padding=Padding.VALID, act=Activation.RELU6, in_zp=127),
+    "narrow_2_wide": dict(h=7, w=2, ic=4, in_zp=-128, out_zp=100, per_channel=False),
+    "one_row": dict(h=1, w=6, ic=3, in_zp=50),
+    "stride_across_2": dict(h=8, w=9, ic=6, stride=(2, 1), in_zp=-60),
+    "batch2_square": dict(n=2, h=5, w=5, ic=2, in_zp=7),
+}
+
+
+@pytest.mark.parametrize("name", list(DW3))
+def test_depthwise_3x3_sliding_rv32(name: str) -> None:
+    check_bit_exact(dw_model(**DW3[name], seed=len(name)), count=2, paths=RV32)
 
 
 @pytest.mark.parametrize("batches,depth,units,per_channel,in_zp", [

@@ -224,9 +224,6 @@ typedef struct {
     const int32_t *multiplier;
     const int32_t *shift;
     const int8_t *x_end; /* one past the input: a partial group reads whole words where they fit */
-#if MCF_KERNELS_RV32
-    mcf_rv32_dw rv32; /* the same for the RV32 pixel routine (mcf_rv32.h), with the folded bias */
-#endif
 } mcf_dw_ctx;
 
 /* Output zero point and clamp, in locals (stores through int8_t pointers may alias the context). */
@@ -279,12 +276,6 @@ static MCF_ALWAYS_INLINE void mcf_dw_pixel_impl(const mcf_dw_ctx *k, const int8_
 {
     const int32_t channels = k->channels;
     const int32_t whole = channels & ~3; /* channels in whole groups of four */
-#if MCF_KERNELS_RV32
-    if (full != 2) { /* TFLite's output stage (every activation range): the RV32 routine */
-        mcf_rv32_dw_pixel(&k->rv32, x, w, rows, cols, out);
-        return;
-    }
-#endif
     const int32_t step_x = k->step_x;
     const int32_t step_y = k->step_y;
     const int32_t group_words = 2 * k->taps;
@@ -637,6 +628,113 @@ static MCF_ALWAYS_INLINE void mcf_dw_small_row(const mcf_dw_ctx *k, const int8_t
 }
 #endif
 
+#if MCF_KERNELS_RV32
+/*
+ * Channels c0 .. c1-1 of a depth-multiplier-1 layer on RV32, for what mcf_rv32_dw3 does not take
+ * (other windows, strides, dilations and overlaps, shifts above -2): output pixels in raster order,
+ * the taps inside the image, acc = bias + sum of w * (x + offset) (the reference's form).
+ */
+static MCF_RV32_SMALL void mcf_dw_rv32_any(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const uint32_t *w, int8_t *output, int32_t c0, int32_t c1)
+{
+    const int32_t channels = p->output_c, in_row = p->input_w * channels;
+    const int32_t taps = p->filter_h * p->filter_w, qstep = p->per_channel ? 1 : 0;
+    int32_t b, oy, ox, c, ky, kx;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->input_h * in_row;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            for (ox = 0; ox < p->output_w; ++ox, output += channels) {
+                for (c = c0; c < c1; ++c) {
+                    /* channel c is lane j of its group; the layout holds lanes in the order 0, 2, 1, 3 */
+                    const int32_t j = c & 3;
+                    const int16_t *wl = (const int16_t *)(const void *)(w + 2 * taps * (c >> 2)) +
+                                        (((j & 1) << 1) | (j >> 1));
+                    int32_t acc = p->bias[c];
+                    for (ky = 0; ky < p->filter_h; ++ky) {
+                        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+                        for (kx = 0; kx < p->filter_w; ++kx, wl += 4) {
+                            const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
+                            if ((uint32_t)iy < (uint32_t)p->input_h && (uint32_t)ix < (uint32_t)p->input_w) {
+                                acc += ((int32_t)in_b[iy * in_row + ix * channels + c] + p->input_offset) * *wl;
+                            }
+                        }
+                    }
+                    output[c] = mcf_rv32_out1v(p->multiplier[c * qstep], p->shift[c * qstep],
+                                               2 * p->output_offset + 1, p->act_min, p->act_max, acc);
+                }
+            }
+        }
+    }
+}
+
+/*
+ * A 3x3 filter (dilation 1) on RV32: channel by channel, the window sliding along the output's
+ * rows or columns (mcf_rv32_dw3) at stride 1 or 2, at most one padding tap across. An output over
+ * its own input (the planner's overlap, generator/overlap.py) is safe in raster order of output
+ * pixels: channel by channel along x keeps that order within each channel, and an output a whole
+ * number of pixels before its input overwrites input bytes of the same channel only. Other layers:
+ * mcf_dw_rv32_any.
+ */
+static MCF_RV32_SMALL void mcf_dw_rv32(const mcf_depthwise_conv2d_params *p, const int8_t *input, const uint32_t *w,
+                                      int8_t *output)
+{
+    const int32_t in_c = p->input_c, in_row = p->input_w * in_c, out_row = p->output_w * in_c;
+    const int32_t in_img = p->input_h * in_row, out_img = p->output_h * out_row;
+    /* per axis (y, x): inputs, outputs, leading padding, stride, input and output steps */
+    const int32_t axis[2][6] = {{p->input_h, p->output_h, p->pad_top, p->stride_h, in_row, out_row},
+                                {p->input_w, p->output_w, p->pad_left, p->stride_w, in_c, in_c}};
+    const uintptr_t in0 = (uintptr_t)input, out0 = (uintptr_t)output;
+    int32_t ok[2], a, i, n, c;
+    mcf_rv32_dw3_args k;
+    if (p->filter_h != 3 || p->filter_w != 3 || p->dilation_h != 1 || p->dilation_w != 1 || !p->fold_interior) {
+        mcf_dw_rv32_any(p, input, w, output, 0, p->output_c);
+        return;
+    }
+    for (a = 0; a < 2; ++a) {
+        /* along a: stride 1 or 2, at most one output past those whose window lies inside, its last
+         * column the one padding column; across: at most one padding lane, one inside per line */
+        const int32_t *l = axis[a], *b = axis[1 - a];
+        const int32_t s2 = l[3] == 2, last_in = (l[0] + l[2] - 3) >> s2;
+        ok[a] = (l[3] == 1 || s2) && (uint32_t)l[2] <= 1u && l[0] >= 2 &&
+                (l[1] <= last_in + 1 || (l[1] == last_in + 2 && (l[1] - 1) * l[3] - l[2] + 2 == l[0])) &&
+                (uint32_t)b[2] <= 1u && (b[1] - 1) * b[3] - b[2] < b[0];
+    }
+    a = ok[0] && (!ok[1] || p->output_h >= p->output_w) ? 0 : 1; /* along the longer axis */
+    if (out0 < in0 + (uintptr_t)(p->batches * in_img) && in0 < out0 + (uintptr_t)(p->batches * out_img)) {
+        ok[1] = ok[1] && out0 <= in0 && (in0 - out0) % (uintptr_t)in_c == 0;
+        ok[0] = 0;
+        a = 1;
+    }
+    if (!ok[a]) {
+        mcf_dw_rv32_any(p, input, w, output, 0, p->output_c);
+        return;
+    }
+    for (i = 0; i < 6; ++i) {
+        k.a[i] = axis[a][i];
+        k.b[i] = axis[1 - a][i];
+    }
+    k.channels = p->output_c;
+    k.ta = a == 0 ? 3 : 1;
+    k.tb = 4 - k.ta;
+    k.offset = p->input_offset;
+    k.folded_bias = p->folded_bias;
+    k.o.mult = p->multiplier;
+    k.o.shift = p->shift;
+    k.o.qstep = p->per_channel ? 1 : 0;
+    k.o.offset = p->output_offset;
+    k.o.act_min = p->act_min;
+    k.o.act_max = p->act_max;
+    for (n = 0; n < p->batches; ++n) {
+        mcf_rv32_dw3(&k, input + n * in_img, w, output + n * out_img);
+    }
+    for (c = 0; c < k.channels; ++c) { /* the channels it skipped */
+        if (p->shift[c * k.o.qstep] > -2) {
+            mcf_dw_rv32_any(p, input, w, output, c, c + 1);
+        }
+    }
+}
+#endif
+
 /* Inlined into each entry point with a constant `pixel`: a direct call per output pixel. `small`
  * (a constant): a 3x3 filter whose windows inside the image take mcf_dw_small_pixel with `full`. */
 static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_conv2d_params *p,
@@ -649,6 +747,14 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     mcf_dw_ctx k;
     int32_t small_span, x_step, ox_lo, ox_hi;
     int32_t b;
+#if MCF_KERNELS_RV32
+    /* RV32: channel by channel (3x3 windows sliding) or the small generic loop, no pixel routine */
+    mcf_dw_rv32(p, input, w, output);
+    (void)pixel;
+    (void)small;
+    (void)full;
+    return;
+#endif
     k.channels = channels;
     k.taps = p->filter_h * p->filter_w;
     k.filter_w = p->filter_w;
@@ -682,22 +788,6 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     (void)x_step;
     (void)ox_lo; /* RV32 builds take the pixel path for these layers too */
     (void)ox_hi;
-#if MCF_KERNELS_RV32
-    k.rv32.channels = channels;
-    k.rv32.taps = k.taps;
-    k.rv32.filter_w = k.filter_w;
-    k.rv32.step_x = k.step_x;
-    k.rv32.step_y = k.step_y;
-    k.rv32.offset = k.offset;
-    k.rv32.bias = p->bias;
-    k.rv32.folded_bias = p->fold_interior ? p->folded_bias : 0;
-    k.rv32.o.mult = p->multiplier;
-    k.rv32.o.shift = p->shift;
-    k.rv32.o.qstep = k.qstep;
-    k.rv32.o.offset = k.out_offset;
-    k.rv32.o.act_min = k.act_min;
-    k.rv32.o.act_max = k.act_max;
-#endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->input_h * in_row;
         int32_t oy;

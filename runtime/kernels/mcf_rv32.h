@@ -30,6 +30,14 @@
 #pragma GCC optimize("no-schedule-insns")
 #endif
 
+/* Set-up and rare-case code of the RV32 paths, optimized for size (it runs once per operator or
+ * for few outputs; the flash it takes counts for every model). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MCF_RV32_SMALL __attribute__((noinline, optimize("Os")))
+#else
+#define MCF_RV32_SMALL MCF_NOINLINE
+#endif
+
 /* Out of line, and no warning in the files that include this header without calling it. */
 #if defined(__GNUC__) || defined(__clang__)
 #define MCF_RV32_OUTLINE __attribute__((noinline, unused))
@@ -436,99 +444,158 @@ static inline void mcf_rv32_out1(const mcf_rv32_out *o, int32_t i, int32_t x, in
                             o->act_max, x);
 }
 
-/* DEPTHWISE_CONV_2D with depth multiplier 1: what the RV32 pixel routine needs (set once per
- * operator). The weights are in the depthwise fast layout (mcuforge.generator.ops.conv
- * .depthwise_fast_layout): per group of four channels and tap, (w0, w2) (w1, w3) as int16. */
+/*
+ * DEPTHWISE_CONV_2D, 3x3 filter, depth multiplier 1, stride 1 or 2 along one axis ("along", a),
+ * channel by channel: the nine weights stay in registers and the window slides along a. Each input
+ * column (three values across, b) is loaded once and feeds every output that uses it: per output
+ * (stride 1) three LB, nine MUL + ADD and the output stage, where the four-channel pixel routine
+ * loaded nine taps' inputs and weights per output.
+ * Sums start from the folded bias (bias + offset * sum of the nine weights) and add w * x; a tap in
+ * the padding is a value -offset (so w * (x + offset) = 0, TFLite Micro's skipped tap): padding
+ * columns add -offset times their weights' sum, and a padding lane across takes zero weights, its
+ * pointer on a lane inside, with offset times its weights' sum taken off the bias. All sums are the
+ * reference loop's (integer addition in any order). Channels whose shift is above -2 are skipped
+ * (the caller runs them): the output stage here is mcf_rv32_requantize's nine instructions.
+ */
+/* per axis: input and output sizes, leading padding, stride, input and output steps */
+enum { MCF_DW3_IN, MCF_DW3_OUT, MCF_DW3_PAD, MCF_DW3_STRIDE, MCF_DW3_STEP, MCF_DW3_OSTEP };
 typedef struct {
     int32_t channels;
-    int32_t taps;     /* filter_h * filter_w */
-    int32_t filter_w;
-    int32_t step_x;   /* input bytes between tap columns */
-    int32_t step_y;   /* input bytes between tap rows */
-    int32_t offset;   /* input offset */
-    const int32_t *bias;
-    const int32_t *folded_bias; /* bias + offset * (sum of the channel's weights), or NULL */
-    mcf_rv32_out o;             /* from channel 0 */
-} mcf_rv32_dw;
+    int32_t a[6], b[6]; /* along and across, indexed by MCF_DW3_IN .. MCF_DW3_OSTEP */
+    int32_t ta, tb;                                        /* tap index steps of a and b */
+    int32_t offset;                                        /* input offset */
+    const int32_t *folded_bias;
+    mcf_rv32_out o;
+} mcf_rv32_dw3_args;
 
-/* a0..a3 += one group's window of rows x cols taps at x (weights w), inputs plus `off`: a row of
- * three taps written out, other rows as a loop. */
-#define MCF_RV32_DW_WINDOW(xs, ws, off)                                          \
-    do {                                                                         \
-        const int8_t *r_ = (xs);                                                 \
-        const uint32_t *wr_ = (ws);                                              \
-        int32_t ky_;                                                             \
-        for (ky_ = 0; ky_ < rows; ++ky_, r_ += step_y, wr_ += 2 * filter_w) {    \
-            if (cols == 3) {                                                     \
-                MCF_RV32_DW_ROW3(r_, step_x, wr_, off);                          \
-            } else {                                                             \
-                const int8_t *xp_ = r_;                                          \
-                const uint32_t *wp_ = wr_;                                       \
-                int32_t kx_;                                                     \
-                for (kx_ = 0; kx_ < cols; ++kx_, xp_ += step_x, wp_ += 2) {      \
-                    MCF_RV32_DW_TAP(xp_, wp_, off);                              \
-                }                                                                \
-            }                                                                    \
-        }                                                                        \
+#define MCF_RV32_DW3_OUT(v)                                                              \
+    do {                                                                                 \
+        *o = mcf_rv32_clamp(mcf_rv32_requantize((v), m2, rshift, half_off), lo, hi);     \
+        o += ostep_a;                                                                    \
+    } while (0)
+#define MCF_RV32_DW3_DOT(w0, w1, w2) ((w0) * v0 + (w1) * v1 + (w2) * v2)
+#define MCF_RV32_DW3_LOAD()  \
+    do {                     \
+        v0 = *x0;            \
+        v1 = *x1;            \
+        v2 = *x2;            \
+        x0 += step_a;        \
+        x1 += step_a;        \
+        x2 += step_a;        \
     } while (0)
 
-/*
- * Every channel of one output pixel: x is the window's first tap inside the image (channel 0), w
- * its weights in group 0, rows x cols taps inside. A window wholly inside starts from the folded
- * bias and adds w * x (the reference loop's interior form: no offset per tap, 4.25 instructions
- * per MAC); one that crosses the border starts from the bias and adds w * (x + offset) over the
- * taps inside (5.25). The last 1..3 channels: one at a time.
- */
-static MCF_RV32_OUTLINE void mcf_rv32_dw_pixel(const mcf_rv32_dw *k, const int8_t *x, const uint32_t *w, int32_t rows,
-                                           int32_t cols, int8_t *out)
+static MCF_RV32_OUTLINE void mcf_rv32_dw3(const mcf_rv32_dw3_args *k, const int8_t *x, const uint32_t *w, int8_t *out)
 {
-    const mcf_rv32_out q = k->o;
-    const int32_t channels = k->channels;
-    const int32_t step_x = k->step_x, step_y = k->step_y, filter_w = k->filter_w;
-    const int32_t group_words = 2 * k->taps;
-    const int32_t interior = k->folded_bias != 0 && rows * cols == k->taps;
-    const int32_t offset = interior ? 0 : k->offset;
-    const int32_t *bias = interior ? k->folded_bias : k->bias;
-    const int32_t half_off = 2 * q.offset + 1, lo = q.act_min, hi = q.act_max;
-    /* a group's multipliers and shifts at fixed offsets from mp and sp: per tensor, four copies */
-    int32_t m4[4], s4[4];
-    const int32_t *mp = q.mult, *sp = q.shift;
-    const int32_t mstep = 4 * q.qstep;
+    const int32_t offset = k->offset, z = -offset;
+    const int32_t step_a = k->a[MCF_DW3_STEP], ostep_a = k->a[MCF_DW3_OSTEP], step_b = k->b[MCF_DW3_STEP];
+    const int32_t half_off = 2 * k->o.offset + 1, lo = k->o.act_min, hi = k->o.act_max;
+    const int32_t s2 = k->a[MCF_DW3_STRIDE] == 2;
+    /* outputs whose last column lies inside the image; the one after (if any) has padding there */
+    const int32_t last_in = (k->a[MCF_DW3_IN] + k->a[MCF_DW3_PAD] - 3) >> s2; /* the last such output */
+    const int32_t n_main = k->a[MCF_DW3_OUT] <= last_in ? k->a[MCF_DW3_OUT] : last_in + 1;
+    const int32_t line_step = k->b[MCF_DW3_STRIDE] * step_b, main_span = n_main * ostep_a;
+    const int32_t b_in = k->b[MCF_DW3_IN], b_out = k->b[MCF_DW3_OUT], b_stride = k->b[MCF_DW3_STRIDE];
+    const int32_t ostep_b = k->b[MCF_DW3_OSTEP], pad_a = k->a[MCF_DW3_PAD], tail = n_main < k->a[MCF_DW3_OUT];
     int32_t c;
-    if (!q.qstep) {
-        for (c = 0; c < 4; ++c) {
-            m4[c] = q.mult[0];
-            s4[c] = q.shift[0];
-        }
-        mp = m4;
-        sp = s4;
-    }
-    for (c = 0; c + 4 <= channels; c += 4, w += group_words, mp += mstep, sp += mstep) {
-        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
-        if (interior) {
-            MCF_RV32_DW_WINDOW(x + c, w, 0);
-        } else {
-            MCF_RV32_DW_WINDOW(x + c, w, offset);
-        }
-        out[c] = mcf_rv32_out1v(mp[0], sp[0], half_off, lo, hi, a0);
-        out[c + 1] = mcf_rv32_out1v(mp[1], sp[1], half_off, lo, hi, a1);
-        out[c + 2] = mcf_rv32_out1v(mp[2], sp[2], half_off, lo, hi, a2);
-        out[c + 3] = mcf_rv32_out1v(mp[3], sp[3], half_off, lo, hi, a3);
-    }
-    for (; c < channels; ++c) {
-        /* channel c is lane j of its group; the layout holds lanes in the order 0, 2, 1, 3 */
+    for (c = 0; c < k->channels; ++c) {
         const int32_t j = c & 3;
-        const int16_t *wl = (const int16_t *)(const void *)w + (((j & 1) << 1) | (j >> 1));
-        const int8_t *r = x + c;
-        int32_t acc = bias[c], ky, kx;
-        for (ky = 0; ky < rows; ++ky, r += step_y, wl += 4 * filter_w) {
-            for (kx = 0; kx < cols; ++kx) {
-                acc += ((int32_t)r[kx * step_x] + offset) * wl[4 * kx];
+        const int16_t *wl = (const int16_t *)(const void *)(w + 18 * (c >> 2)) + (((j & 1) << 1) | (j >> 1));
+        /* wv[3 * a + b]: along tap a, across tap b; per edge line uv (lanes in the padding zeroed) */
+        int32_t wv[9], uv[9], ta, tb;
+        const int32_t m = k->o.mult[c * k->o.qstep], sh = k->o.shift[c * k->o.qstep];
+        const uint32_t m2 = (uint32_t)m << 1;
+        const int32_t rshift = -sh - 1, fb = k->folded_bias[c];
+        int32_t ob, ib = -k->b[MCF_DW3_PAD];
+        const int8_t *xb = x + c + ib * step_b; /* the line's lane 0 */
+        int8_t *ol = out + c;                    /* the line's first output */
+        if (sh > -2) {
+            continue;
+        }
+        for (ta = 0; ta < 3; ++ta) {
+            for (tb = 0; tb < 3; ++tb) {
+                wv[3 * ta + tb] = wl[4 * (ta * k->ta + tb * k->tb)];
             }
         }
-        mcf_rv32_out1(&q, c, acc, out);
+        for (ob = 0; ob < b_out; ++ob, ib += b_stride, xb += line_step, ol += ostep_b) {
+            const int32_t *u = wv;
+            int32_t fbl = fb;
+            const int8_t *x0 = xb, *x1 = xb + step_b, *x2 = x1 + step_b;
+            if (ib < 0 || ib + 2 >= b_in) { /* an edge line: some lanes in the padding */
+                int32_t gone = 0, t;
+                for (t = 0; t < 9; ++t) {
+                    const int32_t lane = ib + t - 3 * (t >= 3) - 3 * (t >= 6);
+                    uv[t] = lane >= 0 && lane < b_in ? wv[t] : 0;
+                    gone += wv[t] - uv[t];
+                }
+                fbl -= offset * gone;
+                u = uv;
+                /* a lane in the padding reads one inside (its weights are zero) */
+                x0 = ib < 0 ? x1 : x0;
+                x1 = ib + 1 >= b_in ? x0 : x1;
+                x2 = ib + 2 >= b_in ? x1 : x2;
+            }
+            {
+                const int32_t u00 = u[0], u01 = u[1], u02 = u[2], u10 = u[3], u11 = u[4], u12 = u[5];
+                const int32_t u20 = u[6], u21 = u[7], u22 = u[8];
+                int8_t *o = ol;
+                int8_t *const o_end = o + main_span;
+                int32_t p, q, v0 = z, v1 = z, v2 = z;
+                /* output 0's first column (along tap 0) */
+                if (!pad_a) {
+                    MCF_RV32_DW3_LOAD();
+                }
+                p = fbl + MCF_RV32_DW3_DOT(u00, u01, u02);
+                if (!s2) {
+                    /* the second column: tap 1 of output 0, tap 0 of output 1 */
+                    MCF_RV32_DW3_LOAD();
+                    p += MCF_RV32_DW3_DOT(u10, u11, u12);
+                    q = fbl + MCF_RV32_DW3_DOT(u00, u01, u02);
+                    while (o != o_end) {
+                        int32_t r;
+                        v0 = *x0;
+                        p += u20 * v0;
+                        q += u10 * v0;
+                        r = fbl + u00 * v0;
+                        v1 = *x1;
+                        p += u21 * v1;
+                        q += u11 * v1;
+                        r += u01 * v1;
+                        v2 = *x2;
+                        p += u22 * v2;
+                        q += u12 * v2;
+                        r += u02 * v2;
+                        x0 += step_a;
+                        x1 += step_a;
+                        x2 += step_a;
+                        MCF_RV32_DW3_OUT(p);
+                        p = q;
+                        q = r;
+                    }
+                } else {
+                    while (o != o_end) { /* two columns per output: taps 1 and 2, tap 2 is the next one's 0 */
+                        MCF_RV32_DW3_LOAD();
+                        p += MCF_RV32_DW3_DOT(u10, u11, u12);
+                        MCF_RV32_DW3_LOAD();
+                        p += MCF_RV32_DW3_DOT(u20, u21, u22);
+                        q = fbl + MCF_RV32_DW3_DOT(u00, u01, u02);
+                        MCF_RV32_DW3_OUT(p);
+                        p = q;
+                    }
+                    if (tail) { /* the last output's tap 1 column is inside */
+                        MCF_RV32_DW3_LOAD();
+                        p += MCF_RV32_DW3_DOT(u10, u11, u12);
+                    }
+                }
+                if (tail) { /* the last output: its last column is padding */
+                    MCF_RV32_DW3_OUT(p + z * (u20 + u21 + u22));
+                }
+            }
+        }
     }
 }
+#undef MCF_RV32_DW3_OUT
+#undef MCF_RV32_DW3_DOT
+#undef MCF_RV32_DW3_LOAD
 
 #endif /* MCF_KERNELS_RV32 */
 

@@ -151,8 +151,11 @@ def compare(graph: Graph, branches, got: list[list[np.ndarray]], want: list[list
     return bad, off
 
 
-def _report(where: str, off: dict[str, int], got: list[list[np.ndarray]]) -> None:
+def _report(where: str, off: dict[str, int], got: list[list[np.ndarray]], record_property) -> None:
+    """The count of elements one step off, printed (pytest -s / -rP) and in the JUnit XML."""
     total = sum(o.size for o in got[0]) * len(got)
+    record_property("one_step_off", sum(off.values()))
+    record_property("elements", total)
     print(f"\n{where}: {sum(off.values())} of {total} output elements one step from onnxruntime, in "
           + (", ".join(f"{k} ({v})" for k, v in off.items()) or "none"))
 
@@ -176,9 +179,10 @@ def test_every_output_varies(expected) -> None:
 
 
 @pytest.mark.parametrize("path", list(HOST_PATHS))
-def test_host_paths_equal_onnxruntime(graph: Graph, branches, expected, host_outputs, path: str) -> None:
+def test_host_paths_equal_onnxruntime(graph: Graph, branches, expected, host_outputs, path: str,
+                                      record_property) -> None:
     bad, off = compare(graph, branches, host_outputs[path], expected)
-    _report(path, off, host_outputs[path])
+    _report(path, off, host_outputs[path], record_property)
     assert not bad, (path, bad)
     assert all(branches[k][0].steps for k in off)  # only where one step is allowed
 
@@ -317,7 +321,7 @@ TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja")
 @pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason="needs " + ", ".join(TOOLS))
 @pytest.mark.parametrize("board", ["mps2_an385", "mps2_an386", "mps2_an500"])
 def test_on_device_equals_onnxruntime(tmp_path: Path, model: bytes, graph: Graph, branches, batches, expected,
-                                      board: str) -> None:
+                                      board: str, record_property) -> None:
     from test_kernels_on_device import build_firmware
 
     from mcuforge.hil.session import open_session
@@ -330,7 +334,7 @@ def test_on_device_equals_onnxruntime(tmp_path: Path, model: bytes, graph: Graph
         assert len(s.graph.outputs) == len(graph.outputs)
         got = [s.device.infer(batches[0]).outputs]
     bad, off = compare(graph, branches, got, expected[:1])
-    _report(board, off, got)
+    _report(board, off, got, record_property)
     assert not bad, (board, bad)
     assert all(branches[k][0].steps for k in off)
 

@@ -24,6 +24,7 @@ from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
 from . import float_requant
 from .base import ConstArray, ConstRef, FastOr, KernelCall, ScratchRef, lowering, reject, require_int8
+from .batch_matmul_s16 import lower_batch_matmul_s16
 from .fully_connected import fc_fast_layout
 
 MAX_BATCH_DIMS = 3  # MCF_BMM_MAX_BATCH_DIMS in batch_matmul_s8.h
@@ -42,6 +43,8 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
     out = graph.op_outputs(op)[0]
     if lhs is None or rhs is None:
         raise reject(op, "both operands are required")
+    if lhs.dtype == "int16":  # 16x8 models (batch_matmul_s16.py)
+        return lower_batch_matmul_s16(graph, op)
     require_int8(op, lhs, rhs, out)
     for t in (lhs, rhs, out):
         assert t.quant is not None

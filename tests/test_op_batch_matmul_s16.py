@@ -34,7 +34,8 @@ def test_bit_exact():
     models["coarse_out"] = bmm_model((2, 3, 8), (8, 3), (2, 3, 3), q=(0.01, 0.02, 7.5))
     for name, model in models.items():
         assert compile_graph(parse_model(model)).calls[0].function == "mcf_batch_matmul_s16", name
-    check_bit_exact(merge_parallel(models), count=3)
+    # no DSP code in this kernel: the DSP-emulated build is the fast one
+    check_bit_exact(merge_parallel(models), count=3, paths=("fast", "portable"))
 
 
 def test_zero_point_refused():

@@ -32,7 +32,8 @@ CASES = {
 
 def test_bit_exact():
     models = {k: dus_model(*v) for k, v in CASES.items()}
-    check_bit_exact(merge_parallel(models), count=4)
+    # no DSP code in this kernel: the DSP-emulated build is the fast one
+    check_bit_exact(merge_parallel(models), count=4, paths=("fast", "portable"))
 
 
 def test_constant_starts_clamped_when_compiling():

@@ -21,7 +21,8 @@ def lookup_model(ids, table_shape, table=None, out_dtype="int8"):
 
 
 def test_constant_ids_bit_exact():
-    check_bit_exact(lookup_model([3, 0, 3, 6, 1, 2], (7, 5)), count=2)
+    # no DSP code in this kernel: the DSP-emulated build is the fast one
+    check_bit_exact(lookup_model([3, 0, 3, 6, 1, 2], (7, 5)), count=2, paths=("fast", "portable"))
 
 
 def test_ids_from_the_graph_input_bit_exact():

@@ -30,7 +30,8 @@ def chain_model():
 def test_chain_bit_exact():
     cm = compile_graph(parse_model(chain_model()))
     assert [c.function for c in cm.calls].count("mcf_logical_u8") == 3
-    check_bit_exact(chain_model(), count=4)
+    # no DSP code in this kernel: the DSP-emulated build is the fast one
+    check_bit_exact(chain_model(), count=4, paths=("fast", "portable"))
 
 
 def test_int8_operand_refused():

@@ -31,4 +31,5 @@ def test_bit_exact():
     models = {k: resize_model(*v) for k, v in CASES.items()}
     for name, model in models.items():
         assert compile_graph(parse_model(model)).calls[0].function == "mcf_resize_nearest_s16", name
-    check_bit_exact(merge_parallel(models), count=3)
+    # no DSP code in this kernel: the DSP-emulated build is the fast one
+    check_bit_exact(merge_parallel(models), count=3, paths=("fast", "portable"))

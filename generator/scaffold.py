@@ -35,6 +35,7 @@ from .references import is_tflite, open_reference
 from .resources import runtime_dir, templates_dir
 from .sensor.pipeline import Pipeline, SensorConfigError, SensorSpec, resolve, spec_from_option
 from .targets import Target, target_for, targets
+from .template_render import render_template_dir
 from .validate import output_checksum, random_inputs
 from .weights import hot_layers
 
@@ -483,11 +484,8 @@ def _render_dir(template: Path, dest: Path, ctx: dict[str, object], *, skip_exis
     Every value lives in one cookiecutter dict variable, `cookiecutter.mcuforge`, so lists and
     nested data pass through unchanged. With skip_existing, files already in dest are left alone.
     """
-    from cookiecutter.main import cookiecutter
-
     with tempfile.TemporaryDirectory(prefix="mcuforge-render-") as staging:
-        out = Path(cookiecutter(str(template), no_input=True, output_dir=staging,
-                                extra_context={"project_slug": "rendered", "mcuforge": ctx}))
+        out = render_template_dir(template, {"project_slug": "rendered", "mcuforge": ctx}, Path(staging))
         written = []
         for src in sorted(out.rglob("*")):
             if src.is_dir():

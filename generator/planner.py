@@ -172,6 +172,26 @@ def _end(buffers: list[Buffer], offsets: dict[int, int]) -> int:
     return _align(max((offsets[b.id] + b.size for b in buffers), default=0))
 
 
+def overlap_lower_bound(buffers: list[Buffer], allow: Allow) -> int:
+    """Bytes any valid plan needs, overlaps counted: at a step, the live buffers' sizes minus, for
+    each allowed pair live there, the most bytes the pair may share (its output at least `shift`
+    below its input). A plan's live bytes cover their union, which is at least that (union >= sum
+    of sizes - sum of pairwise intersections; only allowed pairs may intersect)."""
+    def most_shared(a: Buffer, b: Buffer, shift: int) -> int:
+        both = min(a.size, b.size)
+        return both if shift < 0 else max(0, min(both, b.size - shift))
+
+    by_id = {b.id: b for b in buffers}
+    pairs = [(by_id[a], by_id[b], shift) for (a, b), shift in allow.items() if a in by_id and b in by_id]
+    best = 0
+    for s in {b.first for b in buffers}:
+        live = sum(b.size for b in buffers if b.first <= s <= b.last)
+        shared = sum(most_shared(a, b, shift) for a, b, shift in pairs
+                     if a.first <= s <= a.last and b.first <= s <= b.last)
+        best = max(best, live - shared)
+    return best
+
+
 def best_offsets(buffers: list[Buffer], n_steps: int, allow: Allow | None = None) -> tuple[dict[int, int], int, str]:
     """Try every strategy; return (offsets, arena size, strategy name) of the smallest."""
     if not buffers:
@@ -205,6 +225,11 @@ def best_offsets(buffers: list[Buffer], n_steps: int, allow: Allow | None = None
         low = _align(max(b.size for b in buffers))
         step = max(ALIGNMENT, _align(low // 32))
         failed, top = low - ALIGNMENT, low
+        # A top under the overlap bound holds no valid plan, so `_descending` fails there: skip
+        # those coarse steps (the search visits the same tops from the first that can succeed).
+        skip = max(0, (overlap_lower_bound(chain, allow) - top + step - 1) // step - 1)
+        if skip:
+            failed, top = top + (skip - 1) * step, top + skip * step
         found = None
         while top < best_so_far:
             offs_d = _descending(chain, allow, top)

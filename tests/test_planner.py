@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcuforge.generator import planner
 from mcuforge.generator.analysis import Buffer, live_bytes_lower_bound
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.frontends import read_model
@@ -94,6 +96,26 @@ def test_plans_with_overlaps_are_valid(data: tuple[list[Buffer], int, dict[tuple
     assert_valid(buffers, plan.offsets, plan.arena_bytes, allow)
     without = plan_memory(buffers, steps)
     assert plan.arena_bytes <= without.arena_bytes  # allowing overlaps never costs bytes
+
+
+@settings(max_examples=80, deadline=None)
+@given(chains_with_overlaps(), st.sampled_from([None, -16, 0]))
+def test_overlap_bound_is_a_floor_and_skipping_under_it_keeps_the_plan(
+        data: tuple[list[Buffer], int, dict[tuple[int, int], int]], shift: int | None) -> None:
+    """best_offsets skips the descending search's tops under `overlap_lower_bound`: no plan fits
+    there, and the plan is the one the full search finds."""
+    buffers, steps, allow = data
+    allow = {k: v for k, v in allow.items() if buffers[k[0]].last == buffers[k[1]].first}
+    if shift is not None:
+        allow = {k: shift for k in allow}  # shifts at and below zero too
+    bound = planner.overlap_lower_bound(buffers, allow)
+    offsets, arena, _ = planner.best_offsets(buffers, steps, allow)
+    assert bound <= arena
+    chain = sorted(buffers, key=lambda b: (b.first, -b.size, b.id))
+    for top in range(max(ALIGNMENT, bound - 4 * ALIGNMENT) // ALIGNMENT * ALIGNMENT, bound, ALIGNMENT):
+        assert planner._descending(chain, allow, top) is None
+    with mock.patch.object(planner, "overlap_lower_bound", lambda *_args: 0):
+        assert planner.best_offsets(buffers, steps, allow) == (offsets, arena, _)
 
 
 def test_plan_violations_sees_a_wrong_overlap() -> None:

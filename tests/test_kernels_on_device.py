@@ -6,7 +6,7 @@ So every single-operator configuration of the host kernel tests (convolutions, d
 fully connected, pooling, elementwise: odd channel counts, padding, strides, dilation, per-channel
 and per-tensor weights, zero points at the extremes, batches) goes into ONE model as parallel
 branches - graph input k -> operator k -> graph output k - next to a small multi-operator chain
-and a fan of some 45 operators that share three graph inputs (tests/device_fan_models.py: the
+and a fan of some 50 operators that share two graph inputs (tests/device_fan_models.py: the
 protocol counts inputs and outputs in a byte, so not every operator can have its own).
 Each board then needs two firmwares (all convolutions with their im2col scratch, and the
 convolutions alone without it): mps2_an385 (Cortex-M3: no DSP extension, the portable fast
@@ -227,7 +227,7 @@ def spread_model() -> bytes:
 
     for module in (test_batch_space, test_elu, test_mirror_pad, test_reverse, test_transpose_fold):
         models.update(module.device_models())
-    import device_fan_models  # operators sharing three graph inputs (the protocol takes at most 255)
+    import device_fan_models  # operators sharing two graph inputs (the protocol takes at most 255)
 
     models.update(device_fan_models.device_models())
     models["chain"] = chain_model()
@@ -318,7 +318,7 @@ def test_spread_model_is_wide(spread_path: Path) -> None:
     assert 120 <= len(graph.inputs) <= MAX_INPUTS
     assert len(graph.outputs) <= MAX_OUTPUTS
     assert len(ins) == len(outs) + binary_ops - 1  # the chain's ADD reads no graph input
-    assert len(graph.inputs) - len(ins) == 3 and len(graph.outputs) - len(outs) >= 10
+    assert len(graph.inputs) - len(ins) == 2 and len(graph.outputs) - len(outs) >= 10
     assert {op.opcode for op in graph.operators} >= {
         "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SUB", "MUL",
         "EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL", "SELECT_V2", "L2_NORMALIZATION",

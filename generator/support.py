@@ -104,5 +104,17 @@ def type_problems(graph: Graph, activation_types: Iterable[str]) -> list[str]:
     return problems
 
 
+# The model descriptor (runtime/include/mcf_model.h) counts a model's inputs and outputs in a byte.
+MAX_MODEL_IO = 255
+
+
+def io_count_problems(graph: Graph) -> list[str]:
+    """A model with more graph inputs or outputs than the model descriptor can count."""
+    return [f"the model has {n} graph {what}; at most {MAX_MODEL_IO} are supported"
+            for what, n in (("inputs", len(graph.inputs)), ("outputs", len(graph.outputs)))
+            if n > MAX_MODEL_IO]
+
+
 def graph_problems(graph: Graph, activation_types: Iterable[str]) -> list[str]:
-    return [*subgraph_problems(graph), *operator_problems(graph), *type_problems(graph, activation_types)]
+    return [*subgraph_problems(graph), *io_count_problems(graph), *operator_problems(graph),
+            *type_problems(graph, activation_types)]

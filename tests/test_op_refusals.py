@@ -84,3 +84,13 @@ def test_inspect_groups_them(tmp_path):
     r = CliRunner().invoke(app, ["inspect", str(path)])  # in process: the refusal itself, not main()'s exit 2
     assert "SQRT ×2 (operators 0, 2): TFLite Micro has no int8 kernel for SQRT" in r.output
     assert isinstance(r.exception, UnsupportedModelError)
+
+
+def test_more_outputs_than_the_model_descriptor_counts_is_refused():
+    """mcf_model counts inputs and outputs in a byte: 256 outputs must be refused, not wrap to 0."""
+    n = 256
+    tensors = [T((4,), "int8", 0.1, 0)] + [T((4,), "int8", 0.1, 0) for _ in range(n)]
+    ops = [Op("RELU", [0], [k + 1]) for k in range(n)]
+    with pytest.raises(UnsupportedModelError, match=r"the model has 256 graph outputs; at most 255 are supported"):
+        compile_graph(parse_model(build(tensors, ops, [0], list(range(1, n + 1)))))
+    compile_graph(parse_model(build(tensors[:n], ops[:n - 1], [0], list(range(1, n)))))

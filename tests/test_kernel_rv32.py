@@ -32,7 +32,7 @@ def test_conv2d_rv32(name: str) -> None:
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(h=7, w=5, c_out=9, per_channel=False, in_zp=-128, mid_zp=127),  # K = 16, odd pixels and channels
+    dict(h=7, w=5, c_mid=20, c_out=9, per_channel=False, in_zp=-128, mid_zp=127),  # K = 20, odd pixels, channels
     dict(n=2, h=12, w=9, c_mid=6, c_out=7, k=3, in_zp=-128),  # K = 54, byte gathers, batches
 ], ids=["1x1_odd", "3x3_odd_batch2"])
 def test_conv2d_in_place_rv32(kwargs: dict, monkeypatch: pytest.MonkeyPatch) -> None:

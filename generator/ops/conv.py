@@ -284,6 +284,29 @@ def one_channel_constants(w: np.ndarray, bias: np.ndarray, mult: np.ndarray, shi
     return np.array(out, dtype=np.int64).reshape(-1)
 
 
+def short_output_constants(w: np.ndarray, folded: np.ndarray, mult: np.ndarray, shift: np.ndarray,
+                        output_offset: int) -> np.ndarray | None:
+    """{multiplier, 2^(e-1) + output_offset * 2^e, e} (e = -shift) per output channel of `w` [out, K]
+    (one triple when `mult` holds one entry): the short output stage of the fast paths
+    (fully_connected_s8.h `out_q`, conv2d_s8.h `pw_out`), or None where it does not apply: a shift
+    that is not a right shift, or a doubled sum, a high product plus its rounding constant that could
+    leave int32 (sums start at the folded bias and add w * x with |x| <= 128)."""
+    units = w.shape[0]
+    m = np.broadcast_to(np.asarray(mult, dtype=np.int64), (units,))
+    e = -np.broadcast_to(np.asarray(shift, dtype=np.int64), (units,))
+    if e.min(initial=1) < 1 or e.max(initial=1) > 31:
+        return None
+    limit = 2**31 - 1
+    acc_max = np.abs(folded.astype(np.int64)) + 128 * np.abs(w.astype(np.int64)).sum(axis=1)
+    rounding = [2 ** (int(k) - 1) + output_offset * 2 ** int(k) for k in e]
+    for u in range(units):
+        t_max = (int(acc_max[u]) * int(m[u])) // 2**31 + 1
+        if 2 * int(acc_max[u]) > limit or t_max + abs(rounding[u]) + 1 > limit:
+            return None
+    n = len(np.atleast_1d(mult))
+    return np.array([(int(m[u]), rounding[u], int(e[u])) for u in range(n)], dtype=np.int64).reshape(-1)
+
+
 def inplace_columns_fit(geo: dict[str, int], in_c: int, out_c: int, column_bytes: int) -> bool:
     """Whether every pixel pair of a convolution finds its im2col columns (`column_bytes`) in free
     bytes, as mcf_conv2d_inplace_cols looks for them: the end of the output not written yet, or the
@@ -366,6 +389,28 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     if (ic, fh, fw, geo["dilation_h"], geo["dilation_w"]) == (1, 3, 3, 1, 1) and not float_requant.wants_float32(op):
         by_name = {c.name: c.values for c in consts}
         c1_out = one_channel_constants(w.reshape(oc, -1), b, by_name["mult"], by_name["shift"], out.zero_point)
+    pw_out = None
+    pixels = geo["batches"] * geo["output_h"] * geo["output_w"]
+    # (measured on Cortex-M4: fewer instructions than the im2col path's 2 x 2 blocks up to 16 input
+    # channels, or for a single pixel; more from 32 channels on)
+    if ((fh, fw, groups) == (1, 1, 1) and ic % 4 == 0 and (ic <= 16 or pixels == 1)
+            and ic <= CONV2D_STACK_MAX_K and params["fold_interior"]
+            and (geo["pad_top"], geo["pad_left"]) == (0, 0)
+            and (geo["output_h"], geo["output_w"]) == (geo["input_h"], geo["input_w"])
+            and not float_requant.wants_float32(op)):
+        by_name = {c.name: c.values for c in consts}
+        pw_out = short_output_constants(w.reshape(oc, -1), by_name["folded_bias"],
+                                        np.broadcast_to(by_name["mult"], (oc,)),
+                                        np.broadcast_to(by_name["shift"], (oc,)), out.zero_point)
+    if pw_out is not None:
+        # 1x1, every output pixel on its own input pixel: four channels per pass read in place, the
+        # short output stage, no scratch (conv2d_s8.h, _pointwise_*).
+        return KernelCall(op=op, kernel="conv2d_s8", function=f"mcf_conv2d_s8_pointwise_{act}",
+                          params_type="mcf_conv2d_params",
+                          params={**common, "scratch": "0", "fast_layout": 1, "pw_out": ConstRef("pw_out")},
+                          args=[op.inputs[0], FastOr(ConstRef("filter_fast"), op.inputs[1]), op.outputs[0]],
+                          consts=[*consts, fast_filter, ConstArray("pw_out", "int32_t", pw_out)],
+                          macs=macs, comment=geometry + ", pointwise", overlap=overlap)
     if c1_out is not None:
         # One input channel, 3x3 (a first layer): windows gathered on the stack, no scratch (conv2d_s8.h, _c1_*).
         c1_filter = one_channel_layout(w.reshape(oc, -1), b, (params["act_min"], params["act_max"]))

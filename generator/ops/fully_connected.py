@@ -8,7 +8,7 @@ from ..ir import Graph, Operator
 from ..quant import activation_range, quantize_multipliers
 from . import float_requant
 from .base import ConstArray, ConstRef, FastOr, KernelCall, lowering, reject, require_int8
-from .conv import pack_words
+from .conv import pack_words, short_output_constants
 from .fully_connected_s16 import lower_fully_connected_s16
 
 
@@ -71,6 +71,8 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         mult, shift = quantize_multipliers(effective)
     act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
                                         out.scale, out.zero_point)
+    out_q = None if float_requant.wants_float32(op) else \
+        short_output_constants(w, folded, np.asarray(mult), np.asarray(shift), out.zero_point)
     return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="fully_connected_s8",
@@ -88,6 +90,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
             "shift": ConstRef("shift"),
             "bias": ConstRef("bias"),
             "fast_layout": 1,
+            **({"out_q": ConstRef("out_q")} if out_q is not None else {}),
         },
         # Builds with the fast kernel paths hold the weights in their layout instead (padding to
         # whole blocks of four units and groups of four inputs adds at most 3 * (units + depth) + 9 B).
@@ -97,6 +100,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
             ConstArray("shift", "int32_t", shift),
             ConstArray("bias", "int32_t", folded.astype(np.int32)),
             ConstArray("weights_fast", "uint32_t", fc_fast_layout(weights.data.astype(np.int8)), fast_only=True),
+            *([ConstArray("out_q", "int32_t", out_q)] if out_q is not None else []),
         ],
         macs=batches * units * depth,
     ))

@@ -1269,6 +1269,169 @@ static MCF_NOINLINE void mcf_conv2d_s8_c1_clamp_impl(const mcf_conv2d_params *p,
 {
     mcf_conv2d_s8_c1_any(p, input, filter, output, 0);
 }
+
+#if MCF_KERNELS_DSP
+/*
+ * The pointwise path (a 1x1 filter, each output pixel on the input pixel of the same index, input_c
+ * a multiple of 4 and at most MCF_CONV2D_STACK_MAX_K, the folded bias, `pw_out` set; see the header):
+ * four output channels of one pixel per pass (MCF_DOT_4X1, the direct path's loop, on the pixel's
+ * channels where they lie), each output from the channel's constants {multiplier, 2^(e-1) +
+ * output_offset * 2^e, e}: t = SMMULR(2 * acc, multiplier) (TFLite Micro's saturating rounding
+ * doubling high multiply), (t + q[1] - [t < 0]) >> e, clamped (the compiler gives the constants only
+ * where no step can leave int32: generator/ops/conv.py, short_output_constants).
+ */
+static MCF_ALWAYS_INLINE int8_t mcf_conv2d_pw_out(int32_t acc, const int32_t *q, int32_t lo, int32_t hi,
+                                                  const int full)
+{
+    const int32_t t = mcf_conv2d_smmulr(acc + acc, q[0]);
+    return mcf_clamp8((t + q[1] + (t >> 31)) >> q[2], lo, hi, full);
+}
+
+/*
+ * Eight input channels (two groups of four): two pixels per pass, each channel pair's four weight
+ * words widened once for both, the pixels' words widened once for every channel (a pass of 2 x 2
+ * outputs: 16 SMLAD). An odd last channel alone; an odd last pixel on the four-channel loop.
+ */
+static MCF_ALWAYS_INLINE void mcf_conv2d_pw8_two(const mcf_conv2d_params *p, const int8_t *x, const uint32_t *w,
+                                                 int8_t *out, const int full)
+{
+    const int32_t oc = p->output_c;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *fb = p->folded_bias;
+    const int32_t *q = p->pw_out;
+    const uint32_t u0 = mcf_read_u32(x), u1 = mcf_read_u32(x + 4), v0 = mcf_read_u32(x + 8), v1 = mcf_read_u32(x + 12);
+    const uint32_t u0e = mcf_sxtb16(u0), u0o = mcf_sxtb16_ror8(u0), u1e = mcf_sxtb16(u1), u1o = mcf_sxtb16_ror8(u1);
+    const uint32_t v0e = mcf_sxtb16(v0), v0o = mcf_sxtb16_ror8(v0), v1e = mcf_sxtb16(v1), v1o = mcf_sxtb16_ror8(v1);
+    int32_t c;
+    for (c = 0; c + 2 <= oc; c += 2, w += 4, q += 6) { /* pair words: a g0, b g0, a g1, b g1 */
+        int32_t a0 = fb[c], a1 = a0, b0 = fb[c + 1], b1 = b0;
+        uint32_t t;
+        t = mcf_sxtb16(w[0]);
+        a0 = mcf_smlad(t, u0e, a0);
+        a1 = mcf_smlad(t, v0e, a1);
+        t = mcf_sxtb16_ror8(w[0]);
+        a0 = mcf_smlad(t, u0o, a0);
+        a1 = mcf_smlad(t, v0o, a1);
+        t = mcf_sxtb16(w[2]);
+        a0 = mcf_smlad(t, u1e, a0);
+        a1 = mcf_smlad(t, v1e, a1);
+        t = mcf_sxtb16_ror8(w[2]);
+        a0 = mcf_smlad(t, u1o, a0);
+        a1 = mcf_smlad(t, v1o, a1);
+        t = mcf_sxtb16(w[1]);
+        b0 = mcf_smlad(t, u0e, b0);
+        b1 = mcf_smlad(t, v0e, b1);
+        t = mcf_sxtb16_ror8(w[1]);
+        b0 = mcf_smlad(t, u0o, b0);
+        b1 = mcf_smlad(t, v0o, b1);
+        t = mcf_sxtb16(w[3]);
+        b0 = mcf_smlad(t, u1e, b0);
+        b1 = mcf_smlad(t, v1e, b1);
+        t = mcf_sxtb16_ror8(w[3]);
+        b0 = mcf_smlad(t, u1o, b0);
+        b1 = mcf_smlad(t, v1o, b1);
+        out[c] = mcf_conv2d_pw_out(a0, q, lo, hi, full);
+        out[c + 1] = mcf_conv2d_pw_out(b0, q + 3, lo, hi, full);
+        out[oc + c] = mcf_conv2d_pw_out(a1, q, lo, hi, full);
+        out[oc + c + 1] = mcf_conv2d_pw_out(b1, q + 3, lo, hi, full);
+    }
+    if (c < oc) { /* an odd last channel: one word a group */
+        int32_t a0 = fb[c], a1 = a0;
+        uint32_t t;
+        t = mcf_sxtb16(w[0]);
+        a0 = mcf_smlad(t, u0e, a0);
+        a1 = mcf_smlad(t, v0e, a1);
+        t = mcf_sxtb16_ror8(w[0]);
+        a0 = mcf_smlad(t, u0o, a0);
+        a1 = mcf_smlad(t, v0o, a1);
+        t = mcf_sxtb16(w[1]);
+        a0 = mcf_smlad(t, u1e, a0);
+        a1 = mcf_smlad(t, v1e, a1);
+        t = mcf_sxtb16_ror8(w[1]);
+        a0 = mcf_smlad(t, u1o, a0);
+        a1 = mcf_smlad(t, v1o, a1);
+        out[c] = mcf_conv2d_pw_out(a0, q, lo, hi, full);
+        out[oc + c] = mcf_conv2d_pw_out(a1, q, lo, hi, full);
+    }
+}
+
+static MCF_ALWAYS_INLINE void mcf_conv2d_s8_pw(const mcf_conv2d_params *p, const int8_t *input, const uint32_t *w,
+                                               int8_t *output, const int full)
+{
+    const int32_t ic = p->input_c;
+    const int32_t oc = p->output_c;
+    const int32_t run = ic >> 2;                      /* groups of four input channels */
+    const int32_t groups_k = mcf_conv2d_groups(ic);   /* words per channel in the layout */
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *fb = p->folded_bias;
+    int32_t i = 0;
+    if (ic == 8) {
+        for (; i + 2 <= pixels; i += 2, input += 16, output += 2 * oc) {
+            mcf_conv2d_pw8_two(p, input, w, output, full);
+        }
+    }
+    for (; i < pixels; ++i, input += ic, output += oc) {
+        const uint32_t *pair0 = w;
+        const int32_t *q = p->pw_out;
+        int32_t c;
+        for (c = 0; c + 4 <= oc; c += 4, pair0 += 4 * groups_k, q += 12) {
+            int32_t a0 = fb[c], a1 = fb[c + 1], a2 = fb[c + 2], a3 = fb[c + 3];
+            int8_t y0, y1, y2, y3;
+            MCF_DOT_4X1(input, run, pair0, pair0 + 2 * groups_k);
+            y0 = mcf_conv2d_pw_out(a0, q, lo, hi, full); /* all four before the stores (they may alias q) */
+            y1 = mcf_conv2d_pw_out(a1, q + 3, lo, hi, full);
+            y2 = mcf_conv2d_pw_out(a2, q + 6, lo, hi, full);
+            y3 = mcf_conv2d_pw_out(a3, q + 9, lo, hi, full);
+            output[c] = y0;
+            output[c + 1] = y1;
+            output[c + 2] = y2;
+            output[c + 3] = y3;
+        }
+        if (c < oc) { /* 1..3 channels: a pair, and an odd last channel alone (one word a group) */
+            const int32_t n = oc - c;
+            const uint32_t *wg[2];
+            int32_t acc[4];
+            int32_t k;
+            for (k = 0; k < 4; ++k) { /* element by element: an initializer may become a memset call */
+                acc[k] = k < n ? fb[c + k] : 0;
+            }
+            if (n >= 2) {
+                wg[0] = pair0;
+                wg[1] = pair0 + 1;
+                mcf_dot_run(input, run, wg, 2, 2, 0, acc);
+            }
+            if (n != 2) {
+                wg[0] = pair0 + (n == 3 ? 2 * groups_k : 0);
+                mcf_dot_run(input, run, wg, 1, 1, 0, acc + n - 1);
+            }
+            for (k = 0; k < n; ++k) {
+                output[c + k] = mcf_conv2d_pw_out(acc[k], q + 3 * k, lo, hi, full);
+            }
+        }
+    }
+}
+
+/* Whether the pointwise path handles this convolution (the compiler chooses it only then). */
+static int mcf_conv2d_pw_ok(const mcf_conv2d_params *p)
+{
+    return p->pw_out != 0 && p->fold_interior && p->groups == 1 && p->filter_h == 1 && p->filter_w == 1 &&
+           (p->input_c & 3) == 0 && p->output_h == p->input_h && p->output_w == p->input_w &&
+           p->pad_top == 0 && p->pad_left == 0;
+}
+
+static MCF_NOINLINE void mcf_conv2d_s8_pw_full_impl(const mcf_conv2d_params *p, const int8_t *input,
+                                                    const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_s8_pw(p, input, (const uint32_t *)(const void *)filter, output, 1);
+}
+
+static MCF_NOINLINE void mcf_conv2d_s8_pw_clamp_impl(const mcf_conv2d_params *p, const int8_t *input,
+                                                     const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_s8_pw(p, input, (const uint32_t *)(const void *)filter, output, 0);
+}
+#endif /* MCF_KERNELS_DSP */
 #endif /* !MCF_REQUANT_F32 */
 
 #endif /* MCF_KERNELS_FAST */
@@ -1380,4 +1543,30 @@ void mcf_conv2d_s8_c1_clamp(const mcf_conv2d_params *p, const int8_t *input, con
 #else
     mcf_conv2d_s8_reference(p, input, filter, output);
 #endif
+}
+
+/* The pointwise path with the DSP extension; in other builds the stack path (its conditions hold: the
+ * compiler chooses this entry point for input_c <= MCF_CONV2D_STACK_MAX_K only), there RV32's own. */
+void mcf_conv2d_s8_pointwise_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                  int8_t *output)
+{
+#if MCF_KERNELS_DSP && !MCF_REQUANT_F32
+    if (mcf_conv2d_pw_ok(p)) {
+        mcf_conv2d_s8_pw_full_impl(p, input, filter, output);
+        return;
+    }
+#endif
+    MCF_CONV2D_STACK(mcf_conv2d_pair_full);
+}
+
+void mcf_conv2d_s8_pointwise_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                   int8_t *output)
+{
+#if MCF_KERNELS_DSP && !MCF_REQUANT_F32
+    if (mcf_conv2d_pw_ok(p)) {
+        mcf_conv2d_s8_pw_clamp_impl(p, input, filter, output);
+        return;
+    }
+#endif
+    MCF_CONV2D_STACK(mcf_conv2d_pair_clamp);
 }

@@ -72,6 +72,8 @@ typedef struct {
     int32_t inplace;            /**< bytes of in-place im2col columns (see above), or 0 */
     const int32_t *c1_out;      /**< one-input-channel path: per output channel {multiplier,
                                      2^(e-1) + output_offset * 2^e, e} with e = -shift >= 1, or NULL */
+    const int32_t *pw_out;      /**< pointwise path: the same three constants per output channel, for
+                                     sums that start at folded_bias, or NULL */
 } mcf_conv2d_params;
 
 /** Scratch bytes of the fast paths: ceil(K / 4) groups of 4 int16, rounded up to an even
@@ -108,6 +110,12 @@ void mcf_conv2d_s8(const mcf_conv2d_params *p, const int8_t *input, const int8_t
  *    act_max}, then five words of two doubled int16 weights); windows gathered on the stack (768 bytes),
  *    no scratch. The f32 copies run the reference loop (the compiler does not choose this path
  *    for them).
+ *  - _pointwise_*: a 1x1 filter whose every output pixel reads the input pixel of the same index
+ *    (stride 1, no padding; or a 1x1 image), groups == 1, input_c a multiple of 4 and at most
+ *    MCF_CONV2D_STACK_MAX_K, `fold_interior`, `fast_layout` and `pw_out` set (per output channel
+ *    {multiplier, 2^(e-1) + output_offset * 2^e, e}, see mcuforge.generator.ops.conv.short_output_constants):
+ *    with the DSP extension four channels of one pixel per pass, read in place, and a short output stage
+ *    (SMMULR); other builds run the _stack_ path (RV32: its own route). No scratch.
  *  - _full: act_min == -128 and act_max == 127 (required); _clamp: any activation range.
  */
 void mcf_conv2d_s8_ref(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
@@ -125,5 +133,9 @@ void mcf_conv2d_s8_stack_clamp(const mcf_conv2d_params *p, const int8_t *input, 
                                int8_t *output);
 void mcf_conv2d_s8_c1_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
 void mcf_conv2d_s8_c1_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter, int8_t *output);
+void mcf_conv2d_s8_pointwise_full(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                  int8_t *output);
+void mcf_conv2d_s8_pointwise_clamp(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                   int8_t *output);
 
 #endif /* MCF_CONV2D_S8_H */

@@ -19,5 +19,7 @@
 #define mcf_conv2d_s8_stack_clamp mcf_conv2d_s8_stack_clamp_f32
 #define mcf_conv2d_s8_c1_full mcf_conv2d_s8_c1_full_f32
 #define mcf_conv2d_s8_c1_clamp mcf_conv2d_s8_c1_clamp_f32
+#define mcf_conv2d_s8_pointwise_full mcf_conv2d_s8_pointwise_full_f32
+#define mcf_conv2d_s8_pointwise_clamp mcf_conv2d_s8_pointwise_clamp_f32
 
 #include "conv2d_s8.c"

@@ -32,5 +32,9 @@ void mcf_conv2d_s8_c1_full_f32(const mcf_conv2d_params *p, const int8_t *input, 
                                int8_t *output);
 void mcf_conv2d_s8_c1_clamp_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
                                 int8_t *output);
+void mcf_conv2d_s8_pointwise_full_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                      int8_t *output);
+void mcf_conv2d_s8_pointwise_clamp_f32(const mcf_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                                       int8_t *output);
 
 #endif /* MCF_CONV2D_S8_F32_H */

@@ -215,6 +215,162 @@ static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *in
 }
 #endif
 
+#if !MCF_KERNELS_RV32 && !MCF_REQUANT_F32
+/*
+ * The output stage from the unit's constants q = {multiplier, 2^(e-1) + output_offset * 2^e, e}
+ * (`out_q`, see the header): t = SMMULR(2 * acc, multiplier) is TFLite Micro's saturating rounding
+ * doubling high multiply (floor((acc * m + 2^30) / 2^31), m >= 0), and (t + q[1] + [t < 0] * -1) >> e
+ * its rounding right shift with the output offset folded in. The compiler gives the constants only
+ * where no step can leave int32.
+ */
+static inline int32_t mcf_fc_smmulr(int32_t a, int32_t b)
+{
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+static MCF_ALWAYS_INLINE int8_t mcf_fc_out_q(int32_t acc, const int32_t *q, int32_t lo, int32_t hi, const int full)
+{
+    const int32_t t = mcf_fc_smmulr(acc + acc, q[0]);
+    return mcf_clamp8((t + q[1] + (t >> 31)) >> q[2], lo, hi, full);
+}
+
+/* acc + unit i's sum over `groups` groups of a block (its word of group g at w[4g]). */
+static inline int32_t mcf_fc_dot1(const int8_t *x, const uint32_t *w, int32_t groups, int32_t acc)
+{
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+    if (groups & 1) { /* an odd group first, then two per pass */
+        const uint32_t xv = mcf_read_u32(x), wv = w[0];
+        acc = mcf_smlad(mcf_sxtb16(wv), mcf_sxtb16(xv), acc);
+        acc = mcf_smlad(mcf_sxtb16_ror8(wv), mcf_sxtb16_ror8(xv), acc);
+        x += 4;
+        w += 4;
+    }
+    if (groups > 1) {
+        const int8_t *x_end = x + 4 * (groups & ~1);
+        uint32_t xv, xa, wv, t;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[xv], [%[x]], #4\n\t"
+                         "ldr %[wv], [%[w]], #16\n\t"
+                         "sxtb16 %[xa], %[xv]\n\t"
+                         "sxtb16 %[xv], %[xv], ror #8\n\t"
+                         "sxtb16 %[t], %[wv]\n\t"
+                         "sxtb16 %[wv], %[wv], ror #8\n\t"
+                         "smlad %[a], %[t], %[xa], %[a]\n\t"
+                         "smlad %[a], %[wv], %[xv], %[a]\n\t"
+                         "ldr %[xv], [%[x]], #4\n\t"
+                         "ldr %[wv], [%[w]], #16\n\t"
+                         "sxtb16 %[xa], %[xv]\n\t"
+                         "sxtb16 %[xv], %[xv], ror #8\n\t"
+                         "sxtb16 %[t], %[wv]\n\t"
+                         "sxtb16 %[wv], %[wv], ror #8\n\t"
+                         "smlad %[a], %[t], %[xa], %[a]\n\t"
+                         "smlad %[a], %[wv], %[xv], %[a]\n\t"
+                         "cmp %[x], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [a] "+r"(acc), [x] "+r"(x), [w] "+r"(w), [xv] "=&r"(xv), [xa] "=&r"(xa),
+                           [wv] "=&r"(wv), [t] "=&r"(t)
+                         : [end] "r"(x_end)
+                         : "cc", "memory");
+    }
+#else
+    int32_t g;
+    for (g = 0; g < groups; ++g, x += 4, w += 4) {
+#if MCF_KERNELS_DSP
+        const uint32_t xv = mcf_read_u32(x);
+        acc = mcf_smlad(mcf_sxtb16(w[0]), mcf_sxtb16(xv), acc);
+        acc = mcf_smlad(mcf_sxtb16_ror8(w[0]), mcf_sxtb16_ror8(xv), acc);
+#else
+        acc = mcf_fc_dot4(acc, w[0], x[0], x[1], x[2], x[3]);
+#endif
+    }
+#endif
+    return acc;
+}
+
+/* The last 1..3 inputs (`rest`) of a row against unit i's padded word `w`. */
+static inline int32_t mcf_fc_dot_rest(const int8_t *x, int32_t rest, uint32_t w, int32_t acc)
+{
+    int32_t j;
+    for (j = 0; j < rest; ++j) {
+        acc += (int8_t)((w >> (8 * j)) & 0xFFu) * (int32_t)x[j];
+    }
+    return acc;
+}
+
+/*
+ * The fast path with the output constants: whole blocks of four units as before (mcf_fc_block),
+ * the last 1..3 units one by one over their own words only (no zero units computed), and each
+ * output in a few instructions (mcf_fc_out_q). `full`: a constant in each copy.
+ */
+static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_q(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
+                                                       int8_t *output, const int full)
+{
+    const int32_t depth = p->depth;
+    const int32_t units = p->units;
+    const int32_t groups = depth >> 2;
+    const int32_t rest = depth & 3;
+    const int32_t block_words = 4 * ((depth + 3) >> 2);
+    const int32_t qstep = p->per_channel ? 3 : 0;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t whole = units & ~3;
+    const int32_t *bias = p->bias;
+    int32_t b;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *x = input + b * depth;
+        const int8_t *x_rest = x + 4 * groups;
+        int8_t *out = output + b * units;
+        const uint32_t *wb = w;
+        const int32_t *q = p->out_q;
+        int32_t u;
+        for (u = 0; u < whole; u += 4, wb += block_words, q += 4 * qstep) {
+            int32_t acc[4];
+            acc[0] = bias[u];
+            acc[1] = bias[u + 1];
+            acc[2] = bias[u + 2];
+            acc[3] = bias[u + 3];
+            mcf_fc_block(x, wb, groups, acc);
+            if (rest) {
+                const uint32_t *wt = wb + 4 * groups;
+                acc[0] = mcf_fc_dot_rest(x_rest, rest, wt[0], acc[0]);
+                acc[1] = mcf_fc_dot_rest(x_rest, rest, wt[1], acc[1]);
+                acc[2] = mcf_fc_dot_rest(x_rest, rest, wt[2], acc[2]);
+                acc[3] = mcf_fc_dot_rest(x_rest, rest, wt[3], acc[3]);
+            }
+            out[u] = mcf_fc_out_q(acc[0], q, lo, hi, full);
+            out[u + 1] = mcf_fc_out_q(acc[1], q + qstep, lo, hi, full);
+            out[u + 2] = mcf_fc_out_q(acc[2], q + 2 * qstep, lo, hi, full);
+            out[u + 3] = mcf_fc_out_q(acc[3], q + 3 * qstep, lo, hi, full);
+        }
+        for (; u < units; ++u, ++wb, q += qstep) { /* the last block's units, each alone */
+            int32_t acc = mcf_fc_dot1(x, wb, groups, bias[u]);
+            if (rest) {
+                acc = mcf_fc_dot_rest(x_rest, rest, wb[4 * groups], acc);
+            }
+            out[u] = mcf_fc_out_q(acc, q, lo, hi, full);
+        }
+    }
+}
+
+static MCF_NOINLINE void mcf_fully_connected_s8_q_full(const mcf_fc_params *p, const int8_t *input,
+                                                       const uint32_t *w, int8_t *output)
+{
+    mcf_fully_connected_s8_q(p, input, w, output, 1);
+}
+
+static MCF_NOINLINE void mcf_fully_connected_s8_q_clamp(const mcf_fc_params *p, const int8_t *input,
+                                                        const uint32_t *w, int8_t *output)
+{
+    mcf_fully_connected_s8_q(p, input, w, output, 0);
+}
+#endif
+
 /*
  * `w`: the weights in blocks of four units (the last block padded with zero units) and, in each,
  * groups of four inputs (the last group padded with zeros): per group, one word per unit.
@@ -284,7 +440,7 @@ void mcf_fully_connected_s8(const mcf_fc_params *p, const int8_t *input, const i
 {
 #if MCF_KERNELS_FAST
     if (p->fast_layout) {
-        mcf_fully_connected_s8_fast(p, input, (const uint32_t *)(const void *)weights, output);
+        mcf_fully_connected_s8_fast_path(p, input, weights, output);
         return;
     }
 #endif
@@ -296,6 +452,13 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
                                       int8_t *output)
 {
 #if MCF_KERNELS_FAST
+#if !MCF_KERNELS_RV32 && !MCF_REQUANT_F32
+    if (p->out_q != 0) { /* the short output stage (checked before the other path's set-up) */
+        (p->act_min == -128 && p->act_max == 127 ? mcf_fully_connected_s8_q_full : mcf_fully_connected_s8_q_clamp)(
+            p, input, (const uint32_t *)(const void *)weights, output);
+        return;
+    }
+#endif
     mcf_fully_connected_s8_fast(p, input, (const uint32_t *)(const void *)weights, output);
 #else
     mcf_fully_connected_s8_reference(p, input, weights, output);

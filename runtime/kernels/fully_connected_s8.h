@@ -28,6 +28,11 @@ typedef struct {
     const int32_t *shift;
     const int32_t *bias;   /**< [units], zero point folded in */
     int32_t fast_layout;   /**< weights are in the fast paths' layout when they are compiled */
+    const int32_t *out_q;  /**< or NULL: per unit (one triple when not `per_channel`) {multiplier,
+                                2^(e-1) + output_offset * 2^e, e} with e = -shift >= 1, for the fast
+                                path's short output stage on Arm (t = SMMULR(2 * acc, multiplier),
+                                (t + q[1] - [t < 0]) >> e, clamped); given only where no step of it
+                                can leave int32 (generator/ops/fully_connected.py) */
 } mcf_fc_params;
 
 /** output[b][u] = clamp(requant(bias[u] + sum_d weights[u][d] * input[b][d]) + output_offset).

@@ -1310,7 +1310,7 @@ class _Importer:
                     self.values[o] = v.act if isinstance(v, Deq) else v
             return
         elif op == "Resize":
-            res = self.resize(node, a, shape, name, attrs)
+            res = self.resize(node, a, shape, name, attrs, raw)
         else:
             raise self.error(f"operator {op} is not supported yet")
         self.values[name] = res if raw else Deq(res)
@@ -1427,7 +1427,8 @@ class _Importer:
             self.op("PADV2", [a.tensor, pt, cv], [out])
         return Act(out, shape, a.nhwc)
 
-    def resize(self, node: Any, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any]) -> Act:
+    def resize(self, node: Any, a: Act, shape: tuple[int, ...], name: str, attrs: dict[str, Any],
+               raw: bool = False) -> Act:
         """Resize of the two spatial axes → RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR where TFLite's
         coordinate rule is ONNX's."""
         given = self.const_of(node, 2, "Resize's scales") if len(node.input) > 2 else None
@@ -1474,8 +1475,14 @@ class _Importer:
         s, z = self.quant_of(x)
         out = self.act_tensor(name, (shape[0], shape[2], shape[3], shape[1]), s, z)
         size = self.const(name + "/size", np.array(shape[2:]), "int32")
+        extra: dict[str, Any] = {}
+        if raw and mode == "linear":
+            # a QOperator model: onnxruntime's 8-bit Resize kernel interpolates in float32 and
+            # truncates (generator/ops/resize_ort.py); uint8 data is interpolated as uint8
+            u8 = self.elem.get(node.input[0]) == onnx.TensorProto.UINT8
+            extra["ort_linear"] = (coord, float(scales[2]), float(scales[3]), 128 if u8 else 0)
         self.op(opcode, [x.tensor, size], [out], align_corners=bool(flags.get("align_corners", False)),
-                half_pixel_centers=bool(flags.get("half_pixel_centers", False)))
+                half_pixel_centers=bool(flags.get("half_pixel_centers", False)), **extra)
         return Act(out, shape, True)
 
     def split(self, node: Any, a: Act, ins: list[Any], outs: list[tuple[int, ...]], attrs: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..quant import tflite_round
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
+from .resize_ort import lower_ort_bilinear
 
 
 def _c_div(a: int, b: int) -> int:
@@ -113,6 +114,8 @@ def lower_resize_nearest(graph: Graph, op: Operator) -> KernelCall:
 @lowering("RESIZE_BILINEAR")
 def lower_resize_bilinear(graph: Graph, op: Operator) -> KernelCall:
     inp, out, align, half = _check(graph, op)
+    if op.options.get("ort_linear") is not None:  # an ONNX model: onnxruntime's arithmetic
+        return lower_ort_bilinear(op, inp, out)
     n, h, w, c = inp.shape
     _, oh, ow, _ = out.shape
     ys, xs = bilinear_taps(h, oh, align, half), bilinear_taps(w, ow, align, half)

@@ -207,8 +207,9 @@ def convert(
             + (f" ({written.pads_added} PAD in front of explicitly padded operators)" if written.pads_added else ""))
     if written.inexact:
         ops = ", ".join(f"#{i} {opcode}" for i, opcode in written.inexact)
-        ui.warning(f"not bit-exact with onnxruntime: {ops} requantize (ADD / SUB / MUL: compute) in float32 in "
-                   "onnxruntime (and in mcuforge's C for this .onnx); in the .tflite they use TFLite's fixed-point "
+        ui.warning(f"not bit-exact with onnxruntime: {ops} requantize (ADD / SUB / MUL: compute; RESIZE_BILINEAR: "
+                   "interpolate) in float32 in onnxruntime (and in mcuforge's C for this .onnx); in the .tflite they "
+                   "use TFLite's fixed-point "
                    "arithmetic, which rounds some results one step differently")
 
 

@@ -96,3 +96,15 @@ def test_resize_equals_onnxruntime(setup, path: str) -> None:
             off[name] = off.get(name, 0) + int((steps > 0).sum())
     assert all(v == 0 for k, v in off.items() if k.startswith("qoperator"))
     print(f"\n{path}: QDQ elements one step from onnxruntime: {off}")
+
+
+def test_convert_writes_tflites_resize_and_says_it_is_not_onnxruntimes(setup) -> None:
+    """`mcuforge convert`: the truncating form has no TFLite equivalent; TFLite's RESIZE_BILINEAR is
+    written and listed as not bit-exact with onnxruntime."""
+    from mcuforge.generator.exporters import write_tflite
+
+    cases, _, _, graph, _ = setup
+    written = write_tflite(graph)
+    marked = [op.index for op in graph.operators if op.options.get("ort_linear") is not None]
+    assert [i for i, opcode in written.inexact if opcode == "RESIZE_BILINEAR"] == marked
+    assert len(marked) == sum(form == "qoperator" for _, form in cases)

@@ -226,6 +226,9 @@ class _Writer:
                 opts.pop("count_include_pad", None)
             if opts.get("requant") == "float32":
                 result.inexact.append((op.index, op.opcode))
+            if opts.pop("ort_linear", None) is not None:
+                # onnxruntime's 8-bit linear Resize truncates a float32 interpolation; TFLite's rounds
+                result.inexact.append((op.index, op.opcode))
             if opts.get("pads") is not None and op.opcode in _PADDED:
                 padded = self.explicit_padding(graph, sg, op, opts)
                 if padded is not None:

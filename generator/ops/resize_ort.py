@@ -9,6 +9,11 @@ float32, left to right, converted to the integer type by truncation (toward zero
 onnxruntime's output element by element (tests/test_onnx_resize.py); TFLite's RESIZE_BILINEAR
 rounds an integer interpolation instead (generator/ops/resize.py).
 
+Not reproduced yet: where onnxruntime's layout optimizer moves the Resize into NHWC (after an int8
+QLinearConv it runs in NHWC), it runs another kernel, weights in 1/1024 from int(coordinate * 1024)
+and the sum of the four products divided by 2^20 toward zero; mcuforge then differs by one step in
+a few elements (tests/onnx_op_cases.py allows one step for linear Resize for that reason).
+
 The front end marks such an operator with `options["ort_linear"] = (coordinate mode, scale_h,
 scale_w, offset)`: offset 128 where onnxruntime's tensor is uint8 (the int8 value plus 128 is what
 it interpolates), 0 for int8.

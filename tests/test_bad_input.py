@@ -36,7 +36,7 @@ def bad_models(tmp_path: Path, models_dir: Path) -> dict[str, Path]:
         "float": single_op("FULLY_CONNECTED",
                            [T((1, 4), "float32"), T((2, 4), "float32", data=np.ones((2, 4), np.float32))],
                            [T((1, 2), "float32")], options("FullyConnectedOptions")),
-        "unsupported": single_op("SIN", [T((1, 4), "int8", 0.1, 0)], [T((1, 4), "int8", 0.1, 0)]),
+        "unsupported": single_op("SEGMENT_SUM", [T((1, 4), "int8", 0.1, 0)], [T((1, 4), "int8", 0.1, 0)]),
     }
     out = {}
     for name, data in files.items():
@@ -51,7 +51,7 @@ def bad_models(tmp_path: Path, models_dir: Path) -> dict[str, Path]:
     ("random", "not a TFLite model"),
     ("truncated", "truncated or corrupted"),
     ("float", "float32 only"),
-    ("unsupported", "SIN (operator 0)"),
+    ("unsupported", "SEGMENT_SUM (operator 0)"),
 ])
 @pytest.mark.parametrize("command", ["compile", "validate", "inspect"])
 def test_bad_model(bad_models: dict[str, Path], tmp_path: Path, kind: str, needle: str, command: str) -> None:
@@ -104,10 +104,10 @@ def test_model_is_a_folder(tmp_path: Path) -> None:
 def test_refused_model_as_json(bad_models: dict[str, Path]) -> None:
     """Machine readers get JSON on stdout as well as the error line and exit status 2."""
     proc = run_cli("validate", str(bad_models["unsupported"]), "--json")
-    assert_clean_failure(proc, "SIN (operator 0)")
-    assert "SIN (operator 0)" in json.loads(proc.stdout)["error"]
+    assert_clean_failure(proc, "SEGMENT_SUM (operator 0)")
+    assert "SEGMENT_SUM (operator 0)" in json.loads(proc.stdout)["error"]
     proc = run_cli("inspect", str(bad_models["unsupported"]), "--json")
-    assert_clean_failure(proc, "SIN (operator 0)")
+    assert_clean_failure(proc, "SEGMENT_SUM (operator 0)")
     rep = json.loads(proc.stdout)
     assert rep["supported"] is False and rep["ops"][0]["reason"] == "no kernel for this operator"
 

@@ -62,15 +62,25 @@ def test_inspect_cli_exits_2_with_the_report(tmp_path: Path) -> None:
     assert "complex128 tensors are not supported (tensor 'as_complex128' of operator 0 (CAST))" in proc.stderr
 
 
-def test_unsupported_operators_are_grouped() -> None:
+def _chain(op: str, last: str) -> bytes:
     x = T((1, 4), "int8", 0.1, 0)
-    tensors = [x] * 13
-    ops = [Op("SIN", [i], [i + 1]) if i % 3 else Op("RELU", [i], [i + 1]) for i in range(12)]
-    ops[11] = Op("COS", [11], [12])
-    rep = inspect_graph(parse_model(build(tensors, ops, [0], [12]), name="g.tflite"))
-    assert "unsupported operators: SIN ×7 (operators 1, 2, 4, 5, 7, 8, …), COS (operator 11)" in rep.problems
-    assert grouped_refusals(rep) == ["SIN ×7 (operators 1, 2, 4, 5, 7, 8, …): no kernel for this operator",
-                                     "COS (operator 11): no kernel for this operator"]
+    ops = [Op(op, [i], [i + 1]) if i % 3 else Op("RELU", [i], [i + 1]) for i in range(12)]
+    ops[11] = Op(last, [11], [12])
+    return build([x] * 13, ops, [0], [12])
+
+
+def test_unsupported_operators_are_grouped() -> None:
+    rep = inspect_graph(parse_model(_chain("SEGMENT_SUM", "UNIQUE"), name="g.tflite"))
+    assert "unsupported operators: SEGMENT_SUM ×7 (operators 1, 2, 4, 5, 7, 8, …), UNIQUE (operator 11)" in rep.problems
+    assert grouped_refusals(rep) == ["SEGMENT_SUM ×7 (operators 1, 2, 4, 5, 7, 8, …): no kernel for this operator",
+                                     "UNIQUE (operator 11): no kernel for this operator"]
+
+
+def test_refusals_with_a_reason_are_grouped_too() -> None:
+    rep = inspect_graph(parse_model(_chain("SIN", "COS"), name="g.tflite"))
+    why = "TFLite Micro has no int8 kernel for {} (float32 only), so there is nothing to be bit-exact with"
+    assert grouped_refusals(rep) == [f"SIN ×7 (operators 1, 2, 4, 5, 7, 8, …): {why.format('SIN')}",
+                                     f"COS (operator 11): {why.format('COS')}"]
 
 
 def test_ethos_u_model_is_told_to_use_the_model_from_before_vela(tmp_path: Path) -> None:

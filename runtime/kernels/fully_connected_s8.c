@@ -454,8 +454,12 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
 #if MCF_KERNELS_FAST
 #if !MCF_KERNELS_RV32 && !MCF_REQUANT_F32
     if (p->out_q != 0) { /* the short output stage (checked before the other path's set-up) */
-        (p->act_min == -128 && p->act_max == 127 ? mcf_fully_connected_s8_q_full : mcf_fully_connected_s8_q_clamp)(
-            p, input, (const uint32_t *)(const void *)weights, output);
+        /* direct calls, not a pointer: the stack bound follows the call graph (stack_usage.py) */
+        if (p->act_min == -128 && p->act_max == 127) {
+            mcf_fully_connected_s8_q_full(p, input, (const uint32_t *)(const void *)weights, output);
+        } else {
+            mcf_fully_connected_s8_q_clamp(p, input, (const uint32_t *)(const void *)weights, output);
+        }
         return;
     }
 #endif

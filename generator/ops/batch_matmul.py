@@ -26,13 +26,10 @@ from . import float_requant
 from .base import ConstArray, ConstRef, FastOr, KernelCall, ScratchRef, lowering, reject, require_int8
 from .batch_matmul_s16 import lower_batch_matmul_s16
 from .fully_connected import fc_fast_layout
+from .matmul_shapes import matmul_shapes, strides
 
 MAX_BATCH_DIMS = 3  # MCF_BMM_MAX_BATCH_DIMS in batch_matmul_s8.h
 _MAX_DEPTH = (2**31 - 1) // (255 * 255)  # keeps the int32 sum of (x - zx) * (y - zy) exact
-
-
-def _strides(shape: tuple[int, ...]) -> list[int]:
-    return [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
 
 
 @lowering("BATCH_MATMUL")
@@ -52,20 +49,9 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
             raise reject(op, f"tensor '{t.name}' must be quantized per tensor")
     if not (2 <= len(lhs.shape) <= 5 and 2 <= len(rhs.shape) <= 5):
         raise reject(op, f"operands must have rank 2 to 5, got {list(lhs.shape)} and {list(rhs.shape)}")
-    adj_x, adj_y = bool(op.options.get("adj_x", False)), bool(op.options.get("adj_y", False))
     rank = max(len(lhs.shape), len(rhs.shape))
-    ls = (1,) * (rank - len(lhs.shape)) + tuple(lhs.shape)
-    rs = (1,) * (rank - len(rhs.shape)) + tuple(rhs.shape)
-    m, k = (ls[-1], ls[-2]) if adj_x else (ls[-2], ls[-1])
-    k_r, n = (rs[-1], rs[-2]) if adj_y else (rs[-2], rs[-1])
-    if k != k_r:
-        raise reject(op, f"inner dimensions differ: {list(lhs.shape)} (adj_x={adj_x}) and {list(rhs.shape)} "
-                         f"(adj_y={adj_y})")
-    batch = []
-    for a, b in zip(ls[:-2], rs[:-2], strict=True):
-        if a != b and 1 not in (a, b):
-            raise reject(op, f"batch dimensions {list(lhs.shape[:-2])} and {list(rhs.shape[:-2])} do not broadcast")
-        batch.append(max(a, b))
+    adj_x, adj_y = bool(op.options.get("adj_x", False)), bool(op.options.get("adj_y", False))
+    ls, rs, m, k, n, batch = matmul_shapes(op, tuple(lhs.shape), tuple(rhs.shape), rank)
     if tuple(out.shape) != (*batch, m, n):
         raise reject(op, f"output shape {list(out.shape)} does not match {[*batch, m, n]}")
     if min(m, n, k, *batch) < 1:
@@ -87,7 +73,7 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
                                  rhs.data.reshape(n, k).astype(np.int8))
         return float_requant.entry_points(op, fc)
 
-    lst = _strides(ls)
+    lst = strides(ls)
     # lhs element (i, k): row stride and depth stride
     l_i, l_k = (lst[-1], lst[-2]) if adj_x else (lst[-2], lst[-1])
     args: list[int | ConstRef | FastOr] = [op.inputs[0]]
@@ -104,13 +90,13 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> KernelCall:
         consts += [ConstArray("rhs", "int8_t", np.ascontiguousarray(data).astype(np.int8).reshape(-1)),
                    ConstArray("col_terms", "int32_t", terms.astype(np.int32).reshape(-1))]
         args.append(ConstRef("rhs"))
-        rst = _strides((*rhs_batch, n, k))
+        rst = strides((*rhs_batch, n, k))
         r_j, r_k = k, 1
-        tst = _strides((*rhs_batch, n))
+        tst = strides((*rhs_batch, n))
         t_b = [0] * lead + [0 if rs[i] == 1 else tst[i] for i in range(len(batch))]
     else:
         args.append(op.inputs[1])
-        rst = _strides(rs)
+        rst = strides(rs)
         r_j, r_k = (rst[-2], rst[-1]) if adj_y else (rst[-1], rst[-2])
         t_b = [0] * MAX_BATCH_DIMS
     args.append(op.outputs[0])

@@ -17,13 +17,10 @@ from ..ir import Graph, Operator
 from ..quant import quantize_multiplier
 from .base import KernelCall, reject
 from .fully_connected_s16 import reduced_multipliers
+from .matmul_shapes import matmul_shapes, strides
 
 BATCH_DIMS = 3  # MCF_BMM_S16_BATCH_DIMS in runtime/kernels/batch_matmul_s16.h
 MAX_DEPTH = 1 << 17  # |sum| < 2^47, the range of TFLite's 64-bit rescaling
-
-
-def _strides(shape: tuple[int, ...]) -> list[int]:
-    return [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
 
 
 def _list(values: list[int]) -> str:
@@ -46,20 +43,9 @@ def lower_batch_matmul_s16(graph: Graph, op: Operator) -> KernelCall:
                              "BATCH_MATMUL needs 0")
     if not (2 <= len(lhs.shape) <= BATCH_DIMS + 2 and 2 <= len(rhs.shape) <= BATCH_DIMS + 2):
         raise reject(op, f"operands must have rank 2 to {BATCH_DIMS + 2}, got {list(lhs.shape)} and {list(rhs.shape)}")
-    adj_x, adj_y = bool(op.options.get("adj_x", False)), bool(op.options.get("adj_y", False))
     rank = BATCH_DIMS + 2
-    ls = (1,) * (rank - len(lhs.shape)) + tuple(lhs.shape)
-    rs = (1,) * (rank - len(rhs.shape)) + tuple(rhs.shape)
-    m, k = (ls[-1], ls[-2]) if adj_x else (ls[-2], ls[-1])
-    k_r, n = (rs[-1], rs[-2]) if adj_y else (rs[-2], rs[-1])
-    if k != k_r:
-        raise reject(op, f"inner dimensions differ: {list(lhs.shape)} (adj_x={adj_x}) and {list(rhs.shape)} "
-                         f"(adj_y={adj_y})")
-    batch = []
-    for a, b in zip(ls[:-2], rs[:-2], strict=True):
-        if a != b and 1 not in (a, b):
-            raise reject(op, f"batch dimensions {list(lhs.shape[:-2])} and {list(rhs.shape[:-2])} do not broadcast")
-        batch.append(max(a, b))
+    adj_x, adj_y = bool(op.options.get("adj_x", False)), bool(op.options.get("adj_y", False))
+    ls, rs, m, k, n, batch = matmul_shapes(op, tuple(lhs.shape), tuple(rhs.shape), rank)
     out_rank = max(len(lhs.shape), len(rhs.shape))
     if tuple(out.shape) != (*batch[rank - out_rank:], m, n):
         raise reject(op, f"output shape {list(out.shape)} does not match {[*batch[rank - out_rank:], m, n]}")
@@ -72,7 +58,7 @@ def lower_batch_matmul_s16(graph: Graph, op: Operator) -> KernelCall:
     if not -31 <= shift < 8:
         raise reject(op, f"the output multiplier {float(scale):.6g} is outside TFLite Micro's 64-bit rescaling range")
     reduced, right = reduced_multipliers(np.array([mult]), np.array([shift]))
-    lst, rst = _strides(ls), _strides(rs)
+    lst, rst = strides(ls), strides(rs)
     lhs_row, lhs_col = (lst[-1], lst[-2]) if adj_x else (lst[-2], lst[-1])
     rhs_row, rhs_col = (rst[-1], rst[-2]) if adj_y else (rst[-2], rst[-1])
     return KernelCall(

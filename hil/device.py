@@ -74,6 +74,7 @@ from .protocol import (
     next_sample_chunk,
     samples_per_frame,
 )
+from .serial_link import open_serial
 
 __all__ = [
     "Device",
@@ -281,10 +282,11 @@ class Device:
 
     @classmethod
     def open(cls, url: str, *, baudrate: int = 115200, **kw: Any) -> Device:
-        """Opens ``url`` with ``serial.serial_for_url`` and returns a Device on it. Keyword
-        arguments other than ``baudrate`` go to ``Device()``. Raises LinkLost if it cannot."""
+        """Opens ``url`` with ``serial.serial_for_url`` (a ``socket://`` link keeping the first
+        bytes: serial_link.py) and returns a Device on it. Keyword arguments other than
+        ``baudrate`` go to ``Device()``. Raises LinkLost if it cannot."""
         try:
-            link = serial.serial_for_url(url, baudrate=baudrate, timeout=POLL_INTERVAL)
+            link = open_serial(url, baudrate=baudrate, timeout=POLL_INTERVAL)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise LinkLost(
                 f"cannot open {url}: {_reason(exc)}",

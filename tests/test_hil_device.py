@@ -160,6 +160,28 @@ def test_hello_describes_the_firmware(hil_firmware: Callable[[str], BuildResult]
         assert dev.frames_bad == 0 and dev.device_frames_lost == 0
 
 
+@pytest.mark.slow
+@needs_qemu
+def test_boot_text_kept_when_opening_is_slow(hil_firmware: Callable[[str], BuildResult],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guest starts when the host connects; pyserial's socket:// open() then empties its input.
+    With the opening thread held up there (a loaded machine), the self-test line must still be kept."""
+    import time
+
+    from serial.urlhandler import protocol_socket
+
+    configure = protocol_socket.Serial._reconfigure_port
+
+    def held_up(self: object) -> None:
+        time.sleep(0.3)  # the firmware prints its self-test line meanwhile
+        configure(self)
+
+    monkeypatch.setattr(protocol_socket.Serial, "_reconfigure_port", held_up)
+    with emulator(hil_firmware("ad01_int8")) as emu, Device.open(emu.url, timeout=2.0) as dev:
+        dev.hello(wait=30)
+        assert SELFTEST.search(dev.boot_text), f"the boot text lost its self-test line: {dev.boot_text!r}"
+
+
 @pytest.mark.parametrize("model", ["kws_ref_model", "ad01_int8"])
 @pytest.mark.slow
 @needs_qemu

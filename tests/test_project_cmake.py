@@ -13,6 +13,7 @@ from mcuforge.generator.build import build_project
 from mcuforge.generator.scaffold import new_project
 from mcuforge.generator.validate import validate_model
 from mcuforge.hil.emulator import start_emulator
+from mcuforge.hil.serial_link import open_serial
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,10 +28,9 @@ LINE = re.compile(r"mcuforge: selftest model=(\w+) checksum=0x([0-9a-f]{8}) tick
 
 def boot_line(board: object, elf: Path, timeout: float = 300.0) -> re.Match[str]:
     """Start the firmware in QEMU and read its UART until the self-test line (then stop QEMU:
-    after the line the firmware serves the host protocol forever)."""
-    import serial
-
-    with start_emulator(board, elf) as emu, serial.serial_for_url(emu.url, timeout=timeout) as link:  # type: ignore[arg-type]
+    after the line the firmware serves the host protocol forever). open_serial, not pyserial's
+    serial_for_url: that empties its input after connecting, and the line can come first."""
+    with start_emulator(board, elf) as emu, open_serial(emu.url, timeout=timeout) as link:  # type: ignore[arg-type]
         text = link.read_until(b"\n").decode(errors="replace")
     m = LINE.search(text)
     assert m, text

@@ -220,6 +220,9 @@ class _Writer:
             # the uint8 view of an average pool or binary operator whose float32 output stage is
             # listed as inexact anyway
             opts.pop("zero_point_shift", None)
+            # onnxruntime's float Conv (ops/conv_fsum.py; requant float32 too, so listed as inexact)
+            opts.pop("float_conv", None)
+            opts.pop("float_bias", None)
             if not opts.get("float_ops") or op.opcode in ("ADD", "SUB", "MUL"):
                 opts.pop("float_ops", None)
             if not any(int(v) for v in opts.get("pads") or ()):

@@ -52,6 +52,47 @@ _FIX_DYNAMIC = ("fix it: python -m onnxruntime.tools.make_dynamic_shape_fixed --
                 "(torch.onnx.export without dynamic_axes)")
 
 
+def _int8_in_ort(model: Any, readers: dict[str, int]) -> set[str]:
+    """The int8 activations of a QDQ model that onnxruntime (CPU provider, x86-64) keeps int8.
+
+    There every DequantizeLinear read by several nodes is first copied once per reader
+    (EnsureUniqueDQForNodeUnit), then each int8 QuantizeLinear -> DequantizeLinear pair becomes a
+    uint8 one (QDQS8ToU8Transformer) where the QuantizeLinear has exactly one reader, a
+    DequantizeLinear with the same scalar int8 zero point, and is no graph output. A tensor read
+    by two nodes therefore stays int8, and so do int8 tensors no QuantizeLinear produces."""
+    inits = {i.name: i for i in model.graph.initializer}
+    outputs = {o.name for o in model.graph.output}
+    consumers: dict[str, list[Any]] = {}
+    for n in model.graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+
+    def zero_point(n: Any) -> np.ndarray | None:
+        zp = inits.get(n.input[2]) if len(n.input) > 2 and n.input[2] else None
+        return None if zp is None else numpy_helper.to_array(zp)
+
+    kept: set[str] = set()
+    for n in model.graph.node:
+        if n.op_type in ("DequantizeLinear", "QuantizeLinear") and n.input and n.input[0] not in inits:
+            zp = zero_point(n)
+            if zp is not None and zp.dtype == np.int8:
+                kept.add(n.input[0] if n.op_type == "DequantizeLinear" else n.output[0])
+    for n in model.graph.node:
+        if n.op_type != "QuantizeLinear" or n.output[0] not in kept:
+            continue
+        t = n.output[0]
+        users = consumers.get(t, [])
+        edges = sum(max(1, readers.get(u.output[0], 0)) if u.op_type == "DequantizeLinear" else 1 for u in users)
+        zq = zero_point(n)
+        if edges == 1 and t not in outputs and users[0].op_type == "DequantizeLinear" and zq is not None \
+                and zq.size == 1:
+            zd = zero_point(users[0])
+            if zd is not None and zd.size == 1 and zd.dtype == np.int8 \
+                    and int(zd.reshape(-1)[0]) == int(zq.reshape(-1)[0]):
+                kept.discard(t)
+    return kept
+
+
 # ---- values: what an ONNX tensor name stands for while the graph is translated -----------------
 
 @dataclass
@@ -296,6 +337,9 @@ class _Importer:
                 zp_type = inits.get(n.input[2]) if len(n.input) > 2 and n.input[2] else None
                 if onnx.TensorProto.UINT8 in (zp_type, inits.get(n.input[0])):
                     self.dq_uint8.add(n.output[0])
+        # int8 activations onnxruntime keeps int8: a QDQ Conv next to one runs in float (float_conv)
+        self.int8_in_ort = _int8_in_ort(model, self.readers)
+        self.producer = {o: n for n in model.graph.node for o in n.output}
 
     # ---- IR building -----------------------------------------------------------------------
     def error(self, why: str) -> UnsupportedModelError:
@@ -915,6 +959,16 @@ class _Importer:
         out = self.act_tensor(name, out_shape, s, z)
         si, _ = self.quant_of(x)
         b = self.bias(ins[2] if len(ins) > 2 else None, o, si, w, name + "/bias")
+        float_bias = None
+        if self.float_conv(node, name):
+            # onnxruntime leaves this Conv unfused: DequantizeLinear, float Conv, QuantizeLinear
+            # (generator/ops/conv_fsum.py), with the bias its own DequantizeLinear gives
+            opts["float_conv"] = True
+            bq = ins[2] if len(ins) > 2 else None
+            if isinstance(bq, QConst) and bq.data.dtype == np.int32:
+                real = (bq.data.reshape(-1).astype(np.int64) - bq.zero_point.reshape(-1).astype(np.int64))
+                float_bias = np.broadcast_to(real.astype(np.float32) * bq.scale.reshape(-1).astype(np.float32), (o,))
+                opts["float_bias"] = tuple(float(v) for v in float_bias)
         if group == 1:
             wt = self.const(name + "/weights", w.data.transpose(0, 2, 3, 1), "int8", self.weight_quant(w, 0))
             self.op("CONV_2D", [x.tensor, wt, b], [out], **opts)
@@ -938,12 +992,26 @@ class _Importer:
                     assert bdata is not None
                     bk = self.const(f"{name}/bias{k}", bdata[sl], "int32")
                 ok = self.act_tensor(f"{name}/out{k}", (*out_shape[:3], og), s, z)
-                self.op("CONV_2D", [parts[k], wt, bk], [ok], **opts)
+                part_opts = dict(opts)
+                if float_bias is not None:
+                    part_opts["float_bias"] = tuple(float(v) for v in float_bias[sl])
+                self.op("CONV_2D", [parts[k], wt, bk], [ok], **part_opts)
                 outs.append(ok)
             self.op("CONCATENATION", outs, [out], axis=3, fused_activation_function="NONE")
         else:
             raise self.error(f"group={group} does not divide the {c} input and {o} output channels")
         return Act(out, shape, True)
+
+    def float_conv(self, node: Any, name: str) -> bool:
+        """Whether onnxruntime runs this QDQ Conv in float: its integer QLinearConv needs uint8 input
+        and output on x86-64, and the input or the output (`name`, the QuantizeLinear's) stays int8
+        there (_int8_in_ort)."""
+        if node.op_type != "Conv" or not node.input:
+            return False
+        dq = self.producer.get(node.input[0])
+        if dq is None or dq.op_type != "DequantizeLinear":
+            return False
+        return dq.input[0] in self.int8_in_ort or name in self.int8_in_ort
 
     @staticmethod
     def attrs_2d(a: dict[str, Any]) -> dict[str, Any]:

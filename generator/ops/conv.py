@@ -22,7 +22,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..overlap import window_min_shift
 from ..quant import activation_range, quantize_multipliers
-from . import float_requant
+from . import conv_fsum, float_requant
 from .base import (
     ConstArray,
     ConstRef,
@@ -373,6 +373,11 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     assert weights.data is not None  # rejected above when not constant
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(oc, -1).sum(axis=1))
+    if conv_fsum.wanted(op):  # onnxruntime's float Conv between DequantizeLinear and QuantizeLinear
+        fsum = conv_fsum.lower_float_conv(op, inp, w, weight_scales, b, out, geo, groups,
+                                          (params["act_min"], params["act_max"]))
+        if fsum is not None:
+            return fsum
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw * fc
     # The fast paths (im2col + blocked product, runtime/kernels/conv2d_s8.c) need two int16
     # columns of K values, and for channel counts that are not a multiple of 4 a staging copy:
@@ -489,6 +494,11 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     assert weights.data is not None  # rejected above when not constant
     w = weights.data.astype(np.int64)
     params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0))
+    if conv_fsum.wanted(op):  # onnxruntime's float Conv between DequantizeLinear and QuantizeLinear
+        fsum = conv_fsum.lower_float_conv(op, inp, w.transpose(3, 1, 2, 0), weight_scales, b, out, geo, ic,
+                                          (params["act_min"], params["act_max"]))
+        if fsum is not None:
+            return fsum
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * fh * fw
     # Depth multiplier 1 (the common case) has a fast path that reads int16 weights in groups of four
     # channels; larger multipliers one that reads int16 pairs of taps (windows up to DW_MULT_MAX_TAPS):

@@ -1,0 +1,118 @@
+"""CONV_2D / DEPTHWISE_CONV_2D as onnxruntime computes a convolution it leaves unfused
+(`options["float_conv"]`, set by the ONNX front end): DequantizeLinear, a float32 Conv in MLAS,
+QuantizeLinear. runtime/kernels/conv2d_s8_fsum.h says what the kernel computes; here the
+compiler prepares it:
+
+- the weights dequantized once, float32(w * scale[channel]) as DequantizeLinear computes them,
+  each output channel's taps in im2col order (input channel of the group, filter row, column);
+- the bias as onnxruntime's float Conv sees it, float32(b * bias scale) (the bias's own
+  DequantizeLinear, whatever its scale: `options["float_bias"]`), else the int32 bias on the
+  accumulator's scale;
+- which of MLAS's SGEMM kernels runs: M = 1 (one output channel per group, e.g. depthwise) its
+  multiply-then-add kernel (`_m1`), otherwise the fused multiply-add kernels (`_gemm`); a single
+  output pixel with several output channels per group takes a third kernel that is not reproduced
+  (`supported` says so and the integer kernel is used, within a rounding step);
+- MLAS's K stride: a sum over more than 128 taps is split in blocks summed apart. The block size
+  follows MlasConvOperation / MlasSgemmOperation for the whole output on one thread; where
+  onnxruntime splits a large convolution across threads its blocks may differ (only for more than
+  128 taps per output).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Operator, Tensor
+from .base import ConstArray, ConstRef, KernelCall, ScratchRef, reject
+
+OPTION = "float_conv"
+SGEMM_STRIDE = 128  # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK
+
+
+def wanted(op: Operator) -> bool:
+    return bool(op.options.get(OPTION))
+
+
+def mlas_k_stride(n: int, k: int) -> int:
+    """The K stride MLAS picks for a product with n output columns and k taps (the same rule in
+    MlasConvOperation and MlasSgemmOperation): a wider stride where n is small, a narrower one
+    where k is."""
+    stride_n, stride_k = SGEMM_STRIDE, SGEMM_STRIDE
+    if n >= k:
+        while stride_k // 2 >= k:
+            stride_n, stride_k = stride_n * 2, stride_k // 2
+    else:
+        while stride_n > 16 and stride_n // 2 >= n:
+            stride_n, stride_k = stride_n // 2, stride_k * 2
+    return stride_k
+
+
+def kernel_order(geo: dict[str, int], group_m: int, k: int, fh: int, fw: int, group_c: int) -> tuple[str, int] | None:
+    """(entry point suffix, taps per block) of the MLAS path onnxruntime takes, or None where it is
+    not reproduced."""
+    pixels = geo["output_h"] * geo["output_w"]
+    dh, dw = geo["dilation_h"], geo["dilation_w"]
+    unpadded = ((geo["stride_h"], geo["stride_w"], geo["pad_top"], geo["pad_left"]) == (1, 1, 0, 0)
+                and geo["output_h"] == geo["input_h"] - dh * (fh - 1)
+                and geo["output_w"] == geo["input_w"] - dw * (fw - 1))
+    direct = (fh, fw) == (1, 1) and unpadded
+    if not direct and unpadded and group_c == 1 and (dh, dw) == (1, 1) \
+            and (fw == geo["input_w"] or (fh == geo["input_h"] and fw == 1)):
+        return None  # MLAS's transposed direct product of a one-channel input: another kernel
+    if group_m == 1:
+        # M = 1: MlasSgemmKernelM1 on the whole K, except in the segmented im2col path, which hands
+        # it K in blocks
+        segmented = not direct and group_m <= pixels
+        return "m1", (mlas_k_stride(pixels, k) if segmented else k)
+    if pixels == 1:
+        return None  # N = 1: MlasSgemmKernelM1TransposeB, lanes of eight summed pairwise
+    return "gemm", mlas_k_stride(pixels, k)
+
+
+def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scales: np.ndarray,
+                     bias: np.ndarray, out: Tensor, geo: dict[str, int], groups: int,
+                     act: tuple[int, int]) -> KernelCall | None:
+    """The call, or None where onnxruntime's kernel is not reproduced (the caller then lowers the
+    integer convolution). `weights` [out_c, fh, fw, group_c] int8 (DEPTHWISE_CONV_2D's transposed
+    to that by the caller), `bias` int32 on the accumulator's scale."""
+    assert inp.quant is not None and out.quant is not None
+    oc, fh, fw, gc = weights.shape
+    group_m = oc // groups
+    k = gc * fh * fw
+    order = kernel_order(geo, group_m, k, fh, fw, gc)
+    if order is None:
+        return None
+    suffix, k_block = order
+    if geo["batches"] != 1 and suffix == "gemm" and k_block < k:
+        return None
+    sx = np.float32(inp.scale)
+    ws = np.asarray(weight_scales, dtype=np.float64).astype(np.float32).reshape(-1)
+    ws = np.broadcast_to(ws, (oc,)) if ws.size == 1 else ws
+    wf = (weights.transpose(0, 3, 1, 2).reshape(oc, k).astype(np.float32) * ws[:, None]).astype(np.float32)
+    fb = op.options.get("float_bias")
+    if fb is not None:
+        bf = np.asarray(fb, dtype=np.float32).reshape(-1)
+        if bf.size != oc:
+            raise reject(op, f"float bias has {bf.size} values, expected {oc}")
+    else:
+        bf = (bias.astype(np.float32) * (sx * ws)).astype(np.float32)
+    params = {
+        "batches": geo["batches"], "input_h": geo["input_h"], "input_w": geo["input_w"],
+        "input_c": int(inp.shape[3]), "output_h": geo["output_h"], "output_w": geo["output_w"], "output_c": oc,
+        "filter_h": fh, "filter_w": fw, "group_c": gc, "group_m": group_m,
+        "stride_h": geo["stride_h"], "stride_w": geo["stride_w"], "dilation_h": geo["dilation_h"],
+        "dilation_w": geo["dilation_w"], "pad_top": geo["pad_top"], "pad_left": geo["pad_left"],
+        "k_block": int(k_block), "input_offset": -inp.zero_point, "input_scale": float(sx),
+        "output_scale": float(np.float32(out.scale)), "output_offset": out.zero_point,
+        "act_min": act[0], "act_max": act[1], "bias": ConstRef("bias_f32"),
+        "scratch": ScratchRef("float") if suffix == "gemm" else "0",
+    }
+    macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k
+    return KernelCall(op=op, kernel="conv2d_s8_fsum", function=f"mcf_conv2d_s8_fsum_{suffix}",
+                      params_type="mcf_conv2d_fsum_params", params=params,
+                      args=[op.inputs[0], ConstRef("filter_f32"), op.outputs[0]],
+                      consts=[ConstArray("filter_f32", "float", wf.reshape(-1)),
+                              ConstArray("bias_f32", "float", bf)],
+                      scratch_bytes=4 * k if suffix == "gemm" else 0, macs=macs,
+                      comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, "
+                              f"onnxruntime's float Conv ({'M = 1' if suffix == 'm1' else 'fused multiply-add'})")

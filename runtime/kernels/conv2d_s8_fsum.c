@@ -1,0 +1,152 @@
+/* conv2d_s8_fsum.c - see conv2d_s8_fsum.h. */
+#include "conv2d_s8_fsum.h"
+
+#include "mcf_common.h"
+
+/* fma(a, b, c) rounded once to float32. Without the instruction: a * b is exact in double (two
+ * 24-bit significands), s = a * b + c rounds once in double and its exact error comes from the
+ * two-sum; (float)s is the right answer unless s fell exactly halfway between two floats while the
+ * error is not zero, and then the float on the error's side is. */
+static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
+{
+#if (defined(__ARM_FEATURE_FMA) && defined(__ARM_FP) && (__ARM_FP & 4)) || defined(__FMA__) || \
+    (defined(__riscv_flen) && __riscv_flen >= 32)
+    return __builtin_fmaf(a, b, c);
+#else
+    const double pr = (double)a * (double)b;
+    const double s = pr + (double)c;
+    const double t = s - pr;
+    const double err = (pr - (s - t)) + ((double)c - t);
+    const float f = (float)s;
+    if (err != 0.0 && (double)f != s) {
+        uint32_t bits;
+        float g;
+        MCF_COPY_FIXED(&bits, &f, sizeof bits);
+        bits = ((s > (double)f) == (f >= 0.0f)) ? bits + 1u : bits - 1u; /* the float past f, toward s */
+        MCF_COPY_FIXED(&g, &bits, sizeof g);
+        if (2.0 * s == (double)f + (double)g) {
+            return ((err > 0.0) == (g > f)) ? g : f;
+        }
+    }
+    return f;
+#endif
+}
+
+/* QuantizeLinear of the float result: y / scale, half to even, offset, clamp. */
+static MCF_ALWAYS_INLINE int8_t mcf_fsum_quantize(const mcf_conv2d_fsum_params *p, float y)
+{
+    int32_t q = mcf_round_f32(y / p->output_scale) + p->output_offset;
+    q = q < p->act_min ? p->act_min : q;
+    q = q > p->act_max ? p->act_max : q;
+    return (int8_t)q;
+}
+
+/* The dequantized input value of channel c at (iy, ix) of image `in` (DequantizeLinear), 0.0f in the padding. */
+static MCF_ALWAYS_INLINE float mcf_fsum_tap(const mcf_conv2d_fsum_params *p, const int8_t *in, int32_t c,
+                                            int32_t iy, int32_t ix)
+{
+    if ((uint32_t)iy >= (uint32_t)p->input_h || (uint32_t)ix >= (uint32_t)p->input_w) {
+        return 0.0f;
+    }
+    return (float)(in[(iy * p->input_w + ix) * p->input_c + c] + p->input_offset) * p->input_scale;
+}
+
+void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                             int8_t *output)
+{
+    const int32_t k_count = p->group_c * p->filter_h * p->filter_w;
+    const int32_t groups = p->output_c / p->group_m;
+    const int32_t image = p->input_h * p->input_w * p->input_c;
+    float *col = p->scratch;
+    int32_t b, oy, ox, g, m, k, c, ky, kx;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in = input + b * image;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                for (g = 0; g < groups; ++g) {
+                    /* this pixel's column of the group: taps in im2col order */
+                    k = 0;
+                    for (c = g * p->group_c; c < (g + 1) * p->group_c; ++c) {
+                        for (ky = 0; ky < p->filter_h; ++ky) {
+                            for (kx = 0; kx < p->filter_w; ++kx) {
+                                col[k++] = mcf_fsum_tap(p, in, c, y0 + ky * p->dilation_h, x0 + kx * p->dilation_w);
+                            }
+                        }
+                    }
+                    for (m = g * p->group_m; m < (g + 1) * p->group_m; ++m) {
+                        const float *w = filter + m * k_count;
+                        float total = 0.0f;
+                        int32_t k0;
+                        for (k0 = 0; k0 < k_count; k0 += p->k_block) {
+                            const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
+                            float s = 0.0f;
+                            for (k = k0; k < k1; ++k) {
+                                s = mcf_fsum_fma(w[k], col[k], s);
+                            }
+                            total = k0 ? total + s : s;
+                        }
+                        output[m] = mcf_fsum_quantize(p, total + p->bias[m]);
+                    }
+                }
+                output += p->output_c;
+            }
+        }
+    }
+}
+
+/* One product rounded to float32 on its own: volatile keeps compilers that contract across
+ * statements (GCC in GNU C mode) from fusing it into the addition that follows. */
+static MCF_ALWAYS_INLINE float mcf_fsum_product(float w, float x)
+{
+    volatile float pr = w * x;
+    return pr;
+}
+
+void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                           int8_t *output)
+{
+    const int32_t k_count = p->group_c * p->filter_h * p->filter_w;
+    const int32_t image = p->input_h * p->input_w * p->input_c;
+    int32_t b, oy, ox, m, c, ky, kx;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in = input + b * image;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                for (m = 0; m < p->output_c; ++m) {
+                    const float *w = filter + m * k_count;
+                    float total = 0.0f, part = 0.0f;
+                    int32_t k = 0, block_left = 0, group_left = 0, started = 0;
+                    for (c = m * p->group_c; c < (m + 1) * p->group_c; ++c) {
+                        for (ky = 0; ky < p->filter_h; ++ky) {
+                            for (kx = 0; kx < p->filter_w; ++kx) {
+                                const float x = mcf_fsum_tap(p, in, c, y0 + ky * p->dilation_h, x0 + kx * p->dilation_w);
+                                const float pr = mcf_fsum_product(w[k], x);
+                                if (block_left == 0) { /* a block starts: its taps */
+                                    block_left = k_count - k < p->k_block ? k_count - k : p->k_block;
+                                }
+                                if (group_left == 0) { /* a group starts: four taps, else two, else one */
+                                    group_left = block_left >= 4 ? 4 : (block_left >= 2 ? 2 : 1);
+                                    part = pr;
+                                } else {
+                                    part = part + pr;
+                                }
+                                ++k;
+                                --block_left;
+                                if (--group_left == 0) {
+                                    total = started ? part + total : part;
+                                    started = 1;
+                                }
+                            }
+                        }
+                    }
+                    output[m] = mcf_fsum_quantize(p, total + p->bias[m]);
+                }
+                output += p->output_c;
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/* conv2d_s8_fsum.h - CONV_2D / DEPTHWISE_CONV_2D computed the way onnxruntime computes a
+ * convolution it leaves unfused: DequantizeLinear, a float32 Conv (MLAS), QuantizeLinear.
+ *
+ * onnxruntime (CPU provider, x86-64) fuses DequantizeLinear -> Conv -> QuantizeLinear into an
+ * integer QLinearConv only when the Conv's input and output are both uint8 after its int8 -> uint8
+ * pass; an int8 tensor read by more than one node keeps int8, and the Conv next to it then runs in
+ * float (generator/ops/conv_fsum.py). The float Conv's sums are reproduced here operation by
+ * operation, so the int8 results are the same bit for bit:
+ *
+ *  - each input value is dequantized as DequantizeLinear does: (float)(x + input_offset) * input_scale,
+ *    0.0f for padding taps; the weights come dequantized (float32) from the compiler;
+ *  - taps are taken in im2col order: input channel of the group, then filter row, then column;
+ *  - _gemm (MLAS's SGEMM kernels): one fused multiply-add per tap, sum = fma(w, x, sum) from 0;
+ *  - _m1 (one output channel per group, e.g. depthwise: MLAS's M = 1 kernel): the taps in groups of
+ *    four, ((w0 x0 + w1 x1) + w2 x2) + w3 x3 with every product rounded to float32, each group's
+ *    sum added to the total; a last pair, then a last single tap the same way;
+ *  - both: taps split into blocks of `k_block` (MLAS's K stride) summed apart, each block's sum
+ *    added to the total; then the bias is added;
+ *  - then QuantizeLinear: divided by the output scale, rounded half to even, plus the output
+ *    offset, clamped to [act_min, act_max].
+ *
+ * fma is VFMA.F32 where the core has a single-precision fused multiply-add (Cortex-M4F, M7, M33;
+ * RISC-V F), else computed exactly in double precision (the product is exact there, the sum's
+ * error is found with a two-sum). No heap; _gemm needs `scratch` (K floats).
+ */
+#ifndef MCF_CONV2D_S8_FSUM_H
+#define MCF_CONV2D_S8_FSUM_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches;
+    int32_t input_h;
+    int32_t input_w;
+    int32_t input_c;
+    int32_t output_h;
+    int32_t output_w;
+    int32_t output_c;
+    int32_t filter_h;
+    int32_t filter_w;
+    int32_t group_c;      /**< input channels per group */
+    int32_t group_m;      /**< output channels per group (1 for _m1) */
+    int32_t stride_h;
+    int32_t stride_w;
+    int32_t dilation_h;
+    int32_t dilation_w;
+    int32_t pad_top;
+    int32_t pad_left;
+    int32_t k_block;      /**< taps per block (>= group_c * filter_h * filter_w: one block) */
+    int32_t input_offset; /**< minus the input zero point */
+    float input_scale;
+    float output_scale;
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+    const float *bias;    /**< float32 bias of every output channel */
+    float *scratch;       /**< _gemm: group_c * filter_h * filter_w floats */
+} mcf_conv2d_fsum_params;
+
+/** Any grouping; filter: float32 [output_c][group_c * filter_h * filter_w], taps in im2col order. */
+void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                             int8_t *output);
+/** One output channel per group (group_m == 1), same filter layout; no scratch. */
+void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                           int8_t *output);
+
+#endif /* MCF_CONV2D_S8_FSUM_H */

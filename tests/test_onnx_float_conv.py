@@ -1,0 +1,140 @@
+"""A QDQ Conv that onnxruntime leaves unfused: bit-exact with its float Conv.
+
+On x86-64 onnxruntime fuses DequantizeLinear -> Conv -> QuantizeLinear into QLinearConv only when
+input and output are both uint8 after its int8 -> uint8 pass; an int8 tensor read by two nodes (here
+the input, also read by a Relu branch) stays int8, and the Conv runs in float in MLAS: fused
+multiply-adds in im2col order (SGEMM), products rounded then added four at a time for one output
+channel per group (depthwise), blocks of taps past 128. The models put many results exactly halfway
+between two int8 values (output scale = twice the product of input and weight scales), where the
+float sum's rounding errors decide and the integer convolution rounds to even: the integer route
+differs from onnxruntime there, the float one (conv2d_s8_fsum) must not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from onnx_builder import node, quantized_model, run_ort
+
+from mcuforge.generator.codegen import generate
+from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.frontends.onnx import parse_model
+from mcuforge.generator.hostbuild import HostModel
+
+PATHS = {"fast": ("-O0",), "portable": ("-O0", "-DMCF_PORTABLE_KERNELS")}
+F32 = np.float32
+
+
+def conv_model(c: int, hw: tuple[int, int], o: int, group: int, k: int, stride: int, pad: int, seed: int,
+               shared: bool = True, tie: bool = True, dilation: int = 1) -> tuple[bytes, np.ndarray]:
+    """x -> Q -> DQ -> Conv -> Q -> DQ -> y (and, when `shared`, DQ -> Relu -> Q -> DQ -> y2); the
+    int8 input values as a float input that quantizes exactly."""
+    rng = np.random.default_rng(seed)
+    h, w = hw
+    cg = c // group
+    sx, zx = F32(rng.uniform(0.01, 0.03)), int(rng.integers(-4, 4))
+    sw = F32(rng.uniform(0.003, 0.01))
+    lim = 3 if tie else 127
+    wq = rng.integers(-lim, lim + 1, (o, cg, k, k)).astype(np.int8)
+    bq = np.zeros(o, np.int32) if tie else rng.integers(-2000, 2000, o).astype(np.int32)
+    so = F32(2) * F32(sx * sw) if tie else F32(sx * sw) * F32(np.sqrt(cg * k * k) * 40)
+    xq = rng.integers(zx - 3, zx + 4, (1, c, h, w)) if tie else rng.integers(-128, 128, (1, c, h, w))
+    x = ((xq - zx).astype(F32) * sx).astype(F32)
+    oh = (h + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    ow = (w + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    q = {"sx": sx, "zx": np.int8(zx), "w": wq, "sw": sw, "zw": np.int8(0), "b": bq, "sb": F32(sx * sw),
+         "zb": np.int32(0), "so": so, "zo": np.int8(0)}
+    nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xf"]),
+             node("DequantizeLinear", ["w", "sw", "zw"], ["wf"]), node("DequantizeLinear", ["b", "sb", "zb"], ["bf"]),
+             node("Conv", ["xf", "wf", "bf"], ["c"], group=group, kernel_shape=[k, k], strides=[stride, stride],
+                  pads=[pad] * 4, dilations=[dilation] * 2),
+             node("QuantizeLinear", ["c", "so", "zo"], ["cq"]), node("DequantizeLinear", ["cq", "so", "zo"], ["y"])]
+    outputs = {"y": ((1, o, oh, ow), np.float32)}
+    if shared:
+        nodes += [node("Relu", ["xf"], ["r"]), node("QuantizeLinear", ["r", "sx", "zx"], ["rq"]),
+                  node("DequantizeLinear", ["rq", "sx", "zx"], ["y2"])]
+        outputs["y2"] = ((1, c, h, w), np.float32)
+    return quantized_model(nodes, {"x": ((1, c, h, w), np.float32)}, outputs, q), x
+
+
+def integer_route(x: np.ndarray, model: bytes) -> np.ndarray:
+    """What an exact integer convolution with onnxruntime's float32 requantization gives (the tie
+    models: zero bias, scale ratio 1/2 exactly, so every odd sum rounds to even)."""
+    import onnx
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    m = onnx.load_from_string(model)
+    init = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    conv = next(n for n in m.graph.node if n.op_type == "Conv")
+    xi = np.rint(x / init["sx"]).astype(np.float64)  # x - zx, exact
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in conv.attribute}
+    g = onnx.helper.make_graph([onnx.helper.make_node("Conv", ["a", "b"], ["c"], **attrs)], "g",
+                               [onnx.helper.make_tensor_value_info("a", onnx.TensorProto.DOUBLE, None),
+                                onnx.helper.make_tensor_value_info("b", onnx.TensorProto.DOUBLE, None)],
+                               [onnx.helper.make_tensor_value_info("c", onnx.TensorProto.DOUBLE, None)])
+    acc = ReferenceEvaluator(onnx.helper.make_model(g)).run(None, {"a": xi, "b": init["w"].astype(np.float64)})[0]
+    return np.clip(np.rint(acc * 0.5), -128, 127)
+
+
+CASES = {  # c, (h, w), o, group, k, stride, pad
+    "conv3x3": (8, (10, 10), 12, 1, 3, 1, 1),
+    "conv3x3_s2_c3": (3, (12, 12), 8, 1, 3, 2, 1),
+    "pointwise": (24, (6, 6), 16, 1, 1, 1, 0),
+    "depthwise3x3_s2": (16, (12, 12), 16, 16, 3, 2, 1),
+    "depthwise5x5": (12, (8, 8), 12, 12, 5, 1, 2),
+    "depthwise_x2": (6, (8, 8), 12, 6, 3, 1, 1),
+    "grouped": (8, (6, 6), 8, 2, 3, 1, 1),
+    "one_filter": (4, (8, 8), 1, 1, 3, 1, 1),
+    "long_k": (150, (10, 10), 2, 1, 1, 1, 0),  # 150 taps over 100 pixels: MLAS sums blocks of 128
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_unfused_conv_bit_exact(name: str):
+    c, hw, o, group, k, stride, pad = CASES[name]
+    model, x = conv_model(c, hw, o, group, k, stride, pad, seed=len(name))
+    graph = parse_model(model, name="test.onnx")
+    convs = [op for op in graph.operators if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    assert convs and all(op.options.get("float_conv") for op in convs)
+    want = run_ort(model, {"x": x})[0]
+    so = float(np.float32(2) * np.float32(np.float32(quant_scale(model, "sx")) * np.float32(quant_scale(model, "sw"))))
+    want_q = np.rint(want / so)
+    # the test can fail: the exact integer sum rounds apart from onnxruntime on some ties
+    assert np.count_nonzero(integer_route(x, model) != want_q.reshape(integer_route(x, model).shape)) > 0
+    lib = generate(compile_graph(graph), "model")
+    for flags in PATHS.values():
+        with HostModel(lib, extra_flags=flags) as host:
+            got = host.run([[x]])[0]
+        assert np.array_equal(got[0].reshape(want.shape), want), (name, flags)
+
+
+def quant_scale(model: bytes, name: str) -> float:
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load_from_string(model)
+    return float(next(numpy_helper.to_array(i) for i in m.graph.initializer if i.name == name))
+
+
+def test_random_weights_and_bias():
+    """Full-range weights, a bias: the float Conv with its bias, bit-exact."""
+    model, x = conv_model(16, (12, 12), 16, 16, 3, 1, 1, seed=3, tie=False)
+    graph = parse_model(model, name="test.onnx")
+    assert all(op.options.get("float_conv") for op in graph.operators if op.opcode == "DEPTHWISE_CONV_2D")
+    want = run_ort(model, {"x": x})[0]
+    with HostModel(generate(compile_graph(graph), "model"), extra_flags=("-O0",)) as host:
+        got = host.run([[x]])[0]
+    assert np.array_equal(got[0].reshape(want.shape), want)
+
+
+def test_fused_conv_stays_integer():
+    """Input and output each read once: onnxruntime runs QLinearConv (uint8), no float_conv."""
+    model, _ = conv_model(8, (6, 6), 8, 1, 3, 1, 1, seed=1, shared=False)
+    graph = parse_model(model, name="test.onnx")
+    conv = next(op for op in graph.operators if op.opcode == "CONV_2D")
+    assert not conv.options.get("float_conv")

@@ -4,10 +4,11 @@ On x86-64 onnxruntime fuses DequantizeLinear -> Conv -> QuantizeLinear into QLin
 input and output are both uint8 after its int8 -> uint8 pass; an int8 tensor read by two nodes (here
 the input, also read by a Relu branch) stays int8, and the Conv runs in float in MLAS: fused
 multiply-adds in im2col order (SGEMM), products rounded then added four at a time for one output
-channel per group (depthwise), blocks of taps past 128. The models put many results exactly halfway
-between two int8 values (output scale = twice the product of input and weight scales), where the
-float sum's rounding errors decide and the integer convolution rounds to even: the integer route
-differs from onnxruntime there, the float one (conv2d_s8_fsum) must not.
+channel per group (depthwise), eight lanes for a single output pixel, blocks of taps past 128. The
+models put many results exactly halfway between two int8 values (output scale = twice the product
+of input and weight scales), where the float sum's rounding errors decide and the integer
+convolution rounds to even: the integer route differs from onnxruntime there, the float one
+(conv2d_s8_fsum) must not.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.frontends.onnx import parse_model
 from mcuforge.generator.hostbuild import HostModel
 
-PATHS = {"fast": ("-O0",), "portable": ("-O0", "-DMCF_PORTABLE_KERNELS")}
+PATHS = {"fast": ("-O0",), "portable": ("-O0", "-DMCF_PORTABLE_KERNELS"),
+         "soft-float": ("-O0", "-DMCF_REQUANT_F32_SOFT=1")}
 F32 = np.float32
 
 
@@ -91,6 +93,9 @@ CASES = {  # c, (h, w), o, group, k, stride, pad
     "grouped": (8, (6, 6), 8, 2, 3, 1, 1),
     "one_filter": (4, (8, 8), 1, 1, 3, 1, 1),
     "long_k": (150, (10, 10), 2, 1, 1, 1, 0),  # 150 taps over 100 pixels: MLAS sums blocks of 128
+    "one_pixel": (64, (1, 1), 42, 1, 1, 1, 0),  # N = 1: the eight-lane kernel, blocks of 4, 2, 1 channels
+    "one_pixel_3x3": (8, (3, 3), 39, 1, 3, 1, 0),
+    "one_pixel_grouped": (32, (1, 1), 36, 2, 1, 1, 0),
 }
 
 

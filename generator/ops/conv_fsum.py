@@ -9,9 +9,10 @@ compiler prepares it:
   DequantizeLinear, whatever its scale: `options["float_bias"]`), else the int32 bias on the
   accumulator's scale;
 - which of MLAS's SGEMM kernels runs: M = 1 (one output channel per group, e.g. depthwise) its
-  multiply-then-add kernel (`_m1`), otherwise the fused multiply-add kernels (`_gemm`); a single
-  output pixel with several output channels per group takes a third kernel that is not reproduced
-  (`supported` says so and the integer kernel is used, within a rounding step);
+  multiply-then-add kernel (`_m1`); a single output pixel with several output channels per group
+  its transposed M = 1 kernel (`_n1`, eight lanes); otherwise the fused multiply-add kernels
+  (`_gemm`). Where none of these is what onnxruntime runs (`kernel_order` gives None) the integer
+  convolution is used, which differs by a rounding step at most;
 - MLAS's K stride: a sum over more than 128 taps is split in blocks summed apart. The block size
   follows MlasConvOperation / MlasSgemmOperation for the whole output on one thread; where
   onnxruntime splits a large convolution across threads its blocks may differ (only for more than
@@ -27,6 +28,10 @@ from .base import ConstArray, ConstRef, KernelCall, ScratchRef, reject
 
 OPTION = "float_conv"
 SGEMM_STRIDE = 128  # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK
+SGEMM_THREAD_COMPLEXITY = 64 * 1024  # MLAS_SGEMM_THREAD_COMPLEXITY: below it one thread
+
+
+_KINDS = {"gemm": "fused multiply-adds", "m1": "M = 1", "n1": "one pixel, eight lanes"}
 
 
 def wanted(op: Operator) -> bool:
@@ -65,7 +70,9 @@ def kernel_order(geo: dict[str, int], group_m: int, k: int, fh: int, fw: int, gr
         segmented = not direct and group_m <= pixels
         return "m1", (mlas_k_stride(pixels, k) if segmented else k)
     if pixels == 1:
-        return None  # N = 1: MlasSgemmKernelM1TransposeB, lanes of eight summed pairwise
+        # N = 1: MlasSgemmKernelM1TransposeB over the whole K, output channels in blocks of four; a
+        # product big enough for several threads may have its channels split other ways
+        return ("n1", k) if group_m * k < SGEMM_THREAD_COMPLEXITY else None
     return "gemm", mlas_k_stride(pixels, k)
 
 
@@ -105,7 +112,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         "k_block": int(k_block), "input_offset": -inp.zero_point, "input_scale": float(sx),
         "output_scale": float(np.float32(out.scale)), "output_offset": out.zero_point,
         "act_min": act[0], "act_max": act[1], "bias": ConstRef("bias_f32"),
-        "scratch": ScratchRef("float") if suffix == "gemm" else "0",
+        "scratch": ScratchRef("float") if suffix != "m1" else "0",
     }
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k
     return KernelCall(op=op, kernel="conv2d_s8_fsum", function=f"mcf_conv2d_s8_fsum_{suffix}",
@@ -113,6 +120,6 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
                       args=[op.inputs[0], ConstRef("filter_f32"), op.outputs[0]],
                       consts=[ConstArray("filter_f32", "float", wf.reshape(-1)),
                               ConstArray("bias_f32", "float", bf)],
-                      scratch_bytes=4 * k if suffix == "gemm" else 0, macs=macs,
+                      scratch_bytes=4 * k if suffix != "m1" else 0, macs=macs,
                       comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, "
-                              f"onnxruntime's float Conv ({'M = 1' if suffix == 'm1' else 'fused multiply-add'})")
+                              f"onnxruntime's float Conv ({_KINDS[suffix]})")

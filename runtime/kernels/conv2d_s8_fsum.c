@@ -150,3 +150,55 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
         }
     }
 }
+
+/* Eight lane sums of one row reduced as MLAS's M = 1 transposed kernel reduces a row of a block of
+ * four rows (`rows` 4), of two (2) or a single row (1). */
+static MCF_ALWAYS_INLINE float mcf_fsum_lanes(const float *a, int32_t rows)
+{
+    if (rows == 4) {
+        return (((a[0] + a[1]) + a[2]) + a[3]) + (((a[4] + a[5]) + a[6]) + a[7]);
+    }
+    if (rows == 2) {
+        return ((a[0] + a[2]) + (a[4] + a[6])) + ((a[1] + a[3]) + (a[5] + a[7]));
+    }
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                           int8_t *output)
+{
+    const int32_t k_count = p->group_c * p->filter_h * p->filter_w;
+    const int32_t groups = p->output_c / p->group_m;
+    const int32_t rows4 = p->group_m & ~3;
+    const int32_t image = p->input_h * p->input_w * p->input_c;
+    float *col = p->scratch;
+    int32_t b, g, m, k, c, ky, kx;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in = input + b * image;
+        const int32_t y0 = -p->pad_top;
+        const int32_t x0 = -p->pad_left;
+        for (g = 0; g < groups; ++g) {
+            k = 0;
+            for (c = g * p->group_c; c < (g + 1) * p->group_c; ++c) {
+                for (ky = 0; ky < p->filter_h; ++ky) {
+                    for (kx = 0; kx < p->filter_w; ++kx) {
+                        col[k++] = mcf_fsum_tap(p, in, c, y0 + ky * p->dilation_h, x0 + kx * p->dilation_w);
+                    }
+                }
+            }
+            for (m = 0; m < p->group_m; ++m) {
+                const float *w = filter + (g * p->group_m + m) * k_count;
+                float lanes[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+                int32_t lane = 0;
+                for (k = 0; k < k_count; ++k) {
+                    lanes[lane] = lanes[lane] + mcf_fsum_product(w[k], col[k]);
+                    lane = (lane + 1) & 7;
+                }
+                output[g * p->group_m + m] = mcf_fsum_quantize(
+                    p, mcf_fsum_lanes(lanes, m < rows4 ? 4 : (m < rows4 + 2 && p->group_m - rows4 >= 2 ? 2 : 1)) +
+                           p->bias[g * p->group_m + m]);
+            }
+        }
+        output += p->output_c;
+    }
+}

@@ -14,14 +14,19 @@
  *  - _m1 (one output channel per group, e.g. depthwise: MLAS's M = 1 kernel): the taps in groups of
  *    four, ((w0 x0 + w1 x1) + w2 x2) + w3 x3 with every product rounded to float32, each group's
  *    sum added to the total; a last pair, then a last single tap the same way;
- *  - both: taps split into blocks of `k_block` (MLAS's K stride) summed apart, each block's sum
- *    added to the total; then the bias is added;
+ *  - _n1 (a single output pixel, several output channels per group: MLAS's M = 1 kernel on the
+ *    transposed product): eight lane sums, tap k added (product rounded, then added) to lane k mod 8,
+ *    then the lanes reduced as that kernel reduces them for a block of four output channels, of two,
+ *    or a single one (the channels of a group go in blocks of four, then two, then one);
+ *  - _gemm and _m1: taps split into blocks of `k_block` (MLAS's K stride) summed apart, each block's sum
+ *    added to the total;
+ *  - then the bias is added;
  *  - then QuantizeLinear: divided by the output scale, rounded half to even, plus the output
  *    offset, clamped to [act_min, act_max].
  *
  * fma is VFMA.F32 where the core has a single-precision fused multiply-add (Cortex-M4F, M7, M33;
  * RISC-V F), else computed exactly in double precision (the product is exact there, the sum's
- * error is found with a two-sum). No heap; _gemm needs `scratch` (K floats).
+ * error is found with a two-sum). No heap; _gemm and _n1 need `scratch` (K floats).
  */
 #ifndef MCF_CONV2D_S8_FSUM_H
 #define MCF_CONV2D_S8_FSUM_H
@@ -54,7 +59,7 @@ typedef struct {
     int32_t act_min;
     int32_t act_max;
     const float *bias;    /**< float32 bias of every output channel */
-    float *scratch;       /**< _gemm: group_c * filter_h * filter_w floats */
+    float *scratch;       /**< _gemm, _n1: group_c * filter_h * filter_w floats */
 } mcf_conv2d_fsum_params;
 
 /** Any grouping; filter: float32 [output_c][group_c * filter_h * filter_w], taps in im2col order. */
@@ -62,6 +67,9 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                              int8_t *output);
 /** One output channel per group (group_m == 1), same filter layout; no scratch. */
 void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                           int8_t *output);
+/** One output pixel (output_h == output_w == 1), same filter layout. */
+void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);
 
 #endif /* MCF_CONV2D_S8_FSUM_H */

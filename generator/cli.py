@@ -164,8 +164,8 @@ def validate(
             ui.out.print(f"output {o.name!r}: {o.bit_exact}/{res.inputs} bit-exact, max abs diff {o.max_abs_diff:g}"
                          f" ({o.max_steps:g} steps), {o.differing_elements}/{o.elements} elements differ, "
                          f"top-1 agrees {o.top1_agree}/{res.inputs}", markup=False)
-        if res.first_difference:
-            ui.out.print(res.first_difference.describe(), markup=False)
+        for line in res.intermediate.describe() if res.intermediate else []:
+            ui.out.print(line, markup=False)
         if res.state_bytes:
             ui.out.print(f"stateful model ({res.state_bytes:,} B of state): the {res.inputs} inputs ran as one stream, "
                          f"each inference from the state the previous one left; state after {res.state_bit_exact}/"

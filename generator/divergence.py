@@ -4,7 +4,9 @@ agreement, and the first operator whose output differs (every intermediate tenso
 The first differing operator is found by compiling the graph again with every tensor an operator
 computes as an extra graph output (the kernels and their arithmetic are the same; only the
 memory plan changes), running that build and a reference that keeps its tensors on one input,
-and walking the operators in execution order.
+and walking the operators in execution order. For an .onnx model the reference's intermediate
+values are onnxruntime's own (references.onnx_probe); an IR tensor onnxruntime has no value for
+(a layout change the front end added, a tensor onnxruntime fused away) is not comparable.
 """
 
 from __future__ import annotations
@@ -36,14 +38,48 @@ class Divergence:
     # The reference had no value for the operator's own output, only for a DEQUANTIZE after it
     # (onnxruntime folds a graph output's last DequantizeLinear into the operator): seen there.
     seen_at: str = ""
+    onnx_node: str = ""  # for an .onnx model: the ONNX node that computed the tensor
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
     def describe(self) -> str:
+        node = f"onnx node {self.onnx_node!r}, " if self.onnx_node else ""
         where = f", seen at the {self.seen_at} after it" if self.seen_at else ""
-        return (f"first differing operator: #{self.operator} {self.opcode} → {self.tensor!r} "
-                f"({self.elements}/{self.size} elements differ, up to {self.max_steps:g} steps{where})")
+        unit = "step" if self.max_steps == 1 else "steps"
+        return (f"first difference: operator {self.operator} {self.opcode} ({node}tensor {self.tensor!r}): "
+                f"{self.elements} of {self.size} elements, max {self.max_steps:g} {unit}{where}")
+
+
+@dataclass
+class Search:
+    """The op-by-op comparison on one input: the first difference (None: none found among the
+    compared tensors), how many operator outputs were compared, and those the reference gave no
+    value for ("#index OPCODE 'tensor'"). `error`: why no comparison could be made at all; `note`:
+    why the reference gave no intermediate values (only the graph outputs were compared)."""
+
+    first: Divergence | None = None
+    compared: int = 0
+    not_comparable: list[str] = dataclasses.field(default_factory=list)
+    error: str = ""
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return {"first_difference": self.first.to_json() if self.first else None, "compared": self.compared,
+                "not_comparable": self.not_comparable, "error": self.error, "note": self.note}
+
+    def describe(self) -> list[str]:
+        if self.error:
+            return [f"first difference: not searched ({self.error})"]
+        lines = [self.first.describe() if self.first else
+                 f"no intermediate difference ({self.compared} operator outputs compared)"]
+        if self.not_comparable:
+            shown = ", ".join(self.not_comparable[:4]) + (", ..." if len(self.not_comparable) > 4 else "")
+            lines.append(f"not comparable: {len(self.not_comparable)} operator output(s) the reference has no "
+                         f"value for ({shown})")
+        if self.note:
+            lines.append(f"note: {self.note}")
+        return lines
 
 
 def step_scale(graph: Graph, index: int) -> float:
@@ -88,6 +124,12 @@ def first_difference(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray],
                      extra_flags: tuple[str, ...] = ()) -> Divergence | None:
     """The first operator (execution order) whose output differs from the reference on `inputs`,
     among the tensors the reference can give; None if none differs or the probe cannot be built."""
+    return search(graph, model_bytes, inputs, extra_flags).first
+
+
+def search(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray], extra_flags: tuple[str, ...] = ()) -> Search:
+    """Every operator output of the generated C against the reference on `inputs`, in execution
+    order, up to the first that differs (see Search)."""
     extra = [t for t in computed_tensors(graph) if t not in graph.outputs]
     probe = dataclasses.replace(graph, outputs=(*graph.outputs, *extra))
     try:
@@ -96,10 +138,12 @@ def first_difference(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray],
             got = host.run([inputs])[0]
         ref = open_reference(model_bytes, graph, keep_tensors=True)
         ref.run(inputs, len(graph.outputs))
-    except McuforgeError:
-        return None
+    except McuforgeError as exc:
+        return Search(error=exc.message)
     value = dict(zip(probe.outputs, got, strict=True))
     producer = {o: op for op in cm.graph.operators for o in op.outputs}
+    onnx_node = getattr(ref, "onnx_node", None)
+    found = Search(note=getattr(ref, "probe_error", ""))
     compared: set[int] = set()
     for op in cm.graph.operators:
         for o in op.outputs:
@@ -108,24 +152,30 @@ def first_difference(graph: Graph, model_bytes: bytes, inputs: list[np.ndarray],
             try:
                 want = np.asarray(ref.tensor(o))
             except (McuforgeError, ValueError, RuntimeError, IndexError):
-                continue  # the reference has no such tensor (fused away, or renamed)
+                want = np.zeros(0)  # the reference has no such tensor (fused away, or renamed)
             g = value[o]
             if want.size != g.size:
+                found.not_comparable.append(f"#{op.index} {op.opcode} {graph.tensors[o].name!r}")
                 continue
             want = want.reshape(g.shape)
             compared.add(o)
-            if not np.array_equal(g, want):
-                differ = int(np.count_nonzero(g != want))
-                src = op.inputs[0] if op.inputs else -1
-                if op.opcode == "DEQUANTIZE" and src not in compared and src in producer:
-                    # Back past the layout operators the reference had no value for either.
+            found.compared += 1
+            if np.array_equal(g, want):
+                continue
+            differ = int(np.count_nonzero(g != want))
+            src = op.inputs[0] if op.inputs else -1
+            before, name = op, graph.tensors[o].name
+            seen_at = ""
+            if op.opcode == "DEQUANTIZE" and src not in compared and src in producer:
+                # Back past the layout operators the reference had no value for either.
+                before = producer[src]
+                while (before.opcode in _LAYOUT and before.inputs and before.inputs[0] not in compared
+                       and before.inputs[0] in producer):
+                    src = before.inputs[0]
                     before = producer[src]
-                    while (before.opcode in _LAYOUT and before.inputs and before.inputs[0] not in compared
-                           and before.inputs[0] in producer):
-                        src = before.inputs[0]
-                        before = producer[src]
-                    return Divergence(before.index, before.opcode, graph.tensors[src].name, differ, int(g.size),
-                                      steps(graph, o, g, want), seen_at=f"#{op.index} DEQUANTIZE")
-                return Divergence(op.index, op.opcode, graph.tensors[o].name, differ, int(g.size),
-                                  steps(graph, o, g, want))
-    return None
+                name, seen_at = graph.tensors[src].name, f"#{op.index} DEQUANTIZE"
+            node = onnx_node(name) if onnx_node is not None else ""
+            found.first = Divergence(before.index, before.opcode, name, differ, int(g.size),
+                                     steps(graph, o, g, want), seen_at=seen_at, onnx_node=node)
+            return found
+    return found

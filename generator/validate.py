@@ -10,7 +10,7 @@ import numpy as np
 
 from .codegen import generate
 from .compiler import CompiledModel, compile_graph
-from .divergence import Divergence, first_difference, steps, top1
+from .divergence import Divergence, Search, search, steps, top1
 from .errors import UsageError
 from .frontends import read_model
 from .hostbuild import HostModel
@@ -54,6 +54,8 @@ class ValidationResult:
     # with operators onnxruntime computes in float between DequantizeLinear and QuantizeLinear.
     tolerance_steps: int = 0
     first_difference: Divergence | None = None  # on the first inference that differed
+    # The op-by-op comparison behind it (None: not run, every output was bit-exact).
+    intermediate: Search | None = None
     # Why the results may differ through no fault of the generated C (references.onnxrt.saturation_note).
     note: str = ""
 
@@ -75,6 +77,7 @@ class ValidationResult:
             "state_bit_exact": self.state_bit_exact, "reference": self.reference,
             "tolerance_steps": self.tolerance_steps, "ok": self.ok,
             "first_difference": self.first_difference.to_json() if self.first_difference else None,
+            "intermediate": self.intermediate.to_json() if self.intermediate else None,
             "note": self.note,
             "outputs": [{"name": o.name, "bit_exact": o.bit_exact, "max_abs_diff": o.max_abs_diff,
                          "max_steps": o.max_steps, "top1_agree": o.top1_agree, "elements": o.elements,
@@ -187,7 +190,7 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
     onnx = not is_tflite(model_bytes)
     # The op-by-op search runs stateless models only: a stateful one's intermediate values depend
     # on the whole stream before them.
-    where = (first_difference(graph, model_bytes, first_bad, extra_flags)
+    where = (search(graph, model_bytes, first_bad, extra_flags)
              if first_bad is not None and not cm.state.bytes else None)
     return ValidationResult(
         model=graph.name, sha256=graph.sha256, inputs=len(batches), bit_exact=exact, max_abs_diff=worst,
@@ -196,7 +199,7 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
         state_bytes=cm.state.bytes, state_bit_exact=state_exact,
         reference="onnxruntime" if onnx else "TFLite Micro",
         tolerance_steps=1 if onnx and any(op.opcode in FLOAT_IN_ONNXRUNTIME for op in graph.operators) else 0,
-        first_difference=where,
+        first_difference=where.first if where else None, intermediate=where,
         note=_saturation_note(graph) if onnx and exact != len(batches) else "",
     )
 

@@ -44,8 +44,10 @@ def _net(w2_seed: int = 1) -> ob.onnx.ModelProto:
 def test_first_difference_names_the_operator_on_an_onnx_model():
     """The C of one model against onnxruntime running another that differs only in the second
     convolution's weights: the first convolution agrees, the second is named."""
-    model = ob.quantize(_net(1), per_channel=True)
-    other = ob.quantize(_net(2), per_channel=True)
+    # 7-bit weights: full-range ones can saturate in onnxruntime's x86 u8 x s8 kernel, so its
+    # first convolution would differ already (references.onnxrt.saturation_note)
+    model = ob.quantize(_net(1), per_channel=True, reduce_range=True)
+    other = ob.quantize(_net(2), per_channel=True, reduce_range=True)
     path = Path(ob.save(model, Path(__import__("tempfile").mkdtemp()) / "net.onnx"))
     graph = read_model(path)
     x = random_inputs(graph, 1, 0)[0]

@@ -5,17 +5,16 @@ front end turns uint8 activations into int8 (zero point - 128), so a uint8 model
 here as int8 and shifted back by 128 before onnxruntime sees it, and a uint8 output comes back
 shifted to int8.
 
-Op by op (`keep_tensors=True`), a second session runs a copy of the model in which every integer
-(int8 / uint8) tensor that a node computes is also a graph output; `tensor(index)` then gives the
-value of the IR tensor of that name (the front end keeps ONNX names for the tensors that survive).
-Only integer tensors are added: a float tensor between DequantizeLinear and QuantizeLinear made a
-graph output would stop onnxruntime from fusing the pattern into its integer kernel, and so change
-the very results being compared. The final outputs always come from the unmodified model.
+Op by op (`keep_tensors=True`), the intermediate values come from onnxruntime's own optimized graph
+of the model, run again with every tensor an output and no further optimization (onnx_probe: making
+a tensor of the model itself an output would change how onnxruntime fuses the nodes around it, and
+so the values); `tensor(index)` then gives the value of the IR tensor of that name (the front end
+keeps ONNX names for the tensors that survive), `not_comparable` lists the integer tensors of the
+model that could not be found there. The final outputs always come from the unmodified model.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from typing import Any
 
@@ -24,11 +23,13 @@ import numpy as np
 from ..errors import ModelError
 from ..ir import Graph
 
-_INT8, _UINT8 = 3, 2  # onnx.TensorProto element types
-
 
 def _session(model_bytes: bytes) -> Any:
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise ModelError("checking an .onnx model against onnxruntime needs the 'onnx' extra: "
+                         "pip install 'mcuforge[onnx]'") from exc
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only: warnings about unused initializers are no concern here
@@ -37,28 +38,6 @@ def _session(model_bytes: bytes) -> Any:
     except Exception as exc:  # onnxruntime raises its own exception types for invalid models
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"onnxruntime cannot load the model: {first}") from exc
-
-
-def integer_tensor_names(model_bytes: bytes) -> list[str]:
-    """Names of the int8 / uint8 tensors the model's nodes compute, in node order, except those a
-    DequantizeLinear turns into a graph output: onnxruntime folds that last QuantizeLinear /
-    DequantizeLinear pair into the operator before it, which it cannot once the integer tensor
-    between them is an output too."""
-    import onnx
-
-    model = onnx.load_from_string(model_bytes)
-    with contextlib.suppress(Exception):  # best effort: without it, only the declared types are known
-        model = onnx.shape_inference.infer_shapes(model)
-    g = model.graph
-    types = {v.name: v.type.tensor_type.elem_type for v in [*g.value_info, *g.output, *g.input]}
-    outputs = {o.name for o in g.output}
-    last = {n.input[0] for n in g.node if n.op_type == "DequantizeLinear" and n.input and n.output[0] in outputs}
-    names: list[str] = []
-    for node in g.node:
-        for name in node.output:
-            if name and types.get(name) in (_INT8, _UINT8) and name not in names and name not in last:
-                names.append(name)
-    return names
 
 
 def quantized_names(model_bytes: bytes) -> dict[str, str]:
@@ -150,13 +129,25 @@ class OnnxReference:
         self._inputs = self.session.get_inputs()
         self._outputs = [o.name for o in self.session.get_outputs()]
         self._probe: Any = None
-        self._kept: list[str] = []
+        self.probe_error = ""  # why no intermediate value can be given, if so
+        self.not_comparable: list[str] = []  # integer tensors of the model onnxruntime gives no value for
+        self._writers: dict[str, str] = {}
         if keep_tensors:
-            self._kept = [n for n in integer_tensor_names(model_bytes) if n not in self._outputs]
-            self._probe = _session(with_outputs(model_bytes, self._kept)) if self._kept else None
+            self._open_probe()
         self._values: dict[str, np.ndarray] = {}
         self._aliases = quantized_names(model_bytes) if keep_tensors else {}
         self._nhwc = channels_last(graph) if graph is not None else set()
+
+    def _open_probe(self) -> None:
+        from . import onnx_probe
+
+        try:
+            self._probe = onnx_probe.probe(self._model)
+            self._writers = onnx_probe.computing_nodes(self._model)
+        except Exception as exc:  # onnx / onnxruntime raise their own types for graphs they cannot handle
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.probe_error = f"onnxruntime's optimized graph cannot be probed: {first}"
+            self._probe = None
 
     def _feed(self, inputs: list[np.ndarray]) -> dict[str, np.ndarray]:
         if len(inputs) != len(self._inputs):
@@ -168,8 +159,18 @@ class OnnxReference:
         outs = self.session.run(None, feed)
         self._values = dict(zip(self._outputs, outs, strict=True))
         if self._probe is not None:
-            names = [o.name for o in self._probe.get_outputs()]
-            for name, v in zip(names, self._probe.run(None, feed), strict=True):
+            from . import onnx_probe
+
+            try:
+                kept, self.not_comparable, agreed = onnx_probe.run(self._probe, feed, outs)
+            except Exception as exc:  # onnxruntime's own exception types
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                kept, self.not_comparable, agreed = {}, list(self._probe.wanted), True
+                self.probe_error = f"onnxruntime cannot run its optimized graph with every tensor an output: {first}"
+            if not agreed:
+                self.probe_error = ("onnxruntime's optimized graph, run with every tensor an output, gave other "
+                                    "final outputs than the model: no intermediate value is taken from it")
+            for name, v in kept.items():
                 self._values.setdefault(name, v)  # the graph outputs stay the unmodified model's
         if self._graph is None:
             return [to_ir(o) for o in outs[:num_outputs]]
@@ -180,9 +181,16 @@ class OnnxReference:
         self._values = {}
 
     def names(self) -> list[str]:
-        """The tensors `value` can give after a run: the graph outputs and, with keep_tensors, the
-        integer tensors in node order."""
-        return [*self._kept, *self._outputs]
+        """The tensors `value` can give after a run: with keep_tensors, the integer tensors the
+        model's nodes compute, in node order; then the graph outputs."""
+        kept = [n for n in self._probe.wanted if n not in self._outputs] if self._probe is not None else []
+        return [*kept, *self._outputs]
+
+    def onnx_node(self, name: str) -> str:
+        """The ONNX node that computed a tensor's value (for a QuantizeLinear's output, the node
+        whose float result it quantizes), by tensor name or the float name of an integer tensor;
+        empty if unknown (needs keep_tensors)."""
+        return self._writers.get(name) or self._writers.get(self._aliases.get(name, ""), "")
 
     def value(self, name: str, shape: tuple[int, ...] | None = None, nhwc: bool | None = None) -> np.ndarray | None:
         """A tensor by ONNX name after the last run (IR type; IR layout given its IR shape), or None

@@ -28,10 +28,11 @@ from .base import ConstArray, ConstRef, KernelCall, ScratchRef, reject
 
 OPTION = "float_conv"
 SGEMM_STRIDE = 128  # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK
+DW_MAX_TAPS = 64  # MCF_FSUM_DW_MAX_TAPS of conv2d_s8_fsum.h
 SGEMM_THREAD_COMPLEXITY = 64 * 1024  # MLAS_SGEMM_THREAD_COMPLEXITY: below it one thread
 
 
-_KINDS = {"gemm": "fused multiply-adds", "m1": "M = 1", "n1": "one pixel, eight lanes"}
+_KINDS = {"gemm": "fused multiply-adds", "m1": "M = 1", "dw": "M = 1", "n1": "one pixel, eight lanes"}
 
 
 def wanted(op: Operator) -> bool:
@@ -90,6 +91,8 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     if order is None:
         return None
     suffix, k_block = order
+    if suffix == "m1" and (gc, group_m) == (1, 1) and fh * fw <= DW_MAX_TAPS and k_block >= k:
+        suffix = "dw"  # the same sums, channels in the inner loop
     if geo["batches"] != 1 and suffix == "gemm" and k_block < k:
         return None
     sx = np.float32(inp.scale)
@@ -112,7 +115,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         "k_block": int(k_block), "input_offset": -inp.zero_point, "input_scale": float(sx),
         "output_scale": float(np.float32(out.scale)), "output_offset": out.zero_point,
         "act_min": act[0], "act_max": act[1], "bias": ConstRef("bias_f32"),
-        "scratch": ScratchRef("float") if suffix != "m1" else "0",
+        "scratch": ScratchRef("float") if suffix != "m1" else "0",  # _dw: one float per channel
     }
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k
     return KernelCall(op=op, kernel="conv2d_s8_fsum", function=f"mcf_conv2d_s8_fsum_{suffix}",
@@ -120,6 +123,6 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
                       args=[op.inputs[0], ConstRef("filter_f32"), op.outputs[0]],
                       consts=[ConstArray("filter_f32", "float", wf.reshape(-1)),
                               ConstArray("bias_f32", "float", bf)],
-                      scratch_bytes=4 * k if suffix != "m1" else 0, macs=macs,
+                      scratch_bytes={"m1": 0, "dw": 4 * oc}.get(suffix, 4 * k), macs=macs,
                       comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, "
                               f"onnxruntime's float Conv ({_KINDS[suffix]})")

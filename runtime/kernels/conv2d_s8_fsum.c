@@ -51,6 +51,55 @@ static MCF_ALWAYS_INLINE float mcf_fsum_tap(const mcf_conv2d_fsum_params *p, con
     return (float)(in[(iy * p->input_w + ix) * p->input_c + c] + p->input_offset) * p->input_scale;
 }
 
+/* Sequential fused multiply-adds over the taps of one output channel, in blocks of k_block summed
+ * apart and added to the total (MLAS's SGEMM kernels). */
+static float mcf_fsum_dot1(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count)
+{
+    float total = 0.0f;
+    int32_t k0, k;
+    for (k0 = 0; k0 < k_count; k0 += p->k_block) {
+        const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
+        float s = 0.0f;
+        for (k = k0; k < k1; ++k) {
+            s = mcf_fsum_fma(w[k], col[k], s);
+        }
+        total = k0 ? total + s : s;
+    }
+    return total;
+}
+
+/* The same for four output channels side by side (each channel's own order, one column load). */
+static void mcf_fsum_dot4(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count,
+                          float *total)
+{
+    const float *w1 = w + k_count;
+    const float *w2 = w1 + k_count;
+    const float *w3 = w2 + k_count;
+    int32_t k0, k;
+    for (k0 = 0; k0 < k_count; k0 += p->k_block) {
+        const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        for (k = k0; k < k1; ++k) {
+            const float x = col[k];
+            s0 = mcf_fsum_fma(w[k], x, s0);
+            s1 = mcf_fsum_fma(w1[k], x, s1);
+            s2 = mcf_fsum_fma(w2[k], x, s2);
+            s3 = mcf_fsum_fma(w3[k], x, s3);
+        }
+        if (k0) {
+            total[0] = total[0] + s0;
+            total[1] = total[1] + s1;
+            total[2] = total[2] + s2;
+            total[3] = total[3] + s3;
+        } else {
+            total[0] = s0;
+            total[1] = s1;
+            total[2] = s2;
+            total[3] = s3;
+        }
+    }
+}
+
 void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                              int8_t *output)
 {
@@ -58,7 +107,8 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     const int32_t groups = p->output_c / p->group_m;
     const int32_t image = p->input_h * p->input_w * p->input_c;
     float *col = p->scratch;
-    int32_t b, oy, ox, g, m, k, c, ky, kx;
+    float total4[4];
+    int32_t b, oy, ox, g, m, k, c, ky, kx, n, j;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
         for (oy = 0; oy < p->output_h; ++oy) {
@@ -75,19 +125,16 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                             }
                         }
                     }
-                    for (m = g * p->group_m; m < (g + 1) * p->group_m; ++m) {
-                        const float *w = filter + m * k_count;
-                        float total = 0.0f;
-                        int32_t k0;
-                        for (k0 = 0; k0 < k_count; k0 += p->k_block) {
-                            const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
-                            float s = 0.0f;
-                            for (k = k0; k < k1; ++k) {
-                                s = mcf_fsum_fma(w[k], col[k], s);
-                            }
-                            total = k0 ? total + s : s;
+                    for (m = g * p->group_m; m < (g + 1) * p->group_m; m += n) {
+                        n = (g + 1) * p->group_m - m >= 4 ? 4 : 1;
+                        if (n == 4) {
+                            mcf_fsum_dot4(p, filter + m * k_count, col, k_count, total4);
+                        } else {
+                            total4[0] = mcf_fsum_dot1(p, filter + m * k_count, col, k_count);
                         }
-                        output[m] = mcf_fsum_quantize(p, total + p->bias[m]);
+                        for (j = 0; j < n; ++j) {
+                            output[m + j] = mcf_fsum_quantize(p, total4[j] + p->bias[m + j]);
+                        }
                     }
                 }
                 output += p->output_c;
@@ -96,12 +143,28 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     }
 }
 
-/* One product rounded to float32 on its own: volatile keeps compilers that contract across
- * statements (GCC in GNU C mode) from fusing it into the addition that follows. */
+/* One product rounded to float32 on its own, never fused into the addition that follows (GCC
+ * contracts across statements in GNU C mode): an empty asm statement makes the rounded product an
+ * opaque register value where the FPU's register class can be named, volatile storage elsewhere.
+ * Without an FPU there is no fused instruction to contract into. */
 static MCF_ALWAYS_INLINE float mcf_fsum_product(float w, float x)
 {
+#if defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4)
+    float pr = w * x;
+    __asm__("" : "+t"(pr));
+    return pr;
+#elif defined(__GNUC__) && defined(__x86_64__)
+    float pr = w * x;
+    __asm__("" : "+x"(pr));
+    return pr;
+#elif defined(__GNUC__) && defined(__riscv_flen)
+    float pr = w * x;
+    __asm__("" : "+f"(pr));
+    return pr;
+#else
     volatile float pr = w * x;
     return pr;
+#endif
 }
 
 void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
@@ -200,5 +263,65 @@ void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input,
             }
         }
         output += p->output_c;
+    }
+}
+
+void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                           int8_t *output)
+{
+    const int32_t taps = p->filter_h * p->filter_w;
+    const int32_t ch = p->output_c;
+    const int32_t image = p->input_h * p->input_w * ch;
+    const int32_t ioff = p->input_offset;
+    const float sx = p->input_scale;
+    float *total = p->scratch;
+    int32_t off[MCF_FSUM_DW_MAX_TAPS];
+    int32_t b, oy, ox, ky, kx, c;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in = input + b * image;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                int32_t t = 0, k0, started = 0;
+                for (ky = 0; ky < p->filter_h; ++ky) {
+                    const int32_t iy = y0 + ky * p->dilation_h;
+                    for (kx = 0; kx < p->filter_w; ++kx) {
+                        const int32_t ix = x0 + kx * p->dilation_w;
+                        off[t++] = ((uint32_t)iy < (uint32_t)p->input_h && (uint32_t)ix < (uint32_t)p->input_w)
+                                       ? (iy * p->input_w + ix) * ch : -1;
+                    }
+                }
+                /* groups of four taps, then two, then one; a padding tap adds an exact zero, so it is
+                 * left out (a group of padding only adds nothing) */
+                for (k0 = 0; k0 < taps;) {
+                    const int32_t n = taps - k0 >= 4 ? 4 : (taps - k0 >= 2 ? 2 : 1);
+                    int32_t kk[4], oo[4], v = 0, j;
+                    for (j = k0; j < k0 + n; ++j) {
+                        if (off[j] >= 0) {
+                            kk[v] = j;
+                            oo[v++] = off[j];
+                        }
+                    }
+                    k0 += n;
+                    if (v == 0) {
+                        continue;
+                    }
+                    for (c = 0; c < ch; ++c) {
+                        const float *w = filter + c * taps;
+                        float s = mcf_fsum_product(w[kk[0]], (float)(in[oo[0] + c] + ioff) * sx);
+                        for (j = 1; j < v; ++j) {
+                            s = s + mcf_fsum_product(w[kk[j]], (float)(in[oo[j] + c] + ioff) * sx);
+                        }
+                        total[c] = started ? s + total[c] : s;
+                    }
+                    started = 1;
+                }
+                for (c = 0; c < ch; ++c) {
+                    output[c] = mcf_fsum_quantize(p, (started ? total[c] : 0.0f) + p->bias[c]);
+                }
+                output += ch;
+            }
+        }
     }
 }

@@ -59,7 +59,7 @@ typedef struct {
     int32_t act_min;
     int32_t act_max;
     const float *bias;    /**< float32 bias of every output channel */
-    float *scratch;       /**< _gemm, _n1: group_c * filter_h * filter_w floats */
+    float *scratch;       /**< _gemm, _n1: group_c * filter_h * filter_w floats; _dw: output_c */
 } mcf_conv2d_fsum_params;
 
 /** Any grouping; filter: float32 [output_c][group_c * filter_h * filter_w], taps in im2col order. */
@@ -67,6 +67,11 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                              int8_t *output);
 /** One output channel per group (group_m == 1), same filter layout; no scratch. */
 void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+                           int8_t *output);
+/** Depthwise, multiplier 1 (group_c == group_m == 1), one block (k_block >= taps), at most
+ *  MCF_FSUM_DW_MAX_TAPS taps: _m1's sums with the channels in the inner loop; scratch: output_c floats. */
+#define MCF_FSUM_DW_MAX_TAPS 64
+void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);
 /** One output pixel (output_h == output_w == 1), same filter layout. */
 void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,

@@ -205,7 +205,11 @@ class OnnxReference:
         if self._graph is None:
             raise ModelError("the onnxruntime reference reads tensors by IR index only when given the graph")
         t = self._graph.tensors[index]
-        v = self.value(t.name, t.shape, True if index in self._nhwc else None)
+        name, nhwc = t.name, (True if index in self._nhwc else None)
+        if name.endswith(("/nhwc", "/nchw")) and len(t.shape) == 4:
+            # a layout change the front end added: the ONNX tensor itself, channels last or as it is
+            name, nhwc = name[:-5], name.endswith("/nhwc")
+        v = self.value(name, t.shape, nhwc)
         if v is None:
             raise ModelError(f"onnxruntime computed no tensor named {t.name!r}")
         return v

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import ModelError, UnsupportedModelError
 from ..ir import Graph, Operator, Quant, Tensor
+from .onnx_layout import ort_channels_last
 
 try:
     import onnx
@@ -340,6 +341,8 @@ class _Importer:
         # int8 activations onnxruntime keeps int8: a QDQ Conv next to one runs in float (float_conv)
         self.int8_in_ort = _int8_in_ort(model, self.readers)
         self.producer = {o: n for n in model.graph.node for o in n.output}
+        # 8-bit values onnxruntime holds channels-last (its linear Resize kernel differs there)
+        self.ort_nhwc = ort_channels_last(model)
 
     # ---- IR building -----------------------------------------------------------------------
     def error(self, why: str) -> UnsupportedModelError:
@@ -1556,13 +1559,33 @@ class _Importer:
         size = self.const(name + "/size", np.array(shape[2:]), "int32")
         extra: dict[str, Any] = {}
         if raw and mode == "linear":
-            # a QOperator model: onnxruntime's 8-bit Resize kernel interpolates in float32 and
-            # truncates (generator/ops/resize_ort.py); uint8 data is interpolated as uint8
+            # a QOperator model: onnxruntime's 8-bit Resize kernel (generator/ops/resize_ort.py):
+            # float32 interpolation truncated on NCHW data, 1/1024 weights on NHWC data (after a
+            # QLinearConv); uint8 data is interpolated as uint8
             u8 = self.elem.get(node.input[0]) == onnx.TensorProto.UINT8
-            extra["ort_linear"] = (coord, float(scales[2]), float(scales[3]), 128 if u8 else 0)
+            kind = "nhwc_int" if node.input[0] in self.ort_nhwc else "float"
+            extra["ort_linear"] = (coord, float(scales[2]), float(scales[3]), 128 if u8 else 0, kind)
+        elif mode == "linear":
+            # DequantizeLinear -> Resize -> QuantizeLinear stays that in onnxruntime (linear Resize is
+            # not among the operators whose Q / DQ pair it drops): float32 interpolation of the
+            # dequantized values, quantized by the QuantizeLinear that reads the result
+            q = self.sole_quantize_reader(node.output[0])
+            if q is not None:
+                s, z = q
+                out = self.act_tensor(name, (shape[0], shape[2], shape[3], shape[1]), s, z)
+                extra["ort_linear"] = (coord, float(scales[2]), float(scales[3]), 0, "qdq")
         self.op(opcode, [x.tensor, size], [out], align_corners=bool(flags.get("align_corners", False)),
                 half_pixel_centers=bool(flags.get("half_pixel_centers", False)), **extra)
         return Act(out, shape, True)
+
+    def sole_quantize_reader(self, value: str) -> tuple[float, int] | None:
+        """The output quantization of the QuantizeLinear that is the only reader of `value`, if so."""
+        if self.readers.get(value) != 1:
+            return None
+        q = next((n for n in self.model.graph.node if value in n.input), None)
+        if q is None or q.op_type != "QuantizeLinear" or q.input[0] != value:
+            return None
+        return self.out_quant(q, [], 1)
 
     def split(self, node: Any, a: Act, ins: list[Any], outs: list[tuple[int, ...]], attrs: dict[str, Any]) -> None:
         axis = int(attrs.get("axis", 0)) % len(a.shape)

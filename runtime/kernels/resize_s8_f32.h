@@ -1,4 +1,4 @@
-/* resize_s8_f32.h - onnxruntime's uint8 / int8 linear Resize: float32 interpolation, truncated. */
+/* resize_s8_f32.h - onnxruntime's linear Resize of quantized data in float32 (truncated, or quantized). */
 #ifndef MCF_RESIZE_S8_F32_H
 #define MCF_RESIZE_S8_F32_H
 
@@ -31,5 +31,31 @@ typedef struct {
 } mcf_resize_bilinear_f32_params;
 
 void mcf_resize_bilinear_trunc_s8(const mcf_resize_bilinear_f32_params *p, const int8_t *input, int8_t *output);
+
+/**
+ * DequantizeLinear -> linear Resize -> QuantizeLinear as onnxruntime runs it (float32 between the
+ * two): the same tables and float32 sum as above on the dequantized values,
+ * (float)(v - input_zero_point) * input_scale (offset unused), then QuantizeLinear without a
+ * division: the result is -128 plus the number of thresholds[0..254] it reaches (ascending, the
+ * smallest float32 that QuantizeLinear takes to each level -127..127; computed by mcuforge).
+ */
+typedef struct {
+    int32_t batches;
+    int32_t input_h;
+    int32_t input_w;
+    int32_t channels;
+    int32_t output_h;
+    int32_t output_w;
+    int32_t offset;
+    const int32_t *rows;
+    const int32_t *cols;
+    const float *row_weights;
+    const float *col_weights;
+    float input_scale;
+    int32_t input_zero_point;
+    const float *thresholds;
+} mcf_resize_bilinear_dq_params;
+
+void mcf_resize_bilinear_dq_q_s8(const mcf_resize_bilinear_dq_params *p, const int8_t *input, int8_t *output);
 
 #endif /* MCF_RESIZE_S8_F32_H */

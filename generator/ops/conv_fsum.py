@@ -77,6 +77,21 @@ def kernel_order(geo: dict[str, int], group_m: int, k: int, fh: int, fw: int, gr
     return "gemm", mlas_k_stride(pixels, k)
 
 
+def gemm_layout(wf: np.ndarray, groups: int) -> np.ndarray:
+    """[out_c, K] float32 -> the _gemm path's order: each group's output channels in blocks of
+    eight, then four, then one, a block's taps interleaved (tap k of its channels side by side)."""
+    oc = wf.shape[0]
+    gm = oc // groups
+    parts = []
+    for g in range(groups):
+        m, end = g * gm, (g + 1) * gm
+        while m < end:
+            n = 8 if end - m >= 8 else (4 if end - m >= 4 else 1)
+            parts.append(wf[m:m + n].T.reshape(-1))
+            m += n
+    return np.concatenate(parts).astype(np.float32)
+
+
 def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scales: np.ndarray,
                      bias: np.ndarray, out: Tensor, geo: dict[str, int], groups: int,
                      act: tuple[int, int]) -> KernelCall | None:
@@ -99,6 +114,8 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     ws = np.asarray(weight_scales, dtype=np.float64).astype(np.float32).reshape(-1)
     ws = np.broadcast_to(ws, (oc,)) if ws.size == 1 else ws
     wf = (weights.transpose(0, 3, 1, 2).reshape(oc, k).astype(np.float32) * ws[:, None]).astype(np.float32)
+    if suffix == "gemm":
+        wf = gemm_layout(wf, groups)
     fb = op.options.get("float_bias")
     if fb is not None:
         bf = np.asarray(fb, dtype=np.float32).reshape(-1)

@@ -51,52 +51,78 @@ static MCF_ALWAYS_INLINE float mcf_fsum_tap(const mcf_conv2d_fsum_params *p, con
     return (float)(in[(iy * p->input_w + ix) * p->input_c + c] + p->input_offset) * p->input_scale;
 }
 
-/* Sequential fused multiply-adds over the taps of one output channel, in blocks of k_block summed
- * apart and added to the total (MLAS's SGEMM kernels). */
-static float mcf_fsum_dot1(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count)
+/* Sequential fused multiply-adds over the taps of N output channels side by side (filter
+ * interleaved: tap k of the N channels at w[k * N ..]), each channel's own sum in its own order, in
+ * blocks of k_block taps summed apart, each block's sum added to the total (MLAS's SGEMM kernels).
+ * The N sums are named variables so that they stay in registers. */
+#define MCF_FSUM_FMA8(s, wk, x)                  \
+    do {                                         \
+        s##0 = mcf_fsum_fma((wk)[0], x, s##0);   \
+        s##1 = mcf_fsum_fma((wk)[1], x, s##1);   \
+        s##2 = mcf_fsum_fma((wk)[2], x, s##2);   \
+        s##3 = mcf_fsum_fma((wk)[3], x, s##3);   \
+        s##4 = mcf_fsum_fma((wk)[4], x, s##4);   \
+        s##5 = mcf_fsum_fma((wk)[5], x, s##5);   \
+        s##6 = mcf_fsum_fma((wk)[6], x, s##6);   \
+        s##7 = mcf_fsum_fma((wk)[7], x, s##7);   \
+    } while (0)
+
+static void mcf_fsum_dot8(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count,
+                          float *total)
 {
-    float total = 0.0f;
-    int32_t k0, k;
+    int32_t k0, k, j;
     for (k0 = 0; k0 < k_count; k0 += p->k_block) {
         const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
-        float s = 0.0f;
+        const float *wk = w + k0 * 8;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
+        float s[8];
         for (k = k0; k < k1; ++k) {
-            s = mcf_fsum_fma(w[k], col[k], s);
+            const float x = col[k];
+            MCF_FSUM_FMA8(s, wk, x);
+            wk += 8;
         }
-        total = k0 ? total + s : s;
+        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5, s[6] = s6, s[7] = s7;
+        for (j = 0; j < 8; ++j) {
+            total[j] = k0 ? total[j] + s[j] : s[j];
+        }
     }
-    return total;
 }
 
-/* The same for four output channels side by side (each channel's own order, one column load). */
 static void mcf_fsum_dot4(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count,
                           float *total)
 {
-    const float *w1 = w + k_count;
-    const float *w2 = w1 + k_count;
-    const float *w3 = w2 + k_count;
+    int32_t k0, k, j;
+    for (k0 = 0; k0 < k_count; k0 += p->k_block) {
+        const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
+        const float *wk = w + k0 * 4;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        float s[4];
+        for (k = k0; k < k1; ++k) {
+            const float x = col[k];
+            s0 = mcf_fsum_fma(wk[0], x, s0);
+            s1 = mcf_fsum_fma(wk[1], x, s1);
+            s2 = mcf_fsum_fma(wk[2], x, s2);
+            s3 = mcf_fsum_fma(wk[3], x, s3);
+            wk += 4;
+        }
+        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+        for (j = 0; j < 4; ++j) {
+            total[j] = k0 ? total[j] + s[j] : s[j];
+        }
+    }
+}
+
+static void mcf_fsum_dot1(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count,
+                          float *total)
+{
     int32_t k0, k;
     for (k0 = 0; k0 < k_count; k0 += p->k_block) {
         const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
-        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        float s0 = 0.0f;
         for (k = k0; k < k1; ++k) {
-            const float x = col[k];
-            s0 = mcf_fsum_fma(w[k], x, s0);
-            s1 = mcf_fsum_fma(w1[k], x, s1);
-            s2 = mcf_fsum_fma(w2[k], x, s2);
-            s3 = mcf_fsum_fma(w3[k], x, s3);
+            s0 = mcf_fsum_fma(w[k], col[k], s0);
         }
-        if (k0) {
-            total[0] = total[0] + s0;
-            total[1] = total[1] + s1;
-            total[2] = total[2] + s2;
-            total[3] = total[3] + s3;
-        } else {
-            total[0] = s0;
-            total[1] = s1;
-            total[2] = s2;
-            total[3] = s3;
-        }
+        total[0] = k0 ? total[0] + s0 : s0;
     }
 }
 
@@ -106,8 +132,9 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     const int32_t k_count = p->group_c * p->filter_h * p->filter_w;
     const int32_t groups = p->output_c / p->group_m;
     const int32_t image = p->input_h * p->input_w * p->input_c;
+    const float *filter_start = filter;
     float *col = p->scratch;
-    float total4[4];
+    float totals[8];
     int32_t b, oy, ox, g, m, k, c, ky, kx, n, j;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
@@ -125,18 +152,24 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                             }
                         }
                     }
+                    /* output channels in blocks of eight, then four, then one (the filter's layout) */
                     for (m = g * p->group_m; m < (g + 1) * p->group_m; m += n) {
-                        n = (g + 1) * p->group_m - m >= 4 ? 4 : 1;
-                        if (n == 4) {
-                            mcf_fsum_dot4(p, filter + m * k_count, col, k_count, total4);
+                        const int32_t left = (g + 1) * p->group_m - m;
+                        n = left >= 8 ? 8 : (left >= 4 ? 4 : 1);
+                        if (n == 8) {
+                            mcf_fsum_dot8(p, filter, col, k_count, totals);
+                        } else if (n == 4) {
+                            mcf_fsum_dot4(p, filter, col, k_count, totals);
                         } else {
-                            total4[0] = mcf_fsum_dot1(p, filter + m * k_count, col, k_count);
+                            mcf_fsum_dot1(p, filter, col, k_count, totals);
                         }
+                        filter += n * k_count;
                         for (j = 0; j < n; ++j) {
-                            output[m + j] = mcf_fsum_quantize(p, total4[j] + p->bias[m + j]);
+                            output[m + j] = mcf_fsum_quantize(p, totals[j] + p->bias[m + j]);
                         }
                     }
                 }
+                filter = filter_start;
                 output += p->output_c;
             }
         }

@@ -62,10 +62,11 @@ typedef struct {
     float *scratch;       /**< _gemm, _n1: group_c * filter_h * filter_w floats; _dw: output_c */
 } mcf_conv2d_fsum_params;
 
-/** Any grouping; filter: float32 [output_c][group_c * filter_h * filter_w], taps in im2col order. */
+/** Any grouping; filter: float32, each group's output channels in blocks of eight, then four, then
+ *  one, a block's taps interleaved ([K][block]), taps in im2col order. */
 void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                              int8_t *output);
-/** One output channel per group (group_m == 1), same filter layout; no scratch. */
+/** One output channel per group (group_m == 1), filter [output_c][K], taps in im2col order; no scratch. */
 void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);
 /** Depthwise, multiplier 1 (group_c == group_m == 1), one block (k_block >= taps), at most
@@ -73,7 +74,7 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
 #define MCF_FSUM_DW_MAX_TAPS 64
 void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);
-/** One output pixel (output_h == output_w == 1), same filter layout. */
+/** One output pixel (output_h == output_w == 1), filter [output_c][K] as _m1's. */
 void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);
 

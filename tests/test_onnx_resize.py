@@ -166,3 +166,86 @@ def test_convert_writes_tflites_resize_and_says_it_is_not_onnxruntimes(setup) ->
     marked = [op.index for op in graph.operators if op.options.get("ort_linear") is not None]
     assert [i for i, opcode in written.inexact if opcode == "RESIZE_BILINEAR"] == marked
     assert len(marked) == sum(kind != "nearest" for _, kind, _ in cases)
+
+
+# ---- which Resize onnxruntime runs NHWC (generator/frontends/onnx_layout.py) ---------------------
+
+def _ms(op: str, ins: list[str], **attrs) -> onnx.NodeProto:
+    return helper.make_node(op, ins, ["t"], domain="com.microsoft", **attrs)
+
+
+_QS = ["s", "z"]
+LAYOUT_CASES: dict[str, tuple[list[onnx.NodeProto], bool]] = {
+    # name: (the nodes from the two QLinearConv outputs c, c2 and the QuantizeLinear q to t, a QLinearConv after)
+    "conv": ([helper.make_node("Identity", ["c"], ["t"])], False),
+    "maxpool": ([helper.make_node("MaxPool", ["c"], ["t"], kernel_shape=[1, 1])], False),
+    "add_two_convs": ([_ms("QLinearAdd", ["c", *_QS, "c2", *_QS, *_QS])], False),
+    "add_conv_and_input": ([_ms("QLinearAdd", ["c", *_QS, "q", *_QS, *_QS])], False),
+    "add_constant": ([_ms("QLinearAdd", ["c", *_QS, "k", *_QS, *_QS])], False),
+    "add_constant_conv_after": ([_ms("QLinearAdd", ["c", *_QS, "k", *_QS, *_QS])], True),
+    "concat_two_convs": ([_ms("QLinearConcat", [*_QS, "c", *_QS, "c2", *_QS], axis=1)], False),
+    "sigmoid": ([_ms("QLinearSigmoid", ["c", *_QS, *_QS])], False),
+    "sigmoid_conv_after": ([_ms("QLinearSigmoid", ["c", *_QS, *_QS])], True),
+    "avgpool": ([_ms("QLinearAveragePool", ["c", *_QS, *_QS], kernel_shape=[1, 1])], False),
+    "global_avgpool": ([_ms("QLinearGlobalAveragePool", ["c", *_QS, *_QS], channels_last=0)], False),
+    "linear_resize": ([helper.make_node("Resize", ["c", "", "sc"], ["t"], mode="linear")], False),
+    "nearest_resize": ([helper.make_node("Resize", ["c", "", "sc"], ["t"], mode="nearest")], False),
+    "nearest_resize_conv_after": ([helper.make_node("Resize", ["c", "", "sc"], ["t"], mode="nearest")], True),
+    "input": ([helper.make_node("Identity", ["q"], ["t"])], False),
+}
+
+
+def _layout_model(body: list[onnx.NodeProto], conv_after: bool) -> onnx.ModelProto:
+    c = 4
+    rng = np.random.default_rng(1)
+    consts = {"s": np.array(0.02, np.float32), "z": np.array(-3, np.int8), "sc": np.array([1, 1, 2, 2], np.float32),
+              "w": rng.integers(-60, 61, size=(c, c, 1, 1)).astype(np.int8), "ws": np.array(0.01, np.float32),
+              "wz": np.array(0, np.int8), "k": np.full((1, c, 1, 1), 5, np.int8)}
+    conv = ["s", "z", "w", "ws", "wz", "s", "z"]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("QLinearConv", ["q", *conv], ["c"]),
+             helper.make_node("QLinearConv", ["q", *conv], ["c2"]),
+             *body, helper.make_node("Resize", ["t", "", "sc"], ["r"], mode="linear")]
+    nodes.append(helper.make_node("QLinearConv", ["r", *conv], ["r2"]) if conv_after
+                 else helper.make_node("Identity", ["r"], ["r2"]))
+    nodes.append(helper.make_node("DequantizeLinear", ["r2", "s", "z"], ["y"]))
+    graph = helper.make_graph(nodes, "layout", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c, 6, 7])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    return model
+
+
+def _linear_resizes_nhwc_in_onnxruntime(model: onnx.ModelProto, path) -> list[bool]:
+    """Per linear Resize of the graph onnxruntime optimized: whether it runs NHWC (its scales permuted)."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(path)
+    so.log_severity_level = 3
+    ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    opt = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in opt.graph.initializer}
+    res = []
+    for n in opt.graph.node:
+        if n.op_type == "Resize" and any(a.name == "mode" and a.s == b"linear" for a in n.attribute):
+            sc = inits[n.input[2]]
+            res.append(bool(sc[1] != 1 and sc[3] == 1))
+    return res
+
+
+def test_onnx_layout_predicts_which_resize_onnxruntime_runs_nhwc(tmp_path) -> None:
+    from mcuforge.generator.frontends.onnx_layout import ort_channels_last
+
+    wrong = {}
+    for name, (body, conv_after) in LAYOUT_CASES.items():
+        model = _layout_model(body, conv_after)
+        nhwc = ort_channels_last(model)
+        predicted = [n.input[0] in nhwc for n in model.graph.node
+                     if n.op_type == "Resize" and any(a.name == "mode" and a.s == b"linear" for a in n.attribute)]
+        measured = _linear_resizes_nhwc_in_onnxruntime(model, tmp_path / f"{name}.onnx")
+        if measured != predicted:
+            wrong[name] = (measured, predicted)
+    assert not wrong

@@ -14,8 +14,9 @@ check reads:
   inputs are all channels-last (one Transpose replaces several);
 - pushed only where the result leads to another Transpose to cancel (a later QLinearConv reached
   through operators a Transpose can pass): QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool,
-  QLinearAdd / QLinearMul with a constant operand, nearest Resize, Identity, QuantizeLinear and
+  QLinearAdd / QLinearMul with a constant operand, nearest Resize, QuantizeLinear and
   DequantizeLinear;
+- Identity is removed before, its output is its input;
 - anything else (Reshape, Transpose, mixed layouts, ...) is taken as channels-first.
 
 This is a model of the optimizer, not the optimizer: a graph shape it treats otherwise makes the
@@ -28,8 +29,7 @@ from typing import Any
 
 _ALWAYS = {"MaxPool", "QLinearGlobalAveragePool"}
 _BINARY = {"QLinearAdd": (0, 3), "QLinearMul": (0, 3)}  # data inputs
-_NEUTRAL = {"QLinearSigmoid", "QLinearLeakyRelu", "QLinearAveragePool", "Identity", "QuantizeLinear",
-            "DequantizeLinear"}
+_NEUTRAL = {"QLinearSigmoid", "QLinearLeakyRelu", "QLinearAveragePool", "QuantizeLinear", "DequantizeLinear"}
 
 
 def _data_inputs(node: Any) -> list[str]:
@@ -73,7 +73,7 @@ def ort_channels_last(model: Any) -> set[str]:
 
     def passes(n: Any) -> bool:
         return n.op_type in _ALWAYS or n.op_type in _NEUTRAL or n.op_type in _BINARY or n.op_type in (
-            "QLinearConcat", "Resize")
+            "QLinearConcat", "Resize", "Identity")
 
     # values whose readers lead, through operators a Transpose passes, to a QLinearConv
     leads: set[str] = set()
@@ -96,7 +96,9 @@ def ort_channels_last(model: Any) -> set[str]:
         data = [x for x in _data_inputs(n) if x and x not in consts]
         if not data or any(x not in last for x in data):
             continue
-        if op in _ALWAYS:
+        if op == "Identity":  # removed before the layout is chosen
+            forced = True
+        elif op in _ALWAYS:
             forced = out in eight_bit and (op != "MaxPool" or len(n.output) == 1 or not n.output[1])
         elif op == "Resize":
             forced = _mode(n) == "linear" and out in eight_bit

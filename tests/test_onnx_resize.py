@@ -176,7 +176,10 @@ def _ms(op: str, ins: list[str], **attrs) -> onnx.NodeProto:
 
 _QS = ["s", "z"]
 LAYOUT_CASES: dict[str, tuple[list[onnx.NodeProto], bool]] = {
-    # name: (the nodes from the two QLinearConv outputs c, c2 and the QuantizeLinear q to t, a QLinearConv after)
+    # name: (the nodes from the two QLinearConv outputs c, c2 and the QuantizeLinear q to t, a QLinearConv after
+    # the Resize); onnxruntime 1.32 runs the linear Resize NHWC in conv, maxpool, add_two_convs,
+    # add_constant_conv_after, concat_two_convs, sigmoid_conv_after, global_avgpool, linear_resize,
+    # nearest_resize_conv_after, mul_two_convs, leakyrelu_conv_after
     "conv": ([helper.make_node("Identity", ["c"], ["t"])], False),
     "maxpool": ([helper.make_node("MaxPool", ["c"], ["t"], kernel_shape=[1, 1])], False),
     "add_two_convs": ([_ms("QLinearAdd", ["c", *_QS, "c2", *_QS, *_QS])], False),
@@ -192,6 +195,12 @@ LAYOUT_CASES: dict[str, tuple[list[onnx.NodeProto], bool]] = {
     "nearest_resize": ([helper.make_node("Resize", ["c", "", "sc"], ["t"], mode="nearest")], False),
     "nearest_resize_conv_after": ([helper.make_node("Resize", ["c", "", "sc"], ["t"], mode="nearest")], True),
     "input": ([helper.make_node("Identity", ["q"], ["t"])], False),
+    "input_conv_after": ([helper.make_node("Identity", ["q"], ["t"])], True),
+    "maxpool_input_conv_after": ([helper.make_node("MaxPool", ["q"], ["t"], kernel_shape=[1, 1])], True),
+    "add_conv_and_input_conv_after": ([_ms("QLinearAdd", ["c", *_QS, "q", *_QS, *_QS])], True),
+    "mul_two_convs": ([_ms("QLinearMul", ["c", *_QS, "c2", *_QS, *_QS])], False),
+    "leakyrelu": ([_ms("QLinearLeakyRelu", ["c", *_QS, *_QS], alpha=0.1)], False),
+    "leakyrelu_conv_after": ([_ms("QLinearLeakyRelu", ["c", *_QS, *_QS], alpha=0.1)], True),
 }
 
 

@@ -229,9 +229,20 @@ class _Writer:
                 opts.pop("count_include_pad", None)
             if opts.get("requant") == "float32":
                 result.inexact.append((op.index, op.opcode))
-            if opts.pop("ort_linear", None) is not None:
+            ort_linear = opts.pop("ort_linear", None)
+            if ort_linear is not None:
                 # onnxruntime's 8-bit linear Resize truncates a float32 interpolation; TFLite's rounds
                 result.inexact.append((op.index, op.opcode))
+            outputs = list(op.outputs)
+            x_q, y_q = graph.tensors[op.inputs[0]].quant, graph.tensors[op.outputs[0]].quant
+            requantize = ort_linear is not None and x_q is not None and y_q is not None and (
+                x_q.scale, x_q.zero_point) != (y_q.scale, y_q.zero_point)
+            if requantize:
+                # DequantizeLinear -> Resize -> QuantizeLinear to another scale: TFLite's resize keeps
+                # its input's, a QUANTIZE follows
+                y = graph.tensors[op.outputs[0]]
+                outputs[0] = len(sg.tensors)
+                sg.tensors.append(self.tensor(Tensor(outputs[0], f"{y.name}/resized", y.shape, y.dtype, x_q)))
             if opts.get("pads") is not None and op.opcode in _PADDED:
                 padded = self.explicit_padding(graph, sg, op, opts)
                 if padded is not None:
@@ -245,13 +256,19 @@ class _Writer:
             o = schema.OperatorT()
             o.opcodeIndex = self.code(op.opcode)
             o.inputs = np.array(inputs, dtype=np.int32)
-            o.outputs = np.array(op.outputs, dtype=np.int32)
+            o.outputs = np.array(outputs, dtype=np.int32)
             built = _builtin_options(Operator(op.index, op.opcode, op.inputs, op.outputs, opts))
             if built is not None:
                 o.builtinOptionsType, o.builtinOptions = built
             if "custom_options" in op.options:
                 o.customOptions = np.frombuffer(op.options["custom_options"], dtype=np.uint8)
             sg.operators.append(o)
+            if requantize:
+                rq = schema.OperatorT()
+                rq.opcodeIndex = self.code("QUANTIZE")
+                rq.inputs = np.array([outputs[0]], dtype=np.int32)
+                rq.outputs = np.array([op.outputs[0]], dtype=np.int32)
+                sg.operators.append(rq)
         sg.inputs = np.array(graph.inputs, dtype=np.int32)
         sg.outputs = np.array(graph.outputs, dtype=np.int32)
         return sg

@@ -13,6 +13,9 @@ convolution rounds to even: the integer route differs from onnxruntime there, th
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -143,3 +146,74 @@ def test_fused_conv_stays_integer():
     graph = parse_model(model, name="test.onnx")
     conv = next(op for op in graph.operators if op.opcode == "CONV_2D")
     assert not conv.options.get("float_conv")
+
+
+# ---- one firmware: every path of conv2d_s8_fsum on an emulated Cortex-M4F (VFMA.F32) ------------
+
+BRANCHES = {  # o, group, k, stride, pad: all read the same 16-channel 10x10 input (its DequantizeLinear shared)
+    "conv3x3": (12, 1, 3, 1, 1),            # _gemm: blocks of 8 and 4 output channels
+    "pointwise": (9, 1, 1, 1, 0),           # _gemm: 8 + 1
+    "depthwise3x3_s2": (16, 16, 3, 2, 1),   # _dw
+    "depthwise5x5": (16, 16, 5, 1, 2),      # _dw
+    "one_filter": (1, 1, 3, 1, 1),          # _m1
+    "whole_window": (10, 1, 10, 1, 0),      # _n1: one output pixel
+}
+
+
+def branches_model(seed: int = 5) -> tuple[bytes, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    c, h, w = 16, 10, 10
+    sx, zx = F32(0.021), 2
+    xq = rng.integers(zx - 3, zx + 4, (1, c, h, w))
+    x = ((xq - zx).astype(F32) * sx).astype(F32)
+    q: dict[str, np.ndarray] = {"sx": sx, "zx": np.int8(zx), "z0": np.int8(0), "z32": np.int32(0)}
+    nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xf"])]
+    outputs = {}
+    for j, (name, (o, group, k, stride, pad)) in enumerate(BRANCHES.items()):
+        sw = F32(rng.uniform(0.003, 0.01))
+        q[f"w{j}"] = rng.integers(-3, 4, (o, c // group, k, k)).astype(np.int8)
+        q[f"sw{j}"], q[f"b{j}"], q[f"sb{j}"] = sw, np.zeros(o, np.int32), F32(sx * sw)
+        q[f"so{j}"] = F32(2) * F32(sx * sw)
+        nodes += [node("DequantizeLinear", [f"w{j}", f"sw{j}", "z0"], [f"wf{j}"]),
+                  node("DequantizeLinear", [f"b{j}", f"sb{j}", "z32"], [f"bf{j}"]),
+                  node("Conv", ["xf", f"wf{j}", f"bf{j}"], [f"c{j}"], group=group, kernel_shape=[k, k],
+                       strides=[stride, stride], pads=[pad] * 4),
+                  node("QuantizeLinear", [f"c{j}", f"so{j}", "z0"], [f"q{j}"]),
+                  node("DequantizeLinear", [f"q{j}", f"so{j}", "z0"], [name])]
+        side = (h + 2 * pad - k) // stride + 1
+        outputs[name] = ((1, o, side, side), np.float32)
+    return quantized_model(nodes, {"x": ((1, c, h, w), np.float32)}, outputs, q), x
+
+
+def test_branches_model_uses_every_path():
+    model, x = branches_model()
+    graph = parse_model(model, name="test.onnx")
+    calls = compile_graph(graph).steps
+    functions = {s.function for s in calls if hasattr(s, "function")}
+    assert {f"mcf_conv2d_s8_fsum_{p}" for p in ("gemm", "dw", "m1", "n1")} <= functions
+    want = run_ort(model, {"x": x})
+    with HostModel(generate(compile_graph(graph), "model"), extra_flags=("-O0",)) as host:
+        got = host.run([[x]])[0]
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g.reshape(w.shape), w)
+
+
+TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason="needs " + ", ".join(TOOLS))
+def test_on_mps2_an386_equals_onnxruntime(tmp_path: Path):
+    from test_kernels_on_device import build_firmware
+
+    from mcuforge.hil.session import open_session
+
+    model, x = branches_model()
+    path = tmp_path / "float_conv.onnx"
+    path.write_bytes(model)
+    project = build_firmware(tmp_path, path, "mps2_an386")
+    want = run_ort(model, {"x": x})
+    with open_session(project, infer_timeout=120.0) as s:
+        got = s.device.infer([x]).outputs
+    for name, g, w in zip(BRANCHES, got, want, strict=True):
+        assert np.array_equal(np.asarray(g).reshape(w.shape), w), name

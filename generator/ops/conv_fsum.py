@@ -13,13 +13,17 @@ compiler prepares it:
   its transposed M = 1 kernel (`_n1`, eight lanes); otherwise the fused multiply-add kernels
   (`_gemm`). Where none of these is what onnxruntime runs (`kernel_order` gives None) the integer
   convolution is used, which differs by a rounding step at most;
-- MLAS's K stride: a sum over more than 128 taps is split in blocks summed apart. The block size
-  follows MlasConvOperation / MlasSgemmOperation for the whole output on one thread; where
-  onnxruntime splits a large convolution across threads its blocks may differ (only for more than
-  128 taps per output).
+- MLAS's K stride: a sum over more than 128 taps may be split in blocks summed apart, their size
+  set by how many output pixels the thread computing them has (MlasConvOperation /
+  MlasSgemmOperation). For the segmented im2col path the threads' shares are computed as
+  MlasConvPrepare does for onnxruntime's default thread count (`ort_threads`: the compiling
+  machine's cores, or MCUFORGE_ORT_THREADS); a product MlasGemm splits over threads with blocks
+  that depend on the split is left to the integer convolution.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -53,9 +57,35 @@ def mlas_k_stride(n: int, k: int) -> int:
     return stride_k
 
 
-def kernel_order(geo: dict[str, int], group_m: int, k: int, fh: int, fw: int, group_c: int) -> tuple[str, int] | None:
-    """(entry point suffix, taps per block) of the MLAS path onnxruntime takes, or None where it is
-    not reproduced."""
+def ort_threads() -> int:
+    """The threads onnxruntime's CPU provider uses by default (one per core) on the machine that
+    compiles, or MCUFORGE_ORT_THREADS: where MLAS splits a product over threads, its K blocks
+    depend on how many (the reference must be run with as many)."""
+    return max(1, int(os.environ.get("MCUFORGE_ORT_THREADS") or os.cpu_count() or 1))
+
+
+def segments(pixels: int, k: int, m: int, threads: int) -> list[tuple[int, int]]:
+    """(first pixel, pixels) of each thread's share in MLAS's segmented im2col convolution
+    (MlasConvPrepare's thread count and stride, MlasConvTryMultithread's slices)."""
+    complexity = m * pixels * k
+    target = complexity // SGEMM_THREAD_COMPLEXITY + 1 if complexity < SGEMM_THREAD_COMPLEXITY * 16 else 16
+    target = min(target, threads)
+    stride = -(-pixels // target)
+    if target > 1:
+        stride = (stride + 15) & ~15
+        if stride >= pixels:
+            target = 1
+        elif stride * (target - 1) >= pixels:
+            target -= 1
+    if stride >= pixels:
+        return [(0, pixels)]
+    return [(start, min(stride, pixels - start)) for start in range(0, pixels, stride)]
+
+
+def kernel_order(geo: dict[str, int], groups: int, group_m: int, k: int, fh: int, fw: int,
+                 group_c: int) -> tuple[str, int, int, int] | None:
+    """(entry point suffix, taps per block, taps per block from pixel `tail_start`, tail_start) of
+    the MLAS path onnxruntime takes, or None where it is not reproduced."""
     pixels = geo["output_h"] * geo["output_w"]
     dh, dw = geo["dilation_h"], geo["dilation_w"]
     unpadded = ((geo["stride_h"], geo["stride_w"], geo["pad_top"], geo["pad_left"]) == (1, 1, 0, 0)
@@ -65,16 +95,24 @@ def kernel_order(geo: dict[str, int], group_m: int, k: int, fh: int, fw: int, gr
     if not direct and unpadded and group_c == 1 and (dh, dw) == (1, 1) \
             and (fw == geo["input_w"] or (fh == geo["input_h"] and fw == 1)):
         return None  # MLAS's transposed direct product of a one-channel input: another kernel
-    if group_m == 1:
-        # M = 1: MlasSgemmKernelM1 on the whole K, except in the segmented im2col path, which hands
-        # it K in blocks
-        segmented = not direct and group_m <= pixels
-        return "m1", (mlas_k_stride(pixels, k) if segmented else k)
+    segmented = not direct and group_m <= pixels  # MlasConvAlgorithmExpandThenGemmSegmented
+    if group_m == 1 and not segmented:
+        return "m1", k, k, pixels  # MlasSgemmKernelM1 on the whole K
     if pixels == 1:
         # N = 1: MlasSgemmKernelM1TransposeB over the whole K, output channels in blocks of four; a
         # product big enough for several threads may have its channels split other ways
-        return ("n1", k) if group_m * k < SGEMM_THREAD_COMPLEXITY else None
-    return "gemm", mlas_k_stride(pixels, k)
+        return ("n1", k, k, pixels) if group_m * k < SGEMM_THREAD_COMPLEXITY else None
+    suffix = "m1" if group_m == 1 else "gemm"
+    whole = mlas_k_stride(pixels, k)
+    if whole >= k or groups > 1 or geo["batches"] > 1:
+        # one block whatever the split; or the whole output on one thread per group
+        return suffix, whole, whole, pixels
+    if segmented:
+        parts = segments(pixels, k, group_m, ort_threads())
+        return suffix, mlas_k_stride(parts[0][1], k), mlas_k_stride(parts[-1][1], k), parts[-1][0]
+    if group_m * pixels * k < SGEMM_THREAD_COMPLEXITY:
+        return suffix, whole, whole, pixels  # MlasGemm on one thread
+    return None  # MlasGemm's split over threads is not modelled
 
 
 def gemm_layout(wf: np.ndarray, groups: int) -> np.ndarray:
@@ -102,14 +140,12 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     oc, fh, fw, gc = weights.shape
     group_m = oc // groups
     k = gc * fh * fw
-    order = kernel_order(geo, group_m, k, fh, fw, gc)
+    order = kernel_order(geo, groups, group_m, k, fh, fw, gc)
     if order is None:
         return None
-    suffix, k_block = order
-    if suffix == "m1" and (gc, group_m) == (1, 1) and fh * fw <= DW_MAX_TAPS and k_block >= k:
+    suffix, k_block, k_block_tail, tail_start = order
+    if suffix == "m1" and (gc, group_m) == (1, 1) and fh * fw <= DW_MAX_TAPS and min(k_block, k_block_tail) >= k:
         suffix = "dw"  # the same sums, channels in the inner loop
-    if geo["batches"] != 1 and suffix == "gemm" and k_block < k:
-        return None
     sx = np.float32(inp.scale)
     ws = np.asarray(weight_scales, dtype=np.float64).astype(np.float32).reshape(-1)
     ws = np.broadcast_to(ws, (oc,)) if ws.size == 1 else ws
@@ -129,7 +165,8 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         "filter_h": fh, "filter_w": fw, "group_c": gc, "group_m": group_m,
         "stride_h": geo["stride_h"], "stride_w": geo["stride_w"], "dilation_h": geo["dilation_h"],
         "dilation_w": geo["dilation_w"], "pad_top": geo["pad_top"], "pad_left": geo["pad_left"],
-        "k_block": int(k_block), "input_offset": -inp.zero_point, "input_scale": float(sx),
+        "k_block": int(k_block), "k_block_tail": int(k_block_tail), "tail_start": int(tail_start),
+        "input_offset": -inp.zero_point, "input_scale": float(sx),
         "output_scale": float(np.float32(out.scale)), "output_offset": out.zero_point,
         "act_min": act[0], "act_max": act[1], "bias": ConstRef("bias_f32"),
         "scratch": ScratchRef("float") if suffix != "m1" else "0",  # _dw: one float per channel

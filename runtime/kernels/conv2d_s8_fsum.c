@@ -67,12 +67,11 @@ static MCF_ALWAYS_INLINE float mcf_fsum_tap(const mcf_conv2d_fsum_params *p, con
         s##7 = mcf_fsum_fma((wk)[7], x, s##7);   \
     } while (0)
 
-static void mcf_fsum_dot8(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count,
-                          float *total)
+static void mcf_fsum_dot8(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
 {
     int32_t k0, k, j;
-    for (k0 = 0; k0 < k_count; k0 += p->k_block) {
-        const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
+    for (k0 = 0; k0 < k_count; k0 += kb) {
+        const int32_t k1 = k0 + kb < k_count ? k0 + kb : k_count;
         const float *wk = w + k0 * 8;
         float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
         float s[8];
@@ -88,12 +87,11 @@ static void mcf_fsum_dot8(const mcf_conv2d_fsum_params *p, const float *w, const
     }
 }
 
-static void mcf_fsum_dot4(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count,
-                          float *total)
+static void mcf_fsum_dot4(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
 {
     int32_t k0, k, j;
-    for (k0 = 0; k0 < k_count; k0 += p->k_block) {
-        const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
+    for (k0 = 0; k0 < k_count; k0 += kb) {
+        const int32_t k1 = k0 + kb < k_count ? k0 + kb : k_count;
         const float *wk = w + k0 * 4;
         float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
         float s[4];
@@ -112,12 +110,11 @@ static void mcf_fsum_dot4(const mcf_conv2d_fsum_params *p, const float *w, const
     }
 }
 
-static void mcf_fsum_dot1(const mcf_conv2d_fsum_params *p, const float *w, const float *col, int32_t k_count,
-                          float *total)
+static void mcf_fsum_dot1(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
 {
     int32_t k0, k;
-    for (k0 = 0; k0 < k_count; k0 += p->k_block) {
-        const int32_t k1 = k0 + p->k_block < k_count ? k0 + p->k_block : k_count;
+    for (k0 = 0; k0 < k_count; k0 += kb) {
+        const int32_t k1 = k0 + kb < k_count ? k0 + kb : k_count;
         float s0 = 0.0f;
         for (k = k0; k < k1; ++k) {
             s0 = mcf_fsum_fma(w[k], col[k], s0);
@@ -142,6 +139,7 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->output_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kb = oy * p->output_w + ox >= p->tail_start ? p->k_block_tail : p->k_block;
                 for (g = 0; g < groups; ++g) {
                     /* this pixel's column of the group: taps in im2col order */
                     k = 0;
@@ -157,11 +155,11 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                         const int32_t left = (g + 1) * p->group_m - m;
                         n = left >= 8 ? 8 : (left >= 4 ? 4 : 1);
                         if (n == 8) {
-                            mcf_fsum_dot8(p, filter, col, k_count, totals);
+                            mcf_fsum_dot8(kb, filter, col, k_count, totals);
                         } else if (n == 4) {
-                            mcf_fsum_dot4(p, filter, col, k_count, totals);
+                            mcf_fsum_dot4(kb, filter, col, k_count, totals);
                         } else {
-                            mcf_fsum_dot1(p, filter, col, k_count, totals);
+                            mcf_fsum_dot1(kb, filter, col, k_count, totals);
                         }
                         filter += n * k_count;
                         for (j = 0; j < n; ++j) {
@@ -212,6 +210,7 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->output_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kb = oy * p->output_w + ox >= p->tail_start ? p->k_block_tail : p->k_block;
                 for (m = 0; m < p->output_c; ++m) {
                     const float *w = filter + m * k_count;
                     float total = 0.0f, part = 0.0f;
@@ -222,7 +221,7 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
                                 const float x = mcf_fsum_tap(p, in, c, y0 + ky * p->dilation_h, x0 + kx * p->dilation_w);
                                 const float pr = mcf_fsum_product(w[k], x);
                                 if (block_left == 0) { /* a block starts: its taps */
-                                    block_left = k_count - k < p->k_block ? k_count - k : p->k_block;
+                                    block_left = k_count - k < kb ? k_count - k : kb;
                                 }
                                 if (group_left == 0) { /* a group starts: four taps, else two, else one */
                                     group_left = block_left >= 4 ? 4 : (block_left >= 2 ? 2 : 1);

@@ -18,7 +18,8 @@
  *    transposed product): eight lane sums, tap k added (product rounded, then added) to lane k mod 8,
  *    then the lanes reduced as that kernel reduces them for a block of four output channels, of two,
  *    or a single one (the channels of a group go in blocks of four, then two, then one);
- *  - _gemm and _m1: taps split into blocks of `k_block` (MLAS's K stride) summed apart, each block's sum
+ *  - _gemm and _m1: taps split into blocks of `k_block` (MLAS's K stride; `k_block_tail` from output
+ *    pixel `tail_start` on, where onnxruntime's last thread takes fewer pixels) summed apart, each block's sum
  *    added to the total;
  *  - then the bias is added;
  *  - then QuantizeLinear: divided by the output scale, rounded half to even, plus the output
@@ -52,6 +53,8 @@ typedef struct {
     int32_t pad_top;
     int32_t pad_left;
     int32_t k_block;      /**< taps per block (>= group_c * filter_h * filter_w: one block) */
+    int32_t k_block_tail; /**< taps per block from output pixel tail_start on (onnxruntime's last thread) */
+    int32_t tail_start;
     int32_t input_offset; /**< minus the input zero point */
     float input_scale;
     float output_scale;

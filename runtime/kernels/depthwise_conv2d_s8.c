@@ -828,6 +828,298 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     }
 }
 
+#if !MCF_KERNELS_RV32 && !MCF_REQUANT_F32
+#define MCF_DW_LINE 1
+/*
+ * Depth multiplier 1 and a window of one column or one row (filter_w == 1 or filter_h == 1): the
+ * line path. The taps of an output pixel that lie inside the image are `step` input bytes apart
+ * (the window's axis times its dilation), their weights consecutive in the fast layout (tap
+ * t = ky * filter_w + kx). Per group of four channels: the accumulators start at the unfolded bias,
+ * each tap adds w * (x + input_offset) as in the pixel path (MCF_DW_TAP_AT, two taps a pass, no
+ * window clipping per row), then each channel's short output stage from its constants
+ * q = {multiplier, 2^(e-1) + output_offset * 2^e, e}, e = -shift >= 1 (`line_q`): t = SMMULR(2 * acc,
+ * multiplier) is TFLite Micro's saturating rounding doubling high multiply (multiplier >= 0),
+ * (t + q[1] + (t >> 31)) >> e its rounding right shift with the output offset added; the compiler
+ * gives the constants only where no step leaves int32 (generator/ops/depthwise_line.py). The last
+ * 1..3 channels are summed one by one (no word read past the channels). Pixels in raster order,
+ * channels in order: the pixel path's order, for outputs over their own input.
+ */
+static inline int32_t mcf_dwl_smmulr(int32_t a, int32_t b)
+{
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP) && !defined(MCF_PORTABLE_KERNELS)
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+static MCF_ALWAYS_INLINE int8_t mcf_dwl_out(int32_t acc, const int32_t *q, int32_t lo, int32_t hi, const int full)
+{
+    const int32_t t = mcf_dwl_smmulr(acc + acc, q[0]);
+    return mcf_clamp8((t + q[1] + (t >> 31)) >> q[2], lo, hi, full);
+}
+
+/* The n taps of one group of four channels into a0..a3: inputs from x, `step` bytes apart; weights
+ * from w, two words a tap. With GCC-compatible compilers (optimizing, the DSP extension) one block of
+ * assembly, two taps a pass (19 instructions), so that the loop keeps its 13 values in registers. */
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+#define MCF_DWL_ASM_TAP(xload)                                 \
+    xload "\n\t"                                               \
+    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"                       \
+    "sxtab16 %[t], %[off], %[xv]\n\t"                          \
+    "sxtab16 %[xv], %[off], %[xv], ror #8\n\t"                 \
+    "smlabb %[a0], %[t], %[w0], %[a0]\n\t"                     \
+    "smlatt %[a2], %[t], %[w0], %[a2]\n\t"                     \
+    "smlabb %[a1], %[xv], %[w1], %[a1]\n\t"                    \
+    "smlatt %[a3], %[xv], %[w1], %[a3]\n\t"
+#define MCF_DWL_TAPS(x, w, n)                                                                      \
+    do {                                                                                           \
+        const int8_t *xp_ = (x);                                                                   \
+        const uint32_t *wp_ = (w);                                                                 \
+        int32_t n_ = (n);                                                                          \
+        uint32_t xv_, t_, w0_, w1_;                                                                \
+        __asm__ volatile("subs %[n], %[n], #2\n\t"                                                 \
+                         "blt 2f\n"                                                                \
+                         "1:\n\t" MCF_DWL_ASM_TAP("ldr %[xv], [%[xp]]")                            \
+                         MCF_DWL_ASM_TAP("ldr %[xv], [%[xp], %[st]]")                              \
+                         "add %[xp], %[xp], %[st], lsl #1\n\t"                                     \
+                         "subs %[n], %[n], #2\n\t"                                                 \
+                         "bge 1b\n"                                                                \
+                         "2:\n\t"                                                                  \
+                         "tst %[n], #1\n\t"                                                        \
+                         "beq 3f\n\t" MCF_DWL_ASM_TAP("ldr %[xv], [%[xp]]")                        \
+                         "3:\n"                                                                    \
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp_), \
+                           [wp] "+r"(wp_), [n] "+r"(n_), [xv] "=&r"(xv_), [t] "=&r"(t_), [w0] "=&r"(w0_), \
+                           [w1] "=&r"(w1_)                                                         \
+                         : [st] "r"(step), [off] "r"(offset2)                                      \
+                         : "cc", "memory");                                                        \
+    } while (0)
+#else
+#define MCF_DWL_TAPS(x, w, n)                       \
+    do {                                            \
+        const int8_t *xp_ = (x);                    \
+        const uint32_t *wp_ = (w);                  \
+        for (t = (n); t >= 2; t -= 2) {             \
+            MCF_DW_TAP_AT(xp_, wp_);                \
+            MCF_DW_TAP_AT(xp_ + step, wp_ + 2);     \
+            xp_ += 2 * step;                        \
+            wp_ += 4;                               \
+        }                                           \
+        if (t > 0) {                                \
+            MCF_DW_TAP_AT(xp_, wp_);                \
+        }                                           \
+    } while (0)
+#endif
+
+/* What every pixel of the line path shares. */
+typedef struct {
+    int32_t channels;
+    int32_t group_words; /* 2 * taps: weight words per group of four channels */
+    int32_t step;        /* input bytes between neighbouring taps */
+    int32_t offset;      /* input offset */
+    int32_t act_min;
+    int32_t act_max;
+    const int32_t *q;    /* line_q: biases and output constants */
+} mcf_dwl_ctx;
+
+/* The four channels' outputs of a group from a0..a3 and their constants q[0..11] (q advances past
+ * them): with GCC-compatible compilers on cores with the DSP extension, eight instructions a channel
+ * (SMMLAR adds the rounding constant; the sign of 2 * acc stands for that of t: they differ only
+ * where t is 0, and there (q[1] - 1) >> e = q[1] >> e for these constants). */
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+#define MCF_DWL_ASM_OUT(a, at)                              \
+    "lsls %[" a "], %[" a "], #1\n\t"                       \
+    "ldrd %[m], %[r], [%[q]], #8\n\t"                       \
+    "ldr %[e], [%[q]], #4\n\t"                              \
+    "smmlar %[r], %[" a "], %[m], %[r]\n\t"                 \
+    "add %[r], %[r], %[" a "], asr #31\n\t"                 \
+    "asr %[r], %[r], %[e]\n\t"                              \
+    "ssat %[r], #8, %[r]\n\t"                               \
+    "strb %[r], [%[o], #" at "]\n\t"
+#define MCF_DWL_OUT4(q, out)                                                                        \
+    do {                                                                                            \
+        int32_t m_, r_, e_;                                                                         \
+        __asm__ volatile(MCF_DWL_ASM_OUT("a0", "0") MCF_DWL_ASM_OUT("a1", "1") MCF_DWL_ASM_OUT("a2", "2") \
+                         MCF_DWL_ASM_OUT("a3", "3")                                                 \
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [q] "+r"(q),  \
+                           [m] "=&r"(m_), [r] "=&r"(r_), [e] "=&r"(e_)                              \
+                         : [o] "r"(out)                                                             \
+                         : "memory");                                                               \
+    } while (0)
+#else
+#define MCF_DWL_OUT4(q, out)                     \
+    do {                                         \
+        (out)[0] = mcf_dwl_out(a0, (q), lo, hi, 1);   \
+        (out)[1] = mcf_dwl_out(a1, (q) + 3, lo, hi, 1); \
+        (out)[2] = mcf_dwl_out(a2, (q) + 6, lo, hi, 1); \
+        (out)[3] = mcf_dwl_out(a3, (q) + 9, lo, hi, 1); \
+        (q) += 12;                               \
+    } while (0)
+#endif
+
+/* Every channel of one output pixel (see mcf_dwl_run_full). */
+static MCF_ALWAYS_INLINE void mcf_dwl_pixel(const mcf_dwl_ctx *k, const int8_t *x, const uint32_t *w, int32_t n,
+                                          int8_t *out)
+{
+    const int32_t channels = k->channels;
+    const int32_t step = k->step;
+    const int32_t group_words = k->group_words;
+    const int32_t lo = -128, hi = 127;
+    const int32_t offset = k->offset;
+    const int32_t *q = k->q;
+    int8_t *const whole_end = out + (channels & ~3);
+    int8_t *const end = out + channels;
+#if MCF_KERNELS_DSP
+    const uint32_t offset2 = mcf_dup16(offset);
+#endif
+    int32_t t;
+    (void)lo;
+    (void)hi;
+    while (out != whole_end) {
+        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+        q += 4;
+        MCF_DWL_TAPS(x, w, n);
+        MCF_DWL_OUT4(q, out);
+        x += 4;
+        w += group_words;
+        out += 4;
+    }
+    for (; out != end; ++out) { /* lane j of the last group: halfword ((j & 1) << 1) | (j >> 1) of a tap */
+        const int32_t j = (int32_t)(out - whole_end);
+        const uint8_t *wl = (const uint8_t *)(const void *)w + 2 * (((j & 1) << 1) | (j >> 1));
+        const int8_t *xp = x;
+        int32_t acc = q[0];
+        for (t = 0; t < n; ++t) {
+            acc += ((int32_t)*xp + offset) * mcf_read_s16(wl);
+            xp += step;
+            wl += 8;
+        }
+        out[0] = mcf_dwl_out(acc, q + 1, lo, hi, 1);
+        ++x;
+        q += 4;
+    }
+}
+
+/* Every channel of `count` output pixels (consecutive in the output), results over all of int8: `n`
+ * taps from x (channel 0 of the first tap inside the image; the next pixel's x_step bytes on), their
+ * weights from w (group 0, that tap). q holds per group of four channels their four biases, then
+ * {multiplier, rounding + output offset, e} per channel; per last channel its bias and its three. */
+static MCF_NOINLINE void mcf_dwl_run_full(const mcf_dwl_ctx *k, const int8_t *x0, int32_t x_step, const uint32_t *w0,
+                                          int32_t n, int8_t *out, int32_t count)
+{
+    for (; count > 0; --count, x0 += x_step) {
+        mcf_dwl_pixel(k, x0, w0, n, out);
+        out += k->channels;
+    }
+}
+
+/* The clamped copy clamps the int8 results of the full one (the same values: act_min and act_max lie in
+ * int8), leaving the taps' loop its registers. */
+static MCF_NOINLINE void mcf_dwl_run_clamp(const mcf_dwl_ctx *k, const int8_t *x0, int32_t x_step,
+                                           const uint32_t *w0, int32_t n, int8_t *out, int32_t count)
+{
+    const int32_t lo = k->act_min, hi = k->act_max;
+    int8_t *const end = out + count * k->channels;
+    mcf_dwl_run_full(k, x0, x_step, w0, n, out, count);
+    for (; out != end; ++out) {
+        *out = (int8_t)mcf_clamp(*out, lo, hi);
+    }
+}
+
+/* A layer that is one line (a window along y over one input column, or along x over one input row,
+ * nothing to pad across): output positions lo .. hi-1 have their whole window inside and run as one
+ * sequence; the others are clipped one by one. */
+static MCF_ALWAYS_INLINE int mcf_dwl_line(const mcf_depthwise_conv2d_params *p, const mcf_dwl_ctx *k, const int8_t *input,
+                                          const uint32_t *w, int8_t *output, const int full)
+{
+    const int32_t col = p->filter_w == 1; /* the window runs along y */
+    const int32_t size = col ? p->input_h : p->input_w, outs = col ? p->output_h : p->output_w;
+    const int32_t stride = col ? p->stride_h : p->stride_w, dilation = col ? p->dilation_h : p->dilation_w;
+    const int32_t pad = col ? p->pad_top : p->pad_left, taps = col ? p->filter_h : p->filter_w;
+    const int32_t pos = p->input_c; /* input bytes per position along the line */
+    const int32_t last = size - 1 - (taps - 1) * dilation + pad; /* the last interior window's o * stride */
+    int32_t lo, hi, b, o;
+    if (col ? (p->input_w != 1 || p->output_w != 1 || p->pad_left != 0)
+            : (p->input_h != 1 || p->output_h != 1 || p->pad_top != 0)) {
+        return 0;
+    }
+    lo = (pad + stride - 1) / stride;
+    hi = last >= 0 ? last / stride + 1 : 0;
+    lo = lo < outs ? lo : outs;
+    hi = hi < lo ? lo : (hi > outs ? outs : hi);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * size * pos;
+        for (o = 0; o < outs; ++o) {
+            int32_t t_lo, t_hi, count = 1;
+            const int32_t i0 = o * stride - pad;
+            const int8_t *x = in_b;
+            if (o == lo && hi > lo) { /* the interior sequence */
+                t_lo = 0;
+                t_hi = taps;
+                count = hi - lo;
+            } else {
+                mcf_tap_range(i0, size, taps, dilation, &t_lo, &t_hi);
+            }
+            if (t_hi > t_lo) {
+                x = in_b + (i0 + t_lo * dilation) * pos;
+            }
+            (full ? mcf_dwl_run_full : mcf_dwl_run_clamp)(k, x, stride * pos, w + 2 * t_lo, t_hi - t_lo, output,
+                                                          count);
+            output += count * k->channels;
+            o += count - 1;
+        }
+    }
+    return 1;
+}
+
+static MCF_ALWAYS_INLINE void mcf_dwl_impl(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                           const uint32_t *w, int8_t *output, const int full)
+{
+    const int32_t in_c = p->input_c;
+    const int32_t in_row = p->input_w * in_c;
+    mcf_dwl_ctx k;
+    int32_t b;
+    k.channels = p->output_c;
+    k.group_words = 2 * p->filter_h * p->filter_w;
+    k.step = p->filter_w == 1 ? p->dilation_h * in_row : p->dilation_w * in_c;
+    k.offset = p->input_offset;
+    k.act_min = p->act_min;
+    k.act_max = p->act_max;
+    k.q = p->line_q;
+    if (mcf_dwl_line(p, &k, input, w, output, full)) {
+        return;
+    }
+    /* a window along a line of an image: pixel by pixel */
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->input_h * in_row;
+        int32_t oy;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            int32_t ky_lo, ky_hi, ox;
+            mcf_tap_range(iy0, p->input_h, p->filter_h, p->dilation_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int32_t kx_lo, kx_hi, n;
+                const int8_t *x = in_b;
+                mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
+                n = (ky_hi - ky_lo) * (kx_hi - kx_lo); /* one of the two is 0 or 1 */
+                if (n > 0) {
+                    x = in_b + (iy0 + ky_lo * p->dilation_h) * in_row + (ix0 + kx_lo * p->dilation_w) * in_c;
+                }
+                (full ? mcf_dwl_run_full : mcf_dwl_run_clamp)(&k, x, 0, w + 2 * (ky_lo * p->filter_w + kx_lo), n,
+                                                              output, 1);
+                output += k.channels;
+            }
+        }
+    }
+}
+#endif
+
 #endif /* MCF_KERNELS_FAST */
 
 void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t *input,
@@ -913,5 +1205,27 @@ void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, co
     mcf_dwm_impl(p, input, (const uint32_t *)(const void *)filter, output, 0);
 #else
     mcf_depthwise_conv2d_s8_reference(p, input, filter, output);
+#endif
+}
+
+/* The line path where it is compiled (Arm and host builds with the fast paths, TFLite's output
+ * stage), else the pixel path: the same filter layout. */
+void mcf_depthwise_conv2d_s8_line_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                       const int8_t *filter, int8_t *output)
+{
+#if MCF_KERNELS_FAST && defined(MCF_DW_LINE)
+    mcf_dwl_impl(p, input, (const uint32_t *)(const void *)filter, output, 1);
+#else
+    MCF_DW_FAST(mcf_dw_pixel_full);
+#endif
+}
+
+void mcf_depthwise_conv2d_s8_line_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output)
+{
+#if MCF_KERNELS_FAST && defined(MCF_DW_LINE)
+    mcf_dwl_impl(p, input, (const uint32_t *)(const void *)filter, output, 0);
+#else
+    MCF_DW_FAST(mcf_dw_pixel_clamp);
 #endif
 }

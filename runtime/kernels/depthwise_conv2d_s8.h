@@ -65,6 +65,11 @@ typedef struct {
     const int32_t *bias;        /**< [output_c], the model's bias (zeros when absent) */
     const int32_t *folded_bias; /**< [output_c], bias with the input offset folded in */
     int32_t fast_layout;        /**< filter is in the fast paths' layout when they are compiled */
+    const int32_t *line_q;      /**< or NULL: the line path's biases and output constants: per group
+                                     of four output channels their four biases, then per channel
+                                     {multiplier, 2^(e-1) + output_offset * 2^e, e}, e = -shift >= 1;
+                                     each of the last 1..3 channels its bias and its three. Given only
+                                     where no step leaves int32 (mcuforge.generator.ops.depthwise_line) */
 } mcf_depthwise_conv2d_params;
 
 /** Depthwise-convolves `input` with `filter` (layouts above) into `output`, on the path the
@@ -80,8 +85,11 @@ void mcf_depthwise_conv2d_s8(const mcf_depthwise_conv2d_params *p, const int8_t 
  *  - _fast_full / _fast_clamp: the fast path (`fast_layout` set, depth multiplier 1); _full requires
  *    act_min == -128 and act_max == 127, _clamp takes any activation range.
  *  - _small_full / _small_clamp: the fast path for a 3x3 filter (depth multiplier 1, channel
- *    counts not a multiple of four: the layout of _fast), windows inside the image inline in the
- *    pixel loop; other filters take _fast.
+ *    counts not a multiple of four, or eight: the layout of _fast), windows inside the image inline
+ *    in the pixel loop; other filters take _fast.
+ *  - _line_full / _line_clamp: the fast path's layout and `line_q` set, depth multiplier 1, a
+ *    window of one row or one column: the taps of each pixel along that line, two per pass, and a
+ *    short output stage (Arm builds with the fast paths; others take _fast).
  *  - _mult_full / _mult_clamp: the same for a depth multiplier of 2 or more (`fast_layout` set,
  *    filter_h * filter_w <= MCF_DW_MULT_MAX_TAPS, the filter in the tap-pair layout).
  */
@@ -95,6 +103,10 @@ void mcf_depthwise_conv2d_s8_small_full(const mcf_depthwise_conv2d_params *p, co
                                         const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_small_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                          const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_line_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                       const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_line_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_mult_full(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                        const int8_t *filter, int8_t *output);
 void mcf_depthwise_conv2d_s8_mult_clamp(const mcf_depthwise_conv2d_params *p, const int8_t *input,

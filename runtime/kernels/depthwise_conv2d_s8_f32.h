@@ -32,4 +32,9 @@ void mcf_depthwise_conv2d_s8_small_full_f32(const mcf_depthwise_conv2d_params *p
 void mcf_depthwise_conv2d_s8_small_clamp_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
                                              const int8_t *filter, int8_t *output);
 
+void mcf_depthwise_conv2d_s8_line_full_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                           const int8_t *filter, int8_t *output);
+void mcf_depthwise_conv2d_s8_line_clamp_f32(const mcf_depthwise_conv2d_params *p, const int8_t *input,
+                                            const int8_t *filter, int8_t *output);
+
 #endif /* MCF_DEPTHWISE_CONV2D_S8_F32_H */

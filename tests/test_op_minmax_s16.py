@@ -28,6 +28,6 @@ def test_bit_exact():
     models = {f"{op.lower()}_{k}": minmax_model(op, *v) for k, v in CASES.items() for op in ("MAXIMUM", "MINIMUM")}
     models["max_const"] = minmax_model("MAXIMUM", (4, 7), (7,), (4, 7), const2=np.arange(-3, 4, dtype=np.int16) * 999)
     for name, model in models.items():
-        assert compile_graph(parse_model(model)).calls[0].kernel == "minmax_s16", name
+        assert compile_graph(parse_model(model)).calls[0].kernel == "binary_s16", name
     # no DSP code in this kernel: the DSP-emulated build is the fast one
     check_bit_exact(merge_parallel(models), count=3, paths=("fast", "portable"))

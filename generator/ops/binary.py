@@ -27,7 +27,7 @@ from ..ir import Graph, Operator, Tensor
 from ..quant import INT8_MAX, INT8_MIN, activation_range, quantize_multiplier
 from . import fixedpoint as fp
 from .base import ConstArray, ConstRef, KernelCall, lowering, reject, require_int8
-from .elementwise import broadcast_loops, elementwise_overlap
+from .elementwise import broadcast_operands, elementwise_overlap
 from .minmax_s16 import lower_minmax_s16
 from .prelu_f32 import lower_prelu_f32
 from .signal_int32 import lower_binary_i32
@@ -44,35 +44,7 @@ SQUARED_DIFFERENCE_LEFT_SHIFT = 7
 def prepare_broadcast(op: Operator, graph: Graph) -> tuple[Tensor, Tensor, Tensor, dict, list[ConstArray]]:
     """Checks two int8 per-tensor inputs and one output of their broadcast shape; returns them with
     the loop parameters (ndims, dims, stride1, stride2) and their constant arrays."""
-    ins = graph.op_inputs(op)
-    outs = graph.op_outputs(op)
-    if len(ins) != 2 or ins[0] is None or ins[1] is None or len(outs) != 1:
-        raise reject(op, f"expected 2 inputs and 1 output, got {len(ins)} and {len(outs)}")
-    a, b = ins
-    out = outs[0]
-    assert a is not None and b is not None
-    require_int8(op, a, b, out)
-    for t in (a, b, out):
-        assert t.quant is not None
-        if t.quant.per_channel:
-            raise reject(op, f"tensor '{t.name}' is quantized per channel; only per-tensor is supported")
-    try:
-        shape, dims, st1, st2 = broadcast_loops(a.shape, b.shape)
-    except ValueError:
-        raise reject(op, f"input shapes {list(a.shape)} and {list(b.shape)} do not broadcast") from None
-    if max(len(a.shape), len(b.shape), len(out.shape)) > MAX_RANK:
-        raise reject(op, f"tensors of rank above {MAX_RANK} are not supported (TFLite Micro neither)")
-    rank = max(len(shape), len(out.shape))
-    if (1,) * (rank - len(shape)) + shape != (1,) * (rank - len(out.shape)) + tuple(out.shape):
-        raise reject(op, f"output shape {list(out.shape)} differs from the broadcast shape {list(shape)}")
-    if out.size == 0:
-        raise reject(op, "empty tensors are not supported")
-    params = {"ndims": len(dims), "dims": ConstRef("dims"), "stride1": ConstRef("stride1"),
-              "stride2": ConstRef("stride2")}
-    consts = [ConstArray("dims", "int32_t", np.array(dims, np.int32)),
-              ConstArray("stride1", "int32_t", np.array(st1, np.int32)),
-              ConstArray("stride2", "int32_t", np.array(st2, np.int32))]
-    return a, b, out, params, consts
+    return broadcast_operands(op, graph, require_int8, max_rank=MAX_RANK)
 
 
 def _call(graph: Graph, op: Operator, function: str, params_type: str, params: dict,

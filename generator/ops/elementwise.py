@@ -8,6 +8,8 @@ same element pairs as TFLite's broadcast loops, so the results are identical.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..ir import Graph, Operator, Tensor
@@ -63,20 +65,21 @@ def broadcast_loops(shape1: tuple[int, ...], shape2: tuple[int, ...]
     return out_shape, [x[0] for x in loops], [x[1] for x in loops], [x[2] for x in loops]
 
 
-def _prepare_binary(op: Operator, graph: Graph, dtype: str = "int8"
-                    ) -> tuple[Tensor, Tensor, Tensor, dict, list[ConstArray]]:
+def broadcast_operands(op: Operator, graph: Graph, require: Callable[[Operator, Tensor, Tensor, Tensor], None], *,
+                       per_tensor: bool = True, max_rank: int | None = None
+                       ) -> tuple[Tensor, Tensor, Tensor, dict, list[ConstArray]]:
+    """The checks of every broadcasting binary operator: two inputs and one output, their types
+    (`require(op, a, b, out)` refuses what the operator does not take), per-tensor quantization
+    (unless not `per_tensor`), input shapes that broadcast (tensors of rank up to `max_rank`) to the
+    output's shape, nothing empty, at most MAX_LOOP_DIMS merged loops. Returns the three tensors,
+    the loop parameters (ndims, dims, stride1, stride2) and their constant arrays."""
     ins = graph.op_inputs(op)
     outs = graph.op_outputs(op)
     if len(ins) != 2 or ins[0] is None or ins[1] is None or len(outs) != 1:
         raise reject(op, f"expected 2 inputs and 1 output, got {len(ins)} and {len(outs)}")
-    a, b = ins
-    out = outs[0]
-    assert a is not None and b is not None
-    if dtype == "int16":
-        require_int16(op, a, b, out)
-    else:
-        require_int8(op, a, b, out)
-    for t in (a, b, out):
+    a, b, out = ins[0], ins[1], outs[0]
+    require(op, a, b, out)
+    for t in (a, b, out) if per_tensor else ():
         assert t.quant is not None
         if t.quant.per_channel:
             raise reject(op, f"tensor '{t.name}' is quantized per channel; only per-tensor is supported")
@@ -84,6 +87,8 @@ def _prepare_binary(op: Operator, graph: Graph, dtype: str = "int8"
         shape, dims, st1, st2 = broadcast_loops(a.shape, b.shape)
     except ValueError:
         raise reject(op, f"input shapes {list(a.shape)} and {list(b.shape)} do not broadcast") from None
+    if max_rank is not None and max(len(a.shape), len(b.shape), len(out.shape)) > max_rank:
+        raise reject(op, f"tensors of rank above {max_rank} are not supported (TFLite Micro neither)")
     rank = max(len(shape), len(out.shape))
     if (1,) * (rank - len(shape)) + shape != (1,) * (rank - len(out.shape)) + tuple(out.shape):
         raise reject(op, f"output shape {list(out.shape)} differs from the broadcast shape {list(shape)}")
@@ -92,23 +97,23 @@ def _prepare_binary(op: Operator, graph: Graph, dtype: str = "int8"
     if len(dims) > MAX_LOOP_DIMS:
         raise reject(op, f"broadcast needs {len(dims)} loop dimensions; "
                          f"at most {MAX_LOOP_DIMS} are supported")
+    loops = {"ndims": len(dims), "dims": ConstRef("dims"), "stride1": ConstRef("stride1"),
+             "stride2": ConstRef("stride2")}
+    consts = [ConstArray("dims", "int32_t", np.array(dims, np.int32)),
+              ConstArray("stride1", "int32_t", np.array(st1, np.int32)),
+              ConstArray("stride2", "int32_t", np.array(st2, np.int32))]
+    return a, b, out, loops, consts
+
+
+def _prepare_binary(op: Operator, graph: Graph, dtype: str = "int8"
+                    ) -> tuple[Tensor, Tensor, Tensor, dict, list[ConstArray]]:
+    a, b, out, loops, consts = broadcast_operands(op, graph, require_int16 if dtype == "int16" else require_int8)
     act = op.options.get("fused_activation_function", "NONE")
     try:
         act_min, act_max = activation_range(act, out.scale, out.zero_point, *INT_RANGE[dtype])
     except ValueError:
         raise reject(op, f"fused activation {act} is not supported") from None
-    params = {
-        "act_min": act_min,
-        "act_max": act_max,
-        "ndims": len(dims),
-        "dims": ConstRef("dims"),
-        "stride1": ConstRef("stride1"),
-        "stride2": ConstRef("stride2"),
-    }
-    consts = [ConstArray("dims", "int32_t", np.array(dims, np.int32)),
-              ConstArray("stride1", "int32_t", np.array(st1, np.int32)),
-              ConstArray("stride2", "int32_t", np.array(st2, np.int32))]
-    return a, b, out, params, consts
+    return a, b, out, {"act_min": act_min, "act_max": act_max, **loops}, consts
 
 
 def elementwise_overlap(op: Operator, graph: Graph) -> dict[int, int]:

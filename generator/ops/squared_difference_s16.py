@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Graph, Operator
+from ..ir import Graph, Operator, Tensor
 from ..quant import quantize_multiplier
-from .base import ConstArray, ConstRef, KernelCall, reject
-from .elementwise import broadcast_loops
+from .base import KernelCall, reject
+from .elementwise import broadcast_operands
 
-LOOPS = 5  # MCF_SQDIFF_S16_LOOPS in runtime/kernels/squared_difference_s16.h
+MAX_RANK = 5  # equal shapes; a broadcast goes through TFLite Micro's four-dimensional loop
 
 
 def _below_one(op: Operator, real: float, what: str) -> tuple[int, int]:
@@ -27,48 +27,34 @@ def _below_one(op: Operator, real: float, what: str) -> tuple[int, int]:
     return mult, shift
 
 
-def lower_squared_difference_s16(graph: Graph, op: Operator) -> KernelCall:
-    ins = graph.op_inputs(op)
-    outs = graph.op_outputs(op)
-    if len(ins) != 2 or ins[0] is None or ins[1] is None or len(outs) != 1:
-        raise reject(op, f"expected 2 inputs and 1 output, got {len(ins)} and {len(outs)}")
-    a, b, out = ins[0], ins[1], outs[0]
-    for t in (a, b, out):
+def _require(op: Operator, *tensors: Tensor) -> None:
+    for t in tensors:
         if t.dtype != "int16" or t.quant is None or t.quant.per_channel:
             raise reject(op, f"tensor '{t.name}' is {t.dtype}; an int16 SQUARED_DIFFERENCE needs int16 tensors "
                              "quantized per tensor")
         if t.zero_point != 0:
             raise reject(op, f"tensor '{t.name}' has zero point {t.zero_point}; TFLite Micro's int16 "
                              "SQUARED_DIFFERENCE needs 0")
-    try:
-        shape, dims, st1, st2 = broadcast_loops(a.shape, b.shape)
-    except ValueError:
-        raise reject(op, f"input shapes {list(a.shape)} and {list(b.shape)} do not broadcast") from None
-    rank = max(len(shape), len(out.shape))
-    if (1,) * (rank - len(shape)) + shape != (1,) * (rank - len(out.shape)) + tuple(out.shape):
-        raise reject(op, f"output shape {list(out.shape)} differs from the broadcast shape {list(shape)}")
-    limit = 4 if tuple(a.shape) != tuple(b.shape) else LOOPS
+
+
+def lower_squared_difference_s16(graph: Graph, op: Operator) -> KernelCall:
+    a, b, out, loops, consts = broadcast_operands(op, graph, _require)
+    rank = max(len(a.shape), len(b.shape), len(out.shape))
+    limit = 4 if tuple(a.shape) != tuple(b.shape) else MAX_RANK
     if rank > limit:
         raise reject(op, f"rank {rank} is not supported (TFLite Micro broadcasts up to rank 4)")
-    if out.size == 0:
-        raise reject(op, "empty tensors are not supported")
     s1, s2, so = np.float32(a.scale), np.float32(b.scale), np.float32(out.scale)
     twice = 2.0 * float(max(s1, s2))
     m1, sh1 = _below_one(op, float(s1) / twice, "input1")
     m2, sh2 = _below_one(op, float(s2) / twice, "input2")
     mo, sho = quantize_multiplier(twice * twice / float(so))
-    pad = LOOPS - len(dims)
-    consts = [ConstArray("dims", "int32_t", np.array([1] * pad + dims, np.int32)),
-              ConstArray("stride1", "int32_t", np.array([0] * pad + st1, np.int32)),
-              ConstArray("stride2", "int32_t", np.array([0] * pad + st2, np.int32))]
     return KernelCall(
         op=op,
-        kernel="squared_difference_s16",
+        kernel="binary_s16",
         function="mcf_squared_difference_s16",
         params_type="mcf_sqdiff_s16_params",
         params={"input1_multiplier": m1, "input1_shift": sh1, "input2_multiplier": m2, "input2_shift": sh2,
-                "output_multiplier": mo, "output_shift": sho, "dims": ConstRef("dims"),
-                "stride1": ConstRef("stride1"), "stride2": ConstRef("stride2")},
+                "output_multiplier": mo, "output_shift": sho, **loops},
         args=[op.inputs[0], op.inputs[1], op.outputs[0]],
         consts=consts,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -140,35 +141,66 @@ def start_emulator(board: Board, elf: Path, *, port: int | None = None,
     run until the host connects, so no boot output is lost. With qmp, QEMU also listens on a
     QMP unix socket, which `RunningEmulator.reset()` uses. With die_with_parent (Linux), QEMU is
     killed when the calling thread ends, so a service killed outright (SIGKILL) leaves no
-    emulator behind: call it from a thread that lives as long as the emulator should."""
+    emulator behind: call it from a thread that lives as long as the emulator should.
+
+    The listening socket is opened here and handed to QEMU (chardev `fd=`), not named by a port
+    QEMU binds later: between choosing a free port and QEMU binding it, another process could
+    take the port, and the host would then talk to someone else's socket (or another client to
+    this QEMU) and read nothing."""
     if not Path(elf).is_file():
         raise EmulatorError(f"firmware not found: {elf}", hint="run `mcuforge build` first")
-    port = port or free_tcp_port()
+    listener = _listen(port)
+    port = int(listener.getsockname()[1])
     wait = "on" if wait_for_client else "off"
-    argv = qemu_argv(board, Path(elf), f"tcp:127.0.0.1:{port},server=on,wait={wait},nodelay=on")
+    argv = qemu_argv(board, Path(elf), "chardev:mcf-uart")
+    argv += ["-chardev", f"socket,id=mcf-uart,fd={listener.fileno()},server=on,wait={wait},nodelay=on"]
     qmp_path = Path(tempfile.mkdtemp(prefix="mcuforge-qmp-")) / "qmp.sock" if qmp else None
     if qmp_path is not None:
         argv += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True, preexec_fn=_die_with_parent() if die_with_parent else None)
+        with listener:  # QEMU has its own copy
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, pass_fds=(listener.fileno(),), start_new_session=True,
+                                    preexec_fn=_die_with_parent() if die_with_parent else None)
     except BaseException:
         if qmp_path is not None:
             shutil.rmtree(qmp_path.parent, ignore_errors=True)
         raise
     emu = RunningEmulator(board, Path(elf), proc, port, argv, qmp_path)
+    # Clients may connect at once (the socket listens already); waiting here only turns a QEMU
+    # that fails at start into an error that says why. With wait_for_client QEMU says when it
+    # waits for its client; without, there is nothing to wait for.
+    seen = b""
     deadline = time.monotonic() + 10
-    while True:  # wait until QEMU listens (without connecting: that would start the guest)
+    while wait_for_client and b"waiting for connection" not in seen and time.monotonic() < deadline:
+        assert proc.stderr is not None
+        if select.select([proc.stderr], [], [], 0.05)[0]:
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            seen += chunk
+            if chunk:
+                continue
         if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-            emu.stop()
-            raise ToolError(f"QEMU exited at start with status {proc.returncode}: {err[-500:]}")
-        if _listening(port):
-            return emu
-        if time.monotonic() > deadline:
-            emu.stop()
-            raise EmulatorError(f"QEMU did not open its serial port 127.0.0.1:{port} within 10 s")
-        time.sleep(0.02)
+            break
+    if proc.poll() is not None:
+        err = (seen + (proc.stderr.read() if proc.stderr else b"")).decode(errors="replace").strip()
+        emu.stop()
+        raise ToolError(f"QEMU exited at start with status {proc.returncode}: {err[-500:]}")
+    return emu
+
+
+def _listen(port: int | None) -> socket.socket:
+    """A TCP socket listening on 127.0.0.1: `port`, else one the system picks (no other socket
+    holds it: nothing can take it before QEMU does)."""
+    s = socket.socket()
+    try:
+        if port:  # a fixed port (a farm place restarted): the last emulator's connection may linger
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port or 0))
+        s.listen(1)
+    except OSError as exc:
+        s.close()
+        raise EmulatorError(f"cannot listen on 127.0.0.1:{port} for the emulator's serial port: {exc}") from None
+    return s
 
 
 def _qmp_reply(f: Any) -> dict[str, Any]:
@@ -180,13 +212,3 @@ def _qmp_reply(f: Any) -> dict[str, Any]:
         msg: dict[str, Any] = json.loads(line)
         if "event" not in msg:
             return msg
-
-
-def _listening(port: int) -> bool:
-    try:
-        with open("/proc/net/tcp") as fh:
-            rows = fh.read().splitlines()[1:]
-    except OSError:
-        return True  # cannot tell without connecting; assume yes and let the connect retry
-    want = f"0100007F:{port:04X}"
-    return any(r.split()[1] == want and r.split()[3] == "0A" for r in rows)

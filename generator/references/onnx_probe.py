@@ -112,6 +112,7 @@ class Probe:
     found: dict[str, Located]
     wanted: dict[str, tuple[np.dtype, tuple[int, ...] | None]]
     not_comparable: list[str] = field(default_factory=list)
+    session: Any = None  # opened at the first run
 
 
 def _layouts(graph: Any) -> dict[str, bool | None]:
@@ -298,7 +299,9 @@ def run(p: Probe, feed: dict[str, np.ndarray],
     """The wanted tensors' values on one input (original names, types and layouts), the tensors
     that are not comparable, and whether the probe's final outputs equal `expect`, the unmodified
     model's on the same input (if not, no value is given: every wanted tensor is not comparable)."""
-    session = _session(p.model, _options(disable=True))
+    if p.session is None:
+        p.session = _session(p.model, _options(disable=True))
+    session = p.session
     inputs = {i.name for i in session.get_inputs()}
     got = dict(zip([o.name for o in session.get_outputs()],
                    session.run(None, {k: v for k, v in feed.items() if k in inputs}), strict=True))

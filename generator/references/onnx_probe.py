@@ -8,16 +8,22 @@ output is not folded, so the float path runs and the numbers change. So the valu
 onnxruntime's own optimized graph instead: the session optimizes the model as usual (CPU provider,
 default options) and writes the optimized graph out; that graph runs again with every tensor a
 graph output and no optimization at all, so it computes what the first session computes, node for
-node. `probe` checks that: the real graph outputs of both runs must be equal, else no intermediate
+node. `run` checks that: the real graph outputs of both runs must be equal, else no intermediate
 value is given.
 
 The optimized graph renames most tensors (fused nodes, uint8 in place of int8 on x86, channels-last
-QLinearConv). A tensor of the original model is found in it, in this order, as
+QLinearConv, equal scales merged under one name). A tensor of the original model is found in it as
 1. a tensor of the same name;
-2. the input of a DequantizeLinear that kept the name of one of the tensor's DequantizeLinear
-   readers (onnxruntime adds a suffix to the copies it makes of a shared one);
-3. the output of a QuantizeLinear whose float input kept its name;
-4. the output of the fused integer node named after the node that computed the tensor's float value.
+2. the input of a DequantizeLinear that kept the output name of one of the tensor's DequantizeLinear
+   readers (onnxruntime adds "/duplicated" to the copies it makes of a shared one), with the same
+   scale;
+3. the output of a QuantizeLinear that kept the name of the tensor's QuantizeLinear, or the name
+   of its float input, with the same scale;
+4. the output of a fused node (QLinearConv, QGemm, NhwcMaxPool, a node the QDQ pair was dropped
+   around, ...) whose first input (past Transposes) is the optimized form of an original tensor T
+   and whose kind is that of the float node reading T's DequantizeLinear (its weights the same
+   initializers where that is ambiguous): the QuantizeLinear of that node's result, past a Relu /
+   Clip onnxruntime folds in; else a fused node named after the original node (plus "_token_N").
 Its element type is brought back to the original's (uint8 = int8 + 128) and its layout to the
 original's (channels last for the outputs of channels-last nodes, moved back). What cannot be
 found is listed as not comparable.

@@ -169,7 +169,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         "input_offset": -inp.zero_point, "input_scale": float(sx),
         "output_scale": float(np.float32(out.scale)), "output_offset": out.zero_point,
         "act_min": act[0], "act_max": act[1], "bias": ConstRef("bias_f32"),
-        "scratch": ScratchRef("float") if suffix != "m1" else "0",  # _dw: one float per channel
+        "scratch": ScratchRef("float") if suffix != "m1" else "0",  # conv2d_s8_fsum.h says how much
     }
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k
     return KernelCall(op=op, kernel="conv2d_s8_fsum", function=f"mcf_conv2d_s8_fsum_{suffix}",
@@ -177,6 +177,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
                       args=[op.inputs[0], ConstRef("filter_f32"), op.outputs[0]],
                       consts=[ConstArray("filter_f32", "float", wf.reshape(-1)),
                               ConstArray("bias_f32", "float", bf)],
-                      scratch_bytes={"m1": 0, "dw": 4 * oc}.get(suffix, 4 * k), macs=macs,
+                      scratch_bytes={"m1": 0, "dw": 4 * (256 + oc), "n1": 4 * k}.get(suffix, 4 * (256 + k)),
+                      macs=macs,
                       comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, "
                               f"onnxruntime's float Conv ({_KINDS[suffix]})")

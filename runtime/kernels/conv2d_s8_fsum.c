@@ -51,6 +51,15 @@ static MCF_ALWAYS_INLINE float mcf_fsum_tap(const mcf_conv2d_fsum_params *p, con
     return (float)(in[(iy * p->input_w + ix) * p->input_c + c] + p->input_offset) * p->input_scale;
 }
 
+/* DequantizeLinear of every int8 value, indexed by its byte: (float)(x + input_offset) * input_scale. */
+static void mcf_fsum_dequant_table(const mcf_conv2d_fsum_params *p, float *table)
+{
+    int32_t i;
+    for (i = 0; i < 256; ++i) {
+        table[i] = (float)((int32_t)(int8_t)(uint8_t)i + p->input_offset) * p->input_scale;
+    }
+}
+
 /* Sequential fused multiply-adds over the taps of N output channels side by side (filter
  * interleaved: tap k of the N channels at w[k * N ..]), each channel's own sum in its own order, in
  * blocks of k_block taps summed apart, each block's sum added to the total (MLAS's SGEMM kernels).
@@ -130,11 +139,13 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     const int32_t groups = p->output_c / p->group_m;
     const int32_t image = p->input_h * p->input_w * p->input_c;
     const float *filter_start = filter;
-    float *col = p->scratch;
+    float *table = p->scratch;
+    float *col = p->scratch + 256;
     float totals[8];
     int32_t b, oy, ox, g, m, k, c, ky, kx, n, j;
+    mcf_fsum_dequant_table(p, table);
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *in = input + b * image;
+        const uint8_t *in = (const uint8_t *)input + b * image;
         for (oy = 0; oy < p->output_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->output_w; ++ox) {
@@ -145,8 +156,13 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                     k = 0;
                     for (c = g * p->group_c; c < (g + 1) * p->group_c; ++c) {
                         for (ky = 0; ky < p->filter_h; ++ky) {
+                            const int32_t iy = y0 + ky * p->dilation_h;
+                            const int32_t row_ok = (uint32_t)iy < (uint32_t)p->input_h;
+                            const int32_t row = iy * p->input_w * p->input_c + c; /* read only inside */
                             for (kx = 0; kx < p->filter_w; ++kx) {
-                                col[k++] = mcf_fsum_tap(p, in, c, y0 + ky * p->dilation_h, x0 + kx * p->dilation_w);
+                                const int32_t ix = x0 + kx * p->dilation_w;
+                                col[k++] = (row_ok && (uint32_t)ix < (uint32_t)p->input_w) ? table[in[row + ix * p->input_c]]
+                                                                                            : 0.0f;
                             }
                         }
                     }
@@ -304,13 +320,13 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
     const int32_t taps = p->filter_h * p->filter_w;
     const int32_t ch = p->output_c;
     const int32_t image = p->input_h * p->input_w * ch;
-    const int32_t ioff = p->input_offset;
-    const float sx = p->input_scale;
-    float *total = p->scratch;
+    float *table = p->scratch;
+    float *total = p->scratch + 256;
     int32_t off[MCF_FSUM_DW_MAX_TAPS];
     int32_t b, oy, ox, ky, kx, c;
+    mcf_fsum_dequant_table(p, table);
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *in = input + b * image;
+        const uint8_t *in = (const uint8_t *)input + b * image;
         for (oy = 0; oy < p->output_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->output_w; ++ox) {
@@ -341,9 +357,15 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                     }
                     for (c = 0; c < ch; ++c) {
                         const float *w = filter + c * taps;
-                        float s = mcf_fsum_product(w[kk[0]], (float)(in[oo[0] + c] + ioff) * sx);
-                        for (j = 1; j < v; ++j) {
-                            s = s + mcf_fsum_product(w[kk[j]], (float)(in[oo[j] + c] + ioff) * sx);
+                        float s = mcf_fsum_product(w[kk[0]], table[in[oo[0] + c]]);
+                        if (v == 4) {
+                            s = s + mcf_fsum_product(w[kk[1]], table[in[oo[1] + c]]);
+                            s = s + mcf_fsum_product(w[kk[2]], table[in[oo[2] + c]]);
+                            s = s + mcf_fsum_product(w[kk[3]], table[in[oo[3] + c]]);
+                        } else {
+                            for (j = 1; j < v; ++j) {
+                                s = s + mcf_fsum_product(w[kk[j]], table[in[oo[j] + c]]);
+                            }
                         }
                         total[c] = started ? s + total[c] : s;
                     }

@@ -27,7 +27,7 @@
  *
  * fma is VFMA.F32 where the core has a single-precision fused multiply-add (Cortex-M4F, M7, M33;
  * RISC-V F), else computed exactly in double precision (the product is exact there, the sum's
- * error is found with a two-sum). No heap; _gemm and _n1 need `scratch` (K floats).
+ * error is found with a two-sum). No heap; _gemm, _dw and _n1 need `scratch` (see there).
  */
 #ifndef MCF_CONV2D_S8_FSUM_H
 #define MCF_CONV2D_S8_FSUM_H
@@ -62,7 +62,7 @@ typedef struct {
     int32_t act_min;
     int32_t act_max;
     const float *bias;    /**< float32 bias of every output channel */
-    float *scratch;       /**< _gemm, _n1: group_c * filter_h * filter_w floats; _dw: output_c */
+    float *scratch;       /**< _gemm: 256 + K floats (dequantization table, column); _n1: K; _dw: 256 + output_c */
 } mcf_conv2d_fsum_params;
 
 /** Any grouping; filter: float32, each group's output channels in blocks of eight, then four, then
@@ -73,7 +73,7 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
 void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);
 /** Depthwise, multiplier 1 (group_c == group_m == 1), one block (k_block >= taps), at most
- *  MCF_FSUM_DW_MAX_TAPS taps: _m1's sums with the channels in the inner loop; scratch: output_c floats. */
+ *  MCF_FSUM_DW_MAX_TAPS taps: _m1's sums with the channels in the inner loop. */
 #define MCF_FSUM_DW_MAX_TAPS 64
 void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);

@@ -1,0 +1,399 @@
+/* conv2d_s8_narrow.c - CONV_2D on contiguous windows: each output pixel a fully connected layer. */
+#include "conv2d_s8_narrow.h"
+
+#include "mcf_common.h"
+#include "mcf_dsp.h"
+
+#if !MCF_KERNELS_FAST
+/* The reference loop (portable builds): filter [output_c][depth], windows inside the image. */
+static void mcf_conv2d_narrow_reference(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                        const int8_t *filter, int8_t *output)
+{
+    const int32_t depth = p->depth;
+    int32_t b, oy, ox;
+    for (b = 0; b < p->batches; ++b) {
+        for (oy = 0; oy < p->rows; ++oy) {
+            for (ox = 0; ox < p->cols; ++ox) {
+                const int8_t *x = input + b * p->batch_step + oy * p->row_step + ox * p->col_step;
+                int32_t o;
+                for (o = 0; o < p->output_c; ++o) {
+                    const int8_t *w = filter + o * depth;
+                    const int32_t ch = p->per_channel ? o : 0;
+                    /* |w * (x + input_offset)| <= 128 * 255 < 2^15: int32 holds depth < 2^16 of them */
+                    int32_t acc = p->bias[o];
+                    int32_t k;
+                    for (k = 0; k < depth; ++k) {
+                        acc += (int32_t)w[k] * ((int32_t)x[k] + p->input_offset);
+                    }
+                    acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
+                    *output++ = (int8_t)mcf_clamp(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+#else
+
+/* floor((a * b + 2^31) / 2^32): SMMULR where the core has it. */
+static inline int32_t mcf_narrow_smmulr(int32_t a, int32_t b)
+{
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* One output from a doubled sum and its constants q = {multiplier, round, e} (see the header). */
+static MCF_ALWAYS_INLINE int8_t mcf_narrow_out(int32_t sum2, const uint32_t *q, int32_t lo, int32_t hi,
+                                               const int full)
+{
+    const int32_t t = mcf_narrow_smmulr(sum2, (int32_t)q[0]);
+    return mcf_clamp8((t + (int32_t)q[1] + (t >> 31)) >> (int32_t)q[2], lo, hi, full);
+}
+
+/* acc + the four products of weight word w (byte j: weight of input j) with the inputs in xv. */
+static inline int32_t mcf_narrow_mac4(uint32_t w, uint32_t xv, int32_t acc)
+{
+#if MCF_KERNELS_DSP
+    acc = mcf_smlad(mcf_sxtb16(w), mcf_sxtb16(xv), acc);
+    return mcf_smlad(mcf_sxtb16_ror8(w), mcf_sxtb16_ror8(xv), acc);
+#else
+    acc += (int8_t)(w & 0xFFu) * (int8_t)(xv & 0xFFu);
+    acc += (int8_t)((w >> 8) & 0xFFu) * (int8_t)((xv >> 8) & 0xFFu);
+    acc += (int8_t)((w >> 16) & 0xFFu) * (int8_t)((xv >> 16) & 0xFFu);
+    return acc + (int8_t)(w >> 24) * (int8_t)(xv >> 24);
+#endif
+}
+
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+#define MCF_NARROW_ASM 1
+/* a += the products of one group's weight word w with the group's inputs (xa: bytes 0, 2 widened,
+ * xv: bytes 1, 3), t a temporary. */
+#define MCF_NARROW_MAC(a, w)                       \
+    "sxtb16 %[t], %[" w "]\n\t"                    \
+    "sxtb16 %[" w "], %[" w "], ror #8\n\t"        \
+    "smlad %[" a "], %[t], %[xa], %[" a "]\n\t"    \
+    "smlad %[" a "], %[" w "], %[xv], %[" a "]\n\t"
+#define MCF_NARROW_X "ldr %[xv], [%[x]], #4\n\t" "sxtb16 %[xa], %[xv]\n\t" "sxtb16 %[xv], %[xv], ror #8\n\t"
+#else
+#define MCF_NARROW_ASM 0
+#endif
+
+/*
+ * Channels c0 .. c0 + n - 1 (n = 4, 2 or 1) of one pixel: the block at w (n biases, groups of n
+ * words, n output constants), the pixel's run at x. Returns the next block.
+ */
+static MCF_ALWAYS_INLINE const uint32_t *mcf_narrow_block(const int8_t *x, int32_t depth, const uint32_t *w,
+                                                         const int32_t n, int8_t *out, int32_t lo, int32_t hi,
+                                                         const int full)
+{
+    const int8_t *x_end = x + (depth & ~3); /* whole groups; a partial last one at depth - 4 */
+    int32_t a0 = (int32_t)w[0];
+    int32_t a1 = n > 1 ? (int32_t)w[1] : 0;
+    int32_t a2 = n > 2 ? (int32_t)w[2] : 0;
+    int32_t a3 = n > 3 ? (int32_t)w[3] : 0;
+    const uint32_t *q;
+    w += n;
+#if MCF_NARROW_ASM
+    {
+        uint32_t xv, xa, w0, w1, t;
+        if (n == 4) { /* 23 instructions per 16 MACs */
+            __asm__ volatile("1:\n\t" MCF_NARROW_X
+                             "ldrd %[w0], %[w1], [%[w]], #8\n\t" MCF_NARROW_MAC("a0", "w0") MCF_NARROW_MAC("a1", "w1")
+                             "ldrd %[w0], %[w1], [%[w]], #8\n\t" MCF_NARROW_MAC("a2", "w0") MCF_NARROW_MAC("a3", "w1")
+                             "cmp %[x], %[end]\n\t"
+                             "bne 1b\n\t"
+                             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                               [xv] "=&r"(xv), [xa] "=&r"(xa), [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
+                             : [end] "r"(x_end)
+                             : "cc", "memory");
+        } else if (n == 2) { /* 14 instructions per 8 MACs */
+            __asm__ volatile("1:\n\t" MCF_NARROW_X
+                             "ldrd %[w0], %[w1], [%[w]], #8\n\t" MCF_NARROW_MAC("a0", "w0") MCF_NARROW_MAC("a1", "w1")
+                             "cmp %[x], %[end]\n\t"
+                             "bne 1b\n\t"
+                             : [a0] "+r"(a0), [a1] "+r"(a1), [x] "+r"(x), [w] "+r"(w), [xv] "=&r"(xv),
+                               [xa] "=&r"(xa), [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
+                             : [end] "r"(x_end)
+                             : "cc", "memory");
+        } else { /* one channel: two groups per pass where there are two, 17 instructions per 8 MACs */
+            if (((x_end - x) & 4) != 0) {
+                a0 = mcf_narrow_mac4(w[0], mcf_read_u32(x), a0);
+                x += 4;
+                w += 1;
+            }
+            if (x != x_end) {
+                __asm__ volatile("1:\n\t" MCF_NARROW_X
+                                 "ldrd %[w0], %[w1], [%[w]], #8\n\t" MCF_NARROW_MAC("a0", "w0")
+                                 MCF_NARROW_X MCF_NARROW_MAC("a0", "w1")
+                                 "cmp %[x], %[end]\n\t"
+                                 "bne 1b\n\t"
+                                 : [a0] "+r"(a0), [x] "+r"(x), [w] "+r"(w), [xv] "=&r"(xv), [xa] "=&r"(xa),
+                                   [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
+                                 : [end] "r"(x_end)
+                                 : "cc", "memory");
+            }
+        }
+    }
+#else
+    for (; x != x_end; x += 4, w += n) {
+        const uint32_t xv = mcf_read_u32(x);
+        a0 = mcf_narrow_mac4(w[0], xv, a0);
+        if (n > 1) {
+            a1 = mcf_narrow_mac4(w[1], xv, a1);
+        }
+        if (n > 2) {
+            a2 = mcf_narrow_mac4(w[2], xv, a2);
+            a3 = mcf_narrow_mac4(w[3], xv, a3);
+        }
+    }
+#endif
+    if (depth & 3) { /* the last group, read at depth - 4 (its bytes read before have weight 0) */
+        const uint32_t xv = mcf_read_u32(x_end + (depth & 3) - 4);
+        a0 = mcf_narrow_mac4(w[0], xv, a0);
+        if (n > 1) {
+            a1 = mcf_narrow_mac4(w[1], xv, a1);
+        }
+        if (n > 2) {
+            a2 = mcf_narrow_mac4(w[2], xv, a2);
+            a3 = mcf_narrow_mac4(w[3], xv, a3);
+        }
+        w += n;
+    }
+    q = w;
+    out[0] = mcf_narrow_out(a0 + a0, q, lo, hi, full);
+    if (n > 1) {
+        out[1] = mcf_narrow_out(a1 + a1, q + 3, lo, hi, full);
+    }
+    if (n > 2) {
+        out[2] = mcf_narrow_out(a2 + a2, q + 6, lo, hi, full);
+        out[3] = mcf_narrow_out(a3 + a3, q + 9, lo, hi, full);
+    }
+    return w + 3 * n;
+}
+
+/* Every output channel of the pixel whose run starts at x. */
+static MCF_ALWAYS_INLINE void mcf_narrow_pixel(const int8_t *x, int32_t depth, int32_t oc, const uint32_t *w,
+                                               int8_t *out, int32_t lo, int32_t hi, const int full)
+{
+    int32_t c = 0;
+    for (; c + 4 <= oc; c += 4) {
+        w = mcf_narrow_block(x, depth, w, 4, out + c, lo, hi, full);
+    }
+    if (oc - c >= 2) {
+        w = mcf_narrow_block(x, depth, w, 2, out + c, lo, hi, full);
+        c += 2;
+    }
+    if (c < oc) {
+        (void)mcf_narrow_block(x, depth, w, 1, out + c, lo, hi, full);
+    }
+}
+
+static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_fast(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                                     const uint32_t *w, int8_t *output, const int full)
+{
+    const int32_t depth = p->depth, oc = p->output_c;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t b, oy, ox;
+    if (depth < 4) {
+        return; /* not reached: the compiler chooses this path for runs of 4 bytes or more */
+    }
+    for (b = 0; b < p->batches; ++b) {
+        for (oy = 0; oy < p->rows; ++oy) {
+            const int8_t *x = input + b * p->batch_step + oy * p->row_step;
+            for (ox = 0; ox < p->cols; ++ox, x += p->col_step, output += oc) {
+                mcf_narrow_pixel(x, depth, oc, w, output, lo, hi, full);
+            }
+        }
+    }
+}
+
+static MCF_NOINLINE void mcf_conv2d_narrow_fast_full(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                                     const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_narrow_fast(p, input, (const uint32_t *)(const void *)filter, output, 1);
+}
+
+static MCF_NOINLINE void mcf_conv2d_narrow_fast_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                                      const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_narrow_fast(p, input, (const uint32_t *)(const void *)filter, output, 0);
+}
+
+/*
+ * Depth 8 (a 1x1 filter on 8 channels): the pixel's eight inputs widened once into four words,
+ * then per output channel its eight words (see the header; ten when clamped: act_min, act_max
+ * follow): four SMLAD on doubled weights from the doubled bias, the output stage. 16 instructions
+ * per channel with the whole int8 range, 22 clamped.
+ */
+static inline uint32_t mcf_narrow_widen(uint32_t v, int odd)
+{
+#if MCF_KERNELS_DSP
+    return odd ? mcf_sxtb16_ror8(v) : mcf_sxtb16(v);
+#else
+    const int32_t lo = (int8_t)((v >> (odd ? 8 : 0)) & 0xFFu), hi = (int8_t)((v >> (odd ? 24 : 16)) & 0xFFu);
+    return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
+#endif
+}
+
+static inline int32_t mcf_narrow_dot16(uint32_t w, uint32_t x, int32_t acc)
+{
+#if MCF_KERNELS_DSP
+    return mcf_smlad(w, x, acc);
+#else
+    return acc + (int16_t)(w & 0xFFFFu) * (int16_t)(x & 0xFFFFu) + (int16_t)(w >> 16) * (int16_t)(x >> 16);
+#endif
+}
+
+static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                                   const uint32_t *w, int8_t *output, const int full)
+{
+    const int32_t oc = p->output_c;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t words = full ? 8 : 10; /* per output channel: act_min, act_max follow when clamped */
+    const uint32_t *w_end = w + words * oc;
+    int32_t b, oy, ox;
+    if (p->depth != 8 || oc < 1) {
+        return; /* not reached: the compiler chooses this path for depth 8 only */
+    }
+    for (b = 0; b < p->batches; ++b) {
+        for (oy = 0; oy < p->rows; ++oy) {
+            const int8_t *xp = input + b * p->batch_step + oy * p->row_step;
+            for (ox = 0; ox < p->cols; ++ox, xp += p->col_step, output += oc) {
+                const uint32_t v0 = mcf_read_u32(xp), v1 = mcf_read_u32(xp + 4);
+                const uint32_t x0 = mcf_narrow_widen(v0, 0), x1 = mcf_narrow_widen(v0, 1);
+                const uint32_t x2 = mcf_narrow_widen(v1, 0), x3 = mcf_narrow_widen(v1, 1);
+                const uint32_t *wp = w;
+                int8_t *op = output;
+#if MCF_NARROW_ASM
+                if (full) {
+                    int32_t acc, m;
+                    uint32_t w0, w1;
+                    __asm__ volatile("1:\n\t"
+                                     "ldrd %[acc], %[m], [%[wp]], #8\n\t"
+                                     "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                                     "smlad %[acc], %[w0], %[x0], %[acc]\n\t"
+                                     "smlad %[acc], %[w1], %[x1], %[acc]\n\t"
+                                     "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                                     "smlad %[acc], %[w0], %[x2], %[acc]\n\t"
+                                     "smlad %[acc], %[w1], %[x3], %[acc]\n\t"
+                                     "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                                     "smmulr %[acc], %[acc], %[m]\n\t"
+                                     "add %[w0], %[w0], %[acc]\n\t"
+                                     "add %[w0], %[w0], %[acc], asr #31\n\t"
+                                     "asr %[w0], %[w0], %[w1]\n\t"
+                                     "ssat %[w0], #8, %[w0]\n\t"
+                                     "strb %[w0], [%[op]], #1\n\t"
+                                     "cmp %[wp], %[end]\n\t"
+                                     "bne 1b\n\t"
+                                     : [wp] "+r"(wp), [op] "+r"(op), [acc] "=&r"(acc), [m] "=&r"(m), [w0] "=&r"(w0),
+                                       [w1] "=&r"(w1)
+                                     : [x0] "r"(x0), [x1] "r"(x1), [x2] "r"(x2), [x3] "r"(x3), [end] "r"(w_end)
+                                     : "cc", "memory");
+                    continue;
+                } else {
+                    int32_t acc, m;
+                    uint32_t w0, w1;
+                    __asm__ volatile("1:\n\t"
+                                     "ldrd %[acc], %[m], [%[wp]], #8\n\t"
+                                     "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                                     "smlad %[acc], %[w0], %[x0], %[acc]\n\t"
+                                     "smlad %[acc], %[w1], %[x1], %[acc]\n\t"
+                                     "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                                     "smlad %[acc], %[w0], %[x2], %[acc]\n\t"
+                                     "smlad %[acc], %[w1], %[x3], %[acc]\n\t"
+                                     "ldrd %[w0], %[w1], [%[wp]], #8\n\t"
+                                     "smmulr %[acc], %[acc], %[m]\n\t"
+                                     "add %[w0], %[w0], %[acc]\n\t"
+                                     "add %[w0], %[w0], %[acc], asr #31\n\t"
+                                     "asr %[w0], %[w0], %[w1]\n\t"
+                                     "ldrd %[m], %[w1], [%[wp]], #8\n\t" /* act_min, act_max */
+                                     "cmp %[w0], %[m]\n\t"
+                                     "it lt\n\t"
+                                     "movlt %[w0], %[m]\n\t"
+                                     "cmp %[w0], %[w1]\n\t"
+                                     "it gt\n\t"
+                                     "movgt %[w0], %[w1]\n\t"
+                                     "strb %[w0], [%[op]], #1\n\t"
+                                     "cmp %[wp], %[end]\n\t"
+                                     "bne 1b\n\t"
+                                     : [wp] "+r"(wp), [op] "+r"(op), [acc] "=&r"(acc), [m] "=&r"(m), [w0] "=&r"(w0),
+                                       [w1] "=&r"(w1)
+                                     : [x0] "r"(x0), [x1] "r"(x1), [x2] "r"(x2), [x3] "r"(x3), [end] "r"(w_end)
+                                     : "cc", "memory");
+                    continue;
+                }
+#endif
+                for (; wp != w_end; wp += words) {
+                    int32_t acc = (int32_t)wp[0];
+                    acc = mcf_narrow_dot16(wp[2], x0, acc);
+                    acc = mcf_narrow_dot16(wp[3], x1, acc);
+                    acc = mcf_narrow_dot16(wp[4], x2, acc);
+                    acc = mcf_narrow_dot16(wp[5], x3, acc);
+                    {
+                        const int32_t t = mcf_narrow_smmulr(acc, (int32_t)wp[1]);
+                        *op++ = mcf_clamp8((t + (int32_t)wp[6] + (t >> 31)) >> (int32_t)wp[7], lo, hi, full);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static MCF_NOINLINE void mcf_conv2d_narrow_k8_full_impl(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                                        const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_narrow_k8(p, input, (const uint32_t *)(const void *)filter, output, 1);
+}
+
+static MCF_NOINLINE void mcf_conv2d_narrow_k8_clamp_impl(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                                         const int8_t *filter, int8_t *output)
+{
+    mcf_conv2d_narrow_k8(p, input, (const uint32_t *)(const void *)filter, output, 0);
+}
+#endif /* MCF_KERNELS_FAST */
+
+void mcf_conv2d_s8_narrow_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    mcf_conv2d_narrow_fast_full(p, input, filter, output);
+#else
+    mcf_conv2d_narrow_reference(p, input, filter, output);
+#endif
+}
+
+void mcf_conv2d_s8_narrow_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
+                                int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    mcf_conv2d_narrow_fast_clamp(p, input, filter, output);
+#else
+    mcf_conv2d_narrow_reference(p, input, filter, output);
+#endif
+}
+
+void mcf_conv2d_s8_narrow_k8_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
+                                  int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    mcf_conv2d_narrow_k8_full_impl(p, input, filter, output);
+#else
+    mcf_conv2d_narrow_reference(p, input, filter, output);
+#endif
+}
+
+void mcf_conv2d_s8_narrow_k8_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
+                                   int8_t *output)
+{
+#if MCF_KERNELS_FAST
+    mcf_conv2d_narrow_k8_clamp_impl(p, input, filter, output);
+#else
+    mcf_conv2d_narrow_reference(p, input, filter, output);
+#endif
+}

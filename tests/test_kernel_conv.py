@@ -287,7 +287,7 @@ def test_inplace_check_of_the_kernel_agrees_with_the_compiler():
 
 @pytest.mark.parametrize("kwargs", [
     dict(ic=8, oc=5, act=RELU6, in_zp=-3),                      # im2col / direct, clamped
-    dict(ic=8, oc=6, kh=1, kw=1),                                # im2col / direct, whole int8 range
+    dict(ic=20, oc=6, kh=1, kw=1),                               # im2col / direct, whole int8 range
     dict(ic=3, oc=4, act=RELU, padding=VALID),                   # im2col / stack
     dict(ic=3, oc=4, kh=7, kw=7, h=9, w=9),                      # im2col / reference loop
     dict(ic=8, oc=8, groups=4, padding=VALID, stride=(2, 2), h=9, w=9),  # grouped: reference loop
@@ -313,11 +313,11 @@ def test_conv2d_entry_points():
     assert functions(conv_model(ic=1, oc=4, dilation=(2, 2), h=9, w=9))[0] == "mcf_conv2d_s8_im2col_full"
     # Windows past the stack path's K = 128 (MCF_CONV2D_STACK_MAX_K) without scratch: the reference loop.
     assert functions(conv_model(ic=3, oc=4, kh=7, kw=7, h=9, w=9))[1] == "mcf_conv2d_s8_ref"
-    # 1x1 on the same pixels, input channels a multiple of 4 up to 128: the pointwise path, no scratch.
-    assert functions(conv_model(kh=1, kw=1, ic=8, oc=16)) == ["mcf_conv2d_s8_pointwise_full", None, None]
-    assert functions(conv_model(kh=1, kw=1, ic=8, oc=16, act=RELU))[0] == "mcf_conv2d_s8_pointwise_clamp"
+    # 1x1 on the same pixels, input channels a multiple of 4 up to 16 (8: conv_narrow): the pointwise path.
+    assert functions(conv_model(kh=1, kw=1, ic=16, oc=16)) == ["mcf_conv2d_s8_pointwise_full", None, None]
+    assert functions(conv_model(kh=1, kw=1, ic=12, oc=16, act=RELU))[0] == "mcf_conv2d_s8_pointwise_clamp"
     assert functions(conv_model(kh=1, kw=1, ic=6, oc=16))[0] == "mcf_conv2d_s8_im2col_full"  # not groups of four
-    assert functions(conv_model(kh=1, kw=1, ic=8, oc=8, stride=(2, 2), h=9, w=9))[0] == "mcf_conv2d_s8_im2col_full"
+    assert functions(conv_model(kh=1, kw=1, ic=12, oc=8, stride=(2, 2), h=9, w=9))[0] == "mcf_conv2d_s8_im2col_full"
     assert functions(conv_model(kh=1, kw=1, ic=132, oc=4, h=2, w=2))[0] == "mcf_conv2d_s8_im2col_full"  # K > 128
     # Filters taller than the direct path's 16 rows (MCF_CONV2D_DIRECT_MAX_ROWS) take the stack path (K <= 128).
     assert functions(conv_model(ic=4, oc=2, kh=17, kw=1, h=20, w=3))[1] == "mcf_conv2d_s8_stack_full"

@@ -124,9 +124,8 @@ def _needs_zephyr(*modules: str) -> pytest.MarkDecorator:
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None,
                     reason="needs qemu-system-arm (apt-get install qemu-system-arm)")
 def test_mps2_an385_selftest_in_qemu_matches_host(models_dir: Path, tmp_path: Path) -> None:
-    import serial
-
     from mcuforge.hil.emulator import start_emulator
+    from mcuforge.hil.serial_link import open_serial
 
     model = models_dir / "kws_ref_model.tflite"
     host = validate_model(model, count=1, seed=0)
@@ -137,7 +136,7 @@ def test_mps2_an385_selftest_in_qemu_matches_host(models_dir: Path, tmp_path: Pa
 
     buf = b""
     with start_emulator(res.board, res.elf) as emu:
-        port = serial.serial_for_url(emu.url, timeout=0.5)
+        port = open_serial(emu.url, timeout=0.5)  # keeps what QEMU printed while the link opened
         try:
             deadline = time.monotonic() + 120
             while not LINE.search(buf) and time.monotonic() < deadline and emu.alive():

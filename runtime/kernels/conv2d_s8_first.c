@@ -62,23 +62,13 @@ static MCF_ALWAYS_INLINE void mcf_first_columns(const mcf_conv2d_first_params *p
     const int32_t left = p->row_bytes & 3;
     const int8_t *row = src;
     int32_t r;
-    if (full == 2) { /* 8 or 9 bytes a row (3x3 on 3 channels, 8 taps on one): written out */
-        for (r = 0; r < rows; ++r, row += step, d += 8) {
-            const uint32_t v0 = mcf_read_u32(row), v1 = mcf_read_u32(row + 4);
-            d[0] = MCF_FIRST_SXTAB16(off2, v0);
-            d[1] = MCF_FIRST_SXTAB16_ROR8(off2, v0);
-            d[4] = MCF_FIRST_SXTAB16(off2, v1);
-            d[5] = MCF_FIRST_SXTAB16_ROR8(off2, v1);
-        }
-    } else {
-        for (r = 0; r < rows; ++r, row += step) {
-            const int8_t *x = row;
-            const int8_t *const x_end = row + 4 * full;
-            for (; x != x_end; x += 4, d += 4) {
-                const uint32_t v = mcf_read_u32(x);
-                d[0] = MCF_FIRST_SXTAB16(off2, v);
-                d[1] = MCF_FIRST_SXTAB16_ROR8(off2, v);
-            }
+    for (r = 0; r < rows; ++r, row += step) {
+        const int8_t *x = row;
+        const int8_t *const x_end = row + 4 * full;
+        for (; x != x_end; x += 4, d += 4) {
+            const uint32_t v = mcf_read_u32(x);
+            d[0] = MCF_FIRST_SXTAB16(off2, v);
+            d[1] = MCF_FIRST_SXTAB16_ROR8(off2, v);
         }
     }
     row = src + 4 * full; /* the bytes left over in each row */
@@ -210,7 +200,7 @@ static MCF_ALWAYS_INLINE int8_t mcf_first_out(int32_t acc2, const uint32_t *q, i
 }
 
 /* The same from an undoubled sum and the channel's {multiplier, shift, 0} (`long_out`). */
-static MCF_NOINLINE int8_t mcf_first_out_long(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo, int32_t hi)
+static MCF_ALWAYS_INLINE int8_t mcf_first_out_long(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo, int32_t hi)
 {
     return (int8_t)mcf_clamp(mcf_requantize(acc, (int32_t)q[0], (int32_t)q[1]) + offset, lo, hi);
 }
@@ -270,22 +260,28 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_pa
                 }
             }
         }
-        for (cp = 0; cp < oc_count; cp += 2, w += block) {
-            int32_t acc[4];
-            acc[0] = acc[1] = (int32_t)w[0];
-            acc[2] = acc[3] = (int32_t)w[1];
-            mcf_first_dot(cols, pairs, w + 8, acc);
-            if (p->long_out) {
+        if (!p->long_out) {
+            for (cp = 0; cp < oc_count; cp += 2, w += block) {
+                int32_t acc[4];
+                acc[0] = acc[1] = (int32_t)w[0];
+                acc[2] = acc[3] = (int32_t)w[1];
+                mcf_first_dot(cols, pairs, w + 8, acc);
+                out0[cp] = mcf_first_out(acc[0], w + 2, lo, hi, full);
+                out1[cp] = mcf_first_out(acc[1], w + 2, lo, hi, full);
+                out0[cp + 1] = mcf_first_out(acc[2], w + 5, lo, hi, full);
+                out1[cp + 1] = mcf_first_out(acc[3], w + 5, lo, hi, full);
+            }
+        } else {
+            for (cp = 0; cp < oc_count; cp += 2, w += block) {
+                int32_t acc[4];
+                acc[0] = acc[1] = (int32_t)w[0];
+                acc[2] = acc[3] = (int32_t)w[1];
+                mcf_first_dot(cols, pairs, w + 8, acc);
                 out0[cp] = mcf_first_out_long(acc[0], w + 2, p->output_offset, lo, hi);
                 out1[cp] = mcf_first_out_long(acc[1], w + 2, p->output_offset, lo, hi);
                 out0[cp + 1] = mcf_first_out_long(acc[2], w + 5, p->output_offset, lo, hi);
                 out1[cp + 1] = mcf_first_out_long(acc[3], w + 5, p->output_offset, lo, hi);
-                continue;
             }
-            out0[cp] = mcf_first_out(acc[0], w + 2, lo, hi, full);
-            out1[cp] = mcf_first_out(acc[1], w + 2, lo, hi, full);
-            out0[cp + 1] = mcf_first_out(acc[2], w + 5, lo, hi, full);
-            out1[cp + 1] = mcf_first_out(acc[3], w + 5, lo, hi, full);
         }
     }
 }

@@ -99,3 +99,67 @@ def test_output_constants_only_where_nothing_overflows():
     (call,) = compile_graph(parse_model(model)).calls
     assert "out_q" not in call.params
     check_bit_exact(model)
+
+
+def test_short_path_over_tiny_layers():
+    """The short path's entry points and layout over the small layers of real models (inputs 1-48,
+    outputs 1-16: the whole blocks, the 1..3 units left, an input row with and without a partial
+    group), zero points at the int8 boundaries, every fused activation, with and without a bias,
+    per tensor and per channel; side by side in one model, bit-exact on the fast, portable,
+    DSP-emulated and RV32-emulated paths."""
+    from kernel_check import RV32_PATH
+    from tflite_builder import Op, build
+
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.frontends.tflite import parse_model
+
+    acts = [Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1]
+    # batches, depth, units, per_channel, activation, input zero point, output zero point, bias
+    cases = [(1, 8, 16, False, acts[1], -128, -128, True), (1, 48, 1, False, acts[0], 127, 127, True),
+             (1, 1, 16, True, acts[2], 127, -128, False), (1, 16, 1, False, acts[3], -128, 0, True),
+             (1, 32, 2, True, acts[0], 0, -128, False), (2, 40, 3, False, acts[1], -1, 127, True),
+             (1, 18, 10, True, acts[0], -128, 127, True), (3, 3, 5, False, acts[2], 127, -128, True),
+             (1, 12, 4, True, acts[3], 5, 127, False), (1, 16, 8, False, acts[0], -128, -128, False)]
+    tensors, ops, ins, outs = [], [], [], []
+    for k, (batches, depth, units, per_channel, act, in_zp, out_zp, with_bias) in enumerate(cases):
+        rng = np.random.default_rng(100 + k)
+        w_scale = list(rng.uniform(0.002, 0.02, units)) if per_channel else 0.01
+        n = len(tensors)
+        tensors += [T((batches, depth), "int8", 0.05, in_zp),
+                    T((units, depth), "int8", w_scale, [0] * units if per_channel else 0,
+                      data=rng_int8(rng, (units, depth))),
+                    T((batches, units), "int8", 0.015 * np.sqrt(depth), out_zp)]
+        inputs = [n, n + 1, -1]
+        if with_bias:
+            tensors.append(T((units,), "int32", [0.05 * s for s in w_scale] if per_channel else 0.0005, 0,
+                             data=rng.integers(-3000, 3000, units).astype(np.int32)))
+            inputs[2] = n + 3
+        opts = options("FullyConnectedOptions", fusedActivationFunction=act)
+        ops.append(Op("FULLY_CONNECTED", inputs, [n + 2], opts))
+        ins.append(n)
+        outs.append(n + 2)
+    model = build(tensors, ops, ins, outs)
+    calls = compile_graph(parse_model(model)).calls
+    for c in calls:  # the entry point: whether units % 4 leaves a tail, and the activation range
+        act = "full" if (c.params["act_min"], c.params["act_max"]) == (-128, 127) else "clamp"
+        assert c.function == f"mcf_fully_connected_s8_{'short' if c.params['units'] % 4 else 'blocks'}_{act}"
+    assert len({c.function for c in calls}) == 4
+    check_bit_exact(model, count=3, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))
+
+
+def test_short_layout():
+    """Whole blocks as the fast path's; the last units as int16 pairs (w0, w2), (w1, w3) per group."""
+    from mcuforge.generator.ops.fully_connected import fc_fast_layout, fc_short_layout
+
+    w = np.arange(-60, 6 * 7 - 60, dtype=np.int8).reshape(6, 7)
+    words = fc_short_layout(w)
+    head = fc_fast_layout(w[:4])
+    assert list(words[:len(head)]) == list(head)
+    tail = words[len(head):].view(np.int16).reshape(2, 2, 2, 2)  # [group, unit, word, pair]
+    padded = np.zeros((2, 8), dtype=np.int16)
+    padded[:, :7] = w[4:]
+    for g in range(2):
+        for u in range(2):
+            x = padded[u, 4 * g:4 * g + 4]
+            assert list(tail[g, u].reshape(-1)) == [x[0], x[2], x[1], x[3]]
+    assert len(fc_short_layout(w[:4])) == len(head)

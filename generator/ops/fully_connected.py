@@ -26,6 +26,28 @@ def fc_fast_layout(w: np.ndarray) -> np.ndarray:
     return words.transpose(0, 2, 1).reshape(-1).astype(np.uint32)
 
 
+def fc_short_layout(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 → the layout of the short path (fully_connected_s8.h), as uint32 words.
+
+    Whole blocks of four units as fc_fast_layout; the last 1..3 units, per group of four inputs
+    x0..x3 (the last padded with zeros), each as two words of int16 pairs (w0, w2) and (w1, w3):
+    the pairs SXTB16 makes of the input word, so that one SMLAD takes each (no zero units stored).
+    """
+    units, depth = w.shape
+    whole = units // 4 * 4
+    head = fc_fast_layout(w[:whole]) if whole else np.zeros(0, dtype=np.uint32)
+    n = units - whole
+    if not n:
+        return head
+    d4 = (depth + 3) // 4
+    padded = np.zeros((n, d4 * 4), dtype=np.int64)
+    padded[:, :depth] = w[whole:]
+    g = padded.reshape(n, d4, 4)  # [unit, group, input]
+    pairs = (g[:, :, [0, 1]] & 0xFFFF) | ((g[:, :, [2, 3]] & 0xFFFF) << 16)  # [unit, group, word]
+    tail = pairs.transpose(1, 0, 2).reshape(-1)  # per group, per unit, its two words
+    return np.concatenate([head, tail.astype(np.uint32)])
+
+
 @lowering("FULLY_CONNECTED")
 def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
     inp, weights, bias = [*graph.op_inputs(op), None][:3]
@@ -73,10 +95,15 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
                                         out.scale, out.zero_point)
     out_q = None if float_requant.wants_float32(op) else \
         short_output_constants(w, folded, np.asarray(mult), np.asarray(shift), out.zero_point)
+    if out_q is not None:  # the short path, its own layout: entry points per activation range and tail
+        act = "full" if (act_min, act_max) == (-128, 127) else "clamp"
+        function, layout = f"mcf_fully_connected_s8_{'short' if units % 4 else 'blocks'}_{act}", fc_short_layout
+    else:  # fully_connected_s8.h: the reference loop is not linked
+        function, layout = "mcf_fully_connected_s8_fast_path", fc_fast_layout
     return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="fully_connected_s8",
-        function="mcf_fully_connected_s8_fast_path",  # fully_connected_s8.h: the reference loop is not linked
+        function=function,
         params_type="mcf_fc_params",
         params={
             "batches": batches,
@@ -93,13 +120,14 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
             **({"out_q": ConstRef("out_q")} if out_q is not None else {}),
         },
         # Builds with the fast kernel paths hold the weights in their layout instead (padding to
-        # whole blocks of four units and groups of four inputs adds at most 3 * (units + depth) + 9 B).
+        # whole blocks of four units and groups of four inputs adds at most 3 * (units + depth) + 9 B;
+        # the short layout's last 1..3 units take two words per group each).
         args=[op.inputs[0], FastOr(ConstRef("weights_fast"), op.inputs[1]), op.outputs[0]],
         consts=[
             ConstArray("mult", "int32_t", mult),
             ConstArray("shift", "int32_t", shift),
             ConstArray("bias", "int32_t", folded.astype(np.int32)),
-            ConstArray("weights_fast", "uint32_t", fc_fast_layout(weights.data.astype(np.int8)), fast_only=True),
+            ConstArray("weights_fast", "uint32_t", layout(weights.data.astype(np.int8)), fast_only=True),
             *([ConstArray("out_q", "int32_t", out_q)] if out_q is not None else []),
         ],
         macs=batches * units * depth,

@@ -152,7 +152,7 @@ static MCF_NOINLINE int32_t mcf_fc_requantize_other(int32_t acc, int32_t mult, i
 #if MCF_KERNELS_RV32
 /* The fast path on RV32: eight units (two blocks of the layout) per pass, mcf_rv32_fc_8. */
 static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
-                                        int8_t *output)
+                                        int8_t *output, int32_t whole)
 {
     const int32_t depth = p->depth;
     const int32_t units = p->units;
@@ -170,8 +170,8 @@ static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *in
         int8_t *out = output + b * units;
         const uint32_t *wb = w;
         int32_t u;
-        for (u = 0; u < units; u += 8, wb += 2 * block_words) {
-            const int32_t n = MCF_MIN(8, units - u);
+        for (u = 0; u < whole; u += 8, wb += 2 * block_words) {
+            const int32_t n = MCF_MIN(8, whole - u);
             const int32_t blocks = n > 4 ? 2 : 1; /* a block past the last unit does not exist */
             int32_t acc[8];
             int32_t i;
@@ -215,6 +215,108 @@ static void mcf_fully_connected_s8_rv32(const mcf_fc_params *p, const int8_t *in
 }
 #endif
 
+#if !MCF_REQUANT_F32
+/*
+ * The last block's n = 1..3 units (`units` % 4) in the short path's layout (fully_connected.py
+ * fc_short_layout): per group of four inputs x0..x3, per unit two words of int16 pairs (w0, w2) and
+ * (w1, w3), the pairs that SXTB16 makes of the input word; the last group padded with zeros.
+ * acc[i] + unit i's sum over the row; `xr`: the row's last `rest` inputs as one word (zeros above).
+ */
+#if MCF_KERNELS_DSP
+#define MCF_FC_WIDE(acc, w, x02, x13) mcf_smlad((w)[1], (x13), mcf_smlad((w)[0], (x02), (acc)))
+#else
+static inline int32_t mcf_fc_wide_generic(int32_t acc, const uint32_t *w, uint32_t xv)
+{
+    const int32_t x0 = (int8_t)(xv & 0xFFu), x1 = (int8_t)((xv >> 8) & 0xFFu);
+    const int32_t x2 = (int8_t)((xv >> 16) & 0xFFu), x3 = (int8_t)(xv >> 24);
+    acc += (int16_t)(w[0] & 0xFFFFu) * x0 + (int16_t)(w[0] >> 16) * x2;
+    return acc + (int16_t)(w[1] & 0xFFFFu) * x1 + (int16_t)(w[1] >> 16) * x3;
+}
+#endif
+
+static MCF_ALWAYS_INLINE void mcf_fc_tail(const int8_t *x, const uint32_t *w, int32_t groups, int32_t rest,
+                                          uint32_t xr, int32_t *acc, const int n)
+{
+    int32_t a0 = acc[0], a1 = n > 1 ? acc[1] : 0, a2 = n > 2 ? acc[2] : 0;
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+    if (n == 1 && groups > 1) { /* one unit: two groups per pass, 13 instructions per 8 MACs */
+        const int8_t *x_end = x + 4 * (groups & ~1);
+        uint32_t xa, xb, xc, xd, wa, wb, wc, wd;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[xa], [%[x]], #4\n\t"
+                         "ldr %[xc], [%[x]], #4\n\t"
+                         "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+                         "ldrd %[wc], %[wd], [%[w]], #8\n\t"
+                         "sxtb16 %[xb], %[xa], ror #8\n\t"
+                         "sxtb16 %[xa], %[xa]\n\t"
+                         "sxtb16 %[xd], %[xc], ror #8\n\t"
+                         "sxtb16 %[xc], %[xc]\n\t"
+                         "smlad %[a], %[wa], %[xa], %[a]\n\t"
+                         "smlad %[a], %[wb], %[xb], %[a]\n\t"
+                         "smlad %[a], %[wc], %[xc], %[a]\n\t"
+                         "smlad %[a], %[wd], %[xd], %[a]\n\t"
+                         "cmp %[x], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [a] "+r"(a0), [x] "+r"(x), [w] "+r"(w), [xa] "=&r"(xa), [xb] "=&r"(xb),
+                           [xc] "=&r"(xc), [xd] "=&r"(xd), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc),
+                           [wd] "=&r"(wd)
+                         : [end] "r"(x_end)
+                         : "cc", "memory");
+        groups &= 1;
+    }
+#endif
+    for (; groups > 0; --groups, x += 4, w += 2 * n) {
+        const uint32_t xv = mcf_read_u32(x);
+#if MCF_KERNELS_DSP
+        const uint32_t x02 = mcf_sxtb16(xv), x13 = mcf_sxtb16_ror8(xv);
+        a0 = MCF_FC_WIDE(a0, w, x02, x13);
+        if (n > 1) {
+            a1 = MCF_FC_WIDE(a1, w + 2, x02, x13);
+        }
+        if (n > 2) {
+            a2 = MCF_FC_WIDE(a2, w + 4, x02, x13);
+        }
+#else
+        a0 = mcf_fc_wide_generic(a0, w, xv);
+        if (n > 1) {
+            a1 = mcf_fc_wide_generic(a1, w + 2, xv);
+        }
+        if (n > 2) {
+            a2 = mcf_fc_wide_generic(a2, w + 4, xv);
+        }
+#endif
+    }
+    if (rest) {
+#if MCF_KERNELS_DSP
+        const uint32_t x02 = mcf_sxtb16(xr), x13 = mcf_sxtb16_ror8(xr);
+        a0 = MCF_FC_WIDE(a0, w, x02, x13);
+        if (n > 1) {
+            a1 = MCF_FC_WIDE(a1, w + 2, x02, x13);
+        }
+        if (n > 2) {
+            a2 = MCF_FC_WIDE(a2, w + 4, x02, x13);
+        }
+#else
+        a0 = mcf_fc_wide_generic(a0, w, xr);
+        if (n > 1) {
+            a1 = mcf_fc_wide_generic(a1, w + 2, xr);
+        }
+        if (n > 2) {
+            a2 = mcf_fc_wide_generic(a2, w + 4, xr);
+        }
+#endif
+    }
+    acc[0] = a0;
+    if (n > 1) {
+        acc[1] = a1;
+    }
+    if (n > 2) {
+        acc[2] = a2;
+    }
+}
+#endif
+
 #if !MCF_KERNELS_RV32 && !MCF_REQUANT_F32
 /*
  * The output stage from the unit's constants q = {multiplier, 2^(e-1) + output_offset * 2^e, e}
@@ -234,140 +336,252 @@ static inline int32_t mcf_fc_smmulr(int32_t a, int32_t b)
 #endif
 }
 
-static MCF_ALWAYS_INLINE int8_t mcf_fc_out_q(int32_t acc, const int32_t *q, int32_t lo, int32_t hi, const int full)
+/*
+ * One output from its constants m = q[0], r = q[1], e = q[2]. The sign of t is that of acc
+ * wherever it matters (m >= 0: t > 0 only for acc > 0 and t < 0 only for acc < 0; for t == 0 both
+ * (r - 1) >> e and r >> e are the output offset, e >= 1), so the correction is acc's sign, known
+ * before the multiply (on Arm: one SMMLAR adds the high product to r + [acc < 0] * -1).
+ */
+static MCF_ALWAYS_INLINE int8_t mcf_fc_out3(int32_t acc, int32_t m, int32_t r, int32_t e, int32_t lo, int32_t hi,
+                                            const int full)
 {
-    const int32_t t = mcf_fc_smmulr(acc + acc, q[0]);
-    return mcf_clamp8((t + q[1] + (t >> 31)) >> q[2], lo, hi, full);
+    const int32_t t = mcf_fc_smmulr(acc + acc, m);
+    return mcf_clamp8((t + r + (acc >> 31)) >> e, lo, hi, full);
 }
 
-/* acc + unit i's sum over `groups` groups of a block (its word of group g at w[4g]). */
-static inline int32_t mcf_fc_dot1(const int8_t *x, const uint32_t *w, int32_t groups, int32_t acc)
-{
 #if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
     !defined(MCF_EMULATE_DSP)
-    if (groups & 1) { /* an odd group first, then two per pass */
-        const uint32_t xv = mcf_read_u32(x), wv = w[0];
-        acc = mcf_smlad(mcf_sxtb16(wv), mcf_sxtb16(xv), acc);
-        acc = mcf_smlad(mcf_sxtb16_ror8(wv), mcf_sxtb16_ror8(xv), acc);
-        x += 4;
-        w += 4;
-    }
-    if (groups > 1) {
-        const int8_t *x_end = x + 4 * (groups & ~1);
-        uint32_t xv, xa, wv, t;
-        __asm__ volatile("1:\n\t"
-                         "ldr %[xv], [%[x]], #4\n\t"
-                         "ldr %[wv], [%[w]], #16\n\t"
-                         "sxtb16 %[xa], %[xv]\n\t"
-                         "sxtb16 %[xv], %[xv], ror #8\n\t"
-                         "sxtb16 %[t], %[wv]\n\t"
-                         "sxtb16 %[wv], %[wv], ror #8\n\t"
-                         "smlad %[a], %[t], %[xa], %[a]\n\t"
-                         "smlad %[a], %[wv], %[xv], %[a]\n\t"
-                         "ldr %[xv], [%[x]], #4\n\t"
-                         "ldr %[wv], [%[w]], #16\n\t"
-                         "sxtb16 %[xa], %[xv]\n\t"
-                         "sxtb16 %[xv], %[xv], ror #8\n\t"
-                         "sxtb16 %[t], %[wv]\n\t"
-                         "sxtb16 %[wv], %[wv], ror #8\n\t"
-                         "smlad %[a], %[t], %[xa], %[a]\n\t"
-                         "smlad %[a], %[wv], %[xv], %[a]\n\t"
-                         "cmp %[x], %[end]\n\t"
-                         "bne 1b\n\t"
-                         : [a] "+r"(acc), [x] "+r"(x), [w] "+r"(w), [xv] "=&r"(xv), [xa] "=&r"(xa),
-                           [wv] "=&r"(wv), [t] "=&r"(t)
-                         : [end] "r"(x_end)
-                         : "cc", "memory");
-    }
-#else
-    int32_t g;
-    for (g = 0; g < groups; ++g, x += 4, w += 4) {
-#if MCF_KERNELS_DSP
-        const uint32_t xv = mcf_read_u32(x);
-        acc = mcf_smlad(mcf_sxtb16(w[0]), mcf_sxtb16(xv), acc);
-        acc = mcf_smlad(mcf_sxtb16_ror8(w[0]), mcf_sxtb16_ror8(xv), acc);
-#else
-        acc = mcf_fc_dot4(acc, w[0], x[0], x[1], x[2], x[3]);
-#endif
-    }
-#endif
-    return acc;
-}
+#define MCF_FC_SHORT_ASM 1
+/* One group of four inputs (in xv) against the four units' words at [w], 20 instructions. */
+#define MCF_FC_ASM_GROUP                                                                      \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                        \
+    "sxtb16 %[xa], %[xv]\n\t"                                                                 \
+    "sxtb16 %[xv], %[xv], ror #8\n\t"                                                         \
+    "sxtb16 %[t], %[w0]\n\t"                                                                  \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                         \
+    "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                     \
+    "smlad %[a0], %[w0], %[xv], %[a0]\n\t"                                                    \
+    "sxtb16 %[t], %[w1]\n\t"                                                                  \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                         \
+    "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                     \
+    "smlad %[a1], %[w1], %[xv], %[a1]\n\t"                                                    \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                       \
+    "sxtb16 %[t], %[w0]\n\t"                                                                  \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                         \
+    "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                     \
+    "smlad %[a2], %[w0], %[xv], %[a2]\n\t"                                                    \
+    "sxtb16 %[t], %[w1]\n\t"                                                                  \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                         \
+    "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                     \
+    "smlad %[a3], %[w1], %[xv], %[a3]\n\t"
+/* Output of accumulator a (mcf_fc_out3): per channel, m, r, e = q[0..2] (q in t, r reused as the
+ * rounding term); per tensor they stay, t holds the term. 6 instructions with SSAT. */
+#define MCF_FC_ASM_OUT(a)                                                                     \
+    ".if %c[pc]\n\t"                                                                          \
+    "ldmia %[t]!, {%[xa], %[w0], %[w1]}\n\t"                                                     \
+    "add %[w0], %[w0], %[" a "], asr #31\n\t"                                                   \
+    "add %[" a "], %[" a "], %[" a "]\n\t"                                                    \
+    "smmlar %[" a "], %[" a "], %[xa], %[w0]\n\t"                                               \
+    ".else\n\t"                                                                               \
+    "add %[t], %[w0], %[" a "], asr #31\n\t"                                                   \
+    "add %[" a "], %[" a "], %[" a "]\n\t"                                                    \
+    "smmlar %[" a "], %[" a "], %[xa], %[t]\n\t"                                               \
+    ".endif\n\t"                                                                              \
+    "asr %[" a "], %[" a "], %[w1]\n\t"                                                        \
+    ".if %c[full]\n\t"                                                                        \
+    "ssat %[" a "], #8, %[" a "]\n\t"                                                         \
+    ".else\n\t"                                                                               \
+    "cmp %[" a "], %[xv]\n\t"                                                                 \
+    "it lt\n\t"                                                                               \
+    "movlt %[" a "], %[xv]\n\t"                                                               \
+    "cmp %[" a "], %[xe]\n\t"                                                                 \
+    "it gt\n\t"                                                                               \
+    "movgt %[" a "], %[xe]\n\t"                                                               \
+    ".endif\n\t"                                                                              \
+    "strb %[" a "], [%[x]], #1\n\t"
 
-/* The last 1..3 inputs (`rest`) of a row against unit i's padded word `w`. */
-static inline int32_t mcf_fc_dot_rest(const int8_t *x, int32_t rest, uint32_t w, int32_t acc)
+/*
+ * The whole blocks of one row: per block, its four biases, the groups (mcf_fc_block's loop), the
+ * partial group, the four outputs. c: {bias, -, x, x + 4 * groups, m or q, r, e, lo, hi, rest, xr,
+ * out, out_end} (c[0], c[4] when per channel, c[11] advance), read where they are on the stack: 12
+ * registers (a frame pointer may keep one); the accumulators and the per-channel constants in fixed
+ * ones, in the order LDM fills them.
+ */
+static MCF_ALWAYS_INLINE const uint32_t *mcf_fc_short_blocks(int32_t *c, const uint32_t *w, const int pc,
+                                                             const int full)
 {
-    int32_t j;
-    for (j = 0; j < rest; ++j) {
-        acc += (int8_t)((w >> (8 * j)) & 0xFFu) * (int32_t)x[j];
-    }
-    return acc;
+    register int32_t a0 __asm__("r0");
+    register int32_t a1 __asm__("r1");
+    register int32_t a2 __asm__("r2");
+    register int32_t a3 __asm__("r3");
+    register uint32_t xa __asm__("r4");
+    register uint32_t w0 __asm__("r5");
+    register uint32_t w1 __asm__("r6");
+    uint32_t x, xe, xv, t;
+    __asm__ volatile("2:\n\t"
+                     "ldr %[t], %[c0]\n\t"
+                     "ldmia %[t]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+                     "str %[t], %[c0]\n\t"
+                     "ldrd %[x], %[xe], %[c2]\n\t"
+                     "cmp %[x], %[xe]\n\t"
+                     "beq 3f\n\t"
+                     "1:\n\t"
+                     "ldr %[xv], [%[x]], #4\n\t" MCF_FC_ASM_GROUP
+                     "cmp %[x], %[xe]\n\t"
+                     "bne 1b\n\t"
+                     "3:\n\t"
+                     "ldrd %[t], %[xv], %[c9]\n\t"
+                     "cmp %[t], #0\n\t"
+                     "beq 4f\n\t" MCF_FC_ASM_GROUP
+                     "4:\n\t"
+                     ".if %c[pc]\n\t"
+                     "ldr %[t], %[c4]\n\t"
+                     ".else\n\t"
+                     "ldrd %[xa], %[w0], %[c4]\n\t"
+                     "ldr %[w1], %[c6]\n\t"
+                     ".endif\n\t"
+                     ".if %c[full] == 0\n\t"
+                     "ldrd %[xv], %[xe], %[c7]\n\t"
+                     ".endif\n\t"
+                     "ldr %[x], %[c11]\n\t" MCF_FC_ASM_OUT("a0") MCF_FC_ASM_OUT("a1") MCF_FC_ASM_OUT("a2")
+                         MCF_FC_ASM_OUT("a3")
+                     ".if %c[pc]\n\t"
+                     "str %[t], %[c4]\n\t"
+                     ".endif\n\t"
+                     "str %[x], %[c11]\n\t"
+                     "ldr %[w1], %[c12]\n\t"
+                     "cmp %[x], %[w1]\n\t"
+                     "bne 2b\n\t"
+                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa),
+                       [w0] "=&r"(w0), [w1] "=&r"(w1), [x] "=&r"(x), [xe] "=&r"(xe), [xv] "=&r"(xv),
+                       [t] "=&r"(t), [w] "+r"(w), [c0] "+m"(c[0]), [c4] "+m"(c[4]),
+                       [c11] "+m"(c[11])
+                     : [c2] "m"(c[2]), [c6] "m"(c[6]), [c7] "m"(c[7]), [c9] "m"(c[9]), [c12] "m"(c[12]), [pc] "i"(pc),
+                       [full] "i"(full)
+                     : "cc", "memory");
+    return w;
+}
+#else
+#define MCF_FC_SHORT_ASM 0
+#endif
+
+/* The sums of the tail of one row for n units (a constant in each copy). */
+static MCF_ALWAYS_INLINE void mcf_fc_short_tail_n(const mcf_fc_params *p, const int8_t *x, const uint32_t *w,
+                                                  int32_t *acc, const int n)
+{
+    const int32_t groups = p->depth >> 2;
+    const int32_t rest = p->depth & 3;
+    const int32_t *bias = p->bias + (p->units & ~3);
+    const uint32_t xr = rest ? mcf_fc_load_partial(x + 4 * groups, rest) : 0u;
+    acc[0] = bias[0];
+    acc[1] = n > 1 ? bias[1] : 0;
+    acc[2] = n > 2 ? bias[2] : 0;
+    mcf_fc_tail(x, w, groups, rest, xr, acc, n);
 }
 
 /*
- * The fast path with the output constants: whole blocks of four units as before (mcf_fc_block),
- * the last 1..3 units one by one over their own words only (no zero units computed), and each
- * output in a few instructions (mcf_fc_out_q). `full`: a constant in each copy.
+ * The last block's 1..3 units of one row in the short layout (w: their words), outputs included:
+ * one function for both entry points (the outputs clamped to [act_min, act_max] either way).
  */
-static MCF_ALWAYS_INLINE void mcf_fully_connected_s8_q(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
-                                                       int8_t *output, const int full)
+static MCF_NOINLINE void mcf_fc_short_tail(const mcf_fc_params *p, const int8_t *x, const uint32_t *w, int8_t *out)
 {
-    const int32_t depth = p->depth;
-    const int32_t units = p->units;
-    const int32_t groups = depth >> 2;
-    const int32_t rest = depth & 3;
-    const int32_t block_words = 4 * ((depth + 3) >> 2);
+    const int32_t n = p->units & 3;
     const int32_t qstep = p->per_channel ? 3 : 0;
-    const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t whole = units & ~3;
-    const int32_t *bias = p->bias;
-    int32_t b;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *x = input + b * depth;
-        const int8_t *x_rest = x + 4 * groups;
-        int8_t *out = output + b * units;
-        const uint32_t *wb = w;
-        const int32_t *q = p->out_q;
-        int32_t u;
-        for (u = 0; u < whole; u += 4, wb += block_words, q += 4 * qstep) {
-            int32_t acc[4];
-            acc[0] = bias[u];
-            acc[1] = bias[u + 1];
-            acc[2] = bias[u + 2];
-            acc[3] = bias[u + 3];
-            mcf_fc_block(x, wb, groups, acc);
-            if (rest) {
-                const uint32_t *wt = wb + 4 * groups;
-                acc[0] = mcf_fc_dot_rest(x_rest, rest, wt[0], acc[0]);
-                acc[1] = mcf_fc_dot_rest(x_rest, rest, wt[1], acc[1]);
-                acc[2] = mcf_fc_dot_rest(x_rest, rest, wt[2], acc[2]);
-                acc[3] = mcf_fc_dot_rest(x_rest, rest, wt[3], acc[3]);
-            }
-            out[u] = mcf_fc_out_q(acc[0], q, lo, hi, full);
-            out[u + 1] = mcf_fc_out_q(acc[1], q + qstep, lo, hi, full);
-            out[u + 2] = mcf_fc_out_q(acc[2], q + 2 * qstep, lo, hi, full);
-            out[u + 3] = mcf_fc_out_q(acc[3], q + 3 * qstep, lo, hi, full);
-        }
-        for (; u < units; ++u, ++wb, q += qstep) { /* the last block's units, each alone */
-            int32_t acc = mcf_fc_dot1(x, wb, groups, bias[u]);
-            if (rest) {
-                acc = mcf_fc_dot_rest(x_rest, rest, wb[4 * groups], acc);
-            }
-            out[u] = mcf_fc_out_q(acc, q, lo, hi, full);
-        }
+    const int32_t *q = p->out_q + (p->units & ~3) * qstep;
+    int32_t acc[3];
+    int32_t i;
+    if (n == 1) {
+        mcf_fc_short_tail_n(p, x, w, acc, 1);
+    } else if (n == 2) {
+        mcf_fc_short_tail_n(p, x, w, acc, 2);
+    } else {
+        mcf_fc_short_tail_n(p, x, w, acc, 3);
+    }
+    for (i = 0; i < n; ++i, q += qstep) {
+        out[i] = mcf_fc_out3(acc[i], q[0], q[1], q[2], p->act_min, p->act_max, 0);
     }
 }
 
-static MCF_NOINLINE void mcf_fully_connected_s8_q_full(const mcf_fc_params *p, const int8_t *input,
-                                                       const uint32_t *w, int8_t *output)
+/*
+ * The whole blocks of four units of one row (mcf_fc_block, the row's partial group as one more
+ * group of the same layout), each output from its out_q constants, loaded once per block when they
+ * are per tensor; returns the last block's words. `full`: a constant in each entry point.
+ */
+static MCF_ALWAYS_INLINE const uint32_t *mcf_fc_short_row(const mcf_fc_params *p, const int8_t *x, const uint32_t *wb,
+                                                          int8_t *out, const int full)
 {
-    mcf_fully_connected_s8_q(p, input, w, output, 1);
+    const int32_t groups = p->depth >> 2;
+    const int32_t rest = p->depth & 3;
+    const int32_t whole = p->units & ~3;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *q = p->out_q;
+    const uint32_t xr = rest ? mcf_fc_load_partial(x + 4 * groups, rest) : 0u;
+#if MCF_FC_SHORT_ASM
+    int32_t c[13];
+    c[0] = (int32_t)(uintptr_t)p->bias;
+    c[2] = (int32_t)(uintptr_t)x;
+    c[3] = (int32_t)(uintptr_t)(x + 4 * groups);
+    c[4] = p->per_channel ? (int32_t)(uintptr_t)q : q[0];
+    c[5] = q[1];
+    c[6] = q[2];
+    c[7] = lo;
+    c[8] = hi;
+    c[9] = rest;
+    c[10] = (int32_t)xr;
+    c[11] = (int32_t)(uintptr_t)out;
+    c[12] = (int32_t)(uintptr_t)(out + whole);
+    return p->per_channel ? mcf_fc_short_blocks(c, wb, 1, full) : mcf_fc_short_blocks(c, wb, 0, full);
+#else
+    const int32_t block_words = 4 * ((p->depth + 3) >> 2);
+    const int32_t qstep = p->per_channel ? 3 : 0;
+    const int32_t *bias = p->bias;
+    int8_t *const out_end = out + whole;
+    for (; out != out_end; out += 4, bias += 4, wb += block_words) {
+        int32_t acc[4];
+        acc[0] = bias[0];
+        acc[1] = bias[1];
+        acc[2] = bias[2];
+        acc[3] = bias[3];
+        mcf_fc_block(x, wb, groups, acc);
+        if (rest) {
+            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+            MCF_FC_GROUP(xr, wb + 4 * groups);
+            acc[0] = a0;
+            acc[1] = a1;
+            acc[2] = a2;
+            acc[3] = a3;
+        }
+        if (qstep) {
+            out[0] = mcf_fc_out3(acc[0], q[0], q[1], q[2], lo, hi, full);
+            out[1] = mcf_fc_out3(acc[1], q[3], q[4], q[5], lo, hi, full);
+            out[2] = mcf_fc_out3(acc[2], q[6], q[7], q[8], lo, hi, full);
+            out[3] = mcf_fc_out3(acc[3], q[9], q[10], q[11], lo, hi, full);
+            q += 12;
+        } else {
+            const int32_t m = q[0], r = q[1], e = q[2];
+            out[0] = mcf_fc_out3(acc[0], m, r, e, lo, hi, full);
+            out[1] = mcf_fc_out3(acc[1], m, r, e, lo, hi, full);
+            out[2] = mcf_fc_out3(acc[2], m, r, e, lo, hi, full);
+            out[3] = mcf_fc_out3(acc[3], m, r, e, lo, hi, full);
+        }
+    }
+    return wb;
+#endif
 }
 
-static MCF_NOINLINE void mcf_fully_connected_s8_q_clamp(const mcf_fc_params *p, const int8_t *input,
-                                                        const uint32_t *w, int8_t *output)
+/* The short path: per row, the whole blocks, then (`tail`) the last 1..3 units (mcf_fc_short_tail). */
+static MCF_ALWAYS_INLINE void mcf_fc_short(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
+                                           int8_t *output, const int full, const int tail)
 {
-    mcf_fully_connected_s8_q(p, input, w, output, 0);
+    int32_t b;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *x = input + b * p->depth;
+        int8_t *out = output + b * p->units;
+        const uint32_t *wt = p->units >= 4 ? mcf_fc_short_row(p, x, w, out, full) : w;
+        if (tail && (p->units & 3)) {
+            mcf_fc_short_tail(p, x, wt, out + (p->units & ~3));
+        }
+    }
 }
 #endif
 
@@ -390,7 +604,7 @@ static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *in
     const int full_range = act_min == -128 && act_max == 127;
     int32_t b;
 #if MCF_KERNELS_RV32
-    mcf_fully_connected_s8_rv32(p, input, w, output);
+    mcf_fully_connected_s8_rv32(p, input, w, output, units);
     return;
 #endif
     for (b = 0; b < p->batches; ++b) {
@@ -433,12 +647,68 @@ static void mcf_fully_connected_s8_fast(const mcf_fc_params *p, const int8_t *in
     }
 }
 
+#if MCF_KERNELS_RV32 && !MCF_REQUANT_F32
+/* The short path's layout on RV32: whole blocks as the fast path, then the last block's 1..3 units
+ * (mcf_fc_tail), requantized as the fast path does. */
+static void mcf_fc_short_rv32(const mcf_fc_params *p, const int8_t *input, const uint32_t *w, int8_t *output)
+{
+    const int32_t depth = p->depth;
+    const int32_t units = p->units;
+    const int32_t groups = depth >> 2;
+    const int32_t rest = depth & 3;
+    const int32_t whole = units & ~3;
+    const uint32_t *wt = w + (whole >> 2) * 4 * ((depth + 3) >> 2);
+    const int32_t qstep = p->per_channel ? 1 : 0;
+    int32_t b;
+    if (whole > 0) {
+        mcf_fully_connected_s8_rv32(p, input, w, output, whole);
+    }
+    for (b = 0; units != whole && b < p->batches; ++b) {
+        const int8_t *x = input + b * depth;
+        const uint32_t xr = rest ? mcf_fc_load_partial(x + 4 * groups, rest) : 0u;
+        const int32_t n = units - whole;
+        int32_t acc[3];
+        int32_t i;
+        acc[0] = p->bias[whole];
+        acc[1] = n > 1 ? p->bias[whole + 1] : 0;
+        acc[2] = n > 2 ? p->bias[whole + 2] : 0;
+        if (n == 1) {
+            mcf_fc_tail(x, wt, groups, rest, xr, acc, 1);
+        } else if (n == 2) {
+            mcf_fc_tail(x, wt, groups, rest, xr, acc, 2);
+        } else {
+            mcf_fc_tail(x, wt, groups, rest, xr, acc, 3);
+        }
+        for (i = 0; i < n; ++i) {
+            mcf_rv32_out q;
+            q.mult = p->multiplier + (whole + i) * qstep;
+            q.shift = p->shift + (whole + i) * qstep;
+            q.qstep = 0;
+            q.offset = p->output_offset;
+            q.act_min = p->act_min;
+            q.act_max = p->act_max;
+            mcf_rv32_out1(&q, 0, acc[i], output + b * units + whole + i);
+        }
+    }
+}
+#endif
+
 #endif /* MCF_KERNELS_FAST */
 
 void mcf_fully_connected_s8(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                             int8_t *output)
 {
 #if MCF_KERNELS_FAST
+#if !MCF_REQUANT_F32
+    if (p->fast_layout && p->out_q != 0) { /* the short path's layout */
+        if (p->act_min == -128 && p->act_max == 127) {
+            mcf_fully_connected_s8_short_full(p, input, weights, output);
+        } else {
+            mcf_fully_connected_s8_short_clamp(p, input, weights, output);
+        }
+        return;
+    }
+#endif
     if (p->fast_layout) {
         mcf_fully_connected_s8_fast_path(p, input, weights, output);
         return;
@@ -452,19 +722,40 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
                                       int8_t *output)
 {
 #if MCF_KERNELS_FAST
-#if !MCF_KERNELS_RV32 && !MCF_REQUANT_F32
-    if (p->out_q != 0) { /* the short output stage (checked before the other path's set-up) */
-        /* direct calls, not a pointer: the stack bound follows the call graph (stack_usage.py) */
-        if (p->act_min == -128 && p->act_max == 127) {
-            mcf_fully_connected_s8_q_full(p, input, (const uint32_t *)(const void *)weights, output);
-        } else {
-            mcf_fully_connected_s8_q_clamp(p, input, (const uint32_t *)(const void *)weights, output);
-        }
-        return;
-    }
-#endif
     mcf_fully_connected_s8_fast(p, input, (const uint32_t *)(const void *)weights, output);
 #else
     mcf_fully_connected_s8_reference(p, input, weights, output);
 #endif
 }
+
+#if !MCF_REQUANT_F32
+/* The short path (see the header): one entry point per activation range and per whether units % 4
+ * leaves a tail, so that a model links what its layers use. */
+#if MCF_KERNELS_RV32
+#define MCF_FC_SHORT_ENTRY(name, full, tail)                                                   \
+    void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
+    {                                                                                          \
+        (void)(full);                                                                          \
+        (void)(tail);                                                                          \
+        mcf_fc_short_rv32(p, input, (const uint32_t *)(const void *)weights, output);          \
+    }
+#elif MCF_KERNELS_FAST
+#define MCF_FC_SHORT_ENTRY(name, full, tail)                                                   \
+    void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
+    {                                                                                          \
+        mcf_fc_short(p, input, (const uint32_t *)(const void *)weights, output, full, tail);    \
+    }
+#else
+#define MCF_FC_SHORT_ENTRY(name, full, tail)                                                   \
+    void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
+    {                                                                                          \
+        (void)(full);                                                                          \
+        (void)(tail);                                                                          \
+        mcf_fully_connected_s8_reference(p, input, weights, output);                           \
+    }
+#endif
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_full, 1, 1)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_clamp, 0, 1)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_full, 1, 0)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_clamp, 0, 0)
+#endif

@@ -29,10 +29,11 @@ typedef struct {
     const int32_t *bias;   /**< [units], zero point folded in */
     int32_t fast_layout;   /**< weights are in the fast paths' layout when they are compiled */
     const int32_t *out_q;  /**< or NULL: per unit (one triple when not `per_channel`) {multiplier,
-                                2^(e-1) + output_offset * 2^e, e} with e = -shift >= 1, for the fast
-                                path's short output stage on Arm (t = SMMULR(2 * acc, multiplier),
+                                2^(e-1) + output_offset * 2^e, e} with e = -shift >= 1, for the short
+                                path's output stage on Arm (t = SMMULR(2 * acc, multiplier),
                                 (t + q[1] - [t < 0]) >> e, clamped); given only where no step of it
-                                can leave int32 (generator/ops/fully_connected.py) */
+                                can leave int32 (generator/ops/fully_connected.py). With `fast_layout`,
+                                set exactly when the weights are in the short path's layout. */
 } mcf_fc_params;
 
 /** output[b][u] = clamp(requant(bias[u] + sum_d weights[u][d] * input[b][d]) + output_offset).
@@ -45,5 +46,22 @@ void mcf_fully_connected_s8(const mcf_fc_params *p, const int8_t *input, const i
  *  without the fast paths (-DMCF_PORTABLE_KERNELS) run the reference loop. */
 void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                       int8_t *output);
+
+/** The short path, `out_q` and `fast_layout` set, the weights in the layout of
+ *  mcuforge.generator.ops.fully_connected.fc_short_layout: whole blocks of four units as the fast
+ *  path's, the last 1..3 units (units % 4) per group of four inputs x0..x3 as two words of int16
+ *  pairs per unit, (w0, w2) and (w1, w3). _full: act_min == -128 and act_max == 127 (required);
+ *  _clamp: any activation range. _blocks_*: units a multiple of 4 (required; the tail's code is not
+ *  linked). The generator calls the one the layer needs, so a model links what it uses only. RV32
+ *  builds requantize from `multiplier`/`shift` as the fast path; builds without the fast paths run
+ *  the reference loop (on [units][depth] weights). */
+void mcf_fully_connected_s8_short_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                       int8_t *output);
+void mcf_fully_connected_s8_short_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                        int8_t *output);
+void mcf_fully_connected_s8_blocks_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                        int8_t *output);
+void mcf_fully_connected_s8_blocks_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                         int8_t *output);
 
 #endif /* MCF_FULLY_CONNECTED_S8_H */

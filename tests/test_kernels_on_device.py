@@ -123,9 +123,9 @@ def fc_model(batches: int, depth: int, units: int, per_channel: bool, act: int, 
 
 FC_CASES = {
     # name: batches, depth, units, per_channel, activation, input zero point, output zero point
-    "fc_small": (1, 16, 8, False, Activation.NONE, 0, 5),
+    "fc_small_clamped_rows": (2, 18, 8, False, Activation.RELU6, -128, 0),  # whole blocks, a partial group
     "fc_odd_depth_units": (1, 33, 7, True, Activation.RELU6, 17, -3),
-    "fc_depth_not_4": (2, 5, 1, True, Activation.NONE, -128, 127),
+    "fc_one_unit": (2, 45, 1, True, Activation.NONE, -128, 127),  # 11 groups: two per pass, one, then 1 input
     "fc_deep": (1, 640, 12, False, Activation.RELU, -3, -128),
     "fc_wide_batch3": (3, 24, 130, True, Activation.NONE, 127, 0),
     "fc_depth_1": (2, 1, 6, False, Activation.NONE, 9, -9),

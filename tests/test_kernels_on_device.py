@@ -198,12 +198,13 @@ def spread_model() -> bytes:
     models.update(device_models())
     import test_kernel_arg_minmax
     import test_kernel_batch_matmul
+    import test_kernel_conv_first
     import test_kernel_reduce
     import test_kernel_resize
     import test_kernel_transpose_conv  # imported here: these import merge_parallel from this module
 
     for module in (test_kernel_reduce, test_kernel_arg_minmax, test_kernel_resize, test_kernel_transpose_conv,
-                   test_kernel_batch_matmul):
+                   test_kernel_batch_matmul, test_kernel_conv_first):
         models.update(module.device_models())
     import test_int16_ops
     import test_kernel_binary

@@ -112,8 +112,8 @@ static MCF_ALWAYS_INLINE void mcf_first_columns(const mcf_conv2d_first_params *p
 
 /* A border window into `win` (filter_h rows of `rw` bytes): the input's bytes where the tap lies
  * inside the image, the input zero point elsewhere (and past row_bytes). */
-static void mcf_first_window_copy(const mcf_conv2d_first_params *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
-                                  int32_t rw, int8_t *win)
+static MCF_NO_LIBCALL_LOOPS void mcf_first_window_copy(const mcf_conv2d_first_params *p, const int8_t *in_b,
+                                                       int32_t iy0, int32_t ix0, int32_t rw, int8_t *win)
 {
     const int32_t ic = p->input_c;
     const int32_t in_row = p->input_w * ic;
@@ -200,7 +200,8 @@ static MCF_ALWAYS_INLINE int8_t mcf_first_out(int32_t acc2, const uint32_t *q, i
 }
 
 /* The same from an undoubled sum and the channel's {multiplier, shift, 0} (`long_out`). */
-static MCF_ALWAYS_INLINE int8_t mcf_first_out_long(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo, int32_t hi)
+static MCF_ALWAYS_INLINE int8_t mcf_first_out_long(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo,
+                                                   int32_t hi)
 {
     return (int8_t)mcf_clamp(mcf_requantize(acc, (int32_t)q[0], (int32_t)q[1]) + offset, lo, hi);
 }
@@ -286,21 +287,23 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_pa
     }
 }
 
-static MCF_NOINLINE void mcf_conv2d_s8_first_fast_full(const mcf_conv2d_first_params *p, const int8_t *input,
-                                                       const int8_t *filter, int8_t *output)
+static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_fast_full(const mcf_conv2d_first_params *p,
+                                                                            const int8_t *input, const int8_t *filter,
+                                                                            int8_t *output)
 {
     mcf_conv2d_s8_first_fast(p, input, (const uint32_t *)(const void *)filter, output, 1);
 }
 
-static MCF_NOINLINE void mcf_conv2d_s8_first_fast_clamp(const mcf_conv2d_first_params *p, const int8_t *input,
-                                                        const int8_t *filter, int8_t *output)
+static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_fast_clamp(const mcf_conv2d_first_params *p,
+                                                                             const int8_t *input, const int8_t *filter,
+                                                                             int8_t *output)
 {
     mcf_conv2d_s8_first_fast(p, input, (const uint32_t *)(const void *)filter, output, 0);
 }
 
 #else /* portable builds: TFLite Micro's loop on the OHWI filter */
 
-static void mcf_conv2d_s8_first_reference(const mcf_conv2d_first_params *p, const int8_t *input,
+static MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_reference(const mcf_conv2d_first_params *p, const int8_t *input,
                                           const int8_t *filter, int8_t *output)
 {
     const int32_t ic = p->input_c;

@@ -299,12 +299,29 @@ void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input,
             }
             for (m = 0; m < p->group_m; ++m) {
                 const float *w = filter + (g * p->group_m + m) * k_count;
-                float lanes[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-                int32_t lane = 0;
-                for (k = 0; k < k_count; ++k) {
-                    lanes[lane] = lanes[lane] + mcf_fsum_product(w[k], col[k]);
-                    lane = (lane + 1) & 7;
+                /* tap k goes to lane k % 8; eight named sums (an initialised array becomes a memset call
+                   on some cores, and this file must not call the C library) */
+                float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
+                float lanes[8];
+                for (k = 0; k + 8 <= k_count; k += 8) {
+                    s0 = s0 + mcf_fsum_product(w[k], col[k]);
+                    s1 = s1 + mcf_fsum_product(w[k + 1], col[k + 1]);
+                    s2 = s2 + mcf_fsum_product(w[k + 2], col[k + 2]);
+                    s3 = s3 + mcf_fsum_product(w[k + 3], col[k + 3]);
+                    s4 = s4 + mcf_fsum_product(w[k + 4], col[k + 4]);
+                    s5 = s5 + mcf_fsum_product(w[k + 5], col[k + 5]);
+                    s6 = s6 + mcf_fsum_product(w[k + 6], col[k + 6]);
+                    s7 = s7 + mcf_fsum_product(w[k + 7], col[k + 7]);
                 }
+                if (k < k_count) s0 = s0 + mcf_fsum_product(w[k], col[k]);
+                if (k + 1 < k_count) s1 = s1 + mcf_fsum_product(w[k + 1], col[k + 1]);
+                if (k + 2 < k_count) s2 = s2 + mcf_fsum_product(w[k + 2], col[k + 2]);
+                if (k + 3 < k_count) s3 = s3 + mcf_fsum_product(w[k + 3], col[k + 3]);
+                if (k + 4 < k_count) s4 = s4 + mcf_fsum_product(w[k + 4], col[k + 4]);
+                if (k + 5 < k_count) s5 = s5 + mcf_fsum_product(w[k + 5], col[k + 5]);
+                if (k + 6 < k_count) s6 = s6 + mcf_fsum_product(w[k + 6], col[k + 6]);
+                lanes[0] = s0; lanes[1] = s1; lanes[2] = s2; lanes[3] = s3;
+                lanes[4] = s4; lanes[5] = s5; lanes[6] = s6; lanes[7] = s7;
                 output[g * p->group_m + m] = mcf_fsum_quantize(
                     p, mcf_fsum_lanes(lanes, m < rows4 ? 4 : (m < rows4 + 2 && p->group_m - rows4 >= 2 ? 2 : 1)) +
                            p->bias[g * p->group_m + m]);

@@ -30,8 +30,11 @@ pytestmark = [
                               "libnewlib-arm-none-eabi ninja-build)"),
 ]
 
-KWS_ENGINE_CODE_MAX = 9 * 1024  # .text of the model library
-KWS_ENGINE_MAX = 10 * 1024      # .text + constants other than the weights
+# kws measured 11,360 B code / 12,824 B engine on mps2_an386: the first layer (10x4 on one input channel)
+# takes conv2d_s8_first (~2.9 KB, 1.54 instead of ~3 instructions per MAC, 2.4% of the inference);
+# the fully-connected short path alone is 8,240 / 9,716. Still under issue 6's 16 KB.
+KWS_ENGINE_CODE_MAX = 12 * 1024  # .text of the model library
+KWS_ENGINE_MAX = 13 * 1024       # .text + constants other than the weights
 
 
 def test_kws_engine_flash(tmp_path: Path, models_dir: Path) -> None:

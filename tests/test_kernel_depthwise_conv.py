@@ -169,7 +169,7 @@ def test_depthwise_conv2d_rejects_bad_weight_shape():
 
 def test_depthwise_conv2d_entry_points():
     # The compiler names the path in the function it calls: multiples of 4 take the multiplier path.
-    assert _lower(dw_model(ic=8)).function == "mcf_depthwise_conv2d_s8_fast_full"
+    assert _lower(dw_model(ic=16)).function == "mcf_depthwise_conv2d_s8_fast_full"
     assert _lower(dw_model(ic=5)).function == "mcf_depthwise_conv2d_s8_small_full"  # 3x3, ic % 4 != 0
     assert _lower(dw_model(ic=2, mult=8, act=RELU)).function == "mcf_depthwise_conv2d_s8_mult_clamp"
     assert _lower(dw_model(ic=2, mult=4)).params["fast_layout"] == 1
@@ -178,7 +178,7 @@ def test_depthwise_conv2d_entry_points():
     assert _lower(dw_model(ic=1, mult=2, kh=12, kw=11, h=4, w=4)).function == "mcf_depthwise_conv2d_s8_ref"
 
 
-@pytest.mark.parametrize("kwargs", [dict(ic=6, act=RELU6, in_zp=5), dict(ic=8), dict(ic=3, mult=2),
+@pytest.mark.parametrize("kwargs", [dict(ic=6, act=RELU6, in_zp=5), dict(ic=12), dict(ic=3, mult=2),
                                     dict(ic=2, mult=8, act=RELU), dict(ic=3, mult=4)],
                          ids=["fast_clamp", "fast_full", "multiplier2", "multiplier8_clamp", "multiplier4_full"])
 def test_depthwise_conv2d_run_time_dispatch(kwargs, monkeypatch):

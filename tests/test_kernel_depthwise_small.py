@@ -22,6 +22,10 @@ CASES = {
     "c2_stride_2x1": dict(ic=2, h=7, w=6, stride=(2, 1)),
     "c5_dilated": dict(ic=5, h=9, w=9, dilation=(2, 2), in_zp=-7),
     "c10_stride1x2": dict(ic=10, h=6, w=9, stride=(1, 2)),
+    # eight channels: two whole groups (MobileNet v1's first depthwise layer, 48x48x8)
+    "c8_relu6_in_zp_min": dict(ic=8, h=9, w=10, act=RELU6, in_zp=-128, out_zp=-128),
+    "c8_stride2_valid_per_tensor": dict(ic=8, h=9, w=8, stride=(2, 2), padding=VALID, per_channel=False,
+                                        in_zp=127),
     # too narrow for a window inside the image: every pixel on the clipped route
     "c3_narrow": dict(ic=3, h=4, w=2),
 }
@@ -40,7 +44,9 @@ def _function(model: bytes) -> str:
 def test_depthwise_small_entry_points():
     assert _function(dw_model(ic=3)) == "mcf_depthwise_conv2d_s8_small_full"
     assert _function(dw_model(ic=6, act=RELU6)) == "mcf_depthwise_conv2d_s8_small_clamp"
-    # multiples of four, other windows and multipliers keep their paths
-    assert _function(dw_model(ic=8)) == "mcf_depthwise_conv2d_s8_fast_full"
+    # eight channels (MobileNet's first depthwise layer) too; other multiples of four, other windows
+    # and multipliers keep their paths
+    assert _function(dw_model(ic=8, act=RELU)) == "mcf_depthwise_conv2d_s8_small_clamp"
+    assert _function(dw_model(ic=16)) == "mcf_depthwise_conv2d_s8_fast_full"
     assert _function(dw_model(ic=3, kh=5, kw=5)) == "mcf_depthwise_conv2d_s8_fast_full"
     assert _function(dw_model(ic=3, mult=2)) == "mcf_depthwise_conv2d_s8_mult_full"

@@ -293,10 +293,16 @@ def conv_spread_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The convolutions alone, built without any scratch: each on its scratch-free path (direct for
     whole groups of four input channels, else the reference loop)."""
     models = {f"conv_{name}": conv_model(**kwargs, seed=len(str(kwargs))) for name, kwargs in CONV_CASES.items()}
+    import test_kernel_depthwise_line  # depthwise line layers in a row (no scratch either)
+
+    models.update(test_kernel_depthwise_line.device_models())
     for name, kwargs in CONV_CASES.items():  # the same geometries with whole groups of four channels
         ic = kwargs.get("ic", 3)
         if kwargs.get("groups", 1) == 1 and kwargs.get("dilation", (1, 1))[1] == 1 and ic % 4:
             models[f"conv4_{name}"] = conv_model(**{**kwargs, "ic": ic + 4 - ic % 4}, seed=len(name))
+    import test_kernel_conv_narrow  # contiguous windows (no scratch either): one of each path
+
+    models.update(test_kernel_conv_narrow.device_models())
     path = tmp_path_factory.mktemp("spread") / "conv_spread.tflite"
     path.write_bytes(merge_parallel(models))
     return path

@@ -22,7 +22,7 @@ import numpy as np
 from ..ir import Graph, Operator, Tensor
 from ..overlap import window_min_shift
 from ..quant import activation_range, quantize_multipliers
-from . import conv_first, conv_fsum, float_requant
+from . import conv_first, conv_fsum, conv_narrow, depthwise_line, float_requant
 from .base import (
     ConstArray,
     ConstRef,
@@ -390,6 +390,9 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     # The entry point of the chosen path (conv2d_s8.h): only the paths a model uses are linked.
     act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
     overlap = window_overlap(op, geo, ic, oc, fh, fw)
+    narrow = conv_narrow.lower_narrow(op, geo, ic, w, groups, params, consts, macs, overlap, short_output_constants)
+    if narrow is not None:  # contiguous windows, one pixel or few outputs: conv_narrow.py
+        return narrow
     c1_out = None
     if (ic, fh, fw, geo["dilation_h"], geo["dilation_w"]) == (1, 3, 3, 1, 1) and not float_requant.wants_float32(op):
         by_name = {c.name: c.values for c in consts}
@@ -514,14 +517,24 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     fast = mult == 1 or fh * fw <= DW_MULT_MAX_TAPS
     if fast:
         act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
-        # 3x3 windows over channel counts that are not a multiple of four (3, 6: first layers) pay the
-        # per-pixel call of the general path on few MACs: their own entry point inlines whole windows.
-        small = mult == 1 and fh == fw == 3 and ic % 4 != 0
+        # 3x3 windows over channel counts that are not a multiple of four (3, 6: first layers) or over
+        # eight channels (two groups: MobileNet's first depthwise layer) pay the per-pixel call of the
+        # general path on few MACs: their own entry point inlines whole windows.
+        small = mult == 1 and fh == fw == 3 and (ic % 4 != 0 or ic == 8)
         function = f"mcf_depthwise_conv2d_s8_{'small' if small else 'fast' if mult == 1 else 'mult'}_{act}"
         layout = (depthwise_fast_layout(w.reshape(-1, oc)) if mult == 1
                   else depthwise_tap_pair_layout(w.reshape(-1, oc), mult))
         consts.append(ConstArray("filter_fast", "uint32_t", layout, fast_only=True))
         filter_arg = FastOr(ConstRef("filter_fast"), op.inputs[1])
+        # One-column / one-row windows: the line path, where its short output stage applies.
+        line_q = None
+        if depthwise_line.takes(fh, fw, mult) and not float_requant.wants_float32(op):
+            q = {c.name: c.values for c in consts}
+            line_q = depthwise_line.output_constants(w.reshape(-1, oc), b, q["mult"], q["shift"], out.zero_point)
+        if line_q is not None:
+            function = f"mcf_depthwise_conv2d_s8_line_{act}"
+            consts.append(ConstArray("line_q", "int32_t", line_q))
+            params["line_q"] = ConstRef("line_q")
     return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="depthwise_conv2d_s8",

@@ -1000,18 +1000,6 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_stack(const mcf_conv2d_params *p, co
 #if !MCF_REQUANT_F32
 #define MCF_CONV2D_C1_BUF 384 /* window values on the stack (768 bytes) */
 
-/* floor((a * b + 2^31) / 2^32): SMMULR where the core has it. */
-static inline int32_t mcf_conv2d_smmulr(int32_t a, int32_t b)
-{
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 /* acc + w.lo * x.lo + w.hi * x.hi (signed halfwords): SMLAD where the core has it. */
 static inline int32_t mcf_conv2d_c1_mac(uint32_t w, uint32_t x, int32_t acc)
 {
@@ -1090,7 +1078,7 @@ static inline int32_t mcf_conv2d_c1_mac(uint32_t w, uint32_t x, int32_t acc)
 /* One output of the path from the doubled sum (round = 2^(e-1) + output_offset * 2^e). */
 static inline int8_t mcf_conv2d_c1_out(int32_t acc2, int32_t mult, int32_t round, int32_t e, mcf_conv2d_clamp c)
 {
-    const int32_t t = mcf_conv2d_smmulr(acc2, mult);
+    const int32_t t = mcf_smmulr(acc2, mult);
     return mcf_clamp8((t + round + (t >> 31)) >> e, c.act_min, c.act_max, c.full);
 }
 
@@ -1283,7 +1271,7 @@ static MCF_NOINLINE void mcf_conv2d_s8_c1_clamp_impl(const mcf_conv2d_params *p,
 static MCF_ALWAYS_INLINE int8_t mcf_conv2d_pw_out(int32_t acc, const int32_t *q, int32_t lo, int32_t hi,
                                                   const int full)
 {
-    const int32_t t = mcf_conv2d_smmulr(acc + acc, q[0]);
+    const int32_t t = mcf_smmulr(acc + acc, q[0]);
     return mcf_clamp8((t + q[1] + (t >> 31)) >> q[2], lo, hi, full);
 }
 

@@ -33,18 +33,6 @@ static inline int32_t mcf_first_smlad(uint32_t a, uint32_t b, int32_t acc)
 #define MCF_FIRST_SMLAD(a, b, acc) mcf_first_smlad((a), (b), (acc))
 #endif
 
-/* floor((a * b + 2^31) / 2^32): SMMULR where the core has it. */
-static inline int32_t mcf_first_smmulr(int32_t a, int32_t b)
-{
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 /*
  * One pixel's column (lane 0 or 1 of a pixel pair: word j of the pixel lies at cols[4 * (j / 2) +
  * 2 * lane + j % 2]) from its window: filter_h runs of row_bytes bytes, `step` bytes apart, each
@@ -195,7 +183,7 @@ static MCF_ALWAYS_INLINE void mcf_first_dot(const uint32_t *cols, int32_t pairs,
 /* One output from a doubled sum and its channel's {multiplier, round, e}. */
 static MCF_ALWAYS_INLINE int8_t mcf_first_out(int32_t acc2, const uint32_t *q, int32_t lo, int32_t hi, const int full)
 {
-    const int32_t t = mcf_first_smmulr(acc2, (int32_t)q[0]);
+    const int32_t t = mcf_smmulr(acc2, (int32_t)q[0]);
     return mcf_clamp8((t + (int32_t)q[1] + (t >> 31)) >> (int32_t)q[2], lo, hi, full);
 }
 

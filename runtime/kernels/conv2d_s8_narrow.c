@@ -35,23 +35,11 @@ static void mcf_conv2d_narrow_reference(const mcf_conv2d_narrow_params *p, const
 
 #else
 
-/* floor((a * b + 2^31) / 2^32): SMMULR where the core has it. */
-static inline int32_t mcf_narrow_smmulr(int32_t a, int32_t b)
-{
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 /* One output from a doubled sum and its constants q = {multiplier, round, e} (see the header). */
 static MCF_ALWAYS_INLINE int8_t mcf_narrow_out(int32_t sum2, const uint32_t *q, int32_t lo, int32_t hi,
                                                const int full)
 {
-    const int32_t t = mcf_narrow_smmulr(sum2, (int32_t)q[0]);
+    const int32_t t = mcf_smmulr(sum2, (int32_t)q[0]);
     return mcf_clamp8((t + (int32_t)q[1] + (t >> 31)) >> (int32_t)q[2], lo, hi, full);
 }
 
@@ -336,7 +324,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8(const mcf_conv2d_narrow_param
                     acc = mcf_narrow_dot16(wp[4], x2, acc);
                     acc = mcf_narrow_dot16(wp[5], x3, acc);
                     {
-                        const int32_t t = mcf_narrow_smmulr(acc, (int32_t)wp[1]);
+                        const int32_t t = mcf_smmulr(acc, (int32_t)wp[1]);
                         *op++ = mcf_clamp8((t + (int32_t)wp[6] + (t >> 31)) >> (int32_t)wp[7], lo, hi, full);
                     }
                 }

@@ -844,20 +844,9 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
  * 1..3 channels are summed one by one (no word read past the channels). Pixels in raster order,
  * channels in order: the pixel path's order, for outputs over their own input.
  */
-static inline int32_t mcf_dwl_smmulr(int32_t a, int32_t b)
-{
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP) && !defined(MCF_PORTABLE_KERNELS)
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 static MCF_ALWAYS_INLINE int8_t mcf_dwl_out(int32_t acc, const int32_t *q, int32_t lo, int32_t hi, const int full)
 {
-    const int32_t t = mcf_dwl_smmulr(acc + acc, q[0]);
+    const int32_t t = mcf_smmulr(acc + acc, q[0]);
     return mcf_clamp8((t + q[1] + (t >> 31)) >> q[2], lo, hi, full);
 }
 

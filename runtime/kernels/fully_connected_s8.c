@@ -325,17 +325,6 @@ static MCF_ALWAYS_INLINE void mcf_fc_tail(const int8_t *x, const uint32_t *w, in
  * its rounding right shift with the output offset folded in. The compiler gives the constants only
  * where no step can leave int32.
  */
-static inline int32_t mcf_fc_smmulr(int32_t a, int32_t b)
-{
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 /*
  * One output from its constants m = q[0], r = q[1], e = q[2]. The sign of t is that of acc
  * wherever it matters (m >= 0: t > 0 only for acc > 0 and t < 0 only for acc < 0; for t == 0 both
@@ -345,7 +334,7 @@ static inline int32_t mcf_fc_smmulr(int32_t a, int32_t b)
 static MCF_ALWAYS_INLINE int8_t mcf_fc_out3(int32_t acc, int32_t m, int32_t r, int32_t e, int32_t lo, int32_t hi,
                                             const int full)
 {
-    const int32_t t = mcf_fc_smmulr(acc + acc, m);
+    const int32_t t = mcf_smmulr(acc + acc, m);
     return mcf_clamp8((t + r + (acc >> 31)) >> e, lo, hi, full);
 }
 

@@ -138,6 +138,18 @@ static inline int32_t mcf_read_s16(const void *p)
 #endif
 }
 
+/* floor((a * b + 2^31) / 2^32), the high word of the product rounded: SMMULR where the core has it. */
+static inline int32_t mcf_smmulr(int32_t a, int32_t b)
+{
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
 #if MCF_KERNELS_DSP
 
 #if defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)

@@ -139,11 +139,11 @@ class OnnxReference:
         self._nhwc = channels_last(graph) if graph is not None else set()
 
     def _open_probe(self) -> None:
-        from . import onnx_probe
+        from .onnx_probe import computing_nodes, probe  # the module, not the package: no import cycle
 
         try:
-            self._probe = onnx_probe.probe(self._model)
-            self._writers = onnx_probe.computing_nodes(self._model)
+            self._probe = probe(self._model)
+            self._writers = computing_nodes(self._model)
         except Exception as exc:  # onnx / onnxruntime raise their own types for graphs they cannot handle
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.probe_error = f"onnxruntime's optimized graph cannot be probed: {first}"
@@ -159,10 +159,10 @@ class OnnxReference:
         outs = self.session.run(None, feed)
         self._values = dict(zip(self._outputs, outs, strict=True))
         if self._probe is not None:
-            from . import onnx_probe
+            from .onnx_probe import run as run_probe
 
             try:
-                kept, self.not_comparable, agreed = onnx_probe.run(self._probe, feed, outs)
+                kept, self.not_comparable, agreed = run_probe(self._probe, feed, outs)
             except Exception as exc:  # onnxruntime's own exception types
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 kept, self.not_comparable, agreed = {}, list(self._probe.wanted), True

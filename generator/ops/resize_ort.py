@@ -169,7 +169,7 @@ def lower_ort_bilinear(op: Operator, inp: Tensor, out: Tensor) -> KernelCall:
         op=op,
         kernel="resize_s8_f32",
         function="mcf_resize_bilinear_dq_q_s8" if kind == "qdq" else "mcf_resize_bilinear_trunc_s8",
-        params_type="mcf_resize_bilinear_dq_params" if kind == "qdq" else "mcf_resize_bilinear_f32_params",
+        params_type="mcf_resize_bilinear_f32_params",
         params=params,
         args=[op.inputs[0], op.outputs[0]],
         consts=consts,

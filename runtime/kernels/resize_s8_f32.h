@@ -28,6 +28,10 @@ typedef struct {
     const int32_t *cols;
     const float *row_weights;
     const float *col_weights;
+    /* mcf_resize_bilinear_dq_q_s8 only (below) */
+    float input_scale;
+    int32_t input_zero_point;
+    const float *thresholds;
 } mcf_resize_bilinear_f32_params;
 
 void mcf_resize_bilinear_trunc_s8(const mcf_resize_bilinear_f32_params *p, const int8_t *input, int8_t *output);
@@ -39,23 +43,6 @@ void mcf_resize_bilinear_trunc_s8(const mcf_resize_bilinear_f32_params *p, const
  * division: the result is -128 plus the number of thresholds[0..254] it reaches (ascending, the
  * smallest float32 that QuantizeLinear takes to each level -127..127; computed by mcuforge).
  */
-typedef struct {
-    int32_t batches;
-    int32_t input_h;
-    int32_t input_w;
-    int32_t channels;
-    int32_t output_h;
-    int32_t output_w;
-    int32_t offset;
-    const int32_t *rows;
-    const int32_t *cols;
-    const float *row_weights;
-    const float *col_weights;
-    float input_scale;
-    int32_t input_zero_point;
-    const float *thresholds;
-} mcf_resize_bilinear_dq_params;
-
-void mcf_resize_bilinear_dq_q_s8(const mcf_resize_bilinear_dq_params *p, const int8_t *input, int8_t *output);
+void mcf_resize_bilinear_dq_q_s8(const mcf_resize_bilinear_f32_params *p, const int8_t *input, int8_t *output);
 
 #endif /* MCF_RESIZE_S8_F32_H */

@@ -140,10 +140,12 @@ def test_short_path_over_tiny_layers():
         outs.append(n + 2)
     model = build(tensors, ops, ins, outs)
     calls = compile_graph(parse_model(model)).calls
-    for c in calls:  # the entry point: whether units % 4 leaves a tail, and the activation range
+    for c in calls:  # the entry point: units < 4, whether units % 4 leaves a tail, the activation range
         act = "full" if (c.params["act_min"], c.params["act_max"]) == (-128, 127) else "clamp"
-        assert c.function == f"mcf_fully_connected_s8_{'short' if c.params['units'] % 4 else 'blocks'}_{act}"
-    assert len({c.function for c in calls}) == 4
+        units = c.params["units"]
+        kind = "few" if units < 4 else "short" if units % 4 else "blocks"
+        assert c.function == f"mcf_fully_connected_s8_{kind}_{act}"
+    assert len({c.function for c in calls}) == 6
     check_bit_exact(model, count=3, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))
 
 

@@ -123,7 +123,7 @@ def fc_model(batches: int, depth: int, units: int, per_channel: bool, act: int, 
 
 FC_CASES = {
     # name: batches, depth, units, per_channel, activation, input zero point, output zero point
-    "fc_small_clamped_rows": (2, 18, 8, False, Activation.RELU6, -128, 0),  # whole blocks, a partial group
+    "fc_few_clamped_rows": (2, 18, 3, False, Activation.RELU6, -128, 0),  # 3 units alone, a partial group
     "fc_odd_depth_units": (1, 33, 7, True, Activation.RELU6, 17, -3),
     "fc_one_unit": (2, 45, 1, True, Activation.NONE, -128, 127),  # 11 groups: two per pass, one, then 1 input
     "fc_deep": (1, 640, 12, False, Activation.RELU, -3, -128),

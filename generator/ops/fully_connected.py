@@ -96,8 +96,12 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
     out_q = None if float_requant.wants_float32(op) else \
         short_output_constants(w, folded, np.asarray(mult), np.asarray(shift), out.zero_point)
     if out_q is not None:  # the short path, its own layout: entry points per activation range and tail
+        # (units % 4 == 0: blocks; units < 4: the few units' code alone)
         act = "full" if (act_min, act_max) == (-128, 127) else "clamp"
-        function, layout = f"mcf_fully_connected_s8_{'short' if units % 4 else 'blocks'}_{act}", fc_short_layout
+        kind = "few" if units < 4 else "short" if units % 4 else "blocks"
+        function, layout = f"mcf_fully_connected_s8_{kind}_{act}", fc_short_layout
+        if kind == "few":  # one triple per unit, per tensor too (fully_connected_s8.h)
+            out_q = np.resize(out_q, 3 * units)
     else:  # fully_connected_s8.h: the reference loop is not linked
         function, layout = "mcf_fully_connected_s8_fast_path", fc_fast_layout
     return float_requant.entry_points(op, KernelCall(

@@ -240,30 +240,73 @@ static MCF_ALWAYS_INLINE void mcf_fc_tail(const int8_t *x, const uint32_t *w, in
     int32_t a0 = acc[0], a1 = n > 1 ? acc[1] : 0, a2 = n > 2 ? acc[2] : 0;
 #if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
     !defined(MCF_EMULATE_DSP)
+    /* Every whole group in one loop: the weights' words of a pass in r0..r3 (LDM, ascending
+     * registers), the input a word at a time (a row need not be word aligned), x13 widened first. */
+    register uint32_t w0 __asm__("r0");
+    register uint32_t w1 __asm__("r1");
+    register uint32_t w2 __asm__("r2");
+    register uint32_t w3 __asm__("r3");
+    uint32_t xa, xb, t;
     if (n == 1 && groups > 1) { /* one unit: two groups per pass, 13 instructions per 8 MACs */
         const int8_t *x_end = x + 4 * (groups & ~1);
-        uint32_t xa, xb, xc, xd, wa, wb, wc, wd;
         __asm__ volatile("1:\n\t"
                          "ldr %[xa], [%[x]], #4\n\t"
-                         "ldr %[xc], [%[x]], #4\n\t"
-                         "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-                         "ldrd %[wc], %[wd], [%[w]], #8\n\t"
-                         "sxtb16 %[xb], %[xa], ror #8\n\t"
+                         "ldr %[xb], [%[x]], #4\n\t"
+                         "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                         "sxtb16 %[t], %[xa], ror #8\n\t"
                          "sxtb16 %[xa], %[xa]\n\t"
-                         "sxtb16 %[xd], %[xc], ror #8\n\t"
-                         "sxtb16 %[xc], %[xc]\n\t"
-                         "smlad %[a], %[wa], %[xa], %[a]\n\t"
-                         "smlad %[a], %[wb], %[xb], %[a]\n\t"
-                         "smlad %[a], %[wc], %[xc], %[a]\n\t"
-                         "smlad %[a], %[wd], %[xd], %[a]\n\t"
+                         "smlad %[a0], %[w0], %[xa], %[a0]\n\t"
+                         "smlad %[a0], %[w1], %[t], %[a0]\n\t"
+                         "sxtb16 %[t], %[xb], ror #8\n\t"
+                         "sxtb16 %[xb], %[xb]\n\t"
+                         "smlad %[a0], %[w2], %[xb], %[a0]\n\t"
+                         "smlad %[a0], %[w3], %[t], %[a0]\n\t"
                          "cmp %[x], %[end]\n\t"
                          "bne 1b\n\t"
-                         : [a] "+r"(a0), [x] "+r"(x), [w] "+r"(w), [xa] "=&r"(xa), [xb] "=&r"(xb),
-                           [xc] "=&r"(xc), [xd] "=&r"(xd), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc),
-                           [wd] "=&r"(wd)
+                         : [a0] "+r"(a0), [x] "+r"(x), [w] "+r"(w), [xa] "=&r"(xa), [xb] "=&r"(xb), [t] "=&r"(t),
+                           [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
                          : [end] "r"(x_end)
                          : "cc", "memory");
         groups &= 1;
+    } else if (n == 2 && groups > 0) { /* two units: 10 instructions per 8 MACs */
+        const int8_t *x_end = x + 4 * groups;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[xa], [%[x]], #4\n\t"
+                         "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                         "sxtb16 %[t], %[xa], ror #8\n\t"
+                         "sxtb16 %[xa], %[xa]\n\t"
+                         "smlad %[a0], %[w0], %[xa], %[a0]\n\t"
+                         "smlad %[a0], %[w1], %[t], %[a0]\n\t"
+                         "smlad %[a1], %[w2], %[xa], %[a1]\n\t"
+                         "smlad %[a1], %[w3], %[t], %[a1]\n\t"
+                         "cmp %[x], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [x] "+r"(x), [w] "+r"(w), [xa] "=&r"(xa), [t] "=&r"(t),
+                           [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
+                         : [end] "r"(x_end)
+                         : "cc", "memory");
+        groups = 0;
+    } else if (n == 3 && groups > 0) { /* three units: 13 instructions per 12 MACs */
+        const int8_t *x_end = x + 4 * groups;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[xa], [%[x]], #4\n\t"
+                         "ldmia %[w]!, {%[w0], %[w1], %[w2]}\n\t"
+                         "sxtb16 %[t], %[xa], ror #8\n\t"
+                         "sxtb16 %[xa], %[xa]\n\t"
+                         "smlad %[a0], %[w0], %[xa], %[a0]\n\t"
+                         "smlad %[a0], %[w1], %[t], %[a0]\n\t"
+                         "smlad %[a1], %[w2], %[xa], %[a1]\n\t"
+                         "ldmia %[w]!, {%[w0], %[w1], %[w2]}\n\t"
+                         "smlad %[a1], %[w0], %[t], %[a1]\n\t"
+                         "smlad %[a2], %[w1], %[xa], %[a2]\n\t"
+                         "smlad %[a2], %[w2], %[t], %[a2]\n\t"
+                         "cmp %[x], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [x] "+r"(x), [w] "+r"(w), [xa] "=&r"(xa),
+                           [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2)
+                         : [end] "r"(x_end)
+                         : "cc", "memory");
+        groups = 0;
     }
 #endif
     for (; groups > 0; --groups, x += 4, w += 2 * n) {
@@ -334,8 +377,14 @@ static MCF_ALWAYS_INLINE void mcf_fc_tail(const int8_t *x, const uint32_t *w, in
 static MCF_ALWAYS_INLINE int8_t mcf_fc_out3(int32_t acc, int32_t m, int32_t r, int32_t e, int32_t lo, int32_t hi,
                                             const int full)
 {
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+    int32_t t; /* r + (acc >> 31) + SMMULR(2 * acc, m), one SMMLAR */
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(t) : "r"(acc + acc), "r"(m), "r"(r + (acc >> 31)));
+    return mcf_clamp8(t >> e, lo, hi, full);
+#else
     const int32_t t = mcf_smmulr(acc + acc, m);
     return mcf_clamp8((t + r + (acc >> 31)) >> e, lo, hi, full);
+#endif
 }
 
 #if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
@@ -454,18 +503,30 @@ static MCF_ALWAYS_INLINE const uint32_t *mcf_fc_short_blocks(int32_t *c, const u
 #define MCF_FC_SHORT_ASM 0
 #endif
 
-/* The sums of the tail of one row for n units (a constant in each copy). */
-static MCF_ALWAYS_INLINE void mcf_fc_short_tail_n(const mcf_fc_params *p, const int8_t *x, const uint32_t *w,
-                                                  int32_t *acc, const int n)
+/*
+ * n = 1..3 units of one row (n a constant in each copy) in the short layout's tail words `w`,
+ * outputs included: sums from bias[0..n-1], outputs from the out_q triples at q, `qstep` apart (3,
+ * or 0: one triple for all). groups, rest: the row's whole groups of four inputs and the inputs left.
+ */
+static MCF_ALWAYS_INLINE void mcf_fc_few_n(const int8_t *x, const uint32_t *w, int32_t groups, int32_t rest,
+                                           const int32_t *bias, const int32_t *q, int32_t qstep, int8_t *out,
+                                           int32_t lo, int32_t hi, const int n, const int full)
 {
-    const int32_t groups = p->depth >> 2;
-    const int32_t rest = p->depth & 3;
-    const int32_t *bias = p->bias + (p->units & ~3);
     const uint32_t xr = rest ? mcf_fc_load_partial(x + 4 * groups, rest) : 0u;
+    int32_t acc[3];
     acc[0] = bias[0];
     acc[1] = n > 1 ? bias[1] : 0;
     acc[2] = n > 2 ? bias[2] : 0;
     mcf_fc_tail(x, w, groups, rest, xr, acc, n);
+    out[0] = mcf_fc_out3(acc[0], q[0], q[1], q[2], lo, hi, full);
+    if (n > 1) {
+        q += qstep;
+        out[1] = mcf_fc_out3(acc[1], q[0], q[1], q[2], lo, hi, full);
+    }
+    if (n > 2) {
+        q += qstep;
+        out[2] = mcf_fc_out3(acc[2], q[0], q[1], q[2], lo, hi, full);
+    }
 }
 
 /*
@@ -474,20 +535,50 @@ static MCF_ALWAYS_INLINE void mcf_fc_short_tail_n(const mcf_fc_params *p, const 
  */
 static MCF_NOINLINE void mcf_fc_short_tail(const mcf_fc_params *p, const int8_t *x, const uint32_t *w, int8_t *out)
 {
-    const int32_t n = p->units & 3;
+    const int32_t whole = p->units & ~3;
+    const int32_t groups = p->depth >> 2, rest = p->depth & 3;
+    const int32_t *bias = p->bias + whole;
     const int32_t qstep = p->per_channel ? 3 : 0;
-    const int32_t *q = p->out_q + (p->units & ~3) * qstep;
-    int32_t acc[3];
-    int32_t i;
-    if (n == 1) {
-        mcf_fc_short_tail_n(p, x, w, acc, 1);
-    } else if (n == 2) {
-        mcf_fc_short_tail_n(p, x, w, acc, 2);
-    } else {
-        mcf_fc_short_tail_n(p, x, w, acc, 3);
+    const int32_t *q = p->out_q + qstep * whole;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    switch (p->units & 3) {
+    case 1:
+        mcf_fc_few_n(x, w, groups, rest, bias, q, qstep, out, lo, hi, 1, 0);
+        break;
+    case 2:
+        mcf_fc_few_n(x, w, groups, rest, bias, q, qstep, out, lo, hi, 2, 0);
+        break;
+    default:
+        mcf_fc_few_n(x, w, groups, rest, bias, q, qstep, out, lo, hi, 3, 0);
+        break;
     }
-    for (i = 0; i < n; ++i, q += qstep) {
-        out[i] = mcf_fc_out3(acc[i], q[0], q[1], q[2], p->act_min, p->act_max, 0);
+}
+
+/* The few path's rows for n units (a constant in each copy). */
+static MCF_ALWAYS_INLINE void mcf_fc_few_rows(const mcf_fc_params *p, const int8_t *x, const uint32_t *w,
+                                              int8_t *out, const int n, const int full)
+{
+    const int32_t depth = p->depth;
+    const int32_t groups = depth >> 2, rest = depth & 3;
+    const int32_t *bias = p->bias, *q = p->out_q;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int8_t *const out_end = out + n * p->batches;
+    for (; out != out_end; x += depth, out += n) {
+        mcf_fc_few_n(x, w, groups, rest, bias, q, 3, out, lo, hi, n, full);
+    }
+}
+
+/* The few path: 1..3 units in all (the short layout is then the tail's alone; out_q holds one
+ * triple per unit, per tensor too), row by row. */
+static MCF_ALWAYS_INLINE void mcf_fc_few(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
+                                         int8_t *output, const int full)
+{
+    if (p->units == 1) {
+        mcf_fc_few_rows(p, input, w, output, 1, full);
+    } else if (p->units == 2) {
+        mcf_fc_few_rows(p, input, w, output, 2, full);
+    } else {
+        mcf_fc_few_rows(p, input, w, output, 3, full);
     }
 }
 
@@ -732,7 +823,11 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
 #define MCF_FC_SHORT_ENTRY(name, full, tail)                                                   \
     void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
     {                                                                                          \
-        mcf_fc_short(p, input, (const uint32_t *)(const void *)weights, output, full, tail);    \
+        if ((tail) == 2) {                                                                     \
+            mcf_fc_few(p, input, (const uint32_t *)(const void *)weights, output, full);       \
+        } else {                                                                               \
+            mcf_fc_short(p, input, (const uint32_t *)(const void *)weights, output, full, tail); \
+        }                                                                                      \
     }
 #else
 #define MCF_FC_SHORT_ENTRY(name, full, tail)                                                   \
@@ -747,4 +842,6 @@ MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_full, 1, 1)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_clamp, 0, 1)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_full, 1, 0)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_clamp, 0, 0)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_full, 1, 2)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_clamp, 0, 2)
 #endif

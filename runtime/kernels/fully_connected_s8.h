@@ -54,7 +54,8 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
  *  _clamp: any activation range. _blocks_*: units a multiple of 4 (required; the tail's code is not
  *  linked). The generator calls the one the layer needs, so a model links what it uses only. RV32
  *  builds requantize from `multiplier`/`shift` as the fast path; builds without the fast paths run
- *  the reference loop (on [units][depth] weights). */
+ *  the reference loop (on [units][depth] weights). _few_*: units 1..3 (required), the layout's tail
+ *  alone, one row at a time without the blocks' code, `out_q` one triple per unit (per tensor too). */
 void mcf_fully_connected_s8_short_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                        int8_t *output);
 void mcf_fully_connected_s8_short_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
@@ -63,5 +64,9 @@ void mcf_fully_connected_s8_blocks_full(const mcf_fc_params *p, const int8_t *in
                                         int8_t *output);
 void mcf_fully_connected_s8_blocks_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                          int8_t *output);
+void mcf_fully_connected_s8_few_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                     int8_t *output);
+void mcf_fully_connected_s8_few_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output);
 
 #endif /* MCF_FULLY_CONNECTED_S8_H */

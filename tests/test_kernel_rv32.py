@@ -85,3 +85,35 @@ def test_fully_connected_rv32(batches: int, depth: int, units: int, per_channel:
                       [T((batches, units), "int8", 0.2, 5)],
                       options("FullyConnectedOptions", fusedActivationFunction=Activation.RELU6))
     check_bit_exact(model, count=2, paths=RV32)
+
+
+def test_conv2d_first_layer_path_rv32() -> None:
+    # conv2d_s8_first's RV32 route (four pixels x four channels on int16 columns): every shape of the
+    # path's own tests (row bytes % 4 = 0..3, borders, dilated rows, an odd last channel pair, a last
+    # pass past the last pixel, batches, the long output stage) side by side in one model.
+    from test_kernel_conv_first import CASES as FIRST_CASES
+    from test_kernel_conv_first import big_bias_model
+    from test_kernels_on_device import merge_parallel
+
+    from mcuforge.generator.compiler import compile_graph
+
+    models = {name: conv_model(**kwargs, seed=len(name)) for name, kwargs in FIRST_CASES.items()}
+    models["big_bias_long_output"] = big_bias_model()
+    merged = merge_parallel(models)
+    assert sum(c.function.startswith("mcf_conv2d_s8_first_") for c in compile_graph(parse_model(merged)).calls) \
+        == len(models)
+    check_bit_exact(merged, count=2, paths=RV32)
+
+
+def test_conv2d_narrow_paths_rv32() -> None:
+    # conv2d_s8_narrow on RV32: the depth-8 path's two-pixel blocks (odd pixel counts, pairs across
+    # rows and batches, every activation) and the other narrow shapes, side by side in one model.
+    from test_kernel_conv_narrow import CASES as NARROW_CASES
+    from test_kernel_conv_narrow import case_model
+    from test_kernels_on_device import merge_parallel
+
+    from mcuforge.generator.compiler import compile_graph
+
+    merged = merge_parallel({name: case_model(name) for name in NARROW_CASES})
+    assert sum("_narrow_k8_" in c.function for c in compile_graph(parse_model(merged)).calls) == 5
+    check_bit_exact(merged, count=2, paths=RV32)

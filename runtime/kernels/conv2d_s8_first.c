@@ -3,9 +3,11 @@
 
 #include "mcf_common.h"
 #include "mcf_dsp.h"
+#include "mcf_rv32.h"
 
 #if MCF_KERNELS_FAST
 
+#if !MCF_KERNELS_RV32
 /* The packed halfword operations of the path: the DSP instructions (real or emulated, mcf_dsp.h),
  * or the same arithmetic in plain C on cores without them. */
 #if MCF_KERNELS_DSP
@@ -97,6 +99,7 @@ static MCF_ALWAYS_INLINE void mcf_first_columns(const mcf_conv2d_first_params *p
         }
     }
 }
+#endif /* !MCF_KERNELS_RV32 */
 
 /* A border window into `win` (filter_h rows of `rw` bytes): the input's bytes where the tap lies
  * inside the image, the input zero point elsewhere (and past row_bytes). */
@@ -123,6 +126,7 @@ static MCF_NO_LIBCALL_LOOPS void mcf_first_window_copy(const mcf_conv2d_first_pa
     }
 }
 
+#if !MCF_KERNELS_RV32
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
 /* One column pair of two pixels (x: p0's two words, then p1's) against two channels (w: a's two
  * words, then b's): 8 SMLAD, 4 LDRD. */
@@ -289,6 +293,144 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_fast_clamp(con
     mcf_conv2d_s8_first_fast(p, input, (const uint32_t *)(const void *)filter, output, 0);
 }
 
+#else /* MCF_KERNELS_RV32 */
+
+/*
+ * RV32 (no packed arithmetic, mcf_rv32.h): four pixels per pass against four output channels (two
+ * channel pairs of the layout), each value of a column loaded once per pass with LH, each weight
+ * halfword once per pass. A column holds the values x + input_offset as int16 in the layout's order
+ * (the slots of mcuforge.generator.ops.conv_first.column_slots; a slot of weight 0 holds 0); per
+ * column pair 16 values: pixel 0's four, then pixel 1's, 2's, 3's. Only the window's own bytes are
+ * read.
+ */
+static void mcf_first_columns_rv32(const mcf_conv2d_first_params *p, const int8_t *src, int32_t step, int32_t off,
+                                   int16_t *d)
+{
+    const int32_t rows = p->filter_h;
+    const int32_t full = p->row_bytes >> 2;
+    const int32_t left = p->row_bytes & 3;
+    const int8_t *row = src;
+    int32_t r;
+    for (r = 0; r < rows; ++r, row += step) {
+        const int8_t *x = row;
+        const int8_t *const x_end = row + 4 * full;
+        for (; x != x_end; x += 4, d += 16) { /* a whole word: bytes (0, 2), then (1, 3) */
+            d[0] = (int16_t)(x[0] + off);
+            d[1] = (int16_t)(x[2] + off);
+            d[2] = (int16_t)(x[1] + off);
+            d[3] = (int16_t)(x[3] + off);
+        }
+    }
+    row = src + 4 * full; /* the bytes left over in each row */
+    if (left == 1) {      /* four rows' bytes per pair */
+        for (r = 0; r < rows; r += 4, row += 4 * step, d += 16) {
+            int32_t j;
+            for (j = 0; j < 4; ++j) {
+                d[j] = (int16_t)(r + j < rows ? row[j * step] + off : 0);
+            }
+        }
+    } else if (left == 2) { /* two rows per pair */
+        for (r = 0; r < rows; r += 2, row += 2 * step, d += 16) {
+            d[0] = (int16_t)(row[0] + off);
+            d[1] = (int16_t)(row[1] + off);
+            d[2] = (int16_t)(r + 1 < rows ? row[step] + off : 0);
+            d[3] = (int16_t)(r + 1 < rows ? row[step + 1] + off : 0);
+        }
+    } else if (left == 3) { /* a pair per row: bytes (0, 2), then (1, -) */
+        for (r = 0; r < rows; ++r, row += step, d += 16) {
+            d[0] = (int16_t)(row[0] + off);
+            d[1] = (int16_t)(row[2] + off);
+            d[2] = (int16_t)(row[1] + off);
+            d[3] = 0;
+        }
+    }
+}
+
+static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_rv32(const mcf_conv2d_first_params *p,
+                                                                       const int8_t *input, const uint32_t *filter,
+                                                                       int8_t *output)
+{
+    int16_t cols[16 * MCF_CONV2D_FIRST_MAX_PAIRS];
+    uint32_t win_words[MCF_CONV2D_FIRST_MAX_WINDOW / 4];
+    int8_t *const win = (int8_t *)(void *)win_words;
+    const int32_t ic = p->input_c;
+    const int32_t in_row = p->input_w * ic;
+    const int32_t in_image = p->input_h * in_row;
+    const int32_t rw = (p->row_bytes + 3) & ~3;
+    const int32_t row_step = p->dilation_h * in_row;
+    const int32_t last_row = (p->filter_h - 1) * p->dilation_h;
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int32_t oc_count = p->output_c;
+    const int32_t pairs = p->pairs;
+    const int32_t block = 8 + 4 * pairs; /* filter words per channel pair */
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t b = 0, oy = 0, ox = 0, i;
+    if (pairs > MCF_CONV2D_FIRST_MAX_PAIRS || p->filter_h * rw > MCF_CONV2D_FIRST_MAX_WINDOW) {
+        return; /* not reached: the compiler chooses this path only when the buffers hold them */
+    }
+    for (i = 0; i < pixels; i += 4) {
+        int8_t *out[4];
+        const uint32_t *wa = filter;
+        int32_t lane, cp;
+        for (lane = 0; lane < 4; ++lane) {
+            const int8_t *in_b = input + b * in_image;
+            const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+            if (i + lane >= pixels) { /* past the last pixel: repeat it (its outputs written again) */
+                int16_t *d = cols + 4 * lane;
+                int32_t k;
+                for (k = 0; k < pairs; ++k, d += 16) {
+                    d[0] = d[-4];
+                    d[1] = d[-3];
+                    d[2] = d[-2];
+                    d[3] = d[-1];
+                }
+                out[lane] = out[lane - 1];
+                continue;
+            }
+            out[lane] = output + (i + lane) * oc_count;
+            if (iy0 >= 0 && ix0 >= 0 && iy0 + last_row < p->input_h && ix0 + p->filter_w <= p->input_w) {
+                mcf_first_columns_rv32(p, in_b + iy0 * in_row + ix0 * ic, row_step, p->input_offset, cols + 4 * lane);
+            } else {
+                mcf_first_window_copy(p, in_b, iy0, ix0, rw, win);
+                mcf_first_columns_rv32(p, win, rw, p->input_offset, cols + 4 * lane);
+            }
+            if (++ox == p->output_w) {
+                ox = 0;
+                if (++oy == p->output_h) {
+                    oy = 0;
+                    ++b;
+                }
+            }
+        }
+        for (cp = 0; cp < oc_count; cp += 4, wa += 2 * block) {
+            /* channels cp, cp + 1 (pair wa) and cp + 2, cp + 3 (pair wb); a last pair alone runs twice */
+            const uint32_t *const wb = cp + 2 < oc_count ? wa + block : wa;
+            const int32_t n = cp + 2 < oc_count ? 4 : 2;
+            int32_t acc[16], c;
+            mcf_rv32_first_quad(cols, pairs, wa, wb, acc);
+            if (!p->long_out) { /* doubled sums and {multiplier, round, e} */
+                int8_t *const o0 = out[0] + cp, *const o1 = out[1] + cp, *const o2 = out[2] + cp;
+                int8_t *const o3 = out[3] + cp;
+                for (c = 0; c < n; ++c) {
+                    const uint32_t *q = (c < 2 ? wa : wb) + 2 + 3 * (c & 1);
+                    const int32_t m = (int32_t)q[0], round = (int32_t)q[1], e = (int32_t)q[2];
+                    o0[c] = mcf_rv32_c1_out(acc[4 * c], m, round, e, lo, hi);
+                    o1[c] = mcf_rv32_c1_out(acc[4 * c + 1], m, round, e, lo, hi);
+                    o2[c] = mcf_rv32_c1_out(acc[4 * c + 2], m, round, e, lo, hi);
+                    o3[c] = mcf_rv32_c1_out(acc[4 * c + 3], m, round, e, lo, hi);
+                }
+            } else { /* {multiplier, shift, 0}: mcf_requantize */
+                for (c = 0; c < 4 * n; ++c) {
+                    const uint32_t *q = (c < 8 ? wa : wb) + 2 + 3 * ((c >> 2) & 1);
+                    out[c & 3][cp + (c >> 2)] = (int8_t)mcf_clamp(
+                        mcf_requantize(acc[c], (int32_t)q[0], (int32_t)q[1]) + p->output_offset, lo, hi);
+                }
+            }
+        }
+    }
+}
+#endif /* MCF_KERNELS_RV32 */
+
 #else /* portable builds: TFLite Micro's loop on the OHWI filter */
 
 static MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_reference(const mcf_conv2d_first_params *p, const int8_t *input,
@@ -332,7 +474,9 @@ static MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_reference(const mcf_conv2d_
 void mcf_conv2d_s8_first_full(const mcf_conv2d_first_params *p, const int8_t *input, const int8_t *filter,
                               int8_t *output)
 {
-#if MCF_KERNELS_FAST
+#if MCF_KERNELS_RV32
+    mcf_conv2d_s8_first_rv32(p, input, (const uint32_t *)(const void *)filter, output);
+#elif MCF_KERNELS_FAST
     mcf_conv2d_s8_first_fast_full(p, input, filter, output);
 #else
     mcf_conv2d_s8_first_reference(p, input, filter, output);
@@ -342,7 +486,9 @@ void mcf_conv2d_s8_first_full(const mcf_conv2d_first_params *p, const int8_t *in
 void mcf_conv2d_s8_first_clamp(const mcf_conv2d_first_params *p, const int8_t *input, const int8_t *filter,
                                int8_t *output)
 {
-#if MCF_KERNELS_FAST
+#if MCF_KERNELS_RV32
+    mcf_conv2d_s8_first_rv32(p, input, (const uint32_t *)(const void *)filter, output);
+#elif MCF_KERNELS_FAST
     mcf_conv2d_s8_first_fast_clamp(p, input, filter, output);
 #else
     mcf_conv2d_s8_first_reference(p, input, filter, output);

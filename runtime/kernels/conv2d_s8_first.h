@@ -19,7 +19,9 @@
  * whose last word would read past the input) is first copied into a stack buffer, taps outside
  * the image set to the input zero point (x + input_offset = 0: TFLite Micro skips those taps).
  *
- * Two pixels times two output channels per pass: SMLAD on the DSP extension. The sums start at
+ * Two pixels times two output channels per pass: SMLAD on the DSP extension. On RV32 (no packed
+ * arithmetic, MCF_KERNELS_RV32) four pixels times four channels, the same layout read a halfword at
+ * a time (mcf_rv32.h, mcf_rv32_first_quad; columns of 4 x pairs x 4 int16 on the stack). The sums start at
  * 2 * bias; out = clamp((t + round + [t < 0]) >> e) with t = SMMULR(sum, multiplier), TFLite
  * Micro's requantization exactly (the compiler checks that no step leaves int32; see
  * mcuforge.generator.ops.conv.one_channel_constants). Where one could (a bias near the edge of

@@ -27,7 +27,8 @@
  *    depth - 4 (overlapping the one before; the weights of the bytes read twice are zero).
  *  - _narrow_k8_*: depth 8: per output channel eight words {2 * folded bias, multiplier, w(0,2),
  *    w(1,3), w(4,6), w(5,7) as doubled int16 pairs, round, e} (_clamp: then act_min, act_max), the
- *    pixel's eight inputs widened once and kept in registers.
+ *    pixel's eight inputs widened once and kept in registers (RV32: two pixels' sixteen inputs,
+ *    the weights read a halfword at a time).
  * Portable builds (-DMCF_PORTABLE_KERNELS) pass the model's filter ([output_c][depth] int8) and
  * run the reference loop with `bias`, `multiplier` and `shift`.
  */

@@ -85,7 +85,7 @@ static inline int32_t mcf_rv32_requantize(int32_t x, uint32_t m2, int32_t rshift
 
 /* v (the offset already added) clamped to [lo, hi]. On RISC-V two branches, each taken when v is
  * inside (GCC's if-conversion would add a move before each compare). */
-static inline int8_t mcf_rv32_clamp(int32_t v, int32_t lo, int32_t hi)
+static MCF_ALWAYS_INLINE int8_t mcf_rv32_clamp(int32_t v, int32_t lo, int32_t hi)
 {
 #if defined(__riscv) && defined(__GNUC__)
     __asm__("bge %0, %1, 1f\n\tmv %0, %1\n1:\n\tbge %2, %0, 2f\n\tmv %0, %2\n2:" : "+r"(v) : "r"(lo), "r"(hi));
@@ -244,7 +244,7 @@ static MCF_RV32_OUTLINE void mcf_rv32_conv_quad(const int8_t *x, int32_t groups,
  * with the output offset in `round` (generator/ops/conv.py, one_channel_constants, which also
  * checks that nothing overflows).
  */
-static inline int8_t mcf_rv32_c1_out(int32_t a, int32_t m, int32_t round, int32_t e, int32_t lo, int32_t hi)
+static MCF_ALWAYS_INLINE int8_t mcf_rv32_c1_out(int32_t a, int32_t m, int32_t round, int32_t e, int32_t lo, int32_t hi)
 {
     const uint64_t p = (uint64_t)((int64_t)a * m);
     const int32_t t = (int32_t)(uint32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
@@ -328,6 +328,120 @@ static MCF_RV32_OUTLINE void mcf_rv32_conv_c1(const int16_t *x, int32_t n, int32
             out[i * oc_count + oc] = mcf_rv32_c1_out(a, k[0], k[1], k[2], lo, hi);
         }
     }
+}
+
+/*
+ * CONV_2D on few input channels (conv2d_s8_first.c): four pixels times four output channels. The
+ * columns at x hold int16 values, per column pair 16 of them (pixel 0's four, then pixels 1, 2, 3);
+ * wa and wb are two channel pairs of the layout of conv2d_s8_first.h (eight words: the two doubled
+ * biases first, then per column pair channel a's four int16 weights, then b's). acc[4 * c + l]
+ * receives the sum of channel c (wa's two, then wb's) and pixel l. Per value four LH of the
+ * columns, four LH of weights and sixteen MUL + ADD: 2.5 instructions per MAC and the loop's four.
+ */
+static MCF_RV32_OUTLINE void mcf_rv32_first_quad(const int16_t *x, int32_t pairs, const uint32_t *wa,
+                                                 const uint32_t *wb, int32_t *acc)
+{
+    const int16_t *const x_end = x + 16 * pairs;
+    const int16_t *pa = (const int16_t *)(const void *)(wa + 8);
+    const int16_t *pb = (const int16_t *)(const void *)(wb + 8);
+    int32_t a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3;
+#if defined(__riscv) && defined(__GNUC__) && defined(__OPTIMIZE__)
+    /* In assembly: from C, GCC keeps the next value's loads live across the products and spills
+     * (180 instructions per column pair instead of 164). The sums start at the pairs' doubled
+     * biases (words 0 and 1 of wa and wb, 32 bytes before pa and pb) and end in acc, inside the
+     * statement: that keeps it at 30 operands, GCC's limit. */
+#define MCF_RV32_FIRST_ROW(s0, s1, s2, s3)  \
+    "mul %[t], %[w], %[x0]\n\t"             \
+    "add %[" s0 "], %[" s0 "], %[t]\n\t"    \
+    "mul %[t], %[w], %[x1]\n\t"             \
+    "add %[" s1 "], %[" s1 "], %[t]\n\t"    \
+    "mul %[t], %[w], %[x2]\n\t"             \
+    "add %[" s2 "], %[" s2 "], %[t]\n\t"    \
+    "mul %[t], %[w], %[x3]\n\t"             \
+    "add %[" s3 "], %[" s3 "], %[t]\n\t"
+#define MCF_RV32_FIRST_V(j)                                                      \
+    "lh %[x0], " #j "(%[x])\n\tlh %[x1], 8+" #j "(%[x])\n\t"                     \
+    "lh %[x2], 16+" #j "(%[x])\n\tlh %[x3], 24+" #j "(%[x])\n\t"                 \
+    "lh %[w], " #j "(%[pa])\n\t" MCF_RV32_FIRST_ROW("a0", "a1", "a2", "a3")      \
+    "lh %[w], 8+" #j "(%[pa])\n\t" MCF_RV32_FIRST_ROW("b0", "b1", "b2", "b3")    \
+    "lh %[w], " #j "(%[pb])\n\t" MCF_RV32_FIRST_ROW("c0", "c1", "c2", "c3")      \
+    "lh %[w], 8+" #j "(%[pb])\n\t" MCF_RV32_FIRST_ROW("d0", "d1", "d2", "d3")
+#define MCF_RV32_FIRST_INIT(s0, s1, s2, s3, src) \
+    "lw %[" s0 "], " src "\n\tmv %[" s1 "], %[" s0 "]\n\tmv %[" s2 "], %[" s0 "]\n\tmv %[" s3 "], %[" s0 "]\n\t"
+#define MCF_RV32_FIRST_STORE(s0, s1, s2, s3, at)                                                        \
+    "sw %[" s0 "], " #at "(%[acc])\n\tsw %[" s1 "], 4+" #at "(%[acc])\n\tsw %[" s2 "], 8+" #at "(%[acc])\n\t" \
+    "sw %[" s3 "], 12+" #at "(%[acc])\n\t"
+    int32_t x0, x1, x2, x3, w, t;
+    __asm__ volatile(MCF_RV32_FIRST_INIT("a0", "a1", "a2", "a3", "-32(%[pa])")
+                     MCF_RV32_FIRST_INIT("b0", "b1", "b2", "b3", "-28(%[pa])")
+                     MCF_RV32_FIRST_INIT("c0", "c1", "c2", "c3", "-32(%[pb])")
+                     MCF_RV32_FIRST_INIT("d0", "d1", "d2", "d3", "-28(%[pb])")
+                     "1:\n\t" MCF_RV32_FIRST_V(0) MCF_RV32_FIRST_V(2) MCF_RV32_FIRST_V(4) MCF_RV32_FIRST_V(6)
+                     "addi %[x], %[x], 32\n\t"
+                     "addi %[pa], %[pa], 16\n\t"
+                     "addi %[pb], %[pb], 16\n\t"
+                     "bne %[x], %[end], 1b\n\t"
+                     MCF_RV32_FIRST_STORE("a0", "a1", "a2", "a3", 0) MCF_RV32_FIRST_STORE("b0", "b1", "b2", "b3", 16)
+                     MCF_RV32_FIRST_STORE("c0", "c1", "c2", "c3", 32) MCF_RV32_FIRST_STORE("d0", "d1", "d2", "d3", 48)
+                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [b0] "=&r"(b0), [b1] "=&r"(b1),
+                       [b2] "=&r"(b2), [b3] "=&r"(b3), [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2), [c3] "=&r"(c3),
+                       [d0] "=&r"(d0), [d1] "=&r"(d1), [d2] "=&r"(d2), [d3] "=&r"(d3), [x] "+r"(x), [pa] "+r"(pa),
+                       [pb] "+r"(pb), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w] "=&r"(w),
+                       [t] "=&r"(t)
+                     : [end] "r"(x_end), [acc] "r"(acc)
+                     : "memory");
+#undef MCF_RV32_FIRST_ROW
+#undef MCF_RV32_FIRST_V
+#undef MCF_RV32_FIRST_INIT
+#undef MCF_RV32_FIRST_STORE
+#else
+    a0 = a1 = a2 = a3 = (int32_t)wa[0];
+    b0 = b1 = b2 = b3 = (int32_t)wa[1];
+    c0 = c1 = c2 = c3 = (int32_t)wb[0];
+    d0 = d1 = d2 = d3 = (int32_t)wb[1];
+    for (; x != x_end; x += 16, pa += 8, pb += 8) {
+        int32_t j;
+        for (j = 0; j < 4; ++j) {
+            const int32_t x0_ = x[j], x1_ = x[4 + j], x2_ = x[8 + j], x3_ = x[12 + j];
+            int32_t w_ = pa[j];
+            a0 += w_ * x0_;
+            a1 += w_ * x1_;
+            a2 += w_ * x2_;
+            a3 += w_ * x3_;
+            w_ = pa[4 + j];
+            b0 += w_ * x0_;
+            b1 += w_ * x1_;
+            b2 += w_ * x2_;
+            b3 += w_ * x3_;
+            w_ = pb[j];
+            c0 += w_ * x0_;
+            c1 += w_ * x1_;
+            c2 += w_ * x2_;
+            c3 += w_ * x3_;
+            w_ = pb[4 + j];
+            d0 += w_ * x0_;
+            d1 += w_ * x1_;
+            d2 += w_ * x2_;
+            d3 += w_ * x3_;
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = b0;
+    acc[5] = b1;
+    acc[6] = b2;
+    acc[7] = b3;
+    acc[8] = c0;
+    acc[9] = c1;
+    acc[10] = c2;
+    acc[11] = c3;
+    acc[12] = d0;
+    acc[13] = d1;
+    acc[14] = d2;
+    acc[15] = d3;
+#endif
 }
 
 /*

@@ -62,3 +62,25 @@ def test_kws_engine_flash(tmp_path: Path, models_dir: Path) -> None:
            if sec.startswith((".bss", ".data")) and size and any(obj.endswith(f"({o})") for o in lib)]
     assert ram == [(f".bss.{prefix}_arena", p.library.manifest["arena_bytes"])], ram
     assert p.library.manifest["arena_bytes"] <= p.library.manifest["lower_bound_bytes"]
+
+
+# qemu_riscv32 (riscv64-unknown-elf-gcc 12.2 -O2, rv32imac): kws measured 14,774 B code / 16,246 B engine.
+# The RV32 paths are plain loads and MUL + ADD (mcf_rv32.h): conv2d_s8_first's RV32 block takes
+# ~2.6 KB (1.08 M fewer instructions than its plain-C DSP arithmetic, 70 K fewer than the im2col
+# route for kws's first layer), the fully connected layer links two RV32 routines (~2.6 KB). Over
+# issue 13's 12 KB line: see the README's RV32 section.
+KWS_RV32_ENGINE_CODE_MAX = 15 * 1024
+KWS_RV32_ENGINE_MAX = 16 * 1024 + 512
+
+
+@pytest.mark.skipif(not shutil.which("riscv64-unknown-elf-gcc"),
+                    reason="needs riscv64-unknown-elf-gcc (apt-get install gcc-riscv64-unknown-elf "
+                           "picolibc-riscv64-unknown-elf)")
+def test_kws_engine_flash_rv32(tmp_path: Path, models_dir: Path) -> None:
+    project = tmp_path / "kws_rv32"
+    p = new_project(project, models_dir / "kws_ref_model.tflite", "qemu_riscv32")
+    build_project(project)
+    mem = ours_memory(project, "qemu_riscv32", p.library.manifest)
+    assert mem is not None, "the build wrote no link map"
+    assert 0 < mem.engine_code <= KWS_RV32_ENGINE_CODE_MAX, mem
+    assert mem.engine_code < mem.engine <= KWS_RV32_ENGINE_MAX, mem

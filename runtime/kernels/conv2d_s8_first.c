@@ -99,7 +99,6 @@ static MCF_ALWAYS_INLINE void mcf_first_columns(const mcf_conv2d_first_params *p
         }
     }
 }
-#endif /* !MCF_KERNELS_RV32 */
 
 /* A border window into `win` (filter_h rows of `rw` bytes): the input's bytes where the tap lies
  * inside the image, the input zero point elsewhere (and past row_bytes). */
@@ -126,7 +125,6 @@ static MCF_NO_LIBCALL_LOOPS void mcf_first_window_copy(const mcf_conv2d_first_pa
     }
 }
 
-#if !MCF_KERNELS_RV32
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
 /* One column pair of two pixels (x: p0's two words, then p1's) against two channels (w: a's two
  * words, then b's): 8 SMLAD, 4 LDRD. */
@@ -346,6 +344,40 @@ static void mcf_first_columns_rv32(const mcf_conv2d_first_params *p, const int8_
     }
 }
 
+/* A border window into `win` as mcf_first_window_copy, by runs: per row the input bytes of the taps
+ * inside the image ([lo, hi) of the row's run), the input zero point before, after and in rows
+ * outside. */
+static MCF_NO_LIBCALL_LOOPS void mcf_first_window_rv32(const mcf_conv2d_first_params *p, const int8_t *in_b,
+                                                       int32_t iy0, int32_t ix0, int32_t rw, int8_t *win)
+{
+    const int32_t ic = p->input_c;
+    const int32_t in_row = p->input_w * ic;
+    const int8_t zp = (int8_t)(-p->input_offset);
+    const int32_t hi_tap = p->input_w - ix0 < p->filter_w ? p->input_w - ix0 : p->filter_w;
+    int32_t lo = ix0 < 0 ? -ix0 * ic : 0;
+    int32_t hi = hi_tap > 0 ? hi_tap * ic : 0;
+    int32_t r, j;
+    if (hi < lo) { /* no tap of a row inside (explicit padding wider than the filter) */
+        lo = hi = 0;
+    }
+    for (r = 0; r < p->filter_h; ++r, win += rw) {
+        const int32_t iy = iy0 + r * p->dilation_h;
+        const int8_t *const x = in_b + iy * in_row + ix0 * ic;
+        j = 0;
+        if ((uint32_t)iy < (uint32_t)p->input_h) { /* unsigned: negative rows fail */
+            for (; j < lo; ++j) {
+                win[j] = zp;
+            }
+            for (; j < hi; ++j) {
+                win[j] = x[j];
+            }
+        }
+        for (; j < rw; ++j) {
+            win[j] = zp;
+        }
+    }
+}
+
 static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_rv32(const mcf_conv2d_first_params *p,
                                                                        const int8_t *input, const uint32_t *filter,
                                                                        int8_t *output)
@@ -391,7 +423,7 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_rv32(const mcf
             if (iy0 >= 0 && ix0 >= 0 && iy0 + last_row < p->input_h && ix0 + p->filter_w <= p->input_w) {
                 mcf_first_columns_rv32(p, in_b + iy0 * in_row + ix0 * ic, row_step, p->input_offset, cols + 4 * lane);
             } else {
-                mcf_first_window_copy(p, in_b, iy0, ix0, rw, win);
+                mcf_first_window_rv32(p, in_b, iy0, ix0, rw, win);
                 mcf_first_columns_rv32(p, win, rw, p->input_offset, cols + 4 * lane);
             }
             if (++ox == p->output_w) {

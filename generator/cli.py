@@ -6,10 +6,12 @@ Errors: libraries raise McuforgeError subclasses; `main()` turns them into one l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -17,6 +19,9 @@ from rich.table import Table
 from . import __version__, ui
 from .errors import McuforgeError
 from .farm_cli import COORDINATOR_HELP, PLACE_HELP, PLACES_HELP, farm_app
+
+if TYPE_CHECKING:
+    from .ops.conv_fsum import FloatConvs
 
 app = typer.Typer(
     name="mcuforge",
@@ -30,6 +35,12 @@ app.add_typer(farm_app, name="farm")
 
 ModelArg = Annotated[Path, typer.Argument(help="Quantized .tflite model.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+OnnxNumericsOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--onnx-numerics", help="ONNX convolutions onnxruntime runs in float: 'onnxruntime' (bit-exact, the "
+    "default) or 'integer' (integer kernels at full speed; may differ by a step).", show_default=False)]
+OrtThreadsOpt = Annotated[Optional[int], typer.Option(  # noqa: UP045
+    "--ort-threads", min=1, help="onnxruntime intra-op threads the float convolutions are reproduced for "
+    "(default: MCUFORGE_ORT_THREADS, else this machine's cores).", show_default=False)]
 
 
 def _version(value: bool) -> None:
@@ -53,16 +64,37 @@ def _print_json(data: object) -> None:
 
 # ---- model → C ----------------------------------------------------------------------------------
 
+def _onnx_settings(numerics: str | None, threads: int | None) -> contextlib.AbstractContextManager[None]:
+    """onnx_numerics / ort_threads for the commands that compile (ops/conv_fsum.py)."""
+    from .errors import UsageError
+    from .ops.conv_fsum import NUMERICS, onnx_settings
+
+    if numerics is not None and numerics not in NUMERICS:
+        raise UsageError(f"--onnx-numerics must be one of {', '.join(NUMERICS)}, not '{numerics}'")
+    return onnx_settings(numerics, threads)
+
+
+def _float_convs(model: Path) -> FloatConvs | None:
+    """An ONNX model's convolutions onnxruntime runs in float, and how they are compiled."""
+    from .frontends import model_format, read_model
+    from .ops.conv_fsum import float_convs
+
+    return float_convs(read_model(model)) if model_format(model) == "onnx" else None
+
+
 @app.command()
-def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
+def inspect(model: ModelArg, as_json: JsonOpt = False, onnx_numerics: OnnxNumericsOpt = None,
+            ort_threads: OrtThreadsOpt = None) -> None:
     """Show the model op by op: shapes, MACs, weights, support, and the memory it needs.
     Exits 2 when the model cannot be compiled (the report is printed all the same)."""
     from .errors import UnsupportedModelError
     from .inspect_model import grouped_refusals, inspect_path
 
-    rep = inspect_path(model)
+    with _onnx_settings(onnx_numerics, ort_threads):
+        rep = inspect_path(model)
+        fconv = _float_convs(model)
     if as_json:
-        _print_json(rep.to_json())
+        _print_json({**rep.to_json(), **({"float_convs": asdict(fconv)} if fconv else {})})
     else:
         t = Table(title=f"{rep.model}  (sha256 {rep.sha256[:12]}…)", title_justify="left")
         for col, just in (("#", "right"), ("op", "left"), ("inputs", "left"), ("outputs", "left"),
@@ -88,6 +120,8 @@ def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
             ui.out.print("no code, no RAM: " + "; ".join(rep.no_code), markup=False)
         if rep.state_bytes:
             ui.out.print(f"state {rep.state_bytes:,} B kept across invokes (variables)", markup=False)
+        if fconv:
+            ui.out.print(fconv.describe(), markup=False)
     if not rep.supported:
         raise UnsupportedModelError(f"{rep.model} cannot be compiled: " + "; ".join(rep.problems))
 
@@ -105,6 +139,8 @@ def compile(
     hot_weights: Annotated[Optional[int], typer.Option(  # noqa: UP045
         "--hot-weights", help="Mark the constants of the N layers read most per byte with MCF_HOT_WEIGHTS_ATTR "
         "(define it to place them, e.g. in a RAM section copied at startup).")] = None,
+    onnx_numerics: OnnxNumericsOpt = None,
+    ort_threads: OrtThreadsOpt = None,
 ) -> None:
     """Generate a self-contained C99 library (model, weights, kernels) from a .tflite model."""
     from .codegen import check_prefix, generate, write_library
@@ -116,7 +152,8 @@ def compile(
     check_prefix(prefix)
     if output.exists() and not force:  # fail before the (slow) compile, not after
         raise OutputExistsError(f"output folder already exists: {output}", hint="pass --force to replace it")
-    cm = compile_graph(read_model(model), separate_io=separate_io, scratch_may_grow_arena=fast_scratch)
+    with _onnx_settings(onnx_numerics, ort_threads):
+        cm = compile_graph(read_model(model), separate_io=separate_io, scratch_may_grow_arena=fast_scratch)
     hot = hot_layers(cm, hot_weights) if hot_weights is not None else ()
     lib = generate(cm, prefix, hot_ops=hot)
     write_library(lib, output, force=force)
@@ -126,6 +163,8 @@ def compile(
             f"constants {m['const_bytes']:,} B, {m['macs']:,} MACs")
     for u in cm.overlaps:
         ui.info(f"  operator {u.op_index} {u.opcode}: output {u.describe()}")
+    if cm.float_convs:
+        ui.info(cm.float_convs.describe())
     if hot:
         ui.info(f"hot weights (MCF_HOT_WEIGHTS_ATTR): operators {', '.join(map(str, hot))}, "
                 f"{m['hot_const_bytes']:,} B")
@@ -146,13 +185,16 @@ def validate(
     input_file: Annotated[Optional[list[Path]],  # noqa: UP045
                           typer.Option("--input", help=".npy input tensor(s); repeatable.")] = None,
     as_json: JsonOpt = False,
+    onnx_numerics: OnnxNumericsOpt = None,
+    ort_threads: OrtThreadsOpt = None,
 ) -> None:
     """Build the generated C for this host and compare it with TFLite Micro (.tflite) or onnxruntime
     (.onnx), bit for bit."""
     from .validate import validate_model
 
     try:
-        res = validate_model(model, count=inputs, seed=seed, input_files=input_file)
+        with _onnx_settings(onnx_numerics, ort_threads):  # the C and the onnxruntime reference alike
+            res = validate_model(model, count=inputs, seed=seed, input_files=input_file)
     except McuforgeError as exc:
         if as_json:  # machine readers get a JSON object too, then the usual error line and status
             _print_json({"model": str(model), "error": exc.message, "hint": exc.hint})

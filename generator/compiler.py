@@ -13,6 +13,7 @@ from .constfold import Folded, fold_constants
 from .errors import UnsupportedModelError
 from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
+from .ops.conv_fsum import FloatConvs, float_convs, onnx_settings
 from .ops.variable_tensors import add_variable_tensors, outside_arena
 from .ops.variables import StatePlan, plan_state, use_views, without_handles
 from .planner import Plan, fit_in_gaps, plan_memory
@@ -54,6 +55,7 @@ class CompiledModel:
     buffer_of: dict[int, int]  # non-constant tensor index → buffer id
     overlaps: list[OverlapUse] = field(default_factory=list)  # outputs planned over dying inputs
     state: StatePlan = field(default_factory=lambda: StatePlan([], {}, 0))  # variables kept across invokes
+    float_convs: FloatConvs | None = None  # ONNX convolutions onnxruntime runs in float (ops/conv_fsum.py)
 
     @property
     def calls(self) -> list[KernelCall]:
@@ -92,7 +94,17 @@ def check_graph(graph: Graph) -> None:
         raise UnsupportedModelError(f"{graph.name}: " + "; ".join(problems))
 
 
-def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_arena: bool = False) -> CompiledModel:
+def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_arena: bool = False,
+                  onnx_numerics: str | None = None, ort_threads: int | None = None) -> CompiledModel:
+    """`onnx_numerics` / `ort_threads`: how the ONNX convolutions onnxruntime runs in float are
+    lowered (ops/conv_fsum.py; None: as set around the call, else bit-exact for this machine)."""
+    with onnx_settings(onnx_numerics, ort_threads):
+        cm = _compile_graph(graph, separate_io=separate_io, scratch_may_grow_arena=scratch_may_grow_arena)
+        cm.float_convs = float_convs(graph, cm.steps)
+    return cm
+
+
+def _compile_graph(graph: Graph, *, separate_io: bool, scratch_may_grow_arena: bool) -> CompiledModel:
     graph, folded = fold_constants(graph)  # operators on constants become constants (constfold.py)
     check_graph(graph)
     ops = registry()

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from .boards import Board, MemoryRegion, load_board
@@ -30,6 +30,7 @@ from .frontends import read_model
 from .fsutil import replace_dir
 from .ir import Graph
 from .linker import placement_sections, render_linker_script
+from .ops.conv_fsum import onnx_settings
 from .placement import Placement, parse_place_options, plan_placement
 from .references import is_tflite, open_reference
 from .resources import runtime_dir, templates_dir
@@ -65,6 +66,9 @@ class ProjectConfig(BaseModel):
     board_dirs: list[str] = []  # extra board folders (relative to the project or absolute)
     sensor: SensorSpec | None = None  # sensor → input tensor pipeline (generator/sensor), if any
     profile: bool = False  # compile the per-operator profile in (MCF_PROFILE=1; `mcuforge test --profile`)
+    # ONNX convolutions onnxruntime runs in float (generator/ops/conv_fsum.py): bit-exact, or integer kernels
+    onnx_numerics: Literal["onnxruntime", "integer"] = "onnxruntime"
+    ort_threads: int | None = Field(default=None, ge=1)  # onnxruntime threads they are reproduced for
 
 
 @dataclass(frozen=True)
@@ -503,6 +507,11 @@ def _render_dir(template: Path, dest: Path, ctx: dict[str, object], *, skip_exis
 
 def prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, bytes]:
     """Everything up to (not including) writing: fails here, and nothing is written."""
+    with onnx_settings(cfg.onnx_numerics, cfg.ort_threads):  # the C and the selftest's onnxruntime alike
+        return _prepare(root, cfg, model_path)
+
+
+def _prepare(root: Path, cfg: ProjectConfig, model_path: Path) -> tuple[Project, bytes]:
     check_prefix(cfg.prefix)
     board = load_board(cfg.board, _board_dirs(root, cfg))
     framework = _check_framework(board, cfg.framework)
@@ -578,6 +587,9 @@ def new_project(root: Path, model: Path, board_id: str, *, framework: str | None
                         sensor=spec_from_option(sensor) if sensor is not None else None, profile=profile,
                         hot_weights=hot_weights)
     project, model_bytes = prepare(root, cfg, Path(model))
+    fconv = project.compiled.float_convs
+    if fconv is not None and cfg.ort_threads is None:  # the thread count used, so `update` elsewhere keeps it
+        project.config = project.config.model_copy(update={"ort_threads": fconv.threads})
     if project.pipeline is not None:  # record every derived default, so the yaml shows them
         project.config = project.config.model_copy(update={"sensor": project.pipeline.to_spec()})
 
@@ -633,7 +645,8 @@ def _config_yaml(cfg: ProjectConfig) -> str:
     head = ("# mcuforge project settings. `mcuforge update` regenerates the generated folder from these;\n"
             "# edit `model`, `board` or `place` here, then run `mcuforge update`. `profile: true` compiles in the\n"
             "# per-operator profile (`mcuforge test --profile`; costs 4 B of RAM and one counter read per operator).\n")
-    data = cfg.model_dump(exclude={"sensor"})
+    onnx_default = cfg.onnx_numerics == "onnxruntime" and cfg.ort_threads is None  # not shown for .tflite
+    data = cfg.model_dump(exclude={"sensor", *(("onnx_numerics", "ort_threads") if onnx_default else ())})
     text = head + yaml.safe_dump(data, sort_keys=False)
     if cfg.sensor is not None:
         if cfg.sensor.kind == "camera":

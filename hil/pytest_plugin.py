@@ -78,9 +78,12 @@ class Dut:
     def reference_stream(self) -> Any:
         """The model's reference (TFLite Micro, or onnxruntime for an .onnx model) whose successive
         runs are one stream (pass it to reference())."""
+        from mcuforge.generator.ops.conv_fsum import onnx_settings
         from mcuforge.generator.references import open_reference
 
-        return open_reference(self.session.model_bytes, self.graph)
+        cfg = self.session.config  # an .onnx model's float convolutions: onnxruntime on their thread count
+        with onnx_settings(cfg.onnx_numerics, cfg.ort_threads):
+            return open_reference(self.session.model_bytes, self.graph)
 
     @property
     def pipeline(self) -> Any:

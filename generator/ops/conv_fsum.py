@@ -16,14 +16,25 @@ compiler prepares it:
 - MLAS's K stride: a sum over more than 128 taps may be split in blocks summed apart, their size
   set by how many output pixels the thread computing them has (MlasConvOperation /
   MlasSgemmOperation). For the segmented im2col path the threads' shares are computed as
-  MlasConvPrepare does for onnxruntime's default thread count (`ort_threads`: the compiling
-  machine's cores, or MCUFORGE_ORT_THREADS); a product MlasGemm splits over threads with blocks
-  that depend on the split is left to the integer convolution.
+  MlasConvPrepare does for onnxruntime's intra-op thread count (`ort_threads`); a product MlasGemm
+  splits over threads with blocks that depend on the split is left to the integer convolution.
+
+The user chooses (`onnx_settings`, set by `compile_graph`'s arguments: mcuforge.yaml's
+`onnx_numerics` / `ort_threads`, `compile --onnx-numerics / --ort-threads`):
+- numerics "onnxruntime" (the default): these convolutions as above, bit-exact; "integer": the
+  ordinary integer kernels at full speed, which may differ from onnxruntime by a step;
+- the thread count the K blocks are computed for: pinned, else MCUFORGE_ORT_THREADS, else the
+  compiling machine's cores (onnxruntime's default). The host reference (references/onnxrt.py)
+  runs onnxruntime with the same count, and the generated C says which count it was made for.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,8 +50,62 @@ SGEMM_THREAD_COMPLEXITY = 64 * 1024  # MLAS_SGEMM_THREAD_COMPLEXITY: below it on
 _KINDS = {"gemm": "fused multiply-adds", "m1": "M = 1", "dw": "M = 1", "n1": "one pixel, eight lanes"}
 
 
+NUMERICS = ("onnxruntime", "integer")
+THREADS_NOTE = "K blocks for onnxruntime intra-op threads:"  # in the generated C's comment
+_SETTINGS: ContextVar[tuple[str, int | None]] = ContextVar("mcuforge_onnx_settings", default=("onnxruntime", None))
+
+
+@dataclass(frozen=True)
+class FloatConvs:
+    """What a compile did with the convolutions onnxruntime leaves in float."""
+
+    count: int  # operators the front end marked
+    numerics: str  # "onnxruntime" | "integer"
+    threads: int  # onnxruntime intra-op threads the K blocks are computed for
+    threads_from: str  # where that count came from
+    thread_dependent: int = 0  # of them, those whose sums depend on the count (after a compile)
+
+    def describe(self) -> str:
+        if self.numerics == "integer":
+            return (f"{self.count} convolution(s) onnxruntime runs in float lowered to integer kernels "
+                    "(onnx_numerics: integer; results may differ from onnxruntime by a step)")
+        return (f"{self.count} convolution(s) onnxruntime runs in float reproduced bit-exactly (onnx_numerics: "
+                f"onnxruntime) for {self.threads} onnxruntime thread(s) ({self.threads_from}; pin with "
+                f"ort_threads / --ort-threads / MCUFORGE_ORT_THREADS); {self.thread_dependent} of them "
+                "depend on the thread count")
+
+
+@contextmanager
+def onnx_settings(numerics: str | None = None, threads: int | None = None) -> Iterator[None]:
+    """Within the block, lowerings and the onnxruntime reference use these settings (None: the
+    enclosing block's, by default "onnxruntime" and no pinned thread count)."""
+    numerics = numerics if numerics is not None else _SETTINGS.get()[0]
+    threads = threads if threads is not None else _SETTINGS.get()[1]
+    if numerics not in NUMERICS:
+        raise ValueError(f"onnx_numerics must be one of {', '.join(NUMERICS)}, not '{numerics}'")
+    if threads is not None and threads < 1:
+        raise ValueError(f"ort_threads must be at least 1, not {threads}")
+    token = _SETTINGS.set((numerics, threads))
+    try:
+        yield
+    finally:
+        _SETTINGS.reset(token)
+
+
+def float_convs(graph: object, steps: Iterable[object] = ()) -> FloatConvs | None:
+    """The convolutions of `graph` (an IR Graph) the front end marked, and the current settings;
+    `steps`, the compiled calls, tell which depend on the thread count."""
+    count = sum(1 for op in getattr(graph, "operators", ()) if op.options.get(OPTION))
+    if not count:
+        return None
+    threads, source = thread_count()
+    dependent = sum(1 for s in steps if isinstance(s, KernelCall) and s.kernel == "conv2d_s8_fsum"
+                    and THREADS_NOTE in s.comment)
+    return FloatConvs(count, _SETTINGS.get()[0], threads, source, dependent)
+
+
 def wanted(op: Operator) -> bool:
-    return bool(op.options.get(OPTION))
+    return bool(op.options.get(OPTION)) and _SETTINGS.get()[0] == "onnxruntime"
 
 
 def mlas_k_stride(n: int, k: int) -> int:
@@ -57,11 +122,25 @@ def mlas_k_stride(n: int, k: int) -> int:
     return stride_k
 
 
+def thread_count() -> tuple[int, str]:
+    """(onnxruntime intra-op threads, where the count comes from): pinned (onnx_settings), else
+    MCUFORGE_ORT_THREADS, else one per core of this machine (onnxruntime's default). Where MLAS
+    splits a product over threads, its K blocks depend on how many."""
+    pinned = _SETTINGS.get()[1]
+    if pinned is not None:
+        return pinned, "pinned"
+    env = os.environ.get("MCUFORGE_ORT_THREADS", "").strip()
+    if env:
+        try:
+            return max(1, int(env)), "MCUFORGE_ORT_THREADS"
+        except ValueError:
+            raise ValueError(f"MCUFORGE_ORT_THREADS must be a whole number, not '{env}'") from None
+    return max(1, os.cpu_count() or 1), "this machine's cores"
+
+
 def ort_threads() -> int:
-    """The threads onnxruntime's CPU provider uses by default (one per core) on the machine that
-    compiles, or MCUFORGE_ORT_THREADS: where MLAS splits a product over threads, its K blocks
-    depend on how many (the reference must be run with as many)."""
-    return max(1, int(os.environ.get("MCUFORGE_ORT_THREADS") or os.cpu_count() or 1))
+    """The intra-op thread count the lowerings and the onnxruntime reference use (thread_count)."""
+    return thread_count()[0]
 
 
 def segments(pixels: int, k: int, m: int, threads: int) -> list[tuple[int, int]]:
@@ -83,7 +162,7 @@ def segments(pixels: int, k: int, m: int, threads: int) -> list[tuple[int, int]]
 
 
 def kernel_order(geo: dict[str, int], groups: int, group_m: int, k: int, fh: int, fw: int,
-                 group_c: int) -> tuple[str, int, int, int] | None:
+                 group_c: int, threads: int | None = None) -> tuple[str, int, int, int] | None:
     """(entry point suffix, taps per block, taps per block from pixel `tail_start`, tail_start) of
     the MLAS path onnxruntime takes, or None where it is not reproduced."""
     pixels = geo["output_h"] * geo["output_w"]
@@ -108,7 +187,7 @@ def kernel_order(geo: dict[str, int], groups: int, group_m: int, k: int, fh: int
         # one block whatever the split; or the whole output on one thread per group
         return suffix, whole, whole, pixels
     if segmented:
-        parts = segments(pixels, k, group_m, ort_threads())
+        parts = segments(pixels, k, group_m, ort_threads() if threads is None else threads)
         return suffix, mlas_k_stride(parts[0][1], k), mlas_k_stride(parts[-1][1], k), parts[-1][0]
     if group_m * pixels * k < SGEMM_THREAD_COMPLEXITY:
         return suffix, whole, whole, pixels  # MlasGemm on one thread
@@ -140,10 +219,14 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     oc, fh, fw, gc = weights.shape
     group_m = oc // groups
     k = gc * fh * fw
-    order = kernel_order(geo, groups, group_m, k, fh, fw, gc)
+    threads = ort_threads()
+    order = kernel_order(geo, groups, group_m, k, fh, fw, gc, threads)
     if order is None:
         return None
     suffix, k_block, k_block_tail, tail_start = order
+    # which thread count shaped the sums (only where onnxruntime's threads split them)
+    depends = len({kernel_order(geo, groups, group_m, k, fh, fw, gc, t) for t in (1, 2, 3, 4, 8, 16)}) > 1
+    split = f", {THREADS_NOTE} {threads}" if depends else ""
     if suffix == "m1" and (gc, group_m) == (1, 1) and fh * fw <= DW_MAX_TAPS and min(k_block, k_block_tail) >= k:
         suffix = "dw"  # the same sums, channels in the inner loop
     sx = np.float32(inp.scale)
@@ -152,6 +235,17 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     wf = (weights.transpose(0, 3, 1, 2).reshape(oc, k).astype(np.float32) * ws[:, None]).astype(np.float32)
     if suffix == "gemm":
         wf = gemm_layout(wf, groups)
+    filter_arg = ConstArray("filter_f32", "float", wf.reshape(-1))
+    extra: dict[str, object] = {}
+    scratch_floats = {"m1": 0, "n1": k}.get(suffix, 256 + k)
+    if suffix == "dw":
+        # the int8 filter, taps by channel, and one float scale per channel: DequantizeLinear's
+        # float32(w * scale) is computed per channel at run time, exactly as in `wf`
+        filter_arg = ConstArray("filter_s8", "int8_t", weights.reshape(oc, k).T.astype(np.int8).reshape(-1))
+        extra["weight_scale"] = ConstRef("wscale_f32")
+        span = (fh - 1) * geo["dilation_h"] + 1
+        width = (geo["output_w"] - 1) * geo["stride_w"] + (fw - 1) * geo["dilation_w"] + 1
+        scratch_floats = 256 + k + span * width
     fb = op.options.get("float_bias")
     if fb is not None:
         bf = np.asarray(fb, dtype=np.float32).reshape(-1)
@@ -168,16 +262,16 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         "k_block": int(k_block), "k_block_tail": int(k_block_tail), "tail_start": int(tail_start),
         "input_offset": -inp.zero_point, "input_scale": float(sx),
         "output_scale": float(np.float32(out.scale)), "output_offset": out.zero_point,
-        "act_min": act[0], "act_max": act[1], "bias": ConstRef("bias_f32"),
+        "act_min": act[0], "act_max": act[1], "bias": ConstRef("bias_f32"), **extra,
         "scratch": ScratchRef("float") if suffix != "m1" else "0",  # conv2d_s8_fsum.h says how much
     }
     macs = geo["batches"] * geo["output_h"] * geo["output_w"] * oc * k
     return KernelCall(op=op, kernel="conv2d_s8_fsum", function=f"mcf_conv2d_s8_fsum_{suffix}",
                       params_type="mcf_conv2d_fsum_params", params=params,
-                      args=[op.inputs[0], ConstRef("filter_f32"), op.outputs[0]],
-                      consts=[ConstArray("filter_f32", "float", wf.reshape(-1)),
-                              ConstArray("bias_f32", "float", bf)],
-                      scratch_bytes={"m1": 0, "dw": 4 * (256 + oc), "n1": 4 * k}.get(suffix, 4 * (256 + k)),
+                      args=[op.inputs[0], ConstRef(filter_arg.name), op.outputs[0]],
+                      consts=[filter_arg, ConstArray("bias_f32", "float", bf)]
+                      + ([ConstArray("wscale_f32", "float", ws.astype(np.float32))] if suffix == "dw" else []),
+                      scratch_bytes=4 * scratch_floats,
                       macs=macs,
                       comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, "
-                              f"onnxruntime's float Conv ({_KINDS[suffix]})")
+                              f"onnxruntime's float Conv ({_KINDS[suffix]}{split})")

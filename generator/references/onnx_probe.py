@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.conv_fsum import ort_threads
+
 _INT8, _UINT8 = 3, 2  # onnx.TensorProto element types
 _TOKEN = re.compile(r"_token_\d+$")
 _FOLDED = frozenset({"Relu", "Clip"})  # activations onnxruntime folds into the integer node before them
@@ -56,6 +58,7 @@ def _options(optimized: Path | None = None, disable: bool = False) -> Any:
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only
+    opts.intra_op_num_threads = ort_threads()  # as the compiled float convolutions (ops/conv_fsum.py)
     if optimized is not None:
         opts.optimized_model_filepath = str(optimized)
     if disable:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ir import Graph
+from ..ops.conv_fsum import ort_threads
 
 
 def _session(model_bytes: bytes) -> Any:
@@ -33,6 +34,9 @@ def _session(model_bytes: bytes) -> Any:
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only: warnings about unused initializers are no concern here
+    # the thread count the float convolutions were compiled for (ops/conv_fsum.py): MLAS's K blocks
+    # depend on it
+    opts.intra_op_num_threads = ort_threads()
     try:
         return ort.InferenceSession(model_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for invalid models

@@ -32,13 +32,29 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
 #endif
 }
 
-/* QuantizeLinear of the float result: y / scale, half to even, offset, clamp. */
+/* QuantizeLinear of the float result: y / scale, half to even, clamped to [lo, hi] (the activation
+ * range minus the offset), plus the offset. With a single-precision FPU, VCVTR rounds in the
+ * FPSCR's mode (round to nearest even, the reset default, which mcf_round_f32's addition trick
+ * relies on as well) and saturates, so the clamp comes before the offset is added. */
+static MCF_ALWAYS_INLINE int8_t mcf_fsum_q(float y, float scale, int32_t lo, int32_t hi, int32_t offset)
+{
+    int32_t q;
+#if defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4) && !MCF_REQUANT_F32_SOFT
+    float r = y / scale;
+    __asm__("vcvtr.s32.f32 %0, %0" : "+t"(r));
+    MCF_COPY_FIXED(&q, &r, sizeof q);
+#else
+    q = mcf_round_f32(y / scale); /* |q| <= 1024 */
+#endif
+    q = q < lo ? lo : q;
+    q = q > hi ? hi : q;
+    return (int8_t)(q + offset);
+}
+
 static MCF_ALWAYS_INLINE int8_t mcf_fsum_quantize(const mcf_conv2d_fsum_params *p, float y)
 {
-    int32_t q = mcf_round_f32(y / p->output_scale) + p->output_offset;
-    q = q < p->act_min ? p->act_min : q;
-    q = q > p->act_max ? p->act_max : q;
-    return (int8_t)q;
+    return mcf_fsum_q(y, p->output_scale, p->act_min - p->output_offset, p->act_max - p->output_offset,
+                      p->output_offset);
 }
 
 /* The dequantized input value of channel c at (iy, ix) of image `in` (DequantizeLinear), 0.0f in the padding. */
@@ -76,6 +92,88 @@ static void mcf_fsum_dequant_table(const mcf_conv2d_fsum_params *p, float *table
         s##7 = mcf_fsum_fma((wk)[7], x, s##7);   \
     } while (0)
 
+#if defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_FEATURE_FMA)
+#define MCF_FSUM_VLDM 1
+#else
+#define MCF_FSUM_VLDM 0
+#endif
+
+#if MCF_FSUM_VLDM
+/* n >= 1 taps of eight channels: sums[j] = the fused multiply-adds of w[k * 8 + j] * x[k] from 0, k
+ * in order. Two taps a pass: the sixteen weights in one VLDM, the two inputs in another, sixteen
+ * VFMA.F32 (each channel's two in tap order), then a last single tap. */
+static void mcf_fsum_fma8_run(const float *w, const float *x, int32_t n, float *sums)
+{
+    __asm__ volatile(
+        "vmov s16, %[z]\n\t"
+        "vmov s17, %[z]\n\t"
+        "vmov s18, %[z]\n\t"
+        "vmov s19, %[z]\n\t"
+        "vmov s20, %[z]\n\t"
+        "vmov s21, %[z]\n\t"
+        "vmov s22, %[z]\n\t"
+        "vmov s23, %[z]\n\t"
+        "subs %[n], %[n], #2\n\t"
+        "blt 2f\n"
+        "1:\n\t"
+        "vldmia %[x]!, {s24-s25}\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s24\n\t"
+        "vfma.f32 s17, s1, s24\n\t"
+        "vfma.f32 s18, s2, s24\n\t"
+        "vfma.f32 s19, s3, s24\n\t"
+        "vfma.f32 s20, s4, s24\n\t"
+        "vfma.f32 s21, s5, s24\n\t"
+        "vfma.f32 s22, s6, s24\n\t"
+        "vfma.f32 s23, s7, s24\n\t"
+        "vfma.f32 s16, s8, s25\n\t"
+        "vfma.f32 s17, s9, s25\n\t"
+        "vfma.f32 s18, s10, s25\n\t"
+        "vfma.f32 s19, s11, s25\n\t"
+        "vfma.f32 s20, s12, s25\n\t"
+        "vfma.f32 s21, s13, s25\n\t"
+        "vfma.f32 s22, s14, s25\n\t"
+        "vfma.f32 s23, s15, s25\n\t"
+        "subs %[n], %[n], #2\n\t"
+        "bge 1b\n"
+        "2:\n\t"
+        "adds %[n], %[n], #2\n\t"
+        "beq 3f\n\t"
+        "vldmia %[x]!, {s24}\n\t"
+        "vldmia %[w]!, {s0-s7}\n\t"
+        "vfma.f32 s16, s0, s24\n\t"
+        "vfma.f32 s17, s1, s24\n\t"
+        "vfma.f32 s18, s2, s24\n\t"
+        "vfma.f32 s19, s3, s24\n\t"
+        "vfma.f32 s20, s4, s24\n\t"
+        "vfma.f32 s21, s5, s24\n\t"
+        "vfma.f32 s22, s6, s24\n\t"
+        "vfma.f32 s23, s7, s24\n"
+        "3:\n\t"
+        "vstmia %[o], {s16-s23}\n\t"
+        : [w] "+r"(w), [x] "+r"(x), [n] "+r"(n)
+        : [o] "r"(sums), [z] "r"(0)
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14",
+          "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "cc", "memory");
+}
+
+static void mcf_fsum_dot8(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
+{
+    float s[8];
+    int32_t k0, j;
+    for (k0 = 0; k0 < k_count; k0 += kb) {
+        const int32_t n = k0 + kb < k_count ? kb : k_count - k0;
+        if (k0 == 0) {
+            mcf_fsum_fma8_run(w, col, n, total);
+        } else {
+            mcf_fsum_fma8_run(w + k0 * 8, col + k0, n, s);
+            for (j = 0; j < 8; ++j) {
+                total[j] = total[j] + s[j];
+            }
+        }
+    }
+}
+#else
 static void mcf_fsum_dot8(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
 {
     int32_t k0, k, j;
@@ -95,6 +193,8 @@ static void mcf_fsum_dot8(int32_t kb, const float *w, const float *col, int32_t 
         }
     }
 }
+
+#endif
 
 static void mcf_fsum_dot4(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
 {
@@ -132,6 +232,15 @@ static void mcf_fsum_dot1(int32_t kb, const float *w, const float *col, int32_t 
     }
 }
 
+/* n zeros (a loop GCC would otherwise make a memset call) */
+static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_zero(float *dst, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        dst[i] = 0.0f;
+    }
+}
+
 void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                              int8_t *output)
 {
@@ -141,6 +250,7 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     const float *filter_start = filter;
     float *table = p->scratch;
     float *col = p->scratch + 256;
+    const int32_t pointwise = p->filter_h == 1 && p->filter_w == 1;
     float totals[8];
     int32_t b, oy, ox, g, m, k, c, ky, kx, n, j;
     mcf_fsum_dequant_table(p, table);
@@ -154,7 +264,17 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                 for (g = 0; g < groups; ++g) {
                     /* this pixel's column of the group: taps in im2col order */
                     k = 0;
-                    for (c = g * p->group_c; c < (g + 1) * p->group_c; ++c) {
+                    if (pointwise) { /* 1x1: the pixel's channels in a row */
+                        if ((uint32_t)y0 < (uint32_t)p->input_h && (uint32_t)x0 < (uint32_t)p->input_w) {
+                            const uint8_t *src = in + (y0 * p->input_w + x0) * p->input_c + g * p->group_c;
+                            for (k = 0; k < p->group_c; ++k) {
+                                col[k] = table[src[k]];
+                            }
+                        } else {
+                            mcf_fsum_zero(col, p->group_c);
+                        }
+                    }
+                    for (c = g * p->group_c; pointwise == 0 && c < (g + 1) * p->group_c; ++c) {
                         for (ky = 0; ky < p->filter_h; ++ky) {
                             const int32_t iy = y0 + ky * p->dilation_h;
                             const int32_t row_ok = (uint32_t)iy < (uint32_t)p->input_h;
@@ -331,67 +451,174 @@ void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input,
     }
 }
 
-void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+/* _m1's order over the taps of one window: products added in groups of four taps (then two, then
+ * one), each group's sum added to the total. MCF_FSUM_X(t) is tap t's product. */
+#define MCF_FSUM_G4(t) (((MCF_FSUM_X(t) + MCF_FSUM_X((t) + 1)) + MCF_FSUM_X((t) + 2)) + MCF_FSUM_X((t) + 3))
+
+/* One input row of channel c dequantized into `row` (width floats, the first for input column
+ * -pad_left), 0.0f outside the image: a padding tap then adds a zero product, as in MLAS's im2col. */
+static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_dw_row(const mcf_conv2d_fsum_params *p, const float *table, const uint8_t *src, int32_t inside,
+                            int32_t width, float *row)
+{
+    const int32_t ch = p->output_c;
+    int32_t xi = 0, end = p->pad_left + p->input_w;
+    end = end < width ? end : width;
+    if (inside) {
+        for (; xi < p->pad_left; ++xi) {
+            row[xi] = 0.0f;
+        }
+        src += (xi - p->pad_left) * ch;
+        for (; xi < end; ++xi) {
+            row[xi] = table[*src];
+            src += ch;
+        }
+    }
+    for (; xi < width; ++xi) {
+        row[xi] = 0.0f;
+    }
+}
+
+void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output)
 {
-    const int32_t taps = p->filter_h * p->filter_w;
+    const int32_t fh = p->filter_h, fw = p->filter_w, taps = fh * fw;
     const int32_t ch = p->output_c;
     const int32_t image = p->input_h * p->input_w * ch;
+    const int32_t span = (fh - 1) * p->dilation_h + 1;                                    /* rows of a window */
+    const int32_t width = (p->output_w - 1) * p->stride_w + (fw - 1) * p->dilation_w + 1; /* padded row */
+    const int32_t sw = p->stride_w;
+    const float out_scale = p->output_scale;
+    const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
     float *table = p->scratch;
-    float *total = p->scratch + 256;
-    int32_t off[MCF_FSUM_DW_MAX_TAPS];
-    int32_t b, oy, ox, ky, kx, c;
+    float *w = p->scratch + 256;
+    float *ring = w + taps;
+    const int32_t square = fh == fw && p->dilation_w == 1; /* the unrolled 3x3 and 5x5 windows */
+    const float *tp[MCF_FSUM_DW_MAX_TAPS];
+    const float *rows[MCF_FSUM_DW_MAX_TAPS];
+    int32_t b, c, oy, ox, t, r, ky, kx, slot, step;
     mcf_fsum_dequant_table(p, table);
     for (b = 0; b < p->batches; ++b) {
         const uint8_t *in = (const uint8_t *)input + b * image;
-        for (oy = 0; oy < p->output_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (ox = 0; ox < p->output_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                int32_t t = 0, k0, started = 0;
-                for (ky = 0; ky < p->filter_h; ++ky) {
-                    const int32_t iy = y0 + ky * p->dilation_h;
-                    for (kx = 0; kx < p->filter_w; ++kx) {
-                        const int32_t ix = x0 + kx * p->dilation_w;
-                        off[t++] = ((uint32_t)iy < (uint32_t)p->input_h && (uint32_t)ix < (uint32_t)p->input_w)
-                                       ? (iy * p->input_w + ix) * ch : -1;
-                    }
+        int8_t *out_b = output + b * p->output_h * p->output_w * ch;
+        for (c = 0; c < ch; ++c) {
+            int32_t filled = -p->pad_top - 1;
+            /* DequantizeLinear of the channel's weights: float32(w * scale), one rounding */
+            for (t = 0; t < taps; ++t) {
+                w[t] = (float)filter[t * ch + c] * p->weight_scale[c];
+            }
+            for (oy = 0; oy < p->output_h; ++oy) {
+                const int32_t y0 = oy * p->stride_h - p->pad_top;
+                const int32_t last = y0 + span - 1;
+                const float bias = p->bias[c];
+                int8_t *o = out_b + oy * p->output_w * ch + c;
+                /* the window's rows, each dequantized once into a ring of `span` rows (slot: row + pad_top mod span) */
+                for (r = filled + 1 > y0 ? filled + 1 : y0; r <= last; ++r) {
+                    mcf_fsum_dw_row(p, table, in + r * p->input_w * ch + c, (uint32_t)r < (uint32_t)p->input_h, width,
+                                    ring + ((r + p->pad_top) % span) * width);
                 }
-                /* groups of four taps, then two, then one; a padding tap adds an exact zero, so it is
-                 * left out (a group of padding only adds nothing) */
-                for (k0 = 0; k0 < taps;) {
-                    const int32_t n = taps - k0 >= 4 ? 4 : (taps - k0 >= 2 ? 2 : 1);
-                    int32_t kk[4], oo[4], v = 0, j;
-                    for (j = k0; j < k0 + n; ++j) {
-                        if (off[j] >= 0) {
-                            kk[v] = j;
-                            oo[v++] = off[j];
+                filled = last;
+                slot = (y0 + p->pad_top) % span;
+                for (ky = 0; ky < fh; ++ky) { /* the window's rows in the ring */
+                    rows[ky] = ring + slot * width;
+                    slot += p->dilation_h;
+                    slot = slot >= span ? slot - span : slot;
+                }
+                ox = 0;
+                if (square && fw == 3) {
+                    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6],
+                                w7 = w[7], w8 = w[8];
+                    const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2];
+#define MCF_FSUM_DW3(j)                                                                                               \
+    (mcf_fsum_product(w8, a2[2 + (j)]) +                                                                              \
+     ((((mcf_fsum_product(w4, a1[1 + (j)]) + mcf_fsum_product(w5, a1[2 + (j)])) + mcf_fsum_product(w6, a2[(j)])) +      \
+       mcf_fsum_product(w7, a2[1 + (j)])) +                                                                           \
+      (((mcf_fsum_product(w0, a0[(j)]) + mcf_fsum_product(w1, a0[1 + (j)])) + mcf_fsum_product(w2, a0[2 + (j)])) +      \
+       mcf_fsum_product(w3, a1[(j)]))))
+                    if (sw == 1) { /* two pixels a pass: the loads of their shared columns once */
+                        for (; ox + 2 <= p->output_w; ox += 2) {
+                            const float t0 = MCF_FSUM_DW3(0), t1 = MCF_FSUM_DW3(1);
+                            o[0] = mcf_fsum_q(t0 + bias, out_scale, lo, hi, out_off);
+                            o[ch] = mcf_fsum_q(t1 + bias, out_scale, lo, hi, out_off);
+                            o += 2 * ch;
+                            a0 += 2;
+                            a1 += 2;
+                            a2 += 2;
                         }
                     }
-                    k0 += n;
-                    if (v == 0) {
-                        continue;
+                    for (; ox < p->output_w; ++ox) {
+                        const float t0 = MCF_FSUM_DW3(0);
+                        *o = mcf_fsum_q(t0 + bias, out_scale, lo, hi, out_off);
+                        o += ch;
+                        a0 += sw;
+                        a1 += sw;
+                        a2 += sw;
                     }
-                    for (c = 0; c < ch; ++c) {
-                        const float *w = filter + c * taps;
-                        float s = mcf_fsum_product(w[kk[0]], table[in[oo[0] + c]]);
-                        if (v == 4) {
-                            s = s + mcf_fsum_product(w[kk[1]], table[in[oo[1] + c]]);
-                            s = s + mcf_fsum_product(w[kk[2]], table[in[oo[2] + c]]);
-                            s = s + mcf_fsum_product(w[kk[3]], table[in[oo[3] + c]]);
-                        } else {
-                            for (j = 1; j < v; ++j) {
-                                s = s + mcf_fsum_product(w[kk[j]], table[in[oo[j] + c]]);
-                            }
+#undef MCF_FSUM_DW3
+                } else if (square && fw == 5) {
+                    const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3], *a4 = rows[4];
+                    while (ox < p->output_w) {
+                        const float *wv = w;
+                        float total, total1 = 0.0f;
+                        step = sw == 1 && ox + 2 <= p->output_w ? 2 : 1;
+                        /* the pointers opaque here: GCC would otherwise hoist the 25 weight addresses
+                         * out of the loop and keep them on the stack */
+                        __asm__("" : "+r"(wv), "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4));
+#define MCF_FSUM_X(t)                                                                                                  \
+    mcf_fsum_product(wv[t], ((t) < 5 ? a0 : (t) < 10 ? a1 : (t) < 15 ? a2 : (t) < 20 ? a3 : a4)[(t) % 5 + MCF_FSUM_J])
+#define MCF_FSUM_DW5                                                                                                   \
+    (MCF_FSUM_X(24) +                                                                                                  \
+     (MCF_FSUM_G4(20) + (MCF_FSUM_G4(16) + (MCF_FSUM_G4(12) + (MCF_FSUM_G4(8) + (MCF_FSUM_G4(4) + MCF_FSUM_G4(0)))))))
+#define MCF_FSUM_J 0
+                        total = MCF_FSUM_DW5;
+#undef MCF_FSUM_J
+                        if (step == 2) { /* stride 1 and a second pixel: its columns shifted by one */
+#define MCF_FSUM_J 1
+                            total1 = MCF_FSUM_DW5;
+#undef MCF_FSUM_J
                         }
-                        total[c] = started ? s + total[c] : s;
+#undef MCF_FSUM_DW5
+#undef MCF_FSUM_X
+                        *o = mcf_fsum_q(total + bias, out_scale, lo, hi, out_off);
+                        if (step == 2) {
+                            o[ch] = mcf_fsum_q(total1 + bias, out_scale, lo, hi, out_off);
+                        }
+                        o += step * ch;
+                        a0 += step * sw;
+                        a1 += step * sw;
+                        a2 += step * sw;
+                        a3 += step * sw;
+                        a4 += step * sw;
+                        ox += step;
                     }
-                    started = 1;
+                } else {
+                    for (ky = 0, t = 0; ky < fh; ++ky) {
+                        for (kx = 0; kx < fw; ++kx) {
+                            tp[t++] = rows[ky] + kx * p->dilation_w;
+                        }
+                    }
+                    for (ox = 0; ox < p->output_w; ++ox) {
+                        const int32_t x = ox * sw;
+                        float total = 0.0f;
+                        int32_t k0;
+#define MCF_FSUM_X(t) mcf_fsum_product(w[t], tp[t][x])
+                        for (k0 = 0; k0 + 4 <= taps; k0 += 4) {
+                            const float part = MCF_FSUM_G4(k0);
+                            total = k0 ? part + total : part;
+                        }
+                        if (k0 + 2 <= taps) {
+                            const float part = MCF_FSUM_X(k0) + MCF_FSUM_X(k0 + 1);
+                            total = k0 ? part + total : part;
+                            k0 += 2;
+                        }
+                        if (k0 < taps) {
+                            const float part = MCF_FSUM_X(k0);
+                            total = k0 ? part + total : part;
+                        }
+#undef MCF_FSUM_X
+                        *o = mcf_fsum_q(total + bias, out_scale, lo, hi, out_off);
+                        o += ch;
+                    }
                 }
-                for (c = 0; c < ch; ++c) {
-                    output[c] = mcf_fsum_quantize(p, (started ? total[c] : 0.0f) + p->bias[c]);
-                }
-                output += ch;
             }
         }
     }

@@ -62,7 +62,8 @@ typedef struct {
     int32_t act_min;
     int32_t act_max;
     const float *bias;    /**< float32 bias of every output channel */
-    float *scratch;       /**< _gemm: 256 + K floats (dequantization table, column); _n1: K; _dw: 256 + output_c */
+    const float *weight_scale; /**< _dw: each channel's weight scale (its filter stays int8) */
+    float *scratch;       /**< _gemm: 256 + K floats (dequantization table, column); _n1: K; _dw: see there */
 } mcf_conv2d_fsum_params;
 
 /** Any grouping; filter: float32, each group's output channels in blocks of eight, then four, then
@@ -73,9 +74,13 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
 void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
                            int8_t *output);
 /** Depthwise, multiplier 1 (group_c == group_m == 1), one block (k_block >= taps), at most
- *  MCF_FSUM_DW_MAX_TAPS taps: _m1's sums with the channels in the inner loop. */
+ *  MCF_FSUM_DW_MAX_TAPS taps: _m1's sums, one channel at a time. The filter is the int8 one
+ *  ([filter_h][filter_w][output_c]), dequantized per channel as DequantizeLinear does,
+ *  float32(w * weight_scale[c]); each input row of the channel is dequantized once into a ring of
+ *  padded rows. scratch: 256 + taps + span * width floats, span = (filter_h - 1) * dilation_h + 1,
+ *  width = (output_w - 1) * stride_w + (filter_w - 1) * dilation_w + 1. */
 #define MCF_FSUM_DW_MAX_TAPS 64
-void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
+void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output);
 /** One output pixel (output_h == output_w == 1), filter [output_c][K] as _m1's. */
 void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,

@@ -107,13 +107,17 @@ def test_conv2d_first_layer_path_rv32() -> None:
 
 def test_conv2d_narrow_paths_rv32() -> None:
     # conv2d_s8_narrow on RV32: the depth-8 path's two-pixel blocks (odd pixel counts, pairs across
-    # rows and batches, every activation) and the other narrow shapes, side by side in one model.
+    # rows and batches, every activation) and the blocks of 4/2/1 channels on byte loads (partial
+    # last groups, the largest sums), side by side in one model.
     from test_kernel_conv_narrow import CASES as NARROW_CASES
-    from test_kernel_conv_narrow import case_model
+    from test_kernel_conv_narrow import case_model, extreme_models
     from test_kernels_on_device import merge_parallel
 
     from mcuforge.generator.compiler import compile_graph
 
-    merged = merge_parallel({name: case_model(name) for name in NARROW_CASES})
-    assert sum("_narrow_k8_" in c.function for c in compile_graph(parse_model(merged)).calls) == 5
+    models = {**{name: case_model(name) for name in NARROW_CASES}, **extreme_models()}
+    merged = merge_parallel(models)
+    functions = [c.function for c in compile_graph(parse_model(merged)).calls]
+    assert all("_narrow_" in f for f in functions) and len(functions) == len(models)
+    assert sum("_narrow_k8_" in f for f in functions) >= 5
     check_bit_exact(merged, count=2, paths=RV32)

@@ -321,11 +321,17 @@ static void mcf_first_columns_rv32(const mcf_conv2d_first_params *p, const int8_
     }
     row = src + 4 * full; /* the bytes left over in each row */
     if (left == 1) {      /* four rows' bytes per pair */
-        for (r = 0; r < rows; r += 4, row += 4 * step, d += 16) {
-            int32_t j;
-            for (j = 0; j < 4; ++j) {
-                d[j] = (int16_t)(r + j < rows ? row[j * step] + off : 0);
-            }
+        for (r = 0; r + 4 <= rows; r += 4, row += 4 * step, d += 16) {
+            d[0] = (int16_t)(row[0] + off);
+            d[1] = (int16_t)(row[step] + off);
+            d[2] = (int16_t)(row[2 * step] + off);
+            d[3] = (int16_t)(row[3 * step] + off);
+        }
+        if (r < rows) { /* 1 to 3 rows left */
+            d[0] = (int16_t)(row[0] + off);
+            d[1] = (int16_t)(r + 1 < rows ? row[step] + off : 0);
+            d[2] = (int16_t)(r + 2 < rows ? row[2 * step] + off : 0);
+            d[3] = 0;
         }
     } else if (left == 2) { /* two rows per pair */
         for (r = 0; r < rows; r += 2, row += 2 * step, d += 16) {

@@ -129,6 +129,19 @@ static MCF_ALWAYS_INLINE const uint32_t *mcf_narrow_block(const int8_t *x, int32
             }
         }
     }
+#elif MCF_KERNELS_RV32 /* bytes loaded one by one (LB): no shifts to take words apart */
+    for (; x != x_end; x += 4, w += n) {
+        const int8_t *wb = (const int8_t *)(const void *)w;
+        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        a0 += wb[0] * x0 + wb[1] * x1 + wb[2] * x2 + wb[3] * x3;
+        if (n > 1) {
+            a1 += wb[4] * x0 + wb[5] * x1 + wb[6] * x2 + wb[7] * x3;
+        }
+        if (n > 2) {
+            a2 += wb[8] * x0 + wb[9] * x1 + wb[10] * x2 + wb[11] * x3;
+            a3 += wb[12] * x0 + wb[13] * x1 + wb[14] * x2 + wb[15] * x3;
+        }
+    }
 #else
     for (; x != x_end; x += 4, w += n) {
         const uint32_t xv = mcf_read_u32(x);

@@ -165,3 +165,43 @@ def test_short_layout():
             x = padded[u, 4 * g:4 * g + 4]
             assert list(tail[g, u].reshape(-1)) == [x[0], x[2], x[1], x[3]]
     assert len(fc_short_layout(w[:4])) == len(head)
+
+
+def test_few_units_with_sums_near_int32_edge():
+    """Layers of 1..3 units whose biases come near int32's edge (a TFLite Micro example model has
+    them): the doubled sum of the short output stage could overflow, so the _few_wide entry point
+    requantizes in 64 bits; one and several rows, per tensor and per channel, clamped and not, with
+    and without a partial group; bit-exact on every path."""
+    from kernel_check import RV32_PATH
+    from tflite_builder import Op, build
+
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.frontends.tflite import parse_model
+
+    # batches, depth, units, per_channel, activation, input zero point, output zero point
+    cases = [(3, 32, 2, False, Activation.NONE, -128, 2), (2, 7, 3, True, Activation.RELU, 127, -128),
+             (1, 48, 1, False, Activation.NONE, 0, -7), (2, 5, 2, True, Activation.RELU_N1_TO_1, -1, 0)]
+    tensors, ops, ins, outs = [], [], [], []
+    for k, (batches, depth, units, per_channel, act, in_zp, out_zp) in enumerate(cases):
+        rng = np.random.default_rng(200 + k)
+        w_scale = list(rng.uniform(0.005, 0.02, units)) if per_channel else 0.01
+        w = rng_int8(rng, (units, depth))
+        # folded biases up to ~2^31 - 2^20: 2 * acc leaves int32, acc does not
+        edge = 2**31 - 2**20 - 128 * 128 * depth
+        bias = rng.integers(-edge, edge, units)
+        bias[0] = edge if k % 2 else -edge
+        bias = bias + in_zp * w.astype(np.int64).sum(axis=1)  # the folded bias stays within `edge`
+        n = len(tensors)
+        tensors += [T((batches, depth), "int8", 0.05, in_zp),
+                    T((units, depth), "int8", w_scale, [0] * units if per_channel else 0, data=w),
+                    T((units,), "int32", [0.05 * s for s in w_scale] if per_channel else 0.0005, 0,
+                      data=np.clip(bias, -(2**31), 2**31 - 1).astype(np.int32)),
+                    T((batches, units), "int8", 1.0e4, out_zp)]  # outputs of +-2^31 * 5e-8 ~ +-107
+        ops.append(Op("FULLY_CONNECTED", [n, n + 1, n + 2], [n + 3],
+                      options("FullyConnectedOptions", fusedActivationFunction=act)))
+        ins.append(n)
+        outs.append(n + 3)
+    model = build(tensors, ops, ins, outs)
+    calls = compile_graph(parse_model(model)).calls
+    assert [c.function for c in calls] == ["mcf_fully_connected_s8_few_wide"] * len(cases)
+    check_bit_exact(model, count=4, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))

@@ -48,6 +48,20 @@ def fc_short_layout(w: np.ndarray) -> np.ndarray:
     return np.concatenate([head, tail.astype(np.uint32)])
 
 
+def wide_output_constants(mult: np.ndarray, shift: np.ndarray, units: int, output_offset: int) -> np.ndarray | None:
+    """{multiplier, 2^(e-1) + output_offset * 2^e, e - 1} per unit (e = -shift) for the _few_wide
+    entry point, whose output stage runs in 64 bits (fully_connected_s8.c mcf_fc_out_wide): any sums,
+    but right shifts only, and each value stored as int32 with room for the sign's -1."""
+    m = np.broadcast_to(np.asarray(mult, dtype=np.int64), (units,))
+    e = -np.broadcast_to(np.asarray(shift, dtype=np.int64), (units,))
+    if e.min(initial=1) < 1 or e.max(initial=1) > 31:
+        return None
+    rounding = [2 ** (int(k) - 1) + output_offset * 2 ** int(k) for k in e]
+    if any(not -(2**31) < r < 2**31 for r in rounding):
+        return None
+    return np.array([(int(m[u]), rounding[u], int(e[u]) - 1) for u in range(units)], dtype=np.int64).reshape(-1)
+
+
 @lowering("FULLY_CONNECTED")
 def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
     inp, weights, bias = [*graph.op_inputs(op), None][:3]
@@ -102,6 +116,9 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         function, layout = f"mcf_fully_connected_s8_{kind}_{act}", fc_short_layout
         if kind == "few":  # one triple per unit, per tensor too (fully_connected_s8.h)
             out_q = np.resize(out_q, 3 * units)
+    elif units < 4 and not float_requant.wants_float32(op) and \
+            (out_q := wide_output_constants(np.asarray(mult), np.asarray(shift), units, out.zero_point)) is not None:
+        function, layout = "mcf_fully_connected_s8_few_wide", fc_short_layout  # sums near int32's edge
     else:  # fully_connected_s8.h: the reference loop is not linked
         function, layout = "mcf_fully_connected_s8_fast_path", fc_fast_layout
     return float_requant.entry_points(op, KernelCall(

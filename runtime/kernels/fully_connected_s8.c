@@ -504,9 +504,25 @@ static MCF_ALWAYS_INLINE const uint32_t *mcf_fc_short_blocks(int32_t *c, const u
 #endif
 
 /*
+ * One output of the _few_wide entry point from the same constants m, r, e (mcf_fc_out3) where 2 * acc
+ * or the rounding sum may leave int32 (biases near int32's edge): with P = acc * m and r' = r -
+ * [acc < 0], mcf_fc_out3 computes floor((floor((P + 2^30) / 2^31) + r') / 2^e), which equals
+ * floor((P + 2^30 + r' * 2^31) / 2^(31 + e)): the high word of a 64-bit multiply-add shifted by
+ * e1 = e - 1 (the triple's third value for this entry point).
+ */
+static MCF_ALWAYS_INLINE int8_t mcf_fc_out_wide(int32_t acc, int32_t m, int32_t r, int32_t e1, int32_t lo, int32_t hi)
+{
+    const int32_t rs = r + (acc >> 31); /* r' * 2^31 + 2^30 as its two words, then one SMLAL */
+    const uint64_t c = ((uint64_t)(uint32_t)(rs >> 1) << 32) | (((uint32_t)rs << 31) | 0x40000000u);
+    const int32_t h = (int32_t)(((uint64_t)((int64_t)acc * m) + c) >> 32);
+    return mcf_clamp8(h >> e1, lo, hi, 0);
+}
+
+/*
  * n = 1..3 units of one row (n a constant in each copy) in the short layout's tail words `w`,
  * outputs included: sums from bias[0..n-1], outputs from the out_q triples at q, `qstep` apart (3,
- * or 0: one triple for all). groups, rest: the row's whole groups of four inputs and the inputs left.
+ * or 0: one triple for all; `full` 2: three apart, by mcf_fc_out_wide, clamped). groups, rest: the
+ * row's whole groups of four inputs and the inputs left.
  */
 static MCF_ALWAYS_INLINE void mcf_fc_few_n(const int8_t *x, const uint32_t *w, int32_t groups, int32_t rest,
                                            const int32_t *bias, const int32_t *q, int32_t qstep, int8_t *out,
@@ -518,6 +534,16 @@ static MCF_ALWAYS_INLINE void mcf_fc_few_n(const int8_t *x, const uint32_t *w, i
     acc[1] = n > 1 ? bias[1] : 0;
     acc[2] = n > 2 ? bias[2] : 0;
     mcf_fc_tail(x, w, groups, rest, xr, acc, n);
+    if (full == 2) { /* _few_wide */
+        out[0] = mcf_fc_out_wide(acc[0], q[0], q[1], q[2], lo, hi);
+        if (n > 1) {
+            out[1] = mcf_fc_out_wide(acc[1], q[3], q[4], q[5], lo, hi);
+        }
+        if (n > 2) {
+            out[2] = mcf_fc_out_wide(acc[2], q[6], q[7], q[8], lo, hi);
+        }
+        return;
+    }
     out[0] = mcf_fc_out3(acc[0], q[0], q[1], q[2], lo, hi, full);
     if (n > 1) {
         q += qstep;
@@ -563,6 +589,10 @@ static MCF_ALWAYS_INLINE void mcf_fc_few_rows(const mcf_fc_params *p, const int8
     const int32_t *bias = p->bias, *q = p->out_q;
     const int32_t lo = p->act_min, hi = p->act_max;
     int8_t *const out_end = out + n * p->batches;
+    if (p->batches == 1) { /* one row (most models): straight code, nothing kept for the next row */
+        mcf_fc_few_n(x, w, groups, rest, bias, q, 3, out, lo, hi, n, full);
+        return;
+    }
     for (; out != out_end; x += depth, out += n) {
         mcf_fc_few_n(x, w, groups, rest, bias, q, 3, out, lo, hi, n, full);
     }
@@ -844,4 +874,5 @@ MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_full, 1, 0)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_clamp, 0, 0)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_full, 1, 2)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_clamp, 0, 2)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_wide, 2, 2)
 #endif

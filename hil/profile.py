@@ -175,6 +175,7 @@ def measure_profile(project: Path, inputs: Sequence[np.ndarray] | None = None, *
     input the firmware's self-test embeds, ``mcuforge validate --seed 0``'s first) on a built project's
     device: its emulator (started and stopped here) or the board on ``port``. The project must have
     ``profile: true`` (else ProfileUnavailable, with the hint)."""
+    from mcuforge.generator.ops.conv_fsum import onnx_settings
     from mcuforge.generator.scaffold import load_config
     from mcuforge.generator.validate import random_inputs
 
@@ -184,7 +185,9 @@ def measure_profile(project: Path, inputs: Sequence[np.ndarray] | None = None, *
     cfg = load_config(root)
     with open_session(root, port=port, infer_timeout=infer_timeout) as s:
         xs = list(inputs) if inputs is not None else random_inputs(s.graph, 1, 0)[0]
-        run = profile_on_device(s.device, compiled_for_project(root, cfg.framework, s.graph), xs)
+        with onnx_settings(cfg.onnx_numerics, cfg.ort_threads):  # compiled as the project's (ops/conv_fsum.py)
+            compiled = compiled_for_project(root, cfg.framework, s.graph)
+        run = profile_on_device(s.device, compiled, xs)
         run.board = s.board.id
     return run
 

@@ -478,6 +478,113 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_dw_row(const mcf_conv2d_f
     }
 }
 
+#if MCF_FSUM_VLDM
+/* One 5x5 window (rows at a0..a4, weights w[25]) in _m1's order, each product rounded (VMUL.F32),
+ * then added (VADD.F32): the weights in two VLDM, each row's five inputs in one. */
+static MCF_ALWAYS_INLINE float mcf_fsum_dw5_window(const float *w, const float *a0, const float *a1, const float *a2,
+                                                   const float *a3, const float *a4)
+{
+    register float total __asm__("s7");
+    __asm__(
+        "vldmia %[w], {s8-s31}\n\t"
+        "vldmia %[a0], {s0-s4}\n\t"
+        "vmul.f32 s5, s8, s0\n\t"
+        "vmul.f32 s6, s9, s1\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s10, s2\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s11, s3\n\t"
+        "vadd.f32 s7, s5, s6\n\t"
+        "vmul.f32 s5, s12, s4\n\t"
+        "vldmia %[a1], {s0-s4}\n\t"
+        "vmul.f32 s6, s13, s0\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s14, s1\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s15, s2\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        "vmul.f32 s5, s16, s3\n\t"
+        "vmul.f32 s6, s17, s4\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vldmia %[a2], {s0-s4}\n\t"
+        "vmul.f32 s6, s18, s0\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s19, s1\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        "vmul.f32 s5, s20, s2\n\t"
+        "vmul.f32 s6, s21, s3\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s22, s4\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vldmia %[a3], {s0-s4}\n\t"
+        "vmul.f32 s6, s23, s0\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        "vmul.f32 s5, s24, s1\n\t"
+        "vmul.f32 s6, s25, s2\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s26, s3\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s27, s4\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        "vldmia %[a4], {s0-s4}\n\t"
+        "vmul.f32 s5, s28, s0\n\t"
+        "vmul.f32 s6, s29, s1\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s30, s2\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s31, s3\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        "vldr s5, [%[w], #96]\n\t"
+        "vmul.f32 s5, s5, s4\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        : "=t"(total)
+        : [w] "r"(w), [a0] "r"(a0), [a1] "r"(a1), [a2] "r"(a2), [a3] "r"(a3), [a4] "r"(a4), "m"(*(const float(*)[25])w),
+          "m"(*(const float(*)[5])a0), "m"(*(const float(*)[5])a1), "m"(*(const float(*)[5])a2),
+          "m"(*(const float(*)[5])a3), "m"(*(const float(*)[5])a4)
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16",
+          "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31");
+    return total;
+}
+
+/* One 3x3 window (rows at a0..a2, weights w[9]) the same way. */
+static MCF_ALWAYS_INLINE float mcf_fsum_dw3_window(const float *w, const float *a0, const float *a1, const float *a2)
+{
+    register float total __asm__("s7");
+    __asm__(
+        "vldmia %[w], {s8-s16}\n\t"
+        "vldmia %[a0], {s0-s2}\n\t"
+        "vmul.f32 s5, s8, s0\n\t"
+        "vmul.f32 s6, s9, s1\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s10, s2\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vldmia %[a1], {s0-s2}\n\t"
+        "vmul.f32 s6, s11, s0\n\t"
+        "vadd.f32 s7, s5, s6\n\t"
+        "vmul.f32 s5, s12, s1\n\t"
+        "vmul.f32 s6, s13, s2\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vldmia %[a2], {s0-s2}\n\t"
+        "vmul.f32 s6, s14, s0\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vmul.f32 s6, s15, s1\n\t"
+        "vadd.f32 s5, s5, s6\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        "vmul.f32 s5, s16, s2\n\t"
+        "vadd.f32 s7, s5, s7\n\t"
+        : "=t"(total)
+        : [w] "r"(w), [a0] "r"(a0), [a1] "r"(a1), [a2] "r"(a2), "m"(*(const float(*)[9])w),
+          "m"(*(const float(*)[3])a0), "m"(*(const float(*)[3])a1), "m"(*(const float(*)[3])a2)
+        : "s0", "s1", "s2", "s5", "s6", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16");
+    return total;
+}
+#endif
+
 void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output)
 {
@@ -524,6 +631,29 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                     slot = slot >= span ? slot - span : slot;
                 }
                 ox = 0;
+#if MCF_FSUM_VLDM
+                if (square && fw == 3) {
+                    const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2];
+                    for (; ox < p->output_w; ++ox) {
+                        *o = mcf_fsum_q(mcf_fsum_dw3_window(w, a0, a1, a2) + bias, out_scale, lo, hi, out_off);
+                        o += ch;
+                        a0 += sw;
+                        a1 += sw;
+                        a2 += sw;
+                    }
+                } else if (square && fw == 5) {
+                    const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3], *a4 = rows[4];
+                    for (; ox < p->output_w; ++ox) {
+                        *o = mcf_fsum_q(mcf_fsum_dw5_window(w, a0, a1, a2, a3, a4) + bias, out_scale, lo, hi, out_off);
+                        o += ch;
+                        a0 += sw;
+                        a1 += sw;
+                        a2 += sw;
+                        a3 += sw;
+                        a4 += sw;
+                    }
+                } else
+#endif
                 if (square && fw == 3) {
                     const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6],
                                 w7 = w[7], w8 = w[8];

@@ -418,8 +418,12 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8_rv32(const mcf_conv2d_narrow_
                 t = h[11];
                 a += t * x7;
                 c += t * y7;
-                *o0 = mcf_rv32_c1_out(a, (int32_t)wp[1], (int32_t)wp[6], (int32_t)wp[7], lo, hi);
-                *o1 = mcf_rv32_c1_out(c, (int32_t)wp[1], (int32_t)wp[6], (int32_t)wp[7], lo, hi);
+                {
+                    /* read before the first store: an int8 store may alias the words */
+                    const int32_t m = (int32_t)wp[1], round = (int32_t)wp[6], e = (int32_t)wp[7];
+                    *o0 = mcf_rv32_c1_out(a, m, round, e, lo, hi);
+                    *o1 = mcf_rv32_c1_out(c, m, round, e, lo, hi);
+                }
             }
         }
     }

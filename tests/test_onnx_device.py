@@ -29,6 +29,7 @@ saving proven per kernel elsewhere (tests/test_kernels_on_device.py), not what t
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -360,9 +361,10 @@ def _full_range_conv(reduce_range: bool) -> bytes:
 
 
 def test_validate_names_the_saturating_kernel() -> None:
-    """A full-range Conv with large uint8 activations: where this onnxruntime saturates (the probe
-    says so), validate differs from it and says why, in the text and the JSON; the same network
-    quantized with reduce_range is bit-exact and gets no note."""
+    """A full-range Conv with large uint8 activations: where this onnxruntime's default kernel
+    saturates (the probe says so), the reference is its exact path (session.x64quantprecision),
+    validate is bit-exact with it and says so, with the count against default options, which differ;
+    the same network quantized with reduce_range gets no note."""
     from mcuforge.generator.references import onnxrt
     from mcuforge.generator.validate import validate_compiled
 
@@ -376,7 +378,9 @@ def test_validate_names_the_saturating_kernel() -> None:
         results[rr] = validate_compiled(compile_graph(g), m, batches, extra_flags=("-O0",))
     full, reduced = results[False], results[True]
     assert onnxrt.full_range_layers(parse_model(_full_range_conv(False), name="c.onnx"))
-    assert full.bit_exact < full.inputs
-    assert "saturation" in full.note and "reduce_range" in full.note and "VNNI" in full.note
+    assert full.bit_exact == full.inputs, full.note
+    assert "x64quantprecision=1" in full.note and "saturation" in full.note and "VNNI" in full.note
+    default = re.search(r"default options here: (\d+) of (\d+) inferences bit-exact", full.note)
+    assert default and int(default.group(1)) < int(default.group(2)) == full.inputs, full.note
     assert full.to_json()["note"] == full.note
     assert reduced.bit_exact == reduced.inputs and reduced.note == ""

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.conv_fsum import ort_threads
+from .ort_session import options
 
 _INT8, _UINT8 = 3, 2  # onnx.TensorProto element types
 _TOKEN = re.compile(r"_token_\d+$")
@@ -56,9 +56,7 @@ _SAME_LAYOUT = frozenset({"QuantizeLinear", "DequantizeLinear", "Add", "Sub", "M
 def _options(optimized: Path | None = None, disable: bool = False) -> Any:
     import onnxruntime as ort
 
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3  # errors only
-    opts.intra_op_num_threads = ort_threads()  # as the compiled float convolutions (ops/conv_fsum.py)
+    opts = options()  # the reference session's options (ort_session.py)
     if optimized is not None:
         opts.optimized_model_filepath = str(optimized)
     if disable:

@@ -15,33 +15,17 @@ model that could not be found there. The final outputs always come from the unmo
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 from ..errors import ModelError
 from ..ir import Graph
-from ..ops.conv_fsum import ort_threads
+from .ort_session import PRECISION_KEY, open_session, options, saturates_u8s8
 
 
-def _session(model_bytes: bytes) -> Any:
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:
-        raise ModelError("checking an .onnx model against onnxruntime needs the 'onnx' extra: "
-                         "pip install 'mcuforge[onnx]'") from exc
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3  # errors only: warnings about unused initializers are no concern here
-    # the thread count the float convolutions were compiled for (ops/conv_fsum.py): MLAS's K blocks
-    # depend on it
-    opts.intra_op_num_threads = ort_threads()
-    try:
-        return ort.InferenceSession(model_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types for invalid models
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"onnxruntime cannot load the model: {first}") from exc
+def _session(model_bytes: bytes, *, exact: bool = True) -> Any:
+    return open_session(model_bytes, options(exact=exact))
 
 
 def quantized_names(model_bytes: bytes) -> dict[str, str]:
@@ -126,10 +110,11 @@ class OnnxReference:
     `graph`: the IR read from the same model; with `keep_tensors`, `tensor(index)` gives IR tensor
     `index`'s value after the last run, when onnxruntime computed a tensor of that name."""
 
-    def __init__(self, model_bytes: bytes, graph: Graph | None = None, *, keep_tensors: bool = False) -> None:
+    def __init__(self, model_bytes: bytes, graph: Graph | None = None, *, keep_tensors: bool = False,
+                 exact: bool = True) -> None:
         self._model = model_bytes
         self._graph = graph
-        self.session = _session(model_bytes)
+        self.session = _session(model_bytes, exact=exact)
         self._inputs = self.session.get_inputs()
         self._outputs = [o.name for o in self.session.get_outputs()]
         self._probe: Any = None
@@ -226,34 +211,12 @@ class OnnxReference:
 # neighbouring u8 * s8 products are added into an int16 with saturation. An int8 activation is
 # shifted to uint8 first, so both activation types are affected. With weights quantized to 7 bits
 # (quantize_static(..., reduce_range=True)) a pair is at most 2 * 255 * 64 = 32,640 and never
-# saturates; full-range weights (|w| up to 127) can, and onnxruntime's result then is not the exact
-# integer sum the generated C (and onnxruntime on VNNI or Arm CPUs) computes.
+# saturates; full-range weights (|w| up to 127) can, and the default kernel's result then is not
+# the exact integer sum that the generated C and onnxruntime on VNNI or Arm CPUs compute. On such a
+# CPU the reference session takes onnxruntime's exact u8 x u8 path instead (ort_session.py).
 
 SATURATION_OPS = frozenset({"CONV_2D", "FULLY_CONNECTED"})
 _SEVEN_BITS = 64  # |w| <= 64: no pair of products reaches 32,767
-
-
-@functools.lru_cache(maxsize=1)
-def saturates_u8s8() -> bool:
-    """Whether the running onnxruntime's u8 x s8 matrix product saturates pair sums in 16 bits:
-    a [4, 8] x [8, 4] MatMulInteger of 255s and 127s sums to 259,080 exactly, to 131,068 with
-    every pair saturated. False where onnxruntime cannot run the probe."""
-    try:
-        from onnx import TensorProto, helper, numpy_helper
-    except ImportError:
-        return False
-    a = np.full((4, 8), 255, np.uint8)
-    b = numpy_helper.from_array(np.full((8, 4), 127, np.int8), "b")
-    graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "b"], ["y"])], "probe",
-                              [helper.make_tensor_value_info("a", TensorProto.UINT8, [4, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.INT32, [4, 4])], initializer=[b])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    try:
-        out = _session(model.SerializeToString()).run(None, {"a": a})[0]
-    except Exception:  # any failure of the probe: no claim about the kernel
-        return False
-    return bool(int(np.asarray(out).reshape(-1)[0]) != 8 * 255 * 127)
 
 
 def full_range_layers(graph: Graph) -> list[int]:
@@ -271,15 +234,17 @@ def full_range_layers(graph: Graph) -> list[int]:
     return found
 
 
-def saturation_note(graph: Graph) -> str:
-    """One line for a validate report whose results differ from onnxruntime's, when the cause may
-    be the saturating kernel: this onnxruntime saturates and the model has full-range weights.
-    Empty otherwise."""
+def saturation_note(graph: Graph, default_exact: tuple[int, int] | None = None) -> str:
+    """One line for a validate report when this onnxruntime's default 8-bit kernel saturates and
+    the model has full-range weights, so the reference ran with PRECISION_KEY; `default_exact`:
+    (bit-exact inferences, inferences) against a session with default options. Empty otherwise."""
     layers = full_range_layers(graph)
     if not layers or not saturates_u8s8():
         return ""
     where = ", ".join(f"#{i}" for i in layers[:6]) + (", ..." if len(layers) > 6 else "")
-    return (f"note: onnxruntime's 8-bit matrix kernel on this CPU (x86 AVX2 without VNNI) adds pairs of products "
-            f"in int16 with saturation, and {len(layers)} layer(s) of this model ({where}) have full-range int8 "
-            f"weights (quantized without reduce_range), so the differences may be onnxruntime's, not mcuforge's; "
-            f"to check, quantize with quantize_static(..., reduce_range=True) or run onnxruntime on a VNNI or Arm host")
+    default = (f" (against default options here: {default_exact[0]} of {default_exact[1]} inferences bit-exact)"
+               if default_exact is not None else "")
+    return (f"note: the reference is onnxruntime with {PRECISION_KEY}=1: its default 8-bit matrix kernel on this "
+            f"CPU (x86 without VNNI) adds pairs of products in int16 with saturation, and {len(layers)} layer(s) "
+            f"of this model ({where}) have full-range int8 weights; with that option onnxruntime computes the "
+            f"exact sums, as it does by default on VNNI and Arm CPUs{default}")

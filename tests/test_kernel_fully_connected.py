@@ -143,9 +143,9 @@ def test_short_path_over_tiny_layers():
     for c in calls:  # the entry point: units < 4, whether units % 4 leaves a tail, the activation range
         act = "full" if (c.params["act_min"], c.params["act_max"]) == (-128, 127) else "clamp"
         units = c.params["units"]
-        kind = "few" if units < 4 else "short" if units % 4 else "blocks"
+        kind = f"few{units}" if units < 4 else "short" if units % 4 else "blocks"
         assert c.function == f"mcf_fully_connected_s8_{kind}_{act}"
-    assert len({c.function for c in calls}) == 6
+    assert len({c.function for c in calls}) == 8
     check_bit_exact(model, count=3, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))
 
 
@@ -169,8 +169,8 @@ def test_short_layout():
 
 def test_few_units_with_sums_near_int32_edge():
     """Layers of 1..3 units whose biases come near int32's edge (a TFLite Micro example model has
-    them): the doubled sum of the short output stage could overflow, so the _few_wide entry point
-    requantizes in 64 bits; one and several rows, per tensor and per channel, clamped and not, with
+    them): the doubled sum of the short output stage could overflow, so the _fewN_wide entry points
+    requantize in 64 bits; one and several rows, per tensor and per channel, clamped and not, with
     and without a partial group; bit-exact on every path."""
     from kernel_check import RV32_PATH
     from tflite_builder import Op, build
@@ -203,5 +203,5 @@ def test_few_units_with_sums_near_int32_edge():
         outs.append(n + 3)
     model = build(tensors, ops, ins, outs)
     calls = compile_graph(parse_model(model)).calls
-    assert [c.function for c in calls] == ["mcf_fully_connected_s8_few_wide"] * len(cases)
+    assert [c.function for c in calls] == [f"mcf_fully_connected_s8_few{c[2]}_wide" for c in cases]
     check_bit_exact(model, count=4, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))

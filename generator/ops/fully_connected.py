@@ -49,7 +49,7 @@ def fc_short_layout(w: np.ndarray) -> np.ndarray:
 
 
 def wide_output_constants(mult: np.ndarray, shift: np.ndarray, units: int, output_offset: int) -> np.ndarray | None:
-    """{multiplier, 2^(e-1) + output_offset * 2^e, e - 1} per unit (e = -shift) for the _few_wide
+    """{multiplier, 2^(e-1) + output_offset * 2^e, e - 1} per unit (e = -shift) for the _fewN_wide
     entry point, whose output stage runs in 64 bits (fully_connected_s8.c mcf_fc_out_wide): any sums,
     but right shifts only, and each value stored as int32 with room for the sign's -1."""
     m = np.broadcast_to(np.asarray(mult, dtype=np.int64), (units,))
@@ -112,13 +112,13 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
     if out_q is not None:  # the short path, its own layout: entry points per activation range and tail
         # (units % 4 == 0: blocks; units < 4: the few units' code alone)
         act = "full" if (act_min, act_max) == (-128, 127) else "clamp"
-        kind = "few" if units < 4 else "short" if units % 4 else "blocks"
+        kind = f"few{units}" if units < 4 else "short" if units % 4 else "blocks"
         function, layout = f"mcf_fully_connected_s8_{kind}_{act}", fc_short_layout
-        if kind == "few":  # one triple per unit, per tensor too (fully_connected_s8.h)
+        if units < 4:  # one triple per unit, per tensor too (fully_connected_s8.h)
             out_q = np.resize(out_q, 3 * units)
     elif units < 4 and not float_requant.wants_float32(op) and \
             (out_q := wide_output_constants(np.asarray(mult), np.asarray(shift), units, out.zero_point)) is not None:
-        function, layout = "mcf_fully_connected_s8_few_wide", fc_short_layout  # sums near int32's edge
+        function, layout = f"mcf_fully_connected_s8_few{units}_wide", fc_short_layout  # sums near int32's edge
     else:  # fully_connected_s8.h: the reference loop is not linked
         function, layout = "mcf_fully_connected_s8_fast_path", fc_fast_layout
     return float_requant.entry_points(op, KernelCall(

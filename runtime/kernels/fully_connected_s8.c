@@ -516,7 +516,7 @@ static MCF_ALWAYS_INLINE const uint32_t *mcf_fc_short_blocks(int32_t *c, const u
 #endif
 
 /*
- * One output of the _few_wide entry point from the same constants m, r, e (mcf_fc_out3) where 2 * acc
+ * One output of the _fewN_wide entry points from the same constants m, r, e (mcf_fc_out3) where 2 * acc
  * or the rounding sum may leave int32 (biases near int32's edge): with P = acc * m and r' = r -
  * [acc < 0], mcf_fc_out3 computes floor((floor((P + 2^30) / 2^31) + r') / 2^e), which equals
  * floor((P + 2^30 + r' * 2^31) / 2^(31 + e)): the high word of a 64-bit multiply-add shifted by
@@ -546,7 +546,7 @@ static MCF_ALWAYS_INLINE void mcf_fc_few_n(const int8_t *x, const uint32_t *w, i
     acc[1] = n > 1 ? bias[1] : 0;
     acc[2] = n > 2 ? bias[2] : 0;
     mcf_fc_tail(x, w, groups, rest, xr, acc, n);
-    if (full == 2) { /* _few_wide */
+    if (full == 2) { /* _fewN_wide */
         out[0] = mcf_fc_out_wide(acc[0], q[0], q[1], q[2], lo, hi);
         if (n > 1) {
             out[1] = mcf_fc_out_wide(acc[1], q[3], q[4], q[5], lo, hi);
@@ -592,7 +592,8 @@ static MCF_NOINLINE void mcf_fc_short_tail(const mcf_fc_params *p, const int8_t 
     }
 }
 
-/* The few path's rows for n units (a constant in each copy). */
+/* The few path (n = 1..3 units in all, a constant in each entry point; the short layout is then the
+ * tail's alone, out_q one triple per unit, per tensor too), row by row. */
 static MCF_ALWAYS_INLINE void mcf_fc_few_rows(const mcf_fc_params *p, const int8_t *x, const uint32_t *w,
                                               int8_t *out, const int n, const int full)
 {
@@ -607,20 +608,6 @@ static MCF_ALWAYS_INLINE void mcf_fc_few_rows(const mcf_fc_params *p, const int8
     }
     for (; out != out_end; x += depth, out += n) {
         mcf_fc_few_n(x, w, groups, rest, bias, q, 3, out, lo, hi, n, full);
-    }
-}
-
-/* The few path: 1..3 units in all (the short layout is then the tail's alone; out_q holds one
- * triple per unit, per tensor too), row by row. */
-static MCF_ALWAYS_INLINE void mcf_fc_few(const mcf_fc_params *p, const int8_t *input, const uint32_t *w,
-                                         int8_t *output, const int full)
-{
-    if (p->units == 1) {
-        mcf_fc_few_rows(p, input, w, output, 1, full);
-    } else if (p->units == 2) {
-        mcf_fc_few_rows(p, input, w, output, 2, full);
-    } else {
-        mcf_fc_few_rows(p, input, w, output, 3, full);
     }
 }
 
@@ -865,8 +852,8 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
 #define MCF_FC_SHORT_ENTRY(name, full, tail)                                                   \
     void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
     {                                                                                          \
-        if ((tail) == 2) {                                                                     \
-            mcf_fc_few(p, input, (const uint32_t *)(const void *)weights, output, full);       \
+        if ((tail) >= 2) {                                                                     \
+            mcf_fc_few_rows(p, input, (const uint32_t *)(const void *)weights, output, (tail) - 1, full); \
         } else {                                                                               \
             mcf_fc_short(p, input, (const uint32_t *)(const void *)weights, output, full, tail); \
         }                                                                                      \
@@ -884,7 +871,14 @@ MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_full, 1, 1)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_clamp, 0, 1)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_full, 1, 0)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_clamp, 0, 0)
-MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_full, 1, 2)
-MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_clamp, 0, 2)
-MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few_wide, 2, 2)
+/* tail 2..4: the few path on tail - 1 units */
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1_full, 1, 2)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few2_full, 1, 3)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few3_full, 1, 4)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1_clamp, 0, 2)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few2_clamp, 0, 3)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few3_clamp, 0, 4)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1_wide, 2, 2)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few2_wide, 2, 3)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few3_wide, 2, 4)
 #endif

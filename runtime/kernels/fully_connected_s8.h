@@ -54,9 +54,9 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
  *  _clamp: any activation range. _blocks_*: units a multiple of 4 (required; the tail's code is not
  *  linked). The generator calls the one the layer needs, so a model links what it uses only. RV32
  *  builds requantize from `multiplier`/`shift` as the fast path; builds without the fast paths run
- *  the reference loop (on [units][depth] weights). _few_*: units 1..3 (required), the layout's tail
- *  alone, one row at a time without the blocks' code, `out_q` one triple per unit (per tensor too);
- *  _few_wide: any activation range, `out_q` per unit {multiplier, 2^(e-1) + output_offset * 2^e,
+ *  the reference loop (on [units][depth] weights). _fewN_*: units == N (required, N = 1..3), the
+ *  layout's tail alone, one row at a time without the blocks' code, `out_q` one triple per unit (per
+ *  tensor too); _fewN_wide: any activation range, `out_q` per unit {multiplier, 2^(e-1) + output_offset * 2^e,
  *  e - 1}, e >= 1, for sums that may come near int32's edge: the output stage in 64 bits. */
 void mcf_fully_connected_s8_short_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                        int8_t *output);
@@ -66,11 +66,23 @@ void mcf_fully_connected_s8_blocks_full(const mcf_fc_params *p, const int8_t *in
                                         int8_t *output);
 void mcf_fully_connected_s8_blocks_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                          int8_t *output);
-void mcf_fully_connected_s8_few_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
-                                     int8_t *output);
-void mcf_fully_connected_s8_few_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+void mcf_fully_connected_s8_few1_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                       int8_t *output);
-void mcf_fully_connected_s8_few_wide(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
-                                     int8_t *output);
+void mcf_fully_connected_s8_few2_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output);
+void mcf_fully_connected_s8_few3_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output);
+void mcf_fully_connected_s8_few1_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                       int8_t *output);
+void mcf_fully_connected_s8_few2_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                       int8_t *output);
+void mcf_fully_connected_s8_few3_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                       int8_t *output);
+void mcf_fully_connected_s8_few1_wide(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output);
+void mcf_fully_connected_s8_few2_wide(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output);
+void mcf_fully_connected_s8_few3_wide(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output);
 
 #endif /* MCF_FULLY_CONNECTED_S8_H */

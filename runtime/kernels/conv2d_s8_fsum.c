@@ -251,6 +251,11 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     float *table = p->scratch;
     float *col = p->scratch + 256;
     const int32_t pointwise = p->filter_h == 1 && p->filter_w == 1;
+    /* the last window origins whose windows lie inside the image (negative: none) */
+    const int32_t last_y = p->input_h - 1 - (p->filter_h - 1) * p->dilation_h;
+    const int32_t last_x = p->input_w - 1 - (p->filter_w - 1) * p->dilation_w;
+    const int32_t row_step = p->dilation_h * p->input_w * p->input_c, col_step = p->dilation_w * p->input_c;
+    const int32_t windows_inside = last_y >= 0 && last_x >= 0;
     float totals[8];
     int32_t b, oy, ox, g, m, k, c, ky, kx, n, j;
     mcf_fsum_dequant_table(p, table);
@@ -263,6 +268,7 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                 const int32_t kb = oy * p->output_w + ox >= p->tail_start ? p->k_block_tail : p->k_block;
                 for (g = 0; g < groups; ++g) {
                     /* this pixel's column of the group: taps in im2col order */
+                    int32_t filled = 1;
                     k = 0;
                     if (pointwise) { /* 1x1: the pixel's channels in a row */
                         if ((uint32_t)y0 < (uint32_t)p->input_h && (uint32_t)x0 < (uint32_t)p->input_w) {
@@ -273,8 +279,22 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                         } else {
                             mcf_fsum_zero(col, p->group_c);
                         }
+                    } else if (windows_inside && (uint32_t)y0 <= (uint32_t)last_y && (uint32_t)x0 <= (uint32_t)last_x) {
+                        /* the window inside the image: no bounds to check */
+                        const uint8_t *base = in + (y0 * p->input_w + x0) * p->input_c;
+                        for (c = g * p->group_c; c < (g + 1) * p->group_c; ++c) {
+                            for (ky = 0; ky < p->filter_h; ++ky) {
+                                const uint8_t *src = base + ky * row_step + c;
+                                for (kx = 0; kx < p->filter_w; ++kx) {
+                                    col[k++] = table[*src];
+                                    src += col_step;
+                                }
+                            }
+                        }
+                    } else {
+                        filled = 0;
                     }
-                    for (c = g * p->group_c; pointwise == 0 && c < (g + 1) * p->group_c; ++c) {
+                    for (c = g * p->group_c; filled == 0 && c < (g + 1) * p->group_c; ++c) {
                         for (ky = 0; ky < p->filter_h; ++ky) {
                             const int32_t iy = y0 + ky * p->dilation_h;
                             const int32_t row_ok = (uint32_t)iy < (uint32_t)p->input_h;

@@ -17,6 +17,7 @@ from .ops.conv_fsum import FloatConvs, float_convs, onnx_settings
 from .ops.variable_tensors import add_variable_tensors, outside_arena
 from .ops.variables import StatePlan, plan_state, use_views, without_handles
 from .planner import Plan, fit_in_gaps, plan_memory
+from .refusals import group_refusals
 
 # Types a graph input or output may have: int8 or int16 (16x8 models) directly, or float32 / uint8
 # around an integer core (QUANTIZE at the input, DEQUANTIZE or QUANTIZE at the output). Each
@@ -122,7 +123,7 @@ def _compile_graph(graph: Graph, *, separate_io: bool, scratch_may_grow_arena: b
             errors.append(f"operator {op.index} ({op.opcode}): malformed operator "
                           f"({type(exc).__name__}: {exc})")
     if errors:
-        raise UnsupportedModelError(f"{graph.name}: " + "; ".join(errors))
+        raise UnsupportedModelError(f"{graph.name}: " + "; ".join(group_refusals(errors)))
     state = plan_state(graph)  # resource variables: a static buffer outside the arena (ops/variables.py)
     aliases = {s.target: s.source for s in steps if isinstance(s, Alias)}
     steps = use_views(graph, steps, aliases, state)  # READ_VARIABLE outputs read in place where they can be

@@ -14,6 +14,7 @@ from .ir import Graph
 from .ops.base import Alias, KernelCall, registry
 from .ops.variable_tensors import outside_arena
 from .ops.variables import without_handles
+from .refusals import common_reason, operator_list, reason_key
 from .support import ETHOS_U
 
 
@@ -138,16 +139,12 @@ def inspect_graph(graph: Graph) -> ModelReport:
 def grouped_refusals(rep: ModelReport) -> list[str]:
     """The unsupported operators of a report, one line per opcode and reason:
     'TRANSPOSE ×95 (operators 2, 4, 7, …): no kernel for this operator'."""
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for r in rep.ops:
-        if not r.supported:
-            groups.setdefault((r.op, r.reason), []).append(r.index)
-    lines = []
-    for (op, reason), ix in groups.items():
-        shown = ", ".join(map(str, ix[:6])) + (", …" if len(ix) > 6 else "")
-        what = f"{op} (operator {ix[0]})" if len(ix) == 1 else f"{op} ×{len(ix)} (operators {shown})"
-        lines.append(f"{what}: {reason}")
-    return lines
+        if not r.supported:  # the same cause on tensors of other names is the same refusal
+            groups.setdefault((r.op, reason_key(r.reason)), []).append((r.index, r.reason))
+    return [f"{operator_list(op, [i for i, _ in rows])}: {common_reason(key, [why for _, why in rows])}"
+            for (op, key), rows in groups.items()]
 
 
 def inspect_path(path: Path) -> ModelReport:

@@ -144,6 +144,11 @@ def unary_tensors(graph: Graph, op: Operator) -> tuple[Tensor, Tensor]:
 
 def require_int8(op: Operator, *tensors: Tensor | None) -> None:
     for t in tensors:
+        if t is not None and t.dtype == "uint8":
+            # TFLite Micro computes uint8 only in QUANTIZE, DEQUANTIZE and REVERSE_V2 (none of which
+            # come here): a model quantized to uint8 throughout (TensorFlow 1 style) runs nowhere.
+            raise reject(op, f"tensor '{t.name}' is uint8; TFLite Micro has no uint8 {op.opcode} kernel either "
+                             "(convert the model again with int8 quantization)")
         if t is not None and t.dtype != "int8":
             raise reject(op, f"tensor '{t.name}' is {t.dtype}; only int8 is supported here")
         if t is not None and t.quant is None:

@@ -93,6 +93,7 @@ CASES = {  # c, (h, w), o, group, k, stride, pad
     "depthwise3x3_s2": (16, (12, 12), 16, 16, 3, 2, 1),
     "depthwise5x5": (12, (8, 8), 12, 12, 5, 1, 2),
     "depthwise3x3_odd": (8, (7, 9), 8, 8, 3, 1, 1),  # pixel pairs and a last single pixel
+    "depthwise3x3_ring": (4, (24, 24), 4, 4, 3, 2, 1),  # padded image over MCF_FSUM_DW_PLANE_MAX: a ring of rows
     "depthwise_x2": (6, (8, 8), 12, 6, 3, 1, 1),
     "grouped": (8, (6, 6), 8, 2, 3, 1, 1),
     "one_filter": (4, (8, 8), 1, 1, 3, 1, 1),
@@ -157,6 +158,7 @@ BRANCHES = {  # o, group, k, stride, pad: all read the same 16-channel 10x10 inp
     "depthwise5x5": (16, 16, 5, 1, 2),      # _dw
     "depthwise3x3": (16, 16, 3, 1, 0),      # _dw, pixel pairs
     "depthwise4x4": (16, 16, 4, 1, 1),      # _dw, the loop over any window
+    "depthwise5x5_ring": (16, 16, 5, 1, 4),  # _dw, 18x18 padded rows: a ring of rows instead of the plane
     "one_filter": (1, 1, 3, 1, 1),          # _m1
     "whole_window": (10, 1, 10, 1, 0),      # _n1: one output pixel
 }

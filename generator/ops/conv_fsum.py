@@ -44,6 +44,7 @@ from .base import ConstArray, ConstRef, KernelCall, ScratchRef, reject
 OPTION = "float_conv"
 SGEMM_STRIDE = 128  # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK
 DW_MAX_TAPS = 64  # MCF_FSUM_DW_MAX_TAPS of conv2d_s8_fsum.h
+DW_PLANE_MAX = 256  # MCF_FSUM_DW_PLANE_MAX of conv2d_s8_fsum.h
 SGEMM_THREAD_COMPLEXITY = 64 * 1024  # MLAS_SGEMM_THREAD_COMPLEXITY: below it one thread
 
 
@@ -245,7 +246,8 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         extra["weight_scale"] = ConstRef("wscale_f32")
         span = (fh - 1) * geo["dilation_h"] + 1
         width = (geo["output_w"] - 1) * geo["stride_w"] + (fw - 1) * geo["dilation_w"] + 1
-        scratch_floats = 256 + k + span * width
+        plane = ((geo["output_h"] - 1) * geo["stride_h"] + span) * width  # the kernel's whole padded image
+        scratch_floats = 256 + k + (plane if plane <= DW_PLANE_MAX else span * width)
     fb = op.options.get("float_bias")
     if fb is not None:
         bf = np.asarray(fb, dtype=np.float32).reshape(-1)

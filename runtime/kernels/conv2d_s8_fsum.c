@@ -256,6 +256,11 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     const int32_t last_x = p->input_w - 1 - (p->filter_w - 1) * p->dilation_w;
     const int32_t row_step = p->dilation_h * p->input_w * p->input_c, col_step = p->dilation_w * p->input_c;
     const int32_t windows_inside = last_y >= 0 && last_x >= 0;
+    /* QuantizeLinear's constants in locals: the int8 stores below may alias *p, which GCC would
+       otherwise read again for every output value */
+    const float out_scale = p->output_scale;
+    const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
+    const float *bias = p->bias;
     float totals[8];
     int32_t b, oy, ox, g, m, k, c, ky, kx, n, j;
     mcf_fsum_dequant_table(p, table);
@@ -319,7 +324,7 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                         }
                         filter += n * k_count;
                         for (j = 0; j < n; ++j) {
-                            output[m + j] = mcf_fsum_quantize(p, totals[j] + p->bias[m + j]);
+                            output[m + j] = mcf_fsum_q(totals[j] + bias[m + j], out_scale, lo, hi, out_off);
                         }
                     }
                 }
@@ -622,39 +627,67 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
     const int32_t square = fh == fw && p->dilation_w == 1; /* the unrolled 3x3 and 5x5 windows */
     const float *tp[MCF_FSUM_DW_MAX_TAPS];
     const float *rows[MCF_FSUM_DW_MAX_TAPS];
+    /* a small image: all its padded rows at once (`plane`), the padding zeroed once per call and
+       only the channel's own values written per channel */
+    const int32_t plane_rows = (p->output_h - 1) * p->stride_h + span;
+    const int32_t plane = plane_rows * width <= MCF_FSUM_DW_PLANE_MAX;
+    const int32_t y_end = p->input_h < plane_rows - p->pad_top ? p->input_h : plane_rows - p->pad_top;
+    const int32_t x_end = p->input_w < width - p->pad_left ? p->input_w : width - p->pad_left;
+    const int32_t in_row = p->input_w * ch, out_w = p->output_w;
     int32_t b, c, oy, ox, t, r, ky, kx, slot, step;
     mcf_fsum_dequant_table(p, table);
+    if (plane) {
+        mcf_fsum_zero(ring, plane_rows * width);
+    }
     for (b = 0; b < p->batches; ++b) {
         const uint8_t *in = (const uint8_t *)input + b * image;
         int8_t *out_b = output + b * p->output_h * p->output_w * ch;
         for (c = 0; c < ch; ++c) {
             int32_t filled = -p->pad_top - 1;
             /* DequantizeLinear of the channel's weights: float32(w * scale), one rounding */
+            const float wscale = p->weight_scale[c];
+            const float bias = p->bias[c];
             for (t = 0; t < taps; ++t) {
-                w[t] = (float)filter[t * ch + c] * p->weight_scale[c];
+                w[t] = (float)filter[t * ch + c] * wscale;
+            }
+            if (plane) { /* the channel's values inside the padding */
+                for (r = 0; r < y_end; ++r) {
+                    const uint8_t *src = in + r * in_row + c;
+                    float *dst = ring + (r + p->pad_top) * width + p->pad_left;
+                    for (ox = 0; ox < x_end; ++ox) {
+                        dst[ox] = table[*src];
+                        src += ch;
+                    }
+                }
             }
             for (oy = 0; oy < p->output_h; ++oy) {
                 const int32_t y0 = oy * p->stride_h - p->pad_top;
                 const int32_t last = y0 + span - 1;
-                const float bias = p->bias[c];
-                int8_t *o = out_b + oy * p->output_w * ch + c;
-                /* the window's rows, each dequantized once into a ring of `span` rows (slot: row + pad_top mod span) */
-                for (r = filled + 1 > y0 ? filled + 1 : y0; r <= last; ++r) {
-                    mcf_fsum_dw_row(p, table, in + r * p->input_w * ch + c, (uint32_t)r < (uint32_t)p->input_h, width,
-                                    ring + ((r + p->pad_top) % span) * width);
-                }
-                filled = last;
-                slot = (y0 + p->pad_top) % span;
-                for (ky = 0; ky < fh; ++ky) { /* the window's rows in the ring */
-                    rows[ky] = ring + slot * width;
-                    slot += p->dilation_h;
-                    slot = slot >= span ? slot - span : slot;
+                int8_t *o = out_b + oy * out_w * ch + c;
+                if (plane) {
+                    const float *row0 = ring + oy * p->stride_h * width;
+                    for (ky = 0; ky < fh; ++ky) {
+                        rows[ky] = row0 + ky * p->dilation_h * width;
+                    }
+                } else {
+                    /* the window's rows, each dequantized once into a ring of `span` rows (slot: row + pad_top mod span) */
+                    for (r = filled + 1 > y0 ? filled + 1 : y0; r <= last; ++r) {
+                        mcf_fsum_dw_row(p, table, in + r * in_row + c, (uint32_t)r < (uint32_t)p->input_h, width,
+                                        ring + ((r + p->pad_top) % span) * width);
+                    }
+                    filled = last;
+                    slot = (y0 + p->pad_top) % span;
+                    for (ky = 0; ky < fh; ++ky) { /* the window's rows in the ring */
+                        rows[ky] = ring + slot * width;
+                        slot += p->dilation_h;
+                        slot = slot >= span ? slot - span : slot;
+                    }
                 }
                 ox = 0;
 #if MCF_FSUM_VLDM
                 if (square && fw == 3) {
                     const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2];
-                    for (; ox < p->output_w; ++ox) {
+                    for (; ox < out_w; ++ox) {
                         *o = mcf_fsum_q(mcf_fsum_dw3_window(w, a0, a1, a2) + bias, out_scale, lo, hi, out_off);
                         o += ch;
                         a0 += sw;
@@ -663,7 +696,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                     }
                 } else if (square && fw == 5) {
                     const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3], *a4 = rows[4];
-                    for (; ox < p->output_w; ++ox) {
+                    for (; ox < out_w; ++ox) {
                         *o = mcf_fsum_q(mcf_fsum_dw5_window(w, a0, a1, a2, a3, a4) + bias, out_scale, lo, hi, out_off);
                         o += ch;
                         a0 += sw;
@@ -685,7 +718,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
       (((mcf_fsum_product(w0, a0[(j)]) + mcf_fsum_product(w1, a0[1 + (j)])) + mcf_fsum_product(w2, a0[2 + (j)])) +      \
        mcf_fsum_product(w3, a1[(j)]))))
                     if (sw == 1) { /* two pixels a pass: the loads of their shared columns once */
-                        for (; ox + 2 <= p->output_w; ox += 2) {
+                        for (; ox + 2 <= out_w; ox += 2) {
                             const float t0 = MCF_FSUM_DW3(0), t1 = MCF_FSUM_DW3(1);
                             o[0] = mcf_fsum_q(t0 + bias, out_scale, lo, hi, out_off);
                             o[ch] = mcf_fsum_q(t1 + bias, out_scale, lo, hi, out_off);
@@ -695,7 +728,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                             a2 += 2;
                         }
                     }
-                    for (; ox < p->output_w; ++ox) {
+                    for (; ox < out_w; ++ox) {
                         const float t0 = MCF_FSUM_DW3(0);
                         *o = mcf_fsum_q(t0 + bias, out_scale, lo, hi, out_off);
                         o += ch;
@@ -706,10 +739,10 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
 #undef MCF_FSUM_DW3
                 } else if (square && fw == 5) {
                     const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3], *a4 = rows[4];
-                    while (ox < p->output_w) {
+                    while (ox < out_w) {
                         const float *wv = w;
                         float total, total1 = 0.0f;
-                        step = sw == 1 && ox + 2 <= p->output_w ? 2 : 1;
+                        step = sw == 1 && ox + 2 <= out_w ? 2 : 1;
                         /* the pointers opaque here: GCC would otherwise hoist the 25 weight addresses
                          * out of the loop and keep them on the stack */
                         __asm__("" : "+r"(wv), "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4));
@@ -746,7 +779,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                             tp[t++] = rows[ky] + kx * p->dilation_w;
                         }
                     }
-                    for (ox = 0; ox < p->output_w; ++ox) {
+                    for (ox = 0; ox < out_w; ++ox) {
                         const int32_t x = ox * sw;
                         float total = 0.0f;
                         int32_t k0;

@@ -77,9 +77,12 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
  *  MCF_FSUM_DW_MAX_TAPS taps: _m1's sums, one channel at a time. The filter is the int8 one
  *  ([filter_h][filter_w][output_c]), dequantized per channel as DequantizeLinear does,
  *  float32(w * weight_scale[c]); each input row of the channel is dequantized once into a ring of
- *  padded rows. scratch: 256 + taps + span * width floats, span = (filter_h - 1) * dilation_h + 1,
- *  width = (output_w - 1) * stride_w + (filter_w - 1) * dilation_w + 1. */
+ *  padded rows, or, where all rows = (output_h - 1) * stride_h + span padded rows of width floats
+ *  number at most MCF_FSUM_DW_PLANE_MAX floats, into that plane, zeroed once (its padding) and
+ *  written inside per channel. scratch: 256 + taps + that plane or span * width floats,
+ *  span = (filter_h - 1) * dilation_h + 1, width = (output_w - 1) * stride_w + (filter_w - 1) * dilation_w + 1. */
 #define MCF_FSUM_DW_MAX_TAPS 64
+#define MCF_FSUM_DW_PLANE_MAX 256
 void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output);
 /** One output pixel (output_h == output_w == 1), filter [output_c][K] as _m1's. */

@@ -1,6 +1,8 @@
 /* fully_connected_s8.c - int8 fully connected layer: the reference loop, and four units at a time. */
 #include "fully_connected_s8.h"
 
+#include <stddef.h>
+
 #include "mcf_common.h"
 #include "mcf_dsp.h"
 #include "mcf_rv32.h"
@@ -592,11 +594,147 @@ static MCF_NOINLINE void mcf_fc_short_tail(const mcf_fc_params *p, const int8_t 
     }
 }
 
+#if MCF_FC_SHORT_ASM
+/* Two groups of four inputs against their four words at [w] (one unit), 11 instructions. */
+#define MCF_FC_ONE_TWO_GROUPS                                                                 \
+    "ldr %[xa], [%[x]], #4\n\t"                                                               \
+    "ldr %[xb], [%[x]], #4\n\t"                                                               \
+    "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                           \
+    "sxtb16 %[t2], %[xa], ror #8\n\t"                                                         \
+    "sxtb16 %[xa], %[xa]\n\t"                                                                 \
+    "smlad %[a], %[w0], %[xa], %[a]\n\t"                                                      \
+    "smlad %[a], %[w1], %[t2], %[a]\n\t"                                                      \
+    "sxtb16 %[t2], %[xb], ror #8\n\t"                                                         \
+    "sxtb16 %[xb], %[xb]\n\t"                                                                 \
+    "smlad %[a], %[w2], %[xb], %[a]\n\t"                                                      \
+    "smlad %[a], %[w3], %[t2], %[a]\n\t"
+/*
+ * The one row of a one-unit layer (batches == 1) in one block, reading depth, bias, out_q and the
+ * bounds from p where they are: the sum from the bias, passes of four groups (24 instructions per
+ * 16 MACs; x need not be word aligned), the groups left one at a time, the last 1..3 inputs as one
+ * more group (zeros above, as mcf_fc_load_partial), the output as mcf_fc_out3 (SSAT, or clamped to
+ * [act_min, act_max]). 73 + 7 instructions on a row of 48 inputs.
+ */
+static MCF_ALWAYS_INLINE void mcf_fc_one_row(const mcf_fc_params *p, const int8_t *x, const uint32_t *w, int8_t *out,
+                                             const int full)
+{
+    register uint32_t w0 __asm__("r4"); /* LDM's registers, apart from the arguments' r0..r3 */
+    register uint32_t w1 __asm__("r5");
+    register uint32_t w2 __asm__("r6");
+    register uint32_t w3 __asm__("r7");
+    register const mcf_fc_params *pr __asm__("r0") = p; /* the arguments where they come */
+    register const int8_t *xr __asm__("r1") = x;
+    register const uint32_t *wr __asm__("r2") = w;
+    register int8_t *outr __asm__("r3") = out;
+    uint32_t a, xa, xb, t, t2, e;
+    __asm__ volatile("ldr %[t], [%[p], #%c[o_depth]]\n\t"
+                     "ldr %[a], [%[p], #%c[o_bias]]\n\t"
+                     "bic %[e], %[t], #15\n\t"
+                     "ldr %[a], [%[a]]\n\t"
+                     "add %[e], %[x], %[e]\n\t"
+                     "cmp %[x], %[e]\n\t"
+                     "beq 2f\n\t"
+                     "1:\n\t" MCF_FC_ONE_TWO_GROUPS MCF_FC_ONE_TWO_GROUPS
+                     "cmp %[x], %[e]\n\t"
+                     "bne 1b\n\t"
+                     "2:\n\t"
+                     "ands %[t], %[t], #15\n\t"
+                     "beq 5f\n\t"
+                     "3:\n\t"
+                     "subs %[t], %[t], #4\n\t"
+                     "blt 4f\n\t"
+                     "ldr %[xa], [%[x]], #4\n\t"
+                     "ldmia %[w]!, {%[w0], %[w1]}\n\t"
+                     "sxtb16 %[xb], %[xa], ror #8\n\t"
+                     "sxtb16 %[xa], %[xa]\n\t"
+                     "smlad %[a], %[w0], %[xa], %[a]\n\t"
+                     "smlad %[a], %[w1], %[xb], %[a]\n\t"
+                     "b 3b\n\t"
+                     "4:\n\t"
+                     "adds %[t], %[t], #4\n\t"
+                     "beq 5f\n\t"
+                     "ldrb %[xa], [%[x]]\n\t"
+                     "cmp %[t], #1\n\t"
+                     "beq 6f\n\t"
+                     "ldrb %[xb], [%[x], #1]\n\t"
+                     "orr %[xa], %[xa], %[xb], lsl #8\n\t"
+                     "cmp %[t], #2\n\t"
+                     "beq 6f\n\t"
+                     "ldrb %[xb], [%[x], #2]\n\t"
+                     "orr %[xa], %[xa], %[xb], lsl #16\n\t"
+                     "6:\n\t"
+                     "ldmia %[w]!, {%[w0], %[w1]}\n\t"
+                     "sxtb16 %[xb], %[xa], ror #8\n\t"
+                     "sxtb16 %[xa], %[xa]\n\t"
+                     "smlad %[a], %[w0], %[xa], %[a]\n\t"
+                     "smlad %[a], %[w1], %[xb], %[a]\n\t"
+                     "5:\n\t"
+                     "ldr %[t], [%[p], #%c[o_q]]\n\t"
+                     "ldmia %[t], {%[w0], %[w1], %[w2]}\n\t"
+                     "add %[w1], %[w1], %[a], asr #31\n\t"
+                     "add %[a], %[a], %[a]\n\t"
+                     "smmlar %[a], %[a], %[w0], %[w1]\n\t"
+                     "asr %[a], %[a], %[w2]\n\t"
+                     ".if %c[full]\n\t"
+                     "ssat %[a], #8, %[a]\n\t"
+                     ".else\n\t"
+                     "ldrd %[w0], %[w1], [%[p], #%c[o_lo]]\n\t"
+                     "cmp %[a], %[w0]\n\t"
+                     "it lt\n\t"
+                     "movlt %[a], %[w0]\n\t"
+                     "cmp %[a], %[w1]\n\t"
+                     "it gt\n\t"
+                     "movgt %[a], %[w1]\n\t"
+                     ".endif\n\t"
+                     "strb %[a], [%[out]]\n\t"
+                     : [a] "=&r"(a), [xa] "=&r"(xa), [xb] "=&r"(xb), [t] "=&r"(t), [t2] "=&r"(t2), [e] "=&r"(e),
+                       [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [x] "+r"(xr), [w] "+r"(wr)
+                     : [p] "r"(pr), [out] "r"(outr), [o_depth] "i"(offsetof(mcf_fc_params, depth)),
+                       [o_bias] "i"(offsetof(mcf_fc_params, bias)), [o_q] "i"(offsetof(mcf_fc_params, out_q)),
+                       [o_lo] "i"(offsetof(mcf_fc_params, act_min)), [full] "i"(full)
+                     : "cc", "memory");
+}
+#endif
+
+#if MCF_FC_SHORT_ASM
+/* Layers of one unit on more than one row: row by row (mcf_fc_few_n), out of the one-row entry's
+ * way so that its own code keeps few registers. */
+static MCF_NOINLINE void mcf_fc_few1_rows_full(const mcf_fc_params *p, const int8_t *x, const uint32_t *w, int8_t *out)
+{
+    const int32_t depth = p->depth;
+    int8_t *const out_end = out + p->batches;
+    for (; out != out_end; x += depth, ++out) {
+        mcf_fc_few_n(x, w, depth >> 2, depth & 3, p->bias, p->out_q, 3, out, p->act_min, p->act_max, 1, 1);
+    }
+}
+static MCF_NOINLINE void mcf_fc_few1_rows_clamp(const mcf_fc_params *p, const int8_t *x, const uint32_t *w,
+                                                int8_t *out)
+{
+    const int32_t depth = p->depth;
+    int8_t *const out_end = out + p->batches;
+    for (; out != out_end; x += depth, ++out) {
+        mcf_fc_few_n(x, w, depth >> 2, depth & 3, p->bias, p->out_q, 3, out, p->act_min, p->act_max, 1, 0);
+    }
+}
+#endif
+
 /* The few path (n = 1..3 units in all, a constant in each entry point; the short layout is then the
  * tail's alone, out_q one triple per unit, per tensor too), row by row. */
 static MCF_ALWAYS_INLINE void mcf_fc_few_rows(const mcf_fc_params *p, const int8_t *x, const uint32_t *w,
                                               int8_t *out, const int n, const int full)
 {
+#if MCF_FC_SHORT_ASM
+    if (n == 1 && full != 2) { /* one unit: one row in one block, setup and output included */
+        if (p->batches == 1) {
+            mcf_fc_one_row(p, x, w, out, full);
+        } else if (full) {
+            mcf_fc_few1_rows_full(p, x, w, out);
+        } else {
+            mcf_fc_few1_rows_clamp(p, x, w, out);
+        }
+        return;
+    }
+#endif
     const int32_t depth = p->depth;
     const int32_t groups = depth >> 2, rest = depth & 3;
     const int32_t *bias = p->bias, *q = p->out_q;

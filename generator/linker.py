@@ -321,7 +321,7 @@ def _placed_section(lay: _Layout, region: _Region, *, initialized: bool) -> list
         where, attrs = f"> {region.memory} AT> {lay.flash.memory}", ""
     elif region.is_ram:
         comment = f"  /* {classes} placed in {region.name}: NOLOAD, neither loaded nor zeroed at boot. */"
-        where, attrs = f"> {region.memory}", "(NOLOAD)"
+        where, attrs = f"> {region.memory} AT> {region.memory}", "(NOLOAD)"
     else:
         comment = f"  /* {classes} placed in {region.name}: read-only, part of the image. */"
         where, attrs = f"> {region.memory}", ""
@@ -412,10 +412,16 @@ def _ram_sections(lay: _Layout) -> list[str]:
                *_section(".data", data, f"> {ram.memory} AT> {flash.memory}")]
     if ram.ident in lay.copied:
         out += _placed_section(lay, ram, initialized=True)
+    # NOLOAD sections in RAM get `AT> <their own region>` (load address = run address): otherwise
+    # ld gives them .data's flash load address and puts them in .data's load segment, whose memsz
+    # then covers them; a loader that zero-fills memsz past filesz at the segment's physical
+    # address (QEMU's -kernel does) clears flash beyond the image (on mps2 it wraps through the
+    # alias at 4 MiB onto the vector table: lockup at reset with a .bss of a few MB).
     out += ["  /* Zero-initialised data, cleared by Reset_Handler. */",
             *_section(".bss", ["__mcf_bss_start = .;", "*(.sbss .sbss.* .gnu.linkonce.sb.* .scommon)",
                                "*(.bss .bss.* .gnu.linkonce.b.*)", "*(COMMON)",
-                               ". = ALIGN(4);", "__mcf_bss_end = .;"], f"> {ram.memory}", attrs="(NOLOAD)")]
+                               ". = ALIGN(4);", "__mcf_bss_end = .;"], f"> {ram.memory} AT> {ram.memory}",
+                       attrs="(NOLOAD)")]
     if ram.ident in lay.plain:
         out += _placed_section(lay, ram, initialized=False)
     out += _section(".heap", ["__mcf_heap_start = .;", "PROVIDE(__heap_start = .);", ". += __mcf_heap_size;",

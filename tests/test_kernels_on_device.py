@@ -125,7 +125,8 @@ FC_CASES = {
     # name: batches, depth, units, per_channel, activation, input zero point, output zero point
     "fc_few_clamped_rows": (2, 18, 3, False, Activation.RELU6, -128, 0),  # 3 units alone, a partial group
     "fc_odd_depth_units": (1, 33, 7, True, Activation.RELU6, 17, -3),
-    "fc_one_unit": (2, 45, 1, True, Activation.NONE, -128, 127),  # 11 groups: two per pass, one, then 1 input
+    # one unit, one row: the whole row in one assembly block (passes of four groups, groups left, last 3 inputs)
+    "fc_one_unit": (1, 47, 1, True, Activation.NONE, -128, 127),
     "fc_deep": (1, 640, 12, False, Activation.RELU, -3, -128),
     "fc_wide_batch3": (3, 24, 130, True, Activation.NONE, 127, 0),
     "fc_depth_1": (2, 1, 6, False, Activation.NONE, 9, -9),

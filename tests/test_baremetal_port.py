@@ -390,7 +390,8 @@ def test_uart_socket_echo_is_8bit_clean(machine_name: str, tmp_path: Path) -> No
     with qemu_process(qemu_argv(machine_name, elf, serial_arg), stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE) as proc:
         port = wait_for_serial_port(proc)
-        with serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=10) as link:
+        # a loaded CI machine can take seconds to start the guest once the socket is taken
+        with serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=30) as link:
             banner = link.read_until(b"ready\n")
             assert banner.endswith(b"mcf-echo: ready\n"), banner
             payload = bytes(range(256)) + bytes(range(255, -1, -1))

@@ -37,12 +37,18 @@ KWS_ENGINE_CODE_MAX = 12 * 1024  # .text of the model library
 KWS_ENGINE_MAX = 13 * 1024       # .text + constants other than the weights
 
 
+def _kws_engine(project: Path, models_dir: Path, board: str):
+    """kws built for `board` in `project`: the new project and its model library's memory."""
+    p = new_project(project, models_dir / "kws_ref_model.tflite", board)
+    build_project(project)
+    mem = ours_memory(project, board, p.library.manifest)
+    assert mem is not None, "the build wrote no link map"
+    return p, mem
+
+
 def test_kws_engine_flash(tmp_path: Path, models_dir: Path) -> None:
     project = tmp_path / "kws"
-    p = new_project(project, models_dir / "kws_ref_model.tflite", "mps2_an386")
-    build_project(project)
-    mem = ours_memory(project, "mps2_an386", p.library.manifest)
-    assert mem is not None, "the build wrote no link map"
+    p, mem = _kws_engine(project, models_dir, "mps2_an386")
     assert 0 < mem.engine_code <= KWS_ENGINE_CODE_MAX, mem
     assert mem.engine_code < mem.engine <= KWS_ENGINE_MAX, mem
     # Entry points of the paths kws uses only: the run-time dispatchers would link every path.
@@ -77,10 +83,6 @@ KWS_RV32_ENGINE_MAX = 16 * 1024 + 512
                     reason="needs riscv64-unknown-elf-gcc (apt-get install gcc-riscv64-unknown-elf "
                            "picolibc-riscv64-unknown-elf)")
 def test_kws_engine_flash_rv32(tmp_path: Path, models_dir: Path) -> None:
-    project = tmp_path / "kws_rv32"
-    p = new_project(project, models_dir / "kws_ref_model.tflite", "qemu_riscv32")
-    build_project(project)
-    mem = ours_memory(project, "qemu_riscv32", p.library.manifest)
-    assert mem is not None, "the build wrote no link map"
+    _, mem = _kws_engine(tmp_path / "kws_rv32", models_dir, "qemu_riscv32")
     assert 0 < mem.engine_code <= KWS_RV32_ENGINE_CODE_MAX, mem
     assert mem.engine_code < mem.engine <= KWS_RV32_ENGINE_MAX, mem

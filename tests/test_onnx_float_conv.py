@@ -161,6 +161,11 @@ BRANCHES = {  # o, group, k, stride, pad: all read the same 16-channel 10x10 inp
     "depthwise5x5_ring": (16, 16, 5, 1, 4),  # _dw, 18x18 padded rows: a ring of rows instead of the plane
     "one_filter": (1, 1, 3, 1, 1),          # _m1
     "whole_window": (10, 1, 10, 1, 0),      # _n1: one output pixel
+    # _gemm's eight-channel block in one assembly routine on the M4F: K = 25 (eight taps, then
+    # passes of eight, a last one), K = 18 (then a pair), K = 4 (the first tap alone, a pair, one)
+    "multiplier8_5x5": (128, 16, 5, 1, 2),
+    "grouped8_3x3": (64, 8, 3, 1, 1),
+    "grouped4_relu": (32, 4, 1, 1, 0, "Relu"),  # a Relu folded in: act_min at the zero point
 }
 
 
@@ -173,15 +178,16 @@ def branches_model(seed: int = 5) -> tuple[bytes, np.ndarray]:
     q: dict[str, np.ndarray] = {"sx": sx, "zx": np.int8(zx), "z0": np.int8(0), "z32": np.int32(0)}
     nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xf"])]
     outputs = {}
-    for j, (name, (o, group, k, stride, pad)) in enumerate(BRANCHES.items()):
+    for j, (name, (o, group, k, stride, pad, *relu)) in enumerate(BRANCHES.items()):
         sw = F32(rng.uniform(0.003, 0.01))
         q[f"w{j}"] = rng.integers(-3, 4, (o, c // group, k, k)).astype(np.int8)
         q[f"sw{j}"], q[f"b{j}"], q[f"sb{j}"] = sw, np.zeros(o, np.int32), F32(sx * sw)
         q[f"so{j}"] = F32(2) * F32(sx * sw)
         nodes += [node("DequantizeLinear", [f"w{j}", f"sw{j}", "z0"], [f"wf{j}"]),
                   node("DequantizeLinear", [f"b{j}", f"sb{j}", "z32"], [f"bf{j}"]),
-                  node("Conv", ["xf", f"wf{j}", f"bf{j}"], [f"c{j}"], group=group, kernel_shape=[k, k],
-                       strides=[stride, stride], pads=[pad] * 4),
+                  node("Conv", ["xf", f"wf{j}", f"bf{j}"], [f"c{j}" + "r" * len(relu)], group=group,
+                       kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4),
+                  *[node(r, [f"c{j}r"], [f"c{j}"]) for r in relu],
                   node("QuantizeLinear", [f"c{j}", f"so{j}", "z0"], [f"q{j}"]),
                   node("DequantizeLinear", [f"q{j}", f"so{j}", "z0"], [name])]
         side = (h + 2 * pad - k) // stride + 1

@@ -232,6 +232,329 @@ static void mcf_fsum_dot1(int32_t kb, const float *w, const float *col, int32_t 
     }
 }
 
+#if MCF_FSUM_VLDM && defined(__ARM_FEATURE_DSP) && !MCF_REQUANT_F32_SOFT && !defined(MCF_PORTABLE_KERNELS)
+#define MCF_FSUM_BLOCK8 1
+/* What mcf_fsum_block8 reads besides the filter and the column; `totals` is its own scratch. */
+typedef struct {
+    float totals[8];  /* +0: a sum over several K blocks, the blocks before the current one */
+    float scale;      /* +32: the output scale */
+    int32_t offset;   /* +36: the output zero point */
+    uint32_t lo4;     /* +40: act_min in each byte */
+    uint32_t hi4;     /* +44: act_max in each byte */
+} mcf_fsum_out8;
+
+/* Eight output channels of one pixel, whole: _gemm's sums (mcf_fsum_dot8's order: per block of kb
+ * taps the fused multiply-adds from zero, the first tap's as its product, which differs from
+ * fma(w, x, +0) only in the sign of a zero; each later block's sum added to the total), then the
+ * bias, then QuantizeLinear as mcf_fsum_q (VDIV.F32, VCVTR), the offset added with saturation
+ * (QADD), SSAT to int8, the four bytes of a word clamped to [act_min, act_max] with SSUB8 / SEL,
+ * one word stored per four channels (out may be unaligned: STR allows that on the cores with DSP).
+ * Eight taps a pass: their inputs in one VLDM, sixteen weights a VLDM, then pairs, then one. */
+static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t k, int32_t kb, const float *bias,
+                                         mcf_fsum_out8 *q, int8_t *out)
+{
+    int32_t n, f;
+    __asm__ volatile(
+        "movs %[f], #0\n"
+        "0:\n\t"
+        "cmp %[k], %[kb]\n\t"
+        "ite gt\n\t"
+        "movgt %[n], %[kb]\n\t"
+        "movle %[n], %[k]\n\t"
+        "subs %[k], %[k], %[n]\n\t"
+        "cmp %[n], #8\n\t"
+        "blt 10f\n\t"
+        "vldmia %[x]!, {s24-s31}\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vmul.f32 s16, s0, s24\n\t"
+        "vmul.f32 s17, s1, s24\n\t"
+        "vmul.f32 s18, s2, s24\n\t"
+        "vmul.f32 s19, s3, s24\n\t"
+        "vmul.f32 s20, s4, s24\n\t"
+        "vmul.f32 s21, s5, s24\n\t"
+        "vmul.f32 s22, s6, s24\n\t"
+        "vmul.f32 s23, s7, s24\n\t"
+        "vfma.f32 s16, s8, s25\n\t"
+        "vfma.f32 s17, s9, s25\n\t"
+        "vfma.f32 s18, s10, s25\n\t"
+        "vfma.f32 s19, s11, s25\n\t"
+        "vfma.f32 s20, s12, s25\n\t"
+        "vfma.f32 s21, s13, s25\n\t"
+        "vfma.f32 s22, s14, s25\n\t"
+        "vfma.f32 s23, s15, s25\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s26\n\t"
+        "vfma.f32 s17, s1, s26\n\t"
+        "vfma.f32 s18, s2, s26\n\t"
+        "vfma.f32 s19, s3, s26\n\t"
+        "vfma.f32 s20, s4, s26\n\t"
+        "vfma.f32 s21, s5, s26\n\t"
+        "vfma.f32 s22, s6, s26\n\t"
+        "vfma.f32 s23, s7, s26\n\t"
+        "vfma.f32 s16, s8, s27\n\t"
+        "vfma.f32 s17, s9, s27\n\t"
+        "vfma.f32 s18, s10, s27\n\t"
+        "vfma.f32 s19, s11, s27\n\t"
+        "vfma.f32 s20, s12, s27\n\t"
+        "vfma.f32 s21, s13, s27\n\t"
+        "vfma.f32 s22, s14, s27\n\t"
+        "vfma.f32 s23, s15, s27\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s28\n\t"
+        "vfma.f32 s17, s1, s28\n\t"
+        "vfma.f32 s18, s2, s28\n\t"
+        "vfma.f32 s19, s3, s28\n\t"
+        "vfma.f32 s20, s4, s28\n\t"
+        "vfma.f32 s21, s5, s28\n\t"
+        "vfma.f32 s22, s6, s28\n\t"
+        "vfma.f32 s23, s7, s28\n\t"
+        "vfma.f32 s16, s8, s29\n\t"
+        "vfma.f32 s17, s9, s29\n\t"
+        "vfma.f32 s18, s10, s29\n\t"
+        "vfma.f32 s19, s11, s29\n\t"
+        "vfma.f32 s20, s12, s29\n\t"
+        "vfma.f32 s21, s13, s29\n\t"
+        "vfma.f32 s22, s14, s29\n\t"
+        "vfma.f32 s23, s15, s29\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s30\n\t"
+        "vfma.f32 s17, s1, s30\n\t"
+        "vfma.f32 s18, s2, s30\n\t"
+        "vfma.f32 s19, s3, s30\n\t"
+        "vfma.f32 s20, s4, s30\n\t"
+        "vfma.f32 s21, s5, s30\n\t"
+        "vfma.f32 s22, s6, s30\n\t"
+        "vfma.f32 s23, s7, s30\n\t"
+        "vfma.f32 s16, s8, s31\n\t"
+        "vfma.f32 s17, s9, s31\n\t"
+        "vfma.f32 s18, s10, s31\n\t"
+        "vfma.f32 s19, s11, s31\n\t"
+        "vfma.f32 s20, s12, s31\n\t"
+        "vfma.f32 s21, s13, s31\n\t"
+        "vfma.f32 s22, s14, s31\n\t"
+        "vfma.f32 s23, s15, s31\n\t"
+        "subs %[n], %[n], #16\n\t"
+        "blt 12f\n"
+        "1:\n\t"
+        "vldmia %[x]!, {s24-s31}\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s24\n\t"
+        "vfma.f32 s17, s1, s24\n\t"
+        "vfma.f32 s18, s2, s24\n\t"
+        "vfma.f32 s19, s3, s24\n\t"
+        "vfma.f32 s20, s4, s24\n\t"
+        "vfma.f32 s21, s5, s24\n\t"
+        "vfma.f32 s22, s6, s24\n\t"
+        "vfma.f32 s23, s7, s24\n\t"
+        "vfma.f32 s16, s8, s25\n\t"
+        "vfma.f32 s17, s9, s25\n\t"
+        "vfma.f32 s18, s10, s25\n\t"
+        "vfma.f32 s19, s11, s25\n\t"
+        "vfma.f32 s20, s12, s25\n\t"
+        "vfma.f32 s21, s13, s25\n\t"
+        "vfma.f32 s22, s14, s25\n\t"
+        "vfma.f32 s23, s15, s25\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s26\n\t"
+        "vfma.f32 s17, s1, s26\n\t"
+        "vfma.f32 s18, s2, s26\n\t"
+        "vfma.f32 s19, s3, s26\n\t"
+        "vfma.f32 s20, s4, s26\n\t"
+        "vfma.f32 s21, s5, s26\n\t"
+        "vfma.f32 s22, s6, s26\n\t"
+        "vfma.f32 s23, s7, s26\n\t"
+        "vfma.f32 s16, s8, s27\n\t"
+        "vfma.f32 s17, s9, s27\n\t"
+        "vfma.f32 s18, s10, s27\n\t"
+        "vfma.f32 s19, s11, s27\n\t"
+        "vfma.f32 s20, s12, s27\n\t"
+        "vfma.f32 s21, s13, s27\n\t"
+        "vfma.f32 s22, s14, s27\n\t"
+        "vfma.f32 s23, s15, s27\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s28\n\t"
+        "vfma.f32 s17, s1, s28\n\t"
+        "vfma.f32 s18, s2, s28\n\t"
+        "vfma.f32 s19, s3, s28\n\t"
+        "vfma.f32 s20, s4, s28\n\t"
+        "vfma.f32 s21, s5, s28\n\t"
+        "vfma.f32 s22, s6, s28\n\t"
+        "vfma.f32 s23, s7, s28\n\t"
+        "vfma.f32 s16, s8, s29\n\t"
+        "vfma.f32 s17, s9, s29\n\t"
+        "vfma.f32 s18, s10, s29\n\t"
+        "vfma.f32 s19, s11, s29\n\t"
+        "vfma.f32 s20, s12, s29\n\t"
+        "vfma.f32 s21, s13, s29\n\t"
+        "vfma.f32 s22, s14, s29\n\t"
+        "vfma.f32 s23, s15, s29\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s30\n\t"
+        "vfma.f32 s17, s1, s30\n\t"
+        "vfma.f32 s18, s2, s30\n\t"
+        "vfma.f32 s19, s3, s30\n\t"
+        "vfma.f32 s20, s4, s30\n\t"
+        "vfma.f32 s21, s5, s30\n\t"
+        "vfma.f32 s22, s6, s30\n\t"
+        "vfma.f32 s23, s7, s30\n\t"
+        "vfma.f32 s16, s8, s31\n\t"
+        "vfma.f32 s17, s9, s31\n\t"
+        "vfma.f32 s18, s10, s31\n\t"
+        "vfma.f32 s19, s11, s31\n\t"
+        "vfma.f32 s20, s12, s31\n\t"
+        "vfma.f32 s21, s13, s31\n\t"
+        "vfma.f32 s22, s14, s31\n\t"
+        "vfma.f32 s23, s15, s31\n\t"
+        "subs %[n], %[n], #8\n\t"
+        "bge 1b\n"
+        "12:\n\t"
+        "adds %[n], %[n], #8\n\t"
+        "b 20f\n"
+        "10:\n\t"
+        "vldmia %[x]!, {s24}\n\t"
+        "vldmia %[w]!, {s0-s7}\n\t"
+        "vmul.f32 s16, s0, s24\n\t"
+        "vmul.f32 s17, s1, s24\n\t"
+        "vmul.f32 s18, s2, s24\n\t"
+        "vmul.f32 s19, s3, s24\n\t"
+        "vmul.f32 s20, s4, s24\n\t"
+        "vmul.f32 s21, s5, s24\n\t"
+        "vmul.f32 s22, s6, s24\n\t"
+        "vmul.f32 s23, s7, s24\n\t"
+        "subs %[n], %[n], #1\n"
+        "20:\n\t"
+        "subs %[n], %[n], #2\n\t"
+        "blt 22f\n"
+        "21:\n\t"
+        "vldmia %[x]!, {s24-s25}\n\t"
+        "vldmia %[w]!, {s0-s15}\n\t"
+        "vfma.f32 s16, s0, s24\n\t"
+        "vfma.f32 s17, s1, s24\n\t"
+        "vfma.f32 s18, s2, s24\n\t"
+        "vfma.f32 s19, s3, s24\n\t"
+        "vfma.f32 s20, s4, s24\n\t"
+        "vfma.f32 s21, s5, s24\n\t"
+        "vfma.f32 s22, s6, s24\n\t"
+        "vfma.f32 s23, s7, s24\n\t"
+        "vfma.f32 s16, s8, s25\n\t"
+        "vfma.f32 s17, s9, s25\n\t"
+        "vfma.f32 s18, s10, s25\n\t"
+        "vfma.f32 s19, s11, s25\n\t"
+        "vfma.f32 s20, s12, s25\n\t"
+        "vfma.f32 s21, s13, s25\n\t"
+        "vfma.f32 s22, s14, s25\n\t"
+        "vfma.f32 s23, s15, s25\n\t"
+        "subs %[n], %[n], #2\n\t"
+        "bge 21b\n"
+        "22:\n\t"
+        "adds %[n], %[n], #2\n\t"
+        "beq 23f\n\t"
+        "vldmia %[x]!, {s24}\n\t"
+        "vldmia %[w]!, {s0-s7}\n\t"
+        "vfma.f32 s16, s0, s24\n\t"
+        "vfma.f32 s17, s1, s24\n\t"
+        "vfma.f32 s18, s2, s24\n\t"
+        "vfma.f32 s19, s3, s24\n\t"
+        "vfma.f32 s20, s4, s24\n\t"
+        "vfma.f32 s21, s5, s24\n\t"
+        "vfma.f32 s22, s6, s24\n\t"
+        "vfma.f32 s23, s7, s24\n\t"
+        "23:\n\t"
+        "cmp %[f], #0\n\t"
+        "beq 24f\n\t"
+        "vldmia %[q], {s0-s7}\n\t"
+        "vadd.f32 s16, s0, s16\n\t"
+        "vadd.f32 s17, s1, s17\n\t"
+        "vadd.f32 s18, s2, s18\n\t"
+        "vadd.f32 s19, s3, s19\n\t"
+        "vadd.f32 s20, s4, s20\n\t"
+        "vadd.f32 s21, s5, s21\n\t"
+        "vadd.f32 s22, s6, s22\n\t"
+        "vadd.f32 s23, s7, s23\n\t"
+        "24:\n\t"
+        "movs %[f], #1\n\t"
+        "cmp %[k], #0\n\t"
+        "ble 25f\n\t"
+        "vstmia %[q], {s16-s23}\n\t"
+        "b 0b\n"
+        "25:\n\t"
+        "vldmia %[b], {s0-s7}\n\t"
+        "vadd.f32 s16, s16, s0\n\t"
+        "vadd.f32 s17, s17, s1\n\t"
+        "vadd.f32 s18, s18, s2\n\t"
+        "vadd.f32 s19, s19, s3\n\t"
+        "vadd.f32 s20, s20, s4\n\t"
+        "vadd.f32 s21, s21, s5\n\t"
+        "vadd.f32 s22, s22, s6\n\t"
+        "vadd.f32 s23, s23, s7\n\t"
+        "vldr s24, [%[q], #32]\n\t"
+        "vdiv.f32 s16, s16, s24\n\t"
+        "vdiv.f32 s17, s17, s24\n\t"
+        "vdiv.f32 s18, s18, s24\n\t"
+        "vdiv.f32 s19, s19, s24\n\t"
+        "vdiv.f32 s20, s20, s24\n\t"
+        "vdiv.f32 s21, s21, s24\n\t"
+        "vdiv.f32 s22, s22, s24\n\t"
+        "vdiv.f32 s23, s23, s24\n\t"
+        "vcvtr.s32.f32 s16, s16\n\t"
+        "vcvtr.s32.f32 s17, s17\n\t"
+        "vcvtr.s32.f32 s18, s18\n\t"
+        "vcvtr.s32.f32 s19, s19\n\t"
+        "vcvtr.s32.f32 s20, s20\n\t"
+        "vcvtr.s32.f32 s21, s21\n\t"
+        "vcvtr.s32.f32 s22, s22\n\t"
+        "vcvtr.s32.f32 s23, s23\n\t"
+        "ldr %[n], [%[q], #36]\n\t"
+        "vmov %[w], %[x], s16, s17\n\t"
+        "vmov %[k], %[kb], s18, s19\n\t"
+        "qadd %[w], %[w], %[n]\n\t"
+        "qadd %[x], %[x], %[n]\n\t"
+        "qadd %[k], %[k], %[n]\n\t"
+        "qadd %[kb], %[kb], %[n]\n\t"
+        "ssat %[w], #8, %[w]\n\t"
+        "ssat %[x], #8, %[x]\n\t"
+        "ssat %[k], #8, %[k]\n\t"
+        "ssat %[kb], #8, %[kb]\n\t"
+        "bfi %[w], %[x], #8, #8\n\t"
+        "bfi %[w], %[k], #16, #8\n\t"
+        "bfi %[w], %[kb], #24, #8\n\t"
+        "ldr %[x], [%[q], #40]\n\t"
+        "ldr %[k], [%[q], #44]\n\t"
+        "ssub8 %[kb], %[w], %[x]\n\t"
+        "sel %[w], %[w], %[x]\n\t"
+        "ssub8 %[kb], %[k], %[w]\n\t"
+        "sel %[w], %[w], %[k]\n\t"
+        "str %[w], [%[o], #0]\n\t"
+        "vmov %[w], %[x], s20, s21\n\t"
+        "vmov %[k], %[kb], s22, s23\n\t"
+        "qadd %[w], %[w], %[n]\n\t"
+        "qadd %[x], %[x], %[n]\n\t"
+        "qadd %[k], %[k], %[n]\n\t"
+        "qadd %[kb], %[kb], %[n]\n\t"
+        "ssat %[w], #8, %[w]\n\t"
+        "ssat %[x], #8, %[x]\n\t"
+        "ssat %[k], #8, %[k]\n\t"
+        "ssat %[kb], #8, %[kb]\n\t"
+        "bfi %[w], %[x], #8, #8\n\t"
+        "bfi %[w], %[k], #16, #8\n\t"
+        "bfi %[w], %[kb], #24, #8\n\t"
+        "ldr %[x], [%[q], #40]\n\t"
+        "ldr %[k], [%[q], #44]\n\t"
+        "ssub8 %[kb], %[w], %[x]\n\t"
+        "sel %[w], %[w], %[x]\n\t"
+        "ssub8 %[kb], %[k], %[w]\n\t"
+        "sel %[w], %[w], %[k]\n\t"
+        "str %[w], [%[o], #4]\n\t"
+        : [w] "+r"(w), [x] "+r"(x), [k] "+r"(k), [kb] "+r"(kb), [n] "=&r"(n), [f] "=&r"(f)
+        : [b] "r"(bias), [q] "r"(q), [o] "r"(out)
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15",
+          "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30",
+          "s31", "cc", "memory");
+}
+#else
+#define MCF_FSUM_BLOCK8 0
+#endif
+
 /* n zeros (a loop GCC would otherwise make a memset call) */
 static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_zero(float *dst, int32_t n)
 {
@@ -263,6 +586,13 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     const float *bias = p->bias;
     float totals[8];
     int32_t b, oy, ox, g, m, k, c, ky, kx, n, j;
+#if MCF_FSUM_BLOCK8
+    mcf_fsum_out8 out8;
+    out8.scale = out_scale;
+    out8.offset = out_off;
+    out8.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
+    out8.hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+#endif
     mcf_fsum_dequant_table(p, table);
     for (b = 0; b < p->batches; ++b) {
         const uint8_t *in = (const uint8_t *)input + b * image;
@@ -315,6 +645,13 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                     for (m = g * p->group_m; m < (g + 1) * p->group_m; m += n) {
                         const int32_t left = (g + 1) * p->group_m - m;
                         n = left >= 8 ? 8 : (left >= 4 ? 4 : 1);
+#if MCF_FSUM_BLOCK8
+                        if (n == 8) { /* sums, bias and QuantizeLinear in one block */
+                            mcf_fsum_block8(filter, col, k_count, kb, bias + m, &out8, output + m);
+                            filter += 8 * k_count;
+                            continue;
+                        }
+#endif
                         if (n == 8) {
                             mcf_fsum_dot8(kb, filter, col, k_count, totals);
                         } else if (n == 4) {
@@ -503,7 +840,13 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_dw_row(const mcf_conv2d_f
     }
 }
 
-#if MCF_FSUM_VLDM
+/* (unoptimized builds keep the frame pointer and lack registers for the windows' operands: the C loops) */
+#if MCF_FSUM_VLDM && defined(__OPTIMIZE__)
+#define MCF_FSUM_DW_ASM 1
+#else
+#define MCF_FSUM_DW_ASM 0
+#endif
+#if MCF_FSUM_DW_ASM
 /* One 5x5 window (rows at a0..a4, weights w[25]) in _m1's order, each product rounded (VMUL.F32),
  * then added (VADD.F32): the weights in two VLDM, each row's five inputs in one. */
 static MCF_ALWAYS_INLINE float mcf_fsum_dw5_window(const float *w, const float *a0, const float *a1, const float *a2,
@@ -684,7 +1027,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                     }
                 }
                 ox = 0;
-#if MCF_FSUM_VLDM
+#if MCF_FSUM_DW_ASM
                 if (square && fw == 3) {
                     const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2];
                     for (; ox < out_w; ++ox) {

@@ -232,31 +232,42 @@ static void mcf_fsum_dot1(int32_t kb, const float *w, const float *col, int32_t 
     }
 }
 
-#if MCF_FSUM_VLDM && defined(__ARM_FEATURE_DSP) && !MCF_REQUANT_F32_SOFT && !defined(MCF_PORTABLE_KERNELS)
+#if MCF_FSUM_VLDM && defined(__ARM_FEATURE_DSP) && MCF_UNALIGNED_WORDS && !MCF_REQUANT_F32_SOFT && \
+    !defined(MCF_PORTABLE_KERNELS)
 #define MCF_FSUM_BLOCK8 1
-/* What mcf_fsum_block8 reads besides the filter and the column; `totals` is its own scratch. */
+/* What mcf_fsum_blocks8 reads besides the filter and the bias (offsets: the assembly's). */
 typedef struct {
     float totals[8];  /* +0: a sum over several K blocks, the blocks before the current one */
     float scale;      /* +32: the output scale */
     int32_t offset;   /* +36: the output zero point */
     uint32_t lo4;     /* +40: act_min in each byte */
     uint32_t hi4;     /* +44: act_max in each byte */
+    const float *col; /* +48: the pixel's column */
+    int32_t k_count;  /* +52: taps */
+    int32_t kb;       /* +56: taps per K block */
+    int32_t blocks;   /* +60: blocks of eight channels left (counted down) */
+    int32_t clamp;    /* +64: act_min > -128 or act_max < 127 */
+    const float *w;   /* +68: the filter while its register is needed for the bytes */
 } mcf_fsum_out8;
 
-/* Eight output channels of one pixel, whole: _gemm's sums (mcf_fsum_dot8's order: per block of kb
- * taps the fused multiply-adds from zero, the first tap's as its product, which differs from
- * fma(w, x, +0) only in the sign of a zero; each later block's sum added to the total), then the
- * bias, then QuantizeLinear as mcf_fsum_q (VDIV.F32, VCVTR), the offset added with saturation
- * (QADD), SSAT to int8, the four bytes of a word clamped to [act_min, act_max] with SSUB8 / SEL,
- * one word stored per four channels (out may be unaligned: STR allows that on the cores with DSP).
- * Eight taps a pass: their inputs in one VLDM, sixteen weights a VLDM, then pairs, then one. */
-static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t k, int32_t kb, const float *bias,
-                                         mcf_fsum_out8 *q, int8_t *out)
+/* `blocks` blocks of eight output channels of one pixel, whole: _gemm's sums (mcf_fsum_dot8's
+ * order: per K block of kb taps the fused multiply-adds from zero, the first tap's as its product,
+ * which differs from fma(w, x, +0) only in the sign of a zero; each later block's sum added to the
+ * total), then the bias, then QuantizeLinear as mcf_fsum_q (VDIV.F32, VCVTR), the offset added with
+ * saturation (QADD), SSAT to int8, where the activation range is narrower the four bytes of a word
+ * clamped to it with SSUB8 / SEL, one word stored per four channels (out may be unaligned). Eight
+ * taps a pass: their inputs in one VLDM, sixteen weights a VLDM, then pairs, then one. */
+static MCF_NOINLINE void mcf_fsum_blocks8(const float *w, const float *b, mcf_fsum_out8 *q, int8_t *o)
 {
-    int32_t n, f;
+    const float *x;
+    int32_t k, kb, n, f;
     __asm__ volatile(
-        "movs %[f], #0\n"
         "0:\n\t"
+        "ldr %[x], [%[q], #48]\n\t"
+        "ldr %[k], [%[q], #52]\n\t"
+        "ldr %[kb], [%[q], #56]\n\t"
+        "movs %[f], #0\n\t"
+        "1:\n\t"
         "cmp %[k], %[kb]\n\t"
         "ite gt\n\t"
         "movgt %[n], %[kb]\n\t"
@@ -334,8 +345,8 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "vfma.f32 s22, s14, s31\n\t"
         "vfma.f32 s23, s15, s31\n\t"
         "subs %[n], %[n], #16\n\t"
-        "blt 12f\n"
-        "1:\n\t"
+        "blt 12f\n\t"
+        "11:\n\t"
         "vldmia %[x]!, {s24-s31}\n\t"
         "vldmia %[w]!, {s0-s15}\n\t"
         "vfma.f32 s16, s0, s24\n\t"
@@ -406,10 +417,10 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "vfma.f32 s22, s14, s31\n\t"
         "vfma.f32 s23, s15, s31\n\t"
         "subs %[n], %[n], #8\n\t"
-        "bge 1b\n"
+        "bge 11b\n\t"
         "12:\n\t"
         "adds %[n], %[n], #8\n\t"
-        "b 20f\n"
+        "b 20f\n\t"
         "10:\n\t"
         "vldmia %[x]!, {s24}\n\t"
         "vldmia %[w]!, {s0-s7}\n\t"
@@ -421,10 +432,10 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "vmul.f32 s21, s5, s24\n\t"
         "vmul.f32 s22, s6, s24\n\t"
         "vmul.f32 s23, s7, s24\n\t"
-        "subs %[n], %[n], #1\n"
+        "subs %[n], %[n], #1\n\t"
         "20:\n\t"
         "subs %[n], %[n], #2\n\t"
-        "blt 22f\n"
+        "blt 22f\n\t"
         "21:\n\t"
         "vldmia %[x]!, {s24-s25}\n\t"
         "vldmia %[w]!, {s0-s15}\n\t"
@@ -445,7 +456,7 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "vfma.f32 s22, s14, s25\n\t"
         "vfma.f32 s23, s15, s25\n\t"
         "subs %[n], %[n], #2\n\t"
-        "bge 21b\n"
+        "bge 21b\n\t"
         "22:\n\t"
         "adds %[n], %[n], #2\n\t"
         "beq 23f\n\t"
@@ -476,9 +487,9 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "cmp %[k], #0\n\t"
         "ble 25f\n\t"
         "vstmia %[q], {s16-s23}\n\t"
-        "b 0b\n"
+        "b 1b\n\t"
         "25:\n\t"
-        "vldmia %[b], {s0-s7}\n\t"
+        "vldmia %[b]!, {s0-s7}\n\t"
         "vadd.f32 s16, s16, s0\n\t"
         "vadd.f32 s17, s17, s1\n\t"
         "vadd.f32 s18, s18, s2\n\t"
@@ -504,7 +515,9 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "vcvtr.s32.f32 s21, s21\n\t"
         "vcvtr.s32.f32 s22, s22\n\t"
         "vcvtr.s32.f32 s23, s23\n\t"
+        "str %[w], [%[q], #68]\n\t"
         "ldr %[n], [%[q], #36]\n\t"
+        "ldr %[f], [%[q], #64]\n\t"
         "vmov %[w], %[x], s16, s17\n\t"
         "vmov %[k], %[kb], s18, s19\n\t"
         "qadd %[w], %[w], %[n]\n\t"
@@ -518,12 +531,15 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "bfi %[w], %[x], #8, #8\n\t"
         "bfi %[w], %[k], #16, #8\n\t"
         "bfi %[w], %[kb], #24, #8\n\t"
+        "cmp %[f], #0\n\t"
+        "beq 30f\n\t"
         "ldr %[x], [%[q], #40]\n\t"
         "ldr %[k], [%[q], #44]\n\t"
         "ssub8 %[kb], %[w], %[x]\n\t"
         "sel %[w], %[w], %[x]\n\t"
         "ssub8 %[kb], %[k], %[w]\n\t"
         "sel %[w], %[w], %[k]\n\t"
+        "30:\n\t"
         "str %[w], [%[o], #0]\n\t"
         "vmov %[w], %[x], s20, s21\n\t"
         "vmov %[k], %[kb], s22, s23\n\t"
@@ -538,15 +554,25 @@ static MCF_NOINLINE void mcf_fsum_block8(const float *w, const float *x, int32_t
         "bfi %[w], %[x], #8, #8\n\t"
         "bfi %[w], %[k], #16, #8\n\t"
         "bfi %[w], %[kb], #24, #8\n\t"
+        "cmp %[f], #0\n\t"
+        "beq 34f\n\t"
         "ldr %[x], [%[q], #40]\n\t"
         "ldr %[k], [%[q], #44]\n\t"
         "ssub8 %[kb], %[w], %[x]\n\t"
         "sel %[w], %[w], %[x]\n\t"
         "ssub8 %[kb], %[k], %[w]\n\t"
         "sel %[w], %[w], %[k]\n\t"
+        "34:\n\t"
         "str %[w], [%[o], #4]\n\t"
-        : [w] "+r"(w), [x] "+r"(x), [k] "+r"(k), [kb] "+r"(kb), [n] "=&r"(n), [f] "=&r"(f)
-        : [b] "r"(bias), [q] "r"(q), [o] "r"(out)
+        "ldr %[w], [%[q], #68]\n\t"
+        "adds %[o], %[o], #8\n\t"
+        "ldr %[n], [%[q], #60]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "str %[n], [%[q], #60]\n\t"
+        "bgt 0b"
+        : [w] "+r"(w), [b] "+r"(b), [o] "+r"(o), [x] "=&r"(x), [k] "=&r"(k), [kb] "=&r"(kb), [n] "=&r"(n),
+          [f] "=&r"(f)
+        : [q] "r"(q)
         : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15",
           "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30",
           "s31", "cc", "memory");
@@ -592,6 +618,9 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     out8.offset = out_off;
     out8.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
     out8.hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+    out8.col = col;
+    out8.k_count = k_count;
+    out8.clamp = p->act_min > -128 || p->act_max < 127;
 #endif
     mcf_fsum_dequant_table(p, table);
     for (b = 0; b < p->batches; ++b) {
@@ -646,9 +675,12 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                         const int32_t left = (g + 1) * p->group_m - m;
                         n = left >= 8 ? 8 : (left >= 4 ? 4 : 1);
 #if MCF_FSUM_BLOCK8
-                        if (n == 8) { /* sums, bias and QuantizeLinear in one block */
-                            mcf_fsum_block8(filter, col, k_count, kb, bias + m, &out8, output + m);
-                            filter += 8 * k_count;
+                        if (left >= 8) { /* the channels in blocks of eight: sums, bias, QuantizeLinear */
+                            out8.kb = kb;
+                            out8.blocks = left >> 3;
+                            mcf_fsum_blocks8(filter, bias + m, &out8, output + m);
+                            filter += (left & ~7) * k_count;
+                            n = left & ~7;
                             continue;
                         }
 #endif

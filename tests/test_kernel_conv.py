@@ -114,7 +114,7 @@ CASES = {
     # 1x1 on the same pixels (the _pointwise path): 3, 2, 1 channels past the groups of four, an odd
     # last pixel of the two-pixel loop (8 channels), a 1x1 image
     "pointwise_c8_oc7_relu": dict(kh=1, kw=1, ic=8, oc=7, h=5, w=5, act=RELU, in_zp=-128, out_zp=-128),
-    "pointwise_c4_oc6_per_tensor": dict(kh=1, kw=1, ic=4, oc=6, h=3, w=7, per_channel=False, in_zp=127),
+    "pointwise_c12_oc11_per_tensor": dict(kh=1, kw=1, ic=12, oc=11, h=3, w=7, per_channel=False, in_zp=127),
     "pointwise_1x1_image_oc9": dict(kh=1, kw=1, ic=32, oc=9, h=1, w=1, act=RELU6, out_zp=100),
 }
 
@@ -221,7 +221,7 @@ def pointwise_chain(n=1, h=8, w=8, c_in=4, c_mid=16, c_out=16, per_channel=True,
 @pytest.mark.parametrize("kwargs", [
     dict(c_mid=20),  # 1x1 on more than 16 channels: the im2col path (16 or fewer take the pointwise path)
     dict(h=7, w=5, c_mid=18, c_out=9, per_channel=False, in_zp=-128, mid_zp=127),  # odd pixels and channels
-    dict(n=2, h=4, w=4, c_mid=32, c_out=8, mid_zp=-128),                # batches
+    dict(n=2, h=4, w=4, c_mid=32, c_out=12, mid_zp=-128),               # batches
     dict(h=5, w=5, c_mid=64, c_out=64),                                 # columns wider than a pixel pair
     dict(h=16, w=16, c_mid=16, c_out=16, k=3),                          # 3x3: rows consumed behind
     dict(n=2, h=12, w=9, c_mid=6, c_out=7, k=3, in_zp=-128),            # 3x3, channels not whole groups
@@ -287,7 +287,7 @@ def test_inplace_check_of_the_kernel_agrees_with_the_compiler():
 
 @pytest.mark.parametrize("kwargs", [
     dict(ic=8, oc=5, act=RELU6, in_zp=-3),                      # im2col / direct, clamped
-    dict(ic=20, oc=6, kh=1, kw=1),                               # im2col / direct, whole int8 range
+    dict(ic=20, oc=10, kh=1, kw=1),                              # im2col / direct, whole int8 range
     dict(ic=3, oc=4, act=RELU, padding=VALID),                   # im2col / stack
     dict(ic=3, oc=4, kh=7, kw=7, h=9, w=9),                      # im2col / reference loop
     dict(ic=8, oc=8, groups=4, padding=VALID, stride=(2, 2), h=9, w=9),  # grouped: reference loop
@@ -317,7 +317,7 @@ def test_conv2d_entry_points():
     assert functions(conv_model(kh=1, kw=1, ic=16, oc=16)) == ["mcf_conv2d_s8_pointwise_full", None, None]
     assert functions(conv_model(kh=1, kw=1, ic=12, oc=16, act=RELU))[0] == "mcf_conv2d_s8_pointwise_clamp"
     assert functions(conv_model(kh=1, kw=1, ic=6, oc=16))[0] == "mcf_conv2d_s8_im2col_full"  # not groups of four
-    assert functions(conv_model(kh=1, kw=1, ic=12, oc=8, stride=(2, 2), h=9, w=9))[0] == "mcf_conv2d_s8_im2col_full"
+    assert functions(conv_model(kh=1, kw=1, ic=12, oc=9, stride=(2, 2), h=9, w=9))[0] == "mcf_conv2d_s8_im2col_full"
     assert functions(conv_model(kh=1, kw=1, ic=132, oc=4, h=2, w=2))[0] == "mcf_conv2d_s8_im2col_full"  # K > 128
     # Filters taller than the direct path's 16 rows (MCF_CONV2D_DIRECT_MAX_ROWS) take the stack path (K <= 128).
     assert functions(conv_model(ic=4, oc=2, kh=17, kw=1, h=20, w=3))[1] == "mcf_conv2d_s8_stack_full"

@@ -1,6 +1,7 @@
 """CONV_2D on contiguous windows (runtime/kernels/conv2d_s8_narrow.c): one output pixel, one or two
-output channels, 1x1 filters on 8 channels. Generated C versus TFLite Micro, bit for bit, on the fast,
-portable and DSP-emulated paths (tests/test_kernels_on_device.py runs them on the boards too)."""
+output channels, 1x1 filters on 4 or 8 channels or with few output channels. Generated C versus
+TFLite Micro, bit for bit, on the fast, portable and DSP-emulated paths (tests/test_kernels_on_device.py
+runs them on the boards too)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,22 @@ CASES = {
     "few_c32_oc2_valid": (dict(kh=1, kw=1, h=4, w=5, ic=32, oc=2, padding=VALID, out_zp=-12), "narrow_full"),
     "few_c6_oc1_stride2": (dict(kh=1, kw=1, h=7, w=5, ic=6, oc=1, stride=(2, 2), act=RELU, in_zp=3, out_zp=-3),
                            "narrow_clamp"),
-    "few_c4_oc2_batch2_no_bias": (dict(n=2, kh=1, kw=1, h=3, w=4, ic=4, oc=2, bias=False, in_zp=127), "narrow_full"),
+    "few_c4_oc2_batch2_no_bias": (dict(n=2, kh=1, kw=1, h=3, w=4, ic=4, oc=2, bias=False, in_zp=127),
+                                  "narrow_k4_full"),
+    # 1x1 filters over many pixels, few output channels, 12 to 48 inputs
+    "few_1x1_c24_oc8": (dict(kh=1, kw=1, h=4, w=5, ic=24, oc=8, in_zp=-128, out_zp=-128), "narrow_full"),
+    "few_1x1_c12_oc5_relu6_stride2": (dict(kh=1, kw=1, h=7, w=5, ic=12, oc=5, stride=(2, 2), act=RELU6, in_zp=40,
+                                           out_zp=-9), "narrow_clamp"),
+    "few_1x1_c48_oc3_per_tensor": (dict(kh=1, kw=1, h=3, w=3, ic=48, oc=3, per_channel=False, out_zp=127),
+                                   "narrow_full"),
+    # 1x1 on 4 channels: pixel pairs in registers (odd pixel counts: the last pixel paired with itself)
+    "k4_oc8_odd_pixels": (dict(kh=1, kw=1, h=5, w=7, ic=4, oc=8, in_zp=-128, out_zp=-128), "narrow_k4_full"),
+    "k4_oc24_relu": (dict(kh=1, kw=1, h=6, w=6, ic=4, oc=24, act=RELU, in_zp=-7, out_zp=-20), "narrow_k4_clamp"),
+    "k4_oc3_relu6_per_tensor": (dict(kh=1, kw=1, h=3, w=3, ic=4, oc=3, act=RELU6, per_channel=False, in_zp=127,
+                                     out_zp=-128), "narrow_k4_clamp"),
+    "k4_stride2_batch2_relu1": (dict(n=2, kh=1, kw=1, h=5, w=5, ic=4, oc=5, stride=(2, 2), act=RELU1, out_zp=127),
+                                "narrow_k4_clamp"),
+    "k4_oc1_valid": (dict(kh=1, kw=1, h=1, w=3, ic=4, oc=1, padding=VALID, in_zp=100, out_zp=-3), "narrow_k4_full"),
     # 1x1 on 8 channels: the inputs in registers
     "k8_oc16": (dict(kh=1, kw=1, h=6, w=6, ic=8, oc=16, in_zp=-128, out_zp=-128), "narrow_k8_full"),
     "k8_oc5_relu": (dict(kh=1, kw=1, h=3, w=5, ic=8, oc=5, act=RELU, in_zp=-7, out_zp=-20), "narrow_k8_clamp"),
@@ -60,7 +76,7 @@ def extreme_models() -> dict[str, bytes]:
     """Every weight -128 against inputs far from the zero point: the largest sums of the paths."""
     return {f"extreme_c{ic}": conv_model(kh=1, kw=1, h=h, w=w, ic=ic, oc=2, in_zp=127, out_zp=127,
                                          weights=np.full((2, 1, 1, ic), -128, dtype=np.int8))
-            for ic, h, w in ((8, 3, 3), (40, 1, 1))}
+            for ic, h, w in ((4, 3, 3), (8, 3, 3), (40, 1, 1))}
 
 
 def test_narrow_bit_exact():
@@ -72,7 +88,9 @@ def test_narrow_bit_exact():
     dict(kh=1, kw=1, h=6, w=6, ic=16, oc=2, padding=SAME, groups=2),  # grouped
     dict(kh=3, kw=3, h=3, w=3, ic=8, oc=2, padding=SAME),  # windows over the border
     dict(kh=2, kw=2, h=3, w=3, ic=8, oc=1, padding=VALID, stride=(2, 2)),  # one pixel, window not contiguous
-    dict(kh=1, kw=1, h=6, w=6, ic=16, oc=8),  # many pixels and channels: the im2col / pointwise paths
+    dict(kh=1, kw=1, h=6, w=6, ic=16, oc=9),  # many pixels and channels: the im2col / pointwise paths
+    dict(kh=1, kw=1, h=6, w=6, ic=64, oc=8),  # few channels on a deep window: the im2col path
+    dict(kh=1, kw=1, h=6, w=6, ic=18, oc=4),  # few channels, inputs not in groups of four: the im2col path
     dict(kh=1, kw=1, h=1, w=1, ic=3, oc=4),  # fewer than four inputs
 ])
 def test_other_shapes_keep_their_paths(kwargs):
@@ -89,5 +107,6 @@ def test_group_words_overlap_the_last_group():
 def device_models() -> dict[str, bytes]:
     """Branches of tests/test_kernels_on_device.py's parallel model: one of each path and tail."""
     names = ("pixel_c30_oc60_relu", "pixel_3x3_whole_image_oc1", "few_c88_oc2", "few_c6_oc1_stride2", "k8_oc16",
-             "k8_oc5_relu")
+             "k8_oc5_relu", "k4_oc8_odd_pixels", "k4_oc24_relu", "k4_stride2_batch2_relu1",
+             "few_1x1_c12_oc5_relu6_stride2")
     return {f"narrow_{n}": case_model(n) for n in names}

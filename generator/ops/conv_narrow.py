@@ -11,7 +11,14 @@ their columns than for the products:
   widened once for the block (the fully connected kernel's scheme);
 - `_narrow_k8_*`: 1x1 filters on 8 input channels over many pixels: the pixel's eight inputs are
   widened once and kept in registers, each output channel four SMLAD on weights widened (and
-  doubled) here.
+  doubled) here;
+- `_narrow_k4_*`: 1x1 filters on 4 input channels over many pixels: two pixels per pass, their
+  inputs in registers, each output channel's constants read once for both (at four MACs an output,
+  the output stage is most of the cost).
+
+1x1 filters over many pixels with few output channels (up to FEW_1X1_CHANNELS, depths a multiple of
+4 from 12 to FEW_1X1_MAX_DEPTH) take `_narrow_*` too: measured on Cortex-M4, fewer instructions than
+the pointwise and im2col paths there (e.g. 24 -> 8 channels 2.16 instructions per MAC against 3.37).
 
 Every constant, the output stage's included, is computed here; the kernel only loops.
 """
@@ -29,6 +36,8 @@ from .base import ConstArray, ConstRef, FastOr, KernelCall
 # conv.short_output_constants: (weights, folded bias, multipliers, shifts, output zero point) -> constants
 OutStage = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int], "np.ndarray | None"]
 FEW_OUTPUT_CHANNELS = 2  # up to this many, the per-pixel blocks beat the im2col path's 2 x 2 blocks
+FEW_1X1_CHANNELS = 8  # ... and on 1x1 filters up to this many, for depths 12 .. FEW_1X1_MAX_DEPTH
+FEW_1X1_MAX_DEPTH = 48
 
 
 def window_run(geo: dict[str, int], ic: int, fh: int, fw: int) -> int | None:
@@ -101,6 +110,22 @@ def k8_layout(w: np.ndarray, folded: np.ndarray, out_q: np.ndarray, clamp: tuple
     return (rows & 0xFFFFFFFF).reshape(-1).astype(np.uint32)
 
 
+def k4_layout(w: np.ndarray, folded: np.ndarray, out_q: np.ndarray, clamp: tuple[int, int] | None) -> np.ndarray:
+    """The filter of the _narrow_k4 path: per output channel {2 * folded bias, multiplier, the doubled
+    weights as int16 pairs (w0, w2) (w1, w3), low halfword first, round, e}, bit 8 set in the last
+    channel's e (the end of a pass), and for a clamped range {act_min, act_max}, each in both halfwords."""
+    d = (2 * w.astype(np.int64)) & 0xFFFF
+    pairs = np.stack([d[:, 0] | d[:, 2] << 16, d[:, 1] | d[:, 3] << 16], axis=1)
+    q = out_q.reshape(-1, 3).astype(np.int64).copy()
+    q[-1, 2] |= 0x100
+    cols = [(2 * folded.astype(np.int64))[:, None], q[:, :1], pairs, q[:, 1:]]
+    if clamp is not None:
+        both = [(v & 0xFFFF) | ((v & 0xFFFF) << 16) for v in clamp]
+        cols.append(np.broadcast_to(np.array(both, dtype=np.int64), (w.shape[0], 2)))
+    rows = np.concatenate(cols, axis=1)
+    return (rows & 0xFFFFFFFF).reshape(-1).astype(np.uint32)
+
+
 def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, groups: int,
                  params: dict, consts: list[ConstArray], macs: int, overlap: dict[int, int],
                  out_stage: OutStage) -> KernelCall | None:
@@ -114,8 +139,11 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
     if depth is None or depth < 4:
         return None
     pixels = geo["output_h"] * geo["output_w"]
-    k8 = depth == 8 and (fh, fw) == (1, 1) and pixels > 1
-    if not (k8 or pixels == 1 or oc <= FEW_OUTPUT_CHANNELS):
+    one_by_one = (fh, fw) == (1, 1) and pixels > 1
+    k8 = depth == 8 and one_by_one
+    k4 = depth == 4 and one_by_one
+    few_1x1 = one_by_one and oc <= FEW_1X1_CHANNELS and depth % 4 == 0 and 12 <= depth <= FEW_1X1_MAX_DEPTH
+    if not (k8 or k4 or few_1x1 or pixels == 1 or oc <= FEW_OUTPUT_CHANNELS):
         return None
     by_name = {c.name: c.values for c in consts}
     w2 = w.reshape(oc, depth)
@@ -126,11 +154,15 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
         return None
     act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
     clamp = None if act == "full" else (params["act_min"], params["act_max"])
-    layout = k8_layout(w2, folded, out_q, clamp) if k8 else block_layout(w2, folded, out_q)
+    if k4:
+        layout = k4_layout(w2, folded, out_q, clamp)
+    else:
+        layout = k8_layout(w2, folded, out_q, clamp) if k8 else block_layout(w2, folded, out_q)
+    path = "_k8" if k8 else "_k4" if k4 else ""
     in_c = geo["input_w"] * ic
     kept = [c for c in consts if c.name in ("mult", "shift", "bias")]
     return KernelCall(
-        op=op, kernel="conv2d_s8_narrow", function=f"mcf_conv2d_s8_narrow{'_k8' if k8 else ''}_{act}",
+        op=op, kernel="conv2d_s8_narrow", function=f"mcf_conv2d_s8_narrow{path}_{act}",
         params_type="mcf_conv2d_narrow_params",
         params={"batches": geo["batches"], "rows": geo["output_h"], "cols": geo["output_w"],
                 "batch_step": geo["input_h"] * in_c, "row_step": geo["stride_h"] * in_c,
@@ -142,5 +174,5 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
         args=[op.inputs[0], FastOr(ConstRef("filter_narrow"), op.inputs[1]), op.outputs[0]],
         consts=[*kept, ConstArray("filter_narrow", "uint32_t", layout, fast_only=True)],
         macs=macs, comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, "
-                           f"{'8 inputs in registers' if k8 else 'contiguous windows'}",
+        f"{'8 inputs in registers' if k8 else 'pixel pairs in registers' if k4 else 'contiguous windows'}",
         overlap=overlap)

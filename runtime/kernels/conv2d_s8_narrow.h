@@ -9,8 +9,8 @@
  * `depth` input bytes (a 1x1 filter without padding; or a window that spans whole input rows, as a
  * single output pixel over the whole image): each pixel is then a fully connected layer on its
  * run. mcuforge chooses these paths at compile time (generator/ops/conv_narrow.py) for shapes where
- * the im2col path's 2 x 2 blocks waste work: one output pixel, few output channels, or 8 input
- * channels on 1x1 filters.
+ * the im2col path's 2 x 2 blocks waste work: one output pixel, few output channels, or 4 or 8
+ * input channels on 1x1 filters.
  *
  * Output pixel (b, oy, ox) (raster order, batches outermost) reads input[b * batch_step +
  * oy * row_step + ox * col_step + k] for k < depth and writes output_c bytes. Windows inside the
@@ -29,6 +29,11 @@
  *    w(1,3), w(4,6), w(5,7) as doubled int16 pairs, round, e} (_clamp: then act_min, act_max), the
  *    pixel's eight inputs widened once and kept in registers (RV32: two pixels' sixteen inputs,
  *    the weights read a halfword at a time).
+ *  - _narrow_k4_*: depth 4 (a 1x1 filter on 4 channels): two pixels per pass, both pixels' inputs
+ *    widened once and kept in registers; per output channel six words {2 * folded bias, multiplier,
+ *    w(0,2), w(1,3) as doubled int16 pairs, round, e} (_clamp: then act_min and act_max, each in both
+ *    halfwords); the last channel's e word has bit 8 set (shifts read its low byte only), which ends
+ *    the pass. An odd last pixel runs as a pair with itself.
  * Portable builds (-DMCF_PORTABLE_KERNELS) pass the model's filter ([output_c][depth] int8) and
  * run the reference loop with `bias`, `multiplier` and `shift`.
  */
@@ -59,6 +64,10 @@ void mcf_conv2d_s8_narrow_clamp(const mcf_conv2d_narrow_params *p, const int8_t 
 void mcf_conv2d_s8_narrow_k8_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
                                   int8_t *output);
 void mcf_conv2d_s8_narrow_k8_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
+                                   int8_t *output);
+void mcf_conv2d_s8_narrow_k4_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
+                                  int8_t *output);
+void mcf_conv2d_s8_narrow_k4_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
                                    int8_t *output);
 
 #endif /* MCF_CONV2D_S8_NARROW_H */

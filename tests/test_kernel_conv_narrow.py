@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from kernel_check import check_cases_bit_exact
 from test_kernel_conv import NONE, RELU, RELU1, RELU6, SAME, VALID, conv_model
+from tflite_builder import Op, T, build, options
 
 from mcuforge.generator.compiler import compile_graph
 from mcuforge.generator.frontends.tflite import parse_model
@@ -79,9 +80,34 @@ def extreme_models() -> dict[str, bytes]:
             for ic, h, w in ((4, 3, 3), (8, 3, 3), (40, 1, 1))}
 
 
+def tie_model(ic: int, oc: int, h: int, w: int, act=NONE, out_zp: int = 0) -> bytes:
+    """A 1x1 layer whose scales make the requantization a quarter (multiplier 2^30, shift -1, e = 1):
+    every other sum lands on a tie, half of them negative (rounded away from zero), small weights and
+    inputs keeping the outputs inside the int8 range."""
+    rng = np.random.default_rng(ic * oc)
+    weights = rng.integers(-3, 4, (oc, 1, 1, ic)).astype(np.int8)
+    bias = rng.integers(-40, 41, oc).astype(np.int32)
+    tensors = [T((1, h, w, ic), "int8", 0.5, -3), T((oc, 1, 1, ic), "int8", 0.125, 0, data=weights),
+               T((oc,), "int32", 0.0625, 0, data=bias), T((1, h, w, oc), "int8", 0.25, out_zp)]
+    opts = options("Conv2DOptions", padding=SAME, strideH=1, strideW=1, fusedActivationFunction=act)
+    return build(tensors, [Op("CONV_2D", [0, 1, 2], [3], opts)], [0], [3])
+
+
+def tie_models() -> dict[str, bytes]:
+    return {"ties_k4": tie_model(4, 6, 3, 5), "ties_k4_relu": tie_model(4, 3, 2, 3, act=RELU, out_zp=-5),
+            "ties_c16": tie_model(16, 5, 3, 3, out_zp=7)}
+
+
+def test_tie_models_take_the_short_output_stage():
+    functions = [compile_graph(parse_model(m)).calls[0].function for m in tie_models().values()]
+    assert functions == ["mcf_conv2d_s8_narrow_k4_full", "mcf_conv2d_s8_narrow_k4_clamp",
+                         "mcf_conv2d_s8_narrow_full"]
+
+
 def test_narrow_bit_exact():
     """Every case side by side in one model: one host build per kernel path."""
-    check_cases_bit_exact({**{name: case_model(name) for name in CASES}, **extreme_models()}, count=3)
+    check_cases_bit_exact({**{name: case_model(name) for name in CASES}, **extreme_models(), **tie_models()},
+                          count=3)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -109,4 +135,4 @@ def device_models() -> dict[str, bytes]:
     names = ("pixel_c30_oc60_relu", "pixel_3x3_whole_image_oc1", "few_c88_oc2", "few_c6_oc1_stride2", "k8_oc16",
              "k8_oc5_relu", "k4_oc8_odd_pixels", "k4_oc24_relu", "k4_stride2_batch2_relu1",
              "few_1x1_c12_oc5_relu6_stride2")
-    return {f"narrow_{n}": case_model(n) for n in names}
+    return {**{f"narrow_{n}": case_model(n) for n in names}, "narrow_ties_k4": tie_models()["ties_k4"]}

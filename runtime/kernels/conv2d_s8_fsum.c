@@ -232,8 +232,8 @@ static void mcf_fsum_dot1(int32_t kb, const float *w, const float *col, int32_t 
     }
 }
 
-#if MCF_FSUM_VLDM && defined(__ARM_FEATURE_DSP) && MCF_UNALIGNED_WORDS && !MCF_REQUANT_F32_SOFT && \
-    !defined(MCF_PORTABLE_KERNELS)
+#if MCF_FSUM_VLDM && defined(__ARM_FEATURE_DSP) && MCF_UNALIGNED_WORDS && !defined(__ARM_BIG_ENDIAN) && \
+    !MCF_REQUANT_F32_SOFT && !defined(MCF_PORTABLE_KERNELS)
 #define MCF_FSUM_BLOCK8 1
 /* What mcf_fsum_blocks8 reads besides the filter and the bias (offsets: the assembly's). */
 typedef struct {
@@ -577,6 +577,38 @@ static MCF_NOINLINE void mcf_fsum_blocks8(const float *w, const float *b, mcf_fs
           "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30",
           "s31", "cc", "memory");
 }
+/* col[i] = table[src[i]] for 4 * n4 bytes (n4 >= 0), four a pass: one word load (unaligned, little
+ * endian), its bytes, their four table entries, one STM. Returns the count written. */
+static MCF_ALWAYS_INLINE int32_t mcf_fsum_fill4(float *col, const uint8_t *src, const float *table, int32_t n4)
+{
+    /* STM stores in register number order: the four values in r8..r11, in col's order */
+    register uint32_t a __asm__("r8");
+    register uint32_t b __asm__("r9");
+    register uint32_t c __asm__("r10");
+    register uint32_t v __asm__("r11");
+    int32_t n = n4;
+    __asm__ volatile(
+        "cmp %[n], #0\n\t"
+        "ble 2f\n"
+        "1:\n\t"
+        "ldr %[v], [%[s]], #4\n\t"
+        "uxtb %[a], %[v]\n\t"
+        "ubfx %[b], %[v], #8, #8\n\t"
+        "ubfx %[c], %[v], #16, #8\n\t"
+        "lsrs %[v], %[v], #24\n\t"
+        "ldr %[a], [%[t], %[a], lsl #2]\n\t"
+        "ldr %[b], [%[t], %[b], lsl #2]\n\t"
+        "ldr %[c], [%[t], %[c], lsl #2]\n\t"
+        "ldr %[v], [%[t], %[v], lsl #2]\n\t"
+        "stmia %[d]!, {%[a], %[b], %[c], %[v]}\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n"
+        "2:"
+        : [d] "+r"(col), [s] "+r"(src), [n] "+r"(n), [v] "=&r"(v), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c)
+        : [t] "r"(table)
+        : "cc", "memory");
+    return 4 * (n4 > 0 ? n4 : 0);
+}
 #else
 #define MCF_FSUM_BLOCK8 0
 #endif
@@ -637,7 +669,11 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                     if (pointwise) { /* 1x1: the pixel's channels in a row */
                         if ((uint32_t)y0 < (uint32_t)p->input_h && (uint32_t)x0 < (uint32_t)p->input_w) {
                             const uint8_t *src = in + (y0 * p->input_w + x0) * p->input_c + g * p->group_c;
-                            for (k = 0; k < p->group_c; ++k) {
+                            const int32_t gc = p->group_c;
+#if MCF_FSUM_BLOCK8
+                            k = mcf_fsum_fill4(col, src, table, gc >> 2);
+#endif
+                            for (; k < gc; ++k) {
                                 col[k] = table[src[k]];
                             }
                         } else {

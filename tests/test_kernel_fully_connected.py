@@ -140,12 +140,14 @@ def test_short_path_over_tiny_layers():
         outs.append(n + 2)
     model = build(tensors, ops, ins, outs)
     calls = compile_graph(parse_model(model)).calls
-    for c in calls:  # the entry point: units < 4, whether units % 4 leaves a tail, the activation range
+    for c in calls:  # the entry point: depth 1, units < 4, whether units % 4 leaves a tail, the activation range
         act = "full" if (c.params["act_min"], c.params["act_max"]) == (-128, 127) else "clamp"
         units = c.params["units"]
         kind = f"few{units}" if units < 4 else "short" if units % 4 else "blocks"
+        if c.params["depth"] == 1:
+            kind = "depth1pc" if c.params["per_channel"] else "depth1"
         assert c.function == f"mcf_fully_connected_s8_{kind}_{act}"
-    assert len({c.function for c in calls}) == 8
+    assert len({c.function for c in calls}) == 9
     check_bit_exact(model, count=3, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))
 
 
@@ -205,3 +207,115 @@ def test_few_units_with_sums_near_int32_edge():
     calls = compile_graph(parse_model(model)).calls
     assert [c.function for c in calls] == [f"mcf_fully_connected_s8_few{c[2]}_wide" for c in cases]
     check_bit_exact(model, count=4, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))
+
+
+def test_depth_one_layers():
+    """Layers of one input per output (the first layer of TFLite Micro's hello_world: 1 -> 16): the
+    depth-1 entry points, {2 * bias, 2 * weight} per unit and one multiply-add per output; units
+    that leave 0..3 over four, one and several rows, per tensor and per channel, full range and
+    clamped, zero points at the int8 boundaries, with and without a bias; bit-exact on the fast,
+    portable, DSP-emulated and RV32-emulated paths."""
+    from kernel_check import RV32_PATH
+    from tflite_builder import Op, build
+
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.frontends.tflite import parse_model
+    from mcuforge.generator.ops.fully_connected import fc_depth1_layout
+
+    acts = [Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1]
+    # batches, units, per_channel, activation, input zero point, output zero point, bias
+    cases = [(1, 16, False, acts[1], -128, -128, True), (1, 1, False, acts[0], 127, 5, True),
+             (3, 7, False, acts[0], 0, 127, False), (2, 6, True, acts[2], -128, -128, True),
+             (1, 13, True, acts[0], 127, 0, True), (1, 2, False, acts[3], -1, 3, True),
+             (4, 5, False, acts[1], 9, -20, True), (1, 3, True, acts[1], -7, 127, False)]
+    tensors, ops, ins, outs = [], [], [], []
+    for k, (batches, units, per_channel, act, in_zp, out_zp, with_bias) in enumerate(cases):
+        rng = np.random.default_rng(300 + k)
+        w_scale = list(rng.uniform(0.002, 0.02, units)) if per_channel else 0.01
+        n = len(tensors)
+        tensors += [T((batches, 1), "int8", 0.05, in_zp),
+                    T((units, 1), "int8", w_scale, [0] * units if per_channel else 0, data=rng_int8(rng, (units, 1))),
+                    T((batches, units), "int8", 0.02, out_zp)]
+        inputs = [n, n + 1, -1]
+        if with_bias:
+            tensors.append(T((units,), "int32", [0.05 * s for s in w_scale] if per_channel else 0.0005, 0,
+                             data=rng.integers(-3000, 3000, units).astype(np.int32)))
+            inputs[2] = n + 3
+        opts = options("FullyConnectedOptions", fusedActivationFunction=act)
+        ops.append(Op("FULLY_CONNECTED", inputs, [n + 2], opts))
+        ins.append(n)
+        outs.append(n + 2)
+    model = build(tensors, ops, ins, outs)
+    calls = compile_graph(parse_model(model)).calls
+    for c, case in zip(calls, cases, strict=True):
+        act = "full" if (c.params["act_min"], c.params["act_max"]) == (-128, 127) else "clamp"
+        assert c.function == f"mcf_fully_connected_s8_depth1{'pc' if case[2] else ''}_{act}"
+    assert len({c.function for c in calls}) == 4  # all four entry points
+    check_bit_exact(model, count=4, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))
+    words = fc_depth1_layout(np.array([[3], [-128]], dtype=np.int8), np.array([-5, 2**29]))
+    assert list(words.view(np.int32)) == [-10, 6, 2**30, -256]
+
+
+def depth_one_model() -> bytes:
+    """One graph input x [2, 1], one output: the depth-1 entry points side by side, on both rows
+    (per tensor and per channel, full range and clamped: 6, 5, 3 and 7 units) and on one row (x split
+    in two, 13 units each, the halves concatenated back); all outputs in one quantization, along
+    axis 1 into [2, 34]. One graph input and one output for the emulated boards' firmware
+    (tests/test_kernels_on_device.py), which is at its 255 of each."""
+    from tflite_builder import Op, build
+
+    rng = np.random.default_rng(7)
+    q = (0.02, -9)
+    tensors = [T((2, 1), "int8", 0.05, 9)]
+    ops: list = []
+
+    def fc(src: int, rows: int, units: int, per_channel: bool, act: int, weights: int | None = None) -> int:
+        nonlocal tensors
+        w_scale = list(rng.uniform(0.002, 0.02, units)) if per_channel else 0.01
+        if weights is None:
+            tensors += [T((units, 1), "int8", w_scale, [0] * units if per_channel else 0,
+                          data=rng_int8(rng, (units, 1))),
+                        T((units,), "int32", [0.05 * s for s in w_scale] if per_channel else 0.0005, 0,
+                          data=rng.integers(-3000, 3000, units).astype(np.int32))]
+            weights = len(tensors) - 2
+        tensors.append(T((rows, units), "int8", *q))
+        out = len(tensors) - 1
+        ops.append(Op("FULLY_CONNECTED", [src, weights, weights + 1], [out],
+                      options("FullyConnectedOptions", fusedActivationFunction=act)))
+        return out
+
+    parts = [fc(0, 2, 6, False, Activation.NONE), fc(0, 2, 5, False, Activation.RELU),
+             fc(0, 2, 3, True, Activation.NONE), fc(0, 2, 7, True, Activation.RELU6)]
+    tensors += [T((), "int32", 0.0, 0, data=np.array(0, dtype=np.int32)), T((1, 1), "int8", 0.05, 9),
+                T((1, 1), "int8", 0.05, 9)]
+    ops.append(Op("SPLIT", [len(tensors) - 3, 0], [len(tensors) - 2, len(tensors) - 1],
+                  options("SplitOptions", numSplits=2)))
+    halves = [len(tensors) - 2, len(tensors) - 1]
+    top = fc(halves[0], 1, 13, False, Activation.NONE)
+    bottom = fc(halves[1], 1, 13, False, Activation.NONE, weights=top - 2)
+    tensors.append(T((2, 13), "int8", *q))
+    ops.append(Op("CONCATENATION", [top, bottom], [len(tensors) - 1], options("ConcatenationOptions", axis=0)))
+    parts.append(len(tensors) - 1)
+    tensors.append(T((2, 34), "int8", *q))
+    ops.append(Op("CONCATENATION", parts, [len(tensors) - 1], options("ConcatenationOptions", axis=1)))
+    return build(tensors, ops, [0], [len(tensors) - 1])
+
+
+def device_models() -> dict[str, bytes]:
+    """For the emulated boards (tests/test_kernels_on_device.py)."""
+    return {"fc_depth_1": depth_one_model()}
+
+
+def test_depth_one_model_for_the_boards():
+    """The boards' depth-1 model runs every depth-1 entry point, the one-row block included; bit-exact
+    on the host paths here (the assembly runs on the emulated boards)."""
+    from mcuforge.generator.compiler import compile_graph
+    from mcuforge.generator.frontends.tflite import parse_model
+
+    model = depth_one_model()
+    calls = compile_graph(parse_model(model)).calls
+    fc = [c for c in calls if c.kernel == "fully_connected_s8"]
+    assert {c.function for c in fc} == {f"mcf_fully_connected_s8_{k}_{a}" for k in ("depth1", "depth1pc")
+                                        for a in ("full", "clamp")}
+    assert sorted(c.params["batches"] for c in fc) == [1, 1, 2, 2, 2, 2]
+    check_bit_exact(model, count=4)

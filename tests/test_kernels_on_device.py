@@ -129,8 +129,7 @@ FC_CASES = {
     "fc_one_unit": (1, 47, 1, True, Activation.NONE, -128, 127),
     "fc_deep": (1, 640, 12, False, Activation.RELU, -3, -128),
     "fc_wide_batch3": (3, 24, 130, True, Activation.NONE, 127, 0),
-    "fc_depth_1": (2, 1, 6, False, Activation.NONE, 9, -9),
-}
+}  # depth 1: test_kernel_fully_connected.device_models
 
 
 def chain_model(seed: int = 11) -> bytes:
@@ -185,6 +184,9 @@ def spread_model() -> bytes:
     models["dw_extreme_weights"] = dw_model(ic=8, weights=w, in_zp=-128, out_zp=-128)
     for name, args in FC_CASES.items():
         models[name] = fc_model(*args, seed=len(name))
+    import test_kernel_fully_connected  # the depth-1 entry points side by side, one graph input
+
+    models.update(test_kernel_fully_connected.device_models())
     for k, (in_shape, filt, stride, padding, act, scale, zp) in enumerate(POOL_CASES):
         for opcode in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
             models[f"{opcode.lower()}_{k}"] = _pool_model(opcode, in_shape, filt, stride, padding, act, scale, zp)

@@ -48,6 +48,15 @@ def fc_short_layout(w: np.ndarray) -> np.ndarray:
     return np.concatenate([head, tail.astype(np.uint32)])
 
 
+def fc_depth1_layout(w: np.ndarray, folded: np.ndarray) -> np.ndarray:
+    """[units, 1] int8 weights and the folded int32 biases → the layout of the depth-1 entry points
+    (fully_connected_s8.h), as uint32 words: per unit {2 * bias, 2 * weight}, the doubled sum of the
+    output stage as one multiply-add. The caller has checked (short_output_constants) that 2 * acc
+    stays in int32."""
+    pairs = np.stack([2 * folded.astype(np.int64), 2 * w.astype(np.int64)[:, 0]], axis=1)
+    return (pairs.reshape(-1) & 0xFFFFFFFF).astype(np.uint32)
+
+
 def wide_output_constants(mult: np.ndarray, shift: np.ndarray, units: int, output_offset: int) -> np.ndarray | None:
     """{multiplier, 2^(e-1) + output_offset * 2^e, e - 1} per unit (e = -shift) for the _fewN_wide
     entry point, whose output stage runs in 64 bits (fully_connected_s8.c mcf_fc_out_wide): any sums,
@@ -107,20 +116,26 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         mult, shift = quantize_multipliers(effective)
     act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
                                         out.scale, out.zero_point)
+    w8 = weights.data.astype(np.int8)
     out_q = None if float_requant.wants_float32(op) else \
         short_output_constants(w, folded, np.asarray(mult), np.asarray(shift), out.zero_point)
     if out_q is not None:  # the short path, its own layout: entry points per activation range and tail
         # (units % 4 == 0: blocks; units < 4: the few units' code alone)
         act = "full" if (act_min, act_max) == (-128, 127) else "clamp"
         kind = f"few{units}" if units < 4 else "short" if units % 4 else "blocks"
-        function, layout = f"mcf_fully_connected_s8_{kind}_{act}", fc_short_layout
-        if units < 4:  # one triple per unit, per tensor too (fully_connected_s8.h)
+        function, fast_words = f"mcf_fully_connected_s8_{kind}_{act}", fc_short_layout(w8)
+        if depth == 1:  # one input per output: {2 * bias, 2 * weight} per unit, one multiply-add each
+            kind = "depth1pc" if len(mult) > 1 else "depth1"
+            function = f"mcf_fully_connected_s8_{kind}_{act}"
+            fast_words = fc_depth1_layout(w8, folded)
+        elif units < 4:  # one triple per unit, per tensor too (fully_connected_s8.h)
             out_q = np.resize(out_q, 3 * units)
     elif units < 4 and not float_requant.wants_float32(op) and \
             (out_q := wide_output_constants(np.asarray(mult), np.asarray(shift), units, out.zero_point)) is not None:
-        function, layout = f"mcf_fully_connected_s8_few{units}_wide", fc_short_layout  # sums near int32's edge
+        function = f"mcf_fully_connected_s8_few{units}_wide"  # sums near int32's edge
+        fast_words = fc_short_layout(w8)
     else:  # fully_connected_s8.h: the reference loop is not linked
-        function, layout = "mcf_fully_connected_s8_fast_path", fc_fast_layout
+        function, fast_words = "mcf_fully_connected_s8_fast_path", fc_fast_layout(w8)
     return float_requant.entry_points(op, KernelCall(
         op=op,
         kernel="fully_connected_s8",
@@ -148,7 +163,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
             ConstArray("mult", "int32_t", mult),
             ConstArray("shift", "int32_t", shift),
             ConstArray("bias", "int32_t", folded.astype(np.int32)),
-            ConstArray("weights_fast", "uint32_t", layout(weights.data.astype(np.int8)), fast_only=True),
+            ConstArray("weights_fast", "uint32_t", fast_words, fast_only=True),
             *([ConstArray("out_q", "int32_t", out_q)] if out_q is not None else []),
         ],
         macs=batches * units * depth,

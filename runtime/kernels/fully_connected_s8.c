@@ -611,9 +611,10 @@ static MCF_NOINLINE void mcf_fc_short_tail(const mcf_fc_params *p, const int8_t 
 /*
  * The one row of a one-unit layer (batches == 1) in one block, reading depth, bias, out_q and the
  * bounds from p where they are: the sum from the bias, passes of four groups (24 instructions per
- * 16 MACs; x need not be word aligned), the groups left one at a time, the last 1..3 inputs as one
- * more group (zeros above, as mcf_fc_load_partial), the output as mcf_fc_out3 (SSAT, or clamped to
- * [act_min, act_max]). 73 + 7 instructions on a row of 48 inputs.
+ * 16 MACs; x need not be word aligned), the 0..3 groups left straight (two, then one, by the bits
+ * of depth & 15), the last 1..3 inputs as one more group (zeros above, as mcf_fc_load_partial), the
+ * output as mcf_fc_out3 (SSAT, or clamped to [act_min, act_max]). 73 + 7 instructions on a row of
+ * 48 inputs, 38 on one of 8.
  */
 static MCF_ALWAYS_INLINE void mcf_fc_one_row(const mcf_fc_params *p, const int8_t *x, const uint32_t *w, int8_t *out,
                                              const int full)
@@ -640,19 +641,22 @@ static MCF_ALWAYS_INLINE void mcf_fc_one_row(const mcf_fc_params *p, const int8_
                      "2:\n\t"
                      "ands %[t], %[t], #15\n\t"
                      "beq 5f\n\t"
-                     "3:\n\t"
-                     "subs %[t], %[t], #4\n\t"
+                     "cmp %[t], #4\n\t"
                      "blt 4f\n\t"
+                     "lsls %[e], %[t], #29\n\t" /* two groups left: C; one more: N */
+                     "bcc 3f\n\t" MCF_FC_ONE_TWO_GROUPS
+                     "3:\n\t"
+                     "bpl 7f\n\t"
                      "ldr %[xa], [%[x]], #4\n\t"
                      "ldmia %[w]!, {%[w0], %[w1]}\n\t"
                      "sxtb16 %[xb], %[xa], ror #8\n\t"
                      "sxtb16 %[xa], %[xa]\n\t"
                      "smlad %[a], %[w0], %[xa], %[a]\n\t"
                      "smlad %[a], %[w1], %[xb], %[a]\n\t"
-                     "b 3b\n\t"
-                     "4:\n\t"
-                     "adds %[t], %[t], #4\n\t"
+                     "7:\n\t"
+                     "ands %[t], %[t], #3\n\t"
                      "beq 5f\n\t"
+                     "4:\n\t"
                      "ldrb %[xa], [%[x]]\n\t"
                      "cmp %[t], #1\n\t"
                      "beq 6f\n\t"
@@ -1020,3 +1024,239 @@ MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1_wide, 2, 2)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few2_wide, 2, 3)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few3_wide, 2, 4)
 #endif
+
+#if !MCF_REQUANT_F32
+/*
+ * Layers of one input per output (depth 1, any units and rows): `weights` is the layout of
+ * mcuforge.generator.ops.fully_connected.fc_depth1_layout, per unit the int32 pair {2 * bias,
+ * 2 * weight} (bias with the input zero point folded in), so that the doubled sum 2 * acc of the
+ * output stage is one multiply-add of the row's input; the output as mcf_fc_out3 from `out_q` (one
+ * triple, or one per unit with _depth1pc_*), whose conditions keep 2 * acc in int32.
+ */
+#if MCF_KERNELS_FAST
+#if MCF_KERNELS_DSP && defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(MCF_EMULATE_DSP)
+#define MCF_FC_D1_ASM 1
+/* One output from the pair in b, w (b: 2 * bias, then the output; w: scratch): 2 * acc = b + w * x,
+ * t = SMMLAR(2 * acc, m, r + [acc < 0] * -1), t >> e, saturated (SSAT) or clamped to [lo, hi]. */
+#define MCF_FC_D1_OUT(b, w, m, r, e, sat)                                                        \
+    "mla %[" b "], %[" w "], %[x], %[" b "]\n\t"                                                 \
+    "add %[" w "], %[" r "], %[" b "], asr #31\n\t"                                               \
+    "smmlar %[" b "], %[" b "], %[" m "], %[" w "]\n\t"                                          \
+    "asr %[" b "], %[" b "], %[" e "]\n\t" sat(b) "strb %[" b "], [%[out]], #1\n\t"
+#define MCF_FC_D1_SSAT(b) "ssat %[" b "], #8, %[" b "]\n\t"
+#define MCF_FC_D1_CLAMP(b)                                                                        \
+    "cmp %[" b "], %[lo]\n\t"                                                                    \
+    "it lt\n\t"                                                                                   \
+    "movlt %[" b "], %[lo]\n\t"                                                                  \
+    "cmp %[" b "], %[hi]\n\t"                                                                    \
+    "it gt\n\t"                                                                                   \
+    "movgt %[" b "], %[hi]\n\t"
+/* Per tensor, full range: four units per pass (two LDMs of two pairs each) while n (the units) lasts,
+ * then by the low bits of n - 4 * passes (those of n): two, then one (LSLS #31: bit 1 in C, bit 0 in
+ * N; nothing between sets the flags); clamped: one unit per pass. */
+#define MCF_FC_D1_FULL_ROW                                                                        \
+    "subs %[n], %[n], #4\n\t"                                                                     \
+    "blt 2f\n\t"                                                                                  \
+    "1:\n\t"                                                                                      \
+    "ldmia %[k]!, {%[b0], %[w0], %[b1], %[w1]}\n\t" MCF_FC_D1_OUT("b0", "w0", "m", "r", "e", MCF_FC_D1_SSAT) \
+        MCF_FC_D1_OUT("b1", "w1", "m", "r", "e", MCF_FC_D1_SSAT)                                   \
+    "ldmia %[k]!, {%[b0], %[w0], %[b1], %[w1]}\n\t" MCF_FC_D1_OUT("b0", "w0", "m", "r", "e", MCF_FC_D1_SSAT) \
+        MCF_FC_D1_OUT("b1", "w1", "m", "r", "e", MCF_FC_D1_SSAT)                                   \
+    "subs %[n], %[n], #4\n\t"                                                                     \
+    "bge 1b\n\t"                                                                                  \
+    "2:\n\t"                                                                                      \
+    "lsls %[n], %[n], #31\n\t"                                                                    \
+    "bcc 3f\n\t"                                                                                  \
+    "ldmia %[k]!, {%[b0], %[w0], %[b1], %[w1]}\n\t" MCF_FC_D1_OUT("b0", "w0", "m", "r", "e", MCF_FC_D1_SSAT) \
+        MCF_FC_D1_OUT("b1", "w1", "m", "r", "e", MCF_FC_D1_SSAT)                                   \
+    "3:\n\t"                                                                                      \
+    "bpl 4f\n\t"                                                                                  \
+    "ldmia %[k]!, {%[b0], %[w0]}\n\t" MCF_FC_D1_OUT("b0", "w0", "m", "r", "e", MCF_FC_D1_SSAT)    \
+    "4:\n\t"
+#define MCF_FC_D1_ONE(sat) "ldmia %[k]!, {%[b0], %[w0]}\n\t" MCF_FC_D1_OUT("b0", "w0", "m", "r", "e", sat)
+/* Per channel: one unit per pass, its pair and its triple by one LDM each. */
+#define MCF_FC_D1_PC(sat)                                                                         \
+    "1:\n\t"                                                                                      \
+    "ldmia %[k]!, {%[b0], %[w0]}\n\t"                                                             \
+    "ldmia %[q]!, {%[b1], %[w1], %[e1]}\n\t" MCF_FC_D1_OUT("b0", "w0", "b1", "w1", "e1", sat)        \
+    "cmp %[out], %[end]\n\t"                                                                      \
+    "bne 1b\n\t"
+#define MCF_FC_D1_REGS                                                                            \
+    register int32_t b0 __asm__("r4");                                                            \
+    register int32_t w0 __asm__("r5");                                                            \
+    register int32_t b1 __asm__("r6");                                                            \
+    register int32_t w1 __asm__("r7")
+#define MCF_FC_D1_ASM_OUT [b0] "=&r"(b0), [w0] "=&r"(w0), [b1] "=&r"(b1), [w1] "=&r"(w1), [k] "+r"(k), [out] "+r"(out)
+
+/* One row of a per-tensor layer: x its input, out its first output. */
+static MCF_ALWAYS_INLINE void mcf_fc_depth1_row(const int32_t *k, int32_t x, int8_t *out, int32_t units,
+                                                const int32_t *q, int32_t lo, int32_t hi, const int full)
+{
+    MCF_FC_D1_REGS;
+    const int32_t m = q[0], r = q[1], e = q[2];
+    if (full) {
+        int32_t n = units;
+        __asm__ volatile(MCF_FC_D1_FULL_ROW
+                         : [b0] "=&r"(b0), [w0] "=&r"(w0), [b1] "=&r"(b1), [w1] "=&r"(w1), [k] "+r"(k),
+                           [out] "+r"(out), [n] "+r"(n)
+                         : [x] "r"(x), [m] "r"(m), [r] "r"(r), [e] "r"(e)
+                         : "cc", "memory");
+    } else { /* clamped: two more registers, one unit per pass */
+        int8_t *const last = out + units;
+        __asm__ volatile("1:\n\t" MCF_FC_D1_ONE(MCF_FC_D1_CLAMP) "cmp %[out], %[last]\n\t"
+                                                                  "bne 1b\n\t"
+                         : [b0] "=&r"(b0), [w0] "=&r"(w0), [k] "+r"(k), [out] "+r"(out)
+                         : [x] "r"(x), [m] "r"(m), [r] "r"(r), [e] "r"(e), [last] "r"(last), [lo] "r"(lo),
+                           [hi] "r"(hi)
+                         : "cc", "memory");
+    }
+}
+
+/* The one row of a per-tensor full-range layer (batches == 1) in one block, reading units and out_q
+ * from p where they are (the arguments where they come: no moves); 7 instructions around the row. */
+static MCF_ALWAYS_INLINE void mcf_fc_depth1_one_row(const mcf_fc_params *p, const int8_t *x, const int32_t *k,
+                                                    int8_t *out)
+{
+    MCF_FC_D1_REGS;
+    register const mcf_fc_params *pr __asm__("r0") = p;
+    register const int8_t *xr __asm__("r1") = x;
+    register const int32_t *kr __asm__("r2") = k;
+    register int8_t *outr __asm__("r3") = out;
+    int32_t n, m, r, e;
+    __asm__ volatile("ldr %[e], [%[p], #%c[o_q]]\n\t"
+                     "ldr %[n], [%[p], #%c[o_units]]\n\t"
+                     "ldrsb %[x], [%[x]]\n\t"
+                     "ldrd %[m], %[r], [%[e]]\n\t"
+                     "ldr %[e], [%[e], #8]\n\t" MCF_FC_D1_FULL_ROW
+                     : [b0] "=&r"(b0), [w0] "=&r"(w0), [b1] "=&r"(b1), [w1] "=&r"(w1), [k] "+r"(kr),
+                       [out] "+r"(outr), [x] "+r"(xr), [n] "=&r"(n), [m] "=&r"(m), [r] "=&r"(r), [e] "=&r"(e)
+                     : [p] "r"(pr), [o_q] "i"(offsetof(mcf_fc_params, out_q)),
+                       [o_units] "i"(offsetof(mcf_fc_params, units))
+                     : "cc", "memory");
+}
+
+/* One row of a per-channel layer (units >= 1). */
+static MCF_ALWAYS_INLINE void mcf_fc_depth1_row_pc(const int32_t *k, int32_t x, int8_t *out, int32_t units,
+                                                   const int32_t *q, int32_t lo, int32_t hi, const int full)
+{
+    MCF_FC_D1_REGS;
+    register int32_t e1 __asm__("r8");
+    int8_t *const end = out + units;
+    if (full) {
+        __asm__ volatile(MCF_FC_D1_PC(MCF_FC_D1_SSAT)
+                         : MCF_FC_D1_ASM_OUT, [e1] "=&r"(e1), [q] "+r"(q)
+                         : [x] "r"(x), [end] "r"(end)
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile(MCF_FC_D1_PC(MCF_FC_D1_CLAMP)
+                         : MCF_FC_D1_ASM_OUT, [e1] "=&r"(e1), [q] "+r"(q)
+                         : [x] "r"(x), [end] "r"(end), [lo] "r"(lo), [hi] "r"(hi)
+                         : "cc", "memory");
+    }
+}
+#else
+#define MCF_FC_D1_ASM 0
+/* The same in C (cores without the DSP extension, RV32, host builds): bit for bit mcf_fc_out3. */
+static MCF_ALWAYS_INLINE void mcf_fc_depth1_c(const int32_t *k, int32_t x, int8_t *out, int32_t units,
+                                              const int32_t *q, int32_t lo, int32_t hi, const int pc,
+                                              const int full)
+{
+    int32_t u;
+    for (u = 0; u < units; ++u, k += 2) {
+        const int32_t a2 = k[0] + k[1] * x; /* 2 * acc, in int32 by out_q's conditions */
+        const int32_t *c = pc ? q + 3 * u : q;
+        out[u] = mcf_clamp8((mcf_smmulr(a2, c[0]) + c[1] + (a2 >> 31)) >> c[2], lo, hi, full);
+    }
+}
+#endif
+
+#if MCF_FC_D1_ASM
+/* The clamped and per-channel rows out of line: their blocks take 11 registers, which a row loop
+ * around them would not leave free (-Os). */
+static MCF_NOINLINE void mcf_fc_depth1_row_clamp(const int32_t *k, int32_t x, int8_t *out, int32_t units,
+                                                 const int32_t *q, int32_t lo, int32_t hi)
+{
+    mcf_fc_depth1_row(k, x, out, units, q, lo, hi, 0);
+}
+static MCF_NOINLINE void mcf_fc_depth1_row_pc_full(const int32_t *k, int32_t x, int8_t *out, int32_t units,
+                                                   const int32_t *q, int32_t lo, int32_t hi)
+{
+    mcf_fc_depth1_row_pc(k, x, out, units, q, lo, hi, 1);
+}
+static MCF_NOINLINE void mcf_fc_depth1_row_pc_clamp(const int32_t *k, int32_t x, int8_t *out, int32_t units,
+                                                    const int32_t *q, int32_t lo, int32_t hi)
+{
+    mcf_fc_depth1_row_pc(k, x, out, units, q, lo, hi, 0);
+}
+#endif
+
+/* Row by row (pc, full: constants in each entry point). */
+static MCF_ALWAYS_INLINE void mcf_fc_depth1_rows(const mcf_fc_params *p, const int8_t *input, const int32_t *k,
+                                                 int8_t *output, const int pc, const int full)
+{
+    const int32_t units = p->units;
+    const int32_t *const q = p->out_q;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int8_t *const input_end = input + p->batches;
+    for (; input != input_end; ++input, output += units) {
+#if MCF_FC_D1_ASM
+        if (pc) {
+            (full ? mcf_fc_depth1_row_pc_full : mcf_fc_depth1_row_pc_clamp)(k, *input, output, units, q, lo, hi);
+        } else if (full) {
+            mcf_fc_depth1_row(k, *input, output, units, q, lo, hi, 1);
+        } else {
+            mcf_fc_depth1_row_clamp(k, *input, output, units, q, lo, hi);
+        }
+#else
+        mcf_fc_depth1_c(k, *input, output, units, q, lo, hi, pc, full);
+#endif
+    }
+}
+
+#if MCF_FC_D1_ASM
+/* A per-tensor full-range layer of several rows, out of the one-row entry's way. */
+static MCF_NOINLINE void mcf_fc_depth1_rows_full(const mcf_fc_params *p, const int8_t *input, const int32_t *k,
+                                                 int8_t *output)
+{
+    mcf_fc_depth1_rows(p, input, k, output, 0, 1);
+}
+#endif
+
+static MCF_ALWAYS_INLINE void mcf_fc_depth1(const mcf_fc_params *p, const int8_t *input, const int32_t *k,
+                                            int8_t *output, const int pc, const int full)
+{
+#if MCF_FC_D1_ASM
+    if (!pc && full) { /* one row (most models) in one block */
+        if (p->batches == 1) {
+            mcf_fc_depth1_one_row(p, input, k, output);
+        } else {
+            mcf_fc_depth1_rows_full(p, input, k, output);
+        }
+        return;
+    }
+#endif
+    mcf_fc_depth1_rows(p, input, k, output, pc, full);
+}
+#endif /* MCF_KERNELS_FAST */
+
+#if MCF_KERNELS_FAST
+#define MCF_FC_DEPTH1_ENTRY(name, pc, full)                                                      \
+    void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
+    {                                                                                          \
+        mcf_fc_depth1(p, input, (const int32_t *)(const void *)weights, output, pc, full);      \
+    }
+#else
+#define MCF_FC_DEPTH1_ENTRY(name, pc, full)                                                      \
+    void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
+    {                                                                                          \
+        (void)(pc);                                                                            \
+        (void)(full);                                                                          \
+        mcf_fully_connected_s8_reference(p, input, weights, output);                           \
+    }
+#endif
+MCF_FC_DEPTH1_ENTRY(mcf_fully_connected_s8_depth1_full, 0, 1)
+MCF_FC_DEPTH1_ENTRY(mcf_fully_connected_s8_depth1_clamp, 0, 0)
+MCF_FC_DEPTH1_ENTRY(mcf_fully_connected_s8_depth1pc_full, 1, 1)
+MCF_FC_DEPTH1_ENTRY(mcf_fully_connected_s8_depth1pc_clamp, 1, 0)
+#endif /* !MCF_REQUANT_F32 */

@@ -85,4 +85,19 @@ void mcf_fully_connected_s8_few2_wide(const mcf_fc_params *p, const int8_t *inpu
 void mcf_fully_connected_s8_few3_wide(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                       int8_t *output);
 
+/** Layers of depth 1 (one input per output; any units and rows), `out_q` set, the weights in the
+ *  layout of mcuforge.generator.ops.fully_connected.fc_depth1_layout: per unit the int32 pair
+ *  {2 * bias, 2 * weight}, bias as `bias` (zero point folded in), so that 2 * acc is one
+ *  multiply-add. _depth1_*: `out_q` one triple (per tensor); _depth1pc_*: one per unit. _full:
+ *  act_min == -128 and act_max == 127 (required); _clamp: any range. Builds without the fast paths
+ *  run the reference loop (on [units][1] weights). */
+void mcf_fully_connected_s8_depth1_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                        int8_t *output);
+void mcf_fully_connected_s8_depth1_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                         int8_t *output);
+void mcf_fully_connected_s8_depth1pc_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                          int8_t *output);
+void mcf_fully_connected_s8_depth1pc_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                           int8_t *output);
+
 #endif /* MCF_FULLY_CONNECTED_S8_H */

@@ -154,6 +154,7 @@ def test_fused_conv_stays_integer():
 BRANCHES = {  # o, group, k, stride, pad: all read the same 16-channel 10x10 input (its DequantizeLinear shared)
     "conv3x3": (12, 1, 3, 1, 1),            # _gemm: blocks of 8 and 4 output channels
     "pointwise": (17, 1, 1, 1, 0),          # _gemm: 8 + 8 (two blocks a call) + 1
+    "pointwise16": (16, 1, 1, 1, 0),        # _gemm's whole-image 1x1 loop (channels a multiple of 8)
     "depthwise3x3_s2": (16, 16, 3, 2, 1),   # _dw
     "depthwise5x5": (16, 16, 5, 1, 2),      # _dw
     "depthwise3x3": (16, 16, 3, 1, 0),      # _dw, pixel pairs

@@ -420,6 +420,7 @@ static MCF_NOINLINE void mcf_fsum_blocks8(const float *w, const float *b, mcf_fs
         "bge 11b\n\t"
         "12:\n\t"
         "adds %[n], %[n], #8\n\t"
+        "beq 23f\n\t"
         "b 20f\n\t"
         "10:\n\t"
         "vldmia %[x]!, {s24}\n\t"
@@ -655,6 +656,31 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
     out8.clamp = p->act_min > -128 || p->act_max < 127;
 #endif
     mcf_fsum_dequant_table(p, table);
+#if MCF_FSUM_BLOCK8
+    if (pointwise && groups == 1 && (p->group_m & 7) == 0 && p->stride_h == 1 && p->stride_w == 1 &&
+        p->pad_top == 0 && p->pad_left == 0 && p->output_h == p->input_h && p->output_w == p->input_w) {
+        /* a 1x1 convolution over every pixel in order, its channels in blocks of eight: the pixel's
+           column, then one call for all its blocks */
+        const int32_t pixels = p->batches * p->output_h * p->output_w, image_pixels = p->output_h * p->output_w;
+        const int32_t ic = p->input_c, oc = p->output_c, tail = p->tail_start, kb0 = p->k_block,
+                      kb1 = p->k_block_tail;
+        const uint8_t *src = (const uint8_t *)input;
+        int32_t px, in_image = 0;
+        for (px = 0; px < pixels; ++px) {
+            k = mcf_fsum_fill4(col, src, table, ic >> 2);
+            for (; k < ic; ++k) {
+                col[k] = table[src[k]];
+            }
+            out8.kb = in_image >= tail ? kb1 : kb0;
+            out8.blocks = oc >> 3;
+            mcf_fsum_blocks8(filter, bias, &out8, output);
+            src += ic;
+            output += oc;
+            in_image = in_image + 1 == image_pixels ? 0 : in_image + 1;
+        }
+        return;
+    }
+#endif
     for (b = 0; b < p->batches; ++b) {
         const uint8_t *in = (const uint8_t *)input + b * image;
         for (oy = 0; oy < p->output_h; ++oy) {

@@ -196,6 +196,124 @@ static MCF_ALWAYS_INLINE void mcf_narrow_pixel(const int8_t *x, int32_t depth, i
     }
 }
 
+#if MCF_KERNELS_RV32
+/*
+ * RV32 (mcf_rv32.h): the blocks of two pixels at once, x and y, each input byte of both loaded once
+ * (LB) for the block's channels and each weight byte once for both pixels: per input 2 + n loads,
+ * 2n MUL + ADD. Returns the next block.
+ */
+static MCF_ALWAYS_INLINE const uint32_t *mcf_narrow_block2_rv32(const int8_t *x, const int8_t *y, int32_t depth,
+                                                               const uint32_t *w, const int32_t n, int8_t *ox,
+                                                               int8_t *oy, int32_t lo, int32_t hi)
+{
+    int32_t a0 = (int32_t)w[0], a1 = n > 1 ? (int32_t)w[1] : 0, a2 = n > 2 ? (int32_t)w[2] : 0;
+    int32_t a3 = n > 3 ? (int32_t)w[3] : 0;
+    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    const int8_t *wb = (const int8_t *)(const void *)(w + n);
+    const int32_t groups = (depth + 3) >> 2; /* a partial last group read at depth - 4 */
+    int32_t g;
+    for (g = 0; g < groups; ++g, wb += 4 * n) {
+        const int32_t at = g + 1 < groups || (depth & 3) == 0 ? 4 * g : depth - 4;
+        const int8_t *const xg = x + at, *const yg = y + at;
+#define MCF_NARROW_RV32_INPUT(j)           \
+    {                                      \
+        const int32_t xv = xg[j], yv = yg[j]; \
+        int32_t t = wb[j];                 \
+        a0 += t * xv;                      \
+        b0 += t * yv;                      \
+        if (n > 1) {                       \
+            t = wb[4 + (j)];               \
+            a1 += t * xv;                  \
+            b1 += t * yv;                  \
+        }                                  \
+        if (n > 2) {                       \
+            t = wb[8 + (j)];               \
+            a2 += t * xv;                  \
+            b2 += t * yv;                  \
+            t = wb[12 + (j)];              \
+            a3 += t * xv;                  \
+            b3 += t * yv;                  \
+        }                                  \
+    }
+        MCF_NARROW_RV32_INPUT(0)
+        MCF_NARROW_RV32_INPUT(1)
+        MCF_NARROW_RV32_INPUT(2)
+        MCF_NARROW_RV32_INPUT(3)
+#undef MCF_NARROW_RV32_INPUT
+    }
+    {
+        const uint32_t *q = (const uint32_t *)(const void *)wb;
+        /* the constants read before the first store (an int8 store may alias the words) */
+        const int32_t m0 = (int32_t)q[0], r0 = (int32_t)q[1], e0 = (int32_t)q[2];
+        const int32_t m1 = n > 1 ? (int32_t)q[3] : 0, r1 = n > 1 ? (int32_t)q[4] : 0, e1 = n > 1 ? (int32_t)q[5] : 0;
+        const int32_t m2 = n > 2 ? (int32_t)q[6] : 0, r2 = n > 2 ? (int32_t)q[7] : 0, e2 = n > 2 ? (int32_t)q[8] : 0;
+        const int32_t m3 = n > 2 ? (int32_t)q[9] : 0, r3 = n > 2 ? (int32_t)q[10] : 0, e3 = n > 2 ? (int32_t)q[11] : 0;
+        ox[0] = mcf_rv32_c1_out(a0 + a0, m0, r0, e0, lo, hi);
+        oy[0] = mcf_rv32_c1_out(b0 + b0, m0, r0, e0, lo, hi);
+        if (n > 1) {
+            ox[1] = mcf_rv32_c1_out(a1 + a1, m1, r1, e1, lo, hi);
+            oy[1] = mcf_rv32_c1_out(b1 + b1, m1, r1, e1, lo, hi);
+        }
+        if (n > 2) {
+            ox[2] = mcf_rv32_c1_out(a2 + a2, m2, r2, e2, lo, hi);
+            oy[2] = mcf_rv32_c1_out(b2 + b2, m2, r2, e2, lo, hi);
+            ox[3] = mcf_rv32_c1_out(a3 + a3, m3, r3, e3, lo, hi);
+            oy[3] = mcf_rv32_c1_out(b3 + b3, m3, r3, e3, lo, hi);
+        }
+        return q + 3 * n;
+    }
+}
+
+/* Every output pixel in pairs (raster order; an odd last pixel on the one-pixel blocks). */
+static MCF_ALWAYS_INLINE void mcf_narrow_pairs_rv32(const mcf_conv2d_narrow_params *p, const int8_t *input,
+                                                   const uint32_t *w, int8_t *output, const int full)
+{
+    const int32_t depth = p->depth, oc = p->output_c;
+    const int32_t lo = full ? -128 : p->act_min, hi = full ? 127 : p->act_max;
+    const int32_t pixels = p->batches * p->rows * p->cols;
+    const int8_t *row = input, *image = input, *x = input;
+    int32_t oy = 0, ox = 0, i;
+    for (i = 0; i < pixels; i += 2, output += 2 * oc) {
+        const int8_t *x0 = x, *x1 = x;
+        int32_t lane;
+        for (lane = 0; lane < 2; ++lane) { /* x to the next pixel; x1 the second of the pair */
+            if (++ox < p->cols) {
+                x += p->col_step;
+            } else {
+                ox = 0;
+                if (++oy < p->rows) {
+                    row += p->row_step;
+                } else {
+                    oy = 0;
+                    image += p->batch_step;
+                    row = image;
+                }
+                x = row;
+            }
+            if (lane == 0) {
+                x1 = x;
+            }
+        }
+        if (i + 1 < pixels) {
+            const uint32_t *wp = w;
+            int32_t c = 0;
+            for (; c + 4 <= oc; c += 4) {
+                wp = mcf_narrow_block2_rv32(x0, x1, depth, wp, 4, output + c, output + oc + c, lo, hi);
+            }
+            if (oc - c >= 2) {
+                wp = mcf_narrow_block2_rv32(x0, x1, depth, wp, 2, output + c, output + oc + c, lo, hi);
+                c += 2;
+            }
+            if (c < oc) {
+                (void)mcf_narrow_block2_rv32(x0, x1, depth, wp, 1, output + c, output + oc + c, lo, hi);
+            }
+        } else {
+            mcf_narrow_pixel(x0, depth, oc, w, output, p->act_min, p->act_max, full);
+        }
+    }
+}
+#endif
+
 static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_fast(const mcf_conv2d_narrow_params *p, const int8_t *input,
                                                      const uint32_t *w, int8_t *output, const int full)
 {
@@ -205,6 +323,12 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_fast(const mcf_conv2d_narrow_par
     if (depth < 4) {
         return; /* not reached: the compiler chooses this path for runs of 4 bytes or more */
     }
+#if MCF_KERNELS_RV32
+    if (p->batches * p->rows * p->cols > 1) {
+        mcf_narrow_pairs_rv32(p, input, w, output, full);
+        return;
+    }
+#endif
     for (b = 0; b < p->batches; ++b) {
         for (oy = 0; oy < p->rows; ++oy) {
             const int8_t *x = input + b * p->batch_step + oy * p->row_step;

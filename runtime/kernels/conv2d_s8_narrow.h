@@ -24,7 +24,8 @@
  *  - _narrow_*: blocks of four output channels (then two, then one): per block the four folded
  *    biases, then per group of four inputs one word of four int8 weights per channel, then the
  *    channels' output constants. A depth that is not a multiple of 4 reads its last group at
- *    depth - 4 (overlapping the one before; the weights of the bytes read twice are zero).
+ *    depth - 4 (overlapping the one before; the weights of the bytes read twice are zero). RV32:
+ *    the blocks of two pixels at once (each weight byte loaded once for both), an odd last pixel alone.
  *  - _narrow_k8_*: depth 8: per output channel eight words {2 * folded bias, multiplier, w(0,2),
  *    w(1,3), w(4,6), w(5,7) as doubled int16 pairs, round, e} (_clamp: then act_min, act_max), the
  *    pixel's eight inputs widened once and kept in registers (RV32: two pixels' sixteen inputs,

@@ -44,8 +44,9 @@ class OnnxOutcome:
     reason: str = ""
 
 
-def survey_model(path: Path, inputs: int = 3, timeout: float = 900.0) -> OnnxOutcome:
-    out = OnnxOutcome(model=path.name)
+def survey_model(path: Path, inputs: int = 3, timeout: float = 900.0, name: str = "") -> OnnxOutcome:
+    """`name`: how the report names the model (its path within the corpus; default the file name)."""
+    out = OnnxOutcome(model=name or path.name)
     with tempfile.TemporaryDirectory(prefix="mcuforge-onnx-zoo-") as tmp:
         r = run_mcuforge(["compile", str(path), "-o", str(Path(tmp) / "lib")], timeout)
     if "Traceback" in r.stderr:
@@ -191,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                           args.json)
     outcomes = []
     for p in find_models(Path(args.zoo)):
-        outcomes.append(survey_model(p, args.inputs))
-        print(f"{p.name}: {'compiled' if outcomes[-1].compiled else 'refused'}", file=sys.stderr)
+        outcomes.append(survey_model(p, args.inputs, name=p.relative_to(args.zoo).as_posix()))
+        print(f"{outcomes[-1].model}: {'compiled' if outcomes[-1].compiled else 'refused'}", file=sys.stderr)
     print(render(outcomes))
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))

@@ -610,6 +610,50 @@ static MCF_ALWAYS_INLINE int32_t mcf_fsum_fill4(float *col, const uint8_t *src, 
         : "cc", "memory");
     return 4 * (n4 > 0 ? n4 : 0);
 }
+/* A 3x3 window inside the image, its column in im2col order: for each of n >= 1 channels (bytes
+ * from `src` on), three rows `row_step` bytes apart of three taps `col_step` bytes apart, each
+ * row's three table entries stored with one STM. Returns the count written. */
+static MCF_ALWAYS_INLINE int32_t mcf_fsum_fill3x3(float *col, const uint8_t *src, const float *table, int32_t n,
+                                                  int32_t col_step, int32_t row_step)
+{
+    register uint32_t a __asm__("r8"); /* STM's order: the registers in number order */
+    register uint32_t b __asm__("r9");
+    register uint32_t v __asm__("r10");
+    const uint8_t *r;
+    int32_t left = n;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrb %[a], [%[s]]\n\t"
+        "ldrb %[b], [%[s], %[cs]]\n\t"
+        "ldrb %[v], [%[s], %[cs], lsl #1]\n\t"
+        "ldr %[a], [%[t], %[a], lsl #2]\n\t"
+        "ldr %[b], [%[t], %[b], lsl #2]\n\t"
+        "ldr %[v], [%[t], %[v], lsl #2]\n\t"
+        "stmia %[d]!, {%[a], %[b], %[v]}\n\t"
+        "add %[r], %[s], %[rs]\n\t"
+        "ldrb %[a], [%[r]]\n\t"
+        "ldrb %[b], [%[r], %[cs]]\n\t"
+        "ldrb %[v], [%[r], %[cs], lsl #1]\n\t"
+        "ldr %[a], [%[t], %[a], lsl #2]\n\t"
+        "ldr %[b], [%[t], %[b], lsl #2]\n\t"
+        "ldr %[v], [%[t], %[v], lsl #2]\n\t"
+        "stmia %[d]!, {%[a], %[b], %[v]}\n\t"
+        "add %[r], %[r], %[rs]\n\t"
+        "ldrb %[a], [%[r]]\n\t"
+        "ldrb %[b], [%[r], %[cs]]\n\t"
+        "ldrb %[v], [%[r], %[cs], lsl #1]\n\t"
+        "ldr %[a], [%[t], %[a], lsl #2]\n\t"
+        "ldr %[b], [%[t], %[b], lsl #2]\n\t"
+        "ldr %[v], [%[t], %[v], lsl #2]\n\t"
+        "stmia %[d]!, {%[a], %[b], %[v]}\n\t"
+        "adds %[s], %[s], #1\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b"
+        : [d] "+r"(col), [s] "+r"(src), [n] "+r"(left), [r] "=&r"(r), [a] "=&r"(a), [b] "=&r"(b), [v] "=&r"(v)
+        : [t] "r"(table), [cs] "r"(col_step), [rs] "r"(row_step)
+        : "cc", "memory");
+    return 9 * n;
+}
 #else
 #define MCF_FSUM_BLOCK8 0
 #endif
@@ -708,7 +752,14 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                     } else if (windows_inside && (uint32_t)y0 <= (uint32_t)last_y && (uint32_t)x0 <= (uint32_t)last_x) {
                         /* the window inside the image: no bounds to check */
                         const uint8_t *base = in + (y0 * p->input_w + x0) * p->input_c;
-                        for (c = g * p->group_c; c < (g + 1) * p->group_c; ++c) {
+                        c = g * p->group_c;
+#if MCF_FSUM_BLOCK8
+                        if (p->filter_h == 3 && p->filter_w == 3) {
+                            k = mcf_fsum_fill3x3(col, base + c, table, p->group_c, col_step, row_step);
+                            c = (g + 1) * p->group_c; /* all of them */
+                        }
+#endif
+                        for (; c < (g + 1) * p->group_c; ++c) {
                             for (ky = 0; ky < p->filter_h; ++ky) {
                                 const uint8_t *src = base + ky * row_step + c;
                                 for (kx = 0; kx < p->filter_w; ++kx) {

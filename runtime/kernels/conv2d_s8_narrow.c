@@ -651,6 +651,51 @@ static MCF_ALWAYS_INLINE void mcf_narrow_k4_pair(uint32_t xa0, uint32_t xb0, uin
 #endif
 }
 
+#if MCF_KERNELS_RV32
+/* RV32 (mcf_rv32.h): the pair's eight inputs loaded once (LB); per output channel its four doubled
+ * weights (LH, from the words the DSP path reads as pairs), eight MUL + ADD from the doubled bias. */
+static MCF_ALWAYS_INLINE void mcf_narrow_k4_pair_rv32(const int8_t *x, const int8_t *y, const uint32_t *w,
+                                                      int8_t *o, int32_t step, int32_t lo, int32_t hi,
+                                                      const int full)
+{
+    const int32_t words = full ? 6 : 8;
+    const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    const int32_t y0 = y[0], y1 = y[1], y2 = y[2], y3 = y[3];
+    for (;; w += words, ++o) {
+        /* halfwords 4..7: w0, w2, w1, w3 */
+        const int16_t *h = (const int16_t *)(const void *)w;
+        const int32_t m = (int32_t)w[1], round = (int32_t)w[4];
+        const uint32_t e = w[5];
+        int32_t a = (int32_t)w[0], c = a, t;
+        t = h[4];
+        a += t * x0;
+        c += t * y0;
+        t = h[6];
+        a += t * x1;
+        c += t * y1;
+        t = h[5];
+        a += t * x2;
+        c += t * y2;
+        t = h[7];
+        a += t * x3;
+        c += t * y3;
+        o[step] = mcf_rv32_c1_out(c, m, round, (int32_t)(e & 31u), lo, hi);
+        o[0] = mcf_rv32_c1_out(a, m, round, (int32_t)(e & 31u), lo, hi);
+        if ((e & 0x100u) != 0) {
+            break;
+        }
+    }
+}
+#define MCF_NARROW_K4_PAIR(x, y, w, o, step, lo, hi, full) mcf_narrow_k4_pair_rv32(x, y, w, o, step, lo, hi, full)
+#else
+#define MCF_NARROW_K4_PAIR(x, y, w, o, step, lo, hi, full)                                                       \
+    do {                                                                                                         \
+        const uint32_t v0_ = mcf_read_u32(x), v1_ = mcf_read_u32(y);                                           \
+        mcf_narrow_k4_pair(mcf_narrow_widen(v0_, 0), mcf_narrow_widen(v0_, 1), mcf_narrow_widen(v1_, 0),       \
+                           mcf_narrow_widen(v1_, 1), w, o, step, lo, hi, full);                                \
+    } while (0)
+#endif
+
 static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k4(const mcf_conv2d_narrow_params *p, const int8_t *input,
                                                    const uint32_t *w, int8_t *output, const int full)
 {
@@ -667,13 +712,10 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k4(const mcf_conv2d_narrow_param
     if (dense) {
         const int8_t *const x_last = input + 4 * (pixels - 1);
         for (; x < x_last; x += 8, output += 2 * oc) {
-            const uint32_t v0 = mcf_read_u32(x), v1 = mcf_read_u32(x + 4);
-            mcf_narrow_k4_pair(mcf_narrow_widen(v0, 0), mcf_narrow_widen(v0, 1), mcf_narrow_widen(v1, 0),
-                               mcf_narrow_widen(v1, 1), w, output, oc, lo, hi, full);
+            MCF_NARROW_K4_PAIR(x, x + 4, w, output, oc, lo, hi, full);
         }
         if (x == x_last) { /* an odd last pixel, paired with itself */
-            const uint32_t v0 = mcf_read_u32(x), xa = mcf_narrow_widen(v0, 0), xb = mcf_narrow_widen(v0, 1);
-            mcf_narrow_k4_pair(xa, xb, xa, xb, w, output, 0, lo, hi, full);
+            MCF_NARROW_K4_PAIR(x, x, w, output, 0, lo, hi, full);
         }
         return;
     }
@@ -698,11 +740,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k4(const mcf_conv2d_narrow_param
                 x1 = i + 1 < pixels ? x : x0;
             }
         }
-        {
-            const uint32_t v0 = mcf_read_u32(x0), v1 = mcf_read_u32(x1);
-            mcf_narrow_k4_pair(mcf_narrow_widen(v0, 0), mcf_narrow_widen(v0, 1), mcf_narrow_widen(v1, 0),
-                               mcf_narrow_widen(v1, 1), w, output, i + 1 < pixels ? oc : 0, lo, hi, full);
-        }
+        MCF_NARROW_K4_PAIR(x0, x1, w, output, i + 1 < pixels ? oc : 0, lo, hi, full);
     }
 }
 

@@ -34,7 +34,8 @@
  *    widened once and kept in registers; per output channel six words {2 * folded bias, multiplier,
  *    w(0,2), w(1,3) as doubled int16 pairs, round, e} (_clamp: then act_min and act_max, each in both
  *    halfwords); the last channel's e word has bit 8 set (shifts read its low byte only), which ends
- *    the pass. An odd last pixel runs as a pair with itself.
+ *    the pass. An odd last pixel runs as a pair with itself. RV32: the pair's eight inputs loaded
+ *    once, the doubled weights read a halfword at a time.
  * Portable builds (-DMCF_PORTABLE_KERNELS) pass the model's filter ([output_c][depth] int8) and
  * run the reference loop with `bias`, `multiplier` and `shift`.
  */

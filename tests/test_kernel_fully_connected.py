@@ -146,6 +146,8 @@ def test_short_path_over_tiny_layers():
         kind = f"few{units}" if units < 4 else "short" if units % 4 else "blocks"
         if c.params["depth"] == 1:
             kind = "depth1pc" if c.params["per_channel"] else "depth1"
+        elif units == 1 and c.params["batches"] == 1:
+            kind = "few1row"
         assert c.function == f"mcf_fully_connected_s8_{kind}_{act}"
     assert len({c.function for c in calls}) == 9
     check_bit_exact(model, count=3, paths=("fast", "portable", "dsp-emulated", *RV32_PATH))

@@ -130,6 +130,8 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
             fast_words = fc_depth1_layout(w8, folded)
         elif units < 4:  # one triple per unit, per tensor too (fully_connected_s8.h)
             out_q = np.resize(out_q, 3 * units)
+            if units == 1 and batches == 1:  # one unit, one row: the entry point that does not test the rows
+                function = f"mcf_fully_connected_s8_few1row_{act}"
     elif units < 4 and not float_requant.wants_float32(op) and \
             (out_q := wide_output_constants(np.asarray(mult), np.asarray(shift), units, out.zero_point)) is not None:
         function = f"mcf_fully_connected_s8_few{units}_wide"  # sums near int32's edge

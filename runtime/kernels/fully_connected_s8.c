@@ -630,11 +630,10 @@ static MCF_ALWAYS_INLINE void mcf_fc_one_row(const mcf_fc_params *p, const int8_
     uint32_t a, xa, xb, t, t2, e;
     __asm__ volatile("ldr %[t], [%[p], #%c[o_depth]]\n\t"
                      "ldr %[a], [%[p], #%c[o_bias]]\n\t"
-                     "bic %[e], %[t], #15\n\t"
+                     "bics %[e], %[t], #15\n\t" /* Z: no pass of 16 inputs */
                      "ldr %[a], [%[a]]\n\t"
-                     "add %[e], %[x], %[e]\n\t"
-                     "cmp %[x], %[e]\n\t"
                      "beq 2f\n\t"
+                     "add %[e], %[x], %[e]\n\t"
                      "1:\n\t" MCF_FC_ONE_TWO_GROUPS MCF_FC_ONE_TWO_GROUPS
                      "cmp %[x], %[e]\n\t"
                      "bne 1b\n\t"
@@ -725,11 +724,11 @@ static MCF_NOINLINE void mcf_fc_few1_rows_clamp(const mcf_fc_params *p, const in
 /* The few path (n = 1..3 units in all, a constant in each entry point; the short layout is then the
  * tail's alone, out_q one triple per unit, per tensor too), row by row. */
 static MCF_ALWAYS_INLINE void mcf_fc_few_rows(const mcf_fc_params *p, const int8_t *x, const uint32_t *w,
-                                              int8_t *out, const int n, const int full)
+                                              int8_t *out, const int n, const int full, const int one_row)
 {
 #if MCF_FC_SHORT_ASM
     if (n == 1 && full != 2) { /* one unit: one row in one block, setup and output included */
-        if (p->batches == 1) {
+        if (one_row || p->batches == 1) { /* one_row: batches == 1 (required), no test */
             mcf_fc_one_row(p, x, w, out, full);
         } else if (full) {
             mcf_fc_few1_rows_full(p, x, w, out);
@@ -744,7 +743,7 @@ static MCF_ALWAYS_INLINE void mcf_fc_few_rows(const mcf_fc_params *p, const int8
     const int32_t *bias = p->bias, *q = p->out_q;
     const int32_t lo = p->act_min, hi = p->act_max;
     int8_t *const out_end = out + n * p->batches;
-    if (p->batches == 1) { /* one row (most models): straight code, nothing kept for the next row */
+    if (one_row || p->batches == 1) { /* one row (most models): straight code, nothing kept for the next row */
         mcf_fc_few_n(x, w, groups, rest, bias, q, 3, out, lo, hi, n, full);
         return;
     }
@@ -995,7 +994,8 @@ void mcf_fully_connected_s8_fast_path(const mcf_fc_params *p, const int8_t *inpu
     void name(const mcf_fc_params *p, const int8_t *input, const int8_t *weights, int8_t *output) \
     {                                                                                          \
         if ((tail) >= 2) {                                                                     \
-            mcf_fc_few_rows(p, input, (const uint32_t *)(const void *)weights, output, (tail) - 1, full); \
+            mcf_fc_few_rows(p, input, (const uint32_t *)(const void *)weights, output, (tail) > 4 ? 1 : (tail) - 1, \
+                            full, (tail) > 4);                                                 \
         } else {                                                                               \
             mcf_fc_short(p, input, (const uint32_t *)(const void *)weights, output, full, tail); \
         }                                                                                      \
@@ -1013,13 +1013,16 @@ MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_full, 1, 1)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_short_clamp, 0, 1)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_full, 1, 0)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_blocks_clamp, 0, 0)
-/* tail 2..4: the few path on tail - 1 units */
+/* tail 2..4: the few path on tail - 1 units; 5: on one unit and one row */
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1_full, 1, 2)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few2_full, 1, 3)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few3_full, 1, 4)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1_clamp, 0, 2)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few2_clamp, 0, 3)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few3_clamp, 0, 4)
+/* tail 5: one unit on one row */
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1row_full, 1, 5)
+MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1row_clamp, 0, 5)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few1_wide, 2, 2)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few2_wide, 2, 3)
 MCF_FC_SHORT_ENTRY(mcf_fully_connected_s8_few3_wide, 2, 4)

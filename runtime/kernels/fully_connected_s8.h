@@ -78,6 +78,11 @@ void mcf_fully_connected_s8_few2_clamp(const mcf_fc_params *p, const int8_t *inp
                                        int8_t *output);
 void mcf_fully_connected_s8_few3_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                        int8_t *output);
+/** _few1row_*: as _few1_*, on one row (batches == 1, required): no test of it. */
+void mcf_fully_connected_s8_few1row_full(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                         int8_t *output);
+void mcf_fully_connected_s8_few1row_clamp(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
+                                          int8_t *output);
 void mcf_fully_connected_s8_few1_wide(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,
                                       int8_t *output);
 void mcf_fully_connected_s8_few2_wide(const mcf_fc_params *p, const int8_t *input, const int8_t *weights,

@@ -33,7 +33,9 @@ typedef struct {
                                 path's output stage on Arm (t = SMMULR(2 * acc, multiplier),
                                 (t + q[1] - [t < 0]) >> e, clamped); given only where no step of it
                                 can leave int32 (generator/ops/fully_connected.py). With `fast_layout`,
-                                set exactly when the weights are in the short path's layout. */
+                                set exactly when the weights are in the short path's layout or in
+                                the depth-1 layout (_depth1 entry points only: mcf_fully_connected_s8
+                                does not take that one). */
 } mcf_fc_params;
 
 /** output[b][u] = clamp(requant(bias[u] + sum_d weights[u][d] * input[b][d]) + output_offset).

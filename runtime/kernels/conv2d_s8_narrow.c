@@ -276,7 +276,7 @@ static MCF_ALWAYS_INLINE void mcf_narrow_pairs_rv32(const mcf_conv2d_narrow_para
     for (i = 0; i < pixels; i += 2, output += 2 * oc) {
         const int8_t *x0 = x, *x1 = x;
         int32_t lane;
-        for (lane = 0; lane < 2; ++lane) { /* x to the next pixel; x1 the second of the pair */
+        for (lane = 0; lane < 2 && i + lane + 1 < pixels; ++lane) { /* x to the next pixel, if any */
             if (++ox < p->cols) {
                 x += p->col_step;
             } else {
@@ -291,7 +291,7 @@ static MCF_ALWAYS_INLINE void mcf_narrow_pairs_rv32(const mcf_conv2d_narrow_para
                 x = row;
             }
             if (lane == 0) {
-                x1 = x;
+                x1 = x; /* the second of the pair (x0 when there is none) */
             }
         }
         if (i + 1 < pixels) {
@@ -722,7 +722,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k4(const mcf_conv2d_narrow_param
     for (i = 0; i < pixels; i += 2, output += 2 * oc) {
         const int8_t *x0 = x, *x1 = x;
         int32_t lane;
-        for (lane = 0; lane < 2; ++lane) { /* x to the next pixel; x1 the second of the pair */
+        for (lane = 0; lane < 2 && i + lane + 1 < pixels; ++lane) { /* x to the next pixel, if any */
             if (++ox < p->cols) {
                 x += p->col_step;
             } else {
@@ -737,7 +737,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k4(const mcf_conv2d_narrow_param
                 x = row;
             }
             if (lane == 0) {
-                x1 = i + 1 < pixels ? x : x0;
+                x1 = x; /* the second of the pair (x0 when there is none) */
             }
         }
         MCF_NARROW_K4_PAIR(x0, x1, w, output, i + 1 < pixels ? oc : 0, lo, hi, full);

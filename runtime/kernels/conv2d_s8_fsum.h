@@ -28,6 +28,13 @@
  * fma is VFMA.F32 where the core has a single-precision fused multiply-add (Cortex-M4F, M7, M33;
  * RISC-V F), else computed exactly in double precision (the product is exact there, the sum's
  * error is found with a two-sum). No heap; _gemm, _dw and _n1 need `scratch` (see there).
+ *
+ * On little-endian cores with VFMA.F32 and the DSP extension (Cortex-M4F, M7, M33 with both),
+ * _gemm's blocks of eight output channels run in one assembly routine: the same instructions in
+ * the same order (the first tap's VMUL.F32 stands for its fused multiply-add onto zero, which can
+ * differ only in the sign of a zero sum and so in no int8 result), then the bias, the division by
+ * the output scale, VCVTR and the int8 clamp on four values a word; the 1x1 and inner 3x3 columns
+ * are filled in assembly too.
  */
 #ifndef MCF_CONV2D_S8_FSUM_H
 #define MCF_CONV2D_S8_FSUM_H

@@ -55,6 +55,11 @@ CONVS = [
          out_zp=5),
     dict(kind="conv", h=6, w=7, ic=6, oc=4, k=3, stride=(1, 1), same=True, per_channel=True, groups=2),  # ref
     dict(kind="conv", h=9, w=9, ic=3, oc=4, k=7, stride=(1, 1), same=True, per_channel=True),  # K > 128: ref
+    # 1 to 3 input channels, an even count of at least 8 outputs: the first-layer path (conv2d_s8_first)
+    dict(kind="conv", h=9, w=8, ic=3, oc=8, k=3, stride=(2, 2), same=True, per_channel=True,
+         act=Activation.RELU, in_zp=-11, out_zp=-20),  # the clamping entry point
+    dict(kind="conv", h=7, w=7, ic=1, oc=10, k=5, stride=(1, 1), same=True, per_channel=False, ties=True, out_zp=3),
+    dict(kind="conv", h=6, w=9, ic=2, oc=12, k=3, stride=(1, 2), same=False, per_channel=True, in_zp=9, out_zp=-5),
     dict(kind="dw", h=7, w=7, ic=8, mult=1, k=3, stride=(1, 1), same=True, per_channel=True, in_zp=5),
     dict(kind="dw", h=8, w=8, ic=4, mult=1, k=3, stride=(2, 2), same=True, per_channel=False, ties=True,
          act=Activation.RELU6, out_zp=-99),
@@ -417,6 +422,7 @@ def test_host_equals_emulation(path, scratch, monkeypatch):
     functions = {c.function for c in cm.calls}
     assert all(f.endswith("_f32") for f in functions - {"mcf_requantize_8"}), functions
     paths = {f.removesuffix("_f32").removesuffix("_full").removesuffix("_clamp") for f in functions}
+    assert "mcf_conv2d_s8_first" in paths
     if scratch:
         assert "mcf_conv2d_s8_im2col" in paths
     else:

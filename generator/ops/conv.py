@@ -410,11 +410,14 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
         pw_out = short_output_constants(w.reshape(oc, -1), by_name["folded_bias"],
                                         np.broadcast_to(by_name["mult"], (oc,)),
                                         np.broadcast_to(by_name["shift"], (oc,)), out.zero_point)
-    if conv_first.wanted(geo, ic, fc, oc, fh, fw, groups) and not float_requant.wants_float32(op):
-        # 1 to 3 input channels (a first layer): conv2d_s8_first.c, its columns on the stack, no scratch.
+    if conv_first.wanted(geo, ic, fc, oc, fh, fw, groups):
+        # 1 to 3 input channels (a first layer): conv2d_s8_first.c, its columns on the stack, no scratch;
+        # onnxruntime's output stage takes the undoubled sums (conv2d_s8_first_f32.c).
         by_name = {c.name: c.values for c in consts}
-        first_q = one_channel_constants(w.reshape(oc, -1), b, by_name["mult"], by_name["shift"], out.zero_point)
-        return conv_first.lower(op, geo, w, b, first_q, params, consts, macs, geometry, overlap)
+        first_q = None if float_requant.wants_float32(op) else one_channel_constants(
+            w.reshape(oc, -1), b, by_name["mult"], by_name["shift"], out.zero_point)
+        return float_requant.entry_points(
+            op, conv_first.lower(op, geo, w, b, first_q, params, consts, macs, geometry, overlap))
     if pw_out is not None:
         # 1x1, every output pixel on its own input pixel: four channels per pass read in place, the
         # short output stage, no scratch (conv2d_s8.h, _pointwise_*).

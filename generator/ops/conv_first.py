@@ -86,7 +86,9 @@ def lower(op: Operator, geo: dict[str, int], w: np.ndarray, bias: np.ndarray, ou
     """The call of the path. `out_q` holds {multiplier, round, e} per output channel for the short
     output stage (conv.one_channel_constants: the sums start at 2 * bias and add 2 * w * (x +
     input_offset)), or is None where that could leave int32: then the sums are not doubled and each
-    output takes the long stage, {multiplier, shift, 0} per channel (mcf_requantize)."""
+    output takes the long stage, {multiplier, shift, 0} per channel (mcf_requantize). For
+    onnxruntime's float32 output stage (float_requant) `out_q` is None and `mult` holds the scales'
+    bit patterns: {scale bits, 0, 0} per channel, for the _f32 entry points the caller renames to."""
     oc, fh, fw, ic = w.shape
     by_name = {c.name: c.values for c in consts}
     long_out = out_q is None

@@ -189,11 +189,16 @@ static MCF_ALWAYS_INLINE int8_t mcf_first_out(int32_t acc2, const uint32_t *q, i
     return mcf_clamp8((t + (int32_t)q[1] + (t >> 31)) >> (int32_t)q[2], lo, hi, full);
 }
 
-/* The same from an undoubled sum and the channel's {multiplier, shift, 0} (`long_out`). */
+/* The same from an undoubled sum and the channel's {multiplier, shift, 0} (`long_out`); in the
+ * float32 copy (conv2d_s8_first_f32.c) {scale bits, 0, 0} and onnxruntime's output stage. */
 static MCF_ALWAYS_INLINE int8_t mcf_first_out_long(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo,
                                                    int32_t hi)
 {
+#if MCF_REQUANT_F32
+    return (int8_t)mcf_clamp(mcf_requant_f32(acc, (int32_t)q[0]) + offset, lo, hi);
+#else
     return (int8_t)mcf_clamp(mcf_requantize(acc, (int32_t)q[0], (int32_t)q[1]) + offset, lo, hi);
+#endif
 }
 
 static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_params *p, const int8_t *input,
@@ -251,7 +256,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_pa
                 }
             }
         }
-        if (!p->long_out) {
+        if (!MCF_REQUANT_F32 && !p->long_out) { /* the float32 copy: undoubled sums only */
             for (cp = 0; cp < oc_count; cp += 2, w += block) {
                 int32_t acc[4];
                 acc[0] = acc[1] = (int32_t)w[0];
@@ -446,7 +451,7 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_rv32(const mcf
             const int32_t n = cp + 2 < oc_count ? 4 : 2;
             int32_t acc[16], c;
             mcf_rv32_first_quad(cols, pairs, wa, wb, acc);
-            if (!p->long_out) { /* doubled sums and {multiplier, round, e} */
+            if (!MCF_REQUANT_F32 && !p->long_out) { /* doubled sums and {multiplier, round, e} */
                 int8_t *const o0 = out[0] + cp, *const o1 = out[1] + cp, *const o2 = out[2] + cp;
                 int8_t *const o3 = out[3] + cp;
                 for (c = 0; c < n; ++c) {
@@ -457,11 +462,15 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_rv32(const mcf
                     o2[c] = mcf_rv32_c1_out(acc[4 * c + 2], m, round, e, lo, hi);
                     o3[c] = mcf_rv32_c1_out(acc[4 * c + 3], m, round, e, lo, hi);
                 }
-            } else { /* {multiplier, shift, 0}: mcf_requantize */
+            } else { /* {multiplier, shift, 0}: mcf_requantize (float32 copy: {scale bits, 0, 0}) */
                 for (c = 0; c < 4 * n; ++c) {
                     const uint32_t *q = (c < 8 ? wa : wb) + 2 + 3 * ((c >> 2) & 1);
-                    out[c & 3][cp + (c >> 2)] = (int8_t)mcf_clamp(
-                        mcf_requantize(acc[c], (int32_t)q[0], (int32_t)q[1]) + p->output_offset, lo, hi);
+#if MCF_REQUANT_F32
+                    const int32_t v = mcf_requant_f32(acc[c], (int32_t)q[0]);
+#else
+                    const int32_t v = mcf_requantize(acc[c], (int32_t)q[0], (int32_t)q[1]);
+#endif
+                    out[c & 3][cp + (c >> 2)] = (int8_t)mcf_clamp(v + p->output_offset, lo, hi);
                 }
             }
         }
@@ -500,7 +509,11 @@ static MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_reference(const mcf_conv2d_
                             }
                         }
                     }
+#if MCF_REQUANT_F32
+                    acc = mcf_requant_f32(acc, p->multiplier[q]) + p->output_offset;
+#else
                     acc = mcf_requantize(acc, p->multiplier[q], p->shift[q]) + p->output_offset;
+#endif
                     *output++ = (int8_t)mcf_clamp(acc, p->act_min, p->act_max);
                 }
             }

@@ -189,17 +189,22 @@ static MCF_ALWAYS_INLINE int8_t mcf_first_out(int32_t acc2, const uint32_t *q, i
     return mcf_clamp8((t + (int32_t)q[1] + (t >> 31)) >> (int32_t)q[2], lo, hi, full);
 }
 
-/* The same from an undoubled sum and the channel's {multiplier, shift, 0} (`long_out`); in the
- * float32 copy (conv2d_s8_first_f32.c) {scale bits, 0, 0} and onnxruntime's output stage. */
+/* The same from an undoubled sum and the channel's {multiplier, shift, 0} (`long_out`). */
 static MCF_ALWAYS_INLINE int8_t mcf_first_out_long(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo,
                                                    int32_t hi)
 {
-#if MCF_REQUANT_F32
-    return (int8_t)mcf_clamp(mcf_requant_f32(acc, (int32_t)q[0]) + offset, lo, hi);
-#else
     return (int8_t)mcf_clamp(mcf_requantize(acc, (int32_t)q[0], (int32_t)q[1]) + offset, lo, hi);
-#endif
 }
+
+#if MCF_REQUANT_F32
+/* The float32 copy (conv2d_s8_first_f32.c): an undoubled sum and the channel's {scale bits, 0, 0},
+ * onnxruntime's output stage. */
+static MCF_ALWAYS_INLINE int8_t mcf_first_out_f32(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo,
+                                                  int32_t hi, const int full)
+{
+    return mcf_clamp8(mcf_requant_f32(acc, (int32_t)q[0]) + offset, lo, hi, full);
+}
+#endif
 
 static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_params *p, const int8_t *input,
                                                        const uint32_t *filter, int8_t *output, const int full)
@@ -218,6 +223,9 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_pa
     const int32_t pairs = p->pairs;
     const int32_t block = 8 + 4 * pairs; /* filter words per channel pair */
     const int32_t lo = p->act_min, hi = p->act_max;
+#if MCF_REQUANT_F32
+    const int32_t offset = p->output_offset; /* a local: the output stores may alias *p */
+#endif
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16);
     int32_t b = 0, oy = 0, ox = 0, i;
     if (pairs > MCF_CONV2D_FIRST_MAX_PAIRS || p->filter_h * rw > MCF_CONV2D_FIRST_MAX_WINDOW) {
@@ -256,7 +264,19 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_pa
                 }
             }
         }
-        if (!MCF_REQUANT_F32 && !p->long_out) { /* the float32 copy: undoubled sums only */
+#if MCF_REQUANT_F32
+        for (cp = 0; cp < oc_count; cp += 2, w += block) { /* undoubled sums only (long_out) */
+            int32_t acc[4];
+            acc[0] = acc[1] = (int32_t)w[0];
+            acc[2] = acc[3] = (int32_t)w[1];
+            mcf_first_dot(cols, pairs, w + 8, acc);
+            out0[cp] = mcf_first_out_f32(acc[0], w + 2, offset, lo, hi, full);
+            out1[cp] = mcf_first_out_f32(acc[1], w + 2, offset, lo, hi, full);
+            out0[cp + 1] = mcf_first_out_f32(acc[2], w + 5, offset, lo, hi, full);
+            out1[cp + 1] = mcf_first_out_f32(acc[3], w + 5, offset, lo, hi, full);
+        }
+#else
+        if (!p->long_out) {
             for (cp = 0; cp < oc_count; cp += 2, w += block) {
                 int32_t acc[4];
                 acc[0] = acc[1] = (int32_t)w[0];
@@ -279,6 +299,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_first_fast(const mcf_conv2d_first_pa
                 out1[cp + 1] = mcf_first_out_long(acc[3], w + 5, p->output_offset, lo, hi);
             }
         }
+#endif
     }
 }
 

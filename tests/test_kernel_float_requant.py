@@ -60,6 +60,10 @@ CONVS = [
          act=Activation.RELU, in_zp=-11, out_zp=-20),  # the clamping entry point
     dict(kind="conv", h=7, w=7, ic=1, oc=10, k=5, stride=(1, 1), same=True, per_channel=False, ties=True, out_zp=3),
     dict(kind="conv", h=6, w=9, ic=2, oc=12, k=3, stride=(1, 2), same=False, per_channel=True, in_zp=9, out_zp=-5),
+    # 1x1 on 8 input channels: the depth-8 path (conv2d_s8_narrow_k8, doubled sums, half scales)
+    dict(kind="conv", h=5, w=6, ic=8, oc=12, k=1, stride=(1, 1), same=False, per_channel=True, in_zp=-3, out_zp=7),
+    dict(kind="conv", h=4, w=5, ic=8, oc=6, k=1, stride=(2, 1), same=False, per_channel=False, ties=True,
+         act=Activation.RELU, out_zp=-9),
     dict(kind="dw", h=7, w=7, ic=8, mult=1, k=3, stride=(1, 1), same=True, per_channel=True, in_zp=5),
     dict(kind="dw", h=8, w=8, ic=4, mult=1, k=3, stride=(2, 2), same=True, per_channel=False, ties=True,
          act=Activation.RELU6, out_zp=-99),
@@ -422,7 +426,7 @@ def test_host_equals_emulation(path, scratch, monkeypatch):
     functions = {c.function for c in cm.calls}
     assert all(f.endswith("_f32") for f in functions - {"mcf_requantize_8"}), functions
     paths = {f.removesuffix("_f32").removesuffix("_full").removesuffix("_clamp") for f in functions}
-    assert "mcf_conv2d_s8_first" in paths
+    assert {"mcf_conv2d_s8_first", "mcf_conv2d_s8_narrow_k8"} <= paths
     if scratch:
         assert "mcf_conv2d_s8_im2col" in paths
     else:

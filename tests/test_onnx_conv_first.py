@@ -1,8 +1,9 @@
 """First-layer ONNX convolutions (1 to 3 input channels) on the few-channel path with onnxruntime's
-float32 output stage (runtime/kernels/conv2d_s8_first_f32.c): bit-exact with onnxruntime.
+float32 output stage (runtime/kernels/conv2d_s8_first_f32.c), and a 1x1 convolution on 8 channels
+on the depth-8 path (conv2d_s8_narrow_f32.c): bit-exact with onnxruntime.
 
-One model holds four such convolutions side by side (RGB 3x3 stride 2 with a folded Relu, one
-channel 5x5, two channels with uneven padding and strides, RGB 7x7 stride 2), quantized by
+One model holds four first layers side by side (RGB 3x3 stride 2 with a folded Relu, one
+channel 5x5, two channels with uneven padding and strides, RGB 7x7 stride 2) and the 1x1, quantized by
 onnxruntime's quantize_static in QDQ and QOperator form, int8 and uint8 activations, per channel
 and per tensor; each build runs on the host's fast, portable, soft-float and RV32-emulated paths.
 Weights are 7-bit (reduce_range), as in tests/test_onnx_ops.py: onnxruntime's AVX2 kernel adds
@@ -38,6 +39,7 @@ CONVS = [
     ((1, 1, 10, 9), 10, 5, (1, 1), (2, 2, 2, 2), False),
     ((1, 2, 9, 11), 16, 3, (2, 1), (0, 1, 1, 0), False),
     ((1, 3, 16, 16), 8, 7, (2, 2), (3, 3, 3, 3), True),
+    ((1, 8, 6, 7), 12, 1, (1, 1), (0, 0, 0, 0), False),  # 1x1 on 8 channels: the depth-8 path
 ]
 
 
@@ -71,7 +73,9 @@ def test_first_layer_convs_equal_onnxruntime(fmt, act, per_channel):
     graph = parse_model(model, name="first.onnx")
     cm = compile_graph(graph)
     firsts = [c.function for c in cm.calls if c.function.startswith("mcf_conv2d_s8_first_")]
-    assert len(firsts) == len(CONVS) and all(f.endswith("_f32") for f in firsts), [c.function for c in cm.calls]
+    k8 = [c.function for c in cm.calls if c.function.startswith("mcf_conv2d_s8_narrow_k8_")]
+    assert len(firsts) == len(CONVS) - 1 and len(k8) == 1, [c.function for c in cm.calls]
+    assert all(f.endswith("_f32") for f in firsts + k8)
     lib = generate(cm, "model")
     names = input_names(model)
     data = calibration_data(onnx.load_from_string(model), 3, seed=11, low=-1.3, high=1.3)

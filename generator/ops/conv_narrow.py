@@ -126,6 +126,21 @@ def k4_layout(w: np.ndarray, folded: np.ndarray, out_q: np.ndarray, clamp: tuple
     return (rows & 0xFFFFFFFF).reshape(-1).astype(np.uint32)
 
 
+def half_scale_constants(w: np.ndarray, folded: np.ndarray, scale_bits: np.ndarray, output_offset: int
+                         ) -> np.ndarray | None:
+    """onnxruntime's output stage for the doubled sums of the depth-8 path (conv2d_s8_narrow_f32.h):
+    per channel {half the float32 scale's bits, output_offset, 0}. float32(2 * acc) * (scale / 2) is
+    float32(acc) * scale exactly while 2 * acc stays in int32 and scale / 2 is a normal float32
+    (one lower exponent); None where either could fail."""
+    bound = 2 * (np.abs(folded) + 128 * np.abs(w.astype(np.int64)).sum(axis=1))
+    bits = np.asarray(scale_bits, dtype=np.int64) & 0xFFFFFFFF
+    exponent = (bits >> 23) & 0xFF
+    if bound.max(initial=0) >= 2**31 or np.any(exponent < 2) or np.any(exponent == 0xFF) or np.any(bits >> 31):
+        return None
+    half = bits - (1 << 23)
+    return np.stack([half, np.full_like(half, output_offset), np.zeros_like(half)], axis=1).reshape(-1)
+
+
 def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, groups: int,
                  params: dict, consts: list[ConstArray], macs: int, overlap: dict[int, int],
                  out_stage: OutStage) -> KernelCall | None:
@@ -133,7 +148,7 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
     None. `w` is the OHWI filter, `out_stage` conv.short_output_constants (the output constants for
     sums that start at the folded bias, None where they do not apply)."""
     oc, fh, fw, _ = w.shape
-    if groups != 1 or not params["fold_interior"] or float_requant.wants_float32(op):
+    if groups != 1 or not params["fold_interior"]:
         return None
     depth = window_run(geo, ic, fh, fw)
     if depth is None or depth < 4:
@@ -145,11 +160,16 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
     few_1x1 = one_by_one and oc <= FEW_1X1_CHANNELS and depth % 4 == 0 and 12 <= depth <= FEW_1X1_MAX_DEPTH
     if not (k8 or k4 or few_1x1 or pixels == 1 or oc <= FEW_OUTPUT_CHANNELS):
         return None
+    if float_requant.wants_float32(op) and not k8:
+        return None  # only the depth-8 path has a float32 copy (conv2d_s8_narrow_f32.c)
     by_name = {c.name: c.values for c in consts}
     w2 = w.reshape(oc, depth)
     folded = by_name["folded_bias"].astype(np.int64)
-    out_q = out_stage(w2, folded, np.broadcast_to(by_name["mult"], (oc,)), np.broadcast_to(by_name["shift"], (oc,)),
-                      params["output_offset"])
+    if float_requant.wants_float32(op):
+        out_q = half_scale_constants(w2, folded, np.broadcast_to(by_name["mult"], (oc,)), params["output_offset"])
+    else:
+        out_q = out_stage(w2, folded, np.broadcast_to(by_name["mult"], (oc,)),
+                          np.broadcast_to(by_name["shift"], (oc,)), params["output_offset"])
     if out_q is None:
         return None
     act = "full" if (params["act_min"], params["act_max"]) == (-128, 127) else "clamp"
@@ -161,7 +181,7 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
     path = "_k8" if k8 else "_k4" if k4 else ""
     in_c = geo["input_w"] * ic
     kept = [c for c in consts if c.name in ("mult", "shift", "bias")]
-    return KernelCall(
+    return float_requant.entry_points(op, KernelCall(
         op=op, kernel="conv2d_s8_narrow", function=f"mcf_conv2d_s8_narrow{path}_{act}",
         params_type="mcf_conv2d_narrow_params",
         params={"batches": geo["batches"], "rows": geo["output_h"], "cols": geo["output_w"],
@@ -175,4 +195,4 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
         consts=[*kept, ConstArray("filter_narrow", "uint32_t", layout, fast_only=True)],
         macs=macs, comment=f", {fh}x{fw} stride {geo['stride_h']}x{geo['stride_w']}, "
         f"{'8 inputs in registers' if k8 else 'pixel pairs in registers' if k4 else 'contiguous windows'}",
-        overlap=overlap)
+        overlap=overlap))

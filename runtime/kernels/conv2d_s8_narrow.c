@@ -26,7 +26,11 @@ static void mcf_conv2d_narrow_reference(const mcf_conv2d_narrow_params *p, const
                     for (k = 0; k < depth; ++k) {
                         acc += (int32_t)w[k] * ((int32_t)x[k] + p->input_offset);
                     }
+#if MCF_REQUANT_F32
+                    acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
+#else
                     acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
+#endif
                     *output++ = (int8_t)mcf_clamp(acc, p->act_min, p->act_max);
                 }
             }
@@ -36,6 +40,7 @@ static void mcf_conv2d_narrow_reference(const mcf_conv2d_narrow_params *p, const
 
 #else
 
+#if !MCF_REQUANT_F32 /* the float32 copy (conv2d_s8_narrow_f32.c) has the depth-8 path only */
 /* One output from a doubled sum and its constants q = {multiplier, round, e} (see the header). */
 static MCF_ALWAYS_INLINE int8_t mcf_narrow_out(int32_t sum2, const uint32_t *q, int32_t lo, int32_t hi,
                                                const int full)
@@ -350,6 +355,9 @@ static MCF_NOINLINE void mcf_conv2d_narrow_fast_clamp(const mcf_conv2d_narrow_pa
 {
     mcf_conv2d_narrow_fast(p, input, (const uint32_t *)(const void *)filter, output, 0);
 }
+#else
+#define MCF_NARROW_ASM 0
+#endif /* !MCF_REQUANT_F32 */
 
 /*
  * Depth 8 (a 1x1 filter on 8 channels): the pixel's eight inputs widened once into four words,
@@ -462,8 +470,12 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8(const mcf_conv2d_narrow_param
                     acc = mcf_narrow_dot16(wp[4], x2, acc);
                     acc = mcf_narrow_dot16(wp[5], x3, acc);
                     {
+#if MCF_REQUANT_F32 /* {half the scale's bits, output_offset} for the doubled sum */
+                        *op++ = mcf_clamp8(mcf_requant_f32(acc, (int32_t)wp[1]) + (int32_t)wp[6], lo, hi, full);
+#else
                         const int32_t t = mcf_smmulr(acc, (int32_t)wp[1]);
                         *op++ = mcf_clamp8((t + (int32_t)wp[6] + (t >> 31)) >> (int32_t)wp[7], lo, hi, full);
+#endif
                     }
                 }
             }
@@ -544,9 +556,15 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8_rv32(const mcf_conv2d_narrow_
                 c += t * y7;
                 {
                     /* read before the first store: an int8 store may alias the words */
+#if MCF_REQUANT_F32 /* {half the scale's bits, output_offset} for the doubled sums */
+                    const int32_t m = (int32_t)wp[1], offset = (int32_t)wp[6];
+                    *o0 = (int8_t)mcf_clamp(mcf_requant_f32(a, m) + offset, lo, hi);
+                    *o1 = (int8_t)mcf_clamp(mcf_requant_f32(c, m) + offset, lo, hi);
+#else
                     const int32_t m = (int32_t)wp[1], round = (int32_t)wp[6], e = (int32_t)wp[7];
                     *o0 = mcf_rv32_c1_out(a, m, round, e, lo, hi);
                     *o1 = mcf_rv32_c1_out(c, m, round, e, lo, hi);
+#endif
                 }
             }
         }
@@ -574,6 +592,7 @@ static MCF_NOINLINE void mcf_conv2d_narrow_k8_clamp_impl(const mcf_conv2d_narrow
 #endif
 }
 
+#if !MCF_REQUANT_F32
 /*
  * Depth 4 (a 1x1 filter on 4 channels): two pixels per pass, both pixels' four inputs widened once
  * into two words each; per output channel its six words (eight clamped, see the header): two SMLAD
@@ -755,7 +774,10 @@ static MCF_NOINLINE void mcf_conv2d_narrow_k4_clamp_impl(const mcf_conv2d_narrow
 {
     mcf_conv2d_narrow_k4(p, input, (const uint32_t *)(const void *)filter, output, 0);
 }
+#endif /* !MCF_REQUANT_F32 */
 #endif /* MCF_KERNELS_FAST */
+
+#if !MCF_REQUANT_F32
 
 void mcf_conv2d_s8_narrow_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
                                int8_t *output)
@@ -777,6 +799,8 @@ void mcf_conv2d_s8_narrow_clamp(const mcf_conv2d_narrow_params *p, const int8_t 
 #endif
 }
 
+#endif /* !MCF_REQUANT_F32 */
+
 void mcf_conv2d_s8_narrow_k8_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
                                   int8_t *output)
 {
@@ -797,6 +821,7 @@ void mcf_conv2d_s8_narrow_k8_clamp(const mcf_conv2d_narrow_params *p, const int8
 #endif
 }
 
+#if !MCF_REQUANT_F32
 void mcf_conv2d_s8_narrow_k4_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
                                   int8_t *output)
 {
@@ -816,3 +841,4 @@ void mcf_conv2d_s8_narrow_k4_clamp(const mcf_conv2d_narrow_params *p, const int8
     mcf_conv2d_narrow_reference(p, input, filter, output);
 #endif
 }
+#endif /* !MCF_REQUANT_F32 */

@@ -57,6 +57,37 @@ def test_pool(opcode, in_shape, filt, stride, padding, act, scale, zp):
     check_bit_exact(model, count=6, seed=sum(in_shape))
 
 
+# Large max windows take the two-pass kernel (the window's rows into a row of column maxima, then
+# its columns) where that moves fewer bytes: the row on the stack when it fits, else in scratch.
+STACK, SCRATCH, DIRECT = "mcf_maxpool_s8_rows_stack", "mcf_maxpool_s8_rows", "mcf_maxpool_s8"
+ROWS_CASES = [
+    # in_shape, filter, stride, padding, activation, zero point, kernel
+    ((1, 6, 6, 48), (3, 3), (1, 1), Padding.SAME, Activation.NONE, 9, STACK),  # yolo-fastest's SPP block
+    ((1, 6, 6, 48), (5, 5), (1, 1), Padding.SAME, Activation.NONE, -7, STACK),
+    ((1, 6, 6, 48), (9, 9), (1, 1), Padding.SAME, Activation.NONE, 3, STACK),
+    ((1, 6, 6, 48), (13, 13), (1, 1), Padding.SAME, Activation.NONE, 0, STACK),
+    ((2, 9, 7, 10), (5, 5), (1, 1), Padding.SAME, Activation.RELU6, -100, STACK),  # batch 2, 4 + 4 + 2 channels
+    ((1, 11, 10, 7), (6, 4), (2, 2), Padding.SAME, Activation.RELU, 20, STACK),
+    ((1, 12, 14, 5), (5, 5), (2, 2), Padding.VALID, Activation.RELU_N1_TO_1, -1, STACK),  # column 13 unread
+    ((1, 8, 9, 3), (4, 5), (1, 1), Padding.VALID, Activation.NONE, 127, STACK),
+    ((2, 7, 20, 30), (5, 5), (1, 1), Padding.SAME, Activation.RELU, -5, SCRATCH),  # a 600-byte row
+    ((1, 9, 40, 13), (9, 9), (2, 1), Padding.SAME, Activation.NONE, 0, SCRATCH),  # 520 bytes, 4 + ... + 1 channels
+    ((1, 8, 8, 12), (2, 2), (2, 2), Padding.VALID, Activation.NONE, 0, DIRECT),
+    ((1, 8, 8, 12), (2, 2), (1, 1), Padding.SAME, Activation.NONE, 0, DIRECT),
+    ((1, 9, 9, 12), (3, 3), (2, 2), Padding.SAME, Activation.NONE, 0, DIRECT),
+    ((1, 8, 8, 16), (3, 3), (2, 2), Padding.SAME, Activation.NONE, 0, DIRECT),
+    ((1, 25, 5, 8), (25, 5), (25, 5), Padding.VALID, Activation.NONE, 0, DIRECT),  # one output: no fewer taps
+]
+
+
+@pytest.mark.parametrize("in_shape,filt,stride,padding,act,zp,kernel", ROWS_CASES)
+def test_maxpool_two_pass(in_shape, filt, stride, padding, act, zp, kernel):
+    model = _pool_model("MAX_POOL_2D", in_shape, filt, stride, padding, act, 0.05, zp)
+    grown = compile_graph(parse_model(model), scratch_may_grow_arena=True)
+    assert [c.function for c in grown.calls] == [kernel]
+    check_bit_exact(model, count=4, seed=sum(in_shape) + filt[0])  # the scratch's fallback too
+
+
 @pytest.mark.parametrize("opcode", OPS)
 def test_pool_tiny_scale_difference_is_accepted(opcode):
     # TFLite Micro accepts scales that differ by at most 1e-6.

@@ -8,6 +8,8 @@ The fused activation becomes a clamp. Geometry and clamp are computed here.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..ir import Graph, Operator
@@ -21,6 +23,7 @@ from .pooling_s16 import as_int16
 
 _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 _MAX_WINDOW = 1 << 24  # taps per window: keeps 128 * taps well inside int32
+ROW_STACK_BYTES = 512  # MCF_POOL_ROW_STACK_BYTES of pooling_s8.h: larger rows of column maxima go to scratch
 
 
 def _taps(size: int, out: int, stride: int, pad: int, filt: int) -> list[int]:
@@ -101,4 +104,24 @@ def lower_pool(graph: Graph, op: Operator) -> KernelCall:
             batches=n, input_h=h, input_w=w, input_c=c, output_h=oh, output_w=ow, output_c=c, stride_h=sh,
             stride_w=sw, pad_top=pad_top, pad_left=pad_left, filter_h=fh, filter_w=fw)},
     )
-    return as_int16(graph, op, call, out) if inp.dtype == "int16" else call
+    if inp.dtype == "int16":
+        return as_int16(graph, op, call, out)
+    return call if is_avg else _max_in_two_passes(call)
+
+
+def _max_in_two_passes(call: KernelCall) -> KernelCall:
+    """mcf_maxpool_s8_rows (the window's rows, then its columns, through one row of column maxima)
+    where it moves fewer bytes than the direct loop: windows of 3x3 and more at stride 1, 4x4 and
+    more at stride 2. The row is on the stack when it fits ROW_STACK_BYTES, else in scratch with the
+    direct loop as the scratch-free fallback. 2x2 windows, and 3x3 at stride 2, keep the direct loop."""
+    g = {k: int(v) for k, v in call.params.items() if isinstance(v, int)}
+    fh, fw, oh, ow, c = g["filter_h"], g["filter_w"], g["output_h"], g["output_w"], g["channels"]
+    used_w = min(g["input_w"], (ow - 1) * g["stride_w"] - g["pad_left"] + fw)  # columns some window reads
+    direct = oh * ow * fh * fw  # bytes read (per channel)
+    two_pass = oh * (fh * used_w + used_w + ow * fw)  # the rows read, their maxima written and read
+    if two_pass >= direct:  # 2x2 and 3x3 windows at stride 2, 1-D windows, global pooling
+        return call
+    if used_w * c <= ROW_STACK_BYTES:
+        return replace(call, function="mcf_maxpool_s8_rows_stack", comment=call.comment + ", rows then columns")
+    return replace(call, function="mcf_maxpool_s8_rows", scratch_bytes=used_w * c, fallback=call,
+                   comment=call.comment + ", rows then columns")

@@ -137,3 +137,149 @@ void mcf_maxpool_s8(const mcf_pool_params *p, const int8_t *input, int8_t *outpu
         }
     }
 }
+
+/* Byte-wise signed maximum and minimum of four int8 lanes (four channels a word). */
+#if MCF_KERNELS_DSP
+#if defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+/* SSUB8 sets each lane's GE flag where a >= b; SEL then takes a's byte there, b's elsewhere. One
+ * asm block, so nothing can come between the flags and their use. */
+static inline uint32_t mcf_pool_max4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+
+static inline uint32_t mcf_pool_min4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+#else
+static inline uint32_t mcf_pool_lanes(uint32_t a, uint32_t b, int want_max)
+{
+    uint32_t r = 0u;
+    int k;
+    for (k = 0; k < 32; k += 8) {
+        const int32_t x = (int8_t)(uint8_t)((a >> k) & 0xFFu);
+        const int32_t y = (int8_t)(uint8_t)((b >> k) & 0xFFu);
+        const int32_t v = want_max ? MCF_MAX(x, y) : MCF_MIN(x, y);
+        r |= (uint32_t)(uint8_t)v << k;
+    }
+    return r;
+}
+
+static inline uint32_t mcf_pool_max4(uint32_t a, uint32_t b)
+{
+    return mcf_pool_lanes(a, b, 1);
+}
+
+static inline uint32_t mcf_pool_min4(uint32_t a, uint32_t b)
+{
+    return mcf_pool_lanes(a, b, 0);
+}
+#endif
+#endif
+
+/* scratch[i] = maximum over `rows` input rows (`row` bytes apart, from src) of byte i, for the
+ * first n bytes of the row: the window's vertical pass, every column and channel at once. */
+static void mcf_pool_rowmax(const int8_t *src, int32_t rows, int32_t row, int32_t n, int8_t *scratch)
+{
+    int32_t i = 0;
+#if MCF_KERNELS_DSP
+    for (; i + 4 <= n; i += 4) {
+        const int8_t *s = src + i;
+        uint32_t m = mcf_read_u32(s);
+        int32_t y;
+        for (y = 1; y < rows; ++y) {
+            s += row;
+            m = mcf_pool_max4(m, mcf_read_u32(s));
+        }
+        mcf_write_u32(scratch + i, m);
+    }
+#endif
+    for (; i < n; ++i) {
+        const int8_t *s = src + i;
+        int32_t best = *s;
+        int32_t y;
+        for (y = 1; y < rows; ++y) {
+            s += row;
+            best = MCF_MAX(best, (int32_t)*s);
+        }
+        scratch[i] = (int8_t)best;
+    }
+}
+
+/* The two passes of mcf_maxpool_s8_rows, colmax holding one row's column maxima. All of an output
+ * row's input rows are read before any of its pixels is written, so an output that overlaps its dying
+ * input (the planner's window_min_shift for the direct loop's order) never overwrites a byte still to
+ * be read: each output row is written later here than there, after the same reads or more. */
+static void mcf_maxpool_s8_passes(const mcf_pool_params *p, const int8_t *input, int8_t *output, int8_t *colmax)
+{
+    const int32_t C = p->channels;
+    const int32_t row = p->input_w * C;
+    /* bytes of each input row that some window reads */
+    const int32_t used = MCF_MIN(p->input_w, (p->output_w - 1) * p->stride_w - p->pad_left + p->filter_w) * C;
+#if MCF_KERNELS_DSP
+    const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+    const int clamp4 = p->act_min > -128 || p->act_max < 127;
+#endif
+    int32_t b;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->input_h * row;
+        int32_t oy;
+        for (oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy = oy * p->stride_h - p->pad_top;
+            const int32_t y0 = MCF_MAX(0, -iy);
+            const int32_t y1 = MCF_MIN(p->filter_h, p->input_h - iy);
+            int32_t ox;
+            mcf_pool_rowmax(in_b + (iy + y0) * row, y1 - y0, row, used, colmax);
+            for (ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix = ox * p->stride_w - p->pad_left;
+                const int32_t x0 = MCF_MAX(0, -ix);
+                const int32_t cols = MCF_MIN(p->filter_w, p->input_w - ix) - x0;
+                const int8_t *first = colmax + (ix + x0) * C;
+                int32_t c = 0;
+#if MCF_KERNELS_DSP
+                for (; c + 4 <= C; c += 4) {
+                    const int8_t *s = first + c;
+                    uint32_t m = mcf_read_u32(s);
+                    int32_t x;
+                    for (x = 1; x < cols; ++x) {
+                        s += C;
+                        m = mcf_pool_max4(m, mcf_read_u32(s));
+                    }
+                    if (clamp4) {
+                        m = mcf_pool_min4(mcf_pool_max4(m, lo4), hi4);
+                    }
+                    mcf_write_u32(output, m);
+                    output += 4;
+                }
+#endif
+                for (; c < C; ++c) {
+                    const int8_t *s = first + c;
+                    int32_t best = *s;
+                    int32_t x;
+                    for (x = 1; x < cols; ++x) {
+                        s += C;
+                        best = MCF_MAX(best, (int32_t)*s);
+                    }
+                    *output++ = (int8_t)mcf_clamp(best, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcf_maxpool_s8_rows(const mcf_pool_params *p, const int8_t *input, int8_t *output, void *scratch)
+{
+    mcf_maxpool_s8_passes(p, input, output, (int8_t *)scratch);
+}
+
+void mcf_maxpool_s8_rows_stack(const mcf_pool_params *p, const int8_t *input, int8_t *output)
+{
+    uint32_t colmax[MCF_POOL_ROW_STACK_BYTES / 4]; /* words: 4-byte aligned */
+    mcf_maxpool_s8_passes(p, input, output, (int8_t *)colmax);
+}

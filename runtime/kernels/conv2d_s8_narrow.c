@@ -41,6 +41,42 @@ static void mcf_conv2d_narrow_reference(const mcf_conv2d_narrow_params *p, const
 #else
 
 #if !MCF_REQUANT_F32 /* the float32 copy (conv2d_s8_narrow_f32.c) has the depth-8 path only */
+/* A raster walk over the output pixels' input runs, two pixels at a time (the pair paths). */
+typedef struct {
+    const int8_t *x;     /* the current pixel's run */
+    const int8_t *row;   /* the first run of its row */
+    const int8_t *image; /* the first run of its batch */
+    int32_t ox, oy;
+} mcf_narrow_walk;
+
+/* *x0: the current pixel; *x1: the next one (x0 again when `left`, the pixels from the current
+ * one on, is 1); the walk then stands on the pixel after the pair, where there is one. */
+static MCF_ALWAYS_INLINE void mcf_narrow_walk_pair(const mcf_conv2d_narrow_params *p, mcf_narrow_walk *wk,
+                                                   int32_t left, const int8_t **x0, const int8_t **x1)
+{
+    int32_t lane;
+    *x0 = wk->x;
+    *x1 = wk->x;
+    for (lane = 0; lane < 2 && lane + 1 < left; ++lane) {
+        if (++wk->ox < p->cols) {
+            wk->x += p->col_step;
+        } else {
+            wk->ox = 0;
+            if (++wk->oy < p->rows) {
+                wk->row += p->row_step;
+            } else {
+                wk->oy = 0;
+                wk->image += p->batch_step;
+                wk->row = wk->image;
+            }
+            wk->x = wk->row;
+        }
+        if (lane == 0) {
+            *x1 = wk->x;
+        }
+    }
+}
+
 /* One output from a doubled sum and its constants q = {multiplier, round, e} (see the header). */
 static MCF_ALWAYS_INLINE int8_t mcf_narrow_out(int32_t sum2, const uint32_t *q, int32_t lo, int32_t hi,
                                                const int full)
@@ -276,29 +312,11 @@ static MCF_ALWAYS_INLINE void mcf_narrow_pairs_rv32(const mcf_conv2d_narrow_para
     const int32_t depth = p->depth, oc = p->output_c;
     const int32_t lo = full ? -128 : p->act_min, hi = full ? 127 : p->act_max;
     const int32_t pixels = p->batches * p->rows * p->cols;
-    const int8_t *row = input, *image = input, *x = input;
-    int32_t oy = 0, ox = 0, i;
+    mcf_narrow_walk walk = {input, input, input, 0, 0};
+    int32_t i;
     for (i = 0; i < pixels; i += 2, output += 2 * oc) {
-        const int8_t *x0 = x, *x1 = x;
-        int32_t lane;
-        for (lane = 0; lane < 2 && i + lane + 1 < pixels; ++lane) { /* x to the next pixel, if any */
-            if (++ox < p->cols) {
-                x += p->col_step;
-            } else {
-                ox = 0;
-                if (++oy < p->rows) {
-                    row += p->row_step;
-                } else {
-                    oy = 0;
-                    image += p->batch_step;
-                    row = image;
-                }
-                x = row;
-            }
-            if (lane == 0) {
-                x1 = x; /* the second of the pair (x0 when there is none) */
-            }
-        }
+        const int8_t *x0, *x1;
+        mcf_narrow_walk_pair(p, &walk, pixels - i, &x0, &x1);
         if (i + 1 < pixels) {
             const uint32_t *wp = w;
             int32_t c = 0;
@@ -723,13 +741,14 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k4(const mcf_conv2d_narrow_param
     const int32_t pixels = p->batches * p->rows * p->cols;
     /* the pixels' runs one after the other (stride 1): no walk over rows and batches */
     const int dense = p->col_step == 4 && p->row_step == 4 * p->cols && p->batch_step == p->rows * p->row_step;
-    const int8_t *row = input, *image = input, *x = input;
-    int32_t oy = 0, ox = 0, i;
+    mcf_narrow_walk walk = {input, input, input, 0, 0};
+    int32_t i;
     if (p->depth != 4 || oc < 1 || pixels < 1) {
         return; /* not reached: the compiler chooses this path for depth 4 only */
     }
     if (dense) {
         const int8_t *const x_last = input + 4 * (pixels - 1);
+        const int8_t *x = input;
         for (; x < x_last; x += 8, output += 2 * oc) {
             MCF_NARROW_K4_PAIR(x, x + 4, w, output, oc, lo, hi, full);
         }
@@ -739,26 +758,8 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k4(const mcf_conv2d_narrow_param
         return;
     }
     for (i = 0; i < pixels; i += 2, output += 2 * oc) {
-        const int8_t *x0 = x, *x1 = x;
-        int32_t lane;
-        for (lane = 0; lane < 2 && i + lane + 1 < pixels; ++lane) { /* x to the next pixel, if any */
-            if (++ox < p->cols) {
-                x += p->col_step;
-            } else {
-                ox = 0;
-                if (++oy < p->rows) {
-                    row += p->row_step;
-                } else {
-                    oy = 0;
-                    image += p->batch_step;
-                    row = image;
-                }
-                x = row;
-            }
-            if (lane == 0) {
-                x1 = x; /* the second of the pair (x0 when there is none) */
-            }
-        }
+        const int8_t *x0, *x1;
+        mcf_narrow_walk_pair(p, &walk, pixels - i, &x0, &x1);
         MCF_NARROW_K4_PAIR(x0, x1, w, output, i + 1 < pixels ? oc : 0, lo, hi, full);
     }
 }

@@ -778,68 +778,35 @@ static MCF_NOINLINE void mcf_conv2d_narrow_k4_clamp_impl(const mcf_conv2d_narrow
 #endif /* !MCF_REQUANT_F32 */
 #endif /* MCF_KERNELS_FAST */
 
+/* An entry point: the fast loop `impl`, or the reference loop in portable builds. */
+#if MCF_KERNELS_FAST
+#define MCF_NARROW_ENTRY(name, impl)                                                                         \
+    void name(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter, int8_t *output)  \
+    {                                                                                                        \
+        impl(p, input, filter, output);                                                                      \
+    }
+#else
+#define MCF_NARROW_ENTRY(name, impl)                                                                         \
+    void name(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter, int8_t *output)  \
+    {                                                                                                        \
+        mcf_conv2d_narrow_reference(p, input, filter, output);                                               \
+    }
+#endif
+
 #if !MCF_REQUANT_F32
 
-void mcf_conv2d_s8_narrow_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
-                               int8_t *output)
-{
-#if MCF_KERNELS_FAST
-    mcf_conv2d_narrow_fast_full(p, input, filter, output);
-#else
-    mcf_conv2d_narrow_reference(p, input, filter, output);
-#endif
-}
+MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_full, mcf_conv2d_narrow_fast_full)
 
-void mcf_conv2d_s8_narrow_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
-                                int8_t *output)
-{
-#if MCF_KERNELS_FAST
-    mcf_conv2d_narrow_fast_clamp(p, input, filter, output);
-#else
-    mcf_conv2d_narrow_reference(p, input, filter, output);
-#endif
-}
+MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_clamp, mcf_conv2d_narrow_fast_clamp)
 
 #endif /* !MCF_REQUANT_F32 */
 
-void mcf_conv2d_s8_narrow_k8_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
-                                  int8_t *output)
-{
-#if MCF_KERNELS_FAST
-    mcf_conv2d_narrow_k8_full_impl(p, input, filter, output);
-#else
-    mcf_conv2d_narrow_reference(p, input, filter, output);
-#endif
-}
+MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_k8_full, mcf_conv2d_narrow_k8_full_impl)
 
-void mcf_conv2d_s8_narrow_k8_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
-                                   int8_t *output)
-{
-#if MCF_KERNELS_FAST
-    mcf_conv2d_narrow_k8_clamp_impl(p, input, filter, output);
-#else
-    mcf_conv2d_narrow_reference(p, input, filter, output);
-#endif
-}
+MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_k8_clamp, mcf_conv2d_narrow_k8_clamp_impl)
 
 #if !MCF_REQUANT_F32
-void mcf_conv2d_s8_narrow_k4_full(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
-                                  int8_t *output)
-{
-#if MCF_KERNELS_FAST
-    mcf_conv2d_narrow_k4_full_impl(p, input, filter, output);
-#else
-    mcf_conv2d_narrow_reference(p, input, filter, output);
-#endif
-}
+MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_k4_full, mcf_conv2d_narrow_k4_full_impl)
 
-void mcf_conv2d_s8_narrow_k4_clamp(const mcf_conv2d_narrow_params *p, const int8_t *input, const int8_t *filter,
-                                   int8_t *output)
-{
-#if MCF_KERNELS_FAST
-    mcf_conv2d_narrow_k4_clamp_impl(p, input, filter, output);
-#else
-    mcf_conv2d_narrow_reference(p, input, filter, output);
-#endif
-}
+MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_k4_clamp, mcf_conv2d_narrow_k4_clamp_impl)
 #endif /* !MCF_REQUANT_F32 */

@@ -439,6 +439,9 @@ def _template_context(project: Project) -> dict[str, object]:
         "selftest_checksum": f"0x{project.selftest.checksum:08x}",
         "console_baud": board.console.baud,
         "cpu_flags": " ".join(board.cmake.flags()) if board.cmake else "",
+        # Cortex-M with an FPU: Zephyr leaves it off unless CONFIG_FPU=y (the bare-metal build's
+        # -mfloat-abi=hard, PlatformIO's board flags)
+        "hard_float": board.cpu.arch == "arm" and board.cpu.fpu != "none",
         "toolchain_file": target_for(board.cpu.arch).toolchain_file if board.cmake else "",
         "cpu_family": target_for(board.cpu.arch).port_family if board.cmake else "",
         # Debian packages a CI runner needs to build and emulate the bare-metal project

@@ -308,6 +308,7 @@ def test_generated_zephyr_project_is_an_application_with_a_module(models_dir: Pa
     assert "default y" in kconfig.split("config MCUFORGE_EMULATED")[1].split("help")[0]  # an emulated board
     conf = (project / "prj.conf").read_text()
     assert "CONFIG_MAIN_STACK_SIZE=" in conf and "CONFIG_MCUFORGE_HOST_STACK_SIZE=" in conf
+    assert "CONFIG_FPU" not in conf  # the Cortex-M3 has none
     main = (project / "src" / "main.c").read_text()
     assert "mcf_host_serve" not in main and "mcf_model_lock();" in main and "k_sleep" in main
     port = (gen / "ports" / "zephyr" / "mcf_port_zephyr.c").read_text()
@@ -323,6 +324,8 @@ def test_generated_zephyr_project_is_an_application_with_a_module(models_dir: Pa
     board = tmp_path / "zb"  # a board on USB: the farm job runs on a labgrid runner when LG_COORDINATOR is set
     new_project(board, models_dir / "kws_ref_model.tflite", "nucleo_f746zg", framework="zephyr")
     farm = yaml.safe_load((board / ".github" / "workflows" / "hil.yml").read_text())["jobs"]["farm"]
+    # a Cortex-M with an FPU uses it, as the bare-metal build (-mfloat-abi=hard) and PlatformIO do
+    assert "CONFIG_FPU=y\nCONFIG_FPU_SHARING=y" in (board / "prj.conf").read_text()
     assert farm["runs-on"] == ["self-hosted", "labgrid"] and "--lg-env ws/zb/lg-env.yaml" in farm["steps"][-2]["run"]
 
 

@@ -317,7 +317,7 @@ def new(
         "--place weights=REGION (a RAM region: copied from flash at startup); the rest stays in flash.")] = None,
 ) -> None:
     """Create a project for a board: model, runtime and a main() that proves the build."""
-    from .scaffold import new_project
+    from .scaffold import new_project, soft_float_warning
 
     p = new_project(project, model, board, framework=framework, place=place or [], prefix=prefix, force=force,
                     board_dirs=[str(d) for d in board_dir or []], sensor=sensor, profile=profile,
@@ -332,16 +332,20 @@ def new(
             f"{pl.regions['arena']}, {weights}")
     if p.pipeline is not None:
         ui.info(f"sensor pipeline: {p.pipeline.describe()}")
+    if (note := soft_float_warning(p)) is not None:
+        ui.warning(note)
     ui.info(f"next: mcuforge build {project}")
 
 
 @app.command()
 def update(project: Annotated[Path, typer.Argument(help="Project folder.")] = Path(".")) -> None:
     """Regenerate the project's generated folder from mcuforge.yaml and the model; your files stay."""
-    from .scaffold import update_project
+    from .scaffold import soft_float_warning, update_project
 
     p = update_project(project)
     ui.info(f"regenerated {p.generated_dir} from {p.config.model}")
+    if (note := soft_float_warning(p)) is not None:
+        ui.warning(note)
 
 
 @app.command()

@@ -417,6 +417,30 @@ def _build_info(project: Project) -> str:
     return json.dumps(info, indent=2) + "\n"
 
 
+def float_in_hardware(board: Board, framework: str) -> bool:
+    """Whether a build of this flavour runs float32 arithmetic on an FPU: the bare-metal build as its
+    ``cmake:`` flags say (-mfloat-abi=hard / softfp, an RV32 ISA with F); Zephyr (CONFIG_FPU=y, set
+    by the template) and PlatformIO on a Cortex-M whose board has one."""
+    if framework == "cmake" and board.cmake is not None:
+        if board.cpu.arch == "riscv":
+            isa = (board.cmake.march or "").split("_")[0][len("rv32"):]
+            return "f" in isa or "g" in isa
+        return board.cmake.mfloat_abi != "soft"
+    return board.cpu.arch == "arm" and board.cpu.fpu != "none"
+
+
+def soft_float_warning(project: Project) -> str | None:
+    """What to tell the user when an .onnx model's float convolutions are reproduced bit for bit in
+    software floating point (the build has no FPU), where they cost many times their integer form."""
+    fconv = project.compiled.float_convs
+    if fconv is None or fconv.numerics != "onnxruntime" or float_in_hardware(project.board, project.config.framework):
+        return None
+    return (f"{fconv.count} convolution(s) onnxruntime runs in float are reproduced bit for bit in software "
+            f"floating point ({project.board.cpu.core}, {project.config.framework} build: no FPU), at many times the "
+            "cost of their integer kernels; `onnx_numerics: integer` in mcuforge.yaml, then `mcuforge update`, "
+            "runs them on the integer kernels (within one quantization step of onnxruntime)")
+
+
 def _template_context(project: Project) -> dict[str, object]:
     cfg, board, m = project.config, project.board, project.library.manifest
     return {
@@ -439,9 +463,7 @@ def _template_context(project: Project) -> dict[str, object]:
         "selftest_checksum": f"0x{project.selftest.checksum:08x}",
         "console_baud": board.console.baud,
         "cpu_flags": " ".join(board.cmake.flags()) if board.cmake else "",
-        # Cortex-M with an FPU: Zephyr leaves it off unless CONFIG_FPU=y (the bare-metal build's
-        # -mfloat-abi=hard, PlatformIO's board flags)
-        "hard_float": board.cpu.arch == "arm" and board.cpu.fpu != "none",
+        "hard_float": float_in_hardware(board, "zephyr"),  # prj.conf: CONFIG_FPU=y
         "toolchain_file": target_for(board.cpu.arch).toolchain_file if board.cmake else "",
         "cpu_family": target_for(board.cpu.arch).port_family if board.cmake else "",
         # Debian packages a CI runner needs to build and emulate the bare-metal project

@@ -118,3 +118,35 @@ def test_cli_and_project_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     cfg = load_config(tmp_path / "proj")
     assert (cfg.onnx_numerics, cfg.ort_threads) == ("onnxruntime", 3)
     assert "ort_threads: 3" in (tmp_path / "proj" / "mcuforge.yaml").read_text()
+
+
+def test_soft_float_warning_where_the_build_has_no_fpu(tmp_path: Path):
+    """`new` and `update` say what bit-exact float convolutions cost on a core without an FPU, and how
+    to choose the integer kernels; not where the build has one, nor once the user chose them."""
+    from typer.testing import CliRunner
+
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.cli import app
+    from mcuforge.generator.scaffold import float_in_hardware
+
+    assert [float_in_hardware(load_board(b), f) for b, f in
+            [("mps2_an385", "cmake"), ("mps2_an386", "cmake"), ("mps2_an386", "zephyr"),
+             ("qemu_riscv32", "cmake"), ("disco_l475_iot1", "platformio"), ("rpi_pico", "platformio")]] \
+        == [False, True, True, False, True, False]
+    model, _ = conv_model(8, (6, 6), 8, 1, 3, 1, 1, seed=3)
+    path = tmp_path / "fc.onnx"
+    path.write_bytes(model)
+
+    def new(board: str) -> str:
+        r = CliRunner().invoke(app, ["new", str(tmp_path / board), "-m", str(path), "-b", board,
+                                     "--framework", "cmake"])
+        assert r.exit_code == 0, r.output
+        return " ".join(r.output.split())
+
+    assert "software floating point (cortex-m3, cmake build: no FPU)" in new("mps2_an385")
+    assert "onnx_numerics: integer" in new("qemu_riscv32")
+    assert "software floating point" not in new("mps2_an386")
+    conf = tmp_path / "mps2_an385" / "mcuforge.yaml"
+    conf.write_text(conf.read_text() + "onnx_numerics: integer\n")
+    r = CliRunner().invoke(app, ["update", str(tmp_path / "mps2_an385")])
+    assert r.exit_code == 0 and "software floating point" not in r.output, r.output

@@ -3,13 +3,15 @@
 
     python benchmarks/run_flavors.py                         # the reference models on mps2_an386
     python benchmarks/run_flavors.py --models kws_ref_model --flavors cmake zephyr
+    python benchmarks/run_flavors.py --models path/to/model.onnx --flavors cmake zephyr --workdir /tmp/fl
     python benchmarks/run_flavors.py --pio-board disco_l475_iot1 --json flavors.json
 
-For each model it generates and builds a project per flavor (`mcuforge new --framework F`,
-`mcuforge build`) and runs the same random vectors (seed 0) through the host protocol, each output
-checked bit for bit against TensorFlow Lite Micro (`mcuforge test --random N`); instructions are
-the median under QEMU -icount, as `mcuforge bench` measures the cmake flavor. The zephyr flavor
-needs a Zephyr tree ($ZEPHYR_BASE, west on PATH).
+A model is a name (`<models-dir>/<name>.tflite`) or the path of a `.tflite` or `.onnx` file. For each
+model it generates and builds a project per flavor (`mcuforge new --framework F`, `mcuforge build`)
+and runs the same random vectors (seed 0) through the host protocol, each output checked bit for bit
+against the model's reference, TensorFlow Lite Micro for .tflite and onnxruntime for .onnx
+(`mcuforge test --random N`); instructions are the median under QEMU -icount, as `mcuforge bench`
+measures the cmake flavor. The zephyr flavor needs a Zephyr tree ($ZEPHYR_BASE, west on PATH).
 
 PlatformIO has no emulated board: its project is built for `--pio-board` (a board of the same core
 and FPU, default disco_l475_iot1 for the Cortex-M4F mps2_an386) and its model library's object
@@ -19,7 +21,8 @@ count holds for it; the flash and RAM columns are that board's. Offline, a Platf
 the platform is needed ($MCUFORGE_PIO_CORE_DIR, as tests/test_project_platformio.py describes).
 
 The "code = cmake" column counts the model library's functions (generated model and kernels)
-whose code is identical to the cmake flavor's. Exit status 1 if any output is not bit-exact.
+whose code is identical to the cmake flavor's. Exit status 1 if any output is not bit-exact, 2 if a
+model file is missing.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pathlib import Path
 
 MODELS = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8"]
 FLAVORS = ["cmake", "zephyr", "platformio"]
+MODEL_SUFFIXES = (".tflite", ".onnx")
 
 
 @dataclass
@@ -61,6 +65,15 @@ class FlavorRow:
     @property
     def median(self) -> int | None:
         return int(statistics.median(self.instructions)) if self.instructions else None
+
+
+def resolve_model(name: str, models_dir: Path) -> tuple[str, Path]:
+    """(the table's name, the file) for a --models entry: a path ending in .tflite or .onnx is taken
+    as it is and named by its file name (a .onnx and a .tflite of one stem stay apart); anything
+    else is a name in the models folder, `<models_dir>/<name>.tflite`."""
+    if Path(name).suffix in MODEL_SUFFIXES:
+        return Path(name).name, Path(name)
+    return name, models_dir / f"{name}.tflite"
 
 
 def model_objects(build: Path) -> dict[str, Path]:
@@ -112,21 +125,25 @@ def _offline_unity(project: Path, env: str) -> None:
         shutil.copytree(unity, dst)
 
 
-def build_and_measure(model: Path, flavor: str, board: str, work: Path, vectors: int,
+def project_dir(work: Path, flavor: str, board: str, name: str) -> Path:
+    return work / f"{flavor}_{board}_{name.replace('.', '_')}"
+
+
+def build_and_measure(name: str, model: Path, flavor: str, board: str, work: Path, vectors: int,
                       say: Callable[[str], None]) -> FlavorRow:
     from mcuforge.generator.build import build_project
     from mcuforge.generator.scaffold import new_project, pio_default_env
     from mcuforge.hil.runner import TestReport, random_vectors, run_vectors
     from mcuforge.hil.session import open_session
 
-    row = FlavorRow(model.stem, flavor, board)
-    project = work / f"{flavor}_{board}_{model.stem}"
+    row = FlavorRow(name, flavor, board)
+    project = project_dir(work, flavor, board, name)
     if project.exists():
         shutil.rmtree(project)
     p = new_project(project, model, board, framework=flavor)
     if flavor == "platformio":
         _offline_unity(project, pio_default_env(p.board))
-    say(f"{model.stem}: building the {flavor} project for {board}")
+    say(f"{name}: building the {flavor} project for {board}")
     res = build_project(project)
     assert res.report is not None
     row.flash = sum(r.used for r in res.report.regions if r.kind == "flash")
@@ -143,7 +160,7 @@ def build_and_measure(model: Path, flavor: str, board: str, work: Path, vectors:
     row.bit_exact = sum(v.passed and v.max_abs_diff == 0 for v in report.vectors)
     row.instructions = [int(v.elapsed) for v in report.vectors if v.elapsed is not None]
     row.unit = next((v.unit for v in report.vectors if v.unit), "")
-    say(f"{model.stem} {flavor}: {row.instructions} {row.unit}, bit-exact {row.bit_exact}/{row.vectors}")
+    say(f"{name} {flavor}: {row.instructions} {row.unit}, bit-exact {row.bit_exact}/{row.vectors}")
     return row
 
 
@@ -175,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--board", default="mps2_an386")
     ap.add_argument("--pio-board", default="disco_l475_iot1", help="the PlatformIO flavor's board (same core)")
-    ap.add_argument("--models", nargs="+", default=MODELS)
+    ap.add_argument("--models", nargs="+", default=MODELS,
+                    help="names in --models-dir (.tflite) or paths of .tflite / .onnx files")
     ap.add_argument("--models-dir", type=Path,
                     default=Path(os.environ.get("MCUFORGE_MODELS_DIR",
                                                 Path(__file__).resolve().parents[1].parent / "shared" / "models")))
@@ -190,20 +208,24 @@ def main(argv: list[str] | None = None) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    models = [resolve_model(m, args.models_dir) for m in args.models]
+    missing = [str(path) for _, path in models if not path.is_file()]
+    if missing:
+        say(f"error: no model file {', '.join(missing)}")
+        return 2
     args.workdir.mkdir(parents=True, exist_ok=True)
     flavors = ["cmake"] + [f for f in args.flavors if f != "cmake"]  # the reference build comes first
     rows: list[FlavorRow] = []
-    for name in args.models:
-        model = args.models_dir / f"{name}.tflite"
+    for name, model in models:
         ref_build: Path | None = None
         for flavor in flavors:
             board = args.pio_board if flavor == "platformio" else args.board
             try:
-                row = build_and_measure(model, flavor, board, args.workdir, args.vectors, say)
+                row = build_and_measure(name, model, flavor, board, args.workdir, args.vectors, say)
             except McuforgeError as exc:  # a flavor that does not build or run is a row of the table
                 rows.append(FlavorRow(name, flavor, board, error=str(exc).splitlines()[0][:200]))
                 continue
-            project = args.workdir / f"{flavor}_{board}_{name}"
+            project = project_dir(args.workdir, flavor, board, name)
             if flavor == "cmake":
                 ref_build = project / "build"
             elif ref_build is not None:

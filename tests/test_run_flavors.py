@@ -66,3 +66,17 @@ def test_table_gives_the_cmake_count_only_to_identical_code() -> None:
     assert md[3].startswith("| m | zephyr | mps2_an386 | 101 | +1.00 % | 3/3 | 9/10 |")
     assert "| = cmake (100) | same code | (cmake's) | 10/10 | 1,100 | 250 | 64 (sram1) |" in md[4]
     assert "| not measured | - | - | 9/10 |" in md[6]
+
+
+def test_models_by_name_or_by_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rf = _script()
+    shared = tmp_path / "models"
+    assert rf.resolve_model("kws_ref_model", shared) == ("kws_ref_model", shared / "kws_ref_model.tflite")
+    assert rf.resolve_model("zoo/ds_cnn.onnx", shared) == ("ds_cnn.onnx", Path("zoo/ds_cnn.onnx"))
+    assert rf.resolve_model("/m/ds_cnn.tflite", shared) == ("ds_cnn.tflite", Path("/m/ds_cnn.tflite"))
+    # a .onnx and a .tflite of one stem get their own projects
+    assert rf.project_dir(tmp_path, "cmake", "b", "m.onnx") != rf.project_dir(tmp_path, "cmake", "b", "m.tflite")
+    work = tmp_path / "work"
+    assert rf.main(["--models", str(tmp_path / "none.onnx"), "--workdir", str(work)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no model file" in err and "none.onnx" in err and not work.exists()

@@ -3,16 +3,28 @@
 
 #include "mcf_common.h"
 
-/* fma(a, b, c) rounded once to float32. Without the instruction: a * b is exact in double (two
- * 24-bit significands), s = a * b + c rounds once in double and its exact error comes from the
- * two-sum; (float)s is the right answer unless s fell exactly halfway between two floats while the
- * error is not zero, and then the float on the error's side is. */
-static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
-{
 #if (defined(__ARM_FEATURE_FMA) && defined(__ARM_FP) && (__ARM_FP & 4)) || defined(__FMA__) || \
     (defined(__riscv_flen) && __riscv_flen >= 32)
-    return __builtin_fmaf(a, b, c);
+#define MCF_FSUM_HW_FMA 1
 #else
+#define MCF_FSUM_HW_FMA 0
+#endif
+/* Cores without a floating-point unit (MCF_REQUANT_F32_SOFT: Cortex-M0/M3, RV32 without F): the
+ * float32 operations of the sums in integer arithmetic, exactly as IEEE rounds them (see
+ * mcf_fsum_fma below); elsewhere the compiler's own float operations. */
+#if !MCF_FSUM_HW_FMA && MCF_REQUANT_F32_SOFT
+#define MCF_FSUM_INT 1
+#else
+#define MCF_FSUM_INT 0
+#endif
+
+#if !MCF_FSUM_HW_FMA
+/* fma(a, b, c) rounded once to float32 through double precision, for any operands: a * b is exact
+ * in double (two 24-bit significands), s = a * b + c rounds once in double and its exact error comes
+ * from the two-sum; (float)s is the right answer unless s fell exactly halfway between two floats
+ * while the error is not zero, and then the float on the error's side is. */
+static MCF_NOINLINE float mcf_fsum_fma_wide(float a, float b, float c)
+{
     const double pr = (double)a * (double)b;
     const double s = pr + (double)c;
     const double t = s - pr;
@@ -29,8 +41,131 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
         }
     }
     return f;
+}
+#endif
+
+#if MCF_FSUM_INT
+/* The bits of a float, and back. */
+static MCF_ALWAYS_INLINE uint32_t mcf_fsum_bits(float f)
+{
+    uint32_t b;
+    MCF_COPY_FIXED(&b, &f, sizeof b);
+    return b;
+}
+
+static MCF_ALWAYS_INLINE float mcf_fsum_float(uint32_t b)
+{
+    float f;
+    MCF_COPY_FIXED(&f, &b, sizeof f);
+    return f;
+}
+
+/* What the integer routes return where the double or libgcc route takes over (a NaN pattern none
+ * of them produces). */
+#define MCF_FSUM_OTHER 0xFFFFFFFFu
+
+/* The float sign | s * 2^(x - 190 - clz(s)) ... i.e. s (0 < s < 2^63) scaled so that its leading one
+ * is bit 63, whose top 24 bits then are the significand and biased exponent x - clz(s): rounded half
+ * to even on bit 39 (bits 38..0 sticky), a carry out of the significand moving into the exponent
+ * field (2^24 adds one to it; 254 becomes 255 with a zero significand, the infinity round to
+ * nearest gives past the largest float). MCF_FSUM_OTHER where the exponent is outside 1..254
+ * (subnormal results, overflow). */
+static MCF_ALWAYS_INLINE uint32_t mcf_fsum_round64(uint32_t sign, uint64_t s, int32_t x)
+{
+    const int32_t n = mcf_clz64(s);
+    const int32_t e = x - n;
+    uint32_t hi, lo;
+    if ((uint32_t)(e - 1) >= 254u) {
+        return MCF_FSUM_OTHER;
+    }
+    s <<= n;
+    hi = (uint32_t)(s >> 32);
+    lo = (uint32_t)s;
+    return sign | (((uint32_t)(e - 1) << 23) + (hi >> 8) +
+                   (uint32_t)((hi & 0x80u) != 0u && ((hi & 0x17Fu) | lo) != 0u));
+}
+
+/* fma(a, b, c) rounded once to float32 in integers, for normal a, b and a normal or zero c (any
+ * other operands: mcf_fsum_fma_wide). The significands' product p (48 bits, one 32 x 32 -> 64
+ * multiply) and c's significand q are placed with their leading ones at bit 60 or 61 (p << 14)
+ * and bit 61 (q << 38), so that their sum stays below 2^63; the one with the smaller exponent is
+ * shifted right by the exponents' difference, the bits shifted out ORed into its bit 0 (a sticky
+ * bit: the other operand has 14 or 38 zero bits at the bottom, so the sum or difference is odd
+ * exactly when bits were lost and lies on the same side of every rounding boundary, which are
+ * at least two bits above bit 0 then); the magnitudes are added or subtracted, the result
+ * normalized with CLZ and rounded half to even (mcf_fsum_round64). An exact zero difference is
+ * +0. A zero a or b (the other finite): the product is a zero, c comes back unchanged, or for a
+ * zero c the sum of two zeros (-0 only if both are). */
+static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
+{
+    const uint32_t ab = mcf_fsum_bits(a), bb = mcf_fsum_bits(b), cb = mcf_fsum_bits(c);
+    const uint32_t ea = (ab >> 23) & 0xFFu, eb = (bb >> 23) & 0xFFu, ec = (cb >> 23) & 0xFFu;
+    uint32_t sign = (ab ^ bb) & 0x80000000u;
+    if (MCF_LIKELY(ea - 1u < 254u && eb - 1u < 254u && (ec - 1u < 254u || (cb << 1) == 0u))) {
+        const uint32_t mb = (bb & 0x7FFFFFu) | 0x800000u;
+        uint64_t p = (uint64_t)((ab & 0x7FFFFFu) | 0x800000u) * mb; /* [2^46, 2^48) */
+        uint32_t r;
+        int32_t x = (int32_t)(ea + eb) - 124;
+        if ((cb << 1) == 0u) { /* a * b alone */
+            r = mcf_fsum_round64(sign, p << 14, x);
+        } else {
+            const uint32_t mc = (cb & 0x7FFFFFu) | 0x800000u;
+            const int32_t d = x - (int32_t)ec - 2; /* p << 14's exponent above q << 38's */
+            uint64_t q;
+            if (d >= 0) { /* q << 38 shifted right by d */
+                if (d <= 38) {
+                    q = (uint64_t)mc << (38 - d);
+                } else if (d < 38 + 24) {
+                    const int32_t k = d - 38;
+                    q = (uint64_t)((mc >> k) | (uint32_t)((mc & ((1u << k) - 1u)) != 0u));
+                } else {
+                    q = 1u;
+                }
+                p <<= 14;
+            } else { /* p << 14 shifted right by -d */
+                const int32_t k = -d;
+                if (k <= 14) {
+                    p <<= 14 - k;
+                } else if (k < 14 + 48) {
+                    p = (p >> (k - 14)) | (uint64_t)((p & (((uint64_t)1 << (k - 14)) - 1u)) != 0u);
+                } else {
+                    p = 1u;
+                }
+                q = (uint64_t)mc << 38;
+                x = (int32_t)ec + 2;
+            }
+            if (((cb ^ sign) >> 31) == 0u) {
+                p += q;
+            } else if (p >= q) {
+                p -= q;
+                if (p == 0u) {
+                    return 0.0f;
+                }
+            } else {
+                p = q - p;
+                sign ^= 0x80000000u;
+            }
+            r = mcf_fsum_round64(sign, p, x);
+        }
+        if (MCF_LIKELY(r != MCF_FSUM_OTHER)) {
+            return mcf_fsum_float(r);
+        }
+    } else if ((((ab << 1) == 0u && eb != 0xFFu) || ((bb << 1) == 0u && ea != 0xFFu)) && ec != 0xFFu) {
+        return (cb << 1) != 0u ? c : mcf_fsum_float(cb & sign);
+    }
+    return mcf_fsum_fma_wide(a, b, c);
+}
+#else
+/* fma(a, b, c) rounded once to float32: VFMA.F32 / fmadd.s, else the double route. */
+static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
+{
+#if MCF_FSUM_HW_FMA
+    return __builtin_fmaf(a, b, c);
+#else
+    return mcf_fsum_fma_wide(a, b, c);
 #endif
 }
+#endif
 
 /* QuantizeLinear of the float result: y / scale, half to even, clamped to [lo, hi] (the activation
  * range minus the offset), plus the offset. With a single-precision FPU, VCVTR rounds in the

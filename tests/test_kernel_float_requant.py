@@ -413,8 +413,13 @@ def test_ties_are_exercised():
     assert ties > 20
 
 
+# Cores without an FPU (mcf_requant_f32_pre with the compiler's constants, mcf_requant_f32_soft elsewhere).
+SOFT_PATHS = {"soft-float": ("-DMCF_REQUANT_F32_SOFT=1",),
+              "portable-soft-float": ("-DMCF_PORTABLE_KERNELS", "-DMCF_REQUANT_F32_SOFT=1")}
+
+
 @pytest.mark.parametrize("scratch", [False, True], ids=["no_scratch", "scratch"])
-@pytest.mark.parametrize("path", list(KERNEL_PATHS))
+@pytest.mark.parametrize("path", [*KERNEL_PATHS, *SOFT_PATHS])
 def test_host_equals_emulation(path, scratch, monkeypatch):
     from mcuforge.generator import compiler
 
@@ -435,7 +440,7 @@ def test_host_equals_emulation(path, scratch, monkeypatch):
     assert "mcf_requantize_8" in functions  # QUANTIZE keeps its kernel; only its table differs
     assert {"mcf_mean_s8_f32", "mcf_add_s8_f32", "mcf_mul_s8_f32", "mcf_batch_matmul_s8_f32"} <= functions
     batches = _inputs(graph, 3)
-    with HostModel(generate(cm, "model"), extra_flags=KERNEL_PATHS[path]) as host:
+    with HostModel(generate(cm, "model"), extra_flags={**KERNEL_PATHS, **SOFT_PATHS}[path]) as host:
         results = host.run(batches)
     for batch, got in zip(batches, results, strict=True):
         for (op, x), g in zip(_op_inputs(graph, batch), got, strict=True):

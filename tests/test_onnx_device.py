@@ -256,6 +256,63 @@ def test_soft_float_stage_equals_float32(tmp_path: Path) -> None:
     assert np.array_equal(got[:, 1], want), int(np.sum(got[:, 1] != want))
 
 
+PRE_HARNESS = r"""
+#include <stdio.h>
+#include "mcf_common.h"
+int main(int argc, char **argv)
+{
+    FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
+    int32_t v[3];
+    (void)argc;
+    while (fread(v, 4, 3, in) == 3) {
+        const int32_t r = mcf_requant_f32_pre(v[0], v[1], v[2]);
+        fwrite(&r, 4, 1, out);
+    }
+    fclose(out);
+    fclose(in);
+    return 0;
+}
+"""
+
+
+def test_soft_float_stage_with_constants_equals_float32(tmp_path: Path) -> None:
+    """mcf_requant_f32_pre, the output stage of the float32 kernels on cores without an FPU, with the
+    constants the compiler computes (float_requant.soft_constants) for a bound on the sums: against
+    numpy's float32 product rounded half to even, where an int8 output can tell them apart (results
+    within +-300; beyond, both saturate). Sums beside the midpoints, exact ties, sums up to the bound
+    (beyond 2^24 too), bounds too wide for the scale and scales below 2^-23 (the general route)."""
+    from mcuforge.generator.ops import float_requant
+    from mcuforge.generator.resources import runtime_dir
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a host C compiler")
+    (tmp_path / "p.c").write_text(PRE_HARNESS)
+    exe = tmp_path / "p"
+    subprocess.run([cc, "-O2", "-I", str(runtime_dir() / "kernels"), str(tmp_path / "p.c"), "-o", str(exe)],
+                   check=True)
+    rng = np.random.default_rng(5)
+    n = 40_000
+    scale = (2.0 ** rng.uniform(-26, 2, n)).astype(np.float32)
+    scale[:2000] = (2.0 ** rng.integers(-12, -2, 2000)).astype(np.float32)  # exact ties
+    bound = (2.0 ** rng.uniform(0, 31, n)).astype(np.int64).clip(0, 2**31 - 1)
+    k = rng.integers(-300, 300, n)
+    near = np.round((k + 0.5) / scale.astype(np.float64)).astype(np.int64) + rng.integers(-2, 3, n)
+    wide = (rng.uniform(-1, 1, n) * bound).astype(np.int64)
+    acc = np.clip(np.where(rng.random(n) < 0.5, near, wide), -bound, bound).astype(np.int32)
+    bits = float_requant.scale_bits(scale)
+    q = np.stack([float_requant.soft_constants(bits[i:i + 1], bound[i:i + 1]) for i in range(n)])
+    np.stack([acc, q[:, 0], q[:, 1]], 1).astype(np.int32).tofile(tmp_path / "in.bin")
+    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
+    got = np.clip(np.fromfile(tmp_path / "out.bin", np.int32), -300, 300)
+    product = acc.astype(np.float32) * scale
+    want = np.clip(np.rint(np.clip(product, np.float32(-1024), np.float32(1024))), -300, 300).astype(np.int32)
+    s = (q[:, 1] >> 8) & 0xFF
+    assert np.sum(product - np.floor(product) == 0.5) > 500  # exact ties are among the inputs
+    assert np.sum(s == 14) > n // 2 and np.sum(s == 0) > 1000 and np.sum((s > 0) & (s < 14)) > 1000
+    assert np.array_equal(got, want), int(np.sum(got != want))
+
+
 FMA_HARNESS = r"""
 #include <stdio.h>
 #include "mcf_common.h"

@@ -128,7 +128,9 @@ def fold_bias(bias: np.ndarray, weight_sums: np.ndarray, input_offset: int) -> n
 
 
 def _quant_params(op: Operator, inp: Tensor, out: Tensor, weight_scales: np.ndarray, bias: np.ndarray,
-                  weight_sums: np.ndarray) -> tuple[dict, list[ConstArray]]:
+                  weight_sums: np.ndarray, abs_sums: np.ndarray | None = None) -> tuple[dict, list[ConstArray]]:
+    """`abs_sums`: per channel the sum of |weights| (the float32 copies' soft-float constants bound the
+    sums with it; without it their `shift` array stays zeros, which the kernel does not read)."""
     act = op.options.get("fused_activation_function", "NONE")
     if act not in _ACTIVATIONS:
         raise reject(op, f"fused activation {act} is not supported (only {', '.join(_ACTIVATIONS)})")
@@ -145,6 +147,10 @@ def _quant_params(op: Operator, inp: Tensor, out: Tensor, weight_scales: np.ndar
     if not per_channel:
         mult, shift = mult[:1], shift[:1]
     input_offset = -inp.zero_point
+    if float_requant.wants_float32(op) and abs_sums is not None:
+        # cores without an FPU: the constants of mcf_requant_f32_pre in `shift` ([mq..., pq...])
+        bounds = float_requant.sum_bounds(abs_sums.reshape(-1, 1), bias, input_offset)
+        shift = float_requant.soft_constants(mult, bounds if per_channel else bounds.max(initial=0))
     folded = fold_bias(bias, weight_sums, input_offset)
     consts = [
         ConstArray("mult", "int32_t", mult),
@@ -372,7 +378,8 @@ def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
     b = _bias(op, bias, oc)
     assert weights.data is not None  # rejected above when not constant
     w = weights.data.astype(np.int64)
-    params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(oc, -1).sum(axis=1))
+    params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(oc, -1).sum(axis=1),
+                                   np.abs(w.reshape(oc, -1)).sum(axis=1))
     if conv_fsum.wanted(op):  # onnxruntime's float Conv between DequantizeLinear and QuantizeLinear
         fsum = conv_fsum.lower_float_conv(op, inp, w, weight_scales, b, out, geo, groups,
                                           (params["act_min"], params["act_max"]))
@@ -504,7 +511,8 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
     b = _bias(op, bias, oc)
     assert weights.data is not None  # rejected above when not constant
     w = weights.data.astype(np.int64)
-    params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0))
+    params, consts = _quant_params(op, inp, out, weight_scales, b, w.reshape(-1, oc).sum(axis=0),
+                                   np.abs(w.reshape(-1, oc)).sum(axis=0))
     if conv_fsum.wanted(op):  # onnxruntime's float Conv between DequantizeLinear and QuantizeLinear
         fsum = conv_fsum.lower_float_conv(op, inp, w.transpose(3, 1, 2, 0), weight_scales, b, out, geo, ic,
                                           (params["act_min"], params["act_max"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Operator
+from . import float_requant
 from .base import ConstArray, ConstRef, FastOr, KernelCall
 
 MAX_PAIRS = 40  # MCF_CONV2D_FIRST_MAX_PAIRS of conv2d_s8_first.h
@@ -88,11 +89,19 @@ def lower(op: Operator, geo: dict[str, int], w: np.ndarray, bias: np.ndarray, ou
     input_offset)), or is None where that could leave int32: then the sums are not doubled and each
     output takes the long stage, {multiplier, shift, 0} per channel (mcf_requantize). For
     onnxruntime's float32 output stage (float_requant) `out_q` is None and `mult` holds the scales'
-    bit patterns: {scale bits, 0, 0} per channel, for the _f32 entry points the caller renames to."""
+    bit patterns: {scale bits, mq, pq} per channel (mq, pq: float_requant.soft_constants, for cores
+    without an FPU), for the _f32 entry points the caller renames to."""
     oc, fh, fw, ic = w.shape
     by_name = {c.name: c.values for c in consts}
     long_out = out_q is None
-    if out_q is None:
+    if out_q is None and float_requant.wants_float32(op):
+        # {scale bits, mq, pq}: the bits for cores with an FPU, the constants of mcf_requant_f32_pre
+        # (conv._quant_params wrote them into `shift`) for cores without one
+        mult = np.broadcast_to(by_name["mult"], (oc,)).astype(np.int64)
+        soft = by_name["shift"].astype(np.int64).reshape(2, -1)
+        out_q = np.stack([mult, np.broadcast_to(soft[0], (oc,)), np.broadcast_to(soft[1], (oc,))],
+                         axis=1).reshape(-1)
+    elif out_q is None:
         mult = np.broadcast_to(by_name["mult"], (oc,)).astype(np.int64)
         shift = np.broadcast_to(by_name["shift"], (oc,)).astype(np.int64)
         out_q = np.stack([mult, shift, np.zeros(oc, dtype=np.int64)], axis=1).reshape(-1)

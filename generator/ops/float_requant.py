@@ -73,6 +73,46 @@ def scale_bits(scales: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(scales, dtype=np.float32)).view(np.int32).copy()
 
 
+def soft_constants(bits: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """The per-channel constants of mcf_requant_f32_pre (mcf_common.h), the output stage of cores
+    without an FPU: for scale bit patterns `bits` and bounds `bound` on the sums' magnitudes (one per
+    channel, or one for all), the words [mq[0..n-1], pq[0..n-1]]. mq = m * 2^t (the 24-bit
+    significand, t <= 7), pq = a | s << 8 | (2^(s-1) + 1) << 16 with bound * 2^a < 2^31 and
+    s = 118 + t + a - e as close to 14 as those allow (the high word of (acc << a) * mq then holds
+    s bits below the integer result); where s would be outside 1..14 (scales below 2^-23 or not
+    normal, sums too wide for the scale) mq is the scale's bits and pq is 0 (the kernel's general
+    route)."""
+    b = np.asarray(bits, dtype=np.int64).reshape(-1) & 0xFFFFFFFF
+    lim = np.broadcast_to(np.asarray(bound, dtype=np.int64).reshape(-1), b.shape)
+    mq = np.zeros(b.shape, dtype=np.int64)
+    pq = np.zeros(b.shape, dtype=np.int64)
+    for i, (sb, bd) in enumerate(zip(b.tolist(), lim.tolist(), strict=True)):
+        e = (sb >> 23) & 0xFF
+        mq[i], pq[i] = sb, 0
+        if sb >> 31 or e == 0 or e == 0xFF or e < 104:
+            continue
+        a_max = 0
+        while a_max < 30 and (int(bd) << (a_max + 1)) < 2**31:
+            a_max += 1
+        shift = e - 104  # t + a for s = 14
+        t = min(7, shift)
+        a = min(shift - t, a_max)
+        s = 118 + t + a - e
+        if not 1 <= s <= 14:
+            continue
+        mq[i] = ((sb & 0x7FFFFF) | 0x800000) << t
+        pq[i] = a | (s << 8) | (((1 << (s - 1)) + 1) << 16)
+    return np.concatenate([mq, pq]).astype(np.uint32).view(np.int32)
+
+
+def sum_bounds(weights: np.ndarray, bias: np.ndarray, input_offset: int) -> np.ndarray:
+    """Per output channel, a bound on |bias + sum(w * (x + input_offset))| over every int8 input x:
+    weights [channels, K] (int8), bias [channels]."""
+    reach = max(abs(-128 + input_offset), abs(127 + input_offset))
+    w = np.abs(np.asarray(weights, dtype=np.int64)).reshape(len(bias), -1)
+    return np.abs(np.asarray(bias, dtype=np.int64)) + w.sum(axis=1) * reach
+
+
 def requantize(acc: np.ndarray, scales: np.ndarray, zero_point: int, lo: int = -128, hi: int = 127) -> np.ndarray:
     """numpy emulation of the output stage (the C does the same): acc int32, scales float32
     broadcast against it; round half to even (np.rint), zero point, saturation to [lo, hi]."""

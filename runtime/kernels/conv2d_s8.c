@@ -64,7 +64,7 @@ static void mcf_conv2d_s8_reference(const mcf_conv2d_params *p, const int8_t *in
                             }
                         }
 #if MCF_REQUANT_F32
-                        acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
+                        acc = MCF_REQUANT_F32_Q(acc, MCF_KMULT(p, p->per_channel ? p->output_c : 1)[ch], MCF_KSHIFT(p, p->per_channel ? p->output_c : 1)[ch]) + p->output_offset;
 #else
                         acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
 #endif
@@ -350,8 +350,8 @@ static inline void mcf_conv2d_out2(mcf_conv2d_clamp c, int32_t acc0, int32_t acc
     int32_t v0, v1;
 #if MCF_REQUANT_F32
     (void)shift;
-    v0 = mcf_requant_f32(acc0, mult);
-    v1 = mcf_requant_f32(acc1, mult);
+    v0 = MCF_REQUANT_F32_Q(acc0, mult, shift);
+    v1 = MCF_REQUANT_F32_Q(acc1, mult, shift);
 #else
     if (MCF_LIKELY(shift <= -2)) {
         const uint32_t round_high = (uint32_t)1 << (-shift - 2);
@@ -382,8 +382,8 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_pair_impl(const mcf_conv2d_params *p, c
     const int32_t groups = mcf_conv2d_groups(p->filter_h * p->filter_w * p->filter_c);
     const int32_t oc_count = p->output_c;
     const int32_t qstep = p->per_channel ? 1 : 0;
-    const int32_t *mult = p->multiplier;
-    const int32_t *shift = p->shift;
+    const int32_t *mult = MCF_KMULT(p, p->per_channel ? p->output_c : 1);
+    const int32_t *shift = MCF_KSHIFT(p, p->per_channel ? p->output_c : 1);
     const int32_t *bias = p->bias;
     mcf_conv2d_clamp c;
     int32_t oc = 0;
@@ -771,7 +771,7 @@ static void mcf_dot_run(const int8_t *x, int32_t groups, const uint32_t *const *
 static inline int8_t mcf_conv2d_out1(mcf_conv2d_clamp c, int32_t acc, int32_t mult, int32_t shift)
 {
 #if MCF_REQUANT_F32
-    const int32_t v = mcf_requant_f32(acc, mult);
+    const int32_t v = MCF_REQUANT_F32_Q(acc, mult, shift);
     (void)shift;
 #else
     const int32_t v = MCF_LIKELY(shift <= -2) ? mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1)
@@ -788,7 +788,7 @@ static inline void mcf_conv2d_out_n(mcf_conv2d_clamp c, const int32_t *acc, int3
     int32_t i;
     for (i = 0; i < n; ++i) {
 #if MCF_REQUANT_F32
-        const int32_t v = mcf_requant_f32(acc[i], mult[i * qstep]);
+        const int32_t v = MCF_REQUANT_F32_Q(acc[i], mult[i * qstep], shift[i * qstep]);
         (void)shift;
 #else
         const int32_t m = mult[i * qstep], sh = shift[i * qstep];
@@ -915,8 +915,8 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_s8_direct(const mcf_conv2d_params *p, c
     k.oc_count = p->output_c;
     k.groups_k = mcf_conv2d_groups(p->filter_h * p->filter_w * fc);
     k.qstep = p->per_channel ? 1 : 0;
-    k.multiplier = p->multiplier;
-    k.shift = p->shift;
+    k.multiplier = MCF_KMULT(p, p->per_channel ? p->output_c : 1);
+    k.shift = MCF_KSHIFT(p, p->per_channel ? p->output_c : 1);
     k.clamp.offset = p->output_offset;
     k.clamp.act_min = p->act_min;
     k.clamp.act_max = p->act_max;

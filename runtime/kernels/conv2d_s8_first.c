@@ -197,12 +197,16 @@ static MCF_ALWAYS_INLINE int8_t mcf_first_out_long(int32_t acc, const uint32_t *
 }
 
 #if MCF_REQUANT_F32
-/* The float32 copy (conv2d_s8_first_f32.c): an undoubled sum and the channel's {scale bits, 0, 0},
- * onnxruntime's output stage. */
+/* The float32 copy (conv2d_s8_first_f32.c): an undoubled sum and the channel's {scale bits, mq, pq},
+ * onnxruntime's output stage (mq, pq: mcf_requant_f32_pre's constants, on cores without an FPU). */
 static MCF_ALWAYS_INLINE int8_t mcf_first_out_f32(int32_t acc, const uint32_t *q, int32_t offset, int32_t lo,
                                                   int32_t hi, const int full)
 {
+#if MCF_REQUANT_F32_SOFT
+    return mcf_clamp8(mcf_requant_f32_pre(acc, (int32_t)q[1], (int32_t)q[2]) + offset, lo, hi, full);
+#else
     return mcf_clamp8(mcf_requant_f32(acc, (int32_t)q[0]) + offset, lo, hi, full);
+#endif
 }
 #endif
 
@@ -483,7 +487,7 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_conv2d_s8_first_rv32(const mcf
                     o2[c] = mcf_rv32_c1_out(acc[4 * c + 2], m, round, e, lo, hi);
                     o3[c] = mcf_rv32_c1_out(acc[4 * c + 3], m, round, e, lo, hi);
                 }
-            } else { /* {multiplier, shift, 0}: mcf_requantize (float32 copy: {scale bits, 0, 0}) */
+            } else { /* {multiplier, shift, 0}: mcf_requantize (float32 copy: {scale bits, mq, pq}) */
                 for (c = 0; c < 4 * n; ++c) {
                     const uint32_t *q = (c < 8 ? wa : wb) + 2 + 3 * ((c >> 2) & 1);
 #if MCF_REQUANT_F32

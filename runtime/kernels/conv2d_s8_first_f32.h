@@ -8,7 +8,7 @@
 /*
  * The entry points of conv2d_s8_first.h, each with the suffix _f32: the same parameters, column
  * order and weight layout, with `long_out` set (the sums are not doubled) and each channel's three
- * output words {scale bits, 0, 0}; the output stage is onnxruntime's (CPU provider, MLAS):
+ * output words {scale bits, mq, pq} (mq, pq: mcf_requant_f32_pre's constants, for cores without an FPU); the output stage is onnxruntime's (CPU provider, MLAS):
  *   out = clamp(round_half_even(float32(acc) * scale) + output_offset, act_min, act_max)
  * The reference loop (portable builds) reads the scales' bit patterns from `multiplier` (one, or
  * one per output channel when `per_channel` is set); `shift` is unused. mcuforge computes the

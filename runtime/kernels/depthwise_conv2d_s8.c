@@ -70,7 +70,7 @@ static void mcf_depthwise_conv2d_s8_reference(const mcf_depthwise_conv2d_params 
                             }
                         }
 #if MCF_REQUANT_F32
-                        acc = mcf_requant_f32(acc, p->multiplier[ch]) + p->output_offset;
+                        acc = MCF_REQUANT_F32_Q(acc, MCF_KMULT(p, p->per_channel ? p->output_c : 1)[ch], MCF_KSHIFT(p, p->per_channel ? p->output_c : 1)[ch]) + p->output_offset;
 #else
                         acc = mcf_requantize(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
 #endif
@@ -97,7 +97,7 @@ static inline int32_t mcf_dw_requantize(int32_t acc, int32_t mult, int32_t shift
 {
 #if MCF_REQUANT_F32
     (void)shift;
-    return mcf_requant_f32(acc, mult);
+    return MCF_REQUANT_F32_Q(acc, mult, shift);
 #else
     if (MCF_LIKELY(shift <= -2)) {
         return mcf_requantize_right(acc, mult, (uint32_t)1 << (-shift - 2), -shift - 1);
@@ -452,7 +452,7 @@ static MCF_ALWAYS_INLINE void mcf_dwm_impl(const mcf_depthwise_conv2d_params *p,
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 const uint32_t *w = filter;
                 const int32_t *bias = p->bias;
-                const int32_t *mult = p->multiplier, *shift = p->shift;
+                const int32_t *mult = MCF_KMULT(p, p->per_channel ? p->output_c : 1), *shift = MCF_KSHIFT(p, p->per_channel ? p->output_c : 1);
                 int32_t kx_lo, kx_hi, ic;
                 mcf_tap_range(ix0, p->input_w, p->filter_w, p->dilation_w, &kx_lo, &kx_hi);
                 for (ic = 0; ic < in_c; ++ic) {
@@ -766,8 +766,8 @@ static MCF_ALWAYS_INLINE void mcf_depthwise_conv2d_s8_fast(const mcf_depthwise_c
     k.act_max = p->act_max;
     k.qstep = p->per_channel ? 1 : 0;
     k.bias = p->bias;
-    k.multiplier = p->multiplier;
-    k.shift = p->shift;
+    k.multiplier = MCF_KMULT(p, p->per_channel ? p->output_c : 1);
+    k.shift = MCF_KSHIFT(p, p->per_channel ? p->output_c : 1);
     k.x_end = input + p->batches * p->input_h * in_row;
     /* bytes from a full window's first tap to the end of its last group's last word */
     small_span = 2 * k.step_y + 2 * k.step_x + 4 * ((channels + 3) >> 2);

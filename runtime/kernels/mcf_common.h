@@ -334,6 +334,49 @@ static inline int32_t mcf_requant_f32_soft(int32_t acc, int32_t scale_bits)
 }
 
 /*
+ * The short route with its per-channel work done at compile time (generator/ops/float_requant.py,
+ * soft_constants), for kernels whose sums have a known bound B (|acc| <= B for every input). Two words
+ * per channel: mq = m * 2^t (the scale's 24-bit significand shifted by t <= 7), and
+ * pq = a | s << 8 | (2^(s-1) + 1) << 16, chosen so that x = acc * 2^a fits int32 (B * 2^a < 2^31)
+ * and acc * scale = x * mq / 2^(32 + s) exactly, with 1 <= s <= 14 (s = 118 + t + a - e). With h the
+ * high word of x * mq and g = h + 2^(s-1), floor(g / 2^s) is the exact product rounded half up. Both
+ * float32 roundings (of acc, then of the product) move the product by less than |acc * scale| * 2^-23,
+ * below 2^-15 while |acc * scale| < 2^8; outside that, both results are beyond +-256 on the same side
+ * and every caller saturates them alike (zero points in [-128, 127], int8 outputs). So the short result
+ * is onnxruntime's unless the exact value lies within 2^-s of a rounding boundary (g mod 2^s is 0 or
+ * 2^s - 1: (g + 1) >> s and (g - 1) >> s then differ); those (a share of 2^(1-s), ties included) take
+ * the cold route. pq = 0 marks a channel the constants cannot serve (a scale below 2^-23 or not
+ * normal, a bound too wide): mq then holds the scale's bits, and every output takes the cold route.
+ * Per output: LSL, SMULL, ADD, ASR, SUB, ASR, CMP, branch.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold))
+#endif
+static MCF_NOINLINE int32_t mcf_requant_f32_pre_cold(int32_t acc, int32_t mq, int32_t pq)
+{
+    const int32_t s = (pq >> 8) & 0xFF;
+    int32_t t, e;
+    if (s == 0) {
+        return mcf_requant_f32_soft(acc, mq);
+    }
+    t = 8 - (int32_t)__builtin_clz((uint32_t)mq); /* mq = m * 2^t, 2^23 <= m < 2^24 */
+    e = 118 + t + (pq & 0xFF) - s;
+    return mcf_requant_f32_exact(acc, (int32_t)(((uint32_t)e << 23) | (((uint32_t)mq >> t) & 0x7FFFFFu)));
+}
+
+static inline int32_t mcf_requant_f32_pre(int32_t acc, int32_t mq, int32_t pq)
+{
+    const int32_t s = (pq >> 8) & 0xFF;
+    const int32_t x = (int32_t)((uint32_t)acc << (pq & 0xFF));
+    const int32_t g = (int32_t)(uint32_t)((uint64_t)((int64_t)x * mq) >> 32) + (int32_t)((uint32_t)pq >> 16);
+    const int32_t r = g >> s;
+    if (MCF_LIKELY(r == ((g - 2) >> s))) {
+        return r;
+    }
+    return mcf_requant_f32_pre_cold(acc, mq, pq);
+}
+
+/*
  * With a single-precision FPU: VCVTR rounds in the FPSCR's mode, round to nearest even after reset
  * (mcuforge never changes it), and saturates to int32; SSAT then bounds the result so that the
  * caller's zero point cannot overflow (|v| <= 2048 saturates int8 as 1024 does).
@@ -480,6 +523,24 @@ static inline float mcf_fma_small_f32(int32_t a, float r, float c)
  * and includes <kernel>.c): the kernel's `#if MCF_REQUANT_F32` branches call mcf_requant_f32. */
 #ifndef MCF_REQUANT_F32
 #define MCF_REQUANT_F32 0
+#endif
+
+/*
+ * The arrays a kernel's output stage reads per channel entry, from its params `p` with n entries
+ * (1, or one per channel): TFLite's multiplier and shift; in a float32 copy, the scale bits in
+ * `multiplier` (`shift` unused), or without an FPU the constants of mcf_requant_f32_pre, which the
+ * compiler writes into `shift` ([mq[0..n-1], pq[0..n-1]], float_requant.soft_constants), and
+ * MCF_REQUANT_F32_Q(acc, mult entry, shift entry) the matching output stage. In the TFLite copies the
+ * macros are the plain fields (n is not evaluated).
+ */
+#if MCF_REQUANT_F32 && MCF_REQUANT_F32_SOFT
+#define MCF_KMULT(p, n) ((p)->shift)
+#define MCF_KSHIFT(p, n) ((p)->shift + (n))
+#define MCF_REQUANT_F32_Q(acc, m, sh) mcf_requant_f32_pre((acc), (m), (sh))
+#else
+#define MCF_KMULT(p, n) ((p)->multiplier)
+#define MCF_KSHIFT(p, n) ((p)->shift)
+#define MCF_REQUANT_F32_Q(acc, m, sh) mcf_requant_f32((acc), (m))
 #endif
 
 /* n bytes from src to dst (regions do not overlap), without calling the C library. */

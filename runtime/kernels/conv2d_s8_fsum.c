@@ -155,6 +155,108 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
     }
     return mcf_fsum_fma_wide(a, b, c);
 }
+
+/* a * b and a + b by the C compiler: libgcc's soft-float, which rounds as IEEE does, for the
+ * operands the integer routes below leave (subnormal, infinite, NaN, results outside the normal
+ * range). */
+static MCF_NOINLINE float mcf_fsum_mul_other(float a, float b)
+{
+    return a * b;
+}
+
+static MCF_NOINLINE float mcf_fsum_add_other(float a, float b)
+{
+    return a + b;
+}
+
+/* a * b rounded to float32 in integers, for normal a and b: the significands' product (48 bits,
+ * its leading one at bit 47 or 46) taken as its top 32 bits with the leading one at bit 31 and the
+ * bits below as sticky, rounded half to even on bit 7. A zero a or b (the other finite) gives a zero
+ * of the product's sign. */
+static MCF_ALWAYS_INLINE float mcf_fsum_mul(float a, float b)
+{
+    const uint32_t ab = mcf_fsum_bits(a), bb = mcf_fsum_bits(b);
+    const uint32_t ea = (ab >> 23) & 0xFFu, eb = (bb >> 23) & 0xFFu;
+    const uint32_t sign = (ab ^ bb) & 0x80000000u;
+    if (MCF_LIKELY(ea - 1u < 254u && eb - 1u < 254u)) {
+        const uint64_t p = (uint64_t)((ab & 0x7FFFFFu) | 0x800000u) * ((bb & 0x7FFFFFu) | 0x800000u);
+        uint32_t hi = (uint32_t)(p >> 16), lo = (uint32_t)p & 0xFFFFu;
+        uint32_t e = ea + eb - 126u; /* the biased exponent for a leading one at bit 47 */
+        if (hi < 0x80000000u) {
+            hi = (hi << 1) | (lo >> 15);
+            lo = (lo << 1) & 0xFFFFu;
+            --e;
+        }
+        if (MCF_LIKELY(e - 1u < 254u)) {
+            return mcf_fsum_float(sign | (((e - 1u) << 23) + (hi >> 8) +
+                                          (uint32_t)((hi & 0x80u) != 0u && ((hi & 0x17Fu) | lo) != 0u)));
+        }
+    } else if (((ab << 1) == 0u && eb != 0xFFu) || ((bb << 1) == 0u && ea != 0xFFu)) {
+        return mcf_fsum_float(sign);
+    }
+    return mcf_fsum_mul_other(a, b);
+}
+
+/* a + b rounded to float32 in integers, for normal or zero a and b: the larger magnitude's
+ * significand at bits 30..7, the other's shifted right by the exponents' difference with the bits
+ * shifted out ORed into bit 0 (sticky; the larger one's seven zero bits below make a sum or
+ * difference that lost bits odd, on the right side of every rounding boundary), added or
+ * subtracted, normalized with CLZ, rounded half to even on bit 7. An exact zero difference is +0;
+ * a zero operand gives the other, two zeros -0 only if both are. */
+static MCF_ALWAYS_INLINE float mcf_fsum_add(float a, float b)
+{
+    uint32_t xb = mcf_fsum_bits(a), yb = mcf_fsum_bits(b);
+    uint32_t ax = xb & 0x7FFFFFFFu, ay = yb & 0x7FFFFFFFu, ex, ey;
+    if (ax < ay) { /* |a| >= |b| from here on (x, y) */
+        const uint32_t t = xb, u = ax;
+        xb = yb, yb = t, ax = ay, ay = u;
+    }
+    ex = ax >> 23;
+    ey = ay >> 23;
+    if (MCF_LIKELY(ex - 1u < 254u && ey - 1u < 254u)) {
+        const uint32_t mx = ((ax & 0x7FFFFFu) | 0x800000u) << 7;
+        uint32_t my = ((ay & 0x7FFFFFu) | 0x800000u) << 7, s, e;
+        const uint32_t d = ex - ey;
+        int32_t n;
+        if (d != 0u) {
+            if (d < 31u) {
+                const uint32_t t = my >> d;
+                my = t | (uint32_t)((t << d) != my);
+            } else {
+                my = 1u;
+            }
+        }
+        if (((xb ^ yb) >> 31) != 0u) {
+            s = mx - my;
+            if (s == 0u) {
+                return 0.0f;
+            }
+        } else {
+            s = mx + my;
+        }
+        n = (int32_t)__builtin_clz(s);
+        s <<= n;
+        e = ex + 1u - (uint32_t)n;
+        if (MCF_LIKELY(e - 1u < 254u)) {
+            return mcf_fsum_float((xb & 0x80000000u) |
+                                  (((e - 1u) << 23) + (s >> 8) + (uint32_t)((s & 0x80u) != 0u && (s & 0x17Fu) != 0u)));
+        }
+    } else if (ay == 0u && ex != 0xFFu) {
+        return ax != 0u ? mcf_fsum_float(xb) : mcf_fsum_float(xb & yb);
+    }
+    return mcf_fsum_add_other(a, b);
+}
+/* one copy of each in the object (the unrolled windows call them dozens of times) */
+static MCF_NOINLINE float mcf_fsum_add_call(float a, float b)
+{
+    return mcf_fsum_add(a, b);
+}
+
+static MCF_NOINLINE float mcf_fsum_mul_call(float a, float b)
+{
+    return mcf_fsum_mul(a, b);
+}
+#define MCF_FSUM_ADD(a, b) mcf_fsum_add_call((a), (b))
 #else
 /* fma(a, b, c) rounded once to float32: VFMA.F32 / fmadd.s, else the double route. */
 static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
@@ -165,6 +267,28 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
     return mcf_fsum_fma_wide(a, b, c);
 #endif
 }
+/* a + b: the compiler's float addition */
+#define MCF_FSUM_ADD(a, b) ((a) + (b))
+#endif
+
+/* DequantizeLinear of an integer v (|v| < 2^24, exact in float32): (float)v * scale rounded once;
+ * without an FPU v's float bits come from CLZ and the product from mcf_fsum_mul. */
+#if MCF_FSUM_INT
+static MCF_ALWAYS_INLINE float mcf_fsum_dequant(int32_t v, float scale)
+{
+    const uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    int32_t n;
+    if (u == 0u) {
+        return mcf_fsum_mul(0.0f, scale);
+    }
+    n = (int32_t)__builtin_clz(u); /* >= 8 */
+    /* the leading one at bit 23 adds one to the exponent field (157 - n) */
+    return mcf_fsum_mul(mcf_fsum_float(((uint32_t)v & 0x80000000u) | (((uint32_t)(157 - n) << 23) + (u << (n - 8)))),
+                        scale);
+}
+#define MCF_FSUM_DEQUANT(v, scale) mcf_fsum_dequant((v), (scale))
+#else
+#define MCF_FSUM_DEQUANT(v, scale) ((float)(v) * (scale))
 #endif
 
 /* QuantizeLinear of the float result: y / scale, half to even, clamped to [lo, hi] (the activation
@@ -199,7 +323,7 @@ static MCF_ALWAYS_INLINE float mcf_fsum_tap(const mcf_conv2d_fsum_params *p, con
     if ((uint32_t)iy >= (uint32_t)p->input_h || (uint32_t)ix >= (uint32_t)p->input_w) {
         return 0.0f;
     }
-    return (float)(in[(iy * p->input_w + ix) * p->input_c + c] + p->input_offset) * p->input_scale;
+    return MCF_FSUM_DEQUANT(in[(iy * p->input_w + ix) * p->input_c + c] + p->input_offset, p->input_scale);
 }
 
 /* DequantizeLinear of every int8 value, indexed by its byte: (float)(x + input_offset) * input_scale. */
@@ -207,7 +331,7 @@ static void mcf_fsum_dequant_table(const mcf_conv2d_fsum_params *p, float *table
 {
     int32_t i;
     for (i = 0; i < 256; ++i) {
-        table[i] = (float)((int32_t)(int8_t)(uint8_t)i + p->input_offset) * p->input_scale;
+        table[i] = MCF_FSUM_DEQUANT((int32_t)(int8_t)(uint8_t)i + p->input_offset, p->input_scale);
     }
 }
 
@@ -303,7 +427,36 @@ static void mcf_fsum_dot8(int32_t kb, const float *w, const float *col, int32_t 
         }
     }
 }
-#else
+#elif MCF_FSUM_INT
+/* n output channels (4 or 1) side by side, filter interleaved (tap k of the n channels at
+ * w[k * n ..]): per K block each channel's fused multiply-adds in tap order from 0, each block's
+ * sum added to the total. The sums in an array and one copy of the integer fma (blocks of eight,
+ * where most of the work is, inline it eight times: about 12 % faster there). */
+static MCF_NO_LIBCALL_LOOPS void mcf_fsum_dotn(int32_t kb, const float *w, const float *col, int32_t k_count,
+                                               float *total, int32_t n)
+{
+    float s[8];
+    int32_t k0, k, j;
+    for (k0 = 0; k0 < k_count; k0 += kb) {
+        const int32_t k1 = k0 + kb < k_count ? k0 + kb : k_count;
+        const float *wk = w + k0 * n;
+        for (j = 0; j < n; ++j) {
+            s[j] = 0.0f;
+        }
+        for (k = k0; k < k1; ++k) {
+            const float x = col[k];
+            for (j = 0; j < n; ++j) {
+                s[j] = mcf_fsum_fma(wk[j], x, s[j]);
+            }
+            wk += n;
+        }
+        for (j = 0; j < n; ++j) {
+            total[j] = k0 ? MCF_FSUM_ADD(total[j], s[j]) : s[j];
+        }
+    }
+}
+#endif
+#if !MCF_FSUM_VLDM
 static void mcf_fsum_dot8(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
 {
     int32_t k0, k, j;
@@ -319,13 +472,24 @@ static void mcf_fsum_dot8(int32_t kb, const float *w, const float *col, int32_t 
         }
         s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5, s[6] = s6, s[7] = s7;
         for (j = 0; j < 8; ++j) {
-            total[j] = k0 ? total[j] + s[j] : s[j];
+            total[j] = k0 ? MCF_FSUM_ADD(total[j], s[j]) : s[j];
         }
     }
 }
 
 #endif
 
+#if MCF_FSUM_INT
+static void mcf_fsum_dot4(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
+{
+    mcf_fsum_dotn(kb, w, col, k_count, total, 4);
+}
+
+static void mcf_fsum_dot1(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
+{
+    mcf_fsum_dotn(kb, w, col, k_count, total, 1);
+}
+#else
 static void mcf_fsum_dot4(int32_t kb, const float *w, const float *col, int32_t k_count, float *total)
 {
     int32_t k0, k, j;
@@ -344,7 +508,7 @@ static void mcf_fsum_dot4(int32_t kb, const float *w, const float *col, int32_t 
         }
         s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
         for (j = 0; j < 4; ++j) {
-            total[j] = k0 ? total[j] + s[j] : s[j];
+            total[j] = k0 ? MCF_FSUM_ADD(total[j], s[j]) : s[j];
         }
     }
 }
@@ -358,9 +522,10 @@ static void mcf_fsum_dot1(int32_t kb, const float *w, const float *col, int32_t 
         for (k = k0; k < k1; ++k) {
             s0 = mcf_fsum_fma(w[k], col[k], s0);
         }
-        total[0] = k0 ? total[0] + s0 : s0;
+        total[0] = k0 ? MCF_FSUM_ADD(total[0], s0) : s0;
     }
 }
+#endif
 
 #if MCF_FSUM_VLDM && defined(__ARM_FEATURE_DSP) && MCF_UNALIGNED_WORDS && !defined(__ARM_BIG_ENDIAN) && \
     !MCF_REQUANT_F32_SOFT && !defined(MCF_PORTABLE_KERNELS)
@@ -796,7 +961,7 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
                         }
                         filter += n * k_count;
                         for (j = 0; j < n; ++j) {
-                            output[m + j] = mcf_fsum_q(totals[j] + bias[m + j], out_scale, lo, hi, out_off);
+                            output[m + j] = mcf_fsum_q(MCF_FSUM_ADD(totals[j], bias[m + j]), out_scale, lo, hi, out_off);
                         }
                     }
                 }
@@ -813,7 +978,9 @@ void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *inpu
  * Without an FPU there is no fused instruction to contract into. */
 static MCF_ALWAYS_INLINE float mcf_fsum_product(float w, float x)
 {
-#if defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4)
+#if MCF_FSUM_INT
+    return mcf_fsum_mul_call(w, x);
+#elif defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4)
     float pr = w * x;
     __asm__("" : "+t"(pr));
     return pr;
@@ -860,18 +1027,18 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
                                     group_left = block_left >= 4 ? 4 : (block_left >= 2 ? 2 : 1);
                                     part = pr;
                                 } else {
-                                    part = part + pr;
+                                    part = MCF_FSUM_ADD(part, pr);
                                 }
                                 ++k;
                                 --block_left;
                                 if (--group_left == 0) {
-                                    total = started ? part + total : part;
+                                    total = started ? MCF_FSUM_ADD(part, total) : part;
                                     started = 1;
                                 }
                             }
                         }
                     }
-                    output[m] = mcf_fsum_quantize(p, total + p->bias[m]);
+                    output[m] = mcf_fsum_quantize(p, MCF_FSUM_ADD(total, p->bias[m]));
                 }
                 output += p->output_c;
             }
@@ -884,12 +1051,15 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
 static MCF_ALWAYS_INLINE float mcf_fsum_lanes(const float *a, int32_t rows)
 {
     if (rows == 4) {
-        return (((a[0] + a[1]) + a[2]) + a[3]) + (((a[4] + a[5]) + a[6]) + a[7]);
+        return MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(a[0], a[1]), a[2]), a[3]),
+                            MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(a[4], a[5]), a[6]), a[7]));
     }
     if (rows == 2) {
-        return ((a[0] + a[2]) + (a[4] + a[6])) + ((a[1] + a[3]) + (a[5] + a[7]));
+        return MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(a[0], a[2]), MCF_FSUM_ADD(a[4], a[6])),
+                            MCF_FSUM_ADD(MCF_FSUM_ADD(a[1], a[3]), MCF_FSUM_ADD(a[5], a[7])));
     }
-    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    return MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(a[0], a[1]), MCF_FSUM_ADD(a[2], a[3])),
+                        MCF_FSUM_ADD(MCF_FSUM_ADD(a[4], a[5]), MCF_FSUM_ADD(a[6], a[7])));
 }
 
 void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,
@@ -921,27 +1091,27 @@ void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input,
                 float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
                 float lanes[8];
                 for (k = 0; k + 8 <= k_count; k += 8) {
-                    s0 = s0 + mcf_fsum_product(w[k], col[k]);
-                    s1 = s1 + mcf_fsum_product(w[k + 1], col[k + 1]);
-                    s2 = s2 + mcf_fsum_product(w[k + 2], col[k + 2]);
-                    s3 = s3 + mcf_fsum_product(w[k + 3], col[k + 3]);
-                    s4 = s4 + mcf_fsum_product(w[k + 4], col[k + 4]);
-                    s5 = s5 + mcf_fsum_product(w[k + 5], col[k + 5]);
-                    s6 = s6 + mcf_fsum_product(w[k + 6], col[k + 6]);
-                    s7 = s7 + mcf_fsum_product(w[k + 7], col[k + 7]);
+                    s0 = MCF_FSUM_ADD(s0, mcf_fsum_product(w[k], col[k]));
+                    s1 = MCF_FSUM_ADD(s1, mcf_fsum_product(w[k + 1], col[k + 1]));
+                    s2 = MCF_FSUM_ADD(s2, mcf_fsum_product(w[k + 2], col[k + 2]));
+                    s3 = MCF_FSUM_ADD(s3, mcf_fsum_product(w[k + 3], col[k + 3]));
+                    s4 = MCF_FSUM_ADD(s4, mcf_fsum_product(w[k + 4], col[k + 4]));
+                    s5 = MCF_FSUM_ADD(s5, mcf_fsum_product(w[k + 5], col[k + 5]));
+                    s6 = MCF_FSUM_ADD(s6, mcf_fsum_product(w[k + 6], col[k + 6]));
+                    s7 = MCF_FSUM_ADD(s7, mcf_fsum_product(w[k + 7], col[k + 7]));
                 }
-                if (k < k_count) s0 = s0 + mcf_fsum_product(w[k], col[k]);
-                if (k + 1 < k_count) s1 = s1 + mcf_fsum_product(w[k + 1], col[k + 1]);
-                if (k + 2 < k_count) s2 = s2 + mcf_fsum_product(w[k + 2], col[k + 2]);
-                if (k + 3 < k_count) s3 = s3 + mcf_fsum_product(w[k + 3], col[k + 3]);
-                if (k + 4 < k_count) s4 = s4 + mcf_fsum_product(w[k + 4], col[k + 4]);
-                if (k + 5 < k_count) s5 = s5 + mcf_fsum_product(w[k + 5], col[k + 5]);
-                if (k + 6 < k_count) s6 = s6 + mcf_fsum_product(w[k + 6], col[k + 6]);
+                if (k < k_count) s0 = MCF_FSUM_ADD(s0, mcf_fsum_product(w[k], col[k]));
+                if (k + 1 < k_count) s1 = MCF_FSUM_ADD(s1, mcf_fsum_product(w[k + 1], col[k + 1]));
+                if (k + 2 < k_count) s2 = MCF_FSUM_ADD(s2, mcf_fsum_product(w[k + 2], col[k + 2]));
+                if (k + 3 < k_count) s3 = MCF_FSUM_ADD(s3, mcf_fsum_product(w[k + 3], col[k + 3]));
+                if (k + 4 < k_count) s4 = MCF_FSUM_ADD(s4, mcf_fsum_product(w[k + 4], col[k + 4]));
+                if (k + 5 < k_count) s5 = MCF_FSUM_ADD(s5, mcf_fsum_product(w[k + 5], col[k + 5]));
+                if (k + 6 < k_count) s6 = MCF_FSUM_ADD(s6, mcf_fsum_product(w[k + 6], col[k + 6]));
                 lanes[0] = s0; lanes[1] = s1; lanes[2] = s2; lanes[3] = s3;
                 lanes[4] = s4; lanes[5] = s5; lanes[6] = s6; lanes[7] = s7;
                 output[g * p->group_m + m] = mcf_fsum_quantize(
-                    p, mcf_fsum_lanes(lanes, m < rows4 ? 4 : (m < rows4 + 2 && p->group_m - rows4 >= 2 ? 2 : 1)) +
-                           p->bias[g * p->group_m + m]);
+                    p, MCF_FSUM_ADD(mcf_fsum_lanes(lanes, m < rows4 ? 4 : (m < rows4 + 2 && p->group_m - rows4 >= 2 ? 2 : 1)),
+                                    p->bias[g * p->group_m + m]));
             }
         }
         output += p->output_c;
@@ -950,7 +1120,8 @@ void mcf_conv2d_s8_fsum_n1(const mcf_conv2d_fsum_params *p, const int8_t *input,
 
 /* _m1's order over the taps of one window: products added in groups of four taps (then two, then
  * one), each group's sum added to the total. MCF_FSUM_X(t) is tap t's product. */
-#define MCF_FSUM_G4(t) (((MCF_FSUM_X(t) + MCF_FSUM_X((t) + 1)) + MCF_FSUM_X((t) + 2)) + MCF_FSUM_X((t) + 3))
+#define MCF_FSUM_G4(t) \
+    MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_X(t), MCF_FSUM_X((t) + 1)), MCF_FSUM_X((t) + 2)), MCF_FSUM_X((t) + 3))
 
 /* One input row of channel c dequantized into `row` (width floats, the first for input column
  * -pad_left), 0.0f outside the image: a padding tap then adds a zero product, as in MLAS's im2col. */
@@ -1126,7 +1297,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
             const float wscale = p->weight_scale[c];
             const float bias = p->bias[c];
             for (t = 0; t < taps; ++t) {
-                w[t] = (float)filter[t * ch + c] * wscale;
+                w[t] = MCF_FSUM_DEQUANT(filter[t * ch + c], wscale);
             }
             if (plane) { /* the channel's values inside the padding */
                 for (r = 0; r < y_end; ++r) {
@@ -1190,16 +1361,20 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                                 w7 = w[7], w8 = w[8];
                     const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2];
 #define MCF_FSUM_DW3(j)                                                                                               \
-    (mcf_fsum_product(w8, a2[2 + (j)]) +                                                                              \
-     ((((mcf_fsum_product(w4, a1[1 + (j)]) + mcf_fsum_product(w5, a1[2 + (j)])) + mcf_fsum_product(w6, a2[(j)])) +      \
-       mcf_fsum_product(w7, a2[1 + (j)])) +                                                                           \
-      (((mcf_fsum_product(w0, a0[(j)]) + mcf_fsum_product(w1, a0[1 + (j)])) + mcf_fsum_product(w2, a0[2 + (j)])) +      \
-       mcf_fsum_product(w3, a1[(j)]))))
+    MCF_FSUM_ADD(mcf_fsum_product(w8, a2[2 + (j)]),                                                                   \
+                 MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(mcf_fsum_product(w4, a1[1 + (j)]),              \
+                                                                   mcf_fsum_product(w5, a1[2 + (j)])),                \
+                                                      mcf_fsum_product(w6, a2[(j)])),                                 \
+                                         mcf_fsum_product(w7, a2[1 + (j)])),                                          \
+                              MCF_FSUM_ADD(MCF_FSUM_ADD(MCF_FSUM_ADD(mcf_fsum_product(w0, a0[(j)]),                   \
+                                                                   mcf_fsum_product(w1, a0[1 + (j)])),                \
+                                                      mcf_fsum_product(w2, a0[2 + (j)])),                             \
+                                         mcf_fsum_product(w3, a1[(j)]))))
                     if (sw == 1) { /* two pixels a pass: the loads of their shared columns once */
                         for (; ox + 2 <= out_w; ox += 2) {
                             const float t0 = MCF_FSUM_DW3(0), t1 = MCF_FSUM_DW3(1);
-                            o[0] = mcf_fsum_q(t0 + bias, out_scale, lo, hi, out_off);
-                            o[ch] = mcf_fsum_q(t1 + bias, out_scale, lo, hi, out_off);
+                            o[0] = mcf_fsum_q(MCF_FSUM_ADD(t0, bias), out_scale, lo, hi, out_off);
+                            o[ch] = mcf_fsum_q(MCF_FSUM_ADD(t1, bias), out_scale, lo, hi, out_off);
                             o += 2 * ch;
                             a0 += 2;
                             a1 += 2;
@@ -1208,7 +1383,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                     }
                     for (; ox < out_w; ++ox) {
                         const float t0 = MCF_FSUM_DW3(0);
-                        *o = mcf_fsum_q(t0 + bias, out_scale, lo, hi, out_off);
+                        *o = mcf_fsum_q(MCF_FSUM_ADD(t0, bias), out_scale, lo, hi, out_off);
                         o += ch;
                         a0 += sw;
                         a1 += sw;
@@ -1227,8 +1402,12 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
 #define MCF_FSUM_X(t)                                                                                                  \
     mcf_fsum_product(wv[t], ((t) < 5 ? a0 : (t) < 10 ? a1 : (t) < 15 ? a2 : (t) < 20 ? a3 : a4)[(t) % 5 + MCF_FSUM_J])
 #define MCF_FSUM_DW5                                                                                                   \
-    (MCF_FSUM_X(24) +                                                                                                  \
-     (MCF_FSUM_G4(20) + (MCF_FSUM_G4(16) + (MCF_FSUM_G4(12) + (MCF_FSUM_G4(8) + (MCF_FSUM_G4(4) + MCF_FSUM_G4(0)))))))
+    MCF_FSUM_ADD(MCF_FSUM_X(24),                                                                                       \
+                 MCF_FSUM_ADD(MCF_FSUM_G4(20),                                                                         \
+                              MCF_FSUM_ADD(MCF_FSUM_G4(16),                                                            \
+                                           MCF_FSUM_ADD(MCF_FSUM_G4(12),                                               \
+                                                        MCF_FSUM_ADD(MCF_FSUM_G4(8),                                   \
+                                                                     MCF_FSUM_ADD(MCF_FSUM_G4(4), MCF_FSUM_G4(0)))))))
 #define MCF_FSUM_J 0
                         total = MCF_FSUM_DW5;
 #undef MCF_FSUM_J
@@ -1239,9 +1418,9 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                         }
 #undef MCF_FSUM_DW5
 #undef MCF_FSUM_X
-                        *o = mcf_fsum_q(total + bias, out_scale, lo, hi, out_off);
+                        *o = mcf_fsum_q(MCF_FSUM_ADD(total, bias), out_scale, lo, hi, out_off);
                         if (step == 2) {
-                            o[ch] = mcf_fsum_q(total1 + bias, out_scale, lo, hi, out_off);
+                            o[ch] = mcf_fsum_q(MCF_FSUM_ADD(total1, bias), out_scale, lo, hi, out_off);
                         }
                         o += step * ch;
                         a0 += step * sw;
@@ -1264,19 +1443,19 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
 #define MCF_FSUM_X(t) mcf_fsum_product(w[t], tp[t][x])
                         for (k0 = 0; k0 + 4 <= taps; k0 += 4) {
                             const float part = MCF_FSUM_G4(k0);
-                            total = k0 ? part + total : part;
+                            total = k0 ? MCF_FSUM_ADD(part, total) : part;
                         }
                         if (k0 + 2 <= taps) {
-                            const float part = MCF_FSUM_X(k0) + MCF_FSUM_X(k0 + 1);
-                            total = k0 ? part + total : part;
+                            const float part = MCF_FSUM_ADD(MCF_FSUM_X(k0), MCF_FSUM_X(k0 + 1));
+                            total = k0 ? MCF_FSUM_ADD(part, total) : part;
                             k0 += 2;
                         }
                         if (k0 < taps) {
                             const float part = MCF_FSUM_X(k0);
-                            total = k0 ? part + total : part;
+                            total = k0 ? MCF_FSUM_ADD(part, total) : part;
                         }
 #undef MCF_FSUM_X
-                        *o = mcf_fsum_q(total + bias, out_scale, lo, hi, out_off);
+                        *o = mcf_fsum_q(MCF_FSUM_ADD(total, bias), out_scale, lo, hi, out_off);
                         o += ch;
                     }
                 }

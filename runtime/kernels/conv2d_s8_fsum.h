@@ -26,8 +26,14 @@
  *    offset, clamped to [act_min, act_max].
  *
  * fma is VFMA.F32 where the core has a single-precision fused multiply-add (Cortex-M4F, M7, M33;
- * RISC-V F), else computed exactly in double precision (the product is exact there, the sum's
- * error is found with a two-sum). No heap; _gemm, _dw and _n1 need `scratch` (see there).
+ * RISC-V F). On cores without an FPU (Cortex-M0/M3, RV32 without F: MCF_REQUANT_F32_SOFT) the
+ * fused multiply-adds, the rounded products and sums and the DequantizeLinear products are
+ * computed in integers, exactly as IEEE rounds them (one 32 x 32 -> 64 multiply, CLZ, sticky
+ * bits, half to even; tests/test_fsum_soft_fma.py compares them with the host's float32 on
+ * millions of operands), with libgcc's soft-float or the double route below for subnormal,
+ * infinite and NaN operands and results outside the normal range; elsewhere (a host without
+ * FMA) fma is computed exactly in double precision (the product is exact there, the sum's error
+ * is found with a two-sum). No heap; _gemm, _dw and _n1 need `scratch` (see there).
  *
  * On little-endian cores with VFMA.F32 and the DSP extension (Cortex-M4F, M7, M33 with both),
  * _gemm's blocks of eight output channels run in one assembly routine: the same instructions in

@@ -5,7 +5,7 @@
  * route; the kernel source is included so that its static functions can be called. References:
  * fmaf() of the C library (glibc's is exact), float * and + (SSE on x86-64, one rounding each).
  *
- *     fsum_soft_fma OP COUNT SEED    OP: fma | mul | add | deq
+ *     fsum_soft_fma OP COUNT SEED    OP: fma | mul | add | deq (DequantizeLinear of an int)
  *
  * Prints "checked N differing D" and the first differing operands; exit 1 if any differ. */
 #include <math.h>
@@ -241,6 +241,36 @@ static void triple(float *a, float *b, float *c)
     }
 }
 
+/* Two addends whose sum is a tie at bit 7 of the larger one's aligned significand, or just off it,
+ * once the smaller one is shifted right by d > 7 (bits shifted out: the sticky bit decides). */
+static void add_tie(float *x, float *y)
+{
+    const uint32_t mx = (rnd() & 0x7FFFFFu) | 0x800000u;
+    const int32_t k = 1 + (int32_t)(rnd() % 15u), ex = 30 + (int32_t)(rnd() % 190u);
+    const uint32_t t = ((mx << 7) & 0x80u) ? 0u : 0x80u; /* the bits of y >> k at 7..0 that make a tie */
+    uint32_t my = ((rnd() << (8 + k)) | (t << k) | (rnd() % 3u == 0u ? 0u : rnd() % (1u << k))) & 0xFFFFFFu;
+    my |= 0x800000u;
+    *x = make(rnd() & 1u, ex, mx & 0x7FFFFFu);
+    *y = make(rnd() & 1u, ex - k - 7, my & 0x7FFFFFu);
+    if (rnd() & 1u) {
+        const float u = *x;
+        *x = *y, *y = u;
+    }
+}
+
+/* float * and + with one rounding each (no contraction into an fma: none is compiled in) */
+static float host_mul(float a, float b)
+{
+    volatile float r = a * b;
+    return r;
+}
+
+static float host_add(float a, float b)
+{
+    volatile float r = a + b;
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     long count, i;
@@ -258,6 +288,27 @@ int main(int argc, char **argv)
         if (strcmp(op, "fma") == 0) {
             got = mcf_fsum_fma(a, b, c);
             want = fmaf(a, b, c);
+        } else if (strcmp(op, "mul") == 0) {
+            got = mcf_fsum_mul(a, b);
+            want = host_mul(a, b);
+        } else if (strcmp(op, "add") == 0) { /* a rounded product and c; two operands; ties */
+            const uint32_t kind = rnd() % 4u;
+            if (kind == 0u) {
+                a = host_mul(a, b);
+            } else if (kind == 1u) {
+                add_tie(&a, &c);
+            } else if (kind == 2u) {
+                c = b;
+            }
+            b = 0.0f;
+            got = mcf_fsum_add(a, c);
+            want = host_add(a, c);
+        } else if (strcmp(op, "deq") == 0) { /* DequantizeLinear: (float)(x - zero point) * scale */
+            const int32_t v = (int32_t)(rnd() % 511u) - 255;
+            c = 0.0f;
+            a = (float)v;
+            got = mcf_fsum_dequant(v, b);
+            want = host_mul((float)v, b);
         } else {
             fprintf(stderr, "unknown operation %s\n", op);
             return 2;

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..ir import Operator, Tensor
 from .base import ConstArray, ConstRef, KernelCall, ParamValue, reject
-from .float_requant import add_constants, dequant_table, product_scales
+from .float_requant import add_constants, add_soft_constants, dequant_table, product_scales
 
 _FUNCTIONS = {"ADD": "mcf_add_s8_f32_ort", "MUL": "mcf_mul_s8_f32_ort"}
 
@@ -66,6 +66,9 @@ def lower_binary_f32(op: Operator, a: Tensor, b: Tensor, out: Tensor, loops: dic
         r1, r2, fixed = np.array(bits, dtype=np.int32).view(np.float32).tolist()
         params.update({"input1_offset": shift, "input2_offset": shift, "ratio1": r1, "ratio2": r2,
                        "fixed": fixed})
+        # cores without an FPU: the fixed-point route (raw values up to 255 in magnitude with the shift)
+        f, m1, m2, kk = add_soft_constants(*bits, reach=255 if shift else 128)
+        params.update({"fx_shift": f, "fx_ratio1": m1, "fx_ratio2": m2, "fx_fixed": kk})
     else:
         ratio = float(product_scales(a.scale, np.array([b.scale]), out.scale)[0])
         params.update({"input1_offset": -a.zero_point, "input2_offset": -b.zero_point, "ratio1": ratio,

@@ -181,6 +181,9 @@ def lower_add_sub(graph: Graph, op: Operator) -> KernelCall:
         r1, r2, k = float_requant.add_constants(a.scale, a.zero_point, b.scale, b.zero_point, out.scale,
                                                 out.zero_point)
         params.update({"input1_multiplier": r1, "input2_multiplier": r2, "output_multiplier": k})
+        # cores without an FPU: the fixed-point route's constants in the fields the float32 copy leaves
+        f, m1, m2, kk = float_requant.add_soft_constants(r1, r2, k)
+        params.update({"left_shift": f, "input1_shift": m1, "input2_shift": m2, "output_shift": kk})
     call = KernelCall(
         op=op,
         kernel="add_s8",

@@ -15,6 +15,7 @@ runtime/kernels/mcf_common.h reads them back). The kernels' float32 copies are s
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 
@@ -51,6 +52,33 @@ def add_constants(a_scale: float, a_zp: int, b_scale: float, b_zp: int, out_scal
     k = f32(out_zp) - f32(f32(ra * f32(a_zp)) + f32(rb * f32(b_zp)))
     bits = scale_bits(np.array([ra, rb, k], dtype=np.float32))
     return int(bits[0]), int(bits[1]), int(bits[2])
+
+
+def add_soft_constants(r1_bits: int, r2_bits: int, k_bits: int, reach: int = 128) -> tuple[int, int, int, int]:
+    """The fixed-point route of QLinearAdd's formula on cores without an FPU (add_s8.c, mcf_add_row_f32;
+    binary_s8_f32.c, mcf_add_row): F fraction bits and r1, r2 and k + 1/2 + 512 units as integers of
+    that unit, each rounded to nearest; F = 30 - B for the first B with reach * (|r1| + |r2|) + |k| <
+    2^(B-1), `reach` the largest magnitude of an input value (128, or 255 for raw uint8 values), so
+    every sum and float32 value stays below 2^(30 - F) and g below 2^31. (0, 0, 0, 0) where F would
+    fall outside 12..28 (or a value is not finite): the kernel then evaluates the float32 formula for
+    every output."""
+    if reach > 255:
+        raise ValueError("reach above 255: the fixed-point route's margin does not cover it")
+    vals = [Fraction(float(np.array([b], dtype=np.uint32).view(np.float32)[0]))
+            if ((b >> 23) & 0xFF) != 0xFF else None for b in (r1_bits & 0xFFFFFFFF, r2_bits & 0xFFFFFFFF,
+                                                                k_bits & 0xFFFFFFFF)]
+    if any(v is None for v in vals):
+        return 0, 0, 0, 0
+    r1, r2, k = (v for v in vals if v is not None)
+    bound = reach * (abs(r1) + abs(r2)) + abs(k)
+    b = 1
+    while bound >= Fraction(2) ** (b - 1):
+        b += 1
+    f = 30 - b
+    if not 12 <= f <= 28:
+        return 0, 0, 0, 0
+    unit = 2**f
+    return f, round(r1 * unit), round(r2 * unit), round(k * unit) + unit // 2 + 512
 
 
 def entry_points(op: Operator, call: KernelCall) -> KernelCall:

@@ -13,6 +13,20 @@
  * and k as float bits in input1_multiplier, input2_multiplier and output_multiplier (add_s8_f32.h).
  * SUB has no integer kernel in onnxruntime: mcf_sub_s8_f32 is never chosen.
  */
+#if MCF_REQUANT_F32_SOFT
+/* The float32 formula for one pair (the rare outputs the fixed-point route below cannot decide). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold))
+#endif
+static MCF_NOINLINE int32_t mcf_add_f32_exact(const mcf_add_params *p, int32_t a, int32_t b)
+{
+    const float r1 = mcf_f32_from_bits(p->input1_multiplier);
+    const float r2 = mcf_f32_from_bits(p->input2_multiplier);
+    const float k = mcf_f32_from_bits(p->output_multiplier);
+    return mcf_round_f32(mcf_fma_small_f32(a, r1, mcf_fma_small_f32(b, r2, k)));
+}
+#endif
+
 static void mcf_add_row_f32(const mcf_add_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
                             int8_t *out, int32_t n)
 {
@@ -21,6 +35,32 @@ static void mcf_add_row_f32(const mcf_add_params *p, const int8_t *a, int32_t s1
     const float k = mcf_f32_from_bits(p->output_multiplier);
     const int32_t act_min = p->act_min, act_max = p->act_max;
     int32_t i;
+#if MCF_REQUANT_F32_SOFT
+    /*
+     * Without an FPU, where the compiler could (left_shift = F, 12..28; else 0): in fixed point with F
+     * fraction bits, g = a * R1 + b * R2 + K' with R1, R2 the scales r1, r2 and K' = k + 1/2 + 512
+     * units, each rounded to the unit (input1_shift, input2_shift, output_shift;
+     * float_requant.add_soft_constants). g is within 256.5 units of (the float32 result + 1/2 + 512
+     * units): 64 each from R1 and R2 (|a|, |b| <= 128), 64 each from the two float32 roundings (every
+     * value below 2^(30 - F) in magnitude), 1/2 from K'. Where g's fraction is at least 1024 units,
+     * g >> F is then the float32 result rounded half to even (no tie, no rounding boundary between);
+     * elsewhere (a share of 2^(10 - F)) the float32 formula decides.
+     */
+    const int32_t f = p->left_shift;
+    if (f != 0) {
+        const int32_t m1 = p->input1_shift, m2 = p->input2_shift, kk = p->output_shift;
+        const uint32_t near = (uint32_t)1024 << (32 - f);
+        for (i = 0; i < n; ++i) {
+            const int32_t va = *a, vb = *b;
+            const int32_t g = va * m1 + vb * m2 + kk;
+            const int32_t v = MCF_LIKELY(((uint32_t)g << (32 - f)) >= near) ? g >> f : mcf_add_f32_exact(p, va, vb);
+            out[i] = (int8_t)mcf_clamp(v, act_min, act_max);
+            a += s1;
+            b += s2;
+        }
+        return;
+    }
+#endif
     for (i = 0; i < n; ++i) {
         const float v = mcf_fma_small_f32(*a, r1, mcf_fma_small_f32(*b, r2, k));
         out[i] = (int8_t)mcf_clamp(mcf_round_f32(v), act_min, act_max);

@@ -22,6 +22,17 @@ static int8_t mcf_bin_out(const mcf_binary_f32_params *p, float v)
     return (int8_t)mcf_clamp(raw + p->out_offset, p->act_min, p->act_max);
 }
 
+#if MCF_REQUANT_F32_SOFT
+/* QLinearAdd's formula for one pair of raw values, rounded (the fixed-point route's rare leftovers). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold))
+#endif
+static MCF_NOINLINE int32_t mcf_bin_add_exact(const mcf_binary_f32_params *p, int32_t va, int32_t vb)
+{
+    return mcf_round_f32(mcf_fma_small_f32(va, p->ratio1, mcf_fma_small_f32(vb, p->ratio2, p->fixed)));
+}
+#endif
+
 static void mcf_add_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
                         int8_t *out, int32_t n)
 {
@@ -41,6 +52,28 @@ static void mcf_add_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t
             a += s1;
         }
     } else {
+#if MCF_REQUANT_F32_SOFT
+        /* Without an FPU, where the compiler could: add_s8.c's fixed-point route (mcf_add_row_f32) on
+         * the raw values (|a + o1| <= 255: R1 and R2 contribute 127.5 units each, the error stays
+         * below 384 of the 512 units' margin), the float32 formula for the outputs it leaves. */
+        const int32_t f = p->fx_shift;
+        if (f != 0) {
+            const int32_t m1 = p->fx_ratio1, m2 = p->fx_ratio2, kk = p->fx_fixed;
+            const int32_t raw_min = p->raw_min, raw_max = p->raw_max, offset = p->out_offset;
+            const int32_t act_min = p->act_min, act_max = p->act_max;
+            const uint32_t near = (uint32_t)1024 << (32 - f);
+            for (i = 0; i < n; ++i) {
+                const int32_t va = *a + o1, vb = *b + o2;
+                const int32_t g = va * m1 + vb * m2 + kk;
+                const int32_t v = MCF_LIKELY(((uint32_t)g << (32 - f)) >= near) ? g >> f
+                                                                                 : mcf_bin_add_exact(p, va, vb);
+                out[i] = (int8_t)mcf_clamp(mcf_clamp(v, raw_min, raw_max) + offset, act_min, act_max);
+                a += s1;
+                b += s2;
+            }
+            return;
+        }
+#endif
         for (i = 0; i < n; ++i) {
             out[i] = mcf_bin_out(p, mcf_fma_small_f32(*a + o1, r1, mcf_fma_small_f32(*b + o2, r2, p->fixed)));
             a += s1;

@@ -28,6 +28,13 @@ typedef struct {
     const int32_t *dims;   /**< [ndims] loop extents, outermost first */
     const int32_t *stride1;/**< [ndims] element strides of input1 (0 = broadcast) */
     const int32_t *stride2;
+    /* ADD's fixed-point route on cores without an FPU (rows where both inputs move; binary_s8_f32.c,
+     * float_requant.add_soft_constants): fraction bits F (0: not taken), ratio1, ratio2 and
+     * fixed + 1/2 + 512 units as integers of 2^-F */
+    int32_t fx_shift;
+    int32_t fx_ratio1;
+    int32_t fx_ratio2;
+    int32_t fx_fixed;
 } mcf_binary_f32_params;
 
 /** QLinearAdd (its AVX2 kernel): per innermost row, both inputs varying:

@@ -32,7 +32,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return exe
 
 
-@pytest.mark.parametrize("op", ["fma", "mul", "add", "deq"])
+@pytest.mark.parametrize("op", ["fma", "fma_exact", "mul", "add", "deq"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_integer_route_equals_ieee(harness: Path, op: str, seed: int) -> None:
     r = subprocess.run([str(harness), op, "2000000", str(seed)], capture_output=True, text=True, timeout=300)

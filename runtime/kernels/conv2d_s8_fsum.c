@@ -96,7 +96,7 @@ static MCF_ALWAYS_INLINE uint32_t mcf_fsum_round64(uint32_t sign, uint64_t s, in
  * normalized with CLZ and rounded half to even (mcf_fsum_round64). An exact zero difference is
  * +0. A zero a or b (the other finite): the product is a zero, c comes back unchanged, or for a
  * zero c the sum of two zeros (-0 only if both are). */
-static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
+static MCF_NOINLINE float mcf_fsum_fma_exact(float a, float b, float c)
 {
     const uint32_t ab = mcf_fsum_bits(a), bb = mcf_fsum_bits(b), cb = mcf_fsum_bits(c);
     const uint32_t ea = (ab >> 23) & 0xFFu, eb = (bb >> 23) & 0xFFu, ec = (cb >> 23) & 0xFFu;
@@ -257,6 +257,62 @@ static MCF_NOINLINE float mcf_fsum_mul_call(float a, float b)
     return mcf_fsum_mul(a, b);
 }
 #define MCF_FSUM_ADD(a, b) mcf_fsum_add_call((a), (b))
+
+/* fma(a, b, c) rounded once to float32, the usual case first: a, b and c normal. The product of
+ * the significands p (one 32 x 32 -> 64 multiply) and c's significand q are put in one 32-bit
+ * frame, the larger one's leading one at bit 29 or 30 (p >> 17, or q << 7), the other shifted to
+ * its place and truncated; their sum or difference S is then within 2 units of the exact one
+ * (scaled to the frame). S normalized (leading one at bit 31 after a left shift by n, the error
+ * within 2^(n+1) units) gives the float unless a rounding midpoint (bits 7..0 = 0x80) lies within
+ * that error of S: then, and for zero differences, subnormal or overflowing results, the exact
+ * computation above decides (mcf_fsum_fma_exact: a few percent of the operands). c = 0: the
+ * rounded product; a zero a or b: c, or the sum of two zeros. */
+static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
+{
+    const uint32_t ab = mcf_fsum_bits(a), bb = mcf_fsum_bits(b), cb = mcf_fsum_bits(c);
+    const uint32_t ea = (ab >> 23) & 0xFFu, eb = (bb >> 23) & 0xFFu, ec = (cb >> 23) & 0xFFu;
+    if (MCF_LIKELY(ea - 1u < 254u && eb - 1u < 254u)) {
+        if (MCF_LIKELY(ec - 1u < 254u)) {
+            const uint64_t p = (uint64_t)((ab & 0x7FFFFFu) | 0x800000u) * ((bb & 0x7FFFFFu) | 0x800000u);
+            const uint32_t q = (cb & 0x7FFFFFu) | 0x800000u;
+            const int32_t t = (int32_t)ec - (int32_t)(ea + eb) + 133; /* q's unit above p >> 17's */
+            uint32_t pv, cv, s, rem, sign = (ab ^ bb) & 0x80000000u;
+            int32_t e, n;
+            if (t <= 7) { /* the product's frame: p >> 17, q << t (|q| < 2^31) */
+                pv = (uint32_t)(p >> 17);
+                cv = t >= 0 ? q << t : (t > -24 ? q >> -t : 0u);
+                e = (int32_t)(ea + eb) - 125;
+            } else { /* c's frame: q << 7, p >> (t + 10) */
+                const int32_t k = t + 10;
+                cv = q << 7;
+                pv = k < 32 ? (uint32_t)(p >> k) : (k < 48 ? (uint32_t)(p >> 32) >> (k - 32) : 0u);
+                e = (int32_t)ec + 1;
+            }
+            if (((cb ^ sign) >> 31) == 0u) {
+                s = pv + cv;
+            } else if (pv >= cv) {
+                s = pv - cv;
+            } else {
+                s = cv - pv;
+                sign ^= 0x80000000u;
+            }
+            if (MCF_LIKELY(s != 0u)) {
+                n = (int32_t)__builtin_clz(s);
+                s <<= n;
+                e -= n;
+                rem = (s & 0xFFu) - 0x80u + (2u << n); /* below 2 * (2 << n): a midpoint within the error */
+                if (MCF_LIKELY(n < 8 && rem >= (4u << n) && (uint32_t)(e - 1) < 254u)) {
+                    return mcf_fsum_float(sign | (((uint32_t)(e - 1) << 23) + (s >> 8) + (uint32_t)((s & 0xFFu) > 0x80u)));
+                }
+            }
+        } else if ((cb << 1) == 0u) {
+            return mcf_fsum_mul_call(a, b);
+        }
+    } else if ((((ab << 1) == 0u && eb != 0xFFu) || ((bb << 1) == 0u && ea != 0xFFu)) && ec != 0xFFu) {
+        return (cb << 1) != 0u ? c : mcf_fsum_float(cb & (ab ^ bb) & 0x80000000u);
+    }
+    return mcf_fsum_fma_exact(a, b, c);
+}
 #else
 /* fma(a, b, c) rounded once to float32: VFMA.F32 / fmadd.s, else the double route. */
 static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)

@@ -5,7 +5,7 @@
  * route; the kernel source is included so that its static functions can be called. References:
  * fmaf() of the C library (glibc's is exact), float * and + (SSE on x86-64, one rounding each).
  *
- *     fsum_soft_fma OP COUNT SEED    OP: fma | mul | add | deq (DequantizeLinear of an int)
+ *     fsum_soft_fma OP COUNT SEED    OP: fma | fma_exact | mul | add | deq (DequantizeLinear of an int)
  *
  * Prints "checked N differing D" and the first differing operands; exit 1 if any differ. */
 #include <math.h>
@@ -276,7 +276,7 @@ int main(int argc, char **argv)
     long count, i;
     const char *op;
     if (argc != 4) {
-        fprintf(stderr, "usage: fsum_soft_fma fma|mul|add|deq COUNT SEED\n");
+        fprintf(stderr, "usage: fsum_soft_fma fma|fma_exact|mul|add|deq COUNT SEED\n");
         return 2;
     }
     op = argv[1];
@@ -287,6 +287,9 @@ int main(int argc, char **argv)
         triple(&a, &b, &c);
         if (strcmp(op, "fma") == 0) {
             got = mcf_fsum_fma(a, b, c);
+            want = fmaf(a, b, c);
+        } else if (strcmp(op, "fma_exact") == 0) { /* the exact route alone (the fast one's fallback) */
+            got = mcf_fsum_fma_exact(a, b, c);
             want = fmaf(a, b, c);
         } else if (strcmp(op, "mul") == 0) {
             got = mcf_fsum_mul(a, b);

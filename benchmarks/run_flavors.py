@@ -61,6 +61,7 @@ class FlavorRow:
     functions: int | None = None
     differing: list[str] = field(default_factory=list)
     error: str = ""
+    max_diff: float | None = None   # largest output difference from the reference (output units)
 
     @property
     def median(self) -> int | None:
@@ -158,6 +159,8 @@ def build_and_measure(name: str, model: Path, flavor: str, board: str, work: Pat
         run_vectors(s.device, s.graph, s.model_bytes, random_vectors(s.graph, vectors), report)
     row.vectors = len(report.vectors)
     row.bit_exact = sum(v.passed and v.max_abs_diff == 0 for v in report.vectors)
+    diffs = [v.max_abs_diff for v in report.vectors if v.max_abs_diff is not None]
+    row.max_diff = max(diffs) if diffs else None
     row.instructions = [int(v.elapsed) for v in report.vectors if v.elapsed is not None]
     row.unit = next((v.unit for v in report.vectors if v.unit), "")
     say(f"{name} {flavor}: {row.instructions} {row.unit}, bit-exact {row.bit_exact}/{row.vectors}")
@@ -178,6 +181,8 @@ def markdown(rows: list[FlavorRow]) -> str:
             instr = f"{r.median:,}"
             vs = f"{(r.median / base - 1) * 100:+.2f} %" if base else "-"
             exact = f"{r.bit_exact}/{r.vectors}"
+            if r.max_diff:  # e.g. a Softmax that onnxruntime computes in float: within a step, not equal
+                exact += f" (max diff {r.max_diff:.3g})"
         elif r.functions and r.same_functions == r.functions and base:
             instr, vs, exact = f"= cmake ({base:,})", "same code", "(cmake's)"
         else:

@@ -59,12 +59,13 @@ def test_table_gives_the_cmake_count_only_to_identical_code() -> None:
                          same_functions=9, functions=10),
             rf.FlavorRow("m", "platformio", "disco_l475_iot1", flash=1100, ram=250, arena=64, arena_region="sram1",
                          same_functions=10, functions=10),
-            rf.FlavorRow("n", "cmake", "mps2_an386", [50], "instructions", 1, 1),
+            rf.FlavorRow("n", "cmake", "mps2_an386", [50], "instructions", 0, 1, max_diff=0.00392),
             rf.FlavorRow("n", "platformio", "disco_l475_iot1", same_functions=9, functions=10)]
     md = rf.markdown(rows).splitlines()
     assert md[2].startswith("| m | cmake | mps2_an386 | 100 | +0.00 % | 3/3 | - | 1,000 | 200 | 64 (sram) |")
     assert md[3].startswith("| m | zephyr | mps2_an386 | 101 | +1.00 % | 3/3 | 9/10 |")
     assert "| = cmake (100) | same code | (cmake's) | 10/10 | 1,100 | 250 | 64 (sram1) |" in md[4]
+    assert md[5].startswith("| n | cmake | mps2_an386 | 50 | +0.00 % | 0/1 (max diff 0.00392) | - |")
     assert "| not measured | - | - | 9/10 |" in md[6]
 
 

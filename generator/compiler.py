@@ -57,6 +57,9 @@ class CompiledModel:
     overlaps: list[OverlapUse] = field(default_factory=list)  # outputs planned over dying inputs
     state: StatePlan = field(default_factory=lambda: StatePlan([], {}, 0))  # variables kept across invokes
     float_convs: FloatConvs | None = None  # ONNX convolutions onnxruntime runs in float (ops/conv_fsum.py)
+    # the graph compile_graph was given, before constant folding rewrote operators (a TRANSPOSE moved
+    # into the weights it feeds, ...): what a recompile, e.g. validate's op-by-op search, starts from
+    source: Graph | None = None
 
     @property
     def calls(self) -> list[KernelCall]:
@@ -102,6 +105,7 @@ def compile_graph(graph: Graph, *, separate_io: bool = False, scratch_may_grow_a
     with onnx_settings(onnx_numerics, ort_threads):
         cm = _compile_graph(graph, separate_io=separate_io, scratch_may_grow_arena=scratch_may_grow_arena)
         cm.float_convs = float_convs(graph, cm.steps)
+        cm.source = graph
     return cm
 
 

@@ -190,7 +190,7 @@ def validate_compiled(cm: CompiledModel, model_bytes: bytes, batches: list[list[
     onnx = not is_tflite(model_bytes)
     # The op-by-op search runs stateless models only: a stateful one's intermediate values depend
     # on the whole stream before them.
-    where = (search(graph, model_bytes, first_bad, extra_flags)
+    where = (search(cm.source or graph, model_bytes, first_bad, extra_flags)
              if first_bad is not None and not cm.state.bytes else None)
     return ValidationResult(
         model=graph.name, sha256=graph.sha256, inputs=len(batches), bit_exact=exact, max_abs_diff=worst,

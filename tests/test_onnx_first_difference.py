@@ -147,3 +147,32 @@ def test_search_never_raises(monkeypatch, tmp_path: Path):
     assert found.first is None and "no optimized graph" in found.note
     assert found.not_comparable and found.compared >= 1
     assert any(line.startswith("not comparable: ") for line in found.describe())
+
+
+def _flatten_net(w3_seed: int):
+    """Conv → Relu → Flatten of the NCHW tensor → Gemm → Gemm: the compiler moves the TRANSPOSE
+    that keeps PyTorch's element order into the first Gemm's weights."""
+    rng = np.random.default_rng(0)
+    init = {"w1": rng.normal(0, 0.3, size=(4, 2, 3, 3)).astype(np.float32),
+            "w2": rng.normal(0, 0.2, size=(6, 4 * 5 * 5)).astype(np.float32),
+            "w3": np.random.default_rng(w3_seed).normal(0, 0.3, size=(3, 6)).astype(np.float32)}
+    nodes = [ob.node("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+             ob.node("Relu", ["c1"], ["r1"], name="relu1"), ob.node("Flatten", ["r1"], ["f"], name="flat"),
+             ob.node("Gemm", ["f", "w2"], ["h"], transB=1, name="fc1"),
+             ob.node("Gemm", ["h", "w3"], ["y"], transB=1, name="fc2")]
+    return ob.float_model(nodes, {"x": [1, 2, 5, 5]}, {"y": [1, 3]}, init)
+
+
+def test_search_starts_from_the_graph_as_read(tmp_path: Path):
+    """validate's search recompiles the model with every tensor an output; from the graph as read,
+    not the compiled one, whose TRANSPOSE was folded into fc1's weights (recompiled, it became a
+    copy of channels-last data compared as NCHW, and was named as the first difference)."""
+    data = ob.quantize(_flatten_net(1), per_channel=True, reduce_range=True, low=-3, high=3)
+    other = ob.quantize(_flatten_net(2), per_channel=True, reduce_range=True, low=-3, high=3)
+    graph = read_model(ob.save(data, tmp_path / "net.onnx"))
+    cm = compile_graph(graph)
+    assert any("into_weights_of" in op.options for op in cm.graph.operators)
+    res = validate_compiled(cm, other, random_inputs(graph, 1, 0))
+    assert res.bit_exact == 0
+    first = res.to_json()["first_difference"]
+    assert first["opcode"] == "FULLY_CONNECTED" and first["onnx_node"] == "fc2", first

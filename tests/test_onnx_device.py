@@ -439,6 +439,94 @@ def test_soft_float_add_fixed_point_equals_formula(tmp_path: Path) -> None:
             assert all(int(x) == 0 for x in out), (source, shift, out)
 
 
+POOL_HARNESS = r"""
+#include <stdio.h>
+#include <string.h>
+#include "pooling_s8_f32.h"
+/* per line: fh fw C sh sw in_h in_w out_h out_w out_scale_bits zp_bits offset F base mult lo hi near seed,
+ * then the 256 dequantization table words; prints how many outputs the fixed-point route (F != 0) gives
+ * differently from the float32 sums (F = 0), on pseudo-random bytes (few distinct values for odd seeds'
+ * bit 8: many exact ties) */
+int main(void)
+{
+    static int8_t in[65536], o1[4096], o2[4096];
+    static float dq[256];
+    int32_t v[20];
+    int i;
+    while (1) {
+        mcf_avgpool_f32_params p;
+        int bad = 0, n;
+        unsigned seed;
+        for (i = 0; i < 19; ++i) if (scanf("%d", &v[i]) != 1) return 0;
+        for (i = 0; i < 256; ++i) { int32_t b; if (scanf("%d", &b) != 1) return 1; memcpy(&dq[i], &b, 4); }
+        memset(&p, 0, sizeof p);
+        p.batches = 1; p.filter_h = v[0]; p.filter_w = v[1]; p.channels = v[2]; p.stride_h = v[3]; p.stride_w = v[4];
+        p.input_h = v[5]; p.input_w = v[6]; p.output_h = v[7]; p.output_w = v[8];
+        memcpy(&p.output_scale, &v[9], 4); memcpy(&p.zero_point, &v[10], 4); p.offset = v[11];
+        p.act_min = -128; p.act_max = 127; p.dequant = dq;
+        seed = (unsigned)v[18];
+        n = p.input_h * p.input_w * p.channels;
+        for (i = 0; i < n; ++i) { seed = seed * 1103515245u + 12345u; in[i] = (int8_t)(seed >> 16); }
+        if (seed & 0x100) for (i = 0; i < n; ++i) in[i] = (int8_t)(in[i] & 0x83); /* few values: ties */
+        mcf_avgpool_s8_f32(&p, in, o1);
+        p.fx_shift = v[12]; p.fx_base = v[13]; p.fx_mult = v[14];
+        p.fx_add_lo = v[15]; p.fx_add_hi = v[16]; p.fx_near = v[17];
+        mcf_avgpool_s8_f32(&p, in, o2);
+        for (i = 0; i < p.output_h * p.output_w * p.channels; ++i) bad += o1[i] != o2[i];
+        printf("%d\n", bad);
+    }
+}
+"""
+
+
+def test_soft_float_avgpool_fixed_point_equals_float_sums(tmp_path: Path) -> None:
+    """pooling_s8_f32 without an FPU: the fixed-point route (integer window sums; pooling_f32.soft_constants)
+    against the float32 sums in onnxruntime's order (itself checked against onnxruntime in
+    test_kernel_float_requant.py), 400 random geometries / scales / zero points, a third with powers of two
+    as scales, a quarter with a 25x5 window (DS-CNN's), half of them on raw uint8 zero points."""
+    from mcuforge.generator.ops import pooling_f32
+    from mcuforge.generator.ops.float_requant import dequant_table
+    from mcuforge.generator.resources import runtime_dir
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a host C compiler")
+    kernels = runtime_dir() / "kernels"
+    (tmp_path / "p.c").write_text(POOL_HARNESS)
+    exe = tmp_path / "p"
+    subprocess.run([cc, "-O2", "-DMCF_REQUANT_F32_SOFT=1", "-I", str(kernels), str(tmp_path / "p.c"),
+                    str(kernels / "pooling_s8_f32.c"), "-o", str(exe)], check=True)
+    rng = np.random.default_rng(7)
+    lines, used = [], 0
+    for i in range(400):
+        fh, fw = (int(v) for v in rng.integers(1, 8, 2))
+        sh, sw = (int(v) for v in rng.integers(1, 3, 2))
+        oh, ow = (int(v) for v in rng.integers(1, 5, 2))
+        c = int(rng.integers(1, 9))
+        if i % 4 == 0:
+            fh, fw, oh, ow, sh, sw = 25, 5, 1, 1, 1, 1
+        ih, iw = (oh - 1) * sh + fh, (ow - 1) * sw + fw
+        si = np.float32(2.0 ** rng.uniform(-8, -1))
+        so = np.float32(si * (2.0 ** rng.uniform(-1, 1)))
+        if i % 3 == 0:
+            si = np.float32(2.0 ** rng.integers(-8, -1))
+            so = np.float32(si * 2.0 ** rng.integers(-1, 2))
+        zi, zo = (int(z) for z in rng.integers(-128, 128, 2))
+        shift = 128 if rng.random() < 0.5 else 0
+        k = pooling_f32.soft_constants(float(si), zi, float(so), zo + shift, fh * fw)
+        used += k["fx_shift"] != 0
+        k = {n: v - 2**32 if v >= 2**31 else v for n, v in k.items()}
+        words = [fh, fw, c, sh, sw, ih, iw, oh, ow, int(np.float32(so).view(np.int32)),
+                 int(np.float32(zo + shift).view(np.int32)), -shift, k["fx_shift"], k["fx_base"], k["fx_mult"],
+                 k["fx_add_lo"], k["fx_add_hi"], k["fx_near"], int(rng.integers(0, 2**31))]
+        table = dequant_table(float(si), zi).view(np.int32)
+        lines.append(" ".join(str(int(w)) for w in [*words, *table]))
+    out = subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert used == 400 and len(out) == 400
+    assert all(int(x) == 0 for x in out), out
+
+
 FMA_HARNESS = r"""
 #include <stdio.h>
 #include "mcf_common.h"

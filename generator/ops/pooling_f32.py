@@ -14,6 +14,8 @@ model's activations are uint8: onnxruntime adds the uint8 zero point before roun
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from ..ir import Graph, Operator
@@ -37,6 +39,48 @@ _ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 def _inside(size: int, out: int, stride: int, pad: int, filt: int) -> int:
     """The fewest window taps inside the input along one axis."""
     return min(min(filt, size - (o * stride - pad)) - max(0, pad - o * stride) for o in range(out))
+
+
+def soft_constants(in_scale: float, in_zp: int, out_scale: float, out_zp: int, taps: int) -> dict[str, int]:
+    """The fixed-point route of pooling_s8_f32.c on cores without an FPU, for windows of `taps` input
+    values all inside the input (the divisor is then `taps`); `out_zp` is the raw output zero point
+    onnxruntime adds in float32. V = s * sum(x - in_zp) / (taps * s_out) + out_zp is the real value of
+    the float32 computation; each rounding in it (the table's products, every partial sum, the two
+    divisions, the zero point's addition) moves a value by at most 2^-24 of a bound on it, which
+    bounds |v - V| by E (computed here exactly, then 1 % added). g = (T - taps * in_zp) * mult + add
+    approximates (V + 1/2) * 2^F within 2^-(F+1) * (|T - taps * in_zp| + 1) units; `near` covers both.
+    fx_shift 0 where the route does not apply (`taps` 0: a window reaches outside the input; scales near
+    the float32 range's ends, a window or bound too wide)."""
+    off = {"fx_shift": 0, "fx_base": 0, "fx_mult": 0, "fx_add_lo": 0, "fx_add_hi": 0, "fx_near": 0}
+    s, so = Fraction(float(np.float32(in_scale))), Fraction(float(np.float32(out_scale)))
+    if not 1 <= taps < 2**16 or not (Fraction(2) ** -100 <= s <= 2**100 and Fraction(2) ** -100 <= so <= 2**100):
+        return off
+    u = Fraction(1, 2**24)
+    reach = max(abs(-128 - in_zp), abs(127 - in_zp))  # largest |x - in_zp|
+    n, zo = Fraction(taps), Fraction(out_zp)
+    maxdq = s * reach * (1 + u)
+    partial = n * maxdq
+    e1 = n * maxdq * u + n * partial * u  # the table's products, then every partial sum
+    acc = partial + e1
+    q1 = acc / n * (1 + u)
+    q2 = q1 / so * (1 + u)
+    err = e1 / (n * so) + (acc / n) * u / so + q2 * u + (q2 + abs(zo)) * u
+    ratio = s / (n * so)
+    f = 30
+    while ratio * Fraction(2) ** f >= 2**31:
+        f -= 1
+    while ratio * Fraction(2) ** f < 2**30:
+        f += 1
+    if not 4 <= f <= 53:
+        return off
+    unit = Fraction(2) ** f
+    mult = round(ratio * unit)
+    add = round((zo + Fraction(1, 2)) * unit)
+    near = int((err * Fraction(101, 100) * unit + Fraction(n * reach + 1, 2)).__ceil__()) + 1
+    if near >= min(2**f // 8, 2**31):
+        return off
+    return {"fx_shift": f, "fx_base": taps * in_zp, "fx_mult": mult, "fx_add_lo": add & 0xFFFFFFFF,
+            "fx_add_hi": (add >> 32) & 0xFFFFFFFF, "fx_near": near}
 
 
 def lower_avgpool_f32(graph: Graph, op: Operator) -> KernelCall:
@@ -72,6 +116,10 @@ def lower_avgpool_f32(graph: Graph, op: Operator) -> KernelCall:
     if _inside(h, oh, sh, pad_top, fh) < 1 or _inside(w, ow, sw, pad_left, fw) < 1:
         raise reject(op, "a pooling window lies entirely in the padding")
     act_min, act_max = activation_range(act, out.scale, out.zero_point)
+    inside = pad_top == 0 and pad_left == 0 and (oh - 1) * sh + fh <= h and (ow - 1) * sw + fw <= w
+    # cores without an FPU: the fixed-point route where every window lies inside the input
+    fixed = soft_constants(inp.scale, inp.zero_point, out.scale, out.zero_point + shift, fh * fw if inside else 0)
+    fixed = {k: v - 2**32 if v >= 2**31 else v for k, v in fixed.items()}  # int32 fields
     return KernelCall(
         op=op,
         kernel="pooling_s8_f32",
@@ -83,6 +131,7 @@ def lower_avgpool_f32(graph: Graph, op: Operator) -> KernelCall:
             "pad_left": pad_left, "count": fh * fw if opts.get("count_include_pad") else 0,
             "output_scale": float(np.float32(out.scale)), "zero_point": float(out.zero_point + shift),
             "offset": -shift, "act_min": act_min, "act_max": act_max, "dequant": ConstRef("dequant"),
+            **fixed,
         },
         args=[op.inputs[0], op.outputs[0]],
         consts=[ConstArray("dequant", "float", dequant_table(inp.scale, inp.zero_point))],

@@ -30,6 +30,16 @@ typedef struct {
     int32_t act_min;       /**< clamp of the int8 result, within [-128, 127] */
     int32_t act_max;
     const float *dequant;  /**< [256]: input_scale * (x - input_zero_point), indexed by the byte of x */
+    /* The fixed-point route of cores without an FPU (pooling_s8_f32.c; generator/ops/pooling_f32.py,
+     * soft_constants), where every window lies inside the input: fx_shift = F (0: not taken), the
+     * window's byte sum T gives g = (T - fx_base) * fx_mult + fx_add (64 bits) */
+    int32_t fx_shift;
+    int32_t fx_base;       /**< window taps * input zero point */
+    int32_t fx_mult;       /**< input_scale / (taps * output_scale), times 2^F, rounded */
+    int32_t fx_add_lo;     /**< (raw output zero point + 1/2) * 2^F, rounded: low word */
+    int32_t fx_add_hi;     /**< high word */
+    int32_t fx_near;       /**< fraction (units of 2^-F) within which of a rounding point the float32
+                                sum decides */
 } mcf_avgpool_f32_params;
 
 /** Average pooling over NHWC int8 tensors (layouts as mcf_avgpool_s8), onnxruntime's arithmetic:

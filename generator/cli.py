@@ -218,7 +218,8 @@ def validate(
         if res.note:
             ui.out.print(res.note, markup=False)
         ui.out.print(f"{res.model}: {res.bit_exact}/{res.inputs} inferences bit-exact with {res.reference} · "
-                     f"arena {res.arena_bytes:,} B (lower bound {res.lower_bound_bytes:,} B) · "
+                     f"arena {res.arena_bytes:,} B (live-tensor bound {res.lower_bound_bytes:,} B"
+                     f"{_below(res.arena_bytes, res.lower_bound_bytes)}) · "
                      f"weights {res.weights_bytes:,} B")
     if not res.ok:
         raise typer.Exit(1)

@@ -261,10 +261,11 @@ static MCF_NOINLINE float mcf_fsum_mul_call(float a, float b)
 /* fma(a, b, c) rounded once to float32, the usual case first: a, b and c normal. The product of
  * the significands p (one 32 x 32 -> 64 multiply) and c's significand q are put in one 32-bit
  * frame, the larger one's leading one at bit 29 or 30 (p >> 17, or q << 7), the other shifted to
- * its place and truncated; their sum or difference S is then within 2 units of the exact one
- * (scaled to the frame). S normalized (leading one at bit 31 after a left shift by n, the error
- * within 2^(n+1) units) gives the float unless a rounding midpoint (bits 7..0 = 0x80) lies within
- * that error of S: then, and for zero differences, subnormal or overflowing results, the exact
+ * its place and truncated; their sum or difference S is then less than 1 unit from the exact one
+ * (scaled to the frame), 2 where both were truncated. S normalized (leading one at bit 31 after
+ * a left shift by n, the error bound times 2^n) gives the float unless a rounding midpoint (bits
+ * 7..0 = 0x80) lies within that bound of S: then, and for zero differences, subnormal or
+ * overflowing results, the exact
  * computation above decides (mcf_fsum_fma_exact: a few percent of the operands). c = 0: the
  * rounded product; a zero a or b: c, or the sum of two zeros. */
 static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
@@ -276,11 +277,12 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
             const uint64_t p = (uint64_t)((ab & 0x7FFFFFu) | 0x800000u) * ((bb & 0x7FFFFFu) | 0x800000u);
             const uint32_t q = (cb & 0x7FFFFFu) | 0x800000u;
             const int32_t t = (int32_t)ec - (int32_t)(ea + eb) + 133; /* q's unit above p >> 17's */
-            uint32_t pv, cv, s, rem, sign = (ab ^ bb) & 0x80000000u;
+            uint32_t pv, cv, s, rem, err = 1u, sign = (ab ^ bb) & 0x80000000u; /* err: the error bound */
             int32_t e, n;
             if (t <= 7) { /* the product's frame: p >> 17, q << t (|q| < 2^31) */
                 pv = (uint32_t)(p >> 17);
                 cv = t >= 0 ? q << t : (t > -24 ? q >> -t : 0u);
+                err = t >= 0 ? 1u : 2u; /* one or both truncated */
                 e = (int32_t)(ea + eb) - 125;
             } else { /* c's frame: q << 7, p >> (t + 10) */
                 const int32_t k = t + 10;
@@ -300,8 +302,9 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
                 n = (int32_t)__builtin_clz(s);
                 s <<= n;
                 e -= n;
-                rem = (s & 0xFFu) - 0x80u + (2u << n); /* below 2 * (2 << n): a midpoint within the error */
-                if (MCF_LIKELY(n < 8 && rem >= (4u << n) && (uint32_t)(e - 1) < 254u)) {
+                err <<= n;
+                rem = (s & 0xFFu) - 0x80u + err; /* below 2 * err: a midpoint within the error */
+                if (MCF_LIKELY(n < 8 && rem >= 2u * err && (uint32_t)(e - 1) < 254u)) {
                     return mcf_fsum_float(sign | (((uint32_t)(e - 1) << 23) + (s >> 8) + (uint32_t)((s & 0xFFu) > 0x80u)));
                 }
             }

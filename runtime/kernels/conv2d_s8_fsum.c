@@ -274,20 +274,22 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
     const uint32_t ea = (ab >> 23) & 0xFFu, eb = (bb >> 23) & 0xFFu, ec = (cb >> 23) & 0xFFu;
     if (MCF_LIKELY(ea - 1u < 254u && eb - 1u < 254u)) {
         if (MCF_LIKELY(ec - 1u < 254u)) {
-            const uint64_t p = (uint64_t)((ab & 0x7FFFFFu) | 0x800000u) * ((bb & 0x7FFFFFu) | 0x800000u);
+            /* p >> 16 (p < 2^48): every truncation of p below is one of it, floor(floor(p / 2^16) / 2^j)
+               being floor(p / 2^(16 + j)) */
+            const uint32_t p16 = (uint32_t)(((uint64_t)((ab & 0x7FFFFFu) | 0x800000u) * ((bb & 0x7FFFFFu) | 0x800000u)) >> 16);
             const uint32_t q = (cb & 0x7FFFFFu) | 0x800000u;
             const int32_t t = (int32_t)ec - (int32_t)(ea + eb) + 133; /* q's unit above p >> 17's */
             uint32_t pv, cv, s, rem, err = 1u, sign = (ab ^ bb) & 0x80000000u; /* err: the error bound */
             int32_t e, n;
             if (t <= 7) { /* the product's frame: p >> 17, q << t (|q| < 2^31) */
-                pv = (uint32_t)(p >> 17);
+                pv = p16 >> 1;
                 cv = t >= 0 ? q << t : (t > -24 ? q >> -t : 0u);
                 err = t >= 0 ? 1u : 2u; /* one or both truncated */
                 e = (int32_t)(ea + eb) - 125;
             } else { /* c's frame: q << 7, p >> (t + 10) */
                 const int32_t k = t + 10;
                 cv = q << 7;
-                pv = k < 32 ? (uint32_t)(p >> k) : (k < 48 ? (uint32_t)(p >> 32) >> (k - 32) : 0u);
+                pv = k < 48 ? p16 >> (k - 16) : 0u;
                 e = (int32_t)ec + 1;
             }
             if (((cb ^ sign) >> 31) == 0u) {

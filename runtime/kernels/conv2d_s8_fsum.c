@@ -307,7 +307,8 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
                 err <<= n;
                 rem = (s & 0xFFu) - 0x80u + err; /* below 2 * err: a midpoint within the error */
                 if (MCF_LIKELY(n < 8 && rem >= 2u * err && (uint32_t)(e - 1) < 254u)) {
-                    return mcf_fsum_float(sign | (((uint32_t)(e - 1) << 23) + (s >> 8) + (uint32_t)((s & 0xFFu) > 0x80u)));
+                    /* no midpoint here: rounded up where bits 7..0 exceed 0x80 */
+                    return mcf_fsum_float(sign | (((uint32_t)(e - 1) << 23) + (s >> 8) + (((s & 0xFFu) + 0x7Fu) >> 8)));
                 }
             }
         } else if ((cb << 1) == 0u) {

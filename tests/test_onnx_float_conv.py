@@ -101,6 +101,13 @@ CASES = {  # c, (h, w), o, group, k, stride, pad
     "one_pixel": (64, (1, 1), 42, 1, 1, 1, 0),  # N = 1: the eight-lane kernel, blocks of 4, 2, 1 channels
     "one_pixel_3x3": (8, (3, 3), 39, 1, 3, 1, 0),
     "one_pixel_grouped": (32, (1, 1), 36, 2, 1, 1, 0),
+    # MlasGemm split over threads (M x N x K past 64 Ki): by output channels, each share with all
+    # pixels, so the whole product's K blocks (ResNet-18 layer3.0 conv1 at 32x32: 1024 + 128 taps);
+    # a single pixel on two shares of 256 rows (M = 1 transposed kernel, blocks of four rows);
+    # a 1x1 product split by pixels, K blocks per share (32 pixels: 512 taps, the last 4: 1024)
+    "split_by_channels": (128, (4, 4), 256, 1, 3, 2, 1),
+    "split_one_pixel": (16, (3, 3), 512, 1, 3, 1, 0),
+    "split_by_pixels": (1100, (6, 6), 8, 1, 1, 1, 0),
 }
 
 

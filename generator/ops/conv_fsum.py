@@ -15,9 +15,13 @@ compiler prepares it:
   convolution is used, which differs by a rounding step at most;
 - MLAS's K stride: a sum over more than 128 taps may be split in blocks summed apart, their size
   set by how many output pixels the thread computing them has (MlasConvOperation /
-  MlasSgemmOperation). For the segmented im2col path the threads' shares are computed as
-  MlasConvPrepare does for onnxruntime's intra-op thread count (`ort_threads`); a product MlasGemm
-  splits over threads with blocks that depend on the split is left to the integer convolution.
+  MlasSgemmOperation). The threads' shares are computed for onnxruntime's intra-op thread count
+  (`ort_threads`): as MlasConvPrepare does for the segmented im2col path, as MlasGemmBatch does
+  where the whole product goes to MlasGemm (more output channels than pixels, or a 1x1 product):
+  split by output channels every share keeps all pixels and so the whole product's K blocks; split
+  by pixels (in units of 16) each share has its own. Left to the integer convolution: a split with
+  a one-channel share (MLAS's M = 1 kernel there, not the others'), one-pixel shares whose blocks of
+  four channels do not line up with the whole's, and three different K blocks.
 
 The user chooses (`onnx_settings`, set by `compile_graph`'s arguments: mcuforge.yaml's
 `onnx_numerics` / `ort_threads`, `compile --onnx-numerics / --ort-threads`):
@@ -162,10 +166,41 @@ def segments(pixels: int, k: int, m: int, threads: int) -> list[tuple[int, int]]
     return [(start, min(stride, pixels - start)) for start in range(0, pixels, stride)]
 
 
+def partition(index: int, count: int, total: int) -> tuple[int, int]:
+    """(start, size) of share `index` of `count` over `total` items (MlasPartitionWork)."""
+    per, extra = divmod(total, count)
+    if index < extra:
+        return (per + 1) * index, per + 1
+    return per * index + extra, per
+
+
+def gemm_shares(m: int, n: int, k: int, threads: int) -> tuple[str, list[tuple[int, int]]]:
+    """How MlasGemm (MlasGemmBatch, one product) splits an M x N x K product over onnxruntime's
+    intra-op threads: ("m", [(first row, rows)]) or ("n", [(first column, columns)]); a single
+    share where the product is too small for several threads."""
+    complexity = m * n * k
+    target = complexity // SGEMM_THREAD_COMPLEXITY + 1 if complexity < SGEMM_THREAD_COMPLEXITY * 16 else 16
+    target = min(target, threads)
+    if n > m:
+        blocked = -(-n // 16)  # MLAS_SGEMM_STRIDEN_THREAD_ALIGN columns a unit
+        count = min(target, blocked)
+        shares = [partition(i, count, blocked) for i in range(count)]
+        return "n", [(16 * s, min(16 * c, n - 16 * s)) for s, c in shares]
+    count = min(target, m)
+    return "m", [partition(i, count, m) for i in range(count)]
+
+
+def n1_rows(rows: int) -> list[int]:
+    """Each row's block (4, 2 or 1 rows) in MLAS's M = 1 transposed kernel over `rows` rows."""
+    fours = rows & ~3
+    return [4] * fours + [2] * (2 if rows - fours >= 2 else 0) + [1] * ((rows - fours) % 2)
+
+
 def kernel_order(geo: dict[str, int], groups: int, group_m: int, k: int, fh: int, fw: int,
                  group_c: int, threads: int | None = None) -> tuple[str, int, int, int] | None:
     """(entry point suffix, taps per block, taps per block from pixel `tail_start`, tail_start) of
     the MLAS path onnxruntime takes, or None where it is not reproduced."""
+    threads = ort_threads() if threads is None else threads
     pixels = geo["output_h"] * geo["output_w"]
     dh, dw = geo["dilation_h"], geo["dilation_w"]
     unpadded = ((geo["stride_h"], geo["stride_w"], geo["pad_top"], geo["pad_left"]) == (1, 1, 0, 0)
@@ -178,21 +213,40 @@ def kernel_order(geo: dict[str, int], groups: int, group_m: int, k: int, fh: int
     segmented = not direct and group_m <= pixels  # MlasConvAlgorithmExpandThenGemmSegmented
     if group_m == 1 and not segmented:
         return "m1", k, k, pixels  # MlasSgemmKernelM1 on the whole K
-    if pixels == 1:
-        # N = 1: MlasSgemmKernelM1TransposeB over the whole K, output channels in blocks of four; a
-        # product big enough for several threads may have its channels split other ways
-        return ("n1", k, k, pixels) if group_m * k < SGEMM_THREAD_COMPLEXITY else None
     suffix = "m1" if group_m == 1 else "gemm"
-    whole = mlas_k_stride(pixels, k)
-    if whole >= k or groups > 1 or geo["batches"] > 1:
-        # one block whatever the split; or the whole output on one thread per group
-        return suffix, whole, whole, pixels
+    whole = mlas_k_stride(pixels, k)  # a share of fewer pixels has this K stride or a wider one
     if segmented:
-        parts = segments(pixels, k, group_m, ort_threads() if threads is None else threads)
+        if pixels == 1:
+            return "n1", k, k, pixels
+        if whole >= k or groups > 1 or geo["batches"] > 1:
+            # one block whatever the split; or MlasConvExpandThenGemmSegmentedThreaded: each
+            # (batch, group) whole on one thread
+            return suffix, whole, whole, pixels
+        # MlasConvTryMultithread: the pixels in shares, each with its K stride
+        parts = segments(pixels, k, group_m, threads)
         return suffix, mlas_k_stride(parts[0][1], k), mlas_k_stride(parts[-1][1], k), parts[-1][0]
-    if group_m * pixels * k < SGEMM_THREAD_COMPLEXITY:
-        return suffix, whole, whole, pixels  # MlasGemm on one thread
-    return None  # MlasGemm's split over threads is not modelled
+    if direct and (groups > 1 or geo["batches"] > 1):
+        # MlasConvGemmDirectThreaded: each (batch, group) product whole on one thread
+        return ("n1", k, k, pixels) if pixels == 1 else (suffix, whole, whole, pixels)
+    # MlasGemm for each (batch, group), split over threads by rows (output channels) or columns
+    # (pixels); a share's sums are MlasSgemmOperation's on that share alone
+    axis, shares = gemm_shares(group_m, pixels, k, threads)
+    if axis == "m":
+        if any(rows == 1 for _, rows in shares):
+            return None  # that share takes MLAS's M = 1 kernel, the others not
+        if pixels == 1:
+            # N = 1: MlasSgemmKernelM1TransposeB over the whole K on each share, its rows in blocks
+            # of four, two, one from the share's first row: reproduced where that is the whole's layout
+            split = [kind for _, rows in shares for kind in n1_rows(rows)]
+            return ("n1", k, k, pixels) if split == n1_rows(group_m) else None
+        return suffix, whole, whole, pixels  # every share has all N columns: the same K stride
+    if whole >= k:
+        return suffix, whole, whole, pixels
+    strides = [mlas_k_stride(cols, k) for _, cols in shares]
+    change = next((i for i, s in enumerate(strides) if s != strides[0]), len(strides))
+    if any(s != strides[-1] for s in strides[change:]):
+        return None  # three different K strides: the kernel takes two
+    return suffix, strides[0], strides[-1], shares[change][0] if change < len(shares) else pixels
 
 
 def gemm_layout(wf: np.ndarray, groups: int) -> np.ndarray:

@@ -148,6 +148,19 @@ def test_random_weights_and_bias():
     assert np.array_equal(got[0].reshape(want.shape), want)
 
 
+def test_unreproduced_split_said():
+    """Five output channels, four pixels, 13,500 taps: on four threads MlasGemm gives one channel a
+    share of its own (MLAS's M = 1 kernel there), which the integer kernels stand in for, and the
+    compile says so; on two threads (shares of 3 and 2 channels) the float kernel."""
+    model, _ = conv_model(1500, (2, 2), 5, 1, 3, 1, 1, seed=2)
+    graph = parse_model(model, name="test.onnx")
+    four, two = compile_graph(graph, ort_threads=4).float_convs, compile_graph(graph, ort_threads=2).float_convs
+    assert four is not None and two is not None
+    assert (four.count, four.integer, two.integer) == (1, 1, 0)
+    assert "0 of 1 convolution(s)" in four.describe() and "1 of them on the integer kernels" in four.describe()
+    assert "integer kernels" not in two.describe()
+
+
 def test_fused_conv_stays_integer():
     """Input and output each read once: onnxruntime runs QLinearConv (uint8), no float_conv."""
     model, _ = conv_model(8, (6, 6), 8, 1, 3, 1, 1, seed=1, shared=False)

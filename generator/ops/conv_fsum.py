@@ -69,15 +69,18 @@ class FloatConvs:
     threads: int  # onnxruntime intra-op threads the K blocks are computed for
     threads_from: str  # where that count came from
     thread_dependent: int = 0  # of them, those whose sums depend on the count (after a compile)
+    integer: int = 0  # of them, those left to the integer kernels: MLAS's path not reproduced (after a compile)
 
     def describe(self) -> str:
         if self.numerics == "integer":
             return (f"{self.count} convolution(s) onnxruntime runs in float lowered to integer kernels "
                     "(onnx_numerics: integer; results may differ from onnxruntime by a step)")
-        return (f"{self.count} convolution(s) onnxruntime runs in float reproduced bit-exactly (onnx_numerics: "
-                f"onnxruntime) for {self.threads} onnxruntime thread(s) ({self.threads_from}; pin with "
-                f"ort_threads / --ort-threads / MCUFORGE_ORT_THREADS); {self.thread_dependent} of them "
-                "depend on the thread count")
+        left = (f"; {self.integer} of them on the integer kernels, where onnxruntime's summation order is not "
+                "reproduced (may differ by a step)") if self.integer else ""
+        return (f"{self.count - self.integer} of {self.count} convolution(s) onnxruntime runs in float reproduced "
+                f"bit-exactly (onnx_numerics: onnxruntime) for {self.threads} onnxruntime thread(s) "
+                f"({self.threads_from}; pin with ort_threads / --ort-threads / MCUFORGE_ORT_THREADS); "
+                f"{self.thread_dependent} of them depend on the thread count{left}")
 
 
 @contextmanager
@@ -104,9 +107,11 @@ def float_convs(graph: object, steps: Iterable[object] = ()) -> FloatConvs | Non
     if not count:
         return None
     threads, source = thread_count()
-    dependent = sum(1 for s in steps if isinstance(s, KernelCall) and s.kernel == "conv2d_s8_fsum"
-                    and THREADS_NOTE in s.comment)
-    return FloatConvs(count, _SETTINGS.get()[0], threads, source, dependent)
+    calls = [s for s in steps if isinstance(s, KernelCall) and s.op.options.get(OPTION)]
+    dependent = sum(1 for s in calls if s.kernel == "conv2d_s8_fsum" and THREADS_NOTE in s.comment)
+    fsum = {id(s.op) for s in calls if s.kernel == "conv2d_s8_fsum"}
+    integer = len({id(s.op) for s in calls} - fsum) if _SETTINGS.get()[0] == "onnxruntime" else 0
+    return FloatConvs(count, _SETTINGS.get()[0], threads, source, dependent, integer)
 
 
 def wanted(op: Operator) -> bool:

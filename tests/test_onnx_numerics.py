@@ -150,3 +150,22 @@ def test_soft_float_warning_where_the_build_has_no_fpu(tmp_path: Path):
     conf.write_text(conf.read_text() + "onnx_numerics: integer\n")
     r = CliRunner().invoke(app, ["update", str(tmp_path / "mps2_an385")])
     assert r.exit_code == 0 and "software floating point" not in r.output, r.output
+
+
+def test_grouped_conv_each_group_on_one_thread(monkeypatch: pytest.MonkeyPatch):
+    """A grouped Conv (2 groups, 256 taps per sum over 64 pixels) becomes one CONV_2D per group;
+    onnxruntime gives each group's product to one thread whole (MlasConvExpandThenGemmSegmentedThreaded),
+    so the sums do not depend on the thread count: at 2 threads, equal to onnxruntime's."""
+    import onnxruntime as ort
+
+    monkeypatch.delenv("MCUFORGE_ORT_THREADS", raising=False)
+    model, x = conv_model(256, (8, 8), 64, 2, 3, 1, 1, seed=100)
+    cm = compile_graph(parse_model(model, name="grouped.onnx"), ort_threads=2)
+    calls = [c for c in cm.calls if c.kernel == "conv2d_s8_fsum"]
+    assert len(calls) == 2 and cm.float_convs is not None and cm.float_convs.thread_dependent == 0
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    want = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    with HostModel(generate(cm, "model"), extra_flags=("-O1",)) as host:
+        got = host.run([[x]])[0]
+    assert np.array_equal(got[0].reshape(want.shape), want)

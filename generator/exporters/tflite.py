@@ -223,6 +223,7 @@ class _Writer:
             # onnxruntime's float Conv (ops/conv_fsum.py; requant float32 too, so listed as inexact)
             opts.pop("float_conv", None)
             opts.pop("float_bias", None)
+            opts.pop("onnx_groups", None)
             if not opts.get("float_ops") or op.opcode in ("ADD", "SUB", "MUL"):
                 opts.pop("float_ops", None)
             if not any(int(v) for v in opts.get("pads") or ()):

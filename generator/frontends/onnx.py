@@ -998,6 +998,9 @@ class _Importer:
                 part_opts = dict(opts)
                 if float_bias is not None:
                     part_opts["float_bias"] = tuple(float(v) for v in float_bias[sl])
+                if opts.get("float_conv"):
+                    # onnxruntime runs each group's product whole on one thread (ops/conv_fsum.py)
+                    part_opts["onnx_groups"] = group
                 self.op("CONV_2D", [parts[k], wt, bk], [ok], **part_opts)
                 outs.append(ok)
             self.op("CONCATENATION", outs, [out], axis=3, fused_activation_function="NONE")

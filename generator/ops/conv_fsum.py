@@ -280,12 +280,15 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     group_m = oc // groups
     k = gc * fh * fw
     threads = ort_threads()
-    order = kernel_order(geo, groups, group_m, k, fh, fw, gc, threads)
+    # one group of an ONNX grouped Conv the front end split (`options["onnx_groups"]`): onnxruntime
+    # splits its threads over the groups, each group's product whole on one thread
+    split_groups = max(groups, int(op.options.get("onnx_groups", 1)))
+    order = kernel_order(geo, split_groups, group_m, k, fh, fw, gc, threads)
     if order is None:
         return None
     suffix, k_block, k_block_tail, tail_start = order
     # which thread count shaped the sums (only where onnxruntime's threads split them)
-    depends = len({kernel_order(geo, groups, group_m, k, fh, fw, gc, t) for t in (1, 2, 3, 4, 8, 16)}) > 1
+    depends = len({kernel_order(geo, split_groups, group_m, k, fh, fw, gc, t) for t in (1, 2, 3, 4, 8, 16)}) > 1
     split = f", {THREADS_NOTE} {threads}" if depends else ""
     if suffix == "m1" and (gc, group_m) == (1, 1) and fh * fw <= DW_MAX_TAPS and min(k_block, k_block_tail) >= k:
         suffix = "dw"  # the same sums, channels in the inner loop

@@ -53,10 +53,10 @@ MBED_ENV = "MCUFORGE_ARDUINO_MBED_DIR"
 
 #: Kconfig symbols verified in Zephyr 4.3 (zephyr/drivers/audio/Kconfig: `menuconfig AUDIO`,
 #: `menuconfig AUDIO_DMIC`; Kconfig.dmic_pdm_nrfx: `config AUDIO_DMIC_NRFX_PDM`; Kconfig.mpxxdtyy:
-#: `config AUDIO_MPXXDTYY`; kernel/Kconfig: `config NUM_COOP_PRIORITIES`) - what prj.conf and the
-#: sources may name.
+#: `config AUDIO_MPXXDTYY`; kernel/Kconfig: `config NUM_COOP_PRIORITIES`; arch/Kconfig: `config FPU`,
+#: `config FPU_SHARING`) - what prj.conf and the sources may name.
 VERIFIED_KCONFIG = {"AUDIO", "AUDIO_DMIC", "AUDIO_DMIC_NRFX_PDM", "AUDIO_MPXXDTYY", "NUM_COOP_PRIORITIES",
-                    "SERIAL", "CONSOLE", "UART_CONSOLE", "PRINTK", "LOG", "MAIN_STACK_SIZE"}
+                    "SERIAL", "CONSOLE", "UART_CONSOLE", "PRINTK", "LOG", "MAIN_STACK_SIZE", "FPU", "FPU_SHARING"}
 #: The DFSDM source's symbols, verified in Zephyr 4.3: modules/Kconfig.stm32 (`config USE_STM32_HAL_DFSDM`,
 #: `config USE_STM32_HAL_DMA`, both without a prompt), soc/st/stm32/stm32l4x/Kconfig (`config
 #: SOC_SERIES_STM32L4X`), drivers/dma/Kconfig (`menuconfig DMA`) and Kconfig.stm32 (`config DMA_STM32`),

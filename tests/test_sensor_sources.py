@@ -83,7 +83,7 @@ def test_zephyr_lsm6dsl_glue_builds_for_disco_l475_iot1(tmp_path: Path, option: 
 
 @pytest.mark.slow
 @pytest.mark.zephyr
-@_needs_zephyr("cmsis_6", "hal_stm32")
+@_needs_zephyr("cmsis_6", "hal_stm32", "hal_st")  # hal_st: the st,lsm6dso driver's sensor library
 def test_zephyr_lsm6dso_glue_builds_for_nicla_vision(tmp_path: Path) -> None:
     """The Nicla Vision's LSM6DSOX through Zephyr's st,lsm6dso driver on SPI5 (console: USB CDC ACM)."""
     root = tmp_path / "nicla"

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..ir import Operator, Tensor
 from .base import ConstArray, ConstRef, KernelCall, ParamValue, reject
-from .float_requant import add_constants, add_soft_constants, dequant_table, product_scales
+from .float_requant import add_constants, add_soft_constants, dequant_table, mul_soft_constants, product_scales
 
 _FUNCTIONS = {"ADD": "mcf_add_s8_f32_ort", "MUL": "mcf_mul_s8_f32_ort"}
 
@@ -73,6 +73,10 @@ def lower_binary_f32(op: Operator, a: Tensor, b: Tensor, out: Tensor, loops: dic
         ratio = float(product_scales(a.scale, np.array([b.scale]), out.scale)[0])
         params.update({"input1_offset": -a.zero_point, "input2_offset": -b.zero_point, "ratio1": ratio,
                        "fixed": float(out.zero_point + shift)})
+        # cores without an FPU: the fixed-point route (|a - zp1| and |b - zp2| at most 255)
+        f, m, z = mul_soft_constants(int(np.array([ratio], dtype=np.float32).view(np.uint32)[0]),
+                                     out.zero_point + shift)
+        params.update({"fx_shift": f, "fx_ratio1": m, "fx_fixed": z})
     params.update(loops)
     return KernelCall(
         op=op, kernel="binary_s8_f32", function=function, params_type="mcf_binary_f32_params",

@@ -81,6 +81,22 @@ def add_soft_constants(r1_bits: int, r2_bits: int, k_bits: int, reach: int = 128
     return f, round(r1 * unit), round(r2 * unit), round(k * unit) + unit // 2 + 512
 
 
+def mul_soft_constants(ratio_bits: int, zero_point: int) -> tuple[int, int, int]:
+    """QLinearMul's fixed-point route on cores without an FPU (binary_s8_f32.c, mcf_mul_row): 32
+    fraction bits, the ratio (scale1 * scale2 / out_scale, a float32) times 2^32 rounded, and the raw
+    output zero point. (0, 0, 0) where the ratio is not a normal float32 in (0, 1/2) (the product's
+    high word could then overflow the margin the route's error bound needs): the kernel evaluates the
+    float32 formula for every output."""
+    b = ratio_bits & 0xFFFFFFFF
+    exponent = (b >> 23) & 0xFF
+    if b >> 31 or exponent in (0, 0xFF):
+        return 0, 0, 0
+    ratio = Fraction(float(np.array([b], dtype=np.uint32).view(np.float32)[0]))
+    if not 0 < ratio < Fraction(1, 2):
+        return 0, 0, 0
+    return 32, round(ratio * 2**32), int(zero_point)
+
+
 def entry_points(op: Operator, call: KernelCall) -> KernelCall:
     """The call (and its fallback / in-place variants) on the kernel's float32 copy when the
     operator asks for it: runtime/kernels/<kernel>_f32.c compiles <kernel>.c again with

@@ -100,10 +100,44 @@ static void mcf_float_row(const mcf_binary_f32_params *p, int32_t kind, const in
     }
 }
 
+#if MCF_REQUANT_F32_SOFT
+/* QLinearMul's formula for one product, rounded (the fixed-point route's rare leftovers). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold))
+#endif
+static MCF_NOINLINE int32_t mcf_bin_mul_exact(const mcf_binary_f32_params *p, int32_t prod)
+{
+    return mcf_round_f32(mcf_mul_then_add_f32((float)prod, p->ratio1, p->fixed));
+}
+#endif
+
 static void mcf_mul_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
                         int8_t *out, int32_t n)
 {
     int32_t i;
+#if MCF_REQUANT_F32_SOFT
+    /* Without an FPU, where the compiler could (0 < ratio < 1/2; float_requant.mul_soft_constants):
+     * g = prod * M + (zp + 1/2 + 2^-14) * 2^32 in 64 bits, M = ratio * 2^32 rounded. Where the
+     * result is not saturated (|prod * ratio| and |the sum| below 512), M's rounding (2^-17 with
+     * |prod| <= 65025) and float32's two roundings (2^-16 + 2^-17) move the sum by less than 2^-14,
+     * so g's high word is the rounded result whenever its low word is at least 2^-13 (no tie and no
+     * boundary within reach); elsewhere the float32 formula decides. Saturated results saturate alike. */
+    if (p->fx_shift == 32) {
+        const int32_t m = p->fx_ratio1, o1 = p->input1_offset, o2 = p->input2_offset;
+        const int64_t k = (int64_t)((uint64_t)(uint32_t)p->fx_fixed << 32) + 0x80040000;
+        const int32_t raw_min = p->raw_min, raw_max = p->raw_max, offset = p->out_offset;
+        const int32_t act_min = p->act_min, act_max = p->act_max;
+        for (i = 0; i < n; ++i) {
+            const int32_t prod = ((int32_t)*a + o1) * ((int32_t)*b + o2);
+            const int64_t g = (int64_t)prod * m + k;
+            const int32_t v = MCF_LIKELY((uint32_t)g >= 0x80000u) ? (int32_t)(g >> 32) : mcf_bin_mul_exact(p, prod);
+            out[i] = (int8_t)mcf_clamp(mcf_clamp(v, raw_min, raw_max) + offset, act_min, act_max);
+            a += s1;
+            b += s2;
+        }
+        return;
+    }
+#endif
     for (i = 0; i < n; ++i) {
         /* |x - zero point| <= 255 for each factor: the product is exact in int32 and in float32 */
         const int32_t prod = ((int32_t)*a + p->input1_offset) * ((int32_t)*b + p->input2_offset);

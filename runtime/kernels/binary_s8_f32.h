@@ -30,7 +30,8 @@ typedef struct {
     const int32_t *stride2;
     /* ADD's fixed-point route on cores without an FPU (rows where both inputs move; binary_s8_f32.c,
      * float_requant.add_soft_constants): fraction bits F (0: not taken), ratio1, ratio2 and
-     * fixed + 1/2 + 512 units as integers of 2^-F */
+     * fixed + 1/2 + 512 units as integers of 2^-F. MUL's (float_requant.mul_soft_constants): 32 (0: not
+     * taken), ratio1 * 2^32 rounded, and the raw output zero point in fx_fixed */
     int32_t fx_shift;
     int32_t fx_ratio1;
     int32_t fx_ratio2;

@@ -297,6 +297,48 @@ static inline uint32_t mcf_dup16(int32_t v)
     return ((uint32_t)v & 0xFFFFu) | ((uint32_t)v << 16);
 }
 
+#if defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
+/* The signed maximum / minimum of four int8 lanes (four channels or elements a word): SSUB8 sets
+ * each lane's GE flag where a >= b, SEL picks by it; one asm block, so nothing comes between them. */
+static inline uint32_t mcf_max4_s8(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+
+static inline uint32_t mcf_min4_s8(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+#else
+/* The same lane by lane in C (MCF_EMULATE_DSP). */
+static inline uint32_t mcf_minmax4_s8(uint32_t a, uint32_t b, int32_t want_max)
+{
+    uint32_t r = 0u;
+    int32_t k;
+    for (k = 0; k < 32; k += 8) {
+        const int8_t x = (int8_t)(uint8_t)(a >> k);
+        const int8_t y = (int8_t)(uint8_t)(b >> k);
+        const int8_t m = (want_max ? x >= y : x < y) ? x : y;
+        r |= (uint32_t)(uint8_t)m << k;
+    }
+    return r;
+}
+
+static inline uint32_t mcf_max4_s8(uint32_t a, uint32_t b)
+{
+    return mcf_minmax4_s8(a, b, 1);
+}
+
+static inline uint32_t mcf_min4_s8(uint32_t a, uint32_t b)
+{
+    return mcf_minmax4_s8(a, b, 0);
+}
+#endif
+
 #endif /* MCF_KERNELS_DSP */
 
 #ifdef __cplusplus

@@ -138,49 +138,6 @@ void mcf_maxpool_s8(const mcf_pool_params *p, const int8_t *input, int8_t *outpu
     }
 }
 
-/* Byte-wise signed maximum and minimum of four int8 lanes (four channels a word). */
-#if MCF_KERNELS_DSP
-#if defined(__ARM_FEATURE_DSP) && !defined(MCF_EMULATE_DSP)
-/* SSUB8 sets each lane's GE flag where a >= b; SEL then takes a's byte there, b's elsewhere. One
- * asm block, so nothing can come between the flags and their use. */
-static inline uint32_t mcf_pool_max4(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
-    return r;
-}
-
-static inline uint32_t mcf_pool_min4(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
-    return r;
-}
-#else
-static inline uint32_t mcf_pool_lanes(uint32_t a, uint32_t b, int want_max)
-{
-    uint32_t r = 0u;
-    int k;
-    for (k = 0; k < 32; k += 8) {
-        const int32_t x = (int8_t)(uint8_t)((a >> k) & 0xFFu);
-        const int32_t y = (int8_t)(uint8_t)((b >> k) & 0xFFu);
-        const int32_t v = want_max ? MCF_MAX(x, y) : MCF_MIN(x, y);
-        r |= (uint32_t)(uint8_t)v << k;
-    }
-    return r;
-}
-
-static inline uint32_t mcf_pool_max4(uint32_t a, uint32_t b)
-{
-    return mcf_pool_lanes(a, b, 1);
-}
-
-static inline uint32_t mcf_pool_min4(uint32_t a, uint32_t b)
-{
-    return mcf_pool_lanes(a, b, 0);
-}
-#endif
-#endif
 
 /* scratch[i] = maximum over `rows` input rows (`row` bytes apart, from src) of byte i, for the
  * first n bytes of the row: the window's vertical pass, every column and channel at once. */
@@ -194,7 +151,7 @@ static void mcf_pool_rowmax(const int8_t *src, int32_t rows, int32_t row, int32_
         int32_t y;
         for (y = 1; y < rows; ++y) {
             s += row;
-            m = mcf_pool_max4(m, mcf_read_u32(s));
+            m = mcf_max4_s8(m, mcf_read_u32(s));
         }
         mcf_write_u32(scratch + i, m);
     }
@@ -249,10 +206,10 @@ static void mcf_maxpool_s8_passes(const mcf_pool_params *p, const int8_t *input,
                     int32_t x;
                     for (x = 1; x < cols; ++x) {
                         s += C;
-                        m = mcf_pool_max4(m, mcf_read_u32(s));
+                        m = mcf_max4_s8(m, mcf_read_u32(s));
                     }
                     if (clamp4) {
-                        m = mcf_pool_min4(mcf_pool_max4(m, lo4), hi4);
+                        m = mcf_min4_s8(mcf_max4_s8(m, lo4), hi4);
                     }
                     mcf_write_u32(output, m);
                     output += 4;

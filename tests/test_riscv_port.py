@@ -56,7 +56,7 @@ def build(tmp_path: Path, *defines: str) -> Path:
 
 
 def run(elf: Path, payloads: list[bytes]) -> tuple[int | None, bytes]:
-    """Start the board's emulator, send the first payload as soon as connected (it arrives before
+    """Start the board's emulator, send the first payload (if any) as soon as connected (it arrives before
     the firmware has set up its UART), the others when it says it is busy (they arrive while it does
     not read the UART); collect everything it prints until it exits."""
     from mcuforge.hil.emulator import start_emulator
@@ -64,7 +64,8 @@ def run(elf: Path, payloads: list[bytes]) -> tuple[int | None, bytes]:
     board = load_board("qemu_riscv32")
     with start_emulator(board, elf) as emu, socket.create_connection(("127.0.0.1", emu.port), timeout=30) as sock:
         frames = [len(p).to_bytes(2, "little") + p for p in payloads]
-        sock.sendall(frames[0])
+        if frames:
+            sock.sendall(frames[0])
         got = b""
         sent = False
         deadline = time.monotonic() + 60
@@ -102,6 +103,8 @@ def test_init_exit_counters_and_uart(tmp_path: Path) -> None:
 
 
 def test_trap_is_reported_and_exits(tmp_path: Path) -> None:
-    status, out = run(build(tmp_path, "MCF_TEST_TRAP=1"), [b""])
+    # nothing sent: a firmware that traps never reads the UART, and bytes left unread when QEMU exits
+    # make the connection end in a reset, which can drop the last output before it is read
+    status, out = run(build(tmp_path, "MCF_TEST_TRAP=1"), [])
     assert status == 128 + 2, out
     assert re.search(rb"\*\*\* IllegalInstruction \(mcause 2\) mepc=0x8[0-9a-f]{7} mtval=0x", out), out

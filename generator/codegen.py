@@ -73,6 +73,9 @@ class GeneratedLibrary:
     manifest: dict = field(default_factory=dict)
 
 
+FLOAT_BUILD_NOTE = {"hw": " (builds with an FPU: MCF_FSUM_INT 0)", "int": " (builds without an FPU: MCF_FSUM_INT 1)"}
+
+
 class _ConstData:
     """The model's constant arrays (weights, biases, parameter tables, initial state), each written
     once into <prefix>_data.c and declared `extern` in <prefix>.c; some exist only in builds with
@@ -85,7 +88,8 @@ class _ConstData:
         self.hot_syms: set[str] = set()
         self.weights: dict[int, str] = {}  # const tensor index → C symbol
         self.decls: list[str] = []  # extern declarations for <prefix>.c
-        # definitions for <prefix>_data.c: symbol → (text, bytes, build: "all" | "fast" | "portable")
+        # definitions for <prefix>_data.c: symbol → (text, bytes, build): build "all", "fast",
+        # "portable", "float_hw" or "float_int"
         self.defs: dict[str, tuple[str, int, str]] = {}
         self.portable_only: set[str] = set()  # tensors read only through FastOr so far
         self.any_build: set[str] = set()  # tensors some call reads in every build
@@ -112,11 +116,16 @@ class _ConstData:
                           f"{_c_values(values, ctype)}\n}};\n", int(values.nbytes), build)
 
     def call_const(self, call: KernelCall, arr: ConstArray) -> str:
+        """The C expression a parameter or argument uses for `arr` (its symbol, or for a
+        float_build array the macro that reads 0 in the other kind of build)."""
         sym = f"{self.p}_op{call.op.index}_{arr.name}"
         note = " (layout of the fast kernel paths)" if arr.fast_only else ""
+        note += FLOAT_BUILD_NOTE.get(arr.float_build, "")
+        build = "fast" if arr.fast_only else (f"float_{arr.float_build}" if arr.float_build else "all")
+        assert not (arr.fast_only and arr.float_build), "one build guard per array"
         self.add(sym, arr.ctype, np.asarray(arr.values), f"operator {call.op.index} {call.op.opcode}: {arr.name}{note}",
-                 "fast" if arr.fast_only else "all", hot=call.op.index in self.hot_ops)
-        return sym
+                 build, hot=call.op.index in self.hot_ops)
+        return f"MCF_FSUM_{arr.float_build.upper()}_ONLY({sym})" if arr.float_build else sym
 
     def build_of(self, sym: str) -> str:
         """Which builds define `sym`: a tensor read only through FastOr exists in portable builds."""
@@ -127,20 +136,24 @@ class _ConstData:
 
     def const_bytes(self, only: set[str] | None = None) -> tuple[int, int]:
         """Bytes of constant data (of the symbols in `only`, if given) in (fast, portable) builds."""
-        defs = [(sym, size) for sym, (_, size, _) in self.defs.items() if only is None or sym in only]
-        fast = sum(size for sym, size in defs if self.build_of(sym) != "portable")
-        portable = sum(size for sym, size in defs if self.build_of(sym) != "fast")
+        defs = [(sym, size, self.build_of(sym)) for sym, (_, size, _) in self.defs.items()
+                if only is None or sym in only]
+        # float_hw / float_int arrays: the larger of the two kinds of build
+        floats = max(sum(size for _, size, b in defs if b == f"float_{kind}") for kind in ("hw", "int"))
+        fast = sum(size for _, size, b in defs if b in ("all", "fast")) + floats
+        portable = sum(size for _, size, b in defs if b in ("all", "portable")) + floats
         return fast, portable
 
     def file(self, banner: str) -> str:
         """<prefix>_data.c."""
-        guards = {"fast": "#if MCF_KERNELS_FAST\n", "portable": "#if !MCF_KERNELS_FAST\n"}
+        guards = {"fast": "#if MCF_KERNELS_FAST\n", "portable": "#if !MCF_KERNELS_FAST\n",
+                  "float_hw": "#if !MCF_FSUM_INT\n", "float_int": "#if MCF_FSUM_INT\n"}
         defs = []
         for sym, (text, _, _) in self.defs.items():
             build = self.build_of(sym)
             defs.append(guards[build] + text + "#endif\n" if build in guards else text)
         return (banner + "\n" + f'#include "{self.p}.h"\n\n#include <stdint.h>\n\n'
-                '/* MCF_KERNELS_FAST: which layout of some weights this build holds (see mcf_dsp.h). */\n'
+                '/* MCF_KERNELS_FAST, MCF_FSUM_INT: which layout of some weights this build holds (see mcf_dsp.h). */\n'
                 '#include "mcf_dsp.h"\n\n' + "\n".join(defs))
 
 

@@ -26,6 +26,7 @@ from onnx_builder import node, quantized_model, run_ort
 
 from mcuforge.generator.codegen import generate
 from mcuforge.generator.compiler import compile_graph
+from mcuforge.generator.errors import McuforgeError
 from mcuforge.generator.frontends.onnx import parse_model
 from mcuforge.generator.hostbuild import HostModel
 
@@ -111,8 +112,9 @@ CASES = {  # c, (h, w), o, group, k, stride, pad
 }
 
 
+@pytest.mark.parametrize("path", ["fast", "soft-float"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_unfused_conv_bit_exact(name: str):
+def test_unfused_conv_bit_exact(name: str, path: str):
     c, hw, o, group, k, stride, pad = CASES[name]
     model, x = conv_model(c, hw, o, group, k, stride, pad, seed=len(name))
     graph = parse_model(model, name="test.onnx")
@@ -123,8 +125,10 @@ def test_unfused_conv_bit_exact(name: str):
     want_q = np.rint(want / so)
     # the test can fail: the exact integer sum rounds apart from onnxruntime on some ties
     assert np.count_nonzero(integer_route(x, model) != want_q.reshape(integer_route(x, model).shape)) > 0
-    # one build (conv2d_s8_fsum has no separate fast and portable loops; the other paths: below)
-    with HostModel(generate(compile_graph(graph), "model"), extra_flags=PATHS["fast"]) as host:
+    # the FPU's float arithmetic, and without an FPU the integer screen with the float32 operations in
+    # integers where it cannot decide (most outputs here are ties: the exact route); conv2d_s8_fsum has
+    # no separate portable loops (that path: below)
+    with HostModel(generate(compile_graph(graph), "model"), extra_flags=PATHS[path]) as host:
         got = host.run([[x]])[0]
     assert np.array_equal(got[0].reshape(want.shape), want), name
 
@@ -146,6 +150,32 @@ def test_random_weights_and_bias():
     with HostModel(generate(compile_graph(graph), "model"), extra_flags=("-O0",)) as host:
         got = host.run([[x]])[0]
     assert np.array_equal(got[0].reshape(want.shape), want)
+
+
+SCREENED = {"conv3x3": "gemm", "conv3x3_s2_c3": "gemm", "pointwise": "gemm", "grouped": "gemm", "long_k": "gemm",
+            "split_by_pixels": "gemm", "depthwise3x3_s2": "dw", "depthwise5x5": "dw", "depthwise3x3_odd": "dw"}
+
+
+@pytest.mark.parametrize("tie", [True, False])
+@pytest.mark.parametrize("name", SCREENED)
+def test_screen_decides_only_what_is_certain(name: str, tie: bool):
+    """Without an FPU _gemm and _dw decide what they can from integer sums (conv2d_s8_fsum.h). Built with
+    MCF_FSUM_SCREEN_TEST=1 every output is also computed the float way and a screen decision that
+    differs traps; the tie models put many sums on rounding boundaries, the others use full-range
+    weights and a bias. With the margins cut (=2) the ties must trap: the check can fail."""
+    c, hw, o, group, k, stride, pad = CASES[name]
+    model, x = conv_model(c, hw, o, group, k, stride, pad, seed=len(name) + 7, tie=tie)
+    graph = parse_model(model, name="test.onnx")
+    lib = generate(compile_graph(graph), "model")
+    assert f"mcf_conv2d_s8_fsum_{SCREENED[name]}(" in lib.files["model.c"].decode()
+    want = run_ort(model, {"x": x})[0]
+    with HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=1")) as host:
+        got = host.run([[x]])[0]
+    assert np.array_equal(got[0].reshape(want.shape), want), name
+    if tie:
+        with pytest.raises(McuforgeError), HostModel(lib, extra_flags=(*PATHS["soft-float"],
+                                                                          "-DMCF_FSUM_SCREEN_TEST=2")) as host:
+            host.run([[x]])
 
 
 def test_unreproduced_split_said():

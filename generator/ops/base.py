@@ -30,12 +30,17 @@ class ConstArray:
     `fast_only` arrays exist only in builds with the fast kernel paths (MCF_KERNELS_FAST in
     runtime/kernels/mcf_dsp.h): weights rearranged into the layout those paths read, passed with
     `FastOr`, so a build holds one copy of the weights, never two.
+
+    `float_build` "hw" / "int": the array exists only in builds whose ONNX float convolutions use
+    the FPU's float32 arithmetic, or only in those that compute it in integers (MCF_FSUM_INT in
+    runtime/kernels/mcf_dsp.h); a reference to it reads 0 in the other kind of build.
     """
 
     name: str  # unique within the call; codegen prefixes it with model and op
     ctype: str  # int8_t, int16_t, int32_t, uint32_t, uint8_t, float
     values: np.ndarray
     fast_only: bool = False
+    float_build: str = ""
 
 
 @dataclass(frozen=True)

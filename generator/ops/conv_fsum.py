@@ -34,11 +34,13 @@ The user chooses (`onnx_settings`, set by `compile_graph`'s arguments: mcuforge.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -269,6 +271,51 @@ def gemm_layout(wf: np.ndarray, groups: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32)
 
 
+UNIT_ROUNDOFF = Fraction(1, 2 ** 24)  # float32, round to nearest
+
+
+def _gamma(n: int) -> Fraction:
+    """Higham's gamma_n = n u / (1 - n u): the relative error bound of n float32 roundings."""
+    return n * UNIT_ROUNDOFF / (1 - n * UNIT_ROUNDOFF)
+
+
+def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale: float, bias: np.ndarray,
+                     weights: np.ndarray, blocks: int, per_tap: bool = True) -> tuple[np.ndarray, int] | None:
+    """_gemm's screen without an FPU (conv2d_s8_fsum.h): four int32 words per output channel
+    (multiplier, margin per unit of sum |X|, the 64-bit bias's low and high words) and the
+    margin's constant part, all in units of 2^-32 output steps; None where the fixed-point form
+    does not fit (a multiplier of 1 or more, a huge bias).
+
+    With X the integer taps, W the int8 weights, acc = sum X W, M = input_scale * weight_scale /
+    output_scale and V = acc * M + bias / output_scale, the float Conv's quotient r satisfies
+    |r - V| <= G M sum |X W| (1 + g2) + g2 |V|: G = gamma(R + 3) covers the dequantized values and
+    the products (three roundings) and the sums, in which no product passes more than R = K +
+    blocks + 2 roundings whatever MLAS's order; g2 = gamma(2) the bias addition and the division.
+    The kernel uses the bound where |V| < 2^11 + 1 (further out both candidates clamp alike), and
+    sum |X W| <= A max|W| with A = sum |X|; the two fixed-point constants add half a unit each per
+    unit of |acc| and of the bias. `per_tap` False (_dw): the kernel passes A = the largest |X| the
+    input offset allows, and the second word is computed from sum |W| instead of max|W|."""
+    k = int(weights[0].size)
+    big = 2 ** 32
+    g = _gamma(k + blocks + 2 + 3)
+    g2 = _gamma(2)
+    sx, sy = Fraction(float(np.float32(input_scale))), Fraction(float(np.float32(output_scale)))
+    words = np.zeros((len(bias), 4), dtype=np.int64)
+    for c, (ws, b, w) in enumerate(zip(weight_scales, bias, weights, strict=True)):
+        m = sx * Fraction(float(np.float32(ws))) / sy
+        mult = round(m * big)
+        bq = round((Fraction(float(np.float32(b))) / sy + Fraction(1, 2)) * big)
+        wabs = np.abs(w.astype(np.int64))
+        wmax = int(wabs.max(initial=0) if per_tap else wabs.sum())
+        per_abs = math.ceil(wmax * (big * g * m * (1 + g2) + Fraction(1, 2)))
+        if not 0 <= mult < 2 ** 32 or abs(bq) >= 2 ** 62 or per_abs >= 2 ** 32:
+            return None
+        words[c] = (mult, per_abs, bq & 0xFFFFFFFF, bq >> 32)
+    margin0 = math.ceil(big * g2 * (2 ** 11 + 1) + Fraction(1, 2)) + 1
+    signed = np.where(words >= 2 ** 31, words - 2 ** 32, words)
+    return signed.astype(np.int32).reshape(-1), margin0
+
+
 def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scales: np.ndarray,
                      bias: np.ndarray, out: Tensor, geo: dict[str, int], groups: int,
                      act: tuple[int, int]) -> KernelCall | None:
@@ -296,11 +343,13 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     ws = np.asarray(weight_scales, dtype=np.float64).astype(np.float32).reshape(-1)
     ws = np.broadcast_to(ws, (oc,)) if ws.size == 1 else ws
     wf = (weights.transpose(0, 3, 1, 2).reshape(oc, k).astype(np.float32) * ws[:, None]).astype(np.float32)
+    extra: dict[str, object] = {}
+    consts: list[ConstArray] = []
+    scratch_floats = {"m1": 0, "n1": k}.get(suffix, 256 + k)
     if suffix == "gemm":
         wf = gemm_layout(wf, groups)
-    filter_arg = ConstArray("filter_f32", "float", wf.reshape(-1))
-    extra: dict[str, object] = {}
-    scratch_floats = {"m1": 0, "n1": k}.get(suffix, 256 + k)
+    # builds without an FPU (MCF_FSUM_INT) run _gemm from the int8 filter and a screen (below)
+    filter_arg = ConstArray("filter_f32", "float", wf.reshape(-1), float_build="hw" if suffix == "gemm" else "")
     if suffix == "dw":
         # the int8 filter, taps by channel, and one float scale per channel: DequantizeLinear's
         # float32(w * scale) is computed per channel at run time, exactly as in `wf`
@@ -310,6 +359,9 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         width = (geo["output_w"] - 1) * geo["stride_w"] + (fw - 1) * geo["dilation_w"] + 1
         plane = ((geo["output_h"] - 1) * geo["stride_h"] + span) * width  # the kernel's whole padded image
         scratch_floats = 256 + k + (plane if plane <= DW_PLANE_MAX else span * width)
+    # builds without an FPU (MCF_FSUM_INT) decide _gemm's and _dw's outputs from integer sums where
+    # they can (screen_constants; conv2d_s8_fsum.h)
+    s8 = weights.transpose(0, 3, 1, 2).reshape(oc, k).astype(np.int8)
     fb = op.options.get("float_bias")
     if fb is not None:
         bf = np.asarray(fb, dtype=np.float32).reshape(-1)
@@ -317,6 +369,17 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
             raise reject(op, f"float bias has {bf.size} values, expected {oc}")
     else:
         bf = (bias.astype(np.float32) * (sx * ws)).astype(np.float32)
+    screen = screen_constants(float(sx), ws, float(np.float32(out.scale)), bf, s8,
+                              -(-k // min(k_block, k_block_tail)), per_tap=suffix == "gemm") \
+        if suffix in ("gemm", "dw") else None
+    if screen is not None:
+        consts.append(ConstArray("screen", "int32_t", screen[0], float_build="int"))
+        extra.update({"screen": ConstRef("screen"), "screen_margin": f"{screen[1]}u"})
+    if suffix == "gemm":
+        consts += [ConstArray("filter_s8", "int8_t", s8.reshape(-1), float_build="int"),
+                   ConstArray("wscale_f32", "float", ws.astype(np.float32), float_build="int")]
+        extra.update({"weight_scale": ConstRef("wscale_f32"), "filter_s8": ConstRef("filter_s8")})
+        scratch_floats += (k + 1) // 2  # the integer column
     params = {
         "batches": geo["batches"], "input_h": geo["input_h"], "input_w": geo["input_w"],
         "input_c": int(inp.shape[3]), "output_h": geo["output_h"], "output_w": geo["output_w"], "output_c": oc,
@@ -333,7 +396,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
     return KernelCall(op=op, kernel="conv2d_s8_fsum", function=f"mcf_conv2d_s8_fsum_{suffix}",
                       params_type="mcf_conv2d_fsum_params", params=params,
                       args=[op.inputs[0], ConstRef(filter_arg.name), op.outputs[0]],
-                      consts=[filter_arg, ConstArray("bias_f32", "float", bf)]
+                      consts=[filter_arg, ConstArray("bias_f32", "float", bf), *consts]
                       + ([ConstArray("wscale_f32", "float", ws.astype(np.float32))] if suffix == "dw" else []),
                       scratch_bytes=4 * scratch_floats,
                       macs=macs,

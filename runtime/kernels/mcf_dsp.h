@@ -73,6 +73,27 @@
 #define MCF_FAST_OR(fast, portable) (portable)
 #endif
 
+/* ONNX float convolutions (conv2d_s8_fsum.h): MCF_FSUM_HW_FMA where the core has a single-precision
+ * fused multiply-add; MCF_FSUM_INT on cores without an FPU (MCF_REQUANT_F32_SOFT), whose kernels
+ * compute the float32 operations in integers and read other constants (the int8 filter and the
+ * screening constants instead of the float32 filter). In generated code MCF_FSUM_HW_ONLY(x) /
+ * MCF_FSUM_INT_ONLY(x) name a constant only the one kind of build holds, 0 in the other. */
+#if (defined(__ARM_FEATURE_FMA) && defined(__ARM_FP) && (__ARM_FP & 4)) || defined(__FMA__) || \
+    (defined(__riscv_flen) && __riscv_flen >= 32)
+#define MCF_FSUM_HW_FMA 1
+#else
+#define MCF_FSUM_HW_FMA 0
+#endif
+#if !MCF_FSUM_HW_FMA && MCF_REQUANT_F32_SOFT
+#define MCF_FSUM_INT 1
+#define MCF_FSUM_HW_ONLY(x) 0
+#define MCF_FSUM_INT_ONLY(x) (x)
+#else
+#define MCF_FSUM_INT 0
+#define MCF_FSUM_HW_ONLY(x) (x)
+#define MCF_FSUM_INT_ONLY(x) 0
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

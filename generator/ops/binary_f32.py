@@ -26,7 +26,14 @@ import numpy as np
 
 from ..ir import Operator, Tensor
 from .base import ConstArray, ConstRef, KernelCall, ParamValue, reject
-from .float_requant import add_constants, add_soft_constants, dequant_table, mul_soft_constants, product_scales
+from .float_requant import (
+    add_constants,
+    add_soft_constants,
+    dequant_table,
+    float_row_constants,
+    mul_soft_constants,
+    product_scales,
+)
 
 _FUNCTIONS = {"ADD": "mcf_add_s8_f32_ort", "MUL": "mcf_mul_s8_f32_ort"}
 
@@ -59,7 +66,10 @@ def lower_binary_f32(op: Operator, a: Tensor, b: Tensor, out: Tensor, loops: dic
     if float_ops:
         consts += [ConstArray("dequant1", "float", dequant_table(a.scale, a.zero_point)),
                    ConstArray("dequant2", "float", dequant_table(b.scale, b.zero_point))]
-        params.update({"dequant1": ConstRef("dequant1"), "dequant2": ConstRef("dequant2")})
+        params.update({"dequant1": ConstRef("dequant1"), "dequant2": ConstRef("dequant2"),
+                       "input1_offset": -a.zero_point, "input2_offset": -b.zero_point})
+        # cores without an FPU: the fixed-point route, the float formula next to rounding boundaries
+        params.update(float_row_constants(op.opcode, a.scale, a.zero_point, b.scale, b.zero_point, out.scale))
     elif op.opcode == "ADD":
         bits = add_constants(a.scale, a.zero_point + shift, b.scale, b.zero_point + shift, out.scale,
                              out.zero_point + shift)

@@ -46,6 +46,7 @@ import numpy as np
 
 from ..ir import Operator, Tensor
 from .base import ConstArray, ConstRef, KernelCall, ScratchRef, reject
+from .float_requant import gamma
 
 OPTION = "float_conv"
 SGEMM_STRIDE = 128  # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK
@@ -271,12 +272,19 @@ def gemm_layout(wf: np.ndarray, groups: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32)
 
 
-UNIT_ROUNDOFF = Fraction(1, 2 ** 24)  # float32, round to nearest
-
-
-def _gamma(n: int) -> Fraction:
-    """Higham's gamma_n = n u / (1 - n u): the relative error bound of n float32 roundings."""
-    return n * UNIT_ROUNDOFF / (1 - n * UNIT_ROUNDOFF)
+def int8_layout(w: np.ndarray, groups: int) -> np.ndarray:
+    """[out_c, K] int8 -> the order _gemm reads without an FPU: each group's output channels in
+    blocks of four, a block's taps interleaved, then one by one."""
+    oc = w.shape[0]
+    gm = oc // groups
+    parts = []
+    for g in range(groups):
+        m, end = g * gm, (g + 1) * gm
+        while m < end:
+            n = 4 if end - m >= 4 else 1
+            parts.append(w[m:m + n].T.reshape(-1))
+            m += n
+    return np.concatenate(parts).astype(np.int8)
 
 
 def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale: float, bias: np.ndarray,
@@ -297,8 +305,8 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     input offset allows, and the second word is computed from sum |W| instead of max|W|."""
     k = int(weights[0].size)
     big = 2 ** 32
-    g = _gamma(k + blocks + 2 + 3)
-    g2 = _gamma(2)
+    g = gamma(k + blocks + 2 + 3)
+    g2 = gamma(2)
     sx, sy = Fraction(float(np.float32(input_scale))), Fraction(float(np.float32(output_scale)))
     words = np.zeros((len(bias), 4), dtype=np.int64)
     for c, (ws, b, w) in enumerate(zip(weight_scales, bias, weights, strict=True)):
@@ -376,7 +384,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         consts.append(ConstArray("screen", "int32_t", screen[0], float_build="int"))
         extra.update({"screen": ConstRef("screen"), "screen_margin": f"{screen[1]}u"})
     if suffix == "gemm":
-        consts += [ConstArray("filter_s8", "int8_t", s8.reshape(-1), float_build="int"),
+        consts += [ConstArray("filter_s8", "int8_t", int8_layout(s8, groups), float_build="int"),
                    ConstArray("wscale_f32", "float", ws.astype(np.float32), float_build="int")]
         extra.update({"weight_scale": ConstRef("wscale_f32"), "filter_s8": ConstRef("filter_s8")})
         scratch_floats += (k + 1) // 2  # the integer column

@@ -14,6 +14,7 @@ runtime/kernels/mcf_common.h reads them back). The kernels' float32 copies are s
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from fractions import Fraction
 
@@ -95,6 +96,55 @@ def mul_soft_constants(ratio_bits: int, zero_point: int) -> tuple[int, int, int]
     if not 0 < ratio < Fraction(1, 2):
         return 0, 0, 0
     return 32, round(ratio * 2**32), int(zero_point)
+
+
+def float_row_constants(opcode: str, a_scale: float, a_zp: int, b_scale: float, b_zp: int,
+                        out_scale: float) -> dict[str, int]:
+    """The float operator's fixed-point route on cores without an FPU (binary_s8_f32.c,
+    mcf_float_row): SUB, or ADD / MUL between DequantizeLinear and QuantizeLinear, on int8 bytes x, y
+    with A = x - zp1, B = y - zp2 and float32 scales s1, s2, so.
+
+    The value before rounding is V = (A s1 +- B s2) / so, or A B s1 s2 / so. onnxruntime's float32
+    result r (two dequantizations, the operation, the division: each one rounding) is within
+    gamma(3) (|A| s1 + |B| s2) / so of it, or gamma(4) |V|. In units of 2^-F the kernel computes
+    t = x R1 + y R2 + K (MUL: A B R1 + K), V + 1/2 with each rounded constant off by at most half a
+    unit per unit of its factor; fx_margin covers both errors, so where t's fraction is farther from
+    0 and 1 than that, floor(t) is r rounded. F is the largest at most 31 that keeps the constants in
+    their words; fx_shift 0 (the float formula everywhere) where the margin would not be small."""
+    f32 = np.float32
+    s1, s2, so = (Fraction(float(f32(v))) for v in (a_scale, b_scale, out_scale))
+    a_max, b_max = max(127 - a_zp, a_zp + 128), max(127 - b_zp, b_zp + 128)  # largest |A|, |B|
+    off = {"fx_shift": 0, "fx_ratio1": 0, "fx_ratio2": 0, "fx_fixed": 0, "fx_fixed_hi": 0, "fx_margin": 0}
+    if opcode == "MUL":
+        ratios = [s1 * s2 / so, Fraction(0)]
+        base = Fraction(0)
+        error = gamma(4) * a_max * b_max * ratios[0]
+        slack = Fraction(a_max * b_max, 2)  # R1's rounding times |A B|
+    else:
+        sign = -1 if opcode == "SUB" else 1
+        ratios = [s1 / so, sign * s2 / so]
+        base = -(a_zp * s1 + sign * b_zp * s2) / so
+        error = gamma(3) * (a_max * s1 + b_max * s2) / so
+        slack = Fraction(128 + 128 + 1, 2)  # |x|, |y| <= 128 and K
+    for f in range(31, 0, -1):
+        scaled = [round(r * 2**f) for r in ratios]
+        k = round((base + Fraction(1, 2)) * 2**f)
+        margin = math.ceil(error * 2**f + slack) + 1
+        if all(abs(r) < 2**31 for r in scaled) and abs(k) < 2**62:
+            if margin >= 2 ** (f - 2):
+                return off
+            low = k & 0xFFFFFFFF  # the int32 words of k
+            return {"fx_shift": f, "fx_ratio1": scaled[0], "fx_ratio2": scaled[1],
+                    "fx_fixed": low - (1 << 32) if low >> 31 else low, "fx_fixed_hi": k >> 32, "fx_margin": margin}
+    return off
+
+
+UNIT_ROUNDOFF = Fraction(1, 2**24)  # float32, round to nearest
+
+
+def gamma(n: int) -> Fraction:
+    """Higham's gamma_n = n u / (1 - n u): the relative error bound of n float32 roundings."""
+    return n * UNIT_ROUNDOFF / (1 - n * UNIT_ROUNDOFF)
 
 
 def entry_points(op: Operator, call: KernelCall) -> KernelCall:

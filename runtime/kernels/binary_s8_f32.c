@@ -83,18 +83,66 @@ static void mcf_add_row(const mcf_binary_f32_params *p, const int8_t *a, int32_t
 }
 
 /* The float operator between DequantizeLinear and QuantizeLinear (SUB always; ADD and MUL where
- * onnxruntime does not fuse them): dequantized by table, one float32 operation, QuantizeLinear's
- * division, rounding, then the zero point as an integer. */
+ * onnxruntime does not fuse them), on one pair: dequantized by table, one float32 operation,
+ * QuantizeLinear's division, rounding, then the zero point as an integer. */
+static MCF_ALWAYS_INLINE int8_t mcf_float_pair(const mcf_binary_f32_params *p, int32_t kind, int8_t a, int8_t b)
+{
+    const float fa = p->dequant1[(uint8_t)a];
+    const float fb = p->dequant2[(uint8_t)b];
+    const float v = (kind == MCF_BIN_SUB ? fa - fb : (kind == MCF_BIN_ADD ? fa + fb : fa * fb)) / p->out_scale;
+    return (int8_t)mcf_clamp(mcf_clamp(mcf_round_f32(v) + p->out_zero_point, -128, 127), p->act_min, p->act_max);
+}
+
+#if MCF_REQUANT_F32_SOFT
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold))
+#endif
+static MCF_NOINLINE int8_t mcf_float_one(const mcf_binary_f32_params *p, int32_t kind, int8_t a, int8_t b)
+{
+    return mcf_float_pair(p, kind, a, b);
+}
+
+/* The float operator's output from its fixed-point value t (binary_s8_f32.h: fx_*), or the float32
+ * formula where t is within fx_margin of a rounding boundary and the two candidates differ. */
+static MCF_ALWAYS_INLINE int8_t mcf_float_screened(const mcf_binary_f32_params *p, int32_t kind, int64_t t,
+                                                   int8_t a, int8_t b)
+{
+    const int32_t f = p->fx_shift, zp = p->out_zero_point;
+    const uint32_t frac = (uint32_t)t & ((1u << f) - 1u), margin = p->fx_margin;
+    const int32_t q = (int32_t)(t >> f); /* floor */
+    const int32_t v = mcf_clamp(mcf_clamp(q + zp, -128, 127), p->act_min, p->act_max);
+    if (MCF_LIKELY(frac > margin && frac < (1u << f) - margin)) {
+        return (int8_t)v;
+    }
+    if (v == mcf_clamp(mcf_clamp(q + (frac <= margin ? -1 : 1) + zp, -128, 127), p->act_min, p->act_max)) {
+        return (int8_t)v;
+    }
+    return mcf_float_one(p, kind, a, b);
+}
+#endif
+
 static void mcf_float_row(const mcf_binary_f32_params *p, int32_t kind, const int8_t *a, int32_t s1, const int8_t *b,
                           int32_t s2, int8_t *out, int32_t n)
 {
     int32_t i;
+#if MCF_REQUANT_F32_SOFT
+    /* Without an FPU, where the compiler could (float_requant.float_row_constants): the exact value
+     * in fixed point, the float32 formula only next to a rounding boundary. */
+    if (p->fx_shift != 0) {
+        const int64_t k = (int64_t)(((uint64_t)(uint32_t)p->fx_fixed_hi << 32) | (uint32_t)p->fx_fixed);
+        const int32_t r1 = p->fx_ratio1, r2 = p->fx_ratio2, o1 = p->input1_offset, o2 = p->input2_offset;
+        for (i = 0; i < n; ++i) {
+            const int64_t t = kind == MCF_BIN_MUL ? (int64_t)(((int32_t)*a + o1) * ((int32_t)*b + o2)) * r1 + k
+                                                  : (int64_t)*a * r1 + (int64_t)*b * r2 + k;
+            out[i] = mcf_float_screened(p, kind, t, *a, *b);
+            a += s1;
+            b += s2;
+        }
+        return;
+    }
+#endif
     for (i = 0; i < n; ++i) {
-        const float fa = p->dequant1[(uint8_t)*a];
-        const float fb = p->dequant2[(uint8_t)*b];
-        const float v = (kind == MCF_BIN_SUB ? fa - fb : (kind == MCF_BIN_ADD ? fa + fb : fa * fb)) / p->out_scale;
-        out[i] = (int8_t)mcf_clamp(mcf_clamp(mcf_round_f32(v) + p->out_zero_point, -128, 127), p->act_min,
-                                   p->act_max);
+        out[i] = mcf_float_pair(p, kind, *a, *b);
         a += s1;
         b += s2;
     }

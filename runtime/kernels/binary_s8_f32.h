@@ -31,11 +31,18 @@ typedef struct {
     /* ADD's fixed-point route on cores without an FPU (rows where both inputs move; binary_s8_f32.c,
      * float_requant.add_soft_constants): fraction bits F (0: not taken), ratio1, ratio2 and
      * fixed + 1/2 + 512 units as integers of 2^-F. MUL's (float_requant.mul_soft_constants): 32 (0: not
-     * taken), ratio1 * 2^32 rounded, and the raw output zero point in fx_fixed */
+     * taken), ratio1 * 2^32 rounded, and the raw output zero point in fx_fixed.
+     * The float operator's (SUB, _dq; float_requant.float_row_constants): F <= 31 (0: not taken),
+     * ADD / SUB: x * fx_ratio1 + y * fx_ratio2 + fx_fixed_hi:fx_fixed on the int8 bytes, MUL:
+     * (x - zp1) * (y - zp2) * fx_ratio1 + fx_fixed_hi:fx_fixed (zp: minus input*_offset), in units
+     * of 2^-F output steps, the value before rounding plus 1/2; fx_margin bounds the float32
+     * arithmetic's distance from it there */
     int32_t fx_shift;
     int32_t fx_ratio1;
     int32_t fx_ratio2;
     int32_t fx_fixed;
+    int32_t fx_fixed_hi;
+    uint32_t fx_margin;
 } mcf_binary_f32_params;
 
 /** QLinearAdd (its AVX2 kernel): per innermost row, both inputs varying:

@@ -869,26 +869,33 @@ static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, 
     return n == other;
 }
 
-/* Four channels' exact integer sums over one column (filter rows k_count apart). */
-static MCF_ALWAYS_INLINE void mcf_fsum_acc4(const int16_t *col, const int8_t *w, int32_t k_count, int32_t *acc)
+/* Four channels' exact integer sums over one column, their int8 weights interleaved ([K][4]): one
+ * word of four weights a tap. Not inlined: its ten live registers stay in registers. */
+static MCF_NOINLINE void mcf_fsum_acc4(const int16_t *col, const int8_t *w, int32_t k_count, int32_t *acc)
 {
-    const int8_t *w1 = w + k_count, *w2 = w1 + k_count, *w3 = w2 + k_count;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, k;
-    for (k = 0; k < k_count; ++k) {
-        const int32_t x = col[k];
-        a0 += x * w[k];
-        a1 += x * w1[k];
-        a2 += x * w2[k];
-        a3 += x * w3[k];
+    const int16_t *end = col + k_count;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    while (col < end) {
+        const int32_t x = *col++;
+        uint32_t word;
+        MCF_COPY_FIXED(&word, w, sizeof word);
+        w += 4;
+#if defined(__ARM_BIG_ENDIAN)
+        word = ((word >> 24) & 0xffu) | ((word >> 8) & 0xff00u) | ((word << 8) & 0xff0000u) | (word << 24);
+#endif
+        a0 += x * (int32_t)(int8_t)(uint8_t)word;
+        a1 += x * (int32_t)(int8_t)(uint8_t)(word >> 8);
+        a2 += x * (int32_t)(int8_t)(uint8_t)(word >> 16);
+        a3 += x * ((int32_t)word >> 24);
     }
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
 /* One channel as the float Conv computes it (mcf_fsum_dot1's order: per K block of kb taps the
- * fused multiply-adds from zero, each block's sum added to the total), from its int8 weights
- * dequantized with `scale`; then the bias and QuantizeLinear. */
-static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, const int8_t *w, float scale,
-                                           const float *col, int32_t k_count, int32_t kb, float bias)
+ * fused multiply-adds from zero, each block's sum added to the total), from its int8 weights (tap k
+ * at w[k * step]) dequantized with `scale`; then the bias and QuantizeLinear. */
+static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, const int8_t *w, int32_t step,
+                                           float scale, const float *col, int32_t k_count, int32_t kb, float bias)
 {
     float total = 0.0f;
     int32_t k0, k;
@@ -896,7 +903,7 @@ static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, cons
         const int32_t k1 = k0 + kb < k_count ? k0 + kb : k_count;
         float s0 = 0.0f;
         for (k = k0; k < k1; ++k) {
-            s0 = mcf_fsum_fma(MCF_FSUM_DEQUANT(w[k], scale), col[k], s0);
+            s0 = mcf_fsum_fma(MCF_FSUM_DEQUANT(w[k * step], scale), col[k], s0);
         }
         total = k0 ? MCF_FSUM_ADD(total, s0) : s0;
     }
@@ -975,7 +982,7 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                                 }
                                 col_ready = 1;
                             }
-                            exact = mcf_fsum_exact1(p, w + j * k_count, p->weight_scale[m + j], col, k_count, kb,
+                            exact = mcf_fsum_exact1(p, w + j, n, p->weight_scale[m + j], col, k_count, kb,
                                                     p->bias[m + j]);
                             if (MCF_FSUM_SCREEN_TEST && decided && exact != (int8_t)(q + out_off)) {
                                 __builtin_trap(); /* the screen decided wrongly */
@@ -1472,7 +1479,7 @@ static MCF_NOINLINE int8_t mcf_fsum_dw_exact1(const mcf_conv2d_fsum_params *p, c
 static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
 {
     const int32_t ch = p->output_c, fw = p->filter_w, dh = p->dilation_h, dw = p->dilation_w;
-    const int32_t image = p->input_h * p->input_w * ch;
+    const int32_t image = p->input_h * p->input_w * ch, step = dw * ch;
     const int32_t in_off = p->input_offset;
     const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
     const uint32_t x_max = (uint32_t)(127 + in_off > 128 - in_off ? 127 + in_off : 128 - in_off); /* largest |x + in_off| */
@@ -1504,9 +1511,14 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                     for (ky = ky0; ky < ky1; ++ky) {
                         const int8_t *src = in + ((y0 + ky * dh) * p->input_w + x0 + kx0 * dw) * ch + c;
                         const int8_t *w = filter + (ky * fw + kx0) * ch + c;
+                        if (kx1 - kx0 == 3) { /* a whole row of a 3-wide window: loads at register offsets */
+                            acc += (src[0] + in_off) * w[0] + (src[step] + in_off) * w[ch] +
+                                   (src[2 * step] + in_off) * w[2 * ch];
+                            continue;
+                        }
                         for (kx = kx0; kx < kx1; ++kx) {
                             acc += (*src + in_off) * *w;
-                            src += dw * ch;
+                            src += step;
                             w += ch;
                         }
                     }

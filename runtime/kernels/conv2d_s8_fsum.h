@@ -79,7 +79,8 @@ typedef struct {
     float *scratch;       /**< _gemm: 256 + K + (K + 1) / 2 floats (dequantization table, column, integer
                                column); _n1: K; _dw: see there */
     /* _gemm without an FPU (MCF_FSUM_INT), which reads these instead of its float32 filter argument: */
-    const int8_t *filter_s8;  /**< the int8 filter, [output_c][K], taps in im2col order */
+    const int8_t *filter_s8;  /**< the int8 filter, taps in im2col order: each group's output channels in
+                                   blocks of four with their taps interleaved ([K][4]), then one by one ([K]) */
     const int32_t *screen;    /**< four words per output channel (see mcf_conv2d_s8_fsum_gemm), or 0: no screening */
     uint32_t screen_margin;   /**< the margin's constant part, in 2^-32 output steps */
 } mcf_conv2d_fsum_params;

@@ -90,6 +90,7 @@ def integer_route(x: np.ndarray, model: bytes) -> np.ndarray:
 CASES = {  # c, (h, w), o, group, k, stride, pad
     "conv3x3": (8, (10, 10), 12, 1, 3, 1, 1),
     "conv3x3_s2_c3": (3, (12, 12), 8, 1, 3, 2, 1),
+    "conv3x3_odd": (8, (7, 9), 6, 1, 3, 1, 1),  # 63 pixels: a last one without a pair; 4 + 2 single channels
     "pointwise": (24, (6, 6), 16, 1, 1, 1, 0),
     "depthwise3x3_s2": (16, (12, 12), 16, 16, 3, 2, 1),
     "depthwise5x5": (12, (8, 8), 12, 12, 5, 1, 2),
@@ -152,8 +153,9 @@ def test_random_weights_and_bias():
     assert np.array_equal(got[0].reshape(want.shape), want)
 
 
-SCREENED = {"conv3x3": "gemm", "conv3x3_s2_c3": "gemm", "pointwise": "gemm", "grouped": "gemm", "long_k": "gemm",
-            "split_by_pixels": "gemm", "depthwise3x3_s2": "dw", "depthwise5x5": "dw", "depthwise3x3_odd": "dw"}
+SCREENED = {"conv3x3": "gemm", "conv3x3_s2_c3": "gemm", "conv3x3_odd": "gemm", "pointwise": "gemm",
+            "grouped": "gemm", "long_k": "gemm", "split_by_pixels": "gemm",
+            "depthwise3x3_s2": "dw", "depthwise5x5": "dw", "depthwise3x3_odd": "dw"}
 
 
 @pytest.mark.parametrize("tie", [True, False])

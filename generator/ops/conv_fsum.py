@@ -289,9 +289,9 @@ def int8_layout(w: np.ndarray, groups: int) -> np.ndarray:
 
 def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale: float, bias: np.ndarray,
                      weights: np.ndarray, blocks: int, per_tap: bool = True) -> tuple[np.ndarray, int] | None:
-    """_gemm's screen without an FPU (conv2d_s8_fsum.h): four int32 words per output channel
-    (multiplier, margin per unit of sum |X|, the 64-bit bias's low and high words) and the
-    margin's constant part, all in units of 2^-32 output steps; None where the fixed-point form
+    """_gemm's screen without an FPU (conv2d_s8_fsum.h): five int32 words per output channel
+    (multiplier, margin per unit of sum |X|, the 64-bit bias's low and high words, margin per unit
+    of sum |X W|) and the margin's constant part, all in units of 2^-32 output steps; None where the fixed-point form
     does not fit (a multiplier of 1 or more, a huge bias).
 
     With X the integer taps, W the int8 weights, acc = sum X W, M = input_scale * weight_scale /
@@ -304,21 +304,24 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     unit of |acc| and of the bias. `per_tap` False (_dw): the kernel passes A = the largest |X| the
     input offset allows, and the second word is computed from sum |W| instead of max|W|."""
     k = int(weights[0].size)
+    if k * 255 * 127 >= 2 ** 31:
+        return None  # the kernel's int32 sums could overflow
     big = 2 ** 32
     g = gamma(k + blocks + 2 + 3)
     g2 = gamma(2)
     sx, sy = Fraction(float(np.float32(input_scale))), Fraction(float(np.float32(output_scale)))
-    words = np.zeros((len(bias), 4), dtype=np.int64)
+    words = np.zeros((len(bias), 5), dtype=np.int64)
     for c, (ws, b, w) in enumerate(zip(weight_scales, bias, weights, strict=True)):
         m = sx * Fraction(float(np.float32(ws))) / sy
         mult = round(m * big)
         bq = round((Fraction(float(np.float32(b))) / sy + Fraction(1, 2)) * big)
         wabs = np.abs(w.astype(np.int64))
         wmax = int(wabs.max(initial=0) if per_tap else wabs.sum())
-        per_abs = math.ceil(wmax * (big * g * m * (1 + g2) + Fraction(1, 2)))
+        per_product = big * g * m * (1 + g2) + Fraction(1, 2)  # per unit of sum |X W|
+        per_abs = math.ceil(wmax * per_product)
         if not 0 <= mult < 2 ** 32 or abs(bq) >= 2 ** 62 or per_abs >= 2 ** 32:
             return None
-        words[c] = (mult, per_abs, bq & 0xFFFFFFFF, bq >> 32)
+        words[c] = (mult, per_abs, bq & 0xFFFFFFFF, bq >> 32, math.ceil(per_product))
     margin0 = math.ceil(big * g2 * (2 ** 11 + 1) + Fraction(1, 2)) + 1
     signed = np.where(words >= 2 ** 31, words - 2 ** 32, words)
     return signed.astype(np.int32).reshape(-1), margin0
@@ -387,7 +390,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         consts += [ConstArray("filter_s8", "int8_t", int8_layout(s8, groups), float_build="int"),
                    ConstArray("wscale_f32", "float", ws.astype(np.float32), float_build="int")]
         extra.update({"weight_scale": ConstRef("wscale_f32"), "filter_s8": ConstRef("filter_s8")})
-        scratch_floats += (k + 1) // 2  # the integer column
+        scratch_floats += k  # two pixels' integer columns
     params = {
         "batches": geo["batches"], "input_h": geo["input_h"], "input_w": geo["input_w"],
         "input_c": int(inp.shape[3]), "output_h": geo["output_h"], "output_w": geo["output_w"], "output_c": oc,

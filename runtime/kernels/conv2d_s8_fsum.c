@@ -841,12 +841,13 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_zero(float *dst, int32_t 
 #define MCF_FSUM_SCREEN_TEST 0
 #endif
 
-/* The screen of one output (conv2d_s8_fsum.h): 1 and the clamped quotient in *q where the float
- * arithmetic's result is certain, else 0. */
-static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, uint32_t col_abs, uint32_t margin0,
-                                                 int32_t lo, int32_t hi, int32_t *q)
+/* The screen of one output (conv2d_s8_fsum.h) with the margin for it: 1 and the clamped quotient in
+ * *q where the float arithmetic's result is certain, else 0. */
+#define MCF_FSUM_MARGIN(units, per_unit, margin0) \
+    (MCF_FSUM_SCREEN_TEST == 2 ? 1u : (uint64_t)(units) * (uint32_t)(per_unit) + (margin0))
+static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, uint64_t margin, int32_t lo,
+                                                 int32_t hi, int32_t *q)
 {
-    const uint64_t margin = MCF_FSUM_SCREEN_TEST == 2 ? 1u : (uint64_t)col_abs * (uint32_t)s[1] + margin0;
     const uint64_t t = (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) + (((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2]);
     const uint32_t frac = (uint32_t)t;
     int32_t n = (int32_t)(uint32_t)(t >> 32), other; /* floor(t / 2^32) */
@@ -869,28 +870,6 @@ static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, 
     return n == other;
 }
 
-/* Four channels' exact integer sums over one column, their int8 weights interleaved ([K][4]): one
- * word of four weights a tap. Not inlined: its ten live registers stay in registers. */
-static MCF_NOINLINE void mcf_fsum_acc4(const int16_t *col, const int8_t *w, int32_t k_count, int32_t *acc)
-{
-    const int16_t *end = col + k_count;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    while (col < end) {
-        const int32_t x = *col++;
-        uint32_t word;
-        MCF_COPY_FIXED(&word, w, sizeof word);
-        w += 4;
-#if defined(__ARM_BIG_ENDIAN)
-        word = ((word >> 24) & 0xffu) | ((word >> 8) & 0xff00u) | ((word << 8) & 0xff0000u) | (word << 24);
-#endif
-        a0 += x * (int32_t)(int8_t)(uint8_t)word;
-        a1 += x * (int32_t)(int8_t)(uint8_t)(word >> 8);
-        a2 += x * (int32_t)(int8_t)(uint8_t)(word >> 16);
-        a3 += x * ((int32_t)word >> 24);
-    }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-}
-
 /* One channel as the float Conv computes it (mcf_fsum_dot1's order: per K block of kb taps the
  * fused multiply-adds from zero, each block's sum added to the total), from its int8 weights (tap k
  * at w[k * step]) dequantized with `scale`; then the bias and QuantizeLinear. */
@@ -910,88 +889,174 @@ static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, cons
     return mcf_fsum_quantize(p, MCF_FSUM_ADD(total, bias));
 }
 
-/* _gemm without an FPU: the integer sums and the screen, the float arithmetic only where the screen
- * cannot decide (conv2d_s8_fsum.h). */
+/* Two pixels' column of group g in integers, interleaved (col16[2k + e] for pixel e, 0 for a padding tap;
+ * a missing second pixel's taps 0), and each pixel's sum |X|. */
+static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, int32_t g, const int32_t *y0,
+                            const int32_t *x0, int32_t count, int16_t *col16, uint32_t *col_abs)
+{
+    const int32_t in_off = p->input_offset, c0 = g * p->group_c, c1 = c0 + p->group_c;
+    int32_t e, k, c, ky, kx;
+    for (e = 0; e < 2; ++e) {
+        int16_t *dst = col16 + e;
+        uint32_t sum = 0;
+        if (e >= count) {
+            for (k = 0; k < p->group_c * p->filter_h * p->filter_w; ++k) {
+                dst[2 * k] = 0;
+            }
+            col_abs[e] = 0;
+            continue;
+        }
+        if (p->filter_h == 1 && p->filter_w == 1 && (uint32_t)y0[e] < (uint32_t)p->input_h &&
+            (uint32_t)x0[e] < (uint32_t)p->input_w) { /* 1x1 inside the image: the pixel's channels in a row */
+            const int8_t *src = in + (y0[e] * p->input_w + x0[e]) * p->input_c;
+            for (c = c0; c < c1; ++c) {
+                const int32_t v = src[c] + in_off;
+                *dst = (int16_t)v;
+                dst += 2;
+                sum += (uint32_t)(v < 0 ? -v : v);
+            }
+        } else {
+            for (c = c0; c < c1; ++c) {
+                for (ky = 0; ky < p->filter_h; ++ky) {
+                    const int32_t iy = y0[e] + ky * p->dilation_h;
+                    const int32_t row_ok = (uint32_t)iy < (uint32_t)p->input_h;
+                    for (kx = 0; kx < p->filter_w; ++kx) {
+                        const int32_t ix = x0[e] + kx * p->dilation_w;
+                        const int32_t v = (row_ok && (uint32_t)ix < (uint32_t)p->input_w)
+                                              ? in[(iy * p->input_w + ix) * p->input_c + c] + in_off
+                                              : 0;
+                        *dst = (int16_t)v;
+                        dst += 2;
+                        sum += (uint32_t)(v < 0 ? -v : v);
+                    }
+                }
+            }
+        }
+        col_abs[e] = sum;
+    }
+}
+
+/* Four channels' exact integer sums over two pixels' interleaved columns ([K][2]), the weights
+ * interleaved ([K][4]): acc[j] pixel 0, acc[4 + j] pixel 1. Not inlined: its thirteen live
+ * registers stay in registers (2 instructions per MAC on Cortex-M3). */
+static MCF_NOINLINE void mcf_fsum_acc4x2(const int16_t *col, const int8_t *w, int32_t k_count, int32_t *acc)
+{
+    const int16_t *end = col + 2 * k_count;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    while (col < end) {
+        const int32_t x0 = col[0], x1 = col[1];
+        int32_t v;
+        col += 2;
+        v = w[0];
+        a0 += x0 * v;
+        b0 += x1 * v;
+        v = w[1];
+        a1 += x0 * v;
+        b1 += x1 * v;
+        v = w[2];
+        a2 += x0 * v;
+        b2 += x1 * v;
+        v = w[3];
+        a3 += x0 * v;
+        b3 += x1 * v;
+        w += 4;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+}
+
+/* _gemm without an FPU: the integer sums of two pixels at a time and the screen, the float
+ * arithmetic only where the screen cannot decide (conv2d_s8_fsum.h). */
 static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *input, int8_t *output)
 {
     const int32_t k_count = p->group_c * p->filter_h * p->filter_w;
     const int32_t groups = p->output_c / p->group_m;
     const int32_t image = p->input_h * p->input_w * p->input_c;
+    const int32_t pixels = p->output_h * p->output_w, oc = p->output_c;
     const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
     const int32_t in_off = p->input_offset;
     const uint32_t margin0 = p->screen_margin;
     const int32_t *screen = p->screen;
     float *table = p->scratch;
     float *col = p->scratch + 256;
-    int16_t *col16 = (int16_t *)(void *)(p->scratch + 256 + k_count);
+    int16_t *col16 = (int16_t *)(void *)(p->scratch + 256 + k_count); /* [K][2] */
     int32_t table_ready = 0;
-    int32_t b, oy, ox, g, m, k, c, ky, kx, j, n, q;
-    int32_t acc[4];
+    int32_t b, px, g, m, k, j, n, e, q;
+    int32_t acc[8];
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
-        for (oy = 0; oy < p->output_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (ox = 0; ox < p->output_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t kb = oy * p->output_w + ox >= p->tail_start ? p->k_block_tail : p->k_block;
-                for (g = 0; g < groups; ++g) {
-                    uint32_t col_abs = 0;
-                    int32_t col_ready = 0;
-                    k = 0;
-                    for (c = g * p->group_c; c < (g + 1) * p->group_c; ++c) {
-                        for (ky = 0; ky < p->filter_h; ++ky) {
-                            const int32_t iy = y0 + ky * p->dilation_h;
-                            const int32_t row_ok = (uint32_t)iy < (uint32_t)p->input_h;
-                            for (kx = 0; kx < p->filter_w; ++kx) {
-                                const int32_t ix = x0 + kx * p->dilation_w;
-                                const int32_t v = (row_ok && (uint32_t)ix < (uint32_t)p->input_w)
-                                                      ? in[(iy * p->input_w + ix) * p->input_c + c] + in_off
-                                                      : 0;
-                                col16[k++] = (int16_t)v;
-                                col_abs += (uint32_t)(v < 0 ? -v : v);
-                            }
+        int32_t oy = 0, ox = 0; /* pixel px's position */
+        for (px = 0; px < pixels; px += 2) {
+            const int32_t count = px + 1 < pixels ? 2 : 1;
+            int32_t y0[2], x0[2], kb[2];
+            for (e = 0; e < count; ++e) {
+                y0[e] = oy * p->stride_h - p->pad_top;
+                x0[e] = ox * p->stride_w - p->pad_left;
+                kb[e] = px + e >= p->tail_start ? p->k_block_tail : p->k_block;
+                if (++ox == p->output_w) {
+                    ox = 0;
+                    ++oy;
+                }
+            }
+            for (g = 0; g < groups; ++g) {
+                uint32_t col_abs[2];
+                int32_t col_pixel = -1; /* whose column `col` holds, dequantized */
+                mcf_fsum_fill16(p, in, g, y0, x0, count, col16, col_abs);
+                for (m = g * p->group_m; m < (g + 1) * p->group_m; m += n) {
+                    const int8_t *w = p->filter_s8 + m * k_count;
+                    n = (g + 1) * p->group_m - m >= 4 ? 4 : 1;
+                    if (n == 4) {
+                        mcf_fsum_acc4x2(col16, w, k_count, acc);
+                    } else {
+                        int32_t a0 = 0, a1 = 0;
+                        for (k = 0; k < k_count; ++k) {
+                            a0 += col16[2 * k] * w[k];
+                            a1 += col16[2 * k + 1] * w[k];
                         }
+                        acc[0] = a0;
+                        acc[4] = a1;
                     }
-                    for (m = g * p->group_m; m < (g + 1) * p->group_m; m += n) {
-                        const int8_t *w = p->filter_s8 + m * k_count;
-                        n = (g + 1) * p->group_m - m >= 4 ? 4 : 1;
-                        if (n == 4) {
-                            mcf_fsum_acc4(col16, w, k_count, acc);
-                        } else {
-                            int32_t a = 0;
-                            for (k = 0; k < k_count; ++k) {
-                                a += col16[k] * w[k];
-                            }
-                            acc[0] = a;
-                        }
+                    for (e = 0; e < count; ++e) {
+                        int8_t *out = output + (b * pixels + px + e) * oc;
                         for (j = 0; j < n; ++j) {
-                            const int32_t decided =
-                                screen != 0 && mcf_fsum_screen(screen + 4 * (m + j), acc[j], col_abs, margin0, lo, hi, &q);
+                            const int32_t *sc = screen + 5 * (m + j);
+                            const int32_t a = acc[4 * e + j];
+                            int32_t decided =
+                                screen != 0 && mcf_fsum_screen(sc, a, MCF_FSUM_MARGIN(col_abs[e], sc[1], margin0), lo, hi, &q);
                             int8_t exact;
+                            if (screen != 0 && !decided) {
+                                /* again with sum |X W| itself (a tighter margin) before the float arithmetic */
+                                const int8_t *wj = w + j;
+                                uint32_t xw = 0;
+                                for (k = 0; k < k_count; ++k) {
+                                    const int32_t x = col16[2 * k + e], v = wj[k * n];
+                                    xw += (uint32_t)((x < 0 ? -x : x) * (v < 0 ? -v : v));
+                                }
+                                decided = mcf_fsum_screen(sc, a, MCF_FSUM_MARGIN(xw, sc[4], margin0), lo, hi, &q);
+                            }
                             if (decided && !MCF_FSUM_SCREEN_TEST) {
-                                output[m + j] = (int8_t)(q + out_off);
+                                out[m + j] = (int8_t)(q + out_off);
                                 continue;
                             }
                             if (!table_ready) {
                                 mcf_fsum_dequant_table(p, table);
                                 table_ready = 1;
                             }
-                            if (!col_ready) { /* the column dequantized: a padding tap (0) reads DequantizeLinear(zero point), 0.0f */
+                            if (col_pixel != e) { /* a padding tap (0) reads DequantizeLinear(zero point), 0.0f */
                                 for (k = 0; k < k_count; ++k) {
-                                    col[k] = table[(uint8_t)(int8_t)(col16[k] - in_off)];
+                                    col[k] = table[(uint8_t)(int8_t)(col16[2 * k + e] - in_off)];
                                 }
-                                col_ready = 1;
+                                col_pixel = e;
                             }
-                            exact = mcf_fsum_exact1(p, w + j, n, p->weight_scale[m + j], col, k_count, kb,
+                            exact = mcf_fsum_exact1(p, w + j, n, p->weight_scale[m + j], col, k_count, kb[e],
                                                     p->bias[m + j]);
                             if (MCF_FSUM_SCREEN_TEST && decided && exact != (int8_t)(q + out_off)) {
                                 __builtin_trap(); /* the screen decided wrongly */
                             }
-                            output[m + j] = exact;
+                            out[m + j] = exact;
                         }
                     }
                 }
-                output += p->output_c;
             }
         }
     }
@@ -1522,7 +1587,9 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                             w += ch;
                         }
                     }
-                    decided = screen != 0 && mcf_fsum_screen(screen + 4 * c, acc, x_max, p->screen_margin, lo, hi, &q);
+                    decided = screen != 0 && mcf_fsum_screen(screen + 5 * c, acc,
+                                                             MCF_FSUM_MARGIN(x_max, screen[5 * c + 1], p->screen_margin),
+                                                             lo, hi, &q);
                     if (decided && !MCF_FSUM_SCREEN_TEST) {
                         output[c] = (int8_t)(q + out_off);
                         continue;

@@ -12,6 +12,8 @@ models, which a QUANTIZE turns into int8 at operator 0.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from ..ir import Graph, Operator, Tensor
@@ -59,6 +61,21 @@ def requantize_table(in_dtype: str, in_scale: float, in_zp: int,
     return table
 
 
+def soft_reciprocal(scale: float) -> dict[str, int]:
+    """The no-FPU route's constants (quantize.h): R = 2^S / scale rounded, R in [2^31, 2^32), and
+    150 + S - 32; {"fx_recip": 0} (not taken) for a scale that is not a positive normal float32."""
+    s32 = np.float32(scale)
+    if not (np.isfinite(s32) and s32 >= np.finfo(np.float32).tiny):
+        return {"fx_recip": 0, "fx_shift": 0}
+    inv = 1 / Fraction(float(s32))
+    shift = 31 - (inv.numerator.bit_length() - inv.denominator.bit_length())
+    while round(inv * 2**shift) >= 2**32:
+        shift -= 1
+    while round(inv * 2**shift) < 2**31:
+        shift += 1
+    return {"fx_recip": round(inv * 2**shift), "fx_shift": 150 + shift - 32}
+
+
 @lowering("QUANTIZE")
 def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
     inp, out = _unary(graph, op)
@@ -74,7 +91,8 @@ def lower_quantize(graph: Graph, op: Operator) -> KernelCall:
             op=op, kernel="quantize", params_type="mcf_quantize_params",
             # ONNX QuantizeLinear rounds half to even, TFLite's QUANTIZE half away from zero
             function="mcf_quantize_f32_s8_rne" if op.options.get("requant") == "float32" else "mcf_quantize_f32_s8",
-            params={"size": out.size, "scale": out.scale, "zero_point": out.zero_point},
+            params={"size": out.size, "scale": out.scale, "zero_point": out.zero_point,
+                    **soft_reciprocal(out.scale)},
             args=[op.inputs[0], op.outputs[0]],
             # quantize.c reads input[i], then writes output[i], i ascending (overlap.py)
             overlap={op.inputs[0]: elementwise_min_shift(out.size, 4, 1)},

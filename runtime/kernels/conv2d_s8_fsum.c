@@ -320,14 +320,33 @@ static MCF_ALWAYS_INLINE float mcf_fsum_fma(float a, float b, float c)
 #endif
 
 /* DequantizeLinear of an integer v (|v| < 2^24, exact in float32): (float)v * scale rounded once;
- * without an FPU v's float bits come from CLZ and the product from mcf_fsum_mul. */
+ * without an FPU in integers: for |v| <= 255 and a normal scale the product of |v| and the scale's
+ * 24-bit significand (at most 32 bits) normalized with CLZ and rounded half to even; otherwise v's
+ * float bits from CLZ and the product from mcf_fsum_mul. */
 #if MCF_FSUM_INT
 static MCF_ALWAYS_INLINE float mcf_fsum_dequant(int32_t v, float scale)
 {
-    const uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    const uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v, sb = mcf_fsum_bits(scale);
+    const uint32_t es = (sb >> 23) & 0xFFu;
     int32_t n;
     if (u == 0u) {
         return mcf_fsum_mul(0.0f, scale);
+    }
+    if (MCF_LIKELY(u < 256u && es - 1u < 254u)) {
+        const uint32_t prod = u * ((sb & 0x7FFFFFu) | 0x800000u); /* < 2^32 */
+        uint32_t mant, e;
+        n = (int32_t)__builtin_clz(prod); /* 0..8 */
+        e = es + 8u - (uint32_t)n;        /* the biased exponent of the leading one */
+        if (n >= 8) {
+            mant = prod << (n - 8); /* exact */
+        } else {
+            const uint32_t sh = 8u - (uint32_t)n, rest = prod & ((1u << sh) - 1u), half = 1u << (sh - 1u);
+            mant = prod >> sh;
+            mant += (uint32_t)(rest > half || (rest == half && (mant & 1u) != 0u));
+        }
+        if (MCF_LIKELY(e - 1u < 253u)) { /* a carry out of the significand moves e up by one, still normal */
+            return mcf_fsum_float((((uint32_t)v & 0x80000000u) ^ (sb & 0x80000000u)) | ((e << 23) + mant - 0x800000u));
+        }
     }
     n = (int32_t)__builtin_clz(u); /* >= 8 */
     /* the leading one at bit 23 adds one to the exponent field (157 - n) */

@@ -15,6 +15,13 @@ typedef struct {
     int32_t size;       /**< number of elements (any layout, unchanged) */
     float scale;        /**< output scale */
     int32_t zero_point; /**< output zero point */
+    /* Cores without an FPU (MCF_REQUANT_F32_SOFT; quantize.py, `soft_reciprocal`): R = 2^S / scale
+     * rounded, in [2^31, 2^32), and 150 + S - 32, so that an input of significand m and biased
+     * exponent e has |input| / scale * 2^32 = (m * R) >> (fx_shift - e) to within 2^9 + 1 units; where
+     * that quotient is below 2^9 and its fraction farther than 2^17 + 2^10 units from a half (the
+     * float32 division's error included), it decides the rounding. fx_recip 0: not taken. */
+    uint32_t fx_recip;
+    int32_t fx_shift;
 } mcf_quantize_params;
 
 void mcf_quantize_f32_s8(const mcf_quantize_params *p, const float *input, int8_t *output);

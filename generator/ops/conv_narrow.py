@@ -102,7 +102,7 @@ def k8_layout(w: np.ndarray, folded: np.ndarray, out_q: np.ndarray, clamp: tuple
     d = (2 * w.astype(np.int64)) & 0xFFFF
     pairs = np.stack([d[:, 0] | d[:, 2] << 16, d[:, 1] | d[:, 3] << 16,
                       d[:, 4] | d[:, 6] << 16, d[:, 5] | d[:, 7] << 16], axis=1)
-    q = out_q.reshape(-1, 3).astype(np.int64)
+    q = out_q.reshape(w.shape[0], -1).astype(np.int64)  # three output words, four in the float32 copy
     cols = [(2 * folded.astype(np.int64))[:, None], q[:, :1], pairs, q[:, 1:]]
     if clamp is not None:
         cols.append(np.broadcast_to(np.array(clamp, dtype=np.int64), (w.shape[0], 2)))
@@ -129,16 +129,18 @@ def k4_layout(w: np.ndarray, folded: np.ndarray, out_q: np.ndarray, clamp: tuple
 def half_scale_constants(w: np.ndarray, folded: np.ndarray, scale_bits: np.ndarray, output_offset: int
                          ) -> np.ndarray | None:
     """onnxruntime's output stage for the doubled sums of the depth-8 path (conv2d_s8_narrow_f32.h):
-    per channel {half the float32 scale's bits, output_offset, 0}. float32(2 * acc) * (scale / 2) is
-    float32(acc) * scale exactly while 2 * acc stays in int32 and scale / 2 is a normal float32
-    (one lower exponent); None where either could fail."""
+    per channel {half the float32 scale's bits, output_offset, mq, pq}, the last two
+    mcf_requant_f32_pre's constants for the half scale and the doubled sums' bound (cores without an
+    FPU). float32(2 * acc) * (scale / 2) is float32(acc) * scale exactly while 2 * acc stays in int32
+    and scale / 2 is a normal float32 (one lower exponent); None where either could fail."""
     bound = 2 * (np.abs(folded) + 128 * np.abs(w.astype(np.int64)).sum(axis=1))
     bits = np.asarray(scale_bits, dtype=np.int64) & 0xFFFFFFFF
     exponent = (bits >> 23) & 0xFF
     if bound.max(initial=0) >= 2**31 or np.any(exponent < 2) or np.any(exponent == 0xFF) or np.any(bits >> 31):
         return None
     half = bits - (1 << 23)
-    return np.stack([half, np.full_like(half, output_offset), np.zeros_like(half)], axis=1).reshape(-1)
+    soft = float_requant.soft_constants(half, bound).astype(np.int64).reshape(2, -1)
+    return np.stack([half, np.full_like(half, output_offset), soft[0], soft[1]], axis=1).reshape(-1)
 
 
 def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, groups: int,

@@ -407,7 +407,11 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8(const mcf_conv2d_narrow_param
 {
     const int32_t oc = p->output_c;
     const int32_t lo = p->act_min, hi = p->act_max;
+#if MCF_REQUANT_F32 /* a ninth word: mcf_requant_f32_pre's constants in words 7 and 8 */
+    const int32_t words = full ? 9 : 11;
+#else
     const int32_t words = full ? 8 : 10; /* per output channel: act_min, act_max follow when clamped */
+#endif
     const uint32_t *w_end = w + words * oc;
     int32_t b, oy, ox;
     if (p->depth != 8 || oc < 1) {
@@ -488,7 +492,10 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8(const mcf_conv2d_narrow_param
                     acc = mcf_narrow_dot16(wp[4], x2, acc);
                     acc = mcf_narrow_dot16(wp[5], x3, acc);
                     {
-#if MCF_REQUANT_F32 /* {half the scale's bits, output_offset} for the doubled sum */
+#if MCF_REQUANT_F32 && MCF_REQUANT_F32_SOFT /* {mq, pq} of the doubled sum, then output_offset */
+                        *op++ = mcf_clamp8(mcf_requant_f32_pre(acc, (int32_t)wp[7], (int32_t)wp[8]) + (int32_t)wp[6], lo,
+                                           hi, full);
+#elif MCF_REQUANT_F32 /* {half the scale's bits, output_offset} for the doubled sum */
                         *op++ = mcf_clamp8(mcf_requant_f32(acc, (int32_t)wp[1]) + (int32_t)wp[6], lo, hi, full);
 #else
                         const int32_t t = mcf_smmulr(acc, (int32_t)wp[1]);

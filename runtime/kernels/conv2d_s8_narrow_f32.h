@@ -9,9 +9,10 @@
  * mcf_conv2d_s8_narrow_k8_{full,clamp} with the suffix _f32 (the other paths of conv2d_s8_narrow.h
  * have no float32 copy): the same parameters and layout, but each output channel's words 1 and 6
  * hold half its float32 scale's bit pattern (the exponent one lower: the sums are doubled, and
- * float32(2 * acc) * (scale / 2) equals float32(acc) * scale exactly) and the output zero point;
- * word 7 is unused. out = clamp(round_half_even(float32(acc) * scale) + output_offset, act_min,
- * act_max), onnxruntime's output stage. Portable builds run the reference loop with the scales'
+ * float32(2 * acc) * (scale / 2) equals float32(acc) * scale exactly) and the output zero point,
+ * words 7 and 8 (nine words a channel, eleven when clamped) mcf_requant_f32_pre's constants for
+ * that half scale, which cores without an FPU use. out = clamp(round_half_even(float32(acc) *
+ * scale) + output_offset, act_min, act_max), onnxruntime's output stage. Portable builds run the reference loop with the scales'
  * bit patterns in `multiplier`; `shift` is unused. The scales are computed as onnxruntime does
  * (generator/ops/float_requant.py); mcf_requant_f32 (mcf_common.h) is the arithmetic.
  */

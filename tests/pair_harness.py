@@ -57,21 +57,25 @@ int main(void)
 """
 
 
-def run_pairs(tmp_path: Path, source: str, kernel: str, lines: list[str]) -> tuple[list[int], list[int]]:
+def run_harness(tmp_path: Path, source: str, kernel: str, lines: list[str]) -> list[str]:
     """Builds `source` with the kernel file `kernel` (runtime/kernels, -DMCF_REQUANT_F32_SOFT=1: the
-    routes of cores without an FPU) and feeds it `lines`: (differing outputs, unsaturated outputs)
-    per line."""
+    routes of cores without an FPU), feeds it `lines` and returns the words it prints."""
     from mcuforge.generator.resources import runtime_dir
 
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("needs a host C compiler")
     kernels = runtime_dir() / "kernels"
-    (tmp_path / "pairs.c").write_text(source)
-    exe = tmp_path / "pairs"
-    subprocess.run([cc, "-O2", "-DMCF_REQUANT_F32_SOFT=1", "-I", str(kernels), str(tmp_path / "pairs.c"),
+    (tmp_path / "harness.c").write_text(source)
+    exe = tmp_path / "harness"
+    subprocess.run([cc, "-O2", "-DMCF_REQUANT_F32_SOFT=1", "-I", str(kernels), str(tmp_path / "harness.c"),
                     str(kernels / kernel), "-o", str(exe)], check=True)
-    out = subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True, text=True,
-                         check=True).stdout.split()
+    return subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+def run_pairs(tmp_path: Path, source: str, kernel: str, lines: list[str]) -> tuple[list[int], list[int]]:
+    """run_harness on a pair_harness source: (differing outputs, unsaturated outputs) per line."""
+    out = run_harness(tmp_path, source, kernel, lines)
     assert len(out) == 2 * len(lines), out[:10]
     return [int(v) for v in out[0::2]], [int(v) for v in out[1::2]]

@@ -7,15 +7,12 @@ the margin ignored) must show."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
+from pair_harness import run_harness
 
 from mcuforge.generator.ops.quantize import soft_reciprocal
-from mcuforge.generator.resources import runtime_dir
 
 HARNESS = r"""
 #include <stdio.h>
@@ -69,17 +66,7 @@ int main(void)
 
 
 def _run(tmp_path: Path, lines: list[str]) -> list[int]:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("needs a host C compiler")
-    kernels = runtime_dir() / "kernels"
-    (tmp_path / "q.c").write_text(HARNESS)
-    exe = tmp_path / "q"
-    subprocess.run([cc, "-O2", "-DMCF_REQUANT_F32_SOFT=1", "-I", str(kernels), str(tmp_path / "q.c"),
-                    str(kernels / "quantize.c"), "-o", str(exe)], check=True)
-    out = subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True, text=True,
-                         check=True).stdout.split()
-    return [int(v) for v in out]
+    return [int(v) for v in run_harness(tmp_path, HARNESS, "quantize.c", lines)]
 
 
 def _lines(planted: int = 0) -> list[str]:

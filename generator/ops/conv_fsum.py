@@ -257,34 +257,20 @@ def kernel_order(geo: dict[str, int], groups: int, group_m: int, k: int, fh: int
     return suffix, strides[0], strides[-1], shares[change][0] if change < len(shares) else pixels
 
 
-def gemm_layout(wf: np.ndarray, groups: int) -> np.ndarray:
-    """[out_c, K] float32 -> the _gemm path's order: each group's output channels in blocks of
-    eight, then four, then one, a block's taps interleaved (tap k of its channels side by side)."""
-    oc = wf.shape[0]
-    gm = oc // groups
-    parts = []
-    for g in range(groups):
-        m, end = g * gm, (g + 1) * gm
-        while m < end:
-            n = 8 if end - m >= 8 else (4 if end - m >= 4 else 1)
-            parts.append(wf[m:m + n].T.reshape(-1))
-            m += n
-    return np.concatenate(parts).astype(np.float32)
-
-
-def int8_layout(w: np.ndarray, groups: int) -> np.ndarray:
-    """[out_c, K] int8 -> the order _gemm reads without an FPU: each group's output channels in
-    blocks of four, a block's taps interleaved, then one by one."""
+def gemm_layout(w: np.ndarray, groups: int, blocks: tuple[int, ...] = (8, 4, 1)) -> np.ndarray:
+    """[out_c, K] -> the _gemm path's order: each group's output channels in blocks of the first
+    width that fits (eight, then four, then one: the float32 filter; four, then one: the int8 filter
+    of builds without an FPU), a block's taps interleaved (tap k of its channels side by side)."""
     oc = w.shape[0]
     gm = oc // groups
     parts = []
     for g in range(groups):
         m, end = g * gm, (g + 1) * gm
         while m < end:
-            n = 4 if end - m >= 4 else 1
+            n = next(b for b in blocks if end - m >= b)
             parts.append(w[m:m + n].T.reshape(-1))
             m += n
-    return np.concatenate(parts).astype(np.int8)
+    return np.concatenate(parts).astype(w.dtype)
 
 
 def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale: float, bias: np.ndarray,
@@ -387,7 +373,7 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
         consts.append(ConstArray("screen", "int32_t", screen[0], float_build="int"))
         extra.update({"screen": ConstRef("screen"), "screen_margin": f"{screen[1]}u"})
     if suffix == "gemm":
-        consts += [ConstArray("filter_s8", "int8_t", int8_layout(s8, groups), float_build="int"),
+        consts += [ConstArray("filter_s8", "int8_t", gemm_layout(s8, groups, (4, 1)), float_build="int"),
                    ConstArray("wscale_f32", "float", ws.astype(np.float32), float_build="int")]
         extra.update({"weight_scale": ConstRef("wscale_f32"), "filter_s8": ConstRef("filter_s8")})
         scratch_floats += k  # two pixels' integer columns

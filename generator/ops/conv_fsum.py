@@ -46,7 +46,7 @@ import numpy as np
 
 from ..ir import Operator, Tensor
 from .base import ConstArray, ConstRef, KernelCall, ScratchRef, reject
-from .float_requant import gamma
+from .float_requant import UNIT_ROUNDOFF, gamma
 
 OPTION = "float_conv"
 SGEMM_STRIDE = 128  # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK
@@ -275,39 +275,48 @@ def gemm_layout(w: np.ndarray, groups: int, blocks: tuple[int, ...] = (8, 4, 1))
 
 def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale: float, bias: np.ndarray,
                      weights: np.ndarray, blocks: int, per_tap: bool = True) -> tuple[np.ndarray, int] | None:
-    """_gemm's screen without an FPU (conv2d_s8_fsum.h): five int32 words per output channel
-    (multiplier, margin per unit of sum |X|, the 64-bit bias's low and high words, margin per unit
-    of sum |X W|) and the margin's constant part, all in units of 2^-32 output steps; None where the fixed-point form
-    does not fit (a multiplier of 1 or more, a huge bias).
+    """_gemm's and _dw's screens without an FPU (conv2d_s8_fsum.h): six int32 words per output
+    channel (multiplier, first margin per unit of A, the 64-bit bias's low and high words, second
+    margin per unit of P, second margin per unit of A) and the margins' constant part, all in units
+    of 2^-32 output steps; None where the fixed-point form does not fit (a multiplier of 1 or more,
+    a huge bias, sums that could overflow int32).
 
     With X the integer taps, W the int8 weights, acc = sum X W, M = input_scale * weight_scale /
-    output_scale and V = acc * M + bias / output_scale, the float Conv's quotient r satisfies
-    |r - V| <= G M sum |X W| (1 + g2) + g2 |V|: G = gamma(R + 3) covers the dequantized values and
-    the products (three roundings) and the sums, in which no product passes more than R = K +
-    blocks + 2 roundings whatever MLAS's order; g2 = gamma(2) the bias addition and the division.
-    The kernel uses the bound where |V| < 2^11 + 1 (further out both candidates clamp alike), and
-    sum |X W| <= A max|W| with A = sum |X|; the two fixed-point constants add half a unit each per
-    unit of |acc| and of the bias. `per_tap` False (_dw): the kernel passes A = the largest |X| the
-    input offset allows, and the second word is computed from sum |W| instead of max|W|."""
+    output_scale and V = acc * M + bias / output_scale, the float Conv's quotient r is within E of
+    V. The sum's N = K + blocks roundings (every fused multiply-add, every block's sum added to the
+    total, in any order MLAS uses) each err by at most u = 2^-24 of the value rounded; that value
+    is the exact partial sum of the float products, within (2u + u^2) sum |X W| s_x s_w of the
+    integer partial sum I_j (the two dequantizations), plus the errors before it (at most
+    gamma(N) sum |t|). So E <= M (u P + c2 S) (1 + g2) + g2 |V| with P = sum_j |I_j| over the N
+    roundings, S = sum |X W|, c2 = (2u + u^2)(1 + N u) + N u gamma(N) (1 + u)^2 and g2 = gamma(2)
+    (the bias addition and the division). The first screen bounds u P by gamma(N) S (|I_j| <= S)
+    and uses E <= M gamma(N + 3) S (1 + g2) + g2 |V|; both bound S by A max|W|, A = sum |X| (for
+    _dw, `per_tap` False: A = the largest |X|, and sum |W| instead of max|W|). The kernel uses g2 |V|
+    where |V| < 2^11 + 1 (further out both candidates clamp alike); the fixed-point constants add
+    half a unit per unit of |acc| <= S and of the bias."""
     k = int(weights[0].size)
     if k * 255 * 127 >= 2 ** 31:
         return None  # the kernel's int32 sums could overflow
     big = 2 ** 32
-    g = gamma(k + blocks + 2 + 3)
+    u = UNIT_ROUNDOFF
+    n = k + blocks
+    g = gamma(n + 3)
     g2 = gamma(2)
+    c2 = (2 * u + u * u) * (1 + n * u) + n * u * gamma(n) * (1 + u) ** 2
     sx, sy = Fraction(float(np.float32(input_scale))), Fraction(float(np.float32(output_scale)))
-    words = np.zeros((len(bias), 5), dtype=np.int64)
+    words = np.zeros((len(bias), 6), dtype=np.int64)
     for c, (ws, b, w) in enumerate(zip(weight_scales, bias, weights, strict=True)):
         m = sx * Fraction(float(np.float32(ws))) / sy
         mult = round(m * big)
         bq = round((Fraction(float(np.float32(b))) / sy + Fraction(1, 2)) * big)
         wabs = np.abs(w.astype(np.int64))
         wmax = int(wabs.max(initial=0) if per_tap else wabs.sum())
-        per_product = big * g * m * (1 + g2) + Fraction(1, 2)  # per unit of sum |X W|
-        per_abs = math.ceil(wmax * per_product)
+        per_abs = math.ceil(wmax * (big * g * m * (1 + g2) + Fraction(1, 2)))
+        per_partial = math.ceil(big * m * u * (1 + g2))
+        per_abs2 = math.ceil(wmax * (big * m * c2 * (1 + g2) + Fraction(1, 2)))
         if not 0 <= mult < 2 ** 32 or abs(bq) >= 2 ** 62 or per_abs >= 2 ** 32:
             return None
-        words[c] = (mult, per_abs, bq & 0xFFFFFFFF, bq >> 32, math.ceil(per_product))
+        words[c] = (mult, per_abs, bq & 0xFFFFFFFF, bq >> 32, per_partial, per_abs2)
     margin0 = math.ceil(big * g2 * (2 ** 11 + 1) + Fraction(1, 2)) + 1
     signed = np.where(words >= 2 ** 31, words - 2 ** 32, words)
     return signed.astype(np.int32).reshape(-1), margin0

@@ -862,8 +862,8 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_zero(float *dst, int32_t 
 
 /* The screen of one output (conv2d_s8_fsum.h) with the margin for it: 1 and the clamped quotient in
  * *q where the float arithmetic's result is certain, else 0. */
-#define MCF_FSUM_MARGIN(units, per_unit, margin0) \
-    (MCF_FSUM_SCREEN_TEST == 2 ? 1u : (uint64_t)(units) * (uint32_t)(per_unit) + (margin0))
+#define MCF_FSUM_TEST_MARGIN(margin) (MCF_FSUM_SCREEN_TEST == 2 ? 1u : (margin))
+#define MCF_FSUM_MARGIN(units, per_unit, margin0) MCF_FSUM_TEST_MARGIN((uint64_t)(units) * (uint32_t)(per_unit) + (margin0))
 static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, uint64_t margin, int32_t lo,
                                                  int32_t hi, int32_t *q)
 {
@@ -887,6 +887,32 @@ static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, 
     other = other < lo ? lo : (other > hi ? hi : other);
     *q = n;
     return n == other;
+}
+
+/* P = the sum of |I| over every rounding of the float sum of one channel (conv2d_s8_fsum.h, the
+ * second screen): per K block of kb taps the exact integer partial sums from zero, then from the
+ * second block on the running total after each block's sum is added. col: X at col[2k], weights at
+ * w[k * step]. */
+static MCF_NOINLINE uint64_t mcf_fsum_partials(const int16_t *col, const int8_t *w, int32_t step, int32_t k_count,
+                                               int32_t kb)
+{
+    uint64_t sum = 0;
+    int32_t total = 0, k0, k;
+    for (k0 = 0; k0 < k_count; k0 += kb) {
+        const int32_t k1 = k0 + kb < k_count ? k0 + kb : k_count;
+        int32_t part = 0;
+        for (k = k0; k < k1; ++k) {
+            part += col[2 * k] * w[k * step];
+            sum += (uint32_t)(part < 0 ? -part : part);
+        }
+        if (k0 != 0) {
+            total += part;
+            sum += (uint32_t)(total < 0 ? -total : total);
+        } else {
+            total = part;
+        }
+    }
+    return sum;
 }
 
 /* One channel as the float Conv computes it (mcf_fsum_dot1's order: per K block of kb taps the
@@ -1038,20 +1064,20 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                     for (e = 0; e < count; ++e) {
                         int8_t *out = output + (b * pixels + px + e) * oc;
                         for (j = 0; j < n; ++j) {
-                            const int32_t *sc = screen + 5 * (m + j);
+                            const int32_t *sc = screen + 6 * (m + j);
                             const int32_t a = acc[4 * e + j];
                             int32_t decided =
                                 screen != 0 && mcf_fsum_screen(sc, a, MCF_FSUM_MARGIN(col_abs[e], sc[1], margin0), lo, hi, &q);
                             int8_t exact;
                             if (screen != 0 && !decided) {
-                                /* again with sum |X W| itself (a tighter margin) before the float arithmetic */
-                                const int8_t *wj = w + j;
-                                uint32_t xw = 0;
-                                for (k = 0; k < k_count; ++k) {
-                                    const int32_t x = col16[2 * k + e], v = wj[k * n];
-                                    xw += (uint32_t)((x < 0 ? -x : x) * (v < 0 ? -v : v));
-                                }
-                                decided = mcf_fsum_screen(sc, a, MCF_FSUM_MARGIN(xw, sc[4], margin0), lo, hi, &q);
+                                /* again with the exact partial sums in the float sum's order (a much
+                                   tighter margin) before the float arithmetic */
+                                const uint64_t partials = mcf_fsum_partials(col16 + e, w + j, n, k_count, kb[e]);
+                                decided = mcf_fsum_screen(sc, a,
+                                                          MCF_FSUM_TEST_MARGIN(partials * (uint32_t)sc[4] +
+                                                                               (uint64_t)col_abs[e] * (uint32_t)sc[5] +
+                                                                               margin0),
+                                                          lo, hi, &q);
                             }
                             if (decided && !MCF_FSUM_SCREEN_TEST) {
                                 out[m + j] = (int8_t)(q + out_off);
@@ -1606,8 +1632,8 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                             w += ch;
                         }
                     }
-                    decided = screen != 0 && mcf_fsum_screen(screen + 5 * c, acc,
-                                                             MCF_FSUM_MARGIN(x_max, screen[5 * c + 1], p->screen_margin),
+                    decided = screen != 0 && mcf_fsum_screen(screen + 6 * c, acc,
+                                                             MCF_FSUM_MARGIN(x_max, screen[6 * c + 1], p->screen_margin),
                                                              lo, hi, &q);
                     if (decided && !MCF_FSUM_SCREEN_TEST) {
                         output[c] = (int8_t)(q + out_off);

@@ -81,7 +81,7 @@ typedef struct {
     /* _gemm without an FPU (MCF_FSUM_INT), which reads these instead of its float32 filter argument: */
     const int8_t *filter_s8;  /**< the int8 filter, taps in im2col order: each group's output channels in
                                    blocks of four with their taps interleaved ([K][4]), then one by one ([K]) */
-    const int32_t *screen;    /**< five words per output channel (see mcf_conv2d_s8_fsum_gemm), or 0: no screening */
+    const int32_t *screen;    /**< six words per output channel (see mcf_conv2d_s8_fsum_gemm), or 0: no screening */
     uint32_t screen_margin;   /**< the margin's constant part, in 2^-32 output steps */
 } mcf_conv2d_fsum_params;
 
@@ -92,10 +92,10 @@ typedef struct {
  *  most outputs are decided in integers. Per output pixel and group: the column of integer taps
  *  X = x + input_offset (0 for padding) and A = sum |X|; per channel c the exact sum acc = sum X * W
  *  (int8 weights; two pixels by four channels a pass), then the screen, in units of 2^-32 output steps:
- *      t = acc * (uint32_t)screen[5c] + (screen[5c + 3] : screen[5c + 2])   (a 64-bit bias)
+ *      t = acc * (uint32_t)screen[6c] + (screen[6c + 3] : screen[6c + 2])   (a 64-bit bias)
  *  approximates (V + 1/2) * 2^32, V = (acc * input_scale * weight_scale + bias) / output_scale, the
  *  value the float Conv would give without rounding errors, and
- *      margin = A * screen[5c + 1] + screen_margin
+ *      margin = A * screen[6c + 1] + screen_margin
  *  bounds |t - (r + 1/2) * 2^32| for the r = QuantizeLinear's quotient the float arithmetic gives,
  *  whatever the summation order: the compiler derives both constants from the float32 error bound
  *  of a sum of K products (each rounded at most K + blocks + 5 times, unit roundoff 2^-24) with
@@ -103,9 +103,11 @@ typedef struct {
  *  of the two fixed-point constants (generator/ops/conv_fsum.py, `screen_constants`). Where t is
  *  more than `margin` from every integer multiple of 2^32, r rounds to floor(t / 2^32) whatever the
  *  float sums did; where the two candidates clamp to the same activation bound, that bound. What
- *  that leaves is screened again with the tighter margin S * screen[5c + 4] + screen_margin, S =
- *  sum |X W| computed for the output (the bound used max|W| per tap). Only
- *  the rest (near a rounding boundary: about 1 % of outputs in real models) is computed as
+ *  that leaves is screened again with the margin P * screen[6c + 4] + A * screen[6c + 5] +
+ *  screen_margin, P = the sum of |I| over the float sum's roundings, I the exact integer partial
+ *  sum at each (the K blocks' partial sums from zero, then the running total after each block):
+ *  each rounding errs by at most 2^-24 of the value rounded, which is within 2^-23 or so of I's.
+ *  Only the rest (near a rounding boundary: about 0.1 % of outputs in real models) is computed as
  *  above, float32 operation by float32 operation, from the int8 weights dequantized per channel
  *  (float32(w * weight_scale), DequantizeLinear's rounding) and the column dequantized. */
 void mcf_conv2d_s8_fsum_gemm(const mcf_conv2d_fsum_params *p, const int8_t *input, const float *filter,

@@ -274,7 +274,7 @@ def gemm_layout(w: np.ndarray, groups: int, blocks: tuple[int, ...] = (8, 4, 1))
 
 
 def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale: float, bias: np.ndarray,
-                     weights: np.ndarray, blocks: int, per_tap: bool = True) -> tuple[np.ndarray, int] | None:
+                     weights: np.ndarray, blocks: int, x_max: int | None = None) -> tuple[np.ndarray, int] | None:
     """_gemm's and _dw's screens without an FPU (conv2d_s8_fsum.h): six int32 words per output
     channel (multiplier, first margin per unit of A, the 64-bit bias's low and high words, second
     margin per unit of P, second margin per unit of A) and the margins' constant part, all in units
@@ -291,7 +291,8 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     roundings, S = sum |X W|, c2 = (2u + u^2)(1 + N u) + N u gamma(N) (1 + u)^2 and g2 = gamma(2)
     (the bias addition and the division). The first screen bounds u P by gamma(N) S (|I_j| <= S)
     and uses E <= M gamma(N + 3) S (1 + g2) + g2 |V|; both bound S by A max|W|, A = sum |X| (for
-    _dw, `per_tap` False: A = the largest |X|, and sum |W| instead of max|W|). The kernel uses g2 |V|
+    _dw, `x_max` given: by x_max sum |W|, x_max the largest |X|, and its second word is then the whole
+    first margin, a constant). The kernel uses g2 |V|
     where |V| < 2^11 + 1 (further out both candidates clamp alike); the fixed-point constants add
     half a unit per unit of |acc| <= S and of the bias."""
     k = int(weights[0].size)
@@ -303,6 +304,7 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     g = gamma(n + 3)
     g2 = gamma(2)
     c2 = (2 * u + u * u) * (1 + n * u) + n * u * gamma(n) * (1 + u) ** 2
+    margin0 = math.ceil(big * g2 * (2 ** 11 + 1) + Fraction(1, 2)) + 1
     sx, sy = Fraction(float(np.float32(input_scale))), Fraction(float(np.float32(output_scale)))
     words = np.zeros((len(bias), 6), dtype=np.int64)
     for c, (ws, b, w) in enumerate(zip(weight_scales, bias, weights, strict=True)):
@@ -310,14 +312,17 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
         mult = round(m * big)
         bq = round((Fraction(float(np.float32(b))) / sy + Fraction(1, 2)) * big)
         wabs = np.abs(w.astype(np.int64))
-        wmax = int(wabs.max(initial=0) if per_tap else wabs.sum())
+        wmax = int(wabs.max(initial=0) if x_max is None else wabs.sum())
         per_abs = math.ceil(wmax * (big * g * m * (1 + g2) + Fraction(1, 2)))
+        if x_max is not None:  # _dw: the whole margin
+            per_abs = x_max * per_abs + margin0
+            if per_abs >= 2 ** 31:
+                return None
         per_partial = math.ceil(big * m * u * (1 + g2))
         per_abs2 = math.ceil(wmax * (big * m * c2 * (1 + g2) + Fraction(1, 2)))
         if not 0 <= mult < 2 ** 32 or abs(bq) >= 2 ** 62 or per_abs >= 2 ** 32:
             return None
         words[c] = (mult, per_abs, bq & 0xFFFFFFFF, bq >> 32, per_partial, per_abs2)
-    margin0 = math.ceil(big * g2 * (2 ** 11 + 1) + Fraction(1, 2)) + 1
     signed = np.where(words >= 2 ** 31, words - 2 ** 32, words)
     return signed.astype(np.int32).reshape(-1), margin0
 
@@ -375,8 +380,9 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
             raise reject(op, f"float bias has {bf.size} values, expected {oc}")
     else:
         bf = (bias.astype(np.float32) * (sx * ws)).astype(np.float32)
+    x_max = max(127 - inp.zero_point, inp.zero_point + 128)  # the largest |x - zero point|
     screen = screen_constants(float(sx), ws, float(np.float32(out.scale)), bf, s8,
-                              -(-k // min(k_block, k_block_tail)), per_tap=suffix == "gemm") \
+                              -(-k // min(k_block, k_block_tail)), x_max if suffix == "dw" else None) \
         if suffix in ("gemm", "dw") else None
     if screen is not None:
         consts.append(ConstArray("screen", "int32_t", screen[0], float_build="int"))

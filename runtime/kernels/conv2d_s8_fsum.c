@@ -1583,18 +1583,19 @@ static MCF_NOINLINE int8_t mcf_fsum_dw_exact1(const mcf_conv2d_fsum_params *p, c
     return mcf_fsum_quantize(p, MCF_FSUM_ADD(total, p->bias[c]));
 }
 
-/* _dw without an FPU: each output's exact integer sum over its window and the screen (as _gemm's,
- * with sum |X W| bounded by the largest |X| the input offset allows times sum |W|: the screen's
- * second word is computed from sum |W| here), the float arithmetic only where the screen cannot decide. */
+/* _dw without an FPU: each output's exact integer sum over its window (the rows inside the image
+ * found once per pixel) and the screen (as _gemm's, sum |X W| bounded by the largest |X| the input
+ * offset allows times sum |W|: the screen's second word is then the whole margin, a constant per
+ * channel), the float arithmetic only where the screen cannot decide. */
 static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
 {
     const int32_t ch = p->output_c, fw = p->filter_w, dh = p->dilation_h, dw = p->dilation_w;
     const int32_t image = p->input_h * p->input_w * ch, step = dw * ch;
     const int32_t in_off = p->input_offset;
     const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
-    const uint32_t x_max = (uint32_t)(127 + in_off > 128 - in_off ? 127 + in_off : 128 - in_off); /* largest |x + in_off| */
     const int32_t *screen = p->screen;
-    int32_t b, oy, ox, c, ky, kx, q;
+    int32_t roff[MCF_FSUM_DW_MAX_TAPS], woff[MCF_FSUM_DW_MAX_TAPS]; /* per filter row inside the image */
+    int32_t b, oy, ox, c, ky, kx, r, q;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
         for (oy = 0; oy < p->output_h; ++oy) {
@@ -1608,33 +1609,38 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
             }
             for (ox = 0; ox < p->output_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
-                int32_t kx0 = 0, kx1 = fw;
+                int32_t kx0 = 0, kx1 = fw, rows = 0, width;
                 while (kx0 < kx1 && x0 + kx0 * dw < 0) {
                     ++kx0;
                 }
                 while (kx1 > kx0 && x0 + (kx1 - 1) * dw >= p->input_w) {
                     --kx1;
                 }
+                width = kx1 - kx0;
+                for (ky = ky0; ky < ky1; ++ky, ++rows) {
+                    roff[rows] = ((y0 + ky * dh) * p->input_w + x0 + kx0 * dw) * ch;
+                    woff[rows] = (ky * fw + kx0) * ch;
+                }
                 for (c = 0; c < ch; ++c) {
                     int32_t acc = 0, decided;
                     int8_t exact;
-                    for (ky = ky0; ky < ky1; ++ky) {
-                        const int8_t *src = in + ((y0 + ky * dh) * p->input_w + x0 + kx0 * dw) * ch + c;
-                        const int8_t *w = filter + (ky * fw + kx0) * ch + c;
-                        if (kx1 - kx0 == 3) { /* a whole row of a 3-wide window: loads at register offsets */
+                    for (r = 0; r < rows; ++r) {
+                        const int8_t *src = in + roff[r] + c;
+                        const int8_t *w = filter + woff[r] + c;
+                        if (width == 3) { /* a whole row of a 3-wide window: loads at register offsets */
                             acc += (src[0] + in_off) * w[0] + (src[step] + in_off) * w[ch] +
                                    (src[2 * step] + in_off) * w[2 * ch];
                             continue;
                         }
-                        for (kx = kx0; kx < kx1; ++kx) {
+                        for (kx = 0; kx < width; ++kx) {
                             acc += (*src + in_off) * *w;
                             src += step;
                             w += ch;
                         }
                     }
+                    /* the margin is the channel's constant here (screen_constants) */
                     decided = screen != 0 && mcf_fsum_screen(screen + 6 * c, acc,
-                                                             MCF_FSUM_MARGIN(x_max, screen[6 * c + 1], p->screen_margin),
-                                                             lo, hi, &q);
+                                                             MCF_FSUM_TEST_MARGIN((uint32_t)screen[6 * c + 1]), lo, hi, &q);
                     if (decided && !MCF_FSUM_SCREEN_TEST) {
                         output[c] = (int8_t)(q + out_off);
                         continue;

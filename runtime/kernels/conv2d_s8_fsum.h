@@ -123,9 +123,10 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
  *  number at most MCF_FSUM_DW_PLANE_MAX floats, into that plane, zeroed once (its padding) and
  *  written inside per channel. scratch: 256 + taps + that plane or span * width floats,
  *  span = (filter_h - 1) * dilation_h + 1, width = (output_w - 1) * stride_w + (filter_w - 1) * dilation_w + 1.
- *  Without an FPU (MCF_FSUM_INT) _gemm's screen decides most outputs from each window's exact integer
- *  sum, with sum |X| replaced by the largest |x + input_offset| (screen's second word then from sum
- *  |W|); the rest go through _m1's float32 operations one output at a time; no scratch is read. */
+ *  Without an FPU (MCF_FSUM_INT) _gemm's first screen decides most outputs from each window's exact
+ *  integer sum, sum |X W| bounded by the largest |x + input_offset| times sum |W| (the screen's
+ *  second word is then the channel's whole margin); the rest go through _m1's float32 operations
+ *  one output at a time; no scratch is read. */
 #define MCF_FSUM_DW_MAX_TAPS 64
 #define MCF_FSUM_DW_PLANE_MAX 256
 void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter,

@@ -1632,6 +1632,12 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                                    (src[2 * step] + in_off) * w[2 * ch];
                             continue;
                         }
+                        if (width == 5) { /* of a 5-wide one */
+                            acc += (src[0] + in_off) * w[0] + (src[step] + in_off) * w[ch] +
+                                   (src[2 * step] + in_off) * w[2 * ch] + (src[3 * step] + in_off) * w[3 * ch] +
+                                   (src[4 * step] + in_off) * w[4 * ch];
+                            continue;
+                        }
                         for (kx = 0; kx < width; ++kx) {
                             acc += (*src + in_off) * *w;
                             src += step;

@@ -134,12 +134,13 @@ class _ConstData:
             return "portable"
         return build
 
-    def const_bytes(self, only: set[str] | None = None) -> tuple[int, int]:
-        """Bytes of constant data (of the symbols in `only`, if given) in (fast, portable) builds."""
+    def const_bytes(self, only: set[str] | None = None, float_kind: str | None = None) -> tuple[int, int]:
+        """Bytes of constant data (of the symbols in `only`, if given) in (fast, portable) builds; of
+        the float_hw / float_int arrays those of `float_kind` ("hw", "int"), or the larger of the two."""
         defs = [(sym, size, self.build_of(sym)) for sym, (_, size, _) in self.defs.items()
                 if only is None or sym in only]
-        # float_hw / float_int arrays: the larger of the two kinds of build
-        floats = max(sum(size for _, size, b in defs if b == f"float_{kind}") for kind in ("hw", "int"))
+        floats = max(sum(size for _, size, b in defs if b == f"float_{kind}")
+                     for kind in ((float_kind,) if float_kind else ("hw", "int")))
         fast = sum(size for _, size, b in defs if b in ("all", "fast")) + floats
         portable = sum(size for _, size, b in defs if b in ("all", "portable")) + floats
         return fast, portable
@@ -491,6 +492,8 @@ def generate(cm: CompiledModel, prefix: str, placement: CPlacement | None = None
         "const_bytes": const_bytes,
         "const_bytes_fast": const_fast,  # builds with the fast kernel paths (the default)
         "const_bytes_portable": const_portable,  # builds with -DMCF_PORTABLE_KERNELS
+        # builds whose ONNX float convolutions use an FPU ("hw") or integers ("int", MCF_FSUM_INT)
+        "const_bytes_float": {kind: max(em.consts.const_bytes(float_kind=kind)) for kind in ("hw", "int")},
         "hot_ops": sorted(hot_ops),  # their constants carry MCF_HOT_WEIGHTS_ATTR
         "hot_const_bytes": max(em.consts.const_bytes(em.consts.hot_syms)),
         "macs": cm.macs,

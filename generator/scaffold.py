@@ -183,6 +183,15 @@ def _placeable(board: Board, framework: str) -> list:
     return [_system_ram(board, framework)]
 
 
+def _const_bytes(board: Board, framework: str, lib: GeneratedLibrary) -> int:
+    """The constant bytes this build holds: an ONNX model's float convolutions keep float32 weights
+    where the build has an FPU and int8 ones where it has not (codegen's `const_bytes_float`)."""
+    by_float = lib.manifest.get("const_bytes_float")
+    if not isinstance(by_float, dict):
+        return int(lib.manifest["const_bytes"])
+    return int(by_float["hw" if float_in_hardware(board, framework) else "int"])
+
+
 def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrary,
            requested: dict[str, str], *, dma_only: bool = False) -> Placement:
     """Where the arena, IO and weights go; with `dma_only` the RAM chosen by default is one that
@@ -195,7 +204,7 @@ def _place(board: Board, framework: str, cm: CompiledModel, lib: GeneratedLibrar
     return plan_placement(list(board.memory), ram_order=ram_order,
                           system_ram=_system_ram(board, framework).name,
                           flash=flash.name, arena_bytes=cm.plan.arena_bytes,
-                          io_bytes_if_separate=_io_bytes(cm.graph), const_bytes=lib.manifest["const_bytes"],
+                          io_bytes_if_separate=_io_bytes(cm.graph), const_bytes=_const_bytes(board, framework, lib),
                           requested=requested, moved_const_bytes=lib.manifest["hot_const_bytes"] if hot else None)
 
 
@@ -438,7 +447,7 @@ def soft_float_warning(project: Project) -> str | None:
     return (f"{fconv.count} convolution(s) onnxruntime runs in float are reproduced bit for bit in software "
             f"floating point ({project.board.cpu.core}, {project.config.framework} build: no FPU): integer sums "
             "decide most outputs, float32 operations emulated in integers the rest, which costs more than their "
-            "integer kernels (whole models measured: 1.17 to 1.25 times the instructions of the same network from "
+            "integer kernels (whole models measured: 1.11 to 1.25 times the instructions of the same network from "
             ".tflite); `onnx_numerics: integer` in mcuforge.yaml, then `mcuforge update`, runs them on the integer "
             "kernels (within one quantization step of onnxruntime)")
 

@@ -282,3 +282,17 @@ def test_on_mps2_an386_equals_onnxruntime(tmp_path: Path):
         got = s.device.infer([x]).outputs
     for name, g, w in zip(BRANCHES, got, want, strict=True):
         assert np.array_equal(np.asarray(g).reshape(w.shape), w), name
+
+
+def test_flash_counts_the_filter_the_build_holds():
+    """Builds with an FPU hold the float32 filters of the float Convs, builds without one the int8
+    filters and the screens' words: the placement counts the kind the board's build holds."""
+    from mcuforge.generator.boards import load_board
+    from mcuforge.generator.scaffold import _const_bytes
+
+    model, _ = branches_model()
+    lib = generate(compile_graph(parse_model(model, name="test.onnx")), "model")
+    by_float = lib.manifest["const_bytes_float"]
+    assert by_float["int"] < by_float["hw"] <= lib.manifest["const_bytes"]
+    assert _const_bytes(load_board("mps2_an385"), "cmake", lib) == by_float["int"]
+    assert _const_bytes(load_board("mps2_an386"), "cmake", lib) == by_float["hw"]

@@ -413,18 +413,11 @@ def test_soft_float_avgpool_fixed_point_equals_float_sums(tmp_path: Path) -> Non
     against the float32 sums in onnxruntime's order (itself checked against onnxruntime in
     test_kernel_float_requant.py), 400 random geometries / scales / zero points, a third with powers of two
     as scales, a quarter with a 25x5 window (DS-CNN's), half of them on raw uint8 zero points."""
+    from pair_harness import run_harness
+
     from mcuforge.generator.ops import pooling_f32
     from mcuforge.generator.ops.float_requant import dequant_table
-    from mcuforge.generator.resources import runtime_dir
 
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("needs a host C compiler")
-    kernels = runtime_dir() / "kernels"
-    (tmp_path / "p.c").write_text(POOL_HARNESS)
-    exe = tmp_path / "p"
-    subprocess.run([cc, "-O2", "-DMCF_REQUANT_F32_SOFT=1", "-I", str(kernels), str(tmp_path / "p.c"),
-                    str(kernels / "pooling_s8_f32.c"), "-o", str(exe)], check=True)
     rng = np.random.default_rng(7)
     lines, used = [], 0
     for i in range(400):
@@ -450,8 +443,7 @@ def test_soft_float_avgpool_fixed_point_equals_float_sums(tmp_path: Path) -> Non
                  k["fx_add_lo"], k["fx_add_hi"], k["fx_near"], int(rng.integers(0, 2**31))]
         table = dequant_table(float(si), zi).view(np.int32)
         lines.append(" ".join(str(int(w)) for w in [*words, *table]))
-    out = subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = run_harness(tmp_path, POOL_HARNESS, "pooling_s8_f32.c", lines)
     assert used == 400 and len(out) == 400
     assert all(int(x) == 0 for x in out), out
 

@@ -296,7 +296,7 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     where |V| < 2^11 + 1 (further out both candidates clamp alike); the fixed-point constants add
     half a unit per unit of |acc| <= S and of the bias."""
     k = int(weights[0].size)
-    if k * 255 * 127 >= 2 ** 31:
+    if k * 255 * 128 >= 2 ** 31:
         return None  # the kernel's int32 sums could overflow
     big = 2 ** 32
     u = UNIT_ROUNDOFF

@@ -896,14 +896,28 @@ static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, 
 static MCF_NOINLINE uint64_t mcf_fsum_partials(const int16_t *col, const int8_t *w, int32_t step, int32_t k_count,
                                                int32_t kb)
 {
+    /* |I| <= k_count * 255 * 128 < 2^31 (screen_constants): `run` such values fit a 32-bit sum */
+    const int32_t run = (int32_t)(0xFFFFFFFFu / ((uint32_t)k_count * 255u * 128u + 1u));
     uint64_t sum = 0;
     int32_t total = 0, k0, k;
     for (k0 = 0; k0 < k_count; k0 += kb) {
         const int32_t k1 = k0 + kb < k_count ? k0 + kb : k_count;
         int32_t part = 0;
-        for (k = k0; k < k1; ++k) {
-            part += col[2 * k] * w[k * step];
-            sum += (uint32_t)(part < 0 ? -part : part);
+        for (k = k0; k < k1;) {
+            const int32_t stop = k1 - k < run ? k1 : k + run;
+            uint32_t chunk = 0;
+            for (; k + 2 <= stop; k += 2) {
+                part += col[2 * k] * w[k * step];
+                chunk += (uint32_t)(part < 0 ? -part : part);
+                part += col[2 * k + 2] * w[(k + 1) * step];
+                chunk += (uint32_t)(part < 0 ? -part : part);
+            }
+            if (k < stop) {
+                part += col[2 * k] * w[k * step];
+                chunk += (uint32_t)(part < 0 ? -part : part);
+                ++k;
+            }
+            sum += chunk;
         }
         if (k0 != 0) {
             total += part;
@@ -960,6 +974,33 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                 dst += 2;
                 sum += (uint32_t)(v < 0 ? -v : v);
             }
+        } else if ((uint32_t)y0[e] <= (uint32_t)(p->input_h - 1 - (p->filter_h - 1) * p->dilation_h) &&
+                   (uint32_t)x0[e] <= (uint32_t)(p->input_w - 1 - (p->filter_w - 1) * p->dilation_w)) {
+            /* the window inside the image: each channel's rows from one pointer, no bounds to check */
+            const int32_t row = p->dilation_h * p->input_w * p->input_c, step = p->dilation_w * p->input_c;
+            const int8_t *src = in + (y0[e] * p->input_w + x0[e]) * p->input_c + c0;
+            for (c = c0; c < c1; ++c, ++src) {
+                const int8_t *r = src;
+                for (ky = 0; ky < p->filter_h; ++ky, r += row) {
+                    if (p->filter_w == 3) {
+                        const int32_t v0 = r[0] + in_off, v1 = r[step] + in_off, v2 = r[2 * step] + in_off;
+                        dst[0] = (int16_t)v0;
+                        dst[2] = (int16_t)v1;
+                        dst[4] = (int16_t)v2;
+                        dst += 6;
+                        sum += (uint32_t)(v0 < 0 ? -v0 : v0) + (uint32_t)(v1 < 0 ? -v1 : v1) +
+                               (uint32_t)(v2 < 0 ? -v2 : v2);
+                    } else {
+                        const int8_t *t = r;
+                        for (kx = 0; kx < p->filter_w; ++kx, t += step) {
+                            const int32_t v = *t + in_off;
+                            *dst = (int16_t)v;
+                            dst += 2;
+                            sum += (uint32_t)(v < 0 ? -v : v);
+                        }
+                    }
+                }
+            }
         } else {
             for (c = c0; c < c1; ++c) {
                 for (ky = 0; ky < p->filter_h; ++ky) {
@@ -1010,6 +1051,59 @@ static MCF_NOINLINE void mcf_fsum_acc4x2(const int16_t *col, const int8_t *w, in
     acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
+/* What the first screen's usual case reads besides the sums and the screening words. */
+typedef struct {
+    int32_t lo, hi;   /* the activation bounds less the output offset */
+    int32_t out_off;  /* output zero point */
+    uint32_t margin0; /* the margin's constant part (below 2^30) */
+    uint32_t a_limit; /* the largest sum |X| whose margins stay below 2^31 in 32 bits */
+} mcf_fsum_bounds;
+
+/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0. */
+static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc, uint32_t a_abs, uint32_t margin0,
+                                                   int32_t lo, int32_t hi, int32_t out_off, int8_t *out)
+{
+    const uint64_t t = (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) +
+                       (((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2]);
+    const uint32_t margin = MCF_FSUM_TEST_MARGIN(a_abs * (uint32_t)s[1] + margin0);
+    int32_t q = (int32_t)(uint32_t)(t >> 32);
+    if ((uint32_t)t - margin - 1u >= ~(margin << 1)) {
+        return 0u; /* within the margin of an integer */
+    }
+    q = q < lo ? lo : q;
+    q = q > hi ? hi : q;
+    *out = (int8_t)(q + out_off);
+    return 1u;
+}
+
+/* The first screen's usual case for four channels (screening words at sc[6j]) over `count` pixels
+ * (sums acc[4e + j], sum |X| col_abs[e], outputs out[e * oc + j]): where t's fraction lies more than
+ * the margin (below 2^31: sum |X| at most bd->a_limit) from both integers, the output is
+ * floor(t / 2^32) clamped and written here (mcf_fsum_screen's decision, in 32-bit words); every
+ * other output's bit 4e + j is set in the mask returned, for the whole screen and what follows. */
+static MCF_NOINLINE uint32_t mcf_fsum_screen_fast(const mcf_fsum_bounds *bd, const int32_t *acc, const int32_t *sc,
+                                                  const uint32_t *col_abs, int32_t count, int8_t *out, int32_t oc)
+{
+    const int32_t lo = bd->lo, hi = bd->hi, out_off = bd->out_off;
+    const uint32_t margin0 = bd->margin0;
+    uint32_t left = 0;
+    int32_t e;
+    for (e = 0; e < count; ++e, out += oc, acc += 4) {
+        const uint32_t a_abs = col_abs[e];
+        uint32_t done;
+        if (a_abs > bd->a_limit) {
+            left |= 0xFu << (4 * e);
+            continue;
+        }
+        done = mcf_fsum_screen1(sc, acc[0], a_abs, margin0, lo, hi, out_off, out);
+        done |= mcf_fsum_screen1(sc + 6, acc[1], a_abs, margin0, lo, hi, out_off, out + 1) << 1;
+        done |= mcf_fsum_screen1(sc + 12, acc[2], a_abs, margin0, lo, hi, out_off, out + 2) << 2;
+        done |= mcf_fsum_screen1(sc + 18, acc[3], a_abs, margin0, lo, hi, out_off, out + 3) << 3;
+        left |= (done ^ 0xFu) << (4 * e);
+    }
+    return left;
+}
+
 /* _gemm without an FPU: the integer sums of two pixels at a time and the screen, the float
  * arithmetic only where the screen cannot decide (conv2d_s8_fsum.h). */
 static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *input, int8_t *output)
@@ -1028,6 +1122,21 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
     int32_t table_ready = 0;
     int32_t b, px, g, m, k, j, n, e, q;
     int32_t acc[8];
+    uint32_t fast, left, all;
+    int32_t bit;
+    mcf_fsum_bounds bd;
+    bd.lo = lo;
+    bd.hi = hi;
+    bd.out_off = out_off;
+    bd.margin0 = margin0;
+    bd.a_limit = 0;
+    if (screen != 0) { /* sum |X| * the largest first-screen word + margin0 below 2^31 */
+        uint32_t most = 1;
+        for (j = 0; j < oc; ++j) {
+            most = (uint32_t)screen[6 * j + 1] > most ? (uint32_t)screen[6 * j + 1] : most;
+        }
+        bd.a_limit = (0x7FFFFFFFu - margin0) / most;
+    }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
         int32_t oy = 0, ox = 0; /* pixel px's position */
@@ -1061,14 +1170,32 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                         acc[0] = a0;
                         acc[4] = a1;
                     }
-                    for (e = 0; e < count; ++e) {
-                        int8_t *out = output + (b * pixels + px + e) * oc;
-                        for (j = 0; j < n; ++j) {
+                    all = count == 2 ? (n == 4 ? 0xFFu : 0x11u) : (n == 4 ? 0xFu : 0x1u);
+                    left = screen != 0 && n == 4 ? mcf_fsum_screen_fast(&bd, acc, screen + 6 * m, col_abs, count,
+                                                                        output + (b * pixels + px) * oc + m, oc)
+                                                 : all;
+                    fast = all & ~left; /* decided by the usual case, the output written */
+                    if (MCF_FSUM_SCREEN_TEST) {
+                        left = all; /* each one checked below */
+                    }
+                    for (bit = 0; left != 0; ++bit, left >>= 1) {
+                        if ((left & 1u) == 0u) {
+                            continue;
+                        }
+                        e = bit >> 2;
+                        j = bit & 3;
+                        {
+                            int8_t *out = output + (b * pixels + px + e) * oc;
                             const int32_t *sc = screen + 6 * (m + j);
                             const int32_t a = acc[4 * e + j];
-                            int32_t decided =
-                                screen != 0 && mcf_fsum_screen(sc, a, MCF_FSUM_MARGIN(col_abs[e], sc[1], margin0), lo, hi, &q);
+                            int32_t decided = (int32_t)((fast >> bit) & 1u);
                             int8_t exact;
+                            if (decided) { /* MCF_FSUM_SCREEN_TEST: the usual case's output */
+                                q = out[m + j] - out_off;
+                            } else {
+                                decided = screen != 0 &&
+                                          mcf_fsum_screen(sc, a, MCF_FSUM_MARGIN(col_abs[e], sc[1], margin0), lo, hi, &q);
+                            }
                             if (screen != 0 && !decided) {
                                 /* again with the exact partial sums in the float sum's order (a much
                                    tighter margin) before the float arithmetic */

@@ -1759,6 +1759,11 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                                    (src[2 * step] + in_off) * w[2 * ch];
                             continue;
                         }
+                        if (width == 4) { /* a 5-wide window's row cut by the border */
+                            acc += (src[0] + in_off) * w[0] + (src[step] + in_off) * w[ch] +
+                                   (src[2 * step] + in_off) * w[2 * ch] + (src[3 * step] + in_off) * w[3 * ch];
+                            continue;
+                        }
                         if (width == 5) { /* of a 5-wide one */
                             acc += (src[0] + in_off) * w[0] + (src[step] + in_off) * w[ch] +
                                    (src[2 * step] + in_off) * w[2 * ch] + (src[3 * step] + in_off) * w[3 * ch] +
@@ -1771,12 +1776,21 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                             w += ch;
                         }
                     }
-                    /* the margin is the channel's constant here (screen_constants) */
-                    decided = screen != 0 && mcf_fsum_screen(screen + 6 * c, acc,
-                                                             MCF_FSUM_TEST_MARGIN((uint32_t)screen[6 * c + 1]), lo, hi, &q);
+                    /* the margin is the channel's constant here (screen_constants): the usual case in
+                       32-bit words first, then the whole screen */
+                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, lo, hi, out_off, output + c);
                     if (decided && !MCF_FSUM_SCREEN_TEST) {
-                        output[c] = (int8_t)(q + out_off);
-                        continue;
+                        continue; /* written */
+                    }
+                    if (decided) {
+                        q = output[c] - out_off;
+                    } else {
+                        decided = screen != 0 && mcf_fsum_screen(screen + 6 * c, acc,
+                                                                 MCF_FSUM_TEST_MARGIN((uint32_t)screen[6 * c + 1]), lo, hi, &q);
+                        if (decided && !MCF_FSUM_SCREEN_TEST) {
+                            output[c] = (int8_t)(q + out_off);
+                            continue;
+                        }
                     }
                     exact = mcf_fsum_dw_exact1(p, in, filter, c, y0, x0);
                     if (MCF_FSUM_SCREEN_TEST && decided && exact != (int8_t)(q + out_off)) {

@@ -1051,23 +1051,18 @@ static MCF_NOINLINE void mcf_fsum_acc4x2(const int16_t *col, const int8_t *w, in
     acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
-/* What the first screen's usual case reads besides the sums and the screening words. */
-typedef struct {
-    int32_t lo, hi;   /* the activation bounds less the output offset */
-    int32_t out_off;  /* output zero point */
-    uint32_t margin0; /* the margin's constant part (below 2^30) */
-    uint32_t a_limit; /* the largest sum |X| whose margins stay below 2^31 in 32 bits */
-} mcf_fsum_bounds;
-
-/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0. */
+/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0. smul (a constant): the
+ * multiplier s[0] is below 2^31, one signed multiply-accumulate makes t. */
 static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc, uint32_t a_abs, uint32_t margin0,
-                                                   int32_t lo, int32_t hi, int32_t out_off, int8_t *out)
+                                                   int32_t lo, int32_t hi, int32_t out_off, int8_t *out, const int smul)
 {
-    const uint64_t t = (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) +
-                       (((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2]);
-    const uint32_t margin = MCF_FSUM_TEST_MARGIN(a_abs * (uint32_t)s[1] + margin0);
+    const uint64_t bias = ((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2];
+    const uint64_t t = smul ? (uint64_t)((int64_t)acc * (int64_t)s[0] + (int64_t)bias)
+                            : (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) + bias;
+    /* margin + 1: the fraction must lie in [m1, 2^32 - m1] */
+    const uint32_t m1 = MCF_FSUM_TEST_MARGIN(a_abs * (uint32_t)s[1] + margin0) + 1u;
     int32_t q = (int32_t)(uint32_t)(t >> 32);
-    if ((uint32_t)t - margin - 1u >= ~(margin << 1)) {
+    if ((uint32_t)t - m1 > 0u - (m1 << 1)) {
         return 0u; /* within the margin of an integer */
     }
     q = q < lo ? lo : q;
@@ -1075,6 +1070,22 @@ static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc
     *out = (int8_t)(q + out_off);
     return 1u;
 }
+
+/* What the first screen's usual case reads besides the sums and the screening words. */
+typedef struct {
+    int32_t lo, hi;   /* the activation bounds less the output offset */
+    int32_t out_off;  /* output zero point */
+    uint32_t margin0; /* the margin's constant part (below 2^30) */
+    uint32_t a_limit; /* the largest sum |X| whose margins stay below 2^31 in 32 bits */
+    int32_t smul;     /* every channel's multiplier below 2^31 */
+} mcf_fsum_bounds;
+
+/* Pixel e's four outputs in mcf_fsum_screen_fast: the bits of those left. */
+#define MCF_FSUM_SCREEN4(smul)                                                                            \
+    (0xFu ^ (mcf_fsum_screen1(sc, acc[0], a_abs, margin0, lo, hi, out_off, out, smul) |                    \
+             mcf_fsum_screen1(sc + 6, acc[1], a_abs, margin0, lo, hi, out_off, out + 1, smul) << 1 |       \
+             mcf_fsum_screen1(sc + 12, acc[2], a_abs, margin0, lo, hi, out_off, out + 2, smul) << 2 |      \
+             mcf_fsum_screen1(sc + 18, acc[3], a_abs, margin0, lo, hi, out_off, out + 3, smul) << 3))
 
 /* The first screen's usual case for four channels (screening words at sc[6j]) over `count` pixels
  * (sums acc[4e + j], sum |X| col_abs[e], outputs out[e * oc + j]): where t's fraction lies more than
@@ -1090,16 +1101,13 @@ static MCF_NOINLINE uint32_t mcf_fsum_screen_fast(const mcf_fsum_bounds *bd, con
     int32_t e;
     for (e = 0; e < count; ++e, out += oc, acc += 4) {
         const uint32_t a_abs = col_abs[e];
-        uint32_t done;
         if (a_abs > bd->a_limit) {
             left |= 0xFu << (4 * e);
-            continue;
+        } else if (bd->smul) {
+            left |= MCF_FSUM_SCREEN4(1) << (4 * e);
+        } else {
+            left |= MCF_FSUM_SCREEN4(0) << (4 * e);
         }
-        done = mcf_fsum_screen1(sc, acc[0], a_abs, margin0, lo, hi, out_off, out);
-        done |= mcf_fsum_screen1(sc + 6, acc[1], a_abs, margin0, lo, hi, out_off, out + 1) << 1;
-        done |= mcf_fsum_screen1(sc + 12, acc[2], a_abs, margin0, lo, hi, out_off, out + 2) << 2;
-        done |= mcf_fsum_screen1(sc + 18, acc[3], a_abs, margin0, lo, hi, out_off, out + 3) << 3;
-        left |= (done ^ 0xFu) << (4 * e);
     }
     return left;
 }
@@ -1136,6 +1144,10 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
             most = (uint32_t)screen[6 * j + 1] > most ? (uint32_t)screen[6 * j + 1] : most;
         }
         bd.a_limit = (0x7FFFFFFFu - margin0) / most;
+    }
+    bd.smul = 1;
+    for (j = 0; screen != 0 && j < oc; ++j) {
+        bd.smul &= screen[6 * j] >= 0;
     }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
@@ -1778,7 +1790,7 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                     }
                     /* the margin is the channel's constant here (screen_constants): the usual case in
                        32-bit words first, then the whole screen */
-                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, lo, hi, out_off, output + c);
+                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, lo, hi, out_off, output + c, 0);
                     if (decided && !MCF_FSUM_SCREEN_TEST) {
                         continue; /* written */
                     }

@@ -279,7 +279,7 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     channel (multiplier, first margin per unit of A, the 64-bit bias's low and high words, second
     margin per unit of P, second margin per unit of A) and the margins' constant part, all in units
     of 2^-32 output steps; None where the fixed-point form does not fit (a multiplier of 1 or more,
-    a huge bias, sums that could overflow int32).
+    a huge bias, sums that could overflow int32, quotients of 2^30 or more).
 
     With X the integer taps, W the int8 weights, acc = sum X W, M = input_scale * weight_scale /
     output_scale and V = acc * M + bias / output_scale, the float Conv's quotient r is within E of
@@ -322,6 +322,8 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
         per_abs2 = math.ceil(wmax * (big * m * c2 * (1 + g2) + Fraction(1, 2)))
         if not 0 <= mult < 2 ** 32 or abs(bq) >= 2 ** 62 or per_abs >= 2 ** 32:
             return None
+        if k * 255 * 128 * m + abs(Fraction(bq, big)) + 1 >= 2 ** 30:
+            return None  # the kernel's floor(t / 2^32) must stay below 2^30 in magnitude
         words[c] = (mult, per_abs, bq & 0xFFFFFFFF, bq >> 32, per_partial, per_abs2)
     signed = np.where(words >= 2 ** 31, words - 2 ** 32, words)
     return signed.astype(np.int32).reshape(-1), margin0

@@ -1051,23 +1051,23 @@ static MCF_NOINLINE void mcf_fsum_acc4x2(const int16_t *col, const int8_t *w, in
     acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
-/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0. smul (a constant): the
- * multiplier s[0] is below 2^31, one signed multiply-accumulate makes t. */
+/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0. Constants: smul, the
+ * multiplier s[0] is below 2^31 (one signed multiply-accumulate makes t); full, the activation range
+ * is all of int8 (one saturation). |floor(t / 2^32)| < 2^30 (screen_constants). */
 static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc, uint32_t a_abs, uint32_t margin0,
-                                                   int32_t lo, int32_t hi, int32_t out_off, int8_t *out, const int smul)
+                                                   int32_t lo, int32_t hi, int32_t out_off, int8_t *out, const int smul,
+                                                   const int full)
 {
     const uint64_t bias = ((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2];
     const uint64_t t = smul ? (uint64_t)((int64_t)acc * (int64_t)s[0] + (int64_t)bias)
                             : (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) + bias;
     /* margin + 1: the fraction must lie in [m1, 2^32 - m1] */
     const uint32_t m1 = MCF_FSUM_TEST_MARGIN(a_abs * (uint32_t)s[1] + margin0) + 1u;
-    int32_t q = (int32_t)(uint32_t)(t >> 32);
+    const int32_t q = (int32_t)(uint32_t)(t >> 32);
     if ((uint32_t)t - m1 > 0u - (m1 << 1)) {
         return 0u; /* within the margin of an integer */
     }
-    q = q < lo ? lo : q;
-    q = q > hi ? hi : q;
-    *out = (int8_t)(q + out_off);
+    *out = mcf_clamp8(q + out_off, lo + out_off, hi + out_off, full);
     return 1u;
 }
 
@@ -1078,14 +1078,15 @@ typedef struct {
     uint32_t margin0; /* the margin's constant part (below 2^30) */
     uint32_t a_limit; /* the largest sum |X| whose margins stay below 2^31 in 32 bits */
     int32_t smul;     /* every channel's multiplier below 2^31 */
+    int32_t full;     /* the activation range is all of int8 */
 } mcf_fsum_bounds;
 
 /* Pixel e's four outputs in mcf_fsum_screen_fast: the bits of those left. */
-#define MCF_FSUM_SCREEN4(smul)                                                                            \
-    (0xFu ^ (mcf_fsum_screen1(sc, acc[0], a_abs, margin0, lo, hi, out_off, out, smul) |                    \
-             mcf_fsum_screen1(sc + 6, acc[1], a_abs, margin0, lo, hi, out_off, out + 1, smul) << 1 |       \
-             mcf_fsum_screen1(sc + 12, acc[2], a_abs, margin0, lo, hi, out_off, out + 2, smul) << 2 |      \
-             mcf_fsum_screen1(sc + 18, acc[3], a_abs, margin0, lo, hi, out_off, out + 3, smul) << 3))
+#define MCF_FSUM_SCREEN4(smul, full)                                                                          \
+    (0xFu ^ (mcf_fsum_screen1(sc, acc[0], a_abs, margin0, lo, hi, out_off, out, smul, full) |                  \
+             mcf_fsum_screen1(sc + 6, acc[1], a_abs, margin0, lo, hi, out_off, out + 1, smul, full) << 1 |     \
+             mcf_fsum_screen1(sc + 12, acc[2], a_abs, margin0, lo, hi, out_off, out + 2, smul, full) << 2 |    \
+             mcf_fsum_screen1(sc + 18, acc[3], a_abs, margin0, lo, hi, out_off, out + 3, smul, full) << 3))
 
 /* The first screen's usual case for four channels (screening words at sc[6j]) over `count` pixels
  * (sums acc[4e + j], sum |X| col_abs[e], outputs out[e * oc + j]): where t's fraction lies more than
@@ -1103,10 +1104,12 @@ static MCF_NOINLINE uint32_t mcf_fsum_screen_fast(const mcf_fsum_bounds *bd, con
         const uint32_t a_abs = col_abs[e];
         if (a_abs > bd->a_limit) {
             left |= 0xFu << (4 * e);
+        } else if (bd->smul && bd->full) {
+            left |= MCF_FSUM_SCREEN4(1, 1) << (4 * e);
         } else if (bd->smul) {
-            left |= MCF_FSUM_SCREEN4(1) << (4 * e);
+            left |= MCF_FSUM_SCREEN4(1, 0) << (4 * e);
         } else {
-            left |= MCF_FSUM_SCREEN4(0) << (4 * e);
+            left |= MCF_FSUM_SCREEN4(0, 0) << (4 * e);
         }
     }
     return left;
@@ -1145,6 +1148,7 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
         }
         bd.a_limit = (0x7FFFFFFFu - margin0) / most;
     }
+    bd.full = p->act_min == -128 && p->act_max == 127;
     bd.smul = 1;
     for (j = 0; screen != 0 && j < oc; ++j) {
         bd.smul &= screen[6 * j] >= 0;
@@ -1790,7 +1794,7 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                     }
                     /* the margin is the channel's constant here (screen_constants): the usual case in
                        32-bit words first, then the whole screen */
-                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, lo, hi, out_off, output + c, 0);
+                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, lo, hi, out_off, output + c, 0, 0);
                     if (decided && !MCF_FSUM_SCREEN_TEST) {
                         continue; /* written */
                     }

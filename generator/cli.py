@@ -33,7 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(farm_app, name="farm")
 
-ModelArg = Annotated[Path, typer.Argument(help="Quantized .tflite model.", show_default=False)]
+ModelArg = Annotated[Path, typer.Argument(help="Quantized .tflite or .onnx model.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 OnnxNumericsOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--onnx-numerics", help="ONNX convolutions onnxruntime runs in float: 'onnxruntime' (bit-exact, the "
@@ -142,7 +142,7 @@ def compile(
     onnx_numerics: OnnxNumericsOpt = None,
     ort_threads: OrtThreadsOpt = None,
 ) -> None:
-    """Generate a self-contained C99 library (model, weights, kernels) from a .tflite model."""
+    """Generate a self-contained C99 library (model, weights, kernels) from a .tflite or .onnx model."""
     from .codegen import check_prefix, generate, write_library
     from .compiler import compile_graph
     from .errors import OutputExistsError
@@ -293,7 +293,7 @@ def boards(board_dir: BoardDirOpt = None, as_json: JsonOpt = False) -> None:
 @app.command()
 def new(
     project: ProjectArg,
-    model: Annotated[Path, typer.Option("--model", "-m", help="Quantized .tflite model.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Quantized .tflite or .onnx model.")],
     board: Annotated[str, typer.Option("--board", "-b", help="Board id (see `mcuforge boards`).")],
     framework: Annotated[Optional[str], typer.Option(help="zephyr, platformio or cmake "  # noqa: UP045
                                                      "(default: the board's).")] = None,
@@ -495,7 +495,8 @@ def test(
     places: Annotated[int, typer.Option("--places", min=1, help=PLACES_HELP, rich_help_panel="Board farm")] = 1,
     coordinator: CoordinatorOpt = None,
 ) -> None:
-    """Send vectors to the device, compare every output with TFLite Micro, report; exit 1 on a failure.
+    """Send vectors to the device, compare every output with the reference (TFLite Micro for a
+    .tflite model, onnxruntime for an .onnx one), report; exit 1 on a failure.
     With --place (and --places N): the vectors of every project given, spread over board-farm places."""
     import time
     from contextlib import nullcontext

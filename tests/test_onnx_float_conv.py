@@ -164,7 +164,10 @@ def test_screen_decides_only_what_is_certain(name: str, tie: bool):
     """Without an FPU _gemm and _dw decide what they can from integer sums (conv2d_s8_fsum.h). Built with
     MCF_FSUM_SCREEN_TEST=1 every output is also computed the float way and a screen decision that
     differs traps; the tie models put many sums on rounding boundaries, the others use full-range
-    weights and a bias. With the margins cut (=2) the ties must trap: the check can fail."""
+    weights and a bias. With the margins cut (=2) the ties must trap: the check can fail. For _gemm
+    (=3) both margins must also bound every output's distance between the float quotient and the
+    fixed-point value, boundary or not (a margin too small traps there even where no output is near
+    a boundary)."""
     c, hw, o, group, k, stride, pad = CASES[name]
     model, x = conv_model(c, hw, o, group, k, stride, pad, seed=len(name) + 7, tie=tie)
     graph = parse_model(model, name="test.onnx")
@@ -174,10 +177,65 @@ def test_screen_decides_only_what_is_certain(name: str, tie: bool):
     with HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=1")) as host:
         got = host.run([[x]])[0]
     assert np.array_equal(got[0].reshape(want.shape), want), name
+    if SCREENED[name] == "gemm":
+        with HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=3")) as host:
+            got = host.run([[x]])[0]
+        assert np.array_equal(got[0].reshape(want.shape), want), name
     if tie:
         with pytest.raises(McuforgeError), HostModel(lib, extra_flags=(*PATHS["soft-float"],
                                                                           "-DMCF_FSUM_SCREEN_TEST=2")) as host:
             host.run([[x]])
+
+
+def drift_model(c: int, o: int) -> tuple[bytes, np.ndarray]:
+    """A 1x1 Conv over c channels whose products are all equal (x and the weights constant): every
+    fused multiply-add of a channel's float sum rounds the same way within a binade of its partial
+    sums, so the rounding errors add up instead of cancelling, near the bound the screens assume."""
+    sx, zx, sw = F32(0.0173), -3, F32(0.00731)
+    wq = np.full((o, c, 1, 1), 127, np.int8)
+    wq[1::2] = -113  # two sizes of product, both signs
+    so = F32(float(sx) * float(sw) * c * 124 * 127 / 1500)  # |V| about 1500: the partial sums' term dominates
+    x = np.full((1, c, 2, 2), (121 - zx) * float(sx), np.float32)
+    q = {"sx": sx, "zx": np.int8(zx), "w": wq, "sw": sw, "zw": np.int8(0), "b": np.zeros(o, np.int32),
+         "sb": F32(sx * sw), "zb": np.int32(0), "so": so, "zo": np.int8(0)}
+    nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xf"]),
+             node("DequantizeLinear", ["w", "sw", "zw"], ["wf"]), node("DequantizeLinear", ["b", "sb", "zb"], ["bf"]),
+             node("Conv", ["xf", "wf", "bf"], ["c"], kernel_shape=[1, 1]),
+             node("QuantizeLinear", ["c", "so", "zo"], ["cq"]), node("DequantizeLinear", ["cq", "so", "zo"], ["y"]),
+             node("Relu", ["xf"], ["r"]), node("QuantizeLinear", ["r", "sx", "zx"], ["rq"]),
+             node("DequantizeLinear", ["rq", "sx", "zx"], ["y2"])]
+    outputs = {"y": ((1, o, 2, 2), np.float32), "y2": ((1, c, 2, 2), np.float32)}
+    return quantized_model(nodes, {"x": ((1, c, 2, 2), np.float32)}, outputs, q), x
+
+
+def test_margins_hold_where_rounding_errors_add_up():
+    """_gemm's margins bound the float arithmetic's error where it is largest: equal products whose
+    roundings all go one way (drift_model). Built with MCF_FSUM_SCREEN_TEST=3, every output's
+    distance between the float quotient and the fixed-point value is checked against both margins.
+    The test can fail, and the bound is not far above what happens: the same build with the first
+    margin cut to a sixteenth traps (the errors here reach about a tenth of it)."""
+    model, x = drift_model(512, 32)
+    lib = generate(compile_graph(parse_model(model, name="drift.onnx")), "model")
+    assert "mcf_conv2d_s8_fsum_gemm(" in lib.files["model.c"].decode()
+    want = run_ort(model, {"x": x})[0]
+    with HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=3")) as host:
+        got = host.run([[x]])[0]
+    assert np.array_equal(got[0].reshape(want.shape), want)
+    with pytest.raises(McuforgeError), HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=3",
+                                                                  "-DMCF_FSUM_CUT_FIRST_MARGIN=16")) as host:
+        host.run([[x]])
+
+
+def test_partial_bits_agree():
+    """The kernel shifts the products with the words per unit of W and P by as many bits as the
+    compiler scaled them (a mismatch halves or doubles those margins, which tests on data may miss)."""
+    import re
+
+    from mcuforge.generator.ops import conv_fsum
+
+    src = (Path(__file__).parents[1] / "runtime" / "kernels" / "conv2d_s8_fsum.c").read_text()
+    found = re.search(r"#define MCF_FSUM_PARTIAL_BITS (\d+)", src)
+    assert found is not None and int(found.group(1)) == conv_fsum.PARTIAL_BITS
 
 
 def test_unreproduced_split_said():

@@ -273,12 +273,16 @@ def gemm_layout(w: np.ndarray, groups: int, blocks: tuple[int, ...] = (8, 4, 1))
     return np.concatenate(parts).astype(w.dtype)
 
 
+PARTIAL_BITS = 8  # the P and W words' extra fraction bits (conv2d_s8_fsum.h)
+
+
 def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale: float, bias: np.ndarray,
                      weights: np.ndarray, blocks: int, x_max: int | None = None) -> tuple[np.ndarray, int] | None:
     """_gemm's and _dw's screens without an FPU (conv2d_s8_fsum.h): six int32 words per output
-    channel (multiplier, first margin per unit of A, the 64-bit bias's low and high words, second
-    margin per unit of P, second margin per unit of A) and the margins' constant part, all in units
-    of 2^-32 output steps; None where the fixed-point form does not fit (a multiplier of 1 or more,
+    channel (multiplier, first margin per unit of W, the 64-bit bias's low and high words, second
+    margin per unit of P, margin per unit of A) and the margins' constant part, in units of 2^-32
+    output steps (the words per unit of W and of P in 2^-40: their products are shifted right by
+    PARTIAL_BITS, rounding up); None where the fixed-point form does not fit (a multiplier of 1 or more,
     a huge bias, sums that could overflow int32, quotients of 2^30 or more).
 
     With X the integer taps, W the int8 weights, acc = sum X W, M = input_scale * weight_scale /
@@ -289,10 +293,14 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     integer partial sum I_j (the two dequantizations), plus the errors before it (at most
     gamma(N) sum |t|). So E <= M (u P + c2 S) (1 + g2) + g2 |V| with P = sum_j |I_j| over the N
     roundings, S = sum |X W|, c2 = (2u + u^2)(1 + N u) + N u gamma(N) (1 + u)^2 and g2 = gamma(2)
-    (the bias addition and the division). The first screen bounds u P by gamma(N) S (|I_j| <= S)
-    and uses E <= M gamma(N + 3) S (1 + g2) + g2 |V|; both bound S by A max|W|, A = sum |X| (for
-    _dw, `x_max` given: by x_max sum |W|, x_max the largest |X|, and its second word is then the whole
-    first margin, a constant). The kernel uses g2 |V|
+    (the bias addition and the division). Both screens bound S by A max|W|, A = sum |X|. The second
+    computes P; the first bounds it: P <= sum_k |X_k W_k| c_k <= max|W| W, c_k the number of
+    roundings whose partial sum holds tap k's product (the block's fused multiply-adds from k on, and
+    the later blocks' additions to the total: at most (K - k) + blocks - 1), so the kernel takes
+    W = (K + blocks - 1) A - sum_k k |X_k| per pixel, and the first word is max|W| times the second
+    screen's word per unit of P. (For _dw, `x_max` given, the first screen is the classic one,
+    E <= M gamma(N + 3) S (1 + g2) + g2 |V| with S <= x_max sum |W|, x_max the largest |X|, and its
+    second word is the whole margin, a constant.) The kernel uses g2 |V|
     where |V| < 2^11 + 1 (further out both candidates clamp alike); the fixed-point constants add
     half a unit per unit of |acc| <= S and of the bias."""
     k = int(weights[0].size)
@@ -313,12 +321,13 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
         bq = round((Fraction(float(np.float32(b))) / sy + Fraction(1, 2)) * big)
         wabs = np.abs(w.astype(np.int64))
         wmax = int(wabs.max(initial=0) if x_max is None else wabs.sum())
-        per_abs = math.ceil(wmax * (big * g * m * (1 + g2) + Fraction(1, 2)))
+        per_partial = math.ceil(big * 2 ** PARTIAL_BITS * m * u * (1 + g2))  # 2^-8 units: often below one
         if x_max is not None:  # _dw: the whole margin
-            per_abs = x_max * per_abs + margin0
+            per_abs = x_max * math.ceil(wmax * (big * g * m * (1 + g2) + Fraction(1, 2))) + margin0
             if per_abs >= 2 ** 31:
                 return None
-        per_partial = math.ceil(big * m * u * (1 + g2))
+        else:  # _gemm: per unit of W = sum |X_k| c_k, which bounds P / max|W|
+            per_abs = wmax * per_partial
         per_abs2 = math.ceil(wmax * (big * m * c2 * (1 + g2) + Fraction(1, 2)))
         if not 0 <= mult < 2 ** 32 or abs(bq) >= 2 ** 62 or per_abs >= 2 ** 32:
             return None

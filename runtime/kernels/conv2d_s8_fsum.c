@@ -855,7 +855,8 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_zero(float *dst, int32_t 
 
 #if MCF_FSUM_INT
 /* Tests only (tests/test_onnx_float_conv.py): 1 computes every output the float way too and traps
- * where the screen decided otherwise; 2 does that with the margins cut to one unit, which must trap. */
+ * where the screen decided otherwise; 2 does that with the margins cut to one unit, which must trap;
+ * 3 is 1 and also traps where _gemm's margins do not bound the float quotient's distance from t. */
 #ifndef MCF_FSUM_SCREEN_TEST
 #define MCF_FSUM_SCREEN_TEST 0
 #endif
@@ -863,7 +864,6 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_zero(float *dst, int32_t 
 /* The screen of one output (conv2d_s8_fsum.h) with the margin for it: 1 and the clamped quotient in
  * *q where the float arithmetic's result is certain, else 0. */
 #define MCF_FSUM_TEST_MARGIN(margin) (MCF_FSUM_SCREEN_TEST == 2 ? 1u : (margin))
-#define MCF_FSUM_MARGIN(units, per_unit, margin0) MCF_FSUM_TEST_MARGIN((uint64_t)(units) * (uint32_t)(per_unit) + (margin0))
 static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, uint64_t margin, int32_t lo,
                                                  int32_t hi, int32_t *q)
 {
@@ -932,8 +932,8 @@ static MCF_NOINLINE uint64_t mcf_fsum_partials(const int16_t *col, const int8_t 
 /* One channel as the float Conv computes it (mcf_fsum_dot1's order: per K block of kb taps the
  * fused multiply-adds from zero, each block's sum added to the total), from its int8 weights (tap k
  * at w[k * step]) dequantized with `scale`; then the bias and QuantizeLinear. */
-static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, const int8_t *w, int32_t step,
-                                           float scale, const float *col, int32_t k_count, int32_t kb, float bias)
+static float mcf_fsum_sum1(const int8_t *w, int32_t step, float scale, const float *col, int32_t k_count,
+                           int32_t kb, float bias)
 {
     float total = 0.0f;
     int32_t k0, k;
@@ -945,34 +945,78 @@ static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, cons
         }
         total = k0 ? MCF_FSUM_ADD(total, s0) : s0;
     }
-    return mcf_fsum_quantize(p, MCF_FSUM_ADD(total, bias));
+    return MCF_FSUM_ADD(total, bias);
 }
 
+static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, const int8_t *w, int32_t step,
+                                           float scale, const float *col, int32_t k_count, int32_t kb, float bias)
+{
+    return mcf_fsum_quantize(p, mcf_fsum_sum1(w, step, scale, col, k_count, kb, bias));
+}
+
+#if MCF_FSUM_SCREEN_TEST == 3
+#ifndef MCF_FSUM_CUT_FIRST_MARGIN
+#define MCF_FSUM_CUT_FIRST_MARGIN 1 /* tests only: the first margin divided by this */
+#endif
+/* Tests only: traps unless both margins bound how far the float Conv's quotient (before its
+ * rounding) lies from t / 2^32 - 1/2, for |V| < 2^11 + 1 (conv2d_s8_fsum.h). The host's double
+ * holds every value here exactly. */
+static void mcf_fsum_check_margins(const mcf_conv2d_fsum_params *p, const int32_t *sc, int32_t acc, float sum,
+                                   uint64_t margin1, uint64_t margin2)
+{
+    const int64_t t = (int64_t)((uint64_t)((int64_t)acc * (int64_t)(uint32_t)sc[0]) +
+                                (((uint64_t)(uint32_t)sc[3] << 32) | (uint32_t)sc[2]));
+    const double dev = (double)(sum / p->output_scale) * 4294967296.0 + 2147483648.0 - (double)t;
+    const double size = dev < 0.0 ? -dev : dev;
+    if ((t >> 32) > -2049 && (t >> 32) < 2049 && (size > (double)margin1 || size > (double)margin2)) {
+        __builtin_trap(); /* a margin smaller than the float arithmetic's error */
+    }
+}
+#endif
+
 /* Two pixels' column of group g in integers, interleaved (col16[2k + e] for pixel e, 0 for a padding tap;
- * a missing second pixel's taps 0), and each pixel's sum |X|. */
+ * a missing second pixel's taps 0), each pixel's sum |X| and sum k |X_k| (modulo 2^32: exact for
+ * K <= MCF_FSUM_WEIGHTED_MAX_K; 0, a lower bound, for 1x1 filters with fewer than 32 channels a group). */
+#define MCF_FSUM_WEIGHTED_MAX_K 5792 /* K (K - 1) / 2 * 255 < 2^32 */
+/* The screening words per unit of W and of P carry this many more fraction bits (conv_fsum.PARTIAL_BITS):
+ * a product with them is shifted right by it, rounding up. */
+#define MCF_FSUM_PARTIAL_BITS 8
+#define MCF_FSUM_PARTIAL_UP(x) (((x) + ((1u << MCF_FSUM_PARTIAL_BITS) - 1u)) >> MCF_FSUM_PARTIAL_BITS)
 static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, int32_t g, const int32_t *y0,
-                            const int32_t *x0, int32_t count, int16_t *col16, uint32_t *col_abs)
+                            const int32_t *x0, int32_t count, int16_t *col16, uint32_t *col_abs, uint32_t *col_kabs)
 {
     const int32_t in_off = p->input_offset, c0 = g * p->group_c, c1 = c0 + p->group_c;
     int32_t e, k, c, ky, kx;
     for (e = 0; e < 2; ++e) {
         int16_t *dst = col16 + e;
-        uint32_t sum = 0;
+        uint32_t sum = 0, ksum = 0, at = 0; /* at: the tap's index k */
         if (e >= count) {
             for (k = 0; k < p->group_c * p->filter_h * p->filter_w; ++k) {
                 dst[2 * k] = 0;
             }
             col_abs[e] = 0;
+            col_kabs[e] = 0;
             continue;
         }
         if (p->filter_h == 1 && p->filter_w == 1 && (uint32_t)y0[e] < (uint32_t)p->input_h &&
             (uint32_t)x0[e] < (uint32_t)p->input_w) { /* 1x1 inside the image: the pixel's channels in a row */
             const int8_t *src = in + (y0[e] * p->input_w + x0[e]) * p->input_c;
-            for (c = c0; c < c1; ++c) {
-                const int32_t v = src[c] + in_off;
-                *dst = (int16_t)v;
-                dst += 2;
-                sum += (uint32_t)(v < 0 ? -v : v);
+            if (p->group_m >= 32) { /* few channels: sum k |X_k| costs more than it saves (0 bounds it) */
+                for (c = c0; c < c1; ++c) {
+                    const int32_t v = src[c] + in_off;
+                    const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+                    *dst = (int16_t)v;
+                    dst += 2;
+                    sum += a;
+                    ksum += a * at++;
+                }
+            } else {
+                for (c = c0; c < c1; ++c) {
+                    const int32_t v = src[c] + in_off;
+                    *dst = (int16_t)v;
+                    dst += 2;
+                    sum += (uint32_t)(v < 0 ? -v : v);
+                }
             }
         } else if ((uint32_t)y0[e] <= (uint32_t)(p->input_h - 1 - (p->filter_h - 1) * p->dilation_h) &&
                    (uint32_t)x0[e] <= (uint32_t)(p->input_w - 1 - (p->filter_w - 1) * p->dilation_w)) {
@@ -984,19 +1028,24 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                 for (ky = 0; ky < p->filter_h; ++ky, r += row) {
                     if (p->filter_w == 3) {
                         const int32_t v0 = r[0] + in_off, v1 = r[step] + in_off, v2 = r[2 * step] + in_off;
+                        const uint32_t a0 = (uint32_t)(v0 < 0 ? -v0 : v0), a1 = (uint32_t)(v1 < 0 ? -v1 : v1);
+                        const uint32_t a2 = (uint32_t)(v2 < 0 ? -v2 : v2);
                         dst[0] = (int16_t)v0;
                         dst[2] = (int16_t)v1;
                         dst[4] = (int16_t)v2;
                         dst += 6;
-                        sum += (uint32_t)(v0 < 0 ? -v0 : v0) + (uint32_t)(v1 < 0 ? -v1 : v1) +
-                               (uint32_t)(v2 < 0 ? -v2 : v2);
+                        sum += a0 + a1 + a2;
+                        ksum += (a0 + a1 + a2) * at + a1 + 2u * a2;
+                        at += 3;
                     } else {
                         const int8_t *t = r;
                         for (kx = 0; kx < p->filter_w; ++kx, t += step) {
                             const int32_t v = *t + in_off;
+                            const uint32_t a = (uint32_t)(v < 0 ? -v : v);
                             *dst = (int16_t)v;
                             dst += 2;
-                            sum += (uint32_t)(v < 0 ? -v : v);
+                            sum += a;
+                            ksum += a * at++;
                         }
                     }
                 }
@@ -1011,14 +1060,17 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                         const int32_t v = (row_ok && (uint32_t)ix < (uint32_t)p->input_w)
                                               ? in[(iy * p->input_w + ix) * p->input_c + c] + in_off
                                               : 0;
+                        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
                         *dst = (int16_t)v;
                         dst += 2;
-                        sum += (uint32_t)(v < 0 ? -v : v);
+                        sum += a;
+                        ksum += a * at++;
                     }
                 }
             }
         }
         col_abs[e] = sum;
+        col_kabs[e] = ksum;
     }
 }
 
@@ -1051,18 +1103,19 @@ static MCF_NOINLINE void mcf_fsum_acc4x2(const int16_t *col, const int8_t *w, in
     acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
-/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0. Constants: smul, the
- * multiplier s[0] is below 2^31 (one signed multiply-accumulate makes t); full, the activation range
- * is all of int8 (one saturation). |floor(t / 2^32)| < 2^30 (screen_constants). */
-static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc, uint32_t a_abs, uint32_t margin0,
-                                                   int32_t lo, int32_t hi, int32_t out_off, int8_t *out, const int smul,
-                                                   const int full)
+/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0; the margin is
+ * pw * s[1] + a_abs * s[5] + margin0 (below 2^31 - 1). Constants: smul, the multiplier s[0] is below
+ * 2^31 (one signed multiply-accumulate makes t); full, the activation range is all of int8 (one
+ * saturation). |floor(t / 2^32)| < 2^30 (screen_constants). */
+static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc, uint32_t pw, uint32_t a_abs,
+                                                   uint32_t margin0, int32_t lo, int32_t hi, int32_t out_off,
+                                                   int8_t *out, const int smul, const int full)
 {
     const uint64_t bias = ((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2];
     const uint64_t t = smul ? (uint64_t)((int64_t)acc * (int64_t)s[0] + (int64_t)bias)
                             : (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) + bias;
     /* margin + 1: the fraction must lie in [m1, 2^32 - m1] */
-    const uint32_t m1 = MCF_FSUM_TEST_MARGIN(a_abs * (uint32_t)s[1] + margin0) + 1u;
+    const uint32_t m1 = MCF_FSUM_TEST_MARGIN(pw * (uint32_t)s[1] + a_abs * (uint32_t)s[5] + margin0) + 1u;
     const int32_t q = (int32_t)(uint32_t)(t >> 32);
     if ((uint32_t)t - m1 > 0u - (m1 << 1)) {
         return 0u; /* within the margin of an integer */
@@ -1076,33 +1129,36 @@ typedef struct {
     int32_t lo, hi;   /* the activation bounds less the output offset */
     int32_t out_off;  /* output zero point */
     uint32_t margin0; /* the margin's constant part (below 2^30) */
-    uint32_t a_limit; /* the largest sum |X| whose margins stay below 2^31 in 32 bits */
+    uint32_t a_limit; /* the largest sum |X| and the largest bound on sum |X_k| c_k (conv2d_s8_fsum.h) */
+    uint32_t w_limit; /* whose margins stay below 2^31 - 1 in 32 bits */
     int32_t smul;     /* every channel's multiplier below 2^31 */
     int32_t full;     /* the activation range is all of int8 */
 } mcf_fsum_bounds;
 
 /* Pixel e's four outputs in mcf_fsum_screen_fast: the bits of those left. */
-#define MCF_FSUM_SCREEN4(smul, full)                                                                          \
-    (0xFu ^ (mcf_fsum_screen1(sc, acc[0], a_abs, margin0, lo, hi, out_off, out, smul, full) |                  \
-             mcf_fsum_screen1(sc + 6, acc[1], a_abs, margin0, lo, hi, out_off, out + 1, smul, full) << 1 |     \
-             mcf_fsum_screen1(sc + 12, acc[2], a_abs, margin0, lo, hi, out_off, out + 2, smul, full) << 2 |    \
-             mcf_fsum_screen1(sc + 18, acc[3], a_abs, margin0, lo, hi, out_off, out + 3, smul, full) << 3))
+#define MCF_FSUM_SCREEN4(smul, full)                                                                              \
+    (0xFu ^ (mcf_fsum_screen1(sc, acc[0], pw, a_abs, margin0, lo, hi, out_off, out, smul, full) |                  \
+             mcf_fsum_screen1(sc + 6, acc[1], pw, a_abs, margin0, lo, hi, out_off, out + 1, smul, full) << 1 |     \
+             mcf_fsum_screen1(sc + 12, acc[2], pw, a_abs, margin0, lo, hi, out_off, out + 2, smul, full) << 2 |    \
+             mcf_fsum_screen1(sc + 18, acc[3], pw, a_abs, margin0, lo, hi, out_off, out + 3, smul, full) << 3))
 
 /* The first screen's usual case for four channels (screening words at sc[6j]) over `count` pixels
- * (sums acc[4e + j], sum |X| col_abs[e], outputs out[e * oc + j]): where t's fraction lies more than
- * the margin (below 2^31: sum |X| at most bd->a_limit) from both integers, the output is
- * floor(t / 2^32) clamped and written here (mcf_fsum_screen's decision, in 32-bit words); every
- * other output's bit 4e + j is set in the mask returned, for the whole screen and what follows. */
+ * (sums acc[4e + j], sum |X| col_abs[e], the bound on sum |X_k| c_k col_pw[e], outputs
+ * out[e * oc + j]): where both are within the layer's limits (the margin then below 2^31 - 1) and
+ * t's fraction lies more than the margin from both integers, the output is floor(t / 2^32) clamped
+ * and written here (mcf_fsum_screen's decision, in 32-bit words); every other output's bit 4e + j
+ * is set in the mask returned, for the whole screen and what follows. */
 static MCF_NOINLINE uint32_t mcf_fsum_screen_fast(const mcf_fsum_bounds *bd, const int32_t *acc, const int32_t *sc,
-                                                  const uint32_t *col_abs, int32_t count, int8_t *out, int32_t oc)
+                                                  const uint32_t *col_abs, const uint32_t *col_pw, int32_t count,
+                                                  int8_t *out, int32_t oc)
 {
     const int32_t lo = bd->lo, hi = bd->hi, out_off = bd->out_off;
     const uint32_t margin0 = bd->margin0;
     uint32_t left = 0;
     int32_t e;
     for (e = 0; e < count; ++e, out += oc, acc += 4) {
-        const uint32_t a_abs = col_abs[e];
-        if (a_abs > bd->a_limit) {
+        const uint32_t a_abs = col_abs[e], pw = col_pw[e];
+        if (a_abs > bd->a_limit || pw > bd->w_limit) {
             left |= 0xFu << (4 * e);
         } else if (bd->smul && bd->full) {
             left |= MCF_FSUM_SCREEN4(1, 1) << (4 * e);
@@ -1141,12 +1197,15 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
     bd.out_off = out_off;
     bd.margin0 = margin0;
     bd.a_limit = 0;
-    if (screen != 0) { /* sum |X| * the largest first-screen word + margin0 below 2^31 */
-        uint32_t most = 1;
+    bd.w_limit = 0;
+    if (screen != 0) { /* each term of the margin below 2^30 (margin0 < 2^30 - 1) */
+        uint32_t most_w = 1, most_a = 1;
         for (j = 0; j < oc; ++j) {
-            most = (uint32_t)screen[6 * j + 1] > most ? (uint32_t)screen[6 * j + 1] : most;
+            most_w = (uint32_t)screen[6 * j + 1] > most_w ? (uint32_t)screen[6 * j + 1] : most_w;
+            most_a = (uint32_t)screen[6 * j + 5] > most_a ? (uint32_t)screen[6 * j + 5] : most_a;
         }
-        bd.a_limit = (0x7FFFFFFFu - margin0) / most;
+        bd.w_limit = 0x3FFFFFFFu / most_w;
+        bd.a_limit = (0x3FFFFFFFu - margin0) / most_a;
     }
     bd.full = p->act_min == -128 && p->act_max == 127;
     bd.smul = 1;
@@ -1169,9 +1228,17 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                 }
             }
             for (g = 0; g < groups; ++g) {
-                uint32_t col_abs[2];
+                uint32_t col_abs[2], col_kabs[2], col_pw[2];
+                uint64_t pw64[2];
                 int32_t col_pixel = -1; /* whose column `col` holds, dequantized */
-                mcf_fsum_fill16(p, in, g, y0, x0, count, col16, col_abs);
+                mcf_fsum_fill16(p, in, g, y0, x0, count, col16, col_abs, col_kabs);
+                for (e = 0; e < 2; ++e) { /* sum |X_k| c_k <= (K + blocks - 1) A - sum k |X_k| */
+                    const uint32_t blocks = (uint32_t)((k_count + kb[e < count ? e : 0] - 1) / kb[e < count ? e : 0]);
+                    pw64[e] = (uint64_t)((uint32_t)k_count + blocks - 1u) * col_abs[e] -
+                              (k_count <= MCF_FSUM_WEIGHTED_MAX_K ? col_kabs[e] : 0u);
+                    /* the usual case's margin takes W rounded up to whole units of 2^8 */
+                    col_pw[e] = pw64[e] >= 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)MCF_FSUM_PARTIAL_UP(pw64[e]);
+                }
                 for (m = g * p->group_m; m < (g + 1) * p->group_m; m += n) {
                     const int8_t *w = p->filter_s8 + m * k_count;
                     n = (g + 1) * p->group_m - m >= 4 ? 4 : 1;
@@ -1187,8 +1254,8 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                         acc[4] = a1;
                     }
                     all = count == 2 ? (n == 4 ? 0xFFu : 0x11u) : (n == 4 ? 0xFu : 0x1u);
-                    left = screen != 0 && n == 4 ? mcf_fsum_screen_fast(&bd, acc, screen + 6 * m, col_abs, count,
-                                                                        output + (b * pixels + px) * oc + m, oc)
+                    left = screen != 0 && n == 4 ? mcf_fsum_screen_fast(&bd, acc, screen + 6 * m, col_abs, col_pw,
+                                                                        count, output + (b * pixels + px) * oc + m, oc)
                                                  : all;
                     fast = all & ~left; /* decided by the usual case, the output written */
                     if (MCF_FSUM_SCREEN_TEST) {
@@ -1210,14 +1277,18 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                                 q = out[m + j] - out_off;
                             } else {
                                 decided = screen != 0 &&
-                                          mcf_fsum_screen(sc, a, MCF_FSUM_MARGIN(col_abs[e], sc[1], margin0), lo, hi, &q);
+                                          mcf_fsum_screen(sc, a,
+                                                          MCF_FSUM_TEST_MARGIN(MCF_FSUM_PARTIAL_UP(pw64[e] * (uint32_t)sc[1]) +
+                                                                               (uint64_t)col_abs[e] * (uint32_t)sc[5] +
+                                                                               margin0),
+                                                          lo, hi, &q);
                             }
                             if (screen != 0 && !decided) {
                                 /* again with the exact partial sums in the float sum's order (a much
                                    tighter margin) before the float arithmetic */
                                 const uint64_t partials = mcf_fsum_partials(col16 + e, w + j, n, k_count, kb[e]);
                                 decided = mcf_fsum_screen(sc, a,
-                                                          MCF_FSUM_TEST_MARGIN(partials * (uint32_t)sc[4] +
+                                                          MCF_FSUM_TEST_MARGIN(MCF_FSUM_PARTIAL_UP(partials * (uint32_t)sc[4]) +
                                                                                (uint64_t)col_abs[e] * (uint32_t)sc[5] +
                                                                                margin0),
                                                           lo, hi, &q);
@@ -1238,6 +1309,16 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                             }
                             exact = mcf_fsum_exact1(p, w + j, n, p->weight_scale[m + j], col, k_count, kb[e],
                                                     p->bias[m + j]);
+#if MCF_FSUM_SCREEN_TEST == 3
+                            mcf_fsum_check_margins(
+                                p, sc, a,
+                                mcf_fsum_sum1(w + j, n, p->weight_scale[m + j], col, k_count, kb[e], p->bias[m + j]),
+                                (MCF_FSUM_PARTIAL_UP(pw64[e] * (uint32_t)sc[1]) + (uint64_t)col_abs[e] * (uint32_t)sc[5] +
+                                 margin0) / MCF_FSUM_CUT_FIRST_MARGIN,
+                                MCF_FSUM_PARTIAL_UP(mcf_fsum_partials(col16 + e, w + j, n, k_count, kb[e]) *
+                                                    (uint32_t)sc[4]) +
+                                    (uint64_t)col_abs[e] * (uint32_t)sc[5] + margin0);
+#endif
                             if (MCF_FSUM_SCREEN_TEST && decided && exact != (int8_t)(q + out_off)) {
                                 __builtin_trap(); /* the screen decided wrongly */
                             }
@@ -1794,7 +1875,7 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                     }
                     /* the margin is the channel's constant here (screen_constants): the usual case in
                        32-bit words first, then the whole screen */
-                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, lo, hi, out_off, output + c, 0, 0);
+                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, 0u, lo, hi, out_off, output + c, 0, 0);
                     if (decided && !MCF_FSUM_SCREEN_TEST) {
                         continue; /* written */
                     }

@@ -95,18 +95,19 @@ typedef struct {
  *      t = acc * (uint32_t)screen[6c] + (screen[6c + 3] : screen[6c + 2])   (a 64-bit bias)
  *  approximates (V + 1/2) * 2^32, V = (acc * input_scale * weight_scale + bias) / output_scale, the
  *  value the float Conv would give without rounding errors, and
- *      margin = A * screen[6c + 1] + screen_margin
- *  bounds |t - (r + 1/2) * 2^32| for the r = QuantizeLinear's quotient the float arithmetic gives,
- *  whatever the summation order: the compiler derives both constants from the float32 error bound
- *  of a sum of K products (each rounded at most K + blocks + 5 times, unit roundoff 2^-24) with
- *  |acc| <= sum |X| |W| <= A * max|W|, plus the rounding of the bias addition, of the division and
- *  of the two fixed-point constants (generator/ops/conv_fsum.py, `screen_constants`). Where t is
+ *      margin = ceil(W * screen[6c + 1] / 2^8) + A * screen[6c + 5] + screen_margin
+ *  bounds |t - (r + 1/2) * 2^32| for the r = QuantizeLinear's quotient the float arithmetic gives
+ *  (generator/ops/conv_fsum.py, `screen_constants`): each rounding of the float sum errs by at most
+ *  2^-24 of the value rounded, which is within 2^-23 or so of the exact integer partial sum I
+ *  there, so the sum P of |I| over the roundings (the K blocks' partial sums from zero, then the
+ *  running total after each block) bounds them all; P <= max|W| * W with W = sum_k |X_k| c_k, c_k
+ *  the roundings that hold tap k (at most (K - k) + blocks - 1: the kernel takes
+ *  W = (K + blocks - 1) * A - sum_k k |X_k| per pixel); the A term covers the dequantizations and
+ *  the fixed-point constants, screen_margin the bias addition and the division. Where t is
  *  more than `margin` from every integer multiple of 2^32, r rounds to floor(t / 2^32) whatever the
  *  float sums did; where the two candidates clamp to the same activation bound, that bound. What
- *  that leaves is screened again with the margin P * screen[6c + 4] + A * screen[6c + 5] +
- *  screen_margin, P = the sum of |I| over the float sum's roundings, I the exact integer partial
- *  sum at each (the K blocks' partial sums from zero, then the running total after each block):
- *  each rounding errs by at most 2^-24 of the value rounded, which is within 2^-23 or so of I's.
+ *  that leaves is screened again with P itself: ceil(P * screen[6c + 4] / 2^8) + A * screen[6c + 5]
+ *  + screen_margin.
  *  Only the rest (near a rounding boundary: about 0.1 % of outputs in real models) is computed as
  *  above, float32 operation by float32 operation, from the int8 weights dequantized per channel
  *  (float32(w * weight_scale), DequantizeLinear's rounding) and the column dequantized. */

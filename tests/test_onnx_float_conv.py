@@ -91,6 +91,7 @@ CASES = {  # c, (h, w), o, group, k, stride, pad
     "conv3x3": (8, (10, 10), 12, 1, 3, 1, 1),
     "conv3x3_s2_c3": (3, (12, 12), 8, 1, 3, 2, 1),
     "conv3x3_odd": (8, (7, 9), 6, 1, 3, 1, 1),  # 63 pixels: a last one without a pair; 4 + 2 single channels
+    "conv3x3_long": (16, (8, 8), 8, 1, 3, 1, 1),  # 144 taps: the no-FPU screen's sum k |X_k| (weighted)
     "pointwise": (24, (6, 6), 16, 1, 1, 1, 0),
     "depthwise3x3_s2": (16, (12, 12), 16, 16, 3, 2, 1),
     "depthwise5x5": (12, (8, 8), 12, 12, 5, 1, 2),
@@ -153,7 +154,8 @@ def test_random_weights_and_bias():
     assert np.array_equal(got[0].reshape(want.shape), want)
 
 
-SCREENED = {"conv3x3": "gemm", "conv3x3_s2_c3": "gemm", "conv3x3_odd": "gemm", "pointwise": "gemm",
+SCREENED = {"conv3x3": "gemm", "conv3x3_s2_c3": "gemm", "conv3x3_odd": "gemm", "conv3x3_long": "gemm",
+            "pointwise": "gemm",
             "grouped": "gemm", "long_k": "gemm", "split_by_pixels": "gemm",
             "depthwise3x3_s2": "dw", "depthwise5x5": "dw", "depthwise3x3_odd": "dw"}
 
@@ -187,34 +189,38 @@ def test_screen_decides_only_what_is_certain(name: str, tie: bool):
             host.run([[x]])
 
 
-def drift_model(c: int, o: int) -> tuple[bytes, np.ndarray]:
-    """A 1x1 Conv over c channels whose products are all equal (x and the weights constant): every
-    fused multiply-add of a channel's float sum rounds the same way within a binade of its partial
-    sums, so the rounding errors add up instead of cancelling, near the bound the screens assume."""
+def drift_model(c: int, o: int, k: int = 1) -> tuple[bytes, np.ndarray]:
+    """A k x k Conv (no padding, 2 x 2 output pixels) over c channels whose products are all equal (x
+    and the weights constant): every fused multiply-add of a channel's float sum rounds the same way
+    within a binade of its partial sums, so the rounding errors add up instead of cancelling, near
+    the bound the screens assume."""
     sx, zx, sw = F32(0.0173), -3, F32(0.00731)
-    wq = np.full((o, c, 1, 1), 127, np.int8)
+    hw = k + 1
+    wq = np.full((o, c, k, k), 127, np.int8)
     wq[1::2] = -113  # two sizes of product, both signs
-    so = F32(float(sx) * float(sw) * c * 124 * 127 / 1500)  # |V| about 1500: the partial sums' term dominates
-    x = np.full((1, c, 2, 2), (121 - zx) * float(sx), np.float32)
+    # |V| about 1500: the partial sums' term of the margins dominates
+    so = F32(float(sx) * float(sw) * c * k * k * 124 * 127 / 1500)
+    x = np.full((1, c, hw, hw), (121 - zx) * float(sx), np.float32)
     q = {"sx": sx, "zx": np.int8(zx), "w": wq, "sw": sw, "zw": np.int8(0), "b": np.zeros(o, np.int32),
          "sb": F32(sx * sw), "zb": np.int32(0), "so": so, "zo": np.int8(0)}
     nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xf"]),
              node("DequantizeLinear", ["w", "sw", "zw"], ["wf"]), node("DequantizeLinear", ["b", "sb", "zb"], ["bf"]),
-             node("Conv", ["xf", "wf", "bf"], ["c"], kernel_shape=[1, 1]),
+             node("Conv", ["xf", "wf", "bf"], ["c"], kernel_shape=[k, k]),
              node("QuantizeLinear", ["c", "so", "zo"], ["cq"]), node("DequantizeLinear", ["cq", "so", "zo"], ["y"]),
              node("Relu", ["xf"], ["r"]), node("QuantizeLinear", ["r", "sx", "zx"], ["rq"]),
              node("DequantizeLinear", ["rq", "sx", "zx"], ["y2"])]
-    outputs = {"y": ((1, o, 2, 2), np.float32), "y2": ((1, c, 2, 2), np.float32)}
-    return quantized_model(nodes, {"x": ((1, c, 2, 2), np.float32)}, outputs, q), x
+    outputs = {"y": ((1, o, 2, 2), np.float32), "y2": ((1, c, hw, hw), np.float32)}
+    return quantized_model(nodes, {"x": ((1, c, hw, hw), np.float32)}, outputs, q), x
 
 
-def test_margins_hold_where_rounding_errors_add_up():
+@pytest.mark.parametrize("k", [1, 3])
+def test_margins_hold_where_rounding_errors_add_up(k: int):
     """_gemm's margins bound the float arithmetic's error where it is largest: equal products whose
     roundings all go one way (drift_model). Built with MCF_FSUM_SCREEN_TEST=3, every output's
     distance between the float quotient and the fixed-point value is checked against both margins.
     The test can fail, and the bound is not far above what happens: the same build with the first
     margin cut to a sixteenth traps (the errors here reach about a tenth of it)."""
-    model, x = drift_model(512, 32)
+    model, x = drift_model(512 // (k * k), 32, k)  # about 512 taps
     lib = generate(compile_graph(parse_model(model, name="drift.onnx")), "model")
     assert "mcf_conv2d_s8_fsum_gemm(" in lib.files["model.c"].decode()
     want = run_ort(model, {"x": x})[0]

@@ -975,15 +975,16 @@ static void mcf_fsum_check_margins(const mcf_conv2d_fsum_params *p, const int32_
 #endif
 
 /* Two pixels' column of group g in integers, interleaved (col16[2k + e] for pixel e, 0 for a padding tap;
- * a missing second pixel's taps 0), each pixel's sum |X| and sum k |X_k| (modulo 2^32: exact for
- * K <= MCF_FSUM_WEIGHTED_MAX_K; 0, a lower bound, for 1x1 filters with fewer than 32 channels a group). */
+ * a missing second pixel's taps 0), each pixel's sum |X| and, where `weighted`, sum k |X_k| (modulo
+ * 2^32: exact for K <= MCF_FSUM_WEIGHTED_MAX_K; inside the image otherwise 0, a lower bound). */
 #define MCF_FSUM_WEIGHTED_MAX_K 5792 /* K (K - 1) / 2 * 255 < 2^32 */
 /* The screening words per unit of W and of P carry this many more fraction bits (conv_fsum.PARTIAL_BITS):
  * a product with them is shifted right by it, rounding up. */
 #define MCF_FSUM_PARTIAL_BITS 8
 #define MCF_FSUM_PARTIAL_UP(x) (((x) + ((1u << MCF_FSUM_PARTIAL_BITS) - 1u)) >> MCF_FSUM_PARTIAL_BITS)
 static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, int32_t g, const int32_t *y0,
-                            const int32_t *x0, int32_t count, int16_t *col16, uint32_t *col_abs, uint32_t *col_kabs)
+                            const int32_t *x0, int32_t count, int16_t *col16, uint32_t *col_abs, uint32_t *col_kabs,
+                            const int weighted)
 {
     const int32_t in_off = p->input_offset, c0 = g * p->group_c, c1 = c0 + p->group_c;
     int32_t e, k, c, ky, kx;
@@ -1001,7 +1002,7 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
         if (p->filter_h == 1 && p->filter_w == 1 && (uint32_t)y0[e] < (uint32_t)p->input_h &&
             (uint32_t)x0[e] < (uint32_t)p->input_w) { /* 1x1 inside the image: the pixel's channels in a row */
             const int8_t *src = in + (y0[e] * p->input_w + x0[e]) * p->input_c;
-            if (p->group_m >= 32) { /* few channels: sum k |X_k| costs more than it saves (0 bounds it) */
+            if (weighted) {
                 for (c = c0; c < c1; ++c) {
                     const int32_t v = src[c] + in_off;
                     const uint32_t a = (uint32_t)(v < 0 ? -v : v);
@@ -1035,8 +1036,10 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                         dst[4] = (int16_t)v2;
                         dst += 6;
                         sum += a0 + a1 + a2;
-                        ksum += (a0 + a1 + a2) * at + a1 + 2u * a2;
-                        at += 3;
+                        if (weighted) {
+                            ksum += (a0 + a1 + a2) * at + a1 + 2u * a2;
+                            at += 3;
+                        }
                     } else {
                         const int8_t *t = r;
                         for (kx = 0; kx < p->filter_w; ++kx, t += step) {
@@ -1186,6 +1189,12 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
     float *table = p->scratch;
     float *col = p->scratch + 256;
     int16_t *col16 = (int16_t *)(void *)(p->scratch + 256 + k_count); /* [K][2] */
+    /* the most roundings a tap's product takes part in, K + blocks - 1, for k_block and its tail */
+    const uint32_t reach = (uint32_t)(k_count + (k_count + p->k_block - 1) / p->k_block - 1);
+    const uint32_t reach_tail = (uint32_t)(k_count + (k_count + p->k_block_tail - 1) / p->k_block_tail - 1);
+    /* sum k |X_k| where it pays for itself: long sums, and 1x1 filters only with many channels a
+       group (it costs two instructions a tap a pixel) */
+    const int weighted = k_count >= 128 && (p->filter_h * p->filter_w > 1 || p->group_m >= 32);
     int32_t table_ready = 0;
     int32_t b, px, g, m, k, j, n, e, q;
     int32_t acc[8];
@@ -1231,11 +1240,10 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                 uint32_t col_abs[2], col_kabs[2], col_pw[2];
                 uint64_t pw64[2];
                 int32_t col_pixel = -1; /* whose column `col` holds, dequantized */
-                mcf_fsum_fill16(p, in, g, y0, x0, count, col16, col_abs, col_kabs);
+                mcf_fsum_fill16(p, in, g, y0, x0, count, col16, col_abs, col_kabs, weighted);
                 for (e = 0; e < 2; ++e) { /* sum |X_k| c_k <= (K + blocks - 1) A - sum k |X_k| */
-                    const uint32_t blocks = (uint32_t)((k_count + kb[e < count ? e : 0] - 1) / kb[e < count ? e : 0]);
-                    pw64[e] = (uint64_t)((uint32_t)k_count + blocks - 1u) * col_abs[e] -
-                              (k_count <= MCF_FSUM_WEIGHTED_MAX_K ? col_kabs[e] : 0u);
+                    pw64[e] = (uint64_t)(px + e >= p->tail_start ? reach_tail : reach) * col_abs[e] -
+                              (weighted && k_count <= MCF_FSUM_WEIGHTED_MAX_K ? col_kabs[e] : 0u);
                     /* the usual case's margin takes W rounded up to whole units of 2^8 */
                     col_pw[e] = pw64[e] >= 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)MCF_FSUM_PARTIAL_UP(pw64[e]);
                 }

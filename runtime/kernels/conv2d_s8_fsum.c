@@ -974,6 +974,17 @@ static void mcf_fsum_check_margins(const mcf_conv2d_fsum_params *p, const int32_
 }
 #endif
 
+/* One tap of mcf_fsum_fill16: X stored, |X| added to *sum and k |X| to *ksum (k = (*at)++); the
+ * next slot returned. */
+static MCF_ALWAYS_INLINE int16_t *mcf_fsum_tap16(int16_t *dst, int32_t v, uint32_t *sum, uint32_t *ksum, uint32_t *at)
+{
+    const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+    *dst = (int16_t)v;
+    *sum += a;
+    *ksum += a * (*at)++;
+    return dst + 2;
+}
+
 /* Two pixels' column of group g in integers, interleaved (col16[2k + e] for pixel e, 0 for a padding tap;
  * a missing second pixel's taps 0), each pixel's sum |X| and, where `weighted`, sum k |X_k| (modulo
  * 2^32: exact for K <= MCF_FSUM_WEIGHTED_MAX_K; inside the image otherwise 0, a lower bound). */
@@ -1004,12 +1015,7 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
             const int8_t *src = in + (y0[e] * p->input_w + x0[e]) * p->input_c;
             if (weighted) {
                 for (c = c0; c < c1; ++c) {
-                    const int32_t v = src[c] + in_off;
-                    const uint32_t a = (uint32_t)(v < 0 ? -v : v);
-                    *dst = (int16_t)v;
-                    dst += 2;
-                    sum += a;
-                    ksum += a * at++;
+                    dst = mcf_fsum_tap16(dst, src[c] + in_off, &sum, &ksum, &at);
                 }
             } else {
                 for (c = c0; c < c1; ++c) {
@@ -1043,12 +1049,7 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                     } else {
                         const int8_t *t = r;
                         for (kx = 0; kx < p->filter_w; ++kx, t += step) {
-                            const int32_t v = *t + in_off;
-                            const uint32_t a = (uint32_t)(v < 0 ? -v : v);
-                            *dst = (int16_t)v;
-                            dst += 2;
-                            sum += a;
-                            ksum += a * at++;
+                            dst = mcf_fsum_tap16(dst, *t + in_off, &sum, &ksum, &at);
                         }
                     }
                 }
@@ -1060,14 +1061,11 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                     const int32_t row_ok = (uint32_t)iy < (uint32_t)p->input_h;
                     for (kx = 0; kx < p->filter_w; ++kx) {
                         const int32_t ix = x0[e] + kx * p->dilation_w;
-                        const int32_t v = (row_ok && (uint32_t)ix < (uint32_t)p->input_w)
-                                              ? in[(iy * p->input_w + ix) * p->input_c + c] + in_off
-                                              : 0;
-                        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
-                        *dst = (int16_t)v;
-                        dst += 2;
-                        sum += a;
-                        ksum += a * at++;
+                        dst = mcf_fsum_tap16(dst,
+                                             (row_ok && (uint32_t)ix < (uint32_t)p->input_w)
+                                                 ? in[(iy * p->input_w + ix) * p->input_c + c] + in_off
+                                                 : 0,
+                                             &sum, &ksum, &at);
                     }
                 }
             }

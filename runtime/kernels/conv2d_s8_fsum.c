@@ -1130,8 +1130,8 @@ typedef struct {
     int32_t lo, hi;   /* the activation bounds less the output offset */
     int32_t out_off;  /* output zero point */
     uint32_t margin0; /* the margin's constant part (below 2^30) */
-    uint32_t a_limit; /* the largest sum |X| and the largest bound on sum |X_k| c_k (conv2d_s8_fsum.h) */
-    uint32_t w_limit; /* whose margins stay below 2^31 - 1 in 32 bits */
+    uint32_t a_limit; /* the largest sum |X| and the largest W / 2^8, rounded up (W: conv2d_s8_fsum.h), */
+    uint32_t w_limit; /* for which the margin stays below 2^31 - 1 in 32 bits */
     int32_t smul;     /* every channel's multiplier below 2^31 */
     int32_t full;     /* the activation range is all of int8 */
 } mcf_fsum_bounds;

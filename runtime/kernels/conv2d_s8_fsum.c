@@ -861,13 +861,22 @@ static MCF_NOINLINE MCF_NO_LIBCALL_LOOPS void mcf_fsum_zero(float *dst, int32_t 
 #define MCF_FSUM_SCREEN_TEST 0
 #endif
 
+/* t = acc * s[0] + the 64-bit bias (s[3] : s[2]) in units of 2^-32 output steps (conv2d_s8_fsum.h);
+ * smul (a constant): s[0] is below 2^31, one signed multiply-accumulate. */
+static MCF_ALWAYS_INLINE uint64_t mcf_fsum_fixed(const int32_t *s, int32_t acc, const int smul)
+{
+    const uint64_t bias = ((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2];
+    return smul ? (uint64_t)((int64_t)acc * (int64_t)s[0] + (int64_t)bias)
+                : (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) + bias;
+}
+
 /* The screen of one output (conv2d_s8_fsum.h) with the margin for it: 1 and the clamped quotient in
  * *q where the float arithmetic's result is certain, else 0. */
 #define MCF_FSUM_TEST_MARGIN(margin) (MCF_FSUM_SCREEN_TEST == 2 ? 1u : (margin))
 static MCF_ALWAYS_INLINE int32_t mcf_fsum_screen(const int32_t *s, int32_t acc, uint64_t margin, int32_t lo,
                                                  int32_t hi, int32_t *q)
 {
-    const uint64_t t = (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) + (((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2]);
+    const uint64_t t = mcf_fsum_fixed(s, acc, 0);
     const uint32_t frac = (uint32_t)t;
     int32_t n = (int32_t)(uint32_t)(t >> 32), other; /* floor(t / 2^32) */
     if (margin >= 0x80000000u) {
@@ -964,8 +973,7 @@ static MCF_NOINLINE int8_t mcf_fsum_exact1(const mcf_conv2d_fsum_params *p, cons
 static void mcf_fsum_check_margins(const mcf_conv2d_fsum_params *p, const int32_t *sc, int32_t acc, float sum,
                                    uint64_t margin1, uint64_t margin2)
 {
-    const int64_t t = (int64_t)((uint64_t)((int64_t)acc * (int64_t)(uint32_t)sc[0]) +
-                                (((uint64_t)(uint32_t)sc[3] << 32) | (uint32_t)sc[2]));
+    const int64_t t = (int64_t)mcf_fsum_fixed(sc, acc, 0);
     const double dev = (double)(sum / p->output_scale) * 4294967296.0 + 2147483648.0 - (double)t;
     const double size = dev < 0.0 ? -dev : dev;
     if ((t >> 32) > -2049 && (t >> 32) < 2049 && (size > (double)margin1 || size > (double)margin2)) {
@@ -1112,9 +1120,7 @@ static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc
                                                    uint32_t margin0, int32_t lo, int32_t hi, int32_t out_off,
                                                    int8_t *out, const int smul, const int full)
 {
-    const uint64_t bias = ((uint64_t)(uint32_t)s[3] << 32) | (uint32_t)s[2];
-    const uint64_t t = smul ? (uint64_t)((int64_t)acc * (int64_t)s[0] + (int64_t)bias)
-                            : (uint64_t)((int64_t)acc * (int64_t)(uint32_t)s[0]) + bias;
+    const uint64_t t = mcf_fsum_fixed(s, acc, smul);
     /* margin + 1: the fraction must lie in [m1, 2^32 - m1] */
     const uint32_t m1 = MCF_FSUM_TEST_MARGIN(pw * (uint32_t)s[1] + a_abs * (uint32_t)s[5] + margin0) + 1u;
     const int32_t q = (int32_t)(uint32_t)(t >> 32);
@@ -1205,20 +1211,19 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
     bd.margin0 = margin0;
     bd.a_limit = 0;
     bd.w_limit = 0;
+    bd.smul = 0;
     if (screen != 0) { /* each term of the margin below 2^30 (margin0 < 2^30 - 1) */
         uint32_t most_w = 1, most_a = 1;
+        bd.smul = 1;
         for (j = 0; j < oc; ++j) {
             most_w = (uint32_t)screen[6 * j + 1] > most_w ? (uint32_t)screen[6 * j + 1] : most_w;
             most_a = (uint32_t)screen[6 * j + 5] > most_a ? (uint32_t)screen[6 * j + 5] : most_a;
+            bd.smul &= screen[6 * j] >= 0;
         }
         bd.w_limit = 0x3FFFFFFFu / most_w;
         bd.a_limit = (0x3FFFFFFFu - margin0) / most_a;
     }
     bd.full = p->act_min == -128 && p->act_max == 127;
-    bd.smul = 1;
-    for (j = 0; screen != 0 && j < oc; ++j) {
-        bd.smul &= screen[6 * j] >= 0;
-    }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
         int32_t oy = 0, ox = 0; /* pixel px's position */

@@ -97,6 +97,9 @@ CASES = {  # c, (h, w), o, group, k, stride, pad
     "depthwise5x5": (12, (8, 8), 12, 12, 5, 1, 2),
     "depthwise3x3_odd": (8, (7, 9), 8, 8, 3, 1, 1),  # pixel pairs and a last single pixel
     "depthwise3x3_ring": (4, (24, 24), 4, 4, 3, 2, 1),  # padded image over MCF_FSUM_DW_PLANE_MAX: a ring of rows
+    "depthwise5x5_s2": (8, (12, 12), 8, 8, 5, 2, 2),  # no FPU: 6 columns, a block of four windows and a pair
+    "depthwise4x4": (8, (9, 9), 8, 8, 4, 1, 1),  # no FPU: the loop over any window
+    "depthwise5x5_small": (8, (6, 6), 8, 8, 5, 2, 2),  # no FPU: 3 x 3 outputs, the taps inside (rows of 3, 4, 5)
     "depthwise_x2": (6, (8, 8), 12, 6, 3, 1, 1),
     "grouped": (8, (6, 6), 8, 2, 3, 1, 1),
     "one_filter": (4, (8, 8), 1, 1, 3, 1, 1),
@@ -157,7 +160,8 @@ def test_random_weights_and_bias():
 SCREENED = {"conv3x3": "gemm", "conv3x3_s2_c3": "gemm", "conv3x3_odd": "gemm", "conv3x3_long": "gemm",
             "pointwise": "gemm",
             "grouped": "gemm", "long_k": "gemm", "split_by_pixels": "gemm",
-            "depthwise3x3_s2": "dw", "depthwise5x5": "dw", "depthwise3x3_odd": "dw"}
+            "depthwise3x3_s2": "dw", "depthwise5x5": "dw", "depthwise3x3_odd": "dw", "depthwise3x3_ring": "dw",
+            "depthwise5x5_s2": "dw", "depthwise4x4": "dw", "depthwise5x5_small": "dw"}
 
 
 @pytest.mark.parametrize("tie", [True, False])

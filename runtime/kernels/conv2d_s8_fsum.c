@@ -1818,11 +1818,118 @@ static MCF_NOINLINE int8_t mcf_fsum_dw_exact1(const mcf_conv2d_fsum_params *p, c
     return mcf_fsum_quantize(p, MCF_FSUM_ADD(total, p->bias[c]));
 }
 
-/* _dw without an FPU: each output's exact integer sum over its window (the rows inside the image
- * found once per pixel) and the screen (as _gemm's, sum |X W| bounded by the largest |X| the input
+/* One input row of channel c for the integer _dw: X = x + input offset at row[pad_left + x] (the
+ * padding columns are not written: the caller zeroes them once) or, `inside` 0, the whole row 0. */
+static MCF_NOINLINE void mcf_fsum_dw_row16(const mcf_conv2d_fsum_params *p, const int8_t *src, int32_t inside,
+                                           int32_t width, int16_t *row)
+{
+    const int32_t ch = p->output_c, in_off = p->input_offset;
+    int32_t xi, end = p->input_w < width - p->pad_left ? p->input_w : width - p->pad_left;
+    if (!inside) {
+        for (xi = 0; xi < width; ++xi) {
+            row[xi] = 0;
+        }
+        return;
+    }
+    row += p->pad_left;
+    for (xi = 0; xi < end; ++xi) {
+        row[xi] = (int16_t)(*src + in_off);
+        src += ch;
+    }
+}
+
+/* The output after _dw's first screen left it (or, MCF_FSUM_SCREEN_TEST, after it decided it: then
+ * `decided`): the whole screen, then the float arithmetic. */
+static MCF_NOINLINE void mcf_fsum_dw_rest(const mcf_conv2d_fsum_params *p, const int8_t *in, const int8_t *filter,
+                                          int32_t c, int32_t y0, int32_t x0, int32_t acc, int32_t decided, int8_t *out)
+{
+    const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
+    const int32_t *sc = p->screen + 6 * c;
+    int32_t q = *out - out_off;
+    int8_t exact;
+    if (!decided && p->screen != 0) {
+        decided = mcf_fsum_screen(sc, acc, MCF_FSUM_TEST_MARGIN((uint32_t)sc[1]), lo, hi, &q);
+        if (decided && !MCF_FSUM_SCREEN_TEST) {
+            *out = (int8_t)(q + out_off);
+            return;
+        }
+    }
+    exact = mcf_fsum_dw_exact1(p, in, filter, c, y0, x0);
+    if (MCF_FSUM_SCREEN_TEST && decided && exact != (int8_t)(q + out_off)) {
+        __builtin_trap(); /* the screen decided wrongly */
+    }
+    *out = exact;
+}
+
+/* The sums of channel c over n windows (constant 1, 2 or 4), each sw columns right of the one
+ * before, from the int16 rows rows[ky] (column col for the first window's tap kx = 0), weights
+ * w[taps]; the windows share the weights' loads, and where they overlap the inputs'. Constants fw,
+ * dw, sw give the unrolled rows. */
+#define MCF_FSUM_DW_TAP(k)                                         \
+    (v = w[k], a0 += r[(k) * dw] * v, a1 += n > 1 ? r[(k) * dw + sw] * v : 0, \
+     a2 += n > 2 ? r[(k) * dw + 2 * sw] * v : 0, a3 += n > 2 ? r[(k) * dw + 3 * sw] * v : 0)
+static MCF_ALWAYS_INLINE void mcf_fsum_dw_win(int16_t *const *rows, int32_t col, const int16_t *w, int32_t fh,
+                                              int32_t fw, int32_t dw, int32_t sw, const int n, int32_t *sums)
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, v, ky, kx;
+    for (ky = 0; ky < fh; ++ky, w += fw) {
+        const int16_t *r = rows[ky] + col;
+        if (fw == 3) {
+            MCF_FSUM_DW_TAP(0), MCF_FSUM_DW_TAP(1), MCF_FSUM_DW_TAP(2);
+        } else if (fw == 5) {
+            MCF_FSUM_DW_TAP(0), MCF_FSUM_DW_TAP(1), MCF_FSUM_DW_TAP(2), MCF_FSUM_DW_TAP(3), MCF_FSUM_DW_TAP(4);
+        } else {
+            for (kx = 0; kx < fw; ++kx) {
+                MCF_FSUM_DW_TAP(kx);
+            }
+        }
+    }
+    sums[0] = a0, sums[1] = a1, sums[2] = a2, sums[3] = a3;
+}
+#undef MCF_FSUM_DW_TAP
+
+/* One output row of channel c for the integer _dw (window rows rows[ky], weights w[taps]): four
+ * outputs a pass (mcf_fsum_dw_win), then two, then one; then
+ * the screen, its margin the channel's constant (screen_constants). Constants fh, fw, dw, sw (0:
+ * the params') give the unrolled windows. */
+static MCF_ALWAYS_INLINE void mcf_fsum_dw_outrow(const mcf_conv2d_fsum_params *p, const int8_t *in,
+                                                 const int8_t *filter, int32_t c, int32_t y0, int16_t *const *rows,
+                                                 const int16_t *w, int8_t *o, int32_t fh, int32_t fw, int32_t dw,
+                                                 int32_t sw)
+{
+    const int32_t ch = p->output_c, out_w = p->output_w, out_off = p->output_offset;
+    const int32_t lo = p->act_min - out_off, hi = p->act_max - out_off;
+    const int32_t *sc = p->screen + 6 * c;
+    const int screened = p->screen != 0;
+    int32_t ox, n = 0, a[4];
+    fh = fh ? fh : p->filter_h;
+    fw = fw ? fw : p->filter_w;
+    dw = dw ? dw : p->dilation_w;
+    sw = sw ? sw : p->stride_w;
+    for (ox = 0; ox < out_w; ox += n, o += n * ch) {
+        int32_t e, d;
+        n = ox + 4 <= out_w ? 4 : (ox + 2 <= out_w ? 2 : 1);
+        if (n == 4) {
+            mcf_fsum_dw_win(rows, ox * sw, w, fh, fw, dw, sw, 4, a);
+        } else if (n == 2) {
+            mcf_fsum_dw_win(rows, ox * sw, w, fh, fw, dw, sw, 2, a);
+        } else {
+            mcf_fsum_dw_win(rows, ox * sw, w, fh, fw, dw, sw, 1, a);
+        }
+        for (e = 0; e < n; ++e) {
+            d = screened && mcf_fsum_screen1(sc, a[e], 1u, 0u, 0u, lo, hi, out_off, o + e * ch, 0, 0);
+            if (!d || MCF_FSUM_SCREEN_TEST) {
+                mcf_fsum_dw_rest(p, in, filter, c, y0, (ox + e) * sw - p->pad_left, a[e], d, o + e * ch);
+            }
+        }
+    }
+}
+
+/* _dw without an FPU on small images (mcf_fsum_dw_int): each output's exact integer sum over the
+ * taps of its window inside the image (found once per pixel), channels in the inner loop, and the screen (as _gemm's, sum |X W| bounded by the largest |X| the input
  * offset allows times sum |W|: the screen's second word is then the whole margin, a constant per
  * channel), the float arithmetic only where the screen cannot decide. */
-static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
+static void mcf_fsum_dw_direct(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
 {
     const int32_t ch = p->output_c, fw = p->filter_w, dh = p->dilation_h, dw = p->dilation_w;
     const int32_t image = p->input_h * p->input_w * ch, step = dw * ch;
@@ -1830,7 +1937,7 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
     const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
     const int32_t *screen = p->screen;
     int32_t roff[MCF_FSUM_DW_MAX_TAPS], woff[MCF_FSUM_DW_MAX_TAPS]; /* per filter row inside the image */
-    int32_t b, oy, ox, c, ky, kx, r, q;
+    int32_t b, oy, ox, c, ky, kx, r;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * image;
         for (oy = 0; oy < p->output_h; ++oy) {
@@ -1858,7 +1965,6 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                 }
                 for (c = 0; c < ch; ++c) {
                     int32_t acc = 0, decided;
-                    int8_t exact;
                     for (r = 0; r < rows; ++r) {
                         const int8_t *src = in + roff[r] + c;
                         const int8_t *w = filter + woff[r] + c;
@@ -1884,29 +1990,91 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                             w += ch;
                         }
                     }
-                    /* the margin is the channel's constant here (screen_constants): the usual case in
-                       32-bit words first, then the whole screen */
+                    /* the margin is the channel's constant here (screen_constants) */
                     decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, 0u, lo, hi, out_off, output + c, 0, 0);
-                    if (decided && !MCF_FSUM_SCREEN_TEST) {
-                        continue; /* written */
+                    if (!decided || MCF_FSUM_SCREEN_TEST) {
+                        mcf_fsum_dw_rest(p, in, filter, c, y0, x0, acc, decided, output + c);
                     }
-                    if (decided) {
-                        q = output[c] - out_off;
-                    } else {
-                        decided = screen != 0 && mcf_fsum_screen(screen + 6 * c, acc,
-                                                                 MCF_FSUM_TEST_MARGIN((uint32_t)screen[6 * c + 1]), lo, hi, &q);
-                        if (decided && !MCF_FSUM_SCREEN_TEST) {
-                            output[c] = (int8_t)(q + out_off);
-                            continue;
-                        }
-                    }
-                    exact = mcf_fsum_dw_exact1(p, in, filter, c, y0, x0);
-                    if (MCF_FSUM_SCREEN_TEST && decided && exact != (int8_t)(q + out_off)) {
-                        __builtin_trap(); /* the screen decided wrongly */
-                    }
-                    output[c] = exact;
                 }
                 output += ch;
+            }
+        }
+    }
+}
+
+/* _dw without an FPU. Images of at least 4 columns and 16 pixels one channel at a time: the channel's input rows as int16 X = x + input offset
+ * (0 for padding), each once, into the padded plane where it fits the scratch (as the float _dw's),
+ * else into a ring of span rows; each output's exact integer sum over its window from there, two
+ * outputs of a row at a time, and the screen (as _gemm's, sum |X W| bounded by the largest |X| the
+ * input offset allows times sum |W|: the screen's second word is then the whole margin, a constant
+ * per channel), the float arithmetic only where the screen cannot decide. scratch: the channel's
+ * weights (int16) in its first taps halfwords, the rows from float 256 + taps (the float _dw's
+ * plane or ring holds twice as many halfwords). */
+static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
+{
+    const int32_t ch = p->output_c, fh = p->filter_h, fw = p->filter_w, taps = fh * fw;
+    const int32_t image = p->input_h * p->input_w * ch, in_row = p->input_w * ch;
+    const int32_t span = (fh - 1) * p->dilation_h + 1;
+    const int32_t width = (p->output_w - 1) * p->stride_w + (fw - 1) * p->dilation_w + 1;
+    const int32_t plane_rows = (p->output_h - 1) * p->stride_h + span;
+    const int32_t plane = plane_rows * width <= MCF_FSUM_DW_PLANE_MAX;
+    const int32_t d1 = p->dilation_w == 1, sw = p->stride_w;
+    int16_t *w = (int16_t *)(void *)p->scratch;
+    int16_t *ring = (int16_t *)(void *)(p->scratch + 256 + taps);
+    int16_t *rows[MCF_FSUM_DW_MAX_TAPS];
+    int32_t b, c, t, oy, r, ky, slot;
+    if (p->output_w < 4 || p->output_h * p->output_w < 16) { /* more padding than taps: the taps inside */
+        mcf_fsum_dw_direct(p, input, filter, output);
+        return;
+    }
+    for (t = 0; t < (plane ? plane_rows : span) * width; ++t) { /* the padding stays 0 */
+        ring[t] = 0;
+    }
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in = input + b * image;
+        int8_t *out_b = output + b * p->output_h * p->output_w * ch;
+        for (c = 0; c < ch; ++c) {
+            int32_t filled = -p->pad_top - 1; /* the last input row written */
+            for (t = 0; t < taps; ++t) {
+                w[t] = filter[t * ch + c];
+            }
+            if (plane) {
+                const int32_t y_end = p->input_h < plane_rows - p->pad_top ? p->input_h : plane_rows - p->pad_top;
+                for (r = 0; r < y_end; ++r) {
+                    mcf_fsum_dw_row16(p, in + r * in_row + c, 1, width, ring + (r + p->pad_top) * width);
+                }
+            }
+            for (oy = 0; oy < p->output_h; ++oy) {
+                const int32_t y0 = oy * p->stride_h - p->pad_top, last = y0 + span - 1;
+                int8_t *o = out_b + oy * p->output_w * ch + c;
+                if (plane) {
+                    for (ky = 0; ky < fh; ++ky) {
+                        rows[ky] = ring + (oy * p->stride_h + ky * p->dilation_h) * width;
+                    }
+                } else {
+                    for (r = filled + 1 > y0 ? filled + 1 : y0; r <= last; ++r) {
+                        mcf_fsum_dw_row16(p, in + r * in_row + c, (uint32_t)r < (uint32_t)p->input_h, width,
+                                          ring + ((r + p->pad_top) % span) * width);
+                    }
+                    filled = last;
+                    slot = (y0 + p->pad_top) % span;
+                    for (ky = 0; ky < fh; ++ky) { /* the window's rows in the ring */
+                        rows[ky] = ring + slot * width;
+                        slot += p->dilation_h;
+                        slot = slot >= span ? slot - span : slot;
+                    }
+                }
+                if (fh == 3 && fw == 3 && d1 && sw == 1) {
+                    mcf_fsum_dw_outrow(p, in, filter, c, y0, rows, w, o, 3, 3, 1, 1);
+                } else if (fh == 3 && fw == 3 && d1 && sw == 2) {
+                    mcf_fsum_dw_outrow(p, in, filter, c, y0, rows, w, o, 3, 3, 1, 2);
+                } else if (fh == 5 && fw == 5 && d1 && sw == 1) {
+                    mcf_fsum_dw_outrow(p, in, filter, c, y0, rows, w, o, 5, 5, 1, 1);
+                } else if (fh == 5 && fw == 5 && d1 && sw == 2) {
+                    mcf_fsum_dw_outrow(p, in, filter, c, y0, rows, w, o, 5, 5, 1, 2);
+                } else {
+                    mcf_fsum_dw_outrow(p, in, filter, c, y0, rows, w, o, 0, 0, 0, 0);
+                }
             }
         }
     }

@@ -64,6 +64,10 @@ CONVS = [
     dict(kind="conv", h=5, w=6, ic=8, oc=12, k=1, stride=(1, 1), same=False, per_channel=True, in_zp=-3, out_zp=7),
     dict(kind="conv", h=4, w=5, ic=8, oc=6, k=1, stride=(2, 1), same=False, per_channel=False, ties=True,
          act=Activation.RELU, out_zp=-9),
+    # one pixel, and two output channels: the blocks of conv2d_s8_narrow (a partial last group of inputs)
+    dict(kind="conv", h=1, w=1, ic=30, oc=11, k=1, stride=(1, 1), same=False, per_channel=True, in_zp=4, out_zp=-6),
+    dict(kind="conv", h=3, w=4, ic=16, oc=2, k=1, stride=(1, 1), same=False, per_channel=False, ties=True,
+         act=Activation.RELU, out_zp=-9),
     dict(kind="dw", h=7, w=7, ic=8, mult=1, k=3, stride=(1, 1), same=True, per_channel=True, in_zp=5),
     dict(kind="dw", h=8, w=8, ic=4, mult=1, k=3, stride=(2, 2), same=True, per_channel=False, ties=True,
          act=Activation.RELU6, out_zp=-99),

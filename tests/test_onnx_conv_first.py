@@ -1,6 +1,6 @@
 """First-layer ONNX convolutions (1 to 3 input channels) on the few-channel path with onnxruntime's
 float32 output stage (runtime/kernels/conv2d_s8_first_f32.c), and a 1x1 convolution on 8 channels
-on the depth-8 path (conv2d_s8_narrow_f32.c): bit-exact with onnxruntime.
+on the depth-8 path and two on the blocked path of conv2d_s8_narrow_f32.c: bit-exact with onnxruntime.
 
 One model holds four first layers side by side (RGB 3x3 stride 2 with a folded Relu, one
 channel 5x5, two channels with uneven padding and strides, RGB 7x7 stride 2) and the 1x1, quantized by
@@ -40,7 +40,10 @@ CONVS = [
     ((1, 2, 9, 11), 16, 3, (2, 1), (0, 1, 1, 0), False),
     ((1, 3, 16, 16), 8, 7, (2, 2), (3, 3, 3, 3), True),
     ((1, 8, 6, 7), 12, 1, (1, 1), (0, 0, 0, 0), False),  # 1x1 on 8 channels: the depth-8 path
+    ((1, 30, 1, 1), 11, 1, (1, 1), (0, 0, 0, 0), True),  # one pixel: the blocks (4, 4, 2, 1), a partial group
+    ((1, 16, 4, 5), 2, 1, (1, 1), (0, 0, 0, 0), False),  # two output channels: the blocks, pixel by pixel
 ]
+NARROW = 2  # the last two: conv2d_s8_narrow's blocks
 
 
 def _model():
@@ -74,8 +77,11 @@ def test_first_layer_convs_equal_onnxruntime(fmt, act, per_channel):
     cm = compile_graph(graph)
     firsts = [c.function for c in cm.calls if c.function.startswith("mcf_conv2d_s8_first_")]
     k8 = [c.function for c in cm.calls if c.function.startswith("mcf_conv2d_s8_narrow_k8_")]
-    assert len(firsts) == len(CONVS) - 1 and len(k8) == 1, [c.function for c in cm.calls]
-    assert all(f.endswith("_f32") for f in firsts + k8)
+    blocks = [c.function for c in cm.calls if c.function.startswith(("mcf_conv2d_s8_narrow_full",
+                                                                      "mcf_conv2d_s8_narrow_clamp"))]
+    assert len(firsts) == len(CONVS) - 1 - NARROW and len(k8) == 1 and len(blocks) == NARROW, \
+        [c.function for c in cm.calls]
+    assert all(f.endswith("_f32") for f in firsts + k8 + blocks)
     lib = generate(cm, "model")
     names = input_names(model)
     data = calibration_data(onnx.load_from_string(model), 3, seed=11, low=-1.3, high=1.3)

@@ -162,13 +162,15 @@ def lower_narrow(op: Operator, geo: dict[str, int], ic: int, w: np.ndarray, grou
     few_1x1 = one_by_one and oc <= FEW_1X1_CHANNELS and depth % 4 == 0 and 12 <= depth <= FEW_1X1_MAX_DEPTH
     if not (k8 or k4 or few_1x1 or pixels == 1 or oc <= FEW_OUTPUT_CHANNELS):
         return None
-    if float_requant.wants_float32(op) and not k8:
-        return None  # only the depth-8 path has a float32 copy (conv2d_s8_narrow_f32.c)
+    if float_requant.wants_float32(op) and k4:
+        return None  # the depth-4 path has no float32 copy (conv2d_s8_narrow_f32.c)
     by_name = {c.name: c.values for c in consts}
     w2 = w.reshape(oc, depth)
     folded = by_name["folded_bias"].astype(np.int64)
     if float_requant.wants_float32(op):
         out_q = half_scale_constants(w2, folded, np.broadcast_to(by_name["mult"], (oc,)), params["output_offset"])
+        if out_q is not None and not k8:  # the blocks' three words {half scale, mq, pq}, the offset in the params
+            out_q = out_q.reshape(oc, 4)[:, [0, 2, 3]].reshape(-1)
     else:
         out_q = out_stage(w2, folded, np.broadcast_to(by_name["mult"], (oc,)),
                           np.broadcast_to(by_name["shift"], (oc,)), params["output_offset"])

@@ -40,7 +40,6 @@ static void mcf_conv2d_narrow_reference(const mcf_conv2d_narrow_params *p, const
 
 #else
 
-#if !MCF_REQUANT_F32 /* the float32 copy (conv2d_s8_narrow_f32.c) has the depth-8 path only */
 /* A raster walk over the output pixels' input runs, two pixels at a time (the pair paths). */
 typedef struct {
     const int8_t *x;     /* the current pixel's run */
@@ -77,12 +76,20 @@ static MCF_ALWAYS_INLINE void mcf_narrow_walk_pair(const mcf_conv2d_narrow_param
     }
 }
 
-/* One output from a doubled sum and its constants q = {multiplier, round, e} (see the header). */
-static MCF_ALWAYS_INLINE int8_t mcf_narrow_out(int32_t sum2, const uint32_t *q, int32_t lo, int32_t hi,
-                                               const int full)
+/* One output from a doubled sum and its constants q = {multiplier, round, e} (see the header); the
+ * float32 copy: q = {half the scale's bits, mq, pq} and the output zero point `offset`. */
+static MCF_ALWAYS_INLINE int8_t mcf_narrow_out(int32_t sum2, const uint32_t *q, int32_t offset, int32_t lo,
+                                               int32_t hi, const int full)
 {
+#if MCF_REQUANT_F32 && MCF_REQUANT_F32_SOFT
+    return mcf_clamp8(mcf_requant_f32_pre(sum2, (int32_t)q[1], (int32_t)q[2]) + offset, lo, hi, full);
+#elif MCF_REQUANT_F32
+    return mcf_clamp8(mcf_requant_f32(sum2, (int32_t)q[0]) + offset, lo, hi, full);
+#else
     const int32_t t = mcf_smmulr(sum2, (int32_t)q[0]);
+    (void)offset;
     return mcf_clamp8((t + (int32_t)q[1] + (t >> 31)) >> (int32_t)q[2], lo, hi, full);
+#endif
 }
 
 /* acc + the four products of weight word w (byte j: weight of input j) with the inputs in xv. */
@@ -119,8 +126,8 @@ static inline int32_t mcf_narrow_mac4(uint32_t w, uint32_t xv, int32_t acc)
  * words, n output constants), the pixel's run at x. Returns the next block.
  */
 static MCF_ALWAYS_INLINE const uint32_t *mcf_narrow_block(const int8_t *x, int32_t depth, const uint32_t *w,
-                                                         const int32_t n, int8_t *out, int32_t lo, int32_t hi,
-                                                         const int full)
+                                                         const int32_t n, int8_t *out, int32_t offset, int32_t lo,
+                                                         int32_t hi, const int full)
 {
     const int8_t *x_end = x + (depth & ~3); /* whole groups; a partial last one at depth - 4 */
     int32_t a0 = (int32_t)w[0];
@@ -209,35 +216,35 @@ static MCF_ALWAYS_INLINE const uint32_t *mcf_narrow_block(const int8_t *x, int32
         w += n;
     }
     q = w;
-    out[0] = mcf_narrow_out(a0 + a0, q, lo, hi, full);
+    out[0] = mcf_narrow_out(a0 + a0, q, offset, lo, hi, full);
     if (n > 1) {
-        out[1] = mcf_narrow_out(a1 + a1, q + 3, lo, hi, full);
+        out[1] = mcf_narrow_out(a1 + a1, q + 3, offset, lo, hi, full);
     }
     if (n > 2) {
-        out[2] = mcf_narrow_out(a2 + a2, q + 6, lo, hi, full);
-        out[3] = mcf_narrow_out(a3 + a3, q + 9, lo, hi, full);
+        out[2] = mcf_narrow_out(a2 + a2, q + 6, offset, lo, hi, full);
+        out[3] = mcf_narrow_out(a3 + a3, q + 9, offset, lo, hi, full);
     }
     return w + 3 * n;
 }
 
 /* Every output channel of the pixel whose run starts at x. */
 static MCF_ALWAYS_INLINE void mcf_narrow_pixel(const int8_t *x, int32_t depth, int32_t oc, const uint32_t *w,
-                                               int8_t *out, int32_t lo, int32_t hi, const int full)
+                                               int8_t *out, int32_t offset, int32_t lo, int32_t hi, const int full)
 {
     int32_t c = 0;
     for (; c + 4 <= oc; c += 4) {
-        w = mcf_narrow_block(x, depth, w, 4, out + c, lo, hi, full);
+        w = mcf_narrow_block(x, depth, w, 4, out + c, offset, lo, hi, full);
     }
     if (oc - c >= 2) {
-        w = mcf_narrow_block(x, depth, w, 2, out + c, lo, hi, full);
+        w = mcf_narrow_block(x, depth, w, 2, out + c, offset, lo, hi, full);
         c += 2;
     }
     if (c < oc) {
-        (void)mcf_narrow_block(x, depth, w, 1, out + c, lo, hi, full);
+        (void)mcf_narrow_block(x, depth, w, 1, out + c, offset, lo, hi, full);
     }
 }
 
-#if MCF_KERNELS_RV32
+#if MCF_KERNELS_RV32 && !MCF_REQUANT_F32 /* (the float32 copy: one pixel at a time) */
 /*
  * RV32 (mcf_rv32.h): the blocks of two pixels at once, x and y, each input byte of both loaded once
  * (LB) for the block's channels and each weight byte once for both pixels: per input 2 + n loads,
@@ -331,7 +338,7 @@ static MCF_ALWAYS_INLINE void mcf_narrow_pairs_rv32(const mcf_conv2d_narrow_para
                 (void)mcf_narrow_block2_rv32(x0, x1, depth, wp, 1, output + c, output + oc + c, lo, hi);
             }
         } else {
-            mcf_narrow_pixel(x0, depth, oc, w, output, p->act_min, p->act_max, full);
+            mcf_narrow_pixel(x0, depth, oc, w, output, p->output_offset, p->act_min, p->act_max, full);
         }
     }
 }
@@ -346,7 +353,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_fast(const mcf_conv2d_narrow_par
     if (depth < 4) {
         return; /* not reached: the compiler chooses this path for runs of 4 bytes or more */
     }
-#if MCF_KERNELS_RV32
+#if MCF_KERNELS_RV32 && !MCF_REQUANT_F32
     if (p->batches * p->rows * p->cols > 1) {
         mcf_narrow_pairs_rv32(p, input, w, output, full);
         return;
@@ -356,7 +363,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_fast(const mcf_conv2d_narrow_par
         for (oy = 0; oy < p->rows; ++oy) {
             const int8_t *x = input + b * p->batch_step + oy * p->row_step;
             for (ox = 0; ox < p->cols; ++ox, x += p->col_step, output += oc) {
-                mcf_narrow_pixel(x, depth, oc, w, output, lo, hi, full);
+                mcf_narrow_pixel(x, depth, oc, w, output, p->output_offset, lo, hi, full);
             }
         }
     }
@@ -373,9 +380,6 @@ static MCF_NOINLINE void mcf_conv2d_narrow_fast_clamp(const mcf_conv2d_narrow_pa
 {
     mcf_conv2d_narrow_fast(p, input, (const uint32_t *)(const void *)filter, output, 0);
 }
-#else
-#define MCF_NARROW_ASM 0
-#endif /* !MCF_REQUANT_F32 */
 
 /*
  * Depth 8 (a 1x1 filter on 8 channels): the pixel's eight inputs widened once into four words,
@@ -426,7 +430,7 @@ static MCF_ALWAYS_INLINE void mcf_conv2d_narrow_k8(const mcf_conv2d_narrow_param
                 const uint32_t x2 = mcf_narrow_widen(v1, 0), x3 = mcf_narrow_widen(v1, 1);
                 const uint32_t *wp = w;
                 int8_t *op = output;
-#if MCF_NARROW_ASM
+#if MCF_NARROW_ASM && !MCF_REQUANT_F32 /* (the TFLite copy's layout: eight words a channel) */
                 if (full) {
                     int32_t acc, m;
                     uint32_t w0, w1;
@@ -800,13 +804,9 @@ static MCF_NOINLINE void mcf_conv2d_narrow_k4_clamp_impl(const mcf_conv2d_narrow
     }
 #endif
 
-#if !MCF_REQUANT_F32
-
 MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_full, mcf_conv2d_narrow_fast_full)
 
 MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_clamp, mcf_conv2d_narrow_fast_clamp)
-
-#endif /* !MCF_REQUANT_F32 */
 
 MCF_NARROW_ENTRY(mcf_conv2d_s8_narrow_k8_full, mcf_conv2d_narrow_k8_full_impl)
 

@@ -170,8 +170,8 @@ def test_screen_decides_only_what_is_certain(name: str, tie: bool):
     """Without an FPU _gemm and _dw decide what they can from integer sums (conv2d_s8_fsum.h). Built with
     MCF_FSUM_SCREEN_TEST=1 every output is also computed the float way and a screen decision that
     differs traps; the tie models put many sums on rounding boundaries, the others use full-range
-    weights and a bias. With the margins cut (=2) the ties must trap: the check can fail. For _gemm
-    (=3) both margins must also bound every output's distance between the float quotient and the
+    weights and a bias. With the margins cut (=2) the ties must trap: the check can fail. With =3
+    both margins (_gemm's, _dw's) must also bound every output's distance between the float quotient and the
     fixed-point value, boundary or not (a margin too small traps there even where no output is near
     a boundary)."""
     c, hw, o, group, k, stride, pad = CASES[name]
@@ -183,10 +183,9 @@ def test_screen_decides_only_what_is_certain(name: str, tie: bool):
     with HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=1")) as host:
         got = host.run([[x]])[0]
     assert np.array_equal(got[0].reshape(want.shape), want), name
-    if SCREENED[name] == "gemm":
-        with HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=3")) as host:
-            got = host.run([[x]])[0]
-        assert np.array_equal(got[0].reshape(want.shape), want), name
+    with HostModel(lib, extra_flags=(*PATHS["soft-float"], "-DMCF_FSUM_SCREEN_TEST=3")) as host:
+        got = host.run([[x]])[0]
+    assert np.array_equal(got[0].reshape(want.shape), want), name
     if tie:
         with pytest.raises(McuforgeError), HostModel(lib, extra_flags=(*PATHS["soft-float"],
                                                                           "-DMCF_FSUM_SCREEN_TEST=2")) as host:

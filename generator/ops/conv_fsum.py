@@ -300,7 +300,8 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     W = (K + blocks - 1) A - sum_k k |X_k| per pixel, and the first word is max|W| times the second
     screen's word per unit of P. (For _dw, `x_max` given, the first screen is the classic one,
     E <= M gamma(N + 3) S (1 + g2) + g2 |V| with S <= x_max sum |W|, x_max the largest |X|, and its
-    second word is the whole margin, a constant.) The kernel uses g2 |V|
+    second word is the whole margin, a constant; the fifth is the word per unit of S, in 2^-40,
+    for the second screen, which computes the window's own S.) The kernel uses g2 |V|
     where |V| < 2^11 + 1 (further out both candidates clamp alike); the fixed-point constants add
     half a unit per unit of |acc| <= S and of the bias."""
     k = int(weights[0].size)
@@ -322,9 +323,10 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
         wabs = np.abs(w.astype(np.int64))
         wmax = int(wabs.max(initial=0) if x_max is None else wabs.sum())
         per_partial = math.ceil(big * 2 ** PARTIAL_BITS * m * u * (1 + g2))  # 2^-8 units: often below one
-        if x_max is not None:  # _dw: the whole margin
+        if x_max is not None:  # _dw: the whole margin, and the second screen's word per unit of S
             per_abs = x_max * math.ceil(wmax * (big * g * m * (1 + g2) + Fraction(1, 2))) + margin0
-            if per_abs >= 2 ** 31:
+            per_partial = math.ceil(2 ** PARTIAL_BITS * (big * g * m * (1 + g2) + Fraction(1, 2)))
+            if per_abs >= 2 ** 31 or per_partial >= 2 ** 32:
                 return None
         else:  # _gemm: per unit of W = sum |X_k| c_k, which bounds P / max|W|
             per_abs = wmax * per_partial

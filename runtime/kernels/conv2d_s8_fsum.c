@@ -1790,9 +1790,10 @@ static MCF_ALWAYS_INLINE float mcf_fsum_dw3_window(const float *w, const float *
 #if MCF_FSUM_INT
 /* _dw's output of channel c at the window from (y0, x0) as the float Conv computes it (_m1's order:
  * the window's products rounded, added in groups of four taps, then two, then one, each group's sum
- * added to the total), the weights dequantized per channel; then the bias and QuantizeLinear. */
-static MCF_NOINLINE int8_t mcf_fsum_dw_exact1(const mcf_conv2d_fsum_params *p, const int8_t *in, const int8_t *filter,
-                                              int32_t c, int32_t y0, int32_t x0)
+ * added to the total), the weights dequantized per channel; then the bias added (QuantizeLinear's
+ * input). */
+static MCF_NOINLINE float mcf_fsum_dw_sum1(const mcf_conv2d_fsum_params *p, const int8_t *in, const int8_t *filter,
+                                           int32_t c, int32_t y0, int32_t x0)
 {
     const int32_t taps = p->filter_h * p->filter_w;
     const float scale = p->weight_scale[c];
@@ -1815,7 +1816,28 @@ static MCF_NOINLINE int8_t mcf_fsum_dw_exact1(const mcf_conv2d_fsum_params *p, c
             }
         }
     }
-    return mcf_fsum_quantize(p, MCF_FSUM_ADD(total, p->bias[c]));
+    return MCF_FSUM_ADD(total, p->bias[c]);
+}
+
+/* S = sum |X W| over the taps of channel c's window from (y0, x0) inside the image (_dw's second
+ * screen). */
+static uint32_t mcf_fsum_dw_abs(const mcf_conv2d_fsum_params *p, const int8_t *in, const int8_t *filter, int32_t c,
+                                int32_t y0, int32_t x0)
+{
+    uint32_t s = 0;
+    int32_t t = 0, ky, kx;
+    for (ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->filter_w; ++kx, ++t) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if ((uint32_t)iy < (uint32_t)p->input_h && (uint32_t)ix < (uint32_t)p->input_w) {
+                const int32_t v = (in[(iy * p->input_w + ix) * p->output_c + c] + p->input_offset) *
+                                  filter[t * p->output_c + c];
+                s += (uint32_t)(v < 0 ? -v : v);
+            }
+        }
+    }
+    return s;
 }
 
 /* One input row of channel c for the integer _dw: X = x + input offset at row[pad_left + x] (the
@@ -1839,22 +1861,35 @@ static MCF_NOINLINE void mcf_fsum_dw_row16(const mcf_conv2d_fsum_params *p, cons
 }
 
 /* The output after _dw's first screen left it (or, MCF_FSUM_SCREEN_TEST, after it decided it: then
- * `decided`): the whole screen, then the float arithmetic. */
+ * `decided`): the second screen, its margin from the window's own S = sum |X W| (the screening
+ * word per unit of S, s[4]), then the float arithmetic. */
 static MCF_NOINLINE void mcf_fsum_dw_rest(const mcf_conv2d_fsum_params *p, const int8_t *in, const int8_t *filter,
                                           int32_t c, int32_t y0, int32_t x0, int32_t acc, int32_t decided, int8_t *out)
 {
     const int32_t out_off = p->output_offset, lo = p->act_min - out_off, hi = p->act_max - out_off;
     const int32_t *sc = p->screen + 6 * c;
+    uint64_t margin2 = 0;
     int32_t q = *out - out_off;
+    float sum;
     int8_t exact;
+    if (p->screen != 0) {
+        margin2 = MCF_FSUM_PARTIAL_UP((uint64_t)mcf_fsum_dw_abs(p, in, filter, c, y0, x0) * (uint32_t)sc[4]) +
+                  p->screen_margin;
+    }
     if (!decided && p->screen != 0) {
-        decided = mcf_fsum_screen(sc, acc, MCF_FSUM_TEST_MARGIN((uint32_t)sc[1]), lo, hi, &q);
+        decided = mcf_fsum_screen(sc, acc, MCF_FSUM_TEST_MARGIN(margin2), lo, hi, &q);
         if (decided && !MCF_FSUM_SCREEN_TEST) {
             *out = (int8_t)(q + out_off);
             return;
         }
     }
-    exact = mcf_fsum_dw_exact1(p, in, filter, c, y0, x0);
+    sum = mcf_fsum_dw_sum1(p, in, filter, c, y0, x0);
+    exact = mcf_fsum_quantize(p, sum);
+#if MCF_FSUM_SCREEN_TEST == 3
+    if (p->screen != 0) {
+        mcf_fsum_check_margins(p, sc, acc, sum, (uint32_t)sc[1] / MCF_FSUM_CUT_FIRST_MARGIN, margin2);
+    }
+#endif
     if (MCF_FSUM_SCREEN_TEST && decided && exact != (int8_t)(q + out_off)) {
         __builtin_trap(); /* the screen decided wrongly */
     }

@@ -1112,6 +1112,23 @@ static MCF_NOINLINE void mcf_fsum_acc4x2(const int16_t *col, const int8_t *w, in
     acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
+/* mcf_fsum_acc4x2 for one pixel (column col[2k]): acc[0..3]. */
+static MCF_NOINLINE void mcf_fsum_acc4x1(const int16_t *col, const int8_t *w, int32_t k_count, int32_t *acc)
+{
+    const int16_t *end = col + 2 * k_count;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    while (col < end) {
+        const int32_t x = col[0];
+        col += 2;
+        a0 += x * w[0];
+        a1 += x * w[1];
+        a2 += x * w[2];
+        a3 += x * w[3];
+        w += 4;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
 /* One output of mcf_fsum_screen_fast: 1 with the output written, else 0; the margin is
  * pw * s[1] + a_abs * s[5] + margin0 (below 2^31 - 1). Constants: smul, the multiplier s[0] is below
  * 2^31 (one signed multiply-accumulate makes t); full, the activation range is all of int8 (one
@@ -1253,8 +1270,10 @@ static void mcf_fsum_gemm_int(const mcf_conv2d_fsum_params *p, const int8_t *inp
                 for (m = g * p->group_m; m < (g + 1) * p->group_m; m += n) {
                     const int8_t *w = p->filter_s8 + m * k_count;
                     n = (g + 1) * p->group_m - m >= 4 ? 4 : 1;
-                    if (n == 4) {
+                    if (n == 4 && count == 2) {
                         mcf_fsum_acc4x2(col16, w, k_count, acc);
+                    } else if (n == 4) { /* a last pixel without a pair */
+                        mcf_fsum_acc4x1(col16, w, k_count, acc);
                     } else {
                         int32_t a0 = 0, a1 = 0;
                         for (k = 0; k < k_count; ++k) {

@@ -340,6 +340,17 @@ def screen_constants(input_scale: float, weight_scales: np.ndarray, output_scale
     return signed.astype(np.int32).reshape(-1), margin0
 
 
+def block_margins(words: np.ndarray, group_m: int) -> np.ndarray:
+    """_gemm's screening words with the margin's (1 and 5) raised to the largest of the channel's
+    block: the kernel's usual case takes four channels of a group at a time (then single ones) and
+    computes one margin per pixel for the block from its first channel's words."""
+    w = words.reshape(-1, 6).copy()
+    for g0 in range(0, len(w), group_m):
+        for b in range(g0, g0 + group_m - 3, 4):
+            w[b:b + 4, [1, 5]] = w[b:b + 4, [1, 5]].view(np.uint32).max(axis=0).view(np.int32)
+    return w.reshape(-1)
+
+
 def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scales: np.ndarray,
                      bias: np.ndarray, out: Tensor, geo: dict[str, int], groups: int,
                      act: tuple[int, int]) -> KernelCall | None:
@@ -398,6 +409,8 @@ def lower_float_conv(op: Operator, inp: Tensor, weights: np.ndarray, weight_scal
                               -(-k // min(k_block, k_block_tail)), x_max if suffix == "dw" else None) \
         if suffix in ("gemm", "dw") else None
     if screen is not None:
+        if suffix == "gemm":
+            screen = (block_margins(screen[0], oc // groups), screen[1])
         consts.append(ConstArray("screen", "int32_t", screen[0], float_build="int"))
         extra.update({"screen": ConstRef("screen"), "screen_margin": f"{screen[1]}u"})
     if suffix == "gemm":

@@ -1159,41 +1159,93 @@ typedef struct {
     int32_t full;     /* the activation range is all of int8 */
 } mcf_fsum_bounds;
 
-/* Pixel e's four outputs in mcf_fsum_screen_fast: the bits of those left. */
-#define MCF_FSUM_SCREEN4(smul, full)                                                                              \
-    (0xFu ^ (mcf_fsum_screen1(sc, acc[0], pw, a_abs, margin0, lo, hi, out_off, out, smul, full) |                  \
-             mcf_fsum_screen1(sc + 6, acc[1], pw, a_abs, margin0, lo, hi, out_off, out + 1, smul, full) << 1 |     \
-             mcf_fsum_screen1(sc + 12, acc[2], pw, a_abs, margin0, lo, hi, out_off, out + 2, smul, full) << 2 |    \
-             mcf_fsum_screen1(sc + 18, acc[3], pw, a_abs, margin0, lo, hi, out_off, out + 3, smul, full) << 3))
+/* The usual case's four channels (screening words at sc[6j]) of one pixel (sums acc[j], outputs
+ * out[j]) or, `two`, of two (acc[4 + j], out[oc + j] the second's), whose margins + 1 are m1a and
+ * m1b (below 2^31): an output whose t has its fraction in [m1, 2^32 - m1] is floor(t / 2^32)
+ * clamped, written here; the others' bits (j, 4 + j) are returned. Each channel's words are read
+ * once for both pixels, the channels unrolled. Constants smul, full: as mcf_fsum_screen1's. */
+#define MCF_FSUM_FAST1(j, e, m1, lim)                                                                              \
+    do {                                                                                                           \
+        const uint64_t t_ = mcf_fsum_fixed(w, acc[4 * (e) + (j)], smul);                                         \
+        if (MCF_LIKELY((uint32_t)t_ - (m1) <= (lim))) {                                                          \
+            out[(e) * oc + (j)] =                                                                                  \
+                mcf_clamp8((int32_t)(uint32_t)(t_ >> 32) + out_off, lo + out_off, hi + out_off, full);           \
+        } else {                                                                                                   \
+            left |= 1u << (4 * (e) + (j));                                                                         \
+        }                                                                                                          \
+    } while (0)
+#define MCF_FSUM_FAST_CH(j)                                                                                        \
+    do {                                                                                                           \
+        const int32_t w[4] = {sc[6 * (j)], 0, sc[6 * (j) + 2], sc[6 * (j) + 3]}; /* read before the stores */   \
+        MCF_FSUM_FAST1(j, 0, m1a, lima);                                                                           \
+        if (two) {                                                                                                 \
+            MCF_FSUM_FAST1(j, 1, m1b, limb);                                                                       \
+        }                                                                                                          \
+    } while (0)
+static MCF_ALWAYS_INLINE uint32_t mcf_fsum_fast4(const int32_t *sc, const int32_t *acc, int8_t *out, int32_t oc,
+                                                 uint32_t m1a, uint32_t m1b, int32_t lo, int32_t hi, int32_t out_off,
+                                                 const int two, const int smul, const int full)
+{
+    const uint32_t lima = 0u - (m1a << 1), limb = 0u - (m1b << 1);
+    uint32_t left = 0;
+    MCF_FSUM_FAST_CH(0);
+    MCF_FSUM_FAST_CH(1);
+    MCF_FSUM_FAST_CH(2);
+    MCF_FSUM_FAST_CH(3);
+    return left;
+}
+#undef MCF_FSUM_FAST_CH
+#undef MCF_FSUM_FAST1
 
-/* The first screen's usual case for four channels (screening words at sc[6j]) over `count` pixels
- * (sums acc[4e + j], sum |X| col_abs[e], the bound on sum |X_k| c_k col_pw[e], outputs
- * out[e * oc + j]): where both are within the layer's limits (the margin then below 2^31 - 1) and
- * t's fraction lies more than the margin from both integers, the output is floor(t / 2^32) clamped
- * and written here (mcf_fsum_screen's decision, in 32-bit words); every other output's bit 4e + j
- * is set in the mask returned, for the whole screen and what follows. */
+/* The first screen's usual case for a block of four channels (screening words at sc[6j]; words 1
+ * and 5, the margin's, hold the block's largest: conv_fsum.py) over `count` pixels (sums
+ * acc[4e + j], sum |X| col_abs[e], the bound on sum |X_k| c_k col_pw[e], outputs out[e * oc + j]):
+ * where both are within the layer's limits (the margin then below 2^31 - 1) and t's fraction lies
+ * more than the margin from both integers, the output is floor(t / 2^32) clamped and written here
+ * (mcf_fsum_screen's decision, in 32-bit words); every other output's bit 4e + j is set in the
+ * mask returned, for the whole screen and what follows. */
+#define MCF_FSUM_FAST4(two, smul, full) \
+    mcf_fsum_fast4(sc, acc + 4 * e, out + e * oc, oc, m1[e], m1[1], lo, hi, out_off, two, smul, full)
 static MCF_NOINLINE uint32_t mcf_fsum_screen_fast(const mcf_fsum_bounds *bd, const int32_t *acc, const int32_t *sc,
                                                   const uint32_t *col_abs, const uint32_t *col_pw, int32_t count,
                                                   int8_t *out, int32_t oc)
 {
     const int32_t lo = bd->lo, hi = bd->hi, out_off = bd->out_off;
-    const uint32_t margin0 = bd->margin0;
-    uint32_t left = 0;
+    uint32_t left = 0, m1[2] = {0u, 0u};
     int32_t e;
-    for (e = 0; e < count; ++e, out += oc, acc += 4) {
+    if (count == 2 && col_abs[0] <= bd->a_limit && col_abs[1] <= bd->a_limit && col_pw[0] <= bd->w_limit &&
+        col_pw[1] <= bd->w_limit) { /* the usual: both pixels at once */
+        const uint32_t s1 = (uint32_t)sc[1], s5 = (uint32_t)sc[5], c = bd->margin0;
+        /* margin + 1: the fraction must lie in [m1, 2^32 - m1] */
+        m1[0] = MCF_FSUM_TEST_MARGIN(col_pw[0] * s1 + col_abs[0] * s5 + c) + 1u;
+        m1[1] = MCF_FSUM_TEST_MARGIN(col_pw[1] * s1 + col_abs[1] * s5 + c) + 1u;
+        e = 0;
+        if (bd->smul && bd->full) {
+            return MCF_FSUM_FAST4(1, 1, 1);
+        }
+        if (bd->smul) {
+            return MCF_FSUM_FAST4(1, 1, 0);
+        }
+        return MCF_FSUM_FAST4(1, 0, 0);
+    }
+    for (e = 0; e < count; ++e) {
         const uint32_t a_abs = col_abs[e], pw = col_pw[e];
         if (a_abs > bd->a_limit || pw > bd->w_limit) {
             left |= 0xFu << (4 * e);
-        } else if (bd->smul && bd->full) {
-            left |= MCF_FSUM_SCREEN4(1, 1) << (4 * e);
+            continue;
+        }
+        m1[e] = MCF_FSUM_TEST_MARGIN(pw * (uint32_t)sc[1] + a_abs * (uint32_t)sc[5] + bd->margin0) + 1u;
+        if (bd->smul && bd->full) {
+            left |= MCF_FSUM_FAST4(0, 1, 1) << (4 * e);
         } else if (bd->smul) {
-            left |= MCF_FSUM_SCREEN4(1, 0) << (4 * e);
+            left |= MCF_FSUM_FAST4(0, 1, 0) << (4 * e);
         } else {
-            left |= MCF_FSUM_SCREEN4(0, 0) << (4 * e);
+            left |= MCF_FSUM_FAST4(0, 0, 0) << (4 * e);
         }
     }
     return left;
 }
+#undef MCF_FSUM_FAST4
 
 /* _gemm without an FPU: the integer sums of two pixels at a time and the screen, the float
  * arithmetic only where the screen cannot decide (conv2d_s8_fsum.h). */

@@ -92,6 +92,7 @@ CASES = {  # c, (h, w), o, group, k, stride, pad
     "conv3x3_s2_c3": (3, (12, 12), 8, 1, 3, 2, 1),
     "conv3x3_odd": (8, (7, 9), 6, 1, 3, 1, 1),  # 63 pixels: a last one without a pair; 4 + 2 single channels
     "conv3x3_long": (16, (8, 8), 8, 1, 3, 1, 1),  # 144 taps: the no-FPU screen's sum k |X_k| (weighted)
+    "conv3x3_tiny": (16, (2, 2), 8, 1, 3, 1, 1),  # a window larger than the image: no window inside it
     "pointwise": (24, (6, 6), 16, 1, 1, 1, 0),
     "depthwise3x3_s2": (16, (12, 12), 16, 16, 3, 2, 1),
     "depthwise5x5": (12, (8, 8), 12, 12, 5, 1, 2),
@@ -158,6 +159,7 @@ def test_random_weights_and_bias():
 
 
 SCREENED = {"conv3x3": "gemm", "conv3x3_s2_c3": "gemm", "conv3x3_odd": "gemm", "conv3x3_long": "gemm",
+            "conv3x3_tiny": "gemm",
             "pointwise": "gemm",
             "grouped": "gemm", "long_k": "gemm", "split_by_pixels": "gemm",
             "depthwise3x3_s2": "dw", "depthwise5x5": "dw", "depthwise3x3_odd": "dw", "depthwise3x3_ring": "dw",

@@ -1006,6 +1006,10 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                             const int weighted)
 {
     const int32_t in_off = p->input_offset, c0 = g * p->group_c, c1 = c0 + p->group_c;
+    /* the last window origins whose windows lie inside the image (negative: none, the window
+       larger than the image) */
+    const int32_t last_y = p->input_h - 1 - (p->filter_h - 1) * p->dilation_h;
+    const int32_t last_x = p->input_w - 1 - (p->filter_w - 1) * p->dilation_w;
     int32_t e, k, c, ky, kx;
     for (e = 0; e < 2; ++e) {
         int16_t *dst = col16 + e;
@@ -1033,8 +1037,8 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
                     sum += (uint32_t)(v < 0 ? -v : v);
                 }
             }
-        } else if ((uint32_t)y0[e] <= (uint32_t)(p->input_h - 1 - (p->filter_h - 1) * p->dilation_h) &&
-                   (uint32_t)x0[e] <= (uint32_t)(p->input_w - 1 - (p->filter_w - 1) * p->dilation_w)) {
+        } else if (last_y >= 0 && last_x >= 0 && (uint32_t)y0[e] <= (uint32_t)last_y &&
+                   (uint32_t)x0[e] <= (uint32_t)last_x) {
             /* the window inside the image: each channel's rows from one pointer, no bounds to check */
             const int32_t row = p->dilation_h * p->input_w * p->input_c, step = p->dilation_w * p->input_c;
             const int8_t *src = in + (y0[e] * p->input_w + x0[e]) * p->input_c + c0;

@@ -447,9 +447,9 @@ def soft_float_warning(project: Project) -> str | None:
     return (f"{fconv.count} convolution(s) onnxruntime runs in float are reproduced bit for bit in software "
             f"floating point ({project.board.cpu.core}, {project.config.framework} build: no FPU): integer sums "
             "decide most outputs, float32 operations emulated in integers the rest, which costs more than their "
-            "integer kernels (whole models measured on Cortex-M3: 1.01 to 1.05 times the instructions of the same network from "
-            ".tflite); `onnx_numerics: integer` in mcuforge.yaml, then `mcuforge update`, runs them on the integer "
-            "kernels (within one quantization step of onnxruntime)")
+            "integer kernels (whole models measured on Cortex-M3: 1.01 to 1.05 times the instructions of the same "
+            "network from .tflite); `onnx_numerics: integer` in mcuforge.yaml, then `mcuforge update`, runs them on "
+            "the integer kernels (within one quantization step of onnxruntime)")
 
 
 def _template_context(project: Project) -> dict[str, object]:

@@ -1088,41 +1088,51 @@ static void mcf_fsum_fill16(const mcf_conv2d_fsum_params *p, const int8_t *in, i
 }
 
 /* Four channels' exact integer sums over two pixels' interleaved columns ([K][2]), the weights
- * interleaved ([K][4]): acc[j] pixel 0, acc[4 + j] pixel 1. Not inlined: its thirteen live
- * registers stay in registers; two taps a pass (17 instructions per 8 MACs on Cortex-M3). */
-#define MCF_FSUM_TAP4X2(k)                                                                                             do {                                                                                                                   const int32_t x0 = col[2 * (k)], x1 = col[2 * (k) + 1];                                                            int32_t v = w[4 * (k)];                                                                                            a0 += x0 * v;                                                                                                      b0 += x1 * v;                                                                                                      v = w[4 * (k) + 1];                                                                                                a1 += x0 * v;                                                                                                      b1 += x1 * v;                                                                                                      v = w[4 * (k) + 2];                                                                                                a2 += x0 * v;                                                                                                      b2 += x1 * v;                                                                                                      v = w[4 * (k) + 3];                                                                                                a3 += x0 * v;                                                                                                      b3 += x1 * v;                                                                                                  } while (0)
+ * interleaved ([K][4]): acc[j] pixel 0, acc[4 + j] pixel 1; `two` 0: pixel 0 only. Two taps a pass. */
+#define MCF_FSUM_TAP4(k, two)                                                                                      \
+    do {                                                                                                           \
+        const int32_t x0 = col[2 * (k)], x1 = (two) ? col[2 * (k) + 1] : 0;                                        \
+        int32_t v = w[4 * (k)];                                                                                    \
+        a0 += x0 * v;                                                                                              \
+        b0 += x1 * v;                                                                                              \
+        v = w[4 * (k) + 1];                                                                                        \
+        a1 += x0 * v;                                                                                              \
+        b1 += x1 * v;                                                                                              \
+        v = w[4 * (k) + 2];                                                                                        \
+        a2 += x0 * v;                                                                                              \
+        b2 += x1 * v;                                                                                              \
+        v = w[4 * (k) + 3];                                                                                        \
+        a3 += x0 * v;                                                                                              \
+        b3 += x1 * v;                                                                                              \
+    } while (0)
+/* The body of mcf_fsum_acc4x2 (two = 1) and mcf_fsum_acc4x1 (two = 0; acc[4..7] then 0). */
+#define MCF_FSUM_ACC4(two)                                                                                         \
+    const int16_t *end = col + 2 * (k_count & ~1);                                                                 \
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;                                        \
+    for (; col != end; col += 4, w += 8) {                                                                         \
+        MCF_FSUM_TAP4(0, two);                                                                                     \
+        MCF_FSUM_TAP4(1, two);                                                                                     \
+    }                                                                                                              \
+    if (k_count & 1) {                                                                                             \
+        MCF_FSUM_TAP4(0, two);                                                                                     \
+    }                                                                                                              \
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;                                                            \
+    acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3
+
+/* Not inlined: the thirteen live registers of the two-pixel sums stay in registers (17
+ * instructions per 8 MACs on Cortex-M3). */
 static MCF_NOINLINE void mcf_fsum_acc4x2(const int16_t *col, const int8_t *w, int32_t k_count, int32_t *acc)
 {
-    const int16_t *end = col + 2 * (k_count & ~1);
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    for (; col != end; col += 4, w += 8) {
-        MCF_FSUM_TAP4X2(0);
-        MCF_FSUM_TAP4X2(1);
-    }
-    if (k_count & 1) {
-        MCF_FSUM_TAP4X2(0);
-    }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-    acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+    MCF_FSUM_ACC4(1);
 }
-#undef MCF_FSUM_TAP4X2
 
-/* mcf_fsum_acc4x2 for one pixel (column col[2k]): acc[0..3]. */
-#define MCF_FSUM_TAP4X1(k)                                                                                             do {                                                                                                                   const int32_t x = col[2 * (k)];                                                                                    a0 += x * w[4 * (k)];                                                                                              a1 += x * w[4 * (k) + 1];                                                                                          a2 += x * w[4 * (k) + 2];                                                                                          a3 += x * w[4 * (k) + 3];                                                                                      } while (0)
+/* A last pixel without a pair. */
 static MCF_NOINLINE void mcf_fsum_acc4x1(const int16_t *col, const int8_t *w, int32_t k_count, int32_t *acc)
 {
-    const int16_t *end = col + 2 * (k_count & ~1);
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (; col != end; col += 4, w += 8) {
-        MCF_FSUM_TAP4X1(0);
-        MCF_FSUM_TAP4X1(1);
-    }
-    if (k_count & 1) {
-        MCF_FSUM_TAP4X1(0);
-    }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    MCF_FSUM_ACC4(0);
 }
-#undef MCF_FSUM_TAP4X1
+#undef MCF_FSUM_ACC4
+#undef MCF_FSUM_TAP4
 
 /* One output of mcf_fsum_screen_fast: 1 with the output written, else 0; the margin is
  * pw * s[1] + a_abs * s[5] + margin0 (below 2^31 - 1). Constants: smul, the multiplier s[0] is below
@@ -1853,6 +1863,18 @@ static MCF_ALWAYS_INLINE float mcf_fsum_dw3_window(const float *w, const float *
 }
 #endif
 
+/* rows[ky] = the ring's slot of the window's row ky ((y0 + ky dilation_h + pad_top) mod span; the
+ * integer and the float _dw; fh, ky, span and width in scope). */
+#define MCF_FSUM_RING_ROWS(rows, ring, y0)                                                                         \
+    do {                                                                                                           \
+        int32_t slot_ = ((y0) + p->pad_top) % span;                                                                \
+        for (ky = 0; ky < fh; ++ky) {                                                                              \
+            (rows)[ky] = (ring) + slot_ * width;                                                                   \
+            slot_ += p->dilation_h;                                                                                \
+            slot_ = slot_ >= span ? slot_ - span : slot_;                                                          \
+        }                                                                                                          \
+    } while (0)
+
 #if MCF_FSUM_INT
 /* _dw's output of channel c at the window from (y0, x0) as the float Conv computes it (_m1's order:
  * the window's products rounded, added in groups of four taps, then two, then one, each group's sum
@@ -2027,9 +2049,10 @@ static MCF_ALWAYS_INLINE void mcf_fsum_dw_outrow(const mcf_conv2d_fsum_params *p
 }
 
 /* _dw without an FPU on small images (mcf_fsum_dw_int): each output's exact integer sum over the
- * taps of its window inside the image (found once per pixel), channels in the inner loop, and the screen (as _gemm's, sum |X W| bounded by the largest |X| the input
- * offset allows times sum |W|: the screen's second word is then the whole margin, a constant per
- * channel), the float arithmetic only where the screen cannot decide. */
+ * taps of its window inside the image (found once per pixel), channels in the inner loop, and the
+ * screen (as _gemm's, sum |X W| bounded by the largest |X| the input offset allows times sum |W|:
+ * the screen's second word is then the whole margin, a constant per channel), the float
+ * arithmetic only where the screen cannot decide (mcf_fsum_dw_rest). */
 static void mcf_fsum_dw_direct(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
 {
     const int32_t ch = p->output_c, fw = p->filter_w, dh = p->dilation_h, dw = p->dilation_w;
@@ -2092,7 +2115,8 @@ static void mcf_fsum_dw_direct(const mcf_conv2d_fsum_params *p, const int8_t *in
                         }
                     }
                     /* the margin is the channel's constant here (screen_constants) */
-                    decided = screen != 0 && mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, 0u, lo, hi, out_off, output + c, 0, 0);
+                    decided = screen != 0 &&
+                              mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, 0u, lo, hi, out_off, output + c, 0, 0);
                     if (!decided || MCF_FSUM_SCREEN_TEST) {
                         mcf_fsum_dw_rest(p, in, filter, c, y0, x0, acc, decided, output + c);
                     }
@@ -2103,14 +2127,15 @@ static void mcf_fsum_dw_direct(const mcf_conv2d_fsum_params *p, const int8_t *in
     }
 }
 
-/* _dw without an FPU. Images of at least 4 columns and 16 pixels one channel at a time: the channel's input rows as int16 X = x + input offset
- * (0 for padding), each once, into the padded plane where it fits the scratch (as the float _dw's),
- * else into a ring of span rows; each output's exact integer sum over its window from there, two
- * outputs of a row at a time, and the screen (as _gemm's, sum |X W| bounded by the largest |X| the
- * input offset allows times sum |W|: the screen's second word is then the whole margin, a constant
- * per channel), the float arithmetic only where the screen cannot decide. scratch: the channel's
- * weights (int16) in its first taps halfwords, the rows from float 256 + taps (the float _dw's
- * plane or ring holds twice as many halfwords). */
+/* _dw without an FPU. Images of at least 4 columns and 16 pixels one channel at a time: the
+ * channel's input rows as int16 X = x + input offset (0 for padding), each once, into the padded
+ * plane where it fits the scratch (as the float _dw's), else into a ring of span rows; each output's
+ * exact integer sum over its window from there, four, two or one outputs of a row at a time
+ * (mcf_fsum_dw_outrow), and the screen (as _gemm's, sum |X W| bounded by the largest |X| the input
+ * offset allows times sum |W|: the screen's second word is then the whole margin, a constant per
+ * channel), the rest in mcf_fsum_dw_rest. Smaller images: mcf_fsum_dw_direct. scratch: the
+ * channel's weights (int16) in its first taps halfwords, the rows from float 256 + taps (the float
+ * _dw's plane or ring holds twice as many halfwords). */
 static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter, int8_t *output)
 {
     const int32_t ch = p->output_c, fh = p->filter_h, fw = p->filter_w, taps = fh * fw;
@@ -2123,7 +2148,7 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
     int16_t *w = (int16_t *)(void *)p->scratch;
     int16_t *ring = (int16_t *)(void *)(p->scratch + 256 + taps);
     int16_t *rows[MCF_FSUM_DW_MAX_TAPS];
-    int32_t b, c, t, oy, r, ky, slot;
+    int32_t b, c, t, oy, r, ky;
     if (p->output_w < 4 || p->output_h * p->output_w < 16) { /* more padding than taps: the taps inside */
         mcf_fsum_dw_direct(p, input, filter, output);
         return;
@@ -2158,12 +2183,7 @@ static void mcf_fsum_dw_int(const mcf_conv2d_fsum_params *p, const int8_t *input
                                           ring + ((r + p->pad_top) % span) * width);
                     }
                     filled = last;
-                    slot = (y0 + p->pad_top) % span;
-                    for (ky = 0; ky < fh; ++ky) { /* the window's rows in the ring */
-                        rows[ky] = ring + slot * width;
-                        slot += p->dilation_h;
-                        slot = slot >= span ? slot - span : slot;
-                    }
+                    MCF_FSUM_RING_ROWS(rows, ring, y0);
                 }
                 if (fh == 3 && fw == 3 && d1 && sw == 1) {
                     mcf_fsum_dw_outrow(p, in, filter, c, y0, rows, w, o, 3, 3, 1, 1);
@@ -2209,7 +2229,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
     const int32_t y_end = p->input_h < plane_rows - p->pad_top ? p->input_h : plane_rows - p->pad_top;
     const int32_t x_end = p->input_w < width - p->pad_left ? p->input_w : width - p->pad_left;
     const int32_t in_row = p->input_w * ch, out_w = p->output_w;
-    int32_t b, c, oy, ox, t, r, ky, kx, slot, step;
+    int32_t b, c, oy, ox, t, r, ky, kx, step;
     mcf_fsum_dequant_table(p, table);
     if (plane) {
         mcf_fsum_zero(ring, plane_rows * width);
@@ -2251,12 +2271,7 @@ void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input,
                                         ring + ((r + p->pad_top) % span) * width);
                     }
                     filled = last;
-                    slot = (y0 + p->pad_top) % span;
-                    for (ky = 0; ky < fh; ++ky) { /* the window's rows in the ring */
-                        rows[ky] = ring + slot * width;
-                        slot += p->dilation_h;
-                        slot = slot >= span ? slot - span : slot;
-                    }
+                    MCF_FSUM_RING_ROWS(rows, ring, y0);
                 }
                 ox = 0;
 #if MCF_FSUM_DW_ASM

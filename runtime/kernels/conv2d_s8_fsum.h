@@ -103,7 +103,8 @@ typedef struct {
  *  running total after each block) bounds them all; P <= max|W| * W with W = sum_k |X_k| c_k, c_k
  *  the roundings that hold tap k (at most (K - k) + blocks - 1: the kernel takes
  *  W = (K + blocks - 1) * A - sum_k k |X_k| per pixel); the A term covers the dequantizations and
- *  the fixed-point constants, screen_margin the bias addition and the division. Where t is
+ *  the fixed-point constants, screen_margin the bias addition and the division (words 1 and 5 hold
+ *  the largest of the channel's block of four, so that one margin per pixel serves the block). Where t is
  *  more than `margin` from every integer multiple of 2^32, r rounds to floor(t / 2^32) whatever the
  *  float sums did; where the two candidates clamp to the same activation bound, that bound. What
  *  that leaves is screened again with P itself: ceil(P * screen[6c + 4] / 2^8) + A * screen[6c + 5]
@@ -126,8 +127,12 @@ void mcf_conv2d_s8_fsum_m1(const mcf_conv2d_fsum_params *p, const int8_t *input,
  *  span = (filter_h - 1) * dilation_h + 1, width = (output_w - 1) * stride_w + (filter_w - 1) * dilation_w + 1.
  *  Without an FPU (MCF_FSUM_INT) _gemm's first screen decides most outputs from each window's exact
  *  integer sum, sum |X W| bounded by the largest |x + input_offset| times sum |W| (the screen's
- *  second word is then the channel's whole margin); the rest go through _m1's float32 operations
- *  one output at a time; no scratch is read. */
+ *  second word is then the channel's whole margin); what it leaves is screened again with the
+ *  window's own S = sum |X W| (ceil(S * screen[6c + 4] / 2^8) + screen_margin), the rest go through
+ *  _m1's float32 operations one output at a time. The sums run one channel at a time over its input
+ *  rows as int16 X (0 for padding) in the same scratch (the channel's int16 weights in its first
+ *  taps halfwords, the rows from float 256 + taps); images under 4 columns or 16 pixels take the
+ *  taps inside each window pixel by pixel and read no scratch. */
 #define MCF_FSUM_DW_MAX_TAPS 64
 #define MCF_FSUM_DW_PLANE_MAX 256
 void mcf_conv2d_s8_fsum_dw(const mcf_conv2d_fsum_params *p, const int8_t *input, const int8_t *filter,

@@ -8,7 +8,7 @@ real command line: `mcuforge compile`, then `mcuforge validate --json`, which co
 build with onnxruntime (CPU provider, default session options). A traceback is reported as a crash.
 
 With `--vs-tflite`, each model is instead measured against the same network as a .tflite: `mcuforge
-convert` writes it, and one `mcuforge bench` run measures both on each emulated board (instructions
+convert` writes it, and one `mcuforge bench` run per emulated board measures both (instructions
 under QEMU -icount, each checked against its own reference: onnxruntime, TFLite Micro); the table
 gives the .onnx / .tflite ratio. Models are the corpus or the paths given.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -120,7 +121,8 @@ class SpeedPair:
 
 
 def compare_with_tflite(path: Path, boards: list[str], vectors: int = 1, timeout: float = 3600.0) -> list[SpeedPair]:
-    """`mcuforge convert` the model, then one `mcuforge bench --json` of both files on `boards`."""
+    """`mcuforge convert` the model, then one `mcuforge bench --json` of both files per board (a board
+    the model does not fit then fails alone, with its own reason)."""
     pairs = [SpeedPair(model=path.name, board=b) for b in boards]
     with tempfile.TemporaryDirectory(prefix="mcuforge-onnx-speed-") as tmp:
         onnx_copy = Path(tmp) / f"{path.stem}.onnx"
@@ -131,27 +133,31 @@ def compare_with_tflite(path: Path, boards: list[str], vectors: int = 1, timeout
             for p in pairs:
                 p.reason = "convert: " + first_error(r.stderr)
             return pairs
-        args = ["bench", "--json", "-n", str(vectors), *(a for b in boards for a in ("-b", b))]
-        r = run_mcuforge([*args, str(onnx_copy), str(tflite)], timeout)
+        for p in pairs:
+            r = run_mcuforge(["bench", "--json", "-n", str(vectors), "-b", p.board, str(onnx_copy), str(tflite)],
+                             timeout)
+            _read_pair(p, r, onnx_copy.stem, tflite.stem)
+    return pairs
+
+
+def _read_pair(p: SpeedPair, r: subprocess.CompletedProcess[str], onnx_stem: str, tflite_stem: str) -> None:
+    """The .onnx and .tflite medians of board p.board from one `mcuforge bench --json` run, or the reason."""
     try:
         rows = json.loads(r.stdout)["rows"]
     except (json.JSONDecodeError, KeyError):
-        for p in pairs:
-            p.reason = "bench: " + first_error(r.stderr)
-        return pairs
-    for p in pairs:
-        for row in rows:
-            if row.get("board") != p.board or not row.get("optimized"):
-                continue
-            opt = row["optimized"]
-            exact = f"{opt.get('bit_exact', 0)}/{row.get('vectors', 0)}"
-            if row["model"] == onnx_copy.stem:
-                p.onnx, p.onnx_exact = int(opt.get("median") or 0), exact
-            elif row["model"] == tflite.stem:
-                p.tflite, p.tflite_exact = int(opt.get("median") or 0), exact
-        if not (p.onnx and p.tflite):
-            p.reason = "bench: " + (first_error(r.stderr) or "no measurement")
-    return pairs
+        p.reason = "bench: " + first_error(r.stderr)
+        return
+    for row in rows:
+        if row.get("board") != p.board or not row.get("optimized"):
+            continue
+        opt = row["optimized"]
+        exact = f"{opt.get('bit_exact', 0)}/{row.get('vectors', 0)}"
+        if row["model"] == onnx_stem:
+            p.onnx, p.onnx_exact = int(opt.get("median") or 0), exact
+        elif row["model"] == tflite_stem:
+            p.tflite, p.tflite_exact = int(opt.get("median") or 0), exact
+    if not (p.onnx and p.tflite):
+        p.reason = "bench: " + (first_error(r.stderr) or "no measurement")
 
 
 def render_speed(pairs: list[SpeedPair]) -> str:

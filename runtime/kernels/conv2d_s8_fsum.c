@@ -1134,22 +1134,19 @@ static MCF_NOINLINE void mcf_fsum_acc4x1(const int16_t *col, const int8_t *w, in
 #undef MCF_FSUM_ACC4
 #undef MCF_FSUM_TAP4
 
-/* One output of mcf_fsum_screen_fast: 1 with the output written, else 0; the margin is
- * pw * s[1] + a_abs * s[5] + margin0 (below 2^31 - 1). Constants: smul, the multiplier s[0] is below
- * 2^31 (one signed multiply-accumulate makes t); full, the activation range is all of int8 (one
- * saturation). |floor(t / 2^32)| < 2^30 (screen_constants). */
-static MCF_ALWAYS_INLINE uint32_t mcf_fsum_screen1(const int32_t *s, int32_t acc, uint32_t pw, uint32_t a_abs,
-                                                   uint32_t margin0, int32_t lo, int32_t hi, int32_t out_off,
-                                                   int8_t *out, const int smul, const int full)
+/* _dw's first screen of one output: 1 with the output written, else 0. Its margin is the channel's
+ * constant s[1] (screen_constants with x_max); |floor(t / 2^32)| < 2^30. */
+static MCF_ALWAYS_INLINE uint32_t mcf_fsum_dw_screen(const int32_t *s, int32_t acc, int32_t lo, int32_t hi,
+                                                     int32_t out_off, int8_t *out)
 {
-    const uint64_t t = mcf_fsum_fixed(s, acc, smul);
+    const uint64_t t = mcf_fsum_fixed(s, acc, 0);
     /* margin + 1: the fraction must lie in [m1, 2^32 - m1] */
-    const uint32_t m1 = MCF_FSUM_TEST_MARGIN(pw * (uint32_t)s[1] + a_abs * (uint32_t)s[5] + margin0) + 1u;
+    const uint32_t m1 = MCF_FSUM_TEST_MARGIN((uint32_t)s[1]) + 1u;
     const int32_t q = (int32_t)(uint32_t)(t >> 32);
     if ((uint32_t)t - m1 > 0u - (m1 << 1)) {
         return 0u; /* within the margin of an integer */
     }
-    *out = mcf_clamp8(q + out_off, lo + out_off, hi + out_off, full);
+    *out = mcf_clamp8(q + out_off, lo + out_off, hi + out_off, 0);
     return 1u;
 }
 
@@ -1168,7 +1165,9 @@ typedef struct {
  * out[j]) or, `two`, of two (acc[4 + j], out[oc + j] the second's), whose margins + 1 are m1a and
  * m1b (below 2^31): an output whose t has its fraction in [m1, 2^32 - m1] is floor(t / 2^32)
  * clamped, written here; the others' bits (j, 4 + j) are returned. Each channel's words are read
- * once for both pixels, the channels unrolled. Constants smul, full: as mcf_fsum_screen1's. */
+ * once for both pixels, the channels unrolled. Constants: smul, every multiplier s[0] is below
+ * 2^31 (one signed multiply-accumulate makes t); full, the activation range is all of int8 (one
+ * saturation). |floor(t / 2^32)| < 2^30 (screen_constants). */
 #define MCF_FSUM_FAST1(j, e, m1, lim)                                                                              \
     do {                                                                                                           \
         const uint64_t t_ = mcf_fsum_fixed(w, acc[4 * (e) + (j)], smul);                                         \
@@ -2040,7 +2039,7 @@ static MCF_ALWAYS_INLINE void mcf_fsum_dw_outrow(const mcf_conv2d_fsum_params *p
             mcf_fsum_dw_win(rows, ox * sw, w, fh, fw, dw, sw, 1, a);
         }
         for (e = 0; e < n; ++e) {
-            d = screened && mcf_fsum_screen1(sc, a[e], 1u, 0u, 0u, lo, hi, out_off, o + e * ch, 0, 0);
+            d = screened && mcf_fsum_dw_screen(sc, a[e], lo, hi, out_off, o + e * ch);
             if (!d || MCF_FSUM_SCREEN_TEST) {
                 mcf_fsum_dw_rest(p, in, filter, c, y0, (ox + e) * sw - p->pad_left, a[e], d, o + e * ch);
             }
@@ -2116,7 +2115,7 @@ static void mcf_fsum_dw_direct(const mcf_conv2d_fsum_params *p, const int8_t *in
                     }
                     /* the margin is the channel's constant here (screen_constants) */
                     decided = screen != 0 &&
-                              mcf_fsum_screen1(screen + 6 * c, acc, 1u, 0u, 0u, lo, hi, out_off, output + c, 0, 0);
+                              mcf_fsum_dw_screen(screen + 6 * c, acc, lo, hi, out_off, output + c);
                     if (!decided || MCF_FSUM_SCREEN_TEST) {
                         mcf_fsum_dw_rest(p, in, filter, c, y0, x0, acc, decided, output + c);
                     }
